@@ -1,0 +1,69 @@
+//! Typed errors of the cgroup layer. Every error names the path it is about.
+
+use crate::cgroup::parse::ParseError;
+use std::io;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("{path}: unexpected content: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: ParseError,
+    },
+
+    #[error("no cgroup2 filesystem is mounted ({detail})")]
+    NoCgroup2 { detail: String },
+
+    #[error(
+        "{path} is not on a cgroup2 filesystem (statfs type {fs_type:#x}); pass --fixture to read a fake tree"
+    )]
+    NotCgroup2 { path: PathBuf, fs_type: u64 },
+
+    #[error("{path} is not a cgroup under {mount}: {reason}")]
+    OutsideMount {
+        path: PathBuf,
+        mount: PathBuf,
+        reason: String,
+    },
+
+    #[error("cgroup {path} does not exist")]
+    NoSuchCgroup { path: PathBuf },
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The errno behind this error, when it came from the kernel.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Error::Io { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// True when an I/O error means "the cgroup went away while we looked at it".
+/// A removed cgroup's files answer ENODEV; a removed directory answers ENOENT.
+pub fn is_gone(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(code) if code == rustix::io::Errno::NOENT.raw_os_error()
+            || code == rustix::io::Errno::NODEV.raw_os_error()
+    )
+}

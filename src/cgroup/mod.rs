@@ -1,0 +1,19 @@
+//! The cgroup v2 library layer: finding the hierarchy, parsing and reading its interface files,
+//! and watching it with inotify. It has no UI dependencies and could be published on its own.
+
+pub mod devices;
+pub mod error;
+pub mod escape;
+pub mod fs;
+pub mod mount;
+pub mod parse;
+pub mod path;
+pub mod process;
+pub mod sample;
+pub mod watch;
+
+pub use error::{Error, Result};
+pub use fs::Cgroupfs;
+pub use parse::Limit;
+pub use path::CgroupPath;
+pub use sample::{CgroupSample, Scope};

@@ -1,0 +1,120 @@
+//! `CgroupPath`: a cgroup's location relative to the cgroup2 mount.
+
+use crate::cgroup::escape;
+use serde::Serialize;
+use std::ffi::OsStr;
+use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+/// A cgroup's path relative to the root of the cgroup2 mount: empty for the root cgroup,
+/// `user.slice/user-1000.slice` below it. Names may be any bytes but `/` and NUL, so this
+/// holds a `PathBuf`, never a `String`; show it with `Display`, which escapes controls.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CgroupPath(PathBuf);
+
+impl CgroupPath {
+    pub fn root() -> Self {
+        CgroupPath(PathBuf::new())
+    }
+
+    /// Build from a relative path of plain names; `None` if it holds `..`, `.` or a root.
+    pub fn from_relative(path: &Path) -> Option<Self> {
+        let mut out = PathBuf::new();
+        for component in path.components() {
+            match component {
+                Component::Normal(name) => out.push(name),
+                Component::RootDir | Component::CurDir => continue,
+                Component::ParentDir | Component::Prefix(_) => return None,
+            }
+        }
+        Some(CgroupPath(out))
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0.as_os_str().is_empty()
+    }
+
+    pub fn as_path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &OsStr) -> Self {
+        CgroupPath(self.0.join(name))
+    }
+
+    pub fn parent(&self) -> Option<CgroupPath> {
+        if self.is_root() {
+            None
+        } else {
+            Some(CgroupPath(
+                self.0.parent().map(Path::to_path_buf).unwrap_or_default(),
+            ))
+        }
+    }
+
+    /// The last component; empty for the root.
+    pub fn name(&self) -> &OsStr {
+        self.0.file_name().unwrap_or_default()
+    }
+
+    pub fn depth(&self) -> usize {
+        self.0.components().count()
+    }
+
+    /// True if `self` is `other` or lies below it.
+    pub fn starts_with(&self, other: &CgroupPath) -> bool {
+        self.0.starts_with(&other.0)
+    }
+
+    /// Every ancestor, nearest first, ending with the root. Excludes `self`.
+    pub fn ancestors(&self) -> impl Iterator<Item = CgroupPath> + '_ {
+        self.0
+            .ancestors()
+            .skip(1)
+            .map(|p| CgroupPath(p.to_path_buf()))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_os_str().as_bytes()
+    }
+}
+
+impl fmt::Display for CgroupPath {
+    /// `/user.slice/...`, with control characters and invalid UTF-8 escaped.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("/")?;
+        f.write_str(&escape::visible(self.as_bytes()))
+    }
+}
+
+impl Serialize for CgroupPath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_refuse_parent_components() {
+        assert!(CgroupPath::from_relative(Path::new("a/../b")).is_none());
+        let p = CgroupPath::from_relative(Path::new("/user.slice/./x.scope")).unwrap();
+        assert_eq!(p.to_string(), "/user.slice/x.scope");
+        assert_eq!(p.depth(), 2);
+        assert_eq!(p.name(), "x.scope");
+        assert_eq!(p.parent().unwrap().to_string(), "/user.slice");
+        assert_eq!(CgroupPath::root().to_string(), "/");
+        assert!(CgroupPath::root().parent().is_none());
+        let ancestors: Vec<String> = p.ancestors().map(|a| a.to_string()).collect();
+        assert_eq!(ancestors, ["/user.slice", "/"]);
+    }
+
+    #[test]
+    fn display_escapes_hostile_names() {
+        let p = CgroupPath::root().join(OsStr::from_bytes(b"evil\x1b]0;pwned\x07"));
+        assert_eq!(p.to_string(), "/evil\\e]0;pwned\\x07");
+    }
+}

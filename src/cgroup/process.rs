@@ -1,0 +1,86 @@
+//! The processes of one cgroup: cgroup.procs, then /proc/PID for each. No full /proc scan.
+
+use crate::cgroup::error::Result;
+use crate::cgroup::fs::Cgroupfs;
+use crate::cgroup::parse;
+use crate::cgroup::path::CgroupPath;
+use serde::Serialize;
+use std::path::Path;
+
+/// Raw facts about one process. Names and command lines are bytes: they are whatever the
+/// process's owner chose, and are escaped only when shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcessSample {
+    pub pid: u32,
+    pub uid: Option<u32>,
+    pub state: char,
+    /// utime + stime, in clock ticks.
+    pub cpu_ticks: u64,
+    /// Start time after boot, in clock ticks: with the PID, identifies the process.
+    pub start_ticks: u64,
+    pub rss_bytes: u64,
+    #[serde(serialize_with = "serialize_visible")]
+    pub comm: Vec<u8>,
+    /// Arguments joined by spaces; empty for kernel threads and zombies.
+    #[serde(serialize_with = "serialize_visible")]
+    pub cmdline: Vec<u8>,
+}
+
+fn serialize_visible<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::cgroup::escape::visible(bytes))
+}
+
+/// The processes in `cgroup` (not its descendants). Processes that exit while they are read
+/// are left out. `Ok(None)` if the cgroup is gone.
+pub fn read_processes(fs: &Cgroupfs, cgroup: &CgroupPath) -> Result<Option<Vec<ProcessSample>>> {
+    let Some(pids) = fs.read(cgroup, "cgroup.procs", parse::pid_list)? else {
+        return Ok(None);
+    };
+    let Some(proc_root) = fs.proc_root() else {
+        return Ok(Some(Vec::new()));
+    };
+    Ok(Some(
+        pids.into_iter()
+            .filter_map(|pid| read_process(proc_root, pid))
+            .collect(),
+    ))
+}
+
+/// One process from `PROC_ROOT/PID`; `None` if it has exited.
+pub fn read_process(proc_root: &Path, pid: u32) -> Option<ProcessSample> {
+    let dir = proc_root.join(pid.to_string());
+    let process = procfs::process::Process::new_with_root(dir.clone()).ok()?;
+    let stat = process.stat().ok()?;
+    let comm = std::fs::read(dir.join("comm"))
+        .map(|mut c| {
+            if c.last() == Some(&b'\n') {
+                c.pop();
+            }
+            c
+        })
+        .unwrap_or_else(|_| stat.comm.clone().into_bytes());
+    let cmdline = std::fs::read(dir.join("cmdline"))
+        .map(|raw| {
+            let trimmed = raw.strip_suffix(b"\0").unwrap_or(&raw);
+            trimmed
+                .iter()
+                .map(|&b| if b == 0 { b' ' } else { b })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(ProcessSample {
+        pid,
+        uid: process.uid().ok(),
+        state: stat.state,
+        cpu_ticks: stat.utime + stat.stime,
+        start_ticks: stat.starttime,
+        rss_bytes: stat.rss.saturating_mul(procfs::page_size()),
+        comm,
+        cmdline,
+    })
+}
+
+/// Clock ticks per second, for turning `cpu_ticks` into time.
+pub fn ticks_per_second() -> u64 {
+    procfs::ticks_per_second()
+}

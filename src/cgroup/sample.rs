@@ -1,0 +1,199 @@
+//! A sample: the raw counters of one cgroup at one moment. Rates are the model's business.
+
+use crate::cgroup::Error;
+use crate::cgroup::error::Result;
+use crate::cgroup::fs::Cgroupfs;
+use crate::cgroup::parse::{
+    self, CgroupEvents, CgroupStat, CgroupType, CpuMax, CpuStat, IoDeviceStat, IoMax, IoWeight,
+    Limit, MemoryEvents, PidsEvents, Pressure,
+};
+use crate::cgroup::path::CgroupPath;
+use serde::Serialize;
+
+/// How much of a cgroup to read: the tree's columns for every cgroup each tick, everything for
+/// the cgroup a person is looking at (and for batch output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Columns,
+    Full,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MemorySample {
+    pub current: Option<u64>,
+    pub swap_current: Option<u64>,
+    pub max: Option<Limit>,
+    pub high: Option<Limit>,
+    pub low: Option<Limit>,
+    pub min: Option<Limit>,
+    pub swap_max: Option<Limit>,
+    pub events: Option<MemoryEvents>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PidsSample {
+    pub current: Option<u64>,
+    pub max: Option<Limit>,
+    pub events: Option<PidsEvents>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PsiSample {
+    pub cpu: Option<Pressure>,
+    pub memory: Option<Pressure>,
+    pub io: Option<Pressure>,
+}
+
+/// Files read only for [`Scope::Full`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DetailSample {
+    pub cgroup_type: Option<CgroupType>,
+    pub stat: Option<CgroupStat>,
+    pub max_depth: Option<Limit>,
+    pub max_descendants: Option<Limit>,
+    pub cpu_max: Option<CpuMax>,
+    pub cpu_weight: Option<u64>,
+    pub io_max: Option<Vec<IoMax>>,
+    pub io_weight: Option<IoWeight>,
+    pub cpuset_cpus: Option<String>,
+    pub cpuset_mems: Option<String>,
+}
+
+/// A file that exists but could not be read or understood, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreadable {
+    pub file: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CgroupSample {
+    pub inode: u64,
+    pub owner_uid: u32,
+    pub owner_gid: u32,
+    pub events: Option<CgroupEvents>,
+    pub cpu: Option<CpuStat>,
+    pub memory: MemorySample,
+    pub io: Option<Vec<IoDeviceStat>>,
+    pub pids: PidsSample,
+    pub psi: PsiSample,
+    pub nr_procs: Option<usize>,
+    pub controllers: Option<Vec<String>>,
+    pub subtree_control: Option<Vec<String>>,
+    pub detail: Option<DetailSample>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// Reads files of one cgroup, turning "absent" into `None` and recording other failures.
+struct Reader<'a> {
+    fs: &'a Cgroupfs,
+    cgroup: &'a CgroupPath,
+    unreadable: Vec<Unreadable>,
+}
+
+impl Reader<'_> {
+    fn get<T>(
+        &mut self,
+        file: &'static str,
+        parse: fn(&str) -> parse::ParseResult<T>,
+    ) -> Option<T> {
+        match self.fs.read(self.cgroup, file, parse) {
+            Ok(value) => value,
+            Err(err) => {
+                let reason = match &err {
+                    Error::Io { source, .. } => source.to_string(),
+                    Error::Parse { source, .. } => format!("unexpected content: {source}"),
+                    other => other.to_string(),
+                };
+                self.unreadable.push(Unreadable { file, reason });
+                None
+            }
+        }
+    }
+}
+
+fn trimmed(text: &str) -> parse::ParseResult<String> {
+    Ok(text.trim().to_string())
+}
+
+/// Read one cgroup. `Ok(None)` means it does not exist (any more).
+pub fn read_sample(
+    fs: &Cgroupfs,
+    cgroup: &CgroupPath,
+    scope: Scope,
+) -> Result<Option<CgroupSample>> {
+    let Some(stat) = fs.stat(cgroup)? else {
+        return Ok(None);
+    };
+    let mut r = Reader {
+        fs,
+        cgroup,
+        unreadable: Vec::new(),
+    };
+    // cgroup.procs exists in every cgroup, the root included: if it is gone, so is the cgroup.
+    let procs = match fs.read(cgroup, "cgroup.procs", parse::pid_list) {
+        Ok(None) => return Ok(None),
+        Ok(Some(pids)) => Some(pids.len()),
+        Err(err) => {
+            r.unreadable.push(Unreadable {
+                file: "cgroup.procs",
+                reason: err.to_string(),
+            });
+            None
+        }
+    };
+    let mut sample = CgroupSample {
+        inode: stat.inode,
+        owner_uid: stat.uid,
+        owner_gid: stat.gid,
+        nr_procs: procs,
+        events: r.get("cgroup.events", parse::cgroup_events),
+        cpu: r.get("cpu.stat", parse::cpu_stat),
+        memory: MemorySample {
+            current: r.get("memory.current", parse::single_u64),
+            swap_current: r.get("memory.swap.current", parse::single_u64),
+            max: r.get("memory.max", parse::limit),
+            high: r.get("memory.high", parse::limit),
+            low: None,
+            min: None,
+            swap_max: None,
+            events: r.get("memory.events", parse::memory_events),
+        },
+        io: r.get("io.stat", parse::io_stat),
+        pids: PidsSample {
+            current: r.get("pids.current", parse::single_u64),
+            max: r.get("pids.max", parse::limit),
+            events: None,
+        },
+        psi: PsiSample {
+            cpu: r.get("cpu.pressure", parse::pressure),
+            memory: r.get("memory.pressure", parse::pressure),
+            io: r.get("io.pressure", parse::pressure),
+        },
+        controllers: r.get("cgroup.controllers", parse::controllers),
+        subtree_control: r.get("cgroup.subtree_control", parse::controllers),
+        detail: None,
+        unreadable: Vec::new(),
+    };
+    if scope == Scope::Full {
+        sample.memory.low = r.get("memory.low", parse::limit);
+        sample.memory.min = r.get("memory.min", parse::limit);
+        sample.memory.swap_max = r.get("memory.swap.max", parse::limit);
+        sample.pids.events = r.get("pids.events", parse::pids_events);
+        sample.detail = Some(DetailSample {
+            cgroup_type: r.get("cgroup.type", parse::cgroup_type),
+            stat: r.get("cgroup.stat", parse::cgroup_stat),
+            max_depth: r.get("cgroup.max.depth", parse::limit),
+            max_descendants: r.get("cgroup.max.descendants", parse::limit),
+            cpu_max: r.get("cpu.max", parse::cpu_max),
+            cpu_weight: r.get("cpu.weight", parse::single_u64),
+            io_max: r.get("io.max", parse::io_max),
+            io_weight: r.get("io.weight", parse::io_weight),
+            cpuset_cpus: r.get("cpuset.cpus", trimmed),
+            cpuset_mems: r.get("cpuset.mems", trimmed),
+        });
+    }
+    sample.unreadable = r.unreadable;
+    Ok(Some(sample))
+}

@@ -1,0 +1,300 @@
+//! Event-driven changes from inotify: new and removed cgroups, populated/frozen flips, OOM kills.
+//!
+//! Watched per cgroup: the directory (IN_CREATE/IN_DELETE of children) and the files whose
+//! kernel code calls `cgroup_file_notify()` (IN_MODIFY): cgroup.events, memory.events and
+//! pids.events. A directory watch alone misses populated changes, so each file is watched
+//! itself. Nothing here asks for IN_OPEN or IN_ACCESS, so reading a file never wakes anyone.
+
+use crate::cgroup::fs::Cgroupfs;
+use crate::cgroup::parse::{self, CgroupEvents, MemoryEvents, PidsEvents};
+use crate::cgroup::path::CgroupPath;
+use crate::cgroup::sample::{CgroupSample, Scope, read_sample};
+use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsStr;
+use std::io;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchEvent {
+    /// A cgroup appeared; `sample` was read after its watches were in place.
+    Created {
+        path: CgroupPath,
+        sample: Option<Box<CgroupSample>>,
+    },
+    Removed {
+        path: CgroupPath,
+    },
+    EventsChanged {
+        path: CgroupPath,
+        events: CgroupEvents,
+    },
+    MemoryEventsChanged {
+        path: CgroupPath,
+        events: MemoryEvents,
+    },
+    PidsEventsChanged {
+        path: CgroupPath,
+        events: PidsEvents,
+    },
+    /// The kernel dropped events (IN_Q_OVERFLOW): the tree must be re-read.
+    Overflow,
+    /// A watch could not be added; from now on changes are only seen by polling.
+    Exhausted {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Dir,
+    Events,
+    MemoryEvents,
+    PidsEvents,
+}
+
+const FILES: [(&str, Kind); 3] = [
+    ("cgroup.events", Kind::Events),
+    ("memory.events", Kind::MemoryEvents),
+    ("pids.events", Kind::PidsEvents),
+];
+
+pub struct Watcher {
+    inotify: Inotify,
+    fs: Cgroupfs,
+    base: CgroupPath,
+    by_wd: HashMap<WatchDescriptor, (CgroupPath, Kind)>,
+    /// Watch descriptors of each watched cgroup; ordered so a subtree is one contiguous range.
+    by_cgroup: BTreeMap<CgroupPath, Vec<WatchDescriptor>>,
+    /// An artificial cap on watches, to exercise the polling fallback in tests.
+    budget: Option<usize>,
+    exhausted: bool,
+}
+
+impl Watcher {
+    pub fn new(fs: Cgroupfs, base: CgroupPath) -> io::Result<Self> {
+        Ok(Watcher {
+            inotify: Inotify::init()?,
+            fs,
+            base,
+            by_wd: HashMap::new(),
+            by_cgroup: BTreeMap::new(),
+            budget: None,
+            exhausted: false,
+        })
+    }
+
+    /// Pretend the kernel refuses watches beyond `limit` (as with a low max_user_watches).
+    pub fn with_watch_budget(mut self, limit: Option<usize>) -> Self {
+        self.budget = limit;
+        self
+    }
+
+    /// Number of inotify watches held.
+    pub fn watch_count(&self) -> usize {
+        self.by_wd.len()
+    }
+
+    pub fn is_exhausted(&self) -> bool {
+        self.exhausted
+    }
+
+    /// Watch every existing cgroup from the base down. Emits nothing but `Exhausted`.
+    pub fn watch_existing(&mut self, emit: &mut dyn FnMut(WatchEvent) -> bool) {
+        let base = self.base.clone();
+        self.add_subtree(base, false, emit);
+    }
+
+    /// Block reading events and pass them to `emit` until it returns false or inotify fails.
+    pub fn run(mut self, mut emit: impl FnMut(WatchEvent) -> bool) -> io::Result<()> {
+        self.watch_existing(&mut emit);
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let raw: Vec<(WatchDescriptor, EventMask, Option<std::ffi::OsString>)> = self
+                .inotify
+                .read_events_blocking(&mut buffer)?
+                .map(|e| (e.wd, e.mask, e.name.map(OsStr::to_os_string)))
+                .collect();
+            for (wd, mask, name) in raw {
+                if !self.handle(wd, mask, name.as_deref(), &mut emit) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn handle(
+        &mut self,
+        wd: WatchDescriptor,
+        mask: EventMask,
+        name: Option<&OsStr>,
+        emit: &mut dyn FnMut(WatchEvent) -> bool,
+    ) -> bool {
+        if mask.contains(EventMask::Q_OVERFLOW) {
+            return emit(WatchEvent::Overflow);
+        }
+        if mask.contains(EventMask::IGNORED) {
+            self.by_wd.remove(&wd);
+            return true;
+        }
+        let Some((cgroup, kind)) = self.by_wd.get(&wd).cloned() else {
+            return true;
+        };
+        match kind {
+            Kind::Dir => {
+                let (Some(name), true) = (name, mask.contains(EventMask::ISDIR)) else {
+                    return true;
+                };
+                let child = cgroup.join(name);
+                if mask.contains(EventMask::CREATE) {
+                    self.add_subtree(child, true, emit)
+                } else if mask.contains(EventMask::DELETE) {
+                    self.forget_subtree(&child);
+                    emit(WatchEvent::Removed { path: child })
+                } else {
+                    true
+                }
+            }
+            Kind::Events => match self.fs.read(&cgroup, "cgroup.events", parse::cgroup_events) {
+                Ok(Some(events)) => emit(WatchEvent::EventsChanged {
+                    path: cgroup,
+                    events,
+                }),
+                _ => true,
+            },
+            Kind::MemoryEvents => {
+                match self.fs.read(&cgroup, "memory.events", parse::memory_events) {
+                    Ok(Some(events)) => emit(WatchEvent::MemoryEventsChanged {
+                        path: cgroup,
+                        events,
+                    }),
+                    _ => true,
+                }
+            }
+            Kind::PidsEvents => match self.fs.read(&cgroup, "pids.events", parse::pids_events) {
+                Ok(Some(events)) => emit(WatchEvent::PidsEventsChanged {
+                    path: cgroup,
+                    events,
+                }),
+                _ => true,
+            },
+        }
+    }
+
+    /// Watch `top` and everything below it. Children are listed after the directory watch is
+    /// in place, so a child created in between is seen either way (duplicates are harmless).
+    fn add_subtree(
+        &mut self,
+        top: CgroupPath,
+        announce: bool,
+        emit: &mut dyn FnMut(WatchEvent) -> bool,
+    ) -> bool {
+        let mut stack = vec![top];
+        while let Some(cgroup) = stack.pop() {
+            if self.by_cgroup.contains_key(&cgroup) {
+                continue;
+            }
+            if !self.add_cgroup(&cgroup, emit) {
+                return false;
+            }
+            if announce {
+                let sample = read_sample(&self.fs, &cgroup, Scope::Columns)
+                    .ok()
+                    .flatten();
+                if sample.is_none() {
+                    // Gone already: its IN_DELETE follows, or has passed.
+                    continue;
+                }
+                let event = WatchEvent::Created {
+                    path: cgroup.clone(),
+                    sample: sample.map(Box::new),
+                };
+                if !emit(event) {
+                    return false;
+                }
+            }
+            if let Ok(Some(mut names)) = self.fs.children(&cgroup) {
+                names.sort();
+                stack.extend(names.iter().rev().map(|n| cgroup.join(n)));
+            }
+        }
+        true
+    }
+
+    fn add_cgroup(
+        &mut self,
+        cgroup: &CgroupPath,
+        emit: &mut dyn FnMut(WatchEvent) -> bool,
+    ) -> bool {
+        let dir = self.fs.dir(cgroup);
+        let mut wds = Vec::new();
+        let targets = std::iter::once((dir.clone(), Kind::Dir))
+            .chain(FILES.iter().map(|(f, k)| (dir.join(f), *k)));
+        for (path, kind) in targets {
+            let mask = match kind {
+                Kind::Dir => {
+                    WatchMask::CREATE
+                        | WatchMask::DELETE
+                        | WatchMask::ONLYDIR
+                        | WatchMask::DONT_FOLLOW
+                }
+                _ => WatchMask::MODIFY | WatchMask::DONT_FOLLOW,
+            };
+            let result = if self.budget.is_some_and(|b| self.by_wd.len() >= b) {
+                Err(io::Error::from_raw_os_error(
+                    rustix::io::Errno::NOSPC.raw_os_error(),
+                ))
+            } else {
+                self.inotify.watches().add(&path, mask)
+            };
+            match result {
+                Ok(wd) => {
+                    self.by_wd.insert(wd.clone(), (cgroup.clone(), kind));
+                    wds.push(wd);
+                }
+                // The file does not exist here (no memory controller, or the root's cgroup.events).
+                Err(e) if crate::cgroup::error::is_gone(&e) => {}
+                Err(e) => {
+                    if !self.exhausted {
+                        self.exhausted = true;
+                        let reason = if e.raw_os_error()
+                            == Some(rustix::io::Errno::NOSPC.raw_os_error())
+                        {
+                            format!(
+                                "inotify watch limit reached at {} watches (fs.inotify.max_user_watches): \
+                                 changes are seen by polling only",
+                                self.by_wd.len()
+                            )
+                        } else {
+                            format!(
+                                "cannot watch {}: {e}; changes are seen by polling only",
+                                path.display()
+                            )
+                        };
+                        if !emit(WatchEvent::Exhausted { reason }) {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        self.by_cgroup.insert(cgroup.clone(), wds);
+        true
+    }
+
+    fn forget_subtree(&mut self, top: &CgroupPath) {
+        let doomed: Vec<CgroupPath> = self
+            .by_cgroup
+            .range(top.clone()..)
+            .take_while(|(p, _)| p.starts_with(top))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for cgroup in doomed {
+            for wd in self.by_cgroup.remove(&cgroup).unwrap_or_default() {
+                // The kernel drops watches of removed inodes itself; removing here only matters
+                // for a subtree that is still there (polling fallback). Errors mean "already gone".
+                let _ = self.inotify.watches().remove(wd.clone());
+                self.by_wd.remove(&wd);
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! cgtui: monitor and edit Linux cgroup v2, and learn how delegation behaves.
+//!
+//! [`cgroup`] is a self-contained cgroup v2 library (no UI imports). [`model`] turns samples
+//! into rates and a tree. The rest is the terminal application.
+
+pub mod cgroup;
