@@ -4,3 +4,4 @@
 //! into rates and a tree. The rest is the terminal application.
 
 pub mod cgroup;
+pub mod model;

@@ -1,0 +1,519 @@
+//! The model: a tree of cgroups built from samples and inotify events, holding rates.
+//!
+//! A tree sample replaces the raw counters of every cgroup and reconciles the tree's shape with
+//! what is on disk; watch events change single cgroups between samples. Rates come only from
+//! two samples of the same inode, so a removed-and-recreated cgroup never shows a bogus delta.
+
+pub mod history;
+pub mod rates;
+pub mod view;
+
+use crate::cgroup::devices;
+use crate::cgroup::parse::DeviceId;
+use crate::cgroup::watch::WatchEvent;
+use crate::cgroup::{CgroupPath, CgroupSample};
+use history::History;
+use rates::Rates;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// How long a row flashes after an OOM kill.
+pub const OOM_FLASH: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(usize);
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub path: CgroupPath,
+    pub parent: Option<NodeId>,
+    pub children: Vec<NodeId>,
+    /// The latest raw counters; `None` until the first read succeeds.
+    pub sample: Option<CgroupSample>,
+    pub sampled_at: Option<Instant>,
+    pub rates: Rates,
+    pub history: History,
+    /// When an OOM kill was last seen in this cgroup (memory.events oom_kill grew).
+    pub oom_kill_at: Option<Instant>,
+    /// When an inotify event last created this node: a tree sample begun earlier must not
+    /// remove it again.
+    created_at: Option<Instant>,
+}
+
+impl Node {
+    fn new(path: CgroupPath, parent: Option<NodeId>) -> Self {
+        Node {
+            path,
+            parent,
+            children: Vec::new(),
+            sample: None,
+            sampled_at: None,
+            rates: Rates::default(),
+            history: History::default(),
+            oom_kill_at: None,
+            created_at: None,
+        }
+    }
+
+    pub fn populated(&self) -> Option<bool> {
+        self.sample.as_ref()?.events.map(|e| e.populated)
+    }
+
+    pub fn frozen(&self) -> Option<bool> {
+        self.sample.as_ref()?.events.map(|e| e.frozen)
+    }
+
+    pub fn oom_flashing(&self, now: Instant) -> bool {
+        self.oom_kill_at
+            .is_some_and(|t| now.saturating_duration_since(t) < OOM_FLASH)
+    }
+}
+
+/// Every cgroup from the base down, read in one pass.
+#[derive(Debug, Clone)]
+pub struct TreeSample {
+    /// When reading began: events newer than this win over what the pass saw.
+    pub started: Instant,
+    pub finished: Instant,
+    /// Parents before children.
+    pub cgroups: Vec<(CgroupPath, CgroupSample)>,
+}
+
+/// What an update changed, so the view knows whether to rebuild its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Change {
+    pub structure: bool,
+    pub values: bool,
+}
+
+impl Change {
+    fn merge(&mut self, other: Change) {
+        self.structure |= other.structure;
+        self.values |= other.values;
+    }
+}
+
+pub struct Model {
+    nodes: Vec<Option<Node>>,
+    free: Vec<usize>,
+    index: HashMap<CgroupPath, NodeId>,
+    base: NodeId,
+    /// Removals seen by inotify, so an older tree sample does not resurrect them.
+    removed_at: HashMap<CgroupPath, Instant>,
+    device_names: HashMap<DeviceId, Option<String>>,
+}
+
+impl Model {
+    pub fn new(base: CgroupPath) -> Self {
+        let mut model = Model {
+            nodes: Vec::new(),
+            free: Vec::new(),
+            index: HashMap::new(),
+            base: NodeId(0),
+            removed_at: HashMap::new(),
+            device_names: HashMap::new(),
+        };
+        model.base = model.alloc(Node::new(base, None));
+        model
+    }
+
+    pub fn base(&self) -> NodeId {
+        self.base
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        self.nodes[id.0].as_ref().expect("NodeId of a live node")
+    }
+
+    fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        self.nodes[id.0].as_mut().expect("NodeId of a live node")
+    }
+
+    pub fn find(&self, path: &CgroupPath) -> Option<NodeId> {
+        self.index.get(path).copied()
+    }
+
+    pub fn get(&self, path: &CgroupPath) -> Option<&Node> {
+        self.find(path).map(|id| self.node(id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Every node, parents before children, children in name order.
+    pub fn preorder(&self) -> Vec<NodeId> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut stack = vec![self.base];
+        while let Some(id) = stack.pop() {
+            out.push(id);
+            let mut children = self.node(id).children.clone();
+            children.sort_by(|a, b| self.node(*b).path.cmp(&self.node(*a).path));
+            stack.extend(children);
+        }
+        out
+    }
+
+    fn alloc(&mut self, node: Node) -> NodeId {
+        let path = node.path.clone();
+        let id = match self.free.pop() {
+            Some(slot) => {
+                self.nodes[slot] = Some(node);
+                NodeId(slot)
+            }
+            None => {
+                self.nodes.push(Some(node));
+                NodeId(self.nodes.len() - 1)
+            }
+        };
+        self.index.insert(path, id);
+        id
+    }
+
+    /// The node for `path`, created under its parent if missing. `None` if the parent is not
+    /// in the model (or the path is outside the base).
+    fn ensure(&mut self, path: &CgroupPath) -> Option<(NodeId, bool)> {
+        if let Some(id) = self.find(path) {
+            return Some((id, false));
+        }
+        let parent = self.find(&path.parent()?)?;
+        let id = self.alloc(Node::new(path.clone(), Some(parent)));
+        self.node_mut(parent).children.push(id);
+        Some((id, true))
+    }
+
+    fn remove(&mut self, id: NodeId) {
+        if id == self.base {
+            return;
+        }
+        if let Some(parent) = self.node(id).parent {
+            self.node_mut(parent).children.retain(|c| *c != id);
+        }
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            if let Some(node) = self.nodes[id.0].take() {
+                self.index.remove(&node.path);
+                stack.extend(node.children);
+                self.free.push(id.0);
+            }
+        }
+    }
+
+    /// Store a fresh sample of one node, deriving rates from the previous one.
+    fn store_sample(&mut self, id: NodeId, sample: CgroupSample, at: Instant) {
+        let node = self.node(id);
+        let mut rates = match (&node.sample, node.sampled_at) {
+            (Some(prev), Some(prev_at)) => {
+                Rates::between(prev, &sample, at.saturating_duration_since(prev_at))
+            }
+            _ => Rates::default(),
+        };
+        let oom_grew = match (&node.sample, &sample) {
+            (Some(prev), cur) if prev.inode == cur.inode => {
+                let kills = |s: &CgroupSample| s.memory.events.map(|e| e.oom_kill);
+                matches!((kills(prev), kills(cur)), (Some(a), Some(b)) if b > a)
+            }
+            _ => false,
+        };
+        for dev in &mut rates.io_devices {
+            dev.name = self
+                .device_names
+                .entry(dev.device)
+                .or_insert_with(|| devices::block_device_name(dev.device))
+                .clone();
+        }
+        let node = self.node_mut(id);
+        if let Some(cpu) = rates.cpu_pct {
+            node.history.cpu_pct.push(cpu as f32);
+        }
+        if let Some(mem) = sample.memory.current {
+            node.history.memory.push(mem as f32);
+        }
+        if let Some(io) = rates.io {
+            node.history
+                .io_bps
+                .push((io.read_bps + io.write_bps) as f32);
+        }
+        if oom_grew {
+            node.oom_kill_at = Some(at);
+        }
+        node.rates = rates;
+        node.sample = Some(sample);
+        node.sampled_at = Some(at);
+    }
+
+    /// Apply a full pass over the tree: new counters everywhere, and the tree's shape made equal
+    /// to what the pass saw, except where inotify reported something newer.
+    pub fn apply_tree(&mut self, tree: TreeSample) -> Change {
+        let mut change = Change {
+            structure: false,
+            values: true,
+        };
+        self.removed_at.retain(|_, at| *at > tree.started);
+        let mut seen = std::collections::HashSet::with_capacity(tree.cgroups.len());
+        for (path, sample) in tree.cgroups {
+            if self.removed_at.contains_key(&path) {
+                continue;
+            }
+            let Some((id, created)) = self.ensure(&path) else {
+                continue;
+            };
+            change.structure |= created;
+            seen.insert(id);
+            self.store_sample(id, sample, tree.finished);
+        }
+        let stale: Vec<NodeId> = self
+            .index
+            .values()
+            .copied()
+            .filter(|id| !seen.contains(id) && *id != self.base)
+            .filter(|id| self.node(*id).created_at.is_none_or(|t| t < tree.started))
+            .collect();
+        for id in stale {
+            // A parent removed earlier in this loop took its children with it.
+            if self.nodes[id.0].is_some() {
+                self.remove(id);
+                change.structure = true;
+            }
+        }
+        change
+    }
+
+    /// Apply one inotify event at time `now`.
+    pub fn apply_watch(&mut self, event: WatchEvent, now: Instant) -> Change {
+        let mut change = Change::default();
+        match event {
+            WatchEvent::Created { path, sample } => {
+                self.removed_at.remove(&path);
+                if let Some((id, created)) = self.ensure(&path) {
+                    change.structure |= created;
+                    self.node_mut(id).created_at = Some(now);
+                    if let Some(sample) = sample {
+                        // A fresh sample of a new inode: no rates until the next one.
+                        let reused = self
+                            .node(id)
+                            .sample
+                            .as_ref()
+                            .is_some_and(|s| s.inode == sample.inode);
+                        if !reused {
+                            self.store_sample(id, *sample, now);
+                            change.values = true;
+                        }
+                    }
+                }
+            }
+            WatchEvent::Removed { path } => {
+                if let Some(id) = self.find(&path) {
+                    self.remove(id);
+                    change.structure = true;
+                }
+                self.removed_at.insert(path, now);
+            }
+            WatchEvent::EventsChanged { path, events } => {
+                if let Some(sample) = self
+                    .find(&path)
+                    .and_then(|id| self.node_mut(id).sample.as_mut())
+                {
+                    change.values = sample.events != Some(events);
+                    sample.events = Some(events);
+                }
+            }
+            WatchEvent::MemoryEventsChanged { path, events } => {
+                if let Some(id) = self.find(&path) {
+                    let node = self.node_mut(id);
+                    if let Some(sample) = node.sample.as_mut() {
+                        let before = sample.memory.events.map(|e| e.oom_kill).unwrap_or(0);
+                        if events.oom_kill > before {
+                            node.oom_kill_at = Some(now);
+                        }
+                        sample.memory.events = Some(events);
+                        change.values = true;
+                    }
+                }
+            }
+            WatchEvent::PidsEventsChanged { path, events } => {
+                if let Some(sample) = self
+                    .find(&path)
+                    .and_then(|id| self.node_mut(id).sample.as_mut())
+                {
+                    sample.pids.events = Some(events);
+                    change.values = true;
+                }
+            }
+            WatchEvent::Overflow | WatchEvent::Exhausted { .. } => {}
+        }
+        change
+    }
+
+    /// Apply several events, merging what they changed.
+    pub fn apply_watches(
+        &mut self,
+        events: impl IntoIterator<Item = WatchEvent>,
+        now: Instant,
+    ) -> Change {
+        let mut change = Change::default();
+        for event in events {
+            change.merge(self.apply_watch(event, now));
+        }
+        change
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroup::parse::{self, CgroupEvents};
+    use std::ffi::OsStr;
+
+    fn path(s: &str) -> CgroupPath {
+        CgroupPath::from_relative(std::path::Path::new(s)).unwrap()
+    }
+
+    fn sample(inode: u64, usage: u64) -> CgroupSample {
+        CgroupSample {
+            inode,
+            cpu: Some(
+                parse::cpu_stat(&format!("usage_usec {usage}\nuser_usec 0\nsystem_usec 0\n"))
+                    .unwrap(),
+            ),
+            ..CgroupSample::default()
+        }
+    }
+
+    fn tree(started: Instant, secs: u64, items: &[(&str, u64, u64)]) -> TreeSample {
+        TreeSample {
+            started,
+            finished: started + Duration::from_secs(secs),
+            cgroups: items
+                .iter()
+                .map(|(p, ino, u)| (path(p), sample(*ino, *u)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn rates_across_samples_and_not_across_recreate() {
+        let t0 = Instant::now();
+        let mut m = Model::new(CgroupPath::root());
+        m.apply_tree(tree(t0, 0, &[("", 1, 0), ("a", 2, 0), ("a/b", 3, 0)]));
+        assert_eq!(m.len(), 3);
+        assert_eq!(m.get(&path("a")).unwrap().rates.cpu_pct, None);
+
+        m.apply_tree(tree(
+            t0,
+            1,
+            &[("", 1, 0), ("a", 2, 500_000), ("a/b", 3, 100_000)],
+        ));
+        assert_eq!(m.get(&path("a")).unwrap().rates.cpu_pct, Some(50.0));
+        assert_eq!(m.get(&path("a/b")).unwrap().rates.cpu_pct, Some(10.0));
+        assert_eq!(m.get(&path("a")).unwrap().history.cpu_pct.len(), 1);
+
+        // a/b removed and re-created with a new inode and a smaller counter: no rate at all.
+        m.apply_tree(tree(t0, 2, &[("", 1, 0), ("a", 2, 600_000), ("a/b", 9, 5)]));
+        assert_eq!(m.get(&path("a/b")).unwrap().rates.cpu_pct, None);
+        m.apply_tree(tree(
+            t0,
+            3,
+            &[("", 1, 0), ("a", 2, 600_000), ("a/b", 9, 200_005)],
+        ));
+        assert_eq!(m.get(&path("a/b")).unwrap().rates.cpu_pct, Some(20.0));
+    }
+
+    #[test]
+    fn tree_sample_removes_vanished_cgroups_with_children() {
+        let t0 = Instant::now();
+        let mut m = Model::new(CgroupPath::root());
+        m.apply_tree(tree(
+            t0,
+            0,
+            &[("", 1, 0), ("a", 2, 0), ("a/b", 3, 0), ("c", 4, 0)],
+        ));
+        let change = m.apply_tree(tree(t0, 1, &[("", 1, 0), ("c", 4, 0)]));
+        assert!(change.structure);
+        assert_eq!(m.len(), 2);
+        assert!(m.get(&path("a/b")).is_none());
+        assert_eq!(m.node(m.base()).children.len(), 1);
+    }
+
+    #[test]
+    fn events_win_over_older_tree_samples() {
+        let t0 = Instant::now();
+        let mut m = Model::new(CgroupPath::root());
+        m.apply_tree(tree(t0, 0, &[("", 1, 0), ("gone", 2, 0)]));
+        let t1 = t0 + Duration::from_secs(1);
+        let created = WatchEvent::Created {
+            path: path("new"),
+            sample: Some(Box::new(sample(5, 0))),
+        };
+        let removed = WatchEvent::Removed { path: path("gone") };
+        let change = m.apply_watches([created, removed], t1 + Duration::from_millis(10));
+        assert!(change.structure);
+        assert!(m.get(&path("new")).is_some());
+        assert!(m.get(&path("gone")).is_none());
+
+        // A pass that started before both events saw the old shape: it must not undo them.
+        m.apply_tree(tree(t1, 1, &[("", 1, 0), ("gone", 2, 0)]));
+        assert!(m.get(&path("new")).is_some());
+        assert!(m.get(&path("gone")).is_none());
+
+        // A pass that started later is the truth.
+        m.apply_tree(tree(t1 + Duration::from_secs(1), 1, &[("", 1, 0)]));
+        assert!(m.get(&path("new")).is_none());
+    }
+
+    #[test]
+    fn populated_and_oom_events_apply_between_samples() {
+        let t0 = Instant::now();
+        let mut m = Model::new(CgroupPath::root());
+        let mut s = sample(2, 0);
+        s.memory.events =
+            Some(parse::memory_events("low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n").unwrap());
+        m.apply_tree(TreeSample {
+            started: t0,
+            finished: t0,
+            cgroups: vec![(CgroupPath::root(), sample(1, 0)), (path("a"), s)],
+        });
+        let a = path("a");
+        m.apply_watch(
+            WatchEvent::EventsChanged {
+                path: a.clone(),
+                events: CgroupEvents {
+                    populated: true,
+                    frozen: false,
+                },
+            },
+            t0,
+        );
+        assert_eq!(m.get(&a).unwrap().populated(), Some(true));
+        let oom = parse::memory_events("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n").unwrap();
+        let t1 = t0 + Duration::from_secs(1);
+        m.apply_watch(
+            WatchEvent::MemoryEventsChanged {
+                path: a.clone(),
+                events: oom,
+            },
+            t1,
+        );
+        assert!(m.get(&a).unwrap().oom_flashing(t1));
+        assert!(!m.get(&a).unwrap().oom_flashing(t1 + OOM_FLASH));
+    }
+
+    #[test]
+    fn hostile_names_are_just_paths() {
+        let mut m = Model::new(CgroupPath::root());
+        let evil = CgroupPath::root().join(OsStr::new("a\u{1b}[31m"));
+        let t0 = Instant::now();
+        m.apply_watch(
+            WatchEvent::Created {
+                path: evil.clone(),
+                sample: None,
+            },
+            t0,
+        );
+        assert!(m.get(&evil).is_some());
+    }
+}
