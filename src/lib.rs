@@ -5,3 +5,8 @@
 
 pub mod cgroup;
 pub mod model;
+pub mod app;
+pub mod ui;
+pub mod sampler;
+pub mod snapshot;
+pub mod tui;

@@ -1,1 +1,110 @@
-fn main() {}
+//! cgtui: parse the command line, pick the hierarchy, run the TUI or a batch command.
+
+use anyhow::{Context, Result, bail};
+use cgtui::cgroup::{CgroupPath, Cgroupfs};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "cgtui", version, about = "Monitor and edit Linux cgroup v2 live; learn how delegation behaves")]
+struct Cli {
+    /// Show only this cgroup and its descendants: a path relative to the cgroup2 mount
+    /// (`user.slice`, `/user.slice`) or an absolute path under it.
+    #[arg(long, global = true, value_name = "PATH")]
+    root: Option<PathBuf>,
+
+    /// Read a fake cgroup tree in DIR instead of the kernel's (tests and demos). Without it,
+    /// anything that is not a cgroup2 filesystem is refused.
+    #[arg(long, global = true, value_name = "DIR")]
+    fixture: Option<PathBuf>,
+
+    /// Seconds between polls of the counters (cpu.stat, memory.current, io.stat, ...).
+    /// Events (new cgroups, populated/frozen, OOM kills) never wait for it.
+    #[arg(long, global = true, value_name = "SECS", default_value = "1", value_parser = parse_interval)]
+    interval: Duration,
+
+    /// Do not capture the mouse (lets the terminal select text).
+    #[arg(long)]
+    no_mouse: bool,
+
+    /// Use at most N inotify watches, then fall back to polling (to try the fallback).
+    #[arg(long, value_name = "N")]
+    max_watches: Option<usize>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the tree's counters and rates, like `top -b`. Rates are null in the first iteration.
+    Snapshot {
+        /// One JSON document per iteration, one per line (fields: see README.md).
+        #[arg(long)]
+        json: bool,
+        /// Number of iterations.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        count: u64,
+    },
+}
+
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !secs.is_finite() || secs < 0.1 {
+        return Err(format!("{text} s is too short: the floor is 0.1 s"));
+    }
+    if secs > 3600.0 {
+        return Err(format!("{text} s is too long: at most 3600 s"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn open_hierarchy(cli: &Cli) -> Result<(Cgroupfs, CgroupPath)> {
+    let fs = match &cli.fixture {
+        Some(dir) => Cgroupfs::fixture(dir).with_context(|| format!("cannot use fixture {}", dir.display()))?,
+        None => Cgroupfs::system().context("cannot find the cgroup2 hierarchy")?,
+    };
+    let base = match &cli.root {
+        Some(root) => fs.resolve(root).with_context(|| format!("--root {}", root.display()))?,
+        None => CgroupPath::root(),
+    };
+    Ok((fs, base))
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(err) = run(cli) {
+        eprintln!("cgtui: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let (fs, base) = open_hierarchy(&cli)?;
+    match cli.command {
+        Some(Command::Snapshot { json, count }) => {
+            let options = cgtui::snapshot::Options {
+                fs,
+                base,
+                json,
+                count,
+                interval: cli.interval,
+            };
+            cgtui::snapshot::run(options, &mut std::io::stdout().lock())
+        }
+        None => {
+            use std::io::IsTerminal;
+            if !std::io::stdout().is_terminal() {
+                bail!("the TUI needs a terminal on stdout; for batch output use `cgtui snapshot`");
+            }
+            cgtui::tui::run(cgtui::tui::Options {
+                fs,
+                base,
+                interval: cli.interval,
+                mouse: !cli.no_mouse,
+                max_watches: cli.max_watches,
+            })
+        }
+    }
+}

@@ -84,3 +84,42 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<ProcessSample> {
 pub fn ticks_per_second() -> u64 {
     procfs::ticks_per_second()
 }
+
+/// Parse the cgroup v2 line (`0::/path`) of a /proc/PID/cgroup file.
+pub fn parse_proc_cgroup(text: &str) -> Option<CgroupPath> {
+    let path = text.lines().find_map(|l| l.strip_prefix("0::"))?;
+    CgroupPath::from_relative(Path::new(path))
+}
+
+/// The cgroup this process runs in, as /proc/self/cgroup says (`None` on a fixture without
+/// `.proc/self/cgroup`, or when the path lies outside this cgroup namespace).
+pub fn own_cgroup(fs: &Cgroupfs) -> Option<CgroupPath> {
+    let text = std::fs::read_to_string(fs.proc_root()?.join("self/cgroup")).ok()?;
+    parse_proc_cgroup(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_cgroup_v2_line() {
+        let hybrid = "9:name=systemd:/\n4:memory:/x\n0::/user.slice/user-1000.slice/session-2.scope\n";
+        assert_eq!(
+            parse_proc_cgroup(hybrid).unwrap().to_string(),
+            "/user.slice/user-1000.slice/session-2.scope"
+        );
+        assert!(parse_proc_cgroup("0::/\n").unwrap().is_root());
+        assert!(parse_proc_cgroup("0::/../..\n").is_none());
+        assert!(parse_proc_cgroup("1:cpu:/\n").is_none());
+    }
+
+    #[test]
+    fn reads_this_process() {
+        let me = read_process(Path::new("/proc"), std::process::id()).unwrap();
+        assert_eq!(me.pid, std::process::id());
+        assert!(me.rss_bytes > 0);
+        assert!(!me.comm.is_empty());
+        assert!(read_process(Path::new("/proc"), u32::MAX).is_none());
+    }
+}

@@ -5,6 +5,7 @@
 //! two samples of the same inode, so a removed-and-recreated cgroup never shows a bogus delta.
 
 pub mod history;
+pub mod missing;
 pub mod rates;
 pub mod view;
 
@@ -101,6 +102,9 @@ pub struct Model {
     /// Removals seen by inotify, so an older tree sample does not resurrect them.
     removed_at: HashMap<CgroupPath, Instant>,
     device_names: HashMap<DeviceId, Option<String>>,
+    /// The most recent OOM kill anywhere, so the UI knows how long to keep redrawing a flash
+    /// without scanning the tree.
+    pub latest_oom_kill: Option<Instant>,
 }
 
 impl Model {
@@ -112,6 +116,7 @@ impl Model {
             base: NodeId(0),
             removed_at: HashMap::new(),
             device_names: HashMap::new(),
+            latest_oom_kill: None,
         };
         model.base = model.alloc(Node::new(base, None));
         model
@@ -244,6 +249,9 @@ impl Model {
         node.rates = rates;
         node.sample = Some(sample);
         node.sampled_at = Some(at);
+        if oom_grew {
+            self.latest_oom_kill = Some(at);
+        }
     }
 
     /// Apply a full pass over the tree: new counters everywhere, and the tree's shape made equal
@@ -327,11 +335,12 @@ impl Model {
                     let node = self.node_mut(id);
                     if let Some(sample) = node.sample.as_mut() {
                         let before = sample.memory.events.map(|e| e.oom_kill).unwrap_or(0);
-                        if events.oom_kill > before {
-                            node.oom_kill_at = Some(now);
-                        }
                         sample.memory.events = Some(events);
                         change.values = true;
+                        if events.oom_kill > before {
+                            node.oom_kill_at = Some(now);
+                            self.latest_oom_kill = Some(now);
+                        }
                     }
                 }
             }
@@ -347,6 +356,32 @@ impl Model {
             WatchEvent::Overflow | WatchEvent::Exhausted { .. } => {}
         }
         change
+    }
+
+    /// Add what only a full read has (the rarer limits, cgroup.type, ...) to a node's latest
+    /// sample, leaving its rates alone: a full read on focus must not shorten the rate interval.
+    pub fn merge_full_sample(&mut self, path: &CgroupPath, full: CgroupSample) {
+        let Some(id) = self.find(path) else { return };
+        let node = self.node_mut(id);
+        match node.sample.as_mut() {
+            Some(current) if current.inode == full.inode => {
+                current.memory.low = full.memory.low;
+                current.memory.min = full.memory.min;
+                current.memory.swap_max = full.memory.swap_max;
+                current.pids.events = full.pids.events;
+                current.detail = full.detail;
+                for problem in full.unreadable {
+                    if !current.unreadable.contains(&problem) {
+                        current.unreadable.push(problem);
+                    }
+                }
+            }
+            _ => {
+                node.sample = Some(full);
+                node.sampled_at = None;
+                node.rates = Rates::default();
+            }
+        }
     }
 
     /// Apply several events, merging what they changed.

@@ -1,0 +1,469 @@
+//! Application state and how each event changes it. No terminal I/O happens here: the runtime
+//! feeds events in and carries the returned effects out, and tests do the same with scripted
+//! events.
+
+use crate::cgroup::process::{ProcessSample, ticks_per_second};
+use crate::cgroup::watch::WatchEvent;
+use crate::cgroup::{CgroupPath, CgroupSample};
+use crate::model::view::{Column, TreeView};
+use crate::model::{Change, Model, TreeSample};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Everything the main loop reacts to. Threads only produce these.
+#[derive(Debug)]
+pub enum Event {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// A full pass of the sampler over the tree.
+    Tree(TreeSample),
+    /// A full read of the focused cgroup, made as soon as the focus changed.
+    Focused(CgroupPath, Box<CgroupSample>),
+    Processes {
+        cgroup: CgroupPath,
+        processes: Vec<ProcessSample>,
+        at: Instant,
+    },
+    Watch(WatchEvent),
+    /// The watcher thread stopped; changes are seen by polling from now on.
+    WatcherFailed(String),
+    Signal(i32),
+}
+
+/// What the runtime must do after an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    SetInterval(Duration),
+    Focus(CgroupPath),
+    RefreshNow,
+}
+
+pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+pub const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter; the text is applied as it is typed.
+    Filter,
+    Help,
+}
+
+/// A process as the details pane shows it.
+#[derive(Debug, Clone)]
+pub struct ProcessRow {
+    pub sample: ProcessSample,
+    pub user: String,
+    pub cpu_pct: Option<f64>,
+}
+
+#[derive(Debug, Default)]
+pub struct ProcessTable {
+    pub cgroup: CgroupPath,
+    pub rows: Vec<ProcessRow>,
+    previous: HashMap<(u32, u64), (u64, Instant)>,
+}
+
+impl ProcessTable {
+    fn update(&mut self, cgroup: CgroupPath, processes: Vec<ProcessSample>, at: Instant, users: &UserNames) {
+        if cgroup != self.cgroup {
+            self.previous.clear();
+            self.cgroup = cgroup;
+        }
+        let ticks = ticks_per_second().max(1) as f64;
+        let mut next = HashMap::with_capacity(processes.len());
+        self.rows = processes
+            .into_iter()
+            .map(|sample| {
+                let key = (sample.pid, sample.start_ticks);
+                let cpu_pct = self.previous.get(&key).and_then(|(ticks_before, when)| {
+                    let secs = at.saturating_duration_since(*when).as_secs_f64();
+                    (secs > 0.0).then(|| sample.cpu_ticks.saturating_sub(*ticks_before) as f64 / ticks / secs * 100.0)
+                });
+                next.insert(key, (sample.cpu_ticks, at));
+                ProcessRow {
+                    user: sample.uid.map(|u| users.name(u)).unwrap_or_else(|| "?".into()),
+                    sample,
+                    cpu_pct,
+                }
+            })
+            .collect();
+        self.rows.sort_by(|a, b| {
+            b.cpu_pct
+                .unwrap_or(0.0)
+                .total_cmp(&a.cpu_pct.unwrap_or(0.0))
+                .then(a.sample.pid.cmp(&b.sample.pid))
+        });
+        self.previous = next;
+    }
+}
+
+/// uid → user name, cached: /etc/passwd does not change while we watch. Interior mutability
+/// lets rendering (which only has `&App`) resolve names too.
+#[derive(Debug, Default)]
+pub struct UserNames(std::cell::RefCell<HashMap<u32, String>>);
+
+impl UserNames {
+    pub fn name(&self, uid: u32) -> String {
+        self.0
+            .borrow_mut()
+            .entry(uid)
+            .or_insert_with(|| {
+                uzers::get_user_by_uid(uid)
+                    .map(|u| crate::cgroup::escape::visible_os(u.name()).into_owned())
+                    .unwrap_or_else(|| uid.to_string())
+            })
+            .clone()
+    }
+}
+
+/// Where the panes are on screen, so mouse clicks can be mapped to rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub header: Rect,
+    /// The tree table including its column header line.
+    pub tree: Rect,
+    pub details: Rect,
+    pub footer: Rect,
+}
+
+impl Layout {
+    pub fn new(area: Rect) -> Self {
+        let header = Rect { height: 1, ..area };
+        let footer = Rect {
+            y: area.bottom().saturating_sub(1),
+            height: 1.min(area.height),
+            ..area
+        };
+        let body_top = area.y + 1;
+        let body_height = area.height.saturating_sub(2);
+        let tree_height = if body_height > 24 { body_height * 11 / 20 } else { body_height / 2 };
+        let tree = Rect {
+            y: body_top,
+            height: tree_height,
+            ..area
+        };
+        let details = Rect {
+            y: body_top + tree_height,
+            height: body_height - tree_height,
+            ..area
+        };
+        Layout {
+            header,
+            tree,
+            details,
+            footer,
+        }
+    }
+
+    /// Tree rows that fit below the column header.
+    pub fn tree_rows(&self) -> usize {
+        self.tree.height.saturating_sub(1) as usize
+    }
+}
+
+pub struct App {
+    pub model: Model,
+    pub view: TreeView,
+    pub mode: Mode,
+    pub interval: Duration,
+    /// The time the current frame is drawn for; set by the runtime, never read from the clock
+    /// while rendering.
+    pub now: Instant,
+    /// Where the hierarchy is, for the header: a mount point and its options.
+    pub source: String,
+    /// The cgroup cgtui itself runs in.
+    pub own_cgroup: Option<CgroupPath>,
+    /// A standing warning, such as polling because inotify ran out of watches.
+    pub notice: Option<String>,
+    /// A transient message in the footer.
+    pub status: Option<String>,
+    pub processes: ProcessTable,
+    users: UserNames,
+    pub layout: Layout,
+    /// First tree row on screen.
+    pub tree_offset: usize,
+    pub mouse: bool,
+    /// The first tree sample has arrived (until then the tree holds only the base).
+    pub loaded: bool,
+}
+
+impl App {
+    pub fn new(base: CgroupPath, source: String, interval: Duration, own_cgroup: Option<CgroupPath>, now: Instant) -> Self {
+        App {
+            model: Model::new(base.clone()),
+            view: TreeView::new(base),
+            mode: Mode::Normal,
+            interval,
+            now,
+            source,
+            own_cgroup,
+            notice: None,
+            status: None,
+            processes: ProcessTable::default(),
+            users: UserNames::default(),
+            layout: Layout::new(Rect::new(0, 0, 80, 24)),
+            tree_offset: 0,
+            mouse: true,
+            loaded: false,
+        }
+    }
+
+    pub fn user_name(&self, uid: u32) -> String {
+        self.users.name(uid)
+    }
+
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.layout = Layout::new(Rect::new(0, 0, width, height));
+        self.scroll_to_selection();
+    }
+
+    /// Apply one event; returns what the runtime must do.
+    pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
+            Event::Key(_) => Vec::new(),
+            Event::Mouse(mouse) => self.on_mouse(mouse),
+            Event::Resize(w, h) => {
+                self.resize(w, h);
+                Vec::new()
+            }
+            Event::Tree(tree) => {
+                let change = self.model.apply_tree(tree);
+                let first = !self.loaded;
+                self.loaded = true;
+                if first {
+                    // Start on the user's own cgroup, expanded down to it.
+                    let target = self
+                        .own_cgroup
+                        .clone()
+                        .filter(|own| self.model.find(own).is_some())
+                        .unwrap_or_else(|| self.view.top.clone());
+                    self.view.reveal(&target, &self.model);
+                    self.scroll_to_selection();
+                    return vec![Effect::Focus(self.view.selected().clone())];
+                }
+                self.after_model_change(change)
+            }
+            Event::Focused(path, sample) => {
+                self.model.merge_full_sample(&path, *sample);
+                Vec::new()
+            }
+            Event::Processes { cgroup, processes, at } => {
+                self.processes.update(cgroup, processes, at, &self.users);
+                Vec::new()
+            }
+            Event::Watch(WatchEvent::Exhausted { reason }) => {
+                self.notice = Some(reason);
+                Vec::new()
+            }
+            Event::Watch(WatchEvent::Overflow) => vec![Effect::RefreshNow],
+            Event::Watch(event) => {
+                let change = self.model.apply_watch(event, self.now);
+                self.after_model_change(change)
+            }
+            Event::WatcherFailed(reason) => {
+                self.notice = Some(format!("inotify stopped ({reason}): changes are seen by polling only"));
+                Vec::new()
+            }
+            Event::Signal(_) => vec![Effect::Quit],
+        }
+    }
+
+    fn after_model_change(&mut self, change: Change) -> Vec<Effect> {
+        let before = self.view.selected().clone();
+        // Sorting by a value column reorders rows when values change; by name only on shape.
+        if change.structure || (change.values && self.view.sort != Column::Name) {
+            self.view.rebuild(&self.model);
+            self.scroll_to_selection();
+        }
+        self.focus_effect(&before)
+    }
+
+    fn focus_effect(&self, before: &CgroupPath) -> Vec<Effect> {
+        if self.view.selected() != before {
+            vec![Effect::Focus(self.view.selected().clone())]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Keep the selected row inside the visible window.
+    fn scroll_to_selection(&mut self) {
+        let height = self.layout.tree_rows().max(1);
+        let rows = self.view.rows().len();
+        if let Some(selected) = self.view.selected_index() {
+            if selected < self.tree_offset {
+                self.tree_offset = selected;
+            } else if selected >= self.tree_offset + height {
+                self.tree_offset = selected + 1 - height;
+            }
+        }
+        self.tree_offset = self.tree_offset.min(rows.saturating_sub(height));
+    }
+
+    fn set_interval(&mut self, interval: Duration) -> Vec<Effect> {
+        self.interval = interval.clamp(MIN_INTERVAL, MAX_INTERVAL);
+        self.status = Some(format!("refresh every {:.1} s", self.interval.as_secs_f64()));
+        vec![Effect::SetInterval(self.interval)]
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c')) {
+            return vec![Effect::Quit];
+        }
+        self.status = None;
+        match self.mode {
+            Mode::Help => {
+                match key.code {
+                    KeyCode::Char('q') => return vec![Effect::Quit],
+                    _ => self.mode = Mode::Normal,
+                }
+                Vec::new()
+            }
+            Mode::Filter => self.on_filter_key(key),
+            Mode::Normal => self.on_normal_key(key),
+        }
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let before = self.view.selected().clone();
+        let mut filter = self.view.filter().to_string();
+        match key.code {
+            KeyCode::Enter => {
+                self.mode = Mode::Normal;
+                return Vec::new();
+            }
+            KeyCode::Esc => {
+                filter.clear();
+                self.mode = Mode::Normal;
+            }
+            KeyCode::Backspace => {
+                filter.pop();
+            }
+            KeyCode::Char(c) if !c.is_control() => filter.push(c),
+            _ => return Vec::new(),
+        }
+        self.view.set_filter(filter, &self.model);
+        self.scroll_to_selection();
+        self.focus_effect(&before)
+    }
+
+    fn on_normal_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let before = self.view.selected().clone();
+        let page = self.layout.tree_rows().max(1) as isize;
+        match key.code {
+            KeyCode::Char('q') => return vec![Effect::Quit],
+            KeyCode::Esc => {
+                if !self.view.filter().is_empty() {
+                    self.view.set_filter(String::new(), &self.model);
+                } else {
+                    return vec![Effect::Quit];
+                }
+            }
+            KeyCode::Char('?') | KeyCode::F(1) => self.mode = Mode::Help,
+            KeyCode::Char('/') => self.mode = Mode::Filter,
+            KeyCode::Up | KeyCode::Char('k') => self.view.move_selection(-1, &self.model),
+            KeyCode::Down | KeyCode::Char('j') => self.view.move_selection(1, &self.model),
+            KeyCode::PageUp => self.view.move_selection(-page, &self.model),
+            KeyCode::PageDown => self.view.move_selection(page, &self.model),
+            KeyCode::Home | KeyCode::Char('g') => self.view.select_index(0, &self.model),
+            KeyCode::End | KeyCode::Char('G') => self.view.select_index(usize::MAX, &self.model),
+            KeyCode::Right | KeyCode::Char('l') => self.expand_or_descend(),
+            KeyCode::Left | KeyCode::Char('h') => self.collapse_or_ascend(),
+            KeyCode::Enter | KeyCode::Char(' ') => {
+                let selected = self.view.selected().clone();
+                let expanded = self.view.is_expanded(&selected);
+                self.view.set_expanded(&selected, !expanded, &self.model);
+            }
+            KeyCode::Char('s') => {
+                let next = self.view.sort.next();
+                self.view.set_sort(next, &self.model);
+                self.status = Some(format!("sorted by {}", next.title()));
+            }
+            KeyCode::Char('S') => {
+                let current = self.view.sort;
+                self.view.set_sort(current, &self.model);
+            }
+            KeyCode::Char('r') => {
+                let selected = self.view.selected().clone();
+                self.view.push_top(selected, &self.model);
+                self.tree_offset = 0;
+            }
+            KeyCode::Char('R') | KeyCode::Backspace => {
+                if !self.view.pop_top(&self.model) {
+                    self.status = Some("already at the top of the tree given with --root".into());
+                }
+            }
+            KeyCode::Char('o') => match self.own_cgroup.clone().filter(|c| self.model.find(c).is_some()) {
+                Some(own) => self.view.reveal(&own, &self.model),
+                None => self.status = Some("cgtui's own cgroup is not in this view".into()),
+            },
+            KeyCode::Char('+') | KeyCode::Char('=') => return self.set_interval(self.interval * 2),
+            KeyCode::Char('-') => return self.set_interval(self.interval / 2),
+            _ => return Vec::new(),
+        }
+        self.scroll_to_selection();
+        self.focus_effect(&before)
+    }
+
+    fn expand_or_descend(&mut self) {
+        let Some(index) = self.view.selected_index() else { return };
+        let row = self.view.rows()[index];
+        if !row.has_children {
+            return;
+        }
+        if row.expanded {
+            self.view.move_selection(1, &self.model);
+        } else {
+            let path = self.view.selected().clone();
+            self.view.set_expanded(&path, true, &self.model);
+        }
+    }
+
+    fn collapse_or_ascend(&mut self) {
+        let Some(index) = self.view.selected_index() else { return };
+        let row = self.view.rows()[index];
+        let path = self.view.selected().clone();
+        if row.expanded && row.has_children {
+            self.view.set_expanded(&path, false, &self.model);
+        } else if let Some(parent) = path.parent().filter(|p| p.starts_with(&self.view.top)) {
+            self.view.reveal(&parent, &self.model);
+        }
+    }
+
+    fn on_mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
+        let before = self.view.selected().clone();
+        let position = Position::new(mouse.column, mouse.row);
+        match mouse.kind {
+            MouseEventKind::ScrollDown => self.view.move_selection(3, &self.model),
+            MouseEventKind::ScrollUp => self.view.move_selection(-3, &self.model),
+            MouseEventKind::Down(MouseButton::Left) if self.layout.tree.contains(position) => {
+                let line = (mouse.row - self.layout.tree.y) as usize;
+                if line == 0 {
+                    if let Some(column) = crate::ui::tree::column_at(self.layout.tree, mouse.column) {
+                        self.view.set_sort(column, &self.model);
+                    }
+                } else {
+                    let index = self.tree_offset + line - 1;
+                    if index < self.view.rows().len() {
+                        if self.view.selected_index() == Some(index) {
+                            let path = self.view.selected().clone();
+                            let expanded = self.view.is_expanded(&path);
+                            self.view.set_expanded(&path, !expanded, &self.model);
+                        } else {
+                            self.view.select_index(index, &self.model);
+                        }
+                    }
+                }
+            }
+            _ => return Vec::new(),
+        }
+        self.scroll_to_selection();
+        self.focus_effect(&before)
+    }
+}

@@ -1,0 +1,122 @@
+//! Why a value is missing: a column shows `-`, and the details say which rule is behind it.
+
+use crate::model::{Model, Node};
+
+/// A kind of value the tree shows, with the controller and file it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Memory,
+    MemoryLimit,
+    Io,
+    Pids,
+    Psi,
+}
+
+impl Metric {
+    fn source(self) -> (Option<&'static str>, &'static str) {
+        match self {
+            Metric::Memory => (Some("memory"), "memory.current"),
+            Metric::MemoryLimit => (Some("memory"), "memory.max"),
+            Metric::Io => (Some("io"), "io.stat"),
+            Metric::Pids => (Some("pids"), "pids.current"),
+            Metric::Psi => (None, "cpu.pressure"),
+        }
+    }
+}
+
+fn lacks(list: &Option<Vec<String>>, controller: &str) -> bool {
+    list.as_ref().is_some_and(|l| !l.iter().any(|c| c == controller))
+}
+
+/// A sentence saying why `metric` has no value for `node`, or `None` if it has one.
+pub fn missing_reason(model: &Model, node: &Node, metric: Metric) -> Option<String> {
+    let (controller, file) = metric.source();
+    let Some(sample) = node.sample.as_ref() else {
+        return Some("not read yet".into());
+    };
+    let present = match metric {
+        Metric::Memory => sample.memory.current.is_some(),
+        Metric::MemoryLimit => sample.memory.max.is_some() || sample.memory.high.is_some(),
+        Metric::Io => sample.io.is_some(),
+        Metric::Pids => sample.pids.current.is_some(),
+        Metric::Psi => sample.psi.cpu.is_some() || sample.psi.memory.is_some() || sample.psi.io.is_some(),
+    };
+    if present {
+        return None;
+    }
+    if let Some(problem) = sample.unreadable.iter().find(|u| u.file == file) {
+        return Some(format!("{file} cannot be read: {}", problem.reason));
+    }
+    let Some(controller) = controller else {
+        return Some(format!(
+            "{file} does not exist: the kernel was built or booted without PSI (psi=1 enables it)"
+        ));
+    };
+    let hierarchy_root = model.get(&crate::cgroup::CgroupPath::root()).and_then(|n| n.sample.as_ref());
+    if let Some(root) = hierarchy_root
+        && lacks(&root.controllers, controller)
+    {
+        let available = root.controllers.as_deref().unwrap_or_default().join(" ");
+        return Some(format!(
+            "the {controller} controller is not in this cgroup2 hierarchy (root cgroup.controllers: \
+             {available}); on a hybrid host it is bound to cgroup v1"
+        ));
+    }
+    if node.path.is_root() {
+        return Some(format!("the root cgroup has no {file}: its resources are the whole machine's"));
+    }
+    let parent = node.parent.map(|p| model.node(p));
+    match parent.and_then(|p| p.sample.as_ref().map(|s| (p, s))) {
+        Some((parent, parent_sample)) if lacks(&parent_sample.subtree_control, controller) => {
+            let mut reason = format!(
+                "{controller} controller not enabled by parent {} (its cgroup.subtree_control lacks {controller})",
+                parent.path
+            );
+            if lacks(&parent_sample.controllers, controller) {
+                reason.push_str(&format!("; {controller} is not even available there: an ancestor stopped it"));
+            }
+            Some(reason)
+        }
+        _ => Some(format!("{file} does not exist in this cgroup")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroup::{CgroupPath, CgroupSample};
+    use crate::model::TreeSample;
+    use std::path::Path;
+    use std::time::Instant;
+
+    fn with_controllers(controllers: &str, subtree: &str) -> CgroupSample {
+        CgroupSample {
+            controllers: Some(controllers.split_whitespace().map(String::from).collect()),
+            subtree_control: Some(subtree.split_whitespace().map(String::from).collect()),
+            ..CgroupSample::default()
+        }
+    }
+
+    #[test]
+    fn explains_root_parent_and_hierarchy() {
+        let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
+        let mut m = Model::new(CgroupPath::root());
+        let t = Instant::now();
+        m.apply_tree(TreeSample {
+            started: t,
+            finished: t,
+            cgroups: vec![
+                (p(""), with_controllers("cpu memory pids", "memory")),
+                (p("a"), with_controllers("memory", "")),
+                (p("a/b"), CgroupSample::default()),
+            ],
+        });
+        let root = m.get(&p("")).unwrap();
+        assert!(missing_reason(&m, root, Metric::Memory).unwrap().contains("root cgroup has no memory.current"));
+        let b = m.get(&p("a/b")).unwrap();
+        let why = missing_reason(&m, b, Metric::Memory).unwrap();
+        assert!(why.contains("memory controller not enabled by parent /a"), "{why}");
+        let why = missing_reason(&m, b, Metric::Io).unwrap();
+        assert!(why.contains("io controller is not in this cgroup2 hierarchy"), "{why}");
+    }
+}

@@ -1,0 +1,320 @@
+//! `cgtui snapshot`: batch output like `top -b`, as a text table or one JSON document per
+//! iteration. The JSON fields are documented in README.md.
+
+use crate::cgroup::parse::{CpuStat, IoDeviceStat, Limit, MemoryEvents, PidsEvents, Pressure};
+use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::model::missing::{Metric, missing_reason};
+use crate::model::rates::{IoRates, PressureRates};
+use crate::model::view::effective_memory_limit;
+use crate::model::{Model, Node};
+use crate::sampler::sample_tree;
+use crate::ui::format;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Serialize)]
+struct CpuReport {
+    #[serde(flatten)]
+    stat: Option<CpuStat>,
+    pct: Option<f64>,
+    user_pct: Option<f64>,
+    system_pct: Option<f64>,
+    throttled_pct: Option<f64>,
+    max: Option<crate::cgroup::parse::CpuMax>,
+    weight: Option<u64>,
+    pressure: Option<PressureReport>,
+}
+
+#[derive(Serialize)]
+struct MemoryReport {
+    current: Option<u64>,
+    swap_current: Option<u64>,
+    max: Option<Limit>,
+    high: Option<Limit>,
+    low: Option<Limit>,
+    min: Option<Limit>,
+    swap_max: Option<Limit>,
+    /// The lower of max and high, and which file it came from.
+    limit: Option<Limit>,
+    limit_source: Option<&'static str>,
+    events: Option<MemoryEvents>,
+    pressure: Option<PressureReport>,
+}
+
+/// IO rates with explicit nulls before the second iteration.
+#[derive(Serialize, Default, Clone, Copy)]
+struct IoRatesReport {
+    read_bps: Option<f64>,
+    write_bps: Option<f64>,
+    read_iops: Option<f64>,
+    write_iops: Option<f64>,
+}
+
+impl From<Option<IoRates>> for IoRatesReport {
+    fn from(rates: Option<IoRates>) -> Self {
+        IoRatesReport {
+            read_bps: rates.map(|r| r.read_bps),
+            write_bps: rates.map(|r| r.write_bps),
+            read_iops: rates.map(|r| r.read_iops),
+            write_iops: rates.map(|r| r.write_iops),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DeviceReport<'a> {
+    #[serde(flatten)]
+    stat: &'a IoDeviceStat,
+    name: Option<String>,
+    #[serde(flatten)]
+    rates: IoRatesReport,
+}
+
+#[derive(Serialize)]
+struct IoReport<'a> {
+    #[serde(flatten)]
+    rates: IoRatesReport,
+    devices: Vec<DeviceReport<'a>>,
+    max: Option<&'a Vec<crate::cgroup::parse::IoMax>>,
+    weight: Option<&'a crate::cgroup::parse::IoWeight>,
+    pressure: Option<PressureReport>,
+}
+
+#[derive(Serialize)]
+struct PidsReport {
+    current: Option<u64>,
+    max: Option<Limit>,
+    events: Option<PidsEvents>,
+}
+
+#[derive(Serialize)]
+struct PressureReport {
+    #[serde(flatten)]
+    raw: Pressure,
+    /// % of the last interval with some / all tasks stalled, from Δtotal.
+    some_pct: Option<f64>,
+    full_pct: Option<f64>,
+}
+
+fn pressure(raw: &Option<Pressure>, rates: Option<PressureRates>) -> Option<PressureReport> {
+    raw.map(|raw| PressureReport {
+        raw,
+        some_pct: rates.and_then(|r| r.some_pct),
+        full_pct: rates.and_then(|r| r.full_pct),
+    })
+}
+
+#[derive(Serialize)]
+struct CgroupReport<'a> {
+    path: &'a CgroupPath,
+    name: String,
+    depth: usize,
+    inode: u64,
+    owner_uid: u32,
+    owner_gid: u32,
+    populated: Option<bool>,
+    frozen: Option<bool>,
+    nr_procs: Option<usize>,
+    #[serde(rename = "type")]
+    cgroup_type: Option<crate::cgroup::parse::CgroupType>,
+    controllers: Option<&'a Vec<String>>,
+    subtree_control: Option<&'a Vec<String>>,
+    nr_descendants: Option<u64>,
+    nr_dying_descendants: Option<u64>,
+    max_depth: Option<Limit>,
+    max_descendants: Option<Limit>,
+    cpuset_cpus: Option<&'a String>,
+    cpuset_mems: Option<&'a String>,
+    cpu: CpuReport,
+    memory: MemoryReport,
+    io: IoReport<'a>,
+    pids: PidsReport,
+    /// Why a group of values is absent, keyed by `memory`, `io`, `pids`, `psi`.
+    missing: BTreeMap<&'static str, String>,
+    unreadable: &'a [crate::cgroup::sample::Unreadable],
+}
+
+fn report<'a>(model: &'a Model, node: &'a Node, base_depth: usize) -> Option<CgroupReport<'a>> {
+    let s = node.sample.as_ref()?;
+    let r = &node.rates;
+    let detail = s.detail.as_ref();
+    let limit = effective_memory_limit(node);
+    let mut missing = BTreeMap::new();
+    for (key, metric) in [
+        ("memory", Metric::Memory),
+        ("io", Metric::Io),
+        ("pids", Metric::Pids),
+        ("psi", Metric::Psi),
+    ] {
+        if let Some(why) = missing_reason(model, node, metric) {
+            missing.insert(key, why);
+        }
+    }
+    Some(CgroupReport {
+        path: &node.path,
+        name: crate::cgroup::escape::visible_os(node.path.name()).into_owned(),
+        depth: node.path.depth() - base_depth,
+        inode: s.inode,
+        owner_uid: s.owner_uid,
+        owner_gid: s.owner_gid,
+        populated: s.events.map(|e| e.populated),
+        frozen: s.events.map(|e| e.frozen),
+        nr_procs: s.nr_procs,
+        cgroup_type: detail.and_then(|d| d.cgroup_type),
+        controllers: s.controllers.as_ref(),
+        subtree_control: s.subtree_control.as_ref(),
+        nr_descendants: detail.and_then(|d| d.stat).map(|st| st.nr_descendants),
+        nr_dying_descendants: detail.and_then(|d| d.stat).map(|st| st.nr_dying_descendants),
+        max_depth: detail.and_then(|d| d.max_depth),
+        max_descendants: detail.and_then(|d| d.max_descendants),
+        cpuset_cpus: detail.and_then(|d| d.cpuset_cpus.as_ref()),
+        cpuset_mems: detail.and_then(|d| d.cpuset_mems.as_ref()),
+        cpu: CpuReport {
+            stat: s.cpu,
+            pct: r.cpu_pct,
+            user_pct: r.cpu_user_pct,
+            system_pct: r.cpu_system_pct,
+            throttled_pct: r.cpu_throttled_pct,
+            max: detail.and_then(|d| d.cpu_max),
+            weight: detail.and_then(|d| d.cpu_weight),
+            pressure: pressure(&s.psi.cpu, r.psi.cpu),
+        },
+        memory: MemoryReport {
+            current: s.memory.current,
+            swap_current: s.memory.swap_current,
+            max: s.memory.max,
+            high: s.memory.high,
+            low: s.memory.low,
+            min: s.memory.min,
+            swap_max: s.memory.swap_max,
+            limit: limit.map(|(l, _)| l),
+            limit_source: limit.map(|(_, source)| source),
+            events: s.memory.events,
+            pressure: pressure(&s.psi.memory, r.psi.memory),
+        },
+        io: IoReport {
+            rates: r.io.into(),
+            devices: s
+                .io
+                .iter()
+                .flatten()
+                .map(|stat| {
+                    let rated = r.io_devices.iter().find(|d| Some(d.device) == stat.device);
+                    DeviceReport {
+                        stat,
+                        name: rated
+                            .and_then(|d| d.name.clone())
+                            .or_else(|| stat.device.and_then(crate::cgroup::devices::block_device_name)),
+                        rates: rated.map(|d| d.rates).into(),
+                    }
+                })
+                .collect(),
+            max: detail.and_then(|d| d.io_max.as_ref()),
+            weight: detail.and_then(|d| d.io_weight.as_ref()),
+            pressure: pressure(&s.psi.io, r.psi.io),
+        },
+        pids: PidsReport {
+            current: s.pids.current,
+            max: s.pids.max,
+            events: s.pids.events,
+        },
+        missing,
+        unreadable: &s.unreadable,
+    })
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    iteration: u64,
+    /// Seconds since the Unix epoch when the pass finished.
+    timestamp: f64,
+    /// Seconds since the previous iteration; null in the first.
+    elapsed: Option<f64>,
+    mount_point: String,
+    mount_options: Option<&'a crate::cgroup::mount::MountOptions>,
+    root: &'a CgroupPath,
+    cgroups: Vec<CgroupReport<'a>>,
+}
+
+pub struct Options {
+    pub fs: Cgroupfs,
+    pub base: CgroupPath,
+    pub json: bool,
+    pub count: u64,
+    pub interval: Duration,
+}
+
+pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut model = Model::new(options.base.clone());
+    let mut last_pass = None;
+    for iteration in 1..=options.count {
+        if iteration > 1 {
+            std::thread::sleep(options.interval);
+        }
+        let tree = sample_tree(&options.fs, &options.base, None, true);
+        let finished = tree.finished;
+        if tree.cgroups.is_empty() {
+            anyhow::bail!("cgroup {} vanished", options.base);
+        }
+        model.apply_tree(tree);
+        let elapsed = last_pass.map(|t| finished.saturating_duration_since(t).as_secs_f64());
+        last_pass = Some(finished);
+        let base_depth = options.base.depth();
+        let reports: Vec<CgroupReport> = model
+            .preorder()
+            .into_iter()
+            .filter_map(|id| report(&model, model.node(id), base_depth))
+            .collect();
+        if options.json {
+            let document = Document {
+                iteration,
+                timestamp: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
+                elapsed,
+                mount_point: options.fs.mount_point().display().to_string(),
+                mount_options: options.fs.mount().map(|m| &m.options),
+                root: &options.base,
+                cgroups: reports,
+            };
+            serde_json::to_writer(&mut *out, &document)?;
+            writeln!(out)?;
+        } else {
+            write_table(out, iteration, &reports)?;
+        }
+        out.flush()?;
+    }
+    Ok(())
+}
+
+fn write_table(out: &mut dyn Write, iteration: u64, reports: &[CgroupReport]) -> std::io::Result<()> {
+    writeln!(out, "cgtui snapshot {iteration}: {} cgroups", reports.len())?;
+    writeln!(
+        out,
+        "{:>6} {:>7} {:>7} {:>7} {:>7} {:>5} {:>5} {:>15}  CGROUP",
+        "CPU%", "MEM", "MEMLIM", "IO R/s", "IO W/s", "PROCS", "PIDS", "PSI c/m/i"
+    )?;
+    for r in reports {
+        let psi = |p: &Option<PressureReport>| p.as_ref().map_or("-".to_string(), |p| format!("{:.1}", p.raw.some.avg10));
+        let marker = match (r.frozen, r.populated) {
+            (Some(true), _) => "F",
+            (_, Some(true)) => "*",
+            _ => " ",
+        };
+        writeln!(
+            out,
+            "{:>6} {:>7} {:>7} {:>7} {:>7} {:>5} {:>5} {:>15}  {}{marker}{}",
+            format::percent(r.cpu.pct),
+            format::opt_bytes(r.memory.current),
+            format::limit(r.memory.limit),
+            format::opt_rate(r.io.rates.read_bps),
+            format::opt_rate(r.io.rates.write_bps),
+            r.nr_procs.map_or("-".into(), |n| n.to_string()),
+            r.pids.current.map_or("-".into(), |n| n.to_string()),
+            format!("{}/{}/{}", psi(&r.cpu.pressure), psi(&r.memory.pressure), psi(&r.io.pressure)),
+            "  ".repeat(r.depth),
+            r.path,
+        )?;
+    }
+    writeln!(out)
+}

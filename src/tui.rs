@@ -1,0 +1,179 @@
+//! The interactive runtime: terminal setup and restore, the producer threads, and the one loop
+//! that receives events, updates the App and draws.
+
+use crate::app::{App, Effect, Event};
+use crate::cgroup::watch::Watcher;
+use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::sampler::{Command, Sampler};
+use anyhow::{Context, Result};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::execute;
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::{Stdout, stdout};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub struct Options {
+    pub fs: Cgroupfs,
+    pub base: CgroupPath,
+    pub interval: Duration,
+    pub mouse: bool,
+    /// Cap inotify watches (tests of the polling fallback).
+    pub max_watches: Option<usize>,
+}
+
+/// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
+/// visible cursor. Safe to call more than once, and from a panic hook.
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
+}
+
+fn setup_terminal(mouse: bool) -> Result<Terminal<CrosstermBackend<Stdout>>> {
+    enable_raw_mode().context("cannot switch the terminal to raw mode (is stdin a terminal?)")?;
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        hook(info);
+    }));
+    let mut out = stdout();
+    execute!(out, EnterAlternateScreen).context("cannot enter the alternate screen")?;
+    if mouse {
+        execute!(out, EnableMouseCapture).context("cannot enable mouse reporting")?;
+    }
+    let terminal = Terminal::new(CrosstermBackend::new(out)).context("cannot start drawing")?;
+    Ok(terminal)
+}
+
+fn spawn_input(events: Sender<Event>) {
+    thread::spawn(move || {
+        loop {
+            let event = match crossterm::event::read() {
+                Ok(crossterm::event::Event::Key(key)) => Event::Key(key),
+                Ok(crossterm::event::Event::Mouse(mouse)) => Event::Mouse(mouse),
+                Ok(crossterm::event::Event::Resize(w, h)) => Event::Resize(w, h),
+                Ok(_) => continue,
+                // stdin closed or broken: behave as if the terminal went away.
+                Err(_) => Event::Signal(signal_hook::consts::SIGHUP),
+            };
+            let stop = matches!(event, Event::Signal(_));
+            if events.send(event).is_err() || stop {
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_signals(events: Sender<Event>) -> Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]).context("cannot install signal handlers")?;
+    thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let _ = events.send(Event::Signal(signal));
+        }
+    });
+    Ok(())
+}
+
+fn spawn_watcher(fs: Cgroupfs, base: CgroupPath, max_watches: Option<usize>, events: Sender<Event>) {
+    thread::spawn(move || {
+        let watcher = match Watcher::new(fs, base) {
+            Ok(w) => w.with_watch_budget(max_watches),
+            Err(e) => {
+                let _ = events.send(Event::WatcherFailed(e.to_string()));
+                return;
+            }
+        };
+        let sender = events.clone();
+        if let Err(e) = watcher.run(move |event| sender.send(Event::Watch(event)).is_ok()) {
+            let _ = events.send(Event::WatcherFailed(e.to_string()));
+        }
+    });
+}
+
+fn spawn_sampler(options: &Options, events: Sender<Event>) -> Sender<Command> {
+    let (commands, receiver) = mpsc::channel();
+    let sampler = Sampler {
+        fs: options.fs.clone(),
+        base: options.base.clone(),
+        interval: options.interval,
+        focus: None,
+    };
+    thread::spawn(move || sampler.run(receiver, events));
+    commands
+}
+
+pub fn run(options: Options) -> Result<()> {
+    let own = crate::cgroup::process::own_cgroup(&options.fs);
+    let source = match options.fs.mount() {
+        Some(m) => {
+            let opts = m.options.all.iter().filter(|o| *o != "rw").cloned().collect::<Vec<_>>().join(",");
+            format!("cgroup2 at {} ({})", m.mount_point.display(), if opts.is_empty() { "rw".into() } else { opts })
+        }
+        None => format!("fixture {}", options.fs.mount_point().display()),
+    };
+    let mut app = App::new(options.base.clone(), source, options.interval, own, Instant::now());
+    app.mouse = options.mouse;
+
+    let (events, receiver) = mpsc::channel();
+    spawn_signals(events.clone())?;
+    let mut terminal = setup_terminal(options.mouse)?;
+    let result = (|| {
+        let size = terminal.size().context("cannot read the terminal size")?;
+        app.resize(size.width, size.height);
+        spawn_input(events.clone());
+        spawn_watcher(options.fs.clone(), options.base.clone(), options.max_watches, events.clone());
+        let commands = spawn_sampler(&options, events.clone());
+        drop(events);
+        event_loop(&mut app, &mut terminal, &receiver, &commands)
+    })();
+    restore_terminal();
+    result
+}
+
+/// How long to wait for the next event: forever, unless an OOM flash must be taken off the
+/// screen when it ends. Idle, the loop wakes only for the sampler's ticks.
+fn wait_limit(app: &App) -> Option<Duration> {
+    let flash_end = app.model.latest_oom_kill? + crate::model::OOM_FLASH;
+    flash_end.checked_duration_since(app.now).map(|d| d + Duration::from_millis(10))
+}
+
+fn event_loop(
+    app: &mut App,
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    receiver: &Receiver<Event>,
+    commands: &Sender<Command>,
+) -> Result<()> {
+    loop {
+        app.now = Instant::now();
+        terminal.draw(|frame| crate::ui::render(app, frame)).context("cannot draw")?;
+        let first = match wait_limit(app) {
+            Some(limit) => match receiver.recv_timeout(limit) {
+                Ok(event) => Some(event),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            },
+            None => match receiver.recv() {
+                Ok(event) => Some(event),
+                Err(_) => return Ok(()),
+            },
+        };
+        // Handle everything already queued before drawing again, so bursts cost one frame.
+        for event in first.into_iter().chain(std::iter::from_fn(|| receiver.try_recv().ok())) {
+            app.now = Instant::now();
+            for effect in app.update(event) {
+                let command = match effect {
+                    Effect::Quit => return Ok(()),
+                    Effect::SetInterval(interval) => Command::Interval(interval),
+                    Effect::Focus(path) => Command::Focus(path),
+                    Effect::RefreshNow => Command::RefreshNow,
+                };
+                // The sampler only stops when we do; a send error is not actionable.
+                let _ = commands.send(command);
+            }
+        }
+    }
+}
