@@ -7,7 +7,9 @@ use crate::cgroup::watch::WatchEvent;
 use crate::cgroup::{CgroupPath, CgroupSample};
 use crate::model::view::{Column, TreeView};
 use crate::model::{Change, Model, TreeSample};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use ratatui::layout::{Position, Rect};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -69,7 +71,13 @@ pub struct ProcessTable {
 }
 
 impl ProcessTable {
-    fn update(&mut self, cgroup: CgroupPath, processes: Vec<ProcessSample>, at: Instant, users: &UserNames) {
+    fn update(
+        &mut self,
+        cgroup: CgroupPath,
+        processes: Vec<ProcessSample>,
+        at: Instant,
+        users: &UserNames,
+    ) {
         if cgroup != self.cgroup {
             self.previous.clear();
             self.cgroup = cgroup;
@@ -82,11 +90,16 @@ impl ProcessTable {
                 let key = (sample.pid, sample.start_ticks);
                 let cpu_pct = self.previous.get(&key).and_then(|(ticks_before, when)| {
                     let secs = at.saturating_duration_since(*when).as_secs_f64();
-                    (secs > 0.0).then(|| sample.cpu_ticks.saturating_sub(*ticks_before) as f64 / ticks / secs * 100.0)
+                    (secs > 0.0).then(|| {
+                        sample.cpu_ticks.saturating_sub(*ticks_before) as f64 / ticks / secs * 100.0
+                    })
                 });
                 next.insert(key, (sample.cpu_ticks, at));
                 ProcessRow {
-                    user: sample.uid.map(|u| users.name(u)).unwrap_or_else(|| "?".into()),
+                    user: sample
+                        .uid
+                        .map(|u| users.name(u))
+                        .unwrap_or_else(|| "?".into()),
                     sample,
                     cpu_pct,
                 }
@@ -141,7 +154,11 @@ impl Layout {
         };
         let body_top = area.y + 1;
         let body_height = area.height.saturating_sub(2);
-        let tree_height = if body_height > 24 { body_height * 11 / 20 } else { body_height / 2 };
+        let tree_height = if body_height > 24 {
+            body_height * 11 / 20
+        } else {
+            body_height / 2
+        };
         let tree = Rect {
             y: body_top,
             height: tree_height,
@@ -193,9 +210,16 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(base: CgroupPath, source: String, interval: Duration, own_cgroup: Option<CgroupPath>, now: Instant) -> Self {
+    pub fn new(
+        base: CgroupPath,
+        devices: crate::cgroup::devices::Devices,
+        source: String,
+        interval: Duration,
+        own_cgroup: Option<CgroupPath>,
+        now: Instant,
+    ) -> Self {
         App {
-            model: Model::new(base.clone()),
+            model: Model::new(base.clone(), devices),
             view: TreeView::new(base),
             mode: Mode::Normal,
             interval,
@@ -253,7 +277,11 @@ impl App {
                 self.model.merge_full_sample(&path, *sample);
                 Vec::new()
             }
-            Event::Processes { cgroup, processes, at } => {
+            Event::Processes {
+                cgroup,
+                processes,
+                at,
+            } => {
                 self.processes.update(cgroup, processes, at, &self.users);
                 Vec::new()
             }
@@ -267,7 +295,9 @@ impl App {
                 self.after_model_change(change)
             }
             Event::WatcherFailed(reason) => {
-                self.notice = Some(format!("inotify stopped ({reason}): changes are seen by polling only"));
+                self.notice = Some(format!(
+                    "inotify stopped ({reason}): changes are seen by polling only"
+                ));
                 Vec::new()
             }
             Event::Signal(_) => vec![Effect::Quit],
@@ -308,7 +338,10 @@ impl App {
 
     fn set_interval(&mut self, interval: Duration) -> Vec<Effect> {
         self.interval = interval.clamp(MIN_INTERVAL, MAX_INTERVAL);
-        self.status = Some(format!("refresh every {:.1} s", self.interval.as_secs_f64()));
+        self.status = Some(format!(
+            "refresh every {:.1} s",
+            self.interval.as_secs_f64()
+        ));
         vec![Effect::SetInterval(self.interval)]
     }
 
@@ -399,7 +432,11 @@ impl App {
                     self.status = Some("already at the top of the tree given with --root".into());
                 }
             }
-            KeyCode::Char('o') => match self.own_cgroup.clone().filter(|c| self.model.find(c).is_some()) {
+            KeyCode::Char('o') => match self
+                .own_cgroup
+                .clone()
+                .filter(|c| self.model.find(c).is_some())
+            {
                 Some(own) => self.view.reveal(&own, &self.model),
                 None => self.status = Some("cgtui's own cgroup is not in this view".into()),
             },
@@ -412,7 +449,9 @@ impl App {
     }
 
     fn expand_or_descend(&mut self) {
-        let Some(index) = self.view.selected_index() else { return };
+        let Some(index) = self.view.selected_index() else {
+            return;
+        };
         let row = self.view.rows()[index];
         if !row.has_children {
             return;
@@ -426,7 +465,9 @@ impl App {
     }
 
     fn collapse_or_ascend(&mut self) {
-        let Some(index) = self.view.selected_index() else { return };
+        let Some(index) = self.view.selected_index() else {
+            return;
+        };
         let row = self.view.rows()[index];
         let path = self.view.selected().clone();
         if row.expanded && row.has_children {
@@ -445,7 +486,8 @@ impl App {
             MouseEventKind::Down(MouseButton::Left) if self.layout.tree.contains(position) => {
                 let line = (mouse.row - self.layout.tree.y) as usize;
                 if line == 0 {
-                    if let Some(column) = crate::ui::tree::column_at(self.layout.tree, mouse.column) {
+                    if let Some(column) = crate::ui::tree::column_at(self.layout.tree, mouse.column)
+                    {
                         self.view.set_sort(column, &self.model);
                     }
                 } else {

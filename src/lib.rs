@@ -3,10 +3,10 @@
 //! [`cgroup`] is a self-contained cgroup v2 library (no UI imports). [`model`] turns samples
 //! into rates and a tree. The rest is the terminal application.
 
+pub mod app;
 pub mod cgroup;
 pub mod model;
-pub mod app;
-pub mod ui;
 pub mod sampler;
 pub mod snapshot;
 pub mod tui;
+pub mod ui;

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "cgtui", version, about = "Monitor and edit Linux cgroup v2 live; learn how delegation behaves")]
+#[command(
+    name = "cgtui",
+    version,
+    about = "Monitor and edit Linux cgroup v2 live; learn how delegation behaves"
+)]
 struct Cli {
     /// Show only this cgroup and its descendants: a path relative to the cgroup2 mount
     /// (`user.slice`, `/user.slice`) or an absolute path under it.
@@ -50,7 +54,9 @@ enum Command {
 }
 
 fn parse_interval(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
     if !secs.is_finite() || secs < 0.1 {
         return Err(format!("{text} s is too short: the floor is 0.1 s"));
     }
@@ -62,11 +68,14 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
 
 fn open_hierarchy(cli: &Cli) -> Result<(Cgroupfs, CgroupPath)> {
     let fs = match &cli.fixture {
-        Some(dir) => Cgroupfs::fixture(dir).with_context(|| format!("cannot use fixture {}", dir.display()))?,
+        Some(dir) => Cgroupfs::fixture(dir)
+            .with_context(|| format!("cannot use fixture {}", dir.display()))?,
         None => Cgroupfs::system().context("cannot find the cgroup2 hierarchy")?,
     };
     let base = match &cli.root {
-        Some(root) => fs.resolve(root).with_context(|| format!("--root {}", root.display()))?,
+        Some(root) => fs
+            .resolve(root)
+            .with_context(|| format!("--root {}", root.display()))?,
         None => CgroupPath::root(),
     };
     Ok((fs, base))

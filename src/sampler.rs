@@ -17,13 +17,22 @@ pub enum Command {
 }
 
 /// Read every cgroup under `base`, the `focus` one fully and the rest for the tree's columns.
-pub fn sample_tree(fs: &Cgroupfs, base: &CgroupPath, focus: Option<&CgroupPath>, all_full: bool) -> TreeSample {
+pub fn sample_tree(
+    fs: &Cgroupfs,
+    base: &CgroupPath,
+    focus: Option<&CgroupPath>,
+    all_full: bool,
+) -> TreeSample {
     let started = Instant::now();
     let cgroups = fs
         .walk(base)
         .into_iter()
         .filter_map(|path| {
-            let scope = if all_full || Some(&path) == focus { Scope::Full } else { Scope::Columns };
+            let scope = if all_full || Some(&path) == focus {
+                Scope::Full
+            } else {
+                Scope::Columns
+            };
             // An error reading the directory itself (not a file in it) leaves the cgroup out
             // until the next pass; per-file problems are kept inside the sample.
             let sample = read_sample(fs, &path, scope).ok().flatten()?;
@@ -46,9 +55,13 @@ pub struct Sampler {
 
 impl Sampler {
     fn send_focus(&self, events: &Sender<Event>) -> bool {
-        let Some(focus) = &self.focus else { return true };
+        let Some(focus) = &self.focus else {
+            return true;
+        };
         if let Ok(Some(sample)) = read_sample(&self.fs, focus, Scope::Full)
-            && events.send(Event::Focused(focus.clone(), Box::new(sample))).is_err()
+            && events
+                .send(Event::Focused(focus.clone(), Box::new(sample)))
+                .is_err()
         {
             return false;
         }
@@ -56,8 +69,13 @@ impl Sampler {
     }
 
     fn send_processes(&self, events: &Sender<Event>) -> bool {
-        let Some(focus) = &self.focus else { return true };
-        let processes = read_processes(&self.fs, focus).ok().flatten().unwrap_or_default();
+        let Some(focus) = &self.focus else {
+            return true;
+        };
+        let processes = read_processes(&self.fs, focus)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let event = Event::Processes {
             cgroup: focus.clone(),
             processes,
@@ -77,7 +95,9 @@ impl Sampler {
             // Wait out the interval; commands in between are applied at once.
             loop {
                 let deadline = tick + self.interval;
-                let Some(left) = deadline.checked_duration_since(Instant::now()) else { break };
+                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                    break;
+                };
                 match commands.recv_timeout(left) {
                     Ok(Command::Interval(interval)) => self.interval = interval,
                     Ok(Command::Focus(path)) => {

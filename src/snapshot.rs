@@ -1,6 +1,7 @@
 //! `cgtui snapshot`: batch output like `top -b`, as a text table or one JSON document per
 //! iteration. The JSON fields are documented in README.md.
 
+use crate::cgroup::devices::Devices;
 use crate::cgroup::parse::{CpuStat, IoDeviceStat, Limit, MemoryEvents, PidsEvents, Pressure};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::model::missing::{Metric, missing_reason};
@@ -136,7 +137,12 @@ struct CgroupReport<'a> {
     unreadable: &'a [crate::cgroup::sample::Unreadable],
 }
 
-fn report<'a>(model: &'a Model, node: &'a Node, base_depth: usize) -> Option<CgroupReport<'a>> {
+fn report<'a>(
+    model: &'a Model,
+    node: &'a Node,
+    base_depth: usize,
+    devices: &mut Devices,
+) -> Option<CgroupReport<'a>> {
     let s = node.sample.as_ref()?;
     let r = &node.rates;
     let detail = s.detail.as_ref();
@@ -166,7 +172,9 @@ fn report<'a>(model: &'a Model, node: &'a Node, base_depth: usize) -> Option<Cgr
         controllers: s.controllers.as_ref(),
         subtree_control: s.subtree_control.as_ref(),
         nr_descendants: detail.and_then(|d| d.stat).map(|st| st.nr_descendants),
-        nr_dying_descendants: detail.and_then(|d| d.stat).map(|st| st.nr_dying_descendants),
+        nr_dying_descendants: detail
+            .and_then(|d| d.stat)
+            .map(|st| st.nr_dying_descendants),
         max_depth: detail.and_then(|d| d.max_depth),
         max_descendants: detail.and_then(|d| d.max_descendants),
         cpuset_cpus: detail.and_then(|d| d.cpuset_cpus.as_ref()),
@@ -204,9 +212,7 @@ fn report<'a>(model: &'a Model, node: &'a Node, base_depth: usize) -> Option<Cgr
                     let rated = r.io_devices.iter().find(|d| Some(d.device) == stat.device);
                     DeviceReport {
                         stat,
-                        name: rated
-                            .and_then(|d| d.name.clone())
-                            .or_else(|| stat.device.and_then(crate::cgroup::devices::block_device_name)),
+                        name: stat.device.and_then(|d| devices.name(d)),
                         rates: rated.map(|d| d.rates).into(),
                     }
                 })
@@ -247,8 +253,9 @@ pub struct Options {
 }
 
 pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut model = Model::new(options.base.clone());
+    let mut model = Model::new(options.base.clone(), options.fs.devices());
     let mut last_pass = None;
+    let mut devices = options.fs.devices();
     for iteration in 1..=options.count {
         if iteration > 1 {
             std::thread::sleep(options.interval);
@@ -265,12 +272,14 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
         let reports: Vec<CgroupReport> = model
             .preorder()
             .into_iter()
-            .filter_map(|id| report(&model, model.node(id), base_depth))
+            .filter_map(|id| report(&model, model.node(id), base_depth, &mut devices))
             .collect();
         if options.json {
             let document = Document {
                 iteration,
-                timestamp: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
+                timestamp: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64()),
                 elapsed,
                 mount_point: options.fs.mount_point().display().to_string(),
                 mount_options: options.fs.mount().map(|m| &m.options),
@@ -287,7 +296,11 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_table(out: &mut dyn Write, iteration: u64, reports: &[CgroupReport]) -> std::io::Result<()> {
+fn write_table(
+    out: &mut dyn Write,
+    iteration: u64,
+    reports: &[CgroupReport],
+) -> std::io::Result<()> {
     writeln!(out, "cgtui snapshot {iteration}: {} cgroups", reports.len())?;
     writeln!(
         out,
@@ -295,7 +308,10 @@ fn write_table(out: &mut dyn Write, iteration: u64, reports: &[CgroupReport]) ->
         "CPU%", "MEM", "MEMLIM", "IO R/s", "IO W/s", "PROCS", "PIDS", "PSI c/m/i"
     )?;
     for r in reports {
-        let psi = |p: &Option<PressureReport>| p.as_ref().map_or("-".to_string(), |p| format!("{:.1}", p.raw.some.avg10));
+        let psi = |p: &Option<PressureReport>| {
+            p.as_ref()
+                .map_or("-".to_string(), |p| format!("{:.1}", p.raw.some.avg10))
+        };
         let marker = match (r.frozen, r.populated) {
             (Some(true), _) => "F",
             (_, Some(true)) => "*",
@@ -311,7 +327,12 @@ fn write_table(out: &mut dyn Write, iteration: u64, reports: &[CgroupReport]) ->
             format::opt_rate(r.io.rates.write_bps),
             r.nr_procs.map_or("-".into(), |n| n.to_string()),
             r.pids.current.map_or("-".into(), |n| n.to_string()),
-            format!("{}/{}/{}", psi(&r.cpu.pressure), psi(&r.memory.pressure), psi(&r.io.pressure)),
+            format!(
+                "{}/{}/{}",
+                psi(&r.cpu.pressure),
+                psi(&r.memory.pressure),
+                psi(&r.io.pressure)
+            ),
             "  ".repeat(r.depth),
             r.path,
         )?;

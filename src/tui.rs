@@ -8,7 +8,9 @@ use crate::sampler::{Command, Sampler};
 use anyhow::{Context, Result};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
-use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::io::{Stdout, stdout};
@@ -29,7 +31,12 @@ pub struct Options {
 /// visible cursor. Safe to call more than once, and from a panic hook.
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
-    let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = execute!(
+        stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
 }
 
 fn setup_terminal(mouse: bool) -> Result<Terminal<CrosstermBackend<Stdout>>> {
@@ -69,7 +76,8 @@ fn spawn_input(events: Sender<Event>) {
 
 fn spawn_signals(events: Sender<Event>) -> Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]).context("cannot install signal handlers")?;
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+        .context("cannot install signal handlers")?;
     thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             let _ = events.send(Event::Signal(signal));
@@ -78,7 +86,12 @@ fn spawn_signals(events: Sender<Event>) -> Result<()> {
     Ok(())
 }
 
-fn spawn_watcher(fs: Cgroupfs, base: CgroupPath, max_watches: Option<usize>, events: Sender<Event>) {
+fn spawn_watcher(
+    fs: Cgroupfs,
+    base: CgroupPath,
+    max_watches: Option<usize>,
+    events: Sender<Event>,
+) {
     thread::spawn(move || {
         let watcher = match Watcher::new(fs, base) {
             Ok(w) => w.with_watch_budget(max_watches),
@@ -110,12 +123,30 @@ pub fn run(options: Options) -> Result<()> {
     let own = crate::cgroup::process::own_cgroup(&options.fs);
     let source = match options.fs.mount() {
         Some(m) => {
-            let opts = m.options.all.iter().filter(|o| *o != "rw").cloned().collect::<Vec<_>>().join(",");
-            format!("cgroup2 at {} ({})", m.mount_point.display(), if opts.is_empty() { "rw".into() } else { opts })
+            let opts = m
+                .options
+                .all
+                .iter()
+                .filter(|o| *o != "rw")
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(",");
+            format!(
+                "cgroup2 at {} ({})",
+                m.mount_point.display(),
+                if opts.is_empty() { "rw".into() } else { opts }
+            )
         }
         None => format!("fixture {}", options.fs.mount_point().display()),
     };
-    let mut app = App::new(options.base.clone(), source, options.interval, own, Instant::now());
+    let mut app = App::new(
+        options.base.clone(),
+        options.fs.devices(),
+        source,
+        options.interval,
+        own,
+        Instant::now(),
+    );
     app.mouse = options.mouse;
 
     let (events, receiver) = mpsc::channel();
@@ -125,7 +156,12 @@ pub fn run(options: Options) -> Result<()> {
         let size = terminal.size().context("cannot read the terminal size")?;
         app.resize(size.width, size.height);
         spawn_input(events.clone());
-        spawn_watcher(options.fs.clone(), options.base.clone(), options.max_watches, events.clone());
+        spawn_watcher(
+            options.fs.clone(),
+            options.base.clone(),
+            options.max_watches,
+            events.clone(),
+        );
         let commands = spawn_sampler(&options, events.clone());
         drop(events);
         event_loop(&mut app, &mut terminal, &receiver, &commands)
@@ -138,7 +174,9 @@ pub fn run(options: Options) -> Result<()> {
 /// screen when it ends. Idle, the loop wakes only for the sampler's ticks.
 fn wait_limit(app: &App) -> Option<Duration> {
     let flash_end = app.model.latest_oom_kill? + crate::model::OOM_FLASH;
-    flash_end.checked_duration_since(app.now).map(|d| d + Duration::from_millis(10))
+    flash_end
+        .checked_duration_since(app.now)
+        .map(|d| d + Duration::from_millis(10))
 }
 
 fn event_loop(
@@ -149,7 +187,9 @@ fn event_loop(
 ) -> Result<()> {
     loop {
         app.now = Instant::now();
-        terminal.draw(|frame| crate::ui::render(app, frame)).context("cannot draw")?;
+        terminal
+            .draw(|frame| crate::ui::render(app, frame))
+            .context("cannot draw")?;
         let first = match wait_limit(app) {
             Some(limit) => match receiver.recv_timeout(limit) {
                 Ok(event) => Some(event),
@@ -162,7 +202,10 @@ fn event_loop(
             },
         };
         // Handle everything already queued before drawing again, so bursts cost one frame.
-        for event in first.into_iter().chain(std::iter::from_fn(|| receiver.try_recv().ok())) {
+        for event in first
+            .into_iter()
+            .chain(std::iter::from_fn(|| receiver.try_recv().ok()))
+        {
             app.now = Instant::now();
             for effect in app.update(event) {
                 let command = match effect {

@@ -1,28 +1,59 @@
-//! Block devices by number: names for io.stat lines, and whole-disk vs partition.
+//! Block devices by number: names for io.stat lines, and whole disk vs partition.
 
 use crate::cgroup::parse::DeviceId;
+use std::collections::HashMap;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-fn sysfs_dir(id: DeviceId) -> PathBuf {
-    PathBuf::from(format!("/sys/dev/block/{}:{}", id.major, id.minor))
+/// Looks devices up under a sysfs root (`/sys`, or a fixture's copy), caching names.
+#[derive(Debug, Clone, Default)]
+pub struct Devices {
+    sys_root: Option<PathBuf>,
+    names: HashMap<DeviceId, Option<String>>,
 }
 
-/// The kernel's name for a block device (`vda`, `nvme0n1p2`), from its uevent file.
-pub fn block_device_name(id: DeviceId) -> Option<String> {
-    let uevent = fs::read_to_string(sysfs_dir(id).join("uevent")).ok()?;
+impl Devices {
+    /// `None` looks nothing up: every device is shown by number.
+    pub fn new(sys_root: Option<PathBuf>) -> Self {
+        Devices {
+            sys_root,
+            names: HashMap::new(),
+        }
+    }
+
+    fn dir(&self, id: DeviceId) -> Option<PathBuf> {
+        Some(
+            self.sys_root
+                .as_deref()?
+                .join(format!("dev/block/{}:{}", id.major, id.minor)),
+        )
+    }
+
+    /// The kernel's name for a block device (`vda`, `nvme0n1p2`), from its uevent file.
+    pub fn name(&mut self, id: DeviceId) -> Option<String> {
+        if let Some(name) = self.names.get(&id) {
+            return name.clone();
+        }
+        let name = self.dir(id).and_then(|dir| read_devname(&dir));
+        self.names.insert(id, name.clone());
+        name
+    }
+
+    /// Whether the device is a partition (the kernel refuses io.max for those with ENODEV).
+    /// `None` when no such block device exists.
+    pub fn is_partition(&self, id: DeviceId) -> Option<bool> {
+        let dir = self.dir(id)?;
+        if !dir.exists() {
+            return None;
+        }
+        Some(dir.join("partition").exists())
+    }
+}
+
+fn read_devname(dir: &Path) -> Option<String> {
+    let uevent = fs::read_to_string(dir.join("uevent")).ok()?;
     uevent
         .lines()
         .find_map(|l| l.strip_prefix("DEVNAME="))
         .map(str::to_string)
-}
-
-/// Whether the device is a partition (the kernel refuses io.max for those with ENODEV).
-/// `None` when no such block device exists.
-pub fn is_partition(id: DeviceId) -> Option<bool> {
-    let dir = sysfs_dir(id);
-    if !dir.exists() {
-        return None;
-    }
-    Some(dir.join("partition").exists())
 }

@@ -4,6 +4,7 @@
 //! tests. A cgroup that disappears while it is read is reported as `None` ("gone"), not as an
 //! error, because that is a normal event on a live system.
 
+use crate::cgroup::devices::Devices;
 use crate::cgroup::error::{Error, Result, is_gone};
 use crate::cgroup::mount::{self, CGROUP2_SUPER_MAGIC, Cgroup2Mount};
 use crate::cgroup::parse::ParseResult;
@@ -31,6 +32,8 @@ pub struct Cgroupfs {
     mount: Option<Cgroup2Mount>,
     /// Where /proc is for the processes of this hierarchy; `None` when there are none to show.
     proc_root: Option<PathBuf>,
+    /// Where /sys is, for block device names; `None` to show devices by number only.
+    sys_root: Option<PathBuf>,
 }
 
 impl Cgroupfs {
@@ -53,22 +56,26 @@ impl Cgroupfs {
             mount_point: mount.mount_point.clone(),
             mount: Some(mount),
             proc_root: Some(PathBuf::from("/proc")),
+            sys_root: Some(PathBuf::from("/sys")),
         })
     }
 
     /// A fake tree of directories and files laid out like cgroupfs (tests, demos).
     /// Its processes are looked up in `ROOT/.proc` if that exists, and nowhere otherwise, so
-    /// PIDs copied from another machine never show this machine's processes.
+    /// PIDs copied from another machine never show this machine's processes; likewise block
+    /// devices in `ROOT/.sys`.
     pub fn fixture(root: &Path) -> Result<Self> {
         let mount_point = fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
         if !mount_point.is_dir() {
             return Err(Error::NoSuchCgroup { path: root.into() });
         }
         let proc_root = Some(mount_point.join(".proc")).filter(|p| p.is_dir());
+        let sys_root = Some(mount_point.join(".sys")).filter(|p| p.is_dir());
         Ok(Cgroupfs {
             mount_point,
             mount: None,
             proc_root,
+            sys_root,
         })
     }
 
@@ -86,6 +93,11 @@ impl Cgroupfs {
 
     pub fn proc_root(&self) -> Option<&Path> {
         self.proc_root.as_deref()
+    }
+
+    /// Block devices as this hierarchy's machine knows them.
+    pub fn devices(&self) -> Devices {
+        Devices::new(self.sys_root.clone())
     }
 
     /// The directory of a cgroup.

@@ -104,7 +104,8 @@ mod tests {
 
     #[test]
     fn proc_cgroup_v2_line() {
-        let hybrid = "9:name=systemd:/\n4:memory:/x\n0::/user.slice/user-1000.slice/session-2.scope\n";
+        let hybrid =
+            "9:name=systemd:/\n4:memory:/x\n0::/user.slice/user-1000.slice/session-2.scope\n";
         assert_eq!(
             parse_proc_cgroup(hybrid).unwrap().to_string(),
             "/user.slice/user-1000.slice/session-2.scope"

@@ -25,7 +25,8 @@ impl Metric {
 }
 
 fn lacks(list: &Option<Vec<String>>, controller: &str) -> bool {
-    list.as_ref().is_some_and(|l| !l.iter().any(|c| c == controller))
+    list.as_ref()
+        .is_some_and(|l| !l.iter().any(|c| c == controller))
 }
 
 /// A sentence saying why `metric` has no value for `node`, or `None` if it has one.
@@ -39,7 +40,9 @@ pub fn missing_reason(model: &Model, node: &Node, metric: Metric) -> Option<Stri
         Metric::MemoryLimit => sample.memory.max.is_some() || sample.memory.high.is_some(),
         Metric::Io => sample.io.is_some(),
         Metric::Pids => sample.pids.current.is_some(),
-        Metric::Psi => sample.psi.cpu.is_some() || sample.psi.memory.is_some() || sample.psi.io.is_some(),
+        Metric::Psi => {
+            sample.psi.cpu.is_some() || sample.psi.memory.is_some() || sample.psi.io.is_some()
+        }
     };
     if present {
         return None;
@@ -52,7 +55,9 @@ pub fn missing_reason(model: &Model, node: &Node, metric: Metric) -> Option<Stri
             "{file} does not exist: the kernel was built or booted without PSI (psi=1 enables it)"
         ));
     };
-    let hierarchy_root = model.get(&crate::cgroup::CgroupPath::root()).and_then(|n| n.sample.as_ref());
+    let hierarchy_root = model
+        .get(&crate::cgroup::CgroupPath::root())
+        .and_then(|n| n.sample.as_ref());
     if let Some(root) = hierarchy_root
         && lacks(&root.controllers, controller)
     {
@@ -63,7 +68,9 @@ pub fn missing_reason(model: &Model, node: &Node, metric: Metric) -> Option<Stri
         ));
     }
     if node.path.is_root() {
-        return Some(format!("the root cgroup has no {file}: its resources are the whole machine's"));
+        return Some(format!(
+            "the root cgroup has no {file}: its resources are the whole machine's"
+        ));
     }
     let parent = node.parent.map(|p| model.node(p));
     match parent.and_then(|p| p.sample.as_ref().map(|s| (p, s))) {
@@ -73,7 +80,9 @@ pub fn missing_reason(model: &Model, node: &Node, metric: Metric) -> Option<Stri
                 parent.path
             );
             if lacks(&parent_sample.controllers, controller) {
-                reason.push_str(&format!("; {controller} is not even available there: an ancestor stopped it"));
+                reason.push_str(&format!(
+                    "; {controller} is not even available there: an ancestor stopped it"
+                ));
             }
             Some(reason)
         }
@@ -100,7 +109,7 @@ mod tests {
     #[test]
     fn explains_root_parent_and_hierarchy() {
         let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
-        let mut m = Model::new(CgroupPath::root());
+        let mut m = Model::new(CgroupPath::root(), Default::default());
         let t = Instant::now();
         m.apply_tree(TreeSample {
             started: t,
@@ -112,11 +121,21 @@ mod tests {
             ],
         });
         let root = m.get(&p("")).unwrap();
-        assert!(missing_reason(&m, root, Metric::Memory).unwrap().contains("root cgroup has no memory.current"));
+        assert!(
+            missing_reason(&m, root, Metric::Memory)
+                .unwrap()
+                .contains("root cgroup has no memory.current")
+        );
         let b = m.get(&p("a/b")).unwrap();
         let why = missing_reason(&m, b, Metric::Memory).unwrap();
-        assert!(why.contains("memory controller not enabled by parent /a"), "{why}");
+        assert!(
+            why.contains("memory controller not enabled by parent /a"),
+            "{why}"
+        );
         let why = missing_reason(&m, b, Metric::Io).unwrap();
-        assert!(why.contains("io controller is not in this cgroup2 hierarchy"), "{why}");
+        assert!(
+            why.contains("io controller is not in this cgroup2 hierarchy"),
+            "{why}"
+        );
     }
 }

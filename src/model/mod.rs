@@ -9,8 +9,7 @@ pub mod missing;
 pub mod rates;
 pub mod view;
 
-use crate::cgroup::devices;
-use crate::cgroup::parse::DeviceId;
+use crate::cgroup::devices::Devices;
 use crate::cgroup::watch::WatchEvent;
 use crate::cgroup::{CgroupPath, CgroupSample};
 use history::History;
@@ -101,21 +100,22 @@ pub struct Model {
     base: NodeId,
     /// Removals seen by inotify, so an older tree sample does not resurrect them.
     removed_at: HashMap<CgroupPath, Instant>,
-    device_names: HashMap<DeviceId, Option<String>>,
+    devices: Devices,
     /// The most recent OOM kill anywhere, so the UI knows how long to keep redrawing a flash
     /// without scanning the tree.
     pub latest_oom_kill: Option<Instant>,
 }
 
 impl Model {
-    pub fn new(base: CgroupPath) -> Self {
+    /// An empty model of the tree under `base`; `devices` names the block devices in io.stat.
+    pub fn new(base: CgroupPath, devices: Devices) -> Self {
         let mut model = Model {
             nodes: Vec::new(),
             free: Vec::new(),
             index: HashMap::new(),
             base: NodeId(0),
             removed_at: HashMap::new(),
-            device_names: HashMap::new(),
+            devices,
             latest_oom_kill: None,
         };
         model.base = model.alloc(Node::new(base, None));
@@ -225,11 +225,7 @@ impl Model {
             _ => false,
         };
         for dev in &mut rates.io_devices {
-            dev.name = self
-                .device_names
-                .entry(dev.device)
-                .or_insert_with(|| devices::block_device_name(dev.device))
-                .clone();
+            dev.name = self.devices.name(dev.device);
         }
         let node = self.node_mut(id);
         if let Some(cpu) = rates.cpu_pct {
@@ -433,7 +429,7 @@ mod tests {
     #[test]
     fn rates_across_samples_and_not_across_recreate() {
         let t0 = Instant::now();
-        let mut m = Model::new(CgroupPath::root());
+        let mut m = Model::new(CgroupPath::root(), Devices::default());
         m.apply_tree(tree(t0, 0, &[("", 1, 0), ("a", 2, 0), ("a/b", 3, 0)]));
         assert_eq!(m.len(), 3);
         assert_eq!(m.get(&path("a")).unwrap().rates.cpu_pct, None);
@@ -461,7 +457,7 @@ mod tests {
     #[test]
     fn tree_sample_removes_vanished_cgroups_with_children() {
         let t0 = Instant::now();
-        let mut m = Model::new(CgroupPath::root());
+        let mut m = Model::new(CgroupPath::root(), Devices::default());
         m.apply_tree(tree(
             t0,
             0,
@@ -477,7 +473,7 @@ mod tests {
     #[test]
     fn events_win_over_older_tree_samples() {
         let t0 = Instant::now();
-        let mut m = Model::new(CgroupPath::root());
+        let mut m = Model::new(CgroupPath::root(), Devices::default());
         m.apply_tree(tree(t0, 0, &[("", 1, 0), ("gone", 2, 0)]));
         let t1 = t0 + Duration::from_secs(1);
         let created = WatchEvent::Created {
@@ -503,7 +499,7 @@ mod tests {
     #[test]
     fn populated_and_oom_events_apply_between_samples() {
         let t0 = Instant::now();
-        let mut m = Model::new(CgroupPath::root());
+        let mut m = Model::new(CgroupPath::root(), Devices::default());
         let mut s = sample(2, 0);
         s.memory.events =
             Some(parse::memory_events("low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n").unwrap());
@@ -539,7 +535,7 @@ mod tests {
 
     #[test]
     fn hostile_names_are_just_paths() {
-        let mut m = Model::new(CgroupPath::root());
+        let mut m = Model::new(CgroupPath::root(), Devices::default());
         let evil = CgroupPath::root().join(OsStr::new("a\u{1b}[31m"));
         let t0 = Instant::now();
         m.apply_watch(

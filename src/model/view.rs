@@ -324,7 +324,7 @@ mod tests {
     }
 
     fn model(paths: &[&str]) -> Model {
-        let mut m = Model::new(CgroupPath::root());
+        let mut m = Model::new(CgroupPath::root(), Default::default());
         for p in paths {
             m.apply_watch(
                 WatchEvent::Created {

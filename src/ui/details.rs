@@ -11,77 +11,169 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table};
 
-fn label(text: &str) -> Span<'static> {
-    Span::styled(format!("{text:<9}"), Style::default().add_modifier(Modifier::BOLD))
+const LABEL_WIDTH: usize = 10;
+
+/// One labelled fact of the details pane; long text wraps under its label, not under it.
+struct Field {
+    label: &'static str,
+    text: String,
+    style: Style,
 }
 
-fn dim(text: String) -> Span<'static> {
-    Span::styled(text, Style::default().fg(Color::DarkGray))
+impl Field {
+    fn new(label: &'static str, text: impl Into<String>) -> Self {
+        Field {
+            label,
+            text: text.into(),
+            style: Style::default(),
+        }
+    }
+
+    fn styled(mut self, style: Style) -> Self {
+        self.style = style;
+        self
+    }
 }
 
-fn pressure(name: &str, p: &Option<Pressure>, rate: Option<crate::model::rates::PressureRates>) -> String {
+/// Break `text` into pieces of at most `width` characters, at spaces where possible.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(8);
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        while word.chars().count() > width {
+            if !current.is_empty() {
+                lines.push(std::mem::take(&mut current));
+            }
+            let split: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(split);
+        }
+        let needed =
+            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        if needed > width && !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(&word);
+    }
+    lines.push(current);
+    lines
+}
+
+fn layout_fields(fields: Vec<Field>, width: u16) -> Vec<Line<'static>> {
+    let text_width = (width as usize).saturating_sub(LABEL_WIDTH);
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let mut lines = Vec::new();
+    for field in fields {
+        for (i, piece) in wrap(&field.text, text_width).into_iter().enumerate() {
+            let label = if i == 0 { field.label } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{label:<LABEL_WIDTH$}"), bold),
+                Span::styled(piece, field.style),
+            ]));
+        }
+    }
+    lines
+}
+
+fn pressure(
+    name: &str,
+    p: &Option<Pressure>,
+    rate: Option<crate::model::rates::PressureRates>,
+) -> String {
     match p {
         None => format!("{name} -"),
         Some(p) => {
             let full = p.full.map_or("-".into(), |f| format!("{:.2}", f.avg10));
-            let now = rate.and_then(|r| r.some_pct).map_or(String::new(), |r| format!(" ({r:.1}% now)"));
-            format!("{name} some {:.2} full {full}{now}", p.some.avg10)
+            let now = rate
+                .and_then(|r| r.some_pct)
+                .map_or(String::new(), |r| format!(", {r:.1}% last interval"));
+            format!("{name} {:.2}/{full}{now}", p.some.avg10)
         }
     }
 }
 
-fn controllers_line(sample: &crate::cgroup::CgroupSample) -> Line<'static> {
+/// Available controllers, `+` marking those enabled for the children.
+fn controllers_text(sample: &crate::cgroup::CgroupSample) -> String {
     let available = sample.controllers.clone().unwrap_or_default();
     let enabled = sample.subtree_control.clone().unwrap_or_default();
-    let mut spans = vec![label("ctrl")];
     if available.is_empty() {
-        spans.push(dim("none available (cgroup.controllers is empty)".into()));
+        return "none available (cgroup.controllers is empty)".into();
     }
-    for c in &available {
-        if enabled.contains(c) {
-            spans.push(Span::styled(format!("+{c} "), Style::default().fg(Color::Green)));
-        } else {
-            spans.push(dim(format!("{c} ")));
-        }
-    }
-    spans.push(dim("(+ = in cgroup.subtree_control)".into()));
-    Line::from(spans)
+    let list: Vec<String> = available
+        .iter()
+        .map(|c| {
+            if enabled.contains(c) {
+                format!("+{c}")
+            } else {
+                c.clone()
+            }
+        })
+        .collect();
+    format!(
+        "{}   (cgroup.controllers; + = also in cgroup.subtree_control)",
+        list.join(" ")
+    )
 }
 
-fn info_lines(app: &App, model: &Model, node: &Node) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
+fn missing_or(
+    model: &Model,
+    node: &Node,
+    metric: Metric,
+    present: impl FnOnce() -> String,
+) -> Field {
+    match missing_reason(model, node, metric) {
+        Some(why) => {
+            Field::new("", format!("- ({why})")).styled(Style::default().fg(Color::DarkGray))
+        }
+        None => Field::new("", present()),
+    }
+}
+
+fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
+    let mut fields = Vec::new();
     let Some(sample) = node.sample.as_ref() else {
-        lines.push(Line::from("not read yet"));
-        return lines;
+        fields.push(Field::new("", "not read yet"));
+        return fields;
     };
-    let owner = format!("owner {} ({})", app.user_name(sample.owner_uid), sample.owner_uid);
-    let kind = sample
-        .detail
-        .as_ref()
+    let detail = sample.detail.as_ref();
+    let kind = detail
         .and_then(|d| d.cgroup_type)
         .map_or(String::new(), |t| format!(" · type {t}"));
-    lines.push(Line::from(vec![
-        Span::styled(node.path.to_string(), Style::default().add_modifier(Modifier::BOLD)),
-        dim(format!("  {owner}{kind}")),
-    ]));
+    fields.push(Field::new(
+        "owner",
+        format!(
+            "{} (uid {}){kind}",
+            app.user_name(sample.owner_uid),
+            sample.owner_uid
+        ),
+    ));
     let state = match sample.events {
         Some(e) => format!(
             "{} · {}",
             if e.populated { "populated" } else { "empty" },
             if e.frozen { "FROZEN" } else { "not frozen" }
         ),
-        None => "root: always populated".into(),
+        None => "root cgroup".into(),
     };
     let procs = sample.nr_procs.map_or("-".into(), |n| n.to_string());
-    let descendants = sample
-        .detail
-        .as_ref()
-        .and_then(|d| d.stat)
-        .map_or(String::new(), |s| format!(" · {} descendants ({} dying)", s.nr_descendants, s.nr_dying_descendants));
-    lines.push(Line::from(vec![label("state"), Span::raw(format!("{state} · {procs} processes{descendants}"))]));
-    lines.push(controllers_line(sample));
+    let descendants = detail.and_then(|d| d.stat).map_or(String::new(), |s| {
+        format!(
+            " · {} descendants ({} dying)",
+            s.nr_descendants, s.nr_dying_descendants
+        )
+    });
+    fields.push(Field::new(
+        "state",
+        format!("{state} · {procs} processes{descendants}"),
+    ));
+    fields.push(Field::new("ctrl", controllers_text(sample)));
 
     let r = &node.rates;
     let mut cpu = format!(
@@ -91,122 +183,138 @@ fn info_lines(app: &App, model: &Model, node: &Node) -> Vec<Line<'static>> {
         format::percent(r.cpu_system_pct)
     );
     if let Some(t) = r.cpu_throttled_pct {
-        cpu.push_str(&format!(" · throttled {t:.1}% of periods"));
+        cpu.push_str(&format!(" · throttled in {t:.1}% of periods"));
     }
-    if let Some(d) = sample.detail.as_ref() {
+    fields.push(Field::new("CPU", cpu));
+    if let Some(d) = detail {
+        let mut limits = Vec::new();
         if let Some(m) = d.cpu_max {
-            cpu.push_str(&format!(" · cpu.max {} {}", m.quota, m.period_usec));
+            limits.push(format!("cpu.max {} {}", m.quota, m.period_usec));
         }
         if let Some(w) = d.cpu_weight {
-            cpu.push_str(&format!(" · cpu.weight {w}"));
+            limits.push(format!("cpu.weight {w}"));
+        }
+        if !limits.is_empty() {
+            fields.push(Field::new("", limits.join(" · ")));
         }
     }
-    lines.push(Line::from(vec![label("CPU"), Span::raw(cpu)]));
 
     let m = &sample.memory;
-    let mut mem = match missing_reason(model, node, Metric::Memory) {
-        None => format!("{} · swap {}", format::opt_bytes(m.current), format::opt_bytes(m.swap_current)),
-        Some(why) => format!("- ({why})"),
-    };
-    if m.max.is_some() || m.high.is_some() {
-        mem.push_str(&format!(
-            " · max {} high {} low {} min {} swap.max {}",
-            format::limit(m.max),
-            format::limit(m.high),
-            format::limit(m.low),
-            format::limit(m.min),
-            format::limit(m.swap_max)
-        ));
-        if let Some((limit, source)) = effective_memory_limit(node) {
-            mem.push_str(&format!(" · limit {} from {source}", format::limit(Some(limit))));
-        }
-    }
-    lines.push(Line::from(vec![label("memory"), Span::raw(mem)]));
-    if let Some(e) = m.events {
-        let style = if e.oom_kill > 0 { Style::default().fg(Color::Red) } else { Style::default() };
-        lines.push(Line::from(vec![
-            label(""),
-            Span::styled(
-                format!("events low {} high {} max {} oom {} oom_kill {}", e.low, e.high, e.max, e.oom, e.oom_kill),
-                style,
-            ),
-        ]));
-    }
-
-    let io = match (r.io, missing_reason(model, node, Metric::Io)) {
-        (_, Some(why)) => format!("- ({why})"),
-        (None, None) => "waiting for a second sample".into(),
-        (Some(io), None) => {
-            let mut text = format!(
-                "R {}/s {:.0} IOPS · W {}/s {:.0} IOPS",
-                format::bytes(io.read_bps),
-                io.read_iops,
-                format::bytes(io.write_bps),
-                io.write_iops
-            );
-            for d in &r.io_devices {
-                let name = d.name.clone().unwrap_or_else(|| d.device.to_string());
-                text.push_str(&format!(
-                    " · {name} ({}) R {}/s W {}/s",
-                    d.device,
-                    format::bytes(d.rates.read_bps),
-                    format::bytes(d.rates.write_bps)
-                ));
-            }
-            text
-        }
-    };
-    lines.push(Line::from(vec![label("IO"), Span::raw(io)]));
-    if let Some(d) = sample.detail.as_ref() {
-        for entry in d.io_max.iter().flatten() {
-            lines.push(Line::from(vec![
-                label(""),
-                Span::raw(format!(
-                    "io.max {} rbps={} wbps={} riops={} wiops={}",
-                    entry.device, entry.rbps, entry.wbps, entry.riops, entry.wiops
-                )),
-            ]));
-        }
-    }
-
-    let pids = match missing_reason(model, node, Metric::Pids) {
-        Some(why) => format!("- ({why})"),
-        None => {
-            let events = sample.pids.events.map_or(String::new(), |e| format!(" · forks refused {}", e.max));
+    let mut memory = missing_or(model, node, Metric::Memory, || {
+        format!(
+            "{} · swap {}",
+            format::opt_bytes(m.current),
+            format::opt_bytes(m.swap_current)
+        )
+    });
+    memory.label = "memory";
+    fields.push(memory);
+    if let Some((limit, source)) = effective_memory_limit(node) {
+        fields.push(Field::new(
+            "",
             format!(
-                "{} of {}{events}",
-                sample.pids.current.map_or("-".into(), |c| c.to_string()),
-                format::plain_limit(sample.pids.max)
+                "limit {} from {source} · max {} high {} low {} min {} swap.max {}",
+                format::limit(Some(limit)),
+                format::limit(m.max),
+                format::limit(m.high),
+                format::limit(m.low),
+                format::limit(m.min),
+                format::limit(m.swap_max)
+            ),
+        ));
+    }
+    if let Some(e) = m.events {
+        let style = if e.oom_kill > 0 {
+            Style::default().fg(Color::Red)
+        } else {
+            Style::default()
+        };
+        fields.push(
+            Field::new(
+                "",
+                format!(
+                    "events low {} high {} max {} oom {} oom_kill {}",
+                    e.low, e.high, e.max, e.oom, e.oom_kill
+                ),
             )
-        }
-    };
-    lines.push(Line::from(vec![label("pids"), Span::raw(pids)]));
+            .styled(style),
+        );
+    }
 
-    let psi = match missing_reason(model, node, Metric::Psi) {
-        Some(why) => format!("- ({why})"),
-        None => format!(
-            "{} | {} | {}",
+    let mut io = missing_or(model, node, Metric::Io, || match r.io {
+        None => "waiting for a second sample".into(),
+        Some(io) => format!(
+            "R {}/s {:.0} IOPS · W {}/s {:.0} IOPS",
+            format::bytes(io.read_bps),
+            io.read_iops,
+            format::bytes(io.write_bps),
+            io.write_iops
+        ),
+    });
+    io.label = "IO";
+    fields.push(io);
+    for d in &r.io_devices {
+        let name = d.name.clone().unwrap_or_else(|| d.device.to_string());
+        fields.push(Field::new(
+            "",
+            format!(
+                "{name} ({}) R {}/s W {}/s",
+                d.device,
+                format::bytes(d.rates.read_bps),
+                format::bytes(d.rates.write_bps)
+            ),
+        ));
+    }
+    for entry in detail.and_then(|d| d.io_max.as_ref()).into_iter().flatten() {
+        fields.push(Field::new(
+            "",
+            format!(
+                "io.max {} rbps={} wbps={} riops={} wiops={}",
+                entry.device, entry.rbps, entry.wbps, entry.riops, entry.wiops
+            ),
+        ));
+    }
+
+    let mut pids = missing_or(model, node, Metric::Pids, || {
+        let events = sample
+            .pids
+            .events
+            .map_or(String::new(), |e| format!(" · forks refused {}", e.max));
+        format!(
+            "{} of {}{events}",
+            sample.pids.current.map_or("-".into(), |c| c.to_string()),
+            format::plain_limit(sample.pids.max)
+        )
+    });
+    pids.label = "pids";
+    fields.push(pids);
+
+    let mut psi = missing_or(model, node, Metric::Psi, || {
+        format!(
+            "{} · {} · {}",
             pressure("cpu", &sample.psi.cpu, r.psi.cpu),
             pressure("mem", &sample.psi.memory, r.psi.memory),
             pressure("io", &sample.psi.io, r.psi.io)
-        ),
-    };
-    lines.push(Line::from(vec![label("PSI avg10"), Span::raw(psi)]));
-    if let Some(why) = missing_reason(model, node, Metric::MemoryLimit).filter(|_| !node.path.is_root()) {
-        lines.push(Line::from(vec![label("no limit"), dim(why)]));
-    }
+        )
+    });
+    psi.label = "PSI";
+    fields.push(psi);
+    fields.push(Field::new("", "(some/full avg10 %)").styled(Style::default().fg(Color::DarkGray)));
     for problem in &sample.unreadable {
-        lines.push(Line::from(vec![
-            label("unread"),
-            Span::styled(format!("{}: {}", problem.file, problem.reason), Style::default().fg(Color::Yellow)),
-        ]));
+        fields.push(
+            Field::new("unread", format!("{}: {}", problem.file, problem.reason))
+                .styled(Style::default().fg(Color::Yellow)),
+        );
     }
-    lines
+    fields
 }
 
 fn spark(frame: &mut Frame, area: Rect, title: String, values: Vec<u64>, color: Color) {
     let block = Block::default().title(title);
-    let widget = Sparkline::default().block(block).data(&values).style(Style::default().fg(color));
+    let widget = Sparkline::default()
+        .block(block)
+        .data(&values)
+        .style(Style::default().fg(color));
     frame.render_widget(widget, area);
 }
 
@@ -230,7 +338,10 @@ fn history_and_processes(app: &App, frame: &mut Frame, area: Rect, node: &Node) 
     spark(
         frame,
         mem,
-        format!("memory {}", format::opt_rate(last(&h.memory).map(f64::from))),
+        format!(
+            "memory {}",
+            format::opt_rate(last(&h.memory).map(f64::from))
+        ),
         h.memory.iter().map(|v| v as u64).collect(),
         Color::Magenta,
     );
@@ -243,7 +354,11 @@ fn history_and_processes(app: &App, frame: &mut Frame, area: Rect, node: &Node) 
     );
 
     let table = &app.processes;
-    let shown = if table.cgroup == node.path { table.rows.as_slice() } else { &[] };
+    let shown = if table.cgroup == node.path {
+        table.rows.as_slice()
+    } else {
+        &[]
+    };
     let rows = shown.iter().map(|p| {
         let command = if p.sample.cmdline.is_empty() {
             format!("[{}]", escape::visible(&p.sample.comm))
@@ -271,7 +386,10 @@ fn history_and_processes(app: &App, frame: &mut Frame, area: Rect, node: &Node) 
             Constraint::Min(10),
         ],
     )
-    .header(Row::new(["PID", "USER", "S", "CPU%", "RSS", "COMMAND"]).style(Style::default().add_modifier(Modifier::BOLD)))
+    .header(
+        Row::new(["PID", "USER", "S", "CPU%", "RSS", "COMMAND"])
+            .style(Style::default().add_modifier(Modifier::BOLD)),
+    )
     .block(Block::default().borders(Borders::TOP).title(title));
     frame.render_widget(widget, procs);
 }
@@ -284,8 +402,30 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new("nothing selected"), inner);
         return;
     };
-    let [left, right] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(inner);
-    let info = Paragraph::new(info_lines(app, &app.model, node)).wrap(Wrap { trim: false });
-    frame.render_widget(info, left);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(inner);
+    let [title, facts] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(left);
+    let path = Span::styled(
+        node.path.to_string(),
+        Style::default().add_modifier(Modifier::BOLD),
+    );
+    frame.render_widget(Paragraph::new(Line::from(path)), title);
+    let lines = layout_fields(
+        info_fields(app, &app.model, node),
+        facts.width.saturating_sub(1),
+    );
+    frame.render_widget(Paragraph::new(lines), facts);
     history_and_processes(app, frame, right, node);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_at_spaces_and_splits_long_words() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("abcdefghijkl x", 8), ["abcdefgh", "ijkl x"]);
+        assert_eq!(wrap("", 8), [""]);
+    }
 }

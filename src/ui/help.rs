@@ -18,7 +18,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("R  Backspace", "back to the previous top"),
     ("o", "jump to cgtui's own cgroup"),
     ("+  -", "poll counters less / more often (floor 0.1 s)"),
-    ("mouse", "click selects, click again toggles, click a header sorts, wheel scrolls"),
+    (
+        "mouse",
+        "click selects, click again toggles, click a header sorts, wheel scrolls",
+    ),
     ("?  F1", "this help (any key closes it)"),
     ("q  Esc  Ctrl-C", "quit"),
 ];

@@ -24,7 +24,10 @@ pub fn render(app: &App, frame: &mut Frame) {
 
 fn render_header(app: &App, frame: &mut Frame) {
     let mut spans = vec![
-        Span::styled(" cgtui ", Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED)),
+        Span::styled(
+            " cgtui ",
+            Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ),
         Span::raw(format!(
             " {} · {} cgroups · every {:.1}s",
             app.source,
@@ -36,7 +39,10 @@ fn render_header(app: &App, frame: &mut Frame) {
         spans.push(Span::raw(" · reading…"));
     }
     if let Some(notice) = &app.notice {
-        spans.push(Span::styled(format!(" · {notice}"), Style::default().fg(Color::Yellow)));
+        spans.push(Span::styled(
+            format!(" · {notice}"),
+            Style::default().fg(Color::Yellow),
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), app.layout.header);
 }
@@ -47,7 +53,10 @@ fn render_footer(app: &App, frame: &mut Frame) {
             Span::styled("/", Style::default().add_modifier(Modifier::BOLD)),
             Span::raw(crate::cgroup::escape::visible(app.view.filter().as_bytes()).into_owned()),
             Span::styled("▏", Style::default().add_modifier(Modifier::SLOW_BLINK)),
-            Span::styled("  Enter keep · Esc clear", Style::default().fg(Color::DarkGray)),
+            Span::styled(
+                "  Enter keep · Esc clear",
+                Style::default().fg(Color::DarkGray),
+            ),
         ]),
         (_, Some(status)) => Line::from(status.clone()),
         _ => {
@@ -57,7 +66,10 @@ fn render_footer(app: &App, frame: &mut Frame) {
             )];
             if !app.view.filter().is_empty() {
                 spans.push(Span::styled(
-                    format!("  filter: {}", crate::cgroup::escape::visible(app.view.filter().as_bytes())),
+                    format!(
+                        "  filter: {}",
+                        crate::cgroup::escape::visible(app.view.filter().as_bytes())
+                    ),
                     Style::default().fg(Color::Yellow),
                 ));
             }

@@ -46,15 +46,30 @@ fn unit_style(name: &str) -> Style {
 }
 
 fn psi_cell(node: &Node) -> String {
-    let Some(sample) = node.sample.as_ref() else { return "-".into() };
-    let part = |p: &Option<crate::cgroup::parse::Pressure>| p.map_or("-".to_string(), |p| format!("{:.1}", p.some.avg10));
+    let Some(sample) = node.sample.as_ref() else {
+        return "-".into();
+    };
+    let part = |p: &Option<crate::cgroup::parse::Pressure>| {
+        p.map_or("-".to_string(), |p| format!("{:.1}", p.some.avg10))
+    };
     if sample.psi.cpu.is_none() && sample.psi.memory.is_none() && sample.psi.io.is_none() {
         return "-".into();
     }
-    format!("{}/{}/{}", part(&sample.psi.cpu), part(&sample.psi.memory), part(&sample.psi.io))
+    format!(
+        "{}/{}/{}",
+        part(&sample.psi.cpu),
+        part(&sample.psi.memory),
+        part(&sample.psi.io)
+    )
 }
 
-fn name_cell<'a>(app: &App, node: &'a Node, depth: usize, has_children: bool, expanded: bool) -> Line<'a> {
+fn name_cell<'a>(
+    app: &App,
+    node: &'a Node,
+    depth: usize,
+    has_children: bool,
+    expanded: bool,
+) -> Line<'a> {
     let fold = match (has_children, expanded) {
         (false, _) => "  ",
         (true, true) => "▾ ",
@@ -94,9 +109,17 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let header = Row::new(Column::ALL.iter().map(|c| {
         let mut title = c.title().to_string();
         if *c == app.view.sort {
-            title.push(if app.view.sort_descending { '▼' } else { '▲' });
+            title.push(if app.view.sort_descending {
+                '▼'
+            } else {
+                '▲'
+            });
         }
-        if *c == Column::Name { Cell::from(title) } else { number(title) }
+        if *c == Column::Name {
+            Cell::from(title)
+        } else {
+            number(title)
+        }
     }))
     .style(header_style);
 
@@ -108,18 +131,31 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             let node = app.model.node(row.id);
             let sample = node.sample.as_ref();
             let cells = vec![
-                Cell::from(name_cell(app, node, row.depth, row.has_children, row.expanded)),
+                Cell::from(name_cell(
+                    app,
+                    node,
+                    row.depth,
+                    row.has_children,
+                    row.expanded,
+                )),
                 number(format::percent(node.rates.cpu_pct)),
                 number(format::opt_bytes(sample.and_then(|s| s.memory.current))),
                 number(format::limit(effective_memory_limit(node).map(|(l, _)| l))),
                 number(format::opt_rate(node.rates.io.map(|io| io.read_bps))),
                 number(format::opt_rate(node.rates.io.map(|io| io.write_bps))),
-                number(sample.and_then(|s| s.pids.current).map_or("-".into(), |p| p.to_string())),
+                number(
+                    sample
+                        .and_then(|s| s.pids.current)
+                        .map_or("-".into(), |p| p.to_string()),
+                ),
                 number(psi_cell(node)),
             ];
             let mut style = Style::default();
             if node.oom_flashing(app.now) {
-                style = style.bg(Color::Red).fg(Color::White).add_modifier(Modifier::BOLD);
+                style = style
+                    .bg(Color::Red)
+                    .fg(Color::White)
+                    .add_modifier(Modifier::BOLD);
             }
             if app.view.selected_index() == Some(index) {
                 style = style.add_modifier(Modifier::REVERSED);
@@ -128,6 +164,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         })
         .collect();
     let constraints: Vec<Constraint> = widths(area).into_iter().map(Constraint::Length).collect();
-    let table = Table::new(table_rows, constraints).header(header).column_spacing(1);
+    let table = Table::new(table_rows, constraints)
+        .header(header)
+        .column_spacing(1);
     frame.render_widget(table, area);
 }

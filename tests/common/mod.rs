@@ -1,0 +1,258 @@
+//! Helpers shared by the integration tests: the fixture tree, a terminal in a pty, and
+//! throwaway cgroups on the real cgroupfs.
+#![allow(dead_code)]
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/debian12")
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_cgtui")
+}
+
+/// cgtui running in a pseudo-terminal, its screen kept by a vt100 emulator.
+pub struct Pty {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl Pty {
+    pub fn spawn(args: &[&str], cols: u16, rows: u16) -> Pty {
+        let system = native_pty_system();
+        let pair = system
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut command = CommandBuilder::new(binary());
+        command.args(args);
+        command.env("TERM", "xterm-256color");
+        let child = pair.slave.spawn_command(command).expect("spawn cgtui");
+        drop(pair.slave);
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            rows.try_into().expect("rows > 0"),
+            cols.try_into().expect("cols > 0"),
+            0,
+        )));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let (p, r) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let writer = pair.master.take_writer().expect("pty writer");
+        Pty {
+            parser,
+            raw,
+            writer,
+            child,
+            master: pair.master,
+        }
+    }
+
+    pub fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    pub fn alternate_screen(&self) -> bool {
+        self.parser.lock().unwrap().screen().alternate_screen()
+    }
+
+    /// Every byte the program wrote to the terminal so far.
+    pub fn raw_output(&self) -> Vec<u8> {
+        self.raw.lock().unwrap().clone()
+    }
+
+    pub fn send(&mut self, keys: &str) {
+        self.writer
+            .write_all(keys.as_bytes())
+            .expect("write to pty");
+        self.writer.flush().expect("flush pty");
+    }
+
+    /// Wait until the screen satisfies `check`; panics with the screen after `timeout`.
+    pub fn wait_for(
+        &self,
+        what: &str,
+        timeout: Duration,
+        check: impl Fn(&str) -> bool,
+    ) -> Duration {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return start.elapsed();
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn wait_text(&self, text: &str, timeout: Duration) -> Duration {
+        self.wait_for(&format!("{text:?}"), timeout, |s| s.contains(text))
+    }
+
+    /// Wait for the program to exit; returns its success.
+    pub fn wait_exit(&mut self, timeout: Duration) -> bool {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // Let the reader drain what was written last.
+                std::thread::sleep(Duration::from_millis(100));
+                return status.success();
+            }
+            if start.elapsed() > timeout {
+                let _ = self.child.kill();
+                panic!(
+                    "cgtui did not exit within {timeout:?}; screen:\n{}",
+                    self.screen()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.process_id()
+    }
+
+    /// True if the terminal is back in cooked mode with echo (raw mode was left).
+    pub fn cooked_mode(&self) -> bool {
+        use std::os::fd::BorrowedFd;
+        let fd = self.master.as_raw_fd().expect("master fd");
+        // SAFETY: the master fd stays open for as long as `self.master` lives.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let termios = rustix::termios::tcgetattr(fd).expect("tcgetattr");
+        let local = termios.local_modes;
+        local.contains(rustix::termios::LocalModes::ICANON)
+            && local.contains(rustix::termios::LocalModes::ECHO)
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+    }
+}
+
+/// A uniquely named cgroup on the real cgroup2 mount, removed (with everything in it) on drop,
+/// even when the test fails.
+pub struct LiveCgroup {
+    pub mount: PathBuf,
+    /// Path relative to the mount, e.g. `cgtui-test-1234-0`.
+    pub relative: PathBuf,
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+impl LiveCgroup {
+    /// Create a test cgroup, or return why this machine cannot have one (the test then skips).
+    pub fn create(label: &str) -> Result<LiveCgroup, String> {
+        let fs =
+            cgtui::cgroup::Cgroupfs::system().map_err(|e| format!("no cgroup2 hierarchy: {e}"))?;
+        let mount = fs.mount_point().to_path_buf();
+        let name = format!(
+            "cgtui-test-{label}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        // The mount root as root, or else our own cgroup's parent when it is delegated to us.
+        let mut candidates = vec![PathBuf::new()];
+        if let Some(own) = cgtui::cgroup::process::own_cgroup(&fs).and_then(|o| o.parent()) {
+            candidates.push(own.as_path().to_path_buf());
+        }
+        let mut errors = Vec::new();
+        for parent in candidates {
+            let relative = parent.join(&name);
+            match std::fs::create_dir(mount.join(&relative)) {
+                Ok(()) => return Ok(LiveCgroup { mount, relative }),
+                Err(e) => errors.push(format!("mkdir {}: {e}", mount.join(&relative).display())),
+            }
+        }
+        Err(format!(
+            "no writable cgroup2 directory ({})",
+            errors.join("; ")
+        ))
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.mount.join(&self.relative)
+    }
+
+    pub fn child(&self, name: &str) -> PathBuf {
+        self.dir().join(name)
+    }
+
+    /// Start `argv` and move it into `cgroup_dir` (from here, not between fork and exec, where a
+    /// threaded test process must not allocate).
+    pub fn spawn_in(cgroup_dir: &Path, argv: &[&str]) -> std::process::Child {
+        let mut child = std::process::Command::new(argv[0])
+            .args(&argv[1..])
+            .spawn()
+            .expect("spawn a process for the test cgroup");
+        if let Err(e) = std::fs::write(cgroup_dir.join("cgroup.procs"), child.id().to_string()) {
+            let _ = child.kill();
+            panic!("move pid {} into {}: {e}", child.id(), cgroup_dir.display());
+        }
+        child
+    }
+}
+
+fn remove_tree(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_tree(&entry.path());
+            }
+        }
+    }
+    let _ = std::fs::write(dir.join("cgroup.kill"), "1");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::fs::remove_dir(dir).is_err() && dir.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Drop for LiveCgroup {
+    fn drop(&mut self) {
+        remove_tree(&self.dir());
+    }
+}
+
+/// Skip a test with a printed reason.
+#[macro_export]
+macro_rules! live_or_skip {
+    ($label:expr) => {
+        match common::LiveCgroup::create($label) {
+            Ok(cg) => cg,
+            Err(reason) => {
+                eprintln!("SKIPPED: {reason}");
+                return;
+            }
+        }
+    };
+}

@@ -1,0 +1,148 @@
+//! Render snapshots of the tree, details and help panes from the fixture tree, drawn into
+//! ratatui's TestBackend at a fixed size. The app is driven with scripted events; nothing
+//! here reads the clock while rendering.
+
+mod common;
+
+use cgtui::app::{App, Event};
+use cgtui::cgroup::process::{own_cgroup, read_processes};
+use cgtui::cgroup::sample::{Scope, read_sample};
+use cgtui::cgroup::{CgroupPath, Cgroupfs};
+use cgtui::sampler::sample_tree;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::{Duration, Instant};
+
+struct Harness {
+    fs: Cgroupfs,
+    app: App,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let fs = Cgroupfs::fixture(&common::fixture()).unwrap();
+        let own = own_cgroup(&fs);
+        let mut app = App::new(
+            CgroupPath::root(),
+            fs.devices(),
+            "fixture debian12".into(),
+            Duration::from_secs(1),
+            own,
+            Instant::now(),
+        );
+        app.resize(140, 42);
+        let mut h = Harness { fs, app };
+        h.tick();
+        h.tick();
+        h
+    }
+
+    /// One sampler pass, and the focused cgroup's full read and processes, as the runtime does.
+    fn tick(&mut self) {
+        let focus = self.app.view.selected().clone();
+        let tree = sample_tree(&self.fs, &CgroupPath::root(), Some(&focus), false);
+        let effects = self.app.update(Event::Tree(tree));
+        self.apply(effects);
+        self.focus();
+    }
+
+    fn focus(&mut self) {
+        let focus = self.app.view.selected().clone();
+        let sample = read_sample(&self.fs, &focus, Scope::Full).unwrap().unwrap();
+        self.app
+            .update(Event::Focused(focus.clone(), Box::new(sample)));
+        let processes = read_processes(&self.fs, &focus).unwrap().unwrap();
+        self.app.update(Event::Processes {
+            cgroup: focus,
+            processes,
+            at: Instant::now(),
+        });
+    }
+
+    fn apply(&mut self, effects: Vec<cgtui::app::Effect>) {
+        if effects
+            .iter()
+            .any(|e| matches!(e, cgtui::app::Effect::Focus(_)))
+        {
+            self.focus();
+        }
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        let effects = self
+            .app
+            .update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        self.apply(effects);
+    }
+
+    fn keys(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    fn render(&self) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(140, 42)).unwrap();
+        terminal
+            .draw(|frame| cgtui::ui::render(&self.app, frame))
+            .unwrap();
+        terminal.backend().to_string()
+    }
+}
+
+#[test]
+fn starts_on_own_cgroup_with_its_details() {
+    let h = Harness::new();
+    assert_eq!(
+        h.app.view.selected().to_string(),
+        "/user.slice/user-1000.slice/user@1000.service/app.slice/fxplay.scope"
+    );
+    insta::assert_snapshot!(h.render());
+}
+
+#[test]
+fn details_of_a_service_with_a_memory_limit_and_io() {
+    let mut h = Harness::new();
+    h.keys("g");
+    h.key(KeyCode::Char('/'));
+    h.keys("fxload");
+    h.key(KeyCode::Enter);
+    h.keys("jj");
+    assert_eq!(
+        h.app.view.selected().to_string(),
+        "/system.slice/fxload.service"
+    );
+    let screen = h.render();
+    assert!(screen.contains("limit 200M from memory.max"), "{screen}");
+    assert!(screen.contains("vda (254:0)"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn help_overlay_lists_keys() {
+    let mut h = Harness::new();
+    h.key(KeyCode::Char('?'));
+    let screen = h.render();
+    assert!(screen.contains("cgtui help"));
+    insta::assert_snapshot!(screen);
+    h.key(KeyCode::Char('x'));
+    assert!(!h.render().contains("cgtui help"));
+}
+
+#[test]
+fn sort_by_memory_and_reroot() {
+    let mut h = Harness::new();
+    h.keys("ss");
+    assert_eq!(h.app.view.sort, cgtui::model::view::Column::Memory);
+    h.keys("g");
+    h.key(KeyCode::Right);
+    // Largest memory first under the root: system.slice (35M) before user.slice (5M).
+    assert_eq!(h.app.view.selected().to_string(), "/system.slice");
+    h.keys("r");
+    let screen = h.render();
+    assert!(!screen.contains("user.slice"), "{screen}");
+    insta::assert_snapshot!(screen);
+    h.keys("R");
+    assert!(h.render().contains("user.slice"));
+}
