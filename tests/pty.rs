@@ -23,9 +23,15 @@ fn spawn(extra: &[&str]) -> Pty {
 fn navigate_help_filter_and_quit() {
     let mut pty = spawn(&[]);
     pty.wait_text("fxplay.scope ◂ cgtui", START);
-    assert!(pty.alternate_screen(), "the TUI draws on the alternate screen");
+    assert!(
+        pty.alternate_screen(),
+        "the TUI draws on the alternate screen"
+    );
     let screen = pty.screen();
-    assert!(screen.contains("/user.slice/user-1000.slice/user@1000.service/app.slice/fxplay.scope"), "{screen}");
+    assert!(
+        screen.contains("/user.slice/user-1000.slice/user@1000.service/app.slice/fxplay.scope"),
+        "{screen}"
+    );
 
     pty.send("?");
     pty.wait_text("cgtui help", STEP);
@@ -43,11 +49,16 @@ fn navigate_help_filter_and_quit() {
     pty.send("g");
     pty.send("jj");
     pty.send("h");
-    pty.wait_for("user.slice to collapse", STEP, |s| !s.contains("user-1000.slice"));
+    pty.wait_for("user.slice to collapse", STEP, |s| {
+        !s.contains("user-1000.slice")
+    });
 
     pty.send("q");
     assert!(pty.wait_exit(STEP), "q exits with success");
-    assert!(!pty.alternate_screen(), "the alternate screen is left on quit");
+    assert!(
+        !pty.alternate_screen(),
+        "the alternate screen is left on quit"
+    );
     assert!(pty.cooked_mode(), "raw mode is left on quit");
 }
 
@@ -56,10 +67,16 @@ fn sigterm_restores_the_terminal() {
     let mut pty = spawn(&[]);
     pty.wait_text("fxplay.scope", START);
     let pid = pty.pid().expect("child pid");
-    rustix::process::kill_process(rustix::process::Pid::from_raw(pid as i32).unwrap(), rustix::process::Signal::TERM)
-        .unwrap();
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(pid as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
     pty.wait_exit(STEP);
-    assert!(!pty.alternate_screen(), "alternate screen left after SIGTERM");
+    assert!(
+        !pty.alternate_screen(),
+        "alternate screen left after SIGTERM"
+    );
     assert!(pty.cooked_mode(), "raw mode left after SIGTERM");
 }
 
@@ -86,27 +103,53 @@ fn hostile_cgroup_names_never_reach_the_terminal_raw() {
         "the OSC title sequence reached the terminal"
     );
     assert!(!raw.contains(&0x07), "a BEL reached the terminal");
-    assert!(!raw.windows(2).any(|w| w == b"\xc2\x9b"), "a C1 CSI reached the terminal");
-    assert!(!raw.windows(2).any(|w| w == b"\xff\xfe"), "invalid UTF-8 reached the terminal");
+    assert!(
+        !raw.windows(2).any(|w| w == b"\xc2\x9b"),
+        "a C1 CSI reached the terminal"
+    );
+    assert!(
+        !raw.windows(2).any(|w| w == b"\xff\xfe"),
+        "invalid UTF-8 reached the terminal"
+    );
     pty.send("q");
     assert!(pty.wait_exit(STEP));
 }
 
 #[test]
 fn not_a_terminal_and_bad_arguments_are_clear_errors() {
-    let run = |args: &[&str]| std::process::Command::new(common::binary()).args(args).output().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(common::binary())
+            .args(args)
+            .output()
+            .unwrap()
+    };
     let fixture = common::fixture().display().to_string();
 
     let out = run(&["--fixture", &fixture]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a terminal"));
 
-    let out = run(&["--fixture", &fixture, "--root", "no/such/cgroup", "snapshot"]);
+    let out = run(&[
+        "--fixture",
+        &fixture,
+        "--root",
+        "no/such/cgroup",
+        "snapshot",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no/such/cgroup") && err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains("no/such/cgroup") && err.contains("does not exist"),
+        "{err}"
+    );
 
-    let out = run(&["--fixture", &fixture, "--root", "user.slice/../..", "snapshot"]);
+    let out = run(&[
+        "--fixture",
+        &fixture,
+        "--root",
+        "user.slice/../..",
+        "snapshot",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`..` is not allowed"));
 
@@ -123,12 +166,24 @@ fn not_a_terminal_and_bad_arguments_are_clear_errors() {
 fn snapshot_text_and_json_on_the_fixture() {
     let fixture = common::fixture().display().to_string();
     let out = std::process::Command::new(common::binary())
-        .args(["--fixture", &fixture, "snapshot", "--json", "--count", "2", "--interval", "0.1"])
+        .args([
+            "--fixture",
+            &fixture,
+            "snapshot",
+            "--json",
+            "--count",
+            "2",
+            "--interval",
+            "0.1",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let docs: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let docs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(docs.len(), 2);
     let fxload = |doc: &serde_json::Value| {
         doc["cgroups"]
@@ -152,13 +207,21 @@ fn snapshot_text_and_json_on_the_fixture() {
     assert_eq!(second["cpu"]["pct"], 0.0);
     assert_eq!(first["cpu"]["pressure"]["some"]["avg10"], 0.32);
     let root = &docs[0]["cgroups"][0];
-    assert!(root["missing"]["memory"].as_str().unwrap().contains("root cgroup has no memory.current"));
+    assert!(
+        root["missing"]["memory"]
+            .as_str()
+            .unwrap()
+            .contains("root cgroup has no memory.current")
+    );
 
     let out = std::process::Command::new(common::binary())
         .args(["--fixture", &fixture, "--root", "system.slice", "snapshot"])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("3 cgroups") && text.contains("/system.slice/fxload.service"), "{text}");
+    assert!(
+        text.contains("3 cgroups") && text.contains("/system.slice/fxload.service"),
+        "{text}"
+    );
     assert!(!text.contains("user.slice"));
 }

@@ -424,7 +424,7 @@ mod tests {
 
     #[test]
     fn wraps_at_spaces_and_splits_long_words() {
-        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("aaa bbb ccc", 8), ["aaa bbb", "ccc"]);
         assert_eq!(wrap("abcdefghijkl x", 8), ["abcdefgh", "ijkl x"]);
         assert_eq!(wrap("", 8), [""]);
     }
