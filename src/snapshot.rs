@@ -77,7 +77,8 @@ struct DeviceReport<'a> {
 struct IoReport<'a> {
     #[serde(flatten)]
     rates: IoRatesReport,
-    devices: Vec<DeviceReport<'a>>,
+    /// `null` when the cgroup has no io.stat.
+    devices: Option<Vec<DeviceReport<'a>>>,
     max: Option<&'a Vec<crate::cgroup::parse::IoMax>>,
     weight: Option<&'a crate::cgroup::parse::IoWeight>,
     pressure: Option<PressureReport>,
@@ -204,19 +205,19 @@ fn report<'a>(
         },
         io: IoReport {
             rates: r.io.into(),
-            devices: s
-                .io
-                .iter()
-                .flatten()
-                .map(|stat| {
-                    let rated = r.io_devices.iter().find(|d| Some(d.device) == stat.device);
-                    DeviceReport {
-                        stat,
-                        name: stat.device.and_then(|d| devices.name(d)),
-                        rates: rated.map(|d| d.rates).into(),
-                    }
-                })
-                .collect(),
+            devices: s.io.as_ref().map(|lines| {
+                lines
+                    .iter()
+                    .map(|stat| {
+                        let rated = r.io_devices.iter().find(|d| Some(d.device) == stat.device);
+                        DeviceReport {
+                            stat,
+                            name: stat.device.and_then(|d| devices.name(d)),
+                            rates: rated.map(|d| d.rates).into(),
+                        }
+                    })
+                    .collect()
+            }),
             max: detail.and_then(|d| d.io_max.as_ref()),
             weight: detail.and_then(|d| d.io_weight.as_ref()),
             pressure: pressure(&s.psi.io, r.psi.io),

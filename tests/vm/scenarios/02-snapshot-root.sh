@@ -1,0 +1,39 @@
+# Scenario: root takes a JSON snapshot of the whole host, with all controllers enabled.
+. /host/lib.sh
+
+# Turn on IO accounting for a service, so systemd enables the io controller down to it.
+systemctl set-property --runtime systemd-journald.service IOAccounting=yes || fail "cannot enable IO accounting"
+dd if=/dev/vda of=/dev/null bs=1M count=20 iflag=direct status=none
+cat /sys/fs/cgroup/cgroup.subtree_control
+
+cgtui snapshot --json --count 2 --interval 0.5 >/tmp/snap.json || fail "snapshot exited with $?"
+[ "$(wc -l </tmp/snap.json)" = 2 ] || fail "expected 2 JSON documents"
+last=$(tail -1 /tmp/snap.json)
+first=$(head -1 /tmp/snap.json)
+
+svc='.cgroups[] | select(.path == "/system.slice/systemd-journald.service")'
+jq -e "$svc" <<<"$last" >/dev/null || fail "systemd-journald.service is not in the snapshot"
+jq -e "$svc | .memory.current > 0 and (.memory.max != null) and (.memory.events.oom_kill != null)" <<<"$last" >/dev/null \
+    || fail "memory fields missing: $(jq -c "$svc | .memory" <<<"$last")"
+check "memory present for a system service" yes
+jq -e "$svc | (.io.devices | type == \"array\") and (.io.read_bps != null)" <<<"$last" >/dev/null \
+    || fail "io fields missing: $(jq -c "$svc | .io" <<<"$last")"
+check "io present for a system service" yes
+jq -e "$svc | .pids.current >= 1 and .pids.max != null" <<<"$last" >/dev/null \
+    || fail "pids fields missing: $(jq -c "$svc | .pids" <<<"$last")"
+check "pids present for a system service" yes
+jq -e "$svc | .cpu.pressure.some.avg10 != null and .memory.pressure.some.avg10 != null and .io.pressure.some.avg10 != null" <<<"$last" >/dev/null \
+    || fail "PSI missing: $(jq -c "$svc | .cpu.pressure" <<<"$last")"
+check "PSI present" yes
+jq -e "$svc | .cpu.pct == null" <<<"$first" >/dev/null || fail "rates must be null in the first iteration"
+jq -e "$svc | .cpu.pct != null" <<<"$last" >/dev/null || fail "rates must be filled in the second iteration"
+check "rates null then filled" yes
+jq -e '.mount_options.nsdelegate == true and .mount_options.memory_recursiveprot == true' <<<"$last" >/dev/null \
+    || fail "mount options: $(jq -c .mount_options <<<"$last")"
+check "nsdelegate seen" yes
+# The root cgroup has no memory.current, and says so.
+jq -e '.cgroups[0].missing.memory | test("root cgroup has no memory.current")' <<<"$last" >/dev/null \
+    || fail "root's missing.memory: $(jq -c '.cgroups[0].missing' <<<"$last")"
+check "root explains missing memory" yes
+jq -c "$svc | {path, memory: .memory.current, io: .io.read_bps, pids: .pids.current, psi: .cpu.pressure.some}" <<<"$last"
+exit 0
