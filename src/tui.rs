@@ -45,6 +45,9 @@ fn setup_terminal(mouse: bool) -> Result<Terminal<CrosstermBackend<Stdout>>> {
     std::panic::set_hook(Box::new(move |info| {
         restore_terminal();
         hook(info);
+        // A panic on any thread (sampler, watcher) is a bug: leave with a sane terminal rather
+        // than keep drawing over the restored screen.
+        std::process::exit(101);
     }));
     let mut out = stdout();
     execute!(out, EnterAlternateScreen).context("cannot enter the alternate screen")?;

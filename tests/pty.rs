@@ -225,3 +225,31 @@ fn snapshot_text_and_json_on_the_fixture() {
     );
     assert!(!text.contains("user.slice"));
 }
+
+#[test]
+fn mouse_selects_toggles_sorts_and_scrolls() {
+    let mut pty = spawn(&[]);
+    pty.wait_text("fxplay.scope ◂ cgtui", START);
+    // SGR mouse reports, 1-based: row 4 is the second tree row (after the header lines).
+    let click = |pty: &mut Pty, col: u16, row: u16| {
+        pty.send(&format!("\x1b[<0;{col};{row}M\x1b[<0;{col};{row}m"))
+    };
+    click(&mut pty, 10, 4);
+    pty.wait_for("system.slice selected", STEP, |s| {
+        s.lines().any(|l| l.starts_with("/system.slice "))
+    });
+    click(&mut pty, 10, 4);
+    pty.wait_text("fxload.service", STEP);
+    // The MEM column header sorts by memory, biggest first.
+    let screen = pty.screen();
+    let header = screen.lines().nth(1).unwrap();
+    let mem_col = header.find("MEM ").expect("MEM header") as u16 + 2;
+    click(&mut pty, mem_col, 2);
+    pty.wait_text("MEM▼", STEP);
+    pty.send("\x1b[<65;10;6M");
+    pty.wait_for("the wheel to move the selection", STEP, |s| {
+        !s.lines().any(|l| l.starts_with("/system.slice "))
+    });
+    pty.send("q");
+    assert!(pty.wait_exit(STEP));
+}

@@ -695,3 +695,67 @@ mod tests {
         assert!(io_weight("254:0 200\n").is_err());
     }
 }
+
+#[cfg(test)]
+mod fixture_tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Every interface file of the real Debian 12 capture parses with its parser.
+    #[test]
+    fn every_captured_file_parses() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/debian12");
+        let parsers: &[(&str, fn(&str) -> Result<(), ParseError>)] = &[
+            ("cpu.stat", |t| cpu_stat(t).map(drop)),
+            ("cgroup.events", |t| cgroup_events(t).map(drop)),
+            ("memory.events", |t| memory_events(t).map(drop)),
+            ("memory.events.local", |t| memory_events(t).map(drop)),
+            ("pids.events", |t| pids_events(t).map(drop)),
+            ("cgroup.stat", |t| cgroup_stat(t).map(drop)),
+            ("io.stat", |t| io_stat(t).map(drop)),
+            ("cpu.pressure", |t| pressure(t).map(drop)),
+            ("memory.pressure", |t| pressure(t).map(drop)),
+            ("io.pressure", |t| pressure(t).map(drop)),
+            ("memory.max", |t| limit(t).map(drop)),
+            ("memory.high", |t| limit(t).map(drop)),
+            ("memory.low", |t| limit(t).map(drop)),
+            ("memory.min", |t| limit(t).map(drop)),
+            ("memory.swap.max", |t| limit(t).map(drop)),
+            ("memory.current", |t| single_u64(t).map(drop)),
+            ("pids.max", |t| limit(t).map(drop)),
+            ("pids.current", |t| single_u64(t).map(drop)),
+            ("cgroup.max.depth", |t| limit(t).map(drop)),
+            ("cgroup.max.descendants", |t| limit(t).map(drop)),
+            ("cpu.max", |t| cpu_max(t).map(drop)),
+            ("cpu.weight", |t| single_u64(t).map(drop)),
+            ("cgroup.controllers", |t| controllers(t).map(drop)),
+            ("cgroup.subtree_control", |t| controllers(t).map(drop)),
+            ("cgroup.type", |t| cgroup_type(t).map(drop)),
+            ("cgroup.procs", |t| pid_list(t).map(drop)),
+            ("cgroup.threads", |t| pid_list(t).map(drop)),
+            ("io.max", |t| io_max(t).map(drop)),
+            ("io.weight", |t| io_weight(t).map(drop)),
+        ];
+        let mut parsed = 0;
+        let mut stack = vec![root];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let entry = entry.unwrap();
+                let path = entry.path();
+                if path.is_dir() {
+                    if !entry.file_name().to_string_lossy().starts_with('.') {
+                        stack.push(path);
+                    }
+                    continue;
+                }
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if let Some((_, parse)) = parsers.iter().find(|(n, _)| *n == name) {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    parse(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()));
+                    parsed += 1;
+                }
+            }
+        }
+        assert!(parsed > 150, "only {parsed} files parsed");
+    }
+}

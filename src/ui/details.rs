@@ -275,6 +275,18 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
         ));
     }
 
+    if let Some(d) = detail {
+        let mut other = vec![format!(
+            "cgroup.max.depth {} · cgroup.max.descendants {}",
+            format::plain_limit(d.max_depth),
+            format::plain_limit(d.max_descendants)
+        )];
+        if let (Some(cpus), Some(mems)) = (&d.cpuset_cpus, &d.cpuset_mems) {
+            other.push(format!("cpuset.cpus {cpus:?} · cpuset.mems {mems:?}"));
+        }
+        fields.push(Field::new("limits", other.join(" · ")));
+    }
+
     let mut pids = missing_or(model, node, Metric::Pids, || {
         let events = sample
             .pids

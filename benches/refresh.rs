@@ -1,0 +1,153 @@
+//! Refresh cost on a real cgroupfs tree: CPU time per refresh of cgtui's sampler, against a
+//! floor reader that only opens, reads and closes cgroup.events, cpu.stat, memory.current,
+//! io.stat and pids.current of every cgroup. Prints figures and the ratio.
+//!
+//!     cargo bench --bench refresh            (as root, on a host with cgroup2)
+//!     CGTUI_BENCH_CGROUPS=10000 cargo bench --bench refresh
+//!
+//! It builds its tree under a uniquely named cgroup on the cgroup2 mount and removes it after.
+
+use cgtui::cgroup::{CgroupPath, Cgroupfs};
+use cgtui::sampler::sample_tree;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const FLOOR_FILES: [&str; 5] = [
+    "cgroup.events",
+    "cpu.stat",
+    "memory.current",
+    "io.stat",
+    "pids.current",
+];
+
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+/// CPU time of `f`, the median of `runs` runs after one warm-up.
+fn measure(runs: usize, mut f: impl FnMut()) -> Duration {
+    f();
+    median(
+        (0..runs)
+            .map(|_| {
+                let start = thread_cpu();
+                f();
+                thread_cpu() - start
+            })
+            .collect(),
+    )
+}
+
+struct BenchTree {
+    dir: PathBuf,
+}
+
+impl BenchTree {
+    /// `count` cgroups in two levels under a fresh directory.
+    fn create(mount: &Path, count: usize) -> std::io::Result<BenchTree> {
+        let dir = mount.join(format!("cgtui-bench-{}", std::process::id()));
+        std::fs::create_dir(&dir)?;
+        let tree = BenchTree { dir };
+        let fan = (count as f64).sqrt().ceil() as usize;
+        let mut made = 0;
+        'outer: for i in 0..fan {
+            let parent = tree.dir.join(format!("p{i}.slice"));
+            std::fs::create_dir(&parent)?;
+            made += 1;
+            for j in 0..fan {
+                if made >= count {
+                    break 'outer;
+                }
+                std::fs::create_dir(parent.join(format!("c{j}.scope")))?;
+                made += 1;
+            }
+        }
+        Ok(tree)
+    }
+}
+
+impl Drop for BenchTree {
+    fn drop(&mut self) {
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut stack = vec![self.dir.clone()];
+        while let Some(d) = stack.pop() {
+            if let Ok(entries) = std::fs::read_dir(&d) {
+                stack.extend(
+                    entries
+                        .flatten()
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                        .map(|e| e.path()),
+                );
+            }
+            dirs.push(d);
+        }
+        for d in dirs.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+fn main() {
+    let fs = match Cgroupfs::system() {
+        Ok(fs) => fs,
+        Err(e) => {
+            println!("refresh bench skipped: {e}");
+            return;
+        }
+    };
+    let sizes: Vec<usize> = std::env::var("CGTUI_BENCH_CGROUPS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![2000, 10000]);
+    let runs: usize = std::env::var("CGTUI_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
+    println!(
+        "refresh cost on {} (median of {runs} runs, thread CPU time)",
+        fs.mount_point().display()
+    );
+    println!(
+        "{:>8} {:>14} {:>14} {:>8}",
+        "cgroups", "cgtui/refresh", "floor/refresh", "ratio"
+    );
+    for count in sizes {
+        let tree = match BenchTree::create(fs.mount_point(), count) {
+            Ok(tree) => tree,
+            Err(e) => {
+                println!(
+                    "refresh bench skipped: cannot create cgroups on {}: {e}",
+                    fs.mount_point().display()
+                );
+                return;
+            }
+        };
+        let base = fs.resolve(&tree.dir).expect("bench tree resolves");
+        let paths: Vec<PathBuf> = fs.walk(&base).iter().map(|p| fs.dir(p)).collect();
+        let cgtui = measure(runs, || {
+            std::hint::black_box(sample_tree(&fs, &base, None, false));
+        });
+        let floor = measure(runs, || {
+            let mut fs_paths = Vec::with_capacity(paths.len());
+            fs_paths.extend(fs.walk(&base).into_iter().map(|p: CgroupPath| fs.dir(&p)));
+            for dir in &fs_paths {
+                for file in FLOOR_FILES {
+                    let _ = std::hint::black_box(std::fs::read(dir.join(file)));
+                }
+            }
+        });
+        println!(
+            "{:>8} {:>11.2} ms {:>11.2} ms {:>7.2}x",
+            paths.len(),
+            cgtui.as_secs_f64() * 1e3,
+            floor.as_secs_f64() * 1e3,
+            cgtui.as_secs_f64() / floor.as_secs_f64()
+        );
+    }
+}
