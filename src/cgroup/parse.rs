@@ -705,7 +705,8 @@ mod fixture_tests {
     #[test]
     fn every_captured_file_parses() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/debian12");
-        let parsers: &[(&str, fn(&str) -> Result<(), ParseError>)] = &[
+        type Check = fn(&str) -> Result<(), ParseError>;
+        let parsers: &[(&str, Check)] = &[
             ("cpu.stat", |t| cpu_stat(t).map(drop)),
             ("cgroup.events", |t| cgroup_events(t).map(drop)),
             ("memory.events", |t| memory_events(t).map(drop)),
