@@ -176,12 +176,14 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
     fields.push(Field::new("ctrl", controllers_text(sample)));
 
     let r = &node.rates;
-    let mut cpu = format!(
-        "{}% (user {}, sys {})",
-        format::percent(r.cpu_pct),
-        format::percent(r.cpu_user_pct),
-        format::percent(r.cpu_system_pct)
-    );
+    let mut cpu = match r.cpu_pct {
+        Some(pct) => format!(
+            "{pct:.1}% (user {}, sys {})",
+            format::percent(r.cpu_user_pct),
+            format::percent(r.cpu_system_pct)
+        ),
+        None => "- (a rate needs a second sample)".into(),
+    };
     if let Some(t) = r.cpu_throttled_pct {
         cpu.push_str(&format!(" · throttled in {t:.1}% of periods"));
     }
