@@ -5,6 +5,9 @@
 
 pub mod app;
 pub mod cgroup;
+pub mod commands;
+pub mod editor;
+pub mod journal;
 pub mod model;
 pub mod sampler;
 pub mod snapshot;

@@ -32,6 +32,10 @@ struct Cli {
     #[arg(long)]
     no_mouse: bool,
 
+    /// Make no changes: every write path is disabled, and the UI says so.
+    #[arg(long, global = true)]
+    read_only: bool,
+
     /// Use at most N inotify watches, then fall back to polling (to try the fallback).
     #[arg(long, value_name = "N")]
     max_watches: Option<usize>,
@@ -50,6 +54,41 @@ enum Command {
         /// Number of iterations.
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
         count: u64,
+    },
+    /// Write FILE of CGROUP (named exactly as the kernel names it), checked first, read back after.
+    Set {
+        cgroup: PathBuf,
+        file: String,
+        /// The value; human units are accepted (512M, 1.5G, max, 50% for cpu.max).
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+        /// Print the outcome as JSON: {op, cgroup, file, value, result, errno, rule, explanation, before, after, via}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a cgroup.
+    Mkdir {
+        cgroup: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an empty cgroup.
+    Rmdir {
+        cgroup: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move process PID into CGROUP (writes its cgroup.procs).
+    Move {
+        pid: u32,
+        cgroup: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undo the latest change cgtui made that is not undone yet (from the journal).
+    Undo {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -83,14 +122,45 @@ fn open_hierarchy(cli: &Cli) -> Result<(Cgroupfs, CgroupPath)> {
 
 fn main() {
     let cli = Cli::parse();
-    if let Err(err) = run(cli) {
-        eprintln!("cgtui: {err:#}");
-        std::process::exit(1);
+    match run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(err) => {
+            eprintln!("cgtui: {err:#}");
+            std::process::exit(1);
+        }
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<i32> {
+    use cgtui::commands::Request;
     let (fs, base) = open_hierarchy(&cli)?;
+    let edit = |request: Request, json: bool| {
+        cgtui::commands::run(fs.clone(), request, json, cli.read_only)
+    };
+    match &cli.command {
+        Some(Command::Set {
+            cgroup,
+            file,
+            value,
+            json,
+        }) => {
+            return edit(
+                Request::Set {
+                    cgroup,
+                    file,
+                    value,
+                },
+                *json,
+            );
+        }
+        Some(Command::Mkdir { cgroup, json }) => return edit(Request::Mkdir { cgroup }, *json),
+        Some(Command::Rmdir { cgroup, json }) => return edit(Request::Rmdir { cgroup }, *json),
+        Some(Command::Move { pid, cgroup, json }) => {
+            return edit(Request::Move { pid: *pid, cgroup }, *json);
+        }
+        Some(Command::Undo { json }) => return edit(Request::Undo, *json),
+        _ => {}
+    }
     match cli.command {
         Some(Command::Snapshot { json, count }) => {
             let options = cgtui::snapshot::Options {
@@ -100,9 +170,10 @@ fn run(cli: Cli) -> Result<()> {
                 count,
                 interval: cli.interval,
             };
-            cgtui::snapshot::run(options, &mut std::io::stdout().lock())
+            cgtui::snapshot::run(options, &mut std::io::stdout().lock())?;
+            Ok(0)
         }
-        None => {
+        _ => {
             use std::io::IsTerminal;
             if !std::io::stdout().is_terminal() {
                 bail!("the TUI needs a terminal on stdout; for batch output use `cgtui snapshot`");
@@ -113,7 +184,8 @@ fn run(cli: Cli) -> Result<()> {
                 interval: cli.interval,
                 mouse: !cli.no_mouse,
                 max_watches: cli.max_watches,
-            })
+            })?;
+            Ok(0)
         }
     }
 }

@@ -116,17 +116,22 @@ impl Cgroupfs {
         };
         let relative = match arg.strip_prefix(&self.mount_point) {
             Ok(rest) => rest.to_path_buf(),
-            Err(_) if arg.is_absolute() && arg.exists() && !self.is_fixture() => {
-                let fs_type = mount::fs_type(arg)?;
-                if fs_type != CGROUP2_SUPER_MAGIC {
-                    return Err(Error::NotCgroup2 {
-                        path: arg.into(),
-                        fs_type,
-                    });
+            // `/user.slice` means the cgroup, unless only a path outside the mount has that name.
+            Err(_) => {
+                let inside = CgroupPath::from_relative(arg).map(|c| self.dir(&c));
+                let exists_inside = inside.is_some_and(|p| fs::symlink_metadata(p).is_ok());
+                if !exists_inside && arg.is_absolute() && arg.exists() && !self.is_fixture() {
+                    let fs_type = mount::fs_type(arg)?;
+                    if fs_type != CGROUP2_SUPER_MAGIC {
+                        return Err(Error::NotCgroup2 {
+                            path: arg.into(),
+                            fs_type,
+                        });
+                    }
+                    return Err(outside("it is on another cgroup2 mount"));
                 }
-                return Err(outside("it is on another cgroup2 mount"));
+                arg.to_path_buf()
             }
-            Err(_) => arg.to_path_buf(),
         };
         let cgroup =
             CgroupPath::from_relative(&relative).ok_or_else(|| outside("`..` is not allowed"))?;
@@ -145,6 +150,57 @@ impl Cgroupfs {
             }
         }
         Ok(cgroup)
+    }
+
+    /// Resolve the path of a cgroup that is about to be created: its parent must exist (as
+    /// [`Cgroupfs::resolve`] checks) and its name must be a plain directory name.
+    pub fn resolve_new(&self, arg: &Path) -> Result<CgroupPath> {
+        let invalid = |reason: &str| Error::OutsideMount {
+            path: arg.into(),
+            mount: self.mount_point.clone(),
+            reason: reason.into(),
+        };
+        let name = arg
+            .file_name()
+            .ok_or_else(|| invalid("it has no name to create"))?;
+        check_name(name).map_err(|reason| invalid(&reason))?;
+        let parent = arg.parent().unwrap_or(Path::new(""));
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new("/")
+        } else {
+            parent
+        };
+        Ok(self.resolve(parent)?.join(name))
+    }
+
+    /// Write `value` to an interface file in one write(2), as the kernel expects. Never creates
+    /// a file and never follows a symlink.
+    pub fn write_file(&self, cgroup: &CgroupPath, file: &str, value: &str) -> Result<()> {
+        use std::io::Write;
+        let path = self.dir(cgroup).join(file);
+        if file.is_empty() || file.contains('/') || file.starts_with('.') {
+            return Err(Error::io(
+                path,
+                io::Error::from_raw_os_error(rustix::io::Errno::INVAL.raw_os_error()),
+            ));
+        }
+        // O_TRUNC is a no-op on cgroupfs, and keeps a fixture's plain files exact.
+        let mut handle = OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        let written = handle
+            .write(value.as_bytes())
+            .map_err(|e| Error::io(&path, e))?;
+        if written != value.len() {
+            return Err(Error::io(
+                path,
+                io::Error::other(format!("short write: {written} of {} bytes", value.len())),
+            ));
+        }
+        Ok(())
     }
 
     /// Owner and inode of a cgroup's directory; `None` if it does not exist (any more).
@@ -233,6 +289,25 @@ impl Cgroupfs {
         }
         out
     }
+}
+
+/// A name a new cgroup may have: not empty, not `.`/`..`, no `/`, at most 255 bytes.
+pub fn check_name(name: &std::ffi::OsStr) -> std::result::Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || bytes == b"." || bytes == b".." {
+        return Err("a cgroup name cannot be empty, . or ..".into());
+    }
+    if bytes.contains(&b'/') || bytes.contains(&0) {
+        return Err("a cgroup name cannot contain / or NUL".into());
+    }
+    if bytes.len() > 255 {
+        return Err(format!(
+            "a cgroup name is at most 255 bytes, this one has {}",
+            bytes.len()
+        ));
+    }
+    Ok(())
 }
 
 /// Read a whole file without following a symlink in its last component.

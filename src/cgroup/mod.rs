@@ -2,6 +2,7 @@
 //! and watching it with inotify. It has no UI dependencies and could be published on its own.
 
 pub mod devices;
+pub mod edit;
 pub mod error;
 pub mod escape;
 pub mod fs;
@@ -9,7 +10,9 @@ pub mod mount;
 pub mod parse;
 pub mod path;
 pub mod process;
+pub mod rules;
 pub mod sample;
+pub mod value;
 pub mod watch;
 
 pub use error::{Error, Result};

@@ -75,6 +75,15 @@ impl CgroupPath {
             .map(|p| CgroupPath(p.to_path_buf()))
     }
 
+    /// `/a/b/FILE` for display (`/FILE` at the root, not `//FILE`).
+    pub fn file_display(&self, file: &str) -> String {
+        if self.is_root() {
+            format!("/{file}")
+        } else {
+            format!("{self}/{file}")
+        }
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         self.0.as_os_str().as_bytes()
     }

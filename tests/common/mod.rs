@@ -256,3 +256,68 @@ macro_rules! live_or_skip {
         }
     };
 }
+
+/// How many live tests currently need a controller enabled at the mount root, and whether it
+/// was this process that enabled it (and so must disable it again).
+static ROOT_CONTROLLERS: Mutex<Vec<(String, usize, bool)>> = Mutex::new(Vec::new());
+
+/// Keeps `controller` enabled in the mount root's cgroup.subtree_control while alive. If the
+/// root did not have it, it is enabled now and disabled again when the last user drops it, so
+/// the host is left as it was found.
+pub struct RootController {
+    mount: PathBuf,
+    name: String,
+}
+
+impl RootController {
+    /// Declare the guard before the test's [`LiveCgroup`], so that it is dropped after it: a
+    /// controller cannot be disabled while a child cgroup still enables it.
+    pub fn enable(name: &str) -> Result<RootController, String> {
+        let fs =
+            cgtui::cgroup::Cgroupfs::system().map_err(|e| format!("no cgroup2 hierarchy: {e}"))?;
+        let mount = fs.mount_point();
+        let control = mount.join("cgroup.subtree_control");
+        let available =
+            std::fs::read_to_string(mount.join("cgroup.controllers")).unwrap_or_default();
+        if !available.split_whitespace().any(|c| c == name) {
+            return Err(format!(
+                "the {name} controller is not in this cgroup2 hierarchy"
+            ));
+        }
+        let mut users = ROOT_CONTROLLERS.lock().unwrap();
+        match users.iter_mut().find(|(n, _, _)| n == name) {
+            Some(entry) => entry.1 += 1,
+            None => {
+                let enabled = std::fs::read_to_string(&control).unwrap_or_default();
+                let already = enabled.split_whitespace().any(|c| c == name);
+                if !already {
+                    std::fs::write(&control, format!("+{name}"))
+                        .map_err(|e| format!("enable {name} at the root: {e}"))?;
+                }
+                users.push((name.to_string(), 1, !already));
+            }
+        }
+        Ok(RootController {
+            mount: mount.to_path_buf(),
+            name: name.to_string(),
+        })
+    }
+}
+
+impl Drop for RootController {
+    fn drop(&mut self) {
+        let mut users = ROOT_CONTROLLERS.lock().unwrap();
+        if let Some(index) = users.iter().position(|(n, _, _)| *n == self.name) {
+            users[index].1 -= 1;
+            if users[index].1 == 0 {
+                let (_, _, we_enabled) = users.remove(index);
+                if we_enabled {
+                    let _ = std::fs::write(
+                        self.mount.join("cgroup.subtree_control"),
+                        format!("-{}", self.name),
+                    );
+                }
+            }
+        }
+    }
+}

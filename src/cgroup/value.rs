@@ -1,0 +1,491 @@
+//! Validating and normalising values before they are written to interface files.
+//!
+//! A person types `512M`, `1.5G`, `max` or `50%`; the kernel wants bytes, microseconds and its
+//! own grammars. Every value is checked here against the grammar and range the kernel enforces
+//! (cgroup-v2.rst, "Interface Files" of each controller), so a bad value is refused with a
+//! reason before anything is written.
+
+use crate::cgroup::parse::{self, DeviceId};
+
+/// Why a value was refused before writing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid value {value:?} for {file}: {reason}")]
+pub struct InvalidValue {
+    pub file: String,
+    pub value: String,
+    pub reason: String,
+    /// The errno the kernel would answer with, had the value been written.
+    pub errno: &'static str,
+}
+
+/// What a checker may need to know about the machine: block devices for io.max.
+pub trait DeviceLookup {
+    /// `Some(true)` for a partition, `Some(false)` for a whole disk, `None` if absent.
+    fn is_partition(&self, id: DeviceId) -> Option<bool>;
+}
+
+impl DeviceLookup for crate::cgroup::devices::Devices {
+    fn is_partition(&self, id: DeviceId) -> Option<bool> {
+        crate::cgroup::devices::Devices::is_partition(self, id)
+    }
+}
+
+/// The largest size the kernel accepts before "max" (PAGE_COUNTER_MAX pages of 4 KiB).
+const MAX_BYTES: u64 = (i64::MAX as u64 / 4096) * 4096;
+
+/// cpu.max period limits in microseconds (kernel/sched/core.c).
+pub const CPU_PERIOD_MIN: u64 = 1_000;
+pub const CPU_PERIOD_MAX: u64 = 1_000_000;
+pub const CPU_QUOTA_MIN: u64 = 1_000;
+pub const CPU_DEFAULT_PERIOD: u64 = 100_000;
+
+struct Check<'a> {
+    file: &'a str,
+    value: &'a str,
+}
+
+impl Check<'_> {
+    fn fail(&self, errno: &'static str, reason: impl Into<String>) -> InvalidValue {
+        InvalidValue {
+            file: self.file.to_string(),
+            value: self.value.to_string(),
+            reason: reason.into(),
+            errno,
+        }
+    }
+}
+
+/// A size with an optional binary suffix: `4096`, `512K`, `1.5G`, `2T`. Returns bytes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(split);
+    let multiplier: u64 = match suffix.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => return None,
+    };
+    if number.is_empty() {
+        return None;
+    }
+    if number.contains('.') {
+        let value: f64 = number.parse().ok()?;
+        let bytes = value * multiplier as f64;
+        (bytes.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+    } else {
+        number.parse::<u64>().ok()?.checked_mul(multiplier)
+    }
+}
+
+fn size_or_max(c: &Check, text: &str) -> Result<String, InvalidValue> {
+    if text == "max" {
+        return Ok("max".into());
+    }
+    let bytes = parse_size(text).ok_or_else(|| {
+        c.fail(
+            "EINVAL",
+            "expected \"max\" or a size such as 4096, 512M or 1.5G",
+        )
+    })?;
+    if bytes > MAX_BYTES {
+        return Err(c.fail("EINVAL", "larger than the kernel can count; use \"max\""));
+    }
+    Ok(bytes.to_string())
+}
+
+fn integer_in(c: &Check, text: &str, min: i64, max: i64) -> Result<String, InvalidValue> {
+    let n: i64 = text.parse().map_err(|_| {
+        c.fail(
+            "EINVAL",
+            format!("expected a whole number from {min} to {max}"),
+        )
+    })?;
+    if n < min || n > max {
+        return Err(c.fail("ERANGE", format!("{n} is outside {min}..={max}")));
+    }
+    Ok(n.to_string())
+}
+
+fn count_or_max(c: &Check, text: &str) -> Result<String, InvalidValue> {
+    if text == "max" {
+        return Ok("max".into());
+    }
+    let n: u64 = text
+        .parse()
+        .map_err(|_| c.fail("EINVAL", "expected \"max\" or a whole number ≥ 0"))?;
+    if n > i32::MAX as u64 {
+        return Err(c.fail("EINVAL", "too large; use \"max\""));
+    }
+    Ok(n.to_string())
+}
+
+/// cpu.max: `max`, `QUOTA`, `QUOTA PERIOD`, `max PERIOD`, or `N%` of one CPU (at the current
+/// period, or 100 ms). Quota and period in microseconds.
+fn cpu_max(c: &Check, text: &str, current_period: Option<u64>) -> Result<String, InvalidValue> {
+    let period_default = current_period.unwrap_or(CPU_DEFAULT_PERIOD);
+    let mut tokens = text.split_whitespace();
+    let (quota, period) = match (tokens.next(), tokens.next(), tokens.next()) {
+        (Some(q), p, None) => (q, p),
+        _ => {
+            return Err(c.fail(
+                "EINVAL",
+                "expected \"max\", \"QUOTA PERIOD\" (µs) or \"N%\"",
+            ));
+        }
+    };
+    let period = match period {
+        None => period_default,
+        Some(p) => p.parse::<u64>().map_err(|_| {
+            c.fail(
+                "EINVAL",
+                format!("period {p:?} is not a number of microseconds"),
+            )
+        })?,
+    };
+    if !(CPU_PERIOD_MIN..=CPU_PERIOD_MAX).contains(&period) {
+        return Err(c.fail(
+            "EINVAL",
+            format!("period {period} µs is outside {CPU_PERIOD_MIN}..={CPU_PERIOD_MAX} µs"),
+        ));
+    }
+    let quota = if quota == "max" {
+        return Ok(format!("max {period}"));
+    } else if let Some(pct) = quota.strip_suffix('%') {
+        let pct: f64 = pct
+            .parse()
+            .ok()
+            .filter(|p: &f64| p.is_finite() && *p > 0.0)
+            .ok_or_else(|| {
+                c.fail(
+                    "EINVAL",
+                    "a percentage must be a positive number, 100% = one CPU",
+                )
+            })?;
+        (pct / 100.0 * period as f64).round() as u64
+    } else {
+        quota.parse::<u64>().map_err(|_| {
+            c.fail(
+                "EINVAL",
+                format!("quota {quota:?} is not a number of microseconds"),
+            )
+        })?
+    };
+    if quota < CPU_QUOTA_MIN {
+        return Err(c.fail(
+            "EINVAL",
+            format!("quota {quota} µs is below the kernel's minimum of {CPU_QUOTA_MIN} µs"),
+        ));
+    }
+    Ok(format!("{quota} {period}"))
+}
+
+fn device(c: &Check, token: &str, devices: &dyn DeviceLookup) -> Result<DeviceId, InvalidValue> {
+    let id = parse::device_id(token)
+        .map_err(|_| c.fail("EINVAL", format!("{token:?} is not MAJ:MIN")))?;
+    match devices.is_partition(id) {
+        None => Err(c.fail("ENODEV", format!("there is no block device {id}"))),
+        Some(true) => Err(c.fail(
+            "ENODEV",
+            format!("{id} is a partition; io limits apply to whole disks only"),
+        )),
+        Some(false) => Ok(id),
+    }
+}
+
+/// io.max: `MAJ:MIN rbps=N wbps=N riops=N wiops=N` (any subset; `max` lifts a limit).
+fn io_max(c: &Check, text: &str, devices: &dyn DeviceLookup) -> Result<String, InvalidValue> {
+    let mut tokens = text.split_whitespace();
+    let dev = device(c, tokens.next().unwrap_or_default(), devices)?;
+    let mut out = vec![dev.to_string()];
+    for token in tokens {
+        let (key, value) = token
+            .split_once('=')
+            .ok_or_else(|| c.fail("EINVAL", format!("{token:?} is not KEY=VALUE")))?;
+        if !matches!(key, "rbps" | "wbps" | "riops" | "wiops") {
+            return Err(c.fail(
+                "EINVAL",
+                format!("unknown key {key:?}: use rbps, wbps, riops or wiops"),
+            ));
+        }
+        let value = if value == "max" {
+            "max".to_string()
+        } else {
+            let n = if key.ends_with("bps") {
+                parse_size(value)
+            } else {
+                value.parse().ok()
+            }
+            .ok_or_else(|| {
+                c.fail(
+                    "EINVAL",
+                    format!("{key}={value}: expected a number or \"max\""),
+                )
+            })?;
+            if n == 0 {
+                return Err(c.fail(
+                    "ERANGE",
+                    format!("{key}=0 would stop all IO; the kernel refuses 0"),
+                ));
+            }
+            n.to_string()
+        };
+        out.push(format!("{key}={value}"));
+    }
+    if out.len() == 1 {
+        return Err(c.fail("EINVAL", "name at least one of rbps, wbps, riops, wiops"));
+    }
+    Ok(out.join(" "))
+}
+
+/// io.weight / io.bfq.weight: `N` or `default N` (1..10000), or `MAJ:MIN N`.
+fn io_weight(c: &Check, text: &str, devices: &dyn DeviceLookup) -> Result<String, InvalidValue> {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    match tokens.as_slice() {
+        [n] => Ok(format!("default {}", integer_in(c, n, 1, 10_000)?)),
+        ["default", n] => Ok(format!("default {}", integer_in(c, n, 1, 10_000)?)),
+        [dev, n] => {
+            let id = device(c, dev, devices)?;
+            let n = if *n == "default" {
+                "default".to_string()
+            } else {
+                integer_in(c, n, 1, 10_000)?
+            };
+            Ok(format!("{id} {n}"))
+        }
+        _ => Err(c.fail("EINVAL", "expected \"N\", \"default N\" or \"MAJ:MIN N\"")),
+    }
+}
+
+/// A cpuset list: `0-3,5,7-8`.
+fn cpu_list(c: &Check, text: &str) -> Result<String, InvalidValue> {
+    if text.is_empty() {
+        return Ok(String::new());
+    }
+    for part in text.split(',') {
+        let ok = match part.split_once('-') {
+            Some((a, b)) => {
+                matches!((a.parse::<u32>(), b.parse::<u32>()), (Ok(a), Ok(b)) if a <= b)
+            }
+            None => part.parse::<u32>().is_ok(),
+        };
+        if !ok {
+            return Err(c.fail("EINVAL", format!("{part:?} is not N or N-M (as in 0-3,5)")));
+        }
+    }
+    Ok(text.to_string())
+}
+
+fn subtree_control(c: &Check, text: &str) -> Result<String, InvalidValue> {
+    let mut out = Vec::new();
+    for token in text.split_whitespace() {
+        let (sign, name) = token.split_at(token.chars().next().map_or(0, char::len_utf8));
+        if !matches!(sign, "+" | "-") {
+            return Err(c.fail("EINVAL", format!("{token:?}: each token is +NAME or -NAME")));
+        }
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(c.fail("EINVAL", format!("{token:?}: not a controller name")));
+        }
+        out.push(token.to_string());
+    }
+    if out.is_empty() {
+        return Err(c.fail(
+            "EINVAL",
+            "expected +NAME or -NAME tokens, as in \"+memory -io\"",
+        ));
+    }
+    Ok(out.join(" "))
+}
+
+/// Facts a checker may use beyond the value itself.
+#[derive(Default)]
+pub struct Context<'a> {
+    /// The current cpu.max period, so `50%` keeps it.
+    pub cpu_period: Option<u64>,
+    pub devices: Option<&'a dyn DeviceLookup>,
+}
+
+struct NoDevices;
+
+impl DeviceLookup for NoDevices {
+    fn is_partition(&self, _: DeviceId) -> Option<bool> {
+        None
+    }
+}
+
+/// Check `value` for `file` and return the exact text to write.
+pub fn normalize(file: &str, value: &str, ctx: &Context) -> Result<String, InvalidValue> {
+    let c = Check { file, value };
+    let text = value.trim();
+    if text.chars().any(char::is_control) {
+        return Err(c.fail("EINVAL", "control characters are not allowed"));
+    }
+    let devices = ctx.devices.unwrap_or(&NoDevices);
+    match file {
+        "memory.max" | "memory.high" | "memory.low" | "memory.min" | "memory.swap.max"
+        | "memory.swap.high" | "memory.zswap.max" => size_or_max(&c, text),
+        "memory.reclaim" => match parse_size(text) {
+            Some(b) if b > 0 => Ok(b.to_string()),
+            _ => Err(c.fail("EINVAL", "expected a size to reclaim, such as 64M")),
+        },
+        "memory.oom.group" | "cgroup.freeze" | "cpu.idle" => match text {
+            "0" | "1" => Ok(text.into()),
+            _ => Err(c.fail("EINVAL", "expected 0 or 1")),
+        },
+        "cgroup.kill" => match text {
+            "1" => Ok("1".into()),
+            _ => Err(c.fail(
+                "ERANGE",
+                "only 1 is accepted: it kills every process in the cgroup",
+            )),
+        },
+        "cpu.max" => cpu_max(&c, text, ctx.cpu_period),
+        "cpu.max.burst" => integer_in(&c, text, 0, i64::MAX),
+        "cpu.weight" => integer_in(&c, text, 1, 10_000),
+        "cpu.weight.nice" => integer_in(&c, text, -20, 19),
+        "pids.max" | "cgroup.max.descendants" | "cgroup.max.depth" => count_or_max(&c, text),
+        "io.max" => io_max(&c, text, devices),
+        "io.weight" | "io.bfq.weight" => io_weight(&c, text, devices),
+        "cpuset.cpus" | "cpuset.mems" | "cpuset.cpus.exclusive" => cpu_list(&c, text),
+        "cpuset.cpus.partition" => match text {
+            "member" | "root" | "isolated" => Ok(text.into()),
+            _ => Err(c.fail("EINVAL", "expected member, root or isolated")),
+        },
+        "cgroup.subtree_control" => subtree_control(&c, text),
+        "cgroup.procs" | "cgroup.threads" => match text.parse::<u32>() {
+            Ok(pid) if pid <= i32::MAX as u32 => Ok(pid.to_string()),
+            _ => Err(c.fail("EINVAL", "expected a PID (0 means the writer itself)")),
+        },
+        "cgroup.type" => match text {
+            "threaded" => Ok(text.into()),
+            _ => Err(c.fail("EINVAL", "only \"threaded\" can be written")),
+        },
+        f if f.starts_with("hugetlb.") && (f.ends_with(".max") || f.ends_with(".rsvd.max")) => {
+            size_or_max(&c, text)
+        }
+        _ if text.is_empty() => Err(c.fail("EINVAL", "empty value")),
+        // Files this checker does not know are left to the kernel.
+        _ => Ok(text.to_string()),
+    }
+}
+
+/// Whether cgtui knows the grammar of `file` (others are passed to the kernel unchecked).
+pub fn is_known(file: &str) -> bool {
+    // Unknown files pass any plain text through unchanged; every known grammar refuses this.
+    !matches!(normalize(file, "@unknown@", &Context::default()), Ok(v) if v == "@unknown@")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Disks;
+    impl DeviceLookup for Disks {
+        fn is_partition(&self, id: DeviceId) -> Option<bool> {
+            match (id.major, id.minor) {
+                (254, 0) => Some(false),
+                (254, 1) => Some(true),
+                _ => None,
+            }
+        }
+    }
+
+    fn ok(file: &str, value: &str) -> String {
+        let ctx = Context {
+            cpu_period: None,
+            devices: Some(&Disks),
+        };
+        normalize(file, value, &ctx).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn bad(file: &str, value: &str) -> InvalidValue {
+        let ctx = Context {
+            cpu_period: None,
+            devices: Some(&Disks),
+        };
+        normalize(file, value, &ctx).expect_err("must be refused")
+    }
+
+    #[test]
+    fn sizes_with_units() {
+        assert_eq!(ok("memory.max", "512M"), "536870912");
+        assert_eq!(ok("memory.max", "1.5G"), "1610612736");
+        assert_eq!(ok("memory.high", "max"), "max");
+        assert_eq!(ok("memory.low", " 4096 "), "4096");
+        assert_eq!(ok("hugetlb.2MB.max", "4M"), "4194304");
+        assert_eq!(bad("memory.max", "-1").errno, "EINVAL");
+        assert_eq!(bad("memory.max", "12Q").errno, "EINVAL");
+        assert!(bad("memory.max", "max\u{1b}").reason.contains("control"));
+    }
+
+    #[test]
+    fn cpu_max_forms_and_limits() {
+        assert_eq!(ok("cpu.max", "max"), "max 100000");
+        assert_eq!(ok("cpu.max", "50%"), "50000 100000");
+        assert_eq!(ok("cpu.max", "200%"), "200000 100000");
+        assert_eq!(ok("cpu.max", "20000 50000"), "20000 50000");
+        let ctx = Context {
+            cpu_period: Some(10_000),
+            devices: None,
+        };
+        assert_eq!(normalize("cpu.max", "50%", &ctx).unwrap(), "5000 10000");
+        assert!(
+            bad("cpu.max", "999 100000")
+                .reason
+                .contains("minimum of 1000")
+        );
+        assert!(bad("cpu.max", "5000 2000000").reason.contains("period"));
+        assert_eq!(bad("cpu.max", "abc").errno, "EINVAL");
+        assert_eq!(bad("cpu.max", "0.5%").errno, "EINVAL"); // 500 µs
+    }
+
+    #[test]
+    fn weights_and_counts() {
+        assert_eq!(ok("cpu.weight", "100"), "100");
+        assert_eq!(bad("cpu.weight", "0").errno, "ERANGE");
+        assert_eq!(bad("cpu.weight", "10001").errno, "ERANGE");
+        assert_eq!(ok("pids.max", "max"), "max");
+        assert_eq!(ok("pids.max", "42"), "42");
+        assert_eq!(bad("pids.max", "-3").errno, "EINVAL");
+        assert_eq!(ok("cgroup.max.descendants", "10"), "10");
+    }
+
+    #[test]
+    fn io_max_devices_and_zero() {
+        assert_eq!(
+            ok("io.max", "254:0 rbps=10M wiops=max"),
+            "254:0 rbps=10485760 wiops=max"
+        );
+        assert_eq!(bad("io.max", "254:1 rbps=1").errno, "ENODEV");
+        assert_eq!(bad("io.max", "9:9 rbps=1").errno, "ENODEV");
+        assert_eq!(bad("io.max", "254:0 rbps=0").errno, "ERANGE");
+        assert_eq!(bad("io.max", "254:0 foo=1").errno, "EINVAL");
+        assert_eq!(bad("io.max", "254:0").errno, "EINVAL");
+        assert_eq!(ok("io.weight", "200"), "default 200");
+        assert_eq!(ok("io.weight", "254:0 50"), "254:0 50");
+    }
+
+    #[test]
+    fn core_files() {
+        assert_eq!(ok("cgroup.subtree_control", "+memory  -io"), "+memory -io");
+        assert_eq!(bad("cgroup.subtree_control", "memory").errno, "EINVAL");
+        assert_eq!(ok("cgroup.procs", "1234"), "1234");
+        assert_eq!(bad("cgroup.procs", "abc").errno, "EINVAL");
+        assert_eq!(ok("cgroup.freeze", "1"), "1");
+        assert_eq!(bad("cgroup.freeze", "2").errno, "EINVAL");
+        assert_eq!(bad("cgroup.kill", "0").errno, "ERANGE");
+        assert_eq!(ok("cgroup.type", "threaded"), "threaded");
+        assert_eq!(ok("cpuset.cpus", "0-3,5"), "0-3,5");
+        assert_eq!(bad("cpuset.cpus", "3-1").errno, "EINVAL");
+        assert!(is_known("memory.max"));
+        assert!(!is_known("memory.something_new"));
+    }
+}

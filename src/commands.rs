@@ -1,0 +1,154 @@
+//! The editing verbs of the command line (`set`, `mkdir`, `rmdir`, `move`, `undo`): the same
+//! engine as the TUI's keys, for scripts and tests.
+
+use crate::cgroup::edit::{Op, Outcome, Status, Via};
+use crate::cgroup::rules::Rule;
+use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::editor::Editor;
+use std::path::Path;
+
+/// What the command line asked to change, before its cgroup is resolved.
+pub enum Request<'a> {
+    Set {
+        cgroup: &'a Path,
+        file: &'a str,
+        value: &'a str,
+    },
+    Mkdir {
+        cgroup: &'a Path,
+    },
+    Rmdir {
+        cgroup: &'a Path,
+    },
+    Move {
+        pid: u32,
+        cgroup: &'a Path,
+    },
+    Undo,
+}
+
+impl Request<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Request::Set { .. } => "set",
+            Request::Mkdir { .. } => "mkdir",
+            Request::Rmdir { .. } => "rmdir",
+            Request::Move { .. } => "move",
+            Request::Undo => "undo",
+        }
+    }
+
+    fn resolve(&self, fs: &Cgroupfs) -> Result<Op, crate::cgroup::Error> {
+        Ok(match self {
+            Request::Set {
+                cgroup,
+                file,
+                value,
+            } => Op::Set {
+                cgroup: fs.resolve(cgroup)?,
+                file: file.to_string(),
+                value: value.to_string(),
+            },
+            Request::Mkdir { cgroup } => Op::Mkdir {
+                cgroup: fs.resolve_new(cgroup)?,
+            },
+            Request::Rmdir { cgroup } => Op::Rmdir {
+                cgroup: fs.resolve(cgroup)?,
+            },
+            Request::Move { pid, cgroup } => Op::Move {
+                pid: *pid,
+                cgroup: fs.resolve(cgroup)?,
+            },
+            Request::Undo => unreachable!("undo is not resolved"),
+        })
+    }
+}
+
+/// An outcome for a request that never reached the kernel (unknown cgroup, bad path).
+fn unresolved(request: &Request, err: &crate::cgroup::Error) -> Outcome {
+    let (cgroup, file, value) = match request {
+        Request::Set {
+            cgroup,
+            file,
+            value,
+        } => (*cgroup, Some(file.to_string()), Some(value.to_string())),
+        Request::Mkdir { cgroup } | Request::Rmdir { cgroup } => (*cgroup, None, None),
+        Request::Move { pid, cgroup } => {
+            (*cgroup, Some("cgroup.procs".into()), Some(pid.to_string()))
+        }
+        Request::Undo => (Path::new(""), None, None),
+    };
+    let rule = match err {
+        crate::cgroup::Error::NoSuchCgroup { .. } => Rule::NoSuchCgroup,
+        crate::cgroup::Error::Io { source, .. }
+            if source.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            Rule::Permission
+        }
+        _ => Rule::InvalidValue,
+    };
+    Outcome {
+        op: request.name(),
+        cgroup: CgroupPath::from_relative(cgroup).unwrap_or_default(),
+        file,
+        value,
+        result: Status::Failed,
+        errno: None,
+        rule,
+        explanation: err.to_string(),
+        doc: rule.doc(),
+        fix: None,
+        before: None,
+        after: None,
+        via: Via::Fs,
+    }
+}
+
+fn print_human(outcome: &Outcome) {
+    let target = match &outcome.file {
+        Some(file) => format!("{}/{}", outcome.cgroup, file),
+        None => outcome.cgroup.to_string(),
+    };
+    if outcome.ok() {
+        let mut line = format!("ok: {} {target}", outcome.op);
+        if let Some(before) = &outcome.before {
+            line.push_str(&format!(" (before: {before})"));
+        }
+        if let Some(after) = &outcome.after {
+            line.push_str(&format!(" (now: {after})"));
+        }
+        println!("{line}: {}", outcome.explanation);
+    } else {
+        let errno = outcome.errno.as_deref().unwrap_or("refused before writing");
+        eprintln!(
+            "failed: {} {target}: {errno} [{}]",
+            outcome.op, outcome.rule
+        );
+        eprintln!("  {}", outcome.explanation);
+        if let Some(fix) = &outcome.fix {
+            eprintln!("  what to do: {fix}");
+        }
+        if !outcome.doc.is_empty() {
+            eprintln!("  see {}", outcome.doc);
+        }
+    }
+}
+
+/// Run one editing request; returns the process exit code (0 done, 1 refused).
+pub fn run(fs: Cgroupfs, request: Request, json: bool, read_only: bool) -> anyhow::Result<i32> {
+    let journal = crate::journal::Journal::open(crate::journal::Journal::default_path()?);
+    let editor = Editor::new(fs, journal, read_only);
+    let outcome = match &request {
+        Request::Undo => editor.undo()?,
+        other => match other.resolve(&editor.fs) {
+            Ok(op) => editor.run(&op)?,
+            Err(err) => unresolved(other, &err),
+        },
+    };
+    if json {
+        println!("{}", serde_json::to_string(&outcome)?);
+    } else {
+        print_human(&outcome);
+    }
+    Ok(if outcome.ok() { 0 } else { 1 })
+}
