@@ -1,8 +1,8 @@
 //! The one path every change takes, from the TUI and the CLI alike: refuse in read-only mode,
 //! check the value, journal the intent, write, read back, journal the result.
 
-use crate::cgroup::Cgroupfs;
 use crate::cgroup::edit::{self, Op, Outcome};
+use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::journal::Journal;
 use anyhow::{Result, bail};
 
@@ -53,6 +53,37 @@ impl Editor {
         let outcome = edit::execute(&self.fs, &prepared);
         self.journal.end(entry, &outcome)?;
         Ok(outcome)
+    }
+
+    /// The one-key fix for the no-internal-process rule: create `cgroup/leaf`, move every
+    /// process of `cgroup` into it, then run `then` (the write that was refused). Stops at the
+    /// first refusal and returns it.
+    pub fn leaf_then_retry(&self, cgroup: &CgroupPath, leaf: &str, then: &Op) -> Result<Outcome> {
+        let leaf_path = cgroup.join(std::ffi::OsStr::new(leaf));
+        if !matches!(self.fs.stat(&leaf_path), Ok(Some(_))) {
+            let made = self.run(&Op::Mkdir {
+                cgroup: leaf_path.clone(),
+            })?;
+            if !made.ok() {
+                return Ok(made);
+            }
+        }
+        let pids = self
+            .fs
+            .read(cgroup, "cgroup.procs", crate::cgroup::parse::pid_list)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .unwrap_or_default();
+        for pid in pids {
+            let moved = self.run(&Op::Move {
+                pid,
+                cgroup: leaf_path.clone(),
+            })?;
+            // A process that exited meanwhile is no obstacle.
+            if !moved.ok() && moved.rule != crate::cgroup::rules::Rule::NoSuchProcess {
+                return Ok(moved);
+            }
+        }
+        self.run(then)
     }
 
     /// Undo the latest change that has not been undone.

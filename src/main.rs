@@ -184,6 +184,7 @@ fn run(cli: Cli) -> Result<i32> {
                 interval: cli.interval,
                 mouse: !cli.no_mouse,
                 max_watches: cli.max_watches,
+                read_only: cli.read_only,
             })?;
             Ok(0)
         }

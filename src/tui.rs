@@ -1,9 +1,11 @@
 //! The interactive runtime: terminal setup and restore, the producer threads, and the one loop
 //! that receives events, updates the App and draws.
 
+use crate::app::edit::Fixup;
 use crate::app::{App, Effect, Event};
 use crate::cgroup::watch::Watcher;
 use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::editor::Editor;
 use crate::sampler::{Command, Sampler};
 use anyhow::{Context, Result};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -14,6 +16,7 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::io::{Stdout, stdout};
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -25,6 +28,8 @@ pub struct Options {
     pub mouse: bool,
     /// Cap inotify watches (tests of the polling fallback).
     pub max_watches: Option<usize>,
+    /// Disable every write path.
+    pub read_only: bool,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -142,6 +147,11 @@ pub fn run(options: Options) -> Result<()> {
         }
         None => format!("fixture {}", options.fs.mount_point().display()),
     };
+    let editor = Arc::new(Editor::new(
+        options.fs.clone(),
+        crate::journal::Journal::open(crate::journal::Journal::default_path()?),
+        options.read_only,
+    ));
     let mut app = App::new(
         options.base.clone(),
         options.fs.devices(),
@@ -151,6 +161,8 @@ pub fn run(options: Options) -> Result<()> {
         Instant::now(),
     );
     app.mouse = options.mouse;
+    app.read_only = options.read_only;
+    app.disks = options.fs.devices().whole_disks();
 
     let (events, receiver) = mpsc::channel();
     spawn_signals(events.clone())?;
@@ -166,8 +178,16 @@ pub fn run(options: Options) -> Result<()> {
             events.clone(),
         );
         let commands = spawn_sampler(&options, events.clone());
+        let events_for_edits = events.clone();
         drop(events);
-        event_loop(&mut app, &mut terminal, &receiver, &commands)
+        event_loop(
+            &mut app,
+            &mut terminal,
+            &receiver,
+            &commands,
+            &editor,
+            &events_for_edits,
+        )
     })();
     restore_terminal();
     result
@@ -182,11 +202,29 @@ fn wait_limit(app: &App) -> Option<Duration> {
         .map(|d| d + Duration::from_millis(10))
 }
 
+/// Carry out a change off the UI thread; its outcome comes back as [`Event::Edited`].
+fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
+    let (editor, events) = (editor.clone(), events.clone());
+    thread::spawn(move || {
+        let result = match effect {
+            Effect::Edit(op) => editor.run(&op),
+            Effect::Undo => editor.undo(),
+            Effect::Fix(Fixup::LeafThenRetry { cgroup, leaf, then }) => {
+                editor.leaf_then_retry(&cgroup, &leaf, &then)
+            }
+            _ => return,
+        };
+        let _ = events.send(Event::Edited(result.map_err(|e| format!("{e:#}"))));
+    });
+}
+
 fn event_loop(
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     receiver: &Receiver<Event>,
     commands: &Sender<Command>,
+    editor: &Arc<Editor>,
+    events: &Sender<Event>,
 ) -> Result<()> {
     loop {
         app.now = Instant::now();
@@ -213,6 +251,10 @@ fn event_loop(
             for effect in app.update(event) {
                 let command = match effect {
                     Effect::Quit => return Ok(()),
+                    edit @ (Effect::Edit(_) | Effect::Undo | Effect::Fix(_)) => {
+                        spawn_edit(editor, edit, events);
+                        continue;
+                    }
                     Effect::SetInterval(interval) => Command::Interval(interval),
                     Effect::Focus(path) => Command::Focus(path),
                     Effect::RefreshNow => Command::RefreshNow,

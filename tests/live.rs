@@ -190,3 +190,92 @@ fn tui_shows_a_new_cgroup_without_waiting_for_the_poll() {
     pty.send("q");
     assert!(pty.wait_exit(Duration::from_secs(5)));
 }
+
+#[test]
+fn tui_edits_limits_creates_freezes_removes_and_undoes() {
+    let cg = live_or_skip!("tuiedit");
+    let state = tempfile::tempdir().unwrap();
+    let root = cg.dir().display().to_string();
+    let mut pty = Pty::spawn_env(
+        &["--root", &root, "--interval", "0.5"],
+        &[("XDG_STATE_HOME", state.path().to_str().unwrap())],
+        140,
+        40,
+    );
+    let step = Duration::from_secs(3);
+    pty.wait_text("CGROUP", Duration::from_secs(10));
+
+    // e: the limits form; pick cgroup.max.depth (second row), type 3, Enter.
+    pty.send("e");
+    pty.wait_text("limits of", step);
+    pty.send("j\r");
+    pty.wait_text("cgroup.max.depth of", step);
+    pty.send("\x153\r"); // Ctrl-U clears the prefilled value
+    pty.wait_for("the write", step, |_| {
+        std::fs::read_to_string(cg.dir().join("cgroup.max.depth")).is_ok_and(|v| v.trim() == "3")
+    });
+    pty.wait_text("wrote 3", step);
+
+    // n: a new child.
+    pty.send("n");
+    pty.wait_text("new child cgroup of", step);
+    pty.send("kid\r");
+    pty.wait_for("kid to exist", step, |_| cg.child("kid").is_dir());
+    pty.wait_text("kid", step);
+
+    // Select kid, put a process in it, freeze it: frozen shows through cgroup.events.
+    let mut sleeper = LiveCgroup::spawn_in(&cg.child("kid"), &["sleep", "60"]);
+    pty.send("j");
+    pty.send("f");
+    pty.wait_for("frozen", step, |_| {
+        std::fs::read_to_string(cg.child("kid/cgroup.events")).is_ok_and(|t| t.contains("frozen 1"))
+    });
+    pty.wait_text("❄ kid", step);
+    pty.send("f");
+    pty.wait_text("● kid", step);
+
+    // d on a populated cgroup: confirmed, then refused with the rule.
+    pty.send("d");
+    pty.wait_text("Remove", step);
+    pty.send("y");
+    pty.wait_text("not-empty", step);
+    pty.send("x");
+
+    // K kills after a confirmation.
+    pty.send("K");
+    pty.wait_text("Kill every process", step);
+    pty.send("y");
+    let status = sleeper.wait().unwrap();
+    assert!(!status.success());
+    // One change at a time: wait for the kill's outcome before the next key.
+    pty.wait_text("cgroup.kill: wrote 1", step);
+
+    // u walks back through the changes that can be undone (the kill cannot): the thaw, the
+    // freeze, the mkdir, the limit.
+    pty.wait_for("kid to be empty", step, |_| {
+        std::fs::read_to_string(cg.child("kid/cgroup.events"))
+            .is_ok_and(|t| t.contains("populated 0"))
+    });
+    let freeze_file = cg.child("kid/cgroup.freeze");
+    let frozen = |want: &'static str| {
+        let file = freeze_file.clone();
+        move |_: &str| std::fs::read_to_string(&file).is_ok_and(|t| t.trim() == want)
+    };
+    pty.send("u");
+    pty.wait_for("the thaw undone", step, frozen("1"));
+    pty.wait_text("cgroup.freeze: wrote 1", step);
+    pty.send("u");
+    pty.wait_for("the freeze undone", step, frozen("0"));
+    pty.wait_text("cgroup.freeze: wrote 0", step);
+    pty.send("u");
+    pty.wait_for("kid to be removed by undo", step, |_| {
+        !cg.child("kid").exists()
+    });
+    pty.wait_text("removed", step);
+    pty.send("u");
+    pty.wait_for("max.depth restored", step, |_| {
+        std::fs::read_to_string(cg.dir().join("cgroup.max.depth")).is_ok_and(|v| v.trim() == "max")
+    });
+    pty.send("q");
+    assert!(pty.wait_exit(step));
+}

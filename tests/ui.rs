@@ -146,3 +146,30 @@ fn sort_by_memory_and_reroot() {
     h.keys("R");
     assert!(h.render().contains("user.slice"));
 }
+
+#[test]
+fn limits_form_and_controllers_dialog() {
+    let mut h = Harness::new();
+    h.app.disks = h.fs.devices().whole_disks();
+    h.keys("g");
+    h.key(KeyCode::Char('/'));
+    h.keys("fxload");
+    h.key(KeyCode::Enter);
+    h.keys("jj");
+    h.keys("e");
+    let screen = h.render();
+    for row in ["memory.max", "memory.high", "io.max vda (254:0)", "pids.max", "cgroup.max.depth"] {
+        assert!(screen.contains(row), "{row} missing:\n{screen}");
+    }
+    assert!(!screen.contains("cpu.weight"), "no cpu controller here, so no cpu.weight row");
+    insta::assert_snapshot!(screen);
+    h.key(KeyCode::Enter);
+    assert!(h.render().contains("memory.max of /system.slice/fxload.service"));
+    h.key(KeyCode::Esc);
+    h.keys("k");
+    h.keys("c");
+    let screen = h.render();
+    assert!(screen.contains("controllers of /system.slice"), "{screen}");
+    assert!(screen.contains("[x] enabled for children"), "{screen}");
+    insta::assert_snapshot!("controllers", screen);
+}

@@ -50,6 +50,37 @@ impl Devices {
     }
 }
 
+/// A whole disk: io.max and io.weight accept these, not partitions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disk {
+    pub name: String,
+    pub id: DeviceId,
+}
+
+impl Devices {
+    /// Every whole disk (`/sys/block` lists no partitions), by name. Empty when sysfs is absent.
+    pub fn whole_disks(&self) -> Vec<Disk> {
+        let Some(root) = self.sys_root.as_deref() else {
+            return Vec::new();
+        };
+        let mut disks: Vec<Disk> = fs::read_dir(root.join("block"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let dev = fs::read_to_string(entry.path().join("dev")).ok()?;
+                let id = crate::cgroup::parse::device_id(dev.trim()).ok()?;
+                Some(Disk {
+                    name: entry.file_name().to_string_lossy().into_owned(),
+                    id,
+                })
+            })
+            .collect();
+        disks.sort_by(|a, b| a.name.cmp(&b.name));
+        disks
+    }
+}
+
 fn read_devname(dir: &Path) -> Option<String> {
     let uevent = fs::read_to_string(dir.join("uevent")).ok()?;
     uevent

@@ -373,11 +373,17 @@ fn history_and_processes(app: &App, frame: &mut Frame, area: Rect, node: &Node) 
     } else {
         &[]
     };
-    let rows = shown.iter().map(|p| {
+    let focused = app.focus == crate::app::Focus::Processes;
+    let rows = shown.iter().enumerate().map(|(i, p)| {
         let command = if p.sample.cmdline.is_empty() {
             format!("[{}]", escape::visible(&p.sample.comm))
         } else {
             escape::visible(&p.sample.cmdline).into_owned()
+        };
+        let style = if focused && i == app.process_selected {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
         };
         Row::new(vec![
             Cell::from(p.sample.pid.to_string()),
@@ -387,8 +393,13 @@ fn history_and_processes(app: &App, frame: &mut Frame, area: Rect, node: &Node) 
             Cell::from(format::bytes(p.sample.rss_bytes as f64)),
             Cell::from(command),
         ])
+        .style(style)
     });
-    let title = format!("processes ({})", shown.len());
+    let title = if focused {
+        format!("processes ({}) · ↑↓ pick · m move · Tab back", shown.len())
+    } else {
+        format!("processes ({}) · Tab to pick", shown.len())
+    };
     let widget = Table::new(
         rows,
         [

@@ -19,6 +19,25 @@ pub const KEYS: &[(&str, &str)] = &[
     ("o", "jump to cgtui's own cgroup"),
     ("+  -", "poll counters less / more often (floor 0.1 s)"),
     (
+        "e",
+        "edit a limit (memory, cpu, io, pids, cpuset, cgroup.max.*)",
+    ),
+    (
+        "c",
+        "enable/disable controllers for the children (subtree_control)",
+    ),
+    ("f", "freeze / thaw"),
+    (
+        "K",
+        "kill every process (cgroup.kill), after a confirmation",
+    ),
+    ("n  d", "new child cgroup / remove this cgroup (confirmed)"),
+    (
+        "Tab  m",
+        "to the process list; m moves the picked process (Enter on the target)",
+    ),
+    ("u", "undo the latest change (from the journal)"),
+    (
         "mouse",
         "click selects, click again toggles, click a header sorts, wheel scrolls",
     ),

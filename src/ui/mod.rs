@@ -1,6 +1,7 @@
 //! Drawing. `render` is a pure function of `&App`: it reads no clock and no files.
 
 pub mod details;
+pub mod dialog;
 pub mod format;
 pub mod help;
 pub mod tree;
@@ -17,6 +18,9 @@ pub fn render(app: &App, frame: &mut Frame) {
     tree::render(app, frame, layout.tree);
     details::render(app, frame, layout.details);
     render_footer(app, frame);
+    if let Some(dialog) = &app.dialog {
+        dialog::render(dialog, frame, frame.area());
+    }
     if app.mode == Mode::Help {
         help::render(frame, frame.area());
     }
@@ -38,6 +42,14 @@ fn render_header(app: &App, frame: &mut Frame) {
     if !app.loaded {
         spans.push(Span::raw(" · reading…"));
     }
+    if app.read_only {
+        spans.push(Span::styled(
+            " · READ-ONLY",
+            Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
     if let Some(notice) = &app.notice {
         spans.push(Span::styled(
             format!(" · {notice}"),
@@ -49,6 +61,13 @@ fn render_header(app: &App, frame: &mut Frame) {
 
 fn render_footer(app: &App, frame: &mut Frame) {
     let line = match (&app.mode, &app.status) {
+        (_, _) if app.moving.is_some() && app.status.is_none() => Line::from(Span::styled(
+            format!(
+                "moving {}: pick the destination and press Enter (Esc cancels)",
+                app.moving.unwrap_or_default()
+            ),
+            Style::default().fg(Color::Yellow),
+        )),
         (Mode::Filter, _) => Line::from(vec![
             Span::styled("/", Style::default().add_modifier(Modifier::BOLD)),
             Span::raw(crate::cgroup::escape::visible(app.view.filter().as_bytes()).into_owned()),
@@ -61,7 +80,7 @@ fn render_footer(app: &App, frame: &mut Frame) {
         (_, Some(status)) => Line::from(status.clone()),
         _ => {
             let mut spans = vec![Span::styled(
-                "?:help /:filter s:sort r:subtree R:back +/-:interval q:quit",
+                "?:help /:filter s:sort r:subtree e:limits c:controllers f:freeze n:new d:remove K:kill u:undo Tab:processes q:quit",
                 Style::default().fg(Color::DarkGray),
             )];
             if !app.view.filter().is_empty() {

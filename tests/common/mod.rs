@@ -28,6 +28,10 @@ pub struct Pty {
 
 impl Pty {
     pub fn spawn(args: &[&str], cols: u16, rows: u16) -> Pty {
+        Pty::spawn_env(args, &[], cols, rows)
+    }
+
+    pub fn spawn_env(args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Pty {
         let system = native_pty_system();
         let pair = system
             .openpty(PtySize {
@@ -40,6 +44,9 @@ impl Pty {
         let mut command = CommandBuilder::new(binary());
         command.args(args);
         command.env("TERM", "xterm-256color");
+        for (key, value) in env {
+            command.env(key, value);
+        }
         let child = pair.slave.spawn_command(command).expect("spawn cgtui");
         drop(pair.slave);
         let parser = Arc::new(Mutex::new(vt100::Parser::new(

@@ -2,6 +2,10 @@
 //! feeds events in and carries the returned effects out, and tests do the same with scripted
 //! events.
 
+pub mod edit;
+
+use crate::cgroup::devices::Disk;
+use crate::cgroup::edit::{Op, Outcome};
 use crate::cgroup::process::{ProcessSample, ticks_per_second};
 use crate::cgroup::watch::WatchEvent;
 use crate::cgroup::{CgroupPath, CgroupSample};
@@ -10,6 +14,7 @@ use crate::model::{Change, Model, TreeSample};
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
+use edit::{Dialog, DialogAction, Fixup, InputPurpose};
 use ratatui::layout::{Position, Rect};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -32,6 +37,9 @@ pub enum Event {
     Watch(WatchEvent),
     /// The watcher thread stopped; changes are seen by polling from now on.
     WatcherFailed(String),
+    /// A change requested by an [`Effect::Edit`], [`Effect::Undo`] or [`Effect::Fix`] finished;
+    /// `Err` when it could not even be attempted (read-only, journal unwritable).
+    Edited(Result<Outcome, String>),
     Signal(i32),
 }
 
@@ -42,6 +50,17 @@ pub enum Effect {
     SetInterval(Duration),
     Focus(CgroupPath),
     RefreshNow,
+    /// Carry out a change through the editor (journaled, read back).
+    Edit(Op),
+    Undo,
+    Fix(Fixup),
+}
+
+/// Which pane the movement keys act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Tree,
+    Processes,
 }
 
 pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -207,6 +226,18 @@ pub struct App {
     pub mouse: bool,
     /// The first tree sample has arrived (until then the tree holds only the base).
     pub loaded: bool,
+    /// Started with --read-only: every write path is disabled.
+    pub read_only: bool,
+    /// Whole disks, for io.max and io.weight.
+    pub disks: Vec<Disk>,
+    pub dialog: Option<Dialog>,
+    pub focus: Focus,
+    /// Selected row of the process list.
+    pub process_selected: usize,
+    /// A process being moved: the next Enter in the tree picks its destination.
+    pub moving: Option<u32>,
+    /// A change is being carried out; further edits wait for it.
+    pub busy: bool,
 }
 
 impl App {
@@ -234,6 +265,13 @@ impl App {
             tree_offset: 0,
             mouse: true,
             loaded: false,
+            read_only: false,
+            disks: Vec::new(),
+            dialog: None,
+            focus: Focus::Tree,
+            process_selected: 0,
+            moving: None,
+            busy: false,
         }
     }
 
@@ -301,7 +339,208 @@ impl App {
                 Vec::new()
             }
             Event::Signal(_) => vec![Effect::Quit],
+            Event::Edited(result) => self.on_edited(result),
         }
+    }
+
+    fn on_edited(&mut self, result: Result<Outcome, String>) -> Vec<Effect> {
+        self.busy = false;
+        match result {
+            Err(reason) => self.status = Some(reason),
+            Ok(outcome) if outcome.ok() => {
+                let target = match &outcome.file {
+                    Some(f) => outcome.cgroup.file_display(f),
+                    None => outcome.cgroup.to_string(),
+                };
+                self.status = Some(format!("{} {target}: {}", outcome.op, outcome.explanation));
+            }
+            Ok(outcome) => {
+                self.status = None;
+                let processes = self
+                    .model
+                    .get(&outcome.cgroup)
+                    .and_then(|n| n.sample.as_ref())
+                    .and_then(|s| s.nr_procs)
+                    .unwrap_or(0);
+                self.dialog = Some(edit::result_dialog(&outcome, processes));
+            }
+        }
+        vec![
+            Effect::RefreshNow,
+            Effect::Focus(self.view.selected().clone()),
+        ]
+    }
+
+    /// Ask for a change, unless writes are off or another change is under way.
+    fn request(&mut self, effect: Effect) -> Vec<Effect> {
+        if self.read_only {
+            self.status = Some("read-only mode (--read-only): changes are disabled".into());
+            return Vec::new();
+        }
+        if self.busy {
+            self.status = Some("a change is still under way".into());
+            return Vec::new();
+        }
+        self.busy = true;
+        self.status = Some("working…".into());
+        vec![effect]
+    }
+
+    fn on_dialog_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(dialog) = self.dialog.as_mut() else {
+            return Vec::new();
+        };
+        match dialog.on_key(key) {
+            DialogAction::Stay => Vec::new(),
+            DialogAction::Close => {
+                self.dialog = None;
+                Vec::new()
+            }
+            DialogAction::Replace(next) => {
+                self.dialog = Some(next);
+                Vec::new()
+            }
+            DialogAction::Run(op) => {
+                self.dialog = None;
+                self.request(Effect::Edit(op))
+            }
+            DialogAction::Fix(fix) => {
+                self.dialog = None;
+                self.request(Effect::Fix(fix))
+            }
+        }
+    }
+
+    fn selected_node(&self) -> Option<&crate::model::Node> {
+        self.model.get(self.view.selected())
+    }
+
+    /// Does the selected cgroup contain cgtui itself? Freezing or killing it would stop us.
+    fn selection_holds_cgtui(&self) -> bool {
+        self.own_cgroup
+            .as_ref()
+            .is_some_and(|own| own.starts_with(self.view.selected()))
+    }
+
+    fn on_edit_key(&mut self, code: KeyCode) -> Option<Vec<Effect>> {
+        let selected = self.view.selected().clone();
+        let effects = match code {
+            KeyCode::Char('e') => {
+                let rows = self
+                    .selected_node()
+                    .map(|n| edit::limit_rows(n, &self.disks))
+                    .unwrap_or_default();
+                if rows.is_empty() {
+                    self.status = Some(format!(
+                        "{selected} has no limit files to edit (no controller enabled for it)"
+                    ));
+                } else {
+                    self.dialog = Some(Dialog::Limits {
+                        cgroup: selected,
+                        rows,
+                        selected: 0,
+                    });
+                }
+                Vec::new()
+            }
+            KeyCode::Char('c') => {
+                let rows = self
+                    .selected_node()
+                    .map(|n| edit::controller_rows(&self.model, n))
+                    .unwrap_or_default();
+                if rows.is_empty() {
+                    self.status = Some(format!(
+                        "{selected}: cgroup.controllers is empty, nothing to enable"
+                    ));
+                } else {
+                    self.dialog = Some(Dialog::Controllers {
+                        cgroup: selected,
+                        rows,
+                        selected: 0,
+                    });
+                }
+                Vec::new()
+            }
+            KeyCode::Char('f') => {
+                let frozen = self.selected_node().and_then(|n| n.frozen());
+                let Some(frozen) = frozen else {
+                    self.status = Some("the root cgroup cannot be frozen".into());
+                    return Some(Vec::new());
+                };
+                let op = Op::Set {
+                    cgroup: selected.clone(),
+                    file: "cgroup.freeze".into(),
+                    value: if frozen { "0" } else { "1" }.into(),
+                };
+                if !frozen && self.selection_holds_cgtui() {
+                    self.dialog = Some(Dialog::Confirm {
+                        message: format!(
+                            "Freeze {selected}? It contains cgtui itself: this screen would stop                              responding until something outside thaws it."
+                        ),
+                        op,
+                    });
+                    Vec::new()
+                } else {
+                    self.request(Effect::Edit(op))
+                }
+            }
+            KeyCode::Char('K') => {
+                let mut message =
+                    format!("Kill every process in {selected} and below (cgroup.kill)?");
+                if self.selection_holds_cgtui() {
+                    message.push_str(" This includes cgtui itself.");
+                }
+                self.dialog = Some(Dialog::Confirm {
+                    message,
+                    op: Op::Set {
+                        cgroup: selected,
+                        file: "cgroup.kill".into(),
+                        value: "1".into(),
+                    },
+                });
+                Vec::new()
+            }
+            KeyCode::Char('n') => {
+                self.dialog = Some(Dialog::Input {
+                    title: format!("new child cgroup of {selected}"),
+                    hint: "a name (a .scope/.service suffix is only a convention outside systemd)"
+                        .into(),
+                    text: String::new(),
+                    purpose: InputPurpose::NewChild { parent: selected },
+                });
+                Vec::new()
+            }
+            KeyCode::Char('d') => {
+                self.dialog = Some(Dialog::Confirm {
+                    message: format!(
+                        "Remove {selected} (rmdir)? It must have no processes and no children."
+                    ),
+                    op: Op::Rmdir { cgroup: selected },
+                });
+                Vec::new()
+            }
+            KeyCode::Char('u') => self.request(Effect::Undo),
+            KeyCode::Char('m') => {
+                if self.focus != Focus::Processes {
+                    self.status = Some("Tab to the process list, pick a process, then m".into());
+                    return Some(Vec::new());
+                }
+                match self.processes.rows.get(self.process_selected) {
+                    Some(row) => {
+                        let pid = row.sample.pid;
+                        self.moving = Some(pid);
+                        self.focus = Focus::Tree;
+                        self.status = Some(format!(
+                            "moving {pid}: pick the destination and press Enter (Esc cancels)"
+                        ));
+                    }
+                    None => self.status = Some("no process selected".into()),
+                }
+                Vec::new()
+            }
+            _ => return None,
+        };
+        Some(effects)
     }
 
     fn after_model_change(&mut self, change: Change) -> Vec<Effect> {
@@ -349,6 +588,9 @@ impl App {
         if key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c')) {
             return vec![Effect::Quit];
         }
+        if self.dialog.is_some() {
+            return self.on_dialog_key(key);
+        }
         self.status = None;
         match self.mode {
             Mode::Help => {
@@ -387,6 +629,50 @@ impl App {
     }
 
     fn on_normal_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if let Some(pid) = self.moving {
+            match key.code {
+                KeyCode::Enter => {
+                    self.moving = None;
+                    let cgroup = self.view.selected().clone();
+                    return self.request(Effect::Edit(Op::Move { pid, cgroup }));
+                }
+                KeyCode::Esc => {
+                    self.moving = None;
+                    self.status = Some("move cancelled".into());
+                    return Vec::new();
+                }
+                _ => {}
+            }
+        }
+        if key.code == KeyCode::Tab {
+            self.focus = match self.focus {
+                Focus::Tree => Focus::Processes,
+                Focus::Processes => Focus::Tree,
+            };
+            return Vec::new();
+        }
+        if self.focus == Focus::Processes {
+            let last = self.processes.rows.len().saturating_sub(1);
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.process_selected = self.process_selected.saturating_sub(1)
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    self.process_selected = (self.process_selected + 1).min(last)
+                }
+                KeyCode::Esc => self.focus = Focus::Tree,
+                _ => {}
+            }
+            if matches!(
+                key.code,
+                KeyCode::Up | KeyCode::Down | KeyCode::Char('k' | 'j') | KeyCode::Esc
+            ) {
+                return Vec::new();
+            }
+        }
+        if let Some(effects) = self.on_edit_key(key.code) {
+            return effects;
+        }
         let before = self.view.selected().clone();
         let page = self.layout.tree_rows().max(1) as isize;
         match key.code {
