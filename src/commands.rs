@@ -101,6 +101,7 @@ fn unresolved(request: &Request, err: &crate::cgroup::Error) -> Outcome {
         before: None,
         after: None,
         via: Via::Fs,
+        warnings: Vec::new(),
     }
 }
 

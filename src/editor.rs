@@ -1,10 +1,34 @@
 //! The one path every change takes, from the TUI and the CLI alike: refuse in read-only mode,
-//! check the value, journal the intent, write, read back, journal the result.
+//! check the value, pick the route (the filesystem, or the systemd manager that owns the
+//! cgroup), journal the intent, write, read back, journal the result.
 
-use crate::cgroup::edit::{self, Op, Outcome};
+use crate::cgroup::edit::{self, Op, Outcome, Prepared, Via};
+use crate::cgroup::rules::Rule;
+use crate::cgroup::systemd::{self, BusError, Client, Manager};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::journal::Journal;
 use anyhow::{Result, bail};
+
+/// How a `set` should reach the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Route {
+    /// Through systemd when it owns the cgroup and has a property for the file, else directly.
+    #[default]
+    Auto,
+    /// Always write the file, even on a systemd-managed cgroup (systemd may revert it).
+    Fs,
+    /// Always through the owning systemd manager (refused where none owns the cgroup).
+    Systemd,
+}
+
+/// Options of one change.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Change {
+    pub route: Route,
+    /// For systemd: make it permanent (SetUnitProperties runtime=false), as `systemctl
+    /// set-property` without `--runtime` does.
+    pub persist: bool,
+}
 
 pub struct Editor {
     pub fs: Cgroupfs,
@@ -12,13 +36,15 @@ pub struct Editor {
     read_only: bool,
 }
 
+/// Where a prepared `set` goes.
+enum Target {
+    Fs { warning: Option<String> },
+    Systemd { manager: Manager, unit: String, props: Vec<(String, systemd::PropertyValue)> },
+}
+
 impl Editor {
     pub fn new(fs: Cgroupfs, journal: Journal, read_only: bool) -> Editor {
-        Editor {
-            fs,
-            journal,
-            read_only,
-        }
+        Editor { fs, journal, read_only }
     }
 
     pub fn read_only(&self) -> bool {
@@ -29,13 +55,14 @@ impl Editor {
         &self.journal
     }
 
-    /// Carry out `op`. `Err` only when nothing could be attempted (read-only mode, or the
-    /// journal cannot be written); a refusal by validation or by the kernel is an `Outcome`.
+    /// Carry out `op` by the default route. `Err` only when nothing could be attempted
+    /// (read-only mode, or the journal cannot be written); a refusal by validation, systemd or
+    /// the kernel is an `Outcome`.
     pub fn run(&self, op: &Op) -> Result<Outcome> {
-        self.run_recorded(op, None)
+        self.run_with(op, Change::default(), None)
     }
 
-    fn run_recorded(&self, op: &Op, undo_of: Option<String>) -> Result<Outcome> {
+    pub fn run_with(&self, op: &Op, change: Change, undo_of: Option<String>) -> Result<Outcome> {
         if self.read_only {
             bail!("read-only mode: cgtui makes no changes (started with --read-only)");
         }
@@ -44,15 +71,91 @@ impl Editor {
             // Nothing was written, so there is nothing to journal.
             Err(refused) => return Ok(*refused),
         };
-        let entry = self.journal.begin(
-            &prepared.op,
-            prepared.before.clone(),
-            edit::Via::Fs,
-            undo_of,
-        )?;
-        let outcome = edit::execute(&self.fs, &prepared);
+        let target = match self.route(&prepared, change) {
+            Ok(target) => target,
+            Err(refused) => return Ok(*refused),
+        };
+        let via = match target {
+            Target::Fs { .. } => Via::Fs,
+            Target::Systemd { .. } => Via::Systemd,
+        };
+        let entry = self.journal.begin(&prepared.op, prepared.before.clone(), via, undo_of)?;
+        let outcome = match target {
+            Target::Fs { warning } => {
+                let mut outcome = edit::execute(&self.fs, &prepared);
+                outcome.warnings.extend(warning);
+                outcome
+            }
+            Target::Systemd { manager, unit, props } => self.via_systemd(&prepared, manager, &unit, &props, change.persist),
+        };
         self.journal.end(entry, &outcome)?;
         Ok(outcome)
+    }
+
+    fn route(&self, prepared: &Prepared, change: Change) -> Result<Target, Box<Outcome>> {
+        let Op::Set { cgroup, file, value } = &prepared.op else {
+            return Ok(Target::Fs { warning: None });
+        };
+        let owner = systemd::ownership(&self.fs, cgroup, &|_, _| None);
+        let mapped = systemd::unit_properties(file, value);
+        let refuse = |why: String| {
+            Box::new(Outcome::new(&prepared.op, Some(value.clone())).refuse(None, Rule::InvalidValue, why, None))
+        };
+        match (change.route, owner.manager, owner.unit.clone(), mapped) {
+            (Route::Systemd | Route::Auto, Some(manager), Some(unit), Some(Ok(props))) => {
+                Ok(Target::Systemd { manager, unit, props })
+            }
+            (Route::Systemd | Route::Auto, _, _, Some(Err(why))) => Err(refuse(why)),
+            (Route::Systemd, None, _, _) | (Route::Systemd, _, None, _) => Err(refuse(format!(
+                "no systemd manager owns {cgroup} (it is not a unit's cgroup, or lies in a delegated \
+                 subtree): write it directly with --via fs"
+            ))),
+            (Route::Systemd, _, _, None) => Err(refuse(format!(
+                "systemd has no unit property for {file}; only the filesystem can set it"
+            ))),
+            (Route::Fs | Route::Auto, Some(manager), Some(unit), _) => Ok(Target::Fs {
+                warning: Some(format!(
+                    "systemd-managed: {unit} belongs to {manager}; this direct write breaks its \
+                     single-writer rule and may be reverted on the next daemon-reload or unit change"
+                )),
+            }),
+            _ => Ok(Target::Fs { warning: None }),
+        }
+    }
+
+    fn via_systemd(
+        &self,
+        prepared: &Prepared,
+        manager: Manager,
+        unit: &str,
+        props: &[(String, systemd::PropertyValue)],
+        persist: bool,
+    ) -> Outcome {
+        let Op::Set { cgroup, file, value } = &prepared.op else {
+            unreachable!("only set is routed to systemd")
+        };
+        let mut outcome = Outcome::new(&prepared.op, Some(value.clone()));
+        outcome.via = Via::Systemd;
+        outcome.before = prepared.before.clone();
+        let names: Vec<String> = props.iter().map(|(n, _)| n.clone()).collect();
+        let result = Client::connect(manager).and_then(|client| client.set_unit_properties(unit, !persist, props));
+        if let Err(err) = result {
+            return bus_refusal(outcome, &err, manager, unit);
+        }
+        outcome.after = self.fs.read_text(cgroup, file).ok().flatten().map(|t| t.trim_end().to_string());
+        let how = if persist {
+            format!("persistently ({})", systemd::persistent_location(manager, unit))
+        } else {
+            "for this boot (runtime)".to_string()
+        };
+        outcome.explanation = format!("{manager} set {} on {unit} {how}", names.join(", "));
+        if outcome.after.as_deref() != Some(value.as_str()) {
+            outcome.explanation.push_str(&format!(
+                "; {file} now reads {}",
+                outcome.after.as_deref().unwrap_or("nothing")
+            ));
+        }
+        outcome
     }
 
     /// The one-key fix for the no-internal-process rule: create `cgroup/leaf`, move every
@@ -61,9 +164,7 @@ impl Editor {
     pub fn leaf_then_retry(&self, cgroup: &CgroupPath, leaf: &str, then: &Op) -> Result<Outcome> {
         let leaf_path = cgroup.join(std::ffi::OsStr::new(leaf));
         if !matches!(self.fs.stat(&leaf_path), Ok(Some(_))) {
-            let made = self.run(&Op::Mkdir {
-                cgroup: leaf_path.clone(),
-            })?;
+            let made = self.run(&Op::Mkdir { cgroup: leaf_path.clone() })?;
             if !made.ok() {
                 return Ok(made);
             }
@@ -79,16 +180,36 @@ impl Editor {
                 cgroup: leaf_path.clone(),
             })?;
             // A process that exited meanwhile is no obstacle.
-            if !moved.ok() && moved.rule != crate::cgroup::rules::Rule::NoSuchProcess {
+            if !moved.ok() && moved.rule != Rule::NoSuchProcess {
                 return Ok(moved);
             }
         }
         self.run(then)
     }
 
-    /// Undo the latest change that has not been undone.
+    /// Undo the latest change that has not been undone, by the route it took.
     pub fn undo(&self) -> Result<Outcome> {
         let (entry, op) = self.journal.undo_plan()?;
-        self.run_recorded(&op, Some(entry.id))
+        let route = if entry.via == "systemd" { Route::Systemd } else { Route::Fs };
+        self.run_with(&op, Change { route, persist: false }, Some(entry.id))
     }
+}
+
+/// A D-Bus refusal as an outcome: polkit and bus policy denials are `permission`.
+fn bus_refusal(outcome: Outcome, err: &BusError, manager: Manager, unit: &str) -> Outcome {
+    let name = err.name.as_deref().unwrap_or("");
+    let (rule, fix) = if name.ends_with("AccessDenied") || name.ends_with("InteractiveAuthorizationRequired") {
+        (
+            Rule::Permission,
+            format!("{manager} refused (polkit or bus policy): run as root, or as the owner of that user manager"),
+        )
+    } else if name.ends_with("NoSuchUnit") || name.ends_with("LoadFailed") {
+        (Rule::NoSuchCgroup, format!("{unit} is not loaded any more"))
+    } else if name.ends_with("InvalidArgs") || name.ends_with("PropertyReadOnly") {
+        (Rule::InvalidValue, "systemd did not accept the value".to_string())
+    } else {
+        (Rule::Permission, format!("is {manager} running and reachable?"))
+    };
+    let errno = Some(if name.is_empty() { "D-Bus".to_string() } else { name.to_string() });
+    outcome.refuse(errno, rule, err.message.clone(), Some(fix))
 }

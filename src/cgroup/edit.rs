@@ -92,6 +92,8 @@ pub struct Outcome {
     pub before: Option<String>,
     pub after: Option<String>,
     pub via: Via,
+    /// Advice beside the result, such as writing a systemd-managed cgroup directly.
+    pub warnings: Vec<String>,
 }
 
 impl Outcome {
@@ -99,7 +101,7 @@ impl Outcome {
         self.result == Status::Ok
     }
 
-    fn new(op: &Op, value: Option<String>) -> Outcome {
+    pub fn new(op: &Op, value: Option<String>) -> Outcome {
         Outcome {
             op: op.name(),
             cgroup: op.cgroup().clone(),
@@ -114,10 +116,12 @@ impl Outcome {
             before: None,
             after: None,
             via: Via::Fs,
+            warnings: Vec::new(),
         }
     }
 
-    fn refuse(
+    /// Mark this outcome as a refusal.
+    pub fn refuse(
         mut self,
         errno: Option<String>,
         rule: Rule,

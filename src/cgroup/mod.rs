@@ -12,6 +12,7 @@ pub mod path;
 pub mod process;
 pub mod rules;
 pub mod sample;
+pub mod systemd;
 pub mod value;
 pub mod watch;
 
