@@ -4,7 +4,7 @@
 use crate::cgroup::edit::{Op, Outcome, Status, Via};
 use crate::cgroup::rules::Rule;
 use crate::cgroup::{CgroupPath, Cgroupfs};
-use crate::editor::Editor;
+use crate::editor::{Change, Editor};
 use std::path::Path;
 
 /// What the command line asked to change, before its cgroup is resolved.
@@ -13,6 +13,7 @@ pub enum Request<'a> {
         cgroup: &'a Path,
         file: &'a str,
         value: &'a str,
+        change: Change,
     },
     Mkdir {
         cgroup: &'a Path,
@@ -44,6 +45,7 @@ impl Request<'_> {
                 cgroup,
                 file,
                 value,
+                ..
             } => Op::Set {
                 cgroup: fs.resolve(cgroup)?,
                 file: file.to_string(),
@@ -71,6 +73,7 @@ fn unresolved(request: &Request, err: &crate::cgroup::Error) -> Outcome {
             cgroup,
             file,
             value,
+            ..
         } => (*cgroup, Some(file.to_string()), Some(value.to_string())),
         Request::Mkdir { cgroup } | Request::Rmdir { cgroup } => (*cgroup, None, None),
         Request::Move { pid, cgroup } => {
@@ -119,6 +122,9 @@ fn print_human(outcome: &Outcome) {
             line.push_str(&format!(" (now: {after})"));
         }
         println!("{line}: {}", outcome.explanation);
+        for warning in &outcome.warnings {
+            eprintln!("warning: {warning}");
+        }
     } else {
         let errno = outcome.errno.as_deref().unwrap_or("refused before writing");
         eprintln!(
@@ -142,7 +148,13 @@ pub fn run(fs: Cgroupfs, request: Request, json: bool, read_only: bool) -> anyho
     let outcome = match &request {
         Request::Undo => editor.undo()?,
         other => match other.resolve(&editor.fs) {
-            Ok(op) => editor.run(&op)?,
+            Ok(op) => {
+                let change = match other {
+                    Request::Set { change, .. } => *change,
+                    _ => Change::default(),
+                };
+                editor.run_with(&op, change, None)?
+            }
             Err(err) => unresolved(other, &err),
         },
     };

@@ -38,13 +38,23 @@ pub struct Editor {
 
 /// Where a prepared `set` goes.
 enum Target {
-    Fs { warning: Option<String> },
-    Systemd { manager: Manager, unit: String, props: Vec<(String, systemd::PropertyValue)> },
+    Fs {
+        warning: Option<String>,
+    },
+    Systemd {
+        manager: Manager,
+        unit: String,
+        props: Vec<(String, systemd::PropertyValue)>,
+    },
 }
 
 impl Editor {
     pub fn new(fs: Cgroupfs, journal: Journal, read_only: bool) -> Editor {
-        Editor { fs, journal, read_only }
+        Editor {
+            fs,
+            journal,
+            read_only,
+        }
     }
 
     pub fn read_only(&self) -> bool {
@@ -79,31 +89,51 @@ impl Editor {
             Target::Fs { .. } => Via::Fs,
             Target::Systemd { .. } => Via::Systemd,
         };
-        let entry = self.journal.begin(&prepared.op, prepared.before.clone(), via, undo_of)?;
+        let entry = self
+            .journal
+            .begin(&prepared.op, prepared.before.clone(), via, undo_of)?;
         let outcome = match target {
             Target::Fs { warning } => {
                 let mut outcome = edit::execute(&self.fs, &prepared);
                 outcome.warnings.extend(warning);
                 outcome
             }
-            Target::Systemd { manager, unit, props } => self.via_systemd(&prepared, manager, &unit, &props, change.persist),
+            Target::Systemd {
+                manager,
+                unit,
+                props,
+            } => self.via_systemd(&prepared, manager, &unit, &props, change.persist),
         };
         self.journal.end(entry, &outcome)?;
         Ok(outcome)
     }
 
     fn route(&self, prepared: &Prepared, change: Change) -> Result<Target, Box<Outcome>> {
-        let Op::Set { cgroup, file, value } = &prepared.op else {
+        let Op::Set {
+            cgroup,
+            file,
+            value,
+        } = &prepared.op
+        else {
             return Ok(Target::Fs { warning: None });
         };
         let owner = systemd::ownership(&self.fs, cgroup, &|_, _| None);
         let mapped = systemd::unit_properties(file, value);
         let refuse = |why: String| {
-            Box::new(Outcome::new(&prepared.op, Some(value.clone())).refuse(None, Rule::InvalidValue, why, None))
+            Box::new(Outcome::new(&prepared.op, Some(value.clone())).refuse(
+                None,
+                Rule::InvalidValue,
+                why,
+                None,
+            ))
         };
         match (change.route, owner.manager, owner.unit.clone(), mapped) {
             (Route::Systemd | Route::Auto, Some(manager), Some(unit), Some(Ok(props))) => {
-                Ok(Target::Systemd { manager, unit, props })
+                Ok(Target::Systemd {
+                    manager,
+                    unit,
+                    props,
+                })
             }
             (Route::Systemd | Route::Auto, _, _, Some(Err(why))) => Err(refuse(why)),
             (Route::Systemd, None, _, _) | (Route::Systemd, _, None, _) => Err(refuse(format!(
@@ -131,20 +161,34 @@ impl Editor {
         props: &[(String, systemd::PropertyValue)],
         persist: bool,
     ) -> Outcome {
-        let Op::Set { cgroup, file, value } = &prepared.op else {
+        let Op::Set {
+            cgroup,
+            file,
+            value,
+        } = &prepared.op
+        else {
             unreachable!("only set is routed to systemd")
         };
         let mut outcome = Outcome::new(&prepared.op, Some(value.clone()));
         outcome.via = Via::Systemd;
         outcome.before = prepared.before.clone();
         let names: Vec<String> = props.iter().map(|(n, _)| n.clone()).collect();
-        let result = Client::connect(manager).and_then(|client| client.set_unit_properties(unit, !persist, props));
+        let result = Client::connect(manager)
+            .and_then(|client| client.set_unit_properties(unit, !persist, props));
         if let Err(err) = result {
             return bus_refusal(outcome, &err, manager, unit);
         }
-        outcome.after = self.fs.read_text(cgroup, file).ok().flatten().map(|t| t.trim_end().to_string());
+        outcome.after = self
+            .fs
+            .read_text(cgroup, file)
+            .ok()
+            .flatten()
+            .map(|t| t.trim_end().to_string());
         let how = if persist {
-            format!("persistently ({})", systemd::persistent_location(manager, unit))
+            format!(
+                "persistently ({})",
+                systemd::persistent_location(manager, unit)
+            )
         } else {
             "for this boot (runtime)".to_string()
         };
@@ -164,7 +208,9 @@ impl Editor {
     pub fn leaf_then_retry(&self, cgroup: &CgroupPath, leaf: &str, then: &Op) -> Result<Outcome> {
         let leaf_path = cgroup.join(std::ffi::OsStr::new(leaf));
         if !matches!(self.fs.stat(&leaf_path), Ok(Some(_))) {
-            let made = self.run(&Op::Mkdir { cgroup: leaf_path.clone() })?;
+            let made = self.run(&Op::Mkdir {
+                cgroup: leaf_path.clone(),
+            })?;
             if !made.ok() {
                 return Ok(made);
             }
@@ -190,26 +236,51 @@ impl Editor {
     /// Undo the latest change that has not been undone, by the route it took.
     pub fn undo(&self) -> Result<Outcome> {
         let (entry, op) = self.journal.undo_plan()?;
-        let route = if entry.via == "systemd" { Route::Systemd } else { Route::Fs };
-        self.run_with(&op, Change { route, persist: false }, Some(entry.id))
+        let route = if entry.via == "systemd" {
+            Route::Systemd
+        } else {
+            Route::Fs
+        };
+        self.run_with(
+            &op,
+            Change {
+                route,
+                persist: false,
+            },
+            Some(entry.id),
+        )
     }
 }
 
 /// A D-Bus refusal as an outcome: polkit and bus policy denials are `permission`.
 fn bus_refusal(outcome: Outcome, err: &BusError, manager: Manager, unit: &str) -> Outcome {
     let name = err.name.as_deref().unwrap_or("");
-    let (rule, fix) = if name.ends_with("AccessDenied") || name.ends_with("InteractiveAuthorizationRequired") {
+    let (rule, fix) = if name.ends_with("AccessDenied")
+        || name.ends_with("InteractiveAuthorizationRequired")
+    {
         (
             Rule::Permission,
-            format!("{manager} refused (polkit or bus policy): run as root, or as the owner of that user manager"),
+            format!(
+                "{manager} refused (polkit or bus policy): run as root, or as the owner of that user manager"
+            ),
         )
     } else if name.ends_with("NoSuchUnit") || name.ends_with("LoadFailed") {
         (Rule::NoSuchCgroup, format!("{unit} is not loaded any more"))
     } else if name.ends_with("InvalidArgs") || name.ends_with("PropertyReadOnly") {
-        (Rule::InvalidValue, "systemd did not accept the value".to_string())
+        (
+            Rule::InvalidValue,
+            "systemd did not accept the value".to_string(),
+        )
     } else {
-        (Rule::Permission, format!("is {manager} running and reachable?"))
+        (
+            Rule::Permission,
+            format!("is {manager} running and reachable?"),
+        )
     };
-    let errno = Some(if name.is_empty() { "D-Bus".to_string() } else { name.to_string() });
+    let errno = Some(if name.is_empty() {
+        "D-Bus".to_string()
+    } else {
+        name.to_string()
+    });
     outcome.refuse(errno, rule, err.message.clone(), Some(fix))
 }

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod editor;
 pub mod journal;
 pub mod model;
+pub mod playground;
 pub mod sampler;
 pub mod snapshot;
 pub mod tui;

@@ -62,6 +62,13 @@ enum Command {
         /// The value; human units are accepted (512M, 1.5G, max, 50% for cpu.max).
         #[arg(allow_hyphen_values = true)]
         value: String,
+        /// auto: through systemd where it owns the cgroup, else the file; fs: always the file;
+        /// systemd: always through the owning manager.
+        #[arg(long, value_enum, default_value = "auto")]
+        via: cgtui::editor::Route,
+        /// With systemd: keep the change across reboots (like systemctl set-property without --runtime).
+        #[arg(long)]
+        persist: bool,
         /// Print the outcome as JSON: {op, cgroup, file, value, result, errno, rule, explanation, before, after, via}.
         #[arg(long)]
         json: bool,
@@ -89,6 +96,21 @@ enum Command {
     Undo {
         #[arg(long)]
         json: bool,
+    },
+    /// Create a delegated playground: a transient scope with Delegate=yes from your own systemd
+    /// manager (no root needed), holding CMD or a placeholder process. Prints its cgroup.
+    Delegate {
+        /// Delegate only these controllers (comma-separated), e.g. memory,pids.
+        #[arg(long, value_delimiter = ',')]
+        controllers: Option<Vec<String>>,
+        /// Stop the playground UNIT instead (it ends its processes).
+        #[arg(long, value_name = "UNIT", conflicts_with = "command")]
+        stop: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Run this in the playground and wait for it; without it a placeholder keeps the scope.
+        #[arg(last = true)]
+        command: Vec<String>,
     },
 }
 
@@ -120,6 +142,45 @@ fn open_hierarchy(cli: &Cli) -> Result<(Cgroupfs, CgroupPath)> {
     Ok((fs, base))
 }
 
+fn delegate(
+    fs: &Cgroupfs,
+    controllers: Option<&[String]>,
+    stop: Option<&str>,
+    json: bool,
+    command: &[String],
+    read_only: bool,
+) -> Result<i32> {
+    use cgtui::playground;
+    if read_only {
+        bail!("read-only mode: cgtui makes no changes (started with --read-only)");
+    }
+    if let Some(unit) = stop {
+        playground::stop(unit)?;
+        println!("stopped {unit}");
+        return Ok(0);
+    }
+    let (made, mut child) = playground::create(fs, controllers, command)?;
+    if json {
+        println!("{}", serde_json::to_string(&made)?);
+    } else {
+        println!("{}", made.cgroup);
+        eprintln!(
+            "cgtui: {} holds process {}; you own this subtree (controllers: {}). Stop it with: cgtui delegate --stop {}",
+            made.unit,
+            made.pid,
+            made.controllers.join(" "),
+            made.unit
+        );
+    }
+    if command.is_empty() {
+        return Ok(0);
+    }
+    let status = child
+        .wait()
+        .context("waiting for the command in the playground")?;
+    Ok(status.code().unwrap_or(1))
+}
+
 fn main() {
     let cli = Cli::parse();
     match run(cli) {
@@ -143,14 +204,36 @@ fn run(cli: Cli) -> Result<i32> {
             file,
             value,
             json,
+            via,
+            persist,
         }) => {
+            let change = cgtui::editor::Change {
+                route: *via,
+                persist: *persist,
+            };
             return edit(
                 Request::Set {
                     cgroup,
                     file,
                     value,
+                    change,
                 },
                 *json,
+            );
+        }
+        Some(Command::Delegate {
+            controllers,
+            stop,
+            json,
+            command,
+        }) => {
+            return delegate(
+                &fs,
+                controllers.as_deref(),
+                stop.as_deref(),
+                *json,
+                command,
+                cli.read_only,
             );
         }
         Some(Command::Mkdir { cgroup, json }) => return edit(Request::Mkdir { cgroup }, *json),

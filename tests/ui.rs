@@ -158,13 +158,25 @@ fn limits_form_and_controllers_dialog() {
     h.keys("jj");
     h.keys("e");
     let screen = h.render();
-    for row in ["memory.max", "memory.high", "io.max vda (254:0)", "pids.max", "cgroup.max.depth"] {
+    for row in [
+        "memory.max",
+        "memory.high",
+        "io.max vda (254:0)",
+        "pids.max",
+        "cgroup.max.depth",
+    ] {
         assert!(screen.contains(row), "{row} missing:\n{screen}");
     }
-    assert!(!screen.contains("cpu.weight"), "no cpu controller here, so no cpu.weight row");
+    assert!(
+        !screen.contains("cpu.weight"),
+        "no cpu controller here, so no cpu.weight row"
+    );
     insta::assert_snapshot!(screen);
     h.key(KeyCode::Enter);
-    assert!(h.render().contains("memory.max of /system.slice/fxload.service"));
+    assert!(
+        h.render()
+            .contains("memory.max of /system.slice/fxload.service")
+    );
     h.key(KeyCode::Esc);
     h.keys("k");
     h.keys("c");

@@ -25,7 +25,10 @@ impl std::fmt::Display for Manager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Manager::System => f.write_str("the system manager (systemd, PID 1; system bus)"),
-            Manager::User { uid } => write!(f, "the user manager of uid {uid} (user@{uid}.service; its user bus)"),
+            Manager::User { uid } => write!(
+                f,
+                "the user manager of uid {uid} (user@{uid}.service; its user bus)"
+            ),
         }
     }
 }
@@ -73,27 +76,39 @@ const UNIT_SUFFIXES: [&str; 3] = [".slice", ".scope", ".service"];
 
 /// Does this cgroup name look like a systemd unit (`foo.service`, `bar.slice`, `x.scope`)?
 pub fn is_unit_name(name: &OsStr) -> bool {
-    name.to_str().is_some_and(|n| UNIT_SUFFIXES.iter().any(|s| n.len() > s.len() && n.ends_with(s)))
+    name.to_str().is_some_and(|n| {
+        UNIT_SUFFIXES
+            .iter()
+            .any(|s| n.len() > s.len() && n.ends_with(s))
+    })
 }
 
 /// `user@1000.service` → 1000.
 pub fn user_manager_uid(unit: &str) -> Option<u32> {
-    unit.strip_prefix("user@")?.strip_suffix(".service")?.parse().ok()
+    unit.strip_prefix("user@")?
+        .strip_suffix(".service")?
+        .parse()
+        .ok()
 }
 
 /// Is this hierarchy run by systemd? Its root then holds `init.scope` (PID 1's own cgroup).
 pub fn is_systemd_hierarchy(fs: &Cgroupfs) -> bool {
-    matches!(fs.stat(&CgroupPath::root().join(OsStr::new("init.scope"))), Ok(Some(_)))
+    matches!(
+        fs.stat(&CgroupPath::root().join(OsStr::new("init.scope"))),
+        Ok(Some(_))
+    )
 }
 
 /// The delegation xattr systemd sets on a delegated unit's cgroup, if any.
 fn delegation_xattr(fs: &Cgroupfs, cgroup: &CgroupPath) -> Option<String> {
     let dir = fs.dir(cgroup);
-    ["trusted.delegate", "user.delegate"].into_iter().find_map(|name| {
-        let mut buf = [0u8; 8];
-        let n = rustix::fs::lgetxattr(&dir, name, &mut buf).ok()?;
-        (buf[..n].starts_with(b"1")).then(|| name.to_string())
-    })
+    ["trusted.delegate", "user.delegate"]
+        .into_iter()
+        .find_map(|name| {
+            let mut buf = [0u8; 8];
+            let n = rustix::fs::lgetxattr(&dir, name, &mut buf).ok()?;
+            (buf[..n].starts_with(b"1")).then(|| name.to_string())
+        })
 }
 
 /// Decide who owns `cgroup`. `delegate_property` may ask a manager for a unit's `Delegate`
@@ -180,7 +195,9 @@ impl PropertyValue {
     fn to_variant(&self) -> zbus::Result<OwnedVariant> {
         match self {
             PropertyValue::U64(v) => Ok(OwnedVariant::from(*v)),
-            PropertyValue::Devices(list) => OwnedVariant::try_from(zbus::Variant::from(list.clone())),
+            PropertyValue::Devices(list) => {
+                OwnedVariant::try_from(zbus::Variant::from(list.clone()))
+            }
         }
     }
 }
@@ -195,8 +212,13 @@ fn limit_value(text: &str) -> Result<u64, String> {
 
 /// The unit properties that set `file` to `value` (already normalised by
 /// [`crate::cgroup::value::normalize`]). `None` when systemd has no property for the file.
-pub fn unit_properties(file: &str, value: &str) -> Option<Result<Vec<(String, PropertyValue)>, String>> {
-    let one = |name: &str| Some(limit_value(value).map(|v| vec![(name.to_string(), PropertyValue::U64(v))]));
+pub fn unit_properties(
+    file: &str,
+    value: &str,
+) -> Option<Result<Vec<(String, PropertyValue)>, String>> {
+    let one = |name: &str| {
+        Some(limit_value(value).map(|v| vec![(name.to_string(), PropertyValue::U64(v))]))
+    };
     match file {
         "memory.max" => one("MemoryMax"),
         "memory.high" => one("MemoryHigh"),
@@ -221,7 +243,10 @@ fn cpu_max_properties(value: &str) -> Result<Vec<(String, PropertyValue)>, Strin
     };
     Ok(vec![
         ("CPUQuotaPerSecUSec".into(), PropertyValue::U64(per_sec)),
-        ("CPUQuotaPeriodUSec".into(), PropertyValue::U64(cpu.period_usec)),
+        (
+            "CPUQuotaPeriodUSec".into(),
+            PropertyValue::U64(cpu.period_usec),
+        ),
     ])
 }
 
@@ -234,7 +259,10 @@ fn device_node(token: &str) -> Result<String, String> {
 fn io_weight_properties(value: &str) -> Result<Vec<(String, PropertyValue)>, String> {
     let tokens: Vec<&str> = value.split_whitespace().collect();
     match tokens.as_slice() {
-        ["default", n] => Ok(vec![("IOWeight".into(), PropertyValue::U64(limit_value(n)?))]),
+        ["default", n] => Ok(vec![(
+            "IOWeight".into(),
+            PropertyValue::U64(limit_value(n)?),
+        )]),
         [dev, n] => Ok(vec![(
             "IODeviceWeight".into(),
             PropertyValue::Devices(vec![(device_node(dev)?, limit_value(n)?)]),
@@ -248,7 +276,9 @@ fn io_max_properties(value: &str) -> Result<Vec<(String, PropertyValue)>, String
     let node = device_node(tokens.next().unwrap_or_default())?;
     let mut props = Vec::new();
     for token in tokens {
-        let (key, v) = token.split_once('=').ok_or_else(|| format!("bad io.max token {token:?}"))?;
+        let (key, v) = token
+            .split_once('=')
+            .ok_or_else(|| format!("bad io.max token {token:?}"))?;
         let name = match key {
             "rbps" => "IOReadBandwidthMax",
             "wbps" => "IOWriteBandwidthMax",
@@ -256,7 +286,10 @@ fn io_max_properties(value: &str) -> Result<Vec<(String, PropertyValue)>, String
             "wiops" => "IOWriteIOPSMax",
             other => return Err(format!("unknown io.max key {other:?}")),
         };
-        props.push((name.to_string(), PropertyValue::Devices(vec![(node.clone(), limit_value(v)?)])));
+        props.push((
+            name.to_string(),
+            PropertyValue::Devices(vec![(node.clone(), limit_value(v)?)]),
+        ));
     }
     Ok(props)
 }
@@ -316,7 +349,9 @@ impl Client {
                         zbus::Connection::session().await
                     } else {
                         let address = format!("unix:path=/run/user/{uid}/bus");
-                        zbus::connection::Builder::address(address.as_str()).build().await
+                        zbus::connection::Builder::address(address.as_str())
+                            .build()
+                            .await
                     }
                 }
             }
@@ -334,7 +369,12 @@ impl Client {
     }
 
     /// `SetUnitProperties(name, runtime, props)`: what `systemctl set-property [--runtime]` does.
-    pub fn set_unit_properties(&self, unit: &str, runtime: bool, props: &[(String, PropertyValue)]) -> Result<(), BusError> {
+    pub fn set_unit_properties(
+        &self,
+        unit: &str,
+        runtime: bool,
+        props: &[(String, PropertyValue)],
+    ) -> Result<(), BusError> {
         let mut list = Vec::with_capacity(props.len());
         for (name, value) in props {
             list.push((name.clone(), value.to_variant()?));
@@ -346,9 +386,17 @@ impl Client {
 
     /// Start a transient scope holding `pids`, with `Delegate=yes` (and, if given, only these
     /// controllers delegated): the D-Bus equivalent of `systemd-run --scope -p Delegate=yes`.
-    pub fn start_delegated_scope(&self, unit: &str, pids: &[u32], controllers: Option<&[String]>) -> Result<(), BusError> {
+    pub fn start_delegated_scope(
+        &self,
+        unit: &str,
+        pids: &[u32],
+        controllers: Option<&[String]>,
+    ) -> Result<(), BusError> {
         let mut props = vec![
-            ("PIDs".to_string(), OwnedVariant::try_from(zbus::Variant::from(pids.to_vec()))?),
+            (
+                "PIDs".to_string(),
+                OwnedVariant::try_from(zbus::Variant::from(pids.to_vec()))?,
+            ),
             ("Delegate".to_string(), OwnedVariant::from(true)),
         ];
         if let Some(list) = controllers {
@@ -358,7 +406,12 @@ impl Client {
             ));
         }
         let proxy = self.manager()?;
-        zbus::block_on(proxy.start_transient_unit(unit.to_string(), "fail".to_string(), props, Vec::new()))?;
+        zbus::block_on(proxy.start_transient_unit(
+            unit.to_string(),
+            "fail".to_string(),
+            props,
+            Vec::new(),
+        ))?;
         Ok(())
     }
 
@@ -371,14 +424,23 @@ impl Client {
     /// The unit's `Delegate` property (scopes and services), `None` if it cannot be read.
     pub fn delegate(&self, unit: &str) -> Option<bool> {
         zbus::block_on(async {
-            let manager = zbus_systemd::systemd1::ManagerProxy::new(&self.conn).await.ok()?;
+            let manager = zbus_systemd::systemd1::ManagerProxy::new(&self.conn)
+                .await
+                .ok()?;
             let path = manager.get_unit(unit.to_string()).await.ok()?;
             if unit.ends_with(".scope") {
-                let scope = zbus_systemd::systemd1::ScopeProxy::builder(&self.conn).path(path).build().await.ok()?;
+                let scope = zbus_systemd::systemd1::ScopeProxy::builder(&self.conn)
+                    .path(path)
+                    .build()
+                    .await
+                    .ok()?;
                 scope.delegate().await.ok()
             } else if unit.ends_with(".service") {
-                let service =
-                    zbus_systemd::systemd1::ServiceProxy::builder(&self.conn).path(path).build().await.ok()?;
+                let service = zbus_systemd::systemd1::ServiceProxy::builder(&self.conn)
+                    .path(path)
+                    .build()
+                    .await
+                    .ok()?;
                 service.delegate().await.ok()
             } else {
                 None
@@ -404,17 +466,35 @@ mod tests {
     #[test]
     fn file_to_property_mapping() {
         let p = |f: &str, v: &str| unit_properties(f, v).unwrap().unwrap();
-        assert_eq!(p("memory.max", "314572800"), [("MemoryMax".to_string(), PropertyValue::U64(314572800))]);
-        assert_eq!(p("memory.high", "max"), [("MemoryHigh".to_string(), PropertyValue::U64(u64::MAX))]);
-        assert_eq!(p("pids.max", "64"), [("TasksMax".to_string(), PropertyValue::U64(64))]);
+        assert_eq!(
+            p("memory.max", "314572800"),
+            [("MemoryMax".to_string(), PropertyValue::U64(314572800))]
+        );
+        assert_eq!(
+            p("memory.high", "max"),
+            [("MemoryHigh".to_string(), PropertyValue::U64(u64::MAX))]
+        );
+        assert_eq!(
+            p("pids.max", "64"),
+            [("TasksMax".to_string(), PropertyValue::U64(64))]
+        );
         assert_eq!(
             p("cpu.max", "20000 100000"),
             [
-                ("CPUQuotaPerSecUSec".to_string(), PropertyValue::U64(200_000)),
-                ("CPUQuotaPeriodUSec".to_string(), PropertyValue::U64(100_000)),
+                (
+                    "CPUQuotaPerSecUSec".to_string(),
+                    PropertyValue::U64(200_000)
+                ),
+                (
+                    "CPUQuotaPeriodUSec".to_string(),
+                    PropertyValue::U64(100_000)
+                ),
             ]
         );
-        assert_eq!(p("cpu.max", "max 100000")[0].1, PropertyValue::U64(u64::MAX));
+        assert_eq!(
+            p("cpu.max", "max 100000")[0].1,
+            PropertyValue::U64(u64::MAX)
+        );
         assert_eq!(
             p("io.max", "254:0 rbps=1048576 wiops=max"),
             [
@@ -422,10 +502,16 @@ mod tests {
                     "IOReadBandwidthMax".to_string(),
                     PropertyValue::Devices(vec![("/dev/block/254:0".into(), 1048576)])
                 ),
-                ("IOWriteIOPSMax".to_string(), PropertyValue::Devices(vec![("/dev/block/254:0".into(), u64::MAX)])),
+                (
+                    "IOWriteIOPSMax".to_string(),
+                    PropertyValue::Devices(vec![("/dev/block/254:0".into(), u64::MAX)])
+                ),
             ]
         );
-        assert_eq!(p("io.weight", "default 50"), [("IOWeight".to_string(), PropertyValue::U64(50))]);
+        assert_eq!(
+            p("io.weight", "default 50"),
+            [("IOWeight".to_string(), PropertyValue::U64(50))]
+        );
         assert!(unit_properties("cgroup.subtree_control", "+memory").is_none());
         assert!(unit_properties("cpuset.cpus", "0-1").is_none());
     }
