@@ -117,7 +117,9 @@ impl Editor {
         else {
             return Ok(Target::Fs { warning: None });
         };
-        let owner = systemd::ownership(&self.fs, cgroup, &|_, _| None);
+        let ask_manager =
+            |manager: Manager, unit: &str| Client::connect(manager).ok()?.delegate(unit);
+        let owner = systemd::ownership(&self.fs, cgroup, &ask_manager);
         let mapped = systemd::unit_properties(file, value);
         let refuse = |why: String| {
             Box::new(Outcome::new(&prepared.op, Some(value.clone())).refuse(
@@ -143,6 +145,11 @@ impl Editor {
             (Route::Systemd, _, _, None) => Err(refuse(format!(
                 "systemd has no unit property for {file}; only the filesystem can set it"
             ))),
+            (Route::Fs | Route::Auto, Some(_), Some(_), _)
+                if owner.unit_delegated && systemd::DELEGATEE_FILES.contains(&file.as_str()) =>
+            {
+                Ok(Target::Fs { warning: None })
+            }
             (Route::Fs | Route::Auto, Some(manager), Some(unit), _) => Ok(Target::Fs {
                 warning: Some(format!(
                     "systemd-managed: {unit} belongs to {manager}; this direct write breaks its \

@@ -68,9 +68,17 @@ impl Journal {
         let state = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
             Some(dir) => PathBuf::from(dir),
             None => {
-                let home =
-                    std::env::var_os("HOME").context("neither XDG_STATE_HOME nor HOME is set")?;
-                PathBuf::from(home).join(".local/state")
+                // Services run without HOME; the passwd entry still knows it.
+                let home = std::env::var_os("HOME")
+                    .filter(|h| !h.is_empty())
+                    .map(PathBuf::from)
+                    .or_else(|| {
+                        let uid = rustix::process::geteuid().as_raw();
+                        uzers::get_user_by_uid(uid)
+                            .map(|u| uzers::os::unix::UserExt::home_dir(&u).to_path_buf())
+                    })
+                    .context("cannot find a place for the journal: set XDG_STATE_HOME or HOME")?;
+                home.join(".local/state")
             }
         };
         Ok(state.join("cgtui/journal.jsonl"))

@@ -63,6 +63,9 @@ pub struct Ownership {
     pub unit: Option<String>,
     /// The nearest delegation at or above this cgroup.
     pub delegation: Option<Delegation>,
+    /// This cgroup is itself a delegated unit's: its cgroup.procs, cgroup.threads and
+    /// cgroup.subtree_control belong to the delegatee, its limits still to the manager.
+    pub unit_delegated: bool,
 }
 
 impl Ownership {
@@ -135,19 +138,17 @@ pub fn ownership(
                     manager: None,
                     unit: None,
                     delegation,
+                    unit_delegated: false,
                 };
             }
             continue;
         }
         let unit = name.to_string_lossy().into_owned();
-        if last {
-            return Ownership {
-                manager: Some(current),
-                unit: Some(unit),
-                delegation,
-            };
-        }
-        let mark = if let Some(xattr) = delegation_xattr(fs, &path) {
+        // Only services and scopes can be delegated; slices never are.
+        let can_delegate = !unit.ends_with(".slice");
+        let mark = if !can_delegate {
+            None
+        } else if let Some(xattr) = delegation_xattr(fs, &path) {
             Some(DelegationMark::Xattr(xattr))
         } else if current == Manager::System && user_manager_uid(&unit).is_some() {
             Some(DelegationMark::UserManager)
@@ -156,6 +157,14 @@ pub fn ownership(
         } else {
             None
         };
+        if last {
+            return Ownership {
+                manager: Some(current),
+                unit: Some(unit),
+                delegation,
+                unit_delegated: mark.is_some(),
+            };
+        }
         if let Some(mark) = mark {
             manager = match (current, user_manager_uid(&unit)) {
                 (Manager::System, Some(uid)) => Some(Manager::User { uid }),
@@ -172,8 +181,13 @@ pub fn ownership(
         manager: if cgroup.is_root() { None } else { manager },
         unit: None,
         delegation,
+        unit_delegated: false,
     }
 }
+
+/// Files of a delegated unit's own cgroup that belong to the delegatee (systemd's
+/// CGROUP_DELEGATION.md): writing them directly is the point of delegation.
+pub const DELEGATEE_FILES: [&str; 3] = ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"];
 
 /// A unit property value, as SetUnitProperties takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,26 @@
+# Scenario: root sets memory.max of a service from the TUI's keys; the file holds the value.
+. /host/lib.sh
+S=edit
+export TERM=xterm-256color
+systemd-run --quiet --unit=cgtui-target.service -p MemoryAccounting=yes sleep 600 || fail "cannot start the target"
+svc=/system.slice/cgtui-target.service
+for _ in $(seq 1 50); do [ -e /sys/fs/cgroup$svc/memory.max ] && break; sleep 0.1; done
+
+tmux -L $S new-session -d -s $S -x 150 -y 45 "TERM=xterm-256color cgtui --root $svc --interval 1"
+pane_wait root $S "cgtui-target.service" 10000 >/dev/null || fail "the TUI never showed the service"
+sleep 1
+tmux -L $S send-keys -t $S e
+pane_wait root $S "limits of" 3000 >/dev/null || fail "e did not open the limits form"
+tmux -L $S send-keys -t $S Enter
+pane_wait root $S "memory.max of" 3000 >/dev/null || fail "Enter did not open memory.max"
+tmux -L $S send-keys -t $S C-u 256M Enter
+for _ in $(seq 1 50); do [ "$(cat /sys/fs/cgroup$svc/memory.max)" = 268435456 ] && break; sleep 0.1; done
+pane_capture root $S
+[ "$(cat /sys/fs/cgroup$svc/memory.max)" = 268435456 ] || fail "memory.max holds $(cat /sys/fs/cgroup$svc/memory.max)"
+check "memory.max set through keys" yes
+[ "$(systemctl show -p MemoryMax --value cgtui-target.service)" = 268435456 ] || fail "not through systemd"
+check "the TUI went through systemd" yes
+tmux -L $S send-keys -t $S q
+tmux -L $S kill-server 2>/dev/null
+systemctl stop cgtui-target.service
+exit 0
