@@ -22,7 +22,7 @@ pub enum Route {
 }
 
 /// Options of one change.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Change {
     pub route: Route,
     /// For systemd: make it permanent (SetUnitProperties runtime=false), as `systemctl

@@ -202,19 +202,38 @@ fn wait_limit(app: &App) -> Option<Duration> {
         .map(|d| d + Duration::from_millis(10))
 }
 
-/// Carry out a change off the UI thread; its outcome comes back as [`Event::Edited`].
+/// Carry out a change off the UI thread; its outcome comes back as an event.
 fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
     let (editor, events) = (editor.clone(), events.clone());
     thread::spawn(move || {
-        let result = match effect {
-            Effect::Edit(op) => editor.run(&op),
-            Effect::Undo => editor.undo(),
-            Effect::Fix(Fixup::LeafThenRetry { cgroup, leaf, then }) => {
-                editor.leaf_then_retry(&cgroup, &leaf, &then)
+        let event = match effect {
+            Effect::Playground => Event::PlaygroundReady(
+                crate::playground::create(&editor.fs, None, &[])
+                    .map(|(made, mut placeholder)| {
+                        // Reap the placeholder when its scope is stopped.
+                        thread::spawn(move || placeholder.wait());
+                        (made.cgroup, made.unit)
+                    })
+                    .map_err(|e| format!("{e:#}")),
+            ),
+            Effect::StopPlayground(unit) => Event::PlaygroundStopped(
+                crate::playground::stop(&unit)
+                    .map(|()| unit)
+                    .map_err(|e| format!("{e:#}")),
+            ),
+            effect => {
+                let result = match effect {
+                    Effect::Edit(op, change) => editor.run_with(&op, change, None),
+                    Effect::Undo => editor.undo(),
+                    Effect::Fix(Fixup::LeafThenRetry { cgroup, leaf, then }) => {
+                        editor.leaf_then_retry(&cgroup, &leaf, &then)
+                    }
+                    _ => return,
+                };
+                Event::Edited(result.map_err(|e| format!("{e:#}")))
             }
-            _ => return,
         };
-        let _ = events.send(Event::Edited(result.map_err(|e| format!("{e:#}"))));
+        let _ = events.send(event);
     });
 }
 
@@ -251,7 +270,11 @@ fn event_loop(
             for effect in app.update(event) {
                 let command = match effect {
                     Effect::Quit => return Ok(()),
-                    edit @ (Effect::Edit(_) | Effect::Undo | Effect::Fix(_)) => {
+                    edit @ (Effect::Edit(..)
+                    | Effect::Undo
+                    | Effect::Fix(_)
+                    | Effect::Playground
+                    | Effect::StopPlayground(_)) => {
                         spawn_edit(editor, edit, events);
                         continue;
                     }

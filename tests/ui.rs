@@ -185,3 +185,68 @@ fn limits_form_and_controllers_dialog() {
     assert!(screen.contains("[x] enabled for children"), "{screen}");
     insta::assert_snapshot!("controllers", screen);
 }
+
+fn press(h: &mut Harness, code: KeyCode) -> Vec<cgtui::app::Effect> {
+    h.app
+        .update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+#[test]
+fn edit_keys_ask_before_destructive_or_raw_writes() {
+    use cgtui::app::Effect;
+    use cgtui::cgroup::edit::Op;
+    use cgtui::editor::{Change, Route};
+    let mut h = Harness::new();
+    // K asks first; only y runs it.
+    assert!(press(&mut h, KeyCode::Char('K')).is_empty());
+    assert!(h.render().contains("Kill every process"));
+    assert!(
+        press(&mut h, KeyCode::Char('n')).is_empty(),
+        "any other key is no"
+    );
+    assert!(h.app.dialog.is_none());
+    press(&mut h, KeyCode::Char('K'));
+    let effects = press(&mut h, KeyCode::Char('y'));
+    assert!(
+        matches!(&effects[..], [Effect::Edit(Op::Set { file, .. }, _)] if file == "cgroup.kill"),
+        "{effects:?}"
+    );
+    h.app.update(Event::Edited(Err("test".into())));
+
+    // r in the limits form: a direct write, confirmed first.
+    press(&mut h, KeyCode::Char('e'));
+    press(&mut h, KeyCode::Char('r'));
+    assert!(h.render().contains("direct write: "));
+    let effects = press(&mut h, KeyCode::Enter);
+    assert!(effects.is_empty());
+    assert!(h.render().contains("directly?"), "{}", h.render());
+    let effects = press(&mut h, KeyCode::Char('y'));
+    assert!(
+        matches!(
+            &effects[..],
+            [Effect::Edit(
+                Op::Set { .. },
+                Change {
+                    route: Route::Fs,
+                    ..
+                }
+            )]
+        ),
+        "{effects:?}"
+    );
+    h.app.update(Event::Edited(Err("test".into())));
+
+    // P with nothing set yet, and read-only mode refusing every write.
+    press(&mut h, KeyCode::Char('P'));
+    assert!(
+        h.app
+            .status
+            .as_deref()
+            .unwrap()
+            .contains("no change to make permanent")
+    );
+    h.app.read_only = true;
+    assert!(press(&mut h, KeyCode::Char('u')).is_empty());
+    assert!(h.app.status.as_deref().unwrap().contains("read-only"));
+    assert!(h.render().contains("READ-ONLY"));
+}

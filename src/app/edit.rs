@@ -1,10 +1,12 @@
 //! The editor's dialogs: limits form, controllers, confirmations, text input, results. Pure
 //! state; the writes themselves are effects carried out by the runtime.
 
+use crate::app::Effect;
 use crate::cgroup::CgroupPath;
 use crate::cgroup::devices::Disk;
 use crate::cgroup::edit::{Op, Outcome};
 use crate::cgroup::rules::Rule;
+use crate::editor::{Change, Route};
 use crate::model::{Model, Node};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -54,6 +56,8 @@ pub enum InputPurpose {
         cgroup: CgroupPath,
         file: String,
         prefix: Option<String>,
+        /// `Fs` forces a direct write even where systemd owns the cgroup (asked first).
+        route: Route,
     },
     NewChild {
         parent: CgroupPath,
@@ -80,7 +84,7 @@ pub enum Dialog {
     },
     Confirm {
         message: String,
-        op: Op,
+        effect: Box<Effect>,
     },
     Result {
         ok: bool,
@@ -94,8 +98,8 @@ pub enum DialogAction {
     Stay,
     Close,
     Replace(Dialog),
-    Run(Op),
-    Fix(Fixup),
+    /// Close the dialog and ask for this change.
+    Request(Effect),
 }
 
 fn limit(value: Option<crate::cgroup::Limit>) -> String {
@@ -350,19 +354,29 @@ impl Dialog {
                 rows,
                 selected,
             } => match key.code {
-                KeyCode::Enter | KeyCode::Char('e') => match rows.get(*selected) {
-                    Some(row) => DialogAction::Replace(Dialog::Input {
-                        title: format!("{} of {cgroup}", row.label),
-                        hint: row.hint.to_string(),
-                        text: row.current.clone(),
-                        purpose: InputPurpose::SetFile {
-                            cgroup: cgroup.clone(),
-                            file: row.file.to_string(),
-                            prefix: row.prefix.clone(),
-                        },
-                    }),
-                    None => DialogAction::Close,
-                },
+                KeyCode::Enter | KeyCode::Char('e') | KeyCode::Char('r') => {
+                    match rows.get(*selected) {
+                        Some(row) => {
+                            let raw = key.code == KeyCode::Char('r');
+                            DialogAction::Replace(Dialog::Input {
+                                title: format!(
+                                    "{} of {cgroup}{}",
+                                    row.label,
+                                    if raw { " (direct write)" } else { "" }
+                                ),
+                                hint: row.hint.to_string(),
+                                text: row.current.clone(),
+                                purpose: InputPurpose::SetFile {
+                                    cgroup: cgroup.clone(),
+                                    file: row.file.to_string(),
+                                    prefix: row.prefix.clone(),
+                                    route: if raw { Route::Fs } else { Route::Auto },
+                                },
+                            })
+                        }
+                        None => DialogAction::Close,
+                    }
+                }
                 KeyCode::Char('q') => DialogAction::Close,
                 code => {
                     move_in(selected, rows.len(), code);
@@ -375,11 +389,14 @@ impl Dialog {
                 selected,
             } => match key.code {
                 KeyCode::Enter | KeyCode::Char(' ') => match rows.get(*selected) {
-                    Some(row) => DialogAction::Run(Op::Set {
-                        cgroup: cgroup.clone(),
-                        file: "cgroup.subtree_control".into(),
-                        value: format!("{}{}", if row.enabled { "-" } else { "+" }, row.name),
-                    }),
+                    Some(row) => DialogAction::Request(Effect::Edit(
+                        Op::Set {
+                            cgroup: cgroup.clone(),
+                            file: "cgroup.subtree_control".into(),
+                            value: format!("{}{}", if row.enabled { "-" } else { "+" }, row.name),
+                        },
+                        Change::default(),
+                    )),
                     None => DialogAction::Close,
                 },
                 KeyCode::Char('q') => DialogAction::Close,
@@ -394,17 +411,38 @@ impl Dialog {
                         cgroup,
                         file,
                         prefix,
-                    } => DialogAction::Run(Op::Set {
-                        cgroup: cgroup.clone(),
-                        file: file.clone(),
-                        value: match prefix {
-                            Some(p) => format!("{p} {text}"),
-                            None => text.clone(),
+                        route,
+                    } => {
+                        let op = Op::Set {
+                            cgroup: cgroup.clone(),
+                            file: file.clone(),
+                            value: match prefix {
+                                Some(p) => format!("{p} {text}"),
+                                None => text.clone(),
+                            },
+                        };
+                        let change = Change {
+                            route: *route,
+                            persist: false,
+                        };
+                        if *route == Route::Fs {
+                            DialogAction::Replace(Dialog::Confirm {
+                                message: format!(
+                                    "Write {file} of {cgroup} directly? Where systemd owns this cgroup it \
+                                     may revert the value on its next reload (its single-writer rule)."
+                                ),
+                                effect: Box::new(Effect::Edit(op, change)),
+                            })
+                        } else {
+                            DialogAction::Request(Effect::Edit(op, change))
+                        }
+                    }
+                    InputPurpose::NewChild { parent } => DialogAction::Request(Effect::Edit(
+                        Op::Mkdir {
+                            cgroup: parent.join(std::ffi::OsStr::new(text.as_str())),
                         },
-                    }),
-                    InputPurpose::NewChild { parent } => DialogAction::Run(Op::Mkdir {
-                        cgroup: parent.join(std::ffi::OsStr::new(text.as_str())),
-                    }),
+                        Change::default(),
+                    )),
                 },
                 KeyCode::Backspace => {
                     text.pop();
@@ -425,12 +463,14 @@ impl Dialog {
                 }
                 _ => DialogAction::Stay,
             },
-            Dialog::Confirm { op, .. } => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => DialogAction::Run(op.clone()),
+            Dialog::Confirm { effect, .. } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    DialogAction::Request((**effect).clone())
+                }
                 _ => DialogAction::Close,
             },
             Dialog::Result { fix, .. } => match (key.code, fix) {
-                (KeyCode::Char('F'), Some(fix)) => DialogAction::Fix(fix.clone()),
+                (KeyCode::Char('F'), Some(fix)) => DialogAction::Request(Effect::Fix(fix.clone())),
                 _ => DialogAction::Close,
             },
         }

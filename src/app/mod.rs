@@ -9,8 +9,9 @@ use crate::cgroup::edit::{Op, Outcome};
 use crate::cgroup::process::{ProcessSample, ticks_per_second};
 use crate::cgroup::watch::WatchEvent;
 use crate::cgroup::{CgroupPath, CgroupSample};
+use crate::editor::{Change, Route};
 use crate::model::view::{Column, TreeView};
-use crate::model::{Change, Model, TreeSample};
+use crate::model::{Affected, Model, TreeSample};
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -40,6 +41,9 @@ pub enum Event {
     /// A change requested by an [`Effect::Edit`], [`Effect::Undo`] or [`Effect::Fix`] finished;
     /// `Err` when it could not even be attempted (read-only, journal unwritable).
     Edited(Result<Outcome, String>),
+    /// A playground scope was started: its cgroup and unit.
+    PlaygroundReady(Result<(CgroupPath, String), String>),
+    PlaygroundStopped(Result<String, String>),
     Signal(i32),
 }
 
@@ -51,9 +55,13 @@ pub enum Effect {
     Focus(CgroupPath),
     RefreshNow,
     /// Carry out a change through the editor (journaled, read back).
-    Edit(Op),
+    Edit(Op, Change),
     Undo,
     Fix(Fixup),
+    /// Start a delegated playground scope (no root needed).
+    Playground,
+    /// Stop a playground scope by its unit name.
+    StopPlayground(String),
 }
 
 /// Which pane the movement keys act on.
@@ -238,6 +246,10 @@ pub struct App {
     pub moving: Option<u32>,
     /// A change is being carried out; further edits wait for it.
     pub busy: bool,
+    /// The latest successful `set`, which `P` can make permanent.
+    pub last_set: Option<Outcome>,
+    /// A cgroup to select as soon as it shows up in the tree (a new playground).
+    pub pending_reveal: Option<CgroupPath>,
 }
 
 impl App {
@@ -272,6 +284,8 @@ impl App {
             process_selected: 0,
             moving: None,
             busy: false,
+            last_set: None,
+            pending_reveal: None,
         }
     }
 
@@ -340,6 +354,28 @@ impl App {
             }
             Event::Signal(_) => vec![Effect::Quit],
             Event::Edited(result) => self.on_edited(result),
+            Event::PlaygroundReady(result) => {
+                self.busy = false;
+                match result {
+                    Ok((cgroup, unit)) => {
+                        self.status = Some(format!(
+                            "{unit} is yours: create children (n), enable controllers (c), set limits (e); d stops it"
+                        ));
+                        self.pending_reveal = Some(cgroup);
+                        self.reveal_pending();
+                    }
+                    Err(reason) => self.status = Some(format!("no playground: {reason}")),
+                }
+                vec![Effect::RefreshNow]
+            }
+            Event::PlaygroundStopped(result) => {
+                self.busy = false;
+                self.status = Some(match result {
+                    Ok(unit) => format!("stopped {unit}"),
+                    Err(reason) => reason,
+                });
+                vec![Effect::RefreshNow]
+            }
         }
     }
 
@@ -348,6 +384,9 @@ impl App {
         match result {
             Err(reason) => self.status = Some(reason),
             Ok(outcome) if outcome.ok() => {
+                if outcome.op == "set" {
+                    self.last_set = Some(outcome.clone());
+                }
                 let target = match &outcome.file {
                     Some(f) => outcome.cgroup.file_display(f),
                     None => outcome.cgroup.to_string(),
@@ -369,6 +408,53 @@ impl App {
             Effect::RefreshNow,
             Effect::Focus(self.view.selected().clone()),
         ]
+    }
+
+    /// `P`: make the latest live change permanent, where systemd can keep it; elsewhere say
+    /// what would.
+    fn persist_last_change(&mut self) -> Vec<Effect> {
+        let Some(last) = self.last_set.clone() else {
+            self.status =
+                Some("no change to make permanent yet (P acts on the latest limit you set)".into());
+            return Vec::new();
+        };
+        let (Some(file), Some(value)) = (last.file.clone(), last.value.clone()) else {
+            return Vec::new();
+        };
+        let property = crate::cgroup::systemd::unit_properties(&file, &value)
+            .and_then(Result::ok)
+            .map(|props| {
+                props
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+        if last.via != crate::cgroup::edit::Via::Systemd {
+            self.status = Some(match property {
+                Some(names) => format!(
+                    "{} is not a systemd unit's: cgroupfs settings do not survive a reboot; the unit \
+                     property {names}= in a unit file would",
+                    last.cgroup
+                ),
+                None => format!(
+                    "cgroupfs settings do not survive a reboot, and systemd has no property for {file}"
+                ),
+            });
+            return Vec::new();
+        }
+        let op = Op::Set {
+            cgroup: last.cgroup.clone(),
+            file,
+            value,
+        };
+        self.request(Effect::Edit(
+            op,
+            Change {
+                route: Route::Systemd,
+                persist: true,
+            },
+        ))
     }
 
     /// Ask for a change, unless writes are off or another change is under way.
@@ -400,13 +486,9 @@ impl App {
                 self.dialog = Some(next);
                 Vec::new()
             }
-            DialogAction::Run(op) => {
+            DialogAction::Request(effect) => {
                 self.dialog = None;
-                self.request(Effect::Edit(op))
-            }
-            DialogAction::Fix(fix) => {
-                self.dialog = None;
-                self.request(Effect::Fix(fix))
+                self.request(effect)
             }
         }
     }
@@ -475,13 +557,14 @@ impl App {
                 if !frozen && self.selection_holds_cgtui() {
                     self.dialog = Some(Dialog::Confirm {
                         message: format!(
-                            "Freeze {selected}? It contains cgtui itself: this screen would stop                              responding until something outside thaws it."
+                            "Freeze {selected}? It contains cgtui itself: this screen would stop \
+                             responding until something outside thaws it."
                         ),
-                        op,
+                        effect: Box::new(Effect::Edit(op, Change::default())),
                     });
                     Vec::new()
                 } else {
-                    self.request(Effect::Edit(op))
+                    self.request(Effect::Edit(op, Change::default()))
                 }
             }
             KeyCode::Char('K') => {
@@ -490,13 +573,14 @@ impl App {
                 if self.selection_holds_cgtui() {
                     message.push_str(" This includes cgtui itself.");
                 }
+                let op = Op::Set {
+                    cgroup: selected,
+                    file: "cgroup.kill".into(),
+                    value: "1".into(),
+                };
                 self.dialog = Some(Dialog::Confirm {
                     message,
-                    op: Op::Set {
-                        cgroup: selected,
-                        file: "cgroup.kill".into(),
-                        value: "1".into(),
-                    },
+                    effect: Box::new(Effect::Edit(op, Change::default())),
                 });
                 Vec::new()
             }
@@ -511,14 +595,27 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('d') => {
-                self.dialog = Some(Dialog::Confirm {
-                    message: format!(
-                        "Remove {selected} (rmdir)? It must have no processes and no children."
-                    ),
-                    op: Op::Rmdir { cgroup: selected },
+                self.dialog = Some(match crate::playground::is_playground(&selected) {
+                    Some(unit) => Dialog::Confirm {
+                        message: format!(
+                            "Stop the playground {unit}? Its manager ends every process in it."
+                        ),
+                        effect: Box::new(Effect::StopPlayground(unit)),
+                    },
+                    None => Dialog::Confirm {
+                        message: format!(
+                            "Remove {selected} (rmdir)? It must have no processes and no children."
+                        ),
+                        effect: Box::new(Effect::Edit(
+                            Op::Rmdir { cgroup: selected },
+                            Change::default(),
+                        )),
+                    },
                 });
                 Vec::new()
             }
+            KeyCode::Char('D') => self.request(Effect::Playground),
+            KeyCode::Char('P') => self.persist_last_change(),
             KeyCode::Char('u') => self.request(Effect::Undo),
             KeyCode::Char('m') => {
                 if self.focus != Focus::Processes {
@@ -543,8 +640,23 @@ impl App {
         Some(effects)
     }
 
-    fn after_model_change(&mut self, change: Change) -> Vec<Effect> {
+    /// Select the cgroup waiting to be revealed, once the tree has it.
+    fn reveal_pending(&mut self) {
+        if let Some(path) = self.pending_reveal.take() {
+            if self.model.find(&path).is_some() {
+                self.view.reveal(&path, &self.model);
+                self.scroll_to_selection();
+            } else {
+                self.pending_reveal = Some(path);
+            }
+        }
+    }
+
+    fn after_model_change(&mut self, change: Affected) -> Vec<Effect> {
         let before = self.view.selected().clone();
+        if change.structure {
+            self.reveal_pending();
+        }
         // Sorting by a value column reorders rows when values change; by name only on shape.
         if change.structure || (change.values && self.view.sort != Column::Name) {
             self.view.rebuild(&self.model);
@@ -634,7 +746,7 @@ impl App {
                 KeyCode::Enter => {
                     self.moving = None;
                     let cgroup = self.view.selected().clone();
-                    return self.request(Effect::Edit(Op::Move { pid, cgroup }));
+                    return self.request(Effect::Edit(Op::Move { pid, cgroup }, Change::default()));
                 }
                 KeyCode::Esc => {
                     self.moving = None;

@@ -81,13 +81,13 @@ pub struct TreeSample {
 
 /// What an update changed, so the view knows whether to rebuild its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Change {
+pub struct Affected {
     pub structure: bool,
     pub values: bool,
 }
 
-impl Change {
-    fn merge(&mut self, other: Change) {
+impl Affected {
+    fn merge(&mut self, other: Affected) {
         self.structure |= other.structure;
         self.values |= other.values;
     }
@@ -252,8 +252,8 @@ impl Model {
 
     /// Apply a full pass over the tree: new counters everywhere, and the tree's shape made equal
     /// to what the pass saw, except where inotify reported something newer.
-    pub fn apply_tree(&mut self, tree: TreeSample) -> Change {
-        let mut change = Change {
+    pub fn apply_tree(&mut self, tree: TreeSample) -> Affected {
+        let mut change = Affected {
             structure: false,
             values: true,
         };
@@ -288,8 +288,8 @@ impl Model {
     }
 
     /// Apply one inotify event at time `now`.
-    pub fn apply_watch(&mut self, event: WatchEvent, now: Instant) -> Change {
-        let mut change = Change::default();
+    pub fn apply_watch(&mut self, event: WatchEvent, now: Instant) -> Affected {
+        let mut change = Affected::default();
         match event {
             WatchEvent::Created { path, sample } => {
                 self.removed_at.remove(&path);
@@ -385,8 +385,8 @@ impl Model {
         &mut self,
         events: impl IntoIterator<Item = WatchEvent>,
         now: Instant,
-    ) -> Change {
-        let mut change = Change::default();
+    ) -> Affected {
+        let mut change = Affected::default();
         for event in events {
             change.merge(self.apply_watch(event, now));
         }

@@ -38,6 +38,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("u", "undo the latest change (from the journal)"),
     (
+        "D",
+        "new delegated playground: a scope of your own, no root needed",
+    ),
+    (
         "mouse",
         "click selects, click again toggles, click a header sorts, wheel scrolls",
     ),
