@@ -360,9 +360,9 @@ impl Dialog {
                             let raw = key.code == KeyCode::Char('r');
                             DialogAction::Replace(Dialog::Input {
                                 title: format!(
-                                    "{} of {cgroup}{}",
-                                    row.label,
-                                    if raw { " (direct write)" } else { "" }
+                                    "{}{} of {cgroup}",
+                                    if raw { "direct write: " } else { "" },
+                                    row.label
                                 ),
                                 hint: row.hint.to_string(),
                                 text: row.current.clone(),
