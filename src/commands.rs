@@ -96,7 +96,8 @@ fn unresolved(request: &Request, err: &crate::cgroup::Error) -> Outcome {
         file,
         value,
         result: Status::Failed,
-        errno: None,
+        // A path that does not exist is what the kernel would answer ENOENT to.
+        errno: (rule == Rule::NoSuchCgroup).then(|| "ENOENT".to_string()),
         rule,
         explanation: err.to_string(),
         doc: rule.doc(),
@@ -164,4 +165,130 @@ pub fn run(fs: Cgroupfs, request: Request, json: bool, read_only: bool) -> anyho
         print_human(&outcome);
     }
     Ok(if outcome.ok() { 0 } else { 1 })
+}
+
+/// `cgtui check ...`: predict, never write. Exit code 0 allowed, 1 denied.
+pub fn check(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Result<i32> {
+    use crate::cgroup::predict::{Actor, Prediction, Verdict, predict};
+    let actor = Actor::current(&fs);
+    let prediction = match request.resolve(&fs) {
+        Ok(op) => predict(&fs, &actor, &op),
+        Err(err) => {
+            let outcome = unresolved(&request, &err);
+            Prediction {
+                op: outcome.op,
+                cgroup: outcome.cgroup,
+                file: outcome.file,
+                value: outcome.value,
+                verdict: Verdict::Denied,
+                errno: Some(
+                    if outcome.rule == Rule::NoSuchCgroup {
+                        "ENOENT"
+                    } else {
+                        "EINVAL"
+                    }
+                    .into(),
+                ),
+                rule: outcome.rule,
+                explanation: outcome.explanation,
+                doc: outcome.doc,
+                fix: None,
+                warnings: Vec::new(),
+            }
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string(&prediction)?);
+    } else {
+        let target = match &prediction.file {
+            Some(f) => prediction.cgroup.file_display(f),
+            None => prediction.cgroup.to_string(),
+        };
+        match prediction.verdict {
+            Verdict::Allowed => println!(
+                "allowed: {} {target}: {}",
+                prediction.op, prediction.explanation
+            ),
+            Verdict::Denied => {
+                println!(
+                    "denied: {} {target}: the kernel will answer {} [{}]",
+                    prediction.op,
+                    prediction.errno.as_deref().unwrap_or("?"),
+                    prediction.rule
+                );
+                println!("  {}", prediction.explanation);
+                if let Some(fix) = &prediction.fix {
+                    println!("  what to do instead: {fix}");
+                }
+                if !prediction.doc.is_empty() {
+                    println!("  see {}", prediction.doc);
+                }
+            }
+        }
+        for warning in &prediction.warnings {
+            println!("  warning: {warning}");
+        }
+    }
+    Ok(if prediction.allowed() { 0 } else { 1 })
+}
+
+/// `cgtui explain CGROUP`.
+pub fn explain(fs: Cgroupfs, cgroup: &Path, json: bool) -> anyhow::Result<i32> {
+    let cgroup = fs.resolve(cgroup)?;
+    let e = crate::cgroup::explain::explain(&fs, &cgroup);
+    if json {
+        println!("{}", serde_json::to_string(&e)?);
+        return Ok(0);
+    }
+    println!("{} — as {} (uid {})", e.cgroup, e.actor.user, e.actor.uid);
+    println!("owners:");
+    for o in &e.owners {
+        println!(
+            "  {:<24} {} (uid {}) mode {}",
+            o.file, o.owner, o.uid, o.mode
+        );
+    }
+    println!("managed by: {}", e.managed_by);
+    match &e.delegation {
+        Some(d) => println!(
+            "delegation root: {} (by {}; controllers: {})",
+            d.cgroup,
+            d.by,
+            d.controllers.join(" ")
+        ),
+        None => println!("delegation root: none above this cgroup for you"),
+    }
+    println!(
+        "nsdelegate: {}; your cgroup namespace: {}",
+        if e.nsdelegate { "on" } else { "off" },
+        match (&e.actor.init_namespace, &e.actor.namespace_root) {
+            (true, _) => "the initial one".to_string(),
+            (false, Some(root)) => format!("rooted at {root}"),
+            (false, None) => "not the initial one (root unknown)".to_string(),
+        }
+    );
+    println!("controllers:");
+    for c in &e.controllers {
+        match (&c.stops_at, c.available_here) {
+            (_, true) => println!("  {:<8} available here", c.controller),
+            (Some(at), false) => println!(
+                "  {:<8} stops at {at} (its cgroup.subtree_control lacks it)",
+                c.controller
+            ),
+            (None, false) => println!("  {:<8} not available here", c.controller),
+        }
+    }
+    println!("no-internal-process: {}", e.internal_process.note);
+    println!("what you can do here:");
+    for a in &e.abilities {
+        let p = &a.prediction;
+        match p.errno.as_deref() {
+            None => println!("  yes  {}", a.action),
+            Some(errno) => println!(
+                "  no   {} — {errno} [{}]: {}",
+                a.action, p.rule, p.explanation
+            ),
+        }
+    }
+    Ok(0)
 }

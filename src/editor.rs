@@ -28,6 +28,9 @@ pub struct Change {
     /// For systemd: make it permanent (SetUnitProperties runtime=false), as `systemctl
     /// set-property` without `--runtime` does.
     pub persist: bool,
+    /// Write the value exactly as given, without checking it first: for measuring predictions
+    /// against what the kernel really answers.
+    pub unchecked: bool,
 }
 
 pub struct Editor {
@@ -76,7 +79,12 @@ impl Editor {
         if self.read_only {
             bail!("read-only mode: cgtui makes no changes (started with --read-only)");
         }
-        let prepared = match edit::prepare(&self.fs, op) {
+        let checked = if change.unchecked {
+            Ok(edit::prepare_unchecked(&self.fs, op))
+        } else {
+            edit::prepare(&self.fs, op)
+        };
+        let prepared = match checked {
             Ok(prepared) => prepared,
             // Nothing was written, so there is nothing to journal.
             Err(refused) => return Ok(*refused),
@@ -137,7 +145,7 @@ impl Editor {
                     props,
                 })
             }
-            (Route::Systemd | Route::Auto, _, _, Some(Err(why))) => Err(refuse(why)),
+            (Route::Systemd | Route::Auto, Some(_), Some(_), Some(Err(why))) => Err(refuse(why)),
             (Route::Systemd, None, _, _) | (Route::Systemd, _, None, _) => Err(refuse(format!(
                 "no systemd manager owns {cgroup} (it is not a unit's cgroup, or lies in a delegated \
                  subtree): write it directly with --via fs"
@@ -253,6 +261,7 @@ impl Editor {
             Change {
                 route,
                 persist: false,
+                unchecked: false,
             },
             Some(entry.id),
         )

@@ -69,6 +69,9 @@ enum Command {
         /// With systemd: keep the change across reboots (like systemctl set-property without --runtime).
         #[arg(long)]
         persist: bool,
+        /// Write VALUE exactly as given, unchecked (to compare `check` with the kernel's answer).
+        #[arg(long, hide = true)]
+        unchecked: bool,
         /// Print the outcome as JSON: {op, cgroup, file, value, result, errno, rule, explanation, before, after, via}.
         #[arg(long)]
         json: bool,
@@ -97,6 +100,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Predict whether the kernel will allow an operation, and why; never writes.
+    Check {
+        #[command(subcommand)]
+        what: CheckOp,
+    },
+    /// Explain a cgroup for you: owners, what you can do, the delegation boundary, controllers.
+    Explain {
+        cgroup: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Create a delegated playground: a transient scope with Delegate=yes from your own systemd
     /// manager (no root needed), holding CMD or a placeholder process. Prints its cgroup.
     Delegate {
@@ -111,6 +125,38 @@ enum Command {
         /// Run this in the playground and wait for it; without it a placeholder keeps the scope.
         #[arg(last = true)]
         command: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CheckOp {
+    /// Would writing VALUE to FILE of CGROUP succeed?
+    Set {
+        cgroup: PathBuf,
+        file: String,
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Would creating CGROUP succeed?
+    Mkdir {
+        cgroup: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Would removing CGROUP succeed?
+    Rmdir {
+        cgroup: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Would moving PID into CGROUP succeed?
+    Move {
+        pid: u32,
+        cgroup: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -206,10 +252,12 @@ fn run(cli: Cli) -> Result<i32> {
             json,
             via,
             persist,
+            unchecked,
         }) => {
             let change = cgtui::editor::Change {
                 route: *via,
                 persist: *persist,
+                unchecked: *unchecked,
             };
             return edit(
                 Request::Set {
@@ -242,6 +290,34 @@ fn run(cli: Cli) -> Result<i32> {
             return edit(Request::Move { pid: *pid, cgroup }, *json);
         }
         Some(Command::Undo { json }) => return edit(Request::Undo, *json),
+        Some(Command::Check { what }) => {
+            let check =
+                |request: Request, json: bool| cgtui::commands::check(fs.clone(), request, json);
+            return match what {
+                CheckOp::Set {
+                    cgroup,
+                    file,
+                    value,
+                    json,
+                } => check(
+                    Request::Set {
+                        cgroup,
+                        file,
+                        value,
+                        change: Default::default(),
+                    },
+                    *json,
+                ),
+                CheckOp::Mkdir { cgroup, json } => check(Request::Mkdir { cgroup }, *json),
+                CheckOp::Rmdir { cgroup, json } => check(Request::Rmdir { cgroup }, *json),
+                CheckOp::Move { pid, cgroup, json } => {
+                    check(Request::Move { pid: *pid, cgroup }, *json)
+                }
+            };
+        }
+        Some(Command::Explain { cgroup, json }) => {
+            return cgtui::commands::explain(fs.clone(), cgroup, *json);
+        }
         _ => {}
     }
     match cli.command {

@@ -424,6 +424,7 @@ impl Dialog {
                         let change = Change {
                             route: *route,
                             persist: false,
+                            unchecked: false,
                         };
                         if *route == Route::Fs {
                             DialogAction::Replace(Dialog::Confirm {

@@ -453,6 +453,7 @@ impl App {
             Change {
                 route: Route::Systemd,
                 persist: true,
+                unchecked: false,
             },
         ))
     }

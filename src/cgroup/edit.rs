@@ -516,6 +516,19 @@ pub fn prepare(fs: &Cgroupfs, op: &Op) -> Result<Prepared, Box<Outcome>> {
     }
 }
 
+/// Take an operation as given, with no check of its value (the kernel will judge it).
+pub fn prepare_unchecked(fs: &Cgroupfs, op: &Op) -> Prepared {
+    let before = match op {
+        Op::Set { cgroup, file, .. } => read_trimmed(fs, cgroup, file),
+        Op::Move { pid, .. } => cgroup_of_pid(fs, *pid).map(|c| c.to_string()),
+        _ => None,
+    };
+    Prepared {
+        op: op.clone(),
+        before,
+    }
+}
+
 /// Carry out a prepared operation through the filesystem, and read the result back.
 pub fn execute(fs: &Cgroupfs, prepared: &Prepared) -> Outcome {
     let op = &prepared.op;

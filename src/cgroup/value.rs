@@ -111,9 +111,16 @@ fn integer_in(c: &Check, text: &str, min: i64, max: i64) -> Result<String, Inval
     Ok(n.to_string())
 }
 
-fn count_or_max(c: &Check, text: &str) -> Result<String, InvalidValue> {
+fn count_or_max(
+    c: &Check,
+    text: &str,
+    negative_errno: &'static str,
+) -> Result<String, InvalidValue> {
     if text == "max" {
         return Ok("max".into());
+    }
+    if text.parse::<i64>().is_ok_and(|n| n < 0) {
+        return Err(c.fail(negative_errno, "expected \"max\" or a whole number ≥ 0"));
     }
     let n: u64 = text
         .parse()
@@ -336,9 +343,11 @@ pub fn normalize(file: &str, value: &str, ctx: &Context) -> Result<String, Inval
             Some(b) if b > 0 => Ok(b.to_string()),
             _ => Err(c.fail("EINVAL", "expected a size to reclaim, such as 64M")),
         },
-        "memory.oom.group" | "cgroup.freeze" | "cpu.idle" => match text {
-            "0" | "1" => Ok(text.into()),
-            _ => Err(c.fail("EINVAL", "expected 0 or 1")),
+        // The kernel parses an integer first (EINVAL), then checks its range (ERANGE).
+        "memory.oom.group" | "cgroup.freeze" | "cpu.idle" => match text.parse::<i64>() {
+            Ok(0 | 1) => Ok(text.into()),
+            Ok(_) => Err(c.fail("ERANGE", "expected 0 or 1")),
+            Err(_) => Err(c.fail("EINVAL", "expected 0 or 1")),
         },
         "cgroup.kill" => match text {
             "1" => Ok("1".into()),
@@ -351,7 +360,9 @@ pub fn normalize(file: &str, value: &str, ctx: &Context) -> Result<String, Inval
         "cpu.max.burst" => integer_in(&c, text, 0, i64::MAX),
         "cpu.weight" => integer_in(&c, text, 1, 10_000),
         "cpu.weight.nice" => integer_in(&c, text, -20, 19),
-        "pids.max" | "cgroup.max.descendants" | "cgroup.max.depth" => count_or_max(&c, text),
+        "pids.max" => count_or_max(&c, text, "EINVAL"),
+        // cgroup_max_depth_write and _descendants_write answer ERANGE for a negative number.
+        "cgroup.max.descendants" | "cgroup.max.depth" => count_or_max(&c, text, "ERANGE"),
         "io.max" => io_max(&c, text, devices),
         "io.weight" | "io.bfq.weight" => io_weight(&c, text, devices),
         "cpuset.cpus" | "cpuset.mems" | "cpuset.cpus.exclusive" => cpu_list(&c, text),
@@ -480,7 +491,9 @@ mod tests {
         assert_eq!(ok("cgroup.procs", "1234"), "1234");
         assert_eq!(bad("cgroup.procs", "abc").errno, "EINVAL");
         assert_eq!(ok("cgroup.freeze", "1"), "1");
-        assert_eq!(bad("cgroup.freeze", "2").errno, "EINVAL");
+        assert_eq!(bad("cgroup.freeze", "2").errno, "ERANGE");
+        assert_eq!(bad("cgroup.freeze", "x").errno, "EINVAL");
+        assert_eq!(bad("cgroup.max.depth", "-1").errno, "ERANGE");
         assert_eq!(bad("cgroup.kill", "0").errno, "ERANGE");
         assert_eq!(ok("cgroup.type", "threaded"), "threaded");
         assert_eq!(ok("cpuset.cpus", "0-3,5"), "0-3,5");

@@ -1,0 +1,331 @@
+//! `explain`: everything about delegation that matters for one cgroup and the current user —
+//! who owns it, what you can do there (each with the kernel's predicted answer), where the
+//! delegation boundary is and how it was made, how far each controller reaches, the
+//! no-internal-process state, nsdelegate, and which systemd manager owns it.
+
+use crate::cgroup::edit::Op;
+use crate::cgroup::fs::Cgroupfs;
+use crate::cgroup::parse;
+use crate::cgroup::path::CgroupPath;
+use crate::cgroup::predict::{Actor, Prediction, predict, probe_child};
+use crate::cgroup::rules::DOMAIN_CONTROLLERS;
+use crate::cgroup::systemd::{self, Client, Manager, Ownership};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileOwner {
+    pub file: String,
+    pub owner: String,
+    pub uid: u32,
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ability {
+    /// What the person wants to do, in words.
+    pub action: String,
+    pub prediction: Prediction,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DelegationRoot {
+    pub cgroup: CgroupPath,
+    /// `ownership` (the directory changes owner to you here), `xattr:NAME`, or `systemd:UNIT`.
+    pub by: String,
+    /// The controllers available inside (cgroup.controllers of the root).
+    pub controllers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ControllerReach {
+    pub controller: String,
+    /// Is it available in this cgroup (its cgroup.controllers)?
+    pub available_here: bool,
+    /// The ancestor whose cgroup.subtree_control stops passing it down, if it does not reach.
+    pub stops_at: Option<CgroupPath>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InternalProcess {
+    pub processes: usize,
+    /// Domain controllers this cgroup passes to its children.
+    pub domain_controllers_enabled: Vec<String>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub cgroup: CgroupPath,
+    pub actor: Actor,
+    pub owners: Vec<FileOwner>,
+    pub abilities: Vec<Ability>,
+    pub delegation: Option<DelegationRoot>,
+    pub controllers: Vec<ControllerReach>,
+    pub internal_process: InternalProcess,
+    pub nsdelegate: bool,
+    pub systemd: Ownership,
+    pub managed_by: String,
+}
+
+fn owner_of(fs: &Cgroupfs, cgroup: &CgroupPath, file: Option<&str>) -> Option<(u32, u32)> {
+    let stat = match file {
+        Some(f) => fs.stat_file(cgroup, f),
+        None => fs.stat(cgroup),
+    };
+    stat.ok().flatten().map(|s| (s.uid, s.mode & 0o7777))
+}
+
+fn name_of(uid: u32) -> String {
+    uzers::get_user_by_uid(uid).map_or_else(
+        || uid.to_string(),
+        |u| u.name().to_string_lossy().into_owned(),
+    )
+}
+
+const LIMIT_FILES: [&str; 11] = [
+    "memory.max",
+    "memory.high",
+    "memory.low",
+    "memory.min",
+    "memory.swap.max",
+    "cpu.max",
+    "cpu.weight",
+    "io.weight",
+    "pids.max",
+    "cgroup.max.descendants",
+    "cgroup.max.depth",
+];
+
+/// A value that is valid for `file`, to ask "may I write it?" without caring which value.
+fn sample_value(fs: &Cgroupfs, cgroup: &CgroupPath, file: &str) -> String {
+    fs.read_text(cgroup, file)
+        .ok()
+        .flatten()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty() && !t.contains('\n'))
+        .unwrap_or_else(|| "max".into())
+}
+
+pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
+    let actor = Actor::current(fs);
+    let mut owners = Vec::new();
+    for file in [
+        None,
+        Some("cgroup.procs"),
+        Some("cgroup.subtree_control"),
+        Some("memory.max"),
+        Some("cgroup.kill"),
+    ] {
+        if let Some((uid, mode)) = owner_of(fs, cgroup, file) {
+            owners.push(FileOwner {
+                file: file.unwrap_or("(directory)").to_string(),
+                owner: name_of(uid),
+                uid,
+                mode: format!("{mode:o}"),
+            });
+        }
+    }
+
+    let mut abilities = Vec::new();
+    let mut ask = |action: String, op: Op| {
+        abilities.push(Ability {
+            action,
+            prediction: predict(fs, &actor, &op),
+        });
+    };
+    ask(
+        "create a child cgroup".into(),
+        Op::Mkdir {
+            cgroup: probe_child(cgroup),
+        },
+    );
+    if !cgroup.is_root() {
+        ask(
+            "remove this cgroup".into(),
+            Op::Rmdir {
+                cgroup: cgroup.clone(),
+            },
+        );
+    }
+    ask(
+        format!("move your own process ({}) in", std::process::id()),
+        Op::Move {
+            pid: std::process::id(),
+            cgroup: cgroup.clone(),
+        },
+    );
+    let procs = fs
+        .read(cgroup, "cgroup.procs", parse::pid_list)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if let (Some(pid), Some(parent)) = (procs.first(), cgroup.parent()) {
+        ask(
+            format!("move its process {pid} out to the parent"),
+            Op::Move {
+                pid: *pid,
+                cgroup: parent,
+            },
+        );
+    }
+    let available = fs
+        .read(cgroup, "cgroup.controllers", parse::controllers)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let enabled = fs
+        .read(cgroup, "cgroup.subtree_control", parse::controllers)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    for controller in &available {
+        let sign = if enabled.contains(controller) {
+            '-'
+        } else {
+            '+'
+        };
+        let verb = if sign == '+' { "enable" } else { "disable" };
+        ask(
+            format!("{verb} {controller} for the children"),
+            Op::Set {
+                cgroup: cgroup.clone(),
+                file: "cgroup.subtree_control".into(),
+                value: format!("{sign}{controller}"),
+            },
+        );
+    }
+    for file in LIMIT_FILES {
+        if matches!(fs.stat_file(cgroup, file), Ok(Some(_))) {
+            ask(
+                format!("write {file}"),
+                Op::Set {
+                    cgroup: cgroup.clone(),
+                    file: file.into(),
+                    value: sample_value(fs, cgroup, file),
+                },
+            );
+        }
+    }
+
+    // systemd, asking the manager for Delegate= where xattrs are silent.
+    let ask_manager = |manager: Manager, unit: &str| Client::connect(manager).ok()?.delegate(unit);
+    let owner = systemd::ownership(fs, cgroup, &ask_manager);
+    let managed_by = match (&owner.manager, &owner.unit) {
+        (Some(m), Some(unit)) => format!("{m}, as the cgroup of {unit}: change its limits through it"),
+        (Some(m), None) => format!("below {m}, but not a unit's cgroup"),
+        (None, _) if systemd::is_systemd_hierarchy(fs) => {
+            "no systemd manager: it lies in a delegated subtree (or is not a unit's cgroup); write it directly"
+                .to_string()
+        }
+        (None, _) => "no systemd manager on this hierarchy; write it directly".to_string(),
+    };
+
+    // The delegation boundary: an xattr/unit delegation, or where ownership changes to you.
+    let ownership_root = std::iter::once(cgroup.clone())
+        .chain(cgroup.ancestors())
+        .take_while(|c| owner_of(fs, c, None).is_some_and(|(uid, _)| uid == actor.uid))
+        .last()
+        .filter(|_| actor.uid != 0);
+    let delegation = match (&owner.delegation, ownership_root) {
+        (Some(d), _) => Some(DelegationRoot {
+            cgroup: d.root.clone(),
+            by: match &d.mark {
+                systemd::DelegationMark::Xattr(name) => {
+                    format!("xattr {name} set by systemd on {}", d.unit)
+                }
+                systemd::DelegationMark::UserManager => format!(
+                    "systemd unit {} (Delegate=yes for the user manager)",
+                    d.unit
+                ),
+                systemd::DelegationMark::Property => {
+                    format!("systemd unit {} with Delegate=yes", d.unit)
+                }
+            },
+            controllers: fs
+                .read(&d.root, "cgroup.controllers", parse::controllers)
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+        }),
+        (None, Some(root)) => Some(DelegationRoot {
+            controllers: fs
+                .read(&root, "cgroup.controllers", parse::controllers)
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+            cgroup: root,
+            by: "ownership: the directory is yours from here down".into(),
+        }),
+        (None, None) => None,
+    };
+
+    // How far each controller of the hierarchy reaches towards this cgroup.
+    let root_controllers = fs
+        .read(
+            &CgroupPath::root(),
+            "cgroup.controllers",
+            parse::controllers,
+        )
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let mut lineage: Vec<CgroupPath> = cgroup.ancestors().collect();
+    lineage.reverse();
+    let controllers = root_controllers
+        .iter()
+        .map(|controller| {
+            let stops_at = lineage.iter().find(|a| {
+                !fs.read(a, "cgroup.subtree_control", parse::controllers)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+                    .contains(controller)
+            });
+            ControllerReach {
+                controller: controller.clone(),
+                available_here: available.contains(controller),
+                stops_at: stops_at.cloned(),
+            }
+        })
+        .collect();
+
+    let domain: Vec<String> = enabled
+        .iter()
+        .filter(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()))
+        .cloned()
+        .collect();
+    let note = match (procs.len(), domain.is_empty(), cgroup.is_root()) {
+        (_, _, true) => "the root cgroup is exempt from the no-internal-process rule".to_string(),
+        (0, true, _) => {
+            "no processes, no domain controllers passed on: either may be added".to_string()
+        }
+        (0, false, _) => format!(
+            "passes {} to its children, so processes may not be moved in (EBUSY)",
+            domain.join(" ")
+        ),
+        (n, true, _) => format!(
+            "{n} process(es) here, so domain controllers (memory, io, ...) cannot be enabled for children (EBUSY) \
+             until they move to a leaf"
+        ),
+        (n, false, _) => format!(
+            "{n} process(es) and domain controllers together: set up before the rule applied"
+        ),
+    };
+
+    Explanation {
+        cgroup: cgroup.clone(),
+        owners,
+        abilities,
+        delegation,
+        controllers,
+        internal_process: InternalProcess {
+            processes: procs.len(),
+            domain_controllers_enabled: domain,
+            note,
+        },
+        nsdelegate: fs.mount().is_some_and(|m| m.options.nsdelegate),
+        systemd: owner,
+        managed_by,
+        actor,
+    }
+}
