@@ -125,8 +125,13 @@ impl Editor {
         else {
             return Ok(Target::Fs { warning: None });
         };
-        let ask_manager =
-            |manager: Manager, unit: &str| Client::connect(manager).ok()?.delegate(unit);
+        let ask_manager = |manager: Manager, unit: &str| {
+            // cgtui's own playgrounds are delegated by construction: no need to ask.
+            if unit.starts_with(crate::playground::PREFIX) {
+                return Some(true);
+            }
+            Client::connect(manager).ok()?.delegate(unit)
+        };
         let owner = systemd::ownership(&self.fs, cgroup, &ask_manager);
         let mapped = systemd::unit_properties(file, value);
         let refuse = |why: String| {

@@ -253,7 +253,12 @@ impl Facts<'_> {
                 .filter(|l| !l.starts_with('#'))
                 .filter_map(|l| {
                     let fields: Vec<&str> = l.split_whitespace().collect();
-                    (fields.len() >= 4 && fields[3] == "1").then(|| fields[0].to_string())
+                    // /proc/cgroups lists v1 names: the io controller appears as blkio.
+                    let name = match fields.first()? {
+                        &"blkio" => "io",
+                        other => other,
+                    };
+                    (fields.len() >= 4 && fields[3] == "1").then(|| name.to_string())
                 })
                 .collect(),
         )

@@ -54,3 +54,47 @@ pane_capture() {
         tmux -L "$socket" capture-pane -p -t "$socket"
     fi
 }
+
+# --- prediction accuracy rows -------------------------------------------------------------
+ROWS=0
+DIFFS=0
+
+# Run a command as ACTOR: root, alice, bob, or ns (alice inside a user + cgroup namespace
+# rooted at $NS_ROOT, a cgroup below her playground, so that nsdelegate applies).
+run_as() {
+    local actor=$1
+    shift
+    case $actor in
+        root) "$@" ;;
+        alice) as_alice "$@" ;;
+        bob) as_bob "$@" ;;
+        ns) sh -c 'echo $$ > "/sys/fs/cgroup$0/cgroup.procs" && exec setpriv --reuid=alice --regid=alice --init-groups \
+                env HOME=/home/alice PATH=/host/bin:/usr/bin:/bin unshare --user --map-root-user --cgroup "$@"' "$NS_ROOT" "$@" ;;
+    esac
+}
+
+# expect ACTOR ERRNO|allowed RULE -- cgtui-operation...
+# Predicts with `cgtui check`, then really performs the operation (a set unchecked and written
+# directly, so the kernel judges the raw value) and compares the verdicts and errnos.
+expect() {
+    local actor=$1 want=$2 rule=$3
+    shift 4
+    local check done predicted prule kernel
+    check=$(run_as "$actor" cgtui check "$@" --json 2>&1)
+    if [ "$1" = set ]; then
+        done=$(run_as "$actor" cgtui "$@" --via fs --unchecked --json 2>&1)
+    else
+        done=$(run_as "$actor" cgtui "$@" --json 2>&1)
+    fi
+    predicted=$(jq -r '.errno // "allowed"' <<<"$check" 2>/dev/null || echo "not-json")
+    prule=$(jq -r '.rule' <<<"$check" 2>/dev/null || echo "?")
+    kernel=$(jq -r 'if .result == "ok" then "allowed" else (.errno // "refused-before-kernel") end' <<<"$done" 2>/dev/null || echo "not-json")
+    ROWS=$((ROWS + 1))
+    if [ "$predicted" = "$kernel" ] && [ "$predicted" = "$want" ] && [ "$prule" = "$rule" ]; then
+        printf 'ok   %-6s %-9s %-26s %s\n' "$actor" "$predicted" "$prule" "$*"
+    else
+        DIFFS=$((DIFFS + 1))
+        printf 'DIFF %-6s %s\n     predicted %s [%s], kernel %s, expected %s [%s]\n     check: %s\n     done:  %s\n' \
+            "$actor" "$*" "$predicted" "$prule" "$kernel" "$want" "$rule" "$check" "$done"
+    fi
+}

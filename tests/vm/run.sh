@@ -38,7 +38,7 @@ rm -rf "$logs"
 mkdir -p "$logs"
 share=$(mktemp -d "${TMPDIR:-/tmp}/cgtui-vm-share.XXXXXX")
 disk=$(mktemp "${TMPDIR:-/tmp}/cgtui-vm-disk.XXXXXX")
-trap 'rm -rf "$share" "$disk"' EXIT
+trap 'rm -rf "$share" "$disk" "$disk.part"' EXIT
 mkdir -p "$share/bin" "$share/scenarios" "$share/out"
 cp "$repo/target/release/cgtui" "$share/bin/"
 cp "$vm/harness.sh" "$vm/lib.sh" "$share/"
@@ -57,6 +57,12 @@ done
 chmod -R a+rX "$share"
 chmod 1777 "$share/out"
 cp --sparse=always "$image/image.raw" "$disk"
+# A second, 4 MiB disk with one partition (vdb1 in the guest): io.max must refuse partitions.
+disk2="$disk.part"
+truncate -s 4M "$disk2"
+printf '\x00\x00\x00\x00\x83\x00\x00\x00\x00\x08\x00\x00\x00\x10\x00\x00' |
+    dd of="$disk2" bs=1 seek=446 conv=notrunc status=none
+printf '\x55\xaa' | dd of="$disk2" bs=1 seek=510 conv=notrunc status=none
 
 accel=${CGTUI_VM_ACCEL:-tcg}
 [ "$accel" = tcg ] && accel="tcg,thread=multi"
@@ -68,6 +74,7 @@ timeout --kill-after=10 "${CGTUI_VM_TIMEOUT:-900}" qemu-system-x86_64 \
     -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=0" \
     -drive "file=$disk,format=raw,if=virtio" \
+    -drive "file=$disk2,format=raw,if=virtio" \
     -virtfs "local,path=$share,mount_tag=host,security_model=none,id=host" \
     -nic none </dev/null >"$logs/console.log" 2>&1
 qemu_status=$?

@@ -1,0 +1,94 @@
+# Scenario: predictions against the real kernel, as root, as alice inside her delegated
+# playground, as bob against alice's cgroups, and from inside a cgroup namespace (nsdelegate).
+. /host/lib.sh
+
+made=$(as_alice cgtui delegate --json) || fail "no playground: $made"
+P=$(jq -r .cgroup <<<"$made")
+placeholder=$(jq -r .pid <<<"$made")
+F=/sys/fs/cgroup$P
+as_alice mkdir -p "$F/leaf" "$F/c0/c01" "$F/c1/c11" "$F/ns" || fail "cannot build alice's tree"
+echo "$placeholder" >"$F/leaf/cgroup.procs" || fail "cannot move the placeholder"
+as_alice sh -c "echo '+memory +pids' > $F/cgroup.subtree_control" || fail "cannot enable controllers in the playground"
+# alice's processes, one in c0/c01 and one in c1/c11 (root moves them in: alice could not move
+# them out of the harness's cgroup herself, which is the containment rule at work).
+setpriv --reuid=alice --regid=alice --init-groups sleep 300 &
+A01=$!
+setpriv --reuid=alice --regid=alice --init-groups sleep 300 &
+A11=$!
+echo "$A01" >"$F/c0/c01/cgroup.procs" || fail "cannot place alice's first sleeper"
+echo "$A11" >"$F/c1/c11/cgroup.procs" || fail "cannot place alice's second sleeper"
+# bob's own process, in system.slice (the harness's cgroup).
+setpriv --reuid=bob --regid=bob --init-groups sleep 300 &
+BOB=$!
+# A cgroup alice owns outside her delegation: dst writable, common ancestor is not.
+mkdir -p /sys/fs/cgroup/system.slice/alicebox
+chown alice /sys/fs/cgroup/system.slice/alicebox /sys/fs/cgroup/system.slice/alicebox/cgroup.procs
+# A system service with cpu, io and memory, for root's rows.
+systemd-run --quiet --unit=cgtui-matrix.service -p CPUWeight=100 -p IOAccounting=yes -p MemoryAccounting=yes sleep 300 \
+    || fail "cannot start cgtui-matrix.service"
+S=/system.slice/cgtui-matrix.service
+for _ in $(seq 1 50); do [ -e /sys/fs/cgroup$S/io.max ] && [ -e /sys/fs/cgroup$S/cpu.max ] && break; sleep 0.1; done
+VDB1=$(cat /sys/class/block/vdb1/dev 2>/dev/null) || fail "no partition vdb1 (the suite attaches one)"
+VDA=$(cat /sys/class/block/vda/dev)
+NS_ROOT=$P/ns
+export NS_ROOT
+
+# --- alice in her playground -----------------------------------------------------------------
+expect alice allowed ok -- mkdir "$P/c2"
+expect alice EACCES permission -- mkdir /user.slice/alice-was-here
+expect alice allowed ok -- move "$A01" "$P/c1/c11"
+expect alice allowed ok -- move "$A01" "$P/c0/c01"
+expect alice EACCES migration-containment -- move "$A01" /system.slice/alicebox
+expect alice allowed ok -- set "$P/c0" memory.max 64M
+expect alice EACCES permission -- set /user.slice/user-1000.slice/user@1000.service memory.max 1G
+expect alice EBUSY not-empty -- rmdir "$P/c0"
+expect alice EBUSY not-empty -- rmdir "$P/c0/c01"
+expect alice ENOENT controller-unavailable -- set "$P/c0/c01" cgroup.subtree_control +memory
+expect alice allowed ok -- set "$P/c1" cgroup.subtree_control +memory
+expect alice EBUSY no-internal-process -- set "$P/c1/c11" cgroup.subtree_control +memory
+expect alice EBUSY controller-in-use-by-child -- set "$P" cgroup.subtree_control -memory
+expect alice EBUSY no-internal-process -- move "$A01" "$P/c1"
+expect alice EINVAL invalid-value -- set "$P/c0" cgroup.subtree_control +nosuch
+expect alice ENOENT controller-unavailable -- set "$P/c0" cgroup.subtree_control +io
+expect alice ENOENT controller-not-enabled -- set "$P/c0/c01" io.max "$VDA rbps=1048576"
+expect alice allowed ok -- set "$P/c2" cgroup.max.descendants 0
+expect alice EAGAIN descendant-limit -- mkdir "$P/c2/deeper"
+expect alice ESRCH no-such-process -- move 4194000 "$P/c2"
+expect alice EOPNOTSUPP threaded-topology -- set "$P/c0/c01" cgroup.type threaded
+expect alice EINVAL invalid-value -- set "$P/c0" memory.high lots
+expect alice ENOENT no-such-cgroup -- rmdir "$P/nope"
+expect alice allowed ok -- rmdir "$P/c2"
+
+# --- bob against alice's cgroups -------------------------------------------------------------
+expect bob EACCES permission -- mkdir "$P/bob"
+expect bob EACCES permission -- set "$P/c0" memory.max 1M
+expect bob EACCES permission -- move "$BOB" "$P/c1/c11"
+expect bob EACCES permission -- rmdir "$P/leaf"
+
+# --- root on a system service ----------------------------------------------------------------
+expect root ENODEV no-such-device -- set "$S" io.max "$VDB1 rbps=1048576"
+expect root ERANGE invalid-value -- set "$S" io.max "$VDA rbps=0"
+# Major 4095 has no driver; 9:N (md) or 7:N (loop) would be created on demand by the probe.
+expect root ENODEV no-such-device -- set "$S" io.max "4095:0 rbps=1048576"
+expect root EINVAL invalid-value -- set "$S" cpu.max "500 100000"
+expect root ERANGE invalid-value -- set "$S" cpu.weight 0
+expect root allowed ok -- set "$S" io.max "$VDA rbps=1048576"
+expect root EBUSY not-empty -- rmdir "$S"
+expect root allowed ok -- set "$S" memory.max 300M
+
+# --- alice inside a cgroup namespace rooted at $P/ns -----------------------------------------
+expect ns EPERM nsdelegate-root-file -- set "$P/ns" cgroup.max.descendants 5
+expect ns EPERM nsdelegate-root-file -- set "$P/ns" cgroup.kill 1
+expect ns allowed ok -- mkdir "$P/ns/inside"
+expect ns allowed ok -- set "$P/ns" cgroup.subtree_control +pids
+expect ns ENOENT namespace-scope -- move "$A11" "$P/ns/inside"
+
+echo "rows: $ROWS, disagreements: $DIFFS"
+check "prediction rows" "$ROWS"
+[ "$ROWS" -ge 30 ] || fail "fewer than 30 rows"
+[ "$DIFFS" = 0 ] || fail "$DIFFS of $ROWS predictions disagree with the kernel"
+check "predictions agree with the kernel" yes
+
+as_alice cgtui delegate --stop "$(jq -r .unit <<<"$made")" >/dev/null
+systemctl stop cgtui-matrix.service
+exit 0
