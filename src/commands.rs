@@ -240,55 +240,8 @@ pub fn explain(fs: Cgroupfs, cgroup: &Path, json: bool) -> anyhow::Result<i32> {
         println!("{}", serde_json::to_string(&e)?);
         return Ok(0);
     }
-    println!("{} — as {} (uid {})", e.cgroup, e.actor.user, e.actor.uid);
-    println!("owners:");
-    for o in &e.owners {
-        println!(
-            "  {:<24} {} (uid {}) mode {}",
-            o.file, o.owner, o.uid, o.mode
-        );
-    }
-    println!("managed by: {}", e.managed_by);
-    match &e.delegation {
-        Some(d) => println!(
-            "delegation root: {} (by {}; controllers: {})",
-            d.cgroup,
-            d.by,
-            d.controllers.join(" ")
-        ),
-        None => println!("delegation root: none above this cgroup for you"),
-    }
-    println!(
-        "nsdelegate: {}; your cgroup namespace: {}",
-        if e.nsdelegate { "on" } else { "off" },
-        match (&e.actor.init_namespace, &e.actor.namespace_root) {
-            (true, _) => "the initial one".to_string(),
-            (false, Some(root)) => format!("rooted at {root}"),
-            (false, None) => "not the initial one (root unknown)".to_string(),
-        }
-    );
-    println!("controllers:");
-    for c in &e.controllers {
-        match (&c.stops_at, c.available_here) {
-            (_, true) => println!("  {:<8} available here", c.controller),
-            (Some(at), false) => println!(
-                "  {:<8} stops at {at} (its cgroup.subtree_control lacks it)",
-                c.controller
-            ),
-            (None, false) => println!("  {:<8} not available here", c.controller),
-        }
-    }
-    println!("no-internal-process: {}", e.internal_process.note);
-    println!("what you can do here:");
-    for a in &e.abilities {
-        let p = &a.prediction;
-        match p.errno.as_deref() {
-            None => println!("  yes  {}", a.action),
-            Some(errno) => println!(
-                "  no   {} — {errno} [{}]: {}",
-                a.action, p.rule, p.explanation
-            ),
-        }
+    for line in e.lines() {
+        println!("{line}");
     }
     Ok(0)
 }

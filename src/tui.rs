@@ -178,6 +178,7 @@ pub fn run(options: Options) -> Result<()> {
             events.clone(),
         );
         let commands = spawn_sampler(&options, events.clone());
+        let actor = crate::cgroup::predict::Actor::current(&options.fs);
         let events_for_edits = events.clone();
         drop(events);
         event_loop(
@@ -187,6 +188,7 @@ pub fn run(options: Options) -> Result<()> {
             &commands,
             &editor,
             &events_for_edits,
+            &actor,
         )
     })();
     restore_terminal();
@@ -216,6 +218,9 @@ fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
                     })
                     .map_err(|e| format!("{e:#}")),
             ),
+            Effect::Explain(cgroup) => Event::Explained(Box::new(crate::cgroup::explain::explain(
+                &editor.fs, &cgroup,
+            ))),
             Effect::StopPlayground(unit) => Event::PlaygroundStopped(
                 crate::playground::stop(&unit)
                     .map(|()| unit)
@@ -244,6 +249,7 @@ fn event_loop(
     commands: &Sender<Command>,
     editor: &Arc<Editor>,
     events: &Sender<Event>,
+    actor: &crate::cgroup::predict::Actor,
 ) -> Result<()> {
     loop {
         app.now = Instant::now();
@@ -262,28 +268,37 @@ fn event_loop(
             },
         };
         // Handle everything already queued before drawing again, so bursts cost one frame.
-        for event in first
-            .into_iter()
-            .chain(std::iter::from_fn(|| receiver.try_recv().ok()))
-        {
-            app.now = Instant::now();
-            for effect in app.update(event) {
-                let command = match effect {
-                    Effect::Quit => return Ok(()),
-                    edit @ (Effect::Edit(..)
-                    | Effect::Undo
-                    | Effect::Fix(_)
-                    | Effect::Playground
-                    | Effect::StopPlayground(_)) => {
-                        spawn_edit(editor, edit, events);
-                        continue;
-                    }
-                    Effect::SetInterval(interval) => Command::Interval(interval),
-                    Effect::Focus(path) => Command::Focus(path),
-                    Effect::RefreshNow => Command::RefreshNow,
-                };
-                // The sampler only stops when we do; a send error is not actionable.
-                let _ = commands.send(command);
+        let mut pending: Vec<Event> = first.into_iter().collect();
+        pending.extend(std::iter::from_fn(|| receiver.try_recv().ok()));
+        while !pending.is_empty() {
+            for event in std::mem::take(&mut pending) {
+                app.now = Instant::now();
+                for effect in app.update(event) {
+                    let command = match effect {
+                        Effect::Quit => return Ok(()),
+                        Effect::Predict(op) => {
+                            // A handful of stats and reads: quick enough to answer at once.
+                            let prediction =
+                                crate::cgroup::predict::predict(&editor.fs, actor, &op);
+                            pending.push(Event::Predicted(op, Box::new(prediction)));
+                            continue;
+                        }
+                        edit @ (Effect::Edit(..)
+                        | Effect::Undo
+                        | Effect::Fix(_)
+                        | Effect::Playground
+                        | Effect::StopPlayground(_)
+                        | Effect::Explain(_)) => {
+                            spawn_edit(editor, edit, events);
+                            continue;
+                        }
+                        Effect::SetInterval(interval) => Command::Interval(interval),
+                        Effect::Focus(path) => Command::Focus(path),
+                        Effect::RefreshNow => Command::RefreshNow,
+                    };
+                    // The sampler only stops when we do; a send error is not actionable.
+                    let _ = commands.send(command);
+                }
             }
         }
     }

@@ -238,8 +238,10 @@ fn tui_edits_limits_creates_freezes_removes_and_undoes() {
     pty.send("d");
     pty.wait_text("Remove", step);
     pty.send("y");
-    pty.wait_text("not-empty", step);
+    pty.wait_text("┌ refused", step);
+    pty.wait_text("EBUSY [not-empty]", step);
     pty.send("x");
+    pty.wait_for("the result to close", step, |s| !s.contains("┌ refused"));
 
     // K kills after a confirmation.
     pty.send("K");
@@ -276,6 +278,45 @@ fn tui_edits_limits_creates_freezes_removes_and_undoes() {
     pty.wait_for("max.depth restored", step, |_| {
         std::fs::read_to_string(cg.dir().join("cgroup.max.depth")).is_ok_and(|v| v.trim() == "max")
     });
+    pty.send("q");
+    assert!(pty.wait_exit(step));
+}
+
+#[test]
+fn tui_shows_predictions_before_writing_and_who_can_do_what() {
+    let cg = live_or_skip!("tuipredict");
+    std::fs::create_dir_all(cg.child("parent/child")).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let root = cg.dir().display().to_string();
+    let mut pty = Pty::spawn_env(
+        &["--root", &root],
+        &[("XDG_STATE_HOME", state.path().to_str().unwrap())],
+        140,
+        45,
+    );
+    let step = Duration::from_secs(5);
+    pty.wait_text("parent", Duration::from_secs(10));
+    // d on a cgroup with a child: the dialog predicts EBUSY before anything is written.
+    pty.send("j");
+    pty.send("d");
+    pty.wait_text("kernel: will refuse with EBUSY [not-empty]", step);
+    pty.send("n");
+    assert!(cg.child("parent").exists());
+    // n, then a name: the prediction follows the text.
+    pty.send("n");
+    pty.wait_text("new child cgroup of", step);
+    pty.send("fresh");
+    pty.wait_text("kernel: will allow this", step);
+    pty.send("\x1b");
+    // A lone ESC followed at once by a key reads as Alt+key: wait for the dialog to close.
+    pty.wait_for("the input to close", step, |s| {
+        !s.contains("new child cgroup of")
+    });
+    // w: who can do what.
+    pty.send("w");
+    pty.wait_text("who can do what", step);
+    pty.wait_text("remove this cgroup — EBUSY [not-empty]", step);
+    pty.send("q");
     pty.send("q");
     assert!(pty.wait_exit(step));
 }

@@ -197,8 +197,15 @@ fn edit_keys_ask_before_destructive_or_raw_writes() {
     use cgtui::cgroup::edit::Op;
     use cgtui::editor::{Change, Route};
     let mut h = Harness::new();
-    // K asks first; only y runs it.
-    assert!(press(&mut h, KeyCode::Char('K')).is_empty());
+    // K asks first, with the kernel's predicted answer; only y runs it.
+    let effects = h.app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('K'),
+        KeyModifiers::NONE,
+    )));
+    assert!(
+        matches!(&effects[..], [Effect::Predict(Op::Set { file, .. })] if file == "cgroup.kill"),
+        "{effects:?}"
+    );
     assert!(h.render().contains("Kill every process"));
     assert!(
         press(&mut h, KeyCode::Char('n')).is_empty(),

@@ -91,6 +91,12 @@ pub enum Dialog {
         lines: Vec<String>,
         fix: Option<Fixup>,
     },
+    /// Read-only text (the `w` pane), scrolled by `scroll` lines.
+    Text {
+        title: String,
+        lines: Vec<String>,
+        scroll: usize,
+    },
 }
 
 /// What a dialog key press asks the app to do.
@@ -344,6 +350,40 @@ fn move_in(selected: &mut usize, len: usize, key: KeyCode) {
 }
 
 impl Dialog {
+    /// The change this dialog is about to ask for, so its prediction can be shown first.
+    pub fn pending_op(&self) -> Option<Op> {
+        match self {
+            Dialog::Confirm { effect, .. } => match &**effect {
+                Effect::Edit(op, _) => Some(op.clone()),
+                _ => None,
+            },
+            Dialog::Input { text, purpose, .. } => Some(match purpose {
+                InputPurpose::SetFile {
+                    cgroup,
+                    file,
+                    prefix,
+                    ..
+                } => Op::Set {
+                    cgroup: cgroup.clone(),
+                    file: file.clone(),
+                    value: match prefix {
+                        Some(p) => format!("{p} {text}"),
+                        None => text.clone(),
+                    },
+                },
+                InputPurpose::NewChild { parent } => {
+                    if text.is_empty() {
+                        return None;
+                    }
+                    Op::Mkdir {
+                        cgroup: parent.join(std::ffi::OsStr::new(text.as_str())),
+                    }
+                }
+            }),
+            _ => None,
+        }
+    }
+
     pub fn on_key(&mut self, key: KeyEvent) -> DialogAction {
         if key.code == KeyCode::Esc {
             return DialogAction::Close;
@@ -467,6 +507,25 @@ impl Dialog {
             Dialog::Confirm { effect, .. } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => {
                     DialogAction::Request((**effect).clone())
+                }
+                _ => DialogAction::Close,
+            },
+            Dialog::Text { lines, scroll, .. } => match key.code {
+                KeyCode::Down | KeyCode::Char('j') => {
+                    *scroll = (*scroll + 1).min(lines.len().saturating_sub(1));
+                    DialogAction::Stay
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    *scroll = scroll.saturating_sub(1);
+                    DialogAction::Stay
+                }
+                KeyCode::PageDown | KeyCode::Char(' ') => {
+                    *scroll = (*scroll + 10).min(lines.len().saturating_sub(1));
+                    DialogAction::Stay
+                }
+                KeyCode::PageUp => {
+                    *scroll = scroll.saturating_sub(10);
+                    DialogAction::Stay
                 }
                 _ => DialogAction::Close,
             },

@@ -44,6 +44,10 @@ pub enum Event {
     /// A playground scope was started: its cgroup and unit.
     PlaygroundReady(Result<(CgroupPath, String), String>),
     PlaygroundStopped(Result<String, String>),
+    /// `explain` of a cgroup, for the `w` pane.
+    Explained(Box<crate::cgroup::explain::Explanation>),
+    /// The kernel's predicted answer to the change a dialog is about to make.
+    Predicted(Op, Box<crate::cgroup::predict::Prediction>),
     Signal(i32),
 }
 
@@ -62,6 +66,10 @@ pub enum Effect {
     Playground,
     /// Stop a playground scope by its unit name.
     StopPlayground(String),
+    /// Work out `explain` for a cgroup (the `w` pane).
+    Explain(CgroupPath),
+    /// Predict the kernel's answer to a change (shown in the dialog before it is made).
+    Predict(Op),
 }
 
 /// Which pane the movement keys act on.
@@ -250,6 +258,10 @@ pub struct App {
     pub last_set: Option<Outcome>,
     /// A cgroup to select as soon as it shows up in the tree (a new playground).
     pub pending_reveal: Option<CgroupPath>,
+    /// The prediction for the change the open dialog would make.
+    pub dialog_prediction: Option<(Op, crate::cgroup::predict::Prediction)>,
+    /// The effective uid cgtui runs as: rows where ownership changes to it are marked.
+    pub uid: u32,
 }
 
 impl App {
@@ -286,6 +298,8 @@ impl App {
             busy: false,
             last_set: None,
             pending_reveal: None,
+            dialog_prediction: None,
+            uid: rustix::process::geteuid().as_raw(),
         }
     }
 
@@ -354,6 +368,21 @@ impl App {
             }
             Event::Signal(_) => vec![Effect::Quit],
             Event::Edited(result) => self.on_edited(result),
+            Event::Explained(explanation) => {
+                self.status = None;
+                self.dialog = Some(Dialog::Text {
+                    title: format!("who can do what: {}", explanation.cgroup),
+                    lines: explanation.lines(),
+                    scroll: 0,
+                });
+                Vec::new()
+            }
+            Event::Predicted(op, prediction) => {
+                if self.dialog.as_ref().and_then(Dialog::pending_op).as_ref() == Some(&op) {
+                    self.dialog_prediction = Some((op, *prediction));
+                }
+                Vec::new()
+            }
             Event::PlaygroundReady(result) => {
                 self.busy = false;
                 match result {
@@ -473,7 +502,28 @@ impl App {
         vec![effect]
     }
 
+    /// Ask for the prediction of what the open dialog would do, if it would change anything.
+    fn predict_dialog(&mut self) -> Vec<Effect> {
+        match self.dialog.as_ref().and_then(Dialog::pending_op) {
+            Some(op) if self.dialog_prediction.as_ref().map(|(o, _)| o) != Some(&op) => {
+                self.dialog_prediction = None;
+                vec![Effect::Predict(op)]
+            }
+            Some(_) => Vec::new(),
+            None => {
+                self.dialog_prediction = None;
+                Vec::new()
+            }
+        }
+    }
+
     fn on_dialog_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let mut effects = self.on_dialog_action(key);
+        effects.extend(self.predict_dialog());
+        effects
+    }
+
+    fn on_dialog_action(&mut self, key: KeyEvent) -> Vec<Effect> {
         let Some(dialog) = self.dialog.as_mut() else {
             return Vec::new();
         };
@@ -616,6 +666,10 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('D') => self.request(Effect::Playground),
+            KeyCode::Char('w') => {
+                self.status = Some(format!("working out who can do what in {selected}…"));
+                vec![Effect::Explain(selected)]
+            }
             KeyCode::Char('P') => self.persist_last_change(),
             KeyCode::Char('u') => self.request(Effect::Undo),
             KeyCode::Char('m') => {
@@ -783,7 +837,8 @@ impl App {
                 return Vec::new();
             }
         }
-        if let Some(effects) = self.on_edit_key(key.code) {
+        if let Some(mut effects) = self.on_edit_key(key.code) {
+            effects.extend(self.predict_dialog());
             return effects;
         }
         let before = self.view.selected().clone();

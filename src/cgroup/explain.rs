@@ -329,3 +329,67 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
         actor,
     }
 }
+
+impl Explanation {
+    /// The explanation as lines of text, as `cgtui explain` prints it and the TUI's `w` pane
+    /// shows it.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "{} — as {} (uid {})",
+            self.cgroup, self.actor.user, self.actor.uid
+        )];
+        out.push("owners:".into());
+        for o in &self.owners {
+            out.push(format!(
+                "  {:<24} {} (uid {}) mode {}",
+                o.file, o.owner, o.uid, o.mode
+            ));
+        }
+        out.push(format!("managed by: {}", self.managed_by));
+        out.push(match &self.delegation {
+            Some(d) => format!(
+                "delegation root: {} (by {}; controllers: {})",
+                d.cgroup,
+                d.by,
+                d.controllers.join(" ")
+            ),
+            None => "delegation root: none above this cgroup for you".into(),
+        });
+        out.push(format!(
+            "nsdelegate: {}; your cgroup namespace: {}",
+            if self.nsdelegate { "on" } else { "off" },
+            match (&self.actor.init_namespace, &self.actor.namespace_root) {
+                (true, _) => "the initial one".to_string(),
+                (false, Some(root)) => format!("rooted at {root}"),
+                (false, None) => "not the initial one (root unknown)".to_string(),
+            }
+        ));
+        out.push("controllers:".into());
+        for c in &self.controllers {
+            out.push(match (&c.stops_at, c.available_here) {
+                (_, true) => format!("  {:<8} available here", c.controller),
+                (Some(at), false) => format!(
+                    "  {:<8} stops at {at} (its cgroup.subtree_control lacks it)",
+                    c.controller
+                ),
+                (None, false) => format!("  {:<8} not available here", c.controller),
+            });
+        }
+        out.push(format!(
+            "no-internal-process: {}",
+            self.internal_process.note
+        ));
+        out.push("what you can do here:".into());
+        for a in &self.abilities {
+            let p = &a.prediction;
+            out.push(match p.errno.as_deref() {
+                None => format!("  yes  {}", a.action),
+                Some(errno) => format!(
+                    "  no   {} — {errno} [{}]: {}",
+                    a.action, p.rule, p.explanation
+                ),
+            });
+        }
+        out
+    }
+}

@@ -2,6 +2,7 @@
 
 use crate::app::edit::Dialog;
 use crate::cgroup::escape;
+use crate::cgroup::predict::Prediction;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -32,8 +33,28 @@ fn selectable(text: String, selected: bool) -> Line<'static> {
     Line::from(Span::styled(text, style))
 }
 
-pub fn render(dialog: &Dialog, frame: &mut Frame, area: Rect) {
-    let (title, lines, border) = match dialog {
+/// The kernel's predicted answer, as the last line of a dialog that is about to change something.
+fn prediction_line(prediction: &Prediction) -> Line<'static> {
+    match prediction.errno.as_deref() {
+        None => Line::from(vec![
+            Span::styled(" kernel: ", Style::default().add_modifier(Modifier::BOLD)),
+            Span::styled("will allow this", Style::default().fg(Color::Green)),
+        ]),
+        Some(errno) => Line::from(vec![
+            Span::styled(" kernel: ", Style::default().add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!(
+                    "will refuse with {errno} [{}]: {}",
+                    prediction.rule, prediction.explanation
+                ),
+                Style::default().fg(Color::Red),
+            ),
+        ]),
+    }
+}
+
+pub fn render(dialog: &Dialog, prediction: Option<&Prediction>, frame: &mut Frame, area: Rect) {
+    let (title, mut lines, border) = match dialog {
         Dialog::Limits {
             cgroup,
             rows,
@@ -115,6 +136,21 @@ pub fn render(dialog: &Dialog, frame: &mut Frame, area: Rect) {
             ];
             (" confirm ".to_string(), lines, Color::Yellow)
         }
+        Dialog::Text {
+            title,
+            lines,
+            scroll,
+        } => {
+            let mut out: Vec<Line> = lines
+                .iter()
+                .skip(*scroll)
+                .map(|l| Line::from(format!(" {l}")))
+                .collect();
+            out.push(Line::from(dim(
+                " ↑↓ PgUp PgDn scroll · any other key closes",
+            )));
+            (format!(" {title} "), out, Color::Magenta)
+        }
         Dialog::Result { ok, lines, fix } => {
             let mut out: Vec<Line> = lines.iter().map(|l| Line::from(format!(" {l}"))).collect();
             if let Some(fix) = fix {
@@ -136,8 +172,29 @@ pub fn render(dialog: &Dialog, frame: &mut Frame, area: Rect) {
             (title.to_string(), out, color)
         }
     };
-    let height = lines.len() as u16 + 2;
-    let popup = centered(area, 96, height.max(5));
+    if let Some(prediction) = prediction {
+        lines.push(Line::from(""));
+        lines.push(prediction_line(prediction));
+        for warning in &prediction.warnings {
+            lines.push(Line::from(Span::styled(
+                format!(" {warning}"),
+                Style::default().fg(Color::Yellow),
+            )));
+        }
+    }
+    let width = if matches!(dialog, Dialog::Text { .. }) {
+        120
+    } else {
+        96
+    };
+    // Long lines wrap: count the rows they take inside the borders.
+    let inner = width
+        .min(area.width.saturating_sub(2))
+        .saturating_sub(2)
+        .max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let height = rows as u16 + 2;
+    let popup = centered(area, width, height.max(5));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::default().fg(border))

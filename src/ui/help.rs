@@ -50,7 +50,7 @@ pub const KEYS: &[(&str, &str)] = &[
 ];
 
 const LEGEND: &[&str] = &[
-    "● populated   ○ empty   ❄ frozen   ▸ collapsed   ▾ expanded   red row: OOM kill just now",
+    "● populated ○ empty ❄ frozen ▸ collapsed ▾ expanded ⇦ yours: delegated to you from here; red: OOM kill",
     "MEMLIM: the lower of memory.max and memory.high.  PSI: some avg10 of cpu/memory/io.",
     "New cgroups, populated/frozen flips and OOM kills arrive by inotify at once;",
     "counters (cpu.stat, memory.current, io.stat...) are polled every interval.",

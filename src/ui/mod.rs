@@ -19,7 +19,14 @@ pub fn render(app: &App, frame: &mut Frame) {
     details::render(app, frame, layout.details);
     render_footer(app, frame);
     if let Some(dialog) = &app.dialog {
-        dialog::render(dialog, frame, frame.area());
+        // Only the prediction of what this very dialog would do.
+        let pending = dialog.pending_op();
+        let prediction = app
+            .dialog_prediction
+            .as_ref()
+            .filter(|(op, _)| pending.as_ref() == Some(op))
+            .map(|(_, p)| p);
+        dialog::render(dialog, prediction, frame, frame.area());
     }
     if app.mode == Mode::Help {
         help::render(frame, frame.area());

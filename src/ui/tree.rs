@@ -94,6 +94,18 @@ fn name_cell<'a>(
         Span::styled(marker, marker_style),
         Span::styled(name.clone(), unit_style(&name)),
     ];
+    // The delegation boundary: the row where ownership changes to the person running cgtui.
+    let owner = |n: &Node| n.sample.as_ref().map(|s| s.owner_uid);
+    let parent_owner = node.parent.map(|p| owner(app.model.node(p)));
+    if app.uid != 0
+        && owner(node) == Some(app.uid)
+        && parent_owner.is_some_and(|p| p != Some(app.uid))
+    {
+        spans.push(Span::styled(
+            " ⇦ yours",
+            Style::default().fg(Color::Magenta),
+        ));
+    }
     if app.own_cgroup.as_ref() == Some(&node.path) {
         spans.push(Span::styled(" ◂ cgtui", Style::default().fg(Color::Yellow)));
     }
