@@ -186,9 +186,15 @@ fn limits_form_and_controllers_dialog() {
     insta::assert_snapshot!("controllers", screen);
 }
 
+/// Press a key; returns the effects except predictions (asked for whenever a dialog opens).
 fn press(h: &mut Harness, code: KeyCode) -> Vec<cgtui::app::Effect> {
-    h.app
-        .update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    let effects = h
+        .app
+        .update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    effects
+        .into_iter()
+        .filter(|e| !matches!(e, cgtui::app::Effect::Predict(_)))
+        .collect()
 }
 
 #[test]
@@ -225,7 +231,7 @@ fn edit_keys_ask_before_destructive_or_raw_writes() {
     press(&mut h, KeyCode::Char('r'));
     assert!(h.render().contains("direct write: "));
     let effects = press(&mut h, KeyCode::Enter);
-    assert!(effects.is_empty());
+    assert!(effects.is_empty(), "{effects:?}");
     assert!(h.render().contains("directly?"), "{}", h.render());
     let effects = press(&mut h, KeyCode::Char('y'));
     assert!(
