@@ -8,6 +8,7 @@ pub mod cgroup;
 pub mod commands;
 pub mod editor;
 pub mod journal;
+pub mod lessons;
 pub mod model;
 pub mod playground;
 pub mod sampler;

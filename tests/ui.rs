@@ -263,3 +263,31 @@ fn edit_keys_ask_before_destructive_or_raw_writes() {
     assert!(h.app.status.as_deref().unwrap().contains("read-only"));
     assert!(h.render().contains("READ-ONLY"));
 }
+
+#[test]
+fn lessons_tick_off_steps_as_they_are_done() {
+    let mut h = Harness::new();
+    press(&mut h, KeyCode::Char('L'));
+    assert!(h.render().contains("Pick a lesson"));
+    press(&mut h, KeyCode::Char('1'));
+    let progress = h.app.progress.as_ref().unwrap();
+    assert_eq!(progress.done, [false, false, false]);
+    // Step 1: select the root.
+    press(&mut h, KeyCode::Char('g'));
+    assert_eq!(h.app.progress.as_ref().unwrap().done, [true, false, false]);
+    // Step 2 is done when the w pane arrives for /.
+    let fs = Cgroupfs::fixture(&common::fixture()).unwrap();
+    let explanation = cgtui::cgroup::explain::explain(&fs, &CgroupPath::root());
+    h.app.update(Event::Explained(Box::new(explanation)));
+    assert_eq!(h.app.progress.as_ref().unwrap().done, [true, true, false]);
+    press(&mut h, KeyCode::Esc);
+    let screen = h.render();
+    assert!(screen.contains("✓ Select the root cgroup"), "{screen}");
+    assert!(screen.contains("▶ Now go to your own cgroup"), "{screen}");
+    insta::assert_snapshot!(screen);
+    // ] moves on to the next lesson; 0 back to the list; L closes the panel.
+    press(&mut h, KeyCode::Char(']'));
+    assert_eq!(h.app.progress.as_ref().unwrap().index, 1);
+    press(&mut h, KeyCode::Char('L'));
+    assert!(!h.render().contains("lesson 2 of 7"));
+}

@@ -173,6 +173,8 @@ impl UserNames {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Layout {
     pub header: Rect,
+    /// The lessons panel on the right, when it is open (zero-sized otherwise).
+    pub side: Rect,
     /// The tree table including its column header line.
     pub tree: Rect,
     pub details: Rect,
@@ -180,8 +182,23 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(area: Rect) -> Self {
+    pub fn new(area: Rect, side_panel: bool) -> Self {
         let header = Rect { height: 1, ..area };
+        let side_width = if side_panel {
+            (area.width / 3).clamp(30, 60).min(area.width / 2)
+        } else {
+            0
+        };
+        let side = Rect {
+            x: area.right().saturating_sub(side_width),
+            y: area.y + 1,
+            width: side_width,
+            height: area.height.saturating_sub(2),
+        };
+        let area = Rect {
+            width: area.width - side_width,
+            ..area
+        };
         let footer = Rect {
             y: area.bottom().saturating_sub(1),
             height: 1.min(area.height),
@@ -206,6 +223,7 @@ impl Layout {
         };
         Layout {
             header,
+            side,
             tree,
             details,
             footer,
@@ -262,6 +280,12 @@ pub struct App {
     pub dialog_prediction: Option<(Op, crate::cgroup::predict::Prediction)>,
     /// The effective uid cgtui runs as: rows where ownership changes to it are marked.
     pub uid: u32,
+    /// Terminal size, to lay out again when the lessons panel opens or closes.
+    size: (u16, u16),
+    pub lessons: Vec<crate::lessons::Lesson>,
+    pub lesson_panel: bool,
+    pub progress: Option<crate::lessons::Progress>,
+    pub observed: crate::lessons::Observed,
 }
 
 impl App {
@@ -285,7 +309,7 @@ impl App {
             status: None,
             processes: ProcessTable::default(),
             users: UserNames::default(),
-            layout: Layout::new(Rect::new(0, 0, 80, 24)),
+            layout: Layout::new(Rect::new(0, 0, 80, 24), false),
             tree_offset: 0,
             mouse: true,
             loaded: false,
@@ -300,6 +324,11 @@ impl App {
             pending_reveal: None,
             dialog_prediction: None,
             uid: rustix::process::geteuid().as_raw(),
+            size: (80, 24),
+            lessons: crate::lessons::all(),
+            lesson_panel: false,
+            progress: None,
+            observed: crate::lessons::Observed::default(),
         }
     }
 
@@ -308,12 +337,130 @@ impl App {
     }
 
     pub fn resize(&mut self, width: u16, height: u16) {
-        self.layout = Layout::new(Rect::new(0, 0, width, height));
+        self.size = (width, height);
+        self.layout = Layout::new(Rect::new(0, 0, width, height), self.lesson_panel);
         self.scroll_to_selection();
     }
 
     /// Apply one event; returns what the runtime must do.
     pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        let effects = self.apply(event);
+        self.tick_lessons();
+        effects
+    }
+
+    /// Tick off the steps of the current lesson that what has happened satisfies.
+    fn tick_lessons(&mut self) {
+        let Some(progress) = self.progress.as_ref() else {
+            return;
+        };
+        let done: Vec<bool> = progress
+            .lesson
+            .steps
+            .iter()
+            .zip(&progress.done)
+            .map(|(step, done)| *done || self.satisfied(&step.check))
+            .collect();
+        if let Some(progress) = self.progress.as_mut() {
+            progress.done = done;
+        }
+    }
+
+    fn playgrounds(&self) -> impl Iterator<Item = &crate::model::Node> {
+        self.model
+            .nodes()
+            .filter(|n| crate::playground::is_playground(&n.path).is_some())
+    }
+
+    fn satisfied(&self, check: &crate::lessons::Check) -> bool {
+        use crate::lessons::Check;
+        let selected = self.view.selected();
+        let name_starts =
+            |p: &CgroupPath, prefix: &str| p.name().to_string_lossy().starts_with(prefix);
+        let seen = &self.observed;
+        match check {
+            Check::Selected(path) => selected == path,
+            Check::SelectedName(prefix) => name_starts(selected, prefix),
+            Check::SelectedMissingMemory => {
+                !selected.is_root()
+                    && self.selected_node().is_some_and(|n| {
+                        crate::model::missing::missing_reason(
+                            &self.model,
+                            n,
+                            crate::model::missing::Metric::Memory,
+                        )
+                        .is_some()
+                    })
+            }
+            Check::Explained(path) => seen.explained.contains(path),
+            Check::ExplainedOwn => self
+                .own_cgroup
+                .as_ref()
+                .is_some_and(|own| seen.explained.contains(own)),
+            Check::ExplainedName(prefix) => seen.explained.iter().any(|p| name_starts(p, prefix)),
+            Check::ExplainedAny => !seen.explained.is_empty(),
+            Check::ExplainedForeign => seen.explained.iter().any(|p| {
+                self.model
+                    .get(p)
+                    .and_then(|n| n.sample.as_ref())
+                    .is_some_and(|s| s.owner_uid != self.uid)
+            }),
+            Check::Opened(what) => seen.opened.contains(what),
+            Check::Playground => self.playgrounds().next().is_some(),
+            Check::PlaygroundChildren(n) => self.playgrounds().any(|p| p.children.len() >= *n),
+            Check::PlaygroundController(which) => self.playgrounds().any(|p| {
+                let enabled = p
+                    .sample
+                    .as_ref()
+                    .and_then(|s| s.subtree_control.clone())
+                    .unwrap_or_default();
+                match which {
+                    Some(name) => enabled.contains(name),
+                    None => !enabled.is_empty(),
+                }
+            }),
+            Check::Refused(rule) => seen.refused.contains(rule),
+            Check::Done(op) => seen.done.contains(op),
+        }
+    }
+
+    fn on_lesson_key(&mut self, code: KeyCode) -> bool {
+        let count = self.lessons.len();
+        let open = |app: &mut App, index: usize| {
+            if let Some(lesson) = app.lessons.get(index).cloned() {
+                app.progress = Some(crate::lessons::Progress::new(index, lesson));
+            }
+        };
+        match code {
+            KeyCode::Char('L') => {
+                self.lesson_panel = !self.lesson_panel;
+                let (w, h) = self.size;
+                self.resize(w, h);
+            }
+            KeyCode::Char(c @ '1'..='9') if self.lesson_panel => {
+                open(self, c as usize - '1' as usize)
+            }
+            KeyCode::Char(']') if self.lesson_panel => {
+                let next = self
+                    .progress
+                    .as_ref()
+                    .map_or(0, |p| (p.index + 1) % count.max(1));
+                open(self, next);
+            }
+            KeyCode::Char('[') if self.lesson_panel => {
+                let prev = self
+                    .progress
+                    .as_ref()
+                    .map_or(0, |p| (p.index + count - 1) % count.max(1));
+                open(self, prev);
+            }
+            KeyCode::Char('0') if self.lesson_panel => self.progress = None,
+            _ => return false,
+        }
+        true
+    }
+
+    fn apply(&mut self, event: Event) -> Vec<Effect> {
         match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Event::Key(_) => Vec::new(),
@@ -370,6 +517,7 @@ impl App {
             Event::Edited(result) => self.on_edited(result),
             Event::Explained(explanation) => {
                 self.status = None;
+                self.observed.explained.push(explanation.cgroup.clone());
                 self.dialog = Some(Dialog::Text {
                     title: format!("who can do what: {}", explanation.cgroup),
                     lines: explanation.lines(),
@@ -399,6 +547,9 @@ impl App {
             }
             Event::PlaygroundStopped(result) => {
                 self.busy = false;
+                if result.is_ok() {
+                    self.observed.done.insert("stop-playground".into());
+                }
                 self.status = Some(match result {
                     Ok(unit) => format!("stopped {unit}"),
                     Err(reason) => reason,
@@ -413,6 +564,7 @@ impl App {
         match result {
             Err(reason) => self.status = Some(reason),
             Ok(outcome) if outcome.ok() => {
+                self.observed.done.insert(outcome.op.to_string());
                 if outcome.op == "set" {
                     self.last_set = Some(outcome.clone());
                 }
@@ -424,6 +576,7 @@ impl App {
             }
             Ok(outcome) => {
                 self.status = None;
+                self.observed.refused.insert(outcome.rule);
                 let processes = self
                     .model
                     .get(&outcome.cgroup)
@@ -568,6 +721,7 @@ impl App {
                         "{selected} has no limit files to edit (no controller enabled for it)"
                     ));
                 } else {
+                    self.observed.opened.insert("limits".into());
                     self.dialog = Some(Dialog::Limits {
                         cgroup: selected,
                         rows,
@@ -586,6 +740,7 @@ impl App {
                         "{selected}: cgroup.controllers is empty, nothing to enable"
                     ));
                 } else {
+                    self.observed.opened.insert("controllers".into());
                     self.dialog = Some(Dialog::Controllers {
                         cgroup: selected,
                         rows,
@@ -836,6 +991,9 @@ impl App {
             ) {
                 return Vec::new();
             }
+        }
+        if self.on_lesson_key(key.code) {
+            return Vec::new();
         }
         if let Some(mut effects) = self.on_edit_key(key.code) {
             effects.extend(self.predict_dialog());

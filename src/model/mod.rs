@@ -150,6 +150,11 @@ impl Model {
         self.index.is_empty()
     }
 
+    /// Every node, in no particular order.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.iter().flatten()
+    }
+
     /// Every node, parents before children, children in name order.
     pub fn preorder(&self) -> Vec<NodeId> {
         let mut out = Vec::with_capacity(self.len());

@@ -4,6 +4,7 @@ pub mod details;
 pub mod dialog;
 pub mod format;
 pub mod help;
+pub mod lessons;
 pub mod tree;
 
 use crate::app::{App, Mode};
@@ -17,6 +18,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     render_header(app, frame);
     tree::render(app, frame, layout.tree);
     details::render(app, frame, layout.details);
+    lessons::render(app, frame, layout.side);
     render_footer(app, frame);
     if let Some(dialog) = &app.dialog {
         // Only the prediction of what this very dialog would do.

@@ -1,0 +1,234 @@
+//! Guided lessons (assets/lessons/*.md): short walkthroughs whose steps cgtui ticks off by
+//! watching what happens — what is selected, which panes were opened, what the kernel refused.
+//!
+//! A lesson file is a `# Title`, paragraphs, then steps: `## what to do`, a `check: CONDITION`
+//! line, and optional notes. The conditions are listed in [`Check::parse`].
+
+use crate::cgroup::CgroupPath;
+use crate::cgroup::rules::Rule;
+use std::collections::HashSet;
+use std::path::Path;
+
+const SOURCES: [&str; 7] = [
+    include_str!("../assets/lessons/01-why-mkdir-needs-root.md"),
+    include_str!("../assets/lessons/02-who-creates-user-slice.md"),
+    include_str!("../assets/lessons/03-controllers-vs-subtree-control.md"),
+    include_str!("../assets/lessons/04-what-systemd-delegates.md"),
+    include_str!("../assets/lessons/05-no-internal-processes.md"),
+    include_str!("../assets/lessons/06-containment-and-nsdelegate.md"),
+    include_str!("../assets/lessons/07-a-subtree-without-root.md"),
+];
+
+/// What must be seen for a step to be done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// `selected PATH`: that cgroup is selected.
+    Selected(CgroupPath),
+    /// `selected-name PREFIX`: a cgroup whose name starts with PREFIX is selected.
+    SelectedName(String),
+    /// `selected-missing memory`: the selected cgroup (not the root) has no memory.current.
+    SelectedMissingMemory,
+    /// `explained PATH`: the `w` pane was opened on that cgroup.
+    Explained(CgroupPath),
+    /// `explained-own`: on cgtui's own cgroup.
+    ExplainedOwn,
+    /// `explained-name PREFIX`: on a cgroup whose name starts with PREFIX.
+    ExplainedName(String),
+    /// `explained-any`: on any cgroup.
+    ExplainedAny,
+    /// `explained-foreign`: on a cgroup you do not own.
+    ExplainedForeign,
+    /// `opened controllers|limits`: that dialog was opened.
+    Opened(String),
+    /// `playground`: a cgtui playground scope exists.
+    Playground,
+    /// `playground-children N`: a playground has at least N child cgroups.
+    PlaygroundChildren(usize),
+    /// `playground-controller NAME|any`: a playground passes NAME (or any controller) on.
+    PlaygroundController(Option<String>),
+    /// `refused RULE`: a change was refused under that rule id.
+    Refused(Rule),
+    /// `done OP`: a change of that kind (set, mkdir, rmdir, move, stop-playground) succeeded.
+    Done(String),
+}
+
+impl Check {
+    fn parse(text: &str) -> Result<Check, String> {
+        let (word, arg) = text
+            .trim()
+            .split_once(' ')
+            .map_or((text.trim(), ""), |(w, a)| (w, a.trim()));
+        let path =
+            || CgroupPath::from_relative(Path::new(arg)).ok_or_else(|| format!("bad path {arg:?}"));
+        Ok(match word {
+            "selected" => Check::Selected(path()?),
+            "selected-name" => Check::SelectedName(arg.into()),
+            "selected-missing" if arg == "memory" => Check::SelectedMissingMemory,
+            "explained" => Check::Explained(path()?),
+            "explained-own" => Check::ExplainedOwn,
+            "explained-name" => Check::ExplainedName(arg.into()),
+            "explained-any" => Check::ExplainedAny,
+            "explained-foreign" => Check::ExplainedForeign,
+            "opened" => Check::Opened(arg.into()),
+            "playground" => Check::Playground,
+            "playground-children" => {
+                Check::PlaygroundChildren(arg.parse().map_err(|_| format!("bad count {arg:?}"))?)
+            }
+            "playground-controller" => {
+                Check::PlaygroundController((arg != "any").then(|| arg.to_string()))
+            }
+            "refused" => Check::Refused(
+                Rule::ALL
+                    .into_iter()
+                    .find(|r| r.id() == arg)
+                    .ok_or_else(|| format!("unknown rule {arg:?}"))?,
+            ),
+            "done" => Check::Done(arg.into()),
+            other => return Err(format!("unknown check {other:?}")),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub text: String,
+    pub check: Check,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lesson {
+    pub title: String,
+    pub intro: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+/// Join wrapped source lines into paragraphs; indented lines (commands, files) stay as they are.
+fn paragraphs(lines: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in lines {
+        if line.trim().is_empty() {
+            open = false;
+        } else if line.starts_with("    ") {
+            out.push(line.clone());
+            open = false;
+        } else if open {
+            if let Some(last) = out.last_mut() {
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+        } else {
+            out.push(line.trim().to_string());
+            open = true;
+        }
+    }
+    out
+}
+
+/// Parse one lesson file.
+pub fn parse(text: &str) -> Result<Lesson, String> {
+    let mut title = None;
+    let mut intro = Vec::new();
+    let mut steps: Vec<Step> = Vec::new();
+    let mut pending: Option<String> = None;
+    for line in text.lines() {
+        if let Some(t) = line.strip_prefix("# ") {
+            title = Some(t.trim().to_string());
+        } else if let Some(s) = line.strip_prefix("## ") {
+            pending = Some(s.trim().to_string());
+        } else if let Some(c) = line.strip_prefix("check:") {
+            let text = pending
+                .take()
+                .ok_or("a check: line without a ## step before it")?;
+            steps.push(Step {
+                text,
+                check: Check::parse(c)?,
+                notes: Vec::new(),
+            });
+        } else if let Some(step) = steps.last_mut().filter(|_| pending.is_none()) {
+            step.notes.push(line.to_string());
+        } else if pending.is_none() {
+            intro.push(line.to_string());
+        }
+    }
+    if pending.is_some() {
+        return Err("a step without a check: line".into());
+    }
+    for step in &mut steps {
+        step.notes = paragraphs(&step.notes);
+    }
+    Ok(Lesson {
+        title: title.ok_or("no # title")?,
+        intro: paragraphs(&intro),
+        steps,
+    })
+}
+
+/// Every lesson shipped with cgtui.
+pub fn all() -> Vec<Lesson> {
+    SOURCES
+        .iter()
+        .map(|s| {
+            parse(s).unwrap_or_else(|e| panic!("a lesson in assets/lessons does not parse: {e}"))
+        })
+        .collect()
+}
+
+/// What the lessons watch for, collected as the app runs.
+#[derive(Debug, Default, Clone)]
+pub struct Observed {
+    pub explained: Vec<CgroupPath>,
+    pub opened: HashSet<String>,
+    pub refused: HashSet<Rule>,
+    pub done: HashSet<String>,
+}
+
+/// The lesson being followed and which of its steps are done (once done, a step stays done).
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub index: usize,
+    pub lesson: Lesson,
+    pub done: Vec<bool>,
+}
+
+impl Progress {
+    pub fn new(index: usize, lesson: Lesson) -> Progress {
+        let done = vec![false; lesson.steps.len()];
+        Progress {
+            index,
+            lesson,
+            done,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_lesson_parses_and_has_steps() {
+        let lessons = all();
+        assert_eq!(lessons.len(), 7);
+        for lesson in &lessons {
+            assert!(!lesson.steps.is_empty(), "{}", lesson.title);
+        }
+        assert_eq!(
+            lessons[0].steps[0].check,
+            Check::Selected(CgroupPath::root())
+        );
+        assert_eq!(
+            lessons[4].steps[1].check,
+            Check::Refused(Rule::NoInternalProcess)
+        );
+    }
+
+    #[test]
+    fn bad_lessons_are_rejected() {
+        assert!(parse("# T\n## step\n").is_err());
+        assert!(parse("# T\n## step\ncheck: nonsense\n").is_err());
+        assert!(parse("## step\ncheck: playground\n").is_err());
+        assert!(parse("# T\n## s\ncheck: refused no-such-rule\n").is_err());
+    }
+}
