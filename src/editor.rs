@@ -37,6 +37,8 @@ pub struct Editor {
     pub fs: Cgroupfs,
     journal: Journal,
     read_only: bool,
+    /// Who we are, for predicting each write before it is made (found once).
+    actor: std::sync::OnceLock<crate::cgroup::predict::Actor>,
 }
 
 /// Where a prepared `set` goes.
@@ -57,6 +59,7 @@ impl Editor {
             fs,
             journal,
             read_only,
+            actor: std::sync::OnceLock::new(),
         }
     }
 
@@ -102,8 +105,20 @@ impl Editor {
             .begin(&prepared.op, prepared.before.clone(), via, undo_of)?;
         let outcome = match target {
             Target::Fs { warning } => {
+                // Predict first (the write changes the state), then hold the kernel's answer
+                // against the prediction: a disagreement is shown, and logged in debug builds.
+                let actor = self
+                    .actor
+                    .get_or_init(|| crate::cgroup::predict::Actor::current(&self.fs));
+                let predicted = crate::cgroup::predict::predict(&self.fs, actor, &prepared.op);
                 let mut outcome = edit::execute(&self.fs, &prepared);
                 outcome.warnings.extend(warning);
+                if let Some(note) = disagreement(&predicted, &outcome) {
+                    if cfg!(debug_assertions) {
+                        self.log_disagreement(&note);
+                    }
+                    outcome.warnings.push(note);
+                }
                 outcome
             }
             Target::Systemd {
@@ -222,6 +237,19 @@ impl Editor {
         outcome
     }
 
+    /// Append a prediction that the kernel contradicted to `disagreements.log` beside the journal.
+    fn log_disagreement(&self, note: &str) {
+        use std::io::Write;
+        let path = self.journal.path().with_file_name("disagreements.log");
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(file, "{note}");
+        }
+    }
+
     /// The one-key fix for the no-internal-process rule: create `cgroup/leaf`, move every
     /// process of `cgroup` into it, then run `then` (the write that was refused). Stops at the
     /// first refusal and returns it.
@@ -304,4 +332,33 @@ fn bus_refusal(outcome: Outcome, err: &BusError, manager: Manager, unit: &str) -
         name.to_string()
     });
     outcome.refuse(errno, rule, err.message.clone(), Some(fix))
+}
+
+/// A note when the kernel's answer differs from the prediction made just before the write.
+fn disagreement(
+    predicted: &crate::cgroup::predict::Prediction,
+    outcome: &Outcome,
+) -> Option<String> {
+    let kernel = if outcome.ok() {
+        None
+    } else {
+        outcome.errno.clone()
+    };
+    if predicted.errno == kernel {
+        return None;
+    }
+    let show = |errno: &Option<String>| errno.clone().unwrap_or_else(|| "allowed".into());
+    Some(format!(
+        "prediction disagreed: cgtui predicted {} [{}], the kernel answered {} ({} {}{})",
+        show(&predicted.errno),
+        predicted.rule,
+        show(&kernel),
+        outcome.op,
+        outcome.cgroup,
+        outcome
+            .file
+            .as_deref()
+            .map(|f| format!("/{f}"))
+            .unwrap_or_default()
+    ))
 }

@@ -176,3 +176,25 @@ fn read_only_writes_nothing() {
     assert!(!sb.tree.join("system.slice/new").exists());
     assert!(sb.journal().is_empty());
 }
+
+#[test]
+fn a_kernel_answer_that_contradicts_the_prediction_is_shown_and_logged() {
+    // On a fixture the "kernel" is a plain file that accepts anything, so a write the real
+    // kernel would refuse (memory enabled below a cgroup holding processes) succeeds here.
+    let sb = Sandbox::new();
+    let (code, out) = sb.json(&["set", SVC, "cgroup.subtree_control", "+memory"]);
+    assert_eq!(code, 0, "{out}");
+    let warnings = out["warnings"].as_array().unwrap();
+    let note = warnings
+        .iter()
+        .filter_map(|w| w.as_str())
+        .find(|w| w.starts_with("prediction disagreed"))
+        .unwrap_or_else(|| panic!("no disagreement shown: {out}"));
+    assert!(
+        note.contains("EBUSY [no-internal-process]") && note.contains("answered allowed"),
+        "{note}"
+    );
+    let log = std::fs::read_to_string(sb.state.join("cgtui/disagreements.log"))
+        .expect("logged in debug builds");
+    assert!(log.contains("no-internal-process"));
+}

@@ -402,7 +402,14 @@ fn predictions_match_the_kernel() {
         let (_, done) = runner.cgtui(r.actor, &do_args);
         let p_errno = predicted["errno"].as_str().map(str::to_string);
         let k_errno = done["errno"].as_str().map(str::to_string);
-        let agree = p_errno == k_errno
+        let contradicted = done["warnings"].as_array().is_some_and(|w| {
+            w.iter().any(|w| {
+                w.as_str()
+                    .is_some_and(|w| w.starts_with("prediction disagreed"))
+            })
+        });
+        let agree = !contradicted
+            && p_errno == k_errno
             && p_errno.as_deref() == r.expect
             && predicted["rule"] == r.rule
             && (check_code == 0) == p_errno.is_none();
