@@ -168,6 +168,10 @@ pub fn run(options: Options) -> Result<()> {
     spawn_signals(events.clone())?;
     let mut terminal = setup_terminal(options.mouse)?;
     let result = (|| {
+        // A hidden switch for the test that the terminal survives a panic.
+        if std::env::var_os("CGTUI_TEST_PANIC").is_some() {
+            panic!("CGTUI_TEST_PANIC is set: panicking on purpose");
+        }
         let size = terminal.size().context("cannot read the terminal size")?;
         app.resize(size.width, size.height);
         spawn_input(events.clone());

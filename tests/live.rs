@@ -320,3 +320,89 @@ fn tui_shows_predictions_before_writing_and_who_can_do_what() {
     pty.send("q");
     assert!(pty.wait_exit(step));
 }
+
+#[test]
+fn without_watches_new_cgroups_still_appear_by_polling() {
+    let cg = live_or_skip!("poll");
+    let root = cg.dir().display().to_string();
+    let mut pty = Pty::spawn(
+        &["--root", &root, "--interval", "0.3", "--max-watches", "1"],
+        140,
+        30,
+    );
+    pty.wait_text("polling only", Duration::from_secs(10));
+    std::fs::create_dir(cg.child("polled.scope")).unwrap();
+    pty.wait_text("polled.scope", Duration::from_secs(3));
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(5)));
+}
+
+#[test]
+fn hostile_names_and_command_lines_on_the_real_kernel() {
+    use std::os::unix::ffi::OsStrExt;
+    let cg = live_or_skip!("hostile");
+    let evil = std::ffi::OsStr::from_bytes(b"evil\x1b]0;pwned\x07\x1b[2J.scope");
+    let dir = cg.dir().join(evil);
+    std::fs::create_dir(&dir).unwrap();
+    // A process whose command line carries an escape sequence, and one 255-byte name.
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", "sleep 60; :", "\x1b]0;owned\x07\x1b[31mred"])
+        .spawn()
+        .unwrap();
+    std::fs::write(dir.join("cgroup.procs"), child.id().to_string()).unwrap();
+    let long = "x".repeat(255);
+    std::fs::create_dir(cg.child(&long)).unwrap();
+    let root = cg.dir().display().to_string();
+    let mut pty = Pty::spawn(&["--root", &root], 160, 40);
+    pty.wait_text("evil\\e]0;pwned\\x07\\e[2J.scope", Duration::from_secs(10));
+    // Select the evil cgroup to show its process list with the hostile command line.
+    pty.send("j");
+    pty.wait_text("\\e]0;owned\\x07\\e", Duration::from_secs(5));
+    let raw = pty.raw_output();
+    assert!(
+        !raw.windows(4).any(|w| w == b"\x1b]0;"),
+        "an OSC sequence reached the terminal"
+    );
+    assert!(!raw.contains(&0x07), "a BEL reached the terminal");
+    assert!(
+        !raw.windows(5).any(|w| w == b"\x1b[31m"),
+        "a colour from a command line reached the terminal"
+    );
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(5)));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // snapshot --json escapes them too.
+    let out = std::process::Command::new(common::binary())
+        .args(["snapshot", "--json", "--root", &root])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07));
+}
+
+#[test]
+fn an_unprivileged_user_can_watch_the_whole_tree() {
+    let _cg = live_or_skip!("nobody");
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            common::binary(),
+            "snapshot",
+            "--json",
+        ])
+        .output();
+    let Ok(out) = out else {
+        eprintln!("SKIPPED: no setpriv");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["cgroups"].as_array().unwrap().len() > 1);
+}

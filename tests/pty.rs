@@ -63,21 +63,62 @@ fn navigate_help_filter_and_quit() {
 }
 
 #[test]
-fn sigterm_restores_the_terminal() {
-    let mut pty = spawn(&[]);
-    pty.wait_text("fxplay.scope", START);
-    let pid = pty.pid().expect("child pid");
-    rustix::process::kill_process(
-        rustix::process::Pid::from_raw(pid as i32).unwrap(),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
-    pty.wait_exit(STEP);
+fn signals_restore_the_terminal() {
+    use rustix::process::Signal;
+    for (signal, name) in [
+        (Signal::TERM, "SIGTERM"),
+        (Signal::HUP, "SIGHUP"),
+        (Signal::INT, "SIGINT"),
+    ] {
+        let mut pty = spawn(&[]);
+        pty.wait_text("fxplay.scope", START);
+        assert!(!pty.cooked_mode(), "the TUI runs in raw mode");
+        let pid = pty.pid().expect("child pid");
+        rustix::process::kill_process(rustix::process::Pid::from_raw(pid as i32).unwrap(), signal)
+            .unwrap();
+        pty.wait_exit(STEP);
+        assert!(
+            !pty.alternate_screen(),
+            "alternate screen left after {name}"
+        );
+        assert!(pty.cooked_mode(), "raw mode left after {name}");
+    }
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    let args = fixture_args();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut pty = Pty::spawn_env(&refs, &[("CGTUI_TEST_PANIC", "1")], 120, 40);
+    assert!(!pty.wait_exit(STEP), "a panic is a failure exit");
     assert!(
         !pty.alternate_screen(),
-        "alternate screen left after SIGTERM"
+        "alternate screen left after a panic"
     );
-    assert!(pty.cooked_mode(), "raw mode left after SIGTERM");
+    assert!(pty.cooked_mode(), "raw mode left after a panic");
+    let raw = String::from_utf8_lossy(&pty.raw_output()).into_owned();
+    assert!(
+        raw.contains("panicking on purpose"),
+        "the panic message is shown: {raw}"
+    );
+}
+
+#[test]
+fn watch_limit_note_on_screen() {
+    let mut pty = spawn(&["--max-watches", "3"]);
+    pty.wait_text("polling only", START);
+    pty.send("q");
+    assert!(pty.wait_exit(STEP));
+}
+
+#[test]
+fn read_only_says_so_and_refuses_changes() {
+    let mut pty = spawn(&["--read-only"]);
+    pty.wait_text("READ-ONLY", START);
+    pty.send("u");
+    pty.wait_text("read-only mode", STEP);
+    pty.send("q");
+    assert!(pty.wait_exit(STEP));
 }
 
 #[test]

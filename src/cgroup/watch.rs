@@ -256,20 +256,16 @@ impl Watcher {
                 Err(e) => {
                     if !self.exhausted {
                         self.exhausted = true;
-                        let reason = if e.raw_os_error()
-                            == Some(rustix::io::Errno::NOSPC.raw_os_error())
-                        {
-                            format!(
-                                "inotify watch limit reached at {} watches (fs.inotify.max_user_watches): \
-                                 changes are seen by polling only",
-                                self.by_wd.len()
-                            )
-                        } else {
-                            format!(
-                                "cannot watch {}: {e}; changes are seen by polling only",
-                                path.display()
-                            )
-                        };
+                        let reason =
+                            if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) {
+                                format!(
+                                    "polling only: inotify ran out of watches at {} \
+                                 (fs.inotify.max_user_watches); changes show at the next poll",
+                                    self.by_wd.len()
+                                )
+                            } else {
+                                format!("polling only: cannot watch {}: {e}", path.display())
+                            };
                         if !emit(WatchEvent::Exhausted { reason }) {
                             return false;
                         }
