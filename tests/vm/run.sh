@@ -41,7 +41,7 @@ disk=$(mktemp "${TMPDIR:-/tmp}/cgtui-vm-disk.XXXXXX")
 trap 'rm -rf "$share" "$disk" "$disk.part"' EXIT
 mkdir -p "$share/bin" "$share/scenarios" "$share/out"
 cp "$repo/target/release/cgtui" "$share/bin/"
-cp "$vm/harness.sh" "$vm/lib.sh" "$share/"
+cp "$vm/harness.sh" "$vm/lib.sh" "$repo/tests/stress/churn.sh" "$share/"
 selected=0
 for script in "$vm"/scenarios/*.sh; do
     name=$(basename "$script" .sh)

@@ -1,0 +1,133 @@
+//! Churn (short version; the VM suite runs a minute of it): cgroups created and removed by the
+//! thousand per second, processes moved and killed, while cgtui runs live in a pty and
+//! `snapshot` runs in a loop. Afterwards cgtui must still run, its tree must equal what is on
+//! disk, its inotify watches must be back to the baseline, and its memory flat.
+
+mod common;
+
+use common::Pty;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Inotify watches held by a process, from /proc/PID/fdinfo.
+fn inotify_watches(pid: u32) -> usize {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap();
+    fds.flatten()
+        .filter(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy().contains("inotify"))
+        })
+        .map(|fd| {
+            let info = std::fs::read_to_string(format!(
+                "/proc/{pid}/fdinfo/{}",
+                fd.file_name().to_string_lossy()
+            ));
+            info.map_or(0, |t| {
+                t.lines().filter(|l| l.starts_with("inotify wd:")).count()
+            })
+        })
+        .sum()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn cgroups_on_disk(dir: &Path) -> usize {
+    1 + std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| cgroups_on_disk(&e.path()))
+        .sum::<usize>()
+}
+
+#[test]
+fn churn_leaves_cgtui_running_consistent_and_flat() {
+    let cg = live_or_skip!("churn");
+    let root = cg.dir().display().to_string();
+    let mut pty = Pty::spawn(&["--root", &root, "--interval", "0.5"], 140, 40);
+    pty.wait_text("1 cgroups", Duration::from_secs(10));
+    let pid = pty.pid().unwrap();
+    let baseline_watches = inotify_watches(pid);
+    assert!(
+        baseline_watches >= 2,
+        "watching the root dir and its cgroup.events"
+    );
+
+    let churn_script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stress/churn.sh");
+    let seconds = 8;
+    let churn = std::process::Command::new("bash")
+        .arg(&churn_script)
+        .arg(&root)
+        .arg(seconds.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // snapshot in a loop meanwhile: every run must succeed.
+    let snapshots = std::thread::spawn({
+        let root = root.clone();
+        move || {
+            let end = Instant::now() + Duration::from_secs(seconds);
+            let mut runs = 0;
+            while Instant::now() < end {
+                let out = std::process::Command::new(common::binary())
+                    .args([
+                        "snapshot",
+                        "--json",
+                        "--count",
+                        "2",
+                        "--interval",
+                        "0.2",
+                        "--root",
+                        &root,
+                    ])
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "snapshot failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                runs += 1;
+            }
+            runs
+        }
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let warm_rss = rss_kib(pid);
+    let out = churn.wait_with_output().unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.status.success());
+    let runs = snapshots.join().unwrap();
+    eprintln!("{runs} snapshot runs");
+
+    // Still running, and back in step with the disk.
+    assert!(pty.alternate_screen());
+    let on_disk = cgroups_on_disk(&cg.dir());
+    pty.wait_text(&format!(" {on_disk} cgroups "), Duration::from_secs(5));
+    let start = Instant::now();
+    while inotify_watches(pid) != baseline_watches && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        inotify_watches(pid),
+        baseline_watches,
+        "watches back to the baseline"
+    );
+    let end_rss = rss_kib(pid);
+    eprintln!("RSS {warm_rss} KiB warm, {end_rss} KiB after");
+    assert!(
+        end_rss <= warm_rss + warm_rss / 10,
+        "RSS grew from {warm_rss} to {end_rss} KiB"
+    );
+    pty.send("q");
+    assert!(
+        pty.wait_exit(Duration::from_secs(5)),
+        "cgtui exits cleanly after the churn"
+    );
+}
