@@ -25,20 +25,22 @@ while [ $SECONDS -lt $end ]; do
     round=$((round + 1))
     for i in 0 1 2 3 4; do
         top="$base/r$i"
-        # 1 + 10 + 100 cgroups over three levels in one mkdir, parents first.
-        mkdir "$top" "$top"/c{0..9} "$top"/c{0..9}/g{0..9} 2>/dev/null && created=$((created + 111))
+        # 1 + 10 + 300 cgroups over three levels in one mkdir, parents first.
+        mkdir "$top" "$top"/c{0..9} "$top"/c{0..9}/g{0..29} 2>/dev/null && created=$((created + 311))
         echo $mover1 >"$top/c$((round % 10))/g$i/cgroup.procs" 2>/dev/null && moved=$((moved + 1))
         echo $mover2 >"$top/c$i/g$((round % 10))/cgroup.procs" 2>/dev/null && moved=$((moved + 1))
-        # A short-lived process inside: killed, or left to exit, then reaped.
-        sleep 0.01 &
-        short=$!
-        echo $short >"$top/c$i/g$i/cgroup.procs" 2>/dev/null && spawned=$((spawned + 1))
-        [ $((round % 2)) = 0 ] && kill $short 2>/dev/null
-        wait $short 2>/dev/null
+        # A short-lived process inside (one per round): killed, or left to exit, then reaped.
+        if [ $i = 0 ]; then
+            sleep 0.01 &
+            short=$!
+            echo $short >"$top/c$i/g$i/cgroup.procs" 2>/dev/null && spawned=$((spawned + 1))
+            [ $((round % 2)) = 0 ] && kill $short 2>/dev/null
+            wait $short 2>/dev/null
+        fi
         echo $mover1 >"$base/home/cgroup.procs" 2>/dev/null
         echo $mover2 >"$base/home/cgroup.procs" 2>/dev/null
         # Children first, in one rmdir.
-        rmdir "$top"/c{0..9}/g{0..9} "$top"/c{0..9} "$top" 2>/dev/null && removed=$((removed + 111))
+        rmdir "$top"/c{0..9}/g{0..29} "$top"/c{0..9} "$top" 2>/dev/null && removed=$((removed + 311))
     done
 done
 # Anything left behind by a failed round.
