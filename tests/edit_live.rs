@@ -245,3 +245,56 @@ fn invalid_values_change_nothing() {
         "{out}"
     );
 }
+
+#[test]
+fn systemd_unreachable_or_absent_is_a_clear_error() {
+    let cg = live_or_skip!("dbus");
+    if cgtui::cgroup::systemd::is_systemd_hierarchy(&cgtui::cgroup::Cgroupfs::system().unwrap()) {
+        eprintln!("SKIPPED: this host runs systemd; the VM suite covers the reachable case");
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let (code, out) = cgtui(
+        state.path(),
+        &[
+            "set",
+            &rel(&cg, ""),
+            "cgroup.max.depth",
+            "3",
+            "--via",
+            "systemd",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        out["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("no systemd manager owns"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(cg.dir().join("cgroup.max.depth"))
+            .unwrap()
+            .trim(),
+        "max"
+    );
+
+    // No bus at all: the playground cannot be made, and the error says which manager and why.
+    let out = std::process::Command::new(common::binary())
+        .args(["delegate"])
+        .env("XDG_STATE_HOME", state.path())
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .output()
+        .unwrap();
+    if out.status.success() {
+        eprintln!("SKIPPED: a systemd manager answered");
+        return;
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("cannot reach") && err.contains("manager"),
+        "{err}"
+    );
+}

@@ -294,3 +294,76 @@ fn mouse_selects_toggles_sorts_and_scrolls() {
     pty.send("q");
     assert!(pty.wait_exit(STEP));
 }
+
+#[test]
+fn read_only_opens_nothing_for_writing_under_strace() {
+    if std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: strace is not installed (apt-get install strace)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("trace");
+    let tree = dir.path().join("tree");
+    // A writable copy, so a write would succeed if cgtui tried one.
+    std::process::Command::new("cp")
+        .arg("-r")
+        .arg(common::fixture())
+        .arg(&tree)
+        .status()
+        .unwrap();
+    let binary = common::binary().to_string();
+    let log_arg = log.display().to_string();
+    let tree_arg = tree.display().to_string();
+    // strace follows every thread; cgtui is driven through the keys that would write.
+    let mut pty = Pty::spawn_program(
+        "strace",
+        &[
+            "-f",
+            "-qq",
+            "-e",
+            "trace=open,openat,openat2,mkdir,mkdirat,rmdir,unlink,unlinkat,rename,renameat2",
+            "-o",
+            &log_arg,
+            &binary,
+            "--fixture",
+            &tree_arg,
+            "--read-only",
+        ],
+        120,
+        40,
+    );
+    pty.wait_text("READ-ONLY", START);
+    for keys in [
+        "f", "y", "K", "y", "n", "x\r", "d", "y", "u", "e", "\r", "\x151G\r", "D", "c", " ",
+    ] {
+        pty.send(keys);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pty.send("\x1b");
+    std::thread::sleep(Duration::from_millis(100));
+    pty.send("q");
+    pty.wait_exit(STEP);
+    let trace = std::fs::read_to_string(&log).unwrap();
+    let writes: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.contains(&tree_arg))
+        .filter(|l| {
+            l.contains("O_WRONLY")
+                || l.contains("O_RDWR")
+                || l.contains("mkdir")
+                || l.contains("rmdir")
+                || l.contains("unlink")
+                || l.contains("rename")
+        })
+        .collect();
+    assert!(
+        trace.lines().any(|l| l.contains(&tree_arg)),
+        "strace saw the reads: {}",
+        &trace[..trace.len().min(2000)]
+    );
+    assert!(writes.is_empty(), "--read-only wrote: {writes:#?}");
+}

@@ -32,6 +32,15 @@ impl Pty {
     }
 
     pub fn spawn_env(args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Pty {
+        Pty::spawn_with(binary(), args, env, cols, rows)
+    }
+
+    /// Another program (such as strace running cgtui) in the pty.
+    pub fn spawn_program(program: &str, args: &[&str], cols: u16, rows: u16) -> Pty {
+        Pty::spawn_with(program, args, &[], cols, rows)
+    }
+
+    fn spawn_with(program: &str, args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Pty {
         let system = native_pty_system();
         let pair = system
             .openpty(PtySize {
@@ -41,7 +50,7 @@ impl Pty {
                 pixel_height: 0,
             })
             .expect("openpty");
-        let mut command = CommandBuilder::new(binary());
+        let mut command = CommandBuilder::new(program);
         command.args(args);
         command.env("TERM", "xterm-256color");
         for (key, value) in env {
