@@ -406,3 +406,49 @@ fn an_unprivileged_user_can_watch_the_whole_tree() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["cgroups"].as_array().unwrap().len() > 1);
 }
+
+#[test]
+fn a_file_you_may_not_read_is_a_dash_with_the_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let cg = live_or_skip!("unreadable");
+    std::fs::create_dir(cg.child("secret")).unwrap();
+    let file = cg.child("secret/cpu.stat");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let root = cg.dir().display().to_string();
+    let Ok(out) = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            common::binary(),
+            "snapshot",
+            "--json",
+            "--root",
+            &root,
+        ])
+        .output()
+    else {
+        eprintln!("SKIPPED: no setpriv");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secret = doc["cgroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "secret")
+        .unwrap()
+        .clone();
+    assert!(secret["cpu"]["usage_usec"].is_null(), "{secret}");
+    let unreadable = secret["unreadable"].as_array().unwrap();
+    assert!(
+        unreadable.iter().any(|u| u["file"] == "cpu.stat"
+            && u["reason"].as_str().unwrap().contains("Permission denied")),
+        "{secret}"
+    );
+}

@@ -291,3 +291,28 @@ fn lessons_tick_off_steps_as_they_are_done() {
     press(&mut h, KeyCode::Char('L'));
     assert!(!h.render().contains("lesson 2 of 7"));
 }
+
+#[test]
+fn freezing_the_cgroup_cgtui_runs_in_asks_first() {
+    let mut h = Harness::new();
+    // The fixture says cgtui runs in fxplay.scope, which is selected at start.
+    let effects = press(&mut h, KeyCode::Char('f'));
+    assert!(
+        effects.is_empty(),
+        "nothing is written before the answer: {effects:?}"
+    );
+    assert!(
+        matches!(&h.app.dialog, Some(cgtui::app::edit::Dialog::Confirm { message, .. }) if message.contains("It contains cgtui itself")),
+        "{:?}",
+        h.app.dialog
+    );
+    assert!(press(&mut h, KeyCode::Esc).is_empty());
+    // Elsewhere, f freezes at once.
+    h.keys("g");
+    h.keys("j");
+    let effects = press(&mut h, KeyCode::Char('f'));
+    assert!(
+        matches!(&effects[..], [cgtui::app::Effect::Edit(..)]),
+        "{effects:?}"
+    );
+}
