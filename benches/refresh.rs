@@ -1,6 +1,8 @@
 //! Refresh cost on a real cgroupfs tree: CPU time per refresh of cgtui's sampler, against a
 //! floor reader that only opens, reads and closes cgroup.events, cpu.stat, memory.current,
-//! io.stat and pids.current of every cgroup. Prints figures and the ratio.
+//! io.stat and pids.current of every cgroup. Prints figures and ratios for: the TUI's refresh
+//! (40 rows on screen, the rest read in turns), a full refresh keeping files open (as
+//! `snapshot --count N` does), and a full refresh opening every file each time.
 //!
 //!     cargo bench --bench refresh            (as root, on a host with cgroup2)
 //!     CGTUI_BENCH_CGROUPS=10000 cargo bench --bench refresh
@@ -8,7 +10,7 @@
 //! It builds its tree under a uniquely named cgroup on the cgroup2 mount and removes it after.
 
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
-use cgtui::sampler::sample_tree;
+use cgtui::sampler::{sample_tree, sample_tree_with};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -113,9 +115,10 @@ fn main() {
         "refresh cost on {} (median of {runs} runs, thread CPU time)",
         fs.mount_point().display()
     );
+    cgtui::cgroup::files::raise_fd_limit();
     println!(
-        "{:>8} {:>14} {:>14} {:>8}",
-        "cgroups", "cgtui/refresh", "floor/refresh", "ratio"
+        "{:>8} | {:>10} {:>6} | {:>10} {:>6} | {:>10} {:>6} | {:>10}",
+        "cgroups", "TUI", "ratio", "full", "ratio", "no cache", "ratio", "floor"
     );
     for count in sizes {
         let tree = match BenchTree::create(fs.mount_point(), count) {
@@ -130,7 +133,26 @@ fn main() {
         };
         let base = fs.resolve(&tree.dir).expect("bench tree resolves");
         let paths: Vec<PathBuf> = fs.walk(&base).iter().map(|p| fs.dir(p)).collect();
+        // The sampler keeps files open across refreshes; the first pass (warm-up) opens them.
+        let mut files = cgtui::cgroup::files::OpenFiles::new();
         let cgtui = measure(runs, || {
+            std::hint::black_box(sample_tree_with(&fs, &base, None, false, &mut files));
+        });
+        // The TUI's refresh: 40 rows on screen read every pass, the rest in turns.
+        let mut view_files = cgtui::cgroup::files::OpenFiles::new();
+        let mut plan = cgtui::sampler::ViewPlan::default();
+        plan.visible = Some(fs.walk(&base).into_iter().take(40).collect());
+        let tui = measure(runs * 5, || {
+            plan.begin_pass();
+            std::hint::black_box(cgtui::sampler::sample_tree_planned(
+                &fs,
+                &base,
+                &mut |p| plan.scope(p),
+                Some(&mut view_files),
+            ));
+            plan.end_pass();
+        });
+        let cold = measure(runs, || {
             std::hint::black_box(sample_tree(&fs, &base, None, false));
         });
         let floor = measure(runs, || {
@@ -142,12 +164,18 @@ fn main() {
                 }
             }
         });
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let ratio = |d: Duration| d.as_secs_f64() / floor.as_secs_f64();
         println!(
-            "{:>8} {:>11.2} ms {:>11.2} ms {:>7.2}x",
+            "{:>8} | {:>7.2} ms {:>5.2}x | {:>7.2} ms {:>5.2}x | {:>7.2} ms {:>5.2}x | {:>7.2} ms",
             paths.len(),
-            cgtui.as_secs_f64() * 1e3,
-            floor.as_secs_f64() * 1e3,
-            cgtui.as_secs_f64() / floor.as_secs_f64()
+            ms(tui),
+            ratio(tui),
+            ms(cgtui),
+            ratio(cgtui),
+            ms(cold),
+            ratio(cold),
+            ms(floor)
         );
     }
 }

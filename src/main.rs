@@ -239,6 +239,8 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<i32> {
+    // The sampler keeps thousands of cgroup files open between refreshes.
+    cgtui::cgroup::files::raise_fd_limit();
     use cgtui::commands::Request;
     let (fs, base) = open_hierarchy(&cli)?;
     let edit = |request: Request, json: bool| {

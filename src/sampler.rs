@@ -2,8 +2,9 @@
 //! events. Commands (new interval, new focus, refresh now) wake it early.
 
 use crate::app::Event;
+use crate::cgroup::files::OpenFiles;
 use crate::cgroup::process::read_processes;
-use crate::cgroup::sample::{Scope, read_sample};
+use crate::cgroup::sample::{Scope, read_sample, read_sample_with};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::model::TreeSample;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -14,35 +15,122 @@ pub enum Command {
     Interval(Duration),
     Focus(CgroupPath),
     RefreshNow,
+    /// The cgroups now on screen.
+    Visible(Vec<CgroupPath>),
 }
 
-/// Read every cgroup under `base`, the `focus` one fully and the rest for the tree's columns.
+/// How often a cgroup the view does not show is read: every this many passes. Events (new
+/// cgroups, populated, OOM kills) still arrive at once by inotify.
+pub const HIDDEN_EVERY: u64 = 5;
+
+/// Read the cgroups under `base` that `plan` asks for, at the scope it gives; the others are
+/// listed with no sample. `files` keeps files open between passes.
+pub fn sample_tree_planned(
+    fs: &Cgroupfs,
+    base: &CgroupPath,
+    plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
+    mut files: Option<&mut OpenFiles>,
+) -> TreeSample {
+    let started = Instant::now();
+    if let Some(files) = files.as_deref_mut() {
+        files.begin_pass();
+    }
+    let cgroups = fs
+        .walk(base)
+        .into_iter()
+        .filter_map(|path| match plan(&path) {
+            None => Some((path, None)),
+            // A directory that vanished or cannot be read is left out until the next pass;
+            // per-file problems are kept inside the sample.
+            Some(scope) => {
+                let sample = read_sample_with(fs, &path, scope, files.as_deref_mut())
+                    .ok()
+                    .flatten()?;
+                Some((path, Some(sample)))
+            }
+        })
+        .collect();
+    if let Some(files) = files {
+        files.end_pass();
+    }
+    TreeSample {
+        started,
+        finished: Instant::now(),
+        cgroups,
+    }
+}
+
+fn every(focus: Option<&CgroupPath>, all_full: bool) -> impl FnMut(&CgroupPath) -> Option<Scope> {
+    move |path| {
+        Some(if all_full || Some(path) == focus {
+            Scope::Full
+        } else {
+            Scope::Columns
+        })
+    }
+}
+
+/// Read every cgroup under `base`, the `focus` one fully and the rest for the tree's columns,
+/// keeping files open in `files`.
+pub fn sample_tree_with(
+    fs: &Cgroupfs,
+    base: &CgroupPath,
+    focus: Option<&CgroupPath>,
+    all_full: bool,
+    files: &mut OpenFiles,
+) -> TreeSample {
+    sample_tree_planned(fs, base, &mut every(focus, all_full), Some(files))
+}
+
+/// [`sample_tree_with`] without keeping files open (one-off reads and tests).
 pub fn sample_tree(
     fs: &Cgroupfs,
     base: &CgroupPath,
     focus: Option<&CgroupPath>,
     all_full: bool,
 ) -> TreeSample {
-    let started = Instant::now();
-    let cgroups = fs
-        .walk(base)
-        .into_iter()
-        .filter_map(|path| {
-            let scope = if all_full || Some(&path) == focus {
-                Scope::Full
-            } else {
-                Scope::Columns
-            };
-            // An error reading the directory itself (not a file in it) leaves the cgroup out
-            // until the next pass; per-file problems are kept inside the sample.
-            let sample = read_sample(fs, &path, scope).ok().flatten()?;
-            Some((path, sample))
+    sample_tree_planned(fs, base, &mut every(focus, all_full), None)
+}
+
+/// Which cgroups a pass reads: the focused one fully, the ones on screen for the columns, and
+/// the rest every [`HIDDEN_EVERY`] passes, each in its own phase so the load spreads evenly.
+#[derive(Default)]
+pub struct ViewPlan {
+    pub focus: Option<CgroupPath>,
+    /// The cgroups on screen; `None` until the view says (then everything is read).
+    pub visible: Option<std::collections::HashSet<CgroupPath>>,
+    pass: u64,
+    /// Cgroups read at least once, and the pass that last saw them (to forget removed ones).
+    known: std::collections::HashMap<CgroupPath, u64>,
+}
+
+fn phase(path: &CgroupPath) -> u64 {
+    // FNV-1a: a stable spread of cgroups over the passes.
+    path.as_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
         })
-        .collect();
-    TreeSample {
-        started,
-        finished: Instant::now(),
-        cgroups,
+}
+
+impl ViewPlan {
+    pub fn begin_pass(&mut self) {
+        self.pass += 1;
+    }
+
+    pub fn end_pass(&mut self) {
+        let pass = self.pass;
+        self.known.retain(|_, seen| *seen == pass);
+    }
+
+    pub fn scope(&mut self, path: &CgroupPath) -> Option<Scope> {
+        let new = self.known.insert(path.clone(), self.pass).is_none();
+        if self.focus.as_ref() == Some(path) {
+            return Some(Scope::Full);
+        }
+        let shown = self.visible.as_ref().is_none_or(|v| v.contains(path));
+        let turn = (self.pass + phase(path) % HIDDEN_EVERY).is_multiple_of(HIDDEN_EVERY);
+        (shown || new || turn).then_some(Scope::Columns)
     }
 }
 
@@ -86,9 +174,19 @@ impl Sampler {
 
     /// Run until the receiving side of `events` is gone.
     pub fn run(mut self, commands: Receiver<Command>, events: Sender<Event>) {
+        let mut files = OpenFiles::new();
+        let mut plan = ViewPlan::default();
         loop {
             let tick = Instant::now();
-            let tree = sample_tree(&self.fs, &self.base, self.focus.as_ref(), false);
+            plan.focus = self.focus.clone();
+            plan.begin_pass();
+            let tree = sample_tree_planned(
+                &self.fs,
+                &self.base,
+                &mut |p| plan.scope(p),
+                Some(&mut files),
+            );
+            plan.end_pass();
             if events.send(Event::Tree(tree)).is_err() || !self.send_processes(&events) {
                 return;
             }
@@ -106,11 +204,53 @@ impl Sampler {
                             return;
                         }
                     }
-                    Ok(Command::RefreshNow) => break,
+                    Ok(Command::Visible(paths)) => plan.visible = Some(paths.into_iter().collect()),
+                    Ok(Command::RefreshNow) => {
+                        // After a write: read limits and controller lists afresh.
+                        files.forget_rare();
+                        break;
+                    }
                     Err(RecvTimeoutError::Timeout) => break,
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn hidden_cgroups_are_read_once_then_in_turns() {
+        let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
+        let hidden: Vec<CgroupPath> = (0..100).map(|i| p(&format!("h{i}"))).collect();
+        let mut plan = ViewPlan {
+            focus: Some(p("f")),
+            visible: Some([p("v")].into_iter().collect()),
+            ..ViewPlan::default()
+        };
+        let mut reads = vec![0; hidden.len()];
+        for pass in 0..(HIDDEN_EVERY * 4) {
+            plan.begin_pass();
+            assert_eq!(plan.scope(&p("f")), Some(Scope::Full));
+            assert_eq!(plan.scope(&p("v")), Some(Scope::Columns));
+            for (i, h) in hidden.iter().enumerate() {
+                if plan.scope(h).is_some() {
+                    reads[i] += 1;
+                }
+            }
+            plan.end_pass();
+            if pass == 0 {
+                assert!(
+                    reads.iter().all(|r| *r == 1),
+                    "every new cgroup is read at once"
+                );
+            }
+        }
+        // Afterwards each hidden cgroup is read once every HIDDEN_EVERY passes.
+        assert!(reads.iter().all(|r| (4..=5).contains(r)), "{reads:?}");
     }
 }

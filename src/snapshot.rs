@@ -8,7 +8,6 @@ use crate::model::missing::{Metric, missing_reason};
 use crate::model::rates::{IoRates, PressureRates};
 use crate::model::view::effective_memory_limit;
 use crate::model::{Model, Node};
-use crate::sampler::sample_tree;
 use crate::ui::format;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -257,11 +256,13 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut model = Model::new(options.base.clone(), options.fs.devices());
     let mut last_pass = None;
     let mut devices = options.fs.devices();
+    let mut files = crate::cgroup::files::OpenFiles::new();
     for iteration in 1..=options.count {
         if iteration > 1 {
             std::thread::sleep(options.interval);
         }
-        let tree = sample_tree(&options.fs, &options.base, None, true);
+        let tree =
+            crate::sampler::sample_tree_with(&options.fs, &options.base, None, true, &mut files);
         let finished = tree.finished;
         if tree.cgroups.is_empty() {
             anyhow::bail!("cgroup {} vanished", options.base);

@@ -299,6 +299,7 @@ fn event_loop(
                         Effect::SetInterval(interval) => Command::Interval(interval),
                         Effect::Focus(path) => Command::Focus(path),
                         Effect::RefreshNow => Command::RefreshNow,
+                        Effect::Visible(paths) => Command::Visible(paths),
                     };
                     // The sampler only stops when we do; a send error is not actionable.
                     let _ = commands.send(command);

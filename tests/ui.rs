@@ -191,9 +191,15 @@ fn press(h: &mut Harness, code: KeyCode) -> Vec<cgtui::app::Effect> {
     let effects = h
         .app
         .update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    h.apply(effects.clone());
     effects
         .into_iter()
-        .filter(|e| !matches!(e, cgtui::app::Effect::Predict(_)))
+        .filter(|e| {
+            !matches!(
+                e,
+                cgtui::app::Effect::Predict(_) | cgtui::app::Effect::Visible(_)
+            )
+        })
         .collect()
 }
 

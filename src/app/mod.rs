@@ -70,6 +70,8 @@ pub enum Effect {
     Explain(CgroupPath),
     /// Predict the kernel's answer to a change (shown in the dialog before it is made).
     Predict(Op),
+    /// The cgroups on screen changed: the sampler reads these every pass, others less often.
+    Visible(Vec<CgroupPath>),
 }
 
 /// Which pane the movement keys act on.
@@ -286,6 +288,8 @@ pub struct App {
     pub lesson_panel: bool,
     pub progress: Option<crate::lessons::Progress>,
     pub observed: crate::lessons::Observed,
+    /// What the sampler was last told is on screen.
+    told_visible: Vec<CgroupPath>,
 }
 
 impl App {
@@ -329,6 +333,7 @@ impl App {
             lesson_panel: false,
             progress: None,
             observed: crate::lessons::Observed::default(),
+            told_visible: Vec::new(),
         }
     }
 
@@ -344,9 +349,28 @@ impl App {
 
     /// Apply one event; returns what the runtime must do.
     pub fn update(&mut self, event: Event) -> Vec<Effect> {
-        let effects = self.apply(event);
+        let mut effects = self.apply(event);
         self.tick_lessons();
+        effects.extend(self.visible_changed());
         effects
+    }
+
+    /// The cgroups in the tree's window, if they differ from what the sampler was last told.
+    fn visible_changed(&mut self) -> Option<Effect> {
+        let height = self.layout.tree_rows();
+        let visible: Vec<CgroupPath> = self
+            .view
+            .rows()
+            .iter()
+            .skip(self.tree_offset)
+            .take(height)
+            .map(|r| self.model.node(r.id).path.clone())
+            .collect();
+        if visible == self.told_visible {
+            return None;
+        }
+        self.told_visible = visible.clone();
+        Some(Effect::Visible(visible))
     }
 
     /// Tick off the steps of the current lesson that what has happened satisfies.

@@ -268,7 +268,10 @@ impl Cgroupfs {
                 Err(e) => return Err(Error::io(dir, e)),
             };
             // cgroupfs fills d_type, so this costs no extra stat; symlinks are never cgroups.
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            // A fixture keeps its own metadata (.proc, .sys) in dot-directories.
+            let fixture_meta =
+                self.is_fixture() && entry.file_name().as_encoded_bytes().starts_with(b".");
+            if !fixture_meta && entry.file_type().is_ok_and(|t| t.is_dir()) {
                 names.push(entry.file_name());
             }
         }

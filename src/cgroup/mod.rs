@@ -6,6 +6,7 @@ pub mod edit;
 pub mod error;
 pub mod escape;
 pub mod explain;
+pub mod files;
 pub mod fs;
 pub mod mount;
 pub mod parse;

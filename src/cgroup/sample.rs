@@ -2,6 +2,7 @@
 
 use crate::cgroup::Error;
 use crate::cgroup::error::Result;
+use crate::cgroup::files::OpenFiles;
 use crate::cgroup::fs::Cgroupfs;
 use crate::cgroup::parse::{
     self, CgroupEvents, CgroupStat, CgroupType, CpuMax, CpuStat, IoDeviceStat, IoMax, IoWeight,
@@ -90,6 +91,10 @@ struct Reader<'a> {
     fs: &'a Cgroupfs,
     cgroup: &'a CgroupPath,
     unreadable: Vec<Unreadable>,
+    /// Files kept open between samples, when the caller keeps them.
+    files: Option<&'a mut OpenFiles>,
+    /// The file being read changes rarely (see `get_rare`).
+    rare: bool,
 }
 
 impl Reader<'_> {
@@ -98,7 +103,7 @@ impl Reader<'_> {
         file: &'static str,
         parse: fn(&str) -> parse::ParseResult<T>,
     ) -> Option<T> {
-        match self.fs.read(self.cgroup, file, parse) {
+        match self.read(file, parse) {
             Ok(value) => value,
             Err(err) => {
                 let reason = match &err {
@@ -113,6 +118,51 @@ impl Reader<'_> {
     }
 }
 
+impl Reader<'_> {
+    /// Like `get`, for files that change only when someone writes them (limits, controller
+    /// lists): with a cache they are re-read every few passes, not every pass.
+    fn get_rare<T>(
+        &mut self,
+        file: &'static str,
+        parse: fn(&str) -> parse::ParseResult<T>,
+    ) -> Option<T> {
+        self.rare = true;
+        let value = self.get(file, parse);
+        self.rare = false;
+        value
+    }
+
+    /// Read and parse one file, through the open-file cache when there is one.
+    fn read<T>(
+        &mut self,
+        file: &'static str,
+        parse: fn(&str) -> parse::ParseResult<T>,
+    ) -> Result<Option<T>> {
+        let Some(files) = self.files.as_deref_mut() else {
+            return self.fs.read(self.cgroup, file, parse);
+        };
+        let path = || self.fs.dir(self.cgroup).join(file);
+        if self.rare {
+            return match files.read_rare(self.fs, self.cgroup, file) {
+                Ok(None) => Ok(None),
+                Ok(Some(text)) => parse(&text).map(Some).map_err(|source| Error::Parse {
+                    path: path(),
+                    source,
+                }),
+                Err(e) => Err(Error::io(path(), e)),
+            };
+        }
+        match files.read_with(self.fs, self.cgroup, file, parse) {
+            Ok(None) => Ok(None),
+            Ok(Some(parsed)) => parsed.map(Some).map_err(|source| Error::Parse {
+                path: path(),
+                source,
+            }),
+            Err(e) => Err(Error::io(path(), e)),
+        }
+    }
+}
+
 fn trimmed(text: &str) -> parse::ParseResult<String> {
     Ok(text.trim().to_string())
 }
@@ -123,25 +173,45 @@ pub fn read_sample(
     cgroup: &CgroupPath,
     scope: Scope,
 ) -> Result<Option<CgroupSample>> {
+    read_sample_with(fs, cgroup, scope, None)
+}
+
+/// [`read_sample`], keeping the files open in `files` for the next pass.
+pub fn read_sample_with(
+    fs: &Cgroupfs,
+    cgroup: &CgroupPath,
+    scope: Scope,
+    mut files: Option<&mut OpenFiles>,
+) -> Result<Option<CgroupSample>> {
     let Some(stat) = fs.stat(cgroup)? else {
         return Ok(None);
     };
+    if let Some(files) = files.as_deref_mut() {
+        files.enter(cgroup, stat.inode);
+    }
     let mut r = Reader {
         fs,
         cgroup,
         unreadable: Vec::new(),
+        files,
+        rare: false,
     };
-    // cgroup.procs exists in every cgroup, the root included: if it is gone, so is the cgroup.
-    let procs = match fs.read(cgroup, "cgroup.procs", parse::pid_list) {
-        Ok(None) => return Ok(None),
-        Ok(Some(pids)) => Some(pids.len()),
-        Err(err) => {
-            r.unreadable.push(Unreadable {
-                file: "cgroup.procs",
-                reason: err.to_string(),
-            });
-            None
-        }
+    // The process count costs a read of the whole PID list: only for a full read (the
+    // cgroup a person looks at, and batch output). cgroup.procs exists in every cgroup, so its
+    // absence there means the cgroup is gone.
+    let procs = match scope {
+        Scope::Columns => None,
+        Scope::Full => match r.read("cgroup.procs", parse::pid_list) {
+            Ok(None) => return Ok(None),
+            Ok(Some(pids)) => Some(pids.len()),
+            Err(err) => {
+                r.unreadable.push(Unreadable {
+                    file: "cgroup.procs",
+                    reason: err.to_string(),
+                });
+                None
+            }
+        },
     };
     let mut sample = CgroupSample {
         inode: stat.inode,
@@ -153,8 +223,8 @@ pub fn read_sample(
         memory: MemorySample {
             current: r.get("memory.current", parse::single_u64),
             swap_current: r.get("memory.swap.current", parse::single_u64),
-            max: r.get("memory.max", parse::limit),
-            high: r.get("memory.high", parse::limit),
+            max: r.get_rare("memory.max", parse::limit),
+            high: r.get_rare("memory.high", parse::limit),
             low: None,
             min: None,
             swap_max: None,
@@ -163,7 +233,7 @@ pub fn read_sample(
         io: r.get("io.stat", parse::io_stat),
         pids: PidsSample {
             current: r.get("pids.current", parse::single_u64),
-            max: r.get("pids.max", parse::limit),
+            max: r.get_rare("pids.max", parse::limit),
             events: None,
         },
         psi: PsiSample {
@@ -171,8 +241,8 @@ pub fn read_sample(
             memory: r.get("memory.pressure", parse::pressure),
             io: r.get("io.pressure", parse::pressure),
         },
-        controllers: r.get("cgroup.controllers", parse::controllers),
-        subtree_control: r.get("cgroup.subtree_control", parse::controllers),
+        controllers: r.get_rare("cgroup.controllers", parse::controllers),
+        subtree_control: r.get_rare("cgroup.subtree_control", parse::controllers),
         detail: None,
         unreadable: Vec::new(),
     };

@@ -115,9 +115,9 @@ mod tests {
             started: t,
             finished: t,
             cgroups: vec![
-                (p(""), with_controllers("cpu memory pids", "memory")),
-                (p("a"), with_controllers("memory", "")),
-                (p("a/b"), CgroupSample::default()),
+                (p(""), Some(with_controllers("cpu memory pids", "memory"))),
+                (p("a"), Some(with_controllers("memory", ""))),
+                (p("a/b"), Some(CgroupSample::default())),
             ],
         });
         let root = m.get(&p("")).unwrap();

@@ -75,8 +75,9 @@ pub struct TreeSample {
     /// When reading began: events newer than this win over what the pass saw.
     pub started: Instant,
     pub finished: Instant,
-    /// Parents before children.
-    pub cgroups: Vec<(CgroupPath, CgroupSample)>,
+    /// Parents before children. `None`: the cgroup exists but was not read this pass (the
+    /// sampler reads hidden cgroups less often); it keeps its previous sample.
+    pub cgroups: Vec<(CgroupPath, Option<CgroupSample>)>,
 }
 
 /// What an update changed, so the view knows whether to rebuild its rows.
@@ -273,7 +274,9 @@ impl Model {
             };
             change.structure |= created;
             seen.insert(id);
-            self.store_sample(id, sample, tree.finished);
+            if let Some(sample) = sample {
+                self.store_sample(id, sample, tree.finished);
+            }
         }
         let stale: Vec<NodeId> = self
             .index
@@ -366,6 +369,13 @@ impl Model {
         let node = self.node_mut(id);
         match node.sample.as_mut() {
             Some(current) if current.inode == full.inode => {
+                // A full read is fresh: take the rarely re-read files from it too.
+                current.memory.max = full.memory.max;
+                current.memory.high = full.memory.high;
+                current.pids.max = full.pids.max;
+                current.controllers = full.controllers;
+                current.subtree_control = full.subtree_control;
+                current.nr_procs = full.nr_procs;
                 current.memory.low = full.memory.low;
                 current.memory.min = full.memory.min;
                 current.memory.swap_max = full.memory.swap_max;
@@ -426,7 +436,7 @@ mod tests {
             finished: started + Duration::from_secs(secs),
             cgroups: items
                 .iter()
-                .map(|(p, ino, u)| (path(p), sample(*ino, *u)))
+                .map(|(p, ino, u)| (path(p), Some(sample(*ino, *u))))
                 .collect(),
         }
     }
@@ -511,7 +521,10 @@ mod tests {
         m.apply_tree(TreeSample {
             started: t0,
             finished: t0,
-            cgroups: vec![(CgroupPath::root(), sample(1, 0)), (path("a"), s)],
+            cgroups: vec![
+                (CgroupPath::root(), Some(sample(1, 0))),
+                (path("a"), Some(s)),
+            ],
         });
         let a = path("a");
         m.apply_watch(
@@ -536,6 +549,25 @@ mod tests {
         );
         assert!(m.get(&a).unwrap().oom_flashing(t1));
         assert!(!m.get(&a).unwrap().oom_flashing(t1 + OOM_FLASH));
+    }
+
+    #[test]
+    fn a_cgroup_not_read_this_pass_keeps_its_sample() {
+        let t0 = Instant::now();
+        let mut m = Model::new(CgroupPath::root(), Devices::default());
+        m.apply_tree(tree(t0, 0, &[("", 1, 0), ("a", 2, 0)]));
+        m.apply_tree(tree(t0, 1, &[("", 1, 0), ("a", 2, 500_000)]));
+        let skipped = TreeSample {
+            started: t0 + Duration::from_secs(2),
+            finished: t0 + Duration::from_secs(2),
+            cgroups: vec![(path(""), Some(sample(1, 0))), (path("a"), None)],
+        };
+        m.apply_tree(skipped);
+        let a = m.get(&path("a")).expect("still in the tree");
+        assert_eq!(a.rates.cpu_pct, Some(50.0));
+        // The next read computes its rate over the whole time since the last one.
+        m.apply_tree(tree(t0, 3, &[("", 1, 0), ("a", 2, 1_500_000)]));
+        assert_eq!(m.get(&path("a")).unwrap().rates.cpu_pct, Some(50.0));
     }
 
     #[test]
