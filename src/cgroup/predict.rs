@@ -186,6 +186,23 @@ impl Facts<'_> {
         names.iter().map(|n| cgroup.join(n)).collect()
     }
 
+    /// cgroup.events says it (or a descendant) has processes.
+    fn populated(&self, cgroup: &CgroupPath) -> bool {
+        self.fs
+            .read(cgroup, "cgroup.events", parse::cgroup_events)
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.populated)
+    }
+
+    /// The domain controllers this cgroup passes to its children.
+    fn domain_enabled(&self, cgroup: &CgroupPath) -> Vec<String> {
+        self.list(cgroup, "cgroup.subtree_control")
+            .into_iter()
+            .filter(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()))
+            .collect()
+    }
+
     fn cgroup_type(&self, cgroup: &CgroupPath) -> Option<CgroupType> {
         self.fs
             .read(cgroup, "cgroup.type", parse::cgroup_type)
@@ -443,11 +460,7 @@ fn check_rmdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
             Some("remove its children first, deepest first".into()),
         );
     }
-    let populated =
-        f.fs.read(cgroup, "cgroup.events", parse::cgroup_events)
-            .ok()
-            .flatten()
-            .is_some_and(|e| e.populated);
+    let populated = f.populated(cgroup);
     if populated || !f.procs(cgroup).is_empty() {
         return deny(
             "EBUSY",
@@ -532,11 +545,7 @@ fn check_move(f: &Facts, pid: u32, dst: &CgroupPath) -> Result<String, Denial> {
         );
     }
     let threaded = f.cgroup_type(dst) == Some(CgroupType::Threaded);
-    let domain_enabled: Vec<String> = f
-        .list(dst, "cgroup.subtree_control")
-        .into_iter()
-        .filter(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()))
-        .collect();
+    let domain_enabled: Vec<String> = f.domain_enabled(dst);
     if !dst.is_root() && !threaded && !domain_enabled.is_empty() {
         return deny(
             "EBUSY",
@@ -728,16 +737,8 @@ fn check_cgroup_type(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
     if f.cgroup_type(cgroup) == Some(CgroupType::Threaded) {
         return Ok(format!("{cgroup} is threaded already"));
     }
-    let populated =
-        f.fs.read(cgroup, "cgroup.events", parse::cgroup_events)
-            .ok()
-            .flatten()
-            .is_some_and(|e| e.populated);
-    let domain: Vec<String> = f
-        .list(cgroup, "cgroup.subtree_control")
-        .into_iter()
-        .filter(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()))
-        .collect();
+    let populated = f.populated(cgroup);
+    let domain: Vec<String> = f.domain_enabled(cgroup);
     if populated || !domain.is_empty() {
         return deny(
             "EOPNOTSUPP",
@@ -774,11 +775,7 @@ fn check_cgroup_type(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
         let populated_domain_child = f.children(&parent).into_iter().find(|child| {
             child != cgroup
                 && f.cgroup_type(child) != Some(CgroupType::Threaded)
-                && f.fs
-                    .read(child, "cgroup.events", parse::cgroup_events)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|e| e.populated)
+                && f.populated(child)
         });
         if let Some(child) = populated_domain_child {
             return deny(
