@@ -5,9 +5,12 @@
 //!     cargo bench --bench footprint                      (as root; 60 s)
 //!     CGTUI_BENCH_SECONDS=600 cargo bench --bench footprint
 
+mod common;
+
+use common::BenchTree;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn status_field(pid: u32, task: &str, field: &str) -> u64 {
@@ -66,44 +69,6 @@ fn inotify_watches(pid: u32) -> usize {
         .sum()
 }
 
-fn build(dir: &Path, count: usize) -> std::io::Result<()> {
-    std::fs::create_dir(dir)?;
-    let fan = (count as f64).sqrt().ceil() as usize;
-    let mut made = 1;
-    'outer: for i in 0..fan {
-        let parent = dir.join(format!("p{i}.slice"));
-        std::fs::create_dir(&parent)?;
-        made += 1;
-        for j in 0..fan {
-            if made >= count {
-                break 'outer;
-            }
-            std::fs::create_dir(parent.join(format!("c{j}.scope")))?;
-            made += 1;
-        }
-    }
-    Ok(())
-}
-
-fn remove(dir: &Path) {
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        if let Ok(entries) = std::fs::read_dir(&d) {
-            stack.extend(
-                entries
-                    .flatten()
-                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                    .map(|e| e.path()),
-            );
-        }
-        dirs.push(d);
-    }
-    for d in dirs.iter().rev() {
-        let _ = std::fs::remove_dir(d);
-    }
-}
-
 fn main() {
     let Ok(fs) = cgtui::cgroup::Cgroupfs::system() else {
         println!("footprint bench skipped: no cgroup2 hierarchy");
@@ -114,18 +79,17 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(60);
     let count = 10_000;
-    let dir = fs
-        .mount_point()
-        .join(format!("cgtui-footprint-{}", std::process::id()));
-    if let Err(e) = build(&dir, count) {
-        println!("footprint bench skipped: cannot create cgroups: {e}");
-        remove(&dir);
-        return;
-    }
+    let tree = match BenchTree::create(fs.mount_point(), "footprint", count) {
+        Ok(tree) => tree,
+        Err(e) => {
+            println!("footprint bench skipped: cannot create cgroups: {e}");
+            return;
+        }
+    };
+    let dir = tree.dir.clone();
     let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/cgtui");
     if !binary.exists() {
         println!("footprint bench skipped: build the release binary first (cargo build --release)");
-        remove(&dir);
         return;
     }
     let pair = native_pty_system()
@@ -179,5 +143,4 @@ fn main() {
     );
     let _ = child.kill();
     let _ = child.wait();
-    remove(&dir);
 }

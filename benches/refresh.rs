@@ -9,9 +9,12 @@
 //!
 //! It builds its tree under a uniquely named cgroup on the cgroup2 mount and removes it after.
 
+mod common;
+
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::sampler::{sample_tree, sample_tree_with};
-use std::path::{Path, PathBuf};
+use common::BenchTree;
+use std::path::PathBuf;
 use std::time::Duration;
 
 const FLOOR_FILES: [&str; 5] = [
@@ -46,55 +49,6 @@ fn measure(runs: usize, mut f: impl FnMut()) -> Duration {
     )
 }
 
-struct BenchTree {
-    dir: PathBuf,
-}
-
-impl BenchTree {
-    /// `count` cgroups in two levels under a fresh directory.
-    fn create(mount: &Path, count: usize) -> std::io::Result<BenchTree> {
-        let dir = mount.join(format!("cgtui-bench-{}", std::process::id()));
-        std::fs::create_dir(&dir)?;
-        let tree = BenchTree { dir };
-        let fan = (count as f64).sqrt().ceil() as usize;
-        let mut made = 0;
-        'outer: for i in 0..fan {
-            let parent = tree.dir.join(format!("p{i}.slice"));
-            std::fs::create_dir(&parent)?;
-            made += 1;
-            for j in 0..fan {
-                if made >= count {
-                    break 'outer;
-                }
-                std::fs::create_dir(parent.join(format!("c{j}.scope")))?;
-                made += 1;
-            }
-        }
-        Ok(tree)
-    }
-}
-
-impl Drop for BenchTree {
-    fn drop(&mut self) {
-        let mut dirs: Vec<PathBuf> = Vec::new();
-        let mut stack = vec![self.dir.clone()];
-        while let Some(d) = stack.pop() {
-            if let Ok(entries) = std::fs::read_dir(&d) {
-                stack.extend(
-                    entries
-                        .flatten()
-                        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                        .map(|e| e.path()),
-                );
-            }
-            dirs.push(d);
-        }
-        for d in dirs.iter().rev() {
-            let _ = std::fs::remove_dir(d);
-        }
-    }
-}
-
 fn main() {
     let fs = match Cgroupfs::system() {
         Ok(fs) => fs,
@@ -121,7 +75,7 @@ fn main() {
         "cgroups", "TUI", "ratio", "full", "ratio", "no cache", "ratio", "floor"
     );
     for count in sizes {
-        let tree = match BenchTree::create(fs.mount_point(), count) {
+        let tree = match BenchTree::create(fs.mount_point(), "bench", count) {
             Ok(tree) => tree,
             Err(e) => {
                 println!(

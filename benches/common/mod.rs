@@ -1,0 +1,54 @@
+//! Shared by the benchmarks: a throwaway tree of cgroups.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// A tree of cgroups made for a benchmark, removed again on drop.
+pub struct BenchTree {
+    pub dir: PathBuf,
+}
+
+impl BenchTree {
+    /// `count` cgroups in two levels under a fresh directory.
+    pub fn create(mount: &Path, label: &str, count: usize) -> std::io::Result<BenchTree> {
+        let dir = mount.join(format!("cgtui-{label}-{}", std::process::id()));
+        std::fs::create_dir(&dir)?;
+        let tree = BenchTree { dir };
+        let fan = (count as f64).sqrt().ceil() as usize;
+        let mut made = 0;
+        'outer: for i in 0..fan {
+            let parent = tree.dir.join(format!("p{i}.slice"));
+            std::fs::create_dir(&parent)?;
+            made += 1;
+            for j in 0..fan {
+                if made >= count {
+                    break 'outer;
+                }
+                std::fs::create_dir(parent.join(format!("c{j}.scope")))?;
+                made += 1;
+            }
+        }
+        Ok(tree)
+    }
+}
+
+impl Drop for BenchTree {
+    fn drop(&mut self) {
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut stack = vec![self.dir.clone()];
+        while let Some(d) = stack.pop() {
+            if let Ok(entries) = std::fs::read_dir(&d) {
+                stack.extend(
+                    entries
+                        .flatten()
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                        .map(|e| e.path()),
+                );
+            }
+            dirs.push(d);
+        }
+        for d in dirs.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
