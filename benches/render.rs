@@ -112,7 +112,18 @@ fn main() {
             })
             .collect(),
     );
-    println!("render at 200x60 with {} cgroups (median)", app.model.len());
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    println!(
+        "render at 200x60 with {} cgroups (median); RSS of this process {rss}",
+        app.model.len()
+    );
     println!(
         "  frame, tree collapsed ({:>5} rows)   {:>7.3} ms",
         1 + (count as f64).sqrt() as usize,

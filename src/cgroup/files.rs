@@ -21,16 +21,46 @@ const RARE_PASSES: u64 = 10;
 /// make files appear; this bounds how long that goes unseen).
 const ABSENT_PASSES: u64 = 10;
 
+/// What is known of one interface file of one cgroup.
+enum State {
+    Unknown,
+    Open(File),
+    /// It did not exist, as found in this pass.
+    Absent(u64),
+}
+
+struct Slot {
+    file: &'static str,
+    state: State,
+    /// For a rarely changing file: its text, and the pass that read it.
+    rare: Option<(Option<Box<str>>, u64)>,
+}
+
+/// A cgroup's files. A short list, searched in order: a cgroup has a dozen files of interest,
+/// and a list costs far less memory than maps would, times thousands of cgroups.
 #[derive(Default)]
 struct CgroupFiles {
     inode: u64,
     /// The pass that last saw this cgroup.
     seen: u64,
-    open: HashMap<&'static str, File>,
-    /// Files that did not exist, with the pass that found out.
-    absent: HashMap<&'static str, u64>,
-    /// Rarely changing files' text, with the pass that read it.
-    rare: HashMap<&'static str, (Option<String>, u64)>,
+    slots: Vec<Slot>,
+}
+
+impl CgroupFiles {
+    fn slot(&mut self, file: &'static str) -> &mut Slot {
+        let index = match self.slots.iter().position(|s| s.file == file) {
+            Some(index) => index,
+            None => {
+                self.slots.push(Slot {
+                    file,
+                    state: State::Unknown,
+                    rare: None,
+                });
+                self.slots.len() - 1
+            }
+        };
+        &mut self.slots[index]
+    }
 }
 
 #[derive(Default)]
@@ -92,8 +122,8 @@ impl OpenFiles {
 
     /// Read every rarely changing file again on the next pass (after a write).
     pub fn forget_rare(&mut self) {
-        for c in self.cgroups.values_mut() {
-            c.rare.clear();
+        for slot in self.cgroups.values_mut().flat_map(|c| c.slots.iter_mut()) {
+            slot.rare = None;
         }
     }
 
@@ -106,21 +136,29 @@ impl OpenFiles {
         file: &'static str,
     ) -> io::Result<Option<String>> {
         let pass = self.pass;
-        if let Some((text, at)) = self.cgroups.get(cgroup).and_then(|c| c.rare.get(file))
-            && pass.saturating_sub(*at) < RARE_PASSES
-        {
-            return Ok(text.clone());
+        let cached = self
+            .cgroups
+            .get(cgroup)
+            .and_then(|c| c.slots.iter().find(|s| s.file == file))
+            .and_then(|s| s.rare.as_ref())
+            .filter(|(_, at)| pass.saturating_sub(*at) < RARE_PASSES);
+        if let Some((text, _)) = cached {
+            return Ok(text.as_deref().map(str::to_string));
         }
         let text = self.read(fs, cgroup, file)?;
         if let Some(c) = self.cgroups.get_mut(cgroup) {
-            c.rare.insert(file, (text.clone(), pass));
+            c.slot(file).rare = Some((text.as_deref().map(Box::from), pass));
         }
         Ok(text)
     }
 
     /// Number of files held open.
     pub fn open_count(&self) -> usize {
-        self.cgroups.values().map(|c| c.open.len()).sum()
+        self.cgroups
+            .values()
+            .flat_map(|c| c.slots.iter())
+            .filter(|s| matches!(s.state, State::Open(_)))
+            .count()
     }
 
     /// Parse the text of `file` with `parse`; `None` if it (or its cgroup) does not exist.
@@ -138,21 +176,19 @@ impl OpenFiles {
         let Some(entry) = self.cgroups.get_mut(cgroup) else {
             return Ok(None);
         };
-        if let Some(handle) = entry.open.get(file) {
-            return match read_at_zero(handle, &mut self.buffer) {
-                Ok(len) => Ok(Some(parse(&String::from_utf8_lossy(&self.buffer[..len])))),
-                Err(e) => {
-                    entry.open.remove(file);
-                    if is_gone(&e) { Ok(None) } else { Err(e) }
-                }
-            };
-        }
-        if entry
-            .absent
-            .get(file)
-            .is_some_and(|at| pass.saturating_sub(*at) < ABSENT_PASSES)
-        {
-            return Ok(None);
+        let slot = entry.slot(file);
+        match &slot.state {
+            State::Open(handle) => {
+                return match read_at_zero(handle, &mut self.buffer) {
+                    Ok(len) => Ok(Some(parse(&String::from_utf8_lossy(&self.buffer[..len])))),
+                    Err(e) => {
+                        slot.state = State::Unknown;
+                        if is_gone(&e) { Ok(None) } else { Err(e) }
+                    }
+                };
+            }
+            State::Absent(at) if pass.saturating_sub(*at) < ABSENT_PASSES => return Ok(None),
+            _ => {}
         }
         let path = fs.dir(cgroup).join(file);
         let opened = OpenOptions::new()
@@ -162,21 +198,24 @@ impl OpenFiles {
         match opened {
             Ok(handle) => {
                 let len = read_at_zero(&handle, &mut self.buffer)?;
-                entry.absent.remove(file);
-                if !self.full {
-                    entry.open.insert(file, handle);
-                }
+                slot.state = if self.full {
+                    State::Unknown
+                } else {
+                    State::Open(handle)
+                };
                 Ok(Some(parse(&String::from_utf8_lossy(&self.buffer[..len]))))
             }
             Err(e) if is_gone(&e) => {
-                entry.absent.insert(file, pass);
+                slot.state = State::Absent(pass);
                 Ok(None)
             }
             Err(e) if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) => {
                 // Out of descriptors: give some back and read this one the plain way.
                 self.full = true;
-                for c in self.cgroups.values_mut() {
-                    c.open.clear();
+                for slot in self.cgroups.values_mut().flat_map(|c| c.slots.iter_mut()) {
+                    if matches!(slot.state, State::Open(_)) {
+                        slot.state = State::Unknown;
+                    }
                 }
                 let text = fs
                     .read_text(cgroup, file)

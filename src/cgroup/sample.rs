@@ -81,7 +81,8 @@ pub struct CgroupSample {
     pub nr_procs: Option<usize>,
     pub controllers: Option<Vec<String>>,
     pub subtree_control: Option<Vec<String>>,
-    pub detail: Option<DetailSample>,
+    /// Boxed: most samples (the tree's columns) have none, and it is large.
+    pub detail: Option<Box<DetailSample>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<Unreadable>,
 }
@@ -251,7 +252,7 @@ pub fn read_sample_with(
         sample.memory.min = r.get("memory.min", parse::limit);
         sample.memory.swap_max = r.get("memory.swap.max", parse::limit);
         sample.pids.events = r.get("pids.events", parse::pids_events);
-        sample.detail = Some(DetailSample {
+        sample.detail = Some(Box::new(DetailSample {
             cgroup_type: r.get("cgroup.type", parse::cgroup_type),
             stat: r.get("cgroup.stat", parse::cgroup_stat),
             max_depth: r.get("cgroup.max.depth", parse::limit),
@@ -262,7 +263,7 @@ pub fn read_sample_with(
             io_weight: r.get("io.weight", parse::io_weight),
             cpuset_cpus: r.get("cpuset.cpus", trimmed),
             cpuset_mems: r.get("cpuset.mems", trimmed),
-        });
+        }));
     }
     sample.unreadable = r.unreadable;
     Ok(Some(sample))
