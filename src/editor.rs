@@ -63,14 +63,6 @@ impl Editor {
         }
     }
 
-    pub fn read_only(&self) -> bool {
-        self.read_only
-    }
-
-    pub fn journal(&self) -> &Journal {
-        &self.journal
-    }
-
     /// Carry out `op` by the default route. `Err` only when nothing could be attempted
     /// (read-only mode, or the journal cannot be written); a refusal by validation, systemd or
     /// the kernel is an `Outcome`.

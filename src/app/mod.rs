@@ -162,11 +162,7 @@ impl UserNames {
         self.0
             .borrow_mut()
             .entry(uid)
-            .or_insert_with(|| {
-                uzers::get_user_by_uid(uid)
-                    .map(|u| crate::cgroup::escape::visible_os(u.name()).into_owned())
-                    .unwrap_or_else(|| uid.to_string())
-            })
+            .or_insert_with(|| crate::cgroup::process::user_name(uid))
             .clone()
     }
 }

@@ -158,37 +158,10 @@ struct Scene<'a> {
     cgroup: &'a CgroupPath,
 }
 
-impl Scene<'_> {
-    fn list(&self, cgroup: &CgroupPath, file: &str) -> Vec<String> {
-        self.fs
-            .read(cgroup, file, parse::controllers)
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    }
-
-    fn populated(&self, cgroup: &CgroupPath) -> bool {
-        let procs = self
-            .fs
-            .read(cgroup, "cgroup.procs", parse::pid_list)
-            .ok()
-            .flatten();
-        procs.is_some_and(|p| !p.is_empty())
-    }
-
-    fn exists(&self) -> bool {
-        matches!(self.fs.stat(self.cgroup), Ok(Some(_)))
-    }
-
-    fn nsdelegate(&self) -> bool {
-        self.fs.mount().is_some_and(|m| m.options.nsdelegate)
-    }
-}
-
 /// Explain a kernel refusal of `op` with `errno`, after the fact.
 fn explain(op: &Op, errno: Errno, scene: &Scene) -> (Rule, String, Option<String>) {
     let cg = scene.cgroup;
-    if !scene.exists() && !matches!(op, Op::Mkdir { .. }) {
+    if !scene.fs.exists(scene.cgroup) && !matches!(op, Op::Mkdir { .. }) {
         return (
             Rule::NoSuchCgroup,
             format!("{cg} does not exist (any more)"),
@@ -242,7 +215,7 @@ fn explain(op: &Op, errno: Errno, scene: &Scene) -> (Rule, String, Option<String
             ),
             Some("move processes only between cgroups below one you own".into()),
         ),
-        (Op::Move { .. }, Errno::NOENT) if scene.nsdelegate() => (
+        (Op::Move { .. }, Errno::NOENT) if scene.fs.nsdelegate() => (
             Rule::NamespaceScope,
             "with nsdelegate, source and destination must both lie inside your cgroup namespace"
                 .into(),
@@ -257,7 +230,8 @@ fn explain(op: &Op, errno: Errno, scene: &Scene) -> (Rule, String, Option<String
         ),
         (Op::Move { .. }, Errno::BUSY) => {
             let enabled: Vec<String> = scene
-                .list(cg, "cgroup.subtree_control")
+                .fs
+                .controller_list(cg, "cgroup.subtree_control")
                 .into_iter()
                 .filter(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()))
                 .collect();
@@ -276,13 +250,15 @@ fn explain(op: &Op, errno: Errno, scene: &Scene) -> (Rule, String, Option<String
         (Op::Set { file, .. }, Errno::NOENT) => match controller_of(file) {
             Some(controller)
                 if !scene
-                    .list(cg, "cgroup.controllers")
+                    .fs
+                    .controller_list(cg, "cgroup.controllers")
                     .iter()
                     .any(|c| c == controller) =>
             {
                 let parent = cg.parent().unwrap_or_default();
                 let parent_has = scene
-                    .list(&parent, "cgroup.controllers")
+                    .fs
+                    .controller_list(&parent, "cgroup.controllers")
                     .iter()
                     .any(|c| c == controller);
                 let fix = if parent_has {
@@ -313,7 +289,7 @@ fn explain(op: &Op, errno: Errno, scene: &Scene) -> (Rule, String, Option<String
                 None,
             ),
         },
-        (Op::Set { file, .. }, Errno::PERM) if scene.nsdelegate() => (
+        (Op::Set { file, .. }, Errno::PERM) if scene.fs.nsdelegate() => (
             Rule::NsdelegateRootFile,
             format!(
                 "with nsdelegate, {file} of the root of your cgroup namespace belongs to the outside: only \
@@ -375,7 +351,7 @@ fn subtree_control_refusal(
     errno: Errno,
     scene: &Scene,
 ) -> (Rule, String, Option<String>) {
-    let available = scene.list(cg, "cgroup.controllers");
+    let available = scene.fs.controller_list(cg, "cgroup.controllers");
     let tokens: Vec<&str> = value.split_whitespace().collect();
     match errno {
         Errno::NOENT => {
@@ -399,11 +375,15 @@ fn subtree_control_refusal(
                 }),
             )
         }
-        Errno::BUSY if tokens.iter().any(|t| t.starts_with('-')) && !scene.populated(cg) => (
-            Rule::ControllerInUseByChild,
-            format!("a child of {cg} still enables it in its own cgroup.subtree_control"),
-            Some("disable it in the children first, deepest first".into()),
-        ),
+        Errno::BUSY
+            if tokens.iter().any(|t| t.starts_with('-')) && scene.fs.pids(cg).is_empty() =>
+        {
+            (
+                Rule::ControllerInUseByChild,
+                format!("a child of {cg} still enables it in its own cgroup.subtree_control"),
+                Some("disable it in the children first, deepest first".into()),
+            )
+        }
         Errno::BUSY => (
             Rule::NoInternalProcess,
             format!(
@@ -419,7 +399,7 @@ fn subtree_control_refusal(
                 "move its processes into a leaf below {cg} first, then enable"
             )),
         ),
-        Errno::PERM if scene.nsdelegate() => (
+        Errno::PERM if scene.fs.nsdelegate() => (
             Rule::NsdelegateRootFile,
             "with nsdelegate, this file of your namespace root belongs to the outside".into(),
             None,

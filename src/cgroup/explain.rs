@@ -5,9 +5,9 @@
 
 use crate::cgroup::edit::Op;
 use crate::cgroup::fs::Cgroupfs;
-use crate::cgroup::parse;
 use crate::cgroup::path::CgroupPath;
 use crate::cgroup::predict::{Actor, Prediction, predict, probe_child};
+use crate::cgroup::process::user_name;
 use crate::cgroup::rules::DOMAIN_CONTROLLERS;
 use crate::cgroup::systemd::{self, Client, Manager, Ownership};
 use serde::Serialize;
@@ -75,13 +75,6 @@ fn owner_of(fs: &Cgroupfs, cgroup: &CgroupPath, file: Option<&str>) -> Option<(u
     stat.ok().flatten().map(|s| (s.uid, s.mode & 0o7777))
 }
 
-fn name_of(uid: u32) -> String {
-    uzers::get_user_by_uid(uid).map_or_else(
-        || uid.to_string(),
-        |u| u.name().to_string_lossy().into_owned(),
-    )
-}
-
 const LIMIT_FILES: [&str; 11] = [
     "memory.max",
     "memory.high",
@@ -119,7 +112,7 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
         if let Some((uid, mode)) = owner_of(fs, cgroup, file) {
             owners.push(FileOwner {
                 file: file.unwrap_or("(directory)").to_string(),
-                owner: name_of(uid),
+                owner: user_name(uid),
                 uid,
                 mode: format!("{mode:o}"),
             });
@@ -154,11 +147,7 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
             cgroup: cgroup.clone(),
         },
     );
-    let procs = fs
-        .read(cgroup, "cgroup.procs", parse::pid_list)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let procs = fs.pids(cgroup);
     if let (Some(pid), Some(parent)) = (procs.first(), cgroup.parent()) {
         ask(
             format!("move its process {pid} out to the parent"),
@@ -168,16 +157,8 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
             },
         );
     }
-    let available = fs
-        .read(cgroup, "cgroup.controllers", parse::controllers)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let enabled = fs
-        .read(cgroup, "cgroup.subtree_control", parse::controllers)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let available = fs.controller_list(cgroup, "cgroup.controllers");
+    let enabled = fs.controller_list(cgroup, "cgroup.subtree_control");
     for controller in &available {
         let sign = if enabled.contains(controller) {
             '-'
@@ -241,18 +222,10 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
                     format!("systemd unit {} with Delegate=yes", d.unit)
                 }
             },
-            controllers: fs
-                .read(&d.root, "cgroup.controllers", parse::controllers)
-                .ok()
-                .flatten()
-                .unwrap_or_default(),
+            controllers: fs.controller_list(&d.root, "cgroup.controllers"),
         }),
         (None, Some(root)) => Some(DelegationRoot {
-            controllers: fs
-                .read(&root, "cgroup.controllers", parse::controllers)
-                .ok()
-                .flatten()
-                .unwrap_or_default(),
+            controllers: fs.controller_list(&root, "cgroup.controllers"),
             cgroup: root,
             by: "ownership: the directory is yours from here down".into(),
         }),
@@ -260,25 +233,14 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
     };
 
     // How far each controller of the hierarchy reaches towards this cgroup.
-    let root_controllers = fs
-        .read(
-            &CgroupPath::root(),
-            "cgroup.controllers",
-            parse::controllers,
-        )
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let root_controllers = fs.controller_list(&CgroupPath::root(), "cgroup.controllers");
     let mut lineage: Vec<CgroupPath> = cgroup.ancestors().collect();
     lineage.reverse();
     let controllers = root_controllers
         .iter()
         .map(|controller| {
             let stops_at = lineage.iter().find(|a| {
-                !fs.read(a, "cgroup.subtree_control", parse::controllers)
-                    .ok()
-                    .flatten()
-                    .unwrap_or_default()
+                !fs.controller_list(a, "cgroup.subtree_control")
                     .contains(controller)
             });
             ControllerReach {

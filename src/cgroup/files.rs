@@ -152,15 +152,6 @@ impl OpenFiles {
         Ok(text)
     }
 
-    /// Number of files held open.
-    pub fn open_count(&self) -> usize {
-        self.cgroups
-            .values()
-            .flat_map(|c| c.slots.iter())
-            .filter(|s| matches!(s.state, State::Open(_)))
-            .count()
-    }
-
     /// Parse the text of `file` with `parse`; `None` if it (or its cgroup) does not exist.
     pub fn read_with<T>(
         &mut self,

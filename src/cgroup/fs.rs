@@ -203,6 +203,33 @@ impl Cgroupfs {
         Ok(())
     }
 
+    /// Does the cgroup exist?
+    pub fn exists(&self, cgroup: &CgroupPath) -> bool {
+        matches!(self.stat(cgroup), Ok(Some(_)))
+    }
+
+    /// Is the hierarchy mounted with nsdelegate (a fixture never is)?
+    pub fn nsdelegate(&self) -> bool {
+        self.mount.as_ref().is_some_and(|m| m.options.nsdelegate)
+    }
+
+    /// A controller list (cgroup.controllers, cgroup.subtree_control); empty when the file is
+    /// absent or unreadable.
+    pub fn controller_list(&self, cgroup: &CgroupPath, file: &str) -> Vec<String> {
+        self.read(cgroup, file, crate::cgroup::parse::controllers)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// The PIDs in cgroup.procs; empty when absent or unreadable.
+    pub fn pids(&self, cgroup: &CgroupPath) -> Vec<u32> {
+        self.read(cgroup, "cgroup.procs", crate::cgroup::parse::pid_list)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
     /// Owner and inode of a cgroup's directory; `None` if it does not exist (any more).
     pub fn stat(&self, cgroup: &CgroupPath) -> Result<Option<DirStat>> {
         self.stat_path(&self.dir(cgroup))

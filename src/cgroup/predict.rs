@@ -9,6 +9,7 @@ use crate::cgroup::edit::Op;
 use crate::cgroup::fs::Cgroupfs;
 use crate::cgroup::parse::{self, CgroupType, Limit};
 use crate::cgroup::path::CgroupPath;
+use crate::cgroup::process::user_name;
 use crate::cgroup::rules::{DOMAIN_CONTROLLERS, Rule, controller_of};
 use crate::cgroup::systemd;
 use crate::cgroup::value::{self, Context};
@@ -27,13 +28,6 @@ pub struct Actor {
     /// The root of this process's cgroup namespace, as a path from the mount; `None` when it
     /// cannot be told (then namespace rules are not predicted).
     pub namespace_root: Option<CgroupPath>,
-}
-
-fn user_name(uid: u32) -> String {
-    uzers::get_user_by_uid(uid).map_or_else(
-        || uid.to_string(),
-        |u| u.name().to_string_lossy().into_owned(),
-    )
 }
 
 impl Actor {
@@ -160,26 +154,6 @@ struct Facts<'a> {
 }
 
 impl Facts<'_> {
-    fn exists(&self, cgroup: &CgroupPath) -> bool {
-        matches!(self.fs.stat(cgroup), Ok(Some(_)))
-    }
-
-    fn list(&self, cgroup: &CgroupPath, file: &str) -> Vec<String> {
-        self.fs
-            .read(cgroup, file, parse::controllers)
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    }
-
-    fn procs(&self, cgroup: &CgroupPath) -> Vec<u32> {
-        self.fs
-            .read(cgroup, "cgroup.procs", parse::pid_list)
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    }
-
     fn children(&self, cgroup: &CgroupPath) -> Vec<CgroupPath> {
         let mut names = self.fs.children(cgroup).ok().flatten().unwrap_or_default();
         names.sort();
@@ -197,7 +171,8 @@ impl Facts<'_> {
 
     /// The domain controllers this cgroup passes to its children.
     fn domain_enabled(&self, cgroup: &CgroupPath) -> Vec<String> {
-        self.list(cgroup, "cgroup.subtree_control")
+        self.fs
+            .controller_list(cgroup, "cgroup.subtree_control")
             .into_iter()
             .filter(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()))
             .collect()
@@ -240,10 +215,6 @@ impl Facts<'_> {
 
     fn me(&self) -> String {
         format!("you are {} (uid {})", self.actor.user, self.actor.uid)
-    }
-
-    fn nsdelegate(&self) -> bool {
-        self.fs.mount().is_some_and(|m| m.options.nsdelegate)
     }
 
     /// Files that may be written on a namespace root under nsdelegate.
@@ -317,7 +288,7 @@ fn check_file_access(f: &Facts, cgroup: &CgroupPath, file: &str) -> Result<Strin
 
 /// nsdelegate: inside a non-initial namespace, only delegatable files of its root may be written.
 fn check_nsdelegate_root(f: &Facts, cgroup: &CgroupPath, file: &str) -> Result<String, Denial> {
-    if f.nsdelegate()
+    if f.fs.nsdelegate()
         && !f.actor.init_namespace
         && f.actor.namespace_root.as_ref() == Some(cgroup)
         && !f.delegatable(file)
@@ -337,7 +308,7 @@ fn check_nsdelegate_root(f: &Facts, cgroup: &CgroupPath, file: &str) -> Result<S
 
 fn check_mkdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
     let parent = parent_of(cgroup);
-    if !f.exists(&parent) {
+    if !f.fs.exists(&parent) {
         return deny(
             "ENOENT",
             Rule::NoSuchCgroup,
@@ -417,7 +388,7 @@ fn check_mkdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
 }
 
 fn check_rmdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
-    if !f.exists(cgroup) {
+    if !f.fs.exists(cgroup) {
         return deny(
             "ENOENT",
             Rule::NoSuchCgroup,
@@ -461,7 +432,7 @@ fn check_rmdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
         );
     }
     let populated = f.populated(cgroup);
-    if populated || !f.procs(cgroup).is_empty() {
+    if populated || !f.fs.pids(cgroup).is_empty() {
         return deny(
             "EBUSY",
             Rule::NotEmpty,
@@ -475,7 +446,7 @@ fn check_rmdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
 }
 
 fn check_move(f: &Facts, pid: u32, dst: &CgroupPath) -> Result<String, Denial> {
-    if !f.exists(dst) {
+    if !f.fs.exists(dst) {
         return deny(
             "ENOENT",
             Rule::NoSuchCgroup,
@@ -519,7 +490,7 @@ fn check_move(f: &Facts, pid: u32, dst: &CgroupPath) -> Result<String, Denial> {
             )),
         );
     }
-    if f.nsdelegate()
+    if f.fs.nsdelegate()
         && !f.actor.init_namespace
         && let Some(root) = &f.actor.namespace_root
         && (!src.starts_with(root) || !dst.starts_with(root))
@@ -604,8 +575,8 @@ pub fn common_ancestor(a: &CgroupPath, b: &CgroupPath) -> CgroupPath {
 }
 
 fn check_subtree_control(f: &Facts, cgroup: &CgroupPath, value: &str) -> Result<String, Denial> {
-    let available = f.list(cgroup, "cgroup.controllers");
-    let enabled = f.list(cgroup, "cgroup.subtree_control");
+    let available = f.fs.controller_list(cgroup, "cgroup.controllers");
+    let enabled = f.fs.controller_list(cgroup, "cgroup.subtree_control");
     let mut enabling = Vec::new();
     // The kernel knows the controllers compiled in and enabled (/proc/cgroups); any other name
     // is a syntax error (EINVAL), before availability is even looked at.
@@ -649,7 +620,8 @@ fn check_subtree_control(f: &Facts, cgroup: &CgroupPath, value: &str) -> Result<
                             "{name} is not in this cgroup2 hierarchy (bound to cgroup v1, or not built)"
                         )
                     } else if f
-                        .list(&parent, "cgroup.controllers")
+                        .fs
+                        .controller_list(&parent, "cgroup.controllers")
                         .iter()
                         .any(|c| c == name)
                     {
@@ -671,7 +643,7 @@ fn check_subtree_control(f: &Facts, cgroup: &CgroupPath, value: &str) -> Result<
             enabling.push(name.to_string());
         } else if already
             && let Some(child) = f.children(cgroup).into_iter().find(|c| {
-                f.list(c, "cgroup.subtree_control")
+                f.fs.controller_list(c, "cgroup.subtree_control")
                     .iter()
                     .any(|x| x == name)
             })
@@ -706,7 +678,7 @@ fn check_subtree_control(f: &Facts, cgroup: &CgroupPath, value: &str) -> Result<
                 None,
             );
         }
-        let procs = f.procs(cgroup);
+        let procs = f.fs.pids(cgroup);
         if !procs.is_empty() {
             return deny(
                 "EBUSY",
@@ -758,10 +730,10 @@ fn check_cgroup_type(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
     // controller and have no populated domain child (cgroup_can_be_thread_root()).
     let parent = parent_of(cgroup);
     if !parent.is_root() {
-        let parent_domain = f
-            .list(&parent, "cgroup.subtree_control")
-            .into_iter()
-            .any(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()));
+        let parent_domain =
+            f.fs.controller_list(&parent, "cgroup.subtree_control")
+                .into_iter()
+                .any(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()));
         if parent_domain {
             return deny(
                 "EOPNOTSUPP",
@@ -802,7 +774,7 @@ fn check_set(
     file: &str,
     raw_value: &str,
 ) -> Result<String, Denial> {
-    if !f.exists(cgroup) {
+    if !f.fs.exists(cgroup) {
         return deny(
             "ENOENT",
             Rule::NoSuchCgroup,
@@ -822,7 +794,8 @@ fn check_set(
         return match controller_of(file) {
             Some(controller)
                 if !f
-                    .list(cgroup, "cgroup.controllers")
+                    .fs
+                    .controller_list(cgroup, "cgroup.controllers")
                     .iter()
                     .any(|c| c == controller) =>
             {

@@ -80,6 +80,14 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<ProcessSample> {
     })
 }
 
+/// The name of a user, escaped for display; the number when the user has no passwd entry.
+pub fn user_name(uid: u32) -> String {
+    uzers::get_user_by_uid(uid).map_or_else(
+        || uid.to_string(),
+        |u| crate::cgroup::escape::visible_os(u.name()).into_owned(),
+    )
+}
+
 /// Clock ticks per second, for turning `cpu_ticks` into time.
 pub fn ticks_per_second() -> u64 {
     procfs::ticks_per_second()
