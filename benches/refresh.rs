@@ -1,20 +1,26 @@
 //! Refresh cost on a real cgroupfs tree: CPU time per refresh of cgtui's sampler, against a
 //! floor reader that only opens, reads and closes cgroup.events, cpu.stat, memory.current,
 //! io.stat and pids.current of every cgroup. Prints figures and ratios for: the TUI's refresh
-//! (40 rows on screen, the rest read in turns), a full refresh keeping files open (as
-//! `snapshot --count N` does), and a full refresh opening every file each time.
+//! (40 rows on screen, the rest read in turns), a full refresh (as `snapshot --count N` does),
+//! and a full refresh opening every file each time; then a floor reading every file whose
+//! values a full refresh reports (the same data), the files each reader keeps open (each pins
+//! a page of kernel memory), and, where systemd-cgtop runs (a systemd host, the VM suite),
+//! `systemd-cgtop -b -n K -d 0.1 --depth=100` on the same tree.
 //!
 //!     cargo bench --bench refresh            (as root, on a host with cgroup2)
 //!     CGTUI_BENCH_CGROUPS=10000 cargo bench --bench refresh
 //!
-//! It builds its tree under a uniquely named cgroup on the cgroup2 mount and removes it after.
+//! It builds its tree under a uniquely named cgroup on the cgroup2 mount, with every
+//! controller the mount passes on enabled, and removes it after.
+//! To profile one reader alone: CGTUI_BENCH_ONLY=tui|full|cold|floor|same (others print 0).
 
 mod common;
 
+use cgtui::cgroup::files::OpenFiles;
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
-use cgtui::sampler::{sample_tree, sample_tree_with};
+use cgtui::sampler::{ViewPlan, sample_tree, sample_tree_planned, sample_tree_with};
 use common::BenchTree;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const FLOOR_FILES: [&str; 5] = [
@@ -24,6 +30,28 @@ const FLOOR_FILES: [&str; 5] = [
     "io.stat",
     "pids.current",
 ];
+
+/// Every file whose values a full refresh of the tree's columns reports.
+const SAME_DATA_FILES: [&str; 15] = [
+    "cgroup.events",
+    "cgroup.controllers",
+    "cgroup.subtree_control",
+    "cpu.stat",
+    "cpu.pressure",
+    "memory.current",
+    "memory.swap.current",
+    "memory.max",
+    "memory.high",
+    "memory.events",
+    "memory.pressure",
+    "io.stat",
+    "io.pressure",
+    "pids.current",
+    "pids.max",
+];
+
+/// Refreshes systemd-cgtop makes per measurement.
+const CGTOP_REFRESHES: u32 = 10;
 
 fn thread_cpu() -> Duration {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
@@ -35,8 +63,12 @@ fn median(mut values: Vec<Duration>) -> Duration {
     values[values.len() / 2]
 }
 
-/// CPU time of `f`, the median of `runs` runs after one warm-up.
-fn measure(runs: usize, mut f: impl FnMut()) -> Duration {
+/// CPU time of `f`, the median of `runs` runs after one warm-up; zero when CGTUI_BENCH_ONLY
+/// names another reader.
+fn measure(name: &str, runs: usize, mut f: impl FnMut()) -> Duration {
+    if std::env::var("CGTUI_BENCH_ONLY").is_ok_and(|only| only != name) {
+        return Duration::ZERO;
+    }
     f();
     median(
         (0..runs)
@@ -47,6 +79,56 @@ fn measure(runs: usize, mut f: impl FnMut()) -> Duration {
             })
             .collect(),
     )
+}
+
+/// CPU time the children of this process have used so far (they must have been waited for).
+fn children_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command (which may hold spaces): cutime and cstime are the 14th and
+    // 15th, in clock ticks (USER_HZ, 100 on Linux).
+    let ticks: u64 = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .skip(13)
+                .take(2)
+                .filter_map(|t| t.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// CPU time of one refresh of systemd-cgtop over `group`, when it runs here.
+fn cgtop(group: &CgroupPath) -> Option<Duration> {
+    if !Path::new("/run/systemd/system").exists() {
+        return None;
+    }
+    let before = children_cpu();
+    let status = std::process::Command::new("systemd-cgtop")
+        .args([
+            "-b",
+            "-n",
+            &CGTOP_REFRESHES.to_string(),
+            "-d",
+            "0.1",
+            "--depth=100",
+        ])
+        .arg(group.to_string())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    status
+        .success()
+        .then(|| (children_cpu() - before) / CGTOP_REFRESHES)
+}
+
+fn read_all(paths: &[PathBuf], files: &[&str]) {
+    for dir in paths {
+        for file in files {
+            let _ = std::hint::black_box(std::fs::read(dir.join(file)));
+        }
+    }
 }
 
 fn main() {
@@ -74,6 +156,7 @@ fn main() {
         "{:>8} | {:>10} {:>6} | {:>10} {:>6} | {:>10} {:>6} | {:>10}",
         "cgroups", "TUI", "ratio", "full", "ratio", "no cache", "ratio", "floor"
     );
+    let mut notes = Vec::new();
     for count in sizes {
         let tree = match BenchTree::create(fs.mount_point(), "bench", count) {
             Ok(tree) => tree,
@@ -86,19 +169,20 @@ fn main() {
             }
         };
         let base = fs.resolve(&tree.dir).expect("bench tree resolves");
-        let paths: Vec<PathBuf> = fs.walk(&base).iter().map(|p| fs.dir(p)).collect();
+        let walk = || -> Vec<PathBuf> { fs.walk(&base).iter().map(|p| fs.dir(p)).collect() };
+        let cgroups = walk().len();
         // The sampler keeps files open across refreshes; the first pass (warm-up) opens them.
-        let mut files = cgtui::cgroup::files::OpenFiles::new();
-        let cgtui = measure(runs, || {
+        let mut files = OpenFiles::new();
+        let full = measure("full", runs, || {
             std::hint::black_box(sample_tree_with(&fs, &base, None, false, &mut files));
         });
         // The TUI's refresh: 40 rows on screen read every pass, the rest in turns.
-        let mut view_files = cgtui::cgroup::files::OpenFiles::new();
-        let mut plan = cgtui::sampler::ViewPlan::default();
+        let mut view_files = OpenFiles::new();
+        let mut plan = ViewPlan::default();
         plan.visible = Some(fs.walk(&base).into_iter().take(40).collect());
-        let tui = measure(runs * 5, || {
+        let tui = measure("tui", runs * 5, || {
             plan.begin_pass();
-            std::hint::black_box(cgtui::sampler::sample_tree_planned(
+            std::hint::black_box(sample_tree_planned(
                 &fs,
                 &base,
                 &mut |p| plan.scope(p),
@@ -106,30 +190,44 @@ fn main() {
             ));
             plan.end_pass();
         });
-        let cold = measure(runs, || {
+        let cold = measure("cold", runs, || {
             std::hint::black_box(sample_tree(&fs, &base, None, false));
         });
-        let floor = measure(runs, || {
-            let mut fs_paths = Vec::with_capacity(paths.len());
-            fs_paths.extend(fs.walk(&base).into_iter().map(|p: CgroupPath| fs.dir(&p)));
-            for dir in &fs_paths {
-                for file in FLOOR_FILES {
-                    let _ = std::hint::black_box(std::fs::read(dir.join(file)));
-                }
-            }
-        });
+        let floor = measure("floor", runs, || read_all(&walk(), &FLOOR_FILES));
+        let same = measure("same", runs, || read_all(&walk(), &SAME_DATA_FILES));
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        let ratio = |d: Duration| d.as_secs_f64() / floor.as_secs_f64();
+        let ratio = |d: Duration, to: Duration| d.as_secs_f64() / to.as_secs_f64();
         println!(
             "{:>8} | {:>7.2} ms {:>5.2}x | {:>7.2} ms {:>5.2}x | {:>7.2} ms {:>5.2}x | {:>7.2} ms",
-            paths.len(),
+            cgroups,
             ms(tui),
-            ratio(tui),
-            ms(cgtui),
-            ratio(cgtui),
+            ratio(tui, floor),
+            ms(full),
+            ratio(full, floor),
             ms(cold),
-            ratio(cold),
+            ratio(cold, floor),
             ms(floor)
         );
+        notes.push(format!(
+            "{cgroups:>8} | same-data floor {:.2} ms: full refresh {:.2}x, TUI {:.2}x | files kept open: TUI {}, full {} (at most {})",
+            ms(same),
+            ratio(full, same),
+            ratio(tui, same),
+            view_files.open_count(),
+            files.open_count(),
+            cgtui::cgroup::files::KEEP_OPEN_MAX,
+        ));
+        if let Some(cgtop) = cgtop(&base) {
+            notes.push(format!(
+                "{cgroups:>8} | systemd-cgtop {:.2} ms per refresh: TUI {:.2}x, full refresh {:.2}x, floor {:.2}x",
+                ms(cgtop),
+                ratio(tui, cgtop),
+                ratio(full, cgtop),
+                ratio(floor, cgtop),
+            ));
+        }
+    }
+    for note in notes {
+        println!("{note}");
     }
 }

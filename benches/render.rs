@@ -28,11 +28,11 @@ fn sample(i: u64) -> CgroupSample {
 
 fn tree(count: usize, at: Instant) -> TreeSample {
     let fan = (count as f64).sqrt().ceil() as usize;
-    let mut cgroups = vec![(CgroupPath::root(), Some(sample(0)))];
+    let mut cgroups = vec![(CgroupPath::root(), Some(Box::new(sample(0))))];
     let mut n = 1;
     'outer: for i in 0..fan {
         let parent = CgroupPath::root().join(std::ffi::OsStr::new(&format!("p{i}.slice")));
-        cgroups.push((parent.clone(), Some(sample(n as u64))));
+        cgroups.push((parent.clone(), Some(Box::new(sample(n as u64)))));
         n += 1;
         for j in 0..fan {
             if n >= count {
@@ -40,7 +40,7 @@ fn tree(count: usize, at: Instant) -> TreeSample {
             }
             cgroups.push((
                 parent.join(std::ffi::OsStr::new(&format!("c{j}.scope"))),
-                Some(sample(n as u64)),
+                Some(Box::new(sample(n as u64))),
             ));
             n += 1;
         }

@@ -35,21 +35,20 @@ pub fn sample_tree_planned(
     if let Some(files) = files.as_deref_mut() {
         files.begin_pass();
     }
-    let cgroups = fs
-        .walk(base)
-        .into_iter()
-        .filter_map(|path| match plan(&path) {
-            None => Some((path, None)),
+    let paths = fs.walk(base);
+    let mut cgroups = Vec::with_capacity(paths.len());
+    for path in paths {
+        match plan(&path) {
+            None => cgroups.push((path, None)),
             // A directory that vanished or cannot be read is left out until the next pass;
             // per-file problems are kept inside the sample.
             Some(scope) => {
-                let sample = read_sample_with(fs, &path, scope, files.as_deref_mut())
-                    .ok()
-                    .flatten()?;
-                Some((path, Some(sample)))
+                if let Ok(Some(sample)) = read_sample_with(fs, &path, scope, files.as_deref_mut()) {
+                    cgroups.push((path, Some(Box::new(sample))));
+                }
             }
-        })
-        .collect();
+        }
+    }
     if let Some(files) = files {
         files.end_pass();
     }

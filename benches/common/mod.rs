@@ -9,16 +9,31 @@ pub struct BenchTree {
 }
 
 impl BenchTree {
-    /// `count` cgroups in two levels under a fresh directory.
+    /// `count` cgroups in two levels under a fresh directory, with every controller the
+    /// mount passes on to it enabled all the way down (as on a host with all controllers).
     pub fn create(mount: &Path, label: &str, count: usize) -> std::io::Result<BenchTree> {
         let dir = mount.join(format!("cgtui-{label}-{}", std::process::id()));
         std::fs::create_dir(&dir)?;
         let tree = BenchTree { dir };
+        let controllers = std::fs::read_to_string(tree.dir.join("cgroup.controllers"))?;
+        let enable: Vec<String> = controllers
+            .split_whitespace()
+            .map(|c| format!("+{c}"))
+            .collect();
+        let enable = enable.join(" ");
+        let pass_on = |dir: &Path| -> std::io::Result<()> {
+            if enable.is_empty() {
+                return Ok(());
+            }
+            std::fs::write(dir.join("cgroup.subtree_control"), &enable)
+        };
+        pass_on(&tree.dir)?;
         let fan = (count as f64).sqrt().ceil() as usize;
         let mut made = 0;
         'outer: for i in 0..fan {
             let parent = tree.dir.join(format!("p{i}.slice"));
             std::fs::create_dir(&parent)?;
+            pass_on(&parent)?;
             made += 1;
             for j in 0..fan {
                 if made >= count {

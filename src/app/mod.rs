@@ -507,7 +507,7 @@ impl App {
                 self.after_model_change(change)
             }
             Event::Focused(path, sample) => {
-                self.model.merge_full_sample(&path, *sample);
+                self.model.merge_full_sample(&path, sample);
                 Vec::new()
             }
             Event::Processes {

@@ -1,17 +1,26 @@
-//! Interface files kept open between samples.
+//! Interface files kept open between samples, for the cgroups read every pass.
 //!
 //! Re-reading an open cgroup file with pread at offset 0 makes the kernel regenerate its
 //! content (they are seq files), for one syscall and no path walk; open + read + close costs
-//! three syscalls and a lookup of every path component. A sampler that polls the same files of
-//! thousands of cgroups every second keeps them open here.
+//! three syscalls and a lookup of every path component. But an open cgroup file that has been
+//! read keeps its seq_file buffer (a page) in the kernel until it is closed: about 4.5 KiB of
+//! kernel memory per file, measured. Every file of 10,000 cgroups held open would cost the host
+//! hundreds of megabytes. So files stay open only for cgroups read in consecutive passes (the
+//! rows on screen, the focused cgroup, or every cgroup of a batch run), and at most
+//! [`KEEP_OPEN_MAX`] of them; the rest are opened, read and closed.
+//!
+//! For every cgroup it also remembers which files are absent and the text of files that
+//! change only when written (limits, controller lists), so those are not read every pass.
 
 use crate::cgroup::error::is_gone;
 use crate::cgroup::fs::Cgroupfs;
 use crate::cgroup::path::CgroupPath;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// How many passes a rarely changing file (a limit, a controller list) is not re-read: a write
 /// through cgtui refreshes at once ([`OpenFiles::forget_rare`]), others show within this many.
@@ -21,9 +30,16 @@ const RARE_PASSES: u64 = 10;
 /// make files appear; this bounds how long that goes unseen).
 const ABSENT_PASSES: u64 = 10;
 
-/// What is known of one interface file of one cgroup.
+/// A cgroup not read for this many passes is forgotten (it was removed, or is read so rarely
+/// that remembering it does not pay).
+const FORGET_PASSES: u64 = 2 * RARE_PASSES;
+
+/// At most this many files are kept open: at most ~18 MiB of kernel memory, and far below
+/// the usual descriptor limits.
+pub const KEEP_OPEN_MAX: usize = 4096;
+
+/// What is known of one interface file of one cgroup (files not listed are unknown).
 enum State {
-    Unknown,
     Open(File),
     /// It did not exist, as found in this pass.
     Absent(u64),
@@ -32,44 +48,63 @@ enum State {
 struct Slot {
     file: &'static str,
     state: State,
-    /// For a rarely changing file: its text, and the pass that read it.
-    rare: Option<(Option<Box<str>>, u64)>,
 }
 
-/// A cgroup's files. A short list, searched in order: a cgroup has a dozen files of interest,
-/// and a list costs far less memory than maps would, times thousands of cgroups.
+/// The text of a rarely changing file, and the pass that read it. Texts are shared through
+/// [`Shared::interned`]: thousands of cgroups have the same `max` or controller list.
+struct Rare {
+    file: &'static str,
+    text: Option<Arc<str>>,
+    pass: u64,
+}
+
+/// What is remembered of one cgroup's files. Short lists, searched in order: a cgroup has a
+/// dozen files of interest, and lists cost far less memory than maps, times thousands.
 #[derive(Default)]
 struct CgroupFiles {
     inode: u64,
-    /// The pass that last saw this cgroup.
+    /// The pass that last read this cgroup.
     seen: u64,
+    /// It was also read in the pass before: keep its files open.
+    hot: bool,
     slots: Vec<Slot>,
+    rare: Vec<Rare>,
 }
 
 impl CgroupFiles {
-    fn slot(&mut self, file: &'static str) -> &mut Slot {
-        let index = match self.slots.iter().position(|s| s.file == file) {
-            Some(index) => index,
-            None => {
-                self.slots.push(Slot {
-                    file,
-                    state: State::Unknown,
-                    rare: None,
-                });
-                self.slots.len() - 1
-            }
-        };
-        &mut self.slots[index]
+    fn open_count(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s.state, State::Open(_)))
+            .count()
+    }
+
+    fn close_all(&mut self) -> usize {
+        let open = self.open_count();
+        self.slots.retain(|s| !matches!(s.state, State::Open(_)));
+        open
     }
 }
 
-#[derive(Default)]
-pub struct OpenFiles {
-    cgroups: HashMap<CgroupPath, CgroupFiles>,
+/// What every cgroup's reads share.
+struct Shared {
     pass: u64,
     buffer: Vec<u8>,
-    /// The process ran out of file descriptors: stop keeping more open.
-    full: bool,
+    /// Files open now, and how many may be.
+    open: usize,
+    keep_open_max: usize,
+    interned: HashSet<Arc<str>>,
+}
+
+pub struct OpenFiles {
+    cgroups: HashMap<CgroupPath, CgroupFiles>,
+    shared: Shared,
+}
+
+impl Default for OpenFiles {
+    fn default() -> Self {
+        OpenFiles::new()
+    }
 }
 
 /// Read a whole file from offset 0 into `buffer`, returning its length. The buffer only grows
@@ -93,123 +128,172 @@ fn read_at_zero(file: &File, buffer: &mut Vec<u8>) -> io::Result<usize> {
 
 impl OpenFiles {
     pub fn new() -> OpenFiles {
-        OpenFiles::default()
+        OpenFiles::with_keep_open_max(KEEP_OPEN_MAX)
+    }
+
+    /// At most `max` files kept open, and never more than half the descriptor limit.
+    pub fn with_keep_open_max(max: usize) -> OpenFiles {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .unwrap_or(u64::MAX);
+        let half = usize::try_from(limit / 2).unwrap_or(usize::MAX);
+        OpenFiles {
+            cgroups: HashMap::new(),
+            shared: Shared {
+                pass: 0,
+                buffer: Vec::new(),
+                open: 0,
+                keep_open_max: max.min(half),
+                interned: HashSet::new(),
+            },
+        }
+    }
+
+    /// Files open now.
+    pub fn open_count(&self) -> usize {
+        self.shared.open
     }
 
     /// Start a pass over the tree.
     pub fn begin_pass(&mut self) {
-        self.pass += 1;
+        self.shared.pass += 1;
     }
 
-    /// End a pass: close the files of cgroups the pass did not see (removed ones).
+    /// End a pass: close the files of cgroups this pass did not read, forget cgroups long
+    /// unread, and drop texts no cgroup holds any more.
     pub fn end_pass(&mut self) {
-        let pass = self.pass;
-        self.cgroups.retain(|_, c| c.seen == pass);
+        let pass = self.shared.pass;
+        let mut closed = 0;
+        self.cgroups.retain(|_, c| {
+            if c.seen != pass {
+                closed += c.close_all();
+            }
+            pass - c.seen < FORGET_PASSES
+        });
+        self.shared.open -= closed;
+        if pass.is_multiple_of(RARE_PASSES) {
+            self.shared.interned.retain(|t| Arc::strong_count(t) > 1);
+        }
     }
 
-    /// Note that `cgroup` (with this directory inode) is being read in this pass. A new inode
-    /// means the cgroup was removed and re-created: its old files are closed.
-    pub fn enter(&mut self, cgroup: &CgroupPath, inode: u64) {
-        let entry = self.cgroups.entry(cgroup.clone()).or_default();
+    /// Read every rarely changing file again on the next pass (after a write).
+    pub fn forget_rare(&mut self) {
+        for c in self.cgroups.values_mut() {
+            c.rare.clear();
+        }
+    }
+
+    /// Begin reading `cgroup` (with this directory inode) in this pass. A new inode means the
+    /// cgroup was removed and re-created: what was known of the old one is dropped.
+    pub fn cgroup<'a>(
+        &'a mut self,
+        fs: &'a Cgroupfs,
+        cgroup: &'a CgroupPath,
+        inode: u64,
+    ) -> CgroupReads<'a> {
+        let pass = self.shared.pass;
+        if !self.cgroups.contains_key(cgroup) {
+            self.cgroups.insert(cgroup.clone(), CgroupFiles::default());
+        }
+        let entry = self
+            .cgroups
+            .get_mut(cgroup)
+            .expect("entry inserted just above");
         if entry.inode != inode {
+            self.shared.open -= entry.close_all();
             *entry = CgroupFiles {
                 inode,
                 ..CgroupFiles::default()
             };
         }
-        entry.seen = self.pass;
-    }
-
-    /// Read every rarely changing file again on the next pass (after a write).
-    pub fn forget_rare(&mut self) {
-        for slot in self.cgroups.values_mut().flat_map(|c| c.slots.iter_mut()) {
-            slot.rare = None;
+        // Passes count from 1: `seen` 0 is a cgroup not read before.
+        entry.hot = entry.seen != 0 && entry.seen + 1 == pass;
+        entry.seen = pass;
+        CgroupReads {
+            fs,
+            cgroup,
+            dir: fs.dir(cgroup),
+            entry,
+            shared: &mut self.shared,
         }
     }
+}
 
-    /// [`OpenFiles::read`] for a file that changes only when written: reuse what a recent
-    /// pass read.
-    pub fn read_rare(
-        &mut self,
-        fs: &Cgroupfs,
-        cgroup: &CgroupPath,
-        file: &'static str,
-    ) -> io::Result<Option<String>> {
-        let pass = self.pass;
-        let cached = self
-            .cgroups
-            .get(cgroup)
-            .and_then(|c| c.slots.iter().find(|s| s.file == file))
-            .and_then(|s| s.rare.as_ref())
-            .filter(|(_, at)| pass.saturating_sub(*at) < RARE_PASSES);
-        if let Some((text, _)) = cached {
-            return Ok(text.as_deref().map(str::to_string));
-        }
-        let text = self.read(fs, cgroup, file)?;
-        if let Some(c) = self.cgroups.get_mut(cgroup) {
-            c.slot(file).rare = Some((text.as_deref().map(Box::from), pass));
-        }
-        Ok(text)
-    }
+/// The reads of one cgroup in one pass, through [`OpenFiles`].
+pub struct CgroupReads<'a> {
+    fs: &'a Cgroupfs,
+    cgroup: &'a CgroupPath,
+    dir: PathBuf,
+    entry: &'a mut CgroupFiles,
+    shared: &'a mut Shared,
+}
 
+impl CgroupReads<'_> {
     /// Parse the text of `file` with `parse`; `None` if it (or its cgroup) does not exist.
     pub fn read_with<T>(
         &mut self,
-        fs: &Cgroupfs,
-        cgroup: &CgroupPath,
         file: &'static str,
         parse: impl FnOnce(&str) -> T,
     ) -> io::Result<Option<T>> {
-        let pass = self.pass;
-        if !self.cgroups.contains_key(cgroup) {
-            self.cgroups.insert(cgroup.clone(), CgroupFiles::default());
-        }
-        let Some(entry) = self.cgroups.get_mut(cgroup) else {
-            return Ok(None);
-        };
-        let slot = entry.slot(file);
-        match &slot.state {
-            State::Open(handle) => {
-                return match read_at_zero(handle, &mut self.buffer) {
-                    Ok(len) => Ok(Some(parse(&String::from_utf8_lossy(&self.buffer[..len])))),
+        self.read_keeping(file, parse, true)
+    }
+
+    /// `read_with`; `keep_open`: the file is read every pass, so worth keeping open.
+    fn read_keeping<T>(
+        &mut self,
+        file: &'static str,
+        parse: impl FnOnce(&str) -> T,
+        keep_open: bool,
+    ) -> io::Result<Option<T>> {
+        let pass = self.shared.pass;
+        let known = self.entry.slots.iter().position(|s| s.file == file);
+        if let Some(index) = known {
+            match &self.entry.slots[index].state {
+                State::Open(handle) => match read_at_zero(handle, &mut self.shared.buffer) {
+                    Ok(len) => return Ok(Some(parse(&text(&self.shared.buffer[..len])))),
                     Err(e) => {
-                        slot.state = State::Unknown;
-                        if is_gone(&e) { Ok(None) } else { Err(e) }
+                        self.entry.slots.swap_remove(index);
+                        self.shared.open -= 1;
+                        return if is_gone(&e) { Ok(None) } else { Err(e) };
                     }
-                };
+                },
+                State::Absent(at) if pass - at < ABSENT_PASSES => return Ok(None),
+                State::Absent(_) => {
+                    self.entry.slots.swap_remove(index);
+                }
             }
-            State::Absent(at) if pass.saturating_sub(*at) < ABSENT_PASSES => return Ok(None),
-            _ => {}
         }
-        let path = fs.dir(cgroup).join(file);
         let opened = OpenOptions::new()
             .read(true)
             .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-            .open(&path);
+            .open(self.dir.join(file));
         match opened {
             Ok(handle) => {
-                let len = read_at_zero(&handle, &mut self.buffer)?;
-                slot.state = if self.full {
-                    State::Unknown
-                } else {
-                    State::Open(handle)
-                };
-                Ok(Some(parse(&String::from_utf8_lossy(&self.buffer[..len]))))
+                let len = read_at_zero(&handle, &mut self.shared.buffer)?;
+                let parsed = parse(&text(&self.shared.buffer[..len]));
+                if keep_open && self.entry.hot && self.shared.open < self.shared.keep_open_max {
+                    self.entry.slots.push(Slot {
+                        file,
+                        state: State::Open(handle),
+                    });
+                    self.shared.open += 1;
+                }
+                Ok(Some(parsed))
             }
             Err(e) if is_gone(&e) => {
-                slot.state = State::Absent(pass);
+                self.entry.slots.push(Slot {
+                    file,
+                    state: State::Absent(pass),
+                });
                 Ok(None)
             }
             Err(e) if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) => {
-                // Out of descriptors: give some back and read this one the plain way.
-                self.full = true;
-                for slot in self.cgroups.values_mut().flat_map(|c| c.slots.iter_mut()) {
-                    if matches!(slot.state, State::Open(_)) {
-                        slot.state = State::Unknown;
-                    }
-                }
-                let text = fs
-                    .read_text(cgroup, file)
+                // Out of descriptors after all (others are using them): keep fewer open
+                // from now on, and read this one the plain way.
+                self.shared.keep_open_max = self.shared.open / 2;
+                let text = self
+                    .fs
+                    .read_text(self.cgroup, file)
                     .map_err(|e| io::Error::other(e.to_string()))?;
                 Ok(text.map(|t| parse(&t)))
             }
@@ -217,15 +301,41 @@ impl OpenFiles {
         }
     }
 
-    /// The text of `file`; `None` if it (or its cgroup) does not exist.
-    pub fn read(
-        &mut self,
-        fs: &Cgroupfs,
-        cgroup: &CgroupPath,
-        file: &'static str,
-    ) -> io::Result<Option<String>> {
-        self.read_with(fs, cgroup, file, str::to_string)
+    /// The text of `file`, a file that changes only when written: what a recent pass read,
+    /// or read now. `None` if it does not exist.
+    pub fn read_rare(&mut self, file: &'static str) -> io::Result<Option<Arc<str>>> {
+        let pass = self.shared.pass;
+        let known = self.entry.rare.iter().position(|r| r.file == file);
+        if let Some(index) = known {
+            let rare = &self.entry.rare[index];
+            if pass - rare.pass < RARE_PASSES {
+                return Ok(rare.text.clone());
+            }
+            self.entry.rare.swap_remove(index);
+        }
+        let text = self
+            .read_keeping(file, str::to_string, false)?
+            .map(|t| self.intern(t));
+        self.entry.rare.push(Rare {
+            file,
+            text: text.clone(),
+            pass,
+        });
+        Ok(text)
     }
+
+    fn intern(&mut self, text: String) -> Arc<str> {
+        if let Some(known) = self.shared.interned.get(text.as_str()) {
+            return known.clone();
+        }
+        let text: Arc<str> = Arc::from(text);
+        self.shared.interned.insert(text.clone());
+        text
+    }
+}
+
+fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
 }
 
 /// Raise this process's soft limit on open files to its hard limit, so thousands of cgroups'
@@ -236,5 +346,105 @@ pub fn raise_fd_limit() {
     if limit.current < limit.maximum {
         limit.current = limit.maximum;
         let _ = setrlimit(Resource::Nofile, limit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// A fixture tree of `count` cgroups, each with a counter and a limit.
+    fn tree(count: usize) -> (tempfile::TempDir, Cgroupfs, Vec<CgroupPath>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cgroups = Vec::new();
+        for i in 0..count {
+            let name = format!("c{i}");
+            std::fs::create_dir(dir.path().join(&name)).unwrap();
+            std::fs::write(dir.path().join(&name).join("cpu.stat"), "usage_usec 1\n").unwrap();
+            std::fs::write(dir.path().join(&name).join("memory.max"), "max\n").unwrap();
+            cgroups.push(CgroupPath::from_relative(Path::new(&name)).unwrap());
+        }
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        (dir, fs, cgroups)
+    }
+
+    fn pass(files: &mut OpenFiles, fs: &Cgroupfs, cgroups: &[CgroupPath]) {
+        files.begin_pass();
+        for (i, c) in cgroups.iter().enumerate() {
+            let mut reads = files.cgroup(fs, c, i as u64 + 1);
+            assert_eq!(
+                reads.read_with("cpu.stat", str::len).unwrap(),
+                Some("usage_usec 1\n".len())
+            );
+            assert_eq!(reads.read_with("io.stat", str::len).unwrap(), None);
+            assert_eq!(
+                reads.read_rare("memory.max").unwrap().as_deref(),
+                Some("max\n")
+            );
+        }
+        files.end_pass();
+    }
+
+    #[test]
+    fn files_stay_open_only_for_cgroups_read_every_pass_and_within_the_budget() {
+        let (_dir, fs, cgroups) = tree(6);
+        let mut files = OpenFiles::with_keep_open_max(4);
+        pass(&mut files, &fs, &cgroups);
+        assert_eq!(files.open_count(), 0, "read once: nothing kept open");
+        pass(&mut files, &fs, &cgroups);
+        assert_eq!(
+            files.open_count(),
+            4,
+            "read again: kept open up to the budget"
+        );
+        pass(&mut files, &fs, &cgroups);
+        assert_eq!(files.open_count(), 4);
+        // Only the first two are read now: the others' files are closed at the pass's end.
+        pass(&mut files, &fs, &cgroups[..2]);
+        assert_eq!(files.open_count(), 2);
+        pass(&mut files, &fs, &[]);
+        assert_eq!(files.open_count(), 0);
+    }
+
+    #[test]
+    fn rare_texts_are_shared_and_reread_after_forget() {
+        let (dir, fs, cgroups) = tree(3);
+        let mut files = OpenFiles::new();
+        pass(&mut files, &fs, &cgroups);
+        assert_eq!(
+            files.shared.interned.len(),
+            1,
+            "one text for every cgroup's `max`"
+        );
+        std::fs::write(dir.path().join("c0/memory.max"), "4096\n").unwrap();
+        files.begin_pass();
+        let mut reads = files.cgroup(&fs, &cgroups[0], 1);
+        assert_eq!(
+            reads.read_rare("memory.max").unwrap().as_deref(),
+            Some("max\n")
+        );
+        files.end_pass();
+        files.forget_rare();
+        files.begin_pass();
+        let mut reads = files.cgroup(&fs, &cgroups[0], 1);
+        assert_eq!(
+            reads.read_rare("memory.max").unwrap().as_deref(),
+            Some("4096\n")
+        );
+        files.end_pass();
+    }
+
+    #[test]
+    fn a_recreated_cgroup_starts_afresh() {
+        let (_dir, fs, cgroups) = tree(1);
+        let mut files = OpenFiles::new();
+        pass(&mut files, &fs, &cgroups);
+        pass(&mut files, &fs, &cgroups);
+        assert_eq!(files.open_count(), 1);
+        files.begin_pass();
+        // Another inode under the same name: the old cgroup's file is closed.
+        let _ = files.cgroup(&fs, &cgroups[0], 99);
+        assert_eq!(files.open_count(), 0);
     }
 }

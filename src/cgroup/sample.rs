@@ -2,7 +2,7 @@
 
 use crate::cgroup::Error;
 use crate::cgroup::error::Result;
-use crate::cgroup::files::OpenFiles;
+use crate::cgroup::files::{CgroupReads, OpenFiles};
 use crate::cgroup::fs::Cgroupfs;
 use crate::cgroup::parse::{
     self, CgroupEvents, CgroupStat, CgroupType, CpuMax, CpuStat, IoDeviceStat, IoMax, IoWeight,
@@ -93,7 +93,7 @@ struct Reader<'a> {
     cgroup: &'a CgroupPath,
     unreadable: Vec<Unreadable>,
     /// Files kept open between samples, when the caller keeps them.
-    files: Option<&'a mut OpenFiles>,
+    files: Option<CgroupReads<'a>>,
     /// The file being read changes rarely (see `get_rare`).
     rare: bool,
 }
@@ -139,12 +139,12 @@ impl Reader<'_> {
         file: &'static str,
         parse: fn(&str) -> parse::ParseResult<T>,
     ) -> Result<Option<T>> {
-        let Some(files) = self.files.as_deref_mut() else {
+        let Some(files) = self.files.as_mut() else {
             return self.fs.read(self.cgroup, file, parse);
         };
         let path = || self.fs.dir(self.cgroup).join(file);
         if self.rare {
-            return match files.read_rare(self.fs, self.cgroup, file) {
+            return match files.read_rare(file) {
                 Ok(None) => Ok(None),
                 Ok(Some(text)) => parse(&text).map(Some).map_err(|source| Error::Parse {
                     path: path(),
@@ -153,7 +153,7 @@ impl Reader<'_> {
                 Err(e) => Err(Error::io(path(), e)),
             };
         }
-        match files.read_with(self.fs, self.cgroup, file, parse) {
+        match files.read_with(file, parse) {
             Ok(None) => Ok(None),
             Ok(Some(parsed)) => parsed.map(Some).map_err(|source| Error::Parse {
                 path: path(),
@@ -182,19 +182,16 @@ pub fn read_sample_with(
     fs: &Cgroupfs,
     cgroup: &CgroupPath,
     scope: Scope,
-    mut files: Option<&mut OpenFiles>,
+    files: Option<&mut OpenFiles>,
 ) -> Result<Option<CgroupSample>> {
     let Some(stat) = fs.stat(cgroup)? else {
         return Ok(None);
     };
-    if let Some(files) = files.as_deref_mut() {
-        files.enter(cgroup, stat.inode);
-    }
     let mut r = Reader {
         fs,
         cgroup,
         unreadable: Vec::new(),
-        files,
+        files: files.map(|files| files.cgroup(fs, cgroup, stat.inode)),
         rare: false,
     };
     // The process count costs a read of the whole PID list: only for a full read (the
@@ -248,21 +245,23 @@ pub fn read_sample_with(
         unreadable: Vec::new(),
     };
     if scope == Scope::Full {
-        sample.memory.low = r.get("memory.low", parse::limit);
-        sample.memory.min = r.get("memory.min", parse::limit);
-        sample.memory.swap_max = r.get("memory.swap.max", parse::limit);
+        // Limits and types change only when written: re-read every few passes like the
+        // columns' limits (a batch run reads every cgroup fully every pass).
+        sample.memory.low = r.get_rare("memory.low", parse::limit);
+        sample.memory.min = r.get_rare("memory.min", parse::limit);
+        sample.memory.swap_max = r.get_rare("memory.swap.max", parse::limit);
         sample.pids.events = r.get("pids.events", parse::pids_events);
         sample.detail = Some(Box::new(DetailSample {
-            cgroup_type: r.get("cgroup.type", parse::cgroup_type),
+            cgroup_type: r.get_rare("cgroup.type", parse::cgroup_type),
             stat: r.get("cgroup.stat", parse::cgroup_stat),
-            max_depth: r.get("cgroup.max.depth", parse::limit),
-            max_descendants: r.get("cgroup.max.descendants", parse::limit),
-            cpu_max: r.get("cpu.max", parse::cpu_max),
-            cpu_weight: r.get("cpu.weight", parse::single_u64),
-            io_max: r.get("io.max", parse::io_max),
-            io_weight: r.get("io.weight", parse::io_weight),
-            cpuset_cpus: r.get("cpuset.cpus", trimmed),
-            cpuset_mems: r.get("cpuset.mems", trimmed),
+            max_depth: r.get_rare("cgroup.max.depth", parse::limit),
+            max_descendants: r.get_rare("cgroup.max.descendants", parse::limit),
+            cpu_max: r.get_rare("cpu.max", parse::cpu_max),
+            cpu_weight: r.get_rare("cpu.weight", parse::single_u64),
+            io_max: r.get_rare("io.max", parse::io_max),
+            io_weight: r.get_rare("io.weight", parse::io_weight),
+            cpuset_cpus: r.get_rare("cpuset.cpus", trimmed),
+            cpuset_mems: r.get_rare("cpuset.mems", trimmed),
         }));
     }
     sample.unreadable = r.unreadable;

@@ -13,6 +13,10 @@ pub struct Ring {
 
 impl Ring {
     pub fn push(&mut self, value: f32) {
+        if self.values.capacity() == 0 {
+            // Exactly the points kept: growing by doubling would hold a quarter more.
+            self.values = VecDeque::with_capacity(HISTORY_LEN);
+        }
         if self.values.len() == HISTORY_LEN {
             self.values.pop_front();
         }

@@ -115,9 +115,12 @@ mod tests {
             started: t,
             finished: t,
             cgroups: vec![
-                (p(""), Some(with_controllers("cpu memory pids", "memory"))),
-                (p("a"), Some(with_controllers("memory", ""))),
-                (p("a/b"), Some(CgroupSample::default())),
+                (
+                    p(""),
+                    Some(Box::new(with_controllers("cpu memory pids", "memory"))),
+                ),
+                (p("a"), Some(Box::new(with_controllers("memory", "")))),
+                (p("a/b"), Some(Box::default())),
             ],
         });
         let root = m.get(&p("")).unwrap();

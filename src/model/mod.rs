@@ -28,8 +28,9 @@ pub struct Node {
     pub path: CgroupPath,
     pub parent: Option<NodeId>,
     pub children: Vec<NodeId>,
-    /// The latest raw counters; `None` until the first read succeeds.
-    pub sample: Option<CgroupSample>,
+    /// The latest raw counters; `None` until the first read succeeds. Boxed: it moves from
+    /// the sampler's thread to here without a copy, and most of a node is its sample.
+    pub sample: Option<Box<CgroupSample>>,
     pub sampled_at: Option<Instant>,
     pub rates: Rates,
     pub history: History,
@@ -77,7 +78,7 @@ pub struct TreeSample {
     pub finished: Instant,
     /// Parents before children. `None`: the cgroup exists but was not read this pass (the
     /// sampler reads hidden cgroups less often); it keeps its previous sample.
-    pub cgroups: Vec<(CgroupPath, Option<CgroupSample>)>,
+    pub cgroups: Vec<(CgroupPath, Option<Box<CgroupSample>>)>,
 }
 
 /// What an update changed, so the view knows whether to rebuild its rows.
@@ -105,6 +106,8 @@ pub struct Model {
     /// The most recent OOM kill anywhere, so the UI knows how long to keep redrawing a flash
     /// without scanning the tree.
     pub latest_oom_kill: Option<Instant>,
+    /// When the previous tree sample was taken: a node read then and now extends its history.
+    previous_tree_at: Option<Instant>,
 }
 
 impl Model {
@@ -118,6 +121,7 @@ impl Model {
             removed_at: HashMap::new(),
             devices,
             latest_oom_kill: None,
+            previous_tree_at: None,
         };
         model.base = model.alloc(Node::new(base, None));
         model
@@ -214,8 +218,18 @@ impl Model {
         }
     }
 
-    /// Store a fresh sample of one node, deriving rates from the previous one.
-    fn store_sample(&mut self, id: NodeId, sample: CgroupSample, at: Instant) {
+    /// Store a fresh sample of one node, deriving rates from the previous one. `in_series`:
+    /// it comes from a tree pass and the previous pass read this node too, so its values
+    /// extend the history at the polling interval. Otherwise the history is dropped: points
+    /// at uneven intervals would draw a false curve, and cgroups off screen (read only every
+    /// few passes) then hold no history at all, which keeps memory flat at 10,000 cgroups.
+    fn store_sample(
+        &mut self,
+        id: NodeId,
+        sample: Box<CgroupSample>,
+        at: Instant,
+        in_series: bool,
+    ) {
         let node = self.node(id);
         let mut rates = match (&node.sample, node.sampled_at) {
             (Some(prev), Some(prev_at)) => {
@@ -234,16 +248,20 @@ impl Model {
             dev.name = self.devices.name(dev.device);
         }
         let node = self.node_mut(id);
-        if let Some(cpu) = rates.cpu_pct {
-            node.history.cpu_pct.push(cpu as f32);
-        }
-        if let Some(mem) = sample.memory.current {
-            node.history.memory.push(mem as f32);
-        }
-        if let Some(io) = rates.io {
-            node.history
-                .io_bps
-                .push((io.read_bps + io.write_bps) as f32);
+        if in_series {
+            if let Some(cpu) = rates.cpu_pct {
+                node.history.cpu_pct.push(cpu as f32);
+            }
+            if let Some(mem) = sample.memory.current {
+                node.history.memory.push(mem as f32);
+            }
+            if let Some(io) = rates.io {
+                node.history
+                    .io_bps
+                    .push((io.read_bps + io.write_bps) as f32);
+            }
+        } else {
+            node.history = History::default();
         }
         if oom_grew {
             node.oom_kill_at = Some(at);
@@ -275,9 +293,13 @@ impl Model {
             change.structure |= created;
             seen.insert(id);
             if let Some(sample) = sample {
-                self.store_sample(id, sample, tree.finished);
+                let node = self.node(id);
+                let in_series =
+                    node.sampled_at.is_some() && node.sampled_at == self.previous_tree_at;
+                self.store_sample(id, sample, tree.finished, in_series);
             }
         }
+        self.previous_tree_at = Some(tree.finished);
         let stale: Vec<NodeId> = self
             .index
             .values()
@@ -312,7 +334,7 @@ impl Model {
                             .as_ref()
                             .is_some_and(|s| s.inode == sample.inode);
                         if !reused {
-                            self.store_sample(id, *sample, now);
+                            self.store_sample(id, sample, now, false);
                             change.values = true;
                         }
                     }
@@ -364,11 +386,12 @@ impl Model {
 
     /// Add what only a full read has (the rarer limits, cgroup.type, ...) to a node's latest
     /// sample, leaving its rates alone: a full read on focus must not shorten the rate interval.
-    pub fn merge_full_sample(&mut self, path: &CgroupPath, full: CgroupSample) {
+    pub fn merge_full_sample(&mut self, path: &CgroupPath, full: Box<CgroupSample>) {
         let Some(id) = self.find(path) else { return };
         let node = self.node_mut(id);
         match node.sample.as_mut() {
             Some(current) if current.inode == full.inode => {
+                let full = *full;
                 // A full read is fresh: take the rarely re-read files from it too.
                 current.memory.max = full.memory.max;
                 current.memory.high = full.memory.high;
@@ -436,7 +459,7 @@ mod tests {
             finished: started + Duration::from_secs(secs),
             cgroups: items
                 .iter()
-                .map(|(p, ino, u)| (path(p), Some(sample(*ino, *u))))
+                .map(|(p, ino, u)| (path(p), Some(Box::new(sample(*ino, *u)))))
                 .collect(),
         }
     }
@@ -522,8 +545,8 @@ mod tests {
             started: t0,
             finished: t0,
             cgroups: vec![
-                (CgroupPath::root(), Some(sample(1, 0))),
-                (path("a"), Some(s)),
+                (CgroupPath::root(), Some(Box::new(sample(1, 0)))),
+                (path("a"), Some(Box::new(s))),
             ],
         });
         let a = path("a");
@@ -560,7 +583,7 @@ mod tests {
         let skipped = TreeSample {
             started: t0 + Duration::from_secs(2),
             finished: t0 + Duration::from_secs(2),
-            cgroups: vec![(path(""), Some(sample(1, 0))), (path("a"), None)],
+            cgroups: vec![(path(""), Some(Box::new(sample(1, 0)))), (path("a"), None)],
         };
         m.apply_tree(skipped);
         let a = m.get(&path("a")).expect("still in the tree");
@@ -568,6 +591,30 @@ mod tests {
         // The next read computes its rate over the whole time since the last one.
         m.apply_tree(tree(t0, 3, &[("", 1, 0), ("a", 2, 1_500_000)]));
         assert_eq!(m.get(&path("a")).unwrap().rates.cpu_pct, Some(50.0));
+    }
+
+    #[test]
+    fn history_grows_only_while_a_cgroup_is_read_every_pass() {
+        let t0 = Instant::now();
+        let mut m = Model::new(CgroupPath::root(), Devices::default());
+        let len = |m: &Model| m.get(&path("a")).unwrap().history.cpu_pct.len();
+        for secs in 0..4 {
+            m.apply_tree(tree(t0, secs, &[("", 1, 0), ("a", 2, secs * 1000)]));
+        }
+        assert_eq!(len(&m), 3, "one point per pass after the first");
+        // A pass that does not read `a` (it scrolled off screen), then one that does.
+        let mut skipped = tree(t0, 4, &[("", 1, 0)]);
+        skipped.cgroups.push((path("a"), None));
+        m.apply_tree(skipped);
+        m.apply_tree(tree(t0, 9, &[("", 1, 0), ("a", 2, 9000)]));
+        assert_eq!(
+            len(&m),
+            0,
+            "points five seconds apart would draw a false curve"
+        );
+        assert!(m.get(&path("a")).unwrap().rates.cpu_pct.is_some());
+        m.apply_tree(tree(t0, 10, &[("", 1, 0), ("a", 2, 10000)]));
+        assert_eq!(len(&m), 1, "read every pass again: the history restarts");
     }
 
     #[test]

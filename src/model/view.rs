@@ -410,7 +410,7 @@ mod tests {
                 .map(|(p, n)| {
                     let mut s = crate::cgroup::CgroupSample::default();
                     s.pids.current = Some(*n);
-                    (path(p), Some(s))
+                    (path(p), Some(Box::new(s)))
                 })
                 .collect(),
         };

@@ -340,29 +340,29 @@ fn history_and_processes(app: &App, frame: &mut Frame, area: Rect, node: &Node) 
         Constraint::Min(0),
     ])
     .areas(area);
+    // The labels show the latest values; the history behind them is kept only while the
+    // cgroup is read every pass (on screen), so it may be shorter.
     let h = &node.history;
-    let last = |r: &crate::model::history::Ring| r.iter().last();
+    let memory_now = node.sample.as_ref().and_then(|s| s.memory.current);
+    let io_now = node.rates.io.map(|io| io.read_bps + io.write_bps);
     spark(
         frame,
         cpu,
-        format!("CPU% {}", format::percent(last(&h.cpu_pct).map(f64::from))),
+        format!("CPU% {}", format::percent(node.rates.cpu_pct)),
         h.cpu_pct.iter().map(|v| (v * 10.0) as u64).collect(),
         Color::Green,
     );
     spark(
         frame,
         mem,
-        format!(
-            "memory {}",
-            format::opt_rate(last(&h.memory).map(f64::from))
-        ),
+        format!("memory {}", format::opt_rate(memory_now.map(|m| m as f64))),
         h.memory.iter().map(|v| v as u64).collect(),
         Color::Magenta,
     );
     spark(
         frame,
         io,
-        format!("IO {}/s", format::opt_rate(last(&h.io_bps).map(f64::from))),
+        format!("IO {}/s", format::opt_rate(io_now)),
         h.io_bps.iter().map(|v| v as u64).collect(),
         Color::Blue,
     );

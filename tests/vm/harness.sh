@@ -25,7 +25,9 @@ for script in /host/scenarios/*.sh; do
     name=$(basename "$script" .sh)
     echo "cgtui-harness: scenario $name" >/dev/console
     start=$(date +%s%3N)
-    timeout --kill-after=5 "${CGTUI_SCENARIO_TIMEOUT:-180}" bash "$script" >"$out/$name.log" 2>&1
+    # A scenario may ask for more time with a `# timeout: SECONDS` line.
+    limit=$(sed -n 's/^# timeout: \([0-9]*\)$/\1/p' "$script" | head -1)
+    timeout --kill-after=5 "${limit:-180}" bash "$script" >"$out/$name.log" 2>&1
     echo $? >"$out/$name.rc"
     echo "duration: $(($(date +%s%3N) - start)) ms" >>"$out/$name.log"
 done

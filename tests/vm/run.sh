@@ -32,6 +32,10 @@ fi
 image=$("$vm/build-image.sh")
 echo "image: $image"
 (cd "$repo" && cargo build --release --locked --quiet)
+# The refresh benchmark runs inside the guest too (scenario 08), next to systemd-cgtop.
+bench=$(cd "$repo" && cargo bench --locked --bench refresh --no-run --message-format=json 2>/dev/null |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+[ -x "$bench" ] || { echo "cannot build the refresh benchmark" >&2; exit 1; }
 
 logs="$repo/target/vm-logs"
 rm -rf "$logs"
@@ -41,6 +45,7 @@ disk=$(mktemp "${TMPDIR:-/tmp}/cgtui-vm-disk.XXXXXX")
 trap 'rm -rf "$share" "$disk" "$disk.part"' EXIT
 mkdir -p "$share/bin" "$share/scenarios" "$share/out"
 cp "$repo/target/release/cgtui" "$share/bin/"
+cp "$bench" "$share/bin/refresh-bench"
 cp "$vm/harness.sh" "$vm/lib.sh" "$repo/tests/stress/churn.sh" "$share/"
 selected=0
 for script in "$vm"/scenarios/*.sh; do
