@@ -34,7 +34,7 @@ echo "image: $image"
 (cd "$repo" && cargo build --release --locked --quiet)
 # The refresh benchmark runs inside the guest too (scenario 08), next to systemd-cgtop.
 bench=$(cd "$repo" && cargo bench --locked --bench refresh --no-run --message-format=json 2>/dev/null |
-    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
 [ -x "$bench" ] || { echo "cannot build the refresh benchmark" >&2; exit 1; }
 
 logs="$repo/target/vm-logs"
