@@ -57,11 +57,8 @@ enum Command {
     },
     /// Write FILE of CGROUP (named exactly as the kernel names it), checked first, read back after.
     Set {
-        cgroup: PathBuf,
-        file: String,
-        /// The value; human units are accepted (512M, 1.5G, max, 50% for cpu.max).
-        #[arg(allow_hyphen_values = true)]
-        value: String,
+        #[command(flatten)]
+        target: SetArgs,
         /// auto: through systemd where it owns the cgroup, else the file; fs: always the file;
         /// systemd: always through the owning manager.
         #[arg(long, value_enum, default_value = "auto")]
@@ -72,29 +69,13 @@ enum Command {
         /// Write VALUE exactly as given, unchecked (to compare `check` with the kernel's answer).
         #[arg(long, hide = true)]
         unchecked: bool,
-        /// Print the outcome as JSON: {op, cgroup, file, value, result, errno, rule, explanation, before, after, via}.
-        #[arg(long)]
-        json: bool,
     },
     /// Create a cgroup.
-    Mkdir {
-        cgroup: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
+    Mkdir(CgroupArgs),
     /// Remove an empty cgroup.
-    Rmdir {
-        cgroup: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
+    Rmdir(CgroupArgs),
     /// Move process PID into CGROUP (writes its cgroup.procs).
-    Move {
-        pid: u32,
-        cgroup: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
+    Move(MoveArgs),
     /// Undo the latest change cgtui made that is not undone yet (from the journal).
     Undo {
         #[arg(long)]
@@ -128,36 +109,76 @@ enum Command {
     },
 }
 
+/// The operations `check` predicts: the same arguments as the commands that do them.
 #[derive(Subcommand)]
 enum CheckOp {
     /// Would writing VALUE to FILE of CGROUP succeed?
-    Set {
-        cgroup: PathBuf,
-        file: String,
-        #[arg(allow_hyphen_values = true)]
-        value: String,
-        #[arg(long)]
-        json: bool,
-    },
+    Set(SetArgs),
     /// Would creating CGROUP succeed?
-    Mkdir {
-        cgroup: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
+    Mkdir(CgroupArgs),
     /// Would removing CGROUP succeed?
-    Rmdir {
-        cgroup: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
+    Rmdir(CgroupArgs),
     /// Would moving PID into CGROUP succeed?
-    Move {
-        pid: u32,
-        cgroup: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
+    Move(MoveArgs),
+}
+
+#[derive(clap::Args)]
+struct SetArgs {
+    /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
+    cgroup: PathBuf,
+    /// An interface file, named as the kernel names it (memory.max, cpu.max, io.max, ...).
+    file: String,
+    /// The value; human units are accepted (512M, 1.5G, max, 50% for cpu.max).
+    #[arg(allow_hyphen_values = true)]
+    value: String,
+    /// Print the result as JSON (fields: see README.md).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct CgroupArgs {
+    /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
+    cgroup: PathBuf,
+    /// Print the result as JSON (fields: see README.md).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct MoveArgs {
+    /// The process to move.
+    pid: u32,
+    /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
+    cgroup: PathBuf,
+    /// Print the result as JSON (fields: see README.md).
+    #[arg(long)]
+    json: bool,
+}
+
+impl CheckOp {
+    fn request(&self) -> (cgtui::commands::Request<'_>, bool) {
+        use cgtui::commands::Request;
+        match self {
+            CheckOp::Set(set) => (set.request(Default::default()), set.json),
+            CheckOp::Mkdir(CgroupArgs { cgroup, json }) => (Request::Mkdir { cgroup }, *json),
+            CheckOp::Rmdir(CgroupArgs { cgroup, json }) => (Request::Rmdir { cgroup }, *json),
+            CheckOp::Move(MoveArgs { pid, cgroup, json }) => {
+                (Request::Move { pid: *pid, cgroup }, *json)
+            }
+        }
+    }
+}
+
+impl SetArgs {
+    fn request(&self, change: cgtui::editor::Change) -> cgtui::commands::Request<'_> {
+        cgtui::commands::Request::Set {
+            cgroup: &self.cgroup,
+            file: &self.file,
+            value: &self.value,
+            change,
+        }
+    }
 }
 
 fn parse_interval(text: &str) -> Result<Duration, String> {
@@ -239,7 +260,7 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<i32> {
-    // The sampler keeps thousands of cgroup files open between refreshes.
+    // The sampler keeps up to 4,096 cgroup files open between refreshes.
     cgtui::cgroup::files::raise_fd_limit();
     use cgtui::commands::Request;
     let (fs, base) = open_hierarchy(&cli)?;
@@ -248,10 +269,7 @@ fn run(cli: Cli) -> Result<i32> {
     };
     match &cli.command {
         Some(Command::Set {
-            cgroup,
-            file,
-            value,
-            json,
+            target,
             via,
             persist,
             unchecked,
@@ -261,15 +279,7 @@ fn run(cli: Cli) -> Result<i32> {
                 persist: *persist,
                 unchecked: *unchecked,
             };
-            return edit(
-                Request::Set {
-                    cgroup,
-                    file,
-                    value,
-                    change,
-                },
-                *json,
-            );
+            return edit(target.request(change), target.json);
         }
         Some(Command::Delegate {
             controllers,
@@ -286,36 +296,19 @@ fn run(cli: Cli) -> Result<i32> {
                 cli.read_only,
             );
         }
-        Some(Command::Mkdir { cgroup, json }) => return edit(Request::Mkdir { cgroup }, *json),
-        Some(Command::Rmdir { cgroup, json }) => return edit(Request::Rmdir { cgroup }, *json),
-        Some(Command::Move { pid, cgroup, json }) => {
+        Some(Command::Mkdir(CgroupArgs { cgroup, json })) => {
+            return edit(Request::Mkdir { cgroup }, *json);
+        }
+        Some(Command::Rmdir(CgroupArgs { cgroup, json })) => {
+            return edit(Request::Rmdir { cgroup }, *json);
+        }
+        Some(Command::Move(MoveArgs { pid, cgroup, json })) => {
             return edit(Request::Move { pid: *pid, cgroup }, *json);
         }
         Some(Command::Undo { json }) => return edit(Request::Undo, *json),
         Some(Command::Check { what }) => {
-            let check =
-                |request: Request, json: bool| cgtui::commands::check(fs.clone(), request, json);
-            return match what {
-                CheckOp::Set {
-                    cgroup,
-                    file,
-                    value,
-                    json,
-                } => check(
-                    Request::Set {
-                        cgroup,
-                        file,
-                        value,
-                        change: Default::default(),
-                    },
-                    *json,
-                ),
-                CheckOp::Mkdir { cgroup, json } => check(Request::Mkdir { cgroup }, *json),
-                CheckOp::Rmdir { cgroup, json } => check(Request::Rmdir { cgroup }, *json),
-                CheckOp::Move { pid, cgroup, json } => {
-                    check(Request::Move { pid: *pid, cgroup }, *json)
-                }
-            };
+            let (request, json) = what.request();
+            return cgtui::commands::check(fs.clone(), request, json);
         }
         Some(Command::Explain { cgroup, json }) => {
             return cgtui::commands::explain(fs.clone(), cgroup, *json);

@@ -39,7 +39,12 @@ pub fn sample_tree_planned(
     let mut cgroups = Vec::with_capacity(paths.len());
     for path in paths {
         match plan(&path) {
-            None => cgroups.push((path, None)),
+            None => {
+                if let Some(files) = files.as_deref_mut() {
+                    files.still_there(&path);
+                }
+                cgroups.push((path, None));
+            }
             // A directory that vanished or cannot be read is left out until the next pass;
             // per-file problems are kept inside the sample.
             Some(scope) => {

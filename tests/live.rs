@@ -452,3 +452,46 @@ fn a_file_you_may_not_read_is_a_dash_with_the_reason() {
         "{secret}"
     );
 }
+
+/// An open cgroup file that has been read pins a page of kernel memory until closed: the TUI
+/// keeps files open only for the cgroups it reads every pass (the rows on screen), and reads
+/// the others in turns, opening and closing them.
+#[test]
+fn the_tui_keeps_files_open_only_for_the_rows_on_screen() {
+    let cg = live_or_skip!("fds");
+    for i in 0..200 {
+        std::fs::create_dir(cg.child(&format!("c{i:03}.scope"))).unwrap();
+    }
+    let root = cg.dir().display().to_string();
+    let rows = 30;
+    let mut pty = Pty::spawn(&["--root", &root, "--interval", "0.2"], 120, rows);
+    pty.wait_text("c000.scope", Duration::from_secs(10));
+    // Enough passes for every hidden cgroup to be read several times in its turn.
+    std::thread::sleep(Duration::from_secs(3));
+    let pid = pty.pid().expect("cgtui runs");
+    let mut cgroups_with_open_files = std::collections::HashSet::new();
+    let mut open_files = 0;
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+    {
+        if let Ok(target) = std::fs::read_link(fd.path())
+            && target.starts_with(cg.dir())
+        {
+            open_files += 1;
+            cgroups_with_open_files.insert(target.parent().map(|p| p.to_path_buf()));
+        }
+    }
+    eprintln!(
+        "{open_files} files open in {} cgroups",
+        cgroups_with_open_files.len()
+    );
+    assert!(open_files > 0, "the rows on screen keep their files open");
+    assert!(
+        cgroups_with_open_files.len() <= usize::from(rows),
+        "only the rows on screen keep files open, not all 201 cgroups: {}",
+        cgroups_with_open_files.len()
+    );
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(5)));
+}

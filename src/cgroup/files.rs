@@ -30,10 +30,6 @@ const RARE_PASSES: u64 = 10;
 /// make files appear; this bounds how long that goes unseen).
 const ABSENT_PASSES: u64 = 10;
 
-/// A cgroup not read for this many passes is forgotten (it was removed, or is read so rarely
-/// that remembering it does not pay).
-const FORGET_PASSES: u64 = 2 * RARE_PASSES;
-
 /// At most this many files are kept open: at most ~18 MiB of kernel memory, and far below
 /// the usual descriptor limits.
 pub const KEEP_OPEN_MAX: usize = 4096;
@@ -65,6 +61,8 @@ struct CgroupFiles {
     inode: u64,
     /// The pass that last read this cgroup.
     seen: u64,
+    /// The pass that last found it on disk, read or not (see [`OpenFiles::still_there`]).
+    listed: u64,
     /// It was also read in the pass before: keep its files open.
     hot: bool,
     slots: Vec<Slot>,
@@ -159,8 +157,16 @@ impl OpenFiles {
         self.shared.pass += 1;
     }
 
-    /// End a pass: close the files of cgroups this pass did not read, forget cgroups long
-    /// unread, and drop texts no cgroup holds any more.
+    /// Note that `cgroup` still exists although this pass does not read it, so what is known
+    /// of it is kept.
+    pub fn still_there(&mut self, cgroup: &CgroupPath) {
+        if let Some(entry) = self.cgroups.get_mut(cgroup) {
+            entry.listed = self.shared.pass;
+        }
+    }
+
+    /// End a pass: forget cgroups this pass neither read nor listed (removed ones), close the
+    /// files of those it did not read, and drop texts no cgroup holds any more.
     pub fn end_pass(&mut self) {
         let pass = self.shared.pass;
         let mut closed = 0;
@@ -168,7 +174,7 @@ impl OpenFiles {
             if c.seen != pass {
                 closed += c.close_all();
             }
-            pass - c.seen < FORGET_PASSES
+            c.seen == pass || c.listed == pass
         });
         self.shared.open -= closed;
         if pass.is_multiple_of(RARE_PASSES) {
@@ -209,6 +215,7 @@ impl OpenFiles {
         // Passes count from 1: `seen` 0 is a cgroup not read before.
         entry.hot = entry.seen != 0 && entry.seen + 1 == pass;
         entry.seen = pass;
+        entry.listed = pass;
         CgroupReads {
             fs,
             cgroup,
@@ -405,6 +412,30 @@ mod tests {
         assert_eq!(files.open_count(), 2);
         pass(&mut files, &fs, &[]);
         assert_eq!(files.open_count(), 0);
+        assert!(
+            files.cgroups.is_empty(),
+            "cgroups no pass lists are forgotten"
+        );
+    }
+
+    #[test]
+    fn cgroups_listed_but_not_read_keep_what_is_known() {
+        let (_dir, fs, cgroups) = tree(2);
+        let mut files = OpenFiles::new();
+        pass(&mut files, &fs, &cgroups);
+        files.begin_pass();
+        files.still_there(&cgroups[0]);
+        files.end_pass();
+        assert!(files.cgroups.contains_key(&cgroups[0]));
+        assert!(
+            !files.cgroups.contains_key(&cgroups[1]),
+            "removed: forgotten"
+        );
+        assert_eq!(
+            files.cgroups[&cgroups[0]].rare.len(),
+            1,
+            "its limit text is kept"
+        );
     }
 
     #[test]
