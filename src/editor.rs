@@ -105,7 +105,14 @@ impl Editor {
                 let predicted = crate::cgroup::predict::predict(&self.fs, actor, &prepared.op);
                 let mut outcome = edit::execute(&self.fs, &prepared);
                 outcome.warnings.extend(warning);
-                if let Some(note) = disagreement(&predicted, &outcome) {
+                if !outcome.ok() && outcome.errno == predicted.errno {
+                    // The kernel refused as predicted: the prediction, made from the state
+                    // before the write, knows which rule and what to do instead.
+                    outcome.rule = predicted.rule;
+                    outcome.explanation = predicted.explanation;
+                    outcome.doc = predicted.doc;
+                    outcome.fix = predicted.fix.or(outcome.fix);
+                } else if let Some(note) = disagreement(&predicted, &outcome) {
                     if cfg!(debug_assertions) {
                         self.log_disagreement(&note);
                     }

@@ -177,6 +177,10 @@ fn hugetlb_controller_limits_and_no_internal_process() {
     // cannot enable a domain controller: EBUSY, no-internal-process.
     let mut sleeper = LiveCgroup::spawn_in(&cg.child("child"), &["sleep", "60"]);
     let (code, out) = cgtui(s, &["set", &child, "cgroup.subtree_control", "+hugetlb"]);
+    let (_, predicted) = cgtui(
+        s,
+        &["check", "set", &child, "cgroup.subtree_control", "+hugetlb"],
+    );
     sleeper.kill().unwrap();
     sleeper.wait().unwrap();
     assert_eq!(code, 1);
@@ -186,6 +190,13 @@ fn hugetlb_controller_limits_and_no_internal_process() {
         out["explanation"].as_str().unwrap().contains("hugetlb"),
         "{out}"
     );
+    // The refusal is explained as `check` predicted it: one account of each rule.
+    for field in ["errno", "rule", "explanation", "fix"] {
+        assert_eq!(
+            out[field], predicted[field],
+            "{field}: {out} vs {predicted}"
+        );
+    }
 
     // A controller the parent has not enabled: ENOENT, controller-unavailable.
     std::fs::create_dir(cg.child("child/grandchild")).unwrap();
