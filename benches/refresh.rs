@@ -1,7 +1,7 @@
 //! Refresh cost on a real cgroupfs tree: CPU time per refresh of cgtui's sampler, against a
 //! floor reader that only opens, reads and closes cgroup.events, cpu.stat, memory.current,
 //! io.stat and pids.current of every cgroup. Prints figures and ratios for: the TUI's refresh
-//! (40 rows on screen, the rest read in turns), a full refresh (as `snapshot --count N` does),
+//! (40 rows on screen, the rest read in turns, the tree walked every 5th pass), a full refresh (as `snapshot --count N` does),
 //! and a full refresh opening every file each time; then a floor reading every file whose
 //! values a full refresh reports (the same data), the files each reader keeps open (each pins
 //! a page of kernel memory), and, where systemd-cgtop runs (a systemd host, the VM suite),
@@ -18,7 +18,7 @@ mod common;
 
 use cgtui::cgroup::files::OpenFiles;
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
-use cgtui::sampler::{ViewPlan, sample_tree, sample_tree_planned, sample_tree_with};
+use cgtui::sampler::{ViewPlan, sample_tree, sample_tree_with};
 use common::BenchTree;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -181,14 +181,7 @@ fn main() {
         let mut plan = ViewPlan::default();
         plan.visible = Some(fs.walk(&base).into_iter().take(40).collect());
         let tui = measure("tui", runs * 5, || {
-            plan.begin_pass();
-            std::hint::black_box(sample_tree_planned(
-                &fs,
-                &base,
-                &mut |p| plan.scope(p),
-                Some(&mut view_files),
-            ));
-            plan.end_pass();
+            std::hint::black_box(plan.sample(&fs, &base, &mut view_files));
         });
         let cold = measure("cold", runs, || {
             std::hint::black_box(sample_tree(&fs, &base, None, false));

@@ -48,6 +48,7 @@ fn tree(count: usize, at: Instant) -> TreeSample {
     TreeSample {
         started: at,
         finished: at,
+        complete: true,
         cgroups,
     }
 }

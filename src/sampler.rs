@@ -17,6 +17,8 @@ pub enum Command {
     RefreshNow,
     /// The cgroups now on screen.
     Visible(Vec<CgroupPath>),
+    /// inotify cannot report new and removed cgroups (no watches left): walk every pass.
+    WalkEveryPass,
 }
 
 /// How often a cgroup the view does not show is read: every this many passes. Events (new
@@ -29,27 +31,41 @@ pub fn sample_tree_planned(
     fs: &Cgroupfs,
     base: &CgroupPath,
     plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
+    files: Option<&mut OpenFiles>,
+) -> TreeSample {
+    sample_paths(fs, &fs.walk(base), true, plan, files)
+}
+
+/// Read those of `paths` that `plan` asks for. `complete`: `paths` is the whole tree, just
+/// walked, and the sample lists every cgroup (the unread ones with no sample); otherwise it
+/// holds only the cgroups read.
+fn sample_paths(
+    fs: &Cgroupfs,
+    paths: &[CgroupPath],
+    complete: bool,
+    plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
     mut files: Option<&mut OpenFiles>,
 ) -> TreeSample {
     let started = Instant::now();
     if let Some(files) = files.as_deref_mut() {
         files.begin_pass();
     }
-    let paths = fs.walk(base);
-    let mut cgroups = Vec::with_capacity(paths.len());
+    let mut cgroups = Vec::with_capacity(if complete { paths.len() } else { 64 });
     for path in paths {
-        match plan(&path) {
+        match plan(path) {
             None => {
                 if let Some(files) = files.as_deref_mut() {
-                    files.still_there(&path);
+                    files.still_there(path);
                 }
-                cgroups.push((path, None));
+                if complete {
+                    cgroups.push((path.clone(), None));
+                }
             }
             // A directory that vanished or cannot be read is left out until the next pass;
             // per-file problems are kept inside the sample.
             Some(scope) => {
-                if let Ok(Some(sample)) = read_sample_with(fs, &path, scope, files.as_deref_mut()) {
-                    cgroups.push((path, Some(Box::new(sample))));
+                if let Ok(Some(sample)) = read_sample_with(fs, path, scope, files.as_deref_mut()) {
+                    cgroups.push((path.clone(), Some(Box::new(sample))));
                 }
             }
         }
@@ -60,6 +76,7 @@ pub fn sample_tree_planned(
     TreeSample {
         started,
         finished: Instant::now(),
+        complete,
         cgroups,
     }
 }
@@ -98,14 +115,23 @@ pub fn sample_tree(
 
 /// Which cgroups a pass reads: the focused one fully, the ones on screen for the columns, and
 /// the rest every [`HIDDEN_EVERY`] passes, each in its own phase so the load spreads evenly.
+/// The tree is walked (every directory listed) only every [`HIDDEN_EVERY`] passes too: between
+/// walks, inotify reports new and removed cgroups to the model at once, and the passes read
+/// from the latest walk's list. Without inotify ([`ViewPlan::walk_every_pass`]) every pass
+/// walks.
 #[derive(Default)]
 pub struct ViewPlan {
     pub focus: Option<CgroupPath>,
     /// The cgroups on screen; `None` until the view says (then everything is read).
     pub visible: Option<std::collections::HashSet<CgroupPath>>,
+    /// Walk the whole tree every pass: nothing reports new and removed cgroups in between.
+    pub walk_every_pass: bool,
     pass: u64,
     /// Cgroups read at least once, and the pass that last saw them (to forget removed ones).
     known: std::collections::HashMap<CgroupPath, u64>,
+    /// The cgroups found by the latest walk (parents first), and the pass that walked.
+    listed: Vec<CgroupPath>,
+    walked_at: Option<u64>,
 }
 
 fn phase(path: &CgroupPath) -> u64 {
@@ -127,6 +153,19 @@ impl ViewPlan {
         self.known.retain(|_, seen| *seen == pass);
     }
 
+    /// Walk the tree at the next pass (after an inotify queue overflow, or a write).
+    pub fn walk_next_pass(&mut self) {
+        self.walked_at = None;
+    }
+
+    fn walk_due(&self) -> bool {
+        self.walk_every_pass
+            || self.visible.is_none()
+            || self
+                .walked_at
+                .is_none_or(|at| self.pass - at >= HIDDEN_EVERY)
+    }
+
     pub fn scope(&mut self, path: &CgroupPath) -> Option<Scope> {
         let new = self.known.insert(path.clone(), self.pass).is_none();
         if self.focus.as_ref() == Some(path) {
@@ -135,6 +174,38 @@ impl ViewPlan {
         let shown = self.visible.as_ref().is_none_or(|v| v.contains(path));
         let turn = (self.pass + phase(path) % HIDDEN_EVERY).is_multiple_of(HIDDEN_EVERY);
         (shown || new || turn).then_some(Scope::Columns)
+    }
+
+    /// One pass: walk the tree when due, else read from the latest walk's list (plus cgroups
+    /// on screen that appeared since). The sample is complete only when the pass walked.
+    pub fn sample(
+        &mut self,
+        fs: &Cgroupfs,
+        base: &CgroupPath,
+        files: &mut OpenFiles,
+    ) -> TreeSample {
+        self.begin_pass();
+        let walk = self.walk_due();
+        if walk {
+            self.listed = fs.walk(base);
+            self.walked_at = Some(self.pass);
+        } else {
+            // Rows on screen that appeared after the walk (inotify put them in the model).
+            let known = &self.known;
+            let unlisted: Vec<CgroupPath> = [&self.focus]
+                .into_iter()
+                .flatten()
+                .chain(self.visible.iter().flatten())
+                .filter(|p| !known.contains_key(*p) && p.starts_with(base))
+                .cloned()
+                .collect();
+            self.listed.extend(unlisted);
+        }
+        let listed = std::mem::take(&mut self.listed);
+        let tree = sample_paths(fs, &listed, walk, &mut |p| self.scope(p), Some(files));
+        self.listed = listed;
+        self.end_pass();
+        tree
     }
 }
 
@@ -183,14 +254,7 @@ impl Sampler {
         loop {
             let tick = Instant::now();
             plan.focus = self.focus.clone();
-            plan.begin_pass();
-            let tree = sample_tree_planned(
-                &self.fs,
-                &self.base,
-                &mut |p| plan.scope(p),
-                Some(&mut files),
-            );
-            plan.end_pass();
+            let tree = plan.sample(&self.fs, &self.base, &mut files);
             if events.send(Event::Tree(tree)).is_err() || !self.send_processes(&events) {
                 return;
             }
@@ -210,10 +274,13 @@ impl Sampler {
                     }
                     Ok(Command::Visible(paths)) => plan.visible = Some(paths.into_iter().collect()),
                     Ok(Command::RefreshNow) => {
-                        // After a write: read limits and controller lists afresh.
+                        // After a write or a lost inotify event: read limits and controller
+                        // lists afresh, and walk the tree.
                         files.forget_rare();
+                        plan.walk_next_pass();
                         break;
                     }
+                    Ok(Command::WalkEveryPass) => plan.walk_every_pass = true,
                     Err(RecvTimeoutError::Timeout) => break,
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
@@ -256,5 +323,60 @@ mod tests {
         }
         // Afterwards each hidden cgroup is read once every HIDDEN_EVERY passes.
         assert!(reads.iter().all(|r| (4..=5).contains(r)), "{reads:?}");
+    }
+
+    #[test]
+    fn the_tree_is_walked_every_few_passes_and_rows_on_screen_are_read_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a", "b"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+            std::fs::write(dir.path().join(name).join("cgroup.procs"), "").unwrap();
+        }
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
+        let mut files = OpenFiles::new();
+        let mut plan = ViewPlan {
+            visible: Some([p("a")].into_iter().collect()),
+            ..ViewPlan::default()
+        };
+        let read = |tree: &TreeSample| -> Vec<String> {
+            let mut names: Vec<String> = tree
+                .cgroups
+                .iter()
+                .filter(|(_, s)| s.is_some())
+                .map(|(c, _)| c.to_string())
+                .collect();
+            names.sort();
+            names
+        };
+        let first = plan.sample(&fs, &CgroupPath::root(), &mut files);
+        assert!(first.complete, "the first pass walks");
+        assert_eq!(
+            read(&first),
+            ["/", "/a", "/b"],
+            "new cgroups are read at once"
+        );
+        // Created after the walk: `c` is not seen until the next walk, `d` is on screen.
+        std::fs::create_dir(dir.path().join("c")).unwrap();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        plan.visible = Some([p("a"), p("d")].into_iter().collect());
+        let mut walks = 0;
+        for pass in 1..HIDDEN_EVERY {
+            let tree = plan.sample(&fs, &CgroupPath::root(), &mut files);
+            walks += usize::from(tree.complete);
+            let names = read(&tree);
+            assert!(names.contains(&"/a".to_string()) && names.contains(&"/d".to_string()));
+            assert!(!names.contains(&"/c".to_string()), "pass {pass}: {names:?}");
+        }
+        assert_eq!(walks, 0, "no walk between the walks");
+        let walked = plan.sample(&fs, &CgroupPath::root(), &mut files);
+        assert!(walked.complete);
+        assert!(
+            read(&walked).contains(&"/c".to_string()),
+            "the walk finds it"
+        );
+        // Without inotify every pass walks.
+        plan.walk_every_pass = true;
+        assert!(plan.sample(&fs, &CgroupPath::root(), &mut files).complete);
     }
 }

@@ -300,6 +300,7 @@ fn event_loop(
                         Effect::Focus(path) => Command::Focus(path),
                         Effect::RefreshNow => Command::RefreshNow,
                         Effect::Visible(paths) => Command::Visible(paths),
+                        Effect::WalkEveryPass => Command::WalkEveryPass,
                     };
                     // The sampler only stops when we do; a send error is not actionable.
                     let _ = commands.send(command);

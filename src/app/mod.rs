@@ -72,6 +72,9 @@ pub enum Effect {
     Predict(Op),
     /// The cgroups on screen changed: the sampler reads these every pass, others less often.
     Visible(Vec<CgroupPath>),
+    /// inotify no longer reports every new and removed cgroup: the sampler must walk the
+    /// tree every pass to find them.
+    WalkEveryPass,
 }
 
 /// Which pane the movement keys act on.
@@ -520,7 +523,7 @@ impl App {
             }
             Event::Watch(WatchEvent::Exhausted { reason }) => {
                 self.notice = Some(reason);
-                Vec::new()
+                vec![Effect::WalkEveryPass]
             }
             Event::Watch(WatchEvent::Overflow) => vec![Effect::RefreshNow],
             Event::Watch(event) => {
@@ -531,7 +534,7 @@ impl App {
                 self.notice = Some(format!(
                     "inotify stopped ({reason}): changes are seen by polling only"
                 ));
-                Vec::new()
+                vec![Effect::WalkEveryPass]
             }
             Event::Signal(_) => vec![Effect::Quit],
             Event::Edited(result) => self.on_edited(result),

@@ -114,6 +114,7 @@ mod tests {
         m.apply_tree(TreeSample {
             started: t,
             finished: t,
+            complete: true,
             cgroups: vec![
                 (
                     p(""),

@@ -76,6 +76,9 @@ pub struct TreeSample {
     /// When reading began: events newer than this win over what the pass saw.
     pub started: Instant,
     pub finished: Instant,
+    /// It lists every cgroup (the tree was walked). Otherwise it holds only the cgroups read
+    /// in this pass, and says nothing of the others: they stay as they are.
+    pub complete: bool,
     /// Parents before children. `None`: the cgroup exists but was not read this pass (the
     /// sampler reads hidden cgroups less often); it keeps its previous sample.
     pub cgroups: Vec<(CgroupPath, Option<Box<CgroupSample>>)>,
@@ -300,6 +303,9 @@ impl Model {
             }
         }
         self.previous_tree_at = Some(tree.finished);
+        if !tree.complete {
+            return change;
+        }
         let stale: Vec<NodeId> = self
             .index
             .values()
@@ -457,6 +463,7 @@ mod tests {
         TreeSample {
             started,
             finished: started + Duration::from_secs(secs),
+            complete: true,
             cgroups: items
                 .iter()
                 .map(|(p, ino, u)| (path(p), Some(Box::new(sample(*ino, *u)))))
@@ -544,6 +551,7 @@ mod tests {
         m.apply_tree(TreeSample {
             started: t0,
             finished: t0,
+            complete: true,
             cgroups: vec![
                 (CgroupPath::root(), Some(Box::new(sample(1, 0)))),
                 (path("a"), Some(Box::new(s))),
@@ -583,6 +591,7 @@ mod tests {
         let skipped = TreeSample {
             started: t0 + Duration::from_secs(2),
             finished: t0 + Duration::from_secs(2),
+            complete: true,
             cgroups: vec![(path(""), Some(Box::new(sample(1, 0)))), (path("a"), None)],
         };
         m.apply_tree(skipped);
@@ -615,6 +624,24 @@ mod tests {
         assert!(m.get(&path("a")).unwrap().rates.cpu_pct.is_some());
         m.apply_tree(tree(t0, 10, &[("", 1, 0), ("a", 2, 10000)]));
         assert_eq!(len(&m), 1, "read every pass again: the history restarts");
+    }
+
+    #[test]
+    fn a_partial_pass_updates_what_it_read_and_removes_nothing() {
+        let t0 = Instant::now();
+        let mut m = Model::new(CgroupPath::root(), Devices::default());
+        m.apply_tree(tree(t0, 0, &[("", 1, 0), ("a", 2, 0), ("b", 3, 0)]));
+        let mut partial = tree(t0, 1, &[("a", 2, 1000)]);
+        partial.complete = false;
+        let change = m.apply_tree(partial);
+        assert!(!change.structure);
+        assert!(m.get(&path("b")).is_some(), "not read is not removed");
+        assert_eq!(m.get(&path("a")).unwrap().rates.cpu_pct, Some(0.1));
+        m.apply_tree(tree(t0, 2, &[("", 1, 0), ("a", 2, 2000)]));
+        assert!(
+            m.get(&path("b")).is_none(),
+            "a complete pass removes what it did not list"
+        );
     }
 
     #[test]

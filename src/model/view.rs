@@ -405,6 +405,7 @@ mod tests {
         let tree = crate::model::TreeSample {
             started: t,
             finished: t,
+            complete: true,
             cgroups: [("", 0), ("a", 1), ("b", 30), ("c", 7)]
                 .iter()
                 .map(|(p, n)| {
