@@ -33,20 +33,22 @@ pub fn sample_tree_planned(
     plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
     files: Option<&mut OpenFiles>,
 ) -> TreeSample {
-    sample_paths(fs, &fs.walk(base), true, plan, files)
+    // Before the walk: the model must not remove a cgroup created while the walk ran.
+    let started = Instant::now();
+    sample_paths(fs, started, &fs.walk(base), true, plan, files)
 }
 
 /// Read those of `paths` that `plan` asks for. `complete`: `paths` is the whole tree, just
 /// walked, and the sample lists every cgroup (the unread ones with no sample); otherwise it
-/// holds only the cgroups read.
+/// holds only the cgroups read. `started`: when the pass began (before any walk).
 fn sample_paths(
     fs: &Cgroupfs,
+    started: Instant,
     paths: &[CgroupPath],
     complete: bool,
     plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
     mut files: Option<&mut OpenFiles>,
 ) -> TreeSample {
-    let started = Instant::now();
     if let Some(files) = files.as_deref_mut() {
         files.begin_pass();
     }
@@ -185,6 +187,8 @@ impl ViewPlan {
         files: &mut OpenFiles,
     ) -> TreeSample {
         self.begin_pass();
+        // Before the walk: the model must not remove a cgroup created while the walk ran.
+        let started = Instant::now();
         let walk = self.walk_due();
         if walk {
             self.listed = fs.walk(base);
@@ -202,7 +206,14 @@ impl ViewPlan {
             self.listed.extend(unlisted);
         }
         let listed = std::mem::take(&mut self.listed);
-        let tree = sample_paths(fs, &listed, walk, &mut |p| self.scope(p), Some(files));
+        let tree = sample_paths(
+            fs,
+            started,
+            &listed,
+            walk,
+            &mut |p| self.scope(p),
+            Some(files),
+        );
         self.listed = listed;
         self.end_pass();
         tree
