@@ -6,16 +6,25 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// A cgroup's path relative to the root of the cgroup2 mount: empty for the root cgroup,
 /// `user.slice/user-1000.slice` below it. Names may be any bytes but `/` and NUL, so this
-/// holds a `PathBuf`, never a `String`; show it with `Display`, which escapes controls.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CgroupPath(PathBuf);
+/// holds a `Path`, never a `str`; show it with `Display`, which escapes controls. Shared
+/// (`Arc`): the model, the sampler and the open-file cache each hold every cgroup's path, and
+/// a clone costs no copy.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CgroupPath(Arc<Path>);
+
+impl Default for CgroupPath {
+    fn default() -> Self {
+        CgroupPath::root()
+    }
+}
 
 impl CgroupPath {
     pub fn root() -> Self {
-        CgroupPath(PathBuf::new())
+        CgroupPath(Arc::from(Path::new("")))
     }
 
     /// Build from a relative path of plain names; `None` if it holds `..`, `.` or a root.
@@ -28,7 +37,7 @@ impl CgroupPath {
                 Component::ParentDir | Component::Prefix(_) => return None,
             }
         }
-        Some(CgroupPath(out))
+        Some(CgroupPath(Arc::from(out)))
     }
 
     pub fn is_root(&self) -> bool {
@@ -40,16 +49,16 @@ impl CgroupPath {
     }
 
     pub fn join(&self, name: &OsStr) -> Self {
-        CgroupPath(self.0.join(name))
+        CgroupPath(Arc::from(self.0.join(name)))
     }
 
     pub fn parent(&self) -> Option<CgroupPath> {
         if self.is_root() {
             None
         } else {
-            Some(CgroupPath(
-                self.0.parent().map(Path::to_path_buf).unwrap_or_default(),
-            ))
+            Some(CgroupPath(Arc::from(
+                self.0.parent().unwrap_or_else(|| Path::new("")),
+            )))
         }
     }
 
@@ -69,10 +78,7 @@ impl CgroupPath {
 
     /// Every ancestor, nearest first, ending with the root. Excludes `self`.
     pub fn ancestors(&self) -> impl Iterator<Item = CgroupPath> + '_ {
-        self.0
-            .ancestors()
-            .skip(1)
-            .map(|p| CgroupPath(p.to_path_buf()))
+        self.0.ancestors().skip(1).map(|p| CgroupPath(Arc::from(p)))
     }
 
     /// `/a/b/FILE` for display (`/FILE` at the root, not `//FILE`).
