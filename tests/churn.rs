@@ -46,6 +46,11 @@ fn cgroups_on_disk(dir: &Path) -> usize {
         .sum::<usize>()
 }
 
+/// What RSS may grow by during the churn beyond 10 %: tables keep the capacity of the most
+/// cgroups alive at once, which rises with the churn's random peaks (a few thousand cgroups
+/// are a few hundred KiB). A leak of 30 bytes per cgroup made would pass it.
+const RSS_SLACK_KIB: u64 = 1024;
+
 #[test]
 fn churn_leaves_cgtui_running_consistent_and_flat() {
     let cg = live_or_skip!("churn");
@@ -122,7 +127,7 @@ fn churn_leaves_cgtui_running_consistent_and_flat() {
     let end_rss = rss_kib(pid);
     eprintln!("RSS {warm_rss} KiB warm, {end_rss} KiB after");
     assert!(
-        end_rss <= warm_rss + warm_rss / 10,
+        end_rss <= warm_rss + (warm_rss / 10).max(RSS_SLACK_KIB),
         "RSS grew from {warm_rss} to {end_rss} KiB"
     );
     pty.send("q");

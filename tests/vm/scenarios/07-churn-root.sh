@@ -1,7 +1,9 @@
 # Scenario: a minute of churn (thousands of cgroups created and removed a second, processes
 # moved and killed) under cgtui running live, with `snapshot` in a loop, on a host with all
 # controllers. Afterwards: cgtui still runs, its tree equals the disk, its inotify watches are
-# back to the baseline, and its RSS is flat within 10 %.
+# back to the baseline, and its RSS is flat: within 10 % or 1 MiB (tables keep the capacity of
+# the most cgroups alive at once, which rises with the churn's random peaks; a leak of 30 bytes
+# per cgroup made would exceed it).
 . /host/lib.sh
 export TERM=xterm-256color
 S=churn
@@ -53,7 +55,8 @@ echo "watches after: $now"
 check "watches back to baseline" yes
 end=$(rss $pid)
 echo "RSS: $warm KiB warm, $end KiB after"
-[ "$end" -le $((warm + warm / 10)) ] || fail "RSS grew from $warm to $end KiB"
+slack=$((warm / 10 > 1024 ? warm / 10 : 1024))
+[ "$end" -le $((warm + slack)) ] || fail "RSS grew from $warm to $end KiB"
 check "RSS flat" yes
 tmux -L $S send-keys -t $S q
 sleep 1
