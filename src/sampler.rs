@@ -27,7 +27,7 @@ pub const HIDDEN_EVERY: u64 = 5;
 
 /// Read the cgroups under `base` that `plan` asks for, at the scope it gives; the others are
 /// listed with no sample. `files` keeps files open between passes.
-pub fn sample_tree_planned(
+fn sample_tree_planned(
     fs: &Cgroupfs,
     base: &CgroupPath,
     plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
@@ -146,11 +146,11 @@ fn phase(path: &CgroupPath) -> u64 {
 }
 
 impl ViewPlan {
-    pub fn begin_pass(&mut self) {
+    fn begin_pass(&mut self) {
         self.pass += 1;
     }
 
-    pub fn end_pass(&mut self) {
+    fn end_pass(&mut self) {
         let pass = self.pass;
         self.known.retain(|_, seen| *seen == pass);
     }
@@ -168,7 +168,7 @@ impl ViewPlan {
                 .is_none_or(|at| self.pass - at >= HIDDEN_EVERY)
     }
 
-    pub fn scope(&mut self, path: &CgroupPath) -> Option<Scope> {
+    fn scope(&mut self, path: &CgroupPath) -> Option<Scope> {
         let new = self.known.insert(path.clone(), self.pass).is_none();
         if self.focus.as_ref() == Some(path) {
             return Some(Scope::Full);

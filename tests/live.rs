@@ -381,10 +381,9 @@ fn hostile_names_and_command_lines_on_the_real_kernel() {
     assert!(!out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07));
 }
 
-#[test]
-fn an_unprivileged_user_can_watch_the_whole_tree() {
-    let _cg = live_or_skip!("nobody");
-    let out = std::process::Command::new("setpriv")
+/// `cgtui snapshot --json EXTRA` run as nobody, parsed; `None` (test skipped) without setpriv.
+fn snapshot_as_nobody(extra: &[&str]) -> Option<serde_json::Value> {
+    let Ok(out) = std::process::Command::new("setpriv")
         .args([
             "--reuid=nobody",
             "--regid=nogroup",
@@ -393,17 +392,26 @@ fn an_unprivileged_user_can_watch_the_whole_tree() {
             "snapshot",
             "--json",
         ])
-        .output();
-    let Ok(out) = out else {
+        .args(extra)
+        .output()
+    else {
         eprintln!("SKIPPED: no setpriv");
-        return;
+        return None;
     };
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+#[test]
+fn an_unprivileged_user_can_watch_the_whole_tree() {
+    let _cg = live_or_skip!("nobody");
+    let Some(doc) = snapshot_as_nobody(&[]) else {
+        return;
+    };
     assert!(doc["cgroups"].as_array().unwrap().len() > 1);
 }
 
@@ -415,28 +423,9 @@ fn a_file_you_may_not_read_is_a_dash_with_the_reason() {
     let file = cg.child("secret/cpu.stat");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     let root = cg.dir().display().to_string();
-    let Ok(out) = std::process::Command::new("setpriv")
-        .args([
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            common::binary(),
-            "snapshot",
-            "--json",
-            "--root",
-            &root,
-        ])
-        .output()
-    else {
-        eprintln!("SKIPPED: no setpriv");
+    let Some(doc) = snapshot_as_nobody(&["--root", &root]) else {
         return;
     };
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let secret = doc["cgroups"]
         .as_array()
         .unwrap()

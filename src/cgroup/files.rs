@@ -19,7 +19,6 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// How many passes a rarely changing file (a limit, a controller list) is not re-read: a write
@@ -166,17 +165,17 @@ impl OpenFiles {
     }
 
     /// End a pass: forget cgroups this pass neither read nor listed (removed ones), close the
-    /// files of those it did not read, and drop texts no cgroup holds any more.
+    /// files of those it did not read (and of others while more are open than may be), and
+    /// drop texts no cgroup holds any more.
     pub fn end_pass(&mut self) {
         let pass = self.shared.pass;
-        let mut closed = 0;
+        let shared = &mut self.shared;
         self.cgroups.retain(|_, c| {
-            if c.seen != pass {
-                closed += c.close_all();
+            if c.seen != pass || shared.open > shared.keep_open_max {
+                shared.open -= c.close_all();
             }
             c.seen == pass || c.listed == pass
         });
-        self.shared.open -= closed;
         if pass.is_multiple_of(RARE_PASSES) {
             self.shared.interned.retain(|t| Arc::strong_count(t) > 1);
         }
@@ -198,13 +197,7 @@ impl OpenFiles {
         inode: u64,
     ) -> CgroupReads<'a> {
         let pass = self.shared.pass;
-        if !self.cgroups.contains_key(cgroup) {
-            self.cgroups.insert(cgroup.clone(), CgroupFiles::default());
-        }
-        let entry = self
-            .cgroups
-            .get_mut(cgroup)
-            .expect("entry inserted just above");
+        let entry = self.cgroups.entry(cgroup.clone()).or_default();
         if entry.inode != inode {
             self.shared.open -= entry.close_all();
             *entry = CgroupFiles {
@@ -219,7 +212,6 @@ impl OpenFiles {
         CgroupReads {
             fs,
             cgroup,
-            dir: fs.dir(cgroup),
             entry,
             shared: &mut self.shared,
         }
@@ -230,7 +222,6 @@ impl OpenFiles {
 pub struct CgroupReads<'a> {
     fs: &'a Cgroupfs,
     cgroup: &'a CgroupPath,
-    dir: PathBuf,
     entry: &'a mut CgroupFiles,
     shared: &'a mut Shared,
 }
@@ -273,7 +264,7 @@ impl CgroupReads<'_> {
         let opened = OpenOptions::new()
             .read(true)
             .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-            .open(self.dir.join(file));
+            .open(self.fs.dir(self.cgroup).join(file));
         match opened {
             Ok(handle) => {
                 let len = read_at_zero(&handle, &mut self.shared.buffer)?;
@@ -294,17 +285,14 @@ impl CgroupReads<'_> {
                 });
                 Ok(None)
             }
-            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) => {
-                // Out of descriptors after all (others are using them): keep fewer open
-                // from now on, and read this one the plain way.
-                self.shared.keep_open_max = self.shared.open / 2;
-                let text = self
-                    .fs
-                    .read_text(self.cgroup, file)
-                    .map_err(|e| io::Error::other(e.to_string()))?;
-                Ok(text.map(|t| parse(&t)))
+            Err(e) => {
+                if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) {
+                    // Out of descriptors after all (others are using them): keep half as
+                    // many open; the end of this pass closes the rest.
+                    self.shared.keep_open_max = self.shared.open / 2;
+                }
+                Err(e)
             }
-            Err(e) => Err(e),
         }
     }
 
@@ -436,6 +424,19 @@ mod tests {
             1,
             "its limit text is kept"
         );
+    }
+
+    #[test]
+    fn a_lower_budget_closes_files_at_the_end_of_the_pass() {
+        let (_dir, fs, cgroups) = tree(4);
+        let mut files = OpenFiles::with_keep_open_max(4);
+        pass(&mut files, &fs, &cgroups);
+        pass(&mut files, &fs, &cgroups);
+        assert_eq!(files.open_count(), 4);
+        // As after EMFILE: half as many may stay open.
+        files.shared.keep_open_max = 2;
+        pass(&mut files, &fs, &cgroups);
+        assert_eq!(files.open_count(), 2);
     }
 
     #[test]

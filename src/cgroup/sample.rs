@@ -94,8 +94,14 @@ struct Reader<'a> {
     unreadable: Vec<Unreadable>,
     /// Files kept open between samples, when the caller keeps them.
     files: Option<CgroupReads<'a>>,
-    /// The file being read changes rarely (see `get_rare`).
-    rare: bool,
+}
+
+/// How often a file's value changes: every read, or only when someone writes it (limits,
+/// controller lists), which a cache re-reads every few passes instead of every pass.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Changes {
+    Often,
+    OnWrite,
 }
 
 impl Reader<'_> {
@@ -104,7 +110,25 @@ impl Reader<'_> {
         file: &'static str,
         parse: fn(&str) -> parse::ParseResult<T>,
     ) -> Option<T> {
-        match self.read(file, parse) {
+        self.get_as(file, parse, Changes::Often)
+    }
+
+    fn get_rare<T>(
+        &mut self,
+        file: &'static str,
+        parse: fn(&str) -> parse::ParseResult<T>,
+    ) -> Option<T> {
+        self.get_as(file, parse, Changes::OnWrite)
+    }
+
+    /// Read and parse one file; a failure is recorded in `unreadable` and gives `None`.
+    fn get_as<T>(
+        &mut self,
+        file: &'static str,
+        parse: fn(&str) -> parse::ParseResult<T>,
+        changes: Changes,
+    ) -> Option<T> {
+        match self.read(file, parse, changes) {
             Ok(value) => value,
             Err(err) => {
                 let reason = match &err {
@@ -117,43 +141,25 @@ impl Reader<'_> {
             }
         }
     }
-}
-
-impl Reader<'_> {
-    /// Like `get`, for files that change only when someone writes them (limits, controller
-    /// lists): with a cache they are re-read every few passes, not every pass.
-    fn get_rare<T>(
-        &mut self,
-        file: &'static str,
-        parse: fn(&str) -> parse::ParseResult<T>,
-    ) -> Option<T> {
-        self.rare = true;
-        let value = self.get(file, parse);
-        self.rare = false;
-        value
-    }
 
     /// Read and parse one file, through the open-file cache when there is one.
     fn read<T>(
         &mut self,
         file: &'static str,
         parse: fn(&str) -> parse::ParseResult<T>,
+        changes: Changes,
     ) -> Result<Option<T>> {
         let Some(files) = self.files.as_mut() else {
             return self.fs.read(self.cgroup, file, parse);
         };
+        let parsed = match changes {
+            Changes::Often => files.read_with(file, parse),
+            Changes::OnWrite => files
+                .read_rare(file)
+                .map(|text| text.map(|text| parse(&text))),
+        };
         let path = || self.fs.dir(self.cgroup).join(file);
-        if self.rare {
-            return match files.read_rare(file) {
-                Ok(None) => Ok(None),
-                Ok(Some(text)) => parse(&text).map(Some).map_err(|source| Error::Parse {
-                    path: path(),
-                    source,
-                }),
-                Err(e) => Err(Error::io(path(), e)),
-            };
-        }
-        match files.read_with(file, parse) {
+        match parsed {
             Ok(None) => Ok(None),
             Ok(Some(parsed)) => parsed.map(Some).map_err(|source| Error::Parse {
                 path: path(),
@@ -192,14 +198,13 @@ pub fn read_sample_with(
         cgroup,
         unreadable: Vec::new(),
         files: files.map(|files| files.cgroup(fs, cgroup, stat.inode)),
-        rare: false,
     };
     // The process count costs a read of the whole PID list: only for a full read (the
     // cgroup a person looks at, and batch output). cgroup.procs exists in every cgroup, so its
     // absence there means the cgroup is gone.
     let procs = match scope {
         Scope::Columns => None,
-        Scope::Full => match r.read("cgroup.procs", parse::pid_list) {
+        Scope::Full => match r.read("cgroup.procs", parse::pid_list, Changes::Often) {
             Ok(None) => return Ok(None),
             Ok(Some(pids)) => Some(pids.len()),
             Err(err) => {
