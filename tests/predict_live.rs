@@ -335,8 +335,114 @@ fn predictions_match_the_kernel() {
             "controller-not-enabled",
         ),
     ];
+    // Classes of controller names: v1-only (inhibited on v2), implicit (perf_event), and
+    // bound to a v1 hierarchy on a hybrid host.
+    rows.extend([
+        row(
+            "+net_cls, a v1-only controller",
+            None,
+            &["set", &p("a"), "cgroup.subtree_control", "+net_cls"],
+            Some("EINVAL"),
+            "invalid-value",
+        ),
+        row(
+            "+perf_event, implicit on v2",
+            None,
+            &["set", &p("a"), "cgroup.subtree_control", "+perf_event"],
+            Some("ENOENT"),
+            "controller-unavailable",
+        ),
+        row(
+            "an empty subtree_control write",
+            None,
+            &["set", &p("a"), "cgroup.subtree_control", " "],
+            None,
+            "ok",
+        ),
+        row(
+            "kill with a word",
+            None,
+            &["set", &p("a"), "cgroup.kill", "x"],
+            Some("EINVAL"),
+            "invalid-value",
+        ),
+        row(
+            "freeze with 0x0 (kstrtoint takes hex)",
+            None,
+            &["set", &p("a"), "cgroup.freeze", "0x0"],
+            None,
+            "ok",
+        ),
+        row(
+            "max.depth past an int",
+            None,
+            &["set", &p("a"), "cgroup.max.depth", "99999999999"],
+            Some("ERANGE"),
+            "invalid-value",
+        ),
+        row(
+            "cgroup.type domain",
+            None,
+            &["set", &p("a"), "cgroup.type", "domain"],
+            Some("EINVAL"),
+            "invalid-value",
+        ),
+        row(
+            "a misspelt file",
+            None,
+            &["set", &p("a"), "bogus.file", "1"],
+            Some("ENOENT"),
+            "invalid-value",
+        ),
+    ]);
+    if kthreadd_pid().is_some() {
+        rows.push(row(
+            "move kthreadd",
+            None,
+            &["move", "2", &p("a")],
+            Some("EINVAL"),
+            "invalid-value",
+        ));
+    }
+    let memory_bound_to_v1 = !std::fs::read_to_string(cg.mount.join("cgroup.controllers"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .any(|c| c == "memory");
+    if memory_bound_to_v1 {
+        rows.push(row(
+            "+memory on a hybrid host (bound to v1)",
+            None,
+            &["set", &p("a"), "cgroup.subtree_control", "+memory"],
+            Some("ENOENT"),
+            "controller-unavailable",
+        ));
+    }
     if has_hugetlb {
         rows.extend([
+            row(
+                "+hugetlb -hugetlb: the last token wins",
+                None,
+                &[
+                    "set",
+                    &p("a"),
+                    "cgroup.subtree_control",
+                    "+hugetlb -hugetlb",
+                ],
+                None,
+                "ok",
+            ),
+            row(
+                "-hugetlb +hugetlb on a populated cgroup",
+                None,
+                &[
+                    "set",
+                    &p("a"),
+                    "cgroup.subtree_control",
+                    "-hugetlb +hugetlb",
+                ],
+                Some("EBUSY"),
+                "no-internal-process",
+            ),
             row(
                 "+hugetlb on a populated cgroup",
                 None,
@@ -388,6 +494,46 @@ fn predictions_match_the_kernel() {
             ),
         ]);
     }
+    // Threaded mode, after "threaded on an empty leaf" made thr a thread root.
+    rows.extend([
+        row(
+            "mkdir under a thread root",
+            None,
+            &["mkdir", &p("thr/inv")],
+            None,
+            "ok",
+        ),
+        row(
+            "move into a domain invalid cgroup",
+            None,
+            &["move", &root_pid, &p("thr/inv")],
+            Some("EOPNOTSUPP"),
+            "threaded-topology",
+        ),
+        row(
+            "kill a threaded cgroup",
+            None,
+            &["set", &p("thr/leaf"), "cgroup.kill", "1"],
+            Some("EOPNOTSUPP"),
+            "threaded-topology",
+        ),
+    ]);
+    if has_hugetlb {
+        rows.push(row(
+            "+hugetlb in a thread root",
+            None,
+            &["set", &p("thr"), "cgroup.subtree_control", "+hugetlb"],
+            Some("EOPNOTSUPP"),
+            "threaded-topology",
+        ));
+    }
+    rows.push(row(
+        "move a process into a thread root",
+        None,
+        &["move", &root_pid, &p("thr")],
+        None,
+        "ok",
+    ));
 
     let mut disagreements = Vec::new();
     let mut table = String::new();
@@ -429,11 +575,47 @@ fn predictions_match_the_kernel() {
         }
     }
     eprintln!("{table}");
+    if memory_bound_to_v1 {
+        // Advice that cannot work is worse than none: memory is bound to v1 here, so enabling it
+        // in a parent must not be what cgtui suggests.
+        let (_, predicted) = runner.cgtui(
+            None,
+            &[
+                "check".into(),
+                "set".into(),
+                p("a"),
+                "memory.max".into(),
+                "1G".into(),
+            ],
+        );
+        let fix = predicted["fix"].as_str().unwrap_or("");
+        assert!(
+            !fix.contains("+memory") && fix.contains("cgroup_no_v1=memory"),
+            "advice on a hybrid host: {predicted}"
+        );
+    }
+    let (_, misspelt) = runner.cgtui(
+        None,
+        &[
+            "check".into(),
+            "set".into(),
+            p("a"),
+            "cgroup.max.dpeth".into(),
+            "1".into(),
+        ],
+    );
+    assert!(
+        misspelt["fix"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cgroup.max.depth"),
+        "near names for a misspelt file: {misspelt}"
+    );
     for child in [&mut root_sleeper, &mut typed_sleeper, &mut nobody_sleeper] {
         let _ = child.kill();
         let _ = child.wait();
     }
-    assert!(rows.len() >= 25, "only {} rows", rows.len());
+    assert!(rows.len() >= 35, "only {} rows", rows.len());
     assert!(
         disagreements.is_empty(),
         "{} of {} rows disagree:\n{}",
@@ -441,4 +623,10 @@ fn predictions_match_the_kernel() {
         rows.len(),
         disagreements.join("\n")
     );
+}
+
+/// PID 2 when it is kthreadd (the kernel thread that starts the others) in our PID namespace.
+fn kthreadd_pid() -> Option<u32> {
+    let comm = std::fs::read_to_string("/proc/2/comm").ok()?;
+    (comm.trim() == "kthreadd").then_some(2)
 }

@@ -6,7 +6,7 @@ use crate::cgroup::error::Error;
 use crate::cgroup::fs::Cgroupfs;
 use crate::cgroup::parse;
 use crate::cgroup::path::CgroupPath;
-use crate::cgroup::rules::{DOMAIN_CONTROLLERS, Rule, controller_of, errno_name};
+use crate::cgroup::rules::{Rule, controller_of, errno_name, is_domain_controller};
 use crate::cgroup::value::{self, Context};
 use rustix::io::Errno;
 use serde::Serialize;
@@ -233,7 +233,7 @@ fn explain(op: &Op, errno: Errno, scene: &Scene) -> (Rule, String, Option<String
                 .fs
                 .controller_list(cg, "cgroup.subtree_control")
                 .into_iter()
-                .filter(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()))
+                .filter(|c| is_domain_controller(c))
                 .collect();
             (
                 Rule::NoInternalProcess,
@@ -391,7 +391,7 @@ fn subtree_control_refusal(
                 tokens
                     .iter()
                     .filter_map(|t| t.strip_prefix('+'))
-                    .filter(|c| DOMAIN_CONTROLLERS.contains(c))
+                    .filter(|c| is_domain_controller(c))
                     .collect::<Vec<_>>()
                     .join(" ")
             ),

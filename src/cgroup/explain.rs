@@ -8,7 +8,7 @@ use crate::cgroup::fs::Cgroupfs;
 use crate::cgroup::path::CgroupPath;
 use crate::cgroup::predict::{Actor, Prediction, predict, probe_child};
 use crate::cgroup::process::user_name;
-use crate::cgroup::rules::DOMAIN_CONTROLLERS;
+use crate::cgroup::rules::is_domain_controller;
 use crate::cgroup::systemd::{self, Client, Manager, Ownership};
 use serde::Serialize;
 
@@ -253,7 +253,7 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
 
     let domain: Vec<String> = enabled
         .iter()
-        .filter(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()))
+        .filter(|c| is_domain_controller(c))
         .cloned()
         .collect();
     let note = match (procs.len(), domain.is_empty(), cgroup.is_root()) {

@@ -10,7 +10,10 @@ use crate::cgroup::fs::Cgroupfs;
 use crate::cgroup::parse::{self, CgroupType, Limit};
 use crate::cgroup::path::CgroupPath;
 use crate::cgroup::process::user_name;
-use crate::cgroup::rules::{DOMAIN_CONTROLLERS, Rule, controller_of};
+use crate::cgroup::rules::{
+    IMPLICIT_CONTROLLERS, Rule, SUBSYSTEM_ORDER, V1_ONLY_SUBSYSTEMS, controller_of,
+    is_domain_controller,
+};
 use crate::cgroup::systemd;
 use crate::cgroup::value::{self, Context};
 use serde::Serialize;
@@ -174,7 +177,7 @@ impl Facts<'_> {
         self.fs
             .controller_list(cgroup, "cgroup.subtree_control")
             .into_iter()
-            .filter(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()))
+            .filter(|c| is_domain_controller(c))
             .collect()
     }
 
@@ -233,27 +236,219 @@ impl Facts<'_> {
         }
     }
 
-    /// Controllers this kernel has and has enabled, from /proc/cgroups; `None` if unreadable.
-    fn known_controllers(&self) -> Option<Vec<String>> {
+    /// The kernel's subsystems from /proc/cgroups (v1 and v2 alike); `None` if unreadable.
+    fn subsystems(&self) -> Option<Vec<Subsystem>> {
         let text = std::fs::read_to_string(self.fs.proc_root()?.join("cgroups")).ok()?;
-        Some(
-            text.lines()
-                .filter(|l| !l.starts_with('#'))
-                .filter_map(|l| {
-                    let fields: Vec<&str> = l.split_whitespace().collect();
-                    // /proc/cgroups lists v1 names: the io controller appears as blkio.
-                    let name = match fields.first()? {
-                        &"blkio" => "io",
-                        other => other,
-                    };
-                    (fields.len() >= 4 && fields[3] == "1").then(|| name.to_string())
-                })
-                .collect(),
-        )
+        Some(parse_proc_cgroups(&text))
+    }
+
+    /// Why `name` cannot be written as `+name` or `-name`: `None` when the kernel's parser
+    /// accepts it (a v2 controller this kernel has and did not disable at boot).
+    fn unknown_controller(&self, name: &str) -> Option<String> {
+        if V1_ONLY_SUBSYSTEMS.contains(&name) {
+            return Some(format!(
+                "{name} is a cgroup v1 controller with no cgroup v2 interface: the kernel inhibits it \
+                 on v2, so \"{name}\" is not a controller name there (although /proc/cgroups lists it)"
+            ));
+        }
+        let subsystems = self.subsystems()?;
+        match subsystems.iter().find(|s| s.name == name) {
+            None => Some(format!(
+                "this kernel has no controller named {name:?} (see /proc/cgroups)"
+            )),
+            Some(s) if !s.enabled => Some(format!(
+                "the {name} controller was disabled at boot (cgroup_disable={name} on the kernel \
+                 command line)"
+            )),
+            Some(_) => None,
+        }
+    }
+
+    /// Why a v2 controller is not in this hierarchy at all (the root's cgroup.controllers lacks
+    /// it), and what would bring it in.
+    fn absent_from_hierarchy(&self, name: &str) -> (String, String) {
+        if IMPLICIT_CONTROLLERS.contains(&name) {
+            return (
+                format!(
+                    "{name} is implicit on cgroup v2: always active for every cgroup, never listed in \
+                     cgroup.controllers, so it cannot be enabled"
+                ),
+                "nothing to do: it already applies everywhere".into(),
+            );
+        }
+        let bound = self
+            .subsystems()
+            .and_then(|all| all.into_iter().find(|s| s.name == name))
+            .filter(|s| s.hierarchy != 0);
+        match bound {
+            Some(s) => (
+                format!(
+                    "{name} is bound to a cgroup v1 hierarchy (hierarchy {} in /proc/cgroups): a \
+                     controller can be in one hierarchy only, so this cgroup2 mount does not have it",
+                    s.hierarchy
+                ),
+                format!(
+                    "no write here can enable it: boot with cgroup_no_v1={name} (or \
+                     systemd.unified_cgroup_hierarchy=1 for pure v2), or unmount its v1 hierarchy once \
+                     it holds no cgroups"
+                ),
+            ),
+            None => (
+                format!("{name} is not in this cgroup2 hierarchy"),
+                "it is not available on this kernel (disabled, or bound elsewhere)".into(),
+            ),
+        }
+    }
+
+    /// The advice for a controller a cgroup does not get from its parent: the highest ancestor
+    /// that offers it but does not pass it down is where enabling starts.
+    fn enable_path(&self, cgroup: &CgroupPath, name: &str) -> String {
+        let parent = parent_of(cgroup);
+        let mut chain: Vec<CgroupPath> = parent.ancestors().collect();
+        chain.reverse();
+        chain.push(parent.clone());
+        let start = chain.iter().find(|a| {
+            !self
+                .fs
+                .controller_list(a, "cgroup.subtree_control")
+                .iter()
+                .any(|c| c == name)
+        });
+        match start {
+            Some(a) if *a == parent => format!(
+                "write +{name} to {} (echo +{name} > {})",
+                parent.file_display("cgroup.subtree_control"),
+                self.fs
+                    .dir(&parent)
+                    .join("cgroup.subtree_control")
+                    .display()
+            ),
+            Some(a) => format!(
+                "enable it from the top down: write +{name} to {}, then to cgroup.subtree_control of \
+                 each cgroup below it down to {parent}",
+                a.file_display("cgroup.subtree_control")
+            ),
+            None => format!(
+                "write +{name} to {}",
+                parent.file_display("cgroup.subtree_control")
+            ),
+        }
     }
 
     fn limit(&self, cgroup: &CgroupPath, file: &str) -> Option<Limit> {
         self.fs.read(cgroup, file, parse::limit).ok().flatten()
+    }
+}
+
+/// One line of /proc/cgroups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Subsystem {
+    name: String,
+    /// 0 when not bound to a v1 hierarchy (on the v2 one, or nowhere).
+    hierarchy: u32,
+    enabled: bool,
+}
+
+fn parse_proc_cgroups(text: &str) -> Vec<Subsystem> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            // /proc/cgroups lists v1 names: the io controller appears as blkio.
+            let name = match *fields.first()? {
+                "blkio" => "io",
+                other => other,
+            };
+            Some(Subsystem {
+                name: name.to_string(),
+                hierarchy: fields.get(1)?.parse().ok()?,
+                enabled: *fields.get(3)? == "1",
+            })
+        })
+        .collect()
+}
+
+/// The threaded-mode state of cgroups, as kernel/cgroup/cgroup.c computes it. Each function
+/// names the kernel function it follows; `cgroup.type` shows the kernel's own verdict on
+/// threaded / valid domain / thread root, so it is read rather than recomputed.
+impl Facts<'_> {
+    fn kind(&self, cgroup: &CgroupPath) -> CgroupType {
+        if cgroup.is_root() {
+            return CgroupType::Domain;
+        }
+        self.cgroup_type(cgroup).unwrap_or(CgroupType::Domain)
+    }
+
+    /// cgroup_is_threaded()
+    fn is_threaded(&self, cgroup: &CgroupPath) -> bool {
+        self.kind(cgroup) == CgroupType::Threaded
+    }
+
+    /// cgroup_is_valid_domain(): not threaded, and no ancestor below the root is threaded or a
+    /// thread root; `cgroup.type` says "domain invalid" otherwise.
+    fn is_valid_domain(&self, cgroup: &CgroupPath) -> bool {
+        matches!(
+            self.kind(cgroup),
+            CgroupType::Domain | CgroupType::DomainThreaded
+        )
+    }
+
+    /// cgroup_is_thread_root(): threaded children, or own threads with threaded controllers on.
+    fn is_thread_root(&self, cgroup: &CgroupPath) -> bool {
+        if cgroup.is_root() {
+            return self.children(cgroup).iter().any(|c| self.is_threaded(c));
+        }
+        self.kind(cgroup) == CgroupType::DomainThreaded
+    }
+
+    /// `cgrp->dom_cgrp`: a threaded cgroup's thread root, else the cgroup itself.
+    fn dom_cgroup(&self, cgroup: &CgroupPath) -> CgroupPath {
+        let mut dom = cgroup.clone();
+        while self.is_threaded(&dom) {
+            match dom.parent() {
+                Some(parent) => dom = parent,
+                None => break,
+            }
+        }
+        dom
+    }
+
+    /// cgroup_has_tasks(): threads in this very cgroup (not in descendants).
+    fn has_tasks(&self, cgroup: &CgroupPath) -> bool {
+        self.fs
+            .read(cgroup, "cgroup.threads", parse::pid_list)
+            .ok()
+            .flatten()
+            .is_some_and(|t| !t.is_empty())
+            || !self.fs.pids(cgroup).is_empty()
+    }
+
+    /// Why cgroup_can_be_thread_root() is false, or `None` when it is true.
+    fn cannot_be_thread_root(&self, cgroup: &CgroupPath) -> Option<String> {
+        if cgroup.is_root() {
+            return None;
+        }
+        if self.is_threaded(cgroup) {
+            return Some(format!("{cgroup} is threaded itself"));
+        }
+        let domain = self.domain_enabled(cgroup);
+        if let Some(child) = self
+            .children(cgroup)
+            .into_iter()
+            .find(|c| !self.is_threaded(c) && self.populated(c))
+        {
+            return Some(format!(
+                "it has a populated domain child ({child}): a thread root has domain or threaded \
+                 children, not both"
+            ));
+        }
+        if !domain.is_empty() {
+            return Some(format!(
+                "it passes domain controllers ({}) to its children",
+                domain.join(" ")
+            ));
+        }
+        None
     }
 }
 
@@ -445,7 +640,16 @@ fn check_rmdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
     ))
 }
 
-fn check_move(f: &Facts, pid: u32, dst: &CgroupPath) -> Result<String, Denial> {
+/// Writes to cgroup.procs (`threadgroup`) or cgroup.threads, in the order of
+/// __cgroup_procs_write(): open (VFS), the PID (cgroup_procs_write_start), then
+/// cgroup_attach_permissions(): the common ancestor, nsdelegate, cgroup_migrate_vet_dst(), and
+/// for a single thread the same domain.
+fn check_move(f: &Facts, pid: u32, dst: &CgroupPath, threadgroup: bool) -> Result<String, Denial> {
+    let file = if threadgroup {
+        "cgroup.procs"
+    } else {
+        "cgroup.threads"
+    };
     if !f.fs.exists(dst) {
         return deny(
             "ENOENT",
@@ -454,8 +658,8 @@ fn check_move(f: &Facts, pid: u32, dst: &CgroupPath) -> Result<String, Denial> {
             None,
         );
     }
-    check_file_access(f, dst, "cgroup.procs")?;
-    check_nsdelegate_root(f, dst, "cgroup.procs")?;
+    check_file_access(f, dst, file)?;
+    check_nsdelegate_root(f, dst, file)?;
     if pid > i32::MAX as u32 {
         return deny(
             "EINVAL",
@@ -473,6 +677,14 @@ fn check_move(f: &Facts, pid: u32, dst: &CgroupPath) -> Result<String, Denial> {
             None,
         );
     };
+    if let Some(why) = unmovable_task(f, pid) {
+        return deny(
+            "EINVAL",
+            Rule::InvalidValue,
+            format!("process {pid} is {why}: the kernel never migrates it, not even for root"),
+            Some("leave kernel threads where they are; they are not a workload".into()),
+        );
+    }
     let common = common_ancestor(&src, dst);
     if !f.writable(&f.fs.dir(&common).join("cgroup.procs"), false) {
         return deny(
@@ -505,33 +717,101 @@ fn check_move(f: &Facts, pid: u32, dst: &CgroupPath) -> Result<String, Denial> {
             None,
         );
     }
-    if f.cgroup_type(dst) == Some(CgroupType::DomainInvalid) {
+    vet_destination(f, dst)?;
+    if !threadgroup && f.dom_cgroup(&src) != f.dom_cgroup(dst) {
         return deny(
             "EOPNOTSUPP",
             Rule::ThreadedTopology,
             format!(
-                "{dst} is \"domain invalid\": it cannot hold processes until its parent's threaded subtree is sorted out"
+                "a single thread may move only within its threaded subtree: {src} belongs to the domain \
+                 {}, {dst} to {}",
+                f.dom_cgroup(&src),
+                f.dom_cgroup(dst)
             ),
-            None,
-        );
-    }
-    let threaded = f.cgroup_type(dst) == Some(CgroupType::Threaded);
-    let domain_enabled: Vec<String> = f.domain_enabled(dst);
-    if !dst.is_root() && !threaded && !domain_enabled.is_empty() {
-        return deny(
-            "EBUSY",
-            Rule::NoInternalProcess,
-            format!(
-                "{dst} passes domain controllers ({}) to its children, so it may not hold processes itself",
-                domain_enabled.join(" ")
-            ),
-            Some(format!("move the process into a leaf below {dst}")),
+            Some(format!(
+                "move the whole process through {}",
+                dst.file_display("cgroup.procs")
+            )),
         );
     }
     Ok(format!(
         "you may write {} and cgroup.procs of the common ancestor {common}",
-        dst.file_display("cgroup.procs")
+        dst.file_display(file)
     ))
+}
+
+/// cgroup_migrate_vet_dst(): may `dst` take processes?
+fn vet_destination(f: &Facts, dst: &CgroupPath) -> Result<(), Denial> {
+    let dom = f.dom_cgroup(dst);
+    if !f.is_valid_domain(&dom) {
+        deny(
+            "EOPNOTSUPP",
+            Rule::ThreadedTopology,
+            format!(
+                "{dst} is \"domain invalid\": it sits below a threaded subtree's root without being \
+                 threaded itself, so it cannot hold processes"
+            ),
+            Some(format!(
+                "make it threaded (echo threaded > {}) and move threads, or move processes to the thread \
+                 root",
+                dst.file_display("cgroup.type")
+            )),
+        )?;
+    }
+    if dst.is_root() || f.is_threaded(dst) {
+        return Ok(());
+    }
+    let Some(why) = f.cannot_be_thread_root(dst) else {
+        // It can become a thread root: only threaded controllers (if any) are enabled.
+        return Ok(());
+    };
+    let enabled = f.fs.controller_list(dst, "cgroup.subtree_control");
+    if enabled.is_empty() {
+        return Ok(());
+    }
+    deny(
+        "EBUSY",
+        Rule::NoInternalProcess,
+        format!(
+            "{dst} enables controllers for its children ({}) and cannot become a thread root ({why}), so \
+             it may not hold processes itself",
+            enabled.join(" ")
+        ),
+        Some(format!("move the process into a leaf below {dst}")),
+    )
+    .map(|_| ())
+}
+
+/// Why the kernel refuses to migrate a task (cgroup_procs_write_start): kthreadd and kernel
+/// threads still starting are marked `no_cgroup_migration`, per-CPU kernel threads carry
+/// PF_NO_SETAFFINITY. Read from /proc/PID/stat (flags, the 9th field).
+fn unmovable_task(f: &Facts, pid: u32) -> Option<&'static str> {
+    const PF_KTHREAD: u64 = 0x0020_0000;
+    const PF_NO_SETAFFINITY: u64 = 0x0400_0000;
+    let path = f.fs.proc_root()?.join(pid.to_string()).join("stat");
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(std::fs::File::open(path).ok()?, 4096),
+        &mut text,
+    )
+    .ok()?;
+    let (ppid, flags) = stat_ppid_flags(&text)?;
+    if flags & PF_NO_SETAFFINITY != 0 {
+        Some("a kernel thread bound to CPUs (PF_NO_SETAFFINITY)")
+    } else if flags & PF_KTHREAD != 0 && ppid == 0 {
+        Some("kthreadd, the kernel thread that starts the others (no_cgroup_migration)")
+    } else {
+        None
+    }
+}
+
+/// `(ppid, flags)` from the text of /proc/PID/stat; the name in parentheses may hold anything,
+/// so fields are counted after its last `)`.
+fn stat_ppid_flags(text: &str) -> Option<(u32, u64)> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state(3) ppid(4) pgrp session tty_nr tpgid flags(9).
+    Some((fields.get(1)?.parse().ok()?, fields.get(6)?.parse().ok()?))
 }
 
 /// The cgroup of a process, as a path from the mount. /proc/PID/cgroup names it relative to our
@@ -574,73 +854,67 @@ pub fn common_ancestor(a: &CgroupPath, b: &CgroupPath) -> CgroupPath {
     common
 }
 
+/// cgroup_subtree_control_write(): parse every token (EINVAL), then per controller in the
+/// kernel's order: available to enable (ENOENT), not in use by a child to disable (EBUSY), then
+/// cgroup_vet_subtree_control_enable(). A later token overrides an earlier one (`+x -x` only
+/// disables); an empty write changes nothing and succeeds.
 fn check_subtree_control(f: &Facts, cgroup: &CgroupPath, value: &str) -> Result<String, Denial> {
-    let available = f.fs.controller_list(cgroup, "cgroup.controllers");
-    let enabled = f.fs.controller_list(cgroup, "cgroup.subtree_control");
-    let mut enabling = Vec::new();
-    // The kernel knows the controllers compiled in and enabled (/proc/cgroups); any other name
-    // is a syntax error (EINVAL), before availability is even looked at.
-    let known = f.known_controllers();
-    for token in value.split_whitespace() {
-        let (_, name) = token.split_at(1);
-        if let Some(known) = &known
-            && !known.iter().any(|k| k == name)
-        {
-            return deny(
-                "EINVAL",
-                Rule::InvalidValue,
-                format!("this kernel has no controller named {name:?} (see /proc/cgroups)"),
-                None,
-            );
+    let mut enable: Vec<&str> = Vec::new();
+    let mut disable: Vec<&str> = Vec::new();
+    for token in value.split(' ').filter(|t| !t.is_empty()) {
+        let mut chars = token.chars();
+        let sign = chars.next();
+        let name = chars.as_str();
+        if let Some(why) = f.unknown_controller(name) {
+            return deny("EINVAL", Rule::InvalidValue, why, None);
+        }
+        match sign {
+            Some('+') => {
+                disable.retain(|c| *c != name);
+                enable.push(name);
+            }
+            Some('-') => {
+                enable.retain(|c| *c != name);
+                disable.push(name);
+            }
+            _ => {
+                return deny(
+                    "EINVAL",
+                    Rule::InvalidValue,
+                    format!("{token:?}: each token is +NAME or -NAME"),
+                    None,
+                );
+            }
         }
     }
-    for token in value.split_whitespace() {
-        let (sign, name) = token.split_at(1);
+    let available = f.fs.controller_list(cgroup, "cgroup.controllers");
+    let enabled = f.fs.controller_list(cgroup, "cgroup.subtree_control");
+    let order = |name: &str| {
+        SUBSYSTEM_ORDER
+            .iter()
+            .position(|s| *s == name)
+            .unwrap_or(SUBSYSTEM_ORDER.len())
+    };
+    let mut names: Vec<&str> = enable.iter().chain(&disable).copied().collect();
+    names.sort_by_key(|n| order(n));
+    names.dedup();
+    let mut enabling = Vec::new();
+    for name in names {
         let already = enabled.iter().any(|c| c == name);
-        if sign == "+" {
+        if enable.contains(&name) {
             if already {
                 continue;
             }
             if !available.iter().any(|c| c == name) {
-                let parent = parent_of(cgroup);
+                let (explanation, fix) = unavailable(f, cgroup, name, &available);
                 return deny(
                     "ENOENT",
                     Rule::ControllerUnavailable,
-                    format!(
-                        "{name} is not in {} ({}): the parent {parent} does not pass it down",
-                        cgroup.file_display("cgroup.controllers"),
-                        if available.is_empty() {
-                            "empty".to_string()
-                        } else {
-                            available.join(" ")
-                        }
-                    ),
-                    Some(if cgroup.is_root() {
-                        format!(
-                            "{name} is not in this cgroup2 hierarchy (bound to cgroup v1, or not built)"
-                        )
-                    } else if f
-                        .fs
-                        .controller_list(&parent, "cgroup.controllers")
-                        .iter()
-                        .any(|c| c == name)
-                    {
-                        format!(
-                            "enable it in {} first",
-                            parent.file_display("cgroup.subtree_control")
-                        )
-                    } else if parent.is_root() {
-                        format!(
-                            "{name} is not in this cgroup2 hierarchy (bound to cgroup v1, or not built)"
-                        )
-                    } else {
-                        format!(
-                            "{name} is not available in {parent} either: enable it from the top down"
-                        )
-                    }),
+                    explanation,
+                    Some(fix),
                 );
             }
-            enabling.push(name.to_string());
+            enabling.push(name);
         } else if already
             && let Some(child) = f.children(cgroup).into_iter().find(|c| {
                 f.fs.controller_list(c, "cgroup.subtree_control")
@@ -658,59 +932,133 @@ fn check_subtree_control(f: &Facts, cgroup: &CgroupPath, value: &str) -> Result<
             );
         }
     }
-    let domain: Vec<&String> = enabling
-        .iter()
-        .filter(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()))
-        .collect();
-    if !domain.is_empty() && !cgroup.is_root() {
-        let threaded = matches!(
-            f.cgroup_type(cgroup),
-            Some(CgroupType::Threaded | CgroupType::DomainThreaded)
-        );
-        if threaded {
-            return deny(
-                "EOPNOTSUPP",
-                Rule::ThreadedTopology,
-                format!(
-                    "{cgroup} is part of a threaded subtree: domain controllers ({}) cannot be enabled",
-                    domain[0]
-                ),
-                None,
-            );
-        }
-        let procs = f.fs.pids(cgroup);
-        if !procs.is_empty() {
-            return deny(
-                "EBUSY",
-                Rule::NoInternalProcess,
-                format!(
-                    "{cgroup} has {} process(es) of its own (such as {}), and a domain controller ({}) can only \
-                     be enabled on a cgroup without them",
-                    procs.len(),
-                    procs[0],
-                    domain
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-                Some(format!(
-                    "move its processes into a leaf below {cgroup} first, then enable"
-                )),
-            );
-        }
-    }
+    vet_subtree_control_enable(f, cgroup, &enabling)?;
     Ok(format!(
         "{cgroup} offers these controllers and nothing below blocks the change"
     ))
 }
 
+/// Why `name` is not in `cgroup`'s cgroup.controllers, and what to do.
+fn unavailable(
+    f: &Facts,
+    cgroup: &CgroupPath,
+    name: &str,
+    available: &[String],
+) -> (String, String) {
+    let root_has =
+        f.fs.controller_list(&CgroupPath::root(), "cgroup.controllers")
+            .iter()
+            .any(|c| c == name);
+    if !root_has {
+        return f.absent_from_hierarchy(name);
+    }
+    let parent = parent_of(cgroup);
+    (
+        format!(
+            "{name} is not in {} ({}): the parent {parent} does not pass it down",
+            cgroup.file_display("cgroup.controllers"),
+            if available.is_empty() {
+                "empty".to_string()
+            } else {
+                available.join(" ")
+            }
+        ),
+        f.enable_path(cgroup, name),
+    )
+}
+
+/// cgroup_vet_subtree_control_enable()
+fn vet_subtree_control_enable(
+    f: &Facts,
+    cgroup: &CgroupPath,
+    enabling: &[&str],
+) -> Result<(), Denial> {
+    if enabling.is_empty() {
+        return Ok(());
+    }
+    let dom = f.dom_cgroup(cgroup);
+    if !f.is_valid_domain(&dom) {
+        deny(
+            "EOPNOTSUPP",
+            Rule::ThreadedTopology,
+            format!(
+                "{cgroup} is \"domain invalid\" (below a thread root without being threaded): it can host \
+                 no controllers"
+            ),
+            Some(format!(
+                "make it threaded first (echo threaded > {})",
+                cgroup.file_display("cgroup.type")
+            )),
+        )?;
+    }
+    if cgroup.is_root() {
+        return Ok(());
+    }
+    let domain: Vec<&str> = enabling
+        .iter()
+        .copied()
+        .filter(|c| is_domain_controller(c))
+        .collect();
+    if !domain.is_empty() {
+        if f.is_thread_root(cgroup) || f.is_threaded(cgroup) {
+            deny(
+                "EOPNOTSUPP",
+                Rule::ThreadedTopology,
+                format!(
+                    "{cgroup} is {} of a threaded subtree: domain controllers ({}) cannot be enabled there, \
+                     only threaded ones (cpu, cpuset, pids, perf_event)",
+                    if f.is_threaded(cgroup) {
+                        "part"
+                    } else {
+                        "the root"
+                    },
+                    domain.join(" ")
+                ),
+                None,
+            )?;
+        }
+    } else if f.is_threaded(cgroup) || f.cannot_be_thread_root(cgroup).is_none() {
+        // Threaded controllers handle processes next to children: the cgroup becomes (or is) a
+        // thread root.
+        return Ok(());
+    }
+    if f.has_tasks(cgroup) {
+        let procs = f.fs.pids(cgroup);
+        let names = enabling.join(" ");
+        let why = if domain.is_empty() {
+            format!(
+                " (threaded controllers alone would be allowed, but {cgroup} cannot become a thread root: {})",
+                f.cannot_be_thread_root(cgroup).unwrap_or_default()
+            )
+        } else {
+            String::new()
+        };
+        deny(
+            "EBUSY",
+            Rule::NoInternalProcess,
+            format!(
+                "{cgroup} has processes of its own{}, and {names} can only be enabled on a cgroup without \
+                 them{why}",
+                procs
+                    .first()
+                    .map(|p| format!(" (such as {p})"))
+                    .unwrap_or_default()
+            ),
+            Some(format!(
+                "move its processes into a leaf below {cgroup} first, then enable"
+            )),
+        )?;
+    }
+    Ok(())
+}
+
+/// cgroup_enable_threaded(): writing "threaded" to cgroup.type.
 fn check_cgroup_type(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
-    if f.cgroup_type(cgroup) == Some(CgroupType::Threaded) {
+    if f.is_threaded(cgroup) {
         return Ok(format!("{cgroup} is threaded already"));
     }
     let populated = f.populated(cgroup);
-    let domain: Vec<String> = f.domain_enabled(cgroup);
+    let domain = f.domain_enabled(cgroup);
     if populated || !domain.is_empty() {
         return deny(
             "EOPNOTSUPP",
@@ -718,54 +1066,135 @@ fn check_cgroup_type(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
             format!(
                 "{cgroup} cannot become threaded while it {}",
                 if populated {
-                    "has processes"
+                    "or a descendant has processes".to_string()
                 } else {
-                    "enables domain controllers for its children"
+                    format!(
+                        "passes domain controllers ({}) to its children",
+                        domain.join(" ")
+                    )
                 }
             ),
             Some("make an empty leaf threaded instead".into()),
         );
     }
-    // The parent becomes the thread root: unless it is the root cgroup, it may enable no domain
-    // controller and have no populated domain child (cgroup_can_be_thread_root()).
-    let parent = parent_of(cgroup);
-    if !parent.is_root() {
-        let parent_domain =
-            f.fs.controller_list(&parent, "cgroup.subtree_control")
-                .into_iter()
-                .any(|c| DOMAIN_CONTROLLERS.contains(&c.as_str()));
-        if parent_domain {
-            return deny(
-                "EOPNOTSUPP",
-                Rule::ThreadedTopology,
-                format!(
-                    "its parent {parent} enables domain controllers, so it cannot be a thread root"
-                ),
-                None,
-            );
-        }
-        let populated_domain_child = f.children(&parent).into_iter().find(|child| {
-            child != cgroup
-                && f.cgroup_type(child) != Some(CgroupType::Threaded)
-                && f.populated(child)
-        });
-        if let Some(child) = populated_domain_child {
-            return deny(
-                "EOPNOTSUPP",
-                Rule::ThreadedTopology,
-                format!(
-                    "its parent {parent} has a populated domain child ({child}): a thread root may have \
-                     either domain or threaded children, not both"
-                ),
-                Some(format!(
-                    "empty {child}, or make the threaded cgroup elsewhere"
-                )),
-            );
-        }
+    // It joins its parent's domain, which becomes (or is) the thread root.
+    let dom = f.dom_cgroup(&parent_of(cgroup));
+    if !f.is_valid_domain(&dom) {
+        return deny(
+            "EOPNOTSUPP",
+            Rule::ThreadedTopology,
+            format!(
+                "its parent's domain {dom} is \"domain invalid\", so it cannot be a thread root"
+            ),
+            None,
+        );
+    }
+    if let Some(why) = f.cannot_be_thread_root(&dom) {
+        return deny(
+            "EOPNOTSUPP",
+            Rule::ThreadedTopology,
+            format!("{dom} would become the thread root, but cannot: {why}"),
+            Some(format!(
+                "empty {dom}'s domain children, or make the threaded cgroup elsewhere"
+            )),
+        );
     }
     Ok(format!(
-        "{cgroup} is empty and its parent can be a thread root"
+        "{cgroup} is empty and {dom} can be its thread root"
     ))
+}
+
+/// Why `file` does not exist in `cgroup` (open(2) answers ENOENT): a misspelt name, a
+/// controller its parent does not enable, a controller this hierarchy lacks, or a file the
+/// root cgroup or this kernel does not have.
+fn missing_file(f: &Facts, cgroup: &CgroupPath, file: &str) -> (Rule, String, Option<String>) {
+    let shown = cgroup.file_display(file);
+    let core =
+        file.starts_with("cgroup.") || file.ends_with(".pressure") || file.starts_with("cpu.stat");
+    if !crate::cgroup::rules::is_interface_file(file) {
+        // The files this cgroup has (a directory of at most a few hundred entries).
+        let present: Vec<String> = std::fs::read_dir(f.fs.dir(cgroup))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .take(1024)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let near = crate::cgroup::rules::near_names(
+            file,
+            present
+                .iter()
+                .map(String::as_str)
+                .chain(crate::cgroup::rules::INTERFACE_FILES.iter().copied()),
+        );
+        let prefix = controller_of(file).unwrap_or("");
+        let no_controller = !core
+            && !prefix.is_empty()
+            && f.unknown_controller(prefix).is_some()
+            && !SUBSYSTEM_ORDER.contains(&prefix);
+        let mut explanation =
+            format!("{shown} does not exist: no kernel has an interface file named {file:?}");
+        if no_controller {
+            explanation.push_str(&format!(", and there is no controller named {prefix:?}"));
+        }
+        let fix = if near.is_empty() {
+            format!("list the files with: ls {}", f.fs.dir(cgroup).display())
+        } else {
+            format!("did you mean {}?", near.join(", "))
+        };
+        return (Rule::InvalidValue, explanation, Some(fix));
+    }
+    let controller = controller_of(file).filter(|_| !core);
+    let offered = |c: &str| {
+        f.fs.controller_list(cgroup, "cgroup.controllers")
+            .iter()
+            .any(|x| x == c)
+    };
+    match controller {
+        Some(c) if !offered(c) => {
+            let root_has =
+                f.fs.controller_list(&CgroupPath::root(), "cgroup.controllers")
+                    .iter()
+                    .any(|x| x == c);
+            if cgroup.is_root() || !root_has {
+                let (why, fix) = f.absent_from_hierarchy(c);
+                (
+                    Rule::ControllerNotEnabled,
+                    format!("{shown} does not exist: {why}"),
+                    Some(fix),
+                )
+            } else {
+                let parent = parent_of(cgroup);
+                (
+                    Rule::ControllerNotEnabled,
+                    format!(
+                        "{shown} does not exist: the {c} controller is not enabled by the parent {parent} \
+                         (its cgroup.subtree_control lacks {c})"
+                    ),
+                    Some(f.enable_path(cgroup, c)),
+                )
+            }
+        }
+        _ if cgroup.is_root() => (
+            Rule::InvalidValue,
+            format!("{shown} does not exist: the root cgroup has no {file}"),
+            Some(
+                "the root cgroup has fewer files than the others: limits apply to its children"
+                    .into(),
+            ),
+        ),
+        _ => (
+            Rule::InvalidValue,
+            format!(
+                "{shown} does not exist: this kernel does not provide {file} (a newer kernel, or a build \
+                 option such as a scheduler or PSI feature, adds it)"
+            ),
+            None,
+        ),
+    }
 }
 
 fn check_set(
@@ -791,45 +1220,14 @@ fn check_set(
         );
     }
     if f.fs.stat_file(cgroup, file).ok().flatten().is_none() {
-        return match controller_of(file) {
-            Some(controller)
-                if !f
-                    .fs
-                    .controller_list(cgroup, "cgroup.controllers")
-                    .iter()
-                    .any(|c| c == controller) =>
-            {
-                let parent = parent_of(cgroup);
-                deny(
-                    "ENOENT",
-                    Rule::ControllerNotEnabled,
-                    format!(
-                        "{} does not exist: the {controller} controller is not enabled by the parent {parent}",
-                        cgroup.file_display(file)
-                    ),
-                    Some(format!(
-                        "write +{controller} to {}",
-                        parent.file_display("cgroup.subtree_control")
-                    )),
-                )
-            }
-            _ => deny(
-                "ENOENT",
-                Rule::InvalidValue,
-                format!("{cgroup} has no interface file {file}"),
-                if cgroup.is_root() {
-                    Some("the root cgroup has fewer files than the others".into())
-                } else {
-                    None
-                },
-            ),
-        };
+        let (rule, explanation, fix) = missing_file(f, cgroup, file);
+        return deny("ENOENT", rule, explanation, fix);
     }
     check_file_access(f, cgroup, file)?;
     check_nsdelegate_root(f, cgroup, file)?;
     if file == "cgroup.procs" || file == "cgroup.threads" {
         return match raw_value.trim().parse::<u32>() {
-            Ok(pid) => check_move(f, pid, cgroup),
+            Ok(pid) => check_move(f, pid, cgroup, file == "cgroup.procs"),
             Err(_) => deny(
                 "EINVAL",
                 Rule::InvalidValue,
@@ -887,7 +1285,7 @@ pub fn predict(fs: &Cgroupfs, actor: &Actor, op: &Op) -> Prediction {
         Op::Move { pid, cgroup } => (
             Some("cgroup.procs".to_string()),
             Some(pid.to_string()),
-            check_move(&facts, *pid, cgroup),
+            check_move(&facts, *pid, cgroup, true),
         ),
         Op::Set {
             cgroup,

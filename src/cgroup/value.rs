@@ -92,44 +92,76 @@ fn size_or_max(c: &Check, text: &str) -> Result<String, InvalidValue> {
             "expected \"max\" or a size such as 4096, 512M or 1.5G",
         )
     })?;
+    // page_counter_memparse() clamps a larger size to PAGE_COUNTER_MAX, which reads back as
+    // "max": write that, so the value read back is the value written.
     if bytes > MAX_BYTES {
-        return Err(c.fail("EINVAL", "larger than the kernel can count; use \"max\""));
+        return Ok("max".into());
     }
     Ok(bytes.to_string())
 }
 
-fn integer_in(c: &Check, text: &str, min: i64, max: i64) -> Result<String, InvalidValue> {
-    let n: i64 = text.parse().map_err(|_| {
+/// The kernel's kstrtoull(text, 0): an optional `+`, a base from the prefix (`0x` hex, `0`
+/// octal, else decimal), digits, at most one trailing newline. EINVAL for anything else, ERANGE
+/// on overflow. Handlers that read numbers this way accept `0x1` and `+1` too.
+pub fn kstrtoull(text: &str) -> Result<u64, &'static str> {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let text = text.strip_prefix('+').unwrap_or(text);
+    let (digits, radix) = match text.as_bytes() {
+        [b'0', x, h, ..] if x.eq_ignore_ascii_case(&b'x') && h.is_ascii_hexdigit() => {
+            (&text[2..], 16)
+        }
+        [b'0', ..] => (text, 8),
+        _ => (text, 10),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err("EINVAL");
+    }
+    u64::from_str_radix(digits, radix).map_err(|_| "ERANGE")
+}
+
+/// The kernel's kstrtoll(text, 0): [`kstrtoull`] with an optional `-`.
+pub fn kstrtoll(text: &str) -> Result<i64, &'static str> {
+    match text.strip_prefix('-') {
+        Some(rest) => {
+            let n = kstrtoull(rest)?;
+            0i64.checked_sub_unsigned(n).ok_or("ERANGE")
+        }
+        None => i64::try_from(kstrtoull(text)?).map_err(|_| "ERANGE"),
+    }
+}
+
+/// The kernel's kstrtoint(text, 0): [`kstrtoll`] that must fit an `int`.
+pub fn kstrtoint(text: &str) -> Result<i32, &'static str> {
+    i32::try_from(kstrtoll(text)?).map_err(|_| "ERANGE")
+}
+
+/// A number parsed as the kernel parses it, then checked against `min..=max`; `range_errno` is
+/// what the handler answers for a number outside.
+fn kernel_number(
+    c: &Check,
+    parsed: Result<i64, &'static str>,
+    min: i64,
+    max: i64,
+    range_errno: &'static str,
+) -> Result<String, InvalidValue> {
+    let n = parsed.map_err(|errno| {
         c.fail(
-            "EINVAL",
-            format!("expected a whole number from {min} to {max}"),
+            errno,
+            if errno == "ERANGE" {
+                format!("too large: expected {min} to {max}")
+            } else {
+                format!("expected a whole number from {min} to {max}")
+            },
         )
     })?;
     if n < min || n > max {
-        return Err(c.fail("ERANGE", format!("{n} is outside {min}..={max}")));
+        return Err(c.fail(range_errno, format!("{n} is outside {min}..={max}")));
     }
     Ok(n.to_string())
 }
 
-fn count_or_max(
-    c: &Check,
-    text: &str,
-    negative_errno: &'static str,
-) -> Result<String, InvalidValue> {
-    if text == "max" {
-        return Ok("max".into());
-    }
-    if text.parse::<i64>().is_ok_and(|n| n < 0) {
-        return Err(c.fail(negative_errno, "expected \"max\" or a whole number ≥ 0"));
-    }
-    let n: u64 = text
-        .parse()
-        .map_err(|_| c.fail("EINVAL", "expected \"max\" or a whole number ≥ 0"))?;
-    if n > i32::MAX as u64 {
-        return Err(c.fail("EINVAL", "too large; use \"max\""));
-    }
-    Ok(n.to_string())
-}
+/// The largest pids.max below "max": PIDS_MAX - 1 (PID_MAX_LIMIT on 64-bit, kernel/cgroup/pids.c).
+pub const PIDS_MAX_LIMIT: i64 = 4 * 1024 * 1024;
 
 /// cpu.max: `max`, `QUOTA`, `QUOTA PERIOD`, `max PERIOD`, or `N%` of one CPU (at the current
 /// period, or 100 ms). Quota and period in microseconds.
@@ -249,18 +281,27 @@ fn io_max(c: &Check, text: &str, devices: &dyn DeviceLookup) -> Result<String, I
     Ok(out.join(" "))
 }
 
-/// io.weight / io.bfq.weight: `N` or `default N` (1..10000), or `MAJ:MIN N`.
+/// io.weight (blk-iocost: 1..10000, EINVAL outside) and io.bfq.weight (BFQ: 1..1000, ERANGE
+/// outside): `N` or `default N`, or `MAJ:MIN N` / `MAJ:MIN default`.
 fn io_weight(c: &Check, text: &str, devices: &dyn DeviceLookup) -> Result<String, InvalidValue> {
+    let (max, range_errno) = if c.file == "io.bfq.weight" {
+        (1_000, "ERANGE")
+    } else {
+        (10_000, "EINVAL")
+    };
+    let weight = |n: &str| {
+        let parsed = kstrtoull(n).and_then(|n| i64::try_from(n).map_err(|_| "ERANGE"));
+        kernel_number(c, parsed, 1, max, range_errno)
+    };
     let tokens: Vec<&str> = text.split_whitespace().collect();
     match tokens.as_slice() {
-        [n] => Ok(format!("default {}", integer_in(c, n, 1, 10_000)?)),
-        ["default", n] => Ok(format!("default {}", integer_in(c, n, 1, 10_000)?)),
+        [n] | ["default", n] if !n.contains(':') => Ok(format!("default {}", weight(n)?)),
         [dev, n] => {
             let id = device(c, dev, devices)?;
             let n = if *n == "default" {
                 "default".to_string()
             } else {
-                integer_in(c, n, 1, 10_000)?
+                weight(n)?
             };
             Ok(format!("{id} {n}"))
         }
@@ -303,12 +344,7 @@ fn subtree_control(c: &Check, text: &str) -> Result<String, InvalidValue> {
         }
         out.push(token.to_string());
     }
-    if out.is_empty() {
-        return Err(c.fail(
-            "EINVAL",
-            "expected +NAME or -NAME tokens, as in \"+memory -io\"",
-        ));
-    }
+    // An empty write is accepted by the kernel and changes nothing.
     Ok(out.join(" "))
 }
 
@@ -343,26 +379,53 @@ pub fn normalize(file: &str, value: &str, ctx: &Context) -> Result<String, Inval
             Some(b) if b > 0 => Ok(b.to_string()),
             _ => Err(c.fail("EINVAL", "expected a size to reclaim, such as 64M")),
         },
-        // The kernel parses an integer first (EINVAL), then checks its range (ERANGE).
-        "memory.oom.group" | "cgroup.freeze" | "cpu.idle" => match text.parse::<i64>() {
-            Ok(0 | 1) => Ok(text.into()),
-            Ok(_) => Err(c.fail("ERANGE", "expected 0 or 1")),
-            Err(_) => Err(c.fail("EINVAL", "expected 0 or 1")),
-        },
-        "cgroup.kill" => match text {
-            "1" => Ok("1".into()),
-            _ => Err(c.fail(
-                "ERANGE",
-                "only 1 is accepted: it kills every process in the cgroup",
-            )),
-        },
+        // Each number is parsed as its handler parses it (kstrto*: EINVAL, or ERANGE on
+        // overflow), then checked against the handler's range with the handler's errno.
+        // memory_oom_group_write: kstrtoint, then EINVAL unless 0 or 1.
+        "memory.oom.group" => kernel_number(&c, kstrtoint(text).map(i64::from), 0, 1, "EINVAL"),
+        // cgroup_freeze_write: kstrtoint, then ERANGE unless 0 or 1.
+        "cgroup.freeze" => kernel_number(&c, kstrtoint(text).map(i64::from), 0, 1, "ERANGE"),
+        // cpu_idle_write_s64 -> sched_group_set_idle: EINVAL unless 0 or 1.
+        "cpu.idle" => kernel_number(&c, kstrtoll(text), 0, 1, "EINVAL"),
+        // cgroup_kill_write: kstrtoint, then ERANGE unless 1.
+        "cgroup.kill" => {
+            kernel_number(&c, kstrtoint(text).map(i64::from), 1, 1, "ERANGE").map_err(|mut e| {
+                e.reason
+                    .push_str(": only 1 is accepted, and it kills every process in the cgroup");
+                e
+            })
+        }
         "cpu.max" => cpu_max(&c, text, ctx.cpu_period),
-        "cpu.max.burst" => integer_in(&c, text, 0, i64::MAX),
-        "cpu.weight" => integer_in(&c, text, 1, 10_000),
-        "cpu.weight.nice" => integer_in(&c, text, -20, 19),
-        "pids.max" => count_or_max(&c, text, "EINVAL"),
-        // cgroup_max_depth_write and _descendants_write answer ERANGE for a negative number.
-        "cgroup.max.descendants" | "cgroup.max.depth" => count_or_max(&c, text, "ERANGE"),
+        // A write_u64 file: kstrtoull refuses a sign (EINVAL).
+        "cpu.max.burst" => kernel_number(
+            &c,
+            kstrtoull(text).and_then(|n| i64::try_from(n).map_err(|_| "ERANGE")),
+            0,
+            i64::MAX,
+            "EINVAL",
+        ),
+        // cpu_weight_write_u64: kstrtoull (a negative number is EINVAL), ERANGE outside 1..10000.
+        "cpu.weight" => kernel_number(
+            &c,
+            kstrtoull(text).and_then(|n| i64::try_from(n).map_err(|_| "ERANGE")),
+            1,
+            10_000,
+            "ERANGE",
+        ),
+        // cpu_weight_nice_write_s64: kstrtoll, ERANGE outside -20..19.
+        "cpu.weight.nice" => kernel_number(&c, kstrtoll(text), -20, 19, "ERANGE"),
+        // pids_max_write: "max" or kstrtoll, EINVAL outside 0..PIDS_MAX-1.
+        "pids.max" if text == "max" => Ok("max".into()),
+        "pids.max" => kernel_number(&c, kstrtoll(text), 0, PIDS_MAX_LIMIT, "EINVAL"),
+        // cgroup_max_descendants_write / _depth_write: "max" or kstrtoint, ERANGE below 0.
+        "cgroup.max.descendants" | "cgroup.max.depth" if text == "max" => Ok("max".into()),
+        "cgroup.max.descendants" | "cgroup.max.depth" => kernel_number(
+            &c,
+            kstrtoint(text).map(i64::from),
+            0,
+            i64::from(i32::MAX),
+            "ERANGE",
+        ),
         "io.max" => io_max(&c, text, devices),
         "io.weight" | "io.bfq.weight" => io_weight(&c, text, devices),
         "cpuset.cpus" | "cpuset.mems" | "cpuset.cpus.exclusive" => cpu_list(&c, text),
@@ -467,6 +530,37 @@ mod tests {
         assert_eq!(ok("pids.max", "42"), "42");
         assert_eq!(bad("pids.max", "-3").errno, "EINVAL");
         assert_eq!(ok("cgroup.max.descendants", "10"), "10");
+        // Derived from each handler: kstrtoull refuses a sign, kstrtoint overflows to ERANGE.
+        assert_eq!(bad("cpu.weight", "-1").errno, "EINVAL");
+        assert_eq!(ok("cpu.weight", "0x10"), "16");
+        assert_eq!(bad("cpu.weight.nice", "20").errno, "ERANGE");
+        assert_eq!(ok("cpu.weight.nice", "-20"), "-20");
+        assert_eq!(ok("pids.max", "4194304"), "4194304");
+        assert_eq!(bad("pids.max", "4194305").errno, "EINVAL");
+        assert_eq!(bad("cgroup.max.depth", "99999999999").errno, "ERANGE");
+        assert_eq!(ok("cgroup.max.depth", "0x1"), "1");
+        assert_eq!(bad("memory.oom.group", "2").errno, "EINVAL");
+        assert_eq!(bad("memory.oom.group", "x").errno, "EINVAL");
+        assert_eq!(bad("cpu.idle", "2").errno, "EINVAL");
+        assert_eq!(bad("io.weight", "10001").errno, "EINVAL");
+        assert_eq!(bad("io.bfq.weight", "1001").errno, "ERANGE");
+        assert_eq!(ok("memory.max", "9223372036854775807"), "max");
+    }
+
+    #[test]
+    fn kernel_integer_parsing() {
+        assert_eq!(kstrtoull("0x1f"), Ok(31));
+        assert_eq!(kstrtoull("017"), Ok(15));
+        assert_eq!(kstrtoull("+5\n"), Ok(5));
+        assert_eq!(kstrtoull("08"), Err("EINVAL"));
+        assert_eq!(kstrtoull("0x"), Err("EINVAL"));
+        assert_eq!(kstrtoull(""), Err("EINVAL"));
+        assert_eq!(kstrtoull("-1"), Err("EINVAL"));
+        assert_eq!(kstrtoull("99999999999999999999"), Err("ERANGE"));
+        assert_eq!(kstrtoll("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(kstrtoll("9223372036854775808"), Err("ERANGE"));
+        assert_eq!(kstrtoint("2147483648"), Err("ERANGE"));
+        assert_eq!(kstrtoint("-0x10"), Ok(-16));
     }
 
     #[test]
@@ -493,6 +587,10 @@ mod tests {
         assert_eq!(ok("cgroup.freeze", "1"), "1");
         assert_eq!(bad("cgroup.freeze", "2").errno, "ERANGE");
         assert_eq!(bad("cgroup.freeze", "x").errno, "EINVAL");
+        assert_eq!(ok("cgroup.freeze", "0x1"), "1");
+        assert_eq!(bad("cgroup.kill", "x").errno, "EINVAL");
+        assert_eq!(bad("cgroup.kill", "2").errno, "ERANGE");
+        assert_eq!(ok("cgroup.subtree_control", "  "), "");
         assert_eq!(bad("cgroup.max.depth", "-1").errno, "ERANGE");
         assert_eq!(bad("cgroup.kill", "0").errno, "ERANGE");
         assert_eq!(ok("cgroup.type", "threaded"), "threaded");
