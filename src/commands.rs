@@ -194,6 +194,7 @@ pub fn check(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Result<i32> 
                 doc: outcome.doc,
                 fix: None,
                 warnings: Vec::new(),
+                command: None,
             }
         }
     };
@@ -227,6 +228,9 @@ pub fn check(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Result<i32> 
         }
         for warning in &prediction.warnings {
             println!("  warning: {warning}");
+        }
+        if let Some(command) = &prediction.command {
+            println!("  the write: {command}");
         }
     }
     Ok(if prediction.allowed() { 0 } else { 1 })

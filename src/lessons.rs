@@ -2,14 +2,16 @@
 //! watching what happens — what is selected, which panes were opened, what the kernel refused.
 //!
 //! A lesson file is a `# Title`, paragraphs, then steps: `## what to do`, a `check: CONDITION`
-//! line, and optional notes. The conditions are listed in [`Check::parse`].
+//! line, and optional notes. The conditions are listed in [`Check::parse`]. A
+//! `<!-- source: ... -->` comment names the document section or kernel function behind the
+//! statements that follow it; it is kept in [`Lesson::sources`], never shown as lesson text.
 
 use crate::cgroup::CgroupPath;
 use crate::cgroup::rules::Rule;
 use std::collections::HashSet;
 use std::path::Path;
 
-const SOURCES: [&str; 7] = [
+const SOURCES: [&str; 11] = [
     include_str!("../assets/lessons/01-why-mkdir-needs-root.md"),
     include_str!("../assets/lessons/02-who-creates-user-slice.md"),
     include_str!("../assets/lessons/03-controllers-vs-subtree-control.md"),
@@ -17,6 +19,10 @@ const SOURCES: [&str; 7] = [
     include_str!("../assets/lessons/05-no-internal-processes.md"),
     include_str!("../assets/lessons/06-containment-and-nsdelegate.md"),
     include_str!("../assets/lessons/07-a-subtree-without-root.md"),
+    include_str!("../assets/lessons/08-threaded-mode.md"),
+    include_str!("../assets/lessons/09-pressure.md"),
+    include_str!("../assets/lessons/10-memory-recursiveprot.md"),
+    include_str!("../assets/lessons/11-inside-a-cgroup-namespace.md"),
 ];
 
 /// What must be seen for a step to be done.
@@ -101,6 +107,8 @@ pub struct Lesson {
     pub title: String,
     pub intro: Vec<String>,
     pub steps: Vec<Step>,
+    /// Where each statement comes from: the `<!-- source: ... -->` comments, in order.
+    pub sources: Vec<String>,
 }
 
 /// Join wrapped source lines into paragraphs; indented lines (commands, files) stay as they are.
@@ -132,7 +140,25 @@ pub fn parse(text: &str) -> Result<Lesson, String> {
     let mut intro = Vec::new();
     let mut steps: Vec<Step> = Vec::new();
     let mut pending: Option<String> = None;
+    let mut sources = Vec::new();
+    let mut comment: Option<String> = None;
     for line in text.lines() {
+        if let Some(open) = comment.as_mut() {
+            open.push(' ');
+            open.push_str(line.trim());
+            if line.contains("-->") {
+                sources.push(source_text(&comment.take().unwrap_or_default())?);
+            }
+            continue;
+        }
+        if line.trim_start().starts_with("<!--") {
+            if line.contains("-->") {
+                sources.push(source_text(line)?);
+            } else {
+                comment = Some(line.trim().to_string());
+            }
+            continue;
+        }
         if let Some(t) = line.strip_prefix("# ") {
             title = Some(t.trim().to_string());
         } else if let Some(s) = line.strip_prefix("## ") {
@@ -155,6 +181,9 @@ pub fn parse(text: &str) -> Result<Lesson, String> {
     if pending.is_some() {
         return Err("a step without a check: line".into());
     }
+    if comment.is_some() {
+        return Err("a <!-- comment that is never closed".into());
+    }
     for step in &mut steps {
         step.notes = paragraphs(&step.notes);
     }
@@ -162,7 +191,24 @@ pub fn parse(text: &str) -> Result<Lesson, String> {
         title: title.ok_or("no # title")?,
         intro: paragraphs(&intro),
         steps,
+        sources,
     })
+}
+
+/// The text of a `<!-- source: ... -->` comment; any other comment is an error, so a lesson
+/// cannot hide text by accident.
+fn source_text(comment: &str) -> Result<String, String> {
+    let inner = comment
+        .trim()
+        .trim_start_matches("<!--")
+        .trim_end_matches("-->")
+        .trim();
+    match inner.strip_prefix("source:") {
+        Some(source) if !source.trim().is_empty() => Ok(source.trim().to_string()),
+        _ => Err(format!(
+            "a comment that is not a `source:` line: {comment:?}"
+        )),
+    }
 }
 
 /// Every lesson shipped with cgtui.
@@ -210,9 +256,26 @@ mod tests {
     #[test]
     fn every_shipped_lesson_parses_and_has_steps() {
         let lessons = all();
-        assert_eq!(lessons.len(), 7);
+        assert_eq!(lessons.len(), 11);
         for lesson in &lessons {
             assert!(!lesson.steps.is_empty(), "{}", lesson.title);
+            // Every lesson says where its statements come from, and no comment leaks into text.
+            assert!(
+                !lesson.sources.is_empty(),
+                "{} names no source",
+                lesson.title
+            );
+            let text: Vec<&String> = lesson
+                .intro
+                .iter()
+                .chain(lesson.steps.iter().flat_map(|s| &s.notes))
+                .collect();
+            assert!(
+                text.iter()
+                    .all(|t| !t.contains("<!--") && !t.contains("-->")),
+                "{}",
+                lesson.title
+            );
         }
         assert_eq!(
             lessons[0].steps[0].check,
@@ -230,5 +293,9 @@ mod tests {
         assert!(parse("# T\n## step\ncheck: nonsense\n").is_err());
         assert!(parse("## step\ncheck: playground\n").is_err());
         assert!(parse("# T\n## s\ncheck: refused no-such-rule\n").is_err());
+        assert!(parse("# T\n<!-- hidden text -->\n## s\ncheck: playground\n").is_err());
+        assert!(parse("# T\n<!-- source: x\n## s\ncheck: playground\n").is_err());
+        let two_lines = parse("# T\n<!-- source: a\n  b -->\n## s\ncheck: playground\n");
+        assert_eq!(two_lines.map(|l| l.sources), Ok(vec!["a b".to_string()]));
     }
 }

@@ -120,6 +120,10 @@ pub struct Prediction {
     pub doc: &'static str,
     pub fix: Option<String>,
     pub warnings: Vec<String>,
+    /// The same change as a shell command, so a learner sees the kernel interface (or the
+    /// systemd call) and not only cgtui's keys: `echo +memory > .../cgroup.subtree_control`,
+    /// `mkdir ...`, `busctl call ... SetUnitProperties ...`.
+    pub command: Option<String>,
 }
 
 impl Prediction {
@@ -1307,6 +1311,7 @@ pub fn predict(fs: &Cgroupfs, actor: &Actor, op: &Op) -> Prediction {
              single-writer rule says change it through SetUnitProperties (cgtui set does, by default)"
         ));
     }
+    let command = Some(shell_command(fs, op, &owner));
     let (verdict, errno, rule, explanation, fix) = match result {
         Ok(why) => (Verdict::Allowed, None, Rule::Ok, why, None),
         Err(d) => (
@@ -1329,7 +1334,106 @@ pub fn predict(fs: &Cgroupfs, actor: &Actor, op: &Op) -> Prediction {
         explanation,
         fix,
         warnings,
+        command,
     }
+}
+
+/// A word for a POSIX shell: quoted when it holds anything but plain characters, and shown
+/// escaped (a name's control characters never reach the terminal, even inside quotes).
+pub fn shell_word(word: &[u8]) -> String {
+    let plain = !word.is_empty()
+        && word
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(b));
+    let shown = crate::cgroup::escape::visible(word);
+    if plain {
+        shown.into_owned()
+    } else {
+        format!("'{}'", shown.replace('\'', "'\\''"))
+    }
+}
+
+/// The change `op` as a shell command: the filesystem write, or (for a cgroup a systemd manager
+/// owns, where systemd has a property for the file) the D-Bus call `cgtui set` makes.
+pub fn shell_command(fs: &Cgroupfs, op: &Op, owner: &systemd::Ownership) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let path = |cgroup: &CgroupPath, file: Option<&str>| {
+        let mut dir = fs.dir(cgroup);
+        if let Some(file) = file {
+            dir.push(file);
+        }
+        shell_word(dir.as_os_str().as_bytes())
+    };
+    match op {
+        Op::Mkdir { cgroup } => format!("mkdir {}", path(cgroup, None)),
+        Op::Rmdir { cgroup } => format!("rmdir {}", path(cgroup, None)),
+        Op::Move { pid, cgroup } => format!("echo {pid} > {}", path(cgroup, Some("cgroup.procs"))),
+        Op::Set {
+            cgroup,
+            file,
+            value,
+        } => {
+            // The value as cgtui writes it (512M → bytes, 50% → quota and period).
+            let period = fs
+                .read(cgroup, "cpu.max", parse::cpu_max)
+                .ok()
+                .flatten()
+                .map(|m| m.period_usec);
+            let devices = fs.devices();
+            let ctx = Context {
+                cpu_period: period,
+                devices: Some(&devices),
+            };
+            let value = &value::normalize(file, value, &ctx).unwrap_or_else(|_| value.clone());
+            let managed_limit = !systemd::DELEGATEE_FILES.contains(&file.as_str());
+            if let (Some(manager), Some(unit), true) = (owner.manager, &owner.unit, managed_limit)
+                && let Some(Ok(props)) = systemd::unit_properties(file, value)
+            {
+                return busctl_set_unit_properties(manager, unit, &props);
+            }
+            format!(
+                "echo {} > {}",
+                shell_word(value.as_bytes()),
+                path(cgroup, Some(file))
+            )
+        }
+    }
+}
+
+/// `busctl call` for SetUnitProperties(unit, runtime=true, props), as `cgtui set` makes it.
+fn busctl_set_unit_properties(
+    manager: systemd::Manager,
+    unit: &str,
+    props: &[(String, systemd::PropertyValue)],
+) -> String {
+    let target = match manager {
+        systemd::Manager::System => String::new(),
+        systemd::Manager::User { uid } => {
+            format!(" --user --machine={}@.host", user_name(uid))
+        }
+    };
+    let mut args = Vec::new();
+    for (name, value) in props {
+        args.push(name.clone());
+        args.push(value.signature().to_string());
+        match value {
+            systemd::PropertyValue::U64(v) => args.push(v.to_string()),
+            systemd::PropertyValue::Devices(devices) => {
+                args.push(devices.len().to_string());
+                for (node, v) in devices {
+                    args.push(shell_word(node.as_bytes()));
+                    args.push(v.to_string());
+                }
+            }
+        }
+    }
+    format!(
+        "busctl{target} call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
+         org.freedesktop.systemd1.Manager SetUnitProperties 'sba(sv)' {} true {} {}",
+        shell_word(unit.as_bytes()),
+        props.len(),
+        args.join(" ")
+    )
 }
 
 /// A cgroup name for a not-yet-existing child, for "may I create children here?".
@@ -1340,6 +1444,17 @@ pub fn probe_child(cgroup: &CgroupPath) -> CgroupPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_words_are_quoted_and_inert() {
+        assert_eq!(
+            shell_word(b"/sys/fs/cgroup/a.slice"),
+            "/sys/fs/cgroup/a.slice"
+        );
+        assert_eq!(shell_word(b"+memory -io"), "'+memory -io'");
+        assert_eq!(shell_word(b"it's"), "'it'\\''s'");
+        assert_eq!(shell_word(b"evil\x1b]0;x\x07"), "'evil\\e]0;x\\x07'");
+    }
 
     #[test]
     fn common_ancestors() {
