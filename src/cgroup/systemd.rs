@@ -536,8 +536,11 @@ fn connect_checked(path: &Path, expect: Expect, limit: Duration) -> Result<UnixS
     })?;
     let stat = rustix::fs::fstat(&node)
         .map_err(|e| BusError::new(format!("cannot stat {shown}: {}", std::io::Error::from(e))))?;
-    if FileType::from_raw_mode(stat.st_mode) != FileType::Socket {
-        return Err(refuse("it is not a socket".into()));
+    // O_PATH|O_NOFOLLOW opens a symlink itself.
+    match FileType::from_raw_mode(stat.st_mode) {
+        FileType::Socket => {}
+        FileType::Symlink => return Err(refuse("it is a symlink".into())),
+        _ => return Err(refuse("it is not a socket".into())),
     }
     if !expect.allows(stat.st_uid) {
         return Err(refuse(format!(
