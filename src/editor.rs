@@ -415,7 +415,7 @@ impl Editor {
             };
             bail!(
                 "nothing to undo: no change {whose} that is not undone yet in {}{skipped}",
-                path.display()
+                journal::shown(path)
             );
         };
         let op = journal::inverse(entry)?;
@@ -442,7 +442,7 @@ impl Editor {
         else {
             bail!(
                 "the journal {} has no change {} to undo",
-                journal.path().display(),
+                journal::shown(journal.path()),
                 plan.entry_id
             );
         };
@@ -477,7 +477,7 @@ impl Editor {
             entries
                 .skipped
                 .iter()
-                .map(|line| format!("journal {}: skipped {line}", journal.path().display())),
+                .map(|line| format!("journal {}: skipped {line}", journal::shown(journal.path()))),
         );
         Ok(outcome)
     }
@@ -488,24 +488,23 @@ impl Editor {
         let cgroup = entry.cgroup_path()?;
         match undo {
             Op::Set { file, value, .. } => {
+                let target = cgroup.file_display(&visible(file.as_bytes()));
                 let now = self
                     .fs
                     .read_text(&cgroup, file)
-                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", cgroup.file_display(file)))?
+                    .map_err(|e| anyhow::anyhow!("cannot read {target}: {e}"))?
                     .map(|t| t.trim_end().to_string());
                 let left = entry.after.as_ref().or(entry.new.as_ref());
                 match (&now, left) {
                     (Some(now), Some(left)) if now == left => Ok(Some(now.clone())),
-                    (None, _) => bail!(
-                        "not undoing: {} does not exist any more",
-                        cgroup.file_display(file)
-                    ),
+                    (None, _) => bail!("not undoing: {target} does not exist any more"),
                     (Some(now), left) => bail!(
                         "not undoing: {} now holds {}, not {} as cgtui left it, so it was changed \
-                         since. To set the old value anyway: cgtui set {cgroup} {file} {}",
-                        cgroup.file_display(file),
+                         since. To set the old value anyway: cgtui set {cgroup} {} {}",
+                        target,
                         visible(now.as_bytes()),
                         visible(left.map_or("(unknown)", String::as_str).as_bytes()),
+                        visible(file.as_bytes()),
                         visible(value.as_bytes())
                     ),
                 }
@@ -557,7 +556,8 @@ fn describe_undo(entry: &Entry, undo: &Op, now: Option<&str>) -> String {
             file,
             value,
         } => format!(
-            "set {file} of {cgroup} back to {}{}",
+            "set {} of {cgroup} back to {}{}",
+            show(file),
             show(value),
             now.map(|n| format!(" (now {})", show(n)))
                 .unwrap_or_default()

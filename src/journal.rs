@@ -97,6 +97,11 @@ impl Entry {
     }
 }
 
+/// A path for messages: from HOME or XDG_STATE_HOME it may hold any bytes, so it is escaped.
+pub fn shown(path: &Path) -> String {
+    crate::cgroup::escape::visible(path.as_os_str().as_bytes()).into_owned()
+}
+
 /// A cgroup path from raw bytes relative to the mount; `None` with a `..` in it.
 pub fn raw_path(bytes: &[u8]) -> Option<CgroupPath> {
     CgroupPath::from_relative(Path::new(OsStr::from_bytes(bytes)))
@@ -155,7 +160,7 @@ impl Journal {
         if !state.is_absolute() {
             bail!(
                 "XDG_STATE_HOME or HOME is not an absolute path ({}); the journal needs one",
-                state.display()
+                shown(&state)
             );
         }
         Ok(state.join("cgtui").join(JOURNAL_FILE))
@@ -185,7 +190,7 @@ impl Journal {
         let path = self.path()?;
         match (path.parent(), path.file_name()) {
             (Some(dir), Some(name)) if path.is_absolute() => Ok((dir, name)),
-            _ => bail!("the journal path {} is not absolute", path.display()),
+            _ => bail!("the journal path {} is not absolute", shown(path)),
         }
     }
 
@@ -206,12 +211,12 @@ impl Journal {
                 }
                 Err(Errno::WOULDBLOCK) => bail!(
                     "another cgtui has held the journal {} for {} s; try again when it is done",
-                    path.display(),
+                    shown(&path),
                     LOCK_WAIT.as_secs()
                 ),
                 Err(e) => {
                     return Err(std::io::Error::from(e))
-                        .with_context(|| format!("cannot lock the journal {}", path.display()));
+                        .with_context(|| format!("cannot lock the journal {}", shown(&path)));
                 }
             }
         }
@@ -256,17 +261,17 @@ impl Locked {
         let file = self
             .file
             .try_clone()
-            .with_context(|| format!("cannot read the journal {}", self.path.display()))?;
+            .with_context(|| format!("cannot read the journal {}", shown(&self.path)))?;
         let mut reader = file;
         std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(0))
-            .with_context(|| format!("cannot read the journal {}", self.path.display()))?;
+            .with_context(|| format!("cannot read the journal {}", shown(&self.path)))?;
         read_entries(reader, &self.path)
     }
 
     fn append(&self, entry: &Entry) -> Result<()> {
         let mut line = serde_json::to_string(entry)?;
         line.push('\n');
-        let context = || format!("cannot write the journal {}", self.path.display());
+        let context = || format!("cannot write the journal {}", shown(&self.path));
         // A last line cut short (crash, full disk) is ended first, never glued to this entry.
         let size = rustix::fs::fstat(&self.file)
             .map_err(std::io::Error::from)?
@@ -416,7 +421,7 @@ fn read_entries(file: File, path: &Path) -> Result<Entries> {
         let n = (&mut reader)
             .take(MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut line)
-            .with_context(|| format!("cannot read the journal {}", path.display()))?;
+            .with_context(|| format!("cannot read the journal {}", shown(path)))?;
         if n == 0 {
             break;
         }
@@ -425,7 +430,7 @@ fn read_entries(file: File, path: &Path) -> Result<Entries> {
             let mut rest = Vec::new();
             reader
                 .read_until(b'\n', &mut rest)
-                .with_context(|| format!("cannot read the journal {}", path.display()))?;
+                .with_context(|| format!("cannot read the journal {}", shown(path)))?;
             entries
                 .skipped
                 .push(format!("line {number}: longer than {MAX_LINE} bytes"));
@@ -452,12 +457,12 @@ fn untrusted(path: &Path, why: &str) -> anyhow::Error {
         "refusing the journal at {}: {why}. A journal another user can replace could make cgtui \
          write where they choose or undo what they planted; set XDG_STATE_HOME to a directory of \
          your own (under sudo, do not keep the user's HOME: use sudo -H or sudo without -E)",
-        path.display()
+        shown(path)
     )
 }
 
 fn errno_context(err: Errno, what: &str, path: &Path) -> anyhow::Error {
-    anyhow::Error::new(std::io::Error::from(err)).context(format!("{what} {}", path.display()))
+    anyhow::Error::new(std::io::Error::from(err)).context(format!("{what} {}", shown(path)))
 }
 
 /// Can nobody but root and us change this directory's entries?

@@ -369,16 +369,28 @@ pub struct BusError {
     pub message: String,
 }
 
+/// An error's text as shown: a user's manager (or whatever that user runs on their bus) chooses
+/// error names and messages, so they are escaped like any other name.
+fn shown_text(text: &str) -> String {
+    crate::cgroup::escape::visible(text.as_bytes()).into_owned()
+}
+
 impl From<zbus::Error> for BusError {
     fn from(err: zbus::Error) -> Self {
         match &err {
-            zbus::Error::MethodError(name, detail, _) => BusError {
-                name: Some(name.to_string()),
-                message: format!("{name}: {}", detail.clone().unwrap_or_default()),
-            },
+            zbus::Error::MethodError(name, detail, _) => {
+                let name = shown_text(name.as_str());
+                BusError {
+                    message: format!(
+                        "{name}: {}",
+                        shown_text(detail.as_deref().unwrap_or_default())
+                    ),
+                    name: Some(name),
+                }
+            }
             _ => BusError {
                 name: None,
-                message: err.to_string(),
+                message: shown_text(&err.to_string()),
             },
         }
     }
@@ -496,22 +508,21 @@ impl Alarm {
     }
 }
 
-/// Run `fut` to completion, or give up after `limit` (dropping it closes its socket).
+/// Run `fut` to completion, or give up after `limit` (dropping it closes its socket): `None`.
 fn within<F: std::future::Future>(
     fut: F,
     limit: Duration,
     what: &str,
-) -> Result<F::Output, BusError> {
+) -> Result<Option<F::Output>, BusError> {
     let alarm = Alarm::start(limit)
         .map_err(|e| BusError::new(format!("cannot start a timer for {what}: {e}")))?;
     let mut fut = std::pin::pin!(fut);
-    zbus::block_on(std::future::poll_fn(|cx| {
+    Ok(zbus::block_on(std::future::poll_fn(|cx| {
         if let std::task::Poll::Ready(out) = fut.as_mut().poll(cx) {
             return std::task::Poll::Ready(Some(out));
         }
         alarm.poll(cx).map(|()| None)
-    }))
-    .ok_or_else(|| BusError::timed_out(what, limit))
+    })))
 }
 
 /// Connect to the unix socket at `path`, bound to the inode that was checked (not to whatever
@@ -611,6 +622,8 @@ pub struct Client {
     /// Which manager, for messages.
     label: String,
     timeouts: BusTimeouts,
+    /// A call timed out: later calls fail at once instead of waiting again.
+    silent: std::cell::Cell<bool>,
 }
 
 impl Client {
@@ -620,6 +633,7 @@ impl Client {
             conn,
             label: "systemd".into(),
             timeouts: BusTimeouts::default(),
+            silent: std::cell::Cell::new(false),
         }
     }
 
@@ -677,12 +691,14 @@ impl Client {
             .build();
         let what = format!("authenticating on {}", path.display());
         let conn = within(build, timeouts.connect, &what)
+            .and_then(|done| done.ok_or_else(|| BusError::timed_out(&what, timeouts.connect)))
             .and_then(|built| built.map_err(BusError::from))
             .map_err(context)?;
         Ok(Client {
             conn,
             label,
             timeouts,
+            silent: std::cell::Cell::new(false),
         })
     }
 
@@ -698,12 +714,20 @@ impl Client {
         fut: impl std::future::Future<Output = zbus::Result<T>>,
     ) -> Result<T, BusError> {
         let what = format!("{what}, asking {}", self.label);
+        let timed_out = || {
+            self.silent.set(true);
+            BusError::timed_out(&what, self.timeouts.call)
+        };
+        if self.silent.get() {
+            return Err(timed_out());
+        }
         match within(fut, self.timeouts.call, &what)? {
-            Ok(value) => Ok(value),
-            Err(zbus::Error::InputOutput(e)) if e.kind() == std::io::ErrorKind::TimedOut => {
-                Err(BusError::timed_out(&what, self.timeouts.call))
+            Some(Ok(value)) => Ok(value),
+            Some(Err(zbus::Error::InputOutput(e))) if e.kind() == std::io::ErrorKind::TimedOut => {
+                Err(timed_out())
             }
-            Err(e) => Err(e.into()),
+            Some(Err(e)) => Err(e.into()),
+            None => Err(timed_out()),
         }
     }
 
@@ -954,6 +978,19 @@ mod tests {
             user.delegation.map(|d| d.mark),
             Some(DelegationMark::UserManager)
         );
+    }
+
+    #[test]
+    fn a_managers_error_text_is_escaped() {
+        let err = BusError::from(zbus::Error::MethodError(
+            zbus::names::OwnedErrorName::try_from("org.x.Evil").unwrap(),
+            Some("\u{1b}]0;pwned\u{7}".into()),
+            zbus::message::Message::method_call("/", "X")
+                .build(&())
+                .unwrap(),
+        ));
+        assert!(!err.message.contains('\u{1b}'), "{}", err.message);
+        assert!(err.message.contains("\\e]0;pwned"), "{}", err.message);
     }
 
     #[test]
