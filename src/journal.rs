@@ -472,7 +472,7 @@ fn check_trusted_dir(stat: &rustix::fs::Stat, path: &Path) -> Result<()> {
     if FileType::from_raw_mode(stat.st_mode) != FileType::Directory {
         return Err(untrusted(path, "it is not a directory"));
     }
-    if stat.st_uid != me && stat.st_uid != 0 {
+    if stat.st_uid != me && stat.st_uid != 0 && !outside_owner(stat.st_uid) {
         return Err(untrusted(
             path,
             &format!(
@@ -494,6 +494,26 @@ fn check_trusted_dir(stat: &rustix::fs::Stat, path: &Path) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// In a user namespace (`unshare --user --map-root-user`), `/`, `/home` and the like belong to
+/// uids it does not map, shown as the overflow uid: trusted as ancestors there, since a process
+/// in such a namespace has no more power than its real uid anyway. Never in the initial one.
+fn outside_owner(uid: u32) -> bool {
+    static OVERFLOW: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    let overflow = *OVERFLOW.get_or_init(|| {
+        let map = std::fs::read_to_string("/proc/self/uid_map").ok()?;
+        let initial = map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"];
+        if initial {
+            return None;
+        }
+        std::fs::read_to_string("/proc/sys/kernel/overflowuid")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    });
+    overflow == Some(uid)
 }
 
 /// At most this many symlinks on the way (the kernel's own limit).

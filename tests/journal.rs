@@ -341,3 +341,42 @@ fn two_undos_at_once_take_back_one_change_each() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn in_a_user_namespace_unmapped_ancestors_are_roots() {
+    // alice in `unshare --user --map-root-user` (scenario 06 of the VM suite): `/` and `/tmp`
+    // belong to uids the namespace does not map, shown as the overflow uid.
+    let probe = Command::new("setpriv")
+        .args(["--reuid=4242", "--regid=4242", "--clear-groups"])
+        .args(["unshare", "--user", "--map-root-user", "true"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: no unprivileged user namespaces here");
+        return;
+    }
+    let sb = Sandbox::new();
+    std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = sb.path("home");
+    std::fs::create_dir(&home).unwrap();
+    for path in [&home, &sb.tree] {
+        Command::new("chown")
+            .args(["-R", "4242:4242"])
+            .arg(path)
+            .status()
+            .unwrap();
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=4242", "--regid=4242", "--clear-groups"])
+        .args(["unshare", "--user", "--map-root-user", "env", "-i"])
+        .arg(format!("HOME={}", home.display()))
+        .arg(common::binary())
+        .arg("--fixture")
+        .arg(&sb.tree)
+        .args(["set", SVC, "memory.max", "512M"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(sb.memory_max(), "536870912");
+    assert!(home.join(".local/state/cgtui/journal.jsonl").is_file());
+}
