@@ -101,10 +101,6 @@ impl Editor {
         &self.session
     }
 
-    pub fn journal(&self) -> &Journal {
-        &self.journal
-    }
-
     fn refuse_read_only(&self) -> Result<()> {
         if self.read_only {
             bail!("read-only mode: cgtui makes no changes (started with --read-only)");

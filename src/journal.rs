@@ -127,6 +127,13 @@ fn now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// A unique entry id: time, process and a counter (two entries may share a microsecond).
+fn new_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{:.6}-{}-{n}", now(), std::process::id())
+}
+
 fn via_name(via: Via) -> &'static str {
     match via {
         Via::Fs => "fs",
@@ -295,7 +302,7 @@ impl Locked {
     pub fn begin(&self, op: &Op, before: Before, via: Via, tag: &Tag) -> Result<Entry> {
         let cgroup = op.cgroup();
         let entry = Entry {
-            id: format!("{:.6}-{}", now(), std::process::id()),
+            id: new_id(),
             phase: Phase::Begin,
             timestamp: now(),
             uid: rustix::process::geteuid().as_raw(),
@@ -355,7 +362,7 @@ impl Locked {
         session: &str,
     ) -> Result<()> {
         let entry = Entry {
-            id: format!("{:.6}-{}", now(), std::process::id()),
+            id: new_id(),
             phase: Phase::End,
             timestamp: now(),
             uid: rustix::process::geteuid().as_raw(),
@@ -738,6 +745,11 @@ fn reversible(e: &Entry) -> bool {
 pub fn inverse(entry: &Entry) -> Result<Op> {
     let cgroup = entry.cgroup_path()?;
     Ok(match (entry.op.as_str(), &entry.file, &entry.old) {
+        ("set", Some(file), Some(old)) if file == "cgroup.subtree_control" => Op::Set {
+            cgroup,
+            file: file.clone(),
+            value: controller_changes(old, entry.after.as_deref(), entry.new.as_deref())?,
+        },
         ("set", Some(file), Some(old)) => Op::Set {
             cgroup,
             file: file.clone(),
@@ -768,4 +780,52 @@ pub fn inverse(entry: &Entry) -> Result<Op> {
         }
         (op, _, _) => bail!("cannot undo a {op} recorded in the journal"),
     })
+}
+
+/// cgroup.subtree_control takes `+c -d`, not the list it shows: the changes that turn what the
+/// change left (`after`, else the inverse of what it wrote) back into `old`.
+fn controller_changes(old: &str, after: Option<&str>, new: Option<&str>) -> Result<String> {
+    let old: Vec<&str> = old.split_whitespace().collect();
+    let changes: Vec<String> = match after {
+        Some(after) => {
+            let after: Vec<&str> = after.split_whitespace().collect();
+            let enable = old
+                .iter()
+                .filter(|c| !after.contains(c))
+                .map(|c| format!("+{c}"));
+            let disable = after
+                .iter()
+                .filter(|c| !old.contains(c))
+                .map(|c| format!("-{c}"));
+            enable.chain(disable).collect()
+        }
+        None => new
+            .context("the journal's subtree_control change has no value")?
+            .split_whitespace()
+            .map(|token| match token.split_at_checked(1) {
+                Some(("+", c)) => format!("-{c}"),
+                Some(("-", c)) => format!("+{c}"),
+                _ => token.to_string(),
+            })
+            .collect(),
+    };
+    if changes.is_empty() {
+        bail!("the subtree_control change left nothing to take back");
+    }
+    Ok(changes.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subtree_control_is_undone_by_its_changes() {
+        let undo = |old, after, new| controller_changes(old, after, new).unwrap();
+        assert_eq!(undo("cpu io", Some("cpu io memory"), None), "-memory");
+        assert_eq!(undo("cpu io", Some("cpu"), None), "+io");
+        assert_eq!(undo("", Some("memory pids"), None), "-memory -pids");
+        assert_eq!(undo("cpu", None, Some("+memory -io")), "-memory +io");
+        assert!(controller_changes("cpu", Some("cpu"), None).is_err());
+    }
 }
