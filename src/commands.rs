@@ -7,6 +7,16 @@ use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::editor::{Change, Editor};
 use std::path::Path;
 
+/// `println!` that returns an error instead of panicking: a closed pipe (`cgtui ... | head`)
+/// ends the command quietly (see `main`).
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 /// What the command line asked to change, before its cgroup is resolved.
 pub enum Request<'a> {
     Set {
@@ -109,7 +119,7 @@ fn unresolved(request: &Request, err: &crate::cgroup::Error) -> Outcome {
     }
 }
 
-fn print_human(outcome: &Outcome) {
+fn print_human(outcome: &Outcome) -> std::io::Result<()> {
     let target = match &outcome.file {
         Some(file) => format!("{}/{}", outcome.cgroup, file),
         None => outcome.cgroup.to_string(),
@@ -122,7 +132,7 @@ fn print_human(outcome: &Outcome) {
         if let Some(after) = &outcome.after {
             line.push_str(&format!(" (now: {after})"));
         }
-        println!("{line}: {}", outcome.explanation);
+        out!("{line}: {}", outcome.explanation);
         for warning in &outcome.warnings {
             eprintln!("warning: {warning}");
         }
@@ -140,14 +150,21 @@ fn print_human(outcome: &Outcome) {
             eprintln!("  see {}", outcome.doc);
         }
     }
+    Ok(())
 }
 
 /// Run one editing request; returns the process exit code (0 done, 1 refused).
 pub fn run(fs: Cgroupfs, request: Request, json: bool, read_only: bool) -> anyhow::Result<i32> {
-    let journal = crate::journal::Journal::open(crate::journal::Journal::default_path()?);
+    // Opened on first use: a refusal (read-only, a bad value) needs no journal.
+    let journal = crate::journal::Journal::open_default();
     let editor = Editor::new(fs, journal, read_only);
+    let mut undid = None;
     let outcome = match &request {
-        Request::Undo => editor.undo()?,
+        Request::Undo => {
+            let (plan, outcome) = editor.undo_latest()?;
+            undid = Some(plan.description);
+            outcome
+        }
         other => match other.resolve(&editor.fs) {
             Ok(op) => {
                 let change = match other {
@@ -160,9 +177,17 @@ pub fn run(fs: Cgroupfs, request: Request, json: bool, read_only: bool) -> anyho
         },
     };
     if json {
-        println!("{}", serde_json::to_string(&outcome)?);
+        out!("{}", serde_json::to_string(&outcome)?);
     } else {
-        print_human(&outcome);
+        if let Some(description) = undid {
+            let verb = if outcome.ok() {
+                "undid"
+            } else {
+                "could not undo"
+            };
+            out!("{verb}: {description}");
+        }
+        print_human(&outcome)?;
     }
     Ok(if outcome.ok() { 0 } else { 1 })
 }
@@ -199,35 +224,36 @@ pub fn check(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Result<i32> 
         }
     };
     if json {
-        println!("{}", serde_json::to_string(&prediction)?);
+        out!("{}", serde_json::to_string(&prediction)?);
     } else {
         let target = match &prediction.file {
             Some(f) => prediction.cgroup.file_display(f),
             None => prediction.cgroup.to_string(),
         };
         match prediction.verdict {
-            Verdict::Allowed => println!(
+            Verdict::Allowed => out!(
                 "allowed: {} {target}: {}",
-                prediction.op, prediction.explanation
+                prediction.op,
+                prediction.explanation
             ),
             Verdict::Denied => {
-                println!(
+                out!(
                     "denied: {} {target}: the kernel will answer {} [{}]",
                     prediction.op,
                     prediction.errno.as_deref().unwrap_or("?"),
                     prediction.rule
                 );
-                println!("  {}", prediction.explanation);
+                out!("  {}", prediction.explanation);
                 if let Some(fix) = &prediction.fix {
-                    println!("  what to do instead: {fix}");
+                    out!("  what to do instead: {fix}");
                 }
                 if !prediction.doc.is_empty() {
-                    println!("  see {}", prediction.doc);
+                    out!("  see {}", prediction.doc);
                 }
             }
         }
         for warning in &prediction.warnings {
-            println!("  warning: {warning}");
+            out!("  warning: {warning}");
         }
         if let Some(command) = &prediction.command {
             println!("  the write: {command}");
@@ -241,11 +267,11 @@ pub fn explain(fs: Cgroupfs, cgroup: &Path, json: bool) -> anyhow::Result<i32> {
     let cgroup = fs.resolve(cgroup)?;
     let e = crate::cgroup::explain::explain(&fs, &cgroup);
     if json {
-        println!("{}", serde_json::to_string(&e)?);
+        out!("{}", serde_json::to_string(&e)?);
         return Ok(0);
     }
     for line in e.lines() {
-        println!("{line}");
+        out!("{line}");
     }
     Ok(0)
 }

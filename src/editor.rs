@@ -1,12 +1,17 @@
 //! The one path every change takes, from the TUI and the CLI alike: refuse in read-only mode,
 //! check the value, pick the route (the filesystem, or the systemd manager that owns the
 //! cgroup), journal the intent, write, read back, journal the result.
+//!
+//! Undo is planned from the journal and carried out under its lock: only a change this user
+//! made, not undone yet, and only while what it left is still there (a value someone changed
+//! since, a process that moved on or exited, a cgroup made anew, is reported and left alone).
 
 use crate::cgroup::edit::{self, Op, Outcome, Prepared, Via};
+use crate::cgroup::escape::visible;
 use crate::cgroup::rules::Rule;
-use crate::cgroup::systemd::{self, BusError, Client, Manager};
+use crate::cgroup::systemd::{self, BusError, Buses, Manager};
 use crate::cgroup::{CgroupPath, Cgroupfs};
-use crate::journal::Journal;
+use crate::journal::{self, Before, Entries, Entry, Journal, Locked, Tag};
 use anyhow::{Result, bail};
 
 /// How a `set` should reach the kernel.
@@ -39,6 +44,30 @@ pub struct Editor {
     read_only: bool,
     /// Who we are, for predicting each write before it is made (found once).
     actor: std::sync::OnceLock<crate::cgroup::predict::Actor>,
+    /// This run of cgtui, recorded in each journal entry it writes.
+    session: String,
+}
+
+/// Which changes an undo may take back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UndoScope {
+    /// The latest change of this user, from any cgtui run.
+    Any,
+    /// Only changes written by this session ([`Editor::session_id`]).
+    Session(String),
+}
+
+/// What an undo will do, to show before doing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoPlan {
+    /// The journal entry of the change to take back.
+    pub entry_id: String,
+    /// The operation that takes it back.
+    pub op: Op,
+    /// The route of the original change.
+    pub route: Route,
+    /// In words, escaped: "set memory.max of /x back to 1G (now 2G)".
+    pub description: String,
 }
 
 /// Where a prepared `set` goes.
@@ -55,12 +84,28 @@ enum Target {
 
 impl Editor {
     pub fn new(fs: Cgroupfs, journal: Journal, read_only: bool) -> Editor {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         Editor {
             fs,
             journal,
             read_only,
             actor: std::sync::OnceLock::new(),
+            session: format!("{}-{started:x}", std::process::id()),
         }
+    }
+
+    /// This run's id, recorded as `session` in every journal entry it writes.
+    pub fn session_id(&self) -> &str {
+        &self.session
+    }
+
+    fn refuse_read_only(&self) -> Result<()> {
+        if self.read_only {
+            bail!("read-only mode: cgtui makes no changes (started with --read-only)");
+        }
+        Ok(())
     }
 
     /// Carry out `op` by the default route. `Err` only when nothing could be attempted
@@ -71,9 +116,19 @@ impl Editor {
     }
 
     pub fn run_with(&self, op: &Op, change: Change, undo_of: Option<String>) -> Result<Outcome> {
-        if self.read_only {
-            bail!("read-only mode: cgtui makes no changes (started with --read-only)");
-        }
+        self.refuse_read_only()?;
+        self.run_journaled(op, change, undo_of, None)
+    }
+
+    /// Check, route, journal, write, read back. `held` is the journal when the caller already
+    /// holds its lock (undo); otherwise it is locked for the write.
+    fn run_journaled(
+        &self,
+        op: &Op,
+        change: Change,
+        undo_of: Option<String>,
+        held: Option<&Locked>,
+    ) -> Result<Outcome> {
         let checked = if change.unchecked {
             Ok(edit::prepare_unchecked(&self.fs, op))
         } else {
@@ -84,7 +139,8 @@ impl Editor {
             // Nothing was written, so there is nothing to journal.
             Err(refused) => return Ok(*refused),
         };
-        let target = match self.route(&prepared, change) {
+        let buses = Buses::default();
+        let target = match self.route(&prepared, change, &buses) {
             Ok(target) => target,
             Err(refused) => return Ok(*refused),
         };
@@ -92,9 +148,27 @@ impl Editor {
             Target::Fs { .. } => Via::Fs,
             Target::Systemd { .. } => Via::Systemd,
         };
-        let entry = self
-            .journal
-            .begin(&prepared.op, prepared.before.clone(), via, undo_of)?;
+        let locked;
+        let journal = match held {
+            Some(journal) => journal,
+            None => {
+                locked = self.journal.lock()?;
+                &locked
+            }
+        };
+        let before = Before {
+            value: prepared.before.clone(),
+            cgroup: prepared.before_cgroup.clone(),
+            pid_start: match &prepared.op {
+                Op::Move { pid, .. } => edit::start_ticks(&self.fs, *pid),
+                _ => None,
+            },
+        };
+        let tag = Tag {
+            session: self.session.clone(),
+            undo_of,
+        };
+        let entry = journal.begin(&prepared.op, before, via, &tag)?;
         let outcome = match target {
             Target::Fs { warning } => {
                 // Predict first (the write changes the state), then hold the kernel's answer
@@ -114,7 +188,7 @@ impl Editor {
                     outcome.fix = predicted.fix.or(outcome.fix);
                 } else if let Some(note) = disagreement(&predicted, &outcome) {
                     if cfg!(debug_assertions) {
-                        self.log_disagreement(&note);
+                        let _ = journal.append_beside("disagreements.log", &note);
                     }
                     outcome.warnings.push(note);
                 }
@@ -124,13 +198,25 @@ impl Editor {
                 manager,
                 unit,
                 props,
-            } => self.via_systemd(&prepared, manager, &unit, &props, change.persist),
+            } => self.via_systemd(&prepared, &buses, manager, &unit, &props, change.persist),
         };
-        self.journal.end(entry, &outcome)?;
+        // A created directory is remembered by inode: undo removes that one, not a namesake.
+        let inode = match &prepared.op {
+            Op::Mkdir { cgroup } if outcome.ok() => {
+                self.fs.stat(cgroup).ok().flatten().map(|s| s.inode)
+            }
+            _ => None,
+        };
+        journal.end(entry, &outcome, inode)?;
         Ok(outcome)
     }
 
-    fn route(&self, prepared: &Prepared, change: Change) -> Result<Target, Box<Outcome>> {
+    fn route(
+        &self,
+        prepared: &Prepared,
+        change: Change,
+        buses: &Buses,
+    ) -> Result<Target, Box<Outcome>> {
         let Op::Set {
             cgroup,
             file,
@@ -144,7 +230,7 @@ impl Editor {
             if unit.starts_with(crate::playground::PREFIX) {
                 return Some(true);
             }
-            Client::connect(manager).ok()?.delegate(unit)
+            buses.delegate(manager, unit)
         };
         let owner = systemd::ownership(&self.fs, cgroup, &ask_manager);
         let mapped = systemd::unit_properties(file, value);
@@ -190,6 +276,7 @@ impl Editor {
     fn via_systemd(
         &self,
         prepared: &Prepared,
+        buses: &Buses,
         manager: Manager,
         unit: &str,
         props: &[(String, systemd::PropertyValue)],
@@ -207,7 +294,8 @@ impl Editor {
         outcome.via = Via::Systemd;
         outcome.before = prepared.before.clone();
         let names: Vec<String> = props.iter().map(|(n, _)| n.clone()).collect();
-        let result = Client::connect(manager)
+        let result = buses
+            .client(manager)
             .and_then(|client| client.set_unit_properties(unit, !persist, props));
         if let Err(err) = result {
             return bus_refusal(outcome, &err, manager, unit);
@@ -234,19 +322,6 @@ impl Editor {
             ));
         }
         outcome
-    }
-
-    /// Append a prediction that the kernel contradicted to `disagreements.log` beside the journal.
-    fn log_disagreement(&self, note: &str) {
-        use std::io::Write;
-        let path = self.journal.path().with_file_name("disagreements.log");
-        if let Ok(mut file) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
-            let _ = writeln!(file, "{note}");
-        }
     }
 
     /// The one-key fix for the no-internal-process rule: create `cgroup/leaf`, move every
@@ -280,23 +355,220 @@ impl Editor {
         self.run(then)
     }
 
-    /// Undo the latest change that has not been undone, by the route it took.
+    /// Undo the latest change of this user that has not been undone, by the route it took
+    /// ([`UndoScope::Any`]), planned and carried out under the journal's lock.
     pub fn undo(&self) -> Result<Outcome> {
-        let (entry, op) = self.journal.undo_plan()?;
+        self.undo_latest().map(|(_, outcome)| outcome)
+    }
+
+    /// [`Editor::undo`], also saying what it undid.
+    pub fn undo_latest(&self) -> Result<(UndoPlan, Outcome)> {
+        self.refuse_read_only()?;
+        let journal = self.journal.lock()?;
+        let entries = journal.entries()?;
+        let plan = self.plan_from(&entries, &UndoScope::Any, journal.path())?;
+        let outcome = self.undo_locked(&journal, &entries, &plan)?;
+        Ok((plan, outcome))
+    }
+
+    /// What an undo in `scope` would do now; nothing is written. `Err` says why there is
+    /// nothing to undo, or what changed since so that it will not be undone.
+    pub fn plan_undo(&self, scope: UndoScope) -> Result<UndoPlan> {
+        let entries = self.journal.entries()?;
+        self.plan_from(&entries, &scope, self.journal.path()?)
+    }
+
+    /// Carry out a plan from [`Editor::plan_undo`]. Under the journal's lock it checks again
+    /// that the change is not undone yet (by another cgtui meanwhile) and that what it left is
+    /// still there.
+    pub fn undo_planned(&self, plan: &UndoPlan) -> Result<Outcome> {
+        self.refuse_read_only()?;
+        let journal = self.journal.lock()?;
+        let entries = journal.entries()?;
+        self.undo_locked(&journal, &entries, plan)
+    }
+
+    fn plan_from(
+        &self,
+        entries: &Entries,
+        scope: &UndoScope,
+        path: &std::path::Path,
+    ) -> Result<UndoPlan> {
+        let uid = rustix::process::geteuid().as_raw();
+        let session = match scope {
+            UndoScope::Any => None,
+            UndoScope::Session(id) => Some(id.as_str()),
+        };
+        let Some(entry) = journal::undo_candidates(&entries.list, uid, session).next() else {
+            let whose = if session.is_some() {
+                "made in this session"
+            } else {
+                "of yours"
+            };
+            let skipped = match entries.skipped.len() {
+                0 => String::new(),
+                n => format!(" ({n} unreadable line(s) skipped)"),
+            };
+            bail!(
+                "nothing to undo: no change {whose} that is not undone yet in {}{skipped}",
+                journal::shown(path)
+            );
+        };
+        let op = journal::inverse(entry)?;
+        let now = self.still_as_left(entry, &op)?;
         let route = if entry.via == "systemd" {
             Route::Systemd
         } else {
             Route::Fs
         };
-        self.run_with(
-            &op,
-            Change {
-                route,
-                persist: false,
-                unchecked: false,
+        Ok(UndoPlan {
+            entry_id: entry.id.clone(),
+            description: describe_undo(entry, &op, now.as_deref()),
+            op,
+            route,
+        })
+    }
+
+    fn undo_locked(&self, journal: &Locked, entries: &Entries, plan: &UndoPlan) -> Result<Outcome> {
+        let uid = rustix::process::geteuid().as_raw();
+        let Some(entry) = entries
+            .list
+            .iter()
+            .find(|e| e.id == plan.entry_id && e.succeeded())
+        else {
+            bail!(
+                "the journal {} has no change {} to undo",
+                journal::shown(journal.path()),
+                plan.entry_id
+            );
+        };
+        if entry.uid != uid {
+            bail!(
+                "not undoing {}: it was written by uid {}, not by you (uid {uid})",
+                plan.description,
+                entry.uid
+            );
+        }
+        if journal::is_undone(&entries.list, &entry.id) {
+            bail!(
+                "not undoing {}: it has been undone already",
+                plan.description
+            );
+        }
+        let op = journal::inverse(entry)?;
+        if op != plan.op {
+            bail!(
+                "not undoing {}: the journal says otherwise now",
+                plan.description
+            );
+        }
+        self.still_as_left(entry, &op)?;
+        let change = Change {
+            route: plan.route,
+            persist: false,
+            unchecked: false,
+        };
+        let mut outcome = self.run_journaled(&op, change, Some(entry.id.clone()), Some(journal))?;
+        outcome.warnings.extend(
+            entries
+                .skipped
+                .iter()
+                .map(|line| format!("journal {}: skipped {line}", journal::shown(journal.path()))),
+        );
+        Ok(outcome)
+    }
+
+    /// Is what `entry` left still there? Returns the current value of a set (for the plan's
+    /// words); `Err` says what changed.
+    fn still_as_left(&self, entry: &Entry, undo: &Op) -> Result<Option<String>> {
+        let cgroup = entry.cgroup_path()?;
+        match undo {
+            Op::Set { file, value, .. } => {
+                let target = cgroup.file_display(&visible(file.as_bytes()));
+                let now = self
+                    .fs
+                    .read_text(&cgroup, file)
+                    .map_err(|e| anyhow::anyhow!("cannot read {target}: {e}"))?
+                    .map(|t| t.trim_end().to_string());
+                let left = entry.after.as_ref().or(entry.new.as_ref());
+                match (&now, left) {
+                    (Some(now), Some(left)) if now == left => Ok(Some(now.clone())),
+                    (None, _) => bail!("not undoing: {target} does not exist any more"),
+                    (Some(now), left) => bail!(
+                        "not undoing: {} now holds {}, not {} as cgtui left it, so it was changed \
+                         since. To set the old value anyway: cgtui set {cgroup} {} {}",
+                        target,
+                        visible(now.as_bytes()),
+                        visible(left.map_or("(unknown)", String::as_str).as_bytes()),
+                        visible(file.as_bytes()),
+                        visible(value.as_bytes())
+                    ),
+                }
+            }
+            Op::Rmdir { .. } => match self.fs.stat(&cgroup) {
+                Ok(Some(stat)) if entry.inode.is_none_or(|inode| inode == stat.inode) => Ok(None),
+                Ok(Some(_)) => bail!(
+                    "not undoing: {cgroup} was removed and made again since cgtui created it; \
+                     cgtui removes only the one it made"
+                ),
+                Ok(None) => bail!("not undoing: {cgroup} does not exist any more"),
+                Err(e) => bail!("cannot look at {cgroup}: {e}"),
             },
-            Some(entry.id),
-        )
+            Op::Mkdir { .. } => {
+                if self.fs.exists(&cgroup) {
+                    bail!("not undoing: {cgroup} exists again");
+                }
+                Ok(None)
+            }
+            Op::Move { pid, .. } => {
+                let Some(now) = edit::cgroup_of_pid(&self.fs, *pid) else {
+                    bail!("not undoing: process {pid} has exited");
+                };
+                if entry.pid_start.is_some() && edit::start_ticks(&self.fs, *pid) != entry.pid_start
+                {
+                    bail!(
+                        "not undoing: process {pid} is not the one cgtui moved (it exited and \
+                         its PID was reused)"
+                    );
+                }
+                if now != cgroup {
+                    bail!(
+                        "not undoing: process {pid} is now in {now}, not in {cgroup} where cgtui \
+                         moved it"
+                    );
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// An undo in words, escaped for the screen.
+fn describe_undo(entry: &Entry, undo: &Op, now: Option<&str>) -> String {
+    let show = |text: &str| visible(text.as_bytes()).into_owned();
+    let words = match undo {
+        Op::Set {
+            cgroup,
+            file,
+            value,
+        } => format!(
+            "set {} of {cgroup} back to {}{}",
+            show(file),
+            show(value),
+            now.map(|n| format!(" (now {})", show(n)))
+                .unwrap_or_default()
+        ),
+        Op::Rmdir { cgroup } => format!("remove {cgroup}, which cgtui created"),
+        Op::Mkdir { cgroup } => format!("create {cgroup} again, which cgtui removed"),
+        Op::Move { pid, cgroup } => format!(
+            "move process {pid} back from {} to {cgroup}",
+            journal::raw_path(&entry.cgroup_raw).unwrap_or_default()
+        ),
+    };
+    if entry.via == "systemd" {
+        format!("{words} (through systemd)")
+    } else {
+        words
     }
 }
 
@@ -360,4 +632,114 @@ fn disagreement(
             .map(|f| format!("/{f}"))
             .unwrap_or_default()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Bench {
+        _dir: tempfile::TempDir,
+        fs: Cgroupfs,
+        journal: std::path::PathBuf,
+        svc: CgroupPath,
+    }
+
+    fn bench() -> Bench {
+        let dir = tempfile::tempdir().unwrap();
+        let svc_dir = dir.path().join("tree/system.slice/fx.service");
+        std::fs::create_dir_all(&svc_dir).unwrap();
+        std::fs::write(svc_dir.join("memory.max"), "max\n").unwrap();
+        std::fs::write(svc_dir.join("pids.max"), "max\n").unwrap();
+        let fs = Cgroupfs::fixture(&dir.path().join("tree")).unwrap();
+        Bench {
+            journal: dir.path().join("state/cgtui/journal.jsonl"),
+            _dir: dir,
+            fs,
+            svc: CgroupPath::from_relative(std::path::Path::new("system.slice/fx.service"))
+                .unwrap(),
+        }
+    }
+
+    impl Bench {
+        fn editor(&self) -> Editor {
+            Editor::new(self.fs.clone(), Journal::open(self.journal.clone()), false)
+        }
+
+        fn set(&self, editor: &Editor, file: &str, value: &str) {
+            let op = Op::Set {
+                cgroup: self.svc.clone(),
+                file: file.into(),
+                value: value.into(),
+            };
+            assert!(editor.run(&op).unwrap().ok());
+        }
+    }
+
+    #[test]
+    fn a_session_undoes_only_its_own_changes_and_each_once() {
+        let b = bench();
+        let (mine, theirs) = (b.editor(), b.editor());
+        assert_ne!(mine.session_id(), theirs.session_id());
+        b.set(&mine, "memory.max", "512M");
+        b.set(&theirs, "pids.max", "64");
+
+        let plan = mine
+            .plan_undo(UndoScope::Session(mine.session_id().into()))
+            .unwrap();
+        assert_eq!(
+            plan.description,
+            "set memory.max of /system.slice/fx.service back to max (now 536870912)"
+        );
+        assert_eq!(plan.route, Route::Fs);
+        // Any: the latest change, whoever's run made it.
+        let latest = mine.plan_undo(UndoScope::Any).unwrap();
+        assert!(latest.description.starts_with("set pids.max"), "{latest:?}");
+
+        // Another run undoes it first: the plan is re-checked under the lock and refused.
+        assert!(theirs.undo_planned(&plan).unwrap().ok());
+        let again = mine.undo_planned(&plan).unwrap_err().to_string();
+        assert!(again.contains("undone already"), "{again}");
+        let none = mine
+            .plan_undo(UndoScope::Session(mine.session_id().into()))
+            .unwrap_err()
+            .to_string();
+        assert!(none.contains("made in this session"), "{none}");
+    }
+
+    #[test]
+    fn a_plan_is_refused_when_the_value_changed_after_it_was_made() {
+        let b = bench();
+        let editor = b.editor();
+        b.set(&editor, "memory.max", "512M");
+        let plan = editor.plan_undo(UndoScope::Any).unwrap();
+        std::fs::write(b.fs.dir(&b.svc).join("memory.max"), "4096\n").unwrap();
+        let err = editor.undo_planned(&plan).unwrap_err().to_string();
+        assert!(err.contains("now holds 4096, not 536870912"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(b.fs.dir(&b.svc).join("memory.max")).unwrap(),
+            "4096\n"
+        );
+    }
+
+    #[test]
+    fn a_manager_that_does_not_answer_is_a_permission_refusal() {
+        let op = Op::Set {
+            cgroup: CgroupPath::root(),
+            file: "memory.max".into(),
+            value: "1".into(),
+        };
+        let err = BusError {
+            name: None,
+            message: "systemd did not answer within 5 s (connecting)".into(),
+        };
+        let outcome = bus_refusal(
+            Outcome::new(&op, None),
+            &err,
+            Manager::User { uid: 1000 },
+            "x.service",
+        );
+        assert_eq!(outcome.rule, Rule::Permission);
+        assert!(outcome.explanation.contains("did not answer within 5 s"));
+    }
 }

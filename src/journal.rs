@@ -4,15 +4,29 @@
 //!
 //! One JSON object per line in `$XDG_STATE_HOME/cgtui/journal.jsonl` (default
 //! `~/.local/state/cgtui/journal.jsonl`).
+//!
+//! Root may run cgtui with `HOME` or `XDG_STATE_HOME` pointing into a user's home (`sudo -E`),
+//! where that user could plant symlinks or entries. So the journal is reached by opening one
+//! directory at a time from `/` (never following a symlink that someone else could have
+//! planted), every directory on the way must belong to root or to us and be writable by nobody
+//! else, and the `cgtui` directory (0700) and the journal (0600) must be ours, not symlinks, and
+//! the journal a regular file with one link. Anything else is refused before a byte is written.
+//! Writers hold an `flock` on the journal, so two cgtui processes never interleave a change
+//! or undo the same entry twice.
 
 use crate::cgroup::CgroupPath;
 use crate::cgroup::edit::{Op, Outcome, Via};
 use anyhow::{Context, Result, bail};
+use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags};
+use rustix::io::Errno;
 use serde::{Deserialize, Serialize};
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -43,10 +57,68 @@ pub struct Entry {
     pub via: String,
     /// The id of the change this one undid.
     pub undo_of: Option<String>,
+    /// The cgtui run (an [`crate::editor::Editor`]) that wrote the entry.
+    #[serde(default)]
+    pub session: Option<String>,
+    /// What the file held after the change (end entries): undo restores only while it still
+    /// holds this.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// A move's source cgroup, raw bytes relative to the mount (`old` is its display form).
+    #[serde(default)]
+    pub old_raw: Option<Vec<u8>>,
+    /// A move's process start time (clock ticks after boot), to tell a reused PID.
+    #[serde(default)]
+    pub pid_start: Option<u64>,
+    /// The inode of the directory a mkdir created, to tell it from one made again later.
+    #[serde(default)]
+    pub inode: Option<u64>,
+    /// A playground started by `delegate`: its unit and its InvocationID (hex).
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub invocation_id: Option<String>,
+}
+
+impl Entry {
+    /// The raw cgroup path of the entry, refusing `..`.
+    pub fn cgroup_path(&self) -> Result<CgroupPath> {
+        raw_path(&self.cgroup_raw).with_context(|| {
+            format!(
+                "the journal entry {} names a cgroup path with `..`",
+                self.id
+            )
+        })
+    }
+
+    /// A successful change (end entry).
+    pub fn succeeded(&self) -> bool {
+        self.phase == Phase::End && self.result == "ok"
+    }
+}
+
+/// A path for messages: from HOME or XDG_STATE_HOME it may hold any bytes, so it is escaped.
+pub fn shown(path: &Path) -> String {
+    crate::cgroup::escape::visible(path.as_os_str().as_bytes()).into_owned()
+}
+
+/// A cgroup path from raw bytes relative to the mount; `None` with a `..` in it.
+pub fn raw_path(bytes: &[u8]) -> Option<CgroupPath> {
+    CgroupPath::from_relative(Path::new(OsStr::from_bytes(bytes)))
+}
+
+/// What a read of the journal found.
+#[derive(Debug, Default)]
+pub struct Entries {
+    pub list: Vec<Entry>,
+    /// Lines that could not be parsed (a write cut short by a crash or a full disk), skipped.
+    pub skipped: Vec<String>,
 }
 
 pub struct Journal {
-    path: PathBuf,
+    /// Where the journal is, or why there is no place for it (reported on first use, so that
+    /// what never writes — `--read-only`, `check`, `explain` — needs no home).
+    location: Result<PathBuf, String>,
 }
 
 fn now() -> f64 {
@@ -55,12 +127,23 @@ fn now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// A unique entry id: time, process and a counter (two entries may share a microsecond).
+fn new_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{:.6}-{}-{n}", now(), std::process::id())
+}
+
 fn via_name(via: Via) -> &'static str {
     match via {
         Via::Fs => "fs",
         Via::Systemd => "systemd",
     }
 }
+
+const JOURNAL_FILE: &str = "journal.jsonl";
+/// How long a writer waits for another cgtui to finish its change before giving up.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
 
 impl Journal {
     /// The journal of this user: `$XDG_STATE_HOME/cgtui/journal.jsonl`.
@@ -81,50 +164,145 @@ impl Journal {
                 home.join(".local/state")
             }
         };
-        Ok(state.join("cgtui/journal.jsonl"))
+        if !state.is_absolute() {
+            bail!(
+                "XDG_STATE_HOME or HOME is not an absolute path ({}); the journal needs one",
+                shown(&state)
+            );
+        }
+        Ok(state.join("cgtui").join(JOURNAL_FILE))
     }
 
     pub fn open(path: PathBuf) -> Journal {
-        Journal { path }
+        Journal { location: Ok(path) }
     }
 
+    /// The journal at [`Journal::default_path`]; if there is no place for one, the error comes
+    /// with the first read or write.
+    pub fn open_default() -> Journal {
+        Journal {
+            location: Journal::default_path().map_err(|e| format!("{e:#}")),
+        }
+    }
+
+    pub fn path(&self) -> Result<&Path> {
+        match &self.location {
+            Ok(path) => Ok(path),
+            Err(why) => bail!("{why}"),
+        }
+    }
+
+    /// The journal's directory and file name.
+    fn parts(&self) -> Result<(&Path, &OsStr)> {
+        let path = self.path()?;
+        match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) if path.is_absolute() => Ok((dir, name)),
+            _ => bail!("the journal path {} is not absolute", shown(path)),
+        }
+    }
+
+    /// Open the journal for writing (creating it and its directories), and take its lock. The
+    /// lock is held until the returned value is dropped.
+    pub fn lock(&self) -> Result<Locked> {
+        let (dir_path, name) = self.parts()?;
+        let dir = open_private_dir(dir_path, true)?.context("the journal directory vanished")?;
+        let (file, created) = open_private_file(&dir, dir_path, name, true)?
+            .context("the journal vanished while it was opened")?;
+        let path = dir_path.join(name);
+        let start = Instant::now();
+        loop {
+            match rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => break,
+                Err(Errno::WOULDBLOCK) if start.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(Errno::WOULDBLOCK) => bail!(
+                    "another cgtui has held the journal {} for {} s; try again when it is done",
+                    shown(&path),
+                    LOCK_WAIT.as_secs()
+                ),
+                Err(e) => {
+                    return Err(std::io::Error::from(e))
+                        .with_context(|| format!("cannot lock the journal {}", shown(&path)));
+                }
+            }
+        }
+        if created {
+            // Make the new file's directory entry durable too.
+            rustix::fs::fsync(&dir).ok();
+        }
+        Ok(Locked {
+            file: File::from(file),
+            dir,
+            path,
+        })
+    }
+
+    /// Every entry, without taking the lock (appends are whole lines; a line being written is
+    /// skipped like a torn one). A journal that does not exist yet is empty.
+    pub fn entries(&self) -> Result<Entries> {
+        let (dir_path, name) = self.parts()?;
+        let Some(dir) = open_private_dir(dir_path, false)? else {
+            return Ok(Entries::default());
+        };
+        match open_private_file(&dir, dir_path, name, false)? {
+            Some((file, _)) => read_entries(File::from(file), &dir_path.join(name)),
+            None => Ok(Entries::default()),
+        }
+    }
+}
+
+/// The journal, open and locked for writing.
+pub struct Locked {
+    file: File,
+    dir: OwnedFd,
+    path: PathBuf,
+}
+
+impl Locked {
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn append(&self, entry: &Entry) -> Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let created = !self.path.exists();
-        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .with_context(|| format!("cannot open the journal {}", self.path.display()))?;
-        let mut line = serde_json::to_string(entry)?;
-        line.push('\n');
-        file.write_all(line.as_bytes())
-            .and_then(|()| file.sync_data())
-            .with_context(|| format!("cannot write the journal {}", self.path.display()))?;
-        if created {
-            // Make the new file's directory entry durable too.
-            File::open(dir).and_then(|d| d.sync_all()).ok();
-        }
-        Ok(())
+    pub fn entries(&self) -> Result<Entries> {
+        let file = self
+            .file
+            .try_clone()
+            .with_context(|| format!("cannot read the journal {}", shown(&self.path)))?;
+        let mut reader = file;
+        std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(0))
+            .with_context(|| format!("cannot read the journal {}", shown(&self.path)))?;
+        read_entries(reader, &self.path)
     }
 
-    /// Record that `op` is about to run. Returns the entry to complete with [`Journal::end`].
-    pub fn begin(
-        &self,
-        op: &Op,
-        old: Option<String>,
-        via: Via,
-        undo_of: Option<String>,
-    ) -> Result<Entry> {
+    fn append(&self, entry: &Entry) -> Result<()> {
+        let mut line = serde_json::to_string(entry)?;
+        line.push('\n');
+        let context = || format!("cannot write the journal {}", shown(&self.path));
+        // A last line cut short (crash, full disk) is ended first, never glued to this entry.
+        let size = rustix::fs::fstat(&self.file)
+            .map_err(std::io::Error::from)?
+            .st_size;
+        if size > 0 {
+            let mut last = [0u8; 1];
+            let n = rustix::io::pread(&self.file, &mut last, (size - 1) as u64)
+                .map_err(std::io::Error::from)
+                .with_context(context)?;
+            if n == 1 && last[0] != b'\n' {
+                line.insert(0, '\n');
+            }
+        }
+        (&self.file)
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data())
+            .with_context(context)
+    }
+
+    /// Record that `op` is about to run. Returns the entry to complete with [`Locked::end`].
+    pub fn begin(&self, op: &Op, before: Before, via: Via, tag: &Tag) -> Result<Entry> {
         let cgroup = op.cgroup();
-        let id = format!("{:.6}-{}", now(), std::process::id());
         let entry = Entry {
-            id,
+            id: new_id(),
             phase: Phase::Begin,
             timestamp: now(),
             uid: rustix::process::geteuid().as_raw(),
@@ -132,7 +310,7 @@ impl Journal {
             cgroup: cgroup.to_string(),
             cgroup_raw: cgroup.as_bytes().to_vec(),
             file: op.file().map(str::to_string),
-            old,
+            old: before.value,
             new: match op {
                 Op::Set { value, .. } => Some(value.clone()),
                 Op::Move { pid, .. } => Some(pid.to_string()),
@@ -142,14 +320,21 @@ impl Journal {
             errno: None,
             rule: None,
             via: via_name(via).into(),
-            undo_of,
+            undo_of: tag.undo_of.clone(),
+            session: Some(tag.session.clone()),
+            after: None,
+            old_raw: before.cgroup.map(|c| c.as_bytes().to_vec()),
+            pid_start: before.pid_start,
+            inode: None,
+            unit: None,
+            invocation_id: None,
         };
         self.append(&entry)?;
         Ok(entry)
     }
 
-    /// Complete a begun entry with what happened.
-    pub fn end(&self, mut entry: Entry, outcome: &Outcome) -> Result<()> {
+    /// Complete a begun entry with what happened; `inode` is a created directory's.
+    pub fn end(&self, mut entry: Entry, outcome: &Outcome, inode: Option<u64>) -> Result<()> {
         entry.phase = Phase::End;
         entry.timestamp = now();
         entry.result = if outcome.ok() { "ok" } else { "failed" }.into();
@@ -162,93 +347,485 @@ impl Journal {
         if outcome.before.is_some() {
             entry.old = outcome.before.clone();
         }
+        entry.after = outcome.after.clone();
+        entry.inode = inode;
         self.append(&entry)
     }
 
-    pub fn entries(&self) -> Result<Vec<Entry>> {
-        let file = match File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("cannot read the journal {}", self.path.display()));
-            }
+    /// Record a playground cgtui started, so that only those are stopped without `--force`.
+    pub fn record_playground(
+        &self,
+        cgroup: &CgroupPath,
+        unit: &str,
+        invocation_id: Option<String>,
+        via: Via,
+        session: &str,
+    ) -> Result<()> {
+        let entry = Entry {
+            id: new_id(),
+            phase: Phase::End,
+            timestamp: now(),
+            uid: rustix::process::geteuid().as_raw(),
+            op: "delegate".into(),
+            cgroup: cgroup.to_string(),
+            cgroup_raw: cgroup.as_bytes().to_vec(),
+            file: None,
+            old: None,
+            new: None,
+            result: "ok".into(),
+            errno: None,
+            rule: None,
+            via: via_name(via).into(),
+            undo_of: None,
+            session: Some(session.to_string()),
+            after: None,
+            old_raw: None,
+            pid_start: None,
+            inode: None,
+            unit: Some(unit.to_string()),
+            invocation_id,
         };
-        let mut entries = Vec::new();
-        for (n, line) in BufReader::new(file).lines().enumerate() {
-            let line =
-                line.with_context(|| format!("cannot read the journal {}", self.path.display()))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            // A line cut short by a crash is skipped, not fatal.
-            match serde_json::from_str::<Entry>(&line) {
-                Ok(entry) => entries.push(entry),
-                Err(e) => eprintln!(
-                    "cgtui: skipping journal line {} of {}: {e}",
-                    n + 1,
-                    self.path.display()
-                ),
-            }
-        }
-        Ok(entries)
+        self.append(&entry)
     }
 
-    /// The latest successful change of this user that has not been undone, and the operation
-    /// that undoes it.
-    pub fn undo_plan(&self) -> Result<(Entry, Op)> {
-        let entries = self.entries()?;
-        let uid = rustix::process::geteuid().as_raw();
-        let undone: std::collections::HashSet<&str> = entries
-            .iter()
-            .filter(|e| e.phase == Phase::End && e.result == "ok")
-            .filter_map(|e| e.undo_of.as_deref())
-            .collect();
-        // cgroup.kill cannot be taken back, and a set without a readable old value has nothing
-        // to restore: undo walks past those to the latest change it can reverse.
-        let reversible = |e: &Entry| match e.op.as_str() {
-            "set" => e.old.is_some() && e.file.as_deref() != Some("cgroup.kill"),
-            "move" => e.old.is_some(),
-            _ => true,
-        };
-        let Some(last) = entries.iter().rev().find(|e| {
-            e.phase == Phase::End
-                && e.result == "ok"
-                && e.uid == uid
-                && e.undo_of.is_none()
-                && !undone.contains(e.id.as_str())
-                && reversible(e)
-        }) else {
-            bail!("nothing to undo in {}", self.path.display());
-        };
-        let cgroup = {
-            use std::os::unix::ffi::OsStrExt;
-            CgroupPath::from_relative(Path::new(std::ffi::OsStr::from_bytes(&last.cgroup_raw)))
-                .context("the journal names a cgroup path with `..`")?
-        };
-        let op = match (last.op.as_str(), &last.file, &last.old) {
-            ("set", Some(file), Some(old)) => Op::Set {
-                cgroup,
-                file: file.clone(),
-                value: old.clone(),
-            },
-            ("mkdir", _, _) => Op::Rmdir { cgroup },
-            ("rmdir", _, _) => Op::Mkdir { cgroup },
-            ("move", _, Some(old)) => {
-                let pid = last
-                    .new
-                    .as_deref()
-                    .and_then(|p| p.parse().ok())
-                    .context("the journal's move has no pid")?;
-                let source = CgroupPath::from_relative(Path::new(old))
-                    .context("bad source cgroup in the journal")?;
-                Op::Move {
-                    pid,
-                    cgroup: source,
-                }
+    /// Append a line to another file of the journal's directory (`disagreements.log`), with
+    /// the same care as the journal itself.
+    pub fn append_beside(&self, name: &str, line: &str) -> Result<()> {
+        let dir_path = self.path.parent().unwrap_or(Path::new("/"));
+        let (file, _) = open_private_file(&self.dir, dir_path, OsStr::new(name), true)?
+            .with_context(|| format!("cannot open {name} beside the journal"))?;
+        let mut file = File::from(file);
+        writeln!(file, "{line}").with_context(|| format!("cannot write {name}"))
+    }
+}
+
+/// What an operation changes, read before it: the value, or a moved process's cgroup.
+#[derive(Debug, Clone, Default)]
+pub struct Before {
+    pub value: Option<String>,
+    pub cgroup: Option<CgroupPath>,
+    pub pid_start: Option<u64>,
+}
+
+/// Who writes an entry, and what it undoes.
+#[derive(Debug, Clone)]
+pub struct Tag {
+    pub session: String,
+    pub undo_of: Option<String>,
+}
+
+/// Lines longer than this are not cgtui's and are skipped unread.
+const MAX_LINE: usize = 1 << 20;
+
+fn read_entries(file: File, path: &Path) -> Result<Entries> {
+    let mut reader = BufReader::new(file);
+    let mut entries = Entries::default();
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        number += 1;
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("cannot read the journal {}", shown(path)))?;
+        if n == 0 {
+            break;
+        }
+        if line.len() > MAX_LINE && line.last() != Some(&b'\n') {
+            // Skip the rest of an overlong line.
+            let mut rest = Vec::new();
+            reader
+                .read_until(b'\n', &mut rest)
+                .with_context(|| format!("cannot read the journal {}", shown(path)))?;
+            entries
+                .skipped
+                .push(format!("line {number}: longer than {MAX_LINE} bytes"));
+            continue;
+        }
+        let text = line.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        // A line cut short by a crash is skipped, not fatal.
+        match serde_json::from_slice::<Entry>(text) {
+            Ok(entry) => entries.list.push(entry),
+            Err(e) => entries
+                .skipped
+                .push(format!("line {number}: {e} (a torn or foreign line)")),
+        }
+    }
+    Ok(entries)
+}
+
+/// Why a directory or file on the way to the journal is not trusted.
+fn untrusted(path: &Path, why: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "refusing the journal at {}: {why}. A journal another user can replace could make cgtui \
+         write where they choose or undo what they planted; set XDG_STATE_HOME to a directory of \
+         your own (under sudo, do not keep the user's HOME: use sudo -H or sudo without -E)",
+        shown(path)
+    )
+}
+
+fn errno_context(err: Errno, what: &str, path: &Path) -> anyhow::Error {
+    anyhow::Error::new(std::io::Error::from(err)).context(format!("{what} {}", shown(path)))
+}
+
+/// Can nobody but root and us change this directory's entries?
+fn check_trusted_dir(stat: &rustix::fs::Stat, path: &Path) -> Result<()> {
+    let me = rustix::process::geteuid().as_raw();
+    let my_group = rustix::process::getegid().as_raw();
+    if FileType::from_raw_mode(stat.st_mode) != FileType::Directory {
+        return Err(untrusted(path, "it is not a directory"));
+    }
+    if stat.st_uid != me && stat.st_uid != 0 && !outside_owner(stat.st_uid) {
+        return Err(untrusted(
+            path,
+            &format!(
+                "the directory belongs to uid {}, not to you (uid {me}) or root",
+                stat.st_uid
+            ),
+        ));
+    }
+    let sticky = stat.st_mode & 0o1000 != 0;
+    let others_write = stat.st_mode & 0o002 != 0;
+    let group_write = stat.st_mode & 0o020 != 0 && stat.st_gid != my_group;
+    if (others_write || group_write) && !sticky {
+        return Err(untrusted(
+            path,
+            &format!(
+                "the directory is writable by others (mode {:o})",
+                stat.st_mode & 0o7777
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// In a user namespace (`unshare --user --map-root-user`), `/`, `/home` and the like belong to
+/// uids it does not map, shown as the overflow uid: trusted as ancestors there, since a process
+/// in such a namespace has no more power than its real uid anyway. Never in the initial one.
+fn outside_owner(uid: u32) -> bool {
+    static OVERFLOW: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    let overflow = *OVERFLOW.get_or_init(|| {
+        let map = std::fs::read_to_string("/proc/self/uid_map").ok()?;
+        let initial = map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"];
+        if initial {
+            return None;
+        }
+        std::fs::read_to_string("/proc/sys/kernel/overflowuid")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    });
+    overflow == Some(uid)
+}
+
+/// At most this many symlinks on the way (the kernel's own limit).
+const MAX_SYMLINKS: usize = 40;
+
+/// Open the directory `path` one component at a time from `/`, creating what is missing
+/// (mode 0700) when `create`. Symlinks are followed only where they sit in a trusted directory
+/// (so root or we made them); the last directory must be ours, not a symlink, and is made 0700.
+/// `None` when it does not exist and `create` is false.
+fn open_private_dir(path: &Path, create: bool) -> Result<Option<OwnedFd>> {
+    let me = rustix::process::geteuid().as_raw();
+    let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let root = rustix::fs::open("/", dir_flags, Mode::empty())
+        .map_err(|e| errno_context(e, "cannot open", Path::new("/")))?;
+    check_trusted_dir(
+        &rustix::fs::fstat(&root).map_err(|e| errno_context(e, "cannot stat", Path::new("/")))?,
+        Path::new("/"),
+    )?;
+    // The directories opened so far (for `..` in a symlink) with their paths as resolved.
+    let mut stack: Vec<(OwnedFd, PathBuf)> = vec![(root, PathBuf::from("/"))];
+    let mut pending: Vec<OsString> = components_reversed(path);
+    let mut hops = 0;
+    while let Some(name) = pending.pop() {
+        // A symlink's names are pushed on top of the rest, so an empty stack means this is the
+        // path's own last name: the journal's directory.
+        let is_last = pending.is_empty();
+        let (parent, parent_path) = stack.last().expect("the root stays on the stack");
+        let here = parent_path.join(&name);
+        if name == ".." {
+            if stack.len() > 1 {
+                stack.pop();
             }
-            (op, _, _) => bail!("cannot undo a {op} recorded in the journal"),
+            continue;
+        }
+        let stat = match rustix::fs::statat(parent, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => stat,
+            Err(Errno::NOENT) if create => {
+                match rustix::fs::mkdirat(parent, name.as_os_str(), Mode::from_raw_mode(0o700)) {
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(e) => return Err(errno_context(e, "cannot create", &here)),
+                }
+                pending.push(name);
+                continue;
+            }
+            Err(Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(errno_context(e, "cannot look at", &here)),
         };
-        Ok((last.clone(), op))
+        if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink {
+            if is_last {
+                return Err(untrusted(&here, "the journal's directory is a symlink"));
+            }
+            hops += 1;
+            if hops > MAX_SYMLINKS {
+                return Err(untrusted(&here, "too many symlinks on the way"));
+            }
+            let target = rustix::fs::readlinkat(parent, name.as_os_str(), Vec::new())
+                .map_err(|e| errno_context(e, "cannot read the symlink", &here))?;
+            let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
+            if target.is_absolute() {
+                stack.truncate(1);
+            }
+            let mut more = components_reversed(&target);
+            // The link's own components come before the rest of the path.
+            pending.append(&mut more);
+            continue;
+        }
+        let fd = match rustix::fs::openat(parent, name.as_os_str(), dir_flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
+                return Err(untrusted(
+                    &here,
+                    "it changed into a symlink while it was opened",
+                ));
+            }
+            Err(e) => return Err(errno_context(e, "cannot open", &here)),
+        };
+        let stat = rustix::fs::fstat(&fd).map_err(|e| errno_context(e, "cannot stat", &here))?;
+        if is_last {
+            if stat.st_uid != me {
+                return Err(untrusted(
+                    &here,
+                    &format!(
+                        "the journal's directory belongs to uid {}, not to you (uid {me})",
+                        stat.st_uid
+                    ),
+                ));
+            }
+            check_trusted_dir(&stat, &here)?;
+            if stat.st_mode & 0o077 != 0 {
+                rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o700))
+                    .map_err(|e| errno_context(e, "cannot make private", &here))?;
+            }
+        } else {
+            check_trusted_dir(&stat, &here)?;
+        }
+        stack.push((fd, here));
+    }
+    Ok(stack.pop().map(|(fd, _)| fd))
+}
+
+/// A path's names, last first (for popping), without the root and `.`.
+fn components_reversed(path: &Path) -> Vec<OsString> {
+    let mut names: Vec<OsString> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(name) => Some(name.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            _ => None,
+        })
+        .collect();
+    names.reverse();
+    names
+}
+
+/// Open (and when `create`, create with mode 0600) the file `name` in the trusted directory
+/// `dir`: never a symlink, a regular file with one link, ours, made 0600. Returns it and whether
+/// it was created; `None` if it does not exist and `create` is false.
+fn open_private_file(
+    dir: &OwnedFd,
+    dir_path: &Path,
+    name: &OsStr,
+    create: bool,
+) -> Result<Option<(OwnedFd, bool)>> {
+    let path = dir_path.join(name);
+    let me = rustix::process::geteuid().as_raw();
+    // NONBLOCK: a FIFO planted here must not hang the open; it is refused below.
+    let base = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let mut created = false;
+    let fd = if create {
+        match rustix::fs::openat(
+            dir,
+            name,
+            base | OFlags::RDWR | OFlags::APPEND | OFlags::CREATE | OFlags::EXCL,
+            Mode::from_raw_mode(0o600),
+        ) {
+            Ok(fd) => {
+                created = true;
+                Ok(fd)
+            }
+            Err(Errno::EXIST) => rustix::fs::openat(
+                dir,
+                name,
+                base | OFlags::RDWR | OFlags::APPEND,
+                Mode::empty(),
+            ),
+            Err(e) => Err(e),
+        }
+    } else {
+        rustix::fs::openat(dir, name, base | OFlags::RDONLY, Mode::empty())
+    };
+    let fd = match fd {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) if !create => return Ok(None),
+        Err(Errno::LOOP) => return Err(untrusted(&path, "it is a symlink")),
+        Err(e) => return Err(errno_context(e, "cannot open", &path)),
+    };
+    let stat = rustix::fs::fstat(&fd).map_err(|e| errno_context(e, "cannot stat", &path))?;
+    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+        return Err(untrusted(&path, "it is not a regular file"));
+    }
+    if stat.st_uid != me {
+        return Err(untrusted(
+            &path,
+            &format!("it belongs to uid {}, not to you (uid {me})", stat.st_uid),
+        ));
+    }
+    if stat.st_nlink != 1 {
+        return Err(untrusted(
+            &path,
+            &format!("it has {} hard links", stat.st_nlink),
+        ));
+    }
+    if create && stat.st_mode & 0o077 != 0 {
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o600))
+            .map_err(|e| errno_context(e, "cannot make private", &path))?;
+    }
+    Ok(Some((fd, created)))
+}
+
+/// Entries that undo can consider: successful changes of `uid`, not undoes themselves, not
+/// undone yet, in `session` if given. Latest first.
+pub fn undo_candidates<'a>(
+    entries: &'a [Entry],
+    uid: u32,
+    session: Option<&'a str>,
+) -> impl Iterator<Item = &'a Entry> + 'a {
+    let undone: std::collections::HashSet<&str> = entries
+        .iter()
+        .filter(|e| e.succeeded())
+        .filter_map(|e| e.undo_of.as_deref())
+        .collect();
+    entries.iter().rev().filter(move |e| {
+        e.succeeded()
+            && e.uid == uid
+            && e.undo_of.is_none()
+            && !undone.contains(e.id.as_str())
+            && session.is_none_or(|s| e.session.as_deref() == Some(s))
+            && reversible(e)
+    })
+}
+
+/// Has an undo of `id` succeeded already?
+pub fn is_undone(entries: &[Entry], id: &str) -> bool {
+    entries
+        .iter()
+        .any(|e| e.succeeded() && e.undo_of.as_deref() == Some(id))
+}
+
+/// cgroup.kill cannot be taken back, a set or move without a recorded old state has nothing to
+/// restore, and a playground is stopped, not undone: undo walks past those.
+fn reversible(e: &Entry) -> bool {
+    match e.op.as_str() {
+        "set" => e.old.is_some() && e.file.as_deref() != Some("cgroup.kill"),
+        "move" => e.old.is_some() || e.old_raw.is_some(),
+        "mkdir" | "rmdir" => true,
+        _ => false,
+    }
+}
+
+/// The operation that undoes `entry`. A move recorded before its source was kept as raw bytes
+/// is refused: its display form may be escaped, and replaying that could reach another cgroup.
+pub fn inverse(entry: &Entry) -> Result<Op> {
+    let cgroup = entry.cgroup_path()?;
+    Ok(match (entry.op.as_str(), &entry.file, &entry.old) {
+        ("set", Some(file), Some(old)) if file == "cgroup.subtree_control" => Op::Set {
+            cgroup,
+            file: file.clone(),
+            value: controller_changes(old, entry.after.as_deref(), entry.new.as_deref())?,
+        },
+        ("set", Some(file), Some(old)) => Op::Set {
+            cgroup,
+            file: file.clone(),
+            value: old.clone(),
+        },
+        ("mkdir", _, _) => Op::Rmdir { cgroup },
+        ("rmdir", _, _) => Op::Mkdir { cgroup },
+        ("move", _, _) => {
+            let pid = entry
+                .new
+                .as_deref()
+                .and_then(|p| p.parse().ok())
+                .context("the journal's move has no pid")?;
+            let Some(raw) = &entry.old_raw else {
+                bail!(
+                    "the move of process {pid} into {} was journaled by an older cgtui, which kept \
+                     only the display form of its source ({}); cgtui will not guess the cgroup \
+                     from it. Move the process back by hand",
+                    entry.cgroup,
+                    entry.old.as_deref().unwrap_or("?")
+                );
+            };
+            let source = raw_path(raw).context("the journal's move names a source with `..`")?;
+            Op::Move {
+                pid,
+                cgroup: source,
+            }
+        }
+        (op, _, _) => bail!("cannot undo a {op} recorded in the journal"),
+    })
+}
+
+/// cgroup.subtree_control takes `+c -d`, not the list it shows: the changes that turn what the
+/// change left (`after`, else the inverse of what it wrote) back into `old`.
+fn controller_changes(old: &str, after: Option<&str>, new: Option<&str>) -> Result<String> {
+    let old: Vec<&str> = old.split_whitespace().collect();
+    let changes: Vec<String> = match after {
+        Some(after) => {
+            let after: Vec<&str> = after.split_whitespace().collect();
+            let enable = old
+                .iter()
+                .filter(|c| !after.contains(c))
+                .map(|c| format!("+{c}"));
+            let disable = after
+                .iter()
+                .filter(|c| !old.contains(c))
+                .map(|c| format!("-{c}"));
+            enable.chain(disable).collect()
+        }
+        None => new
+            .context("the journal's subtree_control change has no value")?
+            .split_whitespace()
+            .map(|token| match token.split_at_checked(1) {
+                Some(("+", c)) => format!("-{c}"),
+                Some(("-", c)) => format!("+{c}"),
+                _ => token.to_string(),
+            })
+            .collect(),
+    };
+    if changes.is_empty() {
+        bail!("the subtree_control change left nothing to take back");
+    }
+    Ok(changes.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subtree_control_is_undone_by_its_changes() {
+        let undo = |old, after, new| controller_changes(old, after, new).unwrap();
+        assert_eq!(undo("cpu io", Some("cpu io memory"), None), "-memory");
+        assert_eq!(undo("cpu io", Some("cpu"), None), "+io");
+        assert_eq!(undo("", Some("memory pids"), None), "-memory -pids");
+        assert_eq!(undo("cpu", None, Some("+memory -io")), "-memory +io");
+        assert!(controller_changes("cpu", Some("cpu"), None).is_err());
     }
 }

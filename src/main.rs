@@ -98,9 +98,13 @@ enum Command {
         /// Delegate only these controllers (comma-separated), e.g. memory,pids.
         #[arg(long, value_delimiter = ',')]
         controllers: Option<Vec<String>>,
-        /// Stop the playground UNIT instead (it ends its processes).
+        /// Stop the playground UNIT instead (it ends its processes). Only a playground cgtui
+        /// started for you (its invocation is in your journal) is stopped, unless --force.
         #[arg(long, value_name = "UNIT", conflicts_with = "command")]
         stop: Option<String>,
+        /// With --stop: stop UNIT even if cgtui did not start it.
+        #[arg(long, requires = "stop")]
+        force: bool,
         #[arg(long)]
         json: bool,
         /// Run this in the playground and wait for it; without it a placeholder keeps the scope.
@@ -212,25 +216,32 @@ fn open_hierarchy(cli: &Cli) -> Result<(Cgroupfs, CgroupPath)> {
 fn delegate(
     fs: &Cgroupfs,
     controllers: Option<&[String]>,
-    stop: Option<&str>,
+    stop: Option<(&str, bool)>,
     json: bool,
     command: &[String],
     read_only: bool,
 ) -> Result<i32> {
+    use cgtui::out;
     use cgtui::playground;
     if read_only {
         bail!("read-only mode: cgtui makes no changes (started with --read-only)");
     }
-    if let Some(unit) = stop {
-        playground::stop(unit)?;
-        println!("stopped {unit}");
+    if let Some((unit, force)) = stop {
+        let manager = playground::own_manager();
+        let client = cgtui::cgroup::systemd::Client::connect(manager)?;
+        let journal = cgtui::journal::Journal::open_default();
+        playground::stop_with(&client, &journal, unit, force)?;
+        out!(
+            "stopped {}",
+            cgtui::cgroup::escape::visible(unit.as_bytes())
+        );
         return Ok(0);
     }
     let (made, mut child) = playground::create(fs, controllers, command)?;
     if json {
-        println!("{}", serde_json::to_string(&made)?);
+        out!("{}", serde_json::to_string(&made)?);
     } else {
-        println!("{}", made.cgroup);
+        out!("{}", made.cgroup);
         eprintln!(
             "cgtui: {} holds process {}; you own this subtree (controllers: {}). Stop it with: cgtui delegate --stop {}",
             made.unit,
@@ -252,11 +263,25 @@ fn main() {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => std::process::exit(code),
+        // A reader that went away (`cgtui snapshot | head -1`) is not an error: stop quietly.
+        Err(err) if broken_pipe(&err) => std::process::exit(0),
         Err(err) => {
             eprintln!("cgtui: {err:#}");
             std::process::exit(1);
         }
     }
+}
+
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    let pipe = Some(std::io::ErrorKind::BrokenPipe);
+    err.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().map(|e| e.kind()) == pipe
+            // JSON written straight to stdout keeps the io::Error inside its own.
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(|e| e.io_error_kind())
+                == pipe
+    })
 }
 
 fn run(cli: Cli) -> Result<i32> {
@@ -284,13 +309,14 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Delegate {
             controllers,
             stop,
+            force,
             json,
             command,
         }) => {
             return delegate(
                 &fs,
                 controllers.as_deref(),
-                stop.as_deref(),
+                stop.as_deref().map(|unit| (unit, *force)),
                 *json,
                 command,
                 cli.read_only,

@@ -1,9 +1,17 @@
 //! A delegated playground without root: a transient scope with `Delegate=yes`, started by the
 //! caller's own systemd manager (the user manager when not root), holding a placeholder process.
 //! Inside it the caller owns a subtree: create children, enable controllers, set limits.
+//!
+//! Each playground is journaled with its unit's InvocationID, and `stop` stops only a unit
+//! whose current invocation is one cgtui started for this user: a cgroup a user named
+//! `cgtui-playground-1.scope`, or `delegate --stop sshd.service`, stops nothing without
+//! `--force`.
 
+use crate::cgroup::edit::Via;
+use crate::cgroup::escape::visible;
 use crate::cgroup::systemd::{Client, Manager};
 use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::journal::Journal;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::process::{Child, Command, Stdio};
@@ -40,7 +48,15 @@ pub fn is_playground(cgroup: &CgroupPath) -> Option<String> {
 fn spawn_placeholder(command: &[String]) -> Result<Child> {
     let (program, args) = match command.split_first() {
         Some((program, args)) => (program.clone(), args.to_vec()),
-        None => ("sleep".to_string(), vec!["infinity".to_string()]),
+        // By absolute path: under `sudo -E` PATH may be the invoking user's.
+        None => (
+            ["/usr/bin/sleep", "/bin/sleep"]
+                .into_iter()
+                .find(|p| std::path::Path::new(p).exists())
+                .unwrap_or("/bin/sleep")
+                .to_string(),
+            vec!["infinity".to_string()],
+        ),
     };
     let mut cmd = Command::new(&program);
     cmd.args(&args);
@@ -54,7 +70,8 @@ fn spawn_placeholder(command: &[String]) -> Result<Child> {
 }
 
 /// Create a playground holding `command` (or a placeholder), with only `controllers`
-/// delegated if given. Returns it and the child process.
+/// delegated if given, from the caller's own manager, journaled in the caller's journal.
+/// Returns it and the child process.
 pub fn create(
     fs: &Cgroupfs,
     controllers: Option<&[String]>,
@@ -62,12 +79,39 @@ pub fn create(
 ) -> Result<(Playground, Child)> {
     let manager = own_manager();
     let client = Client::connect(manager).map_err(|e| anyhow::anyhow!("{e}"))?;
+    create_with(
+        &client,
+        manager,
+        &Journal::open_default(),
+        fs,
+        controllers,
+        command,
+    )
+}
+
+/// [`create`] with a given manager connection and journal (tests use a fake systemd).
+pub fn create_with(
+    client: &Client,
+    manager: Manager,
+    journal: &Journal,
+    fs: &Cgroupfs,
+    controllers: Option<&[String]>,
+    command: &[String],
+) -> Result<(Playground, Child)> {
+    // A playground that cannot be journaled could not be stopped later: check first.
+    let journal = journal.lock()?;
     let mut child = spawn_placeholder(command)?;
     let pid = child.id();
     let unit = format!("{PREFIX}{pid}.scope");
-    if let Err(err) = client.start_delegated_scope(&unit, &[pid], controllers) {
+    let give_up = |child: &mut Child, stop: bool| {
+        if stop {
+            let _ = client.stop_unit(&unit);
+        }
         let _ = child.kill();
         let _ = child.wait();
+    };
+    if let Err(err) = client.start_delegated_scope(&unit, &[pid], controllers) {
+        give_up(&mut child, false);
         bail!("{manager} would not start {unit}: {err}");
     }
     // The manager moves the process asynchronously; wait until the kernel shows it there.
@@ -79,11 +123,27 @@ pub fn create(
             break cgroup;
         }
         if start.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
+            give_up(&mut child, true);
             bail!("{unit} was started but process {pid} never appeared in it");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    let invocation = match client.invocation_id(&unit) {
+        Ok(id) => id,
+        Err(err) => {
+            give_up(&mut child, true);
+            bail!(
+                "cannot read the InvocationID of {unit}, so it could not be stopped safely later: {err}"
+            );
+        }
+    };
+    let session = format!("delegate-{}", std::process::id());
+    if let Err(err) =
+        journal.record_playground(&cgroup, &unit, Some(invocation), Via::Systemd, &session)
+    {
+        give_up(&mut child, true);
+        return Err(err);
+    }
     let controllers = fs
         .read(
             &cgroup,
@@ -105,11 +165,40 @@ pub fn create(
     ))
 }
 
-/// Stop a playground scope (its processes are killed by its manager).
+/// Stop a playground scope that cgtui started for this user (its processes are killed by its
+/// manager). Anything else is refused; see [`stop_with`] for `force`.
 pub fn stop(unit: &str) -> Result<()> {
     let manager = own_manager();
     let client = Client::connect(manager).map_err(|e| anyhow::anyhow!("{e}"))?;
+    stop_with(&client, &Journal::open_default(), unit, false)
+}
+
+/// Stop `unit` through `client`. Unless `force`, only if its current InvocationID is one the
+/// journal records for a playground this user started.
+pub fn stop_with(client: &Client, journal: &Journal, unit: &str, force: bool) -> Result<()> {
+    let shown = visible(unit.as_bytes());
+    if !force {
+        let current = client.invocation_id(unit).map_err(|e| {
+            anyhow::anyhow!("cannot tell whether cgtui started {shown}, so it is not stopped: {e}")
+        })?;
+        let me = rustix::process::geteuid().as_raw();
+        let entries = journal.entries()?;
+        let ours = entries.list.iter().any(|e| {
+            e.op == "delegate"
+                && e.uid == me
+                && e.unit.as_deref() == Some(unit)
+                && e.invocation_id.as_deref() == Some(current.as_str())
+        });
+        if !ours {
+            bail!(
+                "{shown} was not started by cgtui for you (uid {me}): its invocation {current} is \
+                 not in the journal {}. cgtui stops only its own playgrounds; to stop this unit \
+                 anyway: cgtui delegate --stop {shown} --force",
+                crate::journal::shown(journal.path()?)
+            );
+        }
+    }
     client
         .stop_unit(unit)
-        .map_err(|e| anyhow::anyhow!("{manager} would not stop {unit}: {e}"))
+        .map_err(|e| anyhow::anyhow!("{} would not stop {shown}: {e}", client.label()))
 }

@@ -149,7 +149,7 @@ pub fn run(options: Options) -> Result<()> {
     };
     let editor = Arc::new(Editor::new(
         options.fs.clone(),
-        crate::journal::Journal::open(crate::journal::Journal::default_path()?),
+        crate::journal::Journal::open_default(),
         options.read_only,
     ));
     let mut app = App::new(

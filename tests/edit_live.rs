@@ -309,3 +309,67 @@ fn systemd_unreachable_or_absent_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn undo_of_a_move_out_of_an_escaped_name_lands_in_that_cgroup() {
+    use std::ffi::{OsStr, OsString};
+    use std::os::unix::ffi::OsStrExt;
+    let cg = live_or_skip!("undo-raw");
+    let state = tempfile::tempdir().unwrap();
+    // A name that needs escaping, and a decoy named like its escaped display form.
+    let source = OsStr::from_bytes(b"evil\x1b[31m\\x");
+    let display = cgtui::cgroup::escape::visible(source.as_bytes()).into_owned();
+    assert_ne!(display.as_bytes(), source.as_bytes());
+    let decoy = OsString::from(&display);
+    for name in [source, decoy.as_os_str(), OsStr::new("dest")] {
+        std::fs::create_dir(cg.dir().join(name)).unwrap();
+    }
+    let mut sleeper = LiveCgroup::spawn_in(&cg.dir().join(source), &["sleep", "60"]);
+    let pid = sleeper.id().to_string();
+    let run = |args: &[&OsStr]| {
+        let out = std::process::Command::new(common::binary())
+            .args(args)
+            .arg("--json")
+            .env("XDG_STATE_HOME", state.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (
+            out.status.code(),
+            text,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let dest = Path::new("/").join(&cg.relative).join("dest");
+    let (code, out, err) = run(&[OsStr::new("move"), OsStr::new(&pid), dest.as_os_str()]);
+    assert_eq!(code, Some(0), "{out} {err}");
+    let (code, out, err) = run(&[OsStr::new("undo")]);
+    let procs =
+        |name: &OsStr| std::fs::read_to_string(cg.dir().join(name).join("cgroup.procs")).unwrap();
+    let (in_source, in_decoy) = (procs(source), procs(&decoy));
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(
+        in_source.lines().any(|l| l == pid),
+        "not back in its cgroup; decoy holds {in_decoy:?}"
+    );
+    assert!(
+        in_decoy.is_empty(),
+        "moved into the decoy named like the escaped form"
+    );
+    // The journal keeps the source losslessly.
+    let journal = std::fs::read_to_string(state.path().join("cgtui/journal.jsonl")).unwrap();
+    let moved: Value = journal
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["op"] == "move" && e["phase"] == "end")
+        .unwrap();
+    let raw: Vec<u8> = moved["old_raw"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap() as u8)
+        .collect();
+    assert_eq!(raw, cg.relative.join(source).as_os_str().as_bytes());
+}

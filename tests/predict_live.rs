@@ -29,11 +29,16 @@ impl Runner<'_> {
                 c
             }
         };
-        // Each actor keeps its own journal, in a directory it can write.
+        // Each actor keeps its own journal, in a directory of its own (cgtui refuses one that
+        // others could write).
         let state = self.state.join(actor.unwrap_or("root"));
         std::fs::create_dir_all(&state).unwrap();
-        std::fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o777))
-            .unwrap();
+        if let Some(user) = actor {
+            let uid = uzers::get_user_by_name(user)
+                .unwrap_or_else(|| panic!("no user {user}"))
+                .uid();
+            std::os::unix::fs::chown(&state, Some(uid), None).unwrap();
+        }
         let out = command
             .args(args)
             .arg("--json")
@@ -98,7 +103,7 @@ fn predictions_match_the_kernel() {
     let state = tempfile::tempdir().unwrap();
     std::fs::set_permissions(
         state.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
     let runner = Runner {

@@ -152,6 +152,14 @@ pub fn cgroup_of_pid(fs: &Cgroupfs, pid: u32) -> Option<CgroupPath> {
     crate::cgroup::process::parse_proc_cgroup(&text)
 }
 
+/// When a process started (clock ticks after boot, /proc/PID/stat): with the PID, it names one
+/// process, where a PID alone may be reused.
+pub fn start_ticks(fs: &Cgroupfs, pid: u32) -> Option<u64> {
+    let dir = fs.proc_root()?.join(pid.to_string());
+    let process = procfs::process::Process::new_with_root(dir).ok()?;
+    process.stat().ok().map(|stat| stat.starttime)
+}
+
 /// Facts used to explain a refusal.
 struct Scene<'a> {
     fs: &'a Cgroupfs,
@@ -428,6 +436,28 @@ pub struct Prepared {
     pub op: Op,
     /// The file's value (for `set`) or the process's cgroup (for `move`) before the change.
     pub before: Option<String>,
+    /// For `move`: the process's cgroup before, lossless (`before` is its display form).
+    pub before_cgroup: Option<CgroupPath>,
+}
+
+impl Prepared {
+    fn new(op: Op, before: Option<String>) -> Prepared {
+        Prepared {
+            op,
+            before,
+            before_cgroup: None,
+        }
+    }
+
+    /// A move, with the cgroup the process is in now.
+    fn moving(fs: &Cgroupfs, op: &Op, pid: u32) -> Prepared {
+        let from = cgroup_of_pid(fs, pid);
+        Prepared {
+            op: op.clone(),
+            before: from.as_ref().map(|c| c.to_string()),
+            before_cgroup: from,
+        }
+    }
 }
 
 /// Check an operation before anything is written: the value's grammar and range. A refusal
@@ -453,14 +483,14 @@ pub fn prepare(fs: &Cgroupfs, op: &Op) -> Result<Prepared, Box<Outcome>> {
                 devices: Some(&devices),
             };
             match value::normalize(file, value, &ctx) {
-                Ok(normalized) => Ok(Prepared {
-                    op: Op::Set {
+                Ok(normalized) => Ok(Prepared::new(
+                    Op::Set {
                         cgroup: cgroup.clone(),
                         file: file.clone(),
                         value: normalized,
                     },
-                    before: read_trimmed(fs, cgroup, file),
-                }),
+                    read_trimmed(fs, cgroup, file),
+                )),
                 Err(invalid) => {
                     let fix = Some(format!(
                         "nothing was written; the kernel would have answered {}",
@@ -485,27 +515,17 @@ pub fn prepare(fs: &Cgroupfs, op: &Op) -> Result<Prepared, Box<Outcome>> {
                 fix,
             )))
         }
-        Op::Move { pid, .. } => Ok(Prepared {
-            op: op.clone(),
-            before: cgroup_of_pid(fs, *pid).map(|c| c.to_string()),
-        }),
-        Op::Mkdir { .. } | Op::Rmdir { .. } => Ok(Prepared {
-            op: op.clone(),
-            before: None,
-        }),
+        Op::Move { pid, .. } => Ok(Prepared::moving(fs, op, *pid)),
+        Op::Mkdir { .. } | Op::Rmdir { .. } => Ok(Prepared::new(op.clone(), None)),
     }
 }
 
 /// Take an operation as given, with no check of its value (the kernel will judge it).
 pub fn prepare_unchecked(fs: &Cgroupfs, op: &Op) -> Prepared {
-    let before = match op {
-        Op::Set { cgroup, file, .. } => read_trimmed(fs, cgroup, file),
-        Op::Move { pid, .. } => cgroup_of_pid(fs, *pid).map(|c| c.to_string()),
-        _ => None,
-    };
-    Prepared {
-        op: op.clone(),
-        before,
+    match op {
+        Op::Set { cgroup, file, .. } => Prepared::new(op.clone(), read_trimmed(fs, cgroup, file)),
+        Op::Move { pid, .. } => Prepared::moving(fs, op, *pid),
+        _ => Prepared::new(op.clone(), None),
     }
 }
 

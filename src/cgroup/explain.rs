@@ -9,7 +9,7 @@ use crate::cgroup::path::CgroupPath;
 use crate::cgroup::predict::{Actor, Prediction, predict, probe_child};
 use crate::cgroup::process::user_name;
 use crate::cgroup::rules::is_domain_controller;
-use crate::cgroup::systemd::{self, Client, Manager, Ownership};
+use crate::cgroup::systemd::{self, Buses, Manager, Ownership};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -189,7 +189,10 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
     }
 
     // systemd, asking the manager for Delegate= where xattrs are silent.
-    let ask_manager = |manager: Manager, unit: &str| Client::connect(manager).ok()?.delegate(unit);
+    // One connection per manager, with timeouts: a user's bus that never answers costs one
+    // timeout, and an unverified one is not asked at all.
+    let buses = Buses::default();
+    let ask_manager = |manager: Manager, unit: &str| buses.delegate(manager, unit);
     let owner = systemd::ownership(fs, cgroup, &ask_manager);
     let managed_by = match (&owner.manager, &owner.unit) {
         (Some(m), Some(unit)) => format!("{m}, as the cgroup of {unit}: change its limits through it"),
@@ -199,6 +202,10 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
                 .to_string()
         }
         (None, _) => "no systemd manager on this hierarchy; write it directly".to_string(),
+    };
+    let managed_by = match buses.failures() {
+        failures if failures.is_empty() => managed_by,
+        failures => format!("{managed_by} (not asked: {})", failures.join("; ")),
     };
 
     // The delegation boundary: an xattr/unit delegation, or where ownership changes to you.

@@ -1,0 +1,139 @@
+//! The command line as a pipeline stage (`cgtui snapshot | head -1`) and for a user with no home
+//! (a service, or a uid with no passwd entry): what never writes needs no journal.
+
+mod common;
+
+use common::Pty;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const SVC: &str = "/system.slice/fxload.service";
+
+#[test]
+fn a_reader_that_goes_away_ends_batch_output_quietly() {
+    for json in [false, true] {
+        let fixture = common::fixture();
+        let mut args = vec![
+            "--fixture",
+            fixture.to_str().unwrap(),
+            "--interval",
+            "0.2",
+            "snapshot",
+            "--count",
+            "5",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let mut child = Command::new(common::binary())
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `head -1`: read one line, then close the pipe.
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "json={json}: {err}");
+        assert!(err.is_empty(), "json={json}: said {err:?}");
+    }
+}
+
+/// cgtui as uid 4242, which has no passwd entry, with no HOME and no XDG_STATE_HOME.
+fn homeless(args: &[&str]) -> Command {
+    let mut command = Command::new("setpriv");
+    command
+        .args([
+            "--reuid=4242",
+            "--regid=4242",
+            "--clear-groups",
+            "env",
+            "-i",
+        ])
+        .arg("PATH=/usr/bin:/bin")
+        .arg(common::binary())
+        .args(args);
+    command
+}
+
+fn setpriv_or_skip() -> bool {
+    let found = Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("SKIPPED: no setpriv");
+    }
+    found && rustix::process::geteuid().is_root()
+}
+
+#[test]
+fn read_only_and_predictions_need_no_home() {
+    if !setpriv_or_skip() {
+        return;
+    }
+    let fixture = common::fixture();
+    let f = fixture.to_str().unwrap();
+    let out = homeless(&[
+        "--fixture",
+        f,
+        "--read-only",
+        "set",
+        SVC,
+        "memory.max",
+        "1G",
+    ])
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("read-only mode"), "{err}");
+    assert!(!err.contains("journal"), "{err}");
+
+    let out = homeless(&["--fixture", f, "check", "set", SVC, "memory.max", "1G"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("memory.max"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A write does need the journal, and says so.
+    let out = homeless(&["--fixture", f, "set", SVC, "memory.max", "1G"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("cannot find a place for the journal"), "{err}");
+}
+
+#[test]
+fn the_tui_starts_read_only_without_a_home() {
+    if !setpriv_or_skip() {
+        return;
+    }
+    let fixture = common::fixture();
+    let args = [
+        "--reuid=4242",
+        "--regid=4242",
+        "--clear-groups",
+        "env",
+        "-i",
+        "TERM=xterm-256color",
+        common::binary(),
+        "--fixture",
+        fixture.to_str().unwrap(),
+        "--read-only",
+    ];
+    let mut pty = Pty::spawn_program("setpriv", &args, 120, 30);
+    pty.wait_text("READ-ONLY", Duration::from_secs(20));
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(10)));
+}
