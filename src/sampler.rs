@@ -164,6 +164,12 @@ impl SamplerStatus {
     }
 }
 
+/// Passes over budget before the schedule tightens.
+const TIGHTEN_AFTER: usize = 3;
+
+/// Passes well under budget before the schedule relaxes.
+const RELAX_AFTER: usize = 8;
+
 /// Keeps the sampler within its CPU budget: the CPU of recent passes, and the schedule they
 /// lead to through [`next_schedule`].
 #[derive(Debug)]
@@ -191,12 +197,13 @@ impl Pacer {
         self.costs.clear();
     }
 
-    /// Note the CPU one pass cost. Over budget the schedule tightens after a few passes;
-    /// it relaxes only after a whole cycle (which includes a walk and every hidden cgroup).
+    /// Note the CPU one pass cost (its walk spread over the passes between walks). Over
+    /// budget the schedule tightens after [`TIGHTEN_AFTER`] passes; it relaxes only after
+    /// [`RELAX_AFTER`] (or a whole cycle of hidden reads, if shorter).
     fn record(&mut self, cost: Duration) {
         let cycle = self.schedule.hidden_every as usize;
         self.costs.push_back(cost);
-        while self.costs.len() > cycle {
+        while self.costs.len() > cycle.max(RELAX_AFTER) {
             self.costs.pop_front();
         }
         let mean = self.costs.iter().sum::<Duration>() / self.costs.len() as u32;
@@ -204,9 +211,9 @@ impl Pacer {
         let tighter = next.hidden_every > self.schedule.hidden_every
             || next.interval > self.schedule.interval;
         let enough = if tighter {
-            self.costs.len() >= cycle.min(3)
+            self.costs.len() >= cycle.min(TIGHTEN_AFTER)
         } else {
-            self.costs.len() >= cycle
+            self.costs.len() >= cycle.min(RELAX_AFTER)
         };
         if next != self.schedule && enough {
             self.schedule = next;
@@ -338,6 +345,8 @@ pub struct ViewPlan {
     alone: HashMap<CgroupPath, Alone>,
     /// What polling those found, as the watcher would have reported it.
     events: Vec<WatchEvent>,
+    /// CPU the latest pass spent walking the tree (zero if it did not walk).
+    walk_cpu: Duration,
 }
 
 /// A cgroup polled alone.
@@ -362,6 +371,7 @@ impl Default for ViewPlan {
             walked_at: None,
             alone: HashMap::new(),
             events: Vec::new(),
+            walk_cpu: Duration::ZERO,
         }
     }
 }
@@ -501,8 +511,11 @@ impl ViewPlan {
         // Before the walk: the model must not remove a cgroup created while the walk ran.
         let started = Instant::now();
         let walk = self.walk_due();
+        self.walk_cpu = Duration::ZERO;
         if walk {
+            let before = thread_cpu();
             self.listed = fs.walk(base);
+            self.walk_cpu = thread_cpu().saturating_sub(before);
             self.walked_at = Some(self.pass);
         } else {
             // Rows on screen that appeared after the walk (inotify put them in the model).
@@ -595,6 +608,28 @@ impl Sampler {
         events.send(event).is_ok()
     }
 
+    /// Send the status if it changed since it was last `told`; false when nobody listens.
+    fn tell_status(
+        &self,
+        pacer: &Pacer,
+        plan: &ViewPlan,
+        told: &mut Option<SamplerStatus>,
+        events: &Sender<Event>,
+    ) -> bool {
+        let status = SamplerStatus {
+            configured: pacer.configured,
+            interval: pacer.schedule.interval,
+            hidden_every: pacer.schedule.hidden_every,
+            cpu_budget: self.cpu_budget,
+            polled_alone: plan.polled_alone(),
+        };
+        if told.as_ref() == Some(&status) {
+            return true;
+        }
+        *told = Some(status.clone());
+        events.send(Event::Sampler(status)).is_ok()
+    }
+
     /// Run until the receiving side of `events` is gone.
     pub fn run(mut self, commands: Receiver<Command>, events: Sender<Event>) {
         let mut files = OpenFiles::new();
@@ -616,34 +651,26 @@ impl Sampler {
             if events.send(Event::Tree(tree)).is_err() || !self.send_processes(&events) {
                 return;
             }
-            // The CPU since the last pass ended: this pass, and the commands before it. The
-            // first pass reads every cgroup once, whatever the plan: it says nothing of the
-            // passes to come.
+            // The CPU since the last pass ended: this pass, and the commands before it, with
+            // a walk spread over the passes it serves. The first pass reads every cgroup once,
+            // whatever the plan: it says nothing of the passes to come.
             let cpu = thread_cpu();
             if !first {
-                pacer.record(cpu.saturating_sub(cpu_mark));
+                let cost = cpu.saturating_sub(cpu_mark);
+                let walk = plan.walk_cpu.min(cost);
+                pacer.record(cost - walk + walk / plan.hidden_every.max(1) as u32);
             }
             first = false;
             cpu_mark = cpu;
-            let status = SamplerStatus {
-                configured: pacer.configured,
-                interval: pacer.schedule.interval,
-                hidden_every: pacer.schedule.hidden_every,
-                cpu_budget: self.cpu_budget,
-                polled_alone: plan.polled_alone(),
-            };
-            if told.as_ref() != Some(&status) {
-                told = Some(status.clone());
-                if events.send(Event::Sampler(status)).is_err() {
-                    return;
-                }
+            if !self.tell_status(&pacer, &plan, &mut told, &events) {
+                return;
             }
-            // Wait out the interval; commands in between are applied at once.
+            // Wait out the interval; commands in between are applied at once. A pass that
+            // overran the interval still takes the commands sent meanwhile (new focus, rows on
+            // screen) before the next one: a zero timeout returns what is queued.
             loop {
                 let deadline = tick + pacer.schedule.interval;
-                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                    break;
-                };
+                let left = deadline.saturating_duration_since(Instant::now());
                 match commands.recv_timeout(left) {
                     Ok(Command::Interval(interval)) => {
                         self.interval = interval;
@@ -664,7 +691,12 @@ impl Sampler {
                         break;
                     }
                     Ok(Command::WalkEveryPass) => plan.walk_every_pass = true,
-                    Ok(Command::PollAlone { path, directory }) => plan.poll_alone(path, directory),
+                    Ok(Command::PollAlone { path, directory }) => {
+                        plan.poll_alone(path, directory);
+                        if !self.tell_status(&pacer, &plan, &mut told, &events) {
+                            return;
+                        }
+                    }
                     Ok(Command::ScreenRows(rows)) => {
                         self.process_limit = usize::from(rows) + PROCESS_MARGIN;
                     }
@@ -840,8 +872,8 @@ mod tests {
         );
         pacer.record(200 * MS);
         assert_eq!(pacer.schedule.hidden_every, 2 * HIDDEN_EVERY);
-        // Cheap again: a whole cycle (10 passes now) before relaxing.
-        for _ in 0..9 {
+        // Cheap again: RELAX_AFTER passes before relaxing.
+        for _ in 1..RELAX_AFTER {
             pacer.record(MS);
         }
         assert_eq!(pacer.schedule.hidden_every, 2 * HIDDEN_EVERY);
@@ -969,5 +1001,41 @@ mod tests {
         plan.walk_next_pass();
         plan.sample(&fs, &CgroupPath::root(), &mut files);
         assert_eq!(plan.polled_alone(), 0);
+    }
+
+    /// A pass longer than the interval (a flooded machine) must not starve the commands: the
+    /// rows on screen and the focus still reach the sampler.
+    #[test]
+    fn commands_reach_a_sampler_whose_passes_overrun_the_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a", "b", "c"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let (commands, receiver) = std::sync::mpsc::channel();
+        let (events, tree_events) = std::sync::mpsc::channel();
+        // Every pass overruns a zero interval.
+        let sampler = Sampler::new(fs, CgroupPath::root(), Duration::ZERO);
+        let runner = std::thread::spawn(move || sampler.run(receiver, events));
+        commands.send(Command::Visible(Vec::new())).unwrap();
+        let mut partial = false;
+        // Within a few passes: before the CPU budget could stretch the interval (it reads
+        // hidden cgroups less often, in steps of several passes, first).
+        let mut passes = 0;
+        while !partial && passes < 6 {
+            match tree_events.recv_timeout(Duration::from_secs(10)) {
+                // Only once the rows on screen are known does a pass read less than all.
+                Ok(Event::Tree(tree)) => {
+                    passes += 1;
+                    partial = !tree.complete;
+                }
+                Ok(_) => {}
+                Err(e) => panic!("the sampler stopped: {e}"),
+            }
+        }
+        drop(tree_events);
+        drop(commands);
+        runner.join().unwrap();
+        assert!(partial, "the Visible command never reached the sampler");
     }
 }
