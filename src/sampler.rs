@@ -345,7 +345,8 @@ pub struct ViewPlan {
     alone: HashMap<CgroupPath, Alone>,
     /// What polling those found, as the watcher would have reported it.
     events: Vec<WatchEvent>,
-    /// CPU the latest pass spent walking the tree (zero if it did not walk).
+    /// CPU the latest pass spent walking the tree, when walks come only every
+    /// `hidden_every` passes (zero otherwise).
     walk_cpu: Duration,
 }
 
@@ -515,7 +516,10 @@ impl ViewPlan {
         if walk {
             let before = thread_cpu();
             self.listed = fs.walk(base);
-            self.walk_cpu = thread_cpu().saturating_sub(before);
+            // A walk made every pass is no cost to spread.
+            if !self.walk_every_pass && self.visible.is_some() {
+                self.walk_cpu = thread_cpu().saturating_sub(before);
+            }
             self.walked_at = Some(self.pass);
         } else {
             // Rows on screen that appeared after the walk (inotify put them in the model).
