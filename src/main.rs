@@ -36,6 +36,11 @@ struct Cli {
     #[arg(long, global = true)]
     read_only: bool,
 
+    /// The share of one CPU the TUI's sampler may use, in percent: beyond it, rows off screen
+    /// are read less often, then the refresh interval is stretched (the header says so).
+    #[arg(long, value_name = "PERCENT", default_value = "5", value_parser = parse_cpu_budget)]
+    cpu_budget: f64,
+
     /// Use at most N inotify watches, then fall back to polling (to try the fallback).
     #[arg(long, value_name = "N")]
     max_watches: Option<usize>,
@@ -196,6 +201,17 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
         return Err(format!("{text} s is too long: at most 3600 s"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// A CPU budget in percent of one CPU, as a fraction.
+fn parse_cpu_budget(text: &str) -> Result<f64, String> {
+    let percent: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a percentage"))?;
+    if !(0.01..=100.0).contains(&percent) {
+        return Err(format!("{text} % is out of range: 0.01 to 100"));
+    }
+    Ok(percent / 100.0)
 }
 
 fn open_hierarchy(cli: &Cli) -> Result<(Cgroupfs, CgroupPath)> {
@@ -365,6 +381,7 @@ fn run(cli: Cli) -> Result<i32> {
                 mouse: !cli.no_mouse,
                 max_watches: cli.max_watches,
                 read_only: cli.read_only,
+                cpu_budget: cli.cpu_budget,
             })?;
             Ok(0)
         }

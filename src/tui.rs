@@ -3,7 +3,7 @@
 
 use crate::app::edit::Fixup;
 use crate::app::{App, Effect, Event};
-use crate::cgroup::watch::Watcher;
+use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::editor::Editor;
 use crate::sampler::{Command, Sampler};
@@ -30,6 +30,8 @@ pub struct Options {
     pub max_watches: Option<usize>,
     /// Disable every write path.
     pub read_only: bool,
+    /// The share of one CPU the sampler may use (0.05 = 5 %).
+    pub cpu_budget: f64,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -99,6 +101,7 @@ fn spawn_watcher(
     base: CgroupPath,
     max_watches: Option<usize>,
     events: Sender<Event>,
+    sampler: Sender<Command>,
 ) {
     thread::spawn(move || {
         let watcher = match Watcher::new(fs, base) {
@@ -109,20 +112,24 @@ fn spawn_watcher(
             }
         };
         let sender = events.clone();
-        if let Err(e) = watcher.run(move |event| sender.send(Event::Watch(event)).is_ok()) {
+        let forward = move |event| match event {
+            // A cgroup inotify cannot watch is the sampler's to poll.
+            WatchEvent::Unwatched {
+                path, directory, ..
+            } => sampler.send(Command::PollAlone { path, directory }).is_ok(),
+            event => sender.send(Event::Watch(event)).is_ok(),
+        };
+        if let Err(e) = watcher.run(forward) {
             let _ = events.send(Event::WatcherFailed(e.to_string()));
         }
     });
 }
 
-fn spawn_sampler(options: &Options, events: Sender<Event>) -> Sender<Command> {
+fn spawn_sampler(options: &Options, screen_rows: u16, events: Sender<Event>) -> Sender<Command> {
     let (commands, receiver) = mpsc::channel();
-    let sampler = Sampler {
-        fs: options.fs.clone(),
-        base: options.base.clone(),
-        interval: options.interval,
-        focus: None,
-    };
+    let mut sampler = Sampler::new(options.fs.clone(), options.base.clone(), options.interval);
+    sampler.cpu_budget = options.cpu_budget;
+    sampler.process_limit = usize::from(screen_rows) + crate::sampler::PROCESS_MARGIN;
     thread::spawn(move || sampler.run(receiver, events));
     commands
 }
@@ -175,13 +182,14 @@ pub fn run(options: Options) -> Result<()> {
         let size = terminal.size().context("cannot read the terminal size")?;
         app.resize(size.width, size.height);
         spawn_input(events.clone());
+        let commands = spawn_sampler(&options, size.height, events.clone());
         spawn_watcher(
             options.fs.clone(),
             options.base.clone(),
             options.max_watches,
             events.clone(),
+            commands.clone(),
         );
-        let commands = spawn_sampler(&options, events.clone());
         let actor = crate::cgroup::predict::Actor::current(&options.fs);
         let events_for_edits = events.clone();
         drop(events);
@@ -277,6 +285,10 @@ fn event_loop(
         while !pending.is_empty() {
             for event in std::mem::take(&mut pending) {
                 app.now = Instant::now();
+                if let Event::Resize(_, rows) = event {
+                    // The process list reads no more processes than the screen can show.
+                    let _ = commands.send(Command::ScreenRows(rows));
+                }
                 for effect in app.update(event) {
                     let command = match effect {
                         Effect::Quit => return Ok(()),

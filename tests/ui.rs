@@ -55,6 +55,7 @@ impl Harness {
         let processes = read_processes(&self.fs, &focus).unwrap().unwrap();
         self.app.update(Event::Processes {
             cgroup: focus,
+            total: processes.len(),
             processes,
             at: Instant::now(),
         });

@@ -32,9 +32,14 @@ pub enum Event {
     Focused(CgroupPath, Box<CgroupSample>),
     Processes {
         cgroup: CgroupPath,
+        /// The first of its processes (as many as a pane can show, and a margin).
         processes: Vec<ProcessSample>,
+        /// How many it has.
+        total: usize,
         at: Instant,
     },
+    /// The sampler's pace (CPU budget) and the cgroups it polls for lack of an inotify watch.
+    Sampler(crate::sampler::SamplerStatus),
     Watch(WatchEvent),
     /// The watcher thread stopped; changes are seen by polling from now on.
     WatcherFailed(String),
@@ -107,6 +112,8 @@ pub struct ProcessRow {
 pub struct ProcessTable {
     pub cgroup: CgroupPath,
     pub rows: Vec<ProcessRow>,
+    /// Processes in the cgroup: more than `rows` when only the first were read.
+    pub total: usize,
     previous: HashMap<(u32, u64), (u64, Instant)>,
 }
 
@@ -115,9 +122,11 @@ impl ProcessTable {
         &mut self,
         cgroup: CgroupPath,
         processes: Vec<ProcessSample>,
+        total: usize,
         at: Instant,
         users: &UserNames,
     ) {
+        self.total = total;
         if cgroup != self.cgroup {
             self.previous.clear();
             self.cgroup = cgroup;
@@ -251,6 +260,8 @@ pub struct App {
     pub own_cgroup: Option<CgroupPath>,
     /// A standing warning, such as polling because inotify ran out of watches.
     pub notice: Option<String>,
+    /// The sampler's pace and polled cgroups, for the header.
+    pub sampler: crate::sampler::SamplerStatus,
     /// A transient message in the footer.
     pub status: Option<String>,
     pub processes: ProcessTable,
@@ -309,6 +320,7 @@ impl App {
             source,
             own_cgroup,
             notice: None,
+            sampler: Default::default(),
             status: None,
             processes: ProcessTable::default(),
             users: UserNames::default(),
@@ -516,9 +528,15 @@ impl App {
             Event::Processes {
                 cgroup,
                 processes,
+                total,
                 at,
             } => {
-                self.processes.update(cgroup, processes, at, &self.users);
+                self.processes
+                    .update(cgroup, processes, total, at, &self.users);
+                Vec::new()
+            }
+            Event::Sampler(status) => {
+                self.sampler = status;
                 Vec::new()
             }
             Event::Watch(WatchEvent::Exhausted { reason }) => {

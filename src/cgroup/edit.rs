@@ -552,9 +552,9 @@ pub fn execute(fs: &Cgroupfs, prepared: &Prepared) -> Outcome {
             outcome.after = read_trimmed(fs, cgroup, file);
             outcome.explanation = written_note(file, value, outcome.after.as_deref());
         }),
-        Op::Mkdir { cgroup } => std::fs::create_dir(fs.dir(cgroup))
-            .map(|()| outcome.explanation = format!("created {cgroup}"))
-            .map_err(|e| Error::io(fs.dir(cgroup), e)),
+        Op::Mkdir { cgroup } => fs
+            .create_dir(cgroup)
+            .map(|()| outcome.explanation = format!("created {cgroup}")),
         Op::Rmdir { cgroup } if cgroup.is_root() => {
             return outcome.refuse(
                 None,
@@ -563,9 +563,9 @@ pub fn execute(fs: &Cgroupfs, prepared: &Prepared) -> Outcome {
                 None,
             );
         }
-        Op::Rmdir { cgroup } => std::fs::remove_dir(fs.dir(cgroup))
-            .map(|()| outcome.explanation = format!("removed {cgroup}"))
-            .map_err(|e| Error::io(fs.dir(cgroup), e)),
+        Op::Rmdir { cgroup } => fs
+            .remove_dir(cgroup)
+            .map(|()| outcome.explanation = format!("removed {cgroup}")),
         Op::Move { pid, cgroup } => {
             fs.write_file(cgroup, "cgroup.procs", &pid.to_string())
                 .map(|()| {

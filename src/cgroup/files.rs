@@ -16,9 +16,9 @@ use crate::cgroup::error::is_gone;
 use crate::cgroup::fs::Cgroupfs;
 use crate::cgroup::path::CgroupPath;
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 /// How many passes a rarely changing file (a limit, a controller list) is not re-read: a write
@@ -261,10 +261,7 @@ impl CgroupReads<'_> {
                 }
             }
         }
-        let opened = OpenOptions::new()
-            .read(true)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-            .open(self.fs.dir(self.cgroup).join(file));
+        let opened = self.fs.open_file(self.cgroup, file);
         match opened {
             Ok(handle) => {
                 let len = read_at_zero(&handle, &mut self.shared.buffer)?;

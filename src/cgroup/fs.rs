@@ -3,17 +3,30 @@
 //! [`Cgroupfs::system`] finds the real mount; [`Cgroupfs::fixture`] reads a copied tree for
 //! tests. A cgroup that disappears while it is read is reported as `None` ("gone"), not as an
 //! error, because that is a normal event on a live system.
+//!
+//! Every file and directory is opened relative to a directory descriptor (`openat`), never by
+//! an absolute path: nested names of 255 bytes pass PATH_MAX (4,096) after 16 levels, and a
+//! path the kernel refuses as too long would hide those cgroups. Paths longer than
+//! [`PATH_CHUNK`] are walked a chunk of components at a time ([`Cgroupfs::at`]).
 
 use crate::cgroup::devices::Devices;
 use crate::cgroup::error::{Error, Result, is_gone};
 use crate::cgroup::mount::{self, CGROUP2_SUPER_MAGIC, Cgroup2Mount};
 use crate::cgroup::parse::ParseResult;
 use crate::cgroup::path::CgroupPath;
-use std::ffi::OsString;
-use std::fs::{self, OpenOptions};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File};
 use std::io::{self, Read};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The longest path (relative to a directory descriptor) handed to the kernel in one call;
+/// PATH_MAX is 4,096 bytes with the terminating NUL. Longer paths are opened a chunk of whole
+/// components at a time.
+pub const PATH_CHUNK: usize = 3072;
 
 /// Identity and ownership of a cgroup directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +41,8 @@ pub struct DirStat {
 pub struct Cgroupfs {
     /// The directory that is the root of the hierarchy (the mount point, or a fixture's root).
     mount_point: PathBuf,
+    /// That directory, opened once (O_PATH): every open, stat and listing is relative to it.
+    root: Arc<OwnedFd>,
     /// The real mount's description; `None` for a fixture tree.
     mount: Option<Cgroup2Mount>,
     /// Where /proc is for the processes of this hierarchy; `None` when there are none to show.
@@ -53,6 +68,7 @@ impl Cgroupfs {
             });
         }
         Ok(Cgroupfs {
+            root: open_root(&mount.mount_point)?,
             mount_point: mount.mount_point.clone(),
             mount: Some(mount),
             proc_root: Some(PathBuf::from("/proc")),
@@ -72,6 +88,7 @@ impl Cgroupfs {
         let proc_root = Some(mount_point.join(".proc")).filter(|p| p.is_dir());
         let sys_root = Some(mount_point.join(".sys")).filter(|p| p.is_dir());
         Ok(Cgroupfs {
+            root: open_root(&mount_point)?,
             mount_point,
             mount: None,
             proc_root,
@@ -118,8 +135,8 @@ impl Cgroupfs {
             Ok(rest) => rest.to_path_buf(),
             // `/user.slice` means the cgroup, unless only a path outside the mount has that name.
             Err(_) => {
-                let inside = CgroupPath::from_relative(arg).map(|c| self.dir(&c));
-                let exists_inside = inside.is_some_and(|p| fs::symlink_metadata(p).is_ok());
+                let exists_inside = CgroupPath::from_relative(arg)
+                    .is_some_and(|c| matches!(self.stat(&c), Ok(Some(_))));
                 if !exists_inside && arg.is_absolute() && arg.exists() && !self.is_fixture() {
                     let fs_type = mount::fs_type(arg)?;
                     if fs_type != CGROUP2_SUPER_MAGIC {
@@ -135,18 +152,25 @@ impl Cgroupfs {
         };
         let cgroup =
             CgroupPath::from_relative(&relative).ok_or_else(|| outside("`..` is not allowed"))?;
-        // Check each level without following symlinks, so nothing can lead out of the mount.
-        let mut dir = self.mount_point.clone();
+        // Check each level without following symlinks, so nothing can lead out of the mount:
+        // one level at a time, each relative to the one above (any depth).
+        let mut dir: Option<OwnedFd> = None;
         for component in cgroup.as_path().components() {
-            dir.push(component);
-            match fs::symlink_metadata(&dir) {
-                Ok(meta) if meta.file_type().is_symlink() => {
+            let parent = dir.as_ref().map_or(self.root.as_fd(), |d| d.as_fd());
+            let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let opened = rustix::fs::openat(parent, component.as_os_str(), flags, Mode::empty())
+                .map_err(io::Error::from)
+                .and_then(|fd| Ok((rustix::fs::fstat(&fd)?, fd)));
+            match opened {
+                Ok((stat, _)) if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink => {
                     return Err(outside("it goes through a symlink"));
                 }
-                Ok(meta) if meta.is_dir() => {}
+                Ok((stat, fd)) if FileType::from_raw_mode(stat.st_mode) == FileType::Directory => {
+                    dir = Some(fd)
+                }
                 Ok(_) => return Err(outside("it is a file, not a cgroup directory")),
                 Err(e) if is_gone(&e) => return Err(Error::NoSuchCgroup { path: arg.into() }),
-                Err(e) => return Err(Error::io(&dir, e)),
+                Err(e) => return Err(Error::io(self.dir(&cgroup), e)),
             }
         }
         Ok(cgroup)
@@ -185,11 +209,10 @@ impl Cgroupfs {
             ));
         }
         // O_TRUNC is a no-op on cgroupfs, and keeps a fixture's plain files exact.
-        let mut handle = OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-            .open(&path)
+        let flags = OFlags::WRONLY | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mut handle = self
+            .open_at(&cgroup.as_path().join(file), flags)
+            .map(File::from)
             .map_err(|e| Error::io(&path, e))?;
         let written = handle
             .write(value.as_bytes())
@@ -232,34 +255,129 @@ impl Cgroupfs {
 
     /// Owner and inode of a cgroup's directory; `None` if it does not exist (any more).
     pub fn stat(&self, cgroup: &CgroupPath) -> Result<Option<DirStat>> {
-        self.stat_path(&self.dir(cgroup))
+        self.stat_relative(cgroup.as_path())
     }
 
     /// Owner and inode of one of a cgroup's files; `None` if it does not exist.
     pub fn stat_file(&self, cgroup: &CgroupPath, file: &str) -> Result<Option<DirStat>> {
-        self.stat_path(&self.dir(cgroup).join(file))
+        self.stat_relative(&cgroup.as_path().join(file))
     }
 
-    fn stat_path(&self, path: &Path) -> Result<Option<DirStat>> {
-        match fs::symlink_metadata(path) {
-            Ok(meta) => Ok(Some(DirStat {
-                inode: meta.ino(),
-                uid: meta.uid(),
-                gid: meta.gid(),
-                mode: meta.mode(),
+    fn stat_relative(&self, relative: &Path) -> Result<Option<DirStat>> {
+        let stat = self.at(relative, |dir, rest| {
+            Ok(rustix::fs::statat(dir, rest, AtFlags::SYMLINK_NOFOLLOW)?)
+        });
+        match stat {
+            Ok(stat) => Ok(Some(DirStat {
+                inode: stat.st_ino,
+                uid: stat.st_uid,
+                gid: stat.st_gid,
+                mode: stat.st_mode,
             })),
             Err(e) if is_gone(&e) => Ok(None),
-            Err(e) => Err(Error::io(path, e)),
+            Err(e) => Err(Error::io(self.mount_point.join(relative), e)),
         }
+    }
+
+    /// Run `op` on the path `relative` to the mount point, given as a directory descriptor and
+    /// a path below it short enough for one system call. Up to [`PATH_CHUNK`] bytes that is
+    /// the mount point's descriptor and `relative` itself (`.` for the root); longer paths
+    /// are opened a chunk of whole components at a time (O_PATH, each relative to the last),
+    /// so any depth the kernel allows can be reached.
+    pub fn at<T>(
+        &self,
+        relative: &Path,
+        op: impl FnOnce(BorrowedFd<'_>, &Path) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let bytes = relative.as_os_str().as_bytes();
+        if bytes.is_empty() {
+            return op(self.root.as_fd(), Path::new("."));
+        }
+        if bytes.len() <= PATH_CHUNK {
+            return op(self.root.as_fd(), relative);
+        }
+        let mut dir: Option<OwnedFd> = None;
+        let mut rest = bytes;
+        while rest.len() > PATH_CHUNK {
+            // The longest prefix of whole components within the chunk (a name is at most 255
+            // bytes, so there is always one).
+            let cut = rest[..=PATH_CHUNK]
+                .iter()
+                .rposition(|b| *b == b'/')
+                .filter(|at| *at > 0)
+                .ok_or_else(|| io::Error::from(rustix::io::Errno::NAMETOOLONG))?;
+            let parent = dir.as_ref().map_or(self.root.as_fd(), |d| d.as_fd());
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            dir = Some(rustix::fs::openat(
+                parent,
+                OsStr::from_bytes(&rest[..cut]),
+                flags,
+                Mode::empty(),
+            )?);
+            rest = &rest[cut + 1..];
+        }
+        let parent = dir.as_ref().map_or(self.root.as_fd(), |d| d.as_fd());
+        op(parent, Path::new(OsStr::from_bytes(rest)))
+    }
+
+    /// Open the path `relative` to the mount point with `flags` (CLOEXEC is always added).
+    fn open_at(&self, relative: &Path, flags: OFlags) -> io::Result<OwnedFd> {
+        self.at(relative, |dir, rest| {
+            Ok(rustix::fs::openat(
+                dir,
+                rest,
+                flags | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?)
+        })
+    }
+
+    /// Open one of a cgroup's files for reading, never following a symlink.
+    pub fn open_file(&self, cgroup: &CgroupPath, file: &str) -> io::Result<File> {
+        self.open_at(
+            &cgroup.as_path().join(file),
+            OFlags::RDONLY | OFlags::NOFOLLOW,
+        )
+        .map(File::from)
+    }
+
+    /// An O_PATH descriptor of a cgroup's directory (`file` `None`) or of one of its files,
+    /// not following a symlink: it names the inode without opening it, for inotify through
+    /// `/proc/self/fd/N` where the path is too long to give.
+    pub fn open_path(&self, cgroup: &CgroupPath, file: Option<&str>) -> io::Result<OwnedFd> {
+        let relative = match file {
+            Some(file) => cgroup.as_path().join(file),
+            None => cgroup.as_path().to_path_buf(),
+        };
+        self.open_at(&relative, OFlags::PATH | OFlags::NOFOLLOW)
+    }
+
+    /// Create a cgroup (its parent must exist).
+    pub fn create_dir(&self, cgroup: &CgroupPath) -> Result<()> {
+        self.at(cgroup.as_path(), |dir, rest| {
+            Ok(rustix::fs::mkdirat(dir, rest, Mode::from_raw_mode(0o755))?)
+        })
+        .map_err(|e| Error::io(self.dir(cgroup), e))
+    }
+
+    /// Remove an empty cgroup.
+    pub fn remove_dir(&self, cgroup: &CgroupPath) -> Result<()> {
+        self.at(cgroup.as_path(), |dir, rest| {
+            Ok(rustix::fs::unlinkat(dir, rest, AtFlags::REMOVEDIR)?)
+        })
+        .map_err(|e| Error::io(self.dir(cgroup), e))
     }
 
     /// The text of an interface file; `None` if the file (or its cgroup) does not exist.
     pub fn read_text(&self, cgroup: &CgroupPath, file: &str) -> Result<Option<String>> {
-        let path = self.dir(cgroup).join(file);
-        match read_nofollow(&path) {
+        let read = self.open_file(cgroup, file).and_then(|mut handle| {
+            let mut text = String::new();
+            handle.read_to_string(&mut text).map(|_| text)
+        });
+        match read {
             Ok(text) => Ok(Some(text)),
             Err(e) if is_gone(&e) => Ok(None),
-            Err(e) => Err(Error::io(path, e)),
+            Err(e) => Err(Error::io(self.dir(cgroup).join(file), e)),
         }
     }
 
@@ -281,28 +399,47 @@ impl Cgroupfs {
 
     /// Names of the child cgroups; `None` if the cgroup is gone.
     pub fn children(&self, cgroup: &CgroupPath) -> Result<Option<Vec<OsString>>> {
-        let dir = self.dir(cgroup);
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if is_gone(&e) => return Ok(None),
-            Err(e) => return Err(Error::io(dir, e)),
-        };
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW;
+        let listed = self
+            .open_at(cgroup.as_path(), flags)
+            .and_then(|fd| self.list_dirs(fd));
+        match listed {
+            Ok(names) => Ok(Some(names)),
+            Err(e) if is_gone(&e) => Ok(None),
+            Err(e) => Err(Error::io(self.dir(cgroup), e)),
+        }
+    }
+
+    /// The subdirectories in the open directory `fd`.
+    fn list_dirs(&self, fd: OwnedFd) -> io::Result<Vec<OsString>> {
+        let mut dir = rustix::fs::Dir::new(fd)?;
         let mut names = Vec::new();
-        for entry in entries {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) if is_gone(&e) => return Ok(None),
-                Err(e) => return Err(Error::io(dir, e)),
-            };
-            // cgroupfs fills d_type, so this costs no extra stat; symlinks are never cgroups.
+        while let Some(entry) = dir.read() {
+            let entry = entry?;
+            let name = entry.file_name().to_bytes();
             // A fixture keeps its own metadata (.proc, .sys) in dot-directories.
-            let fixture_meta =
-                self.is_fixture() && entry.file_name().as_encoded_bytes().starts_with(b".");
-            if !fixture_meta && entry.file_type().is_ok_and(|t| t.is_dir()) {
-                names.push(entry.file_name());
+            if name == b"." || name == b".." || (self.is_fixture() && name.starts_with(b".")) {
+                continue;
+            }
+            // cgroupfs fills d_type, so this costs no extra stat; symlinks are never cgroups.
+            let kind = match entry.file_type() {
+                FileType::Unknown => {
+                    match rustix::fs::statat(
+                        dir.fd()?,
+                        entry.file_name(),
+                        AtFlags::SYMLINK_NOFOLLOW,
+                    ) {
+                        Ok(stat) => FileType::from_raw_mode(stat.st_mode),
+                        Err(_) => continue,
+                    }
+                }
+                kind => kind,
+            };
+            if kind == FileType::Directory {
+                names.push(OsStr::from_bytes(name).to_os_string());
             }
         }
-        Ok(Some(names))
+        Ok(names)
     }
 
     /// Every cgroup from `base` down, parents before children. Unreadable or vanished
@@ -340,15 +477,12 @@ pub fn check_name(name: &std::ffi::OsStr) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// Read a whole file without following a symlink in its last component.
-fn read_nofollow(path: &Path) -> io::Result<String> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(path)?;
-    let mut text = String::new();
-    file.read_to_string(&mut text)?;
-    Ok(text)
+/// The root of a hierarchy, opened once for every later `openat`.
+fn open_root(mount_point: &Path) -> Result<Arc<OwnedFd>> {
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    rustix::fs::openat(rustix::fs::CWD, mount_point, flags, Mode::empty())
+        .map(Arc::new)
+        .map_err(|e| Error::io(mount_point, e.into()))
 }
 
 #[cfg(test)]
@@ -398,5 +532,70 @@ mod tests {
             Some(crate::cgroup::Limit::Max)
         );
         assert_eq!(fs.read_text(&a, "memory.high").unwrap(), None);
+    }
+
+    /// Nested 250-byte names pass PATH_MAX at depth 17: every level is still listed, read,
+    /// created and removed, through descriptors relative to the levels above.
+    #[test]
+    fn paths_longer_than_path_max_are_walked_and_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = "d".repeat(250);
+        let levels = 20;
+        let mut parent = rustix::fs::openat(
+            rustix::fs::CWD,
+            dir.path(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        for _ in 0..levels {
+            rustix::fs::mkdirat(&parent, name.as_str(), Mode::from_raw_mode(0o755)).unwrap();
+            parent = rustix::fs::openat(
+                &parent,
+                name.as_str(),
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .unwrap();
+        }
+        let file = rustix::fs::openat(
+            &parent,
+            "memory.max",
+            OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )
+        .unwrap();
+        rustix::io::write(&file, b"4096\n").unwrap();
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+
+        let all = fs.walk(&CgroupPath::root());
+        assert_eq!(all.len(), levels + 1, "every level is listed");
+        let deepest = all.last().unwrap().clone();
+        assert_eq!(deepest.depth(), levels);
+        assert!(fs.dir(&deepest).as_os_str().len() > 4096);
+        assert_eq!(
+            fs.read(&deepest, "memory.max", crate::cgroup::parse::limit)
+                .unwrap(),
+            Some(crate::cgroup::Limit::Value(4096))
+        );
+        assert!(fs.stat(&deepest).unwrap().is_some());
+        assert_eq!(
+            fs.resolve(&fs.dir(&deepest)).unwrap(),
+            deepest,
+            "an absolute path past PATH_MAX resolves"
+        );
+        fs.write_file(&deepest, "memory.max", "max").unwrap();
+        assert_eq!(
+            fs.read_text(&deepest, "memory.max").unwrap().as_deref(),
+            Some("max")
+        );
+        let child = deepest.join(OsStr::new("child"));
+        fs.create_dir(&child).unwrap();
+        assert_eq!(
+            fs.children(&deepest).unwrap().unwrap(),
+            [OsString::from("child")]
+        );
+        fs.remove_dir(&child).unwrap();
+        assert!(!fs.exists(&child));
     }
 }

@@ -1,10 +1,11 @@
 //! The processes of one cgroup: cgroup.procs, then /proc/PID for each. No full /proc scan.
 
-use crate::cgroup::error::Result;
+use crate::cgroup::error::{Error, Result, is_gone};
 use crate::cgroup::fs::Cgroupfs;
-use crate::cgroup::parse;
+use crate::cgroup::parse::ParseError;
 use crate::cgroup::path::CgroupPath;
 use serde::Serialize;
+use std::io::Read;
 use std::path::Path;
 
 /// Raw facts about one process. Names and command lines are bytes: they are whatever the
@@ -21,9 +22,26 @@ pub struct ProcessSample {
     pub rss_bytes: u64,
     #[serde(serialize_with = "serialize_visible")]
     pub comm: Vec<u8>,
-    /// Arguments joined by spaces; empty for kernel threads and zombies.
+    /// Arguments joined by spaces, at most [`CMDLINE_MAX`] bytes of them; empty for kernel
+    /// threads and zombies.
     #[serde(serialize_with = "serialize_visible")]
     pub cmdline: Vec<u8>,
+    /// The command line goes on beyond [`CMDLINE_MAX`] bytes.
+    pub cmdline_truncated: bool,
+}
+
+/// At most this much of a command line is read, as ps does: its owner chooses its length (up
+/// to the argument limit, megabytes), and a monitor must not copy megabytes per process per
+/// refresh.
+pub const CMDLINE_MAX: usize = 4096;
+
+/// Some of a cgroup's processes, and how many it has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessList {
+    pub processes: Vec<ProcessSample>,
+    /// Processes in cgroup.procs when it was read (more than `processes` holds when a limit
+    /// left some unread, or some exited meanwhile).
+    pub total: usize,
 }
 
 fn serialize_visible<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -33,17 +51,117 @@ fn serialize_visible<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, 
 /// The processes in `cgroup` (not its descendants). Processes that exit while they are read
 /// are left out. `Ok(None)` if the cgroup is gone.
 pub fn read_processes(fs: &Cgroupfs, cgroup: &CgroupPath) -> Result<Option<Vec<ProcessSample>>> {
-    let Some(pids) = fs.read(cgroup, "cgroup.procs", parse::pid_list)? else {
-        return Ok(None);
+    Ok(read_processes_up_to(fs, cgroup, usize::MAX)?.map(|list| list.processes))
+}
+
+/// The first `limit` processes in `cgroup` (in cgroup.procs order) and how many there are:
+/// the cost is that of `limit` processes, whatever the cgroup holds. `Ok(None)` if the cgroup
+/// is gone.
+pub fn read_processes_up_to(
+    fs: &Cgroupfs,
+    cgroup: &CgroupPath,
+    limit: usize,
+) -> Result<Option<ProcessList>> {
+    let path = || fs.dir(cgroup).join("cgroup.procs");
+    let file = match fs.open_file(cgroup, "cgroup.procs") {
+        Ok(file) => file,
+        Err(e) if is_gone(&e) => return Ok(None),
+        Err(e) => return Err(Error::io(path(), e)),
     };
-    let Some(proc_root) = fs.proc_root() else {
-        return Ok(Some(Vec::new()));
+    let mut pids = Vec::new();
+    let total = match scan_pids(file, |pid| {
+        if pids.len() < limit {
+            pids.push(pid);
+        }
+    }) {
+        Ok(total) => total,
+        Err(ScanError::Io(e)) if is_gone(&e) => return Ok(None),
+        Err(ScanError::Io(e)) => return Err(Error::io(path(), e)),
+        Err(ScanError::Parse(source)) => {
+            return Err(Error::Parse {
+                path: path(),
+                source,
+            });
+        }
     };
-    Ok(Some(
-        pids.into_iter()
+    let processes = match fs.proc_root() {
+        Some(proc_root) => pids
+            .into_iter()
             .filter_map(|pid| read_process(proc_root, pid))
             .collect(),
-    ))
+        None => Vec::new(),
+    };
+    Ok(Some(ProcessList { processes, total }))
+}
+
+enum ScanError {
+    Io(std::io::Error),
+    Parse(ParseError),
+}
+
+/// Pass every PID of a cgroup.procs file to `each`, reading it through a fixed buffer (a
+/// cgroup may hold any number of processes); returns how many there were.
+fn scan_pids(mut file: impl Read, mut each: impl FnMut(u32)) -> Result<usize, ScanError> {
+    let mut buffer = [0u8; 8192];
+    // Bytes of a line cut at the end of the buffer; a PID has at most 10 digits.
+    let mut carry = Vec::with_capacity(16);
+    let mut count = 0;
+    let mut line_number = 0;
+    let mut line = |bytes: &[u8], count: &mut usize| -> Result<(), ScanError> {
+        line_number += 1;
+        let text = std::str::from_utf8(bytes).unwrap_or("").trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        let pid = text.parse::<u32>().map_err(|_| {
+            ScanError::Parse(ParseError {
+                line: line_number,
+                message: format!("expected a PID, found {:?}", String::from_utf8_lossy(bytes)),
+            })
+        })?;
+        each(pid);
+        *count += 1;
+        Ok(())
+    };
+    loop {
+        let n = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ScanError::Io(e)),
+        };
+        let mut chunk = &buffer[..n];
+        while let Some(end) = chunk.iter().position(|b| *b == b'\n') {
+            if carry.is_empty() {
+                line(&chunk[..end], &mut count)?;
+            } else {
+                carry.extend_from_slice(&chunk[..end]);
+                line(&std::mem::take(&mut carry), &mut count)?;
+            }
+            chunk = &chunk[end + 1..];
+        }
+        if carry.len() + chunk.len() > 32 {
+            return Err(ScanError::Parse(ParseError {
+                line: line_number + 1,
+                message: "a line too long for a PID".into(),
+            }));
+        }
+        carry.extend_from_slice(chunk);
+    }
+    line(&carry, &mut count)?;
+    Ok(count)
+}
+
+/// Read at most `max` bytes of `path`, and whether there was more: a bounded buffer, never a
+/// read to the end of a file whose length someone else chooses.
+fn read_bounded(path: &Path, max: usize) -> std::io::Result<(Vec<u8>, bool)> {
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(max.min(4096) + 1);
+    // One byte more than kept tells whether the text goes on.
+    file.take(max as u64 + 1).read_to_end(&mut bytes)?;
+    let truncated = bytes.len() > max;
+    bytes.truncate(max);
+    Ok((bytes, truncated))
 }
 
 /// One process from `PROC_ROOT/PID`; `None` if it has exited.
@@ -51,21 +169,23 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<ProcessSample> {
     let dir = proc_root.join(pid.to_string());
     let process = procfs::process::Process::new_with_root(dir.clone()).ok()?;
     let stat = process.stat().ok()?;
-    let comm = std::fs::read(dir.join("comm"))
-        .map(|mut c| {
+    // The kernel keeps at most 16 bytes of comm.
+    let comm = read_bounded(&dir.join("comm"), 64)
+        .map(|(mut c, _)| {
             if c.last() == Some(&b'\n') {
                 c.pop();
             }
             c
         })
         .unwrap_or_else(|_| stat.comm.clone().into_bytes());
-    let cmdline = std::fs::read(dir.join("cmdline"))
-        .map(|raw| {
+    let (cmdline, cmdline_truncated) = read_bounded(&dir.join("cmdline"), CMDLINE_MAX)
+        .map(|(raw, truncated)| {
             let trimmed = raw.strip_suffix(b"\0").unwrap_or(&raw);
-            trimmed
+            let joined = trimmed
                 .iter()
                 .map(|&b| if b == 0 { b' ' } else { b })
-                .collect()
+                .collect();
+            (joined, truncated)
         })
         .unwrap_or_default();
     Some(ProcessSample {
@@ -77,6 +197,7 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<ProcessSample> {
         rss_bytes: stat.rss.saturating_mul(procfs::page_size()),
         comm,
         cmdline,
+        cmdline_truncated,
     })
 }
 
@@ -130,5 +251,76 @@ mod tests {
         assert!(me.rss_bytes > 0);
         assert!(!me.comm.is_empty());
         assert!(read_process(Path::new("/proc"), u32::MAX).is_none());
+    }
+
+    #[test]
+    fn pid_lists_are_scanned_through_a_fixed_buffer() {
+        // Lines cut at every buffer boundary: 30,000 PIDs of 6 digits and a newline.
+        let text: String = (100_000..130_000).map(|p| format!("{p}\n")).collect();
+        let mut first = Vec::new();
+        let total = scan_pids(text.as_bytes(), |pid| {
+            if first.len() < 3 {
+                first.push(pid)
+            }
+        })
+        .ok()
+        .unwrap();
+        assert_eq!(total, 30_000);
+        assert_eq!(first, [100_000, 100_001, 100_002]);
+        let mut all = Vec::new();
+        assert_eq!(
+            scan_pids(text.as_bytes(), |p| all.push(p)).ok(),
+            Some(30_000)
+        );
+        assert_eq!(all.last(), Some(&129_999));
+        assert!(
+            all.windows(2).all(|w| w[1] == w[0] + 1),
+            "no line lost at a cut"
+        );
+        assert_eq!(
+            scan_pids(&b"7"[..], |_| {}).ok(),
+            Some(1),
+            "no final newline"
+        );
+        assert_eq!(scan_pids(&b""[..], |_| {}).ok(), Some(0));
+        assert!(
+            matches!(scan_pids(&b"12\nx1\n"[..], |_| {}), Err(ScanError::Parse(e)) if e.line == 2)
+        );
+        let endless = vec![b'1'; 100_000];
+        assert!(matches!(
+            scan_pids(&endless[..], |_| {}),
+            Err(ScanError::Parse(_))
+        ));
+    }
+
+    #[test]
+    fn a_huge_command_line_is_read_only_up_to_its_first_4_kib() {
+        use std::os::unix::process::CommandExt;
+        // 16 arguments of 128 KiB (the most one argument may have): a 2 MB command line.
+        // GNU sleep adds up its arguments, and zeros are zero seconds.
+        let zeros = "0".repeat(128 * 1024 - 1);
+        let mut command = std::process::Command::new("sleep");
+        command.arg("60").args(std::iter::repeat_n(&zeros, 16));
+        // SAFETY: setrlimit is async-signal-safe and allocates nothing. A larger stack limit
+        // raises the kernel's limit on the size of the arguments (a quarter of it).
+        unsafe {
+            command.pre_exec(|| {
+                let limit = rustix::process::Rlimit {
+                    current: Some(64 << 20),
+                    maximum: None,
+                };
+                let _ = rustix::process::setrlimit(rustix::process::Resource::Stack, limit);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().unwrap();
+        let pid = child.id();
+        let sample = read_process(Path::new("/proc"), pid);
+        let _ = child.kill();
+        let _ = child.wait();
+        let sample = sample.unwrap();
+        assert_eq!(sample.cmdline.len(), CMDLINE_MAX);
+        assert!(sample.cmdline.starts_with(b"sleep 60 000"));
+        assert!(sample.cmdline_truncated);
     }
 }

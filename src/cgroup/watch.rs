@@ -4,6 +4,13 @@
 //! kernel code calls `cgroup_file_notify()` (IN_MODIFY): cgroup.events, memory.events and
 //! pids.events. A directory watch alone misses populated changes, so each file is watched
 //! itself. Nothing here asks for IN_OPEN or IN_ACCESS, so reading a file never wakes anyone.
+//!
+//! inotify_add_watch takes a path, and a path of PATH_MAX (4,096 bytes) or more is refused
+//! (nested 250-byte names get there at depth 17). Such a cgroup is opened with O_PATH and
+//! O_NOFOLLOW relative to directory descriptors ([`Cgroupfs::open_path`]) and watched through
+//! `/proc/self/fd/N`: the kernel resolves that magic link to the very inode the descriptor
+//! holds (checked on cgroupfs: directory and file watches, IN_CREATE and IN_MODIFY arrive).
+//! IN_DONT_FOLLOW must not be given there, or the link itself in procfs is watched.
 
 use crate::cgroup::fs::Cgroupfs;
 use crate::cgroup::parse::{self, CgroupEvents, MemoryEvents, PidsEvents};
@@ -38,8 +45,17 @@ pub enum WatchEvent {
     },
     /// The kernel dropped events (IN_Q_OVERFLOW): the tree must be re-read.
     Overflow,
-    /// A watch could not be added; from now on changes are only seen by polling.
+    /// inotify ran out of watches (ENOSPC): from now on new and removed cgroups are only seen
+    /// by polling the whole tree.
     Exhausted {
+        reason: String,
+    },
+    /// One cgroup's directory or event files could not be watched for another reason (such as
+    /// permission): it must be polled alone; the rest of the tree stays event-driven.
+    Unwatched {
+        path: CgroupPath,
+        /// Its directory itself is unwatched: new and removed children are not reported.
+        directory: bool,
         reason: String,
     },
 }
@@ -68,7 +84,13 @@ pub struct Watcher {
     /// An artificial cap on watches, to exercise the polling fallback in tests.
     budget: Option<usize>,
     exhausted: bool,
+    /// Cgroups with a watch that failed (not for lack of watches): polled alone.
+    unwatched: usize,
 }
+
+/// Longest absolute path given to inotify_add_watch as it is; longer ones go through
+/// `/proc/self/fd/N` (PATH_MAX is 4,096 bytes with the NUL).
+const WATCH_PATH_MAX: usize = 4000;
 
 impl Watcher {
     pub fn new(fs: Cgroupfs, base: CgroupPath) -> io::Result<Self> {
@@ -80,6 +102,7 @@ impl Watcher {
             by_cgroup: BTreeMap::new(),
             budget: None,
             exhausted: false,
+            unwatched: 0,
         })
     }
 
@@ -96,6 +119,11 @@ impl Watcher {
 
     pub fn is_exhausted(&self) -> bool {
         self.exhausted
+    }
+
+    /// Cgroups found so far that could not be watched (other than for lack of watches).
+    pub fn unwatched_count(&self) -> usize {
+        self.unwatched
     }
 
     /// Watch every existing cgroup from the base down. Emits nothing but `Exhausted`.
@@ -225,26 +253,18 @@ impl Watcher {
         cgroup: &CgroupPath,
         emit: &mut dyn FnMut(WatchEvent) -> bool,
     ) -> bool {
-        let dir = self.fs.dir(cgroup);
         let mut wds = Vec::new();
-        let targets = std::iter::once((dir.clone(), Kind::Dir))
-            .chain(FILES.iter().map(|(f, k)| (dir.join(f), *k)));
-        for (path, kind) in targets {
-            let mask = match kind {
-                Kind::Dir => {
-                    WatchMask::CREATE
-                        | WatchMask::DELETE
-                        | WatchMask::ONLYDIR
-                        | WatchMask::DONT_FOLLOW
-                }
-                _ => WatchMask::MODIFY | WatchMask::DONT_FOLLOW,
-            };
+        let mut failed = None;
+        let mut directory = false;
+        let targets =
+            std::iter::once((None, Kind::Dir)).chain(FILES.iter().map(|(f, k)| (Some(*f), *k)));
+        for (file, kind) in targets {
             let result = if self.budget.is_some_and(|b| self.by_wd.len() >= b) {
                 Err(io::Error::from_raw_os_error(
                     rustix::io::Errno::NOSPC.raw_os_error(),
                 ))
             } else {
-                self.inotify.watches().add(&path, mask)
+                self.add_watch(cgroup, file, kind)
             };
             match result {
                 Ok(wd) => {
@@ -253,28 +273,67 @@ impl Watcher {
                 }
                 // The file does not exist here (no memory controller, or the root's cgroup.events).
                 Err(e) if crate::cgroup::error::is_gone(&e) => {}
-                Err(e) => {
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) => {
                     if !self.exhausted {
                         self.exhausted = true;
-                        let reason =
-                            if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) {
-                                format!(
-                                    "polling only: inotify ran out of watches at {} \
-                                 (fs.inotify.max_user_watches); changes show at the next poll",
-                                    self.by_wd.len()
-                                )
-                            } else {
-                                format!("polling only: cannot watch {}: {e}", path.display())
-                            };
+                        let reason = format!(
+                            "polling only: inotify ran out of watches at {} \
+                             (fs.inotify.max_user_watches); changes show at the next poll",
+                            self.by_wd.len()
+                        );
                         if !emit(WatchEvent::Exhausted { reason }) {
                             return false;
                         }
                     }
                 }
+                Err(e) => {
+                    directory |= kind == Kind::Dir;
+                    let what = file.map_or_else(|| cgroup.to_string(), |f| cgroup.file_display(f));
+                    failed.get_or_insert_with(|| format!("cannot watch {what}: {e}"));
+                }
             }
         }
         self.by_cgroup.insert(cgroup.clone(), wds);
+        if let Some(reason) = failed {
+            self.unwatched += 1;
+            let event = WatchEvent::Unwatched {
+                path: cgroup.clone(),
+                directory,
+                reason,
+            };
+            if !emit(event) {
+                return false;
+            }
+        }
         true
+    }
+
+    /// Watch a cgroup's directory (`file` `None`) or one of its files: by path when it is
+    /// short enough, else through `/proc/self/fd/N` of an O_PATH descriptor (see the module
+    /// note).
+    fn add_watch(
+        &mut self,
+        cgroup: &CgroupPath,
+        file: Option<&str>,
+        kind: Kind,
+    ) -> io::Result<WatchDescriptor> {
+        let mask = match kind {
+            Kind::Dir => WatchMask::CREATE | WatchMask::DELETE | WatchMask::ONLYDIR,
+            _ => WatchMask::MODIFY,
+        };
+        let mut path = self.fs.dir(cgroup);
+        if let Some(file) = file {
+            path.push(file);
+        }
+        if path.as_os_str().len() <= WATCH_PATH_MAX {
+            return self
+                .inotify
+                .watches()
+                .add(&path, mask | WatchMask::DONT_FOLLOW);
+        }
+        let fd = self.fs.open_path(cgroup, file)?;
+        let magic = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+        self.inotify.watches().add(magic, mask)
     }
 
     fn forget_subtree(&mut self, top: &CgroupPath) {

@@ -385,7 +385,7 @@ impl Model {
                     change.values = true;
                 }
             }
-            WatchEvent::Overflow | WatchEvent::Exhausted { .. } => {}
+            WatchEvent::Overflow | WatchEvent::Exhausted { .. } | WatchEvent::Unwatched { .. } => {}
         }
         change
     }

@@ -377,6 +377,8 @@ fn history_and_processes(app: &App, frame: &mut Frame, area: Rect, node: &Node) 
     let rows = shown.iter().enumerate().map(|(i, p)| {
         let command = if p.sample.cmdline.is_empty() {
             format!("[{}]", escape::visible(&p.sample.comm))
+        } else if p.sample.cmdline_truncated {
+            format!("{}…", escape::visible(&p.sample.cmdline))
         } else {
             escape::visible(&p.sample.cmdline).into_owned()
         };
@@ -395,10 +397,15 @@ fn history_and_processes(app: &App, frame: &mut Frame, area: Rect, node: &Node) 
         ])
         .style(style)
     });
+    // Only the first processes are read (as many as fit, and a margin): say how many more.
+    let count = match table.total.saturating_sub(shown.len()) {
+        more if more > 0 && !shown.is_empty() => format!("{} · {more} more", shown.len()),
+        _ => shown.len().to_string(),
+    };
     let title = if focused {
-        format!("processes ({}) · ↑↓ pick · m move · Tab back", shown.len())
+        format!("processes ({count}) · ↑↓ pick · m move · Tab back")
     } else {
-        format!("processes ({}) · Tab to pick", shown.len())
+        format!("processes ({count}) · Tab to pick")
     };
     let widget = Table::new(
         rows,

@@ -59,6 +59,12 @@ fn render_header(app: &App, frame: &mut Frame) {
                 .add_modifier(Modifier::BOLD),
         ));
     }
+    for note in app.sampler.notes() {
+        spans.push(Span::styled(
+            format!(" · {note}"),
+            Style::default().fg(Color::Yellow),
+        ));
+    }
     if let Some(notice) = &app.notice {
         spans.push(Span::styled(
             format!(" · {notice}"),

@@ -1,0 +1,405 @@
+//! A user cannot flood or blind a root monitor (issue 11, items 4 and 5), on the real cgroup2
+//! hierarchy: huge command lines, many cgroups under a CPU budget, paths past PATH_MAX, and a
+//! cgroup inotify may not watch. Each test makes its own uniquely named cgroup and removes it
+//! afterwards (deep trees through directory descriptors, deepest first), and skips with a
+//! printed reason where the machine has no writable cgroup2.
+
+mod common;
+
+use cgtui::cgroup::watch::{WatchEvent, Watcher};
+use cgtui::cgroup::{CgroupPath, Cgroupfs};
+use common::Pty;
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The heavy tests take turns: they measure memory and CPU, and the CI box has two CPUs.
+static HEAVY: Mutex<()> = Mutex::new(());
+
+fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    HEAVY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A field of /proc/PID/status in kB (VmRSS, VmHWM).
+fn status_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User + system CPU time of a process so far.
+fn process_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let ticks: u64 = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|t| t.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 1000 / procfs::ticks_per_second())
+}
+
+/// Processes of a test, killed and reaped on drop (declare after the cgroup holding them).
+struct Children(Vec<std::process::Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+        }
+        for child in &mut self.0 {
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `sleep 600` with a command line of 2 MiB: 16 arguments of 128 KiB (the most one may have),
+/// zeros that GNU sleep adds as zero seconds.
+fn spawn_huge_argv_sleeper(cgroup_dir: &Path) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    let zeros = "0".repeat(128 * 1024 - 1);
+    let mut command = std::process::Command::new("sleep");
+    command.arg("600").args(std::iter::repeat_n(&zeros, 16));
+    // SAFETY: setrlimit is async-signal-safe and allocates nothing. The kernel allows
+    // arguments of a quarter of the stack limit: 8 MiB would just refuse 2 MiB of them.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = rustix::process::Rlimit {
+                current: Some(64 << 20),
+                maximum: None,
+            };
+            let _ = rustix::process::setrlimit(rustix::process::Resource::Stack, limit);
+            Ok(())
+        });
+    }
+    let mut child = command
+        .spawn()
+        .expect("spawn sleep with a 2 MiB command line");
+    if let Err(e) = std::fs::write(cgroup_dir.join("cgroup.procs"), child.id().to_string()) {
+        let _ = child.kill();
+        panic!("move pid {} into {}: {e}", child.id(), cgroup_dir.display());
+    }
+    child
+}
+
+/// 200 processes with a 2 MiB command line each, the TUI focused on their cgroup: it reads 4 KiB
+/// of a command line (like ps) and only as many processes as the screen shows, so it stays
+/// small (today's code read 400 MB of command lines a pass: 1.5 GB RSS).
+#[test]
+fn two_hundred_processes_with_2_mib_command_lines_do_not_flood_the_tui() {
+    let _turn = heavy();
+    let cg = live_or_skip!("flood");
+    let flood = cg.child("flood");
+    std::fs::create_dir(&flood).unwrap();
+    let mut children = Children(Vec::new());
+    for _ in 0..200 {
+        children.0.push(spawn_huge_argv_sleeper(&flood));
+    }
+    let root = flood.display().to_string();
+    let mut pty = Pty::spawn(&["--root", &root, "--interval", "0.5"], 160, 40);
+    pty.wait_text("sleep 600 0000", Duration::from_secs(60));
+    let pid = pty.pid().expect("cgtui runs");
+    // Several passes of the sampler over the 200 processes.
+    let mut peak = 0;
+    let cpu_before = process_cpu(pid);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(8) {
+        peak = peak.max(status_kb(pid, "VmRSS:").unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let cpu = process_cpu(pid) - cpu_before;
+    let hwm = status_kb(pid, "VmHWM:").unwrap_or(0);
+    eprintln!("cgtui RSS peak {peak} kB (high-water mark {hwm} kB), CPU {cpu:?} in 8 s");
+    assert!(
+        hwm < 64 * 1024 && peak < 64 * 1024,
+        "RSS {peak} kB, high-water mark {hwm} kB: over 64 MiB"
+    );
+    // The pane says how many processes it did not read.
+    pty.wait_for(
+        "\"N more\" in the process list",
+        Duration::from_secs(10),
+        |s| s.contains(" more) · Tab to pick"),
+    );
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(10)));
+}
+
+/// A tiny CPU budget on a few thousand cgroups: the sampler reads hidden cgroups less often,
+/// then stretches the interval, and the header says so.
+#[test]
+fn a_tiny_cpu_budget_stretches_the_interval_on_thousands_of_cgroups() {
+    let _turn = heavy();
+    let cg = live_or_skip!("budget");
+    for i in 0..50 {
+        let parent = cg.child(&format!("p{i:02}.slice"));
+        std::fs::create_dir(&parent).unwrap();
+        for j in 0..60 {
+            std::fs::create_dir(parent.join(format!("c{j:02}.scope"))).unwrap();
+        }
+    }
+    let root = cg.dir().display().to_string();
+    let mut pty = Pty::spawn(
+        &["--root", &root, "--interval", "0.2", "--cpu-budget", "0.1"],
+        250,
+        50,
+    );
+    pty.wait_text("CGROUP", Duration::from_secs(30));
+    let took = pty.wait_for(
+        "the header to show a stretched refresh",
+        Duration::from_secs(120),
+        |s| s.contains("(CPU budget 0.1 %)") && s.contains("refresh "),
+    );
+    let screen = pty.screen();
+    let header = screen.lines().next().unwrap_or_default().to_string();
+    eprintln!("after {took:?}: {header}");
+    let stretched: f64 = header
+        .split("refresh ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|secs| secs.parse().ok())
+        .expect("a refresh interval in the header");
+    assert!(stretched > 0.2, "{header}");
+    // Stretched, the whole TUI costs little CPU.
+    let pid = pty.pid().expect("cgtui runs");
+    let before = process_cpu(pid);
+    std::thread::sleep(Duration::from_secs(10));
+    let used = process_cpu(pid) - before;
+    eprintln!("cgtui CPU over 10 s with the budget: {used:?}");
+    assert!(
+        used < Duration::from_secs(3),
+        "{used:?} of CPU in 10 s under a 0.1 % budget"
+    );
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(10)));
+}
+
+/// Levels of 250-byte names below a test cgroup: past PATH_MAX from level 17 on. Made and
+/// removed through directory descriptors (no path to them is short enough); removed deepest
+/// first on drop, with anything made below them.
+struct DeepChain {
+    top: PathBuf,
+    name: String,
+    levels: usize,
+}
+
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
+impl DeepChain {
+    fn create(top: &Path, levels: usize) -> DeepChain {
+        let chain = DeepChain {
+            top: top.to_path_buf(),
+            name: "d".repeat(250),
+            levels,
+        };
+        let mut dir = rustix::fs::openat(rustix::fs::CWD, top, DIR_FLAGS, Mode::empty()).unwrap();
+        for _ in 0..levels {
+            rustix::fs::mkdirat(&dir, chain.name.as_str(), Mode::from_raw_mode(0o755)).unwrap();
+            dir = rustix::fs::openat(&dir, chain.name.as_str(), DIR_FLAGS, Mode::empty()).unwrap();
+        }
+        chain
+    }
+
+    /// The deepest level, open.
+    fn deepest(&self) -> OwnedFd {
+        let mut dir =
+            rustix::fs::openat(rustix::fs::CWD, &self.top, DIR_FLAGS, Mode::empty()).unwrap();
+        for _ in 0..self.levels {
+            dir = rustix::fs::openat(&dir, self.name.as_str(), DIR_FLAGS, Mode::empty()).unwrap();
+        }
+        dir
+    }
+
+    /// The cgroup path of the deepest level, relative to `base`.
+    fn deepest_below(&self, base: &CgroupPath) -> CgroupPath {
+        (0..self.levels).fold(base.clone(), |path, _| path.join(self.name.as_ref()))
+    }
+}
+
+/// Remove `name` in `dir` with everything below it, deepest first, by descriptors.
+fn remove_below(dir: BorrowedFd<'_>, name: &std::ffi::CStr) {
+    if let Ok(fd) = rustix::fs::openat(dir, name, DIR_FLAGS, Mode::empty()) {
+        let mut subdirs = Vec::new();
+        if let Ok(entries) = rustix::fs::Dir::read_from(&fd) {
+            for entry in entries.flatten() {
+                let n = entry.file_name();
+                if entry.file_type() == FileType::Directory
+                    && n.to_bytes() != b"."
+                    && n.to_bytes() != b".."
+                {
+                    subdirs.push(n.to_owned());
+                }
+            }
+        }
+        for sub in subdirs {
+            remove_below(fd.as_fd(), &sub);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR)
+        .is_err_and(|e| e != rustix::io::Errno::NOENT)
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Drop for DeepChain {
+    fn drop(&mut self) {
+        if let Ok(top) = rustix::fs::openat(rustix::fs::CWD, &self.top, DIR_FLAGS, Mode::empty()) {
+            let name = std::ffi::CString::new(self.name.as_str()).unwrap();
+            remove_below(top.as_fd(), &name);
+        }
+    }
+}
+
+/// 18 nested 250-byte names (past PATH_MAX from level 17): snapshot lists and reads every
+/// level, inotify watches every level (through /proc/self/fd/N where the path is too long),
+/// a new cgroup at the deepest level arrives by event, and the TUI stays event-driven.
+#[test]
+fn eighteen_nested_250_byte_names_are_listed_read_and_watched() {
+    let _turn = heavy();
+    let cg = live_or_skip!("deep");
+    let chain = DeepChain::create(&cg.dir(), 18);
+    let fs = Cgroupfs::system().unwrap();
+    let base = fs.resolve(&cg.dir()).unwrap();
+    let deepest = chain.deepest_below(&base);
+    assert!(
+        fs.dir(&deepest).as_os_str().len() > 4096,
+        "the test needs paths past PATH_MAX"
+    );
+
+    // snapshot --json: every level, with its values.
+    let out = std::process::Command::new(common::binary())
+        .args(["snapshot", "--json", "--root"])
+        .arg(cg.dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cgroups = doc["cgroups"].as_array().unwrap();
+    assert_eq!(cgroups.len(), 19, "the test cgroup and its 18 levels");
+    for (depth, c) in cgroups.iter().enumerate() {
+        assert_eq!(c["depth"], depth, "{c}");
+        assert!(c["cpu"]["usage_usec"].is_u64(), "level {depth}: {c}");
+        assert_eq!(c["populated"], false, "level {depth}: {c}");
+        assert_eq!(c["unreadable"], serde_json::json!([]), "level {depth}");
+    }
+
+    // The watcher: every level watched, none given up on.
+    let mut watcher = Watcher::new(fs.clone(), base.clone()).unwrap();
+    let mut startup = Vec::new();
+    watcher.watch_existing(&mut |e| {
+        startup.push(e);
+        true
+    });
+    assert!(startup.is_empty(), "{startup:?}");
+    assert!(!watcher.is_exhausted());
+    assert_eq!(watcher.unwatched_count(), 0);
+    assert!(
+        watcher.watch_count() >= 19 * 2,
+        "a directory and its cgroup.events at every level: {}",
+        watcher.watch_count()
+    );
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = watcher.run(move |e| tx.send(e).is_ok());
+    });
+    let bottom = chain.deepest();
+    rustix::fs::mkdirat(&bottom, "fresh", Mode::from_raw_mode(0o755)).unwrap();
+    let fresh = deepest.join("fresh".as_ref());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .expect("no event for the cgroup made at the deepest level within 10 s");
+        match rx.recv_timeout(left) {
+            Ok(WatchEvent::Created { path, sample }) if path == fresh => {
+                assert!(sample.is_some(), "it is read at once");
+                break;
+            }
+            Ok(WatchEvent::Exhausted { reason }) => panic!("polling only: {reason}"),
+            Ok(_) => {}
+            Err(e) => panic!("no event for the cgroup made at the deepest level: {e}"),
+        }
+    }
+    rustix::fs::unlinkat(&bottom, "fresh", AtFlags::REMOVEDIR).unwrap();
+
+    // The TUI rooted at the deepest level: event-driven, no polling note.
+    let root = fs.dir(&deepest).display().to_string();
+    let mut pty = Pty::spawn(&["--root", &root, "--interval", "60"], 160, 30);
+    pty.wait_text("CGROUP", Duration::from_secs(20));
+    rustix::fs::mkdirat(&bottom, "appeared.scope", Mode::from_raw_mode(0o755)).unwrap();
+    // The interval is a minute: only an inotify event brings it this soon.
+    pty.wait_text("appeared.scope", Duration::from_secs(10));
+    let screen = pty.screen();
+    assert!(
+        !screen.contains("polling only") && !screen.contains("polled"),
+        "{screen}"
+    );
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(10)));
+}
+
+/// A cgroup inotify may not watch (its directory unreadable to the user running cgtui) is
+/// polled alone and counted in the header; the TUI does not fall back to polling only.
+#[test]
+fn a_cgroup_inotify_cannot_watch_is_polled_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let cg = live_or_skip!("alone");
+    if std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: no setpriv to run cgtui as nobody");
+        return;
+    }
+    let locked = cg.child("locked.scope");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::create_dir(cg.child("open.scope")).unwrap();
+    // Searchable but not readable: nobody can read its files, not watch or list it.
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o711)).unwrap();
+    let root = cg.dir().display().to_string();
+    let mut pty = Pty::spawn_program(
+        "setpriv",
+        &[
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            common::binary(),
+            "--root",
+            &root,
+            "--read-only",
+            "--interval",
+            "60",
+        ],
+        200,
+        30,
+    );
+    pty.wait_text("1 cgroup polled: no inotify watch", Duration::from_secs(20));
+    // The rest stays event-driven: a new cgroup appears long before the next poll.
+    std::fs::create_dir(cg.child("new.scope")).unwrap();
+    pty.wait_text("new.scope", Duration::from_secs(10));
+    let screen = pty.screen();
+    assert!(!screen.contains("polling only"), "{screen}");
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(10)));
+    drop(pty);
+    let _ = std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755));
+}
