@@ -18,7 +18,6 @@ use crate::cgroup::systemd;
 use crate::cgroup::value::{self, Context};
 use serde::Serialize;
 use std::ffi::OsStr;
-use std::path::Path;
 
 /// Who is asking: the credentials and cgroup namespace of this process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -193,14 +192,21 @@ impl Facts<'_> {
     }
 
     /// faccessat(AT_EACCESS): may this process write `path`? (Root passes by capability.)
-    fn writable(&self, path: &Path, directory: bool) -> bool {
-        use rustix::fs::{Access, AtFlags, CWD, accessat};
-        let mode = if directory {
-            Access::WRITE_OK | Access::EXEC_OK
-        } else {
-            Access::WRITE_OK
+    /// Relative to the mount's descriptor, so a cgroup at any depth is judged.
+    fn writable(&self, cgroup: &CgroupPath, file: Option<&str>) -> bool {
+        use rustix::fs::{Access, AtFlags, accessat};
+        let (relative, mode) = match file {
+            Some(file) => (cgroup.as_path().join(file), Access::WRITE_OK),
+            None => (
+                cgroup.as_path().to_path_buf(),
+                Access::WRITE_OK | Access::EXEC_OK,
+            ),
         };
-        accessat(CWD, path, mode, AtFlags::EACCESS).is_ok()
+        self.fs
+            .at(&relative, |dir, rest| {
+                Ok(accessat(dir, rest, mode, AtFlags::EACCESS)?)
+            })
+            .is_ok()
     }
 
     /// `owner (uid) mode` of a cgroup's directory or one of its files, for explanations.
@@ -462,7 +468,7 @@ fn parent_of(cgroup: &CgroupPath) -> CgroupPath {
 
 /// VFS: may the actor write this interface file?
 fn check_file_access(f: &Facts, cgroup: &CgroupPath, file: &str) -> Result<String, Denial> {
-    if f.writable(&f.fs.dir(cgroup).join(file), false) {
+    if f.writable(cgroup, Some(file)) {
         return Ok(String::new());
     }
     let owner = f.owner(cgroup, Some(file));
@@ -515,7 +521,7 @@ fn check_mkdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
             None,
         );
     }
-    if !f.writable(&f.fs.dir(&parent), true) {
+    if !f.writable(&parent, None) {
         return deny(
             "EACCES",
             Rule::Permission,
@@ -604,7 +610,7 @@ fn check_rmdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
         );
     }
     let parent = parent_of(cgroup);
-    if !f.writable(&f.fs.dir(&parent), true) {
+    if !f.writable(&parent, None) {
         return deny(
             "EACCES",
             Rule::Permission,
@@ -690,7 +696,7 @@ fn check_move(f: &Facts, pid: u32, dst: &CgroupPath, threadgroup: bool) -> Resul
         );
     }
     let common = common_ancestor(&src, dst);
-    if !f.writable(&f.fs.dir(&common).join("cgroup.procs"), false) {
+    if !f.writable(&common, Some("cgroup.procs")) {
         return deny(
             "EACCES",
             Rule::MigrationContainment,
@@ -1444,6 +1450,7 @@ pub fn probe_child(cgroup: &CgroupPath) -> CgroupPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn shell_words_are_quoted_and_inert() {
