@@ -37,6 +37,10 @@ pub struct Editor {
     pub fs: Cgroupfs,
     journal: Journal,
     read_only: bool,
+    // TEMP: replaced by the trust-writes branch
+    session: String,
+    // TEMP: replaced by the trust-writes branch: journal entries this editor made.
+    made: std::sync::Mutex<Vec<String>>,
     /// Who we are, for predicting each write before it is made (found once).
     actor: std::sync::OnceLock<crate::cgroup::predict::Actor>,
 }
@@ -60,6 +64,8 @@ impl Editor {
             journal,
             read_only,
             actor: std::sync::OnceLock::new(),
+            session: format!("{}-{}", std::process::id(), now_secs()),
+            made: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -95,6 +101,9 @@ impl Editor {
         let entry = self
             .journal
             .begin(&prepared.op, prepared.before.clone(), via, undo_of)?;
+        if let Ok(mut made) = self.made.lock() {
+            made.push(entry.id.clone());
+        }
         let outcome = match target {
             Target::Fs { warning } => {
                 // Predict first (the write changes the state), then hold the kernel's answer
@@ -296,6 +305,84 @@ impl Editor {
                 unchecked: false,
             },
             Some(entry.id),
+        )
+    }
+}
+
+// TEMP: replaced by the trust-writes branch (from here to the end of `impl Editor` below).
+/// Which changes `u` may undo: any of this user's, or only those of one session (one run of
+/// the TUI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UndoScope {
+    Any,
+    Session(String),
+}
+
+/// What an undo would do, for the person to confirm before it is done.
+#[derive(Debug, Clone)]
+pub struct UndoPlan {
+    pub entry_id: String,
+    pub op: Op,
+    pub route: Route,
+    pub description: String,
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Editor {
+    pub fn session_id(&self) -> &str {
+        &self.session
+    }
+
+    pub fn plan_undo(&self, scope: UndoScope) -> Result<UndoPlan> {
+        let (entry, op) = self.journal.undo_plan()?;
+        if let UndoScope::Session(session) = &scope {
+            let mine = *session == self.session
+                && self.made.lock().is_ok_and(|made| made.contains(&entry.id));
+            if !mine {
+                bail!("nothing to undo from this session");
+            }
+        }
+        let route = if entry.via == "systemd" {
+            Route::Systemd
+        } else {
+            Route::Fs
+        };
+        let target = match &entry.file {
+            Some(file) => format!("{}/{file}", entry.cgroup),
+            None => entry.cgroup.clone(),
+        };
+        let description = match &op {
+            Op::Set { value, .. } => format!(
+                "set {target} back to {value} (the {} changed it to {})",
+                entry.op,
+                entry.new.as_deref().unwrap_or("?")
+            ),
+            Op::Rmdir { .. } => format!("remove {target} again (rmdir), which was created"),
+            Op::Mkdir { .. } => format!("create {target} again (mkdir), which was removed"),
+            Op::Move { pid, cgroup } => format!("move process {pid} back to {cgroup}"),
+        };
+        Ok(UndoPlan {
+            entry_id: entry.id,
+            op,
+            route,
+            description,
+        })
+    }
+
+    pub fn undo_planned(&self, plan: &UndoPlan) -> Result<Outcome> {
+        self.run_with(
+            &plan.op,
+            Change {
+                route: plan.route,
+                persist: false,
+                unchecked: false,
+            },
+            Some(plan.entry_id.clone()),
         )
     }
 }

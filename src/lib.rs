@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cgroup;
 pub mod commands;
+pub mod config;
 pub mod editor;
 pub mod journal;
 pub mod lessons;
@@ -13,5 +14,6 @@ pub mod model;
 pub mod playground;
 pub mod sampler;
 pub mod snapshot;
+pub mod theme;
 pub mod tui;
 pub mod ui;

@@ -1,12 +1,15 @@
 //! The interactive runtime: terminal setup and restore, the producer threads, and the one loop
 //! that receives events, updates the App and draws.
 
-use crate::app::edit::Fixup;
+use crate::app::dialog::Fixup;
+use crate::app::keymap::Keymap;
 use crate::app::{App, Effect, Event};
 use crate::cgroup::watch::Watcher;
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::editor::Editor;
+use crate::model::view::Column;
 use crate::sampler::{Command, Sampler};
+use crate::theme::Theme;
 use anyhow::{Context, Result};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
@@ -30,6 +33,11 @@ pub struct Options {
     pub max_watches: Option<usize>,
     /// Disable every write path.
     pub read_only: bool,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// Value columns of the tree, in order.
+    pub columns: Vec<Column>,
+    pub sort: Column,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -153,16 +161,19 @@ pub fn run(options: Options) -> Result<()> {
         options.read_only,
     ));
     let mut app = App::new(
-        options.base.clone(),
-        options.fs.devices(),
-        source,
-        options.interval,
-        own,
+        crate::app::Options {
+            own_cgroup: own,
+            interval: options.interval,
+            read_only: options.read_only,
+            keymap: options.keymap.clone(),
+            theme: options.theme,
+            columns: options.columns.clone(),
+            sort: options.sort,
+            session: editor.session_id().to_string(),
+            ..crate::app::Options::new(options.base.clone(), options.fs.devices(), source)
+        },
         Instant::now(),
     );
-    app.mouse = options.mouse;
-    app.read_only = options.read_only;
-    app.disks = options.fs.devices().whole_disks();
 
     let (events, receiver) = mpsc::channel();
     spawn_signals(events.clone())?;
@@ -202,9 +213,8 @@ pub fn run(options: Options) -> Result<()> {
 /// How long to wait for the next event: forever, unless an OOM flash must be taken off the
 /// screen when it ends. Idle, the loop wakes only for the sampler's ticks.
 fn wait_limit(app: &App) -> Option<Duration> {
-    let flash_end = app.model.latest_oom_kill? + crate::model::OOM_FLASH;
-    flash_end
-        .checked_duration_since(app.now)
+    app.flash_ends()?
+        .checked_duration_since(Instant::now())
         .map(|d| d + Duration::from_millis(10))
 }
 
@@ -230,10 +240,16 @@ fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
                     .map(|()| unit)
                     .map_err(|e| format!("{e:#}")),
             ),
+            Effect::PlanUndo(scope) => Event::UndoPlanned {
+                plan: editor
+                    .plan_undo(scope.clone())
+                    .map_err(|e| format!("{e:#}")),
+                scope,
+            },
             effect => {
                 let result = match effect {
                     Effect::Edit(op, change) => editor.run_with(&op, change, None),
-                    Effect::Undo => editor.undo(),
+                    Effect::Undo(plan) => editor.undo_planned(&plan),
                     Effect::Fix(Fixup::LeafThenRetry { cgroup, leaf, then }) => {
                         editor.leaf_then_retry(&cgroup, &leaf, &then)
                     }
@@ -256,7 +272,7 @@ fn event_loop(
     actor: &crate::cgroup::predict::Actor,
 ) -> Result<()> {
     loop {
-        app.now = Instant::now();
+        app.set_now(Instant::now());
         terminal
             .draw(|frame| crate::ui::render(app, frame))
             .context("cannot draw")?;
@@ -276,7 +292,7 @@ fn event_loop(
         pending.extend(std::iter::from_fn(|| receiver.try_recv().ok()));
         while !pending.is_empty() {
             for event in std::mem::take(&mut pending) {
-                app.now = Instant::now();
+                app.set_now(Instant::now());
                 for effect in app.update(event) {
                     let command = match effect {
                         Effect::Quit => return Ok(()),
@@ -288,7 +304,8 @@ fn event_loop(
                             continue;
                         }
                         edit @ (Effect::Edit(..)
-                        | Effect::Undo
+                        | Effect::PlanUndo(_)
+                        | Effect::Undo(_)
                         | Effect::Fix(_)
                         | Effect::Playground
                         | Effect::StopPlayground(_)

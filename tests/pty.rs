@@ -45,10 +45,14 @@ fn navigate_help_filter_and_quit() {
     pty.send("\x1b");
     pty.wait_text("fxplay.scope", STEP);
 
+    // Clearing the filter keeps the place.
+    pty.wait_for("journald to stay selected", STEP, |s| {
+        s.lines()
+            .any(|l| l.starts_with("/system.slice/systemd-journald.service"))
+    });
     // Collapse alice's subtree from the top: the scope disappears.
     pty.send("g");
-    pty.send("jj");
-    pty.send("h");
+    pty.send("jhjh");
     pty.wait_for("user.slice to collapse", STEP, |s| {
         !s.contains("user-1000.slice")
     });
