@@ -349,13 +349,13 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         _ => {
+            // Only the TUI reads the config: batch output does not change with a person's taste.
+            let config = cgtui::config::load(cli.config.as_deref())?;
+            cgtui::config::check(&config)?;
             use std::io::IsTerminal;
             if !std::io::stdout().is_terminal() {
                 bail!("the TUI needs a terminal on stdout; for batch output use `cgtui snapshot`");
             }
-            // Only the TUI reads the config: batch output does not change with a person's taste.
-            let config = cgtui::config::load(cli.config.as_deref())?;
-            cgtui::config::check(&config)?;
             let color = cli.color.or(config.color).unwrap_or_default();
             let colour = color.use_colour(
                 std::env::var_os("NO_COLOR").as_deref(),

@@ -479,7 +479,11 @@ pub fn render(app: &App, frame: &mut Frame, areas: &Areas) {
     let [title, facts] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(areas.facts);
     let path = Span::styled(
-        format::fit_left(&node.path.to_string(), title.width as usize),
+        // One cell short of the pane, so the path never runs into what is beside it.
+        format::fit_left(
+            &node.path.to_string(),
+            (title.width as usize).saturating_sub(1),
+        ),
         app.theme.style(Role::Bold),
     );
     frame.render_widget(Paragraph::new(Line::from(path)), title);
