@@ -8,6 +8,7 @@ pub mod cgroup;
 pub mod commands;
 pub mod config;
 pub mod editor;
+pub mod format;
 pub mod journal;
 pub mod lessons;
 pub mod model;

@@ -4,11 +4,11 @@
 use crate::cgroup::devices::Devices;
 use crate::cgroup::parse::{CpuStat, IoDeviceStat, Limit, MemoryEvents, PidsEvents, Pressure};
 use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::format;
 use crate::model::missing::{Metric, missing_reason};
 use crate::model::rates::{IoRates, PressureRates};
 use crate::model::view::effective_memory_limit;
 use crate::model::{Model, Node};
-use crate::ui::format;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -1005,3 +1005,33 @@ fn columns_chosen_by_the_config_with_values_and_totals() {
     assert!(screen.lines().next().unwrap().contains("mem "), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn only_the_keymap_looks_at_key_codes() {
+    // Handlers receive actions; a KeyCode anywhere else in the app or the drawing would be a
+    // key matched outside the table.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offenders = Vec::new();
+    for dir in ["app", "ui"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().is_some_and(|n| n == "keymap.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.contains("KeyCode") || text.contains("KeyModifiers") {
+                offenders.push(path.display().to_string());
+            }
+        }
+    }
+    for file in ["tui.rs", "lessons.rs"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        if text.contains("KeyCode::") {
+            offenders.push(file.to_string());
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "keys matched outside the keymap in {offenders:?}"
+    );
+}

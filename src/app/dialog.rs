@@ -246,7 +246,7 @@ impl InputForm {
             };
             format!(
                 "below current usage ({}): {consequence}",
-                crate::ui::format::bytes(*usage as f64)
+                crate::format::bytes(*usage as f64)
             )
         })
     }

@@ -9,6 +9,7 @@
 pub mod action;
 pub mod dialog;
 pub mod effect;
+pub mod help;
 pub mod keymap;
 pub mod layout;
 pub mod lessons;
@@ -368,6 +369,15 @@ impl App {
     }
 
     fn after(&mut self, mut effects: Vec<Effect>) -> Vec<Effect> {
+        // Names are resolved here, never while drawing.
+        if let Some(uid) = self
+            .model
+            .get(self.tree.selected())
+            .and_then(|n| n.sample.as_ref())
+            .map(|s| s.owner_uid)
+        {
+            self.users.resolve(uid);
+        }
         let world = lessons::World {
             model: &self.model,
             selected: self.tree.selected(),
@@ -447,8 +457,9 @@ impl App {
                 processes,
                 at,
             } => {
+                let focused = self.focus == Focus::Processes;
                 self.processes
-                    .update(cgroup, processes, at, &mut self.users);
+                    .update(cgroup, processes, at, &mut self.users, focused);
                 self.processes.scroll(self.layout.process_rows());
                 Vec::new()
             }
@@ -658,9 +669,11 @@ impl App {
             Action::Last => *scroll = usize::MAX,
             _ => self.help = None,
         }
-        // The end is clamped when drawing, where the text's height is known; keep it sane.
+        // No further than the last page, as drawn at the latest size.
         if let Some(scroll) = self.help.as_mut() {
-            *scroll = (*scroll).min(crate::ui::help::line_count(&self.keymap));
+            let lines = help::text(&self.keymap, help::inner_width(self.layout.area.width));
+            let visible = (self.layout.area.height as usize).saturating_sub(4);
+            *scroll = (*scroll).min(lines.len().saturating_sub(visible));
         }
         Vec::new()
     }
@@ -960,8 +973,8 @@ impl App {
                             s.uid.map_or("?".into(), |u| format!("uid {u}"))
                         ),
                         format!("state    {}", s.state),
-                        format!("CPU%     {}", crate::ui::format::percent(row.cpu_pct)),
-                        format!("RSS      {}", crate::ui::format::bytes(s.rss_bytes as f64)),
+                        format!("CPU%     {}", crate::format::percent(row.cpu_pct)),
+                        format!("RSS      {}", crate::format::bytes(s.rss_bytes as f64)),
                         format!("name     {}", crate::cgroup::escape::visible(&s.comm)),
                         format!("command  {command}"),
                         format!("cgroup   {}", self.processes.cgroup),

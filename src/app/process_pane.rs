@@ -48,6 +48,7 @@ impl ProcessPane {
         processes: Vec<ProcessSample>,
         at: Instant,
         users: &mut UserNames,
+        focused: bool,
     ) {
         let selected_pid = self.rows.get(self.selected).map(|r| r.sample.pid);
         if cgroup != self.cgroup {
@@ -86,11 +87,18 @@ impl ProcessPane {
                 .then(a.sample.pid.cmp(&b.sample.pid))
         });
         self.previous = next;
-        // The picked process stays picked when the order changes.
-        if let Some(pid) = selected_pid
-            && let Some(index) = self.rows.iter().position(|r| r.sample.pid == pid)
-        {
-            self.selected = index;
+        // The picked process stays picked when the order changes; unpicked, the list shows
+        // the busiest first.
+        match selected_pid.filter(|_| focused) {
+            Some(pid) => {
+                if let Some(index) = self.rows.iter().position(|r| r.sample.pid == pid) {
+                    self.selected = index;
+                }
+            }
+            None => {
+                self.selected = 0;
+                self.offset = 0;
+            }
         }
         self.selected = self.selected.min(self.rows.len().saturating_sub(1));
     }

@@ -4,11 +4,11 @@ use crate::app::App;
 use crate::app::layout::Layout as Areas;
 use crate::cgroup::escape;
 use crate::cgroup::parse::Pressure;
+use crate::format;
 use crate::model::missing::{Metric, missing_reason};
 use crate::model::view::effective_memory_limit;
 use crate::model::{Model, Node};
 use crate::theme::{Role, Theme};
-use crate::ui::format;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -165,7 +165,7 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
         None => "root cgroup".into(),
     };
     let procs = sample.nr_procs.map_or("- processes".into(), |n| {
-        crate::ui::format::plural(n, "process")
+        crate::format::plural(n, "process")
     });
     let descendants = detail.and_then(|d| d.stat).map_or(String::new(), |s| {
         format!(

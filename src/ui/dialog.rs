@@ -194,7 +194,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             lines.push(Line::from(""));
             lines.push(dim(format!(" {}", form.hint)));
             let keys = if input.selected() {
-                "Enter write (checked first) · typing replaces the value · ←→ Home End edit it · Esc cancel"
+                "Enter write (checked first) · typing replaces it · ←→ Home End edit · Esc cancel"
             } else {
                 "Enter write (checked first) · ←→ Home End move · Ctrl-U clear · Esc cancel"
             };
@@ -202,13 +202,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             (format!(" {} ", form.title), lines, Role::BorderForm)
         }
         Dialog::Confirm { title, lines, .. } => {
-            let mut out: Vec<Line> = lines.iter().map(|l| Line::from(format!(" {l}"))).collect();
-            out.push(Line::from(""));
-            out.push(Line::from(vec![
-                Span::styled(" y ", theme.style(Role::Badge)),
-                Span::raw(" yes   "),
-                Span::styled("any other key: no", theme.style(Role::Dim)),
-            ]));
+            let out: Vec<Line> = lines.iter().map(|l| Line::from(format!(" {l}"))).collect();
             (format!(" {title}: confirm "), out, Role::BorderConfirm)
         }
         Dialog::Text {
@@ -246,6 +240,15 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
         } else if pending.is_some() {
             lines.push(dim(" kernel: predicting…".into()));
         }
+    }
+    if matches!(dialog, Dialog::Confirm { .. }) {
+        // The answer last, after the kernel's.
+        lines.push(Line::from(""));
+        lines.push(Line::from(vec![
+            Span::styled(" y ", theme.style(Role::Badge)),
+            Span::raw(" yes   "),
+            Span::styled("any other key: no", theme.style(Role::Dim)),
+        ]));
     }
     let width = if matches!(dialog, Dialog::Text { .. }) {
         120

@@ -3,8 +3,9 @@
 //! the last event cannot make it draw outside the buffer.
 
 pub mod details;
+/// Number and text formatting, shared with batch output.
+pub use crate::format;
 pub mod dialog;
-pub mod format;
 pub mod help;
 pub mod lessons;
 pub mod tree;

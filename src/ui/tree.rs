@@ -5,10 +5,10 @@
 use crate::app::App;
 use crate::app::layout::Layout;
 use crate::cgroup::escape;
+use crate::format;
 use crate::model::Node;
 use crate::model::view::{Column, effective_memory_limit, memory_pct};
 use crate::theme::{Level, Role};
-use crate::ui::format;
 use ratatui::Frame;
 use ratatui::layout::Constraint;
 use ratatui::style::Style;
