@@ -3,7 +3,7 @@
 //!
 //!     cargo bench --bench render
 
-use cgtui::app::{App, Event};
+use cgtui::app::{Action, App, Event};
 use cgtui::cgroup::{CgroupPath, CgroupSample, parse};
 use cgtui::model::TreeSample;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -74,11 +74,7 @@ fn main() {
     let count = 10_000;
     let now = Instant::now();
     let mut app = App::new(
-        CgroupPath::root(),
-        Default::default(),
-        "bench".into(),
-        Duration::from_secs(1),
-        None,
+        cgtui::app::Options::new(CgroupPath::root(), Default::default(), "bench"),
         now,
     );
     app.resize(200, 60);
@@ -87,15 +83,10 @@ fn main() {
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     let collapsed = frames(&app, &mut terminal, 50);
 
-    // Expand every slice.
-    for i in 0.. {
-        let path = CgroupPath::root().join(std::ffi::OsStr::new(&format!("p{i}.slice")));
-        if app.model.find(&path).is_none() {
-            break;
-        }
-        app.view.set_expanded(&path, true, &app.model);
-    }
-    let rows = app.view.rows().len();
+    // Expand everything below the root.
+    app.act(Action::First);
+    app.act(Action::ExpandAll);
+    let rows = count;
     let expanded = frames(&app, &mut terminal, 50);
 
     let key = |code| Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
@@ -121,10 +112,7 @@ fn main() {
                 .map(|v| v.trim().to_string())
         })
         .unwrap_or_default();
-    println!(
-        "render at 200x60 with {} cgroups (median); RSS of this process {rss}",
-        app.model.len()
-    );
+    println!("render at 200x60 with {count} cgroups (median); RSS of this process {rss}");
     println!(
         "  frame, tree collapsed ({:>5} rows)   {:>7.3} ms",
         1 + (count as f64).sqrt() as usize,

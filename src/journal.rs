@@ -458,14 +458,34 @@ fn read_entries(file: File, path: &Path) -> Result<Entries> {
     Ok(entries)
 }
 
-/// Why a directory or file on the way to the journal is not trusted.
+/// What a trusted path leads to: the journal (a private directory of ours, written), or the
+/// config file (read; its directory may be root's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Journal,
+    Config,
+}
+
+/// Why a directory or file on the way to the journal or the config is not trusted.
+fn untrusted_as(kind: Kind, path: &Path, why: &str) -> anyhow::Error {
+    match kind {
+        Kind::Journal => anyhow::anyhow!(
+            "refusing the journal at {}: {why}. A journal another user can replace could make cgtui \
+             write where they choose or undo what they planted; set XDG_STATE_HOME to a directory of \
+             your own (under sudo, do not keep the user's HOME: use sudo -H or sudo without -E)",
+            shown(path)
+        ),
+        Kind::Config => anyhow::anyhow!(
+            "refusing the config at {}: {why}. A config another user can replace could rebind \
+             cgtui's keys; use --config with a file of your own, or set XDG_CONFIG_HOME (under \
+             sudo, do not keep the user's HOME: use sudo -H or sudo without -E)",
+            shown(path)
+        ),
+    }
+}
+
 fn untrusted(path: &Path, why: &str) -> anyhow::Error {
-    anyhow::anyhow!(
-        "refusing the journal at {}: {why}. A journal another user can replace could make cgtui \
-         write where they choose or undo what they planted; set XDG_STATE_HOME to a directory of \
-         your own (under sudo, do not keep the user's HOME: use sudo -H or sudo without -E)",
-        shown(path)
-    )
+    untrusted_as(Kind::Journal, path, why)
 }
 
 fn errno_context(err: Errno, what: &str, path: &Path) -> anyhow::Error {
@@ -473,14 +493,15 @@ fn errno_context(err: Errno, what: &str, path: &Path) -> anyhow::Error {
 }
 
 /// Can nobody but root and us change this directory's entries?
-fn check_trusted_dir(stat: &rustix::fs::Stat, path: &Path) -> Result<()> {
+fn check_trusted_dir(stat: &rustix::fs::Stat, path: &Path, kind: Kind) -> Result<()> {
     let me = rustix::process::geteuid().as_raw();
     let my_group = rustix::process::getegid().as_raw();
     if FileType::from_raw_mode(stat.st_mode) != FileType::Directory {
-        return Err(untrusted(path, "it is not a directory"));
+        return Err(untrusted_as(kind, path, "it is not a directory"));
     }
     if stat.st_uid != me && stat.st_uid != 0 && !outside_owner(stat.st_uid) {
-        return Err(untrusted(
+        return Err(untrusted_as(
+            kind,
             path,
             &format!(
                 "the directory belongs to uid {}, not to you (uid {me}) or root",
@@ -492,7 +513,8 @@ fn check_trusted_dir(stat: &rustix::fs::Stat, path: &Path) -> Result<()> {
     let others_write = stat.st_mode & 0o002 != 0;
     let group_write = stat.st_mode & 0o020 != 0 && stat.st_gid != my_group;
     if (others_write || group_write) && !sticky {
-        return Err(untrusted(
+        return Err(untrusted_as(
+            kind,
             path,
             &format!(
                 "the directory is writable by others (mode {:o})",
@@ -531,6 +553,12 @@ const MAX_SYMLINKS: usize = 40;
 /// (so root or we made them); the last directory must be ours, not a symlink, and is made 0700.
 /// `None` when it does not exist and `create` is false.
 fn open_private_dir(path: &Path, create: bool) -> Result<Option<OwnedFd>> {
+    open_trusted_dir(path, create, Kind::Journal)
+}
+
+/// [`open_private_dir`] for `kind`: the config's directory is only read, so it may be root's
+/// (/etc-like) and is not made private.
+fn open_trusted_dir(path: &Path, create: bool, kind: Kind) -> Result<Option<OwnedFd>> {
     let me = rustix::process::geteuid().as_raw();
     let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let root = rustix::fs::open("/", dir_flags, Mode::empty())
@@ -538,6 +566,7 @@ fn open_private_dir(path: &Path, create: bool) -> Result<Option<OwnedFd>> {
     check_trusted_dir(
         &rustix::fs::fstat(&root).map_err(|e| errno_context(e, "cannot stat", Path::new("/")))?,
         Path::new("/"),
+        kind,
     )?;
     // The directories opened so far (for `..` in a symlink) with their paths as resolved.
     let mut stack: Vec<(OwnedFd, PathBuf)> = vec![(root, PathBuf::from("/"))];
@@ -570,11 +599,11 @@ fn open_private_dir(path: &Path, create: bool) -> Result<Option<OwnedFd>> {
         };
         if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink {
             if is_last {
-                return Err(untrusted(&here, "the journal's directory is a symlink"));
+                return Err(untrusted_as(kind, &here, "its directory is a symlink"));
             }
             hops += 1;
             if hops > MAX_SYMLINKS {
-                return Err(untrusted(&here, "too many symlinks on the way"));
+                return Err(untrusted_as(kind, &here, "too many symlinks on the way"));
             }
             let target = rustix::fs::readlinkat(parent, name.as_os_str(), Vec::new())
                 .map_err(|e| errno_context(e, "cannot read the symlink", &here))?;
@@ -590,7 +619,8 @@ fn open_private_dir(path: &Path, create: bool) -> Result<Option<OwnedFd>> {
         let fd = match rustix::fs::openat(parent, name.as_os_str(), dir_flags, Mode::empty()) {
             Ok(fd) => fd,
             Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
-                return Err(untrusted(
+                return Err(untrusted_as(
+                    kind,
                     &here,
                     "it changed into a symlink while it was opened",
                 ));
@@ -598,9 +628,10 @@ fn open_private_dir(path: &Path, create: bool) -> Result<Option<OwnedFd>> {
             Err(e) => return Err(errno_context(e, "cannot open", &here)),
         };
         let stat = rustix::fs::fstat(&fd).map_err(|e| errno_context(e, "cannot stat", &here))?;
-        if is_last {
+        if is_last && kind == Kind::Journal {
             if stat.st_uid != me {
-                return Err(untrusted(
+                return Err(untrusted_as(
+                    kind,
                     &here,
                     &format!(
                         "the journal's directory belongs to uid {}, not to you (uid {me})",
@@ -608,13 +639,13 @@ fn open_private_dir(path: &Path, create: bool) -> Result<Option<OwnedFd>> {
                     ),
                 ));
             }
-            check_trusted_dir(&stat, &here)?;
+            check_trusted_dir(&stat, &here, kind)?;
             if stat.st_mode & 0o077 != 0 {
                 rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o700))
                     .map_err(|e| errno_context(e, "cannot make private", &here))?;
             }
         } else {
-            check_trusted_dir(&stat, &here)?;
+            check_trusted_dir(&stat, &here, kind)?;
         }
         stack.push((fd, here));
     }
@@ -698,6 +729,66 @@ fn open_private_file(
             .map_err(|e| errno_context(e, "cannot make private", &path))?;
     }
     Ok(Some((fd, created)))
+}
+
+/// The text of the config file at `path`, read only through directories root or we own that
+/// nobody else may change, and only when the file is ours or root's and writable by nobody
+/// else (a user's file must not rebind a root session's keys). `None` when it does not exist
+/// or is not readable to us (another user's home).
+pub fn read_trusted_config(path: &Path) -> Result<Option<String>> {
+    const MAX_CONFIG: u64 = 1 << 20;
+    let Some(parent) = path.parent() else {
+        return Ok(None);
+    };
+    let Some(name) = path.file_name() else {
+        return Ok(None);
+    };
+    let dir = match open_trusted_dir(parent, false, Kind::Config) {
+        Ok(Some(dir)) => dir,
+        Ok(None) => return Ok(None),
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let fd = match rustix::fs::openat(&dir, name, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) | Err(Errno::ACCESS) => return Ok(None),
+        Err(Errno::LOOP) => return Err(untrusted_as(Kind::Config, path, "it is a symlink")),
+        Err(e) => return Err(errno_context(e, "cannot open", path)),
+    };
+    let stat = rustix::fs::fstat(&fd).map_err(|e| errno_context(e, "cannot stat", path))?;
+    let me = rustix::process::geteuid().as_raw();
+    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+        return Err(untrusted_as(Kind::Config, path, "it is not a regular file"));
+    }
+    if stat.st_uid != me && stat.st_uid != 0 {
+        return Err(untrusted_as(
+            Kind::Config,
+            path,
+            &format!(
+                "it belongs to uid {}, not to you (uid {me}) or root",
+                stat.st_uid
+            ),
+        ));
+    }
+    if stat.st_mode & 0o022 != 0 {
+        return Err(untrusted_as(
+            Kind::Config,
+            path,
+            &format!("others may write it (mode {:o})", stat.st_mode & 0o7777),
+        ));
+    }
+    let mut text = String::new();
+    File::from(fd)
+        .take(MAX_CONFIG)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read the config {}", shown(path)))?;
+    Ok(Some(text))
 }
 
 /// Entries that undo can consider: successful changes of `uid`, not undoes themselves, not

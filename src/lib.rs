@@ -6,12 +6,15 @@
 pub mod app;
 pub mod cgroup;
 pub mod commands;
+pub mod config;
 pub mod editor;
+pub mod format;
 pub mod journal;
 pub mod lessons;
 pub mod model;
 pub mod playground;
 pub mod sampler;
 pub mod snapshot;
+pub mod theme;
 pub mod tui;
 pub mod ui;

@@ -24,9 +24,19 @@ struct Cli {
     fixture: Option<PathBuf>,
 
     /// Seconds between polls of the counters (cpu.stat, memory.current, io.stat, ...).
-    /// Events (new cgroups, populated/frozen, OOM kills) never wait for it.
-    #[arg(long, global = true, value_name = "SECS", default_value = "1", value_parser = parse_interval)]
-    interval: Duration,
+    /// Events (new cgroups, populated/frozen, OOM kills) never wait for it. Default: the
+    /// config file's `interval`, else 1.
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_interval)]
+    interval: Option<Duration>,
+
+    /// The TUI's config file, instead of $XDG_CONFIG_HOME/cgtui/config.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Colour: never, auto (unless NO_COLOR is set or TERM is dumb), always. Default: the
+    /// config file's `color`, else auto.
+    #[arg(long, value_enum, value_name = "WHEN")]
+    color: Option<cgtui::theme::ColorChoice>,
 
     /// Do not capture the mouse (lets the terminal select text).
     #[arg(long)]
@@ -56,9 +66,12 @@ enum Command {
         /// One JSON document per iteration, one per line (fields: see README.md).
         #[arg(long)]
         json: bool,
-        /// Number of iterations.
-        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        /// Number of iterations; 0 runs until interrupted, like --follow.
+        #[arg(long, value_name = "N", default_value_t = 1)]
         count: u64,
+        /// Run until interrupted (Ctrl-C), one iteration per interval.
+        #[arg(long, conflicts_with = "count")]
+        follow: bool,
     },
     /// Write FILE of CGROUP (named exactly as the kernel names it), checked first, read back after.
     Set {
@@ -358,30 +371,59 @@ fn run(cli: Cli) -> Result<i32> {
         _ => {}
     }
     match cli.command {
-        Some(Command::Snapshot { json, count }) => {
+        Some(Command::Snapshot {
+            json,
+            count,
+            follow,
+        }) => {
             let options = cgtui::snapshot::Options {
                 fs,
                 base,
                 json,
-                count,
-                interval: cli.interval,
+                count: if follow {
+                    None
+                } else {
+                    Some(count).filter(|n| *n > 0)
+                },
+                interval: cli.interval.unwrap_or(Duration::from_secs(1)),
             };
             cgtui::snapshot::run(options, &mut std::io::stdout().lock())?;
             Ok(0)
         }
         _ => {
+            // Only the TUI reads the config: batch output does not change with a person's taste.
+            let config = cgtui::config::load(cli.config.as_deref())?;
+            cgtui::config::check(&config)?;
             use std::io::IsTerminal;
             if !std::io::stdout().is_terminal() {
                 bail!("the TUI needs a terminal on stdout; for batch output use `cgtui snapshot`");
             }
+            let color = cli.color.or(config.color).unwrap_or_default();
+            let colour = color.use_colour(
+                std::env::var_os("NO_COLOR").as_deref(),
+                std::env::var("TERM").ok().as_deref(),
+            );
+            let theme = cgtui::theme::Theme::new(
+                config.theme.unwrap_or(cgtui::theme::ThemeName::Default),
+                colour,
+            );
             cgtui::tui::run(cgtui::tui::Options {
                 fs,
                 base,
-                interval: cli.interval,
+                interval: cli
+                    .interval
+                    .or(config.interval)
+                    .unwrap_or(Duration::from_secs(1)),
                 mouse: !cli.no_mouse,
                 max_watches: cli.max_watches,
                 read_only: cli.read_only,
                 cpu_budget: cli.cpu_budget,
+                keymap: config.keymap,
+                theme,
+                columns: config
+                    .columns
+                    .unwrap_or_else(|| cgtui::model::view::Column::DEFAULT.to_vec()),
+                sort: config.sort.unwrap_or(cgtui::model::view::Column::Name),
             })?;
             Ok(0)
         }

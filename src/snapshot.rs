@@ -4,11 +4,11 @@
 use crate::cgroup::devices::Devices;
 use crate::cgroup::parse::{CpuStat, IoDeviceStat, Limit, MemoryEvents, PidsEvents, Pressure};
 use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::format;
 use crate::model::missing::{Metric, missing_reason};
 use crate::model::rates::{IoRates, PressureRates};
 use crate::model::view::effective_memory_limit;
 use crate::model::{Model, Node};
-use crate::ui::format;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -248,7 +248,8 @@ pub struct Options {
     pub fs: Cgroupfs,
     pub base: CgroupPath,
     pub json: bool,
-    pub count: u64,
+    /// Iterations; `None` runs until interrupted.
+    pub count: Option<u64>,
     pub interval: Duration,
 }
 
@@ -257,7 +258,10 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut last_pass = None;
     let mut devices = options.fs.devices();
     let mut files = crate::cgroup::files::OpenFiles::new();
-    for iteration in 1..=options.count {
+    for iteration in 1.. {
+        if options.count.is_some_and(|count| iteration > count) {
+            break;
+        }
         if iteration > 1 {
             std::thread::sleep(options.interval);
         }
@@ -276,12 +280,13 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
             .into_iter()
             .filter_map(|id| report(&model, model.node(id), base_depth, &mut devices))
             .collect();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
         if options.json {
             let document = Document {
                 iteration,
-                timestamp: SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0.0, |d| d.as_secs_f64()),
+                timestamp: now,
                 elapsed,
                 mount_point: options.fs.mount_point().display().to_string(),
                 mount_options: options.fs.mount().map(|m| &m.options),
@@ -291,19 +296,47 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
             serde_json::to_writer(&mut *out, &document)?;
             writeln!(out)?;
         } else {
-            write_table(out, iteration, &reports)?;
+            write_table(out, iteration, now, &reports)?;
         }
         out.flush()?;
     }
     Ok(())
 }
 
+/// Unix seconds as UTC ISO 8601: `2024-05-01T12:00:00Z`.
+pub fn utc_timestamp(unix: f64) -> String {
+    let secs = unix.max(0.0) as i64;
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
 fn write_table(
     out: &mut dyn Write,
     iteration: u64,
+    unix: f64,
     reports: &[CgroupReport],
 ) -> std::io::Result<()> {
-    writeln!(out, "cgtui snapshot {iteration}: {} cgroups", reports.len())?;
+    writeln!(
+        out,
+        "cgtui snapshot {iteration} at {}: {}",
+        utc_timestamp(unix),
+        format::plural(reports.len(), "cgroup")
+    )?;
     writeln!(
         out,
         "{:>6} {:>7} {:>7} {:>7} {:>7} {:>5} {:>5} {:>15}  CGROUP",
@@ -340,4 +373,17 @@ fn write_table(
         )?;
     }
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_in_utc() {
+        assert_eq!(super::utc_timestamp(0.0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::utc_timestamp(951_782_400.0), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            super::utc_timestamp(1_714_564_800.5),
+            "2024-05-01T12:00:00Z"
+        );
+    }
 }

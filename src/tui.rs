@@ -1,12 +1,15 @@
 //! The interactive runtime: terminal setup and restore, the producer threads, and the one loop
 //! that receives events, updates the App and draws.
 
-use crate::app::edit::Fixup;
+use crate::app::dialog::Fixup;
+use crate::app::keymap::Keymap;
 use crate::app::{App, Effect, Event};
 use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::editor::Editor;
+use crate::model::view::Column;
 use crate::sampler::{Command, Sampler};
+use crate::theme::Theme;
 use anyhow::{Context, Result};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
@@ -32,6 +35,11 @@ pub struct Options {
     pub read_only: bool,
     /// The share of one CPU the sampler may use (0.05 = 5 %).
     pub cpu_budget: f64,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// Value columns of the tree, in order.
+    pub columns: Vec<Column>,
+    pub sort: Column,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -160,16 +168,19 @@ pub fn run(options: Options) -> Result<()> {
         options.read_only,
     ));
     let mut app = App::new(
-        options.base.clone(),
-        options.fs.devices(),
-        source,
-        options.interval,
-        own,
+        crate::app::Options {
+            own_cgroup: own,
+            interval: options.interval,
+            read_only: options.read_only,
+            keymap: options.keymap.clone(),
+            theme: options.theme,
+            columns: options.columns.clone(),
+            sort: options.sort,
+            session: editor.session_id().to_string(),
+            ..crate::app::Options::new(options.base.clone(), options.fs.devices(), source)
+        },
         Instant::now(),
     );
-    app.mouse = options.mouse;
-    app.read_only = options.read_only;
-    app.disks = options.fs.devices().whole_disks();
 
     let (events, receiver) = mpsc::channel();
     spawn_signals(events.clone())?;
@@ -210,9 +221,8 @@ pub fn run(options: Options) -> Result<()> {
 /// How long to wait for the next event: forever, unless an OOM flash must be taken off the
 /// screen when it ends. Idle, the loop wakes only for the sampler's ticks.
 fn wait_limit(app: &App) -> Option<Duration> {
-    let flash_end = app.model.latest_oom_kill? + crate::model::OOM_FLASH;
-    flash_end
-        .checked_duration_since(app.now)
+    app.flash_ends()?
+        .checked_duration_since(Instant::now())
         .map(|d| d + Duration::from_millis(10))
 }
 
@@ -238,10 +248,16 @@ fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
                     .map(|()| unit)
                     .map_err(|e| format!("{e:#}")),
             ),
+            Effect::PlanUndo(scope) => Event::UndoPlanned {
+                plan: editor
+                    .plan_undo(scope.clone())
+                    .map_err(|e| format!("{e:#}")),
+                scope,
+            },
             effect => {
                 let result = match effect {
                     Effect::Edit(op, change) => editor.run_with(&op, change, None),
-                    Effect::Undo => editor.undo(),
+                    Effect::Undo(plan) => editor.undo_planned(&plan),
                     Effect::Fix(Fixup::LeafThenRetry { cgroup, leaf, then }) => {
                         editor.leaf_then_retry(&cgroup, &leaf, &then)
                     }
@@ -264,7 +280,7 @@ fn event_loop(
     actor: &crate::cgroup::predict::Actor,
 ) -> Result<()> {
     loop {
-        app.now = Instant::now();
+        app.set_now(Instant::now());
         terminal
             .draw(|frame| crate::ui::render(app, frame))
             .context("cannot draw")?;
@@ -284,7 +300,7 @@ fn event_loop(
         pending.extend(std::iter::from_fn(|| receiver.try_recv().ok()));
         while !pending.is_empty() {
             for event in std::mem::take(&mut pending) {
-                app.now = Instant::now();
+                app.set_now(Instant::now());
                 if let Event::Resize(_, rows) = event {
                     // The process list reads no more processes than the screen can show.
                     let _ = commands.send(Command::ScreenRows(rows));
@@ -300,7 +316,8 @@ fn event_loop(
                             continue;
                         }
                         edit @ (Effect::Edit(..)
-                        | Effect::Undo
+                        | Effect::PlanUndo(_)
+                        | Effect::Undo(_)
                         | Effect::Fix(_)
                         | Effect::Playground
                         | Effect::StopPlayground(_)

@@ -56,7 +56,7 @@ fn churn_leaves_cgtui_running_consistent_and_flat() {
     let cg = live_or_skip!("churn");
     let root = cg.dir().display().to_string();
     let mut pty = Pty::spawn(&["--root", &root, "--interval", "0.5"], 140, 40);
-    pty.wait_text("1 cgroups", Duration::from_secs(10));
+    pty.wait_text(" 1 cgroup ·", Duration::from_secs(10));
     let pid = pty.pid().unwrap();
     let baseline_watches = inotify_watches(pid);
     assert!(
@@ -114,7 +114,8 @@ fn churn_leaves_cgtui_running_consistent_and_flat() {
     // Still running, and back in step with the disk.
     assert!(pty.alternate_screen());
     let on_disk = cgroups_on_disk(&cg.dir());
-    pty.wait_text(&format!(" {on_disk} cgroups "), Duration::from_secs(5));
+    let count = cgtui::format::plural(on_disk, "cgroup");
+    pty.wait_text(&format!(" {count} ·"), Duration::from_secs(5));
     let start = Instant::now();
     while inotify_watches(pid) != baseline_watches && start.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(100));

@@ -227,11 +227,16 @@ fn tui_edits_limits_creates_freezes_removes_and_undoes() {
     let mut sleeper = LiveCgroup::spawn_in(&cg.child("kid"), &["sleep", "60"]);
     pty.send("j");
     pty.send("f");
+    // Every write shows the kernel's predicted answer and asks first.
+    pty.wait_text("kernel: will allow this", step);
+    pty.send("y");
     pty.wait_for("frozen", step, |_| {
         std::fs::read_to_string(cg.child("kid/cgroup.events")).is_ok_and(|t| t.contains("frozen 1"))
     });
     pty.wait_text("❄ kid", step);
     pty.send("f");
+    pty.wait_text("Thaw", step);
+    pty.send("y");
     pty.wait_text("● kid", step);
 
     // d on a populated cgroup: confirmed, then refused with the rule.
@@ -263,18 +268,25 @@ fn tui_edits_limits_creates_freezes_removes_and_undoes() {
         let file = freeze_file.clone();
         move |_: &str| std::fs::read_to_string(&file).is_ok_and(|t| t.trim() == want)
     };
-    pty.send("u");
+    // u says what it will undo and asks; y does it.
+    let undo = |pty: &mut Pty| {
+        pty.send("u");
+        pty.wait_text("undo: confirm", step);
+        pty.wait_text("kernel: will allow this", step);
+        pty.send("y");
+    };
+    undo(&mut pty);
     pty.wait_for("the thaw undone", step, frozen("1"));
     pty.wait_text("cgroup.freeze: wrote 1", step);
-    pty.send("u");
+    undo(&mut pty);
     pty.wait_for("the freeze undone", step, frozen("0"));
     pty.wait_text("cgroup.freeze: wrote 0", step);
-    pty.send("u");
+    undo(&mut pty);
     pty.wait_for("kid to be removed by undo", step, |_| {
         !cg.child("kid").exists()
     });
     pty.wait_text("removed", step);
-    pty.send("u");
+    undo(&mut pty);
     pty.wait_for("max.depth restored", step, |_| {
         std::fs::read_to_string(cg.dir().join("cgroup.max.depth")).is_ok_and(|v| v.trim() == "max")
     });

@@ -45,10 +45,14 @@ fn navigate_help_filter_and_quit() {
     pty.send("\x1b");
     pty.wait_text("fxplay.scope", STEP);
 
+    // Clearing the filter keeps the place.
+    pty.wait_for("journald to stay selected", STEP, |s| {
+        s.lines()
+            .any(|l| l.starts_with("/system.slice/systemd-journald.service"))
+    });
     // Collapse alice's subtree from the top: the scope disappears.
     pty.send("g");
-    pty.send("jj");
-    pty.send("h");
+    pty.send("jhjh");
     pty.wait_for("user.slice to collapse", STEP, |s| {
         !s.contains("user-1000.slice")
     });
@@ -366,4 +370,608 @@ fn read_only_opens_nothing_for_writing_under_strace() {
         &trace[..trace.len().min(2000)]
     );
     assert!(writes.is_empty(), "--read-only wrote: {writes:#?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 12's bugs, end to end at the three sizes people use, and a resize storm.
+
+/// Generous: the CI box has 2 busy CPUs.
+const WAIT: Duration = Duration::from_secs(15);
+const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
+
+/// A writable copy of the fixture, with a journal directory of its own.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(common::fixture())
+            .arg(dir.path().join("tree"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "cp -r the fixture");
+        std::fs::create_dir(dir.path().join("state")).unwrap();
+        Scratch { dir }
+    }
+
+    fn tree(&self) -> std::path::PathBuf {
+        self.dir.path().join("tree")
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "XDG_STATE_HOME".into(),
+                self.dir.path().join("state").display().to_string(),
+            ),
+            (
+                "XDG_CONFIG_HOME".into(),
+                self.dir.path().join("config").display().to_string(),
+            ),
+        ]
+    }
+
+    fn spawn(&self, size: (u16, u16), extra: &[&str]) -> Pty {
+        let tree = self.tree().display().to_string();
+        let mut args = vec!["--fixture", tree.as_str()];
+        args.extend(extra);
+        let env = self.env();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pty = Pty::spawn_env(&args, &env, size.0, size.1);
+        pty.wait_for("the tree to show fxplay.scope", WAIT, |s| {
+            s.contains("fxplay.scope")
+        });
+        pty
+    }
+
+    fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.tree().join(file)).unwrap()
+    }
+
+    /// `cgtui ARGS` on this tree, as from another terminal.
+    fn cli(&self, args: &[&str]) -> std::process::Output {
+        let tree = self.tree().display().to_string();
+        std::process::Command::new(common::binary())
+            .args(["--fixture", &tree])
+            .args(args)
+            .envs(self.env())
+            .output()
+            .unwrap()
+    }
+}
+
+/// Esc alone: a key sent right after it in the same read would make it Alt+key.
+fn esc(pty: &mut Pty) {
+    pty.send("\x1b");
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+fn quit(pty: &mut Pty) {
+    pty.send("q");
+    assert!(
+        pty.wait_exit(WAIT),
+        "q from the main view exits with success"
+    );
+}
+
+/// The details pane's first line: the selected cgroup's path (cut from the left when long).
+fn selected_line(screen: &str, tail: &str) -> bool {
+    screen.lines().any(|l| {
+        l.split_whitespace()
+            .next()
+            .is_some_and(|w| w.ends_with(tail))
+    })
+}
+
+#[test]
+fn bug01_resizing_while_keys_are_queued_never_panics() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &[]);
+        // Keys that draw the sparklines, dialogs and help, sent with each shrink and growth.
+        for (i, (w, h)) in [(30, 6), size, (20, 5), (120, 40), (1, 1), size]
+            .into_iter()
+            .enumerate()
+        {
+            pty.send(["jjj", "?", "x", "L", "e", "\x1b"][i % 6]);
+            pty.resize(w, h);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(
+            pty.running(),
+            "cgtui died while resizing at {size:?}:\n{}",
+            pty.screen()
+        );
+        esc(&mut pty);
+        pty.wait_for("a redraw at the final size", WAIT, |s| s.contains("cgtui"));
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn resize_storm_between_200x60_and_20x5_never_panics() {
+    let scratch = Scratch::new();
+    let mut pty = scratch.spawn((200, 60), &[]);
+    let keys = [
+        "j", "k", "?", "x", "e", "\x1b", "L", "L", "i", "i", "G", "g", "/", "x", "\r",
+    ];
+    for round in 0..40 {
+        let (w, h) = if round % 2 == 0 { (20, 5) } else { (200, 60) };
+        pty.resize(w, h);
+        pty.send(keys[round % keys.len()]);
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        pty.running(),
+        "cgtui died in the resize storm:\n{}",
+        pty.screen()
+    );
+    esc(&mut pty);
+    std::thread::sleep(Duration::from_millis(200));
+    esc(&mut pty);
+    std::thread::sleep(Duration::from_millis(200));
+    quit(&mut pty);
+}
+
+#[test]
+fn bug02_esc_closes_and_cancels_but_never_quits() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &[]);
+        esc(&mut pty);
+        pty.wait_text("q quits", WAIT);
+        assert!(pty.running(), "Esc quit at {size:?}");
+        pty.send("?");
+        pty.wait_text("cgtui help", WAIT);
+        pty.send("q");
+        pty.wait_for("q to close help", WAIT, |s| !s.contains("cgtui help"));
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(pty.running(), "q in help quit at {size:?}");
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn bug03_controllers_show_the_prediction_and_ask_before_writing() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &[]);
+        let before = scratch.read("system.slice/cgroup.subtree_control");
+        pty.send("gj");
+        pty.wait_for("system.slice selected", WAIT, |s| {
+            selected_line(s, "/system.slice")
+        });
+        pty.send("c");
+        pty.wait_text("controllers of /system.slice", WAIT);
+        pty.send(" ");
+        pty.wait_text("change controllers: confirm", WAIT);
+        pty.wait_text("kernel: will", WAIT);
+        assert_eq!(
+            scratch.read("system.slice/cgroup.subtree_control"),
+            before,
+            "written before y"
+        );
+        pty.send("n");
+        pty.wait_for("the confirmation to close", WAIT, |s| {
+            !s.contains("change controllers")
+        });
+        assert_eq!(
+            scratch.read("system.slice/cgroup.subtree_control"),
+            before,
+            "written after no"
+        );
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn bug04_pids_are_never_cut() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let tree = scratch.tree();
+        let scope = "user.slice/user-1000.slice/user@1000.service/app.slice/fxplay.scope";
+        std::fs::write(tree.join(scope).join("cgroup.procs"), "340\n4194301\n").unwrap();
+        let proc = tree.join(".proc/4194301");
+        std::fs::create_dir_all(&proc).unwrap();
+        std::fs::write(
+            proc.join("stat"),
+            "4194301 (worker) S 1 1 1 0 -1 4194560 120 0 0 0 12 90 0 0 20 0 1 0 1200 12345678 350 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        )
+        .unwrap();
+        std::fs::write(proc.join("comm"), "worker\n").unwrap();
+        let long = format!("/usr/bin/worker{}", "\0--a-very-long-flag".repeat(20));
+        std::fs::write(proc.join("cmdline"), long).unwrap();
+        let mut pty = scratch.spawn(size, &[]);
+        pty.wait_text("4194301", WAIT);
+        pty.wait_text("…", WAIT);
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn bug05_filter_selects_the_first_match_shows_new_ones_and_keeps_the_place() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &["--interval", "0.2"]);
+        pty.send("g/fx");
+        pty.wait_for("the first match selected", WAIT, |s| {
+            selected_line(s, "/system.slice/fxload.service")
+        });
+        pty.send("\r");
+        pty.wait_text("filter: fx", WAIT);
+        pty.send("n");
+        pty.wait_for("the next match", WAIT, |s| selected_line(s, "fxplay.scope"));
+        let new = scratch.tree().join("system.slice/fxnew.service");
+        std::fs::create_dir(&new).unwrap();
+        std::fs::write(new.join("cgroup.procs"), "").unwrap();
+        pty.wait_text("fxnew.service", WAIT);
+        esc(&mut pty);
+        pty.wait_for("the filter to clear", WAIT, |s| !s.contains("filter: fx"));
+        pty.wait_for("the place kept", WAIT, |s| {
+            selected_line(s, "fxplay.scope") && s.contains("system.slice")
+        });
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn bug06_reverse_name_sort_and_natural_order() {
+    for size in SIZES {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cgroup.procs"), "").unwrap();
+        for name in ["job10", "job2", "job1"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+            std::fs::write(dir.path().join(name).join("cgroup.procs"), "").unwrap();
+        }
+        let root = dir.path().display().to_string();
+        let mut pty = Pty::spawn(&["--fixture", &root], size.0, size.1);
+        let order = |s: &str| {
+            let mut found: Vec<(usize, &str)> = ["job1 ", "job2 ", "job10 "]
+                .iter()
+                .filter_map(|n| s.find(n).map(|i| (i, n.trim())))
+                .collect();
+            found.sort();
+            found.into_iter().map(|(_, n)| n).collect::<Vec<_>>()
+        };
+        pty.wait_for("job1, job2, job10", WAIT, |s| {
+            order(s) == ["job1", "job2", "job10"]
+        });
+        pty.send("S");
+        pty.wait_for("job10, job2, job1", WAIT, |s| {
+            order(s) == ["job10", "job2", "job1"]
+        });
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn bug07_undo_says_what_and_whose_and_asks() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let file = "system.slice/fxload.service/memory.high";
+        let out = scratch.cli(&["set", "/system.slice/fxload.service", "memory.high", "300M"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(scratch.read(file).trim(), "314572800");
+        let mut pty = scratch.spawn(size, &[]);
+        pty.send("u");
+        pty.wait_text("undo: confirm", WAIT);
+        pty.wait_text("another cgtui or terminal", WAIT);
+        pty.wait_text("memory.high", WAIT);
+        pty.wait_text("kernel: will", WAIT);
+        pty.send("n");
+        pty.wait_for("the confirmation to close", WAIT, |s| {
+            !s.contains("undo: confirm")
+        });
+        assert_eq!(
+            scratch.read(file).trim(),
+            "314572800",
+            "undone without a yes"
+        );
+        pty.send("u");
+        pty.wait_text("undo: confirm", WAIT);
+        pty.send("y");
+        pty.wait_for("memory.high restored", WAIT, |_| {
+            scratch.read(file).trim() == "max"
+        });
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn bug08_the_limit_form_edits_text_and_keeps_a_refused_value() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &[]);
+        pty.send("/fxload\r");
+        pty.wait_for("fxload selected", WAIT, |s| {
+            selected_line(s, "fxload.service")
+        });
+        pty.send("e");
+        pty.wait_text("limits of /system.slice/fxload.service", WAIT);
+        pty.send("j\r");
+        pty.wait_text("> max", WAIT);
+        pty.send("12");
+        pty.wait_text("> 12▏", WAIT);
+        pty.send("\x1b[D\x1b[D3\x1b[Fx");
+        pty.wait_text("> 312x▏", WAIT);
+        pty.send("\r");
+        pty.wait_text("refused: ", WAIT);
+        pty.wait_text("> 312x", WAIT);
+        assert_eq!(
+            scratch
+                .read("system.slice/fxload.service/memory.high")
+                .trim(),
+            "max"
+        );
+        esc(&mut pty);
+        pty.wait_for("the form to close", WAIT, |s| !s.contains("> 312x"));
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn bug09_limits_right_after_moving_wait_for_the_read() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &[]);
+        // In one write: the root is selected and e pressed before its full read arrives.
+        pty.send("ge");
+        pty.wait_text("limits of /", WAIT);
+        pty.wait_text("cgroup.max.depth", WAIT);
+        assert!(!pty.screen().contains("no limit files"), "{}", pty.screen());
+        esc(&mut pty);
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn bug10_the_message_log_keeps_the_whole_text() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &[]);
+        pty.send("/fxload\r");
+        pty.wait_for("fxload selected", WAIT, |s| {
+            selected_line(s, "fxload.service")
+        });
+        pty.send("e\r");
+        pty.wait_text("> 209715200", WAIT);
+        pty.send("nonsense\r");
+        pty.wait_text("refused: ", WAIT);
+        esc(&mut pty);
+        pty.wait_for("the form to close", WAIT, |s| !s.contains("refused: "));
+        pty.send("M");
+        pty.wait_text("messages (1, newest last)", WAIT);
+        // The end of the refusal, which the footer cannot hold at 80 columns.
+        pty.wait_text("1.5G", WAIT);
+        esc(&mut pty);
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn bug11_interval_steps_come_back_and_show_exactly() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &[]);
+        pty.send("-----");
+        pty.wait_text("every 0.1 s", WAIT);
+        pty.send("++");
+        pty.wait_text("every 0.25 s", WAIT);
+        pty.send("++");
+        pty.wait_text("every 1 s", WAIT);
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn bug12_small_terminals_keep_names_scroll_help_and_hide_details() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &[]);
+        pty.wait_text("fxplay.scope ◂ cgtui", WAIT);
+        pty.send("?");
+        pty.wait_text("cgtui help", WAIT);
+        pty.send("G");
+        pty.wait_text("OOM-KILL", WAIT);
+        pty.send("x");
+        pty.wait_for("help to close", WAIT, |s| !s.contains("cgtui help"));
+        pty.send("i");
+        pty.wait_for("the details pane to hide", WAIT, |s| {
+            !s.contains(" details ")
+        });
+        pty.send("i");
+        pty.wait_text(" details ", WAIT);
+        let row = |s: &str| s.lines().position(|l| l.contains(" details ─"));
+        let before = row(&pty.screen());
+        pty.send(">");
+        pty.wait_for("the details pane to grow", WAIT, |s| row(s) < before);
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn bug13_snapshot_counts_follow_timestamps_and_plurals() {
+    let fixture = common::fixture().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cgroup.procs"), "1\n").unwrap();
+    let single = dir.path().display().to_string();
+    let out = std::process::Command::new(common::binary())
+        .args(["--fixture", &single, "snapshot"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = text.lines().next().unwrap();
+    assert!(first.starts_with("cgtui snapshot 1 at 20"), "{first}");
+    assert!(first.ends_with("Z: 1 cgroup"), "{first}");
+    // --count 0 and --follow run until interrupted.
+    for args in [["--count", "0"], ["--follow", "--json"]] {
+        let mut child = std::process::Command::new(common::binary())
+            .args(["--fixture", &fixture, "--interval", "0.1", "snapshot"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+            }
+            seen
+        });
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "snapshot {args:?} stopped by itself: {}",
+            String::from_utf8_lossy(&child.wait_with_output().unwrap().stderr)
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let seen = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+        let iterations = if args[0] == "--follow" {
+            seen.lines().filter(|l| l.starts_with('{')).count()
+        } else {
+            seen.matches("cgtui snapshot ").count()
+        };
+        assert!(iterations >= 3, "{args:?}: {iterations} iterations in 2 s");
+    }
+    // The TUI says "1 process" at every size.
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &[]);
+        pty.wait_text("1 process ", WAIT);
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn no_color_and_color_never_draw_without_colour() {
+    /// SGR parameters that set a colour: 30-37, 38, 40-47, 48, 90-97, 100-107.
+    fn colours(raw: &[u8]) -> Vec<String> {
+        let text = String::from_utf8_lossy(raw);
+        let mut found = Vec::new();
+        for part in text.split("\x1b[").skip(1) {
+            let Some(end) = part.find(|c: char| !(c.is_ascii_digit() || c == ';')) else {
+                continue;
+            };
+            if !part[end..].starts_with('m') {
+                continue;
+            }
+            let params: Vec<u32> = part[..end]
+                .split(';')
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            if params
+                .iter()
+                .any(|p| matches!(p, 30..=37 | 38 | 40..=47 | 48 | 90..=97 | 100..=107))
+            {
+                found.push(part[..end].to_string());
+            }
+        }
+        found
+    }
+    let scratch = Scratch::new();
+    let tree = scratch.tree().display().to_string();
+    for (env, args) in [
+        (vec![("NO_COLOR", "1")], vec![]),
+        (vec![], vec!["--color", "never"]),
+    ] {
+        let mut all = vec!["--fixture", tree.as_str()];
+        all.extend(args.iter());
+        let mut pty = Pty::spawn_env(&all, &env, 120, 40);
+        pty.wait_text("fxplay.scope", WAIT);
+        pty.send("K");
+        pty.wait_text("kernel: will", WAIT);
+        pty.send("n");
+        let found = colours(&pty.raw_output());
+        assert!(found.is_empty(), "{env:?} {args:?}: colours {found:?}");
+        quit(&mut pty);
+    }
+    // And colour by default, so the check above can fail.
+    let mut pty = scratch.spawn((120, 40), &[]);
+    pty.send("K");
+    pty.wait_text("kernel: will", WAIT);
+    assert!(
+        !colours(&pty.raw_output()).is_empty(),
+        "no colour at all by default"
+    );
+    pty.send("n");
+    quit(&mut pty);
+}
+
+#[test]
+fn config_file_sets_columns_and_keys_and_a_bad_one_names_line_and_key() {
+    let scratch = Scratch::new();
+    let config = scratch.dir.path().join("config/cgtui");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "interval = 2.5\ncolumns = [\"cpu\", \"mem\", \"swap\", \"oomkill\"]\nsort = \"mem\"\n[keys]\nquit = \"x\"\n",
+    )
+    .unwrap();
+    let mut pty = scratch.spawn((120, 40), &[]);
+    pty.wait_text("every 2.5 s", WAIT);
+    pty.wait_text("MEM▼", WAIT);
+    pty.wait_text("KILLS", WAIT);
+    assert!(!pty.screen().contains("PSI"), "{}", pty.screen());
+    pty.send("q");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(pty.running(), "q was rebound to x");
+    pty.send("x");
+    assert!(pty.wait_exit(WAIT));
+    // Flags win over the file.
+    let mut pty = scratch.spawn((120, 40), &["--interval", "0.5"]);
+    pty.wait_text("every 0.5 s", WAIT);
+    pty.send("x");
+    assert!(pty.wait_exit(WAIT));
+    // A bad file: a clear error naming the line and the key, before the terminal is touched.
+    std::fs::write(
+        config.join("config.toml"),
+        "interval = 1\nsort = \"fastest\"\n",
+    )
+    .unwrap();
+    let tree = scratch.tree().display().to_string();
+    let mut pty = Pty::spawn_env(
+        &["--fixture", &tree],
+        &[(
+            "XDG_CONFIG_HOME",
+            &scratch.dir.path().join("config").display().to_string(),
+        )],
+        120,
+        40,
+    );
+    assert!(!pty.wait_exit(WAIT), "a bad config is a failure");
+    let raw = String::from_utf8_lossy(&pty.raw_output()).into_owned();
+    assert!(
+        raw.contains("line 2: sort: unknown column \"fastest\""),
+        "{raw}"
+    );
+    // --config names another file; one that is missing is an error.
+    let out = scratch.cli(&["--config", "/nonexistent/cgtui.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot read config /nonexistent/cgtui.toml"),
+        "{err}"
+    );
 }

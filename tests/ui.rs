@@ -1,38 +1,69 @@
-//! Render snapshots of the tree, details and help panes from the fixture tree, drawn into
-//! ratatui's TestBackend at a fixed size. The app is driven with scripted events; nothing
-//! here reads the clock while rendering.
+//! The app driven by scripted events and actions on the fixture tree, drawn into ratatui's
+//! TestBackend: render snapshots, the keymap as the one source of keys, and each interaction
+//! bug of issue 12 pinned down. Nothing here reads the clock while rendering.
 
 mod common;
 
-use cgtui::app::{App, Event};
-use cgtui::cgroup::process::{own_cgroup, read_processes};
+use cgtui::app::keymap::{Key, Keymap};
+use cgtui::app::{Action, App, Context, Effect, Event, Options};
+use cgtui::cgroup::edit::{Op, Outcome};
+use cgtui::cgroup::process::{ProcessSample, own_cgroup, read_processes};
 use cgtui::cgroup::sample::{Scope, read_sample};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
+use cgtui::editor::{Route, UndoPlan, UndoScope};
+use cgtui::model::view::Column;
 use cgtui::sampler::sample_tree;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use cgtui::theme::Theme;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 struct Harness {
     fs: Cgroupfs,
     app: App,
+    size: (u16, u16),
+    /// Effects of the latest key or action, without predictions and visibility notes.
+    effects: Vec<Effect>,
+}
+
+fn path(text: &str) -> CgroupPath {
+    CgroupPath::from_relative(Path::new(text.trim_start_matches('/'))).unwrap()
+}
+
+fn options(fs: &Cgroupfs) -> Options {
+    Options {
+        own_cgroup: own_cgroup(fs),
+        cpus: 2,
+        uid: 0,
+        session: "test-session".into(),
+        ..Options::new(CgroupPath::root(), fs.devices(), "fixture debian12")
+    }
 }
 
 impl Harness {
     fn new() -> Harness {
-        let fs = Cgroupfs::fixture(&common::fixture()).unwrap();
-        let own = own_cgroup(&fs);
-        let mut app = App::new(
-            CgroupPath::root(),
-            fs.devices(),
-            "fixture debian12".into(),
-            Duration::from_secs(1),
-            own,
-            Instant::now(),
-        );
-        app.resize(140, 42);
-        let mut h = Harness { fs, app };
+        Harness::with(|o| o)
+    }
+
+    fn with(change: impl FnOnce(Options) -> Options) -> Harness {
+        Harness::on(
+            Cgroupfs::fixture(&common::fixture()).unwrap(),
+            change,
+            (140, 42),
+        )
+    }
+
+    fn on(fs: Cgroupfs, change: impl FnOnce(Options) -> Options, size: (u16, u16)) -> Harness {
+        let app = App::new(change(options(&fs)), Instant::now());
+        let mut h = Harness {
+            fs,
+            app,
+            size,
+            effects: Vec::new(),
+        };
+        h.app.update(Event::Resize(size.0, size.1));
         h.tick();
         h.tick();
         h
@@ -40,7 +71,7 @@ impl Harness {
 
     /// One sampler pass, and the focused cgroup's full read and processes, as the runtime does.
     fn tick(&mut self) {
-        let focus = self.app.view.selected().clone();
+        let focus = self.app.selected().clone();
         let tree = sample_tree(&self.fs, &CgroupPath::root(), Some(&focus), false);
         let effects = self.app.update(Event::Tree(tree));
         self.apply(effects);
@@ -48,11 +79,15 @@ impl Harness {
     }
 
     fn focus(&mut self) {
-        let focus = self.app.view.selected().clone();
-        let sample = read_sample(&self.fs, &focus, Scope::Full).unwrap().unwrap();
+        let focus = self.app.selected().clone();
+        let Ok(Some(sample)) = read_sample(&self.fs, &focus, Scope::Full) else {
+            return;
+        };
         self.app
             .update(Event::Focused(focus.clone(), Box::new(sample)));
-        let processes = read_processes(&self.fs, &focus).unwrap().unwrap();
+        let processes = read_processes(&self.fs, &focus)
+            .unwrap()
+            .unwrap_or_default();
         self.app.update(Event::Processes {
             cgroup: focus,
             total: processes.len(),
@@ -61,20 +96,37 @@ impl Harness {
         });
     }
 
-    fn apply(&mut self, effects: Vec<cgtui::app::Effect>) {
-        if effects
-            .iter()
-            .any(|e| matches!(e, cgtui::app::Effect::Focus(_)))
-        {
-            self.focus();
+    /// Carry out what the runtime would at once: the focused cgroup's read, predictions.
+    fn apply(&mut self, effects: Vec<Effect>) {
+        let mut kept = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::Focus(_) => self.focus(),
+                Effect::Predict(op) => {
+                    let actor = cgtui::cgroup::predict::Actor::current(&self.fs);
+                    let prediction = cgtui::cgroup::predict::predict(&self.fs, &actor, &op);
+                    let more = self.app.update(Event::Predicted(op, Box::new(prediction)));
+                    self.apply(more);
+                }
+                Effect::Visible(_) => {}
+                other => kept.push(other),
+            }
         }
+        self.effects = kept;
     }
 
-    fn key(&mut self, code: KeyCode) {
-        let effects = self
-            .app
-            .update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    fn event(&mut self, event: Event) -> &[Effect] {
+        let effects = self.app.update(event);
         self.apply(effects);
+        &self.effects
+    }
+
+    fn key_event(&mut self, code: KeyCode, modifiers: KeyModifiers) -> &[Effect] {
+        self.event(Event::Key(KeyEvent::new(code, modifiers)))
+    }
+
+    fn key(&mut self, code: KeyCode) -> &[Effect] {
+        self.key_event(code, KeyModifiers::NONE)
     }
 
     fn keys(&mut self, text: &str) {
@@ -83,12 +135,47 @@ impl Harness {
         }
     }
 
+    fn act(&mut self, action: Action) -> &[Effect] {
+        let effects = self.app.act(action);
+        self.apply(effects);
+        &self.effects
+    }
+
+    /// Walk the tree with the keys to `target`.
+    fn select(&mut self, target: &str) {
+        self.key(KeyCode::Char('g'));
+        for _ in 0..500 {
+            let at = self.app.selected().to_string();
+            if at == target {
+                return;
+            }
+            if at == "/" || target.starts_with(&format!("{at}/")) {
+                self.key(KeyCode::Right);
+            } else {
+                self.key(KeyCode::Down);
+            }
+        }
+        panic!("cannot reach {target}: at {}", self.app.selected());
+    }
+
     fn render(&self) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(140, 42)).unwrap();
+        self.render_at(self.size.0, self.size.1)
+    }
+
+    fn render_at(&self, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal
             .draw(|frame| cgtui::ui::render(&self.app, frame))
             .unwrap();
         terminal.backend().to_string()
+    }
+
+    fn buffer(&self) -> ratatui::buffer::Buffer {
+        let mut terminal = Terminal::new(TestBackend::new(self.size.0, self.size.1)).unwrap();
+        terminal
+            .draw(|frame| cgtui::ui::render(&self.app, frame))
+            .unwrap();
+        terminal.backend().buffer().clone()
     }
 }
 
@@ -96,7 +183,7 @@ impl Harness {
 fn starts_on_own_cgroup_with_its_details() {
     let h = Harness::new();
     assert_eq!(
-        h.app.view.selected().to_string(),
+        h.app.selected().to_string(),
         "/user.slice/user-1000.slice/user@1000.service/app.slice/fxplay.scope"
     );
     insta::assert_snapshot!(h.render());
@@ -105,15 +192,9 @@ fn starts_on_own_cgroup_with_its_details() {
 #[test]
 fn details_of_a_service_with_a_memory_limit_and_io() {
     let mut h = Harness::new();
-    h.keys("g");
-    h.key(KeyCode::Char('/'));
-    h.keys("fxload");
+    h.keys("g/fxload");
     h.key(KeyCode::Enter);
-    h.keys("jj");
-    assert_eq!(
-        h.app.view.selected().to_string(),
-        "/system.slice/fxload.service"
-    );
+    assert_eq!(h.app.selected().to_string(), "/system.slice/fxload.service");
     let screen = h.render();
     assert!(screen.contains("limit 200M from memory.max"), "{screen}");
     assert!(screen.contains("vda (254:0)"), "{screen}");
@@ -135,11 +216,11 @@ fn help_overlay_lists_keys() {
 fn sort_by_memory_and_reroot() {
     let mut h = Harness::new();
     h.keys("ss");
-    assert_eq!(h.app.view.sort, cgtui::model::view::Column::Memory);
+    assert_eq!(h.app.sort(), (Column::Memory, true));
     h.keys("g");
     h.key(KeyCode::Right);
     // Largest memory first under the root: system.slice (35M) before user.slice (5M).
-    assert_eq!(h.app.view.selected().to_string(), "/system.slice");
+    assert_eq!(h.app.selected().to_string(), "/system.slice");
     h.keys("r");
     let screen = h.render();
     assert!(!screen.contains("user.slice"), "{screen}");
@@ -151,12 +232,7 @@ fn sort_by_memory_and_reroot() {
 #[test]
 fn limits_form_and_controllers_dialog() {
     let mut h = Harness::new();
-    h.app.disks = h.fs.devices().whole_disks();
-    h.keys("g");
-    h.key(KeyCode::Char('/'));
-    h.keys("fxload");
-    h.key(KeyCode::Enter);
-    h.keys("jj");
+    h.select("/system.slice/fxload.service");
     h.keys("e");
     let screen = h.render();
     for row in [
@@ -179,7 +255,7 @@ fn limits_form_and_controllers_dialog() {
             .contains("memory.max of /system.slice/fxload.service")
     );
     h.key(KeyCode::Esc);
-    h.keys("k");
+    h.key(KeyCode::Left);
     h.keys("c");
     let screen = h.render();
     assert!(screen.contains("controllers of /system.slice"), "{screen}");
@@ -187,139 +263,778 @@ fn limits_form_and_controllers_dialog() {
     insta::assert_snapshot!("controllers", screen);
 }
 
-/// Press a key; returns the effects except predictions (asked for whenever a dialog opens).
-fn press(h: &mut Harness, code: KeyCode) -> Vec<cgtui::app::Effect> {
-    let effects = h
-        .app
-        .update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    h.apply(effects.clone());
-    effects
-        .into_iter()
-        .filter(|e| {
-            !matches!(
-                e,
-                cgtui::app::Effect::Predict(_) | cgtui::app::Effect::Visible(_)
-            )
-        })
-        .collect()
+fn is_edit(effects: &[Effect], file: &str) -> bool {
+    matches!(effects, [Effect::Edit(Op::Set { file: f, .. }, _)] if f == file)
 }
 
 #[test]
 fn edit_keys_ask_before_destructive_or_raw_writes() {
-    use cgtui::app::Effect;
-    use cgtui::cgroup::edit::Op;
-    use cgtui::editor::{Change, Route};
     let mut h = Harness::new();
     // K asks first, with the kernel's predicted answer; only y runs it.
-    let effects = h.app.update(Event::Key(KeyEvent::new(
-        KeyCode::Char('K'),
-        KeyModifiers::NONE,
-    )));
-    assert!(
-        matches!(&effects[..], [Effect::Predict(Op::Set { file, .. })] if file == "cgroup.kill"),
-        "{effects:?}"
-    );
-    assert!(h.render().contains("Kill every process"));
-    assert!(
-        press(&mut h, KeyCode::Char('n')).is_empty(),
-        "any other key is no"
-    );
-    assert!(h.app.dialog.is_none());
-    press(&mut h, KeyCode::Char('K'));
-    let effects = press(&mut h, KeyCode::Char('y'));
-    assert!(
-        matches!(&effects[..], [Effect::Edit(Op::Set { file, .. }, _)] if file == "cgroup.kill"),
-        "{effects:?}"
-    );
-    h.app.update(Event::Edited(Err("test".into())));
+    assert!(h.key(KeyCode::Char('K')).is_empty());
+    let screen = h.render();
+    assert!(screen.contains("Kill every process"), "{screen}");
+    assert!(screen.contains("kernel: will"), "{screen}");
+    assert!(h.key(KeyCode::Char('n')).is_empty(), "any other key is no");
+    assert!(!h.app.overlay_open());
+    h.key(KeyCode::Char('K'));
+    assert!(is_edit(h.key(KeyCode::Char('y')), "cgroup.kill"));
+    h.event(Event::Edited(Err("test".into())));
 
     // r in the limits form: a direct write, confirmed first.
-    press(&mut h, KeyCode::Char('e'));
-    press(&mut h, KeyCode::Char('r'));
+    h.key(KeyCode::Char('e'));
+    h.key(KeyCode::Char('r'));
     assert!(h.render().contains("direct write: "));
-    let effects = press(&mut h, KeyCode::Enter);
-    assert!(effects.is_empty(), "{effects:?}");
+    assert!(h.key(KeyCode::Enter).is_empty());
     assert!(h.render().contains("directly?"), "{}", h.render());
-    let effects = press(&mut h, KeyCode::Char('y'));
+    let effects = h.key(KeyCode::Char('y'));
     assert!(
-        matches!(
-            &effects[..],
-            [Effect::Edit(
-                Op::Set { .. },
-                Change {
-                    route: Route::Fs,
-                    ..
-                }
-            )]
-        ),
+        matches!(effects, [Effect::Edit(Op::Set { .. }, change)] if change.route == Route::Fs),
         "{effects:?}"
     );
-    h.app.update(Event::Edited(Err("test".into())));
+    h.event(Event::Edited(Err("test".into())));
+    h.key(KeyCode::Esc);
 
-    // P with nothing set yet, and read-only mode refusing every write.
-    press(&mut h, KeyCode::Char('P'));
+    // P with nothing set yet.
+    h.key(KeyCode::Char('P'));
     assert!(
         h.app
-            .status
-            .as_deref()
+            .message()
             .unwrap()
             .contains("no change to make permanent")
     );
-    h.app.read_only = true;
-    assert!(press(&mut h, KeyCode::Char('u')).is_empty());
-    assert!(h.app.status.as_deref().unwrap().contains("read-only"));
-    assert!(h.render().contains("READ-ONLY"));
+}
+
+#[test]
+fn read_only_says_so_before_any_prediction_and_hides_write_keys() {
+    let mut h = Harness::with(|o| Options {
+        read_only: true,
+        ..o
+    });
+    let screen = h.render();
+    assert!(screen.contains("READ-ONLY"));
+    let footer = screen.lines().nth(41).unwrap();
+    for hidden in ["f:freeze", "K:kill", "u:undo", "c:controllers", "n:new"] {
+        assert!(!footer.contains(hidden), "{hidden} in {footer}");
+    }
+    assert!(footer.contains("e:limits"), "{footer}");
+    for key in ['u', 'K', 'f', 'd', 'D', 'n'] {
+        let effects = h.app.update(Event::Key(KeyEvent::new(
+            KeyCode::Char(key),
+            KeyModifiers::NONE,
+        )));
+        assert!(
+            !effects.iter().any(|e| matches!(
+                e,
+                Effect::Predict(_) | Effect::Edit(..) | Effect::PlanUndo(_)
+            )),
+            "{key}: {effects:?}"
+        );
+        assert!(!h.app.overlay_open(), "{key} opened a dialog");
+        assert!(h.app.message().unwrap().contains("read-only"), "{key}");
+    }
+    // The limits form opens for reference and says read-only; Enter writes nothing.
+    h.select("/system.slice/fxload.service");
+    h.key(KeyCode::Char('e'));
+    assert!(h.render().contains("read-only (--read-only)"));
+    assert!(h.key(KeyCode::Enter).is_empty());
+    assert!(h.app.message().unwrap().contains("read-only"));
+}
+
+#[test]
+fn actions_drive_the_app_like_keys() {
+    let mut h = Harness::new();
+    h.act(Action::First);
+    assert!(!h.render().contains("fxload.service"));
+    h.act(Action::ExpandAll);
+    assert!(h.render().contains("fxload.service"));
+    assert!(matches!(h.act(Action::Quit), [Effect::Quit]));
 }
 
 #[test]
 fn lessons_tick_off_steps_as_they_are_done() {
     let mut h = Harness::new();
-    press(&mut h, KeyCode::Char('L'));
+    h.key(KeyCode::Char('L'));
     assert!(h.render().contains("Pick a lesson"));
-    press(&mut h, KeyCode::Char('1'));
-    let progress = h.app.progress.as_ref().unwrap();
-    assert_eq!(progress.done, [false, false, false]);
+    h.key(KeyCode::Char('1'));
+    assert_eq!(h.app.lesson_steps(), Some((0, vec![false, false, false])));
     // Step 1: select the root.
-    press(&mut h, KeyCode::Char('g'));
-    assert_eq!(h.app.progress.as_ref().unwrap().done, [true, false, false]);
+    h.key(KeyCode::Char('g'));
+    assert_eq!(h.app.lesson_steps(), Some((0, vec![true, false, false])));
     // Step 2 is done when the w pane arrives for /.
-    let fs = Cgroupfs::fixture(&common::fixture()).unwrap();
-    let explanation = cgtui::cgroup::explain::explain(&fs, &CgroupPath::root());
-    h.app.update(Event::Explained(Box::new(explanation)));
-    assert_eq!(h.app.progress.as_ref().unwrap().done, [true, true, false]);
-    press(&mut h, KeyCode::Esc);
+    let explanation = cgtui::cgroup::explain::explain(&h.fs, &CgroupPath::root());
+    h.event(Event::Explained(Box::new(explanation)));
+    assert_eq!(h.app.lesson_steps(), Some((0, vec![true, true, false])));
+    h.key(KeyCode::Esc);
     let screen = h.render();
     assert!(screen.contains("✓ Select the root cgroup"), "{screen}");
     assert!(screen.contains("▶ Now go to your own cgroup"), "{screen}");
     insta::assert_snapshot!(screen);
     // ] moves on to the next lesson; 0 back to the list; L closes the panel.
-    press(&mut h, KeyCode::Char(']'));
-    assert_eq!(h.app.progress.as_ref().unwrap().index, 1);
-    press(&mut h, KeyCode::Char('L'));
+    h.key(KeyCode::Char(']'));
+    assert_eq!(h.app.lesson_steps().unwrap().0, 1);
+    h.key(KeyCode::Char('L'));
     assert!(!h.render().contains("lesson 2 of 7"));
 }
 
 #[test]
-fn freezing_the_cgroup_cgtui_runs_in_asks_first() {
+fn freezing_asks_first_and_says_when_cgtui_is_inside() {
     let mut h = Harness::new();
     // The fixture says cgtui runs in fxplay.scope, which is selected at start.
-    let effects = press(&mut h, KeyCode::Char('f'));
+    assert!(h.key(KeyCode::Char('f')).is_empty());
+    let screen = h.render();
+    assert!(screen.contains("It contains cgtui itself"), "{screen}");
+    assert!(screen.contains("kernel: will"), "{screen}");
+    assert!(h.key(KeyCode::Esc).is_empty());
+    // Elsewhere too: a freeze is a write, shown with its prediction and confirmed.
+    h.keys("gj");
+    assert!(h.key(KeyCode::Char('f')).is_empty());
+    assert!(h.render().contains("Freeze /system.slice?"));
+    assert!(is_edit(h.key(KeyCode::Char('y')), "cgroup.freeze"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The keymap table is the one source of keys.
+
+fn readme_keys() -> (String, String) {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    (readme.clone(), Keymap::default().markdown())
+}
+
+const KEYS_START: &str =
+    "<!-- keys: generated from the keymap by tests/ui.rs; CGTUI_UPDATE_README=1 rewrites it -->\n";
+const KEYS_END: &str = "<!-- end of keys -->";
+
+#[test]
+fn readme_key_table_is_generated_from_the_keymap() {
+    let (readme, table) = readme_keys();
+    let start = readme
+        .find(KEYS_START)
+        .expect("README.md has the generated key table marker")
+        + KEYS_START.len();
+    let end = readme[start..].find(KEYS_END).expect("end marker") + start;
+    if readme[start..end] != table {
+        if std::env::var_os("CGTUI_UPDATE_README").is_some() {
+            let updated = format!("{}{table}{}", &readme[..start], &readme[end..]);
+            std::fs::write(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
+                updated,
+            )
+            .unwrap();
+        } else {
+            panic!(
+                "README.md's key table differs from the keymap; run with CGTUI_UPDATE_README=1 \
+                 to rewrite it. Expected:\n{table}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_key_of_the_table_is_in_help_footer_and_readme() {
+    let keymap = Keymap::default();
+    let help = cgtui::ui::help::plain_text(&keymap).join("\n");
+    let (readme, _) = readme_keys();
+    for binding in keymap.bindings() {
+        for key in &binding.keys {
+            let shown = match binding.action {
+                Action::Lesson(_) => "1…9".to_string(),
+                _ => key.to_string(),
+            };
+            assert!(
+                help.contains(&shown) && help.contains(binding.description),
+                "{shown} ({:?}) missing from help",
+                binding.action
+            );
+            let in_readme = match binding.action {
+                Action::Lesson(_) => "`1`…`9`".to_string(),
+                _ => format!("`{key}`"),
+            };
+            assert!(
+                readme.contains(&in_readme) && readme.contains(binding.description),
+                "{in_readme} ({:?}) missing from README",
+                binding.action
+            );
+        }
+        assert!(
+            !binding.short.is_empty(),
+            "{:?} has no footer text",
+            binding.action
+        );
+    }
+    // Each context's keys are offered by the footer when that context is the innermost.
+    let mut h = Harness::new();
+    let main: Vec<String> = h.app.footer_hints().into_iter().map(|(k, _)| k).collect();
+    for binding in keymap.in_context(Context::Main) {
+        let first = binding.keys[0].to_string();
+        assert!(main.contains(&first), "{first} not offered by the footer");
+    }
+    h.key(KeyCode::Char('/'));
+    let hints: Vec<(String, &str)> = h.app.footer_hints();
+    for binding in keymap.in_context(Context::FilterInput) {
+        assert!(
+            hints.iter().any(|(_, s)| *s == binding.short),
+            "{:?}",
+            binding.action
+        );
+    }
+}
+
+/// Keys a person could press, for checking that only the table's keys do anything.
+fn all_keys() -> Vec<KeyEvent> {
+    let mut keys = Vec::new();
+    for c in (' '..='~').chain(['é', '€']) {
+        keys.push(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        keys.push(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+        keys.push(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT));
+    }
+    for code in [
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Tab,
+        KeyCode::BackTab,
+        KeyCode::Backspace,
+        KeyCode::Delete,
+        KeyCode::Insert,
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::Left,
+        KeyCode::Right,
+        KeyCode::PageUp,
+        KeyCode::PageDown,
+        KeyCode::Home,
+        KeyCode::End,
+    ]
+    .into_iter()
+    .chain((1..=12).map(KeyCode::F))
+    {
+        keys.push(KeyEvent::new(code, KeyModifiers::NONE));
+        keys.push(KeyEvent::new(code, KeyModifiers::CONTROL));
+    }
+    keys
+}
+
+#[test]
+fn no_handler_answers_a_key_outside_the_table() {
+    // In each state, a key the table does not bind for that state's contexts changes nothing
+    // on screen and asks for nothing.
+    type Setup<'a> = (&'a str, &'a dyn Fn(&mut Harness));
+    let setups: [Setup; 6] = [
+        ("main view", &|_| {}),
+        ("process list", &|h| {
+            h.key(KeyCode::Tab);
+        }),
+        ("filtered", &|h| {
+            h.keys("/sys");
+            h.key(KeyCode::Enter);
+        }),
+        ("lessons", &|h| {
+            h.key(KeyCode::Char('L'));
+        }),
+        ("limits form", &|h| {
+            h.select("/system.slice/fxload.service");
+            h.key(KeyCode::Char('e'));
+        }),
+        ("typing a filter", &|h| {
+            h.key(KeyCode::Char('/'));
+        }),
+    ];
+    let keymap = Keymap::default();
+    for (name, setup) in setups {
+        let mut h = Harness::new();
+        setup(&mut h);
+        let contexts = h.app.contexts();
+        let before = h.render();
+        for key in all_keys() {
+            if keymap.resolve(&contexts, &key).is_some() {
+                continue;
+            }
+            let effects = h.app.update(Event::Key(key));
+            assert!(effects.is_empty(), "{name}: {key:?} asked for {effects:?}");
+            assert_eq!(h.render(), before, "{name}: {key:?} changed the screen");
+        }
+    }
+}
+
+#[test]
+fn rebinding_from_the_table_changes_dispatch_help_and_footer() {
+    let mut keymap = Keymap::default();
+    keymap.rebind("quit", &[Key::parse("x").unwrap()]).unwrap();
+    keymap.rebind("help", &[Key::parse("F2").unwrap()]).unwrap();
+    let mut h = Harness::with(|o| Options { keymap, ..o });
+    assert!(h.key(KeyCode::Char('q')).is_empty(), "q is no longer quit");
+    assert!(matches!(h.key(KeyCode::Char('x')), [Effect::Quit]));
+    h.key(KeyCode::F(2));
+    let screen = h.render();
+    assert!(screen.contains("cgtui help"));
     assert!(
-        effects.is_empty(),
-        "nothing is written before the answer: {effects:?}"
+        screen.contains("x                  quit (from the main view only)"),
+        "{screen}"
     );
+    h.key(KeyCode::Esc);
+    let screen = h.render();
     assert!(
-        matches!(&h.app.dialog, Some(cgtui::app::edit::Dialog::Confirm { message, .. }) if message.contains("It contains cgtui itself")),
-        "{:?}",
-        h.app.dialog
+        screen.lines().last().unwrap().contains("F2:help x:quit"),
+        "{screen}"
     );
-    assert!(press(&mut h, KeyCode::Esc).is_empty());
-    // Elsewhere, f freezes at once.
-    h.keys("g");
-    h.keys("j");
-    let effects = press(&mut h, KeyCode::Char('f'));
+}
+
+// ---------------------------------------------------------------------------------------
+// Colour: the mono theme (NO_COLOR, --color never) keeps every signal without colour.
+
+#[test]
+fn mono_theme_draws_no_colour_and_keeps_signals_in_text() {
+    let mut h = Harness::with(|o| Options {
+        theme: Theme::mono(),
+        columns: vec![
+            Column::Cpu,
+            Column::Memory,
+            Column::MemoryPct,
+            Column::Oom,
+            Column::OomKill,
+        ],
+        ..o
+    });
+    h.key(KeyCode::Char('K'));
+    let buffer = h.buffer();
+    for cell in buffer.content() {
+        assert!(
+            cell.fg == ratatui::style::Color::Reset && cell.bg == ratatui::style::Color::Reset,
+            "a coloured cell {cell:?}"
+        );
+    }
+    assert!(h.render().contains("kernel: will"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The bugs of issue 12, each pinned down.
+
+/// Bug 1: render lays out from the frame it draws into, not the last size it heard of.
+#[test]
+fn bug01_render_never_draws_outside_a_smaller_frame() {
+    let mut h = Harness::new();
+    h.event(Event::Resize(200, 60));
+    for (w, h2) in [(120, 40), (30, 6), (20, 5), (1, 1), (80, 24)] {
+        // The resize is still queued: the app knows 200x60, the frame is smaller.
+        let _ = h.render_at(w, h2);
+    }
+    h.key(KeyCode::Char('L'));
+    h.key(KeyCode::Char('?'));
+    for (w, h2) in [(30, 6), (20, 5), (2, 2)] {
+        let _ = h.render_at(w, h2);
+    }
+}
+
+/// Bug 2: Esc only closes or cancels; q quits only from the main view.
+#[test]
+fn bug02_esc_never_quits_and_q_closes_help() {
+    let mut h = Harness::new();
+    assert!(h.key(KeyCode::Esc).is_empty(), "Esc in the main view quit");
+    assert!(h.app.message().unwrap().contains("q quits"));
+    h.key(KeyCode::Char('?'));
+    assert!(h.key(KeyCode::Char('q')).is_empty(), "q in help quit");
+    assert!(!h.app.overlay_open(), "q closes help");
+    h.key(KeyCode::Char('e'));
+    assert!(h.key(KeyCode::Char('q')).is_empty(), "q in a form quit");
+    assert!(matches!(h.key(KeyCode::Char('q')), [Effect::Quit]));
+    let mut h = Harness::new();
+    h.key(KeyCode::Char('?'));
+    assert!(matches!(
+        h.key_event(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        [Effect::Quit]
+    ));
+}
+
+/// Bug 3: c writes only after showing the prediction and a confirmation.
+#[test]
+fn bug03_controllers_ask_before_writing() {
+    let mut h = Harness::new();
+    h.select("/system.slice");
+    h.key(KeyCode::Char('c'));
+    assert!(h.key(KeyCode::Char(' ')).is_empty(), "Space wrote at once");
+    let screen = h.render();
+    assert!(screen.contains("change controllers: confirm"), "{screen}");
+    assert!(screen.contains("cgroup.subtree_control"), "{screen}");
+    assert!(screen.contains("kernel: will"), "{screen}");
+    assert!(is_edit(h.key(KeyCode::Char('y')), "cgroup.subtree_control"));
+}
+
+fn fake_process(pid: u32, cmdline: &str) -> ProcessSample {
+    ProcessSample {
+        pid,
+        uid: Some(0),
+        state: 'S',
+        cpu_ticks: 0,
+        start_ticks: 1,
+        rss_bytes: 4096,
+        comm: b"worker".to_vec(),
+        cmdline: cmdline.as_bytes().to_vec(),
+        cmdline_truncated: false,
+    }
+}
+
+/// Bug 4: numbers are never cut; names are, with an ellipsis.
+#[test]
+fn bug04_pids_are_whole_in_a_narrow_process_list() {
+    let mut h = Harness::on(
+        Cgroupfs::fixture(&common::fixture()).unwrap(),
+        |o| o,
+        (80, 24),
+    );
+    let selected = h.app.selected().clone();
+    let long = format!("/usr/bin/worker {}", "--flag ".repeat(30));
+    h.event(Event::Processes {
+        cgroup: selected,
+        processes: vec![
+            fake_process(4_194_301, &long),
+            fake_process(16089, "sleep 1"),
+        ],
+        total: 2,
+        at: Instant::now(),
+    });
+    let screen = h.render();
+    assert!(screen.contains("4194301"), "{screen}");
+    assert!(screen.contains("16089"), "{screen}");
     assert!(
-        matches!(&effects[..], [cgtui::app::Effect::Edit(..)]),
+        screen.contains("/usr/…"),
+        "the command line is cut with an ellipsis: {screen}"
+    );
+}
+
+/// Bug 5: the filter selects its first match, shows new matches, keeps the place when
+/// cleared, stays visible in the footer, and n/N walk the matches.
+#[test]
+fn bug05_filter_selects_matches_and_keeps_the_place() {
+    let mut h = Harness::new();
+    h.keys("g/fx");
+    assert_eq!(
+        h.app.selected().to_string(),
+        "/system.slice/fxload.service",
+        "the first match is selected"
+    );
+    h.key(KeyCode::Enter);
+    assert!(h.render().lines().last().unwrap().contains("filter: fx"));
+    h.keys("n");
+    assert!(h.app.selected().to_string().ends_with("fxplay.scope"));
+    h.keys("N");
+    assert!(h.app.selected().to_string().ends_with("fxload.service"));
+    // A new cgroup that matches appears.
+    h.event(Event::Watch(cgtui::cgroup::watch::WatchEvent::Created {
+        path: path("/system.slice/fxnew.service"),
+        sample: None,
+    }));
+    assert!(h.render().contains("fxnew.service"), "{}", h.render());
+    // Clearing keeps the selected cgroup selected, and on screen.
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.selected().to_string(), "/system.slice/fxload.service");
+    assert!(h.render().contains("fxload.service"));
+    assert!(!h.render().contains("filter: fx"));
+}
+
+/// Bug 6: S reverses a name sort; names sort naturally.
+#[test]
+fn bug06_names_sort_naturally_and_reverse() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cgroup.procs"), "").unwrap();
+    for name in ["job10", "job2", "job1"] {
+        std::fs::create_dir(dir.path().join(name)).unwrap();
+        std::fs::write(dir.path().join(name).join("cgroup.procs"), "").unwrap();
+    }
+    let mut h = Harness::on(Cgroupfs::fixture(dir.path()).unwrap(), |o| o, (80, 24));
+    let order = |h: &Harness| {
+        let screen = h.render();
+        let mut found: Vec<(usize, &str)> = ["job1 ", "job2 ", "job10 "]
+            .iter()
+            .map(|n| (screen.find(n).unwrap(), *n))
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, n)| n.trim()).collect::<Vec<_>>()
+    };
+    assert_eq!(order(&h), ["job1", "job2", "job10"]);
+    h.key(KeyCode::Char('S'));
+    assert_eq!(order(&h), ["job10", "job2", "job1"]);
+    assert_eq!(h.app.sort(), (Column::Name, true));
+}
+
+fn plan(description: &str) -> UndoPlan {
+    UndoPlan {
+        entry_id: "1-2".into(),
+        op: Op::Set {
+            cgroup: path("/system.slice/fxload.service"),
+            file: "memory.high".into(),
+            value: "max".into(),
+        },
+        route: Route::Fs,
+        description: description.into(),
+    }
+}
+
+/// Bug 7: u offers this session's changes first, says what it undoes, and asks.
+#[test]
+fn bug07_undo_plans_this_session_first_and_asks() {
+    let mut h = Harness::new();
+    let effects = h.key(KeyCode::Char('u'));
+    assert!(
+        matches!(effects, [Effect::PlanUndo(UndoScope::Session(s))] if s == "test-session"),
         "{effects:?}"
+    );
+    // Nothing of this session: it looks further, and says where the change came from.
+    let effects = h.event(Event::UndoPlanned {
+        scope: UndoScope::Session("test-session".into()),
+        plan: Err("nothing to undo from this session".into()),
+    });
+    assert!(
+        matches!(effects, [Effect::PlanUndo(UndoScope::Any)]),
+        "{effects:?}"
+    );
+    let effects = h.event(Event::UndoPlanned {
+        scope: UndoScope::Any,
+        plan: Ok(plan("set memory.high back to max")),
+    });
+    assert!(effects.is_empty(), "undo ran without asking: {effects:?}");
+    let screen = h.render();
+    assert!(screen.contains("set memory.high back to max"), "{screen}");
+    assert!(screen.contains("another cgtui or terminal"), "{screen}");
+    assert!(screen.contains("kernel: will"), "{screen}");
+    let effects = h.key(KeyCode::Char('y'));
+    assert!(
+        matches!(effects, [Effect::Undo(p)] if p.entry_id == "1-2"),
+        "{effects:?}"
+    );
+    // This session's own change: no note about another terminal.
+    h.event(Event::Edited(Err("test".into())));
+    h.key(KeyCode::Char('u'));
+    h.event(Event::UndoPlanned {
+        scope: UndoScope::Session("test-session".into()),
+        plan: Ok(plan("set memory.high back to 100M")),
+    });
+    let screen = h.render();
+    assert!(screen.contains("back to 100M"), "{screen}");
+    assert!(!screen.contains("another cgtui"), "{screen}");
+}
+
+fn refusal(op: &Op) -> Outcome {
+    Outcome::new(op, Some("12x".into())).refuse(
+        None,
+        cgtui::cgroup::rules::Rule::InvalidValue,
+        "invalid value \"12x\" for memory.high: expected \"max\" or a size".into(),
+        None,
+    )
+}
+
+/// Bug 8: typing replaces the selected value; cursor keys edit; a refusal keeps the form
+/// with what was typed; a limit below usage warns; clicks do not pass through dialogs.
+#[test]
+fn bug08_edit_form_behaves_like_a_text_field() {
+    let mut h = Harness::new();
+    h.select("/system.slice/fxload.service");
+    h.key(KeyCode::Char('e'));
+    h.key(KeyCode::Down); // memory.high
+    h.key(KeyCode::Enter);
+    assert!(h.render().contains("> max"), "{}", h.render());
+    h.keys("12");
+    assert!(
+        h.render().contains("> 12▏"),
+        "typing replaced the value: {}",
+        h.render()
+    );
+    h.key(KeyCode::Home);
+    h.keys("3");
+    h.key(KeyCode::End);
+    h.keys("x");
+    h.key(KeyCode::Left);
+    h.key(KeyCode::Delete);
+    h.keys("M");
+    assert!(h.render().contains("> 312M▏"), "{}", h.render());
+    assert!(!h.render().contains("below current usage"));
+    // Below current usage (fxload uses 604K): a warning, not a refusal.
+    h.key_event(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    h.keys("100K");
+    let screen = h.render();
+    assert!(screen.contains("warning: below current usage"), "{screen}");
+    h.key(KeyCode::Enter);
+    let effects = std::mem::take(&mut h.effects);
+    let [Effect::Edit(op, _)] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    // The kernel (or the check before it) refuses: the form stays with what was typed.
+    h.event(Event::Edited(Ok(refusal(op))));
+    let screen = h.render();
+    assert!(screen.contains("> 100K"), "{screen}");
+    assert!(screen.contains("refused: "), "{screen}");
+    // A click on the tree behind the dialog does nothing.
+    let before = h.app.selected().clone();
+    h.event(Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 5,
+        row: 3,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(h.app.selected(), &before);
+    assert!(h.render().contains("> 100K"));
+}
+
+/// Bug 9: e right after moving waits for the new selection's limits instead of saying
+/// there are none.
+#[test]
+fn bug09_limits_form_waits_for_the_full_read() {
+    let mut h = Harness::new();
+    h.select("/system.slice");
+    h.key(KeyCode::Right);
+    // Move to fxload.service without the runtime's full read of it arriving.
+    let effects = h
+        .app
+        .update(Event::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Focus(_))));
+    h.app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('e'),
+        KeyModifiers::NONE,
+    )));
+    let screen = h.render();
+    assert!(!screen.contains("no limit files"), "{screen}");
+    assert!(screen.contains("reading the limit files"), "{screen}");
+    h.focus();
+    let screen = h.render();
+    assert!(screen.contains("cgroup.max.depth"), "{screen}");
+}
+
+/// Bug 10: long messages keep their full text in the message log.
+#[test]
+fn bug10_message_log_keeps_the_full_text() {
+    let mut h = Harness::on(
+        Cgroupfs::fixture(&common::fixture()).unwrap(),
+        |o| o,
+        (80, 24),
+    );
+    let long = format!("refused: {} THE END", "a long explanation ".repeat(20));
+    h.event(Event::Edited(Err(long.clone())));
+    let screen = h.render();
+    assert!(screen.contains("(M: full text)"), "{screen}");
+    assert!(!screen.contains("THE END"));
+    h.key(KeyCode::Char('M'));
+    h.key(KeyCode::End);
+    let screen = h.render();
+    assert!(screen.contains("messages (1, newest last)"), "{screen}");
+    assert!(screen.contains("THE END"), "{screen}");
+}
+
+/// Bug 11: + and - reach every step and back; intervals show exactly.
+#[test]
+fn bug11_interval_steps_return_and_show_exactly() {
+    let mut h = Harness::new();
+    for _ in 0..5 {
+        h.key(KeyCode::Char('-'));
+    }
+    assert_eq!(h.app.interval(), Duration::from_millis(100));
+    h.key(KeyCode::Char('+'));
+    h.key(KeyCode::Char('+'));
+    assert_eq!(h.app.interval(), Duration::from_millis(250));
+    assert!(h.render().contains("every 0.25 s"), "{}", h.render());
+    h.key(KeyCode::Char('+'));
+    let effects = h.key(KeyCode::Char('+'));
+    assert!(matches!(effects, [Effect::SetInterval(d)] if *d == Duration::from_secs(1)));
+    assert!(h.render().contains("every 1 s"));
+}
+
+/// Bug 12: at 80x24 the name column stays readable; help scrolls; the details pane hides
+/// and resizes.
+#[test]
+fn bug12_small_terminals_name_first_help_scrolls_details_toggle() {
+    let mut h = Harness::on(
+        Cgroupfs::fixture(&common::fixture()).unwrap(),
+        |o| o,
+        (80, 24),
+    );
+    h.select("/user.slice/user-1000.slice/user@1000.service/app.slice/fxplay.scope");
+    let screen = h.render();
+    assert!(screen.contains("fxplay.scope"), "{screen}");
+    h.key(KeyCode::Char('?'));
+    let first = h.render();
+    h.key(KeyCode::PageDown);
+    h.key(KeyCode::PageDown);
+    let later = h.render();
+    assert_ne!(first, later, "help did not scroll");
+    assert!(later.contains("cgtui help"));
+    h.key(KeyCode::Esc);
+    let with_details = h.render();
+    assert!(with_details.contains(" details "));
+    h.key(KeyCode::Char('i'));
+    assert!(
+        !h.render().contains(" details "),
+        "details pane still shown"
+    );
+    h.key(KeyCode::Char('i'));
+    h.key(KeyCode::Char('>'));
+    h.key(KeyCode::Char('>'));
+    let taller = h.render();
+    let details_line = |s: &str| s.lines().position(|l| l.contains(" details ")).unwrap();
+    assert!(details_line(&taller) < details_line(&with_details));
+}
+
+/// Bug 13: plurals in the header and details.
+#[test]
+fn bug13_singular_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cgroup.procs"), "1\n").unwrap();
+    let h = Harness::on(Cgroupfs::fixture(dir.path()).unwrap(), |o| o, (120, 40));
+    let screen = h.render();
+    assert!(screen.contains(" 1 cgroup ·"), "{screen}");
+    assert!(screen.contains("2 CPUs"), "{screen}");
+}
+
+#[test]
+fn columns_chosen_by_the_config_with_values_and_totals() {
+    let h = Harness::with(|o| Options {
+        columns: vec![
+            Column::Cpu,
+            Column::Throttled,
+            Column::Memory,
+            Column::MemoryPct,
+            Column::Swap,
+            Column::IoTotal,
+            Column::Oom,
+            Column::OomKill,
+        ],
+        sort: Column::Memory,
+        ..o
+    });
+    let screen = h.render();
+    let header = screen.lines().nth(1).unwrap();
+    for title in ["THR%", "MEM▼", "MEM%L", "SWAP", "IO/s", "OOM", "KILLS"] {
+        assert!(header.contains(title), "{title} missing: {header}");
+    }
+    assert!(!header.contains("PSI"));
+    assert!(screen.lines().next().unwrap().contains("mem "), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn only_the_keymap_looks_at_key_codes() {
+    // Handlers receive actions; a KeyCode anywhere else in the app or the drawing would be a
+    // key matched outside the table.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offenders = Vec::new();
+    for dir in ["app", "ui"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().is_some_and(|n| n == "keymap.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.contains("KeyCode") || text.contains("KeyModifiers") {
+                offenders.push(path.display().to_string());
+            }
+        }
+    }
+    for file in ["tui.rs", "lessons.rs"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        if text.contains("KeyCode::") {
+            offenders.push(file.to_string());
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "keys matched outside the keymap in {offenders:?}"
     );
 }

@@ -1,24 +1,45 @@
 //! Application state and how each event changes it. No terminal I/O happens here: the runtime
 //! feeds events in and carries the returned effects out, and tests do the same with scripted
-//! events.
+//! events and actions.
+//!
+//! Keys become [`Action`]s through the one [`keymap::Keymap`] table; everything the app does is
+//! an action's handler. The state is split by what it is about: the tree pane, the process
+//! pane, the dialogs, the lessons, the status and message log, and the layout.
 
-pub mod edit;
+pub mod action;
+pub mod dialog;
+pub mod effect;
+pub mod help;
+pub mod keymap;
+pub mod layout;
+pub mod lessons;
+pub mod process_pane;
+pub mod status;
+pub mod tree_pane;
 
-use crate::cgroup::devices::Disk;
+pub use action::{Action, Context};
+pub use effect::Effect;
+
+use crate::cgroup::devices::{Devices, Disk};
 use crate::cgroup::edit::{Op, Outcome};
-use crate::cgroup::process::{ProcessSample, ticks_per_second};
+use crate::cgroup::predict::Prediction;
+use crate::cgroup::process::ProcessSample;
 use crate::cgroup::watch::WatchEvent;
 use crate::cgroup::{CgroupPath, CgroupSample};
-use crate::editor::{Change, Route};
-use crate::model::view::{Column, TreeView};
+use crate::editor::{Change, Route, UndoPlan, UndoScope};
+use crate::model::view::Column;
 use crate::model::{Affected, Model, TreeSample};
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
-use edit::{Dialog, DialogAction, Fixup, InputPurpose};
+use crate::theme::Theme;
+use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use dialog::{Dialog, InputForm, InputPurpose, Pending, Step};
+use keymap::Keymap;
+use layout::{Layout, LayoutPrefs};
+use lessons::LessonsState;
+use process_pane::{ProcessPane, UserNames};
 use ratatui::layout::{Position, Rect};
-use std::collections::HashMap;
+use status::{Status, Tone};
 use std::time::{Duration, Instant};
+use tree_pane::TreePane;
 
 /// Everything the main loop reacts to. Threads only produce these.
 #[derive(Debug)]
@@ -32,13 +53,13 @@ pub enum Event {
     Focused(CgroupPath, Box<CgroupSample>),
     Processes {
         cgroup: CgroupPath,
-        /// The first of its processes (as many as a pane can show, and a margin).
+        /// The first processes of cgroup.procs, as many as the screen can show.
         processes: Vec<ProcessSample>,
-        /// How many it has.
+        /// How many processes the cgroup has in all.
         total: usize,
         at: Instant,
     },
-    /// The sampler's pace (CPU budget) and the cgroups it polls for lack of an inotify watch.
+    /// The sampler's pace changed (CPU budget) or cgroups are polled without a watch.
     Sampler(crate::sampler::SamplerStatus),
     Watch(WatchEvent),
     /// The watcher thread stopped; changes are seen by polling from now on.
@@ -46,40 +67,19 @@ pub enum Event {
     /// A change requested by an [`Effect::Edit`], [`Effect::Undo`] or [`Effect::Fix`] finished;
     /// `Err` when it could not even be attempted (read-only, journal unwritable).
     Edited(Result<Outcome, String>),
+    /// What `u` would undo in `scope`.
+    UndoPlanned {
+        scope: UndoScope,
+        plan: Result<UndoPlan, String>,
+    },
     /// A playground scope was started: its cgroup and unit.
     PlaygroundReady(Result<(CgroupPath, String), String>),
     PlaygroundStopped(Result<String, String>),
     /// `explain` of a cgroup, for the `w` pane.
     Explained(Box<crate::cgroup::explain::Explanation>),
     /// The kernel's predicted answer to the change a dialog is about to make.
-    Predicted(Op, Box<crate::cgroup::predict::Prediction>),
+    Predicted(Op, Box<Prediction>),
     Signal(i32),
-}
-
-/// What the runtime must do after an update.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    Quit,
-    SetInterval(Duration),
-    Focus(CgroupPath),
-    RefreshNow,
-    /// Carry out a change through the editor (journaled, read back).
-    Edit(Op, Change),
-    Undo,
-    Fix(Fixup),
-    /// Start a delegated playground scope (no root needed).
-    Playground,
-    /// Stop a playground scope by its unit name.
-    StopPlayground(String),
-    /// Work out `explain` for a cgroup (the `w` pane).
-    Explain(CgroupPath),
-    /// Predict the kernel's answer to a change (shown in the dialog before it is made).
-    Predict(Op),
-    /// The cgroups on screen changed: the sampler reads these every pass, others less often.
-    Visible(Vec<CgroupPath>),
-    /// inotify no longer reports every new and removed cgroup: the sampler must walk the
-    /// tree every pass to find them.
-    WalkEveryPass,
 }
 
 /// Which pane the movement keys act on.
@@ -92,291 +92,312 @@ pub enum Focus {
 pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 pub const MAX_INTERVAL: Duration = Duration::from_secs(3600);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
-    Normal,
-    /// Typing a filter; the text is applied as it is typed.
-    Filter,
-    Help,
+/// The poll periods `+` and `-` step through, in seconds: any of them is reachable from any
+/// other, whatever the start.
+const INTERVAL_STEPS: [f64; 17] = [
+    0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
+    3600.0,
+];
+
+/// A poll period as people write it: `0.25 s`, `1 s`, `2.5 s`.
+pub fn interval_text(interval: Duration) -> String {
+    let text = format!("{:.3}", interval.as_secs_f64());
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} s")
 }
 
-/// A process as the details pane shows it.
+/// How the app starts: where, what to show, how it looks.
 #[derive(Debug, Clone)]
-pub struct ProcessRow {
-    pub sample: ProcessSample,
-    pub user: String,
-    pub cpu_pct: Option<f64>,
+pub struct Options {
+    pub base: CgroupPath,
+    pub devices: Devices,
+    /// Whole disks, for io.max and io.weight.
+    pub disks: Vec<Disk>,
+    /// Where the hierarchy is, for the header: a mount point and its options.
+    pub source: String,
+    pub interval: Duration,
+    /// The cgroup cgtui itself runs in.
+    pub own_cgroup: Option<CgroupPath>,
+    pub read_only: bool,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// Value columns of the tree, in order.
+    pub columns: Vec<Column>,
+    pub sort: Column,
+    /// CPUs of the machine, for the header.
+    pub cpus: usize,
+    /// The effective uid cgtui runs as: rows where ownership changes to it are marked.
+    pub uid: u32,
+    /// This run's session in the journal: `u` offers its changes first.
+    pub session: String,
 }
 
-#[derive(Debug, Default)]
-pub struct ProcessTable {
-    pub cgroup: CgroupPath,
-    pub rows: Vec<ProcessRow>,
-    /// Processes in the cgroup: more than `rows` when only the first were read.
-    pub total: usize,
-    previous: HashMap<(u32, u64), (u64, Instant)>,
-}
-
-impl ProcessTable {
-    fn update(
-        &mut self,
-        cgroup: CgroupPath,
-        processes: Vec<ProcessSample>,
-        total: usize,
-        at: Instant,
-        users: &UserNames,
-    ) {
-        self.total = total;
-        if cgroup != self.cgroup {
-            self.previous.clear();
-            self.cgroup = cgroup;
+impl Options {
+    pub fn new(base: CgroupPath, devices: Devices, source: impl Into<String>) -> Options {
+        Options {
+            disks: devices.whole_disks(),
+            base,
+            devices,
+            source: source.into(),
+            interval: Duration::from_secs(1),
+            own_cgroup: None,
+            read_only: false,
+            keymap: Keymap::default(),
+            theme: Theme::default(),
+            columns: Column::DEFAULT.to_vec(),
+            sort: Column::Name,
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            uid: rustix::process::geteuid().as_raw(),
+            session: String::new(),
         }
-        let ticks = ticks_per_second().max(1) as f64;
-        let mut next = HashMap::with_capacity(processes.len());
-        self.rows = processes
-            .into_iter()
-            .map(|sample| {
-                let key = (sample.pid, sample.start_ticks);
-                let cpu_pct = self.previous.get(&key).and_then(|(ticks_before, when)| {
-                    let secs = at.saturating_duration_since(*when).as_secs_f64();
-                    (secs > 0.0).then(|| {
-                        sample.cpu_ticks.saturating_sub(*ticks_before) as f64 / ticks / secs * 100.0
-                    })
-                });
-                next.insert(key, (sample.cpu_ticks, at));
-                ProcessRow {
-                    user: sample
-                        .uid
-                        .map(|u| users.name(u))
-                        .unwrap_or_else(|| "?".into()),
-                    sample,
-                    cpu_pct,
-                }
-            })
-            .collect();
-        self.rows.sort_by(|a, b| {
-            b.cpu_pct
-                .unwrap_or(0.0)
-                .total_cmp(&a.cpu_pct.unwrap_or(0.0))
-                .then(a.sample.pid.cmp(&b.sample.pid))
-        });
-        self.previous = next;
-    }
-}
-
-/// uid → user name, cached: /etc/passwd does not change while we watch. Interior mutability
-/// lets rendering (which only has `&App`) resolve names too.
-#[derive(Debug, Default)]
-pub struct UserNames(std::cell::RefCell<HashMap<u32, String>>);
-
-impl UserNames {
-    pub fn name(&self, uid: u32) -> String {
-        self.0
-            .borrow_mut()
-            .entry(uid)
-            .or_insert_with(|| crate::cgroup::process::user_name(uid))
-            .clone()
-    }
-}
-
-/// Where the panes are on screen, so mouse clicks can be mapped to rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Layout {
-    pub header: Rect,
-    /// The lessons panel on the right, when it is open (zero-sized otherwise).
-    pub side: Rect,
-    /// The tree table including its column header line.
-    pub tree: Rect,
-    pub details: Rect,
-    pub footer: Rect,
-}
-
-impl Layout {
-    pub fn new(area: Rect, side_panel: bool) -> Self {
-        let header = Rect { height: 1, ..area };
-        let side_width = if side_panel {
-            (area.width / 3).clamp(30, 60).min(area.width / 2)
-        } else {
-            0
-        };
-        let side = Rect {
-            x: area.right().saturating_sub(side_width),
-            y: area.y + 1,
-            width: side_width,
-            height: area.height.saturating_sub(2),
-        };
-        let area = Rect {
-            width: area.width - side_width,
-            ..area
-        };
-        let footer = Rect {
-            y: area.bottom().saturating_sub(1),
-            height: 1.min(area.height),
-            ..area
-        };
-        let body_top = area.y + 1;
-        let body_height = area.height.saturating_sub(2);
-        let tree_height = if body_height > 24 {
-            body_height * 11 / 20
-        } else {
-            body_height / 2
-        };
-        let tree = Rect {
-            y: body_top,
-            height: tree_height,
-            ..area
-        };
-        let details = Rect {
-            y: body_top + tree_height,
-            height: body_height - tree_height,
-            ..area
-        };
-        Layout {
-            header,
-            side,
-            tree,
-            details,
-            footer,
-        }
-    }
-
-    /// Tree rows that fit below the column header.
-    pub fn tree_rows(&self) -> usize {
-        self.tree.height.saturating_sub(1) as usize
     }
 }
 
 pub struct App {
-    pub model: Model,
-    pub view: TreeView,
-    pub mode: Mode,
-    pub interval: Duration,
+    pub(crate) model: Model,
+    pub(crate) tree: TreePane,
+    pub(crate) processes: ProcessPane,
+    pub(crate) focus: Focus,
+    pub(crate) dialog: Option<Dialog>,
+    /// The prediction for the change the open dialog would make.
+    pub(crate) prediction: Option<(Op, Prediction)>,
+    /// A form whose value was submitted: reopened with the refusal if the kernel says no.
+    resume_form: Option<InputForm>,
+    /// Help is open, scrolled by this many lines.
+    pub(crate) help: Option<usize>,
+    pub(crate) lessons: LessonsState,
+    pub(crate) status: Status,
+    pub(crate) prefs: LayoutPrefs,
+    /// The layout for the latest terminal size (rendering recomputes it from its frame).
+    pub(crate) layout: Layout,
+    pub(crate) keymap: Keymap,
+    pub(crate) theme: Theme,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) interval: Duration,
     /// The time the current frame is drawn for; set by the runtime, never read from the clock
     /// while rendering.
-    pub now: Instant,
-    /// Where the hierarchy is, for the header: a mount point and its options.
-    pub source: String,
-    /// The cgroup cgtui itself runs in.
-    pub own_cgroup: Option<CgroupPath>,
-    /// A standing warning, such as polling because inotify ran out of watches.
-    pub notice: Option<String>,
-    /// The sampler's pace and polled cgroups, for the header.
-    pub sampler: crate::sampler::SamplerStatus,
-    /// A transient message in the footer.
-    pub status: Option<String>,
-    pub processes: ProcessTable,
-    users: UserNames,
-    pub layout: Layout,
-    /// First tree row on screen.
-    pub tree_offset: usize,
-    pub mouse: bool,
+    pub(crate) now: Instant,
+    pub(crate) source: String,
+    pub(crate) own_cgroup: Option<CgroupPath>,
+    pub(crate) uid: u32,
+    pub(crate) cpus: usize,
+    pub(crate) read_only: bool,
     /// The first tree sample has arrived (until then the tree holds only the base).
-    pub loaded: bool,
-    /// Started with --read-only: every write path is disabled.
-    pub read_only: bool,
-    /// Whole disks, for io.max and io.weight.
-    pub disks: Vec<Disk>,
-    pub dialog: Option<Dialog>,
-    pub focus: Focus,
-    /// Selected row of the process list.
-    pub process_selected: usize,
+    pub(crate) loaded: bool,
+    disks: Vec<Disk>,
+    pub(crate) users: UserNames,
     /// A process being moved: the next Enter in the tree picks its destination.
-    pub moving: Option<u32>,
-    /// A change is being carried out; further edits wait for it.
-    pub busy: bool,
+    pub(crate) moving: Option<u32>,
+    /// A change is being carried out; further changes wait for it.
+    busy: bool,
     /// The latest successful `set`, which `P` can make permanent.
-    pub last_set: Option<Outcome>,
-    /// A cgroup to select as soon as it shows up in the tree (a new playground).
-    pub pending_reveal: Option<CgroupPath>,
-    /// The prediction for the change the open dialog would make.
-    pub dialog_prediction: Option<(Op, crate::cgroup::predict::Prediction)>,
-    /// The effective uid cgtui runs as: rows where ownership changes to it are marked.
-    pub uid: u32,
-    /// Terminal size, to lay out again when the lessons panel opens or closes.
-    size: (u16, u16),
-    pub lessons: Vec<crate::lessons::Lesson>,
-    pub lesson_panel: bool,
-    pub progress: Option<crate::lessons::Progress>,
-    pub observed: crate::lessons::Observed,
+    last_set: Option<Outcome>,
+    session: String,
+    /// `u` found nothing of this session and looked further.
+    undo_beyond_session: bool,
     /// What the sampler was last told is on screen.
     told_visible: Vec<CgroupPath>,
 }
 
 impl App {
-    pub fn new(
-        base: CgroupPath,
-        devices: crate::cgroup::devices::Devices,
-        source: String,
-        interval: Duration,
-        own_cgroup: Option<CgroupPath>,
-        now: Instant,
-    ) -> Self {
+    pub fn new(options: Options, now: Instant) -> Self {
+        let mut tree = TreePane::new(options.base.clone());
+        if options.sort != Column::Name {
+            tree.view.sort = options.sort;
+            tree.view.sort_descending = true;
+        }
+        let prefs = LayoutPrefs::default();
+        let columns = options.columns;
         App {
-            model: Model::new(base.clone(), devices),
-            view: TreeView::new(base),
-            mode: Mode::Normal,
-            interval,
-            now,
-            source,
-            own_cgroup,
-            notice: None,
-            sampler: Default::default(),
-            status: None,
-            processes: ProcessTable::default(),
-            users: UserNames::default(),
-            layout: Layout::new(Rect::new(0, 0, 80, 24), false),
-            tree_offset: 0,
-            mouse: true,
-            loaded: false,
-            read_only: false,
-            disks: Vec::new(),
-            dialog: None,
+            model: Model::new(options.base, options.devices),
+            tree,
+            processes: ProcessPane::default(),
             focus: Focus::Tree,
-            process_selected: 0,
+            dialog: None,
+            prediction: None,
+            resume_form: None,
+            help: None,
+            lessons: LessonsState::default(),
+            status: Status::default(),
+            layout: Layout::new(Rect::new(0, 0, 80, 24), &prefs, &columns),
+            prefs,
+            keymap: options.keymap,
+            theme: options.theme,
+            columns,
+            interval: options.interval,
+            now,
+            source: options.source,
+            own_cgroup: options.own_cgroup,
+            uid: options.uid,
+            cpus: options.cpus,
+            read_only: options.read_only,
+            loaded: false,
+            disks: options.disks,
+            users: UserNames::default(),
             moving: None,
             busy: false,
             last_set: None,
-            pending_reveal: None,
-            dialog_prediction: None,
-            uid: rustix::process::geteuid().as_raw(),
-            size: (80, 24),
-            lessons: crate::lessons::all(),
-            lesson_panel: false,
-            progress: None,
-            observed: crate::lessons::Observed::default(),
+            session: options.session,
+            undo_beyond_session: false,
             told_visible: Vec::new(),
         }
     }
 
-    pub fn user_name(&self, uid: u32) -> String {
-        self.users.name(uid)
+    // Read-only views for the runtime and tests.
+
+    pub fn selected(&self) -> &CgroupPath {
+        self.tree.selected()
+    }
+
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// The latest message, in full.
+    pub fn message(&self) -> Option<&str> {
+        self.status.current().map(|m| m.text.as_str())
+    }
+
+    /// The sort column, and whether it is descending.
+    pub fn sort(&self) -> (Column, bool) {
+        (self.tree.view.sort, self.tree.view.sort_descending)
+    }
+
+    /// A dialog or help is open over the main view.
+    pub fn overlay_open(&self) -> bool {
+        self.dialog.is_some() || self.help.is_some()
+    }
+
+    /// Steps of the lesson being followed, done or not.
+    pub fn lesson_steps(&self) -> Option<(usize, Vec<bool>)> {
+        self.lessons
+            .progress
+            .as_ref()
+            .map(|p| (p.index, p.done.clone()))
+    }
+
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
+    }
+
+    /// When the OOM flash on screen ends, if one does: the runtime redraws then.
+    pub fn flash_ends(&self) -> Option<Instant> {
+        Some(self.model.latest_oom_kill? + crate::model::OOM_FLASH)
+    }
+
+    pub fn set_now(&mut self, now: Instant) {
+        self.now = now;
+    }
+
+    /// The contexts a key is looked up in, first match wins.
+    pub fn contexts(&self) -> Vec<Context> {
+        let mut contexts = vec![Context::Global];
+        if self.help.is_some() {
+            contexts.push(Context::Help);
+        } else if let Some(dialog) = &self.dialog {
+            contexts.push(match dialog {
+                Dialog::Limits { .. } | Dialog::Controllers { .. } => Context::Form,
+                Dialog::Input(_) => Context::Input,
+                Dialog::Confirm { .. } => Context::Confirm,
+                Dialog::Text { .. } => Context::Text,
+            });
+        } else if self.tree.filter_editing {
+            contexts.push(Context::FilterInput);
+        } else {
+            if self.moving.is_some() {
+                contexts.push(Context::Moving);
+            }
+            if self.lessons.panel {
+                contexts.push(Context::Lessons);
+            }
+            if self.focus == Focus::Processes {
+                contexts.push(Context::Processes);
+            }
+            if !self.tree.view.filter().is_empty() {
+                contexts.push(Context::Filtered);
+            }
+            contexts.push(Context::Main);
+        }
+        contexts
+    }
+
+    /// The keys the footer may offer now, most useful first: the innermost context's, then
+    /// the main view's. Write keys are left out in read-only mode.
+    pub fn footer_hints(&self) -> Vec<(String, &'static str)> {
+        let mut contexts = self.contexts();
+        contexts.retain(|c| *c != Context::Global);
+        let mut hints: Vec<(String, &'static str)> = Vec::new();
+        let mut actions = Vec::new();
+        for context in contexts {
+            for binding in self.keymap.in_context(context) {
+                if (self.read_only && binding.action.writes())
+                    || actions.contains(&binding.action)
+                    || matches!(binding.action, Action::Lesson(n) if n > 1)
+                {
+                    continue;
+                }
+                actions.push(binding.action);
+                let keys = match binding.action {
+                    Action::Lesson(_) => "1-9".to_string(),
+                    _ => binding
+                        .keys
+                        .first()
+                        .map_or(String::new(), |k| k.to_string()),
+                };
+                hints.push((keys, binding.short));
+            }
+        }
+        hints
     }
 
     pub fn resize(&mut self, width: u16, height: u16) {
-        self.size = (width, height);
-        self.layout = Layout::new(Rect::new(0, 0, width, height), self.lesson_panel);
-        self.scroll_to_selection();
+        self.layout = Layout::new(Rect::new(0, 0, width, height), &self.prefs, &self.columns);
+        self.tree.scroll_to_selection(self.layout.tree_rows());
+        self.processes.scroll(self.layout.process_rows());
+    }
+
+    fn relayout(&mut self) {
+        let area = self.layout.area;
+        self.resize(area.width, area.height);
     }
 
     /// Apply one event; returns what the runtime must do.
     pub fn update(&mut self, event: Event) -> Vec<Effect> {
-        let mut effects = self.apply(event);
-        self.tick_lessons();
+        let effects = self.apply(event);
+        self.after(effects)
+    }
+
+    /// Do what `action` asks, as if its key had been pressed.
+    pub fn act(&mut self, action: Action) -> Vec<Effect> {
+        let effects = self.perform(action);
+        self.after(effects)
+    }
+
+    fn after(&mut self, mut effects: Vec<Effect>) -> Vec<Effect> {
+        // Names are resolved here, never while drawing.
+        if let Some(uid) = self
+            .model
+            .get(self.tree.selected())
+            .and_then(|n| n.sample.as_ref())
+            .map(|s| s.owner_uid)
+        {
+            self.users.resolve(uid);
+        }
+        let world = lessons::World {
+            model: &self.model,
+            selected: self.tree.selected(),
+            own_cgroup: self.own_cgroup.as_ref(),
+            uid: self.uid,
+        };
+        self.lessons.tick(&world);
+        effects.extend(self.predict_dialog());
         effects.extend(self.visible_changed());
         effects
     }
 
     /// The cgroups in the tree's window, if they differ from what the sampler was last told.
     fn visible_changed(&mut self) -> Option<Effect> {
-        let height = self.layout.tree_rows();
-        let visible: Vec<CgroupPath> = self
-            .view
-            .rows()
-            .iter()
-            .skip(self.tree_offset)
-            .take(height)
-            .map(|r| self.model.node(r.id).path.clone())
-            .collect();
+        let visible = self.tree.visible(&self.model, self.layout.tree_rows());
         if visible == self.told_visible {
             return None;
         }
@@ -384,120 +405,29 @@ impl App {
         Some(Effect::Visible(visible))
     }
 
-    /// Tick off the steps of the current lesson that what has happened satisfies.
-    fn tick_lessons(&mut self) {
-        let Some(progress) = self.progress.as_ref() else {
-            return;
-        };
-        let done: Vec<bool> = progress
-            .lesson
-            .steps
-            .iter()
-            .zip(&progress.done)
-            .map(|(step, done)| *done || self.satisfied(&step.check))
-            .collect();
-        if let Some(progress) = self.progress.as_mut() {
-            progress.done = done;
+    /// Ask for the prediction of what the open dialog would do, if it would change anything.
+    fn predict_dialog(&mut self) -> Option<Effect> {
+        match self.dialog.as_ref().and_then(Dialog::pending_op) {
+            Some(op) if self.prediction.as_ref().map(|(o, _)| o) != Some(&op) => {
+                self.prediction = None;
+                Some(Effect::Predict(op))
+            }
+            Some(_) => None,
+            None => {
+                self.prediction = None;
+                None
+            }
         }
-    }
-
-    fn playgrounds(&self) -> impl Iterator<Item = &crate::model::Node> {
-        self.model
-            .nodes()
-            .filter(|n| crate::playground::is_playground(&n.path).is_some())
-    }
-
-    fn satisfied(&self, check: &crate::lessons::Check) -> bool {
-        use crate::lessons::Check;
-        let selected = self.view.selected();
-        let name_starts =
-            |p: &CgroupPath, prefix: &str| p.name().to_string_lossy().starts_with(prefix);
-        let seen = &self.observed;
-        match check {
-            Check::Selected(path) => selected == path,
-            Check::SelectedName(prefix) => name_starts(selected, prefix),
-            Check::SelectedMissingMemory => {
-                !selected.is_root()
-                    && self.selected_node().is_some_and(|n| {
-                        crate::model::missing::missing_reason(
-                            &self.model,
-                            n,
-                            crate::model::missing::Metric::Memory,
-                        )
-                        .is_some()
-                    })
-            }
-            Check::Explained(path) => seen.explained.contains(path),
-            Check::ExplainedOwn => self
-                .own_cgroup
-                .as_ref()
-                .is_some_and(|own| seen.explained.contains(own)),
-            Check::ExplainedName(prefix) => seen.explained.iter().any(|p| name_starts(p, prefix)),
-            Check::ExplainedAny => !seen.explained.is_empty(),
-            Check::ExplainedForeign => seen.explained.iter().any(|p| {
-                self.model
-                    .get(p)
-                    .and_then(|n| n.sample.as_ref())
-                    .is_some_and(|s| s.owner_uid != self.uid)
-            }),
-            Check::Opened(what) => seen.opened.contains(what),
-            Check::Playground => self.playgrounds().next().is_some(),
-            Check::PlaygroundChildren(n) => self.playgrounds().any(|p| p.children.len() >= *n),
-            Check::PlaygroundController(which) => self.playgrounds().any(|p| {
-                let enabled = p
-                    .sample
-                    .as_ref()
-                    .and_then(|s| s.subtree_control.clone())
-                    .unwrap_or_default();
-                match which {
-                    Some(name) => enabled.contains(name),
-                    None => !enabled.is_empty(),
-                }
-            }),
-            Check::Refused(rule) => seen.refused.contains(rule),
-            Check::Done(op) => seen.done.contains(op),
-        }
-    }
-
-    fn on_lesson_key(&mut self, code: KeyCode) -> bool {
-        let count = self.lessons.len();
-        let open = |app: &mut App, index: usize| {
-            if let Some(lesson) = app.lessons.get(index).cloned() {
-                app.progress = Some(crate::lessons::Progress::new(index, lesson));
-            }
-        };
-        match code {
-            KeyCode::Char('L') => {
-                self.lesson_panel = !self.lesson_panel;
-                let (w, h) = self.size;
-                self.resize(w, h);
-            }
-            KeyCode::Char(c @ '1'..='9') if self.lesson_panel => {
-                open(self, c as usize - '1' as usize)
-            }
-            KeyCode::Char(']') if self.lesson_panel => {
-                let next = self
-                    .progress
-                    .as_ref()
-                    .map_or(0, |p| (p.index + 1) % count.max(1));
-                open(self, next);
-            }
-            KeyCode::Char('[') if self.lesson_panel => {
-                let prev = self
-                    .progress
-                    .as_ref()
-                    .map_or(0, |p| (p.index + count - 1) % count.max(1));
-                open(self, prev);
-            }
-            KeyCode::Char('0') if self.lesson_panel => self.progress = None,
-            _ => return false,
-        }
-        true
     }
 
     fn apply(&mut self, event: Event) -> Vec<Effect> {
         match event {
-            Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
+            Event::Key(key) if key.kind != KeyEventKind::Release => {
+                match self.keymap.resolve(&self.contexts(), &key) {
+                    Some(action) => self.perform(action),
+                    None => Vec::new(),
+                }
+            }
             Event::Key(_) => Vec::new(),
             Event::Mouse(mouse) => self.on_mouse(mouse),
             Event::Resize(w, h) => {
@@ -514,15 +444,17 @@ impl App {
                         .own_cgroup
                         .clone()
                         .filter(|own| self.model.find(own).is_some())
-                        .unwrap_or_else(|| self.view.top.clone());
-                    self.view.reveal(&target, &self.model);
-                    self.scroll_to_selection();
-                    return vec![Effect::Focus(self.view.selected().clone())];
+                        .unwrap_or_else(|| self.tree.view.top.clone());
+                    self.tree.view.reveal(&target, &self.model);
+                    self.tree.scroll_to_selection(self.layout.tree_rows());
+                    return self.focused();
                 }
                 self.after_model_change(change)
             }
             Event::Focused(path, sample) => {
+                self.users.resolve(sample.owner_uid);
                 self.model.merge_full_sample(&path, sample);
+                self.fill_pending_limits(&path);
                 Vec::new()
             }
             Event::Processes {
@@ -531,44 +463,51 @@ impl App {
                 total,
                 at,
             } => {
+                let focused = self.focus == Focus::Processes;
                 self.processes
-                    .update(cgroup, processes, total, at, &self.users);
-                Vec::new()
-            }
-            Event::Sampler(status) => {
-                self.sampler = status;
+                    .update(cgroup, processes, total, at, &mut self.users, focused);
+                self.processes.scroll(self.layout.process_rows());
                 Vec::new()
             }
             Event::Watch(WatchEvent::Exhausted { reason }) => {
-                self.notice = Some(reason);
+                self.status.notices.watcher = Some(reason);
                 vec![Effect::WalkEveryPass]
             }
             Event::Watch(WatchEvent::Overflow) => vec![Effect::RefreshNow],
+            Event::Sampler(status) => {
+                let notes = status.notes();
+                self.status.notices.sampler = (!notes.is_empty()).then(|| notes.join(" · "));
+                Vec::new()
+            }
             Event::Watch(event) => {
                 let change = self.model.apply_watch(event, self.now);
                 self.after_model_change(change)
             }
             Event::WatcherFailed(reason) => {
-                self.notice = Some(format!(
+                self.status.notices.watcher = Some(format!(
                     "inotify stopped ({reason}): changes are seen by polling only"
                 ));
                 vec![Effect::WalkEveryPass]
             }
             Event::Signal(_) => vec![Effect::Quit],
             Event::Edited(result) => self.on_edited(result),
+            Event::UndoPlanned { scope, plan } => self.on_undo_planned(scope, plan),
             Event::Explained(explanation) => {
-                self.status = None;
-                self.observed.explained.push(explanation.cgroup.clone());
-                self.dialog = Some(Dialog::Text {
-                    title: format!("who can do what: {}", explanation.cgroup),
-                    lines: explanation.lines(),
-                    scroll: 0,
-                });
+                self.status.clear();
+                self.lessons
+                    .observed
+                    .explained
+                    .push(explanation.cgroup.clone());
+                self.open_dialog(Dialog::text(
+                    format!("who can do what: {}", explanation.cgroup),
+                    Tone::Info,
+                    explanation.lines(),
+                ));
                 Vec::new()
             }
             Event::Predicted(op, prediction) => {
                 if self.dialog.as_ref().and_then(Dialog::pending_op).as_ref() == Some(&op) {
-                    self.dialog_prediction = Some((op, *prediction));
+                    self.prediction = Some((op, *prediction));
                 }
                 Vec::new()
             }
@@ -576,69 +515,771 @@ impl App {
                 self.busy = false;
                 match result {
                     Ok((cgroup, unit)) => {
-                        self.status = Some(format!(
-                            "{unit} is yours: create children (n), enable controllers (c), set limits (e); d stops it"
-                        ));
-                        self.pending_reveal = Some(cgroup);
-                        self.reveal_pending();
+                        self.status.say(
+                            Tone::Ok,
+                            format!(
+                                "{unit} is yours: create children (n), enable controllers (c), set limits (e); d stops it"
+                            ),
+                        );
+                        self.tree.pending_reveal = Some(cgroup);
+                        self.tree.reveal_pending(&self.model);
+                        self.tree.scroll_to_selection(self.layout.tree_rows());
                     }
-                    Err(reason) => self.status = Some(format!("no playground: {reason}")),
+                    Err(reason) => self
+                        .status
+                        .say(Tone::Refused, format!("no playground: {reason}")),
                 }
                 vec![Effect::RefreshNow]
             }
             Event::PlaygroundStopped(result) => {
                 self.busy = false;
-                if result.is_ok() {
-                    self.observed.done.insert("stop-playground".into());
+                match result {
+                    Ok(unit) => {
+                        self.lessons.observed.done.insert("stop-playground".into());
+                        self.status.say(Tone::Ok, format!("stopped {unit}"));
+                    }
+                    Err(reason) => self.status.say(Tone::Refused, reason),
                 }
-                self.status = Some(match result {
-                    Ok(unit) => format!("stopped {unit}"),
-                    Err(reason) => reason,
-                });
                 vec![Effect::RefreshNow]
             }
         }
     }
 
-    fn on_edited(&mut self, result: Result<Outcome, String>) -> Vec<Effect> {
-        self.busy = false;
-        match result {
-            Err(reason) => self.status = Some(reason),
-            Ok(outcome) if outcome.ok() => {
-                self.observed.done.insert(outcome.op.to_string());
-                if outcome.op == "set" {
-                    self.last_set = Some(outcome.clone());
-                }
-                let target = match &outcome.file {
-                    Some(f) => outcome.cgroup.file_display(f),
-                    None => outcome.cgroup.to_string(),
-                };
-                self.status = Some(format!("{} {target}: {}", outcome.op, outcome.explanation));
+    fn after_model_change(&mut self, change: Affected) -> Vec<Effect> {
+        let before = self.tree.selected().clone();
+        if change.structure {
+            self.tree.reveal_pending(&self.model);
+        }
+        // Sorting by a value column reorders rows when values change; by name only on shape.
+        if change.structure || (change.values && self.tree.view.sort != Column::Name) {
+            self.tree.view.rebuild(&self.model);
+            self.tree.scroll_to_selection(self.layout.tree_rows());
+        }
+        self.focus_effect(&before)
+    }
+
+    fn focused(&self) -> Vec<Effect> {
+        vec![Effect::Focus(self.tree.selected().clone())]
+    }
+
+    fn focus_effect(&self, before: &CgroupPath) -> Vec<Effect> {
+        if self.tree.selected() != before {
+            self.focused()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn open_dialog(&mut self, dialog: Dialog) {
+        self.dialog = Some(dialog);
+    }
+
+    /// The limits form opened before the cgroup's limit files were read: fill it now.
+    fn fill_pending_limits(&mut self, path: &CgroupPath) {
+        let Some(Dialog::Limits {
+            cgroup,
+            rows: rows @ None,
+            ..
+        }) = self.dialog.as_mut()
+        else {
+            return;
+        };
+        if cgroup != path {
+            return;
+        }
+        let found = self
+            .model
+            .get(path)
+            .map(|n| dialog::limit_rows(n, &self.disks))
+            .unwrap_or_default();
+        if found.is_empty() {
+            self.dialog = None;
+            self.status.say(
+                Tone::Info,
+                format!("{path} has no limit files to edit (no controller enabled for it)"),
+            );
+        } else {
+            *rows = Some(found);
+        }
+    }
+
+    fn selected_node(&self) -> Option<&crate::model::Node> {
+        self.model.get(self.tree.selected())
+    }
+
+    /// Does the selected cgroup contain cgtui itself? Freezing or killing it would stop us.
+    fn selection_holds_cgtui(&self) -> bool {
+        self.own_cgroup
+            .as_ref()
+            .is_some_and(|own| own.starts_with(self.tree.selected()))
+    }
+
+    /// May a change be asked for now? Says why not, if not.
+    fn can_write(&mut self) -> bool {
+        if self.read_only {
+            self.status.say(
+                Tone::Warning,
+                "read-only mode (--read-only): changes are disabled",
+            );
+            return false;
+        }
+        if self.busy {
+            self.status
+                .say(Tone::Warning, "a change is still under way");
+            return false;
+        }
+        true
+    }
+
+    /// Carry out a confirmed change.
+    fn request(&mut self, pending: Pending) -> Vec<Effect> {
+        if !self.can_write() {
+            return Vec::new();
+        }
+        self.busy = true;
+        self.status.hint("working…");
+        vec![pending.into_effect()]
+    }
+
+    /// Ask before `pending`: a confirmation that shows the kernel's predicted answer.
+    fn ask(&mut self, title: &str, lines: Vec<String>, pending: Pending) -> Vec<Effect> {
+        if self.can_write() {
+            self.open_dialog(dialog::confirm(title, lines, pending));
+        }
+        Vec::new()
+    }
+
+    fn perform(&mut self, action: Action) -> Vec<Effect> {
+        if self.help.is_some() {
+            return self.help_action(action);
+        }
+        if self.dialog.is_some() {
+            return self.dialog_action(action);
+        }
+        if self.tree.filter_editing {
+            return self.filter_action(action);
+        }
+        self.main_action(action)
+    }
+
+    fn help_action(&mut self, action: Action) -> Vec<Effect> {
+        if action == Action::Quit {
+            // Ctrl-C: quit from anywhere.
+            return vec![Effect::Quit];
+        }
+        let Some(scroll) = self.help.as_mut() else {
+            return Vec::new();
+        };
+        let page = (self.layout.area.height as usize).saturating_sub(4).max(1);
+        match action {
+            Action::Up => *scroll = scroll.saturating_sub(1),
+            Action::Down => *scroll += 1,
+            Action::PageUp => *scroll = scroll.saturating_sub(page),
+            Action::PageDown => *scroll += page,
+            Action::First => *scroll = 0,
+            Action::Last => *scroll = usize::MAX,
+            _ => self.help = None,
+        }
+        // No further than the last page, as drawn at the latest size.
+        if let Some(scroll) = self.help.as_mut() {
+            let lines = help::text(&self.keymap, help::inner_width(self.layout.area.width));
+            let visible = (self.layout.area.height as usize).saturating_sub(4);
+            *scroll = (*scroll).min(lines.len().saturating_sub(visible));
+        }
+        Vec::new()
+    }
+
+    fn dialog_action(&mut self, action: Action) -> Vec<Effect> {
+        if action == Action::Quit {
+            // Ctrl-C: quit from anywhere.
+            return vec![Effect::Quit];
+        }
+        let page = (self.layout.area.height as usize).saturating_sub(6).max(1);
+        let Some(dialog) = self.dialog.as_mut() else {
+            return Vec::new();
+        };
+        match dialog.on_action(action, page) {
+            Step::Stay => Vec::new(),
+            Step::Close => {
+                self.dialog = None;
+                Vec::new()
             }
-            Ok(outcome) => {
-                self.status = None;
-                self.observed.refused.insert(outcome.rule);
-                let processes = self
-                    .model
-                    .get(&outcome.cgroup)
-                    .and_then(|n| n.sample.as_ref())
-                    .and_then(|s| s.nr_procs)
-                    .unwrap_or(0);
-                self.dialog = Some(edit::result_dialog(&outcome, processes));
+            Step::Replace(next) => {
+                let mut next = *next;
+                if let Dialog::Input(InputForm {
+                    purpose:
+                        InputPurpose::SetFile {
+                            cgroup,
+                            usage: usage @ None,
+                            ..
+                        },
+                    ..
+                }) = &mut next
+                {
+                    *usage = self
+                        .model
+                        .get(cgroup)
+                        .and_then(|n| n.sample.as_ref())
+                        .and_then(|s| s.memory.current);
+                }
+                if matches!(next, Dialog::Confirm { .. }) && !self.can_write() {
+                    self.dialog = None;
+                } else {
+                    self.dialog = Some(next);
+                }
+                Vec::new()
+            }
+            Step::Request(pending) => {
+                if let Some(Dialog::Input(form)) = self.dialog.take() {
+                    self.resume_form = Some(form);
+                }
+                self.dialog = None;
+                self.request(pending)
+            }
+            Step::ReadOnly => {
+                self.status.say(
+                    Tone::Warning,
+                    "read-only mode (--read-only): shown for reference, nothing is written",
+                );
+                Vec::new()
+            }
+            Step::Note(text) => {
+                self.status.hint(text);
+                Vec::new()
             }
         }
-        vec![
-            Effect::RefreshNow,
-            Effect::Focus(self.view.selected().clone()),
-        ]
+    }
+
+    fn filter_action(&mut self, action: Action) -> Vec<Effect> {
+        let before = self.tree.selected().clone();
+        let mut text = self.tree.view.filter().to_string();
+        match action {
+            Action::Quit => return vec![Effect::Quit],
+            Action::FilterKeep => {
+                self.tree.filter_editing = false;
+                return Vec::new();
+            }
+            Action::FilterClear => {
+                self.tree.filter_editing = false;
+                text.clear();
+            }
+            Action::NextMatch | Action::PrevMatch => {
+                self.tree
+                    .jump_match(action == Action::PrevMatch, &self.model);
+                self.tree.scroll_to_selection(self.layout.tree_rows());
+                return self.focus_effect(&before);
+            }
+            Action::DeleteBack => {
+                text.pop();
+            }
+            Action::Type(c) => text.push(c),
+            _ => return Vec::new(),
+        }
+        self.tree.set_filter(text, &self.model);
+        self.tree.scroll_to_selection(self.layout.tree_rows());
+        self.focus_effect(&before)
+    }
+
+    fn main_action(&mut self, action: Action) -> Vec<Effect> {
+        let before = self.tree.selected().clone();
+        let rows = self.layout.tree_rows();
+        if self.focus == Focus::Processes
+            && matches!(
+                action,
+                Action::Up
+                    | Action::Down
+                    | Action::PageUp
+                    | Action::PageDown
+                    | Action::First
+                    | Action::Last
+                    | Action::Activate
+            )
+        {
+            self.process_action(action);
+            return Vec::new();
+        }
+        self.status.clear();
+        let page = rows.max(1) as isize;
+        match action {
+            Action::Quit => return vec![Effect::Quit],
+            Action::Help => self.help = Some(0),
+            Action::Cancel => self.cancel(),
+            Action::Up => self.tree.view.move_selection(-1, &self.model),
+            Action::Down => self.tree.view.move_selection(1, &self.model),
+            Action::PageUp => self.tree.view.move_selection(-page, &self.model),
+            Action::PageDown => self.tree.view.move_selection(page, &self.model),
+            Action::First => self.tree.view.select_index(0, &self.model),
+            Action::Last => self.tree.view.select_index(usize::MAX, &self.model),
+            Action::Expand => self.expand_or_descend(),
+            Action::Collapse => self.collapse_or_ascend(),
+            Action::Activate => {
+                let selected = self.tree.selected().clone();
+                let expanded = self.tree.view.is_expanded(&selected);
+                self.tree
+                    .view
+                    .set_expanded(&selected, !expanded, &self.model);
+            }
+            Action::ExpandAll => {
+                let selected = self.tree.selected().clone();
+                self.tree.view.expand_all(&selected, &self.model);
+            }
+            Action::Filter => {
+                self.tree.filter_editing = true;
+                self.focus = Focus::Tree;
+            }
+            Action::NextMatch | Action::PrevMatch => {
+                if !self
+                    .tree
+                    .jump_match(action == Action::PrevMatch, &self.model)
+                {
+                    self.status.hint("no row matches the filter");
+                }
+            }
+            Action::SortNext => self.sort_next(),
+            Action::SortReverse => {
+                let current = self.tree.view.sort;
+                self.tree.view.set_sort(current, &self.model);
+                self.status.hint(self.sort_text());
+            }
+            Action::Subtree => {
+                let selected = self.tree.selected().clone();
+                self.tree.view.push_top(selected, &self.model);
+                self.tree.offset = 0;
+            }
+            Action::Back => {
+                if !self.tree.view.pop_top(&self.model) {
+                    self.status
+                        .hint("already at the top of the tree given with --root");
+                }
+            }
+            Action::Own => match self
+                .own_cgroup
+                .clone()
+                .filter(|c| self.model.find(c).is_some())
+            {
+                Some(own) => self.tree.view.reveal(&own, &self.model),
+                None => self.status.hint("cgtui's own cgroup is not in this view"),
+            },
+            Action::Slower | Action::Faster => return self.step_interval(action == Action::Slower),
+            Action::SwitchPane => {
+                self.focus = match self.focus {
+                    Focus::Tree => Focus::Processes,
+                    Focus::Processes => Focus::Tree,
+                };
+            }
+            Action::MoveProcess => self.pick_process_to_move(),
+            Action::MoveHere => return self.move_here(),
+            Action::Edit => self.open_limits(),
+            Action::Controllers => self.open_controllers(),
+            Action::Freeze => return self.freeze(),
+            Action::Kill => return self.kill(),
+            Action::New => self.new_child(),
+            Action::Remove => return self.remove(),
+            Action::Undo => return self.undo(),
+            Action::Persist => return self.persist_last_change(),
+            Action::Playground => {
+                return self.ask(
+                    "playground",
+                    vec![
+                        "Start a delegated playground? Your own systemd manager creates a scope \
+                         with Delegate=yes holding one placeholder process; you own its subtree."
+                            .into(),
+                        "(systemd decides, not the kernel: there is no prediction for this)".into(),
+                    ],
+                    Pending::Playground,
+                );
+            }
+            Action::Explain => {
+                let selected = self.tree.selected().clone();
+                self.status
+                    .hint(format!("working out who can do what in {selected}…"));
+                return vec![Effect::Explain(selected)];
+            }
+            Action::Lessons => {
+                self.prefs.side_panel = !self.prefs.side_panel;
+                self.lessons.panel = self.prefs.side_panel;
+                self.relayout();
+            }
+            Action::Lesson(n) => self.lessons.open(usize::from(n.saturating_sub(1))),
+            Action::LessonNext => self.lessons.next(false),
+            Action::LessonPrev => self.lessons.next(true),
+            Action::LessonList => self.lessons.progress = None,
+            Action::Messages => self.open_messages(),
+            Action::ToggleDetails => {
+                self.prefs.details = !self.prefs.details;
+                self.relayout();
+            }
+            Action::DetailsSmaller | Action::DetailsLarger => {
+                self.prefs.details = true;
+                let pct = if action == Action::DetailsLarger {
+                    self.prefs.details_pct + 10
+                } else {
+                    self.prefs.details_pct.saturating_sub(10)
+                };
+                self.prefs.details_pct =
+                    pct.clamp(layout::DETAILS_MIN_PCT, layout::DETAILS_MAX_PCT);
+                self.relayout();
+            }
+            // Dialog and text actions mean nothing in the main self.tree.view.
+            Action::Close
+            | Action::FilterKeep
+            | Action::FilterClear
+            | Action::Confirm
+            | Action::DirectWrite
+            | Action::Submit
+            | Action::Fix
+            | Action::Type(_)
+            | Action::DeleteBack
+            | Action::DeleteForward
+            | Action::CursorLeft
+            | Action::CursorRight
+            | Action::CursorHome
+            | Action::CursorEnd
+            | Action::ClearText => {}
+        }
+        self.tree.scroll_to_selection(self.layout.tree_rows());
+        self.focus_effect(&before)
+    }
+
+    /// Esc in the main view: undo the latest mode, never quit.
+    fn cancel(&mut self) {
+        if self.moving.take().is_some() {
+            self.status.hint("move cancelled");
+        } else if self.focus == Focus::Processes {
+            self.focus = Focus::Tree;
+        } else if !self.tree.view.filter().is_empty() {
+            self.tree.set_filter(String::new(), &self.model);
+        } else {
+            let quit = self.keymap.keys_for(Context::Main, Action::Quit);
+            self.status
+                .hint(format!("Esc closes and cancels; {quit} quits"));
+        }
+    }
+
+    fn process_action(&mut self, action: Action) {
+        let page = self.layout.process_rows().max(1);
+        match action {
+            Action::Up => self.processes.move_by(-1, page),
+            Action::Down => self.processes.move_by(1, page),
+            Action::PageUp => self.processes.move_by(-(page as isize), page),
+            Action::PageDown => self.processes.move_by(page as isize, page),
+            Action::First => self.processes.move_by(isize::MIN / 2, page),
+            Action::Last => self.processes.move_by(isize::MAX / 2, page),
+            Action::Activate => {
+                if let Some(row) = self.processes.selected_row() {
+                    let s = &row.sample;
+                    let command = if s.cmdline.is_empty() {
+                        format!(
+                            "[{}] (a kernel thread, or it has exited)",
+                            crate::cgroup::escape::visible(&s.comm)
+                        )
+                    } else {
+                        crate::cgroup::escape::visible(&s.cmdline).into_owned()
+                    };
+                    let lines = vec![
+                        format!("PID      {}", s.pid),
+                        format!(
+                            "user     {} ({})",
+                            row.user,
+                            s.uid.map_or("?".into(), |u| format!("uid {u}"))
+                        ),
+                        format!("state    {}", s.state),
+                        format!("CPU%     {}", crate::format::percent(row.cpu_pct)),
+                        format!("RSS      {}", crate::format::bytes(s.rss_bytes as f64)),
+                        format!("name     {}", crate::cgroup::escape::visible(&s.comm)),
+                        format!("command  {command}"),
+                        format!("cgroup   {}", self.processes.cgroup),
+                    ];
+                    self.open_dialog(Dialog::text(
+                        format!("process {}", s.pid),
+                        Tone::Info,
+                        lines,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn sort_text(&self) -> String {
+        let (column, descending) = self.sort();
+        format!(
+            "sorted by {} {}",
+            column.title(),
+            if descending { "▼" } else { "▲" }
+        )
+    }
+
+    /// `s`: the next of the columns on screen.
+    fn sort_next(&mut self) {
+        let shown: Vec<Column> = self.layout.columns.iter().map(|(c, _)| *c).collect();
+        let current = shown
+            .iter()
+            .position(|c| *c == self.tree.view.sort)
+            .unwrap_or(0);
+        let next = shown.get((current + 1) % shown.len().max(1)).copied();
+        self.tree
+            .view
+            .set_sort(next.unwrap_or(Column::Name), &self.model);
+        self.status.hint(self.sort_text());
+    }
+
+    fn step_interval(&mut self, slower: bool) -> Vec<Effect> {
+        let now = self.interval.as_secs_f64();
+        let next = if slower {
+            INTERVAL_STEPS.iter().find(|s| **s > now + 1e-9)
+        } else {
+            INTERVAL_STEPS.iter().rev().find(|s| **s < now - 1e-9)
+        };
+        match next {
+            Some(secs) => {
+                self.interval = Duration::from_secs_f64(*secs).clamp(MIN_INTERVAL, MAX_INTERVAL);
+                self.status
+                    .hint(format!("refresh every {}", interval_text(self.interval)));
+                vec![Effect::SetInterval(self.interval)]
+            }
+            None => {
+                self.status.hint(format!(
+                    "refresh every {} already: the {} is {}",
+                    interval_text(self.interval),
+                    if slower { "ceiling" } else { "floor" },
+                    interval_text(if slower { MAX_INTERVAL } else { MIN_INTERVAL })
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    fn expand_or_descend(&mut self) {
+        let view = &mut self.tree.view;
+        let Some(index) = view.selected_index() else {
+            return;
+        };
+        let row = view.rows()[index];
+        if !row.has_children {
+            return;
+        }
+        if row.expanded {
+            view.move_selection(1, &self.model);
+        } else {
+            let path = view.selected().clone();
+            view.set_expanded(&path, true, &self.model);
+        }
+    }
+
+    fn collapse_or_ascend(&mut self) {
+        let view = &mut self.tree.view;
+        let Some(index) = view.selected_index() else {
+            return;
+        };
+        let row = view.rows()[index];
+        let path = view.selected().clone();
+        if row.expanded && row.has_children {
+            view.set_expanded(&path, false, &self.model);
+        } else if let Some(parent) = path.parent().filter(|p| p.starts_with(&view.top)) {
+            view.reveal(&parent, &self.model);
+        }
+    }
+
+    fn open_messages(&mut self) {
+        let lines: Vec<String> = self
+            .status
+            .log()
+            .map(|m| {
+                let mark = match m.tone {
+                    Tone::Info => "·",
+                    Tone::Ok => "ok",
+                    Tone::Warning => "warning",
+                    Tone::Refused => "REFUSED",
+                };
+                format!("{mark} {}", m.text)
+            })
+            .collect();
+        let count = lines.len();
+        let lines = if lines.is_empty() {
+            vec!["no messages yet".to_string()]
+        } else {
+            lines
+        };
+        let scroll = count.saturating_sub(1);
+        self.open_dialog(Dialog::Text {
+            title: format!("messages ({count}, newest last)"),
+            tone: Tone::Info,
+            lines,
+            scroll,
+            fix: None,
+        });
+    }
+
+    fn open_limits(&mut self) {
+        let selected = self.tree.selected().clone();
+        let node = self.selected_node();
+        // Limits other than memory and pids come only with a full read of the cgroup, which
+        // follows a change of selection: until it arrives the form says it is reading.
+        let rows = match node.and_then(|n| n.sample.as_ref()) {
+            Some(sample) if sample.detail.is_some() => {
+                node.map(|n| dialog::limit_rows(n, &self.disks))
+            }
+            _ => None,
+        };
+        if rows.as_ref().is_some_and(Vec::is_empty) {
+            self.status.say(
+                Tone::Info,
+                format!("{selected} has no limit files to edit (no controller enabled for it)"),
+            );
+            return;
+        }
+        self.lessons.observed.opened.insert("limits".into());
+        self.open_dialog(Dialog::Limits {
+            cgroup: selected,
+            rows,
+            selected: 0,
+            read_only: self.read_only,
+        });
+    }
+
+    fn open_controllers(&mut self) {
+        let selected = self.tree.selected().clone();
+        let rows = self
+            .selected_node()
+            .map(|n| dialog::controller_rows(&self.model, n))
+            .unwrap_or_default();
+        if rows.is_empty() {
+            self.status.say(
+                Tone::Info,
+                format!("{selected}: cgroup.controllers is empty, nothing to enable"),
+            );
+            return;
+        }
+        self.lessons.observed.opened.insert("controllers".into());
+        self.open_dialog(Dialog::Controllers {
+            cgroup: selected,
+            rows,
+            selected: 0,
+            read_only: self.read_only,
+        });
+    }
+
+    fn freeze(&mut self) -> Vec<Effect> {
+        let selected = self.tree.selected().clone();
+        let Some(frozen) = self.selected_node().and_then(|n| n.frozen()) else {
+            self.status
+                .say(Tone::Info, "the root cgroup cannot be frozen");
+            return Vec::new();
+        };
+        let op = Op::Set {
+            cgroup: selected.clone(),
+            file: "cgroup.freeze".into(),
+            value: if frozen { "0" } else { "1" }.into(),
+        };
+        let mut lines = vec![if frozen {
+            format!("Thaw {selected}? Its processes run again.")
+        } else {
+            format!("Freeze {selected}? Every process in it and below stops until thawed.")
+        }];
+        if !frozen && self.selection_holds_cgtui() {
+            lines.push(
+                "It contains cgtui itself: this screen would stop responding until something \
+                 outside thaws it."
+                    .into(),
+            );
+        }
+        let title = if frozen { "thaw" } else { "freeze" };
+        self.ask(title, lines, Pending::Edit(op, Change::default()))
+    }
+
+    fn kill(&mut self) -> Vec<Effect> {
+        let selected = self.tree.selected().clone();
+        let mut lines = vec![format!(
+            "Kill every process in {selected} and below (cgroup.kill)? This cannot be undone."
+        )];
+        if self.selection_holds_cgtui() {
+            lines.push("This includes cgtui itself.".into());
+        }
+        let op = Op::Set {
+            cgroup: selected,
+            file: "cgroup.kill".into(),
+            value: "1".into(),
+        };
+        self.ask("kill", lines, Pending::Edit(op, Change::default()))
+    }
+
+    fn new_child(&mut self) {
+        if !self.can_write() {
+            return;
+        }
+        let parent = self.tree.selected().clone();
+        self.open_dialog(Dialog::Input(InputForm {
+            title: format!("new child cgroup of {parent}"),
+            hint: "a name (a .scope/.service suffix is only a convention outside systemd)".into(),
+            input: dialog::TextInput::default(),
+            purpose: InputPurpose::NewChild { parent },
+            refusal: Vec::new(),
+        }));
+    }
+
+    fn remove(&mut self) -> Vec<Effect> {
+        let selected = self.tree.selected().clone();
+        match crate::playground::is_playground(&selected) {
+            Some(unit) => self.ask(
+                "stop playground",
+                vec![format!(
+                    "Stop the playground {unit}? Its manager ends every process in it."
+                )],
+                Pending::StopPlayground(unit),
+            ),
+            None => self.ask(
+                "remove",
+                vec![format!(
+                    "Remove {selected} (rmdir)? It must have no processes and no children."
+                )],
+                Pending::Edit(Op::Rmdir { cgroup: selected }, Change::default()),
+            ),
+        }
+    }
+
+    fn undo(&mut self) -> Vec<Effect> {
+        if !self.can_write() {
+            return Vec::new();
+        }
+        self.undo_beyond_session = false;
+        self.status.hint("looking for the latest change to undo…");
+        vec![Effect::PlanUndo(UndoScope::Session(self.session.clone()))]
+    }
+
+    fn on_undo_planned(&mut self, scope: UndoScope, plan: Result<UndoPlan, String>) -> Vec<Effect> {
+        match (plan, scope) {
+            (Ok(plan), scope) => {
+                let mut lines = vec![format!("Undo: {}?", plan.description)];
+                if scope == UndoScope::Any && self.undo_beyond_session {
+                    lines.push(
+                        "This change was made from another cgtui or terminal: this session has \
+                         made no change left to undo."
+                            .into(),
+                    );
+                }
+                self.status.clear();
+                self.ask("undo", lines, Pending::Undo(plan))
+            }
+            (Err(_), UndoScope::Session(_)) => {
+                self.undo_beyond_session = true;
+                vec![Effect::PlanUndo(UndoScope::Any)]
+            }
+            (Err(reason), UndoScope::Any) => {
+                self.status.say(Tone::Info, reason);
+                Vec::new()
+            }
+        }
     }
 
     /// `P`: make the latest live change permanent, where systemd can keep it; elsewhere say
     /// what would.
     fn persist_last_change(&mut self) -> Vec<Effect> {
         let Some(last) = self.last_set.clone() else {
-            self.status =
-                Some("no change to make permanent yet (P acts on the latest limit you set)".into());
+            self.status.say(
+                Tone::Info,
+                "no change to make permanent yet (P acts on the latest limit you set)",
+            );
             return Vec::new();
         };
         let (Some(file), Some(value)) = (last.file.clone(), last.value.clone()) else {
@@ -654,511 +1295,203 @@ impl App {
                     .join(", ")
             });
         if last.via != crate::cgroup::edit::Via::Systemd {
-            self.status = Some(match property {
-                Some(names) => format!(
-                    "{} is not a systemd unit's: cgroupfs settings do not survive a reboot; the unit \
-                     property {names}= in a unit file would",
-                    last.cgroup
-                ),
-                None => format!(
-                    "cgroupfs settings do not survive a reboot, and systemd has no property for {file}"
-                ),
-            });
+            self.status.say(
+                Tone::Info,
+                match property {
+                    Some(names) => format!(
+                        "{} is not a systemd unit's: cgroupfs settings do not survive a reboot; the \
+                         unit property {names}= in a unit file would",
+                        last.cgroup
+                    ),
+                    None => format!(
+                        "cgroupfs settings do not survive a reboot, and systemd has no property for {file}"
+                    ),
+                },
+            );
             return Vec::new();
         }
         let op = Op::Set {
             cgroup: last.cgroup.clone(),
-            file,
-            value,
+            file: file.clone(),
+            value: value.clone(),
         };
-        self.request(Effect::Edit(
-            op,
-            Change {
-                route: Route::Systemd,
-                persist: true,
-                unchecked: false,
-            },
-        ))
+        self.ask(
+            "persist",
+            vec![format!(
+                "Make {file} = {value} of {} permanent (systemd writes a drop-in)?",
+                last.cgroup
+            )],
+            Pending::Edit(
+                op,
+                Change {
+                    route: Route::Systemd,
+                    persist: true,
+                    unchecked: false,
+                },
+            ),
+        )
     }
 
-    /// Ask for a change, unless writes are off or another change is under way.
-    fn request(&mut self, effect: Effect) -> Vec<Effect> {
-        if self.read_only {
-            self.status = Some("read-only mode (--read-only): changes are disabled".into());
-            return Vec::new();
+    fn pick_process_to_move(&mut self) {
+        if self.focus != Focus::Processes {
+            let tab = self.keymap.keys_for(Context::Main, Action::SwitchPane);
+            self.status
+                .hint(format!("{tab} to the process list, pick a process, then m"));
+            return;
         }
-        if self.busy {
-            self.status = Some("a change is still under way".into());
-            return Vec::new();
+        if !self.can_write() {
+            return;
         }
-        self.busy = true;
-        self.status = Some("working…".into());
-        vec![effect]
-    }
-
-    /// Ask for the prediction of what the open dialog would do, if it would change anything.
-    fn predict_dialog(&mut self) -> Vec<Effect> {
-        match self.dialog.as_ref().and_then(Dialog::pending_op) {
-            Some(op) if self.dialog_prediction.as_ref().map(|(o, _)| o) != Some(&op) => {
-                self.dialog_prediction = None;
-                vec![Effect::Predict(op)]
+        match self.processes.selected_row() {
+            Some(row) => {
+                let pid = row.sample.pid;
+                self.moving = Some(pid);
+                self.focus = Focus::Tree;
             }
-            Some(_) => Vec::new(),
-            None => {
-                self.dialog_prediction = None;
-                Vec::new()
-            }
+            None => self.status.hint("no process selected"),
         }
     }
 
-    fn on_dialog_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let mut effects = self.on_dialog_action(key);
-        effects.extend(self.predict_dialog());
+    fn move_here(&mut self) -> Vec<Effect> {
+        let Some(pid) = self.moving.take() else {
+            return Vec::new();
+        };
+        let cgroup = self.tree.selected().clone();
+        self.ask(
+            "move",
+            vec![format!("Move process {pid} into {cgroup} (cgroup.procs)?")],
+            Pending::Edit(Op::Move { pid, cgroup }, Change::default()),
+        )
+    }
+
+    fn on_edited(&mut self, result: Result<Outcome, String>) -> Vec<Effect> {
+        self.busy = false;
+        let form = self.resume_form.take();
+        match result {
+            Err(reason) => {
+                self.status.say(Tone::Refused, reason.clone());
+                if let Some(mut form) = form {
+                    form.refusal = vec![reason];
+                    self.dialog = Some(Dialog::Input(form));
+                }
+            }
+            Ok(outcome) if outcome.ok() => {
+                self.lessons.observed.done.insert(outcome.op.to_string());
+                if outcome.op == "set" {
+                    self.last_set = Some(outcome.clone());
+                }
+                let target = match &outcome.file {
+                    Some(f) => outcome.cgroup.file_display(f),
+                    None => outcome.cgroup.to_string(),
+                };
+                let mut text = format!("{} {target}: {}", outcome.op, outcome.explanation);
+                for warning in &outcome.warnings {
+                    text.push_str(&format!(" · {warning}"));
+                }
+                self.status.say(
+                    if outcome.warnings.is_empty() {
+                        Tone::Ok
+                    } else {
+                        Tone::Warning
+                    },
+                    text,
+                );
+            }
+            Ok(outcome) => {
+                self.lessons.observed.refused.insert(outcome.rule);
+                let processes = self
+                    .model
+                    .get(&outcome.cgroup)
+                    .and_then(|n| n.sample.as_ref())
+                    .and_then(|s| s.nr_procs)
+                    .unwrap_or(0);
+                let (lines, fix) = dialog::outcome_text(&outcome, processes);
+                self.status.say(Tone::Refused, lines.join(" · "));
+                match form {
+                    // A typed value that was refused: the form stays, with what was typed.
+                    Some(mut form) => {
+                        form.refusal = lines;
+                        self.dialog = Some(Dialog::Input(form));
+                    }
+                    None => {
+                        self.dialog = Some(Dialog::Text {
+                            title: "refused".into(),
+                            tone: Tone::Refused,
+                            lines,
+                            scroll: 0,
+                            fix,
+                        });
+                    }
+                }
+            }
+        }
+        let mut effects = vec![Effect::RefreshNow];
+        effects.extend(self.focused());
         effects
     }
 
-    fn on_dialog_action(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let Some(dialog) = self.dialog.as_mut() else {
-            return Vec::new();
-        };
-        match dialog.on_key(key) {
-            DialogAction::Stay => Vec::new(),
-            DialogAction::Close => {
-                self.dialog = None;
-                Vec::new()
-            }
-            DialogAction::Replace(next) => {
-                self.dialog = Some(next);
-                Vec::new()
-            }
-            DialogAction::Request(effect) => {
-                self.dialog = None;
-                self.request(effect)
-            }
-        }
-    }
-
-    fn selected_node(&self) -> Option<&crate::model::Node> {
-        self.model.get(self.view.selected())
-    }
-
-    /// Does the selected cgroup contain cgtui itself? Freezing or killing it would stop us.
-    fn selection_holds_cgtui(&self) -> bool {
-        self.own_cgroup
-            .as_ref()
-            .is_some_and(|own| own.starts_with(self.view.selected()))
-    }
-
-    fn on_edit_key(&mut self, code: KeyCode) -> Option<Vec<Effect>> {
-        let selected = self.view.selected().clone();
-        let effects = match code {
-            KeyCode::Char('e') => {
-                let rows = self
-                    .selected_node()
-                    .map(|n| edit::limit_rows(n, &self.disks))
-                    .unwrap_or_default();
-                if rows.is_empty() {
-                    self.status = Some(format!(
-                        "{selected} has no limit files to edit (no controller enabled for it)"
-                    ));
-                } else {
-                    self.observed.opened.insert("limits".into());
-                    self.dialog = Some(Dialog::Limits {
-                        cgroup: selected,
-                        rows,
-                        selected: 0,
-                    });
-                }
-                Vec::new()
-            }
-            KeyCode::Char('c') => {
-                let rows = self
-                    .selected_node()
-                    .map(|n| edit::controller_rows(&self.model, n))
-                    .unwrap_or_default();
-                if rows.is_empty() {
-                    self.status = Some(format!(
-                        "{selected}: cgroup.controllers is empty, nothing to enable"
-                    ));
-                } else {
-                    self.observed.opened.insert("controllers".into());
-                    self.dialog = Some(Dialog::Controllers {
-                        cgroup: selected,
-                        rows,
-                        selected: 0,
-                    });
-                }
-                Vec::new()
-            }
-            KeyCode::Char('f') => {
-                let frozen = self.selected_node().and_then(|n| n.frozen());
-                let Some(frozen) = frozen else {
-                    self.status = Some("the root cgroup cannot be frozen".into());
-                    return Some(Vec::new());
-                };
-                let op = Op::Set {
-                    cgroup: selected.clone(),
-                    file: "cgroup.freeze".into(),
-                    value: if frozen { "0" } else { "1" }.into(),
-                };
-                if !frozen && self.selection_holds_cgtui() {
-                    self.dialog = Some(Dialog::Confirm {
-                        message: format!(
-                            "Freeze {selected}? It contains cgtui itself: this screen would stop \
-                             responding until something outside thaws it."
-                        ),
-                        effect: Box::new(Effect::Edit(op, Change::default())),
-                    });
-                    Vec::new()
-                } else {
-                    self.request(Effect::Edit(op, Change::default()))
-                }
-            }
-            KeyCode::Char('K') => {
-                let mut message =
-                    format!("Kill every process in {selected} and below (cgroup.kill)?");
-                if self.selection_holds_cgtui() {
-                    message.push_str(" This includes cgtui itself.");
-                }
-                let op = Op::Set {
-                    cgroup: selected,
-                    file: "cgroup.kill".into(),
-                    value: "1".into(),
-                };
-                self.dialog = Some(Dialog::Confirm {
-                    message,
-                    effect: Box::new(Effect::Edit(op, Change::default())),
-                });
-                Vec::new()
-            }
-            KeyCode::Char('n') => {
-                self.dialog = Some(Dialog::Input {
-                    title: format!("new child cgroup of {selected}"),
-                    hint: "a name (a .scope/.service suffix is only a convention outside systemd)"
-                        .into(),
-                    text: String::new(),
-                    purpose: InputPurpose::NewChild { parent: selected },
-                });
-                Vec::new()
-            }
-            KeyCode::Char('d') => {
-                self.dialog = Some(match crate::playground::is_playground(&selected) {
-                    Some(unit) => Dialog::Confirm {
-                        message: format!(
-                            "Stop the playground {unit}? Its manager ends every process in it."
-                        ),
-                        effect: Box::new(Effect::StopPlayground(unit)),
-                    },
-                    None => Dialog::Confirm {
-                        message: format!(
-                            "Remove {selected} (rmdir)? It must have no processes and no children."
-                        ),
-                        effect: Box::new(Effect::Edit(
-                            Op::Rmdir { cgroup: selected },
-                            Change::default(),
-                        )),
-                    },
-                });
-                Vec::new()
-            }
-            KeyCode::Char('D') => self.request(Effect::Playground),
-            KeyCode::Char('w') => {
-                self.status = Some(format!("working out who can do what in {selected}…"));
-                vec![Effect::Explain(selected)]
-            }
-            KeyCode::Char('P') => self.persist_last_change(),
-            KeyCode::Char('u') => self.request(Effect::Undo),
-            KeyCode::Char('m') => {
-                if self.focus != Focus::Processes {
-                    self.status = Some("Tab to the process list, pick a process, then m".into());
-                    return Some(Vec::new());
-                }
-                match self.processes.rows.get(self.process_selected) {
-                    Some(row) => {
-                        let pid = row.sample.pid;
-                        self.moving = Some(pid);
-                        self.focus = Focus::Tree;
-                        self.status = Some(format!(
-                            "moving {pid}: pick the destination and press Enter (Esc cancels)"
-                        ));
-                    }
-                    None => self.status = Some("no process selected".into()),
-                }
-                Vec::new()
-            }
-            _ => return None,
-        };
-        Some(effects)
-    }
-
-    /// Select the cgroup waiting to be revealed, once the tree has it.
-    fn reveal_pending(&mut self) {
-        if let Some(path) = self.pending_reveal.take() {
-            if self.model.find(&path).is_some() {
-                self.view.reveal(&path, &self.model);
-                self.scroll_to_selection();
-            } else {
-                self.pending_reveal = Some(path);
-            }
-        }
-    }
-
-    fn after_model_change(&mut self, change: Affected) -> Vec<Effect> {
-        let before = self.view.selected().clone();
-        if change.structure {
-            self.reveal_pending();
-        }
-        // Sorting by a value column reorders rows when values change; by name only on shape.
-        if change.structure || (change.values && self.view.sort != Column::Name) {
-            self.view.rebuild(&self.model);
-            self.scroll_to_selection();
-        }
-        self.focus_effect(&before)
-    }
-
-    fn focus_effect(&self, before: &CgroupPath) -> Vec<Effect> {
-        if self.view.selected() != before {
-            vec![Effect::Focus(self.view.selected().clone())]
-        } else {
-            Vec::new()
-        }
-    }
-
-    /// Keep the selected row inside the visible window.
-    fn scroll_to_selection(&mut self) {
-        let height = self.layout.tree_rows().max(1);
-        let rows = self.view.rows().len();
-        if let Some(selected) = self.view.selected_index() {
-            if selected < self.tree_offset {
-                self.tree_offset = selected;
-            } else if selected >= self.tree_offset + height {
-                self.tree_offset = selected + 1 - height;
-            }
-        }
-        self.tree_offset = self.tree_offset.min(rows.saturating_sub(height));
-    }
-
-    fn set_interval(&mut self, interval: Duration) -> Vec<Effect> {
-        self.interval = interval.clamp(MIN_INTERVAL, MAX_INTERVAL);
-        self.status = Some(format!(
-            "refresh every {:.1} s",
-            self.interval.as_secs_f64()
-        ));
-        vec![Effect::SetInterval(self.interval)]
-    }
-
-    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c')) {
-            return vec![Effect::Quit];
-        }
-        if self.dialog.is_some() {
-            return self.on_dialog_key(key);
-        }
-        self.status = None;
-        match self.mode {
-            Mode::Help => {
-                match key.code {
-                    KeyCode::Char('q') => return vec![Effect::Quit],
-                    _ => self.mode = Mode::Normal,
-                }
-                Vec::new()
-            }
-            Mode::Filter => self.on_filter_key(key),
-            Mode::Normal => self.on_normal_key(key),
-        }
-    }
-
-    fn on_filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let before = self.view.selected().clone();
-        let mut filter = self.view.filter().to_string();
-        match key.code {
-            KeyCode::Enter => {
-                self.mode = Mode::Normal;
-                return Vec::new();
-            }
-            KeyCode::Esc => {
-                filter.clear();
-                self.mode = Mode::Normal;
-            }
-            KeyCode::Backspace => {
-                filter.pop();
-            }
-            KeyCode::Char(c) if !c.is_control() => filter.push(c),
-            _ => return Vec::new(),
-        }
-        self.view.set_filter(filter, &self.model);
-        self.scroll_to_selection();
-        self.focus_effect(&before)
-    }
-
-    fn on_normal_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if let Some(pid) = self.moving {
-            match key.code {
-                KeyCode::Enter => {
-                    self.moving = None;
-                    let cgroup = self.view.selected().clone();
-                    return self.request(Effect::Edit(Op::Move { pid, cgroup }, Change::default()));
-                }
-                KeyCode::Esc => {
-                    self.moving = None;
-                    self.status = Some("move cancelled".into());
-                    return Vec::new();
-                }
-                _ => {}
-            }
-        }
-        if key.code == KeyCode::Tab {
-            self.focus = match self.focus {
-                Focus::Tree => Focus::Processes,
-                Focus::Processes => Focus::Tree,
-            };
-            return Vec::new();
-        }
-        if self.focus == Focus::Processes {
-            let last = self.processes.rows.len().saturating_sub(1);
-            match key.code {
-                KeyCode::Up | KeyCode::Char('k') => {
-                    self.process_selected = self.process_selected.saturating_sub(1)
-                }
-                KeyCode::Down | KeyCode::Char('j') => {
-                    self.process_selected = (self.process_selected + 1).min(last)
-                }
-                KeyCode::Esc => self.focus = Focus::Tree,
-                _ => {}
-            }
-            if matches!(
-                key.code,
-                KeyCode::Up | KeyCode::Down | KeyCode::Char('k' | 'j') | KeyCode::Esc
-            ) {
-                return Vec::new();
-            }
-        }
-        if self.on_lesson_key(key.code) {
-            return Vec::new();
-        }
-        if let Some(mut effects) = self.on_edit_key(key.code) {
-            effects.extend(self.predict_dialog());
-            return effects;
-        }
-        let before = self.view.selected().clone();
-        let page = self.layout.tree_rows().max(1) as isize;
-        match key.code {
-            KeyCode::Char('q') => return vec![Effect::Quit],
-            KeyCode::Esc => {
-                if !self.view.filter().is_empty() {
-                    self.view.set_filter(String::new(), &self.model);
-                } else {
-                    return vec![Effect::Quit];
-                }
-            }
-            KeyCode::Char('?') | KeyCode::F(1) => self.mode = Mode::Help,
-            KeyCode::Char('/') => self.mode = Mode::Filter,
-            KeyCode::Up | KeyCode::Char('k') => self.view.move_selection(-1, &self.model),
-            KeyCode::Down | KeyCode::Char('j') => self.view.move_selection(1, &self.model),
-            KeyCode::PageUp => self.view.move_selection(-page, &self.model),
-            KeyCode::PageDown => self.view.move_selection(page, &self.model),
-            KeyCode::Home | KeyCode::Char('g') => self.view.select_index(0, &self.model),
-            KeyCode::End | KeyCode::Char('G') => self.view.select_index(usize::MAX, &self.model),
-            KeyCode::Right | KeyCode::Char('l') => self.expand_or_descend(),
-            KeyCode::Left | KeyCode::Char('h') => self.collapse_or_ascend(),
-            KeyCode::Enter | KeyCode::Char(' ') => {
-                let selected = self.view.selected().clone();
-                let expanded = self.view.is_expanded(&selected);
-                self.view.set_expanded(&selected, !expanded, &self.model);
-            }
-            KeyCode::Char('s') => {
-                let next = self.view.sort.next();
-                self.view.set_sort(next, &self.model);
-                self.status = Some(format!("sorted by {}", next.title()));
-            }
-            KeyCode::Char('S') => {
-                let current = self.view.sort;
-                self.view.set_sort(current, &self.model);
-            }
-            KeyCode::Char('r') => {
-                let selected = self.view.selected().clone();
-                self.view.push_top(selected, &self.model);
-                self.tree_offset = 0;
-            }
-            KeyCode::Char('R') | KeyCode::Backspace => {
-                if !self.view.pop_top(&self.model) {
-                    self.status = Some("already at the top of the tree given with --root".into());
-                }
-            }
-            KeyCode::Char('o') => match self
-                .own_cgroup
-                .clone()
-                .filter(|c| self.model.find(c).is_some())
-            {
-                Some(own) => self.view.reveal(&own, &self.model),
-                None => self.status = Some("cgtui's own cgroup is not in this view".into()),
-            },
-            KeyCode::Char('+') | KeyCode::Char('=') => return self.set_interval(self.interval * 2),
-            KeyCode::Char('-') => return self.set_interval(self.interval / 2),
-            _ => return Vec::new(),
-        }
-        self.scroll_to_selection();
-        self.focus_effect(&before)
-    }
-
-    fn expand_or_descend(&mut self) {
-        let Some(index) = self.view.selected_index() else {
-            return;
-        };
-        let row = self.view.rows()[index];
-        if !row.has_children {
-            return;
-        }
-        if row.expanded {
-            self.view.move_selection(1, &self.model);
-        } else {
-            let path = self.view.selected().clone();
-            self.view.set_expanded(&path, true, &self.model);
-        }
-    }
-
-    fn collapse_or_ascend(&mut self) {
-        let Some(index) = self.view.selected_index() else {
-            return;
-        };
-        let row = self.view.rows()[index];
-        let path = self.view.selected().clone();
-        if row.expanded && row.has_children {
-            self.view.set_expanded(&path, false, &self.model);
-        } else if let Some(parent) = path.parent().filter(|p| p.starts_with(&self.view.top)) {
-            self.view.reveal(&parent, &self.model);
-        }
-    }
-
     fn on_mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
-        let before = self.view.selected().clone();
+        let wheel = match mouse.kind {
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            _ => None,
+        };
+        // Over a dialog or help, the wheel scrolls it and clicks go nowhere.
+        if self.overlay_open() {
+            return match wheel {
+                Some(action) => (0..3).flat_map(|_| self.perform(action)).collect(),
+                None => Vec::new(),
+            };
+        }
+        let before = self.tree.selected().clone();
         let position = Position::new(mouse.column, mouse.row);
-        match mouse.kind {
-            MouseEventKind::ScrollDown => self.view.move_selection(3, &self.model),
-            MouseEventKind::ScrollUp => self.view.move_selection(-3, &self.model),
-            MouseEventKind::Down(MouseButton::Left) if self.layout.tree.contains(position) => {
-                let line = (mouse.row - self.layout.tree.y) as usize;
+        let layout = &self.layout;
+        let in_processes = layout.processes.contains(position);
+        match (mouse.kind, wheel) {
+            (_, Some(action)) if in_processes => {
+                let delta = if action == Action::Down { 3 } else { -3 };
+                self.processes.move_by(delta, layout.process_rows());
+            }
+            (_, Some(action)) => {
+                let delta = if action == Action::Down { 3 } else { -3 };
+                self.tree.view.move_selection(delta, &self.model);
+            }
+            (MouseEventKind::Down(MouseButton::Left), _) if in_processes => {
+                // Title and column header take two lines.
+                let line = (mouse.row - layout.processes.y) as usize;
+                if line >= 2 {
+                    let index = self.processes.offset + line - 2;
+                    if index < self.processes.rows.len() {
+                        self.focus = Focus::Processes;
+                        self.processes.selected = index;
+                    }
+                }
+            }
+            (MouseEventKind::Down(MouseButton::Left), _) if layout.tree.contains(position) => {
+                let line = (mouse.row - layout.tree.y) as usize;
                 if line == 0 {
-                    if let Some(column) = crate::ui::tree::column_at(self.layout.tree, mouse.column)
-                    {
-                        self.view.set_sort(column, &self.model);
+                    if let Some(column) = layout.column_at(mouse.column) {
+                        self.tree.view.set_sort(column, &self.model);
+                        self.status.hint(self.sort_text());
                     }
                 } else {
-                    let index = self.tree_offset + line - 1;
-                    if index < self.view.rows().len() {
-                        if self.view.selected_index() == Some(index) {
-                            let path = self.view.selected().clone();
-                            let expanded = self.view.is_expanded(&path);
-                            self.view.set_expanded(&path, !expanded, &self.model);
+                    self.focus = Focus::Tree;
+                    let index = self.tree.offset + line - 1;
+                    let view = &mut self.tree.view;
+                    if index < view.rows().len() {
+                        if view.selected_index() == Some(index) {
+                            let path = view.selected().clone();
+                            let expanded = view.is_expanded(&path);
+                            view.set_expanded(&path, !expanded, &self.model);
                         } else {
-                            self.view.select_index(index, &self.model);
+                            view.select_index(index, &self.model);
                         }
                     }
                 }
             }
             _ => return Vec::new(),
         }
-        self.scroll_to_selection();
+        self.tree.scroll_to_selection(self.layout.tree_rows());
         self.focus_effect(&before)
     }
 }

@@ -9,22 +9,51 @@ use crate::model::{Model, Node, NodeId};
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-/// The columns of the tree, in display order. Each can be the sort key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The columns of the tree. Each can be shown (config `columns`) and be the sort key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Column {
     Name,
     Cpu,
+    /// Share of CFS periods throttled by cpu.max.
+    Throttled,
     Memory,
     MemoryLimit,
+    /// memory.current as a share of the effective limit.
+    MemoryPct,
+    Swap,
     IoRead,
     IoWrite,
+    /// Read and write together.
+    IoTotal,
     Pids,
     Psi,
+    /// memory.events `oom`: times the limit was hit and the OOM killer was invoked.
+    Oom,
+    /// memory.events `oom_kill`: processes killed.
+    OomKill,
 }
 
 impl Column {
-    pub const ALL: [Column; 8] = [
-        Column::Name,
+    /// Every column with its name in the config file (`columns`, `sort`).
+    pub const ALL: [(Column, &'static str); 14] = [
+        (Column::Name, "name"),
+        (Column::Cpu, "cpu"),
+        (Column::Throttled, "throttled"),
+        (Column::Memory, "mem"),
+        (Column::MemoryLimit, "memlim"),
+        (Column::MemoryPct, "mempct"),
+        (Column::Swap, "swap"),
+        (Column::IoRead, "ioread"),
+        (Column::IoWrite, "iowrite"),
+        (Column::IoTotal, "io"),
+        (Column::Pids, "pids"),
+        (Column::Psi, "psi"),
+        (Column::Oom, "oom"),
+        (Column::OomKill, "oomkill"),
+    ];
+
+    /// The value columns shown when the config does not say.
+    pub const DEFAULT: [Column; 7] = [
         Column::Cpu,
         Column::Memory,
         Column::MemoryLimit,
@@ -34,46 +63,131 @@ impl Column {
         Column::Psi,
     ];
 
+    pub fn id(self) -> &'static str {
+        Column::ALL
+            .iter()
+            .find(|(c, _)| *c == self)
+            .map_or("?", |(_, id)| id)
+    }
+
+    pub fn parse(id: &str) -> Option<Column> {
+        Column::ALL.iter().find(|(_, n)| *n == id).map(|(c, _)| *c)
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Column::Name => "CGROUP",
             Column::Cpu => "CPU%",
+            Column::Throttled => "THR%",
             Column::Memory => "MEM",
             Column::MemoryLimit => "MEMLIM",
+            Column::MemoryPct => "MEM%L",
+            Column::Swap => "SWAP",
             Column::IoRead => "IO R/s",
             Column::IoWrite => "IO W/s",
+            Column::IoTotal => "IO/s",
             Column::Pids => "PIDS",
             Column::Psi => "PSI c/m/i",
+            Column::Oom => "OOM",
+            Column::OomKill => "KILLS",
         }
     }
 
-    pub fn next(self) -> Column {
-        let i = Column::ALL.iter().position(|c| *c == self).unwrap_or(0);
-        Column::ALL[(i + 1) % Column::ALL.len()]
+    /// What the column shows, for help and README.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Column::Name => "the cgroup's name, indented by depth",
+            Column::Cpu => "CPU use, 100 = one CPU",
+            Column::Throttled => "share of cpu.max periods throttled",
+            Column::Memory => "memory.current",
+            Column::MemoryLimit => "the lower of memory.max and memory.high",
+            Column::MemoryPct => "memory.current as % of that limit",
+            Column::Swap => "memory.swap.current",
+            Column::IoRead => "bytes read per second (io.stat)",
+            Column::IoWrite => "bytes written per second (io.stat)",
+            Column::IoTotal => "bytes read and written per second",
+            Column::Pids => "pids.current",
+            Column::Psi => "some avg10 of cpu/memory/io pressure",
+            Column::Oom => "memory.events oom: the limit was hit, OOM killer invoked",
+            Column::OomKill => "memory.events oom_kill: processes killed",
+        }
     }
 
     /// The value this column sorts by; larger first for everything but the name.
-    fn key(self, node: &Node) -> Option<f64> {
+    pub fn value(self, node: &Node) -> Option<f64> {
         let sample = node.sample.as_ref();
+        let events = sample.and_then(|s| s.memory.events);
         match self {
             Column::Name => None,
             Column::Cpu => node.rates.cpu_pct,
+            Column::Throttled => node.rates.cpu_throttled_pct,
             Column::Memory => sample.and_then(|s| s.memory.current).map(|v| v as f64),
             Column::MemoryLimit => effective_memory_limit(node).map(|(l, _)| match l {
                 Limit::Value(v) => v as f64,
                 Limit::Max => f64::INFINITY,
             }),
+            Column::MemoryPct => memory_pct(node),
+            Column::Swap => sample.and_then(|s| s.memory.swap_current).map(|v| v as f64),
             Column::IoRead => node.rates.io.map(|io| io.read_bps),
             Column::IoWrite => node.rates.io.map(|io| io.write_bps),
+            Column::IoTotal => node.rates.io.map(|io| io.read_bps + io.write_bps),
             Column::Pids => sample.and_then(|s| s.pids.current).map(|v| v as f64),
-            Column::Psi => sample.map(|s| {
+            Column::Psi => sample.and_then(|s| {
                 [&s.psi.cpu, &s.psi.memory, &s.psi.io]
                     .iter()
                     .filter_map(|p| p.map(|p| p.some.avg10))
-                    .fold(0.0, f64::max)
+                    .reduce(f64::max)
             }),
+            Column::Oom => events.map(|e| e.oom as f64),
+            Column::OomKill => events.map(|e| e.oom_kill as f64),
         }
     }
+}
+
+/// memory.current as a percentage of the effective limit; `None` without a finite limit.
+pub fn memory_pct(node: &Node) -> Option<f64> {
+    let current = node.sample.as_ref()?.memory.current?;
+    match effective_memory_limit(node)?.0 {
+        Limit::Value(0) => None,
+        Limit::Value(limit) => Some(current as f64 * 100.0 / limit as f64),
+        Limit::Max => None,
+    }
+}
+
+/// Names compared as people read them: digit runs by value, so `job2` sorts before `job10`.
+pub fn natural_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
+            let run = |s: &[u8], from: usize| {
+                let end = s[from..]
+                    .iter()
+                    .position(|c| !c.is_ascii_digit())
+                    .map_or(s.len(), |p| from + p);
+                (from, end)
+            };
+            let ((ai, ae), (bj, be)) = (run(a, i), run(b, j));
+            let strip = |s: &[u8]| {
+                let zeros = s.iter().take_while(|c| **c == b'0').count();
+                s[zeros..].to_vec()
+            };
+            let (na, nb) = (strip(&a[ai..ae]), strip(&b[bj..be]));
+            let ordering = na.len().cmp(&nb.len()).then_with(|| na.cmp(&nb));
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+            i = ae;
+            j = be;
+        } else {
+            let ordering = a[i].to_ascii_lowercase().cmp(&b[j].to_ascii_lowercase());
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
 }
 
 /// The lower of memory.max and memory.high, with the file it came from.
@@ -218,27 +332,66 @@ impl TreeView {
         }
     }
 
+    /// Expand `path` and everything below it.
+    pub fn expand_all(&mut self, path: &CgroupPath, model: &Model) {
+        if let Some(id) = model.find(path) {
+            let mut stack = vec![id];
+            while let Some(id) = stack.pop() {
+                let node = model.node(id);
+                if !node.children.is_empty() {
+                    self.expanded.insert(node.path.clone());
+                }
+                stack.extend(node.children.iter().copied());
+            }
+            self.rebuild(model);
+        }
+    }
+
+    /// Does the row at `index` match the filter itself (not only hold a match below it)?
+    pub fn row_matches(&self, index: usize, model: &Model) -> bool {
+        !self.filter.is_empty()
+            && self
+                .rows
+                .get(index)
+                .is_some_and(|r| self.matches(model.node(r.id)))
+    }
+
+    /// The next row matching the filter after `from` (before it, when `backwards`), wrapping.
+    pub fn next_match(&self, from: usize, backwards: bool, model: &Model) -> Option<usize> {
+        let n = self.rows.len();
+        (1..=n)
+            .map(|step| {
+                if backwards {
+                    (from + n - step % n) % n
+                } else {
+                    (from + step) % n
+                }
+            })
+            .find(|i| self.row_matches(*i, model))
+    }
+
     fn matches(&self, node: &Node) -> bool {
         let name = escape::visible(node.path.as_bytes());
         let name = name.rsplit('/').next().unwrap_or_default();
         name.to_lowercase().contains(&self.filter.to_lowercase())
     }
 
+    /// Less: `a` is shown before `b`.
     fn compare(&self, model: &Model, a: NodeId, b: NodeId) -> Ordering {
+        use std::os::unix::ffi::OsStrExt;
         let (na, nb) = (model.node(a), model.node(b));
-        let by_name = || na.path.name().cmp(nb.path.name());
-        let ordering = match (self.sort.key(na), self.sort.key(nb)) {
-            (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-            (Some(_), None) => Ordering::Greater,
-            (None, Some(_)) => Ordering::Less,
-            (None, None) => Ordering::Equal,
-        };
-        let ordering = if self.sort_descending {
-            ordering.reverse()
-        } else {
-            ordering
-        };
-        ordering.then_with(by_name)
+        let by_name = || natural_cmp(na.path.name().as_bytes(), nb.path.name().as_bytes());
+        let direction = |o: Ordering| if self.sort_descending { o.reverse() } else { o };
+        match (self.sort.value(na), self.sort.value(nb)) {
+            (Some(x), Some(y)) => {
+                direction(x.partial_cmp(&y).unwrap_or(Ordering::Equal)).then_with(by_name)
+            }
+            // A row without the value goes below every row with one, in either direction.
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) if self.sort == Column::Name => direction(by_name()),
+            (None, None) => by_name(),
+        }
     }
 
     /// Recompute the visible rows. With a filter, a row is shown if it or a descendant matches,
@@ -384,6 +537,18 @@ mod tests {
         assert_eq!(names(&v, &m), ["/", "/a.slice", "/a.slice/x.service"]);
         v.set_filter(String::new(), &m);
         assert_eq!(names(&v, &m), ["/", "/a.slice", "/b.slice"]);
+    }
+
+    #[test]
+    fn names_sort_naturally_and_reverse() {
+        let m = model(&["job10", "job2", "Job1", "a"]);
+        let mut v = TreeView::new(CgroupPath::root());
+        v.rebuild(&m);
+        assert_eq!(names(&v, &m), ["/", "/a", "/Job1", "/job2", "/job10"]);
+        v.set_sort(Column::Name, &m);
+        assert_eq!(names(&v, &m), ["/", "/job10", "/job2", "/Job1", "/a"]);
+        assert_ne!(natural_cmp(b"c01", b"c1"), Ordering::Equal);
+        assert_eq!(natural_cmp(b"x", b"x"), Ordering::Equal);
     }
 
     #[test]

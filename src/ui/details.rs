@@ -1,15 +1,17 @@
 //! The details pane of the selected cgroup: limits, controllers, events, history, processes.
 
 use crate::app::App;
+use crate::app::layout::Layout as Areas;
 use crate::cgroup::escape;
 use crate::cgroup::parse::Pressure;
+use crate::format;
 use crate::model::missing::{Metric, missing_reason};
 use crate::model::view::effective_memory_limit;
 use crate::model::{Model, Node};
-use crate::ui::format;
+use crate::theme::{Role, Theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table};
 
@@ -66,9 +68,9 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn layout_fields(fields: Vec<Field>, width: u16) -> Vec<Line<'static>> {
+fn layout_fields(fields: Vec<Field>, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let text_width = (width as usize).saturating_sub(LABEL_WIDTH);
-    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let bold = theme.style(Role::Bold);
     let mut lines = Vec::new();
     for field in fields {
         for (i, piece) in wrap(&field.text, text_width).into_iter().enumerate() {
@@ -123,20 +125,20 @@ fn controllers_text(sample: &crate::cgroup::CgroupSample) -> String {
 }
 
 fn missing_or(
+    theme: &Theme,
     model: &Model,
     node: &Node,
     metric: Metric,
     present: impl FnOnce() -> String,
 ) -> Field {
     match missing_reason(model, node, metric) {
-        Some(why) => {
-            Field::new("", format!("- ({why})")).styled(Style::default().fg(Color::DarkGray))
-        }
+        Some(why) => Field::new("", format!("- ({why})")).styled(theme.style(Role::Dim)),
         None => Field::new("", present()),
     }
 }
 
 fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
+    let theme = &app.theme;
     let mut fields = Vec::new();
     let Some(sample) = node.sample.as_ref() else {
         fields.push(Field::new("", "not read yet"));
@@ -150,7 +152,7 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
         "owner",
         format!(
             "{} (uid {}){kind}",
-            app.user_name(sample.owner_uid),
+            app.users.get(sample.owner_uid),
             sample.owner_uid
         ),
     ));
@@ -162,16 +164,19 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
         ),
         None => "root cgroup".into(),
     };
-    let procs = sample.nr_procs.map_or("-".into(), |n| n.to_string());
+    let procs = sample.nr_procs.map_or("- processes".into(), |n| {
+        crate::format::plural(n, "process")
+    });
     let descendants = detail.and_then(|d| d.stat).map_or(String::new(), |s| {
         format!(
-            " · {} descendants ({} dying)",
-            s.nr_descendants, s.nr_dying_descendants
+            " · {} ({} dying)",
+            format::plural(s.nr_descendants as usize, "descendant"),
+            s.nr_dying_descendants
         )
     });
     fields.push(Field::new(
         "state",
-        format!("{state} · {procs} processes{descendants}"),
+        format!("{state} · {procs}{descendants}"),
     ));
     fields.push(Field::new("ctrl", controllers_text(sample)));
 
@@ -202,7 +207,7 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
     }
 
     let m = &sample.memory;
-    let mut memory = missing_or(model, node, Metric::Memory, || {
+    let mut memory = missing_or(theme, model, node, Metric::Memory, || {
         format!(
             "{} · swap {}",
             format::opt_bytes(m.current),
@@ -227,7 +232,7 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
     }
     if let Some(e) = m.events {
         let style = if e.oom_kill > 0 {
-            Style::default().fg(Color::Red)
+            theme.style(Role::Refused)
         } else {
             Style::default()
         };
@@ -243,7 +248,7 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
         );
     }
 
-    let mut io = missing_or(model, node, Metric::Io, || match r.io {
+    let mut io = missing_or(theme, model, node, Metric::Io, || match r.io {
         None => "waiting for a second sample".into(),
         Some(io) => format!(
             "R {}/s {:.0} IOPS · W {}/s {:.0} IOPS",
@@ -289,7 +294,7 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
         fields.push(Field::new("limits", other.join(" · ")));
     }
 
-    let mut pids = missing_or(model, node, Metric::Pids, || {
+    let mut pids = missing_or(theme, model, node, Metric::Pids, || {
         let events = sample
             .pids
             .events
@@ -303,7 +308,7 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
     pids.label = "pids";
     fields.push(pids);
 
-    let mut psi = missing_or(model, node, Metric::Psi, || {
+    let mut psi = missing_or(theme, model, node, Metric::Psi, || {
         format!(
             "{} · {} · {}",
             pressure("cpu", &sample.psi.cpu, r.psi.cpu),
@@ -313,36 +318,31 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
     });
     psi.label = "PSI";
     fields.push(psi);
-    fields.push(Field::new("", "(some/full avg10 %)").styled(Style::default().fg(Color::DarkGray)));
+    fields.push(Field::new("", "(some/full avg10 %)").styled(theme.style(Role::Dim)));
     for problem in &sample.unreadable {
         fields.push(
             Field::new("unread", format!("{}: {}", problem.file, problem.reason))
-                .styled(Style::default().fg(Color::Yellow)),
+                .styled(theme.style(Role::Warning)),
         );
     }
     fields
 }
 
-fn spark(frame: &mut Frame, area: Rect, title: String, values: Vec<u64>, color: Color) {
+fn spark(frame: &mut Frame, area: Rect, title: String, values: Vec<u64>, style: Style) {
     let block = Block::default().title(title);
-    let widget = Sparkline::default()
-        .block(block)
-        .data(&values)
-        .style(Style::default().fg(color));
+    let widget = Sparkline::default().block(block).data(&values).style(style);
     frame.render_widget(widget, area);
 }
 
-fn history_and_processes(app: &App, frame: &mut Frame, area: Rect, node: &Node) {
-    let [cpu, mem, io, procs] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Length(2),
-        Constraint::Length(2),
-        Constraint::Min(0),
-    ])
-    .areas(area);
+fn history(app: &App, frame: &mut Frame, area: Rect, node: &Node) {
+    if area.height == 0 {
+        return;
+    }
+    let [cpu, mem, io] = Layout::vertical([Constraint::Length(2); 3]).areas(area);
     // The labels show the latest values; the history behind them is kept only while the
     // cgroup is read every pass (on screen), so it may be shorter.
     let h = &node.history;
+    let theme = &app.theme;
     let memory_now = node.sample.as_ref().and_then(|s| s.memory.current);
     let io_now = node.rates.io.map(|io| io.read_bps + io.write_bps);
     spark(
@@ -350,104 +350,155 @@ fn history_and_processes(app: &App, frame: &mut Frame, area: Rect, node: &Node) 
         cpu,
         format!("CPU% {}", format::percent(node.rates.cpu_pct)),
         h.cpu_pct.iter().map(|v| (v * 10.0) as u64).collect(),
-        Color::Green,
+        theme.style(Role::SparkCpu),
     );
     spark(
         frame,
         mem,
         format!("memory {}", format::opt_rate(memory_now.map(|m| m as f64))),
         h.memory.iter().map(|v| v as u64).collect(),
-        Color::Magenta,
+        theme.style(Role::SparkMemory),
     );
     spark(
         frame,
         io,
         format!("IO {}/s", format::opt_rate(io_now)),
         h.io_bps.iter().map(|v| v as u64).collect(),
-        Color::Blue,
+        theme.style(Role::SparkIo),
     );
+}
 
-    let table = &app.processes;
-    let shown = if table.cgroup == node.path {
-        table.rows.as_slice()
+fn processes(app: &App, frame: &mut Frame, area: Rect, rows_on_screen: usize, node: &Node) {
+    if area.height == 0 {
+        return;
+    }
+    let theme = &app.theme;
+    let pane = &app.processes;
+    let shown = if pane.cgroup == node.path {
+        pane.rows.as_slice()
     } else {
         &[]
     };
     let focused = app.focus == crate::app::Focus::Processes;
-    let rows = shown.iter().enumerate().map(|(i, p)| {
-        let command = if p.sample.cmdline.is_empty() {
-            format!("[{}]", escape::visible(&p.sample.comm))
-        } else if p.sample.cmdline_truncated {
-            format!("{}…", escape::visible(&p.sample.cmdline))
-        } else {
-            escape::visible(&p.sample.cmdline).into_owned()
-        };
-        let style = if focused && i == app.process_selected {
-            Style::default().add_modifier(Modifier::REVERSED)
-        } else {
-            Style::default()
-        };
-        Row::new(vec![
-            Cell::from(p.sample.pid.to_string()),
-            Cell::from(p.user.clone()),
-            Cell::from(p.sample.state.to_string()),
-            Cell::from(format::percent(p.cpu_pct)),
-            Cell::from(format::bytes(p.sample.rss_bytes as f64)),
-            Cell::from(command),
-        ])
-        .style(style)
-    });
+    // Numbers are never cut: the PID column is as wide as the largest PID.
+    let pid_width = shown
+        .iter()
+        .map(|p| p.sample.pid.to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max(3) as u16;
+    let user_width = shown
+        .iter()
+        .map(|p| format::width(&p.user))
+        .max()
+        .unwrap_or(0)
+        .clamp(4, 8) as u16;
+    let fixed = pid_width + user_width + 1 + 5 + 6 + 5;
+    let command_width = area.width.saturating_sub(fixed) as usize;
+    let rows = shown
+        .iter()
+        .enumerate()
+        .skip(pane.offset)
+        .take(rows_on_screen)
+        .map(|(i, p)| {
+            let command = if p.sample.cmdline.is_empty() {
+                format!("[{}]", escape::visible(&p.sample.comm))
+            } else if p.sample.cmdline_truncated {
+                format!("{}…", escape::visible(&p.sample.cmdline))
+            } else {
+                escape::visible(&p.sample.cmdline).into_owned()
+            };
+            let style = if focused && i == pane.selected {
+                theme.style(Role::Selected)
+            } else {
+                Style::default()
+            };
+            Row::new(vec![
+                Cell::from(Line::from(p.sample.pid.to_string()).right_aligned()),
+                Cell::from(format::fit(&p.user, user_width as usize)),
+                Cell::from(p.sample.state.to_string()),
+                Cell::from(Line::from(format::percent(p.cpu_pct)).right_aligned()),
+                Cell::from(Line::from(format::bytes(p.sample.rss_bytes as f64)).right_aligned()),
+                Cell::from(format::fit(&command, command_width)),
+            ])
+            .style(style)
+        });
+    let position = if shown.len() > rows_on_screen {
+        format!(
+            "{}-{} of ",
+            pane.offset + 1,
+            (pane.offset + rows_on_screen).min(shown.len())
+        )
+    } else {
+        String::new()
+    };
     // Only the first processes are read (as many as fit, and a margin): say how many more.
-    let count = match table.total.saturating_sub(shown.len()) {
+    let count = match pane.total.saturating_sub(shown.len()) {
         more if more > 0 && !shown.is_empty() => format!("{} · {more} more", shown.len()),
         _ => shown.len().to_string(),
     };
     let title = if focused {
-        format!("processes ({count}) · ↑↓ pick · m move · Tab back")
+        format!("processes ({position}{count}) · Enter show · m move · Tab back")
     } else {
-        format!("processes ({count}) · Tab to pick")
+        format!("processes ({position}{count}) · Tab to pick")
     };
     let widget = Table::new(
         rows,
         [
-            Constraint::Length(7),
-            Constraint::Length(9),
+            Constraint::Length(pid_width),
+            Constraint::Length(user_width),
             Constraint::Length(1),
             Constraint::Length(5),
             Constraint::Length(6),
-            Constraint::Min(10),
+            Constraint::Fill(1),
         ],
     )
     .header(
-        Row::new(["PID", "USER", "S", "CPU%", "RSS", "COMMAND"])
-            .style(Style::default().add_modifier(Modifier::BOLD)),
+        Row::new([
+            "PID".to_string(),
+            "USER".to_string(),
+            "S".to_string(),
+            " CPU%".to_string(),
+            "   RSS".to_string(),
+            format::fit("COMMAND", command_width),
+        ])
+        .style(theme.style(Role::Bold)),
     )
     .block(Block::default().borders(Borders::TOP).title(title));
-    frame.render_widget(widget, procs);
+    frame.render_widget(widget, area);
 }
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+pub fn render(app: &App, frame: &mut Frame, areas: &Areas) {
+    let area = areas.details;
+    if area.height == 0 || area.width == 0 {
+        return;
+    }
     let block = Block::default().borders(Borders::TOP).title(" details ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(node) = app.model.get(app.view.selected()) else {
+    let Some(node) = app.model.get(app.tree.selected()) else {
         frame.render_widget(Paragraph::new("nothing selected"), inner);
         return;
     };
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(inner);
-    let [title, facts] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(left);
+    let [title, facts] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(areas.facts);
     let path = Span::styled(
-        node.path.to_string(),
-        Style::default().add_modifier(Modifier::BOLD),
+        // One cell short of the pane, so the path never runs into what is beside it.
+        format::fit_left(
+            &node.path.to_string(),
+            (title.width as usize).saturating_sub(1),
+        ),
+        app.theme.style(Role::Bold),
     );
     frame.render_widget(Paragraph::new(Line::from(path)), title);
     let lines = layout_fields(
         info_fields(app, &app.model, node),
         facts.width.saturating_sub(1),
+        &app.theme,
     );
     frame.render_widget(Paragraph::new(lines), facts);
-    history_and_processes(app, frame, right, node);
+    history(app, frame, areas.history, node);
+    processes(app, frame, areas.processes, areas.process_rows(), node);
 }
 
 #[cfg(test)]

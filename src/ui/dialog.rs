@@ -1,11 +1,15 @@
-//! Modal dialogs of the editor, drawn over the tree.
+//! Modal dialogs, drawn over the main view. A dialog that is about to change something shows
+//! the kernel's predicted answer (or says it is read-only) before anything is written.
 
-use crate::app::edit::Dialog;
+use crate::app::App;
+use crate::app::dialog::Dialog;
+use crate::app::status::Tone;
 use crate::cgroup::escape;
 use crate::cgroup::predict::Prediction;
+use crate::theme::{Role, Theme};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
@@ -20,190 +24,262 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-fn dim(text: impl Into<String>) -> Span<'static> {
-    Span::styled(text.into(), Style::default().fg(Color::DarkGray))
-}
-
-fn selectable(text: String, selected: bool) -> Line<'static> {
-    let style = if selected {
-        Style::default().add_modifier(Modifier::REVERSED)
-    } else {
-        Style::default()
-    };
-    Line::from(Span::styled(text, style))
-}
-
-/// The kernel's predicted answer, as the last line of a dialog that is about to change something.
-fn prediction_line(prediction: &Prediction) -> Line<'static> {
-    match prediction.errno.as_deref() {
+/// The kernel's predicted answer, as the last lines of a dialog that is about to change
+/// something.
+fn prediction_lines(prediction: &Prediction, theme: &Theme) -> Vec<Line<'static>> {
+    let bold = theme.style(Role::Bold);
+    let mut lines = vec![match prediction.errno.as_deref() {
         None => Line::from(vec![
-            Span::styled(" kernel: ", Style::default().add_modifier(Modifier::BOLD)),
-            Span::styled("will allow this", Style::default().fg(Color::Green)),
+            Span::styled(" kernel: ", bold),
+            Span::styled("will allow this", theme.style(Role::Ok)),
         ]),
         Some(errno) => Line::from(vec![
-            Span::styled(" kernel: ", Style::default().add_modifier(Modifier::BOLD)),
+            Span::styled(" kernel: ", bold),
             Span::styled(
                 format!(
                     "will refuse with {errno} [{}]: {}",
                     prediction.rule, prediction.explanation
                 ),
-                Style::default().fg(Color::Red),
+                theme.style(Role::Refused),
             ),
         ]),
+    }];
+    if let Some(fix) = prediction
+        .fix
+        .as_ref()
+        .filter(|_| prediction.errno.is_some())
+    {
+        lines.push(Line::from(Span::styled(
+            format!(" what to do: {fix}"),
+            theme.style(Role::Dim),
+        )));
     }
+    for warning in &prediction.warnings {
+        lines.push(Line::from(Span::styled(
+            format!(" warning: {warning}"),
+            theme.style(Role::Warning),
+        )));
+    }
+    lines
 }
 
-pub fn render(dialog: &Dialog, prediction: Option<&Prediction>, frame: &mut Frame, area: Rect) {
+fn read_only_line(theme: &Theme) -> Line<'static> {
+    Line::from(Span::styled(
+        " read-only (--read-only): shown for reference, nothing can be written",
+        theme.style(Role::Warning),
+    ))
+}
+
+/// Keys of the dialog's own context, for its last line.
+fn keys_line(app: &App, text: &str) -> Line<'static> {
+    Line::from(Span::styled(format!(" {text}"), app.theme.style(Role::Dim)))
+}
+
+pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let dim = |text: String| Line::from(Span::styled(text, theme.style(Role::Dim)));
+    let selectable = |text: String, selected: bool| {
+        let style = if selected {
+            theme.style(Role::Selected)
+        } else {
+            Style::default()
+        };
+        Line::from(Span::styled(text, style))
+    };
+    // Only the prediction of what this very dialog would do.
+    let pending = dialog.pending_op();
+    let prediction = app
+        .prediction
+        .as_ref()
+        .filter(|(op, _)| pending.as_ref() == Some(op))
+        .map(|(_, p)| p);
+    let mut scroll = 0usize;
     let (title, mut lines, border) = match dialog {
         Dialog::Limits {
             cgroup,
             rows,
             selected,
+            read_only,
         } => {
-            let mut lines: Vec<Line> = rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| selectable(format!(" {:<28} {}", r.label, r.current), i == *selected))
-                .collect();
-            lines.push(Line::from(""));
-            if let Some(row) = rows.get(*selected) {
-                lines.push(Line::from(dim(format!(" {}", row.hint))));
+            let mut lines = Vec::new();
+            if *read_only {
+                lines.push(read_only_line(theme));
             }
-            lines.push(Line::from(dim(" ↑↓ choose · Enter edit · Esc close")));
-            (format!(" limits of {cgroup} "), lines, Color::Cyan)
+            match rows {
+                None => lines.push(dim(" reading the limit files…".into())),
+                Some(rows) => {
+                    lines.extend(rows.iter().enumerate().map(|(i, r)| {
+                        selectable(format!(" {:<28} {}", r.label, r.current), i == *selected)
+                    }));
+                    lines.push(Line::from(""));
+                    if let Some(row) = rows.get(*selected) {
+                        lines.push(dim(format!(" {}", row.hint)));
+                    }
+                }
+            }
+            lines.push(keys_line(
+                app,
+                "↑↓ choose · Enter edit · r direct write · Esc close",
+            ));
+            (format!(" limits of {cgroup} "), lines, Role::BorderForm)
         }
         Dialog::Controllers {
             cgroup,
             rows,
             selected,
+            read_only,
         } => {
-            let mut lines: Vec<Line> = rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    let state = if r.enabled {
-                        "[x] enabled for children"
-                    } else {
-                        "[ ] available"
-                    };
-                    let users = if r.used_by.is_empty() {
-                        String::new()
-                    } else {
-                        format!("  passed on by {}", r.used_by.join(", "))
-                    };
-                    selectable(format!(" {:<10} {state}{users}", r.name), i == *selected)
-                })
-                .collect();
+            let mut lines = Vec::new();
+            if *read_only {
+                lines.push(read_only_line(theme));
+            }
+            lines.extend(rows.iter().enumerate().map(|(i, r)| {
+                let state = if r.enabled {
+                    "[x] enabled for children"
+                } else {
+                    "[ ] available"
+                };
+                let users = if r.used_by.is_empty() {
+                    String::new()
+                } else {
+                    format!("  passed on by {}", r.used_by.join(", "))
+                };
+                selectable(format!(" {:<10} {state}{users}", r.name), i == *selected)
+            }));
             lines.push(Line::from(""));
-            lines.push(Line::from(dim(
-                " cgroup.controllers lists what the parent gives; cgroup.subtree_control what this passes on.",
-            )));
-            lines.push(Line::from(dim(" Space/Enter toggle · Esc close")));
-            (format!(" controllers of {cgroup} "), lines, Color::Cyan)
+            lines.push(dim(
+                " cgroup.controllers lists what the parent gives; cgroup.subtree_control what this passes on."
+                    .into(),
+            ));
+            lines.push(keys_line(
+                app,
+                "↑↓ choose · Space/Enter toggle (asks first) · Esc close",
+            ));
+            (
+                format!(" controllers of {cgroup} "),
+                lines,
+                Role::BorderForm,
+            )
         }
-        Dialog::Input {
-            title, hint, text, ..
-        } => {
-            let lines = vec![
-                Line::from(vec![
-                    Span::raw(" > "),
-                    Span::styled(
-                        escape::visible(text.as_bytes()).into_owned(),
-                        Style::default().add_modifier(Modifier::BOLD),
-                    ),
-                    Span::styled("▏", Style::default().add_modifier(Modifier::SLOW_BLINK)),
-                ]),
-                Line::from(""),
-                Line::from(dim(format!(" {hint}"))),
-                Line::from(dim(
-                    " Enter write (checked first) · Ctrl-U clear · Esc cancel",
-                )),
-            ];
-            (format!(" {title} "), lines, Color::Cyan)
+        Dialog::Input(form) => {
+            let input = &form.input;
+            let text = input.text();
+            let chars: Vec<char> = text.chars().collect();
+            let before: String = chars[..input.cursor().min(chars.len())].iter().collect();
+            let after: String = chars[input.cursor().min(chars.len())..].iter().collect();
+            let shown = |s: &str| escape::visible(s.as_bytes()).into_owned();
+            let value_style = if input.selected() {
+                theme.style(Role::Selected)
+            } else {
+                theme.style(Role::Bold)
+            };
+            let mut lines = vec![Line::from(vec![
+                Span::raw(" > "),
+                Span::styled(shown(&before), value_style),
+                Span::styled("▏", theme.style(Role::Bold)),
+                Span::styled(shown(&after), value_style),
+            ])];
+            for (i, refusal) in form.refusal.iter().enumerate() {
+                lines.push(Line::from(Span::styled(
+                    format!(" {}{refusal}", if i == 0 { "refused: " } else { "  " }),
+                    theme.style(if i == 0 { Role::Refused } else { Role::Dim }),
+                )));
+            }
+            if let Some(warning) = form.warning() {
+                lines.push(Line::from(Span::styled(
+                    format!(" warning: {warning}"),
+                    theme.style(Role::Warning),
+                )));
+            }
+            lines.push(Line::from(""));
+            lines.push(dim(format!(" {}", form.hint)));
+            let keys = if input.selected() {
+                "Enter write (checked first) · typing replaces it · ←→ Home End edit · Esc cancel"
+            } else {
+                "Enter write (checked first) · ←→ Home End move · Ctrl-U clear · Esc cancel"
+            };
+            lines.push(keys_line(app, keys));
+            (format!(" {} ", form.title), lines, Role::BorderForm)
         }
-        Dialog::Confirm { message, .. } => {
-            let lines = vec![
-                Line::from(format!(" {message}")),
-                Line::from(""),
-                Line::from(vec![
-                    Span::styled(
-                        " y ",
-                        Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
-                    ),
-                    Span::raw(" yes   "),
-                    dim("any other key: no"),
-                ]),
-            ];
-            (" confirm ".to_string(), lines, Color::Yellow)
+        Dialog::Confirm { title, lines, .. } => {
+            let out: Vec<Line> = lines.iter().map(|l| Line::from(format!(" {l}"))).collect();
+            (format!(" {title}: confirm "), out, Role::BorderConfirm)
         }
         Dialog::Text {
             title,
+            tone,
             lines,
-            scroll,
+            scroll: offset,
+            fix,
         } => {
-            let mut out: Vec<Line> = lines
-                .iter()
-                .skip(*scroll)
-                .map(|l| Line::from(format!(" {l}")))
-                .collect();
-            out.push(Line::from(dim(
-                " ↑↓ PgUp PgDn scroll · any other key closes",
-            )));
-            (format!(" {title} "), out, Color::Magenta)
-        }
-        Dialog::Result { ok, lines, fix } => {
+            scroll = *offset;
             let mut out: Vec<Line> = lines.iter().map(|l| Line::from(format!(" {l}"))).collect();
             if let Some(fix) = fix {
                 out.push(Line::from(""));
                 out.push(Line::from(vec![
-                    Span::styled(
-                        " F ",
-                        Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
-                    ),
+                    Span::styled(" F ", theme.style(Role::Badge)),
                     Span::raw(format!(" fix it: {}", fix.describe())),
                 ]));
             }
-            out.push(Line::from(dim(" any key closes")));
-            let (title, color) = if *ok {
-                (" done ", Color::Green)
-            } else {
-                (" refused ", Color::Red)
+            out.push(keys_line(app, "↑↓ PgUp PgDn scroll · any other key closes"));
+            let border = match tone {
+                Tone::Refused => Role::Refused,
+                Tone::Ok => Role::Ok,
+                _ => Role::BorderText,
             };
-            (title.to_string(), out, color)
+            (format!(" {title} "), out, border)
         }
     };
-    if let Some(prediction) = prediction {
+    let writes = matches!(dialog, Dialog::Confirm { .. } | Dialog::Input(_));
+    if writes {
         lines.push(Line::from(""));
-        lines.push(prediction_line(prediction));
-        for warning in &prediction.warnings {
-            lines.push(Line::from(Span::styled(
-                format!(" {warning}"),
-                Style::default().fg(Color::Yellow),
-            )));
+        if app.read_only {
+            lines.push(read_only_line(theme));
+        } else if let Some(prediction) = prediction {
+            lines.extend(prediction_lines(prediction, theme));
+        } else if pending.is_some() {
+            lines.push(dim(" kernel: predicting…".into()));
         }
+    }
+    if matches!(dialog, Dialog::Confirm { .. }) {
+        // The answer last, after the kernel's.
+        lines.push(Line::from(""));
+        lines.push(Line::from(vec![
+            Span::styled(" y ", theme.style(Role::Badge)),
+            Span::raw(" yes   "),
+            Span::styled("any other key: no", theme.style(Role::Dim)),
+        ]));
     }
     let width = if matches!(dialog, Dialog::Text { .. }) {
         120
     } else {
         96
     };
-    // Long lines wrap: count the rows they take inside the borders.
     let inner = width
         .min(area.width.saturating_sub(2))
         .saturating_sub(2)
         .max(1) as usize;
+    // Long lines wrap: count the rows they take inside the borders.
     let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
-    let height = rows as u16 + 2;
+    let height = (rows as u16).saturating_add(2);
     let popup = centered(area, width, height.max(5));
+    if popup.width < 3 || popup.height < 3 {
+        return;
+    }
+    // Scroll no further than the last page.
+    let visible = popup.height.saturating_sub(2) as usize;
+    let scroll = scroll.min(rows.saturating_sub(visible)) as u16;
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(Style::default().fg(border))
-        .title(title);
+        .border_style(theme.style(border))
+        .title(title)
+        .title_style(theme.style(Role::Bold));
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         popup,
     );
 }

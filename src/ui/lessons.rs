@@ -1,27 +1,30 @@
 //! The lessons panel (`L`): the list of lessons, or the current one with its steps ticked off.
 
 use crate::app::App;
+use crate::theme::Role;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    if area.width == 0 {
+    if area.width == 0 || area.height == 0 {
         return;
     }
-    let bold = Style::default().add_modifier(Modifier::BOLD);
-    let dim = Style::default().fg(Color::DarkGray);
+    let theme = &app.theme;
+    let bold = theme.style(Role::Bold);
+    let dim = theme.style(Role::Dim);
     let mut lines: Vec<Line> = Vec::new();
-    let title = match &app.progress {
+    let lessons = &app.lessons;
+    let title = match &lessons.progress {
         None => {
             lines.push(Line::from(Span::styled(
                 "Pick a lesson with its number:",
                 bold,
             )));
             lines.push(Line::from(""));
-            for (i, lesson) in app.lessons.iter().enumerate() {
+            for (i, lesson) in lessons.lessons.iter().enumerate() {
                 lines.push(Line::from(format!("{}  {}", i + 1, lesson.title)));
             }
             lines.push(Line::from(""));
@@ -41,13 +44,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             let current = progress.done.iter().position(|d| !d);
             for (i, step) in lesson.steps.iter().enumerate() {
                 let (mark, style) = match (progress.done[i], Some(i) == current) {
-                    (true, _) => ("✓ ", Style::default().fg(Color::Green)),
-                    (false, true) => (
-                        "▶ ",
-                        Style::default()
-                            .fg(Color::Yellow)
-                            .add_modifier(Modifier::BOLD),
-                    ),
+                    (true, _) => ("✓ ", theme.style(Role::Ok)),
+                    (false, true) => ("▶ ", theme.style(Role::Warning).patch(bold)),
                     (false, false) => ("· ", Style::default()),
                 };
                 lines.push(Line::from(vec![
@@ -64,10 +62,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 lines.push(Line::from(""));
                 lines.push(Line::from(Span::styled(
                     "Done. ] for the next lesson.",
-                    Style::default().fg(Color::Green),
+                    theme.style(Role::Ok),
                 )));
             }
-            format!(" lesson {} of {} ", progress.index + 1, app.lessons.len())
+            format!(
+                " lesson {} of {} ",
+                progress.index + 1,
+                lessons.lessons.len()
+            )
         }
     };
     let block = Block::default()

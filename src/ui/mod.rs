@@ -1,114 +1,158 @@
-//! Drawing. `render` is a pure function of `&App`: it reads no clock and no files.
+//! Drawing. `render` is a pure function of `&App` and the frame: it reads no clock and no
+//! files, and lays everything out from the frame's own size, so a terminal that shrank since
+//! the last event cannot make it draw outside the buffer.
 
 pub mod details;
+/// Number and text formatting, shared with batch output.
+pub use crate::format;
 pub mod dialog;
-pub mod format;
 pub mod help;
 pub mod lessons;
 pub mod tree;
 
-use crate::app::{App, Mode};
+use crate::app::App;
+use crate::app::layout::Layout;
+use crate::app::status::Tone;
+use crate::cgroup::escape;
+use crate::model::view::Column;
+use crate::theme::Role;
 use ratatui::Frame;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 pub fn render(app: &App, frame: &mut Frame) {
-    let layout = app.layout;
-    render_header(app, frame);
-    tree::render(app, frame, layout.tree);
-    details::render(app, frame, layout.details);
+    let area = frame.area();
+    let layout = Layout::new(area, &app.prefs, &app.columns);
+    render_header(app, frame, layout.header);
+    tree::render(app, frame, &layout);
+    details::render(app, frame, &layout);
     lessons::render(app, frame, layout.side);
-    render_footer(app, frame);
+    render_footer(app, frame, layout.footer);
     if let Some(dialog) = &app.dialog {
-        // Only the prediction of what this very dialog would do.
-        let pending = dialog.pending_op();
-        let prediction = app
-            .dialog_prediction
-            .as_ref()
-            .filter(|(op, _)| pending.as_ref() == Some(op))
-            .map(|(_, p)| p);
-        dialog::render(dialog, prediction, frame, frame.area());
+        dialog::render(app, dialog, frame, area);
     }
-    if app.mode == Mode::Help {
-        help::render(frame, frame.area());
+    if let Some(scroll) = app.help {
+        help::render(app, scroll, frame, area);
     }
 }
 
-fn render_header(app: &App, frame: &mut Frame) {
-    let mut spans = vec![
-        Span::styled(
-            " cgtui ",
-            Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
-        ),
-        Span::raw(format!(
-            " {} · {} cgroups · every {:.1}s",
-            app.source,
-            app.model.len(),
-            app.interval.as_secs_f64()
-        )),
+pub fn tone_role(tone: Tone) -> Role {
+    match tone {
+        Tone::Info => Role::Bold,
+        Tone::Ok => Role::Ok,
+        Tone::Warning => Role::Warning,
+        Tone::Refused => Role::Refused,
+    }
+}
+
+/// CPU use and memory of what is shown: the top cgroup's own, or its children's together
+/// (the root cgroup has no memory.current).
+fn totals(app: &App) -> (Option<f64>, Option<u64>) {
+    let Some(top) = app.model.get(&app.tree.view.top) else {
+        return (None, None);
+    };
+    let children = || top.children.iter().map(|c| app.model.node(*c));
+    let cpu = Column::Cpu.value(top).or_else(|| {
+        children()
+            .filter_map(|c| c.rates.cpu_pct)
+            .reduce(|a, b| a + b)
+    });
+    let memory = top
+        .sample
+        .as_ref()
+        .and_then(|s| s.memory.current)
+        .or_else(|| {
+            children()
+                .filter_map(|c| c.sample.as_ref().and_then(|s| s.memory.current))
+                .reduce(|a, b| a + b)
+        });
+    (cpu, memory)
+}
+
+fn render_header(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let mut spans = vec![Span::styled(" cgtui ", theme.style(Role::Badge))];
+    if app.read_only {
+        spans.push(Span::styled(" READ-ONLY", theme.style(Role::Warning)));
+    }
+    let (cpu, memory) = totals(app);
+    let mut facts = vec![
+        format::plural(app.model.len(), "cgroup"),
+        format::plural(app.cpus, "CPU"),
     ];
+    if let Some(cpu) = cpu {
+        facts.push(format!("CPU {}%", format::percent(Some(cpu))));
+    }
+    if let Some(memory) = memory {
+        facts.push(format!("mem {}", format::bytes(memory as f64)));
+    }
+    facts.push(format!("every {}", crate::app::interval_text(app.interval)));
+    spans.push(Span::raw(format!(" {}", facts.join(" · "))));
     if !app.loaded {
         spans.push(Span::raw(" · reading…"));
     }
-    if app.read_only {
+    for notice in app.status.notices.iter() {
         spans.push(Span::styled(
-            " · READ-ONLY",
-            Style::default()
-                .fg(Color::Yellow)
-                .add_modifier(Modifier::BOLD),
+            format!(" · {}", escape::visible(notice.as_bytes())),
+            theme.style(Role::Warning),
         ));
     }
-    for note in app.sampler.notes() {
-        spans.push(Span::styled(
-            format!(" · {note}"),
-            Style::default().fg(Color::Yellow),
-        ));
-    }
-    if let Some(notice) = &app.notice {
-        spans.push(Span::styled(
-            format!(" · {notice}"),
-            Style::default().fg(Color::Yellow),
-        ));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), app.layout.header);
+    spans.push(Span::styled(
+        format!(" · {}", app.source),
+        theme.style(Role::Dim),
+    ));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn render_footer(app: &App, frame: &mut Frame) {
-    let line = match (&app.mode, &app.status) {
-        (_, _) if app.moving.is_some() && app.status.is_none() => Line::from(Span::styled(
+fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let width = area.width as usize;
+    let filter = escape::visible(app.tree.view.filter().as_bytes()).into_owned();
+    let mut parts: Vec<(String, Role)> = Vec::new();
+    if app.tree.filter_editing {
+        parts.push((format!("/{filter}▏ "), Role::Bold));
+    } else if !filter.is_empty() {
+        parts.push((format!("filter: {filter} "), Role::Warning));
+    }
+    if let Some(pid) = app.moving {
+        parts.push((
+            format!("moving {pid}: pick the destination, Enter moves (Esc cancels) "),
+            Role::Warning,
+        ));
+    }
+    let used: usize = parts.iter().map(|(t, _)| format::width(t)).sum();
+    let room = width.saturating_sub(used);
+    if let Some(message) = app.status.current() {
+        let text = message.text.replace('\n', " ");
+        let text = if format::width(&text) > room {
+            let key = app
+                .keymap
+                .keys_for(crate::app::Context::Main, crate::app::Action::Messages);
+            let more = format!(" ({key}: full text)");
+            let more = more.as_str();
             format!(
-                "moving {}: pick the destination and press Enter (Esc cancels)",
-                app.moving.unwrap_or_default()
-            ),
-            Style::default().fg(Color::Yellow),
-        )),
-        (Mode::Filter, _) => Line::from(vec![
-            Span::styled("/", Style::default().add_modifier(Modifier::BOLD)),
-            Span::raw(crate::cgroup::escape::visible(app.view.filter().as_bytes()).into_owned()),
-            Span::styled("▏", Style::default().add_modifier(Modifier::SLOW_BLINK)),
-            Span::styled(
-                "  Enter keep · Esc clear",
-                Style::default().fg(Color::DarkGray),
-            ),
-        ]),
-        (_, Some(status)) => Line::from(status.clone()),
-        _ => {
-            let mut spans = vec![Span::styled(
-                "?:help /:filter s:sort r:subtree e:limits c:controllers f:freeze n:new d:remove K:kill u:undo Tab:processes q:quit",
-                Style::default().fg(Color::DarkGray),
-            )];
-            if !app.view.filter().is_empty() {
-                spans.push(Span::styled(
-                    format!(
-                        "  filter: {}",
-                        crate::cgroup::escape::visible(app.view.filter().as_bytes())
-                    ),
-                    Style::default().fg(Color::Yellow),
-                ));
+                "{}{more}",
+                format::fit(&text, room.saturating_sub(format::width(more)))
+            )
+        } else {
+            text
+        };
+        parts.push((text, tone_role(message.tone)));
+    } else {
+        let mut hints = String::new();
+        for (keys, short) in app.footer_hints() {
+            let hint = format!("{keys}:{short} ");
+            if format::width(&hints) + format::width(&hint) > room {
+                break;
             }
-            Line::from(spans)
+            hints.push_str(&hint);
         }
-    };
-    frame.render_widget(Paragraph::new(line), app.layout.footer);
+        parts.push((hints, Role::Dim));
+    }
+    let spans: Vec<Span> = parts
+        .into_iter()
+        .map(|(text, role)| Span::styled(text, theme.style(role)))
+        .collect();
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

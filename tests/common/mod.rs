@@ -13,8 +13,13 @@ pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/debian12")
 }
 
+/// The cgtui under test; `CGTUI_TEST_BINARY` points the tests at another build (to check
+/// that a test fails on an older one).
 pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_cgtui")
+    static BINARY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| {
+        std::env::var("CGTUI_TEST_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_cgtui").into())
+    })
 }
 
 /// cgtui running in a pseudo-terminal, its screen kept by a vt100 emulator.
@@ -84,6 +89,27 @@ impl Pty {
             child,
             master: pair.master,
         }
+    }
+
+    /// Change the terminal's size, as a window resize does (the program gets SIGWINCH).
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize the pty");
+        self.parser.lock().unwrap().set_size(
+            rows.try_into().expect("rows > 0"),
+            cols.try_into().expect("cols > 0"),
+        );
+    }
+
+    /// Is the program still running?
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     pub fn screen(&self) -> String {

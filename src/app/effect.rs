@@ -1,0 +1,38 @@
+//! What the runtime must do after an update. The runtime matches this enum exhaustively: a new
+//! effect cannot be forgotten there.
+
+use crate::app::dialog::Fixup;
+use crate::cgroup::CgroupPath;
+use crate::cgroup::edit::Op;
+use crate::editor::{Change, UndoPlan, UndoScope};
+use std::time::Duration;
+
+#[derive(Debug)]
+pub enum Effect {
+    Quit,
+    /// Tell the sampler the new poll period.
+    SetInterval(Duration),
+    /// The selection changed: read this cgroup fully, and its processes.
+    Focus(CgroupPath),
+    RefreshNow,
+    /// The cgroups on screen changed: the sampler reads these every pass, others less often.
+    Visible(Vec<CgroupPath>),
+    /// inotify no longer reports every new and removed cgroup: the sampler must walk the tree
+    /// every pass to find them.
+    WalkEveryPass,
+    /// Predict the kernel's answer to a change (shown in the dialog before it is made).
+    Predict(Op),
+    /// Carry out a change through the editor (journaled, read back).
+    Edit(Op, Change),
+    /// Find what `u` would undo in this scope (answered by `Event::UndoPlanned`).
+    PlanUndo(UndoScope),
+    /// Undo what was planned and confirmed.
+    Undo(Box<UndoPlan>),
+    Fix(Fixup),
+    /// Start a delegated playground scope (no root needed).
+    Playground,
+    /// Stop a playground scope by its unit name.
+    StopPlayground(String),
+    /// Work out `explain` for a cgroup (the `w` pane).
+    Explain(CgroupPath),
+}

@@ -1,0 +1,97 @@
+//! The help text: every key of the keymap table by where it works, the columns, the markers
+//! and where the config file is. Wrapped to a width, so it reads at 80 columns too.
+
+use crate::app::action::{Action, Context};
+use crate::app::keymap::Keymap;
+use crate::model::view::Column;
+
+const LEGEND: &[&str] = &[
+    "● populated  ○ empty  ❄ frozen  ▸ collapsed  ▾ expanded  ◂ cgtui: cgtui's own cgroup",
+    "⇦ yours: ownership changes to you here (the delegation boundary)",
+    "OOM-KILL: an OOM kill in the last 5 s (the row is highlighted too)",
+    "New cgroups, populated/frozen flips and OOM kills arrive by inotify at once; counters (cpu.stat, memory.current, io.stat...) are polled every interval.",
+    "Every change shows the kernel's predicted answer and asks first.",
+    "Config: $XDG_CONFIG_HOME/cgtui/config.toml (or --config FILE): interval, columns, sort, theme, color and a [keys] table that rebinds any key above by its action's name.",
+];
+
+/// The help text at `width` columns: (is a heading, text).
+pub fn text(keymap: &Keymap, width: usize) -> Vec<(bool, String)> {
+    let mut lines = Vec::new();
+    for context in Context::ALL {
+        let mut rows: Vec<(String, &str)> = Vec::new();
+        for binding in keymap.in_context(context) {
+            let keys = match binding.action {
+                Action::Lesson(_) => "1…9".to_string(),
+                _ => binding.keys_text(),
+            };
+            if !rows
+                .iter()
+                .any(|(k, d)| *k == keys && *d == binding.description)
+            {
+                rows.push((keys, binding.description));
+            }
+        }
+        if rows.is_empty() {
+            continue;
+        }
+        lines.push((true, context.title().to_string()));
+        for (keys, description) in rows {
+            push_wrapped(&mut lines, &format!("  {keys:<18} "), description, width);
+        }
+    }
+    lines.push((true, "columns (config `columns`, in any order)".into()));
+    for (column, id) in Column::ALL {
+        let lead = format!("  {id:<10} {:<10} ", column.title());
+        push_wrapped(&mut lines, &lead, column.meaning(), width);
+    }
+    lines.push((true, "markers".into()));
+    for line in LEGEND {
+        push_wrapped(&mut lines, "  ", line, width);
+    }
+    lines
+}
+
+/// `lead` then `text` wrapped at spaces to `width`, continued under the text.
+fn push_wrapped(lines: &mut Vec<(bool, String)>, lead: &str, text: &str, width: usize) {
+    let indent = crate::format::width(lead);
+    let room = width.saturating_sub(indent).max(20);
+    let mut current = String::new();
+    let mut first = true;
+    for word in text.split(' ') {
+        if !current.is_empty()
+            && crate::format::width(&current) + 1 + crate::format::width(word) > room
+        {
+            let prefix = if first {
+                lead.to_string()
+            } else {
+                " ".repeat(indent)
+            };
+            lines.push((false, format!("{prefix}{current}")));
+            current.clear();
+            first = false;
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    let prefix = if first {
+        lead.to_string()
+    } else {
+        " ".repeat(indent)
+    };
+    lines.push((false, format!("{prefix}{current}")));
+}
+
+/// The help text as plain lines, unwrapped (tests check every key is in it).
+pub fn plain_text(keymap: &Keymap) -> Vec<String> {
+    text(keymap, usize::MAX / 2)
+        .into_iter()
+        .map(|(_, l)| l)
+        .collect()
+}
+
+/// Inner width of the help overlay on a terminal `width` columns wide.
+pub fn inner_width(width: u16) -> usize {
+    width.saturating_sub(2).min(110).saturating_sub(2) as usize
+}

@@ -1,0 +1,338 @@
+//! The config file: `$XDG_CONFIG_HOME/cgtui/config.toml` (default `~/.config/cgtui/`), or the
+//! file given with `--config`. A missing default file is fine; a bad file is an error that
+//! names its line and key. Command-line flags override it.
+//!
+//! ```toml
+//! interval = 2.5                      # seconds between polls of the counters
+//! columns = ["cpu", "mem", "memlim", "swap", "pids", "psi"]
+//! sort = "cpu"                        # name or any column
+//! theme = "default"                   # or "mono"
+//! color = "auto"                      # never | auto | always (NO_COLOR counts under auto)
+//! [keys]
+//! quit = "q"
+//! edit = ["e", "F4"]
+//! ```
+
+use crate::app::keymap::{Key, Keymap};
+use crate::model::view::Column;
+use crate::theme::{ColorChoice, ThemeName};
+use anyhow::{Result, bail};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// What the file says; `None` where it says nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub interval: Option<Duration>,
+    pub columns: Option<Vec<Column>>,
+    pub sort: Option<Column>,
+    pub theme: Option<ThemeName>,
+    pub color: Option<ColorChoice>,
+    /// The keymap with the `[keys]` rebindings applied.
+    pub keymap: Keymap,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    interval: Option<Spanned<f64>>,
+    columns: Option<Spanned<Vec<Spanned<String>>>>,
+    sort: Option<Spanned<String>>,
+    theme: Option<Spanned<String>>,
+    color: Option<Spanned<String>>,
+    keys: Option<BTreeMap<Spanned<String>, Spanned<KeyList>>>,
+}
+
+/// The default place: `$XDG_CONFIG_HOME/cgtui/config.toml`, else `$HOME/.config/cgtui/…`.
+pub fn default_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".config"))
+        })?;
+    Some(base.join("cgtui/config.toml"))
+}
+
+/// Read the config: `explicit` from `--config` (must exist), else the default place (may not).
+pub fn load(explicit: Option<&Path>) -> Result<Config> {
+    load_from(explicit, default_path())
+}
+
+fn load_from(explicit: Option<&Path>, default: Option<PathBuf>) -> Result<Config> {
+    let path = match (explicit, default) {
+        (Some(path), _) => path.to_path_buf(),
+        (None, Some(path)) => path,
+        (None, None) => return Ok(Config::default()),
+    };
+    // Read through trusted directories only: under `sudo -E` the default place may be in a
+    // user's home, and a file they control must not rebind a root session's keys.
+    let text = match crate::journal::read_trusted_config(&path)? {
+        Some(text) => text,
+        None if explicit.is_none() => return Ok(Config::default()),
+        None => anyhow::bail!(
+            "cannot read config {}: it does not exist or is not readable",
+            crate::journal::shown(&path)
+        ),
+    };
+    parse(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", path.display()))
+}
+
+fn line_of(text: &str, span: Option<Range<usize>>) -> usize {
+    span.map_or(1, |s| {
+        text[..s.start.min(text.len())].matches('\n').count() + 1
+    })
+}
+
+/// Parse a config file's text. Errors read `line N: key: what is wrong`.
+pub fn parse(text: &str) -> Result<Config> {
+    let raw: Raw = toml::from_str(text).map_err(|e| {
+        let line = line_of(text, e.span());
+        anyhow::anyhow!("line {line}: {}", e.message().trim())
+    })?;
+    let fail = |span: Range<usize>, key: &str, why: String| -> anyhow::Error {
+        anyhow::anyhow!("line {}: {key}: {why}", line_of(text, Some(span)))
+    };
+    let column_ids = || {
+        Column::ALL
+            .iter()
+            .map(|(_, id)| *id)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut config = Config::default();
+    if let Some(interval) = raw.interval {
+        let secs = *interval.get_ref();
+        if !secs.is_finite() || !(0.1..=3600.0).contains(&secs) {
+            return Err(fail(
+                interval.span(),
+                "interval",
+                format!("{secs} is not between 0.1 and 3600 seconds"),
+            ));
+        }
+        config.interval = Some(Duration::from_secs_f64(secs));
+    }
+    if let Some(columns) = raw.columns {
+        let mut parsed = Vec::new();
+        for id in columns.get_ref() {
+            let column = Column::parse(id.get_ref()).ok_or_else(|| {
+                fail(
+                    id.span(),
+                    "columns",
+                    format!(
+                        "unknown column {:?} (columns: {})",
+                        id.get_ref(),
+                        column_ids()
+                    ),
+                )
+            })?;
+            if parsed.contains(&column) {
+                return Err(fail(
+                    id.span(),
+                    "columns",
+                    format!("{:?} is listed twice", id.get_ref()),
+                ));
+            }
+            if column != Column::Name {
+                parsed.push(column);
+            }
+        }
+        config.columns = Some(parsed);
+    }
+    if let Some(sort) = raw.sort {
+        config.sort = Some(Column::parse(sort.get_ref()).ok_or_else(|| {
+            fail(
+                sort.span(),
+                "sort",
+                format!(
+                    "unknown column {:?} (columns: {})",
+                    sort.get_ref(),
+                    column_ids()
+                ),
+            )
+        })?);
+    }
+    if let Some(theme) = raw.theme {
+        config.theme = Some(ThemeName::parse(theme.get_ref()).ok_or_else(|| {
+            let names: Vec<&str> = ThemeName::ALL.iter().map(|(n, _)| *n).collect();
+            fail(
+                theme.span(),
+                "theme",
+                format!(
+                    "unknown theme {:?} (themes: {})",
+                    theme.get_ref(),
+                    names.join(", ")
+                ),
+            )
+        })?);
+    }
+    if let Some(color) = raw.color {
+        config.color = Some(ColorChoice::parse(color.get_ref()).ok_or_else(|| {
+            fail(
+                color.span(),
+                "color",
+                format!("{:?} is not never, auto or always", color.get_ref()),
+            )
+        })?);
+    }
+    for (name, keys) in raw.keys.into_iter().flatten() {
+        let key_name = format!("[keys] {}", name.get_ref());
+        let texts = match keys.get_ref() {
+            KeyList::One(one) => vec![one.clone()],
+            KeyList::Many(many) => many.clone(),
+        };
+        let parsed = texts
+            .iter()
+            .map(|t| Key::parse(t))
+            .collect::<Result<Vec<Key>, String>>()
+            .map_err(|why| fail(keys.span(), &key_name, why))?;
+        config
+            .keymap
+            .rebind(name.get_ref(), &parsed)
+            .map_err(|why| fail(name.span(), &key_name, why.0))?;
+    }
+    Ok(config)
+}
+
+/// Refuse a config that would leave no way to quit or get help.
+pub fn check(config: &Config) -> Result<()> {
+    use crate::app::{Action, Context};
+    for action in [Action::Quit, Action::Help] {
+        if config.keymap.keys_for(Context::Main, action).is_empty() {
+            bail!("config: no key left for {}", action.name());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_config() {
+        let config = parse(
+            r#"
+interval = 2.5
+columns = ["cpu", "mem", "memlim", "swap", "pids", "psi"]
+sort = "cpu"
+theme = "mono"
+color = "never"
+[keys]
+quit = "x"
+edit = ["E", "F4"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.interval, Some(Duration::from_millis(2500)));
+        assert_eq!(config.columns.as_ref().unwrap().len(), 6);
+        assert_eq!(config.sort, Some(Column::Cpu));
+        assert_eq!(config.theme, Some(ThemeName::Mono));
+        assert_eq!(config.color, Some(ColorChoice::Never));
+        use crate::app::{Action, Context};
+        assert_eq!(config.keymap.keys_for(Context::Main, Action::Quit), "x");
+        assert_eq!(config.keymap.keys_for(Context::Main, Action::Edit), "E");
+        check(&config).unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_key() {
+        let cases = [
+            (
+                "interval = 2.5\nsort = \"bogus\"\n",
+                "line 2: sort: unknown column \"bogus\"",
+            ),
+            (
+                "\n\ninterval = 0.01\n",
+                "line 3: interval: 0.01 is not between",
+            ),
+            (
+                "columns = [\"cpu\",\n  \"nope\"]\n",
+                "line 2: columns: unknown column \"nope\"",
+            ),
+            (
+                "theme = \"neon\"\n",
+                "line 1: theme: unknown theme \"neon\"",
+            ),
+            ("colums = [\"cpu\"]\n", "line 1: unknown field `colums`"),
+            ("interval = \"fast\"\n", "line 1:"),
+            (
+                "[keys]\nquit = \"Hyper-q\"\n",
+                "line 2: [keys] quit: \"Hyper-q\" is not a key",
+            ),
+            (
+                "[keys]\n\nfly = \"z\"\n",
+                "line 3: [keys] fly: no action called \"fly\"",
+            ),
+            (
+                "[keys]\nedit = \"j\"\n",
+                "line 2: [keys] edit: j is already bound to down",
+            ),
+            ("interval = 1\ninterval = 2\n", "line 2:"),
+        ];
+        for (text, expected) in cases {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_missing_default_file_is_fine_but_a_missing_explicit_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.toml");
+        assert!(load_from(Some(&missing), None).is_err());
+        assert!(load_from(None, Some(missing)).unwrap().interval.is_none());
+    }
+
+    #[test]
+    fn a_config_another_user_controls_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let me = rustix::process::geteuid().as_raw();
+        let other = if me == 0 { 65534 } else { 0 };
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "interval = 9\n").unwrap();
+        assert_eq!(
+            load_from(Some(&file), None).unwrap().interval,
+            Some(std::time::Duration::from_secs(9))
+        );
+        // Writable by others: refused, default place or not.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let err = load_from(None, Some(file.clone())).unwrap_err().to_string();
+        assert!(
+            err.contains("refusing the config") && err.contains("others may write"),
+            "{err}"
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        // A symlink to a good file is refused too: its target could change.
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(load_from(Some(&link), None).is_err());
+        if me == 0 {
+            // Another user's file, as root under sudo -E would meet it.
+            rustix::fs::chown(&file, Some(rustix::fs::Uid::from_raw(other)), None).unwrap();
+            let err = load_from(None, Some(file.clone())).unwrap_err().to_string();
+            assert!(err.contains("belongs to uid 65534"), "{err}");
+            // A directory of another user's on the way is refused as well.
+            rustix::fs::chown(&file, Some(rustix::fs::Uid::from_raw(0)), None).unwrap();
+            let sub = dir.path().join("home");
+            std::fs::create_dir(&sub).unwrap();
+            std::fs::copy(&file, sub.join("config.toml")).unwrap();
+            rustix::fs::chown(&sub, Some(rustix::fs::Uid::from_raw(other)), None).unwrap();
+            assert!(load_from(None, Some(sub.join("config.toml"))).is_err());
+        }
+    }
+}
