@@ -4,7 +4,8 @@
 //! into rates and a tree. The rest is the terminal application.
 
 pub mod app;
-pub mod cgroup;
+/// The cgroup v2 library: the `cgroupv2` crate (crates/cgroupv2), named as the app knows it.
+pub use cgroupv2 as cgroup;
 pub mod commands;
 pub mod config;
 pub mod editor;

@@ -279,8 +279,20 @@ fn event_loop(
     events: &Sender<Event>,
     actor: &crate::cgroup::predict::Actor,
 ) -> Result<()> {
+    let mut resized = false;
     loop {
         app.set_now(Instant::now());
+        if std::mem::take(&mut resized) {
+            // The terminal dropped or moved what it showed when it shrank; the previous frame
+            // no longer says what is on screen, so draw everything (ratatui alone would skip
+            // cells it believes unchanged after a shrink and grow back to the same size).
+            // (`resize` clears without asking the terminal for its cursor, which the input
+            // thread would swallow.)
+            let size = terminal.size().context("cannot read the terminal size")?;
+            terminal
+                .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
+                .context("cannot redraw the terminal")?;
+        }
         terminal
             .draw(|frame| crate::ui::render(app, frame))
             .context("cannot draw")?;
@@ -302,6 +314,7 @@ fn event_loop(
             for event in std::mem::take(&mut pending) {
                 app.set_now(Instant::now());
                 if let Event::Resize(_, rows) = event {
+                    resized = true;
                     // The process list reads no more processes than the screen can show.
                     let _ = commands.send(Command::ScreenRows(rows));
                 }

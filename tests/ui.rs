@@ -894,9 +894,18 @@ fn bug09_limits_form_waits_for_the_full_read() {
     let screen = h.render();
     assert!(!screen.contains("no limit files"), "{screen}");
     assert!(screen.contains("reading the limit files"), "{screen}");
+    // Typing ahead while it reads: Enter starts editing the first row, then a value.
+    for code in [KeyCode::Enter, KeyCode::Char('7'), KeyCode::Char('M')] {
+        h.app
+            .update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
     h.focus();
     let screen = h.render();
     assert!(screen.contains("cgroup.max.depth"), "{screen}");
+    assert!(
+        screen.contains("7M▏"),
+        "typed-ahead keys were lost: {screen}"
+    );
 }
 
 /// Bug 10: long messages keep their full text in the message log.

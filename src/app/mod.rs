@@ -154,6 +154,9 @@ impl Options {
 }
 
 pub struct App {
+    /// Keys typed into the limits form while it waits for the cgroup's limit files: replayed
+    /// once they are read, so typing ahead (`e`, Enter, a value) is never lost.
+    typed_ahead: Vec<KeyEvent>,
     pub(crate) model: Model,
     pub(crate) tree: TreePane,
     pub(crate) processes: ProcessPane,
@@ -209,6 +212,7 @@ impl App {
         let prefs = LayoutPrefs::default();
         let columns = options.columns;
         App {
+            typed_ahead: Vec::new(),
             model: Model::new(options.base, options.devices),
             tree,
             processes: ProcessPane::default(),
@@ -423,7 +427,14 @@ impl App {
     fn apply(&mut self, event: Event) -> Vec<Effect> {
         match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => {
-                match self.keymap.resolve(&self.contexts(), &key) {
+                let action = self.keymap.resolve(&self.contexts(), &key);
+                if self.limits_form_reading()
+                    && !matches!(action, Some(Action::Close | Action::Cancel | Action::Quit))
+                {
+                    self.typed_ahead.push(key);
+                    return Vec::new();
+                }
+                match action {
                     Some(action) => self.perform(action),
                     None => Vec::new(),
                 }
@@ -455,7 +466,7 @@ impl App {
                 self.users.resolve(sample.owner_uid);
                 self.model.merge_full_sample(&path, sample);
                 self.fill_pending_limits(&path);
-                Vec::new()
+                self.replay_typed_ahead()
             }
             Event::Processes {
                 cgroup,
@@ -572,6 +583,27 @@ impl App {
 
     fn open_dialog(&mut self, dialog: Dialog) {
         self.dialog = Some(dialog);
+    }
+
+    /// The limits form is open but its cgroup's limit files are not read yet.
+    fn limits_form_reading(&self) -> bool {
+        matches!(self.dialog, Some(Dialog::Limits { rows: None, .. }))
+    }
+
+    /// Keys typed while the limits form was reading, now that it has rows (or is gone).
+    fn replay_typed_ahead(&mut self) -> Vec<Effect> {
+        if self.limits_form_reading() {
+            return Vec::new();
+        }
+        let keys = std::mem::take(&mut self.typed_ahead);
+        if !matches!(self.dialog, Some(Dialog::Limits { .. })) {
+            return Vec::new();
+        }
+        let mut effects = Vec::new();
+        for key in keys {
+            effects.extend(self.apply(Event::Key(key)));
+        }
+        effects
     }
 
     /// The limits form opened before the cgroup's limit files were read: fill it now.

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/debian12")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/cgroupv2/tests/fixtures/debian12")
 }
 
 /// The cgtui under test; `CGTUI_TEST_BINARY` points the tests at another build (to check
@@ -92,7 +92,13 @@ impl Pty {
     }
 
     /// Change the terminal's size, as a window resize does (the program gets SIGWINCH).
+    /// Resize as a terminal does: its own grid first, then the pty (which sends SIGWINCH), so
+    /// whatever the program draws after the signal lands on a grid of the new size.
     pub fn resize(&mut self, cols: u16, rows: u16) {
+        self.parser.lock().unwrap().set_size(
+            rows.try_into().expect("rows > 0"),
+            cols.try_into().expect("cols > 0"),
+        );
         self.master
             .resize(PtySize {
                 rows,
@@ -101,10 +107,6 @@ impl Pty {
                 pixel_height: 0,
             })
             .expect("resize the pty");
-        self.parser.lock().unwrap().set_size(
-            rows.try_into().expect("rows > 0"),
-            cols.try_into().expect("cols > 0"),
-        );
     }
 
     /// Is the program still running?

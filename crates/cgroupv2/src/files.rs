@@ -12,9 +12,9 @@
 //! For every cgroup it also remembers which files are absent and the text of files that
 //! change only when written (limits, controller lists), so those are not read every pass.
 
-use crate::cgroup::error::is_gone;
-use crate::cgroup::fs::Cgroupfs;
-use crate::cgroup::path::CgroupPath;
+use crate::error::is_gone;
+use crate::fs::Cgroupfs;
+use crate::path::CgroupPath;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io;

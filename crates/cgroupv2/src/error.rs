@@ -1,6 +1,6 @@
 //! Typed errors of the cgroup layer. Every error names the path it is about.
 
-use crate::cgroup::parse::ParseError;
+use crate::parse::ParseError;
 use std::io;
 use std::path::PathBuf;
 

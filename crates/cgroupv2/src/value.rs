@@ -5,7 +5,7 @@
 //! (cgroup-v2.rst, "Interface Files" of each controller), so a bad value is refused with a
 //! reason before anything is written.
 
-use crate::cgroup::parse::{self, DeviceId};
+use crate::parse::{self, DeviceId};
 
 /// Why a value was refused before writing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,9 +24,9 @@ pub trait DeviceLookup {
     fn is_partition(&self, id: DeviceId) -> Option<bool>;
 }
 
-impl DeviceLookup for crate::cgroup::devices::Devices {
+impl DeviceLookup for crate::devices::Devices {
     fn is_partition(&self, id: DeviceId) -> Option<bool> {
-        crate::cgroup::devices::Devices::is_partition(self, id)
+        crate::devices::Devices::is_partition(self, id)
     }
 }
 

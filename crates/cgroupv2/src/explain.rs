@@ -3,13 +3,13 @@
 //! delegation boundary is and how it was made, how far each controller reaches, the
 //! no-internal-process state, nsdelegate, and which systemd manager owns it.
 
-use crate::cgroup::edit::Op;
-use crate::cgroup::fs::Cgroupfs;
-use crate::cgroup::path::CgroupPath;
-use crate::cgroup::predict::{Actor, Prediction, predict, probe_child};
-use crate::cgroup::process::user_name;
-use crate::cgroup::rules::is_domain_controller;
-use crate::cgroup::systemd::{self, Buses, Manager, Ownership};
+use crate::edit::Op;
+use crate::fs::Cgroupfs;
+use crate::path::CgroupPath;
+use crate::predict::{Actor, Prediction, predict, probe_child};
+use crate::process::user_name;
+use crate::rules::is_domain_controller;
+use crate::systemd::{self, Manager, Ownership};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -191,8 +191,13 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
     // systemd, asking the manager for Delegate= where xattrs are silent.
     // One connection per manager, with timeouts: a user's bus that never answers costs one
     // timeout, and an unverified one is not asked at all.
-    let buses = Buses::default();
+    #[cfg(feature = "dbus")]
+    let buses = systemd::Buses::default();
+    #[cfg(feature = "dbus")]
     let ask_manager = |manager: Manager, unit: &str| buses.delegate(manager, unit);
+    // Without D-Bus, delegation is told by xattrs and ownership alone.
+    #[cfg(not(feature = "dbus"))]
+    let ask_manager = |_: Manager, _: &str| None;
     let owner = systemd::ownership(fs, cgroup, &ask_manager);
     let managed_by = match (&owner.manager, &owner.unit) {
         (Some(m), Some(unit)) => format!("{m}, as the cgroup of {unit}: change its limits through it"),
@@ -203,6 +208,7 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
         }
         (None, _) => "no systemd manager on this hierarchy; write it directly".to_string(),
     };
+    #[cfg(feature = "dbus")]
     let managed_by = match buses.failures() {
         failures if failures.is_empty() => managed_by,
         failures => format!("{managed_by} (not asked: {})", failures.join("; ")),

@@ -1,7 +1,7 @@
 //! Finding the cgroup2 mount in /proc/self/mountinfo, and telling cgroupfs from other filesystems.
 
-use crate::cgroup::error::{Error, Result};
-use crate::cgroup::parse::{ParseError, ParseResult};
+use crate::error::{Error, Result};
+use crate::parse::{ParseError, ParseResult};
 use serde::Serialize;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;

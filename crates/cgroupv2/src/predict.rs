@@ -5,17 +5,17 @@
 //! availability, the no-internal-process rule, containment through the common ancestor). The
 //! first check that fails is the verdict, as it is for the kernel.
 
-use crate::cgroup::edit::Op;
-use crate::cgroup::fs::Cgroupfs;
-use crate::cgroup::parse::{self, CgroupType, Limit};
-use crate::cgroup::path::CgroupPath;
-use crate::cgroup::process::user_name;
-use crate::cgroup::rules::{
+use crate::edit::Op;
+use crate::fs::Cgroupfs;
+use crate::parse::{self, CgroupType, Limit};
+use crate::path::CgroupPath;
+use crate::process::user_name;
+use crate::rules::{
     IMPLICIT_CONTROLLERS, Rule, SUBSYSTEM_ORDER, V1_ONLY_SUBSYSTEMS, controller_of,
     is_domain_controller,
 };
-use crate::cgroup::systemd;
-use crate::cgroup::value::{self, Context};
+use crate::systemd;
+use crate::value::{self, Context};
 use serde::Serialize;
 use std::ffi::OsStr;
 
@@ -74,7 +74,7 @@ fn namespace(fs: &Cgroupfs) -> (bool, Option<CgroupPath>) {
     }
     let Some(own_relative) = std::fs::read_to_string("/proc/self/cgroup")
         .ok()
-        .and_then(|t| crate::cgroup::process::parse_proc_cgroup(&t))
+        .and_then(|t| crate::process::parse_proc_cgroup(&t))
     else {
         return (false, None);
     };
@@ -1121,7 +1121,7 @@ fn missing_file(f: &Facts, cgroup: &CgroupPath, file: &str) -> (Rule, String, Op
     let shown = cgroup.file_display(file);
     let core =
         file.starts_with("cgroup.") || file.ends_with(".pressure") || file.starts_with("cpu.stat");
-    if !crate::cgroup::rules::is_interface_file(file) {
+    if !crate::rules::is_interface_file(file) {
         // The files this cgroup has (a directory of at most a few hundred entries).
         let present: Vec<String> = std::fs::read_dir(f.fs.dir(cgroup))
             .map(|entries| {
@@ -1133,12 +1133,12 @@ fn missing_file(f: &Facts, cgroup: &CgroupPath, file: &str) -> (Rule, String, Op
                     .collect()
             })
             .unwrap_or_default();
-        let near = crate::cgroup::rules::near_names(
+        let near = crate::rules::near_names(
             file,
             present
                 .iter()
                 .map(String::as_str)
-                .chain(crate::cgroup::rules::INTERFACE_FILES.iter().copied()),
+                .chain(crate::rules::INTERFACE_FILES.iter().copied()),
         );
         let prefix = controller_of(file).unwrap_or("");
         let no_controller = !core
@@ -1351,7 +1351,7 @@ pub fn shell_word(word: &[u8]) -> String {
         && word
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(b));
-    let shown = crate::cgroup::escape::visible(word);
+    let shown = crate::escape::visible(word);
     if plain {
         shown.into_owned()
     } else {

@@ -1,6 +1,6 @@
 //! `CgroupPath`: a cgroup's location relative to the cgroup2 mount.
 
-use crate::cgroup::escape;
+use crate::escape;
 use serde::Serialize;
 use std::ffi::OsStr;
 use std::fmt;

@@ -9,11 +9,11 @@
 //! path the kernel refuses as too long would hide those cgroups. Paths longer than
 //! [`PATH_CHUNK`] are walked a chunk of components at a time ([`Cgroupfs::at`]).
 
-use crate::cgroup::devices::Devices;
-use crate::cgroup::error::{Error, Result, is_gone};
-use crate::cgroup::mount::{self, CGROUP2_SUPER_MAGIC, Cgroup2Mount};
-use crate::cgroup::parse::ParseResult;
-use crate::cgroup::path::CgroupPath;
+use crate::devices::Devices;
+use crate::error::{Error, Result, is_gone};
+use crate::mount::{self, CGROUP2_SUPER_MAGIC, Cgroup2Mount};
+use crate::parse::ParseResult;
+use crate::path::CgroupPath;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
@@ -239,7 +239,7 @@ impl Cgroupfs {
     /// A controller list (cgroup.controllers, cgroup.subtree_control); empty when the file is
     /// absent or unreadable.
     pub fn controller_list(&self, cgroup: &CgroupPath, file: &str) -> Vec<String> {
-        self.read(cgroup, file, crate::cgroup::parse::controllers)
+        self.read(cgroup, file, crate::parse::controllers)
             .ok()
             .flatten()
             .unwrap_or_default()
@@ -247,7 +247,7 @@ impl Cgroupfs {
 
     /// The PIDs in cgroup.procs; empty when absent or unreadable.
     pub fn pids(&self, cgroup: &CgroupPath) -> Vec<u32> {
-        self.read(cgroup, "cgroup.procs", crate::cgroup::parse::pid_list)
+        self.read(cgroup, "cgroup.procs", crate::parse::pid_list)
             .ok()
             .flatten()
             .unwrap_or_default()
@@ -381,7 +381,7 @@ impl Cgroupfs {
         }
     }
 
-    /// An interface file parsed by one of [`crate::cgroup::parse`]'s parsers.
+    /// An interface file parsed by one of [`crate::parse`]'s parsers.
     pub fn read<T>(
         &self,
         cgroup: &CgroupPath,
@@ -527,9 +527,8 @@ mod tests {
 
         let a = fs.resolve(Path::new("a.slice")).unwrap();
         assert_eq!(
-            fs.read(&a, "memory.max", crate::cgroup::parse::limit)
-                .unwrap(),
-            Some(crate::cgroup::Limit::Max)
+            fs.read(&a, "memory.max", crate::parse::limit).unwrap(),
+            Some(crate::Limit::Max)
         );
         assert_eq!(fs.read_text(&a, "memory.high").unwrap(), None);
     }
@@ -574,9 +573,9 @@ mod tests {
         assert_eq!(deepest.depth(), levels);
         assert!(fs.dir(&deepest).as_os_str().len() > 4096);
         assert_eq!(
-            fs.read(&deepest, "memory.max", crate::cgroup::parse::limit)
+            fs.read(&deepest, "memory.max", crate::parse::limit)
                 .unwrap(),
-            Some(crate::cgroup::Limit::Value(4096))
+            Some(crate::Limit::Value(4096))
         );
         assert!(fs.stat(&deepest).unwrap().is_some());
         assert_eq!(

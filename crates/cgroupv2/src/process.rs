@@ -1,9 +1,9 @@
 //! The processes of one cgroup: cgroup.procs, then /proc/PID for each. No full /proc scan.
 
-use crate::cgroup::error::{Error, Result, is_gone};
-use crate::cgroup::fs::Cgroupfs;
-use crate::cgroup::parse::ParseError;
-use crate::cgroup::path::CgroupPath;
+use crate::error::{Error, Result, is_gone};
+use crate::fs::Cgroupfs;
+use crate::parse::ParseError;
+use crate::path::CgroupPath;
 use serde::Serialize;
 use std::io::Read;
 use std::path::Path;
@@ -45,7 +45,7 @@ pub struct ProcessList {
 }
 
 fn serialize_visible<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::cgroup::escape::visible(bytes))
+    s.serialize_str(&crate::escape::visible(bytes))
 }
 
 /// The processes in `cgroup` (not its descendants). Processes that exit while they are read
@@ -205,7 +205,7 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<ProcessSample> {
 pub fn user_name(uid: u32) -> String {
     uzers::get_user_by_uid(uid).map_or_else(
         || uid.to_string(),
-        |u| crate::cgroup::escape::visible_os(u.name()).into_owned(),
+        |u| crate::escape::visible_os(u.name()).into_owned(),
     )
 }
 

@@ -2,12 +2,12 @@
 //! a process. Each operation validates first, reads the value before and after, and explains a
 //! refusal with the errno and the rule behind it.
 
-use crate::cgroup::error::Error;
-use crate::cgroup::fs::Cgroupfs;
-use crate::cgroup::parse;
-use crate::cgroup::path::CgroupPath;
-use crate::cgroup::rules::{Rule, controller_of, errno_name, is_domain_controller};
-use crate::cgroup::value::{self, Context};
+use crate::error::Error;
+use crate::fs::Cgroupfs;
+use crate::parse;
+use crate::path::CgroupPath;
+use crate::rules::{Rule, controller_of, errno_name, is_domain_controller};
+use crate::value::{self, Context};
 use rustix::io::Errno;
 use serde::Serialize;
 
@@ -149,7 +149,7 @@ fn read_trimmed(fs: &Cgroupfs, cgroup: &CgroupPath, file: &str) -> Option<String
 pub fn cgroup_of_pid(fs: &Cgroupfs, pid: u32) -> Option<CgroupPath> {
     let text =
         std::fs::read_to_string(fs.proc_root()?.join(pid.to_string()).join("cgroup")).ok()?;
-    crate::cgroup::process::parse_proc_cgroup(&text)
+    crate::process::parse_proc_cgroup(&text)
 }
 
 /// When a process started (clock ticks after boot, /proc/PID/stat): with the PID, it names one

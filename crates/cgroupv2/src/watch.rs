@@ -12,10 +12,10 @@
 //! holds (checked on cgroupfs: directory and file watches, IN_CREATE and IN_MODIFY arrive).
 //! IN_DONT_FOLLOW must not be given there, or the link itself in procfs is watched.
 
-use crate::cgroup::fs::Cgroupfs;
-use crate::cgroup::parse::{self, CgroupEvents, MemoryEvents, PidsEvents};
-use crate::cgroup::path::CgroupPath;
-use crate::cgroup::sample::{CgroupSample, Scope, read_sample};
+use crate::fs::Cgroupfs;
+use crate::parse::{self, CgroupEvents, MemoryEvents, PidsEvents};
+use crate::path::CgroupPath;
+use crate::sample::{CgroupSample, Scope, read_sample};
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
@@ -272,7 +272,7 @@ impl Watcher {
                     wds.push(wd);
                 }
                 // The file does not exist here (no memory controller, or the root's cgroup.events).
-                Err(e) if crate::cgroup::error::is_gone(&e) => {}
+                Err(e) if crate::error::is_gone(&e) => {}
                 Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) => {
                     if !self.exhausted {
                         self.exhausted = true;

@@ -1,14 +1,14 @@
 //! A sample: the raw counters of one cgroup at one moment. Rates are the model's business.
 
-use crate::cgroup::Error;
-use crate::cgroup::error::Result;
-use crate::cgroup::files::{CgroupReads, OpenFiles};
-use crate::cgroup::fs::Cgroupfs;
-use crate::cgroup::parse::{
+use crate::Error;
+use crate::error::Result;
+use crate::files::{CgroupReads, OpenFiles};
+use crate::fs::Cgroupfs;
+use crate::parse::{
     self, CgroupEvents, CgroupStat, CgroupType, CpuMax, CpuStat, IoDeviceStat, IoMax, IoWeight,
     Limit, MemoryEvents, PidsEvents, Pressure,
 };
-use crate::cgroup::path::CgroupPath;
+use crate::path::CgroupPath;
 use serde::Serialize;
 
 /// How much of a cgroup to read: the tree's columns for every cgroup each tick, everything for

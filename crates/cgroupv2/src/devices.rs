@@ -1,6 +1,6 @@
 //! Block devices by number: names for io.stat lines, and whole disk vs partition.
 
-use crate::cgroup::parse::DeviceId;
+use crate::parse::DeviceId;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -69,7 +69,7 @@ impl Devices {
             .flatten()
             .filter_map(|entry| {
                 let dev = fs::read_to_string(entry.path().join("dev")).ok()?;
-                let id = crate::cgroup::parse::device_id(dev.trim()).ok()?;
+                let id = crate::parse::device_id(dev.trim()).ok()?;
                 Some(Disk {
                     name: entry.file_name().to_string_lossy().into_owned(),
                     id,
