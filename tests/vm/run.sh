@@ -75,7 +75,6 @@ disk=$(mktemp "${TMPDIR:-/tmp}/cgtui-vm-disk.XXXXXX")
 trap 'rm -rf "$share" "$disk" "$disk.part"' EXIT
 mkdir -p "$share/scenarios" "$share/out"
 cp "$vm/harness.sh" "$vm/lib.sh" "$repo/tests/stress/churn.sh" "$share/"
-[ -n "${CGTUI_VM_EXTRA:-}" ] && cp -r "$CGTUI_VM_EXTRA" "$share/extra"  # TEMP-PROBE
 cp "${scripts[@]}" "$share/scenarios/"
 cat >"$share/suite.conf" <<CONF
 SUITE_BUDGET=$suite_budget
