@@ -1,6 +1,7 @@
 # Scenario: predictions against the real kernel, as root, as alice inside her delegated
 # playground, as bob against alice's cgroups, and from inside a cgroup namespace (nsdelegate).
 # The rows are queued by `expect` and run by `run_matrix` (lib.sh): one shell per actor.
+# Measured: 28 s idle, 40-74 s on a busy 2-CPU host; budget with a wide margin:
 # timeout: 300
 . /host/lib.sh
 
