@@ -175,6 +175,8 @@ for script in "$share"/scenarios/*.sh; do
     if [ -f "$logs/$name.timeout" ]; then
         echo "TIMEOUT $name $(cat "$logs/$name.timeout")"
         problems+=("timed out")
+    elif [ ! -f "$logs/$name.rc" ] && [ -f "$logs/$name.step" ]; then
+        problems+=("did not finish; last step: $(cat "$logs/$name.step") (see $logs/console.log)")
     elif [ ! -f "$logs/$name.rc" ]; then
         problems+=("did not run (see $logs/console.log)")
     elif [ "$(cat "$logs/$name.rc")" = budget ]; then
