@@ -83,7 +83,7 @@ DEFAULT_BUDGET=$default_budget
 CONF
 # Passed to the scenarios: a longer benchmark (08), and a budget for every scenario instead of
 # their own (for such a run).
-for var in CGTUI_BENCH_RUNS CGTUI_VM_BENCH_REFRESHES CGTUI_VM_SCENARIO_TIMEOUT; do
+for var in CGTUI_BENCH_CGROUPS CGTUI_BENCH_RUNS CGTUI_VM_BENCH_REFRESHES CGTUI_VM_SCENARIO_TIMEOUT; do
     [ -n "${!var:-}" ] && printf 'export %s=%q\n' "$var" "${!var}" >>"$share/suite.conf"
 done
 chmod -R a+rX "$share"

@@ -1,8 +1,8 @@
 # Scenario: predictions against the real kernel, as root, as alice inside her delegated
 # playground, as bob against alice's cgroups, and from inside a cgroup namespace (nsdelegate).
 # The rows are queued by `expect` and run by `run_matrix` (lib.sh): one shell per actor.
-# Measured: 28 s idle, 40-74 s on a busy 2-CPU host; budget with a wide margin:
-# timeout: 300
+# Measured: 28 s idle, 40-108 s on a busy 2-CPU host (README, Budgets); budget with a wide margin:
+# timeout: 360
 . /host/lib.sh
 
 step "build alice's playground and tree"

@@ -1,5 +1,5 @@
 # Scenario (measurement): refresh cost against systemd-cgtop with all controllers, in one run.
-# 1. The refresh benchmark (built on the host, written into the guest's disk) on 2,000 cgroups:
+# 1. The refresh benchmark (built on the host, written into the guest's disk) on N cgroups:
 #    cgtui's TUI refresh, a full refresh, the open/read/close floors and systemd-cgtop on the
 #    same tree, as ratios.
 # 2. With CGTUI_VM_BENCH_REFRESHES=N: `cgtui snapshot` against systemd-cgtop over the whole
@@ -7,15 +7,18 @@
 #    weigh more and the ratio is not comparable).
 # Prints figures; fails only if a tool fails (timings are not asserted: they are the
 # performance issue's targets, recorded in README).
-# The suite runs part 1 with one run per reader after the warm-up (ratios within a few % of
-# three runs). README's figures come from a longer run:
-# CGTUI_BENCH_RUNS=3 CGTUI_VM_BENCH_REFRESHES=10 CGTUI_VM_SCENARIO_TIMEOUT=2400 tests/vm/run.sh 08
-# Measured: 142 s idle, 170-268 s on a busy 2-CPU host; budget with a wide margin:
+# The suite runs part 1 on 1,000 cgroups with one run per reader after the warm-up: it checks
+# that the benchmark and the comparison work in the guest, and its figures are rough (a busy
+# host moves them). README's figures come from the full measurement:
+# CGTUI_BENCH_CGROUPS=2000 CGTUI_BENCH_RUNS=3 CGTUI_VM_BENCH_REFRESHES=10 \
+#     CGTUI_VM_SCENARIO_TIMEOUT=2400 tests/vm/run.sh 08
+# Measured: 100 s at load 3 (on 2,000 cgroups: 140 s idle, 170-570 s busy, systemd-cgtop's
+# 10 refreshes half of it); budget with a wide margin:
 # timeout: 900
 . /host/lib.sh
 echo "+cpu +io +memory +pids" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
-step "refresh benchmark on 2,000 cgroups"
-CGTUI_BENCH_CGROUPS=2000 CGTUI_BENCH_RUNS=${CGTUI_BENCH_RUNS:-1} "$BIN/refresh-bench" >/tmp/bench.out 2>&1 ||
+step "refresh benchmark on ${CGTUI_BENCH_CGROUPS:-1000} cgroups"
+CGTUI_BENCH_CGROUPS=${CGTUI_BENCH_CGROUPS:-1000} CGTUI_BENCH_RUNS=${CGTUI_BENCH_RUNS:-1} "$BIN/refresh-bench" >/tmp/bench.out 2>&1 ||
     { cat /tmp/bench.out; fail "the refresh benchmark failed"; }
 cat /tmp/bench.out
 grep -q "systemd-cgtop .* per refresh" /tmp/bench.out && check "compared with systemd-cgtop" yes
