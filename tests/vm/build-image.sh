@@ -78,7 +78,8 @@ initrd=$(ls "$root"/boot/initrd.img-* | sort -V | tail -1)
 mkdir -p "$out"
 cp "$kernel" "$out/vmlinuz"
 cp "$initrd" "$out/initrd.img"
-mkfs.ext4 -q -F -L root -d "$root" "$out/image.raw" 2G
+# stdout is the cache directory only (mkfs says "Creating regular file" there).
+mkfs.ext4 -q -F -L root -d "$root" "$out/image.raw" 2G >&2
 touch "$out/ready"
 echo "build-image: done" >&2
 echo "$out"

@@ -1,7 +1,11 @@
 # Scenario: predictions against the real kernel, as root, as alice inside her delegated
 # playground, as bob against alice's cgroups, and from inside a cgroup namespace (nsdelegate).
+# The rows are queued by `expect` and run by `run_matrix` (lib.sh): one shell per actor.
+# Measured: 28 s idle, 40-108 s on a busy 2-CPU host (README, Budgets); budget with a wide margin:
+# timeout: 360
 . /host/lib.sh
 
+step "build alice's playground and tree"
 made=$(as_alice cgtui delegate --json) || fail "no playground: $made"
 P=$(jq -r .cgroup <<<"$made")
 placeholder=$(jq -r .pid <<<"$made")
@@ -23,11 +27,12 @@ BOB=$!
 # A cgroup alice owns outside her delegation: dst writable, common ancestor is not.
 mkdir -p /sys/fs/cgroup/system.slice/alicebox
 chown alice /sys/fs/cgroup/system.slice/alicebox /sys/fs/cgroup/system.slice/alicebox/cgroup.procs
+step "start cgtui-matrix.service"
 # A system service with cpu, io and memory, for root's rows.
 systemd-run --quiet --unit=cgtui-matrix.service -p CPUWeight=100 -p IOAccounting=yes -p MemoryAccounting=yes sleep 300 \
     || fail "cannot start cgtui-matrix.service"
 S=/system.slice/cgtui-matrix.service
-for _ in $(seq 1 50); do [ -e /sys/fs/cgroup$S/io.max ] && [ -e /sys/fs/cgroup$S/cpu.max ] && break; sleep 0.1; done
+wait_for 30 test -e /sys/fs/cgroup$S/io.max -a -e /sys/fs/cgroup$S/cpu.max
 VDB1=$(cat /sys/class/block/vdb1/dev 2>/dev/null) || fail "no partition vdb1 (the suite attaches one)"
 VDA=$(cat /sys/class/block/vda/dev)
 NS_ROOT=$P/ns
@@ -83,12 +88,14 @@ expect ns allowed ok -- mkdir "$P/ns/inside"
 expect ns allowed ok -- set "$P/ns" cgroup.subtree_control +pids
 expect ns ENOENT namespace-scope -- move "$A11" "$P/ns/inside"
 
+run_matrix
 echo "rows: $ROWS, disagreements: $DIFFS"
 check "prediction rows" "$ROWS"
 [ "$ROWS" -ge 30 ] || fail "fewer than 30 rows"
 [ "$DIFFS" = 0 ] || fail "$DIFFS of $ROWS predictions disagree with the kernel"
 check "predictions agree with the kernel" yes
 
+step "clean up"
 as_alice cgtui delegate --stop "$(jq -r .unit <<<"$made")" >/dev/null
 systemctl stop cgtui-matrix.service
 exit 0
