@@ -7,7 +7,7 @@ mod common;
 use cgtui::app::keymap::{Key, Keymap};
 use cgtui::app::{Action, App, Context, Effect, Event, Options};
 use cgtui::cgroup::edit::{Op, Outcome};
-use cgtui::cgroup::process::{ProcessSample, own_cgroup, read_processes};
+use cgtui::cgroup::process::{ProcRef, ProcessSample, cgroup_of, read_processes};
 use cgtui::cgroup::sample::{Scope, read_sample};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::editor::{Route, UndoPlan, UndoScope};
@@ -34,10 +34,12 @@ fn path(text: &str) -> CgroupPath {
 
 fn options(fs: &Cgroupfs) -> Options {
     Options {
-        own_cgroup: own_cgroup(fs),
+        own_cgroup: cgroup_of(fs, ProcRef::Own, None),
         cpus: 2,
         uid: 0,
         session: "test-session".into(),
+        known_users: fs.fixture_users(),
+        hierarchy_controllers: fs.hierarchy_controllers(),
         ..Options::new(CgroupPath::root(), fs.devices(), "fixture debian12")
     }
 }
@@ -387,7 +389,8 @@ fn freezing_asks_first_and_says_when_cgtui_is_inside() {
     assert!(screen.contains("kernel: will"), "{screen}");
     assert!(h.key(KeyCode::Esc).is_empty());
     // Elsewhere too: a freeze is a write, shown with its prediction and confirmed.
-    h.keys("gj");
+    // (The root's first child is init.scope, PID 1's; the next is system.slice.)
+    h.keys("gjj");
     assert!(h.key(KeyCode::Char('f')).is_empty());
     assert!(h.render().contains("Freeze /system.slice?"));
     assert!(is_edit(h.key(KeyCode::Char('y')), "cgroup.freeze"));

@@ -130,6 +130,12 @@ pub struct Options {
     pub uid: u32,
     /// This run's session in the journal: `u` offers its changes first.
     pub session: String,
+    /// User names known beforehand (a fixture's, from the host it was captured on), instead
+    /// of this machine's passwd.
+    pub known_users: Vec<(u32, String)>,
+    /// cgroup.controllers of the hierarchy's root, which a tree shown from below the root
+    /// (`--root`) does not hold: a controller missing there is missing everywhere.
+    pub hierarchy_controllers: Option<Vec<String>>,
 }
 
 impl Options {
@@ -149,6 +155,8 @@ impl Options {
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             uid: rustix::process::geteuid().as_raw(),
             session: String::new(),
+            known_users: Vec::new(),
+            hierarchy_controllers: None,
         }
     }
 }
@@ -213,7 +221,8 @@ impl App {
         let columns = options.columns;
         App {
             typed_ahead: Vec::new(),
-            model: Model::new(options.base, options.devices),
+            model: Model::new(options.base, options.devices)
+                .with_hierarchy_controllers(options.hierarchy_controllers),
             tree,
             processes: ProcessPane::default(),
             focus: Focus::Tree,
@@ -237,7 +246,7 @@ impl App {
             read_only: options.read_only,
             loaded: false,
             disks: options.disks,
-            users: UserNames::default(),
+            users: UserNames::known(options.known_users),
             moving: None,
             busy: false,
             last_set: None,
