@@ -384,3 +384,84 @@ fn written_note(file: &str, written: &str, after: Option<&str>) -> String {
         _ => format!("wrote {written}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn tree() -> (tempfile::TempDir, Cgroupfs, CgroupPath) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/pids.max"), "max\n").unwrap();
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        (dir, fs, CgroupPath::from_relative(Path::new("a")).unwrap())
+    }
+
+    fn actor(fs: &Cgroupfs) -> Actor {
+        Actor::current(fs)
+    }
+
+    #[test]
+    fn a_refusal_as_predicted_is_explained_by_the_prediction() {
+        let (_dir, fs, a) = tree();
+        let op = Op::Rmdir {
+            cgroup: a.join(std::ffi::OsStr::new("gone")),
+        };
+        let executed = execute(&fs, &actor(&fs), &prepare_unchecked(&fs, &op));
+        assert_eq!(executed.outcome.errno.as_deref(), Some("ENOENT"));
+        assert_eq!(executed.outcome.rule, Rule::NoSuchCgroup);
+        assert_eq!(
+            executed.outcome.explanation,
+            executed.prediction.explanation
+        );
+        assert!(executed.disagreement.is_none());
+        assert!(executed.outcome.warnings.is_empty());
+    }
+
+    #[test]
+    fn an_answer_nothing_predicted_is_explained_by_its_errno_and_reported() {
+        let (dir, fs, a) = tree();
+        // A directory where a file should be: predicted writable, but open(O_WRONLY) is EISDIR.
+        std::fs::create_dir(dir.path().join("a/memory.max")).unwrap();
+        let op = Op::Set {
+            cgroup: a.clone(),
+            file: "memory.max".into(),
+            value: "1".into(),
+        };
+        let executed = execute(&fs, &actor(&fs), &prepare_unchecked(&fs, &op));
+        let outcome = &executed.outcome;
+        assert!(!outcome.ok());
+        assert_eq!(outcome.errno.as_deref(), Some("EISDIR"));
+        assert!(
+            outcome
+                .explanation
+                .starts_with("the kernel answered EISDIR: "),
+            "{outcome:?}"
+        );
+        let note = executed.disagreement.as_deref().unwrap();
+        assert!(
+            note.starts_with(
+                "prediction disagreed: cgtui predicted allowed [ok], the kernel answered EISDIR"
+            ),
+            "{note}"
+        );
+        assert!(outcome.warnings.iter().any(|w| w == note));
+    }
+
+    #[test]
+    fn a_write_as_predicted_reads_back() {
+        let (_dir, fs, a) = tree();
+        let op = Op::Set {
+            cgroup: a.clone(),
+            file: "pids.max".into(),
+            value: "64".into(),
+        };
+        let prepared = prepare(&fs, &op).unwrap();
+        assert_eq!(prepared.before.as_deref(), Some("max"));
+        let executed = execute(&fs, &actor(&fs), &prepared);
+        assert!(executed.outcome.ok(), "{:?}", executed.outcome);
+        assert_eq!(executed.outcome.after.as_deref(), Some("64"));
+        assert!(executed.disagreement.is_none());
+    }
+}

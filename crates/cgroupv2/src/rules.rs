@@ -201,6 +201,8 @@ pub fn errno_name(code: i32) -> String {
         (Errno::NOTEMPTY, "ENOTEMPTY"),
         (Errno::NAMETOOLONG, "ENAMETOOLONG"),
         (Errno::LOOP, "ELOOP"),
+        (Errno::ISDIR, "EISDIR"),
+        (Errno::BADF, "EBADF"),
     ];
     known
         .iter()
