@@ -1050,3 +1050,56 @@ fn only_the_keymap_looks_at_key_codes() {
         "keys matched outside the keymap in {offenders:?}"
     );
 }
+
+#[test]
+fn a_lesson_longer_than_its_panel_scrolls_and_shows_no_markup() {
+    let mut h = Harness::on(
+        Cgroupfs::fixture(&common::fixture()).unwrap(),
+        |o| o,
+        (80, 24),
+    );
+    h.key(KeyCode::Char('L'));
+    h.key(KeyCode::Char('6'));
+    let panel = |screen: &str| -> Vec<String> {
+        screen
+            .lines()
+            .filter_map(|l| l.rsplit_once('│').map(|(_, p)| p.trim_end().to_string()))
+            .collect()
+    };
+    let first = h.render();
+    assert!(first.contains("── 1-"), "{first}");
+    assert!(first.contains("{ } scroll"), "{first}");
+    assert!(!panel(&first).iter().any(|l| l.contains('`')), "{first}");
+    h.key(KeyCode::Char('}'));
+    let scrolled = h.render();
+    assert!(!scrolled.contains("── 1-"), "{scrolled}");
+    assert_ne!(panel(&first), panel(&scrolled));
+    assert!(
+        !panel(&scrolled).iter().any(|l| l.contains('`')),
+        "{scrolled}"
+    );
+    h.key(KeyCode::Char('{'));
+    assert_eq!(panel(&h.render()), panel(&first));
+}
+
+/// README lists every lesson, numbered as the panel numbers them.
+#[test]
+fn readme_lists_every_lesson() {
+    let (readme, _) = readme_keys();
+    let start = readme
+        .find("<!-- lessons: checked against assets/lessons by tests/ui.rs -->")
+        .expect("README.md has the list of lessons");
+    let listed: Vec<&str> = readme[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    let lessons = cgtui::lessons::all();
+    let expected: Vec<String> = lessons
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{}. {}", i + 1, l.title))
+        .collect();
+    assert_eq!(listed, expected, "README's list of lessons");
+    assert!(readme.contains("`L`") && readme.contains("`w`"));
+}

@@ -944,7 +944,22 @@ impl App {
             Action::Lesson(n) => self.lessons.open(usize::from(n.saturating_sub(1))),
             Action::LessonNext => self.lessons.next(false),
             Action::LessonPrev => self.lessons.next(true),
-            Action::LessonList => self.lessons.progress = None,
+            Action::LessonList => self.lessons.list(),
+            Action::LessonScrollUp | Action::LessonScrollDown => {
+                let side = self.layout.side;
+                // The panel's text is drawn right of its border, below its title.
+                let (width, height) = (
+                    usize::from(side.width.saturating_sub(1)),
+                    usize::from(side.height.saturating_sub(1)),
+                );
+                let half = (height / 2).max(1) as isize;
+                let rows = if action == Action::LessonScrollUp {
+                    -half
+                } else {
+                    half
+                };
+                self.lessons.scroll_by(rows, width, height);
+            }
             Action::Messages => self.open_messages(),
             Action::ToggleDetails => {
                 self.prefs.details = !self.prefs.details;
