@@ -368,7 +368,15 @@ pub fn wrap(runs: &[Run], width: usize, indent: usize) -> Vec<Vec<Run>> {
             lines.push(vec![Run::new(Look::Plain, " ".repeat(indent))]);
             used = indent;
         } else if lead > 0 {
-            let look = word[0].0;
+            // Spaces inside a span (`bbb ccc`) keep its look; between two looks they are plain.
+            let before = lines
+                .last()
+                .and_then(|line| line.last())
+                .map(|run| run.look);
+            let look = match before {
+                Some(look) if look == word[0].0 => look,
+                _ => Look::Plain,
+            };
             push(&mut lines, look, &" ".repeat(lead));
             used += lead;
         }
