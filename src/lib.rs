@@ -9,6 +9,7 @@ pub use cgroupv2 as cgroup;
 pub mod commands;
 pub mod config;
 pub mod editor;
+pub mod export;
 pub mod format;
 pub mod journal;
 pub mod lessons;

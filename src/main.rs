@@ -63,15 +63,39 @@ struct Cli {
 enum Command {
     /// Print the tree's counters and rates, like `top -b`. Rates are null in the first iteration.
     Snapshot {
-        /// One JSON document per iteration, one per line (fields: see README.md).
-        #[arg(long)]
+        /// One JSON document per iteration, one per line (fields: see README.md); the same
+        /// as --format json.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// text (a table), json (as --json), openmetrics: the exposition `cgtui export` serves,
+        /// once (--count is ignored), or prometheus: the same in the Prometheus text format
+        /// (what node_exporter's textfile collector reads).
+        #[arg(long, value_enum, default_value = "text")]
+        format: SnapshotFormat,
+        /// With --format openmetrics: which cgroups (as for `cgtui export`).
+        #[command(flatten)]
+        selection: cgtui::export::SelectionArgs,
         /// Number of iterations; 0 runs until interrupted, like --follow.
         #[arg(long, value_name = "N", default_value_t = 1)]
         count: u64,
         /// Run until interrupted (Ctrl-C), one iteration per interval.
         #[arg(long, conflicts_with = "count")]
         follow: bool,
+    },
+    /// Serve the tree's counters to Prometheus: GET /metrics (OpenMetrics, or the Prometheus
+    /// text format when Accept asks for it) and a short page at /. Read-only.
+    Export {
+        /// IP:PORT, localhost:PORT, or a path (with a /) for a unix socket. Ignored when
+        /// systemd passes a socket (socket activation).
+        #[arg(long, value_name = "ADDR", default_value = cgtui::export::server::DEFAULT_LISTEN,
+              value_parser = cgtui::export::server::parse_listen)]
+        listen: cgtui::export::server::Listen,
+        /// Allow an address other machines can reach (not loopback): the metrics name every
+        /// cgroup, unit and user of this host, with no authentication (see README.md).
+        #[arg(long)]
+        allow_remote: bool,
+        #[command(flatten)]
+        selection: cgtui::export::SelectionArgs,
     },
     /// Write FILE of CGROUP (named exactly as the kernel names it), checked first, read back after.
     Set {
@@ -129,6 +153,14 @@ enum Command {
         #[arg(last = true)]
         command: Vec<String>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SnapshotFormat {
+    Text,
+    Json,
+    Openmetrics,
+    Prometheus,
 }
 
 /// The operations `check` predicts: the same arguments as the commands that do them.
@@ -372,14 +404,50 @@ fn run(cli: Cli) -> Result<i32> {
     }
     match cli.command {
         Some(Command::Snapshot {
+            format: format @ (SnapshotFormat::Openmetrics | SnapshotFormat::Prometheus),
+            selection,
+            ..
+        }) => {
+            let selection = cgtui::export::Selection::new(&selection)?;
+            let mut exporter = cgtui::export::Exporter::new(fs, base, selection);
+            let scrape = std::sync::Arc::new(exporter.scrape(None));
+            let text = scrape.encode(match format {
+                SnapshotFormat::Prometheus => cgtui::export::Format::Prometheus,
+                _ => cgtui::export::Format::OpenMetrics,
+            });
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+            Ok(0)
+        }
+        Some(Command::Export {
+            listen,
+            allow_remote,
+            selection,
+        }) => {
+            use cgtui::export::server;
+            let selection = cgtui::export::Selection::new(&selection)?;
+            let listener = match server::systemd_listener()? {
+                Some(listener) => listener,
+                None => server::bind(&listen, allow_remote)?,
+            };
+            eprintln!("cgtui export: serving {}", listener.describe());
+            let exporter = cgtui::export::Exporter::new(fs, base, selection);
+            server::serve(listener, exporter)?;
+            Ok(0)
+        }
+        Some(Command::Snapshot {
             json,
+            format,
             count,
             follow,
+            ..
         }) => {
             let options = cgtui::snapshot::Options {
                 fs,
                 base,
-                json,
+                json: json || format == SnapshotFormat::Json,
                 count: if follow {
                     None
                 } else {

@@ -91,13 +91,19 @@ chmod 1777 "$share/out"
 cp --sparse=always "$image/image.raw" "$disk"
 # The binaries go into the guest's own disk: run from 9p, each start fetched the 40 MB binary's
 # pages from the host, 2-8 times slower under TCG than from the disk.
-debugfs -w -f - "$disk" >"$logs/debugfs.log" 2>&1 <<CMDS
-mkdir /opt/cgtui
-mkdir /opt/cgtui/bin
-write $repo/target/release/cgtui /opt/cgtui/bin/cgtui
-write $bench /opt/cgtui/bin/refresh-bench
-CMDS
-for binary in cgtui:"$repo/target/release/cgtui" refresh-bench:"$bench"; do
+binaries=(cgtui:"$repo/target/release/cgtui" refresh-bench:"$bench")
+# Scenarios that say `# needs: prometheus` get Debian's prometheus binary (unpacked on the host
+# by tests/tools/prometheus.sh: no package install in the image, no service at boot).
+if grep -q '^# needs: prometheus' "${scripts[@]}"; then
+    prometheus_bin=$("$repo/tests/tools/prometheus.sh") || { echo "cannot get Debian's prometheus package" >&2; exit 1; }
+    binaries+=(prometheus:"$prometheus_bin/prometheus")
+fi
+{
+    echo "mkdir /opt/cgtui"
+    echo "mkdir /opt/cgtui/bin"
+    for binary in "${binaries[@]}"; do echo "write ${binary#*:} /opt/cgtui/bin/${binary%%:*}"; done
+} | debugfs -w -f - "$disk" >"$logs/debugfs.log" 2>&1
+for binary in "${binaries[@]}"; do
     size=$(debugfs -R "stat /opt/cgtui/bin/${binary%%:*}" "$disk" 2>/dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1)
     [ "$size" = "$(stat -c %s "${binary#*:}")" ] || { cat "$logs/debugfs.log" >&2; echo "cannot write ${binary%%:*} into the guest's disk" >&2; exit 1; }
 done

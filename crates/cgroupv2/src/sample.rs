@@ -18,6 +18,9 @@ use serde::Serialize;
 pub enum Scope {
     Columns,
     Full,
+    /// What an exporter reports: the columns plus memory.low/min, pids.events and
+    /// cgroup.stat (`detail` holds only `stat`); not the PID list nor the other details.
+    Metrics,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -182,7 +185,7 @@ pub fn read_sample_with(
     // cgroup a person looks at, and batch output). cgroup.procs exists in every cgroup, so its
     // absence there means the cgroup is gone.
     let procs = match scope {
-        Scope::Columns => None,
+        Scope::Columns | Scope::Metrics => None,
         Scope::Full => match r.read(CGROUP_PROCS.spec.name, CGROUP_PROCS.parse, Changes::Often) {
             Ok(None) => return Ok(None),
             Ok(Some(pids)) => Some(pids.len()),
@@ -228,6 +231,15 @@ pub fn read_sample_with(
         detail: None,
         unreadable: Vec::new(),
     };
+    if scope == Scope::Metrics {
+        sample.memory.low = r.get(MEMORY_LOW);
+        sample.memory.min = r.get(MEMORY_MIN);
+        sample.pids.events = r.get(PIDS_EVENTS);
+        sample.detail = Some(Box::new(DetailSample {
+            stat: r.get(CGROUP_STAT),
+            ..DetailSample::default()
+        }));
+    }
     if scope == Scope::Full {
         // Limits and types change only when written: re-read every few passes like the
         // columns' limits (a batch run reads every cgroup fully every pass).

@@ -231,6 +231,68 @@ pub fn ownership(
     unmanaged(delegation)
 }
 
+/// Where a cgroup sits among systemd's units, by its path alone (no xattrs, no bus): what an
+/// exporter labels every cgroup with, so it must cost nothing per cgroup.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitPlace {
+    /// The unit whose cgroup this is, or, below a service or scope (a delegated subtree, a
+    /// container), the unit that holds it.
+    pub unit: Option<String>,
+    /// The innermost slice at or above the cgroup.
+    pub slice: Option<String>,
+    /// The uid of a `user-UID.slice` or `user@UID.service` at or above the cgroup.
+    pub uid: Option<u32>,
+}
+
+/// [`UnitPlace`] of `cgroup` on a hierarchy run by systemd (`systemd_hierarchy`, from
+/// [`is_systemd_hierarchy`]); the same chain of units as [`ownership`] follows: slices in their
+/// places, then one service or scope, and `user@UID.service` starts the user manager's chain.
+pub fn place(cgroup: &CgroupPath, systemd_hierarchy: bool) -> UnitPlace {
+    let mut place = UnitPlace::default();
+    // The walk is still on a manager's chain of units, and at which slice in that manager.
+    let mut on_chain = systemd_hierarchy;
+    let mut system_manager = true;
+    let mut manager_slice: Option<&str> = None;
+    for name in cgroup.as_path().iter() {
+        if !on_chain {
+            break;
+        }
+        let Some(unit) = name.to_str().filter(|_| is_unit_name(name)) else {
+            break;
+        };
+        if unit.ends_with(".slice") {
+            if !slice_fits(manager_slice, unit) {
+                break;
+            }
+            manager_slice = Some(unit);
+            place.slice = Some(unit.to_string());
+            place.unit = Some(unit.to_string());
+            if system_manager && let Some(uid) = user_slice_uid(unit) {
+                place.uid = Some(uid);
+            }
+            continue;
+        }
+        place.unit = Some(unit.to_string());
+        match user_manager_uid(unit).filter(|_| system_manager) {
+            Some(uid) => {
+                place.uid = Some(uid);
+                system_manager = false;
+                manager_slice = None;
+            }
+            None => on_chain = false,
+        }
+    }
+    place
+}
+
+/// `user-1000.slice` → 1000.
+pub fn user_slice_uid(unit: &str) -> Option<u32> {
+    unit.strip_prefix("user-")?
+        .strip_suffix(".slice")?
+        .parse()
+        .ok()
+}
+
 /// Files of a delegated unit's own cgroup that belong to the delegatee (systemd's
 /// CGROUP_DELEGATION.md): writing them directly is the point of delegation.
 pub const DELEGATEE_FILES: [&str; 3] = ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"];
@@ -361,6 +423,36 @@ pub use bus::*;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn places_by_path() {
+        let at = |path: &str| {
+            place(
+                &CgroupPath::from_relative(std::path::Path::new(path)).unwrap(),
+                true,
+            )
+        };
+        let p = at("system.slice/nginx.service");
+        assert_eq!(p.unit.as_deref(), Some("nginx.service"));
+        assert_eq!(p.slice.as_deref(), Some("system.slice"));
+        assert_eq!(p.uid, None);
+        let p = at("user.slice/user-1000.slice/user@1000.service/app.slice/x.service/inner");
+        assert_eq!(p.unit.as_deref(), Some("x.service"));
+        assert_eq!(p.slice.as_deref(), Some("app.slice"));
+        assert_eq!(p.uid, Some(1000));
+        // Below a service that is not a user manager: its unit, whatever the names say.
+        let p = at("system.slice/docker.service/user-5.slice");
+        assert_eq!(p.unit.as_deref(), Some("docker.service"));
+        assert_eq!(p.uid, None);
+        // A slice out of its place and a hand-made directory end the chain.
+        assert_eq!(at("user-1000.slice").unit, None);
+        assert_eq!(at("mine/a.service").unit, None);
+        let p = at("system.slice/mine");
+        assert_eq!(p.unit.as_deref(), Some("system.slice"));
+        // Not a systemd hierarchy: no units at all.
+        let path = CgroupPath::from_relative(std::path::Path::new("system.slice/a.service"));
+        assert_eq!(place(&path.unwrap(), false), UnitPlace::default());
+    }
 
     #[test]
     fn unit_names() {

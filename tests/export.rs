@@ -1,0 +1,474 @@
+//! `cgtui export` and `cgtui snapshot --format openmetrics`: the exposition of the fixture
+//! (a snapshot, checked by promtool), of the live tree (promtool), and the server over TCP and
+//! a unix socket: content types for both Accept forms, a removed cgroup gone from the next
+//! scrape, a non-loopback address refused, bad and surplus requests refused, not hung.
+//!
+//! `promtool check metrics` (2.42) lints the Prometheus text format only (it reads an
+//! OpenMetrics counter's `# HELP x` as a family without samples): it checks the same
+//! exposition in that format; the OpenMetrics form is parsed by a real Prometheus in VM
+//! scenario 09.
+//!
+//! promtool is Debian's `prometheus` package (.ci/run installs it; `PROMTOOL` may point at
+//! one): without it the promtool checks skip with a reason, except in CI (`CI=true`).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// What Prometheus 2.x sends.
+const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+fn snapshot(args: &[&str], format: &str) -> String {
+    let out = Command::new(common::binary())
+        .args(args)
+        .args(["snapshot", "--format", format])
+        .output()
+        .expect("run cgtui");
+    assert!(
+        out.status.success(),
+        "cgtui {args:?} snapshot --format {format}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("the exposition is UTF-8")
+}
+
+/// promtool, or why there is none (a failure in CI).
+fn promtool() -> Option<PathBuf> {
+    let candidates = std::env::var_os("PROMTOOL")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(
+            [
+                "/usr/bin/promtool",
+                "/opt/cgtui-ci/prometheus/usr/bin/promtool",
+            ]
+            .map(PathBuf::from),
+        );
+    for candidate in candidates {
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+    }
+    let why = "promtool not found (apt-get install prometheus, or PROMTOOL=path)";
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{why}: CI must run this check"
+    );
+    println!("skipped: {why}");
+    None
+}
+
+/// `promtool check metrics` on `text`: its complaints, if any.
+fn promtool_check(promtool: &PathBuf, text: &str) -> Result<(), String> {
+    let mut child = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start promtool");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = text.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("promtool runs");
+    writer.join().unwrap().expect("feed promtool");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() && said.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(said)
+    }
+}
+
+/// The exposition without what changes from run to run (the read's duration).
+fn stable(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("cgtui_export_read_duration_seconds "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn fixture_exposition() {
+    let fixture = common::fixture();
+    let text = snapshot(&["--fixture", fixture.to_str().unwrap()], "openmetrics");
+    assert!(text.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
+    // Every family the fixture's controllers allow, with HELP and TYPE.
+    for family in [
+        "cgroup_cpu_usage_seconds",
+        "cgroup_cpu_throttled_seconds",
+        "cgroup_memory_usage_bytes",
+        "cgroup_memory_max_bytes",
+        "cgroup_memory_events",
+        "cgroup_io_read_bytes",
+        "cgroup_pids_current",
+        "cgroup_pids_events",
+        "cgroup_pressure_memory_stalled_seconds",
+        "cgroup_populated",
+        "cgroup_descendants",
+    ] {
+        assert!(
+            text.contains(&format!("# HELP {family} ")),
+            "no HELP for {family}"
+        );
+        assert!(
+            text.contains(&format!("# TYPE {family} ")),
+            "no TYPE for {family}"
+        );
+    }
+    assert!(
+        text.contains(r#"cgroup_memory_usage_bytes{cgroup="/system.slice/fxload.service",unit="fxload.service",slice="system.slice"} "#),
+        "a service's memory, labelled by unit and slice:\n{text}"
+    );
+    insta::assert_snapshot!("fixture_openmetrics", stable(&text));
+    let prometheus = snapshot(&["--fixture", fixture.to_str().unwrap()], "prometheus");
+    assert!(prometheus.contains("# TYPE cgroup_cpu_usage_seconds_total counter\n"));
+    if let Some(promtool) = promtool() {
+        promtool_check(&promtool, &prometheus).expect("promtool accepts the fixture's exposition");
+    }
+}
+
+#[test]
+fn live_tree_passes_promtool() {
+    let Some(promtool) = promtool() else { return };
+    if cgtui::cgroup::Cgroupfs::system().is_err() {
+        println!("skipped: no cgroup2 hierarchy here");
+        return;
+    }
+    // A busy tree: a cgroup with a process in it, next to everything the host has.
+    let busy = match common::LiveCgroup::create("export-promtool") {
+        Ok(cgroup) => Some(cgroup),
+        Err(why) => {
+            println!("no busy cgroup of our own ({why}); checking the host's tree alone");
+            None
+        }
+    };
+    let mut sleeper = busy
+        .as_ref()
+        .map(|c| common::LiveCgroup::spawn_in(&c.dir(), &["sleep", "60"]));
+    let text = snapshot(&[], "prometheus");
+    if let Some(child) = sleeper.as_mut() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    if let Some(busy) = &busy {
+        let label = format!("cgroup=\"/{}\"", busy.relative.display());
+        assert!(
+            text.contains(&label),
+            "the busy cgroup is exported:\n{text}"
+        );
+    }
+    promtool_check(&promtool, &text).expect("promtool accepts the live tree's exposition");
+}
+
+/// A running `cgtui export`, stopped on drop.
+struct Exporter {
+    child: Child,
+    /// What it said it serves: `http://ADDR/metrics` or `unix socket PATH ...`.
+    serving: String,
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Exporter {
+    fn start(args: &[&str]) -> Exporter {
+        let mut child = Command::new(common::binary())
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cgtui export");
+        let mut line = String::new();
+        BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut line)
+            .expect("read what cgtui export says");
+        let serving = line
+            .trim()
+            .strip_prefix("cgtui export: serving ")
+            .unwrap_or_else(|| panic!("cgtui export did not start: {line:?}"))
+            .to_string();
+        Exporter { child, serving }
+    }
+
+    fn addr(&self) -> String {
+        self.serving
+            .strip_prefix("http://")
+            .and_then(|s| s.strip_suffix("/metrics"))
+            .expect("a TCP address")
+            .to_string()
+    }
+}
+
+struct Response {
+    status: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Send `request` and read the whole response (the server closes after one).
+fn exchange(mut stream: impl Read + Write, request: &str) -> Response {
+    stream
+        .write_all(request.as_bytes())
+        .expect("send the request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read the response");
+    let text = String::from_utf8(raw).expect("a UTF-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
+    let mut lines = head.lines();
+    let status = lines.next().unwrap_or_default().to_string();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Response {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+fn tcp(addr: &str) -> std::net::TcpStream {
+    let stream = std::net::TcpStream::connect(addr).expect("connect to cgtui export");
+    // Wide: a busy 2-CPU machine; a hang still fails the test instead of blocking it.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    stream
+}
+
+fn get(addr: &str, path: &str, accept: Option<&str>) -> Response {
+    let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
+    exchange(
+        tcp(addr),
+        &format!("GET {path} HTTP/1.1\r\nHost: test\r\n{accept}\r\n"),
+    )
+}
+
+#[test]
+fn serves_both_formats_and_drops_removed_cgroups() {
+    // The live tree where we can make cgroups, else the fixture (no churn part then).
+    let live = common::LiveCgroup::create("export-serve").ok();
+    let fixture = common::fixture();
+    let mut args: Vec<String> = match &live {
+        Some(cgroup) => vec!["--root".into(), cgroup.dir().display().to_string()],
+        None => {
+            println!("no cgroup of our own: serving the fixture, without the removal check");
+            vec!["--fixture".into(), fixture.display().to_string()]
+        }
+    };
+    args.extend(["export", "--listen", "127.0.0.1:0"].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let exporter = Exporter::start(&args);
+    let addr = exporter.addr();
+
+    let om = get(&addr, "/metrics", Some(PROMETHEUS_ACCEPT));
+    assert_eq!(om.status, "HTTP/1.1 200 OK");
+    assert_eq!(om.header("content-type"), Some(OPENMETRICS));
+    assert!(om.body.ends_with("# EOF\n"));
+    assert!(
+        om.body.contains("# TYPE cgroup_populated gauge"),
+        "{}",
+        om.body
+    );
+
+    let text = get(
+        &addr,
+        "/metrics",
+        Some("text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+    );
+    assert_eq!(text.status, "HTTP/1.1 200 OK");
+    assert_eq!(text.header("content-type"), Some(PROMETHEUS_TEXT));
+    assert!(
+        !text.body.contains("# EOF"),
+        "the Prometheus text format has no EOF marker"
+    );
+
+    let index = get(&addr, "/", None);
+    assert_eq!(index.status, "HTTP/1.1 200 OK");
+    assert!(index.body.contains("href=\"metrics\""), "{}", index.body);
+    assert!(get(&addr, "/nope", None).status.starts_with("HTTP/1.1 404"));
+    let post = exchange(
+        tcp(&addr),
+        "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert!(post.status.starts_with("HTTP/1.1 405"), "{}", post.status);
+    let garbage = exchange(tcp(&addr), "\x16\x03\x01 not http\r\n\r\n");
+    assert!(
+        garbage.status.starts_with("HTTP/1.1 400"),
+        "{}",
+        garbage.status
+    );
+
+    let Some(live) = live else { return };
+    let child = live.child("export-doomed");
+    std::fs::create_dir(&child).expect("mkdir a child cgroup");
+    let label = format!("cgroup=\"/{}/export-doomed\"", live.relative.display());
+    let before = get(&addr, "/metrics", None);
+    assert!(
+        before.body.contains(&label),
+        "the new cgroup is exported:\n{}",
+        before.body
+    );
+    std::fs::remove_dir(&child).expect("rmdir the child cgroup");
+    let after = get(&addr, "/metrics", None);
+    assert_eq!(after.status, "HTTP/1.1 200 OK");
+    assert!(
+        !after.body.contains(&label),
+        "a removed cgroup leaves no series:\n{}",
+        after.body
+    );
+}
+
+#[test]
+fn non_loopback_needs_allow_remote() {
+    let fixture = common::fixture();
+    let out = Command::new(common::binary())
+        .args([
+            "--fixture",
+            fixture.to_str().unwrap(),
+            "export",
+            "--listen",
+            "0.0.0.0:0",
+        ])
+        .output()
+        .expect("run cgtui export");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "refused: {err}");
+    assert!(
+        err.contains("refusing to listen on 0.0.0.0:0") && err.contains("--allow-remote"),
+        "{err}"
+    );
+    // With the flag it listens (on every address; the test talks to it over loopback only).
+    let exporter = Exporter::start(&[
+        "--fixture",
+        fixture.to_str().unwrap(),
+        "export",
+        "--listen",
+        "0.0.0.0:0",
+        "--allow-remote",
+    ]);
+    let port = exporter.addr().rsplit_once(':').unwrap().1.to_string();
+    let response = get(&format!("127.0.0.1:{port}"), "/metrics", None);
+    assert_eq!(response.status, "HTTP/1.1 200 OK");
+}
+
+#[test]
+fn unix_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("export.sock");
+    let fixture = common::fixture();
+    let exporter = Exporter::start(&[
+        "--fixture",
+        fixture.to_str().unwrap(),
+        "export",
+        "--listen",
+        socket.to_str().unwrap(),
+    ]);
+    assert!(
+        exporter.serving.starts_with("unix socket "),
+        "{}",
+        exporter.serving
+    );
+    let stream = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let response = exchange(stream, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(response.status, "HTTP/1.1 200 OK");
+    assert!(
+        response
+            .body
+            .contains("cgroup_memory_usage_bytes{cgroup=\"/system.slice\""),
+        "{}",
+        response.body
+    );
+    drop(exporter);
+    // A stale socket (its exporter gone) is replaced; another file never is.
+    let again = Exporter::start(&[
+        "--fixture",
+        fixture.to_str().unwrap(),
+        "export",
+        "--listen",
+        socket.to_str().unwrap(),
+    ]);
+    drop(again);
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "keep me").unwrap();
+    let out = Command::new(common::binary())
+        .args(["--fixture", fixture.to_str().unwrap(), "export", "--listen"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+}
+
+#[test]
+fn idle_and_surplus_connections_do_not_hang_it() {
+    let fixture = common::fixture();
+    let exporter = Exporter::start(&[
+        "--fixture",
+        fixture.to_str().unwrap(),
+        "export",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let addr = exporter.addr();
+    // Fill every connection slot with clients that send nothing...
+    let idle: Vec<_> = (0..16).map(|_| tcp(&addr)).collect();
+    // ...and one that sends a never-ending header line.
+    std::thread::sleep(Duration::from_millis(500));
+    let surplus = get(&addr, "/metrics", None);
+    assert!(
+        surplus.status.starts_with("HTTP/1.1 503"),
+        "{}",
+        surplus.status
+    );
+    drop(idle);
+    // The slots come back as the idle clients go: a scrape is served again.
+    let started = Instant::now();
+    loop {
+        let response = get(&addr, "/metrics", None);
+        if response.status == "HTTP/1.1 200 OK" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "still refused a minute after the idle clients left: {}",
+            response.status
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // A head larger than the limit is refused, not read forever.
+    let mut huge = String::from("GET /metrics HTTP/1.1\r\nX-Fill: ");
+    huge.push_str(&"a".repeat(64 * 1024));
+    let mut stream = tcp(&addr);
+    let _ = stream.write_all(huge.as_bytes());
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 431"), "{text}");
+}
