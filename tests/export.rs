@@ -6,7 +6,7 @@
 //! `promtool check metrics` (2.42) lints the Prometheus text format only (it reads an
 //! OpenMetrics counter's `# HELP x` as a family without samples): it checks the same
 //! exposition in that format; the OpenMetrics form is parsed by a real Prometheus in VM
-//! scenario 09.
+//! scenario 11.
 //!
 //! promtool is Debian's `prometheus` package (.ci/run installs it; `PROMTOOL` may point at
 //! one): without it the promtool checks skip with a reason, except in CI (`CI=true`).

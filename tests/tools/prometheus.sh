@@ -6,7 +6,7 @@
 #   tests/tools/prometheus.sh      (as root on a Debian host; apt lists must be current)
 #
 # Used by .ci/run (promtool for tests/export.rs) and tests/vm/run.sh (prometheus in the guest,
-# scenario 09). The unpacked package is kept in CGTUI_PROMETHEUS_DIR (default
+# scenario 11). The unpacked package is kept in CGTUI_PROMETHEUS_DIR (default
 # /opt/cgtui-ci/prometheus) and reused.
 set -euo pipefail
 dir=${CGTUI_PROMETHEUS_DIR:-/opt/cgtui-ci/prometheus}
