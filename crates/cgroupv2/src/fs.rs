@@ -316,8 +316,12 @@ impl Cgroupfs {
         if let Some(fixture) = &self.fixture {
             return fixture.xattr(cgroup.as_path(), name).map(<[u8]>::to_vec);
         }
+        // Through a descriptor opened like every other read (any depth; a path would fail
+        // past PATH_MAX and so miss a delegation). Values are flags: 64 bytes bound the read.
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW;
+        let dir = self.open_at(cgroup.as_path(), flags).ok()?;
         let mut buf = [0u8; 64];
-        let n = rustix::fs::lgetxattr(self.dir(cgroup), name, &mut buf).ok()?;
+        let n = rustix::fs::fgetxattr(&dir, name, &mut buf).ok()?;
         Some(buf[..n].to_vec())
     }
 
@@ -511,8 +515,27 @@ impl Cgroupfs {
         }
     }
 
+    /// Names of a cgroup's regular files (its interface files), at most `limit`, opened like
+    /// every other read (relative to the mount's descriptor, any depth); `None` if it is gone.
+    pub fn files(&self, cgroup: &CgroupPath, limit: usize) -> Result<Option<Vec<OsString>>> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW;
+        let listed = self
+            .open_at(cgroup.as_path(), flags)
+            .and_then(|fd| self.list(fd, FileType::RegularFile, limit));
+        match listed {
+            Ok(names) => Ok(Some(names)),
+            Err(e) if is_gone(&e) => Ok(None),
+            Err(e) => Err(Error::io(self.dir(cgroup), e)),
+        }
+    }
+
     /// The subdirectories in the open directory `fd`.
     fn list_dirs(&self, fd: OwnedFd) -> io::Result<Vec<OsString>> {
+        self.list(fd, FileType::Directory, usize::MAX)
+    }
+
+    /// The entries of type `want` in the open directory `fd`, at most `limit`.
+    fn list(&self, fd: OwnedFd, want: FileType, limit: usize) -> io::Result<Vec<OsString>> {
         let mut dir = rustix::fs::Dir::new(fd)?;
         let mut names = Vec::new();
         while let Some(entry) = dir.read() {
@@ -536,8 +559,11 @@ impl Cgroupfs {
                 }
                 kind => kind,
             };
-            if kind == FileType::Directory {
+            if kind == want {
                 names.push(OsStr::from_bytes(name).to_os_string());
+                if names.len() >= limit {
+                    break;
+                }
             }
         }
         Ok(names)
