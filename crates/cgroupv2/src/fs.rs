@@ -29,6 +29,29 @@ use std::sync::Arc;
 /// components at a time.
 pub const PATH_CHUNK: usize = 3072;
 
+/// The most cgtui reads of one interface file. The kernel's largest (cgroup.procs of a cgroup
+/// holding every PID `pid_max` allows: 4,194,304 lines of up to 8 bytes) fits; a file that does
+/// not (a fixture's) is an error, not a flood.
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+
+/// An error for a file past [`MAX_FILE_BYTES`].
+pub fn too_large() -> io::Error {
+    io::Error::other(format!(
+        "larger than {} MiB, not read",
+        MAX_FILE_BYTES >> 20
+    ))
+}
+
+/// All of `reader` as text, or [`too_large`] past `cap` bytes.
+fn read_capped(reader: impl Read, cap: usize) -> io::Result<String> {
+    let mut text = String::new();
+    reader.take(cap as u64 + 1).read_to_string(&mut text)?;
+    if text.len() > cap {
+        return Err(too_large());
+    }
+    Ok(text)
+}
+
 /// Identity and ownership of a cgroup directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DirStat {
@@ -475,10 +498,9 @@ impl Cgroupfs {
 
     /// The text of an interface file; `None` if the file (or its cgroup) does not exist.
     pub fn read_text(&self, cgroup: &CgroupPath, file: &str) -> Result<Option<String>> {
-        let read = self.open_file(cgroup, file).and_then(|mut handle| {
-            let mut text = String::new();
-            handle.read_to_string(&mut text).map(|_| text)
-        });
+        let read = self
+            .open_file(cgroup, file)
+            .and_then(|handle| read_capped(handle, MAX_FILE_BYTES));
         match read {
             Ok(text) => Ok(Some(text)),
             Err(e) if is_gone(&e) => Ok(None),
@@ -769,5 +791,12 @@ mod tests {
         );
         fs.remove_dir(&child).unwrap();
         assert!(!fs.exists(&child));
+    }
+
+    #[test]
+    fn reads_stop_at_the_cap() {
+        assert_eq!(read_capped(&b"12345"[..], 5).unwrap(), "12345");
+        let err = read_capped(&b"123456"[..], 5).unwrap_err();
+        assert!(err.to_string().contains("larger than"), "{err}");
     }
 }
