@@ -31,6 +31,8 @@ pub struct Options {
     pub mouse: bool,
     /// Cap inotify watches (tests of the polling fallback).
     pub max_watches: Option<usize>,
+    /// Ask Docker and Podman for container names (`--resolve-names`).
+    pub resolve_names: bool,
     /// Disable every write path.
     pub read_only: bool,
     /// The share of one CPU the sampler may use (0.05 = 5 %).
@@ -133,6 +135,36 @@ fn spawn_watcher(
     });
 }
 
+/// The thread that asks the container engines (`--resolve-names`): one question at a time,
+/// each bounded by the resolver's timeouts, answers cached there. Off the UI thread, so an
+/// engine that never answers costs a few seconds of names, never a frozen screen.
+fn spawn_names(events: Sender<Event>) -> Sender<Vec<crate::cgroup::workload::Workload>> {
+    let (questions, receiver) = mpsc::channel::<Vec<crate::cgroup::workload::Workload>>();
+    thread::spawn(move || {
+        let mut resolver = crate::cgroup::workload::engine::Resolver::default();
+        while let Ok(mut workloads) = receiver.recv() {
+            // Questions that queued up while an engine was slow are answered together.
+            workloads.extend(receiver.try_iter().flatten());
+            let mut found = Vec::new();
+            for workload in &workloads {
+                let now = Instant::now();
+                if let (Some(source), Some(id), Some(container)) = (
+                    crate::cgroup::workload::engine::Source::of(workload),
+                    workload.full_id.clone(),
+                    resolver.lookup(workload, now).cloned(),
+                ) {
+                    found.push((source, id, container));
+                }
+            }
+            let errors = resolver.errors();
+            if events.send(Event::Names { found, errors }).is_err() {
+                return;
+            }
+        }
+    });
+    questions
+}
+
 fn spawn_sampler(options: &Options, screen_rows: u16, events: Sender<Event>) -> Sender<Command> {
     let (commands, receiver) = mpsc::channel();
     let mut sampler = Sampler::new(options.fs.clone(), options.base.clone(), options.interval);
@@ -177,6 +209,7 @@ pub fn run(options: Options) -> Result<()> {
             columns: options.columns.clone(),
             sort: options.sort,
             session: editor.session_id().to_string(),
+            resolve_names: options.resolve_names,
             ..crate::app::Options::new(options.base.clone(), options.fs.devices(), source)
         },
         Instant::now(),
@@ -202,6 +235,7 @@ pub fn run(options: Options) -> Result<()> {
             commands.clone(),
         );
         let actor = crate::cgroup::predict::Actor::current(&options.fs);
+        let names = options.resolve_names.then(|| spawn_names(events.clone()));
         let events_for_edits = events.clone();
         drop(events);
         event_loop(
@@ -212,6 +246,7 @@ pub fn run(options: Options) -> Result<()> {
             &editor,
             &events_for_edits,
             &actor,
+            names.as_ref(),
         )
     })();
     restore_terminal();
@@ -270,6 +305,7 @@ fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
     });
 }
 
+#[allow(clippy::too_many_arguments)] // each is one producer or consumer the loop serves
 fn event_loop(
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
@@ -278,6 +314,7 @@ fn event_loop(
     editor: &Arc<Editor>,
     events: &Sender<Event>,
     actor: &crate::cgroup::predict::Actor,
+    names: Option<&Sender<Vec<crate::cgroup::workload::Workload>>>,
 ) -> Result<()> {
     let mut resized = false;
     loop {
@@ -336,6 +373,12 @@ fn event_loop(
                         | Effect::StopPlayground(_)
                         | Effect::Explain(_)) => {
                             spawn_edit(editor, edit, events);
+                            continue;
+                        }
+                        Effect::ResolveNames(workloads) => {
+                            if let Some(names) = names {
+                                let _ = names.send(workloads);
+                            }
                             continue;
                         }
                         Effect::SetInterval(interval) => Command::Interval(interval),

@@ -116,6 +116,8 @@ pub enum Action {
     LessonList,
     Messages,
     ToggleDetails,
+    /// Show cgroups by their own names instead of their workloads' (containers, pods, ...).
+    RawNames,
     DetailsSmaller,
     DetailsLarger,
     Confirm,
@@ -183,6 +185,7 @@ impl Action {
             Action::LessonList => "lesson_list",
             Action::Messages => "messages",
             Action::ToggleDetails => "details",
+            Action::RawNames => "raw_names",
             Action::DetailsSmaller => "details_smaller",
             Action::DetailsLarger => "details_larger",
             Action::Confirm => "confirm",

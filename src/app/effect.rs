@@ -35,4 +35,7 @@ pub enum Effect {
     StopPlayground(String),
     /// Work out `explain` for a cgroup (the `w` pane).
     Explain(CgroupPath),
+    /// Ask Docker and Podman for these containers' names (`--resolve-names` only; answered by
+    /// `Event::Names`).
+    ResolveNames(Vec<crate::cgroup::workload::Workload>),
 }

@@ -13,6 +13,7 @@ pub mod help;
 pub mod keymap;
 pub mod layout;
 pub mod lessons;
+pub mod names;
 pub mod process_pane;
 pub mod status;
 pub mod tree_pane;
@@ -79,6 +80,15 @@ pub enum Event {
     Explained(Box<crate::cgroup::explain::Explanation>),
     /// The kernel's predicted answer to the change a dialog is about to make.
     Predicted(Op, Box<Prediction>),
+    /// Container names from the engines (`--resolve-names`), and why some could not be asked.
+    Names {
+        found: Vec<(
+            crate::cgroup::workload::engine::Source,
+            String,
+            crate::cgroup::workload::engine::Container,
+        )>,
+        errors: Vec<String>,
+    },
     Signal(i32),
 }
 
@@ -130,6 +140,8 @@ pub struct Options {
     pub uid: u32,
     /// This run's session in the journal: `u` offers its changes first.
     pub session: String,
+    /// Ask Docker and Podman for container names (`--resolve-names`).
+    pub resolve_names: bool,
 }
 
 impl Options {
@@ -149,6 +161,7 @@ impl Options {
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             uid: rustix::process::geteuid().as_raw(),
             session: String::new(),
+            resolve_names: false,
         }
     }
 }
@@ -189,6 +202,8 @@ pub struct App {
     pub(crate) loaded: bool,
     disks: Vec<Disk>,
     pub(crate) users: UserNames,
+    /// Workload names of the rows.
+    pub(crate) names: names::Names,
     /// A process being moved: the next Enter in the tree picks its destination.
     pub(crate) moving: Option<u32>,
     /// A change is being carried out; further changes wait for it.
@@ -200,6 +215,8 @@ pub struct App {
     undo_beyond_session: bool,
     /// What the sampler was last told is on screen.
     told_visible: Vec<CgroupPath>,
+    /// Questions for the engines, sent with the next effects.
+    names_pending: Vec<Effect>,
 }
 
 impl App {
@@ -238,12 +255,14 @@ impl App {
             loaded: false,
             disks: options.disks,
             users: UserNames::default(),
+            names: names::Names::new(options.resolve_names),
             moving: None,
             busy: false,
             last_set: None,
             session: options.session,
             undo_beyond_session: false,
             told_visible: Vec::new(),
+            names_pending: Vec::new(),
         }
     }
 
@@ -396,6 +415,7 @@ impl App {
         self.lessons.tick(&world);
         effects.extend(self.predict_dialog());
         effects.extend(self.visible_changed());
+        effects.append(&mut self.names_pending);
         effects
     }
 
@@ -406,6 +426,10 @@ impl App {
             return None;
         }
         self.told_visible = visible.clone();
+        let ask = self.names.on_screen(&visible);
+        if !ask.is_empty() {
+            self.names_pending.push(Effect::ResolveNames(ask));
+        }
         Some(Effect::Visible(visible))
     }
 
@@ -514,6 +538,13 @@ impl App {
                     Tone::Info,
                     explanation.lines(),
                 ));
+                Vec::new()
+            }
+            Event::Names { found, errors } => {
+                for error in self.names.answered(found, errors) {
+                    self.status
+                        .say(Tone::Warning, format!("--resolve-names: {error}"));
+                }
                 Vec::new()
             }
             Event::Predicted(op, prediction) => {
@@ -940,6 +971,14 @@ impl App {
             Action::ToggleDetails => {
                 self.prefs.details = !self.prefs.details;
                 self.relayout();
+            }
+            Action::RawNames => {
+                self.names.raw = !self.names.raw;
+                self.status.hint(if self.names.raw {
+                    "raw cgroup names (v: workload names)"
+                } else {
+                    "workload names: containers, pods, sessions (v: raw cgroup names)"
+                });
             }
             Action::DetailsSmaller | Action::DetailsLarger => {
                 self.prefs.details = true;

@@ -132,19 +132,23 @@ fn name_cell<'a>(
         (_, Some(false)) => ("○ ", Some(Role::Empty)),
         (_, None) => ("  ", None),
     };
+    let raw_name = escape::visible_os(node.path.name());
     let name = if node.path.is_root() {
         "/".to_string()
     } else if depth == 0 {
         node.path.to_string()
     } else {
-        escape::visible_os(node.path.name()).into_owned()
+        // The workload's name (`docker 3f2a4b5c6d7e`) unless `x` asked for raw names.
+        app.names
+            .label(&node.path)
+            .unwrap_or_else(|| raw_name.clone().into_owned())
     };
     let style = |role: Option<Role>| role.map_or(Style::default(), |r| theme.style(r));
     let mut spans = vec![
         Span::raw("  ".repeat(depth)),
         Span::raw(fold),
         Span::styled(marker, style(marker_role)),
-        Span::styled(name.clone(), style(unit_role(&name))),
+        Span::styled(name, style(unit_role(&raw_name))),
     ];
     if node.frozen() == Some(true) {
         spans.push(Span::styled(" frozen", theme.style(Role::Frozen)));

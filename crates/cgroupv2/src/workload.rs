@@ -490,18 +490,15 @@ impl Workload {
         labels
     }
 
-    /// A short name for a tree row, when it says more than the cgroup's own name (which
-    /// stays available): `docker 3f2a4b5c6d7e`, `pod 1b2c3d4e burstable`, `session 3 (alice)`,
-    /// `foo-bar.service` for `foo\x2dbar.service`. `engine_name` is the container's name an
-    /// engine gave (`--resolve-names`). Escaped.
+    /// A short name for a tree row, when it says more than the cgroup's own name `raw` (which
+    /// stays available): `docker 3f2a4b5c6d7e`, `pod 1b2c3d4e burstable`, `session 3`,
+    /// `machine web`, `foo-bar.service` for `foo\x2dbar.service`; `None` when the own name says
+    /// it all. `engine_name` is the container's name its engine gave (`--resolve-names`).
+    /// Escaped.
     pub fn short_label(&self, raw: &OsStr, engine_name: Option<&SysText>) -> Option<String> {
         let kind = self.kind?;
         let name = self.name.as_ref().map(SysText::to_string);
         let id = self.id.as_deref().unwrap_or("");
-        let user = self
-            .user
-            .as_ref()
-            .map_or(String::new(), |u| format!(" ({u})"));
         Some(match kind {
             k if k.has_hex_id() => match engine_name {
                 Some(engine) => format!("{} {engine} ({id})", k.id()),
@@ -518,14 +515,10 @@ impl Workload {
                     .session
                     .as_ref()
                     .map_or(String::new(), |s| s.to_string());
-                format!("session {session}{user}")
+                format!("session {session}")
             }
-            Kind::UserManager => format!("{}{user}", crate::escape::visible_os(raw)),
             Kind::Machine | Kind::Lxc | Kind::LxcMonitor | Kind::App | Kind::Flatpak => {
                 format!("{} {}", kind.id(), name.unwrap_or_default())
-            }
-            Kind::Slice if self.uid.is_some() && self.user.is_some() => {
-                format!("{}{user}", crate::escape::visible_os(raw))
             }
             Kind::Slice | Kind::Service | Kind::Scope => {
                 // Only an escaped unit name reads differently unescaped.
@@ -666,7 +659,7 @@ mod tests {
         assert_eq!(
             w.short_label(OsStr::new("session-3.scope"), None)
                 .as_deref(),
-            Some("session 3 (alice)")
+            Some("session 3")
         );
         let w = of("user.slice/user-1000.slice/user@1000.service");
         assert_eq!(w.kind, Some(Kind::UserManager));
