@@ -440,6 +440,12 @@ fn install_files(command: &Command) -> Result<Option<i32>> {
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             clap_mangen::generate_to(Cli::command(), dir)
                 .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
+            // The main page with its FILES, ENVIRONMENT and EXAMPLES.
+            let main = dir.join("cgtui.1");
+            let mut page = Vec::new();
+            man_page(&mut page)?;
+            std::fs::write(&main, page)
+                .with_context(|| format!("cannot write {}", main.display()))?;
             Ok(Some(0))
         }
         Command::Manpage { dir: None } => {
@@ -525,7 +531,9 @@ fn run(cli: Cli) -> Result<i32> {
                 fs,
                 base,
                 json,
-                resolve_names: cli.resolve_names,
+                engines: cli
+                    .resolve_names
+                    .then(cgtui::cgroup::workload::engine::Resolver::default),
                 count: if follow {
                     None
                 } else {

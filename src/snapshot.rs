@@ -280,8 +280,9 @@ pub struct Options {
     pub fs: Cgroupfs,
     pub base: CgroupPath,
     pub json: bool,
-    /// Ask Docker and Podman for container names (`--resolve-names`).
-    pub resolve_names: bool,
+    /// Who asks Docker and Podman for container names: `Some(Resolver::default())` with
+    /// `--resolve-names`, `None` (nobody asked) without.
+    pub engines: Option<Resolver>,
     /// Iterations; `None` runs until interrupted.
     pub count: Option<u64>,
     pub interval: Duration,
@@ -294,7 +295,7 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut files = crate::cgroup::files::OpenFiles::new();
     let mut names = Names {
         users: HashMap::new(),
-        engines: options.resolve_names.then(Resolver::default),
+        engines: options.engines,
     };
     let mut told = std::collections::HashSet::new();
     for iteration in 1.. {

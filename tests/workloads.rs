@@ -301,3 +301,154 @@ fn snapshot_json_has_the_workload_object() {
         .unwrap();
     assert_eq!(lxc["workload"]["name"], "csi\\e[2J\\e[31mred");
 }
+
+/// A fake Docker API on a unix socket in `dir`, listened on by this process: every
+/// `GET /containers/json` gets `containers` (id, name) as Docker's JSON. Returns the socket
+/// and a count of requests.
+fn fake_engine(
+    dir: &Path,
+    file: &str,
+    containers: &[(&str, &str)],
+) -> (
+    std::path::PathBuf,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::io::{Read, Write};
+    let socket = dir.join(file);
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let list: Vec<String> = containers
+        .iter()
+        .map(|(id, name)| {
+            format!(r#"{{"Id":"{id}","Names":["/{name}"],"Image":"nginx:1.25","State":"running"}}"#)
+        })
+        .collect();
+    let body = format!("[{}]", list.join(","));
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = asked.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(30)));
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            if request.starts_with(b"GET /containers/json") {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            let _ = conn.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (socket, asked)
+}
+
+/// `snapshot --json` with `--resolve-names` against fake engines: the system's Docker names
+/// the Docker scope, alice's Podman names her container (and cannot name the system's), and
+/// each engine is asked once per snapshot, not once per cgroup.
+#[test]
+fn resolve_names_asks_fake_engines_for_the_snapshot() {
+    if !rustix::process::geteuid().is_root() {
+        println!("SKIPPED: the fake engines' sockets must be root's (the test is not root)");
+        return;
+    }
+    use cgtui::cgroup::workload::engine::{Endpoint, Resolver};
+    use std::sync::atomic::Ordering;
+    let dir = fixture();
+    let sockets = tempfile::tempdir().unwrap();
+    let (docker, docker_asked) = fake_engine(sockets.path(), "docker.sock", &[(DOCKER, "web-1")]);
+    // alice's engine claims the system's container too: it must not name it.
+    let (podman, podman_asked) = fake_engine(
+        sockets.path(),
+        "podman.sock",
+        &[(PODMAN, "alices-db"), (DOCKER, "not-alices")],
+    );
+    let engines = Resolver::with_endpoints(move |source| {
+        let path = match source {
+            Source::System => docker.clone(),
+            Source::User(1000) => podman.clone(),
+            Source::User(_) => return Vec::new(),
+        };
+        vec![Endpoint {
+            engine: "docker",
+            path,
+            source,
+        }]
+    });
+    let mut out = Vec::new();
+    cgtui::snapshot::run(
+        cgtui::snapshot::Options {
+            fs: Cgroupfs::fixture(dir.path()).unwrap(),
+            base: CgroupPath::root(),
+            json: true,
+            engines: Some(engines),
+            count: Some(1),
+            interval: std::time::Duration::from_secs(1),
+        },
+        &mut out,
+    )
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let docker = workload_of(&doc, &format!("/{}", docker_scope()));
+    assert_eq!(docker["name"], "web-1", "{docker}");
+    assert_eq!(docker["id"], "3f2a4b5c6d7e");
+    let podman = workload_of(&doc, &format!("/{}", podman_scope()));
+    assert_eq!(podman["name"], "alices-db", "{podman}");
+    // containerd is not asked of Docker or Podman: no name.
+    let container = workload_of(
+        &doc,
+        &format!("/{}/cri-containerd-{CONTAINERD}.scope", pod_slice()),
+    );
+    assert!(container["name"].is_null(), "{container}");
+    assert_eq!(docker_asked.load(Ordering::SeqCst), 1);
+    assert_eq!(podman_asked.load(Ordering::SeqCst), 1);
+    assert!(!String::from_utf8_lossy(&out).contains("not-alices"));
+
+    // Without --resolve-names the same snapshot asks no one and names no container.
+    let doc = snapshot_json(dir.path());
+    assert!(workload_of(&doc, &format!("/{}", docker_scope()))["name"].is_null());
+    assert_eq!(docker_asked.load(Ordering::SeqCst), 1);
+}
+
+/// `--resolve-names` through the binary on a host without engines: the snapshot is the same,
+/// names stay null, and nothing is said about sockets that do not exist.
+#[test]
+fn resolve_names_without_engines_changes_nothing() {
+    if ["/run/docker.sock", "/run/podman/podman.sock"]
+        .iter()
+        .any(|s| Path::new(s).exists())
+    {
+        println!("SKIPPED: this machine runs a container engine");
+        return;
+    }
+    let dir = fixture();
+    let out = std::process::Command::new(common::binary())
+        .arg("--resolve-names")
+        .arg("--fixture")
+        .arg(dir.path())
+        .args(["snapshot", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let docker = workload_of(&doc, &format!("/{}", docker_scope()));
+    assert_eq!(docker["kind"], "docker");
+    assert!(docker["name"].is_null(), "{docker}");
+}

@@ -62,10 +62,17 @@ suite_budget=${CGTUI_VM_TIMEOUT:-$suite_budget}
 image=$("$vm/build-image.sh")
 echo "image: $image"
 (cd "$repo" && cargo build --release --locked --quiet)
-# The refresh benchmark runs inside the guest too (scenario 08), next to systemd-cgtop.
-bench=$(cd "$repo" && cargo bench --locked --bench refresh --no-run --message-format=json 2>/dev/null |
-    grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
-[ -x "$bench" ] || { echo "cannot build the refresh benchmark" >&2; exit 1; }
+# The Debian package of that binary, installed and removed by scenario 10.
+deb=$(cd "$repo" && packaging/deb.sh 2>/dev/null | tail -1)
+[ -f "$repo/$deb" ] || { echo "cannot build the Debian package (packaging/deb.sh)" >&2; exit 1; }
+# The refresh benchmark runs inside the guest too (scenario 08), next to systemd-cgtop; built
+# (a whole bench-profile build) only when 08 runs.
+bench=
+if printf '%s\n' "${scripts[@]}" | grep -q '/08-[^/]*$'; then
+    bench=$(cd "$repo" && cargo bench --locked --bench refresh --no-run --message-format=json 2>/dev/null |
+        grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    [ -x "$bench" ] || { echo "cannot build the refresh benchmark" >&2; exit 1; }
+fi
 
 logs="$repo/target/vm-logs"
 rm -rf "$logs"
@@ -76,6 +83,7 @@ trap 'rm -rf "$share" "$disk" "$disk.part"' EXIT
 mkdir -p "$share/scenarios" "$share/out"
 cp "$vm/harness.sh" "$vm/lib.sh" "$repo/tests/stress/churn.sh" "$share/"
 cp "${scripts[@]}" "$share/scenarios/"
+cp "$repo/$deb" "$share/cgtui.deb"
 cat >"$share/suite.conf" <<CONF
 SUITE_BUDGET=$suite_budget
 BOOT_BUDGET=$boot_budget
@@ -95,9 +103,9 @@ debugfs -w -f - "$disk" >"$logs/debugfs.log" 2>&1 <<CMDS
 mkdir /opt/cgtui
 mkdir /opt/cgtui/bin
 write $repo/target/release/cgtui /opt/cgtui/bin/cgtui
-write $bench /opt/cgtui/bin/refresh-bench
+${bench:+write $bench /opt/cgtui/bin/refresh-bench}
 CMDS
-for binary in cgtui:"$repo/target/release/cgtui" refresh-bench:"$bench"; do
+for binary in cgtui:"$repo/target/release/cgtui" ${bench:+refresh-bench:"$bench"}; do
     size=$(debugfs -R "stat /opt/cgtui/bin/${binary%%:*}" "$disk" 2>/dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1)
     [ "$size" = "$(stat -c %s "${binary#*:}")" ] || { cat "$logs/debugfs.log" >&2; echo "cannot write ${binary%%:*} into the guest's disk" >&2; exit 1; }
 done

@@ -472,7 +472,10 @@ impl Workload {
         }
     }
 
-    /// The labels a metrics exporter attaches: the known fields, escaped, in JSON order.
+    /// The labels a metrics exporter attaches to a cgroup's series: `(key, value)` for each
+    /// known field, keys as in JSON (`kind`, `id`, `name`, `pod_uid`, `qos`, `user`,
+    /// `session`), in that order; unknown fields are left out rather than empty. Values are
+    /// escaped ([`SysText`]'s `Display`) but not quoted for any exposition format.
     pub fn labels(&self) -> Vec<(&'static str, String)> {
         let mut labels = Vec::new();
         let mut push = |key, value: Option<String>| {
@@ -883,6 +886,37 @@ mod tests {
         assert!(json["name"].is_null() && json["user"].is_null());
         let plain = serde_json::to_value(of("a/b")).unwrap();
         assert!(plain.as_object().unwrap().values().all(|v| v.is_null()));
+    }
+
+    #[test]
+    fn labels_are_the_known_fields_in_json_order() {
+        let pod = format!(
+            "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice",
+            POD.replace('-', "_")
+        );
+        let w = of(&format!("{pod}/cri-containerd-{ID}.scope"));
+        let expected: Vec<(&str, String)> = vec![
+            ("kind", "containerd".into()),
+            ("id", SHORT.into()),
+            ("pod_uid", POD.into()),
+            ("qos", "burstable".into()),
+        ];
+        assert_eq!(w.labels(), expected);
+        let w = of("user.slice/user-1000.slice/session-3.scope");
+        assert_eq!(
+            w.labels(),
+            vec![
+                ("kind", "session".to_string()),
+                ("user", "alice".into()),
+                ("session", "3".into())
+            ]
+        );
+        // Every label key is a JSON field, so an exporter and snapshot --json agree.
+        let json = serde_json::to_value(&w).unwrap();
+        for (key, value) in w.labels() {
+            assert_eq!(json[key], value.as_str());
+        }
+        assert!(of("a/b").labels().is_empty());
     }
 
     #[test]
