@@ -114,6 +114,9 @@ pub enum Action {
     LessonNext,
     LessonPrev,
     LessonList,
+    /// Scroll the lesson text (half a panel).
+    LessonScrollUp,
+    LessonScrollDown,
     Messages,
     ToggleDetails,
     /// Show cgroups by their own names instead of their workloads' (containers, pods, ...).
@@ -183,6 +186,8 @@ impl Action {
             Action::LessonNext => "lesson_next",
             Action::LessonPrev => "lesson_prev",
             Action::LessonList => "lesson_list",
+            Action::LessonScrollUp => "lesson_scroll_up",
+            Action::LessonScrollDown => "lesson_scroll_down",
             Action::Messages => "messages",
             Action::ToggleDetails => "details",
             Action::RawNames => "raw_names",

@@ -142,6 +142,12 @@ pub struct Options {
     pub session: String,
     /// Ask Docker and Podman for container names (`--resolve-names`).
     pub resolve_names: bool,
+    /// User names known beforehand (a fixture's, from the host it was captured on), instead
+    /// of this machine's passwd.
+    pub known_users: Vec<(u32, String)>,
+    /// cgroup.controllers of the hierarchy's root, which a tree shown from below the root
+    /// (`--root`) does not hold: a controller missing there is missing everywhere.
+    pub hierarchy_controllers: Option<Vec<String>>,
 }
 
 impl Options {
@@ -162,6 +168,8 @@ impl Options {
             uid: rustix::process::geteuid().as_raw(),
             session: String::new(),
             resolve_names: false,
+            known_users: Vec::new(),
+            hierarchy_controllers: None,
         }
     }
 }
@@ -228,9 +236,11 @@ impl App {
         }
         let prefs = LayoutPrefs::default();
         let columns = options.columns;
+        let names = names::Names::new(options.resolve_names, &options.known_users);
         App {
             typed_ahead: Vec::new(),
-            model: Model::new(options.base, options.devices),
+            model: Model::new(options.base, options.devices)
+                .with_hierarchy_controllers(options.hierarchy_controllers),
             tree,
             processes: ProcessPane::default(),
             focus: Focus::Tree,
@@ -254,8 +264,8 @@ impl App {
             read_only: options.read_only,
             loaded: false,
             disks: options.disks,
-            users: UserNames::default(),
-            names: names::Names::new(options.resolve_names),
+            users: UserNames::known(options.known_users),
+            names,
             moving: None,
             busy: false,
             last_set: None,
@@ -966,7 +976,22 @@ impl App {
             Action::Lesson(n) => self.lessons.open(usize::from(n.saturating_sub(1))),
             Action::LessonNext => self.lessons.next(false),
             Action::LessonPrev => self.lessons.next(true),
-            Action::LessonList => self.lessons.progress = None,
+            Action::LessonList => self.lessons.list(),
+            Action::LessonScrollUp | Action::LessonScrollDown => {
+                let side = self.layout.side;
+                // The panel's text is drawn right of its border, below its title.
+                let (width, height) = (
+                    usize::from(side.width.saturating_sub(1)),
+                    usize::from(side.height.saturating_sub(1)),
+                );
+                let half = (height / 2).max(1) as isize;
+                let rows = if action == Action::LessonScrollUp {
+                    -half
+                } else {
+                    half
+                };
+                self.lessons.scroll_by(rows, width, height);
+            }
             Action::Messages => self.open_messages(),
             Action::ToggleDetails => {
                 self.prefs.details = !self.prefs.details;

@@ -24,9 +24,14 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn new(resolve: bool) -> Names {
+    /// `known_users`: names known beforehand (a fixture's), used before this machine's passwd.
+    pub fn new(resolve: bool, known_users: &[(u32, String)]) -> Names {
         Names {
             resolve,
+            users: known_users
+                .iter()
+                .map(|(uid, name)| (*uid, Some(SysText::from(name.as_str()))))
+                .collect(),
             ..Names::default()
         }
     }
