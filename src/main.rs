@@ -1,6 +1,7 @@
 //! cgtui: parse the command line, pick the hierarchy, run the TUI or a batch command.
 
 use anyhow::{Context, Result, bail};
+use cgtui::cgroup::escape::visible_path;
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use clap::{CommandFactory, Parser, Subcommand, ValueHint};
 use std::path::PathBuf;
@@ -343,13 +344,13 @@ fn parse_cpu_budget(text: &str) -> Result<f64, String> {
 fn open_hierarchy(cli: &Cli) -> Result<(Cgroupfs, CgroupPath)> {
     let fs = match &cli.fixture {
         Some(dir) => Cgroupfs::fixture(dir)
-            .with_context(|| format!("cannot use fixture {}", dir.display()))?,
+            .with_context(|| format!("cannot use fixture {}", visible_path(dir)))?,
         None => Cgroupfs::system().context("cannot find the cgroup2 hierarchy")?,
     };
     let base = match &cli.root {
         Some(root) => fs
             .resolve(root)
-            .with_context(|| format!("--root {}", root.display()))?,
+            .with_context(|| format!("--root {}", visible_path(root)))?,
         None => CgroupPath::root(),
     };
     Ok((fs, base))
@@ -381,10 +382,10 @@ fn delegate(
     }
     let (made, mut child) = playground::create(fs, controllers, command)?;
     if json {
-        out!("{}", serde_json::to_string(&made)?);
+        out!("{}", cgtui::output::json_line(&made)?);
     } else {
         out!("{}", made.cgroup);
-        eprintln!(
+        cgtui::errln!(
             "cgtui: {} holds process {}; you own this subtree (controllers: {}). Stop it with: cgtui delegate --stop {}",
             made.unit,
             made.pid,
@@ -403,13 +404,28 @@ fn delegate(
 
 fn main() {
     use clap::FromArgMatches;
-    let cli = Cli::from_arg_matches(&cli_command().get_matches()).unwrap_or_else(|e| e.exit());
+    let parsed = cli_command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        // Help and version as clap prints them (they hold no argument).
+        Err(err) if !err.use_stderr() => err.exit(),
+        // clap's errors quote the offending argument raw (`unexpected argument '…'`): a script
+        // passing a cgroup's name would otherwise hand its escapes to the terminal.
+        Err(err) => {
+            cgtui::errln!("{}", err.render().to_string().trim_end());
+            std::process::exit(err.exit_code());
+        }
+    };
     match run(cli) {
         Ok(code) => std::process::exit(code),
         // A reader that went away (`cgtui snapshot | head -1`) is not an error: stop quietly.
         Err(err) if broken_pipe(&err) => std::process::exit(0),
         Err(err) => {
-            eprintln!("cgtui: {err:#}");
+            // The one way an error reaches the terminal: names in it are escaped where the
+            // message was made, and the whole chain (causes included) once more here.
+            cgtui::errln!("cgtui: {err:#}");
             std::process::exit(1);
         }
     }
@@ -437,15 +453,16 @@ fn install_files(command: &Command) -> Result<Option<i32>> {
         }
         Command::Manpage { dir: Some(dir) } => {
             std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-            clap_mangen::generate_to(Cli::command(), dir)
-                .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
+                .with_context(|| format!("cannot create {}", visible_path(dir)))?;
+            clap_mangen::generate_to(Cli::command(), dir).with_context(|| {
+                format!("cannot write the man pages into {}", visible_path(dir))
+            })?;
             // The main page with its FILES, ENVIRONMENT and EXAMPLES.
             let main = dir.join("cgtui.1");
             let mut page = Vec::new();
             man_page(&mut page)?;
             std::fs::write(&main, page)
-                .with_context(|| format!("cannot write {}", main.display()))?;
+                .with_context(|| format!("cannot write {}", visible_path(&main)))?;
             Ok(Some(0))
         }
         Command::Manpage { dir: None } => {

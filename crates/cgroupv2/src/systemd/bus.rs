@@ -159,9 +159,10 @@ fn within<F: std::future::Future>(
 /// Connect to the bus socket at `path` after checking whose it is ([`crate::peer`]).
 fn connect_checked(path: &Path, expect: Expect, limit: Duration) -> Result<UnixStream, BusError> {
     crate::peer::connect_checked(path, expect, limit).map_err(|e| match e {
-        crate::peer::PeerError::TimedOut => {
-            BusError::timed_out(&format!("connecting to {}", path.display()), limit)
-        }
+        crate::peer::PeerError::TimedOut => BusError::timed_out(
+            &format!("connecting to {}", crate::escape::visible_path(path)),
+            limit,
+        ),
         e => BusError::new(e.to_string()),
     })
 }
@@ -239,7 +240,7 @@ impl Client {
         let build = zbus::connection::Builder::unix_stream(stream)
             .method_timeout(timeouts.call)
             .build();
-        let what = format!("authenticating on {}", path.display());
+        let what = format!("authenticating on {}", crate::escape::visible_path(path));
         let conn = within(build, timeouts.connect, &what)
             .and_then(|done| done.ok_or_else(|| BusError::timed_out(&what, timeouts.connect)))
             .and_then(|built| built.map_err(BusError::from))
