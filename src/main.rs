@@ -55,6 +55,11 @@ struct Cli {
     #[arg(long, value_name = "N")]
     max_watches: Option<usize>,
 
+    /// Show in the header what the latest refresh read and cost: cgroups, files read and
+    /// opened, directories listed, bytes, CPU time.
+    #[arg(long)]
+    stats: bool,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -424,6 +429,7 @@ fn run(cli: Cli) -> Result<i32> {
                     .columns
                     .unwrap_or_else(|| cgtui::model::view::Column::DEFAULT.to_vec()),
                 sort: config.sort.unwrap_or(cgtui::model::view::Column::Name),
+                stats: cli.stats,
             })?;
             Ok(0)
         }

@@ -14,6 +14,7 @@ pub mod keymap;
 pub mod layout;
 pub mod lessons;
 pub mod process_pane;
+pub mod reads;
 pub mod status;
 pub mod tree_pane;
 
@@ -47,8 +48,12 @@ pub enum Event {
     Key(KeyEvent),
     Mouse(MouseEvent),
     Resize(u16, u16),
-    /// A full pass of the sampler over the tree.
+    /// A pass of the sampler: every cgroup when it walked the tree, else what it read.
     Tree(TreeSample),
+    /// Rows the sampler read between passes, as soon as they came on screen.
+    CaughtUp(TreeSample),
+    /// What the latest pass read and cost (shown with `--stats`).
+    PassStats(crate::sampler::PassStats),
     /// A full read of the focused cgroup, made as soon as the focus changed.
     Focused(CgroupPath, Box<CgroupSample>),
     Processes {
@@ -130,6 +135,8 @@ pub struct Options {
     pub uid: u32,
     /// This run's session in the journal: `u` offers its changes first.
     pub session: String,
+    /// Show what each pass of the sampler reads and costs (`--stats`).
+    pub stats: bool,
 }
 
 impl Options {
@@ -149,6 +156,7 @@ impl Options {
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             uid: rustix::process::geteuid().as_raw(),
             session: String::new(),
+            stats: false,
         }
     }
 }
@@ -198,8 +206,13 @@ pub struct App {
     session: String,
     /// `u` found nothing of this session and looked further.
     undo_beyond_session: bool,
-    /// What the sampler was last told is on screen.
-    told_visible: Vec<CgroupPath>,
+    /// What the sampler was last told to read.
+    told_reads: crate::sampler::Reads,
+    /// The interval the sampler keeps (longer than `interval` when its CPU budget stretched it).
+    sampler_interval: Duration,
+    /// Show the latest pass's figures in the header (`--stats`).
+    pub(crate) show_stats: bool,
+    pub(crate) pass_stats: Option<crate::sampler::PassStats>,
 }
 
 impl App {
@@ -243,7 +256,10 @@ impl App {
             last_set: None,
             session: options.session,
             undo_beyond_session: false,
-            told_visible: Vec::new(),
+            told_reads: crate::sampler::Reads::default(),
+            sampler_interval: options.interval,
+            show_stats: options.stats,
+            pass_stats: None,
         }
     }
 
@@ -399,14 +415,26 @@ impl App {
         effects
     }
 
-    /// The cgroups in the tree's window, if they differ from what the sampler was last told.
+    /// What the sampler must read for the tree's window (see [`reads`]), if it differs from
+    /// what it was last told.
     fn visible_changed(&mut self) -> Option<Effect> {
-        let visible = self.tree.visible(&self.model, self.layout.tree_rows());
-        if visible == self.told_visible {
+        let reads = reads::plan(
+            &self.model,
+            &self.tree.view,
+            self.tree.offset,
+            self.layout.tree_rows(),
+        );
+        if reads == self.told_reads {
             return None;
         }
-        self.told_visible = visible.clone();
-        Some(Effect::Visible(visible))
+        self.told_reads = reads.clone();
+        Some(Effect::Visible(reads))
+    }
+
+    /// Values older than this are marked on screen as not current: rows on screen are read
+    /// every interval, so only rows that were off screen (or a stalled sampler) get there.
+    pub fn stale_after(&self) -> Duration {
+        self.interval.max(self.sampler_interval) * 2 + Duration::from_secs(1)
     }
 
     /// Ask for the prediction of what the open dialog would do, if it would change anything.
@@ -462,9 +490,17 @@ impl App {
                 }
                 self.after_model_change(change)
             }
+            Event::CaughtUp(rows) => {
+                let change = self.model.apply_caught_up(rows);
+                self.after_model_change(change)
+            }
+            Event::PassStats(stats) => {
+                self.pass_stats = Some(stats);
+                Vec::new()
+            }
             Event::Focused(path, sample) => {
                 self.users.resolve(sample.owner_uid);
-                self.model.merge_full_sample(&path, sample);
+                self.model.merge_full_sample(&path, sample, self.now);
                 self.fill_pending_limits(&path);
                 self.replay_typed_ahead()
             }
@@ -486,6 +522,7 @@ impl App {
             }
             Event::Watch(WatchEvent::Overflow) => vec![Effect::RefreshNow],
             Event::Sampler(status) => {
+                self.sampler_interval = status.interval;
                 let notes = status.notes();
                 self.status.notices.sampler = (!notes.is_empty()).then(|| notes.join(" · "));
                 Vec::new()

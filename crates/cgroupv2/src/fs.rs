@@ -334,6 +334,7 @@ impl Cgroupfs {
 
     /// Open one of a cgroup's files for reading, never following a symlink.
     pub fn open_file(&self, cgroup: &CgroupPath, file: &str) -> io::Result<File> {
+        crate::stats::opened();
         self.open_at(
             &cgroup.as_path().join(file),
             OFlags::RDONLY | OFlags::NOFOLLOW,
@@ -372,7 +373,11 @@ impl Cgroupfs {
     pub fn read_text(&self, cgroup: &CgroupPath, file: &str) -> Result<Option<String>> {
         let read = self.open_file(cgroup, file).and_then(|mut handle| {
             let mut text = String::new();
-            handle.read_to_string(&mut text).map(|_| text)
+            let read = handle.read_to_string(&mut text).map(|_| text);
+            if let Ok(text) = &read {
+                crate::stats::read(text.len());
+            }
+            read
         });
         match read {
             Ok(text) => Ok(Some(text)),
@@ -412,6 +417,7 @@ impl Cgroupfs {
 
     /// The subdirectories in the open directory `fd`.
     fn list_dirs(&self, fd: OwnedFd) -> io::Result<Vec<OsString>> {
+        crate::stats::listed();
         let mut dir = rustix::fs::Dir::new(fd)?;
         let mut names = Vec::new();
         while let Some(entry) = dir.read() {

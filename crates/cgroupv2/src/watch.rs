@@ -121,6 +121,11 @@ impl Watcher {
         self.exhausted
     }
 
+    /// Every cgroup found so far (watched or not), parents before children.
+    pub fn cgroups(&self) -> impl Iterator<Item = &CgroupPath> {
+        self.by_cgroup.keys()
+    }
+
     /// Cgroups found so far that could not be watched (other than for lack of watches).
     pub fn unwatched_count(&self) -> usize {
         self.unwatched
