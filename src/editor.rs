@@ -8,6 +8,7 @@
 
 use crate::cgroup::edit::{self, Op, Outcome, Prepared, Via};
 use crate::cgroup::escape::visible;
+use crate::cgroup::process::{ProcRef, cgroup_of};
 use crate::cgroup::rules::Rule;
 use crate::cgroup::systemd::{self, BusError, Buses, Manager};
 use crate::cgroup::{CgroupPath, Cgroupfs};
@@ -171,27 +172,17 @@ impl Editor {
         let entry = journal.begin(&prepared.op, before, via, &tag)?;
         let outcome = match target {
             Target::Fs { warning } => {
-                // Predict first (the write changes the state), then hold the kernel's answer
-                // against the prediction: a disagreement is shown, and logged in debug builds.
+                // The rule engine predicts, writes and explains the kernel's answer; a
+                // disagreement with the prediction is shown, and logged in debug builds.
                 let actor = self
                     .actor
                     .get_or_init(|| crate::cgroup::predict::Actor::current(&self.fs));
-                let predicted = crate::cgroup::predict::predict(&self.fs, actor, &prepared.op);
-                let mut outcome = edit::execute(&self.fs, &prepared);
-                outcome.warnings.extend(warning);
-                if !outcome.ok() && outcome.errno == predicted.errno {
-                    // The kernel refused as predicted: the prediction, made from the state
-                    // before the write, knows which rule and what to do instead.
-                    outcome.rule = predicted.rule;
-                    outcome.explanation = predicted.explanation;
-                    outcome.doc = predicted.doc;
-                    outcome.fix = predicted.fix.or(outcome.fix);
-                } else if let Some(note) = disagreement(&predicted, &outcome) {
-                    if cfg!(debug_assertions) {
-                        let _ = journal.append_beside("disagreements.log", &note);
-                    }
-                    outcome.warnings.push(note);
+                let executed = edit::execute(&self.fs, actor, &prepared);
+                if let (Some(note), true) = (&executed.disagreement, cfg!(debug_assertions)) {
+                    let _ = journal.append_beside("disagreements.log", note);
                 }
+                let mut outcome = executed.outcome;
+                outcome.warnings.extend(warning);
                 outcome
             }
             Target::Systemd {
@@ -225,6 +216,22 @@ impl Editor {
         else {
             return Ok(Target::Fs { warning: None });
         };
+        if !self.fs.managers_reachable() {
+            // A fixture's units are the captured host's: this machine's managers must not be
+            // asked to change units of the same names.
+            return match change.route {
+                Route::Systemd => Err(Box::new(
+                    Outcome::new(&prepared.op, Some(value.clone())).refuse(
+                        None,
+                        Rule::InvalidValue,
+                        "a fixture has no systemd manager to talk to: write it with --via fs"
+                            .into(),
+                        None,
+                    ),
+                )),
+                Route::Auto | Route::Fs => Ok(Target::Fs { warning: None }),
+            };
+        }
         let ask_manager = |manager: Manager, unit: &str| {
             // cgtui's own playgrounds are delegated by construction: no need to ask.
             if unit.starts_with(crate::playground::PREFIX) {
@@ -521,7 +528,7 @@ impl Editor {
                 Ok(None)
             }
             Op::Move { pid, .. } => {
-                let Some(now) = edit::cgroup_of_pid(&self.fs, *pid) else {
+                let Some(now) = cgroup_of(&self.fs, ProcRef::Pid(*pid), None) else {
                     bail!("not undoing: process {pid} has exited");
                 };
                 if entry.pid_start.is_some() && edit::start_ticks(&self.fs, *pid) != entry.pid_start
@@ -603,35 +610,6 @@ fn bus_refusal(outcome: Outcome, err: &BusError, manager: Manager, unit: &str) -
         name.to_string()
     });
     outcome.refuse(errno, rule, err.message.clone(), Some(fix))
-}
-
-/// A note when the kernel's answer differs from the prediction made just before the write.
-fn disagreement(
-    predicted: &crate::cgroup::predict::Prediction,
-    outcome: &Outcome,
-) -> Option<String> {
-    let kernel = if outcome.ok() {
-        None
-    } else {
-        outcome.errno.clone()
-    };
-    if predicted.errno == kernel {
-        return None;
-    }
-    let show = |errno: &Option<String>| errno.clone().unwrap_or_else(|| "allowed".into());
-    Some(format!(
-        "prediction disagreed: cgtui predicted {} [{}], the kernel answered {} ({} {}{})",
-        show(&predicted.errno),
-        predicted.rule,
-        show(&kernel),
-        outcome.op,
-        outcome.cgroup,
-        outcome
-            .file
-            .as_deref()
-            .map(|f| format!("/{f}"))
-            .unwrap_or_default()
-    ))
 }
 
 #[cfg(test)]

@@ -111,7 +111,14 @@ pub struct Lesson {
     pub sources: Vec<String>,
 }
 
-/// Join wrapped source lines into paragraphs; indented lines (commands, files) stay as they are.
+/// `- item` or `* item`: a list item starts a paragraph of its own.
+fn is_list_item(line: &str) -> bool {
+    let line = line.trim_start();
+    line.starts_with("- ") || line.starts_with("* ")
+}
+
+/// Join wrapped source lines into paragraphs; indented lines (commands, files) stay as they are,
+/// and each list item is a paragraph of its own.
 fn paragraphs(lines: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut open = false;
@@ -121,7 +128,7 @@ fn paragraphs(lines: &[String]) -> Vec<String> {
         } else if line.starts_with("    ") {
             out.push(line.clone());
             open = false;
-        } else if open {
+        } else if open && !is_list_item(line) {
             if let Some(last) = out.last_mut() {
                 last.push(' ');
                 last.push_str(line.trim());
@@ -211,6 +218,183 @@ fn source_text(comment: &str) -> Result<String, String> {
     }
 }
 
+/// How a piece of lesson text is shown; the theme gives each its style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    Plain,
+    /// `code`, and the lines of an indented block (a command or a file to write).
+    Code,
+    /// *emphasis*
+    Emphasis,
+    /// **strong**, and a lesson's title.
+    Strong,
+    /// Hints and the notes of a done step.
+    Hint,
+    /// A step done, the step to do now, a step still to come.
+    Done,
+    Current,
+    Pending,
+}
+
+/// A run of text with one look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub look: Look,
+    pub text: String,
+}
+
+impl Run {
+    pub fn new(look: Look, text: impl Into<String>) -> Run {
+        Run {
+            look,
+            text: text.into(),
+        }
+    }
+}
+
+/// A paragraph's inline markup turned into runs, markers removed: `code`, **strong** and
+/// *emphasis*; `plain` is the look of the rest. A marker that is never closed is text.
+pub fn inline(text: &str, plain: Look) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    let mut push = |look: Look, piece: &str| {
+        if piece.is_empty() {
+            return;
+        }
+        match runs.last_mut() {
+            Some(last) if last.look == look => last.text.push_str(piece),
+            _ => runs.push(Run::new(look, piece)),
+        }
+    };
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (marker, look) = match rest.find(['`', '*']) {
+            Some(at) => {
+                push(plain, &rest[..at]);
+                rest = &rest[at..];
+                if rest.starts_with('`') {
+                    ("`", Look::Code)
+                } else if rest.starts_with("**") {
+                    ("**", Look::Strong)
+                } else {
+                    ("*", Look::Emphasis)
+                }
+            }
+            None => {
+                push(plain, rest);
+                break;
+            }
+        };
+        let inner = &rest[marker.len()..];
+        // A closing marker, and (for * and **) not a lone star between spaces.
+        match inner.find(marker) {
+            Some(end) if end > 0 && (marker == "`" || !inner.starts_with(' ')) => {
+                push(look, &inner[..end]);
+                rest = &inner[end + marker.len()..];
+            }
+            _ => {
+                push(plain, marker);
+                rest = inner;
+            }
+        }
+    }
+    runs
+}
+
+/// One paragraph of a lesson as runs: an indented block line is code, a list item gets a
+/// bullet, anything else has its inline markup rendered. Also the indent for continuation
+/// lines when it is wrapped.
+pub fn paragraph(text: &str, plain: Look) -> (Vec<Run>, usize) {
+    if let Some(code) = text.strip_prefix("    ") {
+        return (vec![Run::new(Look::Code, format!("  {code}"))], 4);
+    }
+    let trimmed = text.trim_start();
+    if let Some(item) = trimmed
+        .strip_prefix("- ")
+        .or_else(|| trimmed.strip_prefix("* "))
+    {
+        let mut runs = vec![Run::new(plain, "• ")];
+        runs.extend(inline(item, plain));
+        return (runs, 2);
+    }
+    (inline(text, plain), 0)
+}
+
+/// Runs wrapped at spaces to `width` columns; continuation lines start with `indent` spaces.
+/// A word longer than a line is cut.
+pub fn wrap(runs: &[Run], width: usize, indent: usize) -> Vec<Vec<Run>> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(indent + 8);
+    let mut lines: Vec<Vec<Run>> = vec![Vec::new()];
+    let mut used = 0;
+    let push = |lines: &mut Vec<Vec<Run>>, look: Look, piece: &str| {
+        let line = lines.last_mut().expect("one line at least");
+        match line.last_mut() {
+            Some(last) if last.look == look => last.text.push_str(piece),
+            _ => line.push(Run::new(look, piece)),
+        }
+    };
+    // Words with the look of their pieces; a space is a break.
+    let mut words: Vec<Vec<(Look, String)>> = vec![Vec::new()];
+    let mut spaces_before: Vec<usize> = vec![0];
+    for run in runs {
+        for ch in run.text.chars() {
+            if ch == ' ' {
+                if words.last().is_some_and(|w| !w.is_empty()) {
+                    words.push(Vec::new());
+                    spaces_before.push(0);
+                }
+                *spaces_before.last_mut().expect("a word") += 1;
+                continue;
+            }
+            let word = words.last_mut().expect("a word");
+            match word.last_mut() {
+                Some((look, text)) if *look == run.look => text.push(ch),
+                _ => word.push((run.look, ch.to_string())),
+            }
+        }
+    }
+    for (word, spaces) in words.into_iter().zip(spaces_before) {
+        if word.is_empty() {
+            continue;
+        }
+        let word_width: usize = word.iter().map(|(_, t)| crate::format::width(t)).sum();
+        // Spaces are kept within a line (a command's alignment), dropped at a break.
+        let lead = if used == 0 && lines.len() > 1 {
+            0
+        } else {
+            spaces
+        };
+        if used > indent && used + lead + word_width > width {
+            lines.push(vec![Run::new(Look::Plain, " ".repeat(indent))]);
+            used = indent;
+        } else if lead > 0 {
+            // Spaces inside a span (`bbb ccc`) keep its look; between two looks they are plain.
+            let before = lines
+                .last()
+                .and_then(|line| line.last())
+                .map(|run| run.look);
+            let look = match before {
+                Some(look) if look == word[0].0 => look,
+                _ => Look::Plain,
+            };
+            push(&mut lines, look, &" ".repeat(lead));
+            used += lead;
+        }
+        for (look, text) in word {
+            for ch in text.chars() {
+                let w = ch.width().unwrap_or(0);
+                if used + w > width {
+                    lines.push(vec![Run::new(Look::Plain, " ".repeat(indent))]);
+                    used = indent;
+                }
+                push(&mut lines, look, ch.encode_utf8(&mut [0; 4]));
+                used += w;
+            }
+        }
+    }
+    lines
+}
+
 /// Every lesson shipped with cgtui.
 pub fn all() -> Vec<Lesson> {
     SOURCES
@@ -284,6 +468,67 @@ mod tests {
         assert_eq!(
             lessons[4].steps[1].check,
             Check::Refused(Rule::NoInternalProcess)
+        );
+    }
+
+    #[test]
+    fn inline_markup_becomes_looks_without_its_markers() {
+        let runs = inline("write `threaded` to *one* **empty** cgroup", Look::Plain);
+        assert_eq!(
+            runs,
+            [
+                Run::new(Look::Plain, "write "),
+                Run::new(Look::Code, "threaded"),
+                Run::new(Look::Plain, " to "),
+                Run::new(Look::Emphasis, "one"),
+                Run::new(Look::Plain, " "),
+                Run::new(Look::Strong, "empty"),
+                Run::new(Look::Plain, " cgroup"),
+            ]
+        );
+        // An unclosed marker and a lone star are text.
+        let text: String = inline("2 * 3 and `x", Look::Plain)
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect();
+        assert_eq!(text, "2 * 3 and `x");
+        assert_eq!(
+            paragraph("    echo +cpu > X/cgroup.subtree_control", Look::Plain),
+            (
+                vec![Run::new(
+                    Look::Code,
+                    "  echo +cpu > X/cgroup.subtree_control"
+                )],
+                4
+            )
+        );
+        assert_eq!(paragraph("- an item", Look::Plain).0[0].text, "• ");
+        // List items stay apart when their source lines follow each other.
+        let lesson = parse("# T\n- one\n  more\n- two\n## s\ncheck: playground\n").unwrap();
+        assert_eq!(lesson.intro, ["- one more", "- two"]);
+    }
+
+    #[test]
+    fn wrapping_keeps_looks_and_indents_continuations() {
+        let runs = inline("aaa `bbb ccc` ddd eee", Look::Plain);
+        let lines = wrap(&runs, 9, 2);
+        let text: Vec<String> = lines
+            .iter()
+            .map(|l| l.iter().map(|r| r.text.as_str()).collect())
+            .collect();
+        assert_eq!(text, ["aaa bbb", "  ccc ddd", "  eee"]);
+        assert_eq!(lines[1][1], Run::new(Look::Code, "ccc"));
+        // A word longer than the line is cut, not lost.
+        let long = wrap(&[Run::new(Look::Code, "x".repeat(20))], 10, 2);
+        let total: usize = long
+            .iter()
+            .flatten()
+            .map(|r| r.text.matches('x').count())
+            .sum();
+        assert_eq!(total, 20);
+        assert!(
+            long.iter()
+                .all(|l| l.iter().map(|r| r.text.len()).sum::<usize>() <= 10)
         );
     }
 

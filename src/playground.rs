@@ -118,7 +118,8 @@ pub fn create_with(
     let start = Instant::now();
     let cgroup = loop {
         if let Some(cgroup) =
-            crate::cgroup::edit::cgroup_of_pid(fs, pid).filter(|c| c.name() == unit.as_str())
+            crate::cgroup::process::cgroup_of(fs, crate::cgroup::process::ProcRef::Pid(pid), None)
+                .filter(|c| c.name() == unit.as_str())
         {
             break cgroup;
         }

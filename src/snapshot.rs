@@ -254,7 +254,8 @@ pub struct Options {
 }
 
 pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut model = Model::new(options.base.clone(), options.fs.devices());
+    let mut model = Model::new(options.base.clone(), options.fs.devices())
+        .with_hierarchy_controllers(options.fs.hierarchy_controllers());
     let mut last_pass = None;
     let mut devices = options.fs.devices();
     let mut files = crate::cgroup::files::OpenFiles::new();

@@ -40,6 +40,8 @@ pub enum Role {
     SparkCpu,
     SparkMemory,
     SparkIo,
+    /// `code` and commands in lessons.
+    Code,
     /// Dialog borders by kind.
     BorderForm,
     BorderConfirm,
@@ -180,6 +182,7 @@ fn colour_style(role: Role) -> Style {
         Role::SparkCpu => fg(Color::Green),
         Role::SparkMemory => fg(Color::Magenta),
         Role::SparkIo => fg(Color::Blue),
+        Role::Code => fg(Color::Cyan),
         Role::BorderForm => fg(Color::Cyan),
         Role::BorderConfirm => fg(Color::Yellow),
         Role::BorderText => fg(Color::Magenta),
@@ -198,6 +201,8 @@ fn mono_style(role: Role) -> Style {
         Role::Oom => modifier(Modifier::BOLD | Modifier::UNDERLINED | Modifier::REVERSED),
         Role::Warning | Role::Level(Level::Elevated) => modifier(Modifier::BOLD),
         Role::Yours | Role::Own => modifier(Modifier::ITALIC),
+        // Commands and `code` in lessons, told apart from prose without colour.
+        Role::Code => modifier(Modifier::BOLD),
         _ => Style::default(),
     }
 }

@@ -163,7 +163,8 @@ fn spawn_sampler(options: &Options, screen_rows: u16, events: Sender<Event>) -> 
 }
 
 pub fn run(options: Options) -> Result<()> {
-    let own = crate::cgroup::process::own_cgroup(&options.fs);
+    let own =
+        crate::cgroup::process::cgroup_of(&options.fs, crate::cgroup::process::ProcRef::Own, None);
     let source = match options.fs.mount() {
         Some(m) => {
             let opts = m
@@ -198,6 +199,8 @@ pub fn run(options: Options) -> Result<()> {
             sort: options.sort,
             session: editor.session_id().to_string(),
             stats: options.stats,
+            known_users: options.fs.fixture_users(),
+            hierarchy_controllers: options.fs.hierarchy_controllers(),
             ..crate::app::Options::new(options.base.clone(), options.fs.devices(), source)
         },
         Instant::now(),

@@ -137,3 +137,72 @@ fn the_tui_starts_read_only_without_a_home() {
     pty.send("q");
     assert!(pty.wait_exit(Duration::from_secs(10)));
 }
+
+/// The Debian 12 fixture behaves like its host: alice owns user@1000.service, which systemd
+/// delegated to her (trusted.delegate), and systemd runs there (init.scope).
+#[test]
+fn explain_on_the_debian_fixture_shows_alices_delegation() {
+    let fixture = common::fixture();
+    let service = "/user.slice/user-1000.slice/user@1000.service";
+    let out = Command::new(common::binary())
+        .args(["--fixture", fixture.to_str().unwrap(), "explain", service])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!(
+            "delegation root: {service}, delegated to alice (uid 1000) (by xattr trusted.delegate set by systemd on user@1000.service"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("alice (uid 1000) mode 755"), "{text}");
+    assert!(text.contains("managed by: the system manager"), "{text}");
+
+    let out = Command::new(common::binary())
+        .args([
+            "--fixture",
+            fixture.to_str().unwrap(),
+            "explain",
+            service,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["delegation"]["delegatee"], "alice");
+    assert_eq!(json["delegation"]["delegatee_uid"], 1000);
+    assert_eq!(json["systemd"]["unit_delegated"], true);
+}
+
+/// A fixture's units are the captured host's: `set` never asks this machine's systemd.
+#[test]
+fn a_fixture_is_never_written_through_this_machines_systemd() {
+    let fixture = common::fixture();
+    let state = tempfile::tempdir().unwrap();
+    let out = Command::new(common::binary())
+        .args([
+            "--fixture",
+            fixture.to_str().unwrap(),
+            "set",
+            SVC,
+            "memory.max",
+            "1G",
+        ])
+        .args(["--via", "systemd", "--json"])
+        .env("XDG_STATE_HOME", state.path())
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["result"], "failed", "{json}");
+    assert!(
+        json["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("a fixture has no systemd manager")),
+        "{json}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fixture.join("system.slice/fxload.service/memory.max")).unwrap(),
+        "209715200\n"
+    );
+}

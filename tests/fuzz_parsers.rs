@@ -40,7 +40,10 @@ fn all_parsers(text: &str) {
     let _ = parse::io_weight(text);
     let _ = parse::device_id(text);
     let _ = mount::parse_mountinfo(text);
-    let _ = cgtui::cgroup::process::parse_proc_cgroup(text);
+    let _ = cgtui::cgroup::process::parse_proc_cgroup(
+        text.as_bytes(),
+        &cgtui::cgroup::CgroupPath::root(),
+    );
     let _ = cgtui::cgroup::escape::visible(text.as_bytes());
     for file in [
         "memory.max",

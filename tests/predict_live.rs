@@ -393,6 +393,48 @@ fn predictions_match_the_kernel() {
             "invalid-value",
         ),
         row(
+            "-cpuacct, a v1-only controller",
+            None,
+            &["set", &p("a"), "cgroup.subtree_control", "-cpuacct"],
+            Some("EINVAL"),
+            "invalid-value",
+        ),
+        row(
+            "-perf_event: a name, never enabled, nothing to do",
+            None,
+            &["set", &p("a"), "cgroup.subtree_control", "-perf_event"],
+            None,
+            "ok",
+        ),
+        row(
+            "max.depth 0x (no hex digit: octal 0, then x)",
+            None,
+            &["set", &p("a"), "cgroup.max.depth", "0x"],
+            Some("EINVAL"),
+            "invalid-value",
+        ),
+        row(
+            "a zero-byte write changes nothing, whatever the file",
+            None,
+            &["set", &p("a"), "cgroup.max.depth", ""],
+            None,
+            "ok",
+        ),
+        row(
+            "a read-only file as root: open by capability, no write handler",
+            None,
+            &["set", &p("a"), "cgroup.controllers", "+hugetlb"],
+            Some("EINVAL"),
+            "invalid-value",
+        ),
+        row(
+            "a read-only file as nobody: no write bit",
+            Some("nobody"),
+            &["set", &p("nb"), "cgroup.events", "1"],
+            Some("EACCES"),
+            "permission",
+        ),
+        row(
             "a misspelt file",
             None,
             &["set", &p("a"), "bogus.file", "1"],
@@ -620,7 +662,7 @@ fn predictions_match_the_kernel() {
         let _ = child.kill();
         let _ = child.wait();
     }
-    assert!(rows.len() >= 35, "only {} rows", rows.len());
+    assert!(rows.len() >= 41, "only {} rows", rows.len());
     assert!(
         disagreements.is_empty(),
         "{} of {} rows disagree:\n{}",

@@ -652,6 +652,8 @@ fn set_and_explain_do_not_hang_on_a_users_silent_bus() {
     let tree = tempfile::tempdir().unwrap();
     let state = tempfile::tempdir().unwrap();
     std::fs::create_dir(tree.path().join("init.scope")).unwrap();
+    // It stands in for this machine: its units are asked about over this machine's buses.
+    std::fs::write(tree.path().join(".local-managers"), "").unwrap();
     let unit = format!("user.slice/user-{uid}.slice/user@{uid}.service/app.slice/x.service");
     std::fs::create_dir_all(tree.path().join(&unit)).unwrap();
     std::fs::write(tree.path().join(&unit).join("memory.max"), "max\n").unwrap();

@@ -7,7 +7,7 @@ mod common;
 use cgtui::app::keymap::{Key, Keymap};
 use cgtui::app::{Action, App, Context, Effect, Event, Options};
 use cgtui::cgroup::edit::{Op, Outcome};
-use cgtui::cgroup::process::{ProcessSample, own_cgroup, read_processes};
+use cgtui::cgroup::process::{ProcRef, ProcessSample, cgroup_of, read_processes};
 use cgtui::cgroup::sample::{Scope, read_sample};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::editor::{Route, UndoPlan, UndoScope};
@@ -34,10 +34,12 @@ fn path(text: &str) -> CgroupPath {
 
 fn options(fs: &Cgroupfs) -> Options {
     Options {
-        own_cgroup: own_cgroup(fs),
+        own_cgroup: cgroup_of(fs, ProcRef::Own, None),
         cpus: 2,
         uid: 0,
         session: "test-session".into(),
+        known_users: fs.fixture_users(),
+        hierarchy_controllers: fs.hierarchy_controllers(),
         ..Options::new(CgroupPath::root(), fs.devices(), "fixture debian12")
     }
 }
@@ -387,7 +389,8 @@ fn freezing_asks_first_and_says_when_cgtui_is_inside() {
     assert!(screen.contains("kernel: will"), "{screen}");
     assert!(h.key(KeyCode::Esc).is_empty());
     // Elsewhere too: a freeze is a write, shown with its prediction and confirmed.
-    h.keys("gj");
+    // (The root's first child is init.scope, PID 1's; the next is system.slice.)
+    h.keys("gjj");
     assert!(h.key(KeyCode::Char('f')).is_empty());
     assert!(h.render().contains("Freeze /system.slice?"));
     assert!(is_edit(h.key(KeyCode::Char('y')), "cgroup.freeze"));
@@ -1046,4 +1049,57 @@ fn only_the_keymap_looks_at_key_codes() {
         offenders.is_empty(),
         "keys matched outside the keymap in {offenders:?}"
     );
+}
+
+#[test]
+fn a_lesson_longer_than_its_panel_scrolls_and_shows_no_markup() {
+    let mut h = Harness::on(
+        Cgroupfs::fixture(&common::fixture()).unwrap(),
+        |o| o,
+        (80, 24),
+    );
+    h.key(KeyCode::Char('L'));
+    h.key(KeyCode::Char('6'));
+    let panel = |screen: &str| -> Vec<String> {
+        screen
+            .lines()
+            .filter_map(|l| l.rsplit_once('│').map(|(_, p)| p.trim_end().to_string()))
+            .collect()
+    };
+    let first = h.render();
+    assert!(first.contains("── 1-"), "{first}");
+    assert!(first.contains("{ } scroll"), "{first}");
+    assert!(!panel(&first).iter().any(|l| l.contains('`')), "{first}");
+    h.key(KeyCode::Char('}'));
+    let scrolled = h.render();
+    assert!(!scrolled.contains("── 1-"), "{scrolled}");
+    assert_ne!(panel(&first), panel(&scrolled));
+    assert!(
+        !panel(&scrolled).iter().any(|l| l.contains('`')),
+        "{scrolled}"
+    );
+    h.key(KeyCode::Char('{'));
+    assert_eq!(panel(&h.render()), panel(&first));
+}
+
+/// README lists every lesson, numbered as the panel numbers them.
+#[test]
+fn readme_lists_every_lesson() {
+    let (readme, _) = readme_keys();
+    let start = readme
+        .find("<!-- lessons: checked against assets/lessons by tests/ui.rs -->")
+        .expect("README.md has the list of lessons");
+    let listed: Vec<&str> = readme[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    let lessons = cgtui::lessons::all();
+    let expected: Vec<String> = lessons
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{}. {}", i + 1, l.title))
+        .collect();
+    assert_eq!(listed, expected, "README's list of lessons");
+    assert!(readme.contains("`L`") && readme.contains("`w`"));
 }

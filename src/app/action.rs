@@ -114,6 +114,9 @@ pub enum Action {
     LessonNext,
     LessonPrev,
     LessonList,
+    /// Scroll the lesson text (half a panel).
+    LessonScrollUp,
+    LessonScrollDown,
     Messages,
     ToggleDetails,
     DetailsSmaller,
@@ -181,6 +184,8 @@ impl Action {
             Action::LessonNext => "lesson_next",
             Action::LessonPrev => "lesson_prev",
             Action::LessonList => "lesson_list",
+            Action::LessonScrollUp => "lesson_scroll_up",
+            Action::LessonScrollDown => "lesson_scroll_down",
             Action::Messages => "messages",
             Action::ToggleDetails => "details",
             Action::DetailsSmaller => "details_smaller",

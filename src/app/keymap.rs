@@ -704,14 +704,14 @@ impl Default for Keymap {
                 X::Lessons,
                 &[K::char(']')],
                 A::LessonNext,
-                "next lesson",
+                "next",
                 "next lesson",
             ),
             b(
                 X::Lessons,
                 &[K::char('[')],
                 A::LessonPrev,
-                "prev lesson",
+                "prev",
                 "previous lesson",
             ),
             b(
@@ -720,6 +720,20 @@ impl Default for Keymap {
                 A::LessonList,
                 "list",
                 "back to the list of lessons",
+            ),
+            b(
+                X::Lessons,
+                &[K::char('}')],
+                A::LessonScrollDown,
+                "scroll",
+                "scroll the lesson down (half a panel)",
+            ),
+            b(
+                X::Lessons,
+                &[K::char('{')],
+                A::LessonScrollUp,
+                "up",
+                "scroll the lesson up",
             ),
         ]);
         Keymap { bindings }

@@ -3,7 +3,7 @@
 //! refused).
 
 use crate::cgroup::CgroupPath;
-use crate::lessons::{Check, Lesson, Observed, Progress};
+use crate::lessons::{Check, Lesson, Look, Observed, Progress, Run, paragraph, wrap};
 use crate::model::Model;
 
 #[derive(Debug)]
@@ -12,6 +12,44 @@ pub struct LessonsState {
     pub(crate) panel: bool,
     pub(crate) progress: Option<Progress>,
     pub(crate) observed: Observed,
+    /// The first line shown, once scrolled by hand; `None` follows the step to do.
+    pub(crate) scroll: Option<usize>,
+}
+
+/// The lessons panel's text, wrapped to its width: what the ui draws and what scrolling
+/// counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Panel {
+    pub lines: Vec<Vec<Run>>,
+    pub title: String,
+    /// The line of the step to do now, once a step is done (before, the intro comes first).
+    pub follow: Option<usize>,
+}
+
+impl Panel {
+    /// Rows for text in a panel `height` rows high: one less when the text is longer, for the
+    /// line that says where the window is.
+    pub fn text_rows(&self, height: usize) -> usize {
+        if self.lines.len() > height {
+            height.saturating_sub(1).max(1)
+        } else {
+            height
+        }
+    }
+
+    /// The first line to show in `height` rows, from a hand-set scroll or following the step
+    /// to do; never past the end.
+    pub fn offset(&self, scroll: Option<usize>, height: usize) -> usize {
+        let height = self.text_rows(height);
+        let max = self.lines.len().saturating_sub(height);
+        let wanted = match (scroll, self.follow) {
+            (Some(offset), _) => offset,
+            // The step to do and two lines after it on screen.
+            (None, Some(line)) => (line + 3).saturating_sub(height),
+            (None, None) => 0,
+        };
+        wanted.min(max)
+    }
 }
 
 impl Default for LessonsState {
@@ -21,6 +59,7 @@ impl Default for LessonsState {
             panel: false,
             progress: None,
             observed: Observed::default(),
+            scroll: None,
         }
     }
 }
@@ -38,6 +77,95 @@ impl LessonsState {
     pub fn open(&mut self, index: usize) {
         if let Some(lesson) = self.lessons.get(index).cloned() {
             self.progress = Some(Progress::new(index, lesson));
+            self.scroll = None;
+        }
+    }
+
+    /// Back to the list of lessons.
+    pub fn list(&mut self) {
+        self.progress = None;
+        self.scroll = None;
+    }
+
+    /// Scroll the panel (`height` rows of `width` columns) by `rows`, up when negative.
+    pub fn scroll_by(&mut self, rows: isize, width: usize, height: usize) {
+        let panel = self.panel(width);
+        let from = panel.offset(self.scroll, height);
+        let to = from.saturating_add_signed(rows);
+        let rows = panel.text_rows(height);
+        self.scroll = Some(to.min(panel.lines.len().saturating_sub(rows)));
+    }
+
+    /// The panel's text at `width` columns: the list of lessons, or the lesson followed with
+    /// its steps marked (done, to do now, to come) and the notes of the steps done and of the
+    /// one to do.
+    pub fn panel(&self, width: usize) -> Panel {
+        let mut lines: Vec<Vec<Run>> = Vec::new();
+        let mut add = |text: &str, plain: Look| {
+            let (runs, indent) = paragraph(text, plain);
+            lines.extend(wrap(&runs, width, indent));
+        };
+        let Some(progress) = &self.progress else {
+            add("Pick a lesson with its number:", Look::Strong);
+            add("", Look::Plain);
+            for (i, lesson) in self.lessons.iter().enumerate() {
+                add(&format!("{:<2} {}", i + 1, lesson.title), Look::Plain);
+            }
+            add("", Look::Plain);
+            add(
+                "Steps tick off as you do them. 1-9 open a lesson · ] [ next/previous · 0 this list · { } scroll · L close",
+                Look::Hint,
+            );
+            return Panel {
+                lines,
+                title: " lessons ".into(),
+                follow: None,
+            };
+        };
+        let lesson = &progress.lesson;
+        add(&lesson.title, Look::Strong);
+        for text in lesson.intro.iter().filter(|l| !l.trim().is_empty()) {
+            add(text, Look::Plain);
+        }
+        add("", Look::Plain);
+        let current = progress.done.iter().position(|d| !d);
+        let mut follow = None;
+        for (i, step) in lesson.steps.iter().enumerate() {
+            let (mark, look) = match (progress.done[i], Some(i) == current) {
+                (true, _) => ("✓ ", Look::Done),
+                (false, true) => ("▶ ", Look::Current),
+                (false, false) => ("· ", Look::Pending),
+            };
+            if Some(i) == current && i > 0 {
+                follow = Some(lines.len());
+            }
+            let mut runs = vec![Run::new(look, mark)];
+            runs.extend(crate::lessons::inline(&step.text, look));
+            lines.extend(wrap(&runs, width, 2));
+            // A step's notes (what it shows, the same from a shell) once it is the one to do.
+            if progress.done[i] || Some(i) == current {
+                let look = if progress.done[i] {
+                    Look::Hint
+                } else {
+                    Look::Plain
+                };
+                for note in step.notes.iter().filter(|l| !l.trim().is_empty()) {
+                    let (runs, indent) = paragraph(note, look);
+                    let mut indented = vec![Run::new(look, "  ")];
+                    indented.extend(runs);
+                    lines.extend(wrap(&indented, width, indent + 2));
+                }
+            }
+        }
+        if current.is_none() {
+            lines.push(Vec::new());
+            lines.push(vec![Run::new(Look::Done, "Done. ] for the next lesson.")]);
+            follow = Some(lines.len() - 1);
+        }
+        Panel {
+            lines,
+            title: format!(" lesson {} of {} ", progress.index + 1, self.lessons.len()),
+            follow,
         }
     }
 
@@ -117,5 +245,96 @@ fn satisfied(check: &Check, world: &World, seen: &Observed) -> bool {
         }),
         Check::Refused(rule) => seen.refused.contains(rule),
         Check::Done(op) => seen.done.contains(op),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(line: &[Run]) -> String {
+        line.iter().map(|r| r.text.as_str()).collect()
+    }
+
+    #[test]
+    fn every_lesson_is_rendered_without_markup_and_commands_are_code() {
+        let mut state = LessonsState::default();
+        for index in 0..state.lessons.len() {
+            state.open(index);
+            let panel = state.panel(44);
+            for line in &panel.lines {
+                let shown = text(line);
+                assert!(
+                    !shown.contains('`') && !shown.contains("**"),
+                    "lesson {}: {shown:?}",
+                    index + 1
+                );
+                assert!(crate::format::width(&shown) <= 44, "{shown:?}");
+            }
+        }
+        let threaded = state
+            .lessons
+            .iter()
+            .position(|l| l.title.starts_with("Threaded mode"))
+            .unwrap();
+        state.open(threaded);
+        if let Some(progress) = state.progress.as_mut() {
+            progress.done.fill(true);
+        }
+        let panel = state.panel(60);
+        let command = panel
+            .lines
+            .iter()
+            .find(|l| {
+                text(l)
+                    .trim_start()
+                    .starts_with("echo +cpu > PLAYGROUND/cgroup.subtree_control")
+            })
+            .expect("the indented command, shown as one");
+        assert!(
+            command
+                .iter()
+                .filter(|r| !r.text.trim().is_empty())
+                .all(|r| r.look == Look::Code),
+            "{command:?}"
+        );
+        assert!(
+            panel.lines.iter().any(|l| l
+                .iter()
+                .any(|r| r.look == Look::Emphasis && r.text == "threaded")),
+            "*threaded* is emphasis"
+        );
+    }
+
+    #[test]
+    fn a_long_lesson_scrolls_and_follows_the_step_to_do() {
+        let mut state = LessonsState::default();
+        state.open(5);
+        let (width, height) = (40, 12);
+        let panel = state.panel(width);
+        assert!(
+            panel.lines.len() > height,
+            "lesson 6 is longer than the panel"
+        );
+        assert_eq!(panel.offset(state.scroll, height), 0, "the intro first");
+        state.scroll_by(6, width, height);
+        assert_eq!(state.scroll, Some(6));
+        state.scroll_by(10_000, width, height);
+        let end = panel.lines.len() - panel.text_rows(height);
+        assert_eq!(state.scroll, Some(end), "never past the end");
+        state.scroll_by(-10_000, width, height);
+        assert_eq!(state.scroll, Some(0));
+        // Once a step is done, the window follows the step to do; opening resets it.
+        state.open(5);
+        if let Some(progress) = state.progress.as_mut() {
+            progress.done[0] = true;
+        }
+        let panel = state.panel(width);
+        let follow = panel.follow.expect("the second step is to do");
+        let offset = panel.offset(state.scroll, height);
+        assert!(
+            offset <= follow && follow < offset + panel.text_rows(height),
+            "step line {follow} in the window from {offset}"
+        );
     }
 }

@@ -137,6 +137,12 @@ pub struct Options {
     pub session: String,
     /// Show what each pass of the sampler reads and costs (`--stats`).
     pub stats: bool,
+    /// User names known beforehand (a fixture's, from the host it was captured on), instead
+    /// of this machine's passwd.
+    pub known_users: Vec<(u32, String)>,
+    /// cgroup.controllers of the hierarchy's root, which a tree shown from below the root
+    /// (`--root`) does not hold: a controller missing there is missing everywhere.
+    pub hierarchy_controllers: Option<Vec<String>>,
 }
 
 impl Options {
@@ -157,6 +163,8 @@ impl Options {
             uid: rustix::process::geteuid().as_raw(),
             session: String::new(),
             stats: false,
+            known_users: Vec::new(),
+            hierarchy_controllers: None,
         }
     }
 }
@@ -226,7 +234,8 @@ impl App {
         let columns = options.columns;
         App {
             typed_ahead: Vec::new(),
-            model: Model::new(options.base, options.devices),
+            model: Model::new(options.base, options.devices)
+                .with_hierarchy_controllers(options.hierarchy_controllers),
             tree,
             processes: ProcessPane::default(),
             focus: Focus::Tree,
@@ -250,7 +259,7 @@ impl App {
             read_only: options.read_only,
             loaded: false,
             disks: options.disks,
-            users: UserNames::default(),
+            users: UserNames::known(options.known_users),
             moving: None,
             busy: false,
             last_set: None,
@@ -271,6 +280,28 @@ impl App {
 
     pub fn interval(&self) -> Duration {
         self.interval
+    }
+
+    /// The cgroups in the tree's rows on screen, top to bottom.
+    pub fn rows_on_screen(&self) -> Vec<CgroupPath> {
+        self.tree
+            .view
+            .rows()
+            .iter()
+            .skip(self.tree.offset)
+            .take(self.layout.tree_rows())
+            .map(|r| self.model.node(r.id).path.clone())
+            .collect()
+    }
+
+    /// Cgroups in the tree (as known from samples and inotify).
+    pub fn cgroup_count(&self) -> usize {
+        self.model.len()
+    }
+
+    /// Is `path` in the tree?
+    pub fn knows(&self, path: &CgroupPath) -> bool {
+        self.model.find(path).is_some()
     }
 
     /// The latest message, in full.
@@ -972,7 +1003,22 @@ impl App {
             Action::Lesson(n) => self.lessons.open(usize::from(n.saturating_sub(1))),
             Action::LessonNext => self.lessons.next(false),
             Action::LessonPrev => self.lessons.next(true),
-            Action::LessonList => self.lessons.progress = None,
+            Action::LessonList => self.lessons.list(),
+            Action::LessonScrollUp | Action::LessonScrollDown => {
+                let side = self.layout.side;
+                // The panel's text is drawn right of its border, below its title.
+                let (width, height) = (
+                    usize::from(side.width.saturating_sub(1)),
+                    usize::from(side.height.saturating_sub(1)),
+                );
+                let half = (height / 2).max(1) as isize;
+                let rows = if action == Action::LessonScrollUp {
+                    -half
+                } else {
+                    half
+                };
+                self.lessons.scroll_by(rows, width, height);
+            }
             Action::Messages => self.open_messages(),
             Action::ToggleDetails => {
                 self.prefs.details = !self.prefs.details;

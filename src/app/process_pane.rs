@@ -19,6 +19,11 @@ pub struct ProcessRow {
 pub struct UserNames(HashMap<u32, String>);
 
 impl UserNames {
+    /// Names known beforehand (a fixture's users); others are resolved from passwd.
+    pub fn known(names: Vec<(u32, String)>) -> UserNames {
+        UserNames(names.into_iter().collect())
+    }
+
     pub fn resolve(&mut self, uid: u32) -> String {
         self.0
             .entry(uid)

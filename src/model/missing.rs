@@ -55,13 +55,10 @@ pub fn missing_reason(model: &Model, node: &Node, metric: Metric) -> Option<Stri
             "{file} does not exist: the kernel was built or booted without PSI (psi=1 enables it)"
         ));
     };
-    let hierarchy_root = model
-        .get(&crate::cgroup::CgroupPath::root())
-        .and_then(|n| n.sample.as_ref());
-    if let Some(root) = hierarchy_root
-        && lacks(&root.controllers, controller)
+    if let Some(root) = model.hierarchy_controllers()
+        && !root.iter().any(|c| c == controller)
     {
-        let available = root.controllers.as_deref().unwrap_or_default().join(" ");
+        let available = root.join(" ");
         return Some(format!(
             "the {controller} controller is not in this cgroup2 hierarchy (root cgroup.controllers: \
              {available}); on a hybrid host it is bound to cgroup v1"
@@ -86,6 +83,12 @@ pub fn missing_reason(model: &Model, node: &Node, metric: Metric) -> Option<Stri
             }
             Some(reason)
         }
+        // The top of a tree shown from below the hierarchy's root: its parent is not in the
+        // model, but its own cgroup.controllers says what the parent passes down.
+        None if lacks(&sample.controllers, controller) => Some(format!(
+            "{controller} controller not enabled by parent {} (its cgroup.subtree_control lacks {controller})",
+            node.path.parent().unwrap_or_default()
+        )),
         _ => Some(format!("{file} does not exist in this cgroup")),
     }
 }
@@ -139,6 +142,44 @@ mod tests {
         let why = missing_reason(&m, b, Metric::Io).unwrap();
         assert!(
             why.contains("io controller is not in this cgroup2 hierarchy"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_tree_shown_from_below_the_root_blames_the_hierarchy_not_its_top() {
+        // --root /sub: the model has no hierarchy root; whoever builds it says which
+        // controllers the hierarchy has.
+        let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
+        let mut m = Model::new(p("sub"), Default::default())
+            .with_hierarchy_controllers(Some(vec!["cpu".into(), "memory".into()]));
+        let t = Instant::now();
+        m.apply_tree(TreeSample {
+            started: t,
+            finished: t,
+            complete: true,
+            cgroups: vec![
+                (p("sub"), Some(Box::new(with_controllers("cpu", "cpu")))),
+                (p("sub/leaf"), Some(Box::new(with_controllers("cpu", "")))),
+            ],
+        });
+        let leaf = m.get(&p("sub/leaf")).unwrap();
+        let why = missing_reason(&m, leaf, Metric::Io).unwrap();
+        assert!(
+            why.contains("io controller is not in this cgroup2 hierarchy")
+                && why.contains("cpu memory"),
+            "{why}"
+        );
+        // memory is in the hierarchy: the leaf's parent /sub does not pass it on...
+        let why = missing_reason(&m, leaf, Metric::Memory).unwrap();
+        assert!(why.contains("not enabled by parent /sub"), "{why}");
+        // ...and /sub's own parent, outside the tree, does not pass it to /sub.
+        let sub = m.get(&p("sub")).unwrap();
+        let why = missing_reason(&m, sub, Metric::Memory).unwrap();
+        assert!(why.contains("not enabled by parent /"), "{why}");
+        let why = missing_reason(&m, sub, Metric::Pids).unwrap();
+        assert!(
+            why.contains("pids controller is not in this cgroup2 hierarchy"),
             "{why}"
         );
     }

@@ -116,6 +116,9 @@ pub struct Model {
     pub latest_oom_kill: Option<Instant>,
     /// When the previous tree sample was taken: a node read then and now extends its history.
     previous_tree_at: Option<Instant>,
+    /// cgroup.controllers of the hierarchy's root, when the base is below it (see
+    /// [`Model::hierarchy_controllers`]).
+    hierarchy_controllers: Option<Vec<String>>,
 }
 
 impl Model {
@@ -130,9 +133,26 @@ impl Model {
             devices,
             latest_oom_kill: None,
             previous_tree_at: None,
+            hierarchy_controllers: None,
         };
         model.base = model.alloc(Node::new(base, None));
         model
+    }
+
+    /// Give the model the hierarchy root's cgroup.controllers, read by whoever builds it: a
+    /// model rooted below the hierarchy's root (`--root /sub`) cannot see them otherwise.
+    pub fn with_hierarchy_controllers(mut self, controllers: Option<Vec<String>>) -> Self {
+        self.hierarchy_controllers = controllers;
+        self
+    }
+
+    /// The controllers of the whole hierarchy (its root's cgroup.controllers): the root's
+    /// latest sample when the root is in the model, else what the builder gave.
+    pub fn hierarchy_controllers(&self) -> Option<&[String]> {
+        self.get(&CgroupPath::root())
+            .and_then(|n| n.sample.as_ref())
+            .and_then(|s| s.controllers.as_deref())
+            .or(self.hierarchy_controllers.as_deref())
     }
 
     pub fn base(&self) -> NodeId {

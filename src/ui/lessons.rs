@@ -1,84 +1,67 @@
 //! The lessons panel (`L`): the list of lessons, or the current one with its steps ticked off.
+//! The text is laid out by [`crate::app::lessons::LessonsState::panel`]; here each look gets
+//! its style (`code` and commands, *emphasis*, steps done and to do), and the window onto it
+//! scrolls.
 
 use crate::app::App;
-use crate::theme::Role;
+use crate::lessons::Look;
+use crate::theme::{Role, Theme};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+fn style(theme: &Theme, look: Look) -> Style {
+    let bold = theme.style(Role::Bold);
+    match look {
+        Look::Plain | Look::Pending => Style::default(),
+        Look::Code => theme.style(Role::Code),
+        Look::Emphasis => Style::default().add_modifier(Modifier::ITALIC),
+        Look::Strong => bold,
+        Look::Hint => theme.style(Role::Dim),
+        Look::Done => theme.style(Role::Ok),
+        Look::Current => theme.style(Role::Warning).patch(bold),
+    }
+}
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     if area.width == 0 || area.height == 0 {
         return;
     }
     let theme = &app.theme;
-    let bold = theme.style(Role::Bold);
-    let dim = theme.style(Role::Dim);
-    let mut lines: Vec<Line> = Vec::new();
-    let lessons = &app.lessons;
-    let title = match &lessons.progress {
-        None => {
-            lines.push(Line::from(Span::styled(
-                "Pick a lesson with its number:",
-                bold,
-            )));
-            lines.push(Line::from(""));
-            for (i, lesson) in lessons.lessons.iter().enumerate() {
-                lines.push(Line::from(format!("{}  {}", i + 1, lesson.title)));
-            }
-            lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(
-                "Steps tick off as you do them. [ ] previous/next · 0 back to this list · L close",
-                dim,
-            )));
-            " lessons ".to_string()
-        }
-        Some(progress) => {
-            let lesson = &progress.lesson;
-            lines.push(Line::from(Span::styled(lesson.title.clone(), bold)));
-            for text in lesson.intro.iter().filter(|l| !l.trim().is_empty()) {
-                lines.push(Line::from(text.clone()));
-            }
-            lines.push(Line::from(""));
-            let current = progress.done.iter().position(|d| !d);
-            for (i, step) in lesson.steps.iter().enumerate() {
-                let (mark, style) = match (progress.done[i], Some(i) == current) {
-                    (true, _) => ("✓ ", theme.style(Role::Ok)),
-                    (false, true) => ("▶ ", theme.style(Role::Warning).patch(bold)),
-                    (false, false) => ("· ", Style::default()),
-                };
-                lines.push(Line::from(vec![
-                    Span::styled(mark, style),
-                    Span::styled(step.text.clone(), style),
-                ]));
-                if progress.done[i] {
-                    for note in step.notes.iter().filter(|l| !l.trim().is_empty()) {
-                        lines.push(Line::from(Span::styled(format!("  {note}"), dim)));
-                    }
-                }
-            }
-            if current.is_none() {
-                lines.push(Line::from(""));
-                lines.push(Line::from(Span::styled(
-                    "Done. ] for the next lesson.",
-                    theme.style(Role::Ok),
-                )));
-            }
-            format!(
-                " lesson {} of {} ",
-                progress.index + 1,
-                lessons.lessons.len()
+    // Right of the left border, below the top one.
+    let width = usize::from(area.width.saturating_sub(1));
+    let height = usize::from(area.height.saturating_sub(1));
+    let panel = app.lessons.panel(width);
+    let offset = panel.offset(app.lessons.scroll, height);
+    let rows = panel.text_rows(height);
+    let mut lines: Vec<Line> = panel
+        .lines
+        .iter()
+        .skip(offset)
+        .take(rows)
+        .map(|runs| {
+            Line::from(
+                runs.iter()
+                    .map(|run| Span::styled(run.text.clone(), style(theme, run.look)))
+                    .collect::<Vec<_>>(),
             )
-        }
-    };
+        })
+        .collect();
+    if rows < height {
+        // Where the window is in a lesson longer than the panel.
+        let end = (offset + rows).min(panel.lines.len());
+        let at = format!(
+            "── {}-{end} of {} · {{ }} scroll",
+            offset + 1,
+            panel.lines.len()
+        );
+        lines.resize(rows, Line::from(""));
+        lines.push(Line::from(Span::styled(at, theme.style(Role::Dim))));
+    }
     let block = Block::default()
         .borders(Borders::LEFT | Borders::TOP)
-        .title(title);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+        .title(panel.title.clone());
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }

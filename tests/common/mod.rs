@@ -226,7 +226,10 @@ impl LiveCgroup {
         );
         // The mount root as root, or else our own cgroup's parent when it is delegated to us.
         let mut candidates = vec![PathBuf::new()];
-        if let Some(own) = cgtui::cgroup::process::own_cgroup(&fs).and_then(|o| o.parent()) {
+        if let Some(own) =
+            cgtui::cgroup::process::cgroup_of(&fs, cgtui::cgroup::process::ProcRef::Own, None)
+                .and_then(|o| o.parent())
+        {
             candidates.push(own.as_path().to_path_buf());
         }
         let mut errors = Vec::new();

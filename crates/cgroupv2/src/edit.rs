@@ -1,14 +1,16 @@
 //! Changing the hierarchy through the filesystem: write a file, create or remove a cgroup, move
-//! a process. Each operation validates first, reads the value before and after, and explains a
-//! refusal with the errno and the rule behind it.
+//! a process. Each operation checks its value first, reads the value before and after, and
+//! explains a refusal by the same rule engine that predicts it ([`crate::predict`]): the
+//! prediction made from the state before the write says which rule and what to do instead;
+//! where the kernel answered otherwise, [`crate::rules::rule_of_errno`] names the rule and the
+//! disagreement is reported.
 
-use crate::error::Error;
 use crate::fs::Cgroupfs;
-use crate::parse;
 use crate::path::CgroupPath;
-use crate::rules::{Rule, controller_of, errno_name, is_domain_controller};
-use crate::value::{self, Context};
-use rustix::io::Errno;
+use crate::predict::{Actor, Prediction, predict};
+use crate::process::{ProcRef, cgroup_of};
+use crate::rules::{Rule, errno_name, rule_of_errno};
+use crate::value;
 use serde::Serialize;
 
 /// A change to the hierarchy.
@@ -145,289 +147,12 @@ fn read_trimmed(fs: &Cgroupfs, cgroup: &CgroupPath, file: &str) -> Option<String
         .map(|t| t.trim_end().to_string())
 }
 
-/// The cgroup a process is in, from /proc/PID/cgroup.
-pub fn cgroup_of_pid(fs: &Cgroupfs, pid: u32) -> Option<CgroupPath> {
-    let text =
-        std::fs::read_to_string(fs.proc_root()?.join(pid.to_string()).join("cgroup")).ok()?;
-    crate::process::parse_proc_cgroup(&text)
-}
-
 /// When a process started (clock ticks after boot, /proc/PID/stat): with the PID, it names one
 /// process, where a PID alone may be reused.
 pub fn start_ticks(fs: &Cgroupfs, pid: u32) -> Option<u64> {
     let dir = fs.proc_root()?.join(pid.to_string());
     let process = procfs::process::Process::new_with_root(dir).ok()?;
     process.stat().ok().map(|stat| stat.starttime)
-}
-
-/// Facts used to explain a refusal.
-struct Scene<'a> {
-    fs: &'a Cgroupfs,
-    cgroup: &'a CgroupPath,
-}
-
-/// Explain a kernel refusal of `op` with `errno`, after the fact.
-fn explain(op: &Op, errno: Errno, scene: &Scene) -> (Rule, String, Option<String>) {
-    let cg = scene.cgroup;
-    if !scene.fs.exists(scene.cgroup) && !matches!(op, Op::Mkdir { .. }) {
-        return (
-            Rule::NoSuchCgroup,
-            format!("{cg} does not exist (any more)"),
-            None,
-        );
-    }
-    match (op, errno) {
-        (Op::Mkdir { .. }, Errno::EXIST) => (
-            Rule::InvalidValue,
-            format!("{cg} already exists (as a cgroup or an interface file's name)"),
-            Some("pick another name".into()),
-        ),
-        (Op::Mkdir { .. }, Errno::AGAIN) => (
-            Rule::DescendantLimit,
-            format!(
-                "creating {cg} would pass cgroup.max.descendants or cgroup.max.depth of it or an ancestor"
-            ),
-            Some(
-                "raise those limits on the ancestor that sets them, or remove unused cgroups"
-                    .into(),
-            ),
-        ),
-        (Op::Mkdir { .. } | Op::Rmdir { .. }, Errno::ACCESS | Errno::PERM) => {
-            let parent = cg.parent().unwrap_or_default();
-            (
-                Rule::Permission,
-                format!("you cannot write the directory of {parent}, which holds {cg}: it is not delegated to you"),
-                Some("work inside a subtree delegated to you (systemd-run --user --scope -p Delegate=yes), or ask root".into()),
-            )
-        }
-        (Op::Mkdir { .. }, Errno::NOENT) => (
-            Rule::NoSuchCgroup,
-            format!("the parent of {cg} does not exist"),
-            None,
-        ),
-        (Op::Rmdir { .. }, Errno::BUSY | Errno::NOTEMPTY) => (
-            Rule::NotEmpty,
-            format!("{cg} still has processes or child cgroups"),
-            Some("move or kill its processes (cgroup.kill) and remove its children first".into()),
-        ),
-        (Op::Move { pid, .. }, Errno::SRCH) => (
-            Rule::NoSuchProcess,
-            format!("there is no process {pid} (or it is not visible in your PID namespace)"),
-            None,
-        ),
-        (Op::Move { .. }, Errno::ACCESS) => (
-            Rule::MigrationContainment,
-            format!(
-                "moving a process needs write access to cgroup.procs of the destination {cg} and of the \
-                 common ancestor of source and destination"
-            ),
-            Some("move processes only between cgroups below one you own".into()),
-        ),
-        (Op::Move { .. }, Errno::NOENT) if scene.fs.nsdelegate() => (
-            Rule::NamespaceScope,
-            "with nsdelegate, source and destination must both lie inside your cgroup namespace"
-                .into(),
-            None,
-        ),
-        (Op::Move { .. } | Op::Set { .. }, Errno::OPNOTSUPP) => (
-            Rule::ThreadedTopology,
-            format!(
-                "{cg} is in a threaded subtree or is \"domain invalid\": this operation needs a domain cgroup"
-            ),
-            None,
-        ),
-        (Op::Move { .. }, Errno::BUSY) => {
-            let enabled: Vec<String> = scene
-                .fs
-                .controller_list(cg, "cgroup.subtree_control")
-                .into_iter()
-                .filter(|c| is_domain_controller(c))
-                .collect();
-            (
-                Rule::NoInternalProcess,
-                format!(
-                    "{cg} hands domain controllers ({}) to its children, so it may not hold processes itself",
-                    enabled.join(" ")
-                ),
-                Some(format!("move the process into a leaf below {cg} instead")),
-            )
-        }
-        (Op::Set { file, value, .. }, e) if file == "cgroup.subtree_control" => {
-            subtree_control_refusal(cg, value, e, scene)
-        }
-        (Op::Set { file, .. }, Errno::NOENT) => match controller_of(file) {
-            Some(controller)
-                if !scene
-                    .fs
-                    .controller_list(cg, "cgroup.controllers")
-                    .iter()
-                    .any(|c| c == controller) =>
-            {
-                let parent = cg.parent().unwrap_or_default();
-                let parent_has = scene
-                    .fs
-                    .controller_list(&parent, "cgroup.controllers")
-                    .iter()
-                    .any(|c| c == controller);
-                let fix = if parent_has {
-                    format!(
-                        "write +{controller} to {}",
-                        parent.file_display("cgroup.subtree_control")
-                    )
-                } else if parent.is_root() {
-                    format!(
-                        "the {controller} controller is not in this cgroup2 hierarchy (on a hybrid host it is bound to cgroup v1)"
-                    )
-                } else {
-                    format!(
-                        "{controller} is not even available in {parent}: enable it from the top down"
-                    )
-                };
-                (
-                    Rule::ControllerNotEnabled,
-                    format!(
-                        "{file} does not exist: the parent {parent} has not enabled the {controller} controller"
-                    ),
-                    Some(fix),
-                )
-            }
-            _ => (
-                Rule::InvalidValue,
-                format!("{cg} has no interface file {file}"),
-                None,
-            ),
-        },
-        (Op::Set { file, .. }, Errno::PERM) if scene.fs.nsdelegate() => (
-            Rule::NsdelegateRootFile,
-            format!(
-                "with nsdelegate, {file} of the root of your cgroup namespace belongs to the outside: only \
-                 files listed in /sys/kernel/cgroup/delegate may be written there"
-            ),
-            Some("set it from outside the namespace, or on a child cgroup".into()),
-        ),
-        (Op::Set { file, .. }, Errno::ACCESS | Errno::PERM) => {
-            let owner = scene
-                .fs
-                .stat_file(cg, file)
-                .ok()
-                .flatten()
-                .map_or_else(|| "someone else".to_string(), |s| format!("uid {}", s.uid));
-            (
-                Rule::Permission,
-                format!("{cg}/{file} belongs to {owner} and is not writable by you"),
-                Some("limits of a delegation root belong to its parent's owner: set them there, or below it".into()),
-            )
-        }
-        (Op::Set { file, .. }, Errno::NODEV) => (
-            Rule::NoSuchDevice,
-            format!(
-                "{file}: no such block device, or it is a partition (limits apply to whole disks)"
-            ),
-            None,
-        ),
-        (Op::Set { file, .. }, Errno::INVAL | Errno::RANGE) => (
-            Rule::InvalidValue,
-            format!("the kernel refused the value for {file}"),
-            None,
-        ),
-        (Op::Set { file, .. }, Errno::BUSY) if file == "cgroup.type" => (
-            Rule::ThreadedTopology,
-            format!(
-                "{cg} cannot become threaded now (it has processes or domain controllers enabled)"
-            ),
-            None,
-        ),
-        (_, Errno::INVAL | Errno::RANGE) => (
-            Rule::InvalidValue,
-            format!(
-                "the kernel refused the value ({})",
-                errno_name(errno.raw_os_error())
-            ),
-            None,
-        ),
-        (_, e) => (
-            Rule::Permission,
-            format!("the kernel refused with {}", errno_name(e.raw_os_error())),
-            None,
-        ),
-    }
-}
-
-fn subtree_control_refusal(
-    cg: &CgroupPath,
-    value: &str,
-    errno: Errno,
-    scene: &Scene,
-) -> (Rule, String, Option<String>) {
-    let available = scene.fs.controller_list(cg, "cgroup.controllers");
-    let tokens: Vec<&str> = value.split_whitespace().collect();
-    match errno {
-        Errno::NOENT => {
-            let missing: Vec<&str> = tokens
-                .iter()
-                .filter_map(|t| t.strip_prefix('+'))
-                .filter(|c| !available.iter().any(|a| a == c))
-                .collect();
-            (
-                Rule::ControllerUnavailable,
-                format!(
-                    "{} not in {cg}/cgroup.controllers ({}): a controller must be enabled by the parent first",
-                    missing.join(" "),
-                    available.join(" ")
-                ),
-                cg.parent().map(|p| {
-                    format!(
-                        "enable it in {} first",
-                        p.file_display("cgroup.subtree_control")
-                    )
-                }),
-            )
-        }
-        Errno::BUSY
-            if tokens.iter().any(|t| t.starts_with('-')) && scene.fs.pids(cg).is_empty() =>
-        {
-            (
-                Rule::ControllerInUseByChild,
-                format!("a child of {cg} still enables it in its own cgroup.subtree_control"),
-                Some("disable it in the children first, deepest first".into()),
-            )
-        }
-        Errno::BUSY => (
-            Rule::NoInternalProcess,
-            format!(
-                "{cg} has processes, and a domain controller ({}) can only be enabled on a cgroup without them",
-                tokens
-                    .iter()
-                    .filter_map(|t| t.strip_prefix('+'))
-                    .filter(|c| is_domain_controller(c))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-            Some(format!(
-                "move its processes into a leaf below {cg} first, then enable"
-            )),
-        ),
-        Errno::PERM if scene.fs.nsdelegate() => (
-            Rule::NsdelegateRootFile,
-            "with nsdelegate, this file of your namespace root belongs to the outside".into(),
-            None,
-        ),
-        Errno::ACCESS | Errno::PERM => (
-            Rule::Permission,
-            format!("{cg}/cgroup.subtree_control is not writable by you"),
-            None,
-        ),
-        Errno::OPNOTSUPP => (
-            Rule::ThreadedTopology,
-            format!("{cg} is threaded: domain controllers cannot be enabled in a threaded subtree"),
-            None,
-        ),
-        _ => (
-            Rule::InvalidValue,
-            format!("the kernel refused {value:?} (unknown controller?)"),
-            None,
-        ),
-    }
 }
 
 /// An operation whose value has been checked and normalised, with the state before it.
@@ -451,7 +176,7 @@ impl Prepared {
 
     /// A move, with the cgroup the process is in now.
     fn moving(fs: &Cgroupfs, op: &Op, pid: u32) -> Prepared {
-        let from = cgroup_of_pid(fs, pid);
+        let from = cgroup_of(fs, ProcRef::Pid(pid), None);
         Prepared {
             op: op.clone(),
             before: from.as_ref().map(|c| c.to_string()),
@@ -468,43 +193,33 @@ pub fn prepare(fs: &Cgroupfs, op: &Op) -> Result<Prepared, Box<Outcome>> {
             cgroup,
             file,
             value,
-        } => {
-            let current_period = if file == "cpu.max" {
-                fs.read(cgroup, "cpu.max", parse::cpu_max)
-                    .ok()
-                    .flatten()
-                    .map(|m| m.period_usec)
-            } else {
-                None
-            };
-            let devices = fs.devices();
-            let ctx = Context {
-                cpu_period: current_period,
-                devices: Some(&devices),
-            };
-            match value::normalize(file, value, &ctx) {
-                Ok(normalized) => Ok(Prepared::new(
-                    Op::Set {
-                        cgroup: cgroup.clone(),
-                        file: file.clone(),
-                        value: normalized,
-                    },
-                    read_trimmed(fs, cgroup, file),
-                )),
-                Err(invalid) => {
-                    let fix = Some(format!(
+        } => match value::check(fs, cgroup, file, value) {
+            Ok(normalized) => Ok(Prepared::new(
+                Op::Set {
+                    cgroup: cgroup.clone(),
+                    file: file.clone(),
+                    value: normalized,
+                },
+                read_trimmed(fs, cgroup, file),
+            )),
+            Err(invalid) => {
+                let fix = Some(if value.is_empty() {
+                    // cgroup_file_write() returns at once for zero bytes.
+                    "nothing was written; an empty write would change nothing".to_string()
+                } else {
+                    format!(
                         "nothing was written; the kernel would have answered {}",
                         invalid.errno
-                    ));
-                    Err(Box::new(Outcome::new(op, Some(value.clone())).refuse(
-                        None,
-                        Rule::InvalidValue,
-                        invalid.to_string(),
-                        fix,
-                    )))
-                }
+                    )
+                });
+                Err(Box::new(Outcome::new(op, Some(value.clone())).refuse(
+                    None,
+                    Rule::InvalidValue,
+                    invalid.to_string(),
+                    fix,
+                )))
             }
-        }
+        },
         Op::Move { pid, .. } if *pid > i32::MAX as u32 => {
             let why = format!("{pid} is not a PID (PIDs are at most {})", i32::MAX);
             let fix = Some("nothing was written; the kernel would have answered EINVAL".into());
@@ -529,13 +244,24 @@ pub fn prepare_unchecked(fs: &Cgroupfs, op: &Op) -> Prepared {
     }
 }
 
-/// Carry out a prepared operation through the filesystem, and read the result back.
-pub fn execute(fs: &Cgroupfs, prepared: &Prepared) -> Outcome {
+/// What [`execute`] did, and whether the kernel answered as predicted.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    pub outcome: Outcome,
+    /// The prediction made from the state before the write.
+    pub prediction: Prediction,
+    /// When the kernel's answer differed from the prediction, in words (also among the
+    /// outcome's warnings).
+    pub disagreement: Option<String>,
+}
+
+/// Carry out a prepared operation through the filesystem for `actor`, and read the result
+/// back. The prediction is made first, from the state before the write: a refusal the kernel
+/// gives as predicted is explained by it (rule, why, what to do instead); any other answer is
+/// explained by the errno's rule and reported as a disagreement.
+pub fn execute(fs: &Cgroupfs, actor: &Actor, prepared: &Prepared) -> Executed {
     let op = &prepared.op;
-    let scene = Scene {
-        fs,
-        cgroup: op.cgroup(),
-    };
+    let prediction = predict(fs, actor, op);
     let value = match op {
         Op::Set { value, .. } => Some(value.clone()),
         Op::Move { pid, .. } => Some(pid.to_string()),
@@ -543,6 +269,15 @@ pub fn execute(fs: &Cgroupfs, prepared: &Prepared) -> Outcome {
     };
     let mut outcome = Outcome::new(op, value);
     outcome.before = prepared.before.clone();
+    if matches!(op, Op::Rmdir { cgroup } if cgroup.is_root()) {
+        // Not even attempted: on a fixture it would be the fixture's own directory.
+        let outcome = outcome.refuse(None, prediction.rule, prediction.explanation.clone(), None);
+        return Executed {
+            outcome,
+            prediction,
+            disagreement: None,
+        };
+    }
     let result = match op {
         Op::Set {
             cgroup,
@@ -555,51 +290,85 @@ pub fn execute(fs: &Cgroupfs, prepared: &Prepared) -> Outcome {
         Op::Mkdir { cgroup } => fs
             .create_dir(cgroup)
             .map(|()| outcome.explanation = format!("created {cgroup}")),
-        Op::Rmdir { cgroup } if cgroup.is_root() => {
-            return outcome.refuse(
-                None,
-                Rule::Permission,
-                "the root cgroup cannot be removed".into(),
-                None,
-            );
-        }
         Op::Rmdir { cgroup } => fs
             .remove_dir(cgroup)
             .map(|()| outcome.explanation = format!("removed {cgroup}")),
         Op::Move { pid, cgroup } => {
             fs.write_file(cgroup, "cgroup.procs", &pid.to_string())
                 .map(|()| {
-                    outcome.after = cgroup_of_pid(fs, *pid).map(|c| c.to_string());
+                    outcome.after = cgroup_of(fs, ProcRef::Pid(*pid), None).map(|c| c.to_string());
                     outcome.explanation = format!("moved process {pid} into {cgroup}");
                 })
         }
     };
-    match result {
-        Ok(()) => outcome,
-        Err(err) => refusal(outcome, op, &err, &scene),
+    let kernel = match &result {
+        Ok(()) => None,
+        Err(err) => Some(
+            err.errno()
+                .map_or_else(|| "no errno".to_string(), errno_name),
+        ),
+    };
+    if let Err(err) = &result {
+        outcome = match (&kernel, err.errno()) {
+            (Some(_), Some(_)) if kernel == prediction.errno => outcome.refuse(
+                kernel.clone(),
+                prediction.rule,
+                prediction.explanation.clone(),
+                prediction.fix.clone(),
+            ),
+            (Some(errno), Some(_)) => {
+                let (rule, explanation) = unforeseen(fs, op, errno);
+                outcome.refuse(kernel.clone(), rule, explanation, None)
+            }
+            _ => outcome.refuse(None, Rule::InvalidValue, err.to_string(), None),
+        };
+    }
+    let disagreement = (kernel != prediction.errno).then(|| {
+        let show = |errno: &Option<String>| errno.clone().unwrap_or_else(|| "allowed".into());
+        format!(
+            "prediction disagreed: cgtui predicted {} [{}], the kernel answered {} ({} {}{})",
+            show(&prediction.errno),
+            prediction.rule,
+            show(&kernel),
+            outcome.op,
+            outcome.cgroup,
+            outcome
+                .file
+                .as_deref()
+                .map(|f| format!("/{f}"))
+                .unwrap_or_default()
+        )
+    });
+    outcome.warnings.extend(disagreement.clone());
+    Executed {
+        outcome,
+        prediction,
+        disagreement,
     }
 }
 
-/// Check and carry out an operation through the filesystem.
-pub fn apply(fs: &Cgroupfs, op: &Op) -> Outcome {
-    match prepare(fs, op) {
-        Ok(prepared) => execute(fs, &prepared),
-        Err(refused) => *refused,
+/// A refusal the prediction did not foresee: the rule its errno stands for, in words. A cgroup
+/// that vanished meanwhile is said so.
+fn unforeseen(fs: &Cgroupfs, op: &Op, errno: &str) -> (Rule, String) {
+    let cgroup = op.cgroup();
+    if !matches!(op, Op::Mkdir { .. }) && !fs.exists(cgroup) {
+        return (
+            Rule::NoSuchCgroup,
+            format!("{cgroup} does not exist (any more)"),
+        );
     }
-}
-
-fn refusal(outcome: Outcome, op: &Op, err: &Error, scene: &Scene) -> Outcome {
-    match err.errno() {
-        Some(code) => {
-            let (rule, explanation, fix) = explain(op, Errno::from_raw_os_error(code), scene);
-            outcome.refuse(Some(errno_name(code)), rule, explanation, fix)
-        }
-        None => outcome.refuse(None, Rule::InvalidValue, err.to_string(), None),
-    }
+    let rule = rule_of_errno(op.name(), op.file(), errno);
+    (
+        rule,
+        format!("the kernel answered {errno}: {}", rule.meaning()),
+    )
 }
 
 /// What to tell a person after a successful write, e.g. that the kernel rounded the value.
 fn written_note(file: &str, written: &str, after: Option<&str>) -> String {
+    if written.is_empty() {
+        return "wrote nothing (an empty write changes nothing)".into();
+    }
     match after {
         Some(after) if after != written && file.starts_with("memory.") => {
             format!(
@@ -613,5 +382,86 @@ fn written_note(file: &str, written: &str, after: Option<&str>) -> String {
         }
         Some(after) if after != written => format!("wrote {written}; the kernel now shows {after}"),
         _ => format!("wrote {written}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn tree() -> (tempfile::TempDir, Cgroupfs, CgroupPath) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/pids.max"), "max\n").unwrap();
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        (dir, fs, CgroupPath::from_relative(Path::new("a")).unwrap())
+    }
+
+    fn actor(fs: &Cgroupfs) -> Actor {
+        Actor::current(fs)
+    }
+
+    #[test]
+    fn a_refusal_as_predicted_is_explained_by_the_prediction() {
+        let (_dir, fs, a) = tree();
+        let op = Op::Rmdir {
+            cgroup: a.join(std::ffi::OsStr::new("gone")),
+        };
+        let executed = execute(&fs, &actor(&fs), &prepare_unchecked(&fs, &op));
+        assert_eq!(executed.outcome.errno.as_deref(), Some("ENOENT"));
+        assert_eq!(executed.outcome.rule, Rule::NoSuchCgroup);
+        assert_eq!(
+            executed.outcome.explanation,
+            executed.prediction.explanation
+        );
+        assert!(executed.disagreement.is_none());
+        assert!(executed.outcome.warnings.is_empty());
+    }
+
+    #[test]
+    fn an_answer_nothing_predicted_is_explained_by_its_errno_and_reported() {
+        let (dir, fs, a) = tree();
+        // A directory where a file should be: predicted writable, but open(O_WRONLY) is EISDIR.
+        std::fs::create_dir(dir.path().join("a/memory.max")).unwrap();
+        let op = Op::Set {
+            cgroup: a.clone(),
+            file: "memory.max".into(),
+            value: "1".into(),
+        };
+        let executed = execute(&fs, &actor(&fs), &prepare_unchecked(&fs, &op));
+        let outcome = &executed.outcome;
+        assert!(!outcome.ok());
+        assert_eq!(outcome.errno.as_deref(), Some("EISDIR"));
+        assert!(
+            outcome
+                .explanation
+                .starts_with("the kernel answered EISDIR: "),
+            "{outcome:?}"
+        );
+        let note = executed.disagreement.as_deref().unwrap();
+        assert!(
+            note.starts_with(
+                "prediction disagreed: cgtui predicted allowed [ok], the kernel answered EISDIR"
+            ),
+            "{note}"
+        );
+        assert!(outcome.warnings.iter().any(|w| w == note));
+    }
+
+    #[test]
+    fn a_write_as_predicted_reads_back() {
+        let (_dir, fs, a) = tree();
+        let op = Op::Set {
+            cgroup: a.clone(),
+            file: "pids.max".into(),
+            value: "64".into(),
+        };
+        let prepared = prepare(&fs, &op).unwrap();
+        assert_eq!(prepared.before.as_deref(), Some("max"));
+        let executed = execute(&fs, &actor(&fs), &prepared);
+        assert!(executed.outcome.ok(), "{:?}", executed.outcome);
+        assert_eq!(executed.outcome.after.as_deref(), Some("64"));
+        assert!(executed.disagreement.is_none());
     }
 }

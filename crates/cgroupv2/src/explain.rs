@@ -7,7 +7,6 @@ use crate::edit::Op;
 use crate::fs::Cgroupfs;
 use crate::path::CgroupPath;
 use crate::predict::{Actor, Prediction, predict, probe_child};
-use crate::process::user_name;
 use crate::rules::is_domain_controller;
 use crate::systemd::{self, Manager, Ownership};
 use serde::Serialize;
@@ -34,6 +33,10 @@ pub struct DelegationRoot {
     pub by: String,
     /// The controllers available inside (cgroup.controllers of the root).
     pub controllers: Vec<String>,
+    /// Whom it is delegated to: the owner of its directory (systemd chowns a delegated unit's
+    /// cgroup to the unit's user), as `name` and `uid`.
+    pub delegatee: Option<String>,
+    pub delegatee_uid: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -112,7 +115,7 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
         if let Some((uid, mode)) = owner_of(fs, cgroup, file) {
             owners.push(FileOwner {
                 file: file.unwrap_or("(directory)").to_string(),
-                owner: user_name(uid),
+                owner: fs.user_name(uid),
                 uid,
                 mode: format!("{mode:o}"),
             });
@@ -194,7 +197,12 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
     #[cfg(feature = "dbus")]
     let buses = systemd::Buses::default();
     #[cfg(feature = "dbus")]
-    let ask_manager = |manager: Manager, unit: &str| buses.delegate(manager, unit);
+    let ask_manager = |manager: Manager, unit: &str| {
+        // A fixture's units are the captured host's, not this machine's managers'.
+        fs.managers_reachable()
+            .then(|| buses.delegate(manager, unit))
+            .flatten()
+    };
     // Without D-Bus, delegation is told by xattrs and ownership alone.
     #[cfg(not(feature = "dbus"))]
     let ask_manager = |_: Manager, _: &str| None;
@@ -220,8 +228,11 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
         .take_while(|c| owner_of(fs, c, None).is_some_and(|(uid, _)| uid == actor.uid))
         .last()
         .filter(|_| actor.uid != 0);
+    let delegatee_of = |root: &CgroupPath| owner_of(fs, root, None).map(|(uid, _)| uid);
     let delegation = match (&owner.delegation, ownership_root) {
         (Some(d), _) => Some(DelegationRoot {
+            delegatee_uid: delegatee_of(&d.root),
+            delegatee: delegatee_of(&d.root).map(|uid| fs.user_name(uid)),
             cgroup: d.root.clone(),
             by: match &d.mark {
                 systemd::DelegationMark::Xattr(name) => {
@@ -238,6 +249,8 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
             controllers: fs.controller_list(&d.root, "cgroup.controllers"),
         }),
         (None, Some(root)) => Some(DelegationRoot {
+            delegatee_uid: Some(actor.uid),
+            delegatee: Some(actor.user.clone()),
             controllers: fs.controller_list(&root, "cgroup.controllers"),
             cgroup: root,
             by: "ownership: the directory is yours from here down".into(),
@@ -323,12 +336,16 @@ impl Explanation {
         out.push(format!("managed by: {}", self.managed_by));
         out.push(match &self.delegation {
             Some(d) => format!(
-                "delegation root: {} (by {}; controllers: {})",
+                "delegation root: {}{} (by {}; controllers: {})",
                 d.cgroup,
+                match (&d.delegatee, d.delegatee_uid) {
+                    (Some(name), Some(uid)) => format!(", delegated to {name} (uid {uid})"),
+                    _ => String::new(),
+                },
                 d.by,
                 d.controllers.join(" ")
             ),
-            None => "delegation root: none above this cgroup for you".into(),
+            None => "delegation root: none at or above this cgroup for you".into(),
         });
         out.push(format!(
             "nsdelegate: {}; your cgroup namespace: {}",

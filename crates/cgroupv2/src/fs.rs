@@ -11,6 +11,7 @@
 
 use crate::devices::Devices;
 use crate::error::{Error, Result, is_gone};
+use crate::fixture::Metadata;
 use crate::mount::{self, CGROUP2_SUPER_MAGIC, Cgroup2Mount};
 use crate::parse::ParseResult;
 use crate::path::CgroupPath;
@@ -49,6 +50,8 @@ pub struct Cgroupfs {
     proc_root: Option<PathBuf>,
     /// Where /sys is, for block device names; `None` to show devices by number only.
     sys_root: Option<PathBuf>,
+    /// A fixture's owners, xattrs and users, as on the host it was captured from.
+    fixture: Option<Arc<Metadata>>,
 }
 
 impl Cgroupfs {
@@ -73,13 +76,16 @@ impl Cgroupfs {
             mount: Some(mount),
             proc_root: Some(PathBuf::from("/proc")),
             sys_root: Some(PathBuf::from("/sys")),
+            fixture: None,
         })
     }
 
     /// A fake tree of directories and files laid out like cgroupfs (tests, demos).
     /// Its processes are looked up in `ROOT/.proc` if that exists, and nowhere otherwise, so
     /// PIDs copied from another machine never show this machine's processes; likewise block
-    /// devices in `ROOT/.sys`.
+    /// devices in `ROOT/.sys`. Owners, modes and xattrs are those the fixture's `.owners`,
+    /// `.xattrs` and `.passwd` record (see [`crate::fixture`]), so it behaves like the host it
+    /// was captured from.
     pub fn fixture(root: &Path) -> Result<Self> {
         let mount_point = fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
         if !mount_point.is_dir() {
@@ -87,12 +93,14 @@ impl Cgroupfs {
         }
         let proc_root = Some(mount_point.join(".proc")).filter(|p| p.is_dir());
         let sys_root = Some(mount_point.join(".sys")).filter(|p| p.is_dir());
+        let fixture = Some(Arc::new(Metadata::load(&mount_point)?));
         Ok(Cgroupfs {
             root: open_root(&mount_point)?,
             mount_point,
             mount: None,
             proc_root,
             sys_root,
+            fixture,
         })
     }
 
@@ -245,12 +253,97 @@ impl Cgroupfs {
             .unwrap_or_default()
     }
 
+    /// The controllers of the whole hierarchy: its root's cgroup.controllers (`None` if it
+    /// cannot be read). A controller missing there is in no cgroup of this mount.
+    pub fn hierarchy_controllers(&self) -> Option<Vec<String>> {
+        self.get(&CgroupPath::root(), crate::interface::CGROUP_CONTROLLERS)
+            .ok()
+            .flatten()
+    }
+
     /// The PIDs in cgroup.procs; empty when absent or unreadable.
     pub fn pids(&self, cgroup: &CgroupPath) -> Vec<u32> {
         self.read(cgroup, "cgroup.procs", crate::parse::pid_list)
             .ok()
             .flatten()
             .unwrap_or_default()
+    }
+
+    /// An interface file, parsed by its own parser ([`crate::interface`]); `None` if the file
+    /// (or its cgroup) does not exist.
+    pub fn get<T>(
+        &self,
+        cgroup: &CgroupPath,
+        file: crate::interface::File<T>,
+    ) -> Result<Option<T>> {
+        self.read(cgroup, file.spec.name, file.parse)
+    }
+
+    /// faccessat(AT_EACCESS): may this process write a cgroup's `file`, or (`None`) write and
+    /// search its directory (to create or remove a cgroup in it)? Relative to the mount's
+    /// descriptor, so any depth is judged. On a fixture, judged from the recorded owners and
+    /// modes as the kernel would (root passes by CAP_DAC_OVERRIDE).
+    pub fn may_write(&self, cgroup: &CgroupPath, file: Option<&str>) -> bool {
+        use rustix::fs::{Access, accessat};
+        let (relative, mode) = match file {
+            Some(file) => (cgroup.as_path().join(file), Access::WRITE_OK),
+            None => (
+                cgroup.as_path().to_path_buf(),
+                Access::WRITE_OK | Access::EXEC_OK,
+            ),
+        };
+        if self.fixture.is_none() {
+            return self
+                .at(&relative, |dir, rest| {
+                    Ok(accessat(dir, rest, mode, AtFlags::EACCESS)?)
+                })
+                .is_ok();
+        }
+        let Ok(Some(stat)) = self.stat_relative(&relative) else {
+            return false;
+        };
+        let uid = rustix::process::geteuid().as_raw();
+        let gid = rustix::process::getegid().as_raw();
+        let in_group = stat.gid == gid
+            || rustix::process::getgroups()
+                .is_ok_and(|groups| groups.iter().any(|g| g.as_raw() == stat.gid));
+        dac_allows(&stat, uid, in_group, file.is_none())
+    }
+
+    /// Extended attribute `name` of a cgroup's directory (`trusted.delegate`, ...); `None` if
+    /// it has none or it cannot be read. On a fixture, from its `.xattrs`.
+    pub fn xattr(&self, cgroup: &CgroupPath, name: &str) -> Option<Vec<u8>> {
+        if let Some(fixture) = &self.fixture {
+            return fixture.xattr(cgroup.as_path(), name).map(<[u8]>::to_vec);
+        }
+        let mut buf = [0u8; 64];
+        let n = rustix::fs::lgetxattr(self.dir(cgroup), name, &mut buf).ok()?;
+        Some(buf[..n].to_vec())
+    }
+
+    /// The name of `uid`, escaped for display; on a fixture, as its `.passwd` names it.
+    pub fn user_name(&self, uid: u32) -> String {
+        match self.fixture.as_ref().and_then(|f| f.user_name(uid)) {
+            Some(name) => crate::escape::visible(name.as_bytes()).into_owned(),
+            None => crate::process::user_name(uid),
+        }
+    }
+
+    /// May this hierarchy's systemd managers be asked over D-Bus? Those of a real mount are
+    /// this machine's; a fixture's units are the captured host's, unless it says it stands
+    /// in for this machine (`.local-managers`, see [`crate::fixture`]).
+    pub fn managers_reachable(&self) -> bool {
+        self.fixture.as_ref().is_none_or(|f| f.local_managers)
+    }
+
+    /// The users a fixture's `.passwd` names (none for a real hierarchy, whose users are the
+    /// system's).
+    pub fn fixture_users(&self) -> Vec<(u32, String)> {
+        self.fixture.as_ref().map_or_else(Vec::new, |f| {
+            f.users()
+                .map(|(uid, name)| (uid, name.to_string()))
+                .collect()
+        })
     }
 
     /// Owner and inode of a cgroup's directory; `None` if it does not exist (any more).
@@ -268,12 +361,20 @@ impl Cgroupfs {
             Ok(rustix::fs::statat(dir, rest, AtFlags::SYMLINK_NOFOLLOW)?)
         });
         match stat {
-            Ok(stat) => Ok(Some(DirStat {
-                inode: stat.st_ino,
-                uid: stat.st_uid,
-                gid: stat.st_gid,
-                mode: stat.st_mode,
-            })),
+            Ok(stat) => {
+                let mut found = DirStat {
+                    inode: stat.st_ino,
+                    uid: stat.st_uid,
+                    gid: stat.st_gid,
+                    mode: stat.st_mode,
+                };
+                if let Some(owner) = self.fixture.as_ref().and_then(|f| f.owner(relative)) {
+                    found.uid = owner.uid;
+                    found.gid = owner.gid;
+                    found.mode = (found.mode & !0o7777) | owner.mode;
+                }
+                Ok(Some(found))
+            }
             Err(e) if is_gone(&e) => Ok(None),
             Err(e) => Err(Error::io(self.mount_point.join(relative), e)),
         }
@@ -464,6 +565,24 @@ impl Cgroupfs {
     }
 }
 
+/// The kernel's DAC check (generic_permission) for writing a file, or (`directory`) writing
+/// and searching a directory, by `uid` (`in_group`: of the file's group). Root passes by
+/// CAP_DAC_OVERRIDE, except searching a directory no one may search.
+fn dac_allows(stat: &DirStat, uid: u32, in_group: bool, directory: bool) -> bool {
+    if uid == 0 {
+        return !directory || stat.mode & 0o111 != 0;
+    }
+    let bits = if stat.uid == uid {
+        (stat.mode >> 6) & 0o7
+    } else if in_group {
+        (stat.mode >> 3) & 0o7
+    } else {
+        stat.mode & 0o7
+    };
+    let want = if directory { 0o3 } else { 0o2 };
+    bits & want == want
+}
+
 /// A name a new cgroup may have: not empty, not `.`/`..`, no `/`, at most 255 bytes.
 pub fn check_name(name: &std::ffi::OsStr) -> std::result::Result<(), String> {
     use std::os::unix::ffi::OsStrExt;
@@ -494,6 +613,34 @@ fn open_root(mount_point: &Path) -> Result<Arc<OwnedFd>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permission_bits_as_the_kernel_reads_them() {
+        let stat = |uid, mode| DirStat {
+            inode: 1,
+            uid,
+            gid: 1000,
+            mode,
+        };
+        let alices_dir = stat(1000, 0o040755);
+        assert!(dac_allows(&alices_dir, 1000, true, true));
+        assert!(!dac_allows(&alices_dir, 1001, true, true), "group r-x only");
+        assert!(
+            dac_allows(&alices_dir, 0, false, true),
+            "root by capability"
+        );
+        let root_file = stat(0, 0o100644);
+        assert!(!dac_allows(&root_file, 1000, true, false));
+        assert!(dac_allows(&root_file, 0, false, false));
+        assert!(
+            dac_allows(&stat(0, 0o100664), 7, true, false),
+            "group writable"
+        );
+        assert!(
+            !dac_allows(&stat(0, 0o040600), 0, false, true),
+            "no x bit at all"
+        );
+    }
 
     #[test]
     fn fixture_resolve_and_walk() {

@@ -3,12 +3,18 @@
 //! - [`Cgroupfs`] finds the cgroup2 hierarchy (or a fixture laid out like it) and reads it at any
 //!   depth through `openat`; a vanished cgroup is `None`, not an error.
 //! - [`parse`] has a pure parser per interface file format (`&str -> Result<T>`), tested on
-//!   kernel text; [`sample`] reads a cgroup's counters into a [`CgroupSample`].
+//!   kernel text; [`interface`] binds every interface file, in one table, to its parser, how
+//!   often it changes and how its write handler judges a value (a typed constant per file:
+//!   `fs.get(&cgroup, interface::MEMORY_MAX)`); [`sample`] reads a cgroup's counters into a
+//!   [`CgroupSample`].
 //! - [`watch`] reports new and removed cgroups, populated/frozen flips and OOM kills through
 //!   inotify, asking for exactly the events it needs.
 //! - [`predict`] answers "will the kernel allow this write, and if not, which errno and which
 //!   rule?" by following the kernel's own checks ([`rules`] names the rules); [`value`] checks a
-//!   value as the file's handler would; [`edit`] makes the write and reads it back.
+//!   value as the file's handler would; [`edit`] makes the write, reads it back and explains
+//!   the kernel's answer with the same engine ("why did it?").
+//! - [`fixture`]: a captured tree behaves like its host (owners, modes, xattrs and users
+//!   recorded beside the files), so everything above works on it too.
 //! - [`systemd`] tells which systemd manager owns a cgroup (its single-writer rule) and maps
 //!   interface files to unit properties; with the `dbus` feature (on by default) it also talks
 //!   to the managers, with timeouts and a verified peer.
@@ -47,7 +53,9 @@ pub mod error;
 pub mod escape;
 pub mod explain;
 pub mod files;
+pub mod fixture;
 pub mod fs;
+pub mod interface;
 pub mod mount;
 pub mod parse;
 pub mod path;

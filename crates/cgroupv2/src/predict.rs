@@ -7,15 +7,16 @@
 
 use crate::edit::Op;
 use crate::fs::Cgroupfs;
-use crate::parse::{self, CgroupType, Limit};
+use crate::interface;
+use crate::parse::{CgroupType, Limit};
 use crate::path::CgroupPath;
-use crate::process::user_name;
+use crate::process::{ProcRef, cgroup_of, parse_proc_cgroup, user_name};
 use crate::rules::{
     IMPLICIT_CONTROLLERS, Rule, SUBSYSTEM_ORDER, V1_ONLY_SUBSYSTEMS, controller_of,
     is_domain_controller,
 };
 use crate::systemd;
-use crate::value::{self, Context};
+use crate::value;
 use serde::Serialize;
 use std::ffi::OsStr;
 
@@ -72,9 +73,9 @@ fn namespace(fs: &Cgroupfs) -> (bool, Option<CgroupPath>) {
         // The mount was made inside the namespace: its root is the namespace root.
         return (false, Some(CgroupPath::root()));
     }
-    let Some(own_relative) = std::fs::read_to_string("/proc/self/cgroup")
+    let Some(own_relative) = std::fs::read("/proc/self/cgroup")
         .ok()
-        .and_then(|t| crate::process::parse_proc_cgroup(&t))
+        .and_then(|t| parse_proc_cgroup(&t, &CgroupPath::root()))
     else {
         return (false, None);
     };
@@ -83,7 +84,7 @@ fn namespace(fs: &Cgroupfs) -> (bool, Option<CgroupPath>) {
     let own = fs.walk(&CgroupPath::root()).into_iter().find(|c| {
         c.depth() == depth
             && fs
-                .read(c, "cgroup.procs", parse::pid_list)
+                .get(c, interface::CGROUP_PROCS)
                 .ok()
                 .flatten()
                 .is_some_and(|p| p.contains(&pid))
@@ -169,7 +170,7 @@ impl Facts<'_> {
     /// cgroup.events says it (or a descendant) has processes.
     fn populated(&self, cgroup: &CgroupPath) -> bool {
         self.fs
-            .read(cgroup, "cgroup.events", parse::cgroup_events)
+            .get(cgroup, interface::CGROUP_EVENTS)
             .ok()
             .flatten()
             .is_some_and(|e| e.populated)
@@ -185,28 +186,12 @@ impl Facts<'_> {
     }
 
     fn cgroup_type(&self, cgroup: &CgroupPath) -> Option<CgroupType> {
-        self.fs
-            .read(cgroup, "cgroup.type", parse::cgroup_type)
-            .ok()
-            .flatten()
+        self.fs.get(cgroup, interface::CGROUP_TYPE).ok().flatten()
     }
 
-    /// faccessat(AT_EACCESS): may this process write `path`? (Root passes by capability.)
-    /// Relative to the mount's descriptor, so a cgroup at any depth is judged.
+    /// May this process write `file` of `cgroup` (or, `None`, its directory)?
     fn writable(&self, cgroup: &CgroupPath, file: Option<&str>) -> bool {
-        use rustix::fs::{Access, AtFlags, accessat};
-        let (relative, mode) = match file {
-            Some(file) => (cgroup.as_path().join(file), Access::WRITE_OK),
-            None => (
-                cgroup.as_path().to_path_buf(),
-                Access::WRITE_OK | Access::EXEC_OK,
-            ),
-        };
-        self.fs
-            .at(&relative, |dir, rest| {
-                Ok(accessat(dir, rest, mode, AtFlags::EACCESS)?)
-            })
-            .is_ok()
+        self.fs.may_write(cgroup, file)
     }
 
     /// `owner (uid) mode` of a cgroup's directory or one of its files, for explanations.
@@ -218,7 +203,7 @@ impl Facts<'_> {
         match stat {
             Ok(Some(s)) => format!(
                 "{} (uid {}, mode {:o})",
-                user_name(s.uid),
+                self.fs.user_name(s.uid),
                 s.uid,
                 s.mode & 0o7777
             ),
@@ -235,14 +220,7 @@ impl Facts<'_> {
         let listed = std::fs::read_to_string("/sys/kernel/cgroup/delegate").ok();
         match listed {
             Some(text) => text.lines().any(|l| l.trim() == file),
-            None => matches!(
-                file,
-                "cgroup.procs"
-                    | "cgroup.threads"
-                    | "cgroup.subtree_control"
-                    | "memory.oom.group"
-                    | "memory.reclaim"
-            ),
+            None => interface::NS_DELEGATABLE.contains(&file),
         }
     }
 
@@ -345,8 +323,8 @@ impl Facts<'_> {
         }
     }
 
-    fn limit(&self, cgroup: &CgroupPath, file: &str) -> Option<Limit> {
-        self.fs.read(cgroup, file, parse::limit).ok().flatten()
+    fn limit(&self, cgroup: &CgroupPath, file: interface::File<Limit>) -> Option<Limit> {
+        self.fs.get(cgroup, file).ok().flatten()
     }
 }
 
@@ -426,7 +404,7 @@ impl Facts<'_> {
     /// cgroup_has_tasks(): threads in this very cgroup (not in descendants).
     fn has_tasks(&self, cgroup: &CgroupPath) -> bool {
         self.fs
-            .read(cgroup, "cgroup.threads", parse::pid_list)
+            .get(cgroup, interface::CGROUP_THREADS)
             .ok()
             .flatten()
             .is_some_and(|t| !t.is_empty())
@@ -472,6 +450,18 @@ fn check_file_access(f: &Facts, cgroup: &CgroupPath, file: &str) -> Result<Strin
         return Ok(String::new());
     }
     let owner = f.owner(cgroup, Some(file));
+    if read_only(f, cgroup, file) {
+        return deny(
+            "EACCES",
+            Rule::Permission,
+            format!(
+                "{} is read-only, owned by {owner}: it has no write handler, so the kernel gives \
+                 it no write bit",
+                cgroup.file_display(file)
+            ),
+            Some("read it; nothing can write it".into()),
+        );
+    }
     let mut fix = "write it as its owner, or in a subtree delegated to you".to_string();
     if controller_of(file).is_some() && f.owner(cgroup, None) != owner {
         fix = format!(
@@ -489,6 +479,14 @@ fn check_file_access(f: &Facts, cgroup: &CgroupPath, file: &str) -> Result<Strin
         ),
         Some(fix),
     )
+}
+
+/// A file cgroup_add_file() made without a write bit: its cftype has no write handler.
+fn read_only(f: &Facts, cgroup: &CgroupPath, file: &str) -> bool {
+    f.fs.stat_file(cgroup, file)
+        .ok()
+        .flatten()
+        .is_some_and(|s| s.mode & 0o222 == 0)
 }
 
 /// nsdelegate: inside a non-initial namespace, only delegatable files of its root may be written.
@@ -550,9 +548,9 @@ fn check_mkdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
     // cgroup.max.descendants and cgroup.max.depth of the parent and every ancestor.
     let new_depth = cgroup.depth();
     for ancestor in std::iter::once(parent.clone()).chain(parent.ancestors()) {
-        if let Some(Limit::Value(max)) = f.limit(&ancestor, "cgroup.max.descendants") {
+        if let Some(Limit::Value(max)) = f.limit(&ancestor, interface::CGROUP_MAX_DESCENDANTS) {
             let now =
-                f.fs.read(&ancestor, "cgroup.stat", parse::cgroup_stat)
+                f.fs.get(&ancestor, interface::CGROUP_STAT)
                     .ok()
                     .flatten()
                     .map_or(0, |s| s.nr_descendants);
@@ -570,7 +568,7 @@ fn check_mkdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
                 );
             }
         }
-        if let Some(Limit::Value(max)) = f.limit(&ancestor, "cgroup.max.depth") {
+        if let Some(Limit::Value(max)) = f.limit(&ancestor, interface::CGROUP_MAX_DEPTH) {
             let depth = (new_depth - ancestor.depth()) as u64;
             if depth > max {
                 return deny(
@@ -679,7 +677,7 @@ fn check_move(f: &Facts, pid: u32, dst: &CgroupPath, threadgroup: bool) -> Resul
         );
     }
     let pid = if pid == 0 { std::process::id() } else { pid };
-    let Some(src) = source_cgroup(f, pid) else {
+    let Some(src) = cgroup_of(f.fs, ProcRef::Pid(pid), f.actor.namespace_root.as_ref()) else {
         return deny(
             "ESRCH",
             Rule::NoSuchProcess,
@@ -824,34 +822,6 @@ fn stat_ppid_flags(text: &str) -> Option<(u32, u64)> {
     Some((fields.get(1)?.parse().ok()?, fields.get(6)?.parse().ok()?))
 }
 
-/// The cgroup of a process, as a path from the mount. /proc/PID/cgroup names it relative to our
-/// cgroup namespace root, with `..` for cgroups outside the namespace.
-fn source_cgroup(f: &Facts, pid: u32) -> Option<CgroupPath> {
-    let text =
-        std::fs::read_to_string(f.fs.proc_root()?.join(pid.to_string()).join("cgroup")).ok()?;
-    let relative = text.lines().find_map(|l| l.strip_prefix("0::"))?;
-    let mut path: Vec<std::ffi::OsString> = f
-        .actor
-        .namespace_root
-        .clone()
-        .unwrap_or_default()
-        .as_path()
-        .iter()
-        .map(|c| c.to_os_string())
-        .collect();
-    for part in relative.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                path.pop();
-            }
-            name => path.push(name.into()),
-        }
-    }
-    let joined: std::path::PathBuf = path.iter().collect();
-    CgroupPath::from_relative(&joined)
-}
-
 /// The deepest cgroup that contains both.
 pub fn common_ancestor(a: &CgroupPath, b: &CgroupPath) -> CgroupPath {
     let mut common = CgroupPath::root();
@@ -963,6 +933,20 @@ fn unavailable(
         return f.absent_from_hierarchy(name);
     }
     let parent = parent_of(cgroup);
+    // cgroup_control(): a threaded cgroup gets only the threaded controllers of its parent.
+    if f.is_threaded(cgroup) && is_domain_controller(name) {
+        return (
+            format!(
+                "{cgroup} is threaded, and a threaded cgroup is offered only threaded controllers \
+                 (cpu, cpuset, perf_event, pids); {name} is a domain controller"
+            ),
+            format!(
+                "domain controllers apply to the whole threaded subtree at its thread root {}; \
+                 they cannot be enabled inside it",
+                f.dom_cgroup(cgroup)
+            ),
+        );
+    }
     (
         format!(
             "{name} is not in {} ({}): the parent {parent} does not pass it down",
@@ -1121,7 +1105,7 @@ fn missing_file(f: &Facts, cgroup: &CgroupPath, file: &str) -> (Rule, String, Op
     let shown = cgroup.file_display(file);
     let core =
         file.starts_with("cgroup.") || file.ends_with(".pressure") || file.starts_with("cpu.stat");
-    if !crate::rules::is_interface_file(file) {
+    if interface::lookup(file).is_none() {
         // The files this cgroup has (a directory of at most a few hundred entries).
         let present: Vec<String> = std::fs::read_dir(f.fs.dir(cgroup))
             .map(|entries| {
@@ -1138,7 +1122,7 @@ fn missing_file(f: &Facts, cgroup: &CgroupPath, file: &str) -> (Rule, String, Op
             present
                 .iter()
                 .map(String::as_str)
-                .chain(crate::rules::INTERFACE_FILES.iter().copied()),
+                .chain(interface::names().map(|name| -> &str { name })),
         );
         let prefix = controller_of(file).unwrap_or("");
         let no_controller = !core
@@ -1234,7 +1218,28 @@ fn check_set(
         return deny("ENOENT", rule, explanation, fix);
     }
     check_file_access(f, cgroup, file)?;
+    // cgroup_file_write(): a write of no bytes returns at once, before any other check.
+    if raw_value.is_empty() {
+        return Ok(format!(
+            "you may write {}, and an empty write changes nothing (the kernel returns at once)",
+            cgroup.file_display(file)
+        ));
+    }
     check_nsdelegate_root(f, cgroup, file)?;
+    // cgroup_file_write(): a file with no write handler refuses every write (root opens it by
+    // CAP_DAC_OVERRIDE; others are stopped by its mode first).
+    if read_only(f, cgroup, file) {
+        return deny(
+            "EINVAL",
+            Rule::InvalidValue,
+            format!(
+                "{} is read-only: it has no write handler, so the kernel refuses any write with \
+                 EINVAL (root may open it for writing, by capability)",
+                cgroup.file_display(file)
+            ),
+            Some("read it; nothing can write it".into()),
+        );
+    }
     if file == "cgroup.procs" || file == "cgroup.threads" {
         return match raw_value.trim().parse::<u32>() {
             Ok(pid) => check_move(f, pid, cgroup, file == "cgroup.procs"),
@@ -1246,20 +1251,7 @@ fn check_set(
             ),
         };
     }
-    let current_period = if file == "cpu.max" {
-        f.fs.read(cgroup, "cpu.max", parse::cpu_max)
-            .ok()
-            .flatten()
-            .map(|m| m.period_usec)
-    } else {
-        None
-    };
-    let devices = f.fs.devices();
-    let ctx = Context {
-        cpu_period: current_period,
-        devices: Some(&devices),
-    };
-    let value = match value::normalize(file, raw_value, &ctx) {
+    let value = match value::check(f.fs, cgroup, file, raw_value) {
         Ok(v) => v,
         Err(invalid) => {
             let rule = if invalid.errno == "ENODEV" {
@@ -1380,22 +1372,16 @@ pub fn shell_command(fs: &Cgroupfs, op: &Op, owner: &systemd::Ownership) -> Stri
             value,
         } => {
             // The value as cgtui writes it (512M → bytes, 50% → quota and period).
-            let period = fs
-                .read(cgroup, "cpu.max", parse::cpu_max)
-                .ok()
-                .flatten()
-                .map(|m| m.period_usec);
-            let devices = fs.devices();
-            let ctx = Context {
-                cpu_period: period,
-                devices: Some(&devices),
-            };
-            let value = &value::normalize(file, value, &ctx).unwrap_or_else(|_| value.clone());
+            let value = &value::check(fs, cgroup, file, value).unwrap_or_else(|_| value.clone());
             let managed_limit = !systemd::DELEGATEE_FILES.contains(&file.as_str());
             if let (Some(manager), Some(unit), true) = (owner.manager, &owner.unit, managed_limit)
                 && let Some(Ok(props)) = systemd::unit_properties(file, value)
             {
                 return busctl_set_unit_properties(manager, unit, &props);
+            }
+            if value.is_empty() {
+                // `echo ''` would write a newline; this opens the file and writes nothing.
+                return format!(": > {}", path(cgroup, Some(file)));
             }
             format!(
                 "echo {} > {}",

@@ -234,17 +234,54 @@ pub fn ticks_per_second() -> u64 {
     procfs::ticks_per_second()
 }
 
-/// Parse the cgroup v2 line (`0::/path`) of a /proc/PID/cgroup file.
-pub fn parse_proc_cgroup(text: &str) -> Option<CgroupPath> {
-    let path = text.lines().find_map(|l| l.strip_prefix("0::"))?;
-    CgroupPath::from_relative(Path::new(path))
+/// Which process to look up in /proc.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcRef {
+    /// This process (`/proc/self`; a fixture's `.proc/self`).
+    Own,
+    Pid(u32),
 }
 
-/// The cgroup this process runs in, as /proc/self/cgroup says (`None` on a fixture without
-/// `.proc/self/cgroup`, or when the path lies outside this cgroup namespace).
-pub fn own_cgroup(fs: &Cgroupfs) -> Option<CgroupPath> {
-    let text = std::fs::read_to_string(fs.proc_root()?.join("self/cgroup")).ok()?;
-    parse_proc_cgroup(&text)
+/// The cgroup a process is in, as a path from the mount: the one place that reads
+/// /proc/PID/cgroup. The file names the cgroup relative to the reader's cgroup namespace root,
+/// with `..` for cgroups outside it; `namespace_root` is where that root lies on the mount
+/// (`None`: the mount's root, as in the initial namespace). `None` when the process is gone
+/// (or, in a fixture, not recorded in `.proc`), or the path leads out of the mount.
+pub fn cgroup_of(
+    fs: &Cgroupfs,
+    process: ProcRef,
+    namespace_root: Option<&CgroupPath>,
+) -> Option<CgroupPath> {
+    let dir = match process {
+        ProcRef::Own => "self".to_string(),
+        ProcRef::Pid(pid) => pid.to_string(),
+    };
+    let path = fs.proc_root()?.join(dir).join("cgroup");
+    let (bytes, _) = read_bounded(&path, 64 * 1024).ok()?;
+    let root = CgroupPath::root();
+    parse_proc_cgroup(&bytes, namespace_root.unwrap_or(&root))
+}
+
+/// The cgroup v2 line (`0::/path`) of a /proc/PID/cgroup text, resolved against
+/// `namespace_root` (where the reader's cgroup namespace root lies on the mount).
+/// Names are bytes, as the kernel keeps them.
+pub fn parse_proc_cgroup(text: &[u8], namespace_root: &CgroupPath) -> Option<CgroupPath> {
+    use std::os::unix::ffi::OsStrExt;
+    let relative = text
+        .split(|b| *b == b'\n')
+        .find_map(|l| l.strip_prefix(b"0::"))?;
+    let mut parts: Vec<&std::ffi::OsStr> = namespace_root.as_path().iter().collect();
+    for part in relative.split(|b| *b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop()?;
+            }
+            name => parts.push(std::ffi::OsStr::from_bytes(name)),
+        }
+    }
+    let joined: std::path::PathBuf = parts.iter().collect();
+    CgroupPath::from_relative(&joined)
 }
 
 #[cfg(test)]
@@ -255,13 +292,29 @@ mod tests {
     fn proc_cgroup_v2_line() {
         let hybrid =
             "9:name=systemd:/\n4:memory:/x\n0::/user.slice/user-1000.slice/session-2.scope\n";
+        let root = CgroupPath::root();
         assert_eq!(
-            parse_proc_cgroup(hybrid).unwrap().to_string(),
+            parse_proc_cgroup(hybrid.as_bytes(), &root)
+                .unwrap()
+                .to_string(),
             "/user.slice/user-1000.slice/session-2.scope"
         );
-        assert!(parse_proc_cgroup("0::/\n").unwrap().is_root());
-        assert!(parse_proc_cgroup("0::/../..\n").is_none());
-        assert!(parse_proc_cgroup("1:cpu:/\n").is_none());
+        assert!(parse_proc_cgroup(b"0::/\n", &root).unwrap().is_root());
+        assert!(parse_proc_cgroup(b"0::/../..\n", &root).is_none());
+        assert!(parse_proc_cgroup(b"1:cpu:/\n", &root).is_none());
+        // Inside a namespace rooted at /a/ns: paths from there, `..` above it.
+        let ns = CgroupPath::from_relative(Path::new("a/ns")).unwrap();
+        assert_eq!(
+            parse_proc_cgroup(b"0::/inside\n", &ns).unwrap().to_string(),
+            "/a/ns/inside"
+        );
+        assert_eq!(
+            parse_proc_cgroup(b"0::/../../b/c\n", &ns)
+                .unwrap()
+                .to_string(),
+            "/b/c"
+        );
+        assert!(parse_proc_cgroup(b"0::/../../..\n", &ns).is_none());
     }
 
     #[test]

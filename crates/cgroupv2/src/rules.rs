@@ -92,6 +92,88 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// What a refusal under this rule means, in one sentence (for a refusal no prediction
+    /// explained).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Rule::Ok => "allowed",
+            Rule::Permission => {
+                "you may not write this file or directory (its owner and mode, or a read-only file)"
+            }
+            Rule::MigrationContainment => {
+                "moving a process needs write access to cgroup.procs of the common ancestor of its \
+                 source and destination"
+            }
+            Rule::NamespaceScope => {
+                "with nsdelegate, the source and destination of a move must both lie inside your \
+                 cgroup namespace"
+            }
+            Rule::NsdelegateRootFile => {
+                "with nsdelegate, only the files in /sys/kernel/cgroup/delegate may be written on \
+                 the root of your cgroup namespace from inside"
+            }
+            Rule::ControllerUnavailable => {
+                "a controller can be enabled only where the parent offers it (cgroup.controllers)"
+            }
+            Rule::ControllerNotEnabled => {
+                "the file belongs to a controller the parent does not enable, so it does not exist \
+                 here"
+            }
+            Rule::NoInternalProcess => {
+                "a cgroup that passes domain controllers to its children may not hold processes \
+                 itself"
+            }
+            Rule::ControllerInUseByChild => {
+                "a controller cannot be disabled while a child still enables it"
+            }
+            Rule::InvalidValue => "the file's handler refused the value",
+            Rule::NotEmpty => "a cgroup with processes or child cgroups cannot be removed",
+            Rule::DescendantLimit => {
+                "cgroup.max.descendants or cgroup.max.depth of this cgroup or an ancestor is reached"
+            }
+            Rule::ThreadedTopology => {
+                "the change does not fit the threaded-mode state: threaded, thread root (domain \
+                 threaded) or domain invalid"
+            }
+            Rule::NoSuchProcess => "there is no such process in your PID namespace",
+            Rule::NoSuchDevice => {
+                "there is no such block device, or it is a partition (limits apply to whole disks)"
+            }
+            Rule::NoSuchCgroup => "the cgroup (or its parent) does not exist",
+        }
+    }
+}
+
+/// The rule an errno of the kernel stands for, by operation (`set`, `mkdir`, `rmdir`, `move`)
+/// and file: the fallback that explains a refusal the prediction did not foresee. Where the
+/// prediction foresaw it, the prediction explains it.
+pub fn rule_of_errno(op: &str, file: Option<&str>, errno: &str) -> Rule {
+    let subtree_control = file == Some("cgroup.subtree_control");
+    match (op, errno) {
+        (_, "EACCES") => Rule::Permission,
+        // cgroup_file_write: EPERM only for a namespace root's files under nsdelegate.
+        ("set", "EPERM") => Rule::NsdelegateRootFile,
+        (_, "EPERM") => Rule::Permission,
+        // cgroup_procs_write_permission: a move out of the namespace is ENOENT.
+        ("move", "ENOENT") => Rule::NamespaceScope,
+        ("set", "ENOENT") if subtree_control => Rule::ControllerUnavailable,
+        ("set", "ENOENT") if file.and_then(controller_of).is_some() => Rule::ControllerNotEnabled,
+        ("set", "ENOENT") => Rule::InvalidValue,
+        (_, "ENOENT") => Rule::NoSuchCgroup,
+        ("mkdir", "EAGAIN") => Rule::DescendantLimit,
+        ("mkdir", "EEXIST") => Rule::InvalidValue,
+        ("rmdir", "EBUSY" | "ENOTEMPTY") => Rule::NotEmpty,
+        ("move", "EBUSY") => Rule::NoInternalProcess,
+        ("set", "EBUSY") if subtree_control => Rule::NoInternalProcess,
+        (_, "EOPNOTSUPP") => Rule::ThreadedTopology,
+        (_, "ESRCH") => Rule::NoSuchProcess,
+        (_, "ENODEV") => Rule::NoSuchDevice,
+        (_, "EINVAL" | "ERANGE" | "E2BIG") => Rule::InvalidValue,
+        _ => Rule::Permission,
+    }
+}
+
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
@@ -119,6 +201,8 @@ pub fn errno_name(code: i32) -> String {
         (Errno::NOTEMPTY, "ENOTEMPTY"),
         (Errno::NAMETOOLONG, "ENAMETOOLONG"),
         (Errno::LOOP, "ELOOP"),
+        (Errno::ISDIR, "EISDIR"),
+        (Errno::BADF, "EBADF"),
     ];
     known
         .iter()
@@ -166,126 +250,6 @@ pub const SUBSYSTEM_ORDER: [&str; 15] = [
     "misc",
     "dmem",
 ];
-
-/// Interface files of cgroup v2 (Documentation/admin-guide/cgroup-v2.rst, kernel 6.x), for
-/// telling a misspelt name from a file whose controller is not enabled. hugetlb files are
-/// `hugetlb.<size>.<name>`, see [`is_interface_file`].
-pub const INTERFACE_FILES: &[&str] = &[
-    // core
-    "cgroup.type",
-    "cgroup.procs",
-    "cgroup.threads",
-    "cgroup.controllers",
-    "cgroup.subtree_control",
-    "cgroup.events",
-    "cgroup.max.descendants",
-    "cgroup.max.depth",
-    "cgroup.stat",
-    "cgroup.freeze",
-    "cgroup.kill",
-    "cgroup.pressure",
-    "cpu.stat",
-    "cpu.stat.local",
-    "cpu.pressure",
-    "memory.pressure",
-    "io.pressure",
-    "irq.pressure",
-    // cpu
-    "cpu.weight",
-    "cpu.weight.nice",
-    "cpu.max",
-    "cpu.max.burst",
-    "cpu.uclamp.min",
-    "cpu.uclamp.max",
-    "cpu.idle",
-    // memory
-    "memory.current",
-    "memory.min",
-    "memory.low",
-    "memory.high",
-    "memory.max",
-    "memory.reclaim",
-    "memory.peak",
-    "memory.oom.group",
-    "memory.events",
-    "memory.events.local",
-    "memory.stat",
-    "memory.numa_stat",
-    "memory.swap.current",
-    "memory.swap.high",
-    "memory.swap.max",
-    "memory.swap.peak",
-    "memory.swap.events",
-    "memory.zswap.current",
-    "memory.zswap.max",
-    "memory.zswap.writeback",
-    // io
-    "io.stat",
-    "io.weight",
-    "io.max",
-    "io.latency",
-    "io.cost.qos",
-    "io.cost.model",
-    "io.prio.class",
-    "io.bfq.weight",
-    // pids
-    "pids.max",
-    "pids.current",
-    "pids.peak",
-    "pids.events",
-    "pids.events.local",
-    // cpuset
-    "cpuset.cpus",
-    "cpuset.cpus.effective",
-    "cpuset.mems",
-    "cpuset.mems.effective",
-    "cpuset.cpus.exclusive",
-    "cpuset.cpus.exclusive.effective",
-    "cpuset.cpus.isolated",
-    "cpuset.cpus.partition",
-    // rdma, misc, dmem
-    "rdma.max",
-    "rdma.current",
-    "misc.capacity",
-    "misc.current",
-    "misc.peak",
-    "misc.max",
-    "misc.events",
-    "misc.events.local",
-    "dmem.capacity",
-    "dmem.current",
-    "dmem.min",
-    "dmem.low",
-    "dmem.max",
-];
-
-/// Is `file` an interface file some kernel has (not necessarily this one, nor this cgroup)?
-pub fn is_interface_file(file: &str) -> bool {
-    if INTERFACE_FILES.contains(&file) {
-        return true;
-    }
-    // hugetlb.<size>.{max,current,events,events.local,numa_stat,rsvd.max,rsvd.current}
-    let Some(rest) = file.strip_prefix("hugetlb.") else {
-        return false;
-    };
-    let Some((size, name)) = rest.split_once('.') else {
-        return false;
-    };
-    let size_ok = size.len() > 2
-        && (size.ends_with("KB") || size.ends_with("MB") || size.ends_with("GB"))
-        && size[..size.len() - 2].bytes().all(|b| b.is_ascii_digit());
-    size_ok
-        && matches!(
-            name,
-            "max"
-                | "current"
-                | "events"
-                | "events.local"
-                | "numa_stat"
-                | "rsvd.max"
-                | "rsvd.current"
-        )
-}
 
 /// Files whose names are close to `file` (a typo: one or two edits), best first.
 pub fn near_names<'a>(file: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
@@ -337,6 +301,40 @@ mod tests {
     }
 
     #[test]
+    fn an_unforeseen_errno_names_its_rule() {
+        let r = |op, file, errno| rule_of_errno(op, file, errno);
+        assert_eq!(r("rmdir", None, "EBUSY"), Rule::NotEmpty);
+        assert_eq!(
+            r("move", Some("cgroup.procs"), "EBUSY"),
+            Rule::NoInternalProcess
+        );
+        assert_eq!(
+            r("move", Some("cgroup.procs"), "ENOENT"),
+            Rule::NamespaceScope
+        );
+        let sc = Some("cgroup.subtree_control");
+        assert_eq!(r("set", sc, "ENOENT"), Rule::ControllerUnavailable);
+        assert_eq!(r("set", sc, "EBUSY"), Rule::NoInternalProcess);
+        assert_eq!(
+            r("set", Some("memory.max"), "ENOENT"),
+            Rule::ControllerNotEnabled
+        );
+        assert_eq!(
+            r("set", Some("memory.max"), "EPERM"),
+            Rule::NsdelegateRootFile
+        );
+        assert_eq!(
+            r("set", Some("cgroup.type"), "EOPNOTSUPP"),
+            Rule::ThreadedTopology
+        );
+        assert_eq!(r("mkdir", None, "EAGAIN"), Rule::DescendantLimit);
+        assert_eq!(r("set", Some("pids.max"), "ERANGE"), Rule::InvalidValue);
+        for rule in Rule::ALL {
+            assert!(!rule.meaning().is_empty());
+        }
+    }
+
+    #[test]
     fn errno_names_and_controllers() {
         assert_eq!(errno_name(rustix::io::Errno::BUSY.raw_os_error()), "EBUSY");
         assert_eq!(errno_name(9999), "errno 9999");
@@ -346,16 +344,12 @@ mod tests {
         assert!(is_domain_controller("dmem"));
         assert!(is_domain_controller("memory"));
         assert!(!is_domain_controller("pids"));
-        assert!(is_interface_file("hugetlb.2MB.max"));
-        assert!(is_interface_file("memory.max"));
-        assert!(!is_interface_file("bogus.file"));
-        assert!(!is_interface_file("hugetlb.2XB.max"));
         assert_eq!(
-            near_names("memory.maxx", INTERFACE_FILES.iter().copied()),
+            near_names("memory.maxx", crate::interface::names()),
             ["memory.max"]
         );
         assert_eq!(
-            near_names("cpu.wieght", INTERFACE_FILES.iter().copied()),
+            near_names("cpu.wieght", crate::interface::names()),
             ["cpu.weight"]
         );
     }

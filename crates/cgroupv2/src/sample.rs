@@ -4,6 +4,7 @@ use crate::Error;
 use crate::error::Result;
 use crate::files::{CgroupReads, OpenFiles};
 use crate::fs::Cgroupfs;
+use crate::interface::*; // each file's typed constant
 use crate::parse::{
     self, CgroupEvents, CgroupStat, CgroupType, CpuMax, CpuStat, IoDeviceStat, IoMax, IoWeight,
     Limit, MemoryEvents, PidsEvents, Pressure,
@@ -96,29 +97,11 @@ struct Reader<'a> {
     files: Option<CgroupReads<'a>>,
 }
 
-/// How often a file's value changes: every read, or only when someone writes it (limits,
-/// controller lists), which a cache re-reads every few passes instead of every pass.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Changes {
-    Often,
-    OnWrite,
-}
-
 impl Reader<'_> {
-    fn get<T>(
-        &mut self,
-        file: &'static str,
-        parse: fn(&str) -> parse::ParseResult<T>,
-    ) -> Option<T> {
-        self.get_as(file, parse, Changes::Often)
-    }
-
-    fn get_rare<T>(
-        &mut self,
-        file: &'static str,
-        parse: fn(&str) -> parse::ParseResult<T>,
-    ) -> Option<T> {
-        self.get_as(file, parse, Changes::OnWrite)
+    /// Read one interface file by its parser and how often it changes ([`crate::interface`]);
+    /// a failure is recorded in `unreadable` and gives `None`.
+    fn get<T>(&mut self, file: File<T>) -> Option<T> {
+        self.get_as(file.spec.name, file.parse, file.spec.changes)
     }
 
     /// Read and parse one file; a failure is recorded in `unreadable` and gives `None`.
@@ -170,10 +153,6 @@ impl Reader<'_> {
     }
 }
 
-fn trimmed(text: &str) -> parse::ParseResult<String> {
-    Ok(text.trim().to_string())
-}
-
 /// Read one cgroup. `Ok(None)` means it does not exist (any more).
 pub fn read_sample(
     fs: &Cgroupfs,
@@ -204,7 +183,7 @@ pub fn read_sample_with(
     // absence there means the cgroup is gone.
     let procs = match scope {
         Scope::Columns => None,
-        Scope::Full => match r.read("cgroup.procs", parse::pid_list, Changes::Often) {
+        Scope::Full => match r.read(CGROUP_PROCS.spec.name, CGROUP_PROCS.parse, Changes::Often) {
             Ok(None) => return Ok(None),
             Ok(Some(pids)) => Some(pids.len()),
             Err(err) => {
@@ -221,52 +200,52 @@ pub fn read_sample_with(
         owner_uid: stat.uid,
         owner_gid: stat.gid,
         nr_procs: procs,
-        events: r.get("cgroup.events", parse::cgroup_events),
-        cpu: r.get("cpu.stat", parse::cpu_stat),
+        events: r.get(CGROUP_EVENTS),
+        cpu: r.get(CPU_STAT),
         memory: MemorySample {
-            current: r.get("memory.current", parse::single_u64),
-            swap_current: r.get("memory.swap.current", parse::single_u64),
-            max: r.get_rare("memory.max", parse::limit),
-            high: r.get_rare("memory.high", parse::limit),
+            current: r.get(MEMORY_CURRENT),
+            swap_current: r.get(MEMORY_SWAP_CURRENT),
+            max: r.get(MEMORY_MAX),
+            high: r.get(MEMORY_HIGH),
             low: None,
             min: None,
             swap_max: None,
-            events: r.get("memory.events", parse::memory_events),
+            events: r.get(MEMORY_EVENTS),
         },
-        io: r.get("io.stat", parse::io_stat),
+        io: r.get(IO_STAT),
         pids: PidsSample {
-            current: r.get("pids.current", parse::single_u64),
-            max: r.get_rare("pids.max", parse::limit),
+            current: r.get(PIDS_CURRENT),
+            max: r.get(PIDS_MAX),
             events: None,
         },
         psi: PsiSample {
-            cpu: r.get("cpu.pressure", parse::pressure),
-            memory: r.get("memory.pressure", parse::pressure),
-            io: r.get("io.pressure", parse::pressure),
+            cpu: r.get(CPU_PRESSURE),
+            memory: r.get(MEMORY_PRESSURE),
+            io: r.get(IO_PRESSURE),
         },
-        controllers: r.get_rare("cgroup.controllers", parse::controllers),
-        subtree_control: r.get_rare("cgroup.subtree_control", parse::controllers),
+        controllers: r.get(CGROUP_CONTROLLERS),
+        subtree_control: r.get(CGROUP_SUBTREE_CONTROL),
         detail: None,
         unreadable: Vec::new(),
     };
     if scope == Scope::Full {
         // Limits and types change only when written: re-read every few passes like the
         // columns' limits (a batch run reads every cgroup fully every pass).
-        sample.memory.low = r.get_rare("memory.low", parse::limit);
-        sample.memory.min = r.get_rare("memory.min", parse::limit);
-        sample.memory.swap_max = r.get_rare("memory.swap.max", parse::limit);
-        sample.pids.events = r.get("pids.events", parse::pids_events);
+        sample.memory.low = r.get(MEMORY_LOW);
+        sample.memory.min = r.get(MEMORY_MIN);
+        sample.memory.swap_max = r.get(MEMORY_SWAP_MAX);
+        sample.pids.events = r.get(PIDS_EVENTS);
         sample.detail = Some(Box::new(DetailSample {
-            cgroup_type: r.get_rare("cgroup.type", parse::cgroup_type),
-            stat: r.get("cgroup.stat", parse::cgroup_stat),
-            max_depth: r.get_rare("cgroup.max.depth", parse::limit),
-            max_descendants: r.get_rare("cgroup.max.descendants", parse::limit),
-            cpu_max: r.get_rare("cpu.max", parse::cpu_max),
-            cpu_weight: r.get_rare("cpu.weight", parse::single_u64),
-            io_max: r.get_rare("io.max", parse::io_max),
-            io_weight: r.get_rare("io.weight", parse::io_weight),
-            cpuset_cpus: r.get_rare("cpuset.cpus", trimmed),
-            cpuset_mems: r.get_rare("cpuset.mems", trimmed),
+            cgroup_type: r.get(CGROUP_TYPE),
+            stat: r.get(CGROUP_STAT),
+            max_depth: r.get(CGROUP_MAX_DEPTH),
+            max_descendants: r.get(CGROUP_MAX_DESCENDANTS),
+            cpu_max: r.get(CPU_MAX),
+            cpu_weight: r.get(CPU_WEIGHT),
+            io_max: r.get(IO_MAX),
+            io_weight: r.get(IO_WEIGHT),
+            cpuset_cpus: r.get(CPUSET_CPUS),
+            cpuset_mems: r.get(CPUSET_MEMS),
         }));
     }
     sample.unreadable = r.unreadable;

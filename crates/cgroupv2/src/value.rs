@@ -283,16 +283,14 @@ fn io_max(c: &Check, text: &str, devices: &dyn DeviceLookup) -> Result<String, I
 
 /// io.weight (blk-iocost: 1..10000, EINVAL outside) and io.bfq.weight (BFQ: 1..1000, ERANGE
 /// outside): `N` or `default N`, or `MAJ:MIN N` / `MAJ:MIN default`.
-fn io_weight(c: &Check, text: &str, devices: &dyn DeviceLookup) -> Result<String, InvalidValue> {
-    let (max, range_errno) = if c.file == "io.bfq.weight" {
-        (1_000, "ERANGE")
-    } else {
-        (10_000, "EINVAL")
-    };
-    let weight = |n: &str| {
-        let parsed = kstrtoull(n).and_then(|n| i64::try_from(n).map_err(|_| "ERANGE"));
-        kernel_number(c, parsed, 1, max, range_errno)
-    };
+fn io_weight(
+    c: &Check,
+    text: &str,
+    devices: &dyn DeviceLookup,
+    max: i64,
+    range_errno: &'static str,
+) -> Result<String, InvalidValue> {
+    let weight = |n: &str| kernel_number(c, Kstrto::Ull.parse(n), 1, max, range_errno);
     let tokens: Vec<&str> = text.split_whitespace().collect();
     match tokens.as_slice() {
         [n] | ["default", n] if !n.contains(':') => Ok(format!("default {}", weight(n)?)),
@@ -348,6 +346,64 @@ fn subtree_control(c: &Check, text: &str) -> Result<String, InvalidValue> {
     Ok(out.join(" "))
 }
 
+/// How a number is read: the kernel's kstrto* function of the handler, always with base 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kstrto {
+    /// kstrtoull: no sign but `+`.
+    Ull,
+    /// kstrtoll.
+    Ll,
+    /// kstrtoint: kstrtoll that must fit an `int` (ERANGE otherwise).
+    Int,
+}
+
+impl Kstrto {
+    fn parse(self, text: &str) -> Result<i64, &'static str> {
+        match self {
+            Kstrto::Ull => kstrtoull(text).and_then(|n| i64::try_from(n).map_err(|_| "ERANGE")),
+            Kstrto::Ll => kstrtoll(text),
+            Kstrto::Int => kstrtoint(text).map(i64::from),
+        }
+    }
+}
+
+/// How a file's write handler parses and judges a value; each file's is in
+/// [`crate::interface`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grammar {
+    /// cgtui does not check it: the kernel judges the text as given.
+    Unchecked,
+    /// `max` or a size with a suffix (page_counter_memparse).
+    SizeOrMax,
+    /// A positive size (memory.reclaim).
+    Size,
+    /// A number read as `parse` reads it, within `min..=max`, else `range_errno`; `max_word`:
+    /// the word `max` is taken too.
+    Integer {
+        parse: Kstrto,
+        min: i64,
+        max: i64,
+        range_errno: &'static str,
+        max_word: bool,
+    },
+    /// cgroup.kill: only 1.
+    Kill,
+    /// cpu.max: `max`, `QUOTA`, `QUOTA PERIOD`, `max PERIOD` (µs), or `N%`.
+    CpuMax,
+    /// io.max: `MAJ:MIN rbps=N wbps=N riops=N wiops=N`.
+    IoMax,
+    /// io.weight and io.bfq.weight: `N`, `default N`, `MAJ:MIN N`.
+    IoWeight { max: i64, range_errno: &'static str },
+    /// A cpuset list: `0-3,5`.
+    CpuList,
+    /// One of these words (EINVAL otherwise).
+    Words(&'static [&'static str]),
+    /// `+name -name ...`.
+    SubtreeControl,
+    /// A PID (0: the writer itself).
+    Pid,
+}
+
 /// Facts a checker may use beyond the value itself.
 #[derive(Default)]
 pub struct Context<'a> {
@@ -364,7 +420,33 @@ impl DeviceLookup for NoDevices {
     }
 }
 
-/// Check `value` for `file` and return the exact text to write.
+/// Check `value` for `file` of `cgroup` and return the exact text to write, with what the
+/// machine tells: the cgroup's current cpu.max period and the block devices. The one place
+/// where a value is checked before a write, and before a prediction.
+pub fn check(
+    fs: &crate::Cgroupfs,
+    cgroup: &crate::CgroupPath,
+    file: &str,
+    value: &str,
+) -> Result<String, InvalidValue> {
+    let cpu_period = match crate::interface::lookup(file).map(|s| s.grammar) {
+        Some(Grammar::CpuMax) => fs
+            .get(cgroup, crate::interface::CPU_MAX)
+            .ok()
+            .flatten()
+            .map(|m| m.period_usec),
+        _ => None,
+    };
+    let devices = fs.devices();
+    let ctx = Context {
+        cpu_period,
+        devices: Some(&devices),
+    };
+    normalize(file, value, &ctx)
+}
+
+/// Check `value` for `file` by the grammar of its handler ([`crate::interface`]) and return
+/// the exact text to write.
 pub fn normalize(file: &str, value: &str, ctx: &Context) -> Result<String, InvalidValue> {
     let c = Check { file, value };
     let text = value.trim();
@@ -372,89 +454,53 @@ pub fn normalize(file: &str, value: &str, ctx: &Context) -> Result<String, Inval
         return Err(c.fail("EINVAL", "control characters are not allowed"));
     }
     let devices = ctx.devices.unwrap_or(&NoDevices);
-    match file {
-        "memory.max" | "memory.high" | "memory.low" | "memory.min" | "memory.swap.max"
-        | "memory.swap.high" | "memory.zswap.max" => size_or_max(&c, text),
-        "memory.reclaim" => match parse_size(text) {
+    let grammar = crate::interface::lookup(file).map_or(Grammar::Unchecked, |s| s.grammar);
+    match grammar {
+        Grammar::SizeOrMax => size_or_max(&c, text),
+        Grammar::Size => match parse_size(text) {
             Some(b) if b > 0 => Ok(b.to_string()),
             _ => Err(c.fail("EINVAL", "expected a size to reclaim, such as 64M")),
         },
+        Grammar::Integer { max_word: true, .. } if text == "max" => Ok("max".into()),
         // Each number is parsed as its handler parses it (kstrto*: EINVAL, or ERANGE on
         // overflow), then checked against the handler's range with the handler's errno.
-        // memory_oom_group_write: kstrtoint, then EINVAL unless 0 or 1.
-        "memory.oom.group" => kernel_number(&c, kstrtoint(text).map(i64::from), 0, 1, "EINVAL"),
-        // cgroup_freeze_write: kstrtoint, then ERANGE unless 0 or 1.
-        "cgroup.freeze" => kernel_number(&c, kstrtoint(text).map(i64::from), 0, 1, "ERANGE"),
-        // cpu_idle_write_s64 -> sched_group_set_idle: EINVAL unless 0 or 1.
-        "cpu.idle" => kernel_number(&c, kstrtoll(text), 0, 1, "EINVAL"),
-        // cgroup_kill_write: kstrtoint, then ERANGE unless 1.
-        "cgroup.kill" => {
-            kernel_number(&c, kstrtoint(text).map(i64::from), 1, 1, "ERANGE").map_err(|mut e| {
+        Grammar::Integer {
+            parse,
+            min,
+            max,
+            range_errno,
+            ..
+        } => kernel_number(&c, parse.parse(text), min, max, range_errno),
+        Grammar::Kill => {
+            kernel_number(&c, Kstrto::Int.parse(text), 1, 1, "ERANGE").map_err(|mut e| {
                 e.reason
                     .push_str(": only 1 is accepted, and it kills every process in the cgroup");
                 e
             })
         }
-        "cpu.max" => cpu_max(&c, text, ctx.cpu_period),
-        // A write_u64 file: kstrtoull refuses a sign (EINVAL).
-        "cpu.max.burst" => kernel_number(
-            &c,
-            kstrtoull(text).and_then(|n| i64::try_from(n).map_err(|_| "ERANGE")),
-            0,
-            i64::MAX,
-            "EINVAL",
-        ),
-        // cpu_weight_write_u64: kstrtoull (a negative number is EINVAL), ERANGE outside 1..10000.
-        "cpu.weight" => kernel_number(
-            &c,
-            kstrtoull(text).and_then(|n| i64::try_from(n).map_err(|_| "ERANGE")),
-            1,
-            10_000,
-            "ERANGE",
-        ),
-        // cpu_weight_nice_write_s64: kstrtoll, ERANGE outside -20..19.
-        "cpu.weight.nice" => kernel_number(&c, kstrtoll(text), -20, 19, "ERANGE"),
-        // pids_max_write: "max" or kstrtoll, EINVAL outside 0..PIDS_MAX-1.
-        "pids.max" if text == "max" => Ok("max".into()),
-        "pids.max" => kernel_number(&c, kstrtoll(text), 0, PIDS_MAX_LIMIT, "EINVAL"),
-        // cgroup_max_descendants_write / _depth_write: "max" or kstrtoint, ERANGE below 0.
-        "cgroup.max.descendants" | "cgroup.max.depth" if text == "max" => Ok("max".into()),
-        "cgroup.max.descendants" | "cgroup.max.depth" => kernel_number(
-            &c,
-            kstrtoint(text).map(i64::from),
-            0,
-            i64::from(i32::MAX),
-            "ERANGE",
-        ),
-        "io.max" => io_max(&c, text, devices),
-        "io.weight" | "io.bfq.weight" => io_weight(&c, text, devices),
-        "cpuset.cpus" | "cpuset.mems" | "cpuset.cpus.exclusive" => cpu_list(&c, text),
-        "cpuset.cpus.partition" => match text {
-            "member" | "root" | "isolated" => Ok(text.into()),
-            _ => Err(c.fail("EINVAL", "expected member, root or isolated")),
-        },
-        "cgroup.subtree_control" => subtree_control(&c, text),
-        "cgroup.procs" | "cgroup.threads" => match text.parse::<u32>() {
+        Grammar::CpuMax => cpu_max(&c, text, ctx.cpu_period),
+        Grammar::IoMax => io_max(&c, text, devices),
+        Grammar::IoWeight { max, range_errno } => io_weight(&c, text, devices, max, range_errno),
+        Grammar::CpuList => cpu_list(&c, text),
+        Grammar::Words(words) if words.contains(&text) => Ok(text.into()),
+        Grammar::Words([only]) => Err(c.fail("EINVAL", format!("only {only:?} can be written"))),
+        Grammar::Words(words) => {
+            Err(c.fail("EINVAL", format!("expected one of: {}", words.join(", "))))
+        }
+        Grammar::SubtreeControl => subtree_control(&c, text),
+        Grammar::Pid => match text.parse::<u32>() {
             Ok(pid) if pid <= i32::MAX as u32 => Ok(pid.to_string()),
             _ => Err(c.fail("EINVAL", "expected a PID (0 means the writer itself)")),
         },
-        "cgroup.type" => match text {
-            "threaded" => Ok(text.into()),
-            _ => Err(c.fail("EINVAL", "only \"threaded\" can be written")),
-        },
-        f if f.starts_with("hugetlb.") && (f.ends_with(".max") || f.ends_with(".rsvd.max")) => {
-            size_or_max(&c, text)
-        }
-        _ if text.is_empty() => Err(c.fail("EINVAL", "empty value")),
-        // Files this checker does not know are left to the kernel.
-        _ => Ok(text.to_string()),
+        Grammar::Unchecked if text.is_empty() => Err(c.fail("EINVAL", "empty value")),
+        // Files whose grammar cgtui does not know are left to the kernel.
+        Grammar::Unchecked => Ok(text.to_string()),
     }
 }
 
 /// Whether cgtui knows the grammar of `file` (others are passed to the kernel unchecked).
 pub fn is_known(file: &str) -> bool {
-    // Unknown files pass any plain text through unchanged; every known grammar refuses this.
-    !matches!(normalize(file, "@unknown@", &Context::default()), Ok(v) if v == "@unknown@")
+    crate::interface::lookup(file).is_some_and(|s| s.grammar != Grammar::Unchecked)
 }
 
 #[cfg(test)]

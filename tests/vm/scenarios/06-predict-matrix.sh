@@ -1,8 +1,9 @@
 # Scenario: predictions against the real kernel, as root, as alice inside her delegated
 # playground, as bob against alice's cgroups, and from inside a cgroup namespace (nsdelegate).
 # The rows are queued by `expect` and run by `run_matrix` (lib.sh): one shell per actor.
-# Measured: 28 s idle, 40-108 s on a busy 2-CPU host (README, Budgets); budget with a wide margin:
-# timeout: 360
+# Measured with 41 rows: 28 s idle, 40-108 s on a busy 2-CPU host (README, Budgets); with 84 rows
+# 87 s beside a parallel cargo build; budget with a wide margin:
+# timeout: 480
 . /host/lib.sh
 
 step "build alice's playground and tree"
@@ -38,6 +39,22 @@ VDA=$(cat /sys/class/block/vda/dev)
 NS_ROOT=$P/ns
 export NS_ROOT
 
+step "build root's tree for threaded mode and value edges"
+# /cgtui-thr passes cpu, memory and pids on. tr holds a process and an empty child kid; busy has
+# a populated domain child d and an empty child e; x holds the process the rows move around.
+TG=/cgtui-thr
+T=/sys/fs/cgroup$TG
+mkdir -p "$T/tr/kid" "$T/busy/d" "$T/busy/e" "$T/x" || fail "cannot build $T"
+echo "+cpu +memory +pids" >"$T/cgroup.subtree_control" || fail "cannot enable cpu memory pids in $T"
+sleep 300 &
+TS=$!
+sleep 300 &
+DS=$!
+sleep 300 &
+XS=$!
+echo "$TS" >"$T/tr/cgroup.procs" && echo "$DS" >"$T/busy/d/cgroup.procs" && echo "$XS" >"$T/x/cgroup.procs" \
+    || fail "cannot place root's sleepers"
+
 # --- alice in her playground -----------------------------------------------------------------
 expect alice allowed ok -- mkdir "$P/c2"
 expect alice EACCES permission -- mkdir /user.slice/alice-was-here
@@ -62,6 +79,8 @@ expect alice ESRCH no-such-process -- move 4194000 "$P/c2"
 expect alice EOPNOTSUPP threaded-topology -- set "$P/c0/c01" cgroup.type threaded
 expect alice EINVAL invalid-value -- set "$P/c0" memory.high lots
 expect alice ENOENT no-such-cgroup -- rmdir "$P/nope"
+# No write bit on a file without a write handler, even in her own subtree.
+expect alice EACCES permission -- set "$P/c0" cgroup.events 1
 expect alice allowed ok -- rmdir "$P/c2"
 
 # --- bob against alice's cgroups -------------------------------------------------------------
@@ -81,6 +100,71 @@ expect root allowed ok -- set "$S" io.max "$VDA rbps=1048576"
 expect root EBUSY not-empty -- rmdir "$S"
 expect root allowed ok -- set "$S" memory.max 300M
 
+# --- root: controller names, tokens and numbers as each handler parses them ---------------------
+# v1-only subsystems are inhibited on v2 (cgrp_dfl_inhibit_ss_mask): not a name there, EINVAL.
+expect root EINVAL invalid-value -- set "$TG/x" cgroup.subtree_control +net_cls
+expect root EINVAL invalid-value -- set "$TG/x" cgroup.subtree_control +net_prio
+expect root EINVAL invalid-value -- set "$TG/x" cgroup.subtree_control +devices
+expect root EINVAL invalid-value -- set "$TG/x" cgroup.subtree_control +freezer
+expect root EINVAL invalid-value -- set "$TG/x" cgroup.subtree_control -cpuacct
+# perf_event is implicit on v2: a name, never in cgroup.controllers.
+expect root ENOENT controller-unavailable -- set "$TG/x" cgroup.subtree_control +perf_event
+expect root allowed ok -- set "$TG/x" cgroup.subtree_control -perf_event
+# A later token overrides an earlier one; x holds a process.
+expect root allowed ok -- set "$TG/x" cgroup.subtree_control "+memory -memory"
+expect root EBUSY no-internal-process -- set "$TG/x" cgroup.subtree_control "-memory +memory"
+expect root allowed ok -- set "$TG/x" cgroup.subtree_control ""
+expect root EINVAL invalid-value -- set "$TG/x" cgroup.subtree_control "+cpu pids"
+# kstrto*(…, 0): a base from the prefix, an optional +.
+expect root allowed ok -- set "$TG/x" cgroup.max.depth 0x1
+expect root allowed ok -- set "$TG/x" cpu.weight 0x64
+expect root allowed ok -- set "$TG/x" pids.max 010
+expect root allowed ok -- set "$TG/x" memory.oom.group +1
+expect root EINVAL invalid-value -- set "$TG/x" cgroup.max.depth 0x
+# Each handler's own errno for a number out of range.
+expect root EINVAL invalid-value -- set "$TG/x" memory.oom.group 2
+expect root EINVAL invalid-value -- set "$TG/x" cpu.weight -1
+expect root ERANGE invalid-value -- set "$TG/x" cpu.weight 10001
+expect root ERANGE invalid-value -- set "$TG/x" cpu.weight.nice 20
+expect root allowed ok -- set "$TG/x" pids.max 4194304
+expect root EINVAL invalid-value -- set "$TG/x" pids.max 4194305
+expect root ERANGE invalid-value -- set "$TG/x" cgroup.max.depth 99999999999
+expect root ERANGE invalid-value -- set "$TG/x" cgroup.freeze 2
+expect root EINVAL invalid-value -- set "$TG/x" cpu.max "max 999"
+# kthreadd is never migrated (no_cgroup_migration), not even by root.
+expect root EINVAL invalid-value -- move 2 "$TG/x"
+# A misspelt file does not exist.
+expect root ENOENT invalid-value -- set "$TG/x" memory.maxx 1G
+# A file with no write handler: root opens it by capability, and the write is EINVAL.
+expect root EINVAL invalid-value -- set "$TG/x" cgroup.controllers +cpu
+# A write of zero bytes returns at once, whatever the file.
+expect root allowed ok -- set "$TG/x" memory.max ""
+
+# --- root: threaded-mode transitions (cgroup_vet_subtree_control_enable, cgroup_can_be_thread_root,
+# cgroup_migrate_vet_dst, cgroup_enable_threaded) -------------------------------------------------
+# Threaded controllers alone on a populated cgroup that can be a thread root: allowed, tr becomes one.
+expect root allowed ok -- set "$TG/tr" cgroup.subtree_control "+cpu +pids"
+# A domain controller in a thread root.
+expect root EOPNOTSUPP threaded-topology -- set "$TG/tr" cgroup.subtree_control +memory
+# kid is now "domain invalid": no processes, no controllers.
+expect root EOPNOTSUPP threaded-topology -- move "$XS" "$TG/tr/kid"
+expect root EOPNOTSUPP threaded-topology -- set "$TG/tr/kid" cgroup.subtree_control +cpu
+# Threaded controllers on an empty cgroup with a populated domain child: allowed (it has no tasks).
+expect root allowed ok -- set "$TG/busy" cgroup.subtree_control "+cpu +pids"
+# ...but it cannot become a thread root, so it may not take processes.
+expect root EBUSY no-internal-process -- move "$XS" "$TG/busy"
+# Its empty child cannot become threaded: busy cannot be a thread root.
+expect root EOPNOTSUPP threaded-topology -- set "$TG/busy/e" cgroup.type threaded
+expect root allowed ok -- set "$TG/tr/kid" cgroup.type threaded
+expect root allowed ok -- set "$TG/tr/kid" cgroup.type threaded
+expect root EINVAL invalid-value -- set "$TG/tr" cgroup.type domain
+expect root ENOENT controller-unavailable -- set "$TG/tr/kid" cgroup.subtree_control +memory
+expect root allowed ok -- move "$XS" "$TG/tr/kid"
+expect root EOPNOTSUPP threaded-topology -- set "$TG/tr/kid" cgroup.kill 1
+expect root allowed ok -- mkdir "$TG/tr/kid/sub"
+expect root allowed ok -- set "$TG/tr/kid/sub" cgroup.type threaded
+expect root EOPNOTSUPP threaded-topology -- set "$TG/tr" cgroup.subtree_control +memory
+
 # --- alice inside a cgroup namespace rooted at $P/ns -----------------------------------------
 expect ns EPERM nsdelegate-root-file -- set "$P/ns" cgroup.max.descendants 5
 expect ns EPERM nsdelegate-root-file -- set "$P/ns" cgroup.kill 1
@@ -91,11 +175,16 @@ expect ns ENOENT namespace-scope -- move "$A11" "$P/ns/inside"
 run_matrix
 echo "rows: $ROWS, disagreements: $DIFFS"
 check "prediction rows" "$ROWS"
-[ "$ROWS" -ge 30 ] || fail "fewer than 30 rows"
+[ "$ROWS" -ge 87 ] || fail "fewer than 87 rows"
 [ "$DIFFS" = 0 ] || fail "$DIFFS of $ROWS predictions disagree with the kernel"
 check "predictions agree with the kernel" yes
 
 step "clean up"
 as_alice cgtui delegate --stop "$(jq -r .unit <<<"$made")" >/dev/null
 systemctl stop cgtui-matrix.service
+kill "$TS" "$DS" "$XS" 2>/dev/null
+wait "$TS" "$DS" "$XS" 2>/dev/null
+for dir in tr/kid/sub tr/kid tr busy/d busy/e busy x ""; do
+    wait_for 10 rmdir "$T/$dir" 2>/dev/null || echo "could not remove $T/$dir"
+done
 exit 0

@@ -123,14 +123,10 @@ pub fn is_systemd_hierarchy(fs: &Cgroupfs) -> bool {
 
 /// The delegation xattr systemd sets on a delegated unit's cgroup, if any.
 fn delegation_xattr(fs: &Cgroupfs, cgroup: &CgroupPath) -> Option<String> {
-    let dir = fs.dir(cgroup);
     ["trusted.delegate", "user.delegate"]
         .into_iter()
-        .find_map(|name| {
-            let mut buf = [0u8; 8];
-            let n = rustix::fs::lgetxattr(&dir, name, &mut buf).ok()?;
-            (buf[..n].starts_with(b"1")).then(|| name.to_string())
-        })
+        .find(|name| fs.xattr(cgroup, name).is_some_and(|v| v.starts_with(b"1")))
+        .map(str::to_string)
 }
 
 /// Decide who owns `cgroup`. `delegate_property` may ask a manager for a unit's `Delegate`
@@ -200,11 +196,21 @@ pub fn ownership(
             None
         };
         if last {
+            // A delegated unit's own cgroup is the root of its delegation.
+            let unit_delegated = mark.is_some();
+            let delegation = match mark {
+                Some(mark) => Some(Delegation {
+                    root: path.clone(),
+                    unit: unit.clone(),
+                    mark,
+                }),
+                None => delegation,
+            };
             return Ownership {
                 manager: Some(current),
                 unit: Some(unit),
                 delegation,
-                unit_delegated: mark.is_some(),
+                unit_delegated,
             };
         }
         // Below a service or scope: a user manager's own tree, or nobody's.
