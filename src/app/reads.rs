@@ -9,7 +9,8 @@
 //! beyond the children read with it in the same pass is the most any unread child can have
 //! (for PSI, the parent's own value). While that is below the lowest sibling on screen, no
 //! unread sibling can take a place there and none is read; otherwise, and for values nothing
-//! bounds, the siblings off screen are read in turns.
+//! bounds, the siblings below the screen are read every pass (the top K must be right), and
+//! those ranked above it in turns (they can only push the screen's rows down).
 
 use crate::cgroup::CgroupPath;
 use crate::model::fresh::{self, Bound};
@@ -89,10 +90,14 @@ pub fn plan(model: &Model, view: &TreeView, offset: usize, height: usize) -> Rea
             if shown.contains(&member) {
                 continue;
             }
-            // Siblings ranked above the screen could fall onto it: always read in turns.
+            // Siblings ranked above the screen could fall onto it: read in turns. Those below
+            // it that could rise onto it are read now: the screen's top K must be right within
+            // the interval (the sampler reads rows new to `every_pass` at once).
             let above = first_shown.is_some_and(|first| ranked_before(model, view, member, first));
-            if above || !unread_cannot_rise {
+            if above {
                 take(member, &mut in_turns);
+            } else if !unread_cannot_rise {
+                take(member, &mut every_pass);
             }
         }
     }
@@ -119,7 +124,8 @@ fn ranked_before(model: &Model, view: &TreeView, a: NodeId, b: NodeId) -> bool {
 }
 
 /// Can no child of `parent` that is not on screen have a value above the lowest sibling on
-/// screen? True when the parent's value, less the children's read with it, is below that.
+/// screen? True when the parent's value, less the children on screen read with it, is below
+/// that.
 fn tail_is_bounded(
     model: &Model,
     column: Column,
@@ -144,8 +150,11 @@ fn tail_is_bounded(
         Bound::None => return false,
         Bound::Max => total,
         Bound::Sum => {
+            // Only the siblings on screen: what the others add up to now says whether they
+            // could rise at the next pass, when they are not read (no flip-flop).
             let read: f64 = members
                 .iter()
+                .filter(|m| shown.contains(m))
                 .map(|m| model.node(*m))
                 .filter(|n| fresh::read_together(column, n, parent_node))
                 .filter_map(|n| column.value(n))
