@@ -113,7 +113,6 @@ struct Instance {
     writer: Box<dyn Write + Send>,
     screen: Arc<Mutex<vt100::Parser>>,
     pid: u32,
-    launched: Instant,
     /// When the steady state began, and the fine CPU clock then.
     steady: Option<(Instant, Duration)>,
     /// The first screen with the tree on it, or the expansion shown.
@@ -145,7 +144,6 @@ impl Instance {
             command.arg("--stats");
         }
         command.env("TERM", "xterm-256color");
-        let launched = Instant::now();
         let child = pair.slave.spawn_command(command).expect("spawn cgtui");
         drop(pair.slave);
         let screen = Arc::new(Mutex::new(vt100::Parser::new(
@@ -173,7 +171,6 @@ impl Instance {
             writer,
             screen,
             pid,
-            launched,
             steady: None,
             ready: false,
             expand_sent: false,
@@ -364,16 +361,20 @@ fn main() {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        // cgtui's CPU at the end of the window, before waiting for the floor readers (on a
+        // busy machine they take longer than the window, and cgtui keeps refreshing).
+        let at_end: Vec<(Duration, Duration, Instant)> = instances
+            .iter()
+            .map(|i| (process_cpu(i.pid), process_cpu_fine(i.pid), Instant::now()))
+            .collect();
         let floors: Vec<(u64, Duration)> = floors
             .into_iter()
             .map(|(i, h)| (i, h.join().expect("floor reader")))
             .collect();
-        for instance in &mut instances {
-            // The minute from launch: the instances started a moment apart.
-            let cpu = process_cpu(instance.pid);
-            let fine = process_cpu_fine(instance.pid);
-            let elapsed = instance.launched.elapsed();
-            let passes = elapsed.as_secs() / instance.interval + 1;
+        for (instance, (cpu, fine, ended)) in instances.iter_mut().zip(at_end) {
+            // The minute from launch: the instances started a moment apart. The floor made
+            // `seconds / interval + 1` refreshes.
+            let passes = seconds / instance.interval + 1;
             let floor_cpu = floors
                 .iter()
                 .find(|(i, _)| *i == instance.interval)
@@ -382,7 +383,7 @@ fn main() {
                 .steady
                 .filter(|(_, c)| *c > Duration::ZERO)
                 .map(|(at, c)| {
-                    let window = Instant::now().saturating_duration_since(at).as_secs_f64();
+                    let window = ended.saturating_duration_since(at).as_secs_f64();
                     let passes = (window / instance.interval as f64).max(1.0);
                     (fine - c).as_secs_f64() / passes
                 });

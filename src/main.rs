@@ -56,7 +56,7 @@ struct Cli {
     max_watches: Option<usize>,
 
     /// Show in the header what the latest refresh read and cost: cgroups, files read and
-    /// opened, directories listed, bytes, CPU time.
+    /// opened, directories listed, bytes, CPU time; on exit, print the means per refresh.
     #[arg(long)]
     stats: bool,
 

@@ -366,6 +366,44 @@ impl PassStats {
     }
 }
 
+/// What the passes of a run read, added up (printed on exit with `cgtui --stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassTotals {
+    pub passes: u64,
+    pub cgroups: u64,
+    pub io: IoCounts,
+    pub cpu: Duration,
+    /// Passes that listed the whole tree.
+    pub walks: u64,
+}
+
+impl PassTotals {
+    pub fn add(&mut self, pass: &PassStats) {
+        self.passes += 1;
+        self.cgroups += pass.cgroups as u64;
+        self.io += pass.io;
+        self.cpu += pass.cpu;
+        self.walks += u64::from(pass.walked);
+    }
+
+    /// The means per pass, in one line.
+    pub fn text(&self) -> String {
+        let n = self.passes.max(1) as f64;
+        format!(
+            "{} passes, {} walking the tree; per pass: {:.1} cgroups, {:.1} files read \
+             ({:.1} opened), {:.2} dirs listed, {:.1} KiB, {:.2} ms CPU",
+            self.passes,
+            self.walks,
+            self.cgroups as f64 / n,
+            self.io.read as f64 / n,
+            self.io.opened as f64 / n,
+            self.io.listed as f64 / n,
+            self.io.bytes as f64 / 1024.0 / n,
+            self.cpu.as_secs_f64() * 1e3 / n
+        )
+    }
+}
+
 /// Which cgroups a pass reads: the focused one fully, and what the view needs
 /// ([`Reads`]): the rows on screen every pass, some rows off screen in turns, each in its own
 /// phase so the load spreads evenly. The rest is not read: new and removed cgroups,

@@ -239,6 +239,9 @@ pub fn run(options: Options) -> Result<()> {
         )
     })();
     restore_terminal();
+    if options.stats {
+        println!("cgtui --stats: {}", app.pass_totals().text());
+    }
     result
 }
 

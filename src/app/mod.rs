@@ -221,6 +221,8 @@ pub struct App {
     /// Show the latest pass's figures in the header (`--stats`).
     pub(crate) show_stats: bool,
     pub(crate) pass_stats: Option<crate::sampler::PassStats>,
+    /// Every pass's figures added up (`--stats` prints them on exit).
+    pass_totals: crate::sampler::PassTotals,
 }
 
 impl App {
@@ -269,6 +271,7 @@ impl App {
             sampler_interval: options.interval,
             show_stats: options.stats,
             pass_stats: None,
+            pass_totals: crate::sampler::PassTotals::default(),
         }
     }
 
@@ -292,6 +295,11 @@ impl App {
             .take(self.layout.tree_rows())
             .map(|r| self.model.node(r.id).path.clone())
             .collect()
+    }
+
+    /// What the sampler's passes read so far, added up (with `--stats`).
+    pub fn pass_totals(&self) -> crate::sampler::PassTotals {
+        self.pass_totals
     }
 
     /// Cgroups in the tree (as known from samples and inotify).
@@ -526,6 +534,7 @@ impl App {
                 self.after_model_change(change)
             }
             Event::PassStats(stats) => {
+                self.pass_totals.add(&stats);
                 self.pass_stats = Some(stats);
                 Vec::new()
             }
