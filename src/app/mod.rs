@@ -513,9 +513,12 @@ impl App {
                 Vec::new()
             }
             Event::Tree(tree) => {
+                // Loaded once the whole tree's shape is known (the watcher's listing, or a
+                // walk), not at a pass that read only the focus before it.
+                let complete = tree.complete;
                 let change = self.model.apply_tree(tree);
-                let first = !self.loaded;
-                self.loaded = true;
+                let first = !self.loaded && complete;
+                self.loaded |= complete;
                 if first {
                     // Start on the user's own cgroup, expanded down to it.
                     let target = self
