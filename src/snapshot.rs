@@ -289,15 +289,18 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
                 iteration,
                 timestamp: now,
                 elapsed,
-                mount_point: options.fs.mount_point().display().to_string(),
+                mount_point: crate::cgroup::escape::visible_path(options.fs.mount_point())
+                    .into_owned(),
                 mount_options: options.fs.mount().map(|m| &m.options),
                 root: &options.base,
                 cgroups: reports,
             };
-            serde_json::to_writer(&mut *out, &document)?;
-            writeln!(out)?;
+            writeln!(out, "{}", crate::output::json_line(&document)?)?;
         } else {
-            write_table(out, iteration, now, &reports)?;
+            // Composed in memory, then written inert like every other line of output.
+            let mut table = Vec::new();
+            write_table(&mut table, iteration, now, &reports)?;
+            out.write_all(crate::cgroup::escape::inert_bytes(&table).as_bytes())?;
         }
         out.flush()?;
     }
