@@ -1317,8 +1317,10 @@ mod tests {
         let (events, tree_events) = std::sync::mpsc::channel();
         // Every pass overruns a zero interval.
         let sampler = Sampler::new(fs, CgroupPath::root(), Duration::ZERO);
-        let runner = std::thread::spawn(move || sampler.run(receiver, events));
+        // Queued before the sampler starts: on a busy machine the sampler could otherwise
+        // make its passes before this thread gets to send.
         commands.send(Command::Visible(Reads::default())).unwrap();
+        let runner = std::thread::spawn(move || sampler.run(receiver, events));
         let mut partial = false;
         // Within a few passes: before the CPU budget could stretch the interval (it reads
         // hidden cgroups less often, in steps of several passes, first).
