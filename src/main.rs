@@ -156,6 +156,10 @@ struct Cli {
     /// engines under user@UID.service); each exchange is bounded in time and size.
     #[arg(long, global = true)]
     resolve_names: bool,
+    /// Show in the header what the latest refresh read and cost: cgroups, files read and
+    /// opened, directories listed, bytes, CPU time; on exit, print the means per refresh.
+    #[arg(long)]
+    stats: bool,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -596,6 +600,7 @@ fn run(cli: Cli) -> Result<i32> {
                     .columns
                     .unwrap_or_else(|| cgtui::model::view::Column::DEFAULT.to_vec()),
                 sort: config.sort.unwrap_or(cgtui::model::view::Column::Name),
+                stats: cli.stats,
             })?;
             Ok(0)
         }

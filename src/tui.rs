@@ -7,6 +7,7 @@ use crate::app::{App, Effect, Event};
 use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::editor::Editor;
+use crate::model::TreeSample;
 use crate::model::view::Column;
 use crate::sampler::{Command, Sampler};
 use crate::theme::Theme;
@@ -42,6 +43,8 @@ pub struct Options {
     /// Value columns of the tree, in order.
     pub columns: Vec<Column>,
     pub sort: Column,
+    /// Show what each pass of the sampler reads and costs in the header.
+    pub stats: bool,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -114,7 +117,7 @@ fn spawn_watcher(
     sampler: Sender<Command>,
 ) {
     thread::spawn(move || {
-        let watcher = match Watcher::new(fs, base) {
+        let mut watcher = match Watcher::new(fs, base) {
             Ok(w) => w.with_watch_budget(max_watches),
             Err(e) => {
                 let _ = events.send(Event::WatcherFailed(e.to_string()));
@@ -122,13 +125,27 @@ fn spawn_watcher(
             }
         };
         let sender = events.clone();
-        let forward = move |event| match event {
+        let mut forward = move |event| match event {
             // A cgroup inotify cannot watch is the sampler's to poll.
             WatchEvent::Unwatched {
                 path, directory, ..
             } => sampler.send(Command::PollAlone { path, directory }).is_ok(),
             event => sender.send(Event::Watch(event)).is_ok(),
         };
+        // Watching lists every directory once (each after its watch is in place, so nothing
+        // created meanwhile is missed): that listing is the tree's shape, and the sampler
+        // does not walk the tree again. Later changes arrive as events.
+        let started = Instant::now();
+        watcher.watch_existing(&mut forward);
+        let shape = TreeSample {
+            started,
+            finished: Instant::now(),
+            complete: true,
+            cgroups: watcher.cgroups().map(|path| (path.clone(), None)).collect(),
+        };
+        if events.send(Event::Tree(shape)).is_err() {
+            return;
+        }
         if let Err(e) = watcher.run(forward) {
             let _ = events.send(Event::WatcherFailed(e.to_string()));
         }
@@ -169,6 +186,9 @@ fn spawn_sampler(options: &Options, screen_rows: u16, events: Sender<Event>) -> 
     let (commands, receiver) = mpsc::channel();
     let mut sampler = Sampler::new(options.fs.clone(), options.base.clone(), options.interval);
     sampler.cpu_budget = options.cpu_budget;
+    // The watcher reports the tree's shape; the sampler reads what the view asks for.
+    sampler.own_shape = false;
+    sampler.stats = options.stats;
     sampler.process_limit = usize::from(screen_rows) + crate::sampler::PROCESS_MARGIN;
     thread::spawn(move || sampler.run(receiver, events));
     commands
@@ -214,6 +234,7 @@ pub fn run(options: Options) -> Result<()> {
             sort: options.sort,
             session: editor.session_id().to_string(),
             resolve_names: options.resolve_names,
+            stats: options.stats,
             known_users: options.fs.fixture_users(),
             hierarchy_controllers: options.fs.hierarchy_controllers(),
             ..crate::app::Options::new(options.base.clone(), options.fs.devices(), source)
@@ -256,6 +277,9 @@ pub fn run(options: Options) -> Result<()> {
         )
     })();
     restore_terminal();
+    if options.stats {
+        println!("cgtui --stats: {}", app.pass_totals().text());
+    }
     result
 }
 

@@ -6,8 +6,8 @@ use crate::app::App;
 use crate::app::layout::Layout;
 use crate::cgroup::escape;
 use crate::format;
-use crate::model::Node;
 use crate::model::view::{Column, effective_memory_limit, memory_pct};
+use crate::model::{Node, fresh};
 use crate::theme::{Level, Role};
 use ratatui::Frame;
 use ratatui::layout::Constraint;
@@ -175,6 +175,15 @@ fn number(text: String, style: Style) -> Cell<'static> {
     Cell::from(Line::from(text).right_aligned()).style(style)
 }
 
+/// A value that is not current (its row was off screen): dimmed, and marked `~` where the
+/// column has room, so it never passes for a fresh one.
+fn old_number(mut text: String, width: u16, app: &App) -> Cell<'static> {
+    if format::width(&text) < usize::from(width) {
+        text.insert(0, '~');
+    }
+    number(text, app.theme.style(Role::Dim))
+}
+
 pub fn render(app: &App, frame: &mut Frame, layout: &Layout) {
     let area = layout.tree;
     if area.height == 0 || area.width == 0 {
@@ -213,7 +222,8 @@ pub fn render(app: &App, frame: &mut Frame, layout: &Layout) {
         .take(height)
         .map(|(index, row)| {
             let node = app.model.node(row.id);
-            let cells = layout.columns.iter().map(|(column, _)| match column {
+            let stale_after = app.stale_after();
+            let cells = layout.columns.iter().map(|(column, width)| match column {
                 Column::Name => Cell::from(name_cell(
                     app,
                     node,
@@ -221,6 +231,9 @@ pub fn render(app: &App, frame: &mut Frame, layout: &Layout) {
                     row.has_children,
                     row.expanded,
                 )),
+                column if fresh::stale(*column, node, app.now, stale_after) => {
+                    old_number(cell_text(*column, node), *width, app)
+                }
                 column => number(
                     cell_text(*column, node),
                     theme.style(Role::Level(level(*column, node))),

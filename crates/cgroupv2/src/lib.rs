@@ -67,6 +67,7 @@ pub mod predict;
 pub mod process;
 pub mod rules;
 pub mod sample;
+pub mod stats;
 pub mod systemd;
 pub mod value;
 pub mod watch;
