@@ -102,6 +102,15 @@ fn main() {
         println!("footprint bench skipped: build the release binary first (cargo build --release)");
         return;
     }
+    // The release profile's size (LTO, one codegen unit; line tables kept for backtraces, which
+    // the Debian package strips).
+    if let Ok(meta) = std::fs::metadata(&binary) {
+        println!(
+            "release binary: {} ({:.1} MiB)",
+            binary.display(),
+            meta.len() as f64 / (1 << 20) as f64
+        );
+    }
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: 60,

@@ -3,25 +3,119 @@
 use anyhow::{Context, Result, bail};
 use cgtui::cgroup::escape::visible_path;
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand, ValueHint};
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// The end of `--help` and the man page's FILES, ENVIRONMENT and EXAMPLES: one table each.
+const FILES: &[(&str, &str)] = &[
+    (
+        "$XDG_CONFIG_HOME/cgtui/config.toml (default ~/.config/cgtui/config.toml)",
+        "The TUI's settings: interval, columns, sort, theme, color, [keys]. Read only through directories of root's or yours.",
+    ),
+    (
+        "$XDG_STATE_HOME/cgtui/journal.jsonl (default ~/.local/state/cgtui/journal.jsonl)",
+        "Every change cgtui made, with the value before, for undo.",
+    ),
+];
+const ENVIRONMENT: &[(&str, &str)] = &[
+    ("NO_COLOR", "No colour under --color auto (unless empty)."),
+    (
+        "XDG_CONFIG_HOME, XDG_STATE_HOME, HOME",
+        "Where the files above are.",
+    ),
+];
+const EXAMPLES: &[(&str, &str)] = &[
+    ("cgtui --root user.slice", "The TUI on one subtree."),
+    (
+        "cgtui snapshot --json --count 2",
+        "Counters and rates as JSON, like top -b; each cgroup with its workload.",
+    ),
+    (
+        "cgtui check set user.slice/x memory.max 1G",
+        "Would the kernel allow it, and why.",
+    ),
+    (
+        "cgtui --resolve-names snapshot --json",
+        "Container names asked of Docker and Podman.",
+    ),
+    (
+        "source <(cgtui completions bash)",
+        "Completion in this shell.",
+    ),
+];
+
+fn after_help() -> String {
+    let mut text = String::new();
+    for (title, table) in [
+        ("Files", FILES),
+        ("Environment", ENVIRONMENT),
+        ("Examples", EXAMPLES),
+    ] {
+        text.push_str(&format!("{title}:\n"));
+        for (item, meaning) in table {
+            text.push_str(&format!("  {item}\n      {meaning}\n"));
+        }
+        text.push('\n');
+    }
+    text.push_str("Documentation: README.md (/usr/share/doc/cgtui/README.md from the package).");
+    text
+}
+
+/// The command line as parsed, helped and documented: the derive's definitions plus the
+/// text that ends `--help`.
+fn cli_command() -> clap::Command {
+    Cli::command().after_long_help(after_help())
+}
+
+/// The man page: clap_mangen's sections from the same definitions as `--help`, then FILES,
+/// ENVIRONMENT and EXAMPLES as proper roff lists.
+fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(Cli::command());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    man.render_subcommands_section(out)?;
+    let mut roff = roff::Roff::new();
+    for (title, table) in [
+        ("FILES", FILES),
+        ("ENVIRONMENT", ENVIRONMENT),
+        ("EXAMPLES", EXAMPLES),
+    ] {
+        roff.control("SH", [title]);
+        for (item, meaning) in table {
+            roff.control("TP", []);
+            roff.text([roff::bold(*item)]);
+            roff.text([roff::roman(*meaning)]);
+        }
+    }
+    roff.control("SH", ["SEE ALSO"]);
+    roff.text([roff::roman(
+        "systemd-cgtop(1), systemctl(1), systemd.resource-control(5); the kernel's Documentation/admin-guide/cgroup-v2.rst; README.md in /usr/share/doc/cgtui.",
+    )]);
+    roff.to_writer(out)?;
+    man.render_version_section(out)
+}
 
 #[derive(Parser)]
 #[command(
     name = "cgtui",
     version,
-    about = "Monitor and edit Linux cgroup v2 live; learn how delegation behaves"
+    about = "Monitor and edit Linux cgroup v2 live; learn how delegation behaves",
+    long_about = "Monitor and edit Linux cgroup v2 live; learn how delegation behaves.\n\nWithout a subcommand, cgtui opens a terminal UI on the cgroup2 hierarchy: a tree of cgroups with CPU, memory, IO, pids, pressure and OOM kills, containers and pods named by their workload (v shows the raw names), keys to change limits (checked, journaled, undoable), and an explanation of what the kernel will allow and why. Press ? for every key."
 )]
 struct Cli {
     /// Show only this cgroup and its descendants: a path relative to the cgroup2 mount
     /// (`user.slice`, `/user.slice`) or an absolute path under it.
-    #[arg(long, global = true, value_name = "PATH")]
+    // AnyPath: bash completes it with `compgen -f` (DirPath would leave it to readline).
+    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
     root: Option<PathBuf>,
 
     /// Read a fake cgroup tree in DIR instead of the kernel's (tests and demos). Without it,
     /// anything that is not a cgroup2 filesystem is refused.
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::AnyPath)]
     fixture: Option<PathBuf>,
 
     /// Seconds between polls of the counters (cpu.stat, memory.current, io.stat, ...).
@@ -31,7 +125,7 @@ struct Cli {
     interval: Option<Duration>,
 
     /// The TUI's config file, instead of $XDG_CONFIG_HOME/cgtui/config.toml.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     config: Option<PathBuf>,
 
     /// Colour: never, auto (unless NO_COLOR is set or TERM is dumb), always. Default: the
@@ -55,6 +149,17 @@ struct Cli {
     /// Use at most N inotify watches, then fall back to polling (to try the fallback).
     #[arg(long, value_name = "N")]
     max_watches: Option<usize>,
+
+    /// Ask Docker and Podman (their API sockets) for container names and images. Off by
+    /// default: names then come from cgroup paths alone. A socket is used only if it and its
+    /// listener are root's (system engines) or the user's whose containers it names (rootless
+    /// engines under user@UID.service); each exchange is bounded in time and size.
+    #[arg(long, global = true)]
+    resolve_names: bool,
+    /// Show in the header what the latest refresh read and cost: cgroups, files read and
+    /// opened, directories listed, bytes, CPU time; on exit, print the means per refresh.
+    #[arg(long)]
+    stats: bool,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -153,6 +258,18 @@ enum Command {
         /// Run this in the playground and wait for it; without it a placeholder keeps the scope.
         #[arg(last = true)]
         command: Vec<String>,
+    },
+    /// Print a shell completion script: `source <(cgtui completions bash)`, or install it
+    /// where the shell looks (the Debian package does).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `cgtui manpage | man -l -`. With --dir, write cgtui.1 and a
+    /// page per subcommand (cgtui-snapshot.1, ...) into DIR.
+    Manpage {
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -322,7 +439,11 @@ fn delegate(
 }
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let parsed = cli_command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         // Help and version as clap prints them (they hold no argument).
         Err(err) if !err.use_stderr() => err.exit(),
@@ -358,7 +479,45 @@ fn broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// `completions` and `manpage`: generated from the same definitions as `--help`, before any
+/// hierarchy is looked for (they work on a machine without cgroup2, as when packaging).
+fn install_files(command: &Command) -> Result<Option<i32>> {
+    match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut cli_command(), "cgtui", &mut std::io::stdout());
+            Ok(Some(0))
+        }
+        Command::Manpage { dir: Some(dir) } => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", visible_path(dir)))?;
+            clap_mangen::generate_to(Cli::command(), dir).with_context(|| {
+                format!("cannot write the man pages into {}", visible_path(dir))
+            })?;
+            // The main page with its FILES, ENVIRONMENT and EXAMPLES.
+            let main = dir.join("cgtui.1");
+            let mut page = Vec::new();
+            man_page(&mut page)?;
+            std::fs::write(&main, page)
+                .with_context(|| format!("cannot write {}", visible_path(&main)))?;
+            Ok(Some(0))
+        }
+        Command::Manpage { dir: None } => {
+            let mut page = Vec::new();
+            man_page(&mut page)?;
+            use std::io::Write;
+            std::io::stdout().write_all(&page)?;
+            Ok(Some(0))
+        }
+        _ => Ok(None),
+    }
+}
+
 fn run(cli: Cli) -> Result<i32> {
+    if let Some(command) = &cli.command
+        && let Some(code) = install_files(command)?
+    {
+        return Ok(code);
+    }
     // The sampler keeps up to 4,096 cgroup files open between refreshes.
     cgtui::cgroup::files::raise_fd_limit();
     use cgtui::commands::Request;
@@ -461,6 +620,9 @@ fn run(cli: Cli) -> Result<i32> {
                 fs,
                 base,
                 json: json || format == SnapshotFormat::Json,
+                engines: cli
+                    .resolve_names
+                    .then(cgtui::cgroup::workload::engine::Resolver::default),
                 count: if follow {
                     None
                 } else {
@@ -497,6 +659,7 @@ fn run(cli: Cli) -> Result<i32> {
                     .unwrap_or(Duration::from_secs(1)),
                 mouse: !cli.no_mouse,
                 max_watches: cli.max_watches,
+                resolve_names: cli.resolve_names,
                 read_only: cli.read_only,
                 cpu_budget: cli.cpu_budget,
                 keymap: config.keymap,
@@ -505,6 +668,7 @@ fn run(cli: Cli) -> Result<i32> {
                     .columns
                     .unwrap_or_else(|| cgtui::model::view::Column::DEFAULT.to_vec()),
                 sort: config.sort.unwrap_or(cgtui::model::view::Column::Name),
+                stats: cli.stats,
             })?;
             Ok(0)
         }

@@ -1,5 +1,8 @@
-//! The sampler thread: walks the tree on an interval, reads counters, and reports them as
-//! events. Commands (new interval, new focus, refresh now) wake it early.
+//! The sampler thread: reads the counters the view needs on an interval, and reports them as
+//! events. Its cost follows what is on screen, not the size of the tree: the app says which
+//! cgroups it needs ([`Reads`]), the watcher reports new and removed cgroups, and the tree is
+//! walked only to recover from a lost event. Commands (new interval, new focus, rows on
+//! screen, refresh now) wake it early.
 //!
 //! It keeps to a CPU budget (a share of one CPU, measured on its own thread's CPU clock): when
 //! passes cost more than their share of the interval it first reads hidden cgroups (and walks
@@ -10,6 +13,7 @@ use crate::app::Event;
 use crate::cgroup::files::OpenFiles;
 use crate::cgroup::process::read_processes_up_to;
 use crate::cgroup::sample::{Scope, read_sample, read_sample_with};
+use crate::cgroup::stats::{self, IoCounts};
 use crate::cgroup::watch::WatchEvent;
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::model::TreeSample;
@@ -23,8 +27,8 @@ pub enum Command {
     Interval(Duration),
     Focus(CgroupPath),
     RefreshNow,
-    /// The cgroups now on screen.
-    Visible(Vec<CgroupPath>),
+    /// What the view needs read now: the rows on screen, and what their order depends on.
+    Visible(Reads),
     /// inotify cannot report new and removed cgroups (no watches left): walk every pass.
     WalkEveryPass,
     /// inotify could not watch this cgroup ([`WatchEvent::Unwatched`]): read it every pass,
@@ -38,12 +42,12 @@ pub enum Command {
     ScreenRows(u16),
 }
 
-/// How often a cgroup the view does not show is read: every this many passes (more when over
-/// the CPU budget, up to [`MAX_HIDDEN_EVERY`]). Events (new cgroups, populated, OOM kills)
-/// still arrive at once by inotify.
+/// How often a row off screen that could still move onto it ([`Reads::in_turns`]) is read:
+/// every this many passes (more when over the CPU budget, up to [`MAX_HIDDEN_EVERY`]). Events
+/// (new cgroups, populated, OOM kills) still arrive at once by inotify.
 pub const HIDDEN_EVERY: u64 = 5;
 
-/// The CPU budget first reads hidden cgroups less often, down to once in this many passes;
+/// The CPU budget first reads rows off screen less often, down to once in this many passes;
 /// then it stretches the interval.
 pub const MAX_HIDDEN_EVERY: u64 = 80;
 
@@ -62,7 +66,7 @@ pub const DEFAULT_PROCESS_LIMIT: usize = 64;
 /// The sampler's pace for the next pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
-    /// Hidden cgroups are read, and the tree walked, every this many passes.
+    /// Rows off screen that could move onto it are read every this many passes.
     pub hidden_every: u64,
     /// Time between passes: the configured interval, or longer over the CPU budget.
     pub interval: Duration,
@@ -321,33 +325,120 @@ pub fn sample_tree(
     sample_tree_planned(fs, base, &mut every(focus, all_full), None)
 }
 
-/// Which cgroups a pass reads: the focused one fully, the ones on screen for the columns, and
-/// the rest every [`HIDDEN_EVERY`] passes (or less often, over the CPU budget), each in its own
-/// phase so the load spreads evenly. The tree is walked (every directory listed) as seldom:
-/// between walks, inotify reports new and removed cgroups to the model at once, and the passes
-/// read from the latest walk's list. Without inotify ([`ViewPlan::walk_every_pass`]) every
-/// pass walks; a cgroup inotify could not watch is polled alone ([`ViewPlan::poll_alone`]).
+/// What the view needs read, as the app works it out (`app::reads`). Nothing else is read
+/// periodically: a cgroup off screen keeps its latest values, which the UI marks as old.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reads {
+    /// Read every pass, and at once when new to this list: the rows on screen and what their
+    /// order or the header depends on (the top, parents of rows sorted by a value).
+    pub every_pass: Vec<CgroupPath>,
+    /// Rows off screen whose order could bring them on screen and that no bound rules out:
+    /// read in turns, every [`HIDDEN_EVERY`] passes (or less often, over the CPU budget).
+    pub in_turns: Vec<CgroupPath>,
+}
+
+/// What one pass cost and read (`cgtui --stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassStats {
+    /// Cgroups read.
+    pub cgroups: usize,
+    /// Files opened and read, bytes, directories listed.
+    pub io: IoCounts,
+    /// The sampler thread's CPU for the pass.
+    pub cpu: Duration,
+    /// The pass listed the whole tree.
+    pub walked: bool,
+}
+
+impl PassStats {
+    /// One line for the header.
+    pub fn text(&self) -> String {
+        format!(
+            "pass {} cgroups: {} files read ({} opened), {} dirs listed, {:.1} KiB, {:.2} ms CPU{}",
+            self.cgroups,
+            self.io.read,
+            self.io.opened,
+            self.io.listed,
+            self.io.bytes as f64 / 1024.0,
+            self.cpu.as_secs_f64() * 1e3,
+            if self.walked { ", walked" } else { "" }
+        )
+    }
+}
+
+/// What the passes of a run read, added up (printed on exit with `cgtui --stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassTotals {
+    pub passes: u64,
+    pub cgroups: u64,
+    pub io: IoCounts,
+    pub cpu: Duration,
+    /// Passes that listed the whole tree.
+    pub walks: u64,
+}
+
+impl PassTotals {
+    pub fn add(&mut self, pass: &PassStats) {
+        self.passes += 1;
+        self.cgroups += pass.cgroups as u64;
+        self.io += pass.io;
+        self.cpu += pass.cpu;
+        self.walks += u64::from(pass.walked);
+    }
+
+    /// The means per pass, in one line.
+    pub fn text(&self) -> String {
+        let n = self.passes.max(1) as f64;
+        format!(
+            "{} passes, {} walking the tree; per pass: {:.1} cgroups, {:.1} files read \
+             ({:.1} opened), {:.2} dirs listed, {:.1} KiB, {:.2} ms CPU",
+            self.passes,
+            self.walks,
+            self.cgroups as f64 / n,
+            self.io.read as f64 / n,
+            self.io.opened as f64 / n,
+            self.io.listed as f64 / n,
+            self.io.bytes as f64 / 1024.0 / n,
+            self.cpu.as_secs_f64() * 1e3 / n
+        )
+    }
+}
+
+/// Which cgroups a pass reads: the focused one fully, and what the view needs
+/// ([`Reads`]): the rows on screen every pass, some rows off screen in turns, each in its own
+/// phase so the load spreads evenly. The rest is not read: new and removed cgroups,
+/// populated/frozen and OOM kills arrive by inotify, and the tree is walked (every directory
+/// listed) only to recover: after an inotify queue overflow or a write
+/// ([`ViewPlan::walk_next_pass`]), and every pass without inotify
+/// ([`ViewPlan::walk_every_pass`]). A cgroup inotify could not watch is polled alone
+/// ([`ViewPlan::poll_alone`]).
 pub struct ViewPlan {
     pub focus: Option<CgroupPath>,
-    /// The cgroups on screen; `None` until the view says (then everything is read).
-    pub visible: Option<HashSet<CgroupPath>>,
+    /// What the view needs; `None` until it says.
+    reads: Option<Reads>,
+    /// `reads.every_pass` as a set.
+    every_pass: HashSet<CgroupPath>,
     /// Walk the whole tree every pass: nothing reports new and removed cgroups in between.
     pub walk_every_pass: bool,
-    /// Hidden cgroups are read, and the tree walked, every this many passes.
+    /// Nothing else reports the tree's shape: until the view says what it needs, every pass
+    /// walks and reads every cgroup. The TUI clears it: its watcher reports the shape once
+    /// it watches the whole tree, and the sampler waits for the rows on screen.
+    pub own_shape: bool,
+    walk_next: bool,
+    /// Rows off screen ([`Reads::in_turns`]) are read every this many passes.
     hidden_every: u64,
     pass: u64,
-    /// Cgroups read at least once, and the pass that last saw them (to forget removed ones).
-    known: HashMap<CgroupPath, u64>,
-    /// The cgroups found by the latest walk (parents first), and the pass that walked.
-    listed: Vec<CgroupPath>,
-    walked_at: Option<u64>,
+    /// Cgroups read by the latest pass, or caught up since.
+    read_latest: HashSet<CgroupPath>,
     /// Cgroups inotify does not watch, read every pass.
     alone: HashMap<CgroupPath, Alone>,
     /// What polling those found, as the watcher would have reported it.
     events: Vec<WatchEvent>,
-    /// CPU the latest pass spent walking the tree, when walks come only every
-    /// `hidden_every` passes (zero otherwise).
+    /// CPU the latest pass spent on a walk made only to recover (zero otherwise): a one-off,
+    /// not a cost of the passes to come.
     walk_cpu: Duration,
+    /// What the latest pass read.
+    pub latest: PassStats,
 }
 
 /// A cgroup polled alone.
@@ -363,16 +454,18 @@ impl Default for ViewPlan {
     fn default() -> Self {
         ViewPlan {
             focus: None,
-            visible: None,
+            reads: None,
+            every_pass: HashSet::new(),
             walk_every_pass: false,
+            own_shape: true,
+            walk_next: false,
             hidden_every: HIDDEN_EVERY,
             pass: 0,
-            known: HashMap::new(),
-            listed: Vec::new(),
-            walked_at: None,
+            read_latest: HashSet::new(),
             alone: HashMap::new(),
             events: Vec::new(),
             walk_cpu: Duration::ZERO,
+            latest: PassStats::default(),
         }
     }
 }
@@ -386,22 +479,29 @@ fn phase(path: &CgroupPath) -> u64 {
         })
 }
 
-impl ViewPlan {
-    fn begin_pass(&mut self) {
-        self.pass += 1;
-    }
+/// What a pass does with one cgroup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Read(Scope),
+    /// Walked and not read: listed in the (complete) sample without values.
+    Listed,
+    /// Not read in this turn: what the file cache knows of it is kept.
+    Kept,
+}
 
-    fn end_pass(&mut self) {
-        let pass = self.pass;
-        self.known.retain(|_, seen| *seen == pass);
+impl ViewPlan {
+    /// Tell the plan what the view needs.
+    pub fn set_reads(&mut self, reads: Reads) {
+        self.every_pass = reads.every_pass.iter().cloned().collect();
+        self.reads = Some(reads);
     }
 
     /// Walk the tree at the next pass (after an inotify queue overflow, or a write).
     pub fn walk_next_pass(&mut self) {
-        self.walked_at = None;
+        self.walk_next = true;
     }
 
-    /// Read hidden cgroups, and walk the tree, every `passes` passes.
+    /// Read rows off screen every `passes` passes.
     pub fn set_hidden_every(&mut self, passes: u64) {
         self.hidden_every = passes.max(1);
     }
@@ -424,24 +524,30 @@ impl ViewPlan {
         std::mem::take(&mut self.events)
     }
 
-    fn walk_due(&self) -> bool {
-        self.walk_every_pass
-            || self.visible.is_none()
-            || self
-                .walked_at
-                .is_none_or(|at| self.pass - at >= self.hidden_every)
+    /// Is there anything to do: a walk due, or something the view needs?
+    pub fn has_work(&self) -> bool {
+        self.walk_due() || self.reads.is_some() || self.focus.is_some() || !self.alone.is_empty()
     }
 
-    fn scope(&mut self, path: &CgroupPath) -> Option<Scope> {
-        let new = self.known.insert(path.clone(), self.pass).is_none();
+    fn walk_due(&self) -> bool {
+        self.walk_every_pass || self.walk_next || (self.reads.is_none() && self.own_shape)
+    }
+
+    fn scope(&self, path: &CgroupPath) -> Option<Scope> {
         if self.focus.as_ref() == Some(path) {
             return Some(Scope::Full);
         }
-        let shown = self.visible.as_ref().is_none_or(|v| v.contains(path));
+        let needed = match &self.reads {
+            None => self.own_shape,
+            Some(_) => self.every_pass.contains(path),
+        };
+        (needed || (!self.alone.is_empty() && self.alone.contains_key(path)))
+            .then_some(Scope::Columns)
+    }
+
+    fn turn(&self, path: &CgroupPath) -> bool {
         let every = self.hidden_every;
-        let turn = (self.pass + phase(path) % every).is_multiple_of(every);
-        let alone = !self.alone.is_empty() && self.alone.contains_key(path);
-        (shown || new || turn || alone).then_some(Scope::Columns)
+        (self.pass + phase(path) % every).is_multiple_of(every)
     }
 
     /// List the children of unwatched directories, and report what changed since the last
@@ -484,13 +590,12 @@ impl ViewPlan {
                     sample: Some(Box::new(sample)),
                 });
                 self.alone.insert(
-                    child.clone(),
+                    child,
                     Alone {
                         children: Some(Vec::new()),
                         directory: true,
                     },
                 );
-                self.listed.push(child);
             }
             for name in before.iter().filter(|n| names.binary_search(n).is_err()) {
                 let child = dir.join(name);
@@ -500,61 +605,161 @@ impl ViewPlan {
         }
     }
 
-    /// One pass: walk the tree when due, else read from the latest walk's list (plus cgroups
-    /// on screen that appeared since). The sample is complete only when the pass walked.
+    /// What this pass does, cgroup by cgroup: every cgroup of `walked` (a walk's list,
+    /// parents first), or only those it reads (and the rows read in turns it keeps).
+    fn entries(
+        &self,
+        base: &CgroupPath,
+        walked: Option<&[CgroupPath]>,
+    ) -> Vec<(CgroupPath, Entry)> {
+        let in_turns = self.reads.as_ref().map_or(&[][..], |r| &r.in_turns[..]);
+        if let Some(listed) = walked {
+            let turns: HashSet<&CgroupPath> = in_turns.iter().collect();
+            return listed
+                .iter()
+                .map(|path| {
+                    let entry = match self.scope(path) {
+                        Some(scope) => Entry::Read(scope),
+                        None if turns.contains(path) && self.turn(path) => {
+                            Entry::Read(Scope::Columns)
+                        }
+                        None => Entry::Listed,
+                    };
+                    (path.clone(), entry)
+                })
+                .collect();
+        }
+        let mut entries = Vec::new();
+        let mut seen = HashSet::new();
+        let every_pass = self.reads.iter().flat_map(|r| r.every_pass.iter());
+        let wanted = self.focus.iter().chain(every_pass).chain(self.alone.keys());
+        for path in wanted {
+            if path.starts_with(base) && seen.insert(path) {
+                let scope = self.scope(path).unwrap_or(Scope::Columns);
+                entries.push((path.clone(), Entry::Read(scope)));
+            }
+        }
+        for path in in_turns {
+            if path.starts_with(base) && seen.insert(path) {
+                let entry = if self.turn(path) {
+                    Entry::Read(Scope::Columns)
+                } else {
+                    Entry::Kept
+                };
+                entries.push((path.clone(), entry));
+            }
+        }
+        entries
+    }
+
+    /// One pass: read what the view needs, walking the tree first when a walk is due. The
+    /// sample is complete (lists every cgroup) only when the pass walked.
     pub fn sample(
         &mut self,
         fs: &Cgroupfs,
         base: &CgroupPath,
         files: &mut OpenFiles,
     ) -> TreeSample {
-        self.begin_pass();
+        let cpu_before = thread_cpu();
+        let io_before = stats::thread_counts();
+        self.pass += 1;
         // Before the walk: the model must not remove a cgroup created while the walk ran.
         let started = Instant::now();
         let walk = self.walk_due();
         self.walk_cpu = Duration::ZERO;
-        if walk {
-            let before = thread_cpu();
-            self.listed = fs.walk(base);
-            // A walk made every pass is no cost to spread.
-            if !self.walk_every_pass && self.visible.is_some() {
-                self.walk_cpu = thread_cpu().saturating_sub(before);
+        let walked = walk.then(|| {
+            let listed = fs.walk(base);
+            // A walk made only to recover is a one-off, not a cost of the passes to come.
+            if !self.walk_every_pass && self.reads.is_some() {
+                self.walk_cpu = thread_cpu().saturating_sub(cpu_before);
             }
-            self.walked_at = Some(self.pass);
-        } else {
-            // Rows on screen that appeared after the walk (inotify put them in the model).
-            let known = &self.known;
-            let unlisted: Vec<CgroupPath> = [&self.focus]
-                .into_iter()
-                .flatten()
-                .chain(self.visible.iter().flatten())
-                .filter(|p| !known.contains_key(*p) && p.starts_with(base))
-                .cloned()
-                .collect();
-            self.listed.extend(unlisted);
-        }
+            self.walk_next = false;
+            listed
+        });
         if !self.alone.is_empty() {
             self.list_unwatched(fs, base);
         }
-        let listed = std::mem::take(&mut self.listed);
-        let tree = sample_paths(
-            fs,
-            started,
-            &listed,
-            walk,
-            &mut |p| self.scope(p),
-            Some(files),
-        );
-        self.listed = listed;
-        if walk {
-            // Polled cgroups the walk did not find are gone.
-            let known = &self.known;
-            let pass = self.pass;
-            self.alone
-                .retain(|path, _| known.get(path) == Some(&pass) || !path.starts_with(base));
+        let entries = self.entries(base, walked.as_deref());
+        self.read_latest.clear();
+        files.begin_pass();
+        let mut cgroups = Vec::with_capacity(if walk { entries.len() } else { 64 });
+        let mut read = 0;
+        for (path, entry) in entries {
+            match entry {
+                // A directory that vanished or cannot be read is left out until the next
+                // pass; per-file problems are kept inside the sample.
+                Entry::Read(scope) => {
+                    read += 1;
+                    if let Ok(Some(sample)) = read_sample_with(fs, &path, scope, Some(files)) {
+                        self.read_latest.insert(path.clone());
+                        cgroups.push((path, Some(Box::new(sample))));
+                    }
+                }
+                Entry::Listed => {
+                    files.still_there(&path);
+                    cgroups.push((path, None));
+                }
+                Entry::Kept => files.still_there(&path),
+            }
         }
-        self.end_pass();
-        tree
+        files.end_pass();
+        if let Some(listed) = &walked {
+            // Polled cgroups the walk did not find are gone.
+            let found: HashSet<&CgroupPath> = listed.iter().collect();
+            self.alone
+                .retain(|path, _| found.contains(path) || !path.starts_with(base));
+        }
+        self.latest = PassStats {
+            cgroups: read,
+            io: stats::thread_counts() - io_before,
+            cpu: thread_cpu().saturating_sub(cpu_before),
+            walked: walk,
+        };
+        TreeSample {
+            started,
+            finished: Instant::now(),
+            complete: walk,
+            cgroups,
+        }
+    }
+
+    /// Read at once what the view needs every pass and the latest pass did not read (the
+    /// first screen, rows scrolled onto it), so a row never waits an interval on screen with
+    /// old values. `None` when there is nothing new. The focus is read fully elsewhere.
+    pub fn catch_up(
+        &mut self,
+        fs: &Cgroupfs,
+        base: &CgroupPath,
+        files: &mut OpenFiles,
+    ) -> Option<TreeSample> {
+        let reads = self.reads.as_ref()?;
+        let new: Vec<CgroupPath> = reads
+            .every_pass
+            .iter()
+            .filter(|p| {
+                p.starts_with(base)
+                    && !self.read_latest.contains(*p)
+                    && self.focus.as_ref() != Some(*p)
+            })
+            .cloned()
+            .collect();
+        if new.is_empty() {
+            return None;
+        }
+        let started = Instant::now();
+        let mut cgroups = Vec::with_capacity(new.len());
+        for path in new {
+            if let Ok(Some(sample)) = read_sample_with(fs, &path, Scope::Columns, Some(files)) {
+                cgroups.push((path.clone(), Some(Box::new(sample))));
+            }
+            self.read_latest.insert(path);
+        }
+        Some(TreeSample {
+            started,
+            finished: Instant::now(),
+            complete: false,
+            cgroups,
+        })
     }
 }
 
@@ -567,6 +772,10 @@ pub struct Sampler {
     pub cpu_budget: f64,
     /// Processes of the focused cgroup read per pass; the rest are counted.
     pub process_limit: usize,
+    /// Nothing else reports the tree's shape ([`ViewPlan::own_shape`]).
+    pub own_shape: bool,
+    /// Send [`Event::PassStats`] after every pass.
+    pub stats: bool,
 }
 
 impl Sampler {
@@ -578,6 +787,8 @@ impl Sampler {
             focus: None,
             cpu_budget: DEFAULT_CPU_BUDGET,
             process_limit: DEFAULT_PROCESS_LIMIT,
+            own_shape: true,
+            stats: false,
         }
     }
 
@@ -637,7 +848,10 @@ impl Sampler {
     /// Run until the receiving side of `events` is gone.
     pub fn run(mut self, commands: Receiver<Command>, events: Sender<Event>) {
         let mut files = OpenFiles::new();
-        let mut plan = ViewPlan::default();
+        let mut plan = ViewPlan {
+            own_shape: self.own_shape,
+            ..ViewPlan::default()
+        };
         let mut pacer = Pacer::new(self.interval, self.cpu_budget);
         let mut told = None;
         let mut cpu_mark = thread_cpu();
@@ -646,26 +860,30 @@ impl Sampler {
             let tick = Instant::now();
             plan.focus = self.focus.clone();
             plan.set_hidden_every(pacer.schedule.hidden_every);
-            let tree = plan.sample(&self.fs, &self.base, &mut files);
-            for event in plan.take_events() {
-                if events.send(Event::Watch(event)).is_err() {
+            if plan.has_work() {
+                let tree = plan.sample(&self.fs, &self.base, &mut files);
+                for event in plan.take_events() {
+                    if events.send(Event::Watch(event)).is_err() {
+                        return;
+                    }
+                }
+                if events.send(Event::Tree(tree)).is_err() || !self.send_processes(&events) {
                     return;
                 }
+                if self.stats && events.send(Event::PassStats(plan.latest)).is_err() {
+                    return;
+                }
+                // The CPU since the last pass ended: this pass, and the commands (and rows
+                // caught up) before it, less a walk made only to recover. The first pass says
+                // nothing of the passes to come.
+                let cpu = thread_cpu();
+                if !first {
+                    let cost = cpu.saturating_sub(cpu_mark);
+                    pacer.record(cost.saturating_sub(plan.walk_cpu));
+                }
+                first = false;
+                cpu_mark = cpu;
             }
-            if events.send(Event::Tree(tree)).is_err() || !self.send_processes(&events) {
-                return;
-            }
-            // The CPU since the last pass ended: this pass, and the commands before it, with
-            // a walk spread over the passes it serves. The first pass reads every cgroup once,
-            // whatever the plan: it says nothing of the passes to come.
-            let cpu = thread_cpu();
-            if !first {
-                let cost = cpu.saturating_sub(cpu_mark);
-                let walk = plan.walk_cpu.min(cost);
-                pacer.record(cost - walk + walk / plan.hidden_every.max(1) as u32);
-            }
-            first = false;
-            cpu_mark = cpu;
             if !self.tell_status(&pacer, &plan, &mut told, &events) {
                 return;
             }
@@ -682,11 +900,19 @@ impl Sampler {
                     }
                     Ok(Command::Focus(path)) => {
                         self.focus = Some(path);
+                        plan.focus = self.focus.clone();
                         if !self.send_focus(&events) {
                             return;
                         }
                     }
-                    Ok(Command::Visible(paths)) => plan.visible = Some(paths.into_iter().collect()),
+                    Ok(Command::Visible(reads)) => {
+                        plan.set_reads(reads);
+                        if let Some(rows) = plan.catch_up(&self.fs, &self.base, &mut files)
+                            && events.send(Event::CaughtUp(rows)).is_err()
+                        {
+                            return;
+                        }
+                    }
                     Ok(Command::RefreshNow) => {
                         // After a write or a lost inotify event: read limits and controller
                         // lists afresh, and walk the tree.
@@ -717,90 +943,183 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    #[test]
-    fn hidden_cgroups_are_read_once_then_in_turns() {
-        let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
-        let hidden: Vec<CgroupPath> = (0..100).map(|i| p(&format!("h{i}"))).collect();
-        let mut plan = ViewPlan {
-            focus: Some(p("f")),
-            visible: Some([p("v")].into_iter().collect()),
-            ..ViewPlan::default()
-        };
-        let mut reads = vec![0; hidden.len()];
-        for pass in 0..(HIDDEN_EVERY * 4) {
-            plan.begin_pass();
-            assert_eq!(plan.scope(&p("f")), Some(Scope::Full));
-            assert_eq!(plan.scope(&p("v")), Some(Scope::Columns));
-            for (i, h) in hidden.iter().enumerate() {
-                if plan.scope(h).is_some() {
+    fn p(s: &str) -> CgroupPath {
+        CgroupPath::from_relative(Path::new(s)).unwrap()
+    }
+
+    /// How often each of `paths` is read over `passes` passes (without touching files).
+    fn reads_over(plan: &mut ViewPlan, paths: &[CgroupPath], passes: u64) -> Vec<usize> {
+        let mut reads = vec![0; paths.len()];
+        for _ in 0..passes {
+            plan.pass += 1;
+            let entries = plan.entries(&CgroupPath::root(), None);
+            for (i, path) in paths.iter().enumerate() {
+                if entries
+                    .iter()
+                    .any(|(p, e)| p == path && matches!(e, Entry::Read(_)))
+                {
                     reads[i] += 1;
                 }
             }
-            plan.end_pass();
-            if pass == 0 {
-                assert!(
-                    reads.iter().all(|r| *r == 1),
-                    "every new cgroup is read at once"
-                );
-            }
         }
-        // Afterwards each hidden cgroup is read once every HIDDEN_EVERY passes.
-        assert!(reads.iter().all(|r| (4..=5).contains(r)), "{reads:?}");
+        reads
     }
 
     #[test]
-    fn the_tree_is_walked_every_few_passes_and_rows_on_screen_are_read_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["a", "b"] {
-            std::fs::create_dir(dir.path().join(name)).unwrap();
-            std::fs::write(dir.path().join(name).join("cgroup.procs"), "").unwrap();
-        }
-        let fs = Cgroupfs::fixture(dir.path()).unwrap();
-        let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
-        let mut files = OpenFiles::new();
+    fn rows_on_screen_are_read_every_pass_and_rows_in_turns_every_few() {
+        let hidden: Vec<CgroupPath> = (0..100).map(|i| p(&format!("h{i}"))).collect();
         let mut plan = ViewPlan {
-            visible: Some([p("a")].into_iter().collect()),
+            focus: Some(p("f")),
             ..ViewPlan::default()
         };
-        let read = |tree: &TreeSample| -> Vec<String> {
-            let mut names: Vec<String> = tree
-                .cgroups
-                .iter()
-                .filter(|(_, s)| s.is_some())
-                .map(|(c, _)| c.to_string())
-                .collect();
-            names.sort();
-            names
-        };
-        let first = plan.sample(&fs, &CgroupPath::root(), &mut files);
-        assert!(first.complete, "the first pass walks");
+        plan.set_reads(Reads {
+            every_pass: vec![p("v")],
+            in_turns: hidden.clone(),
+        });
+        let passes = HIDDEN_EVERY * 4;
+        let shown = reads_over(&mut plan, &[p("f"), p("v"), p("elsewhere")], passes);
         assert_eq!(
-            read(&first),
-            ["/", "/a", "/b"],
-            "new cgroups are read at once"
+            shown,
+            [passes as usize, passes as usize, 0],
+            "the focus and the rows on screen every pass, nothing else"
         );
-        // Created after the walk: `c` is not seen until the next walk, `d` is on screen.
-        std::fs::create_dir(dir.path().join("c")).unwrap();
-        std::fs::create_dir(dir.path().join("d")).unwrap();
-        plan.visible = Some([p("a"), p("d")].into_iter().collect());
-        let mut walks = 0;
-        for pass in 1..HIDDEN_EVERY {
-            let tree = plan.sample(&fs, &CgroupPath::root(), &mut files);
-            walks += usize::from(tree.complete);
-            let names = read(&tree);
-            assert!(names.contains(&"/a".to_string()) && names.contains(&"/d".to_string()));
-            assert!(!names.contains(&"/c".to_string()), "pass {pass}: {names:?}");
+        let turns = reads_over(&mut plan, &hidden, passes);
+        assert!(turns.iter().all(|r| *r == 4), "{turns:?}");
+        assert_eq!(
+            plan.entries(&CgroupPath::root(), None)[0],
+            (p("f"), Entry::Read(Scope::Full)),
+            "the focus is read fully"
+        );
+    }
+
+    #[test]
+    fn the_plan_follows_a_thinner_schedule() {
+        let hidden: Vec<CgroupPath> = (0..200).map(|i| p(&format!("h{i}"))).collect();
+        let mut plan = ViewPlan::default();
+        plan.set_reads(Reads {
+            every_pass: Vec::new(),
+            in_turns: hidden.clone(),
+        });
+        plan.set_hidden_every(40);
+        let reads: usize = reads_over(&mut plan, &hidden, 40).iter().sum();
+        assert_eq!(reads, 200, "each once in 40 passes");
+    }
+
+    /// A fixture tree with `names` as cgroups (each with a cpu.stat).
+    fn fixture(names: &[&str]) -> (tempfile::TempDir, Cgroupfs) {
+        let dir = tempfile::tempdir().unwrap();
+        for name in names {
+            std::fs::create_dir_all(dir.path().join(name)).unwrap();
+            std::fs::write(dir.path().join(name).join("cpu.stat"), "usage_usec 1\n").unwrap();
         }
-        assert_eq!(walks, 0, "no walk between the walks");
-        let walked = plan.sample(&fs, &CgroupPath::root(), &mut files);
-        assert!(walked.complete);
-        assert!(
-            read(&walked).contains(&"/c".to_string()),
-            "the walk finds it"
-        );
-        // Without inotify every pass walks.
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        (dir, fs)
+    }
+
+    fn read(tree: &TreeSample) -> Vec<String> {
+        let mut names: Vec<String> = tree
+            .cgroups
+            .iter()
+            .filter(|(_, s)| s.is_some())
+            .map(|(c, _)| c.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn only_what_the_view_needs_is_read_and_the_tree_is_walked_only_to_recover() {
+        let (dir, fs) = fixture(&["a", "b", "c"]);
+        let root = CgroupPath::root();
+        let mut files = OpenFiles::new();
+        let mut plan = ViewPlan {
+            own_shape: false,
+            ..ViewPlan::default()
+        };
+        assert!(!plan.has_work(), "nothing to do before the view says");
+        plan.set_reads(Reads {
+            every_pass: vec![p("a")],
+            in_turns: Vec::new(),
+        });
+        for _ in 0..HIDDEN_EVERY * 3 {
+            let tree = plan.sample(&fs, &root, &mut files);
+            assert!(!tree.complete, "no walk");
+            assert_eq!(read(&tree), ["/a"]);
+            assert_eq!(plan.latest.io.listed, 0, "no directory listed");
+        }
+        // After an overflow: one walk, which lists every cgroup and reads only /a.
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        plan.walk_next_pass();
+        let walked = plan.sample(&fs, &root, &mut files);
+        assert!(walked.complete && plan.latest.walked);
+        assert_eq!(walked.cgroups.len(), 5, "/, a, b, c and d listed");
+        assert_eq!(read(&walked), ["/a"]);
+        assert!(!plan.sample(&fs, &root, &mut files).complete, "only once");
+        // Without inotify: every pass.
         plan.walk_every_pass = true;
-        assert!(plan.sample(&fs, &CgroupPath::root(), &mut files).complete);
+        assert!(plan.sample(&fs, &root, &mut files).complete);
+        assert!(plan.sample(&fs, &root, &mut files).complete);
+    }
+
+    #[test]
+    fn rows_new_on_screen_are_read_at_once_and_once() {
+        let (_dir, fs) = fixture(&["a", "b", "c"]);
+        let root = CgroupPath::root();
+        let mut files = OpenFiles::new();
+        let mut plan = ViewPlan {
+            own_shape: false,
+            focus: Some(p("c")),
+            ..ViewPlan::default()
+        };
+        plan.set_reads(Reads {
+            every_pass: vec![p("a")],
+            in_turns: Vec::new(),
+        });
+        let first = plan
+            .catch_up(&fs, &root, &mut files)
+            .expect("the first screen");
+        assert_eq!(read(&first), ["/a"]);
+        assert!(plan.catch_up(&fs, &root, &mut files).is_none(), "once");
+        plan.sample(&fs, &root, &mut files);
+        // /b scrolls on screen; the focus (/c) is read fully elsewhere.
+        plan.set_reads(Reads {
+            every_pass: vec![p("a"), p("b"), p("c")],
+            in_turns: Vec::new(),
+        });
+        let scrolled = plan.catch_up(&fs, &root, &mut files).expect("the new row");
+        assert_eq!(read(&scrolled), ["/b"]);
+        assert!(!scrolled.complete);
+    }
+
+    #[test]
+    fn a_pass_costs_what_is_on_screen_whatever_the_tree_size() {
+        let cost = |count: usize| {
+            let names: Vec<String> = (0..count).map(|i| format!("p{}/c{i}", i % 10)).collect();
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let (_dir, fs) = fixture(&refs);
+            let mut files = OpenFiles::new();
+            let mut plan = ViewPlan {
+                own_shape: false,
+                ..ViewPlan::default()
+            };
+            plan.set_reads(Reads {
+                every_pass: names.iter().take(50).map(|n| p(n)).collect(),
+                in_turns: Vec::new(),
+            });
+            (0..3)
+                .map(|_| {
+                    plan.sample(&fs, &CgroupPath::root(), &mut files);
+                    (plan.latest.cgroups, plan.latest.io)
+                })
+                .collect::<Vec<_>>()
+        };
+        let small = cost(200);
+        let large = cost(2000);
+        assert_eq!(small, large, "the same reads on 200 and on 2,000 cgroups");
+        assert_eq!(small[2].0, 50);
+        assert_eq!(small[2].1.listed, 0);
+        assert!(small[2].1.read >= 50, "{:?}", small[2]);
+        assert_eq!(small[2].1.opened, 0, "read again in place: files kept open");
     }
 
     const MS: Duration = Duration::from_millis(1);
@@ -928,37 +1247,15 @@ mod tests {
     }
 
     #[test]
-    fn the_plan_follows_a_thinner_schedule() {
-        let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
-        let hidden: Vec<CgroupPath> = (0..200).map(|i| p(&format!("h{i}"))).collect();
-        let mut plan = ViewPlan {
-            visible: Some(HashSet::new()),
-            ..ViewPlan::default()
-        };
-        plan.set_hidden_every(40);
-        let mut reads = 0;
-        for _ in 0..40 {
-            plan.begin_pass();
-            reads += hidden.iter().filter(|h| plan.scope(h).is_some()).count();
-            plan.end_pass();
-        }
-        // Once each when new, then once in 40 passes.
-        assert!((300..=500).contains(&reads), "{reads}");
-    }
-
-    #[test]
     fn a_cgroup_polled_alone_is_read_every_pass_and_its_children_reported() {
         let dir = tempfile::tempdir().unwrap();
         for name in ["a", "b"] {
             std::fs::create_dir(dir.path().join(name)).unwrap();
         }
         let fs = Cgroupfs::fixture(dir.path()).unwrap();
-        let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
         let mut files = OpenFiles::new();
-        let mut plan = ViewPlan {
-            visible: Some(HashSet::new()),
-            ..ViewPlan::default()
-        };
+        let mut plan = ViewPlan::default();
+        plan.set_reads(Reads::default());
         plan.poll_alone(p("b"), true);
         assert_eq!(plan.polled_alone(), 1);
         let read = |tree: &TreeSample, name: &str| {
@@ -1020,8 +1317,10 @@ mod tests {
         let (events, tree_events) = std::sync::mpsc::channel();
         // Every pass overruns a zero interval.
         let sampler = Sampler::new(fs, CgroupPath::root(), Duration::ZERO);
+        // Queued before the sampler starts: on a busy machine the sampler could otherwise
+        // make its passes before this thread gets to send.
+        commands.send(Command::Visible(Reads::default())).unwrap();
         let runner = std::thread::spawn(move || sampler.run(receiver, events));
-        commands.send(Command::Visible(Vec::new())).unwrap();
         let mut partial = false;
         // Within a few passes: before the CPU budget could stretch the interval (it reads
         // hidden cgroups less often, in steps of several passes, first).

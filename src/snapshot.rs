@@ -2,7 +2,9 @@
 //! iteration. The JSON fields are documented in README.md.
 
 use crate::cgroup::devices::Devices;
+use crate::cgroup::escape::SysText;
 use crate::cgroup::parse::{CpuStat, IoDeviceStat, Limit, MemoryEvents, PidsEvents, Pressure};
+use crate::cgroup::workload::{self, Workload, engine::Resolver};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::format;
 use crate::model::missing::{Metric, missing_reason};
@@ -10,9 +12,9 @@ use crate::model::rates::{IoRates, PressureRates};
 use crate::model::view::effective_memory_limit;
 use crate::model::{Model, Node};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(Serialize)]
 struct CpuReport {
@@ -112,6 +114,8 @@ struct CgroupReport<'a> {
     path: &'a CgroupPath,
     name: String,
     depth: usize,
+    /// What runs here, from the path (and the engine, with `--resolve-names`).
+    workload: Workload,
     inode: u64,
     owner_uid: u32,
     owner_gid: u32,
@@ -142,6 +146,7 @@ fn report<'a>(
     node: &'a Node,
     base_depth: usize,
     devices: &mut Devices,
+    names: &mut Names,
 ) -> Option<CgroupReport<'a>> {
     let s = node.sample.as_ref()?;
     let r = &node.rates;
@@ -162,6 +167,7 @@ fn report<'a>(
         path: &node.path,
         name: crate::cgroup::escape::visible_os(node.path.name()).into_owned(),
         depth: node.path.depth() - base_depth,
+        workload: names.workload(&node.path),
         inode: s.inode,
         owner_uid: s.owner_uid,
         owner_gid: s.owner_gid,
@@ -244,10 +250,39 @@ struct Document<'a> {
     cgroups: Vec<CgroupReport<'a>>,
 }
 
+/// Workloads of the cgroups reported: user names looked up once per uid, container names
+/// asked of the engines only with `--resolve-names`.
+struct Names {
+    users: HashMap<u32, Option<SysText>>,
+    engines: Option<Resolver>,
+}
+
+impl Names {
+    fn workload(&mut self, path: &CgroupPath) -> Workload {
+        let users = &mut self.users;
+        let mut workload = workload::workload_with_user(path, |uid| {
+            users
+                .entry(uid)
+                .or_insert_with(|| workload::user_name(uid))
+                .clone()
+        });
+        if let Some(resolver) = self.engines.as_mut()
+            && workload.name.is_none()
+            && let Some(found) = resolver.lookup(&workload, Instant::now())
+        {
+            workload.name = Some(found.name.clone());
+        }
+        workload
+    }
+}
+
 pub struct Options {
     pub fs: Cgroupfs,
     pub base: CgroupPath,
     pub json: bool,
+    /// Who asks Docker and Podman for container names: `Some(Resolver::default())` with
+    /// `--resolve-names`, `None` (nobody asked) without.
+    pub engines: Option<Resolver>,
     /// Iterations; `None` runs until interrupted.
     pub count: Option<u64>,
     pub interval: Duration,
@@ -259,6 +294,11 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut last_pass = None;
     let mut devices = options.fs.devices();
     let mut files = crate::cgroup::files::OpenFiles::new();
+    let mut names = Names {
+        users: HashMap::new(),
+        engines: options.engines,
+    };
+    let mut told = std::collections::HashSet::new();
     for iteration in 1.. {
         if options.count.is_some_and(|count| iteration > count) {
             break;
@@ -279,8 +319,14 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
         let reports: Vec<CgroupReport> = model
             .preorder()
             .into_iter()
-            .filter_map(|id| report(&model, model.node(id), base_depth, &mut devices))
+            .filter_map(|id| report(&model, model.node(id), base_depth, &mut devices, &mut names))
             .collect();
+        // Say once why an engine could not be asked; the names are then null.
+        for error in names.engines.iter().flat_map(Resolver::errors) {
+            if told.insert(error.clone()) {
+                crate::errln!("cgtui: --resolve-names: {error}");
+            }
+        }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());

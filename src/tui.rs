@@ -7,6 +7,7 @@ use crate::app::{App, Effect, Event};
 use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::editor::Editor;
+use crate::model::TreeSample;
 use crate::model::view::Column;
 use crate::sampler::{Command, Sampler};
 use crate::theme::Theme;
@@ -31,6 +32,8 @@ pub struct Options {
     pub mouse: bool,
     /// Cap inotify watches (tests of the polling fallback).
     pub max_watches: Option<usize>,
+    /// Ask Docker and Podman for container names (`--resolve-names`).
+    pub resolve_names: bool,
     /// Disable every write path.
     pub read_only: bool,
     /// The share of one CPU the sampler may use (0.05 = 5 %).
@@ -40,6 +43,8 @@ pub struct Options {
     /// Value columns of the tree, in order.
     pub columns: Vec<Column>,
     pub sort: Column,
+    /// Show what each pass of the sampler reads and costs in the header.
+    pub stats: bool,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -112,7 +117,7 @@ fn spawn_watcher(
     sampler: Sender<Command>,
 ) {
     thread::spawn(move || {
-        let watcher = match Watcher::new(fs, base) {
+        let mut watcher = match Watcher::new(fs, base) {
             Ok(w) => w.with_watch_budget(max_watches),
             Err(e) => {
                 let _ = events.send(Event::WatcherFailed(e.to_string()));
@@ -120,23 +125,70 @@ fn spawn_watcher(
             }
         };
         let sender = events.clone();
-        let forward = move |event| match event {
+        let mut forward = move |event| match event {
             // A cgroup inotify cannot watch is the sampler's to poll.
             WatchEvent::Unwatched {
                 path, directory, ..
             } => sampler.send(Command::PollAlone { path, directory }).is_ok(),
             event => sender.send(Event::Watch(event)).is_ok(),
         };
+        // Watching lists every directory once (each after its watch is in place, so nothing
+        // created meanwhile is missed): that listing is the tree's shape, and the sampler
+        // does not walk the tree again. Later changes arrive as events.
+        let started = Instant::now();
+        watcher.watch_existing(&mut forward);
+        let shape = TreeSample {
+            started,
+            finished: Instant::now(),
+            complete: true,
+            cgroups: watcher.cgroups().map(|path| (path.clone(), None)).collect(),
+        };
+        if events.send(Event::Tree(shape)).is_err() {
+            return;
+        }
         if let Err(e) = watcher.run(forward) {
             let _ = events.send(Event::WatcherFailed(e.to_string()));
         }
     });
 }
 
+/// The thread that asks the container engines (`--resolve-names`): one question at a time,
+/// each bounded by the resolver's timeouts, answers cached there. Off the UI thread, so an
+/// engine that never answers costs a few seconds of names, never a frozen screen.
+fn spawn_names(events: Sender<Event>) -> Sender<Vec<crate::cgroup::workload::Workload>> {
+    let (questions, receiver) = mpsc::channel::<Vec<crate::cgroup::workload::Workload>>();
+    thread::spawn(move || {
+        let mut resolver = crate::cgroup::workload::engine::Resolver::default();
+        while let Ok(mut workloads) = receiver.recv() {
+            // Questions that queued up while an engine was slow are answered together.
+            workloads.extend(receiver.try_iter().flatten());
+            let mut found = Vec::new();
+            for workload in &workloads {
+                let now = Instant::now();
+                if let (Some(source), Some(id), Some(container)) = (
+                    crate::cgroup::workload::engine::Source::of(workload),
+                    workload.full_id.clone(),
+                    resolver.lookup(workload, now).cloned(),
+                ) {
+                    found.push((source, id, container));
+                }
+            }
+            let errors = resolver.errors();
+            if events.send(Event::Names { found, errors }).is_err() {
+                return;
+            }
+        }
+    });
+    questions
+}
+
 fn spawn_sampler(options: &Options, screen_rows: u16, events: Sender<Event>) -> Sender<Command> {
     let (commands, receiver) = mpsc::channel();
     let mut sampler = Sampler::new(options.fs.clone(), options.base.clone(), options.interval);
     sampler.cpu_budget = options.cpu_budget;
+    // The watcher reports the tree's shape; the sampler reads what the view asks for.
+    sampler.own_shape = false;
+    sampler.stats = options.stats;
     sampler.process_limit = usize::from(screen_rows) + crate::sampler::PROCESS_MARGIN;
     thread::spawn(move || sampler.run(receiver, events));
     commands
@@ -181,6 +233,8 @@ pub fn run(options: Options) -> Result<()> {
             columns: options.columns.clone(),
             sort: options.sort,
             session: editor.session_id().to_string(),
+            resolve_names: options.resolve_names,
+            stats: options.stats,
             known_users: options.fs.fixture_users(),
             hierarchy_controllers: options.fs.hierarchy_controllers(),
             ..crate::app::Options::new(options.base.clone(), options.fs.devices(), source)
@@ -208,6 +262,7 @@ pub fn run(options: Options) -> Result<()> {
             commands.clone(),
         );
         let actor = crate::cgroup::predict::Actor::current(&options.fs);
+        let names = options.resolve_names.then(|| spawn_names(events.clone()));
         let events_for_edits = events.clone();
         drop(events);
         event_loop(
@@ -218,9 +273,13 @@ pub fn run(options: Options) -> Result<()> {
             &editor,
             &events_for_edits,
             &actor,
+            names.as_ref(),
         )
     })();
     restore_terminal();
+    if options.stats {
+        println!("cgtui --stats: {}", app.pass_totals().text());
+    }
     result
 }
 
@@ -276,6 +335,7 @@ fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
     });
 }
 
+#[allow(clippy::too_many_arguments)] // each is one producer or consumer the loop serves
 fn event_loop(
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
@@ -284,6 +344,7 @@ fn event_loop(
     editor: &Arc<Editor>,
     events: &Sender<Event>,
     actor: &crate::cgroup::predict::Actor,
+    names: Option<&Sender<Vec<crate::cgroup::workload::Workload>>>,
 ) -> Result<()> {
     let mut resized = false;
     loop {
@@ -342,6 +403,12 @@ fn event_loop(
                         | Effect::StopPlayground(_)
                         | Effect::Explain(_)) => {
                             spawn_edit(editor, edit, events);
+                            continue;
+                        }
+                        Effect::ResolveNames(workloads) => {
+                            if let Some(names) = names {
+                                let _ = names.send(workloads);
+                            }
                             continue;
                         }
                         Effect::SetInterval(interval) => Command::Interval(interval),

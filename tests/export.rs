@@ -126,7 +126,7 @@ fn fixture_exposition() {
         );
     }
     assert!(
-        text.contains(r#"cgroup_memory_usage_bytes{cgroup="/system.slice/fxload.service",unit="fxload.service",slice="system.slice"} "#),
+        text.contains(r#"cgroup_memory_usage_bytes{cgroup="/system.slice/fxload.service",unit="fxload.service",slice="system.slice""#),
         "a service's memory, labelled by unit and slice:\n{text}"
     );
     insta::assert_snapshot!("fixture_openmetrics", stable(&text));

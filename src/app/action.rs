@@ -119,6 +119,8 @@ pub enum Action {
     LessonScrollDown,
     Messages,
     ToggleDetails,
+    /// Show cgroups by their own names instead of their workloads' (containers, pods, ...).
+    RawNames,
     DetailsSmaller,
     DetailsLarger,
     Confirm,
@@ -188,6 +190,7 @@ impl Action {
             Action::LessonScrollDown => "lesson_scroll_down",
             Action::Messages => "messages",
             Action::ToggleDetails => "details",
+            Action::RawNames => "raw_names",
             Action::DetailsSmaller => "details_smaller",
             Action::DetailsLarger => "details_larger",
             Action::Confirm => "confirm",

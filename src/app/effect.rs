@@ -15,8 +15,9 @@ pub enum Effect {
     /// The selection changed: read this cgroup fully, and its processes.
     Focus(CgroupPath),
     RefreshNow,
-    /// The cgroups on screen changed: the sampler reads these every pass, others less often.
-    Visible(Vec<CgroupPath>),
+    /// What the sampler must read changed (the rows on screen, or what their order depends
+    /// on): see `app::reads`.
+    Visible(crate::sampler::Reads),
     /// inotify no longer reports every new and removed cgroup: the sampler must walk the tree
     /// every pass to find them.
     WalkEveryPass,
@@ -35,4 +36,7 @@ pub enum Effect {
     StopPlayground(String),
     /// Work out `explain` for a cgroup (the `w` pane).
     Explain(CgroupPath),
+    /// Ask Docker and Podman for these containers' names (`--resolve-names` only; answered by
+    /// `Event::Names`).
+    ResolveNames(Vec<crate::cgroup::workload::Workload>),
 }

@@ -357,6 +357,13 @@ impl Default for Keymap {
             ),
             b(
                 X::Main,
+                &[K::char('v')],
+                A::RawNames,
+                "raw names",
+                "raw cgroup names instead of workload names (docker 3f2a4b5c6d7e, pod …, session 3)",
+            ),
+            b(
+                X::Main,
                 &[K::char('<')],
                 A::DetailsSmaller,
                 "smaller",

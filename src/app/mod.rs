@@ -13,7 +13,9 @@ pub mod help;
 pub mod keymap;
 pub mod layout;
 pub mod lessons;
+pub mod names;
 pub mod process_pane;
+pub mod reads;
 pub mod status;
 pub mod tree_pane;
 
@@ -47,8 +49,12 @@ pub enum Event {
     Key(KeyEvent),
     Mouse(MouseEvent),
     Resize(u16, u16),
-    /// A full pass of the sampler over the tree.
+    /// A pass of the sampler: every cgroup when it walked the tree, else what it read.
     Tree(TreeSample),
+    /// Rows the sampler read between passes, as soon as they came on screen.
+    CaughtUp(TreeSample),
+    /// What the latest pass read and cost (shown with `--stats`).
+    PassStats(crate::sampler::PassStats),
     /// A full read of the focused cgroup, made as soon as the focus changed.
     Focused(CgroupPath, Box<CgroupSample>),
     Processes {
@@ -79,6 +85,15 @@ pub enum Event {
     Explained(Box<crate::cgroup::explain::Explanation>),
     /// The kernel's predicted answer to the change a dialog is about to make.
     Predicted(Op, Box<Prediction>),
+    /// Container names from the engines (`--resolve-names`), and why some could not be asked.
+    Names {
+        found: Vec<(
+            crate::cgroup::workload::engine::Source,
+            String,
+            crate::cgroup::workload::engine::Container,
+        )>,
+        errors: Vec<String>,
+    },
     Signal(i32),
 }
 
@@ -130,6 +145,10 @@ pub struct Options {
     pub uid: u32,
     /// This run's session in the journal: `u` offers its changes first.
     pub session: String,
+    /// Ask Docker and Podman for container names (`--resolve-names`).
+    pub resolve_names: bool,
+    /// Show what each pass of the sampler reads and costs (`--stats`).
+    pub stats: bool,
     /// User names known beforehand (a fixture's, from the host it was captured on), instead
     /// of this machine's passwd.
     pub known_users: Vec<(u32, String)>,
@@ -155,6 +174,8 @@ impl Options {
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             uid: rustix::process::geteuid().as_raw(),
             session: String::new(),
+            resolve_names: false,
+            stats: false,
             known_users: Vec::new(),
             hierarchy_controllers: None,
         }
@@ -197,6 +218,8 @@ pub struct App {
     pub(crate) loaded: bool,
     disks: Vec<Disk>,
     pub(crate) users: UserNames,
+    /// Workload names of the rows.
+    pub(crate) names: names::Names,
     /// A process being moved: the next Enter in the tree picks its destination.
     pub(crate) moving: Option<u32>,
     /// A change is being carried out; further changes wait for it.
@@ -206,8 +229,17 @@ pub struct App {
     session: String,
     /// `u` found nothing of this session and looked further.
     undo_beyond_session: bool,
-    /// What the sampler was last told is on screen.
-    told_visible: Vec<CgroupPath>,
+    /// Questions for the engines, sent with the next effects.
+    names_pending: Vec<Effect>,
+    /// What the sampler was last told to read.
+    told_reads: crate::sampler::Reads,
+    /// The interval the sampler keeps (longer than `interval` when its CPU budget stretched it).
+    sampler_interval: Duration,
+    /// Show the latest pass's figures in the header (`--stats`).
+    pub(crate) show_stats: bool,
+    pub(crate) pass_stats: Option<crate::sampler::PassStats>,
+    /// Every pass's figures added up (`--stats` prints them on exit).
+    pass_totals: crate::sampler::PassTotals,
 }
 
 impl App {
@@ -219,6 +251,7 @@ impl App {
         }
         let prefs = LayoutPrefs::default();
         let columns = options.columns;
+        let names = names::Names::new(options.resolve_names, &options.known_users);
         App {
             typed_ahead: Vec::new(),
             model: Model::new(options.base, options.devices)
@@ -247,12 +280,18 @@ impl App {
             loaded: false,
             disks: options.disks,
             users: UserNames::known(options.known_users),
+            names,
             moving: None,
             busy: false,
             last_set: None,
             session: options.session,
             undo_beyond_session: false,
-            told_visible: Vec::new(),
+            names_pending: Vec::new(),
+            told_reads: crate::sampler::Reads::default(),
+            sampler_interval: options.interval,
+            show_stats: options.stats,
+            pass_stats: None,
+            pass_totals: crate::sampler::PassTotals::default(),
         }
     }
 
@@ -264,6 +303,33 @@ impl App {
 
     pub fn interval(&self) -> Duration {
         self.interval
+    }
+
+    /// The cgroups in the tree's rows on screen, top to bottom.
+    pub fn rows_on_screen(&self) -> Vec<CgroupPath> {
+        self.tree
+            .view
+            .rows()
+            .iter()
+            .skip(self.tree.offset)
+            .take(self.layout.tree_rows())
+            .map(|r| self.model.node(r.id).path.clone())
+            .collect()
+    }
+
+    /// What the sampler's passes read so far, added up (with `--stats`).
+    pub fn pass_totals(&self) -> crate::sampler::PassTotals {
+        self.pass_totals
+    }
+
+    /// Cgroups in the tree (as known from samples and inotify).
+    pub fn cgroup_count(&self) -> usize {
+        self.model.len()
+    }
+
+    /// Is `path` in the tree?
+    pub fn knows(&self, path: &CgroupPath) -> bool {
+        self.model.find(path).is_some()
     }
 
     /// The latest message, in full.
@@ -405,17 +471,34 @@ impl App {
         self.lessons.tick(&world);
         effects.extend(self.predict_dialog());
         effects.extend(self.visible_changed());
+        effects.append(&mut self.names_pending);
         effects
     }
 
-    /// The cgroups in the tree's window, if they differ from what the sampler was last told.
+    /// What the sampler must read for the tree's window (see [`reads`]), if it differs from
+    /// what it was last told.
     fn visible_changed(&mut self) -> Option<Effect> {
-        let visible = self.tree.visible(&self.model, self.layout.tree_rows());
-        if visible == self.told_visible {
+        let reads = reads::plan(
+            &self.model,
+            &self.tree.view,
+            self.tree.offset,
+            self.layout.tree_rows(),
+        );
+        if reads == self.told_reads {
             return None;
         }
-        self.told_visible = visible.clone();
-        Some(Effect::Visible(visible))
+        self.told_reads = reads.clone();
+        let ask = self.names.on_screen(&reads.every_pass);
+        if !ask.is_empty() {
+            self.names_pending.push(Effect::ResolveNames(ask));
+        }
+        Some(Effect::Visible(reads))
+    }
+
+    /// Values older than this are marked on screen as not current: rows on screen are read
+    /// every interval, so only rows that were off screen (or a stalled sampler) get there.
+    pub fn stale_after(&self) -> Duration {
+        self.interval.max(self.sampler_interval) * 2 + Duration::from_secs(1)
     }
 
     /// Ask for the prediction of what the open dialog would do, if it would change anything.
@@ -455,9 +538,12 @@ impl App {
                 Vec::new()
             }
             Event::Tree(tree) => {
+                // Loaded once the whole tree's shape is known (the watcher's listing, or a
+                // walk), not at a pass that read only the focus before it.
+                let complete = tree.complete;
                 let change = self.model.apply_tree(tree);
-                let first = !self.loaded;
-                self.loaded = true;
+                let first = !self.loaded && complete;
+                self.loaded |= complete;
                 if first {
                     // Start on the user's own cgroup, expanded down to it.
                     let target = self
@@ -471,9 +557,18 @@ impl App {
                 }
                 self.after_model_change(change)
             }
+            Event::CaughtUp(rows) => {
+                let change = self.model.apply_caught_up(rows);
+                self.after_model_change(change)
+            }
+            Event::PassStats(stats) => {
+                self.pass_totals.add(&stats);
+                self.pass_stats = Some(stats);
+                Vec::new()
+            }
             Event::Focused(path, sample) => {
                 self.users.resolve(sample.owner_uid);
-                self.model.merge_full_sample(&path, sample);
+                self.model.merge_full_sample(&path, sample, self.now);
                 self.fill_pending_limits(&path);
                 self.replay_typed_ahead()
             }
@@ -495,6 +590,7 @@ impl App {
             }
             Event::Watch(WatchEvent::Overflow) => vec![Effect::RefreshNow],
             Event::Sampler(status) => {
+                self.sampler_interval = status.interval;
                 let notes = status.notes();
                 self.status.notices.sampler = (!notes.is_empty()).then(|| notes.join(" · "));
                 Vec::new()
@@ -523,6 +619,13 @@ impl App {
                     Tone::Info,
                     explanation.lines(),
                 ));
+                Vec::new()
+            }
+            Event::Names { found, errors } => {
+                for error in self.names.answered(found, errors) {
+                    self.status
+                        .say(Tone::Warning, format!("--resolve-names: {error}"));
+                }
                 Vec::new()
             }
             Event::Predicted(op, prediction) => {
@@ -964,6 +1067,14 @@ impl App {
             Action::ToggleDetails => {
                 self.prefs.details = !self.prefs.details;
                 self.relayout();
+            }
+            Action::RawNames => {
+                self.names.raw = !self.names.raw;
+                self.status.hint(if self.names.raw {
+                    "raw cgroup names (v: workload names)"
+                } else {
+                    "workload names: containers, pods, sessions (v: raw cgroup names)"
+                });
             }
             Action::DetailsSmaller | Action::DetailsLarger => {
                 self.prefs.details = true;

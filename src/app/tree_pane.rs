@@ -44,17 +44,6 @@ impl TreePane {
         self.offset = self.offset.min(rows.saturating_sub(height));
     }
 
-    /// The cgroups in a window of `height` rows.
-    pub fn visible(&self, model: &Model, height: usize) -> Vec<CgroupPath> {
-        self.view
-            .rows()
-            .iter()
-            .skip(self.offset)
-            .take(height)
-            .map(|r| model.node(r.id).path.clone())
-            .collect()
-    }
-
     /// Select the cgroup waiting to be revealed, once the tree has it.
     pub fn reveal_pending(&mut self, model: &Model) {
         if let Some(path) = self.pending_reveal.take() {

@@ -289,10 +289,24 @@ impl Exporter {
     }
 }
 
-/// The container/workload labels of a cgroup (engine, container name, pod, ...). The one
-/// place where they are added: none yet, until the library names workloads.
-fn workload_labels(_path: &CgroupPath) -> Vec<(&'static str, String)> {
-    Vec::new()
+/// The container/workload labels of a cgroup, from its path alone ([`Workload::of`]): the one
+/// place where they are added. `kind`, `id` and `name` become `workload_kind`, `workload_id`,
+/// `workload_name` (cAdvisor's `id` and `name` mean other things); `user` is already labelled.
+fn workload_labels(path: &CgroupPath) -> Vec<(&'static str, String)> {
+    crate::cgroup::workload::Workload::of(path)
+        .labels()
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let key = match key {
+                "kind" => "workload_kind",
+                "id" => "workload_id",
+                "name" => "workload_name",
+                "user" => return None,
+                other => other,
+            };
+            Some((key, value))
+        })
+        .collect()
 }
 
 impl Scrape {

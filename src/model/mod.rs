@@ -4,6 +4,7 @@
 //! what is on disk; watch events change single cgroups between samples. Rates come only from
 //! two samples of the same inode, so a removed-and-recreated cgroup never shows a bogus delta.
 
+pub mod fresh;
 pub mod history;
 pub mod missing;
 pub mod rates;
@@ -32,6 +33,9 @@ pub struct Node {
     /// the sampler's thread to here without a copy, and most of a node is its sample.
     pub sample: Option<Box<CgroupSample>>,
     pub sampled_at: Option<Instant>,
+    /// When the sample the rates were computed from was taken: they are the mean over
+    /// `sampled_at - rates_since`. `None` without rates.
+    pub rates_since: Option<Instant>,
     pub rates: Rates,
     pub history: History,
     /// When an OOM kill was last seen in this cgroup (memory.events oom_kill grew).
@@ -49,6 +53,7 @@ impl Node {
             children: Vec::new(),
             sample: None,
             sampled_at: None,
+            rates_since: None,
             rates: Rates::default(),
             history: History::default(),
             oom_kill_at: None,
@@ -254,11 +259,12 @@ impl Model {
         in_series: bool,
     ) {
         let node = self.node(id);
-        let mut rates = match (&node.sample, node.sampled_at) {
-            (Some(prev), Some(prev_at)) => {
-                Rates::between(prev, &sample, at.saturating_duration_since(prev_at))
-            }
-            _ => Rates::default(),
+        let (mut rates, rates_since) = match (&node.sample, node.sampled_at) {
+            (Some(prev), Some(prev_at)) if prev.inode == sample.inode => (
+                Rates::between(prev, &sample, at.saturating_duration_since(prev_at)),
+                Some(prev_at),
+            ),
+            _ => (Rates::default(), None),
         };
         let oom_grew = match (&node.sample, &sample) {
             (Some(prev), cur) if prev.inode == cur.inode => {
@@ -290,6 +296,7 @@ impl Model {
             node.oom_kill_at = Some(at);
         }
         node.rates = rates;
+        node.rates_since = rates_since;
         node.sample = Some(sample);
         node.sampled_at = Some(at);
         if oom_grew {
@@ -339,6 +346,24 @@ impl Model {
                 self.remove(id);
                 change.structure = true;
             }
+        }
+        change
+    }
+
+    /// Store samples of cgroups read between passes (rows that just came on screen): new
+    /// values and rates, but no point of history (they are not read at the polling interval
+    /// yet), and the tree's shape is left alone.
+    pub fn apply_caught_up(&mut self, tree: TreeSample) -> Affected {
+        let mut change = Affected::default();
+        for (path, sample) in tree.cgroups {
+            let (Some(sample), Some(id)) = (sample, self.find(&path)) else {
+                continue;
+            };
+            if self.removed_at.contains_key(&path) {
+                continue;
+            }
+            self.store_sample(id, sample, tree.finished, false);
+            change.values = true;
         }
         change
     }
@@ -412,7 +437,8 @@ impl Model {
 
     /// Add what only a full read has (the rarer limits, cgroup.type, ...) to a node's latest
     /// sample, leaving its rates alone: a full read on focus must not shorten the rate interval.
-    pub fn merge_full_sample(&mut self, path: &CgroupPath, full: Box<CgroupSample>) {
+    /// `at`: when it was read; it dates the values only when there were none before.
+    pub fn merge_full_sample(&mut self, path: &CgroupPath, full: Box<CgroupSample>, at: Instant) {
         let Some(id) = self.find(path) else { return };
         let node = self.node_mut(id);
         match node.sample.as_mut() {
@@ -438,7 +464,8 @@ impl Model {
             }
             _ => {
                 node.sample = Some(full);
-                node.sampled_at = None;
+                node.sampled_at = Some(at);
+                node.rates_since = None;
                 node.rates = Rates::default();
             }
         }

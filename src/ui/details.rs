@@ -4,6 +4,7 @@ use crate::app::App;
 use crate::app::layout::Layout as Areas;
 use crate::cgroup::escape;
 use crate::cgroup::parse::Pressure;
+use crate::cgroup::workload::Kind;
 use crate::format;
 use crate::model::missing::{Metric, missing_reason};
 use crate::model::view::effective_memory_limit;
@@ -178,6 +179,19 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
         "state",
         format!("{state} · {procs}{descendants}"),
     ));
+    // Only what the name alone does not say: a plain unit's line would repeat it.
+    let workload = app.names.workload(&node.path);
+    let plain = matches!(
+        workload.kind,
+        Some(Kind::Slice | Kind::Service | Kind::Scope)
+    ) && workload.pod_uid.is_none()
+        && workload.short_label(node.path.name(), None).is_none();
+    if let Some(mut what) = workload.describe().filter(|_| !plain) {
+        if let Some(c) = app.names.container(&workload) {
+            what.push_str(&format!(" · {} · image {} ({})", c.name, c.image, c.engine));
+        }
+        fields.push(Field::new("workload", what));
+    }
     fields.push(Field::new("ctrl", controllers_text(sample)));
 
     let r = &node.rates;

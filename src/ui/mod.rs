@@ -59,27 +59,39 @@ pub fn tone_role(tone: Tone) -> Role {
     }
 }
 
+/// A total and whether any value in it is not current.
+type Total<T> = Option<(T, bool)>;
+
 /// CPU use and memory of what is shown: the top cgroup's own, or its children's together
 /// (the root cgroup has no memory.current).
-fn totals(app: &App) -> (Option<f64>, Option<u64>) {
+fn totals(app: &App) -> (Total<f64>, Total<u64>) {
     let Some(top) = app.model.get(&app.tree.view.top) else {
         return (None, None);
     };
+    let stale_after = app.stale_after();
+    let old = |column: Column, node: &crate::model::Node| {
+        crate::model::fresh::stale(column, node, app.now, stale_after)
+    };
     let children = || top.children.iter().map(|c| app.model.node(*c));
-    let cpu = Column::Cpu.value(top).or_else(|| {
-        children()
-            .filter_map(|c| c.rates.cpu_pct)
-            .reduce(|a, b| a + b)
-    });
-    let memory = top
-        .sample
-        .as_ref()
-        .and_then(|s| s.memory.current)
+    let cpu = Column::Cpu
+        .value(top)
+        .map(|v| (v, old(Column::Cpu, top)))
         .or_else(|| {
             children()
-                .filter_map(|c| c.sample.as_ref().and_then(|s| s.memory.current))
-                .reduce(|a, b| a + b)
+                .filter_map(|c| c.rates.cpu_pct.map(|v| (v, old(Column::Cpu, c))))
+                .reduce(|a, b| (a.0 + b.0, a.1 || b.1))
         });
+    let memory_of = |n: &crate::model::Node| {
+        n.sample
+            .as_ref()
+            .and_then(|s| s.memory.current)
+            .map(|v| (v, old(Column::Memory, n)))
+    };
+    let memory = memory_of(top).or_else(|| {
+        children()
+            .filter_map(memory_of)
+            .reduce(|a, b| (a.0 + b.0, a.1 || b.1))
+    });
     (cpu, memory)
 }
 
@@ -94,11 +106,12 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         format::plural(app.model.len(), "cgroup"),
         format::plural(app.cpus, "CPU"),
     ];
-    if let Some(cpu) = cpu {
-        facts.push(format!("CPU {}%", format::percent(Some(cpu))));
+    let mark = |old: bool| if old { "~" } else { "" };
+    if let Some((cpu, old)) = cpu {
+        facts.push(format!("CPU {}{}%", mark(old), format::percent(Some(cpu))));
     }
-    if let Some(memory) = memory {
-        facts.push(format!("mem {}", format::bytes(memory as f64)));
+    if let Some((memory, old)) = memory {
+        facts.push(format!("mem {}{}", mark(old), format::bytes(memory as f64)));
     }
     facts.push(format!("every {}", crate::app::interval_text(app.interval)));
     spans.push(Span::raw(format!(" {}", facts.join(" · "))));
@@ -110,6 +123,12 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
             format!(" · {}", escape::visible(notice.as_bytes())),
             theme.style(Role::Warning),
         ));
+    }
+    if app.show_stats {
+        let text = app
+            .pass_stats
+            .map_or_else(|| "no pass yet".to_string(), |s| s.text());
+        spans.push(Span::styled(format!(" · {text}"), theme.style(Role::Dim)));
     }
     spans.push(Span::styled(
         format!(" · {}", app.source),

@@ -6,8 +6,8 @@ use crate::app::App;
 use crate::app::layout::Layout;
 use crate::cgroup::escape;
 use crate::format;
-use crate::model::Node;
 use crate::model::view::{Column, effective_memory_limit, memory_pct};
+use crate::model::{Node, fresh};
 use crate::theme::{Level, Role};
 use ratatui::Frame;
 use ratatui::layout::Constraint;
@@ -132,19 +132,23 @@ fn name_cell<'a>(
         (_, Some(false)) => ("○ ", Some(Role::Empty)),
         (_, None) => ("  ", None),
     };
+    let raw_name = escape::visible_os(node.path.name());
     let name = if node.path.is_root() {
         "/".to_string()
     } else if depth == 0 {
         node.path.to_string()
     } else {
-        escape::visible_os(node.path.name()).into_owned()
+        // The workload's name (`docker 3f2a4b5c6d7e`) unless `x` asked for raw names.
+        app.names
+            .label(&node.path)
+            .unwrap_or_else(|| raw_name.clone().into_owned())
     };
     let style = |role: Option<Role>| role.map_or(Style::default(), |r| theme.style(r));
     let mut spans = vec![
         Span::raw("  ".repeat(depth)),
         Span::raw(fold),
         Span::styled(marker, style(marker_role)),
-        Span::styled(name.clone(), style(unit_role(&name))),
+        Span::styled(name, style(unit_role(&raw_name))),
     ];
     if node.frozen() == Some(true) {
         spans.push(Span::styled(" frozen", theme.style(Role::Frozen)));
@@ -169,6 +173,15 @@ fn name_cell<'a>(
 
 fn number(text: String, style: Style) -> Cell<'static> {
     Cell::from(Line::from(text).right_aligned()).style(style)
+}
+
+/// A value that is not current (its row was off screen): dimmed, and marked `~` where the
+/// column has room, so it never passes for a fresh one.
+fn old_number(mut text: String, width: u16, app: &App) -> Cell<'static> {
+    if format::width(&text) < usize::from(width) {
+        text.insert(0, '~');
+    }
+    number(text, app.theme.style(Role::Dim))
 }
 
 pub fn render(app: &App, frame: &mut Frame, layout: &Layout) {
@@ -209,7 +222,8 @@ pub fn render(app: &App, frame: &mut Frame, layout: &Layout) {
         .take(height)
         .map(|(index, row)| {
             let node = app.model.node(row.id);
-            let cells = layout.columns.iter().map(|(column, _)| match column {
+            let stale_after = app.stale_after();
+            let cells = layout.columns.iter().map(|(column, width)| match column {
                 Column::Name => Cell::from(name_cell(
                     app,
                     node,
@@ -217,6 +231,9 @@ pub fn render(app: &App, frame: &mut Frame, layout: &Layout) {
                     row.has_children,
                     row.expanded,
                 )),
+                column if fresh::stale(*column, node, app.now, stale_after) => {
+                    old_number(cell_text(*column, node), *width, app)
+                }
                 column => number(
                     cell_text(*column, node),
                     theme.style(Role::Level(level(*column, node))),

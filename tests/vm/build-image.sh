@@ -25,7 +25,7 @@ root="$work/rootfs"
 
 echo "build-image: debootstrap bookworm into $root (about 70 s)" >&2
 debootstrap --variant=minbase \
-    --include=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,linux-image-amd64,tmux,procps,util-linux,attr,kmod,jq,ncurses-term \
+    --include=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,linux-image-amd64,tmux,procps,util-linux,attr,kmod,jq,ncurses-term,man-db \
     bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
     tail -30 "$work/debootstrap.log" >&2
     exit 1

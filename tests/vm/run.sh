@@ -62,10 +62,17 @@ suite_budget=${CGTUI_VM_TIMEOUT:-$suite_budget}
 image=$("$vm/build-image.sh")
 echo "image: $image"
 (cd "$repo" && cargo build --release --locked --quiet)
-# The refresh benchmark runs inside the guest too (scenario 08), next to systemd-cgtop.
-bench=$(cd "$repo" && cargo bench --locked --bench refresh --no-run --message-format=json 2>/dev/null |
-    grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
-[ -x "$bench" ] || { echo "cannot build the refresh benchmark" >&2; exit 1; }
+# The Debian package of that binary, installed and removed by scenario 10.
+deb=$(cd "$repo" && packaging/deb.sh 2>/dev/null | tail -1)
+[ -f "$repo/$deb" ] || { echo "cannot build the Debian package (packaging/deb.sh)" >&2; exit 1; }
+# The refresh benchmark runs inside the guest too (scenario 08), next to systemd-cgtop; built
+# (a whole bench-profile build) only when 08 runs.
+bench=
+if printf '%s\n' "${scripts[@]}" | grep -q '/08-[^/]*$'; then
+    bench=$(cd "$repo" && cargo bench --locked --bench refresh --no-run --message-format=json 2>/dev/null |
+        grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    [ -x "$bench" ] || { echo "cannot build the refresh benchmark" >&2; exit 1; }
+fi
 
 logs="$repo/target/vm-logs"
 rm -rf "$logs"
@@ -76,6 +83,7 @@ trap 'rm -rf "$share" "$disk" "$disk.part"' EXIT
 mkdir -p "$share/scenarios" "$share/out"
 cp "$vm/harness.sh" "$vm/lib.sh" "$repo/tests/stress/churn.sh" "$share/"
 cp "${scripts[@]}" "$share/scenarios/"
+cp "$repo/$deb" "$share/cgtui.deb"
 cat >"$share/suite.conf" <<CONF
 SUITE_BUDGET=$suite_budget
 BOOT_BUDGET=$boot_budget
@@ -91,7 +99,7 @@ chmod 1777 "$share/out"
 cp --sparse=always "$image/image.raw" "$disk"
 # The binaries go into the guest's own disk: run from 9p, each start fetched the 40 MB binary's
 # pages from the host, 2-8 times slower under TCG than from the disk.
-binaries=(cgtui:"$repo/target/release/cgtui" refresh-bench:"$bench")
+binaries=(cgtui:"$repo/target/release/cgtui" ${bench:+refresh-bench:"$bench"})
 # Scenarios that say `# needs: prometheus` get Debian's prometheus binary (unpacked on the host
 # by tests/tools/prometheus.sh: no package install in the image, no service at boot).
 if grep -q '^# needs: prometheus' "${scripts[@]}"; then

@@ -120,6 +120,7 @@ fn read_at_zero(file: &File, buffer: &mut Vec<u8>) -> io::Result<usize> {
         }
         let n = file.read_at(&mut buffer[filled..], filled as u64)?;
         if n == 0 {
+            crate::stats::read(filled);
             return Ok(filled);
         }
         filled += n;

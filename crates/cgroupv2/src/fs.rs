@@ -462,6 +462,7 @@ impl Cgroupfs {
 
     /// Open one of a cgroup's files for reading, never following a symlink.
     pub fn open_file(&self, cgroup: &CgroupPath, file: &str) -> io::Result<File> {
+        crate::stats::opened();
         self.open_at(
             &cgroup.as_path().join(file),
             OFlags::RDONLY | OFlags::NOFOLLOW,
@@ -501,6 +502,9 @@ impl Cgroupfs {
         let read = self
             .open_file(cgroup, file)
             .and_then(|handle| read_capped(handle, MAX_FILE_BYTES));
+        if let Ok(text) = &read {
+            crate::stats::read(text.len());
+        }
         match read {
             Ok(text) => Ok(Some(text)),
             Err(e) if is_gone(&e) => Ok(None),
@@ -553,6 +557,7 @@ impl Cgroupfs {
 
     /// The subdirectories in the open directory `fd`.
     fn list_dirs(&self, fd: OwnedFd) -> io::Result<Vec<OsString>> {
+        crate::stats::listed();
         self.list(fd, FileType::Directory, usize::MAX)
     }
 

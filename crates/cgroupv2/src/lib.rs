@@ -18,6 +18,9 @@
 //! - [`systemd`] tells which systemd manager owns a cgroup (its single-writer rule) and maps
 //!   interface files to unit properties; with the `dbus` feature (on by default) it also talks
 //!   to the managers, with timeouts and a verified peer.
+//! - [`workload`] names what runs in a cgroup from its path alone (units, sessions, Docker,
+//!   Podman, Kubernetes pods, machines, LXC, apps); [`workload::engine`] can ask Docker or
+//!   Podman for container names, over a socket checked like a user's bus ([`peer`]).
 //! - [`escape`] makes names, command lines and unit names, which unprivileged users choose, safe
 //!   to show.
 //!
@@ -59,13 +62,16 @@ pub mod interface;
 pub mod mount;
 pub mod parse;
 pub mod path;
+pub mod peer;
 pub mod predict;
 pub mod process;
 pub mod rules;
 pub mod sample;
+pub mod stats;
 pub mod systemd;
 pub mod value;
 pub mod watch;
+pub mod workload;
 
 pub use error::{Error, Result};
 pub use fs::Cgroupfs;

@@ -69,11 +69,17 @@ pub fn read_processes_up_to(
         Err(e) => return Err(Error::io(path(), e)),
     };
     let mut pids = Vec::new();
-    let total = match scan_pids(file, |pid| {
+    let mut counted = Counted {
+        inner: file,
+        bytes: 0,
+    };
+    let scanned = scan_pids(&mut counted, |pid| {
         if pids.len() < limit {
             pids.push(pid);
         }
-    }) {
+    });
+    crate::stats::read(counted.bytes);
+    let total = match scanned {
         Ok(total) => total,
         Err(ScanError::Io(e)) if is_gone(&e) => return Ok(None),
         Err(ScanError::Io(e)) => return Err(Error::io(path(), e)),
@@ -92,6 +98,20 @@ pub fn read_processes_up_to(
         None => Vec::new(),
     };
     Ok(Some(ProcessList { processes, total }))
+}
+
+/// A reader that counts the bytes read through it (for [`crate::stats`]).
+struct Counted<R> {
+    inner: R,
+    bytes: usize,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n;
+        Ok(n)
+    }
 }
 
 enum ScanError {

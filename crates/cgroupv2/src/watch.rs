@@ -121,6 +121,11 @@ impl Watcher {
         self.exhausted
     }
 
+    /// Every cgroup found so far (watched or not), parents before children.
+    pub fn cgroups(&self) -> impl Iterator<Item = &CgroupPath> {
+        self.by_cgroup.keys()
+    }
+
     /// Cgroups found so far that could not be watched (other than for lack of watches).
     pub fn unwatched_count(&self) -> usize {
         self.unwatched
@@ -158,7 +163,9 @@ impl Watcher {
         emit: &mut dyn FnMut(WatchEvent) -> bool,
     ) -> bool {
         if mask.contains(EventMask::Q_OVERFLOW) {
-            return emit(WatchEvent::Overflow);
+            // Events were lost: watch what was created meanwhile, then say so (the app walks
+            // the tree once to recover what the lost events would have told).
+            return self.rescan(emit) && emit(WatchEvent::Overflow);
         }
         if mask.contains(EventMask::IGNORED) {
             self.by_wd.remove(&wd);
@@ -336,6 +343,48 @@ impl Watcher {
         self.inotify.watches().add(magic, mask)
     }
 
+    /// Recover from lost events (a queue overflow): list every directory once, watch and
+    /// announce ([`WatchEvent::Created`]) cgroups not watched yet, and forget and announce
+    /// ([`WatchEvent::Removed`]) those no longer there. False when `emit` says stop.
+    pub fn rescan(&mut self, emit: &mut dyn FnMut(WatchEvent) -> bool) -> bool {
+        let mut found: std::collections::HashSet<CgroupPath> = std::collections::HashSet::new();
+        let mut stack = vec![self.base.clone()];
+        while let Some(cgroup) = stack.pop() {
+            if !self.by_cgroup.contains_key(&cgroup) {
+                if !self.add_subtree(cgroup.clone(), cgroup != self.base, emit) {
+                    return false;
+                }
+                found.extend(
+                    self.by_cgroup
+                        .range(cgroup.clone()..)
+                        .take_while(|(p, _)| p.starts_with(&cgroup))
+                        .map(|(p, _)| p.clone()),
+                );
+                continue;
+            }
+            if let Ok(Some(names)) = self.fs.children(&cgroup) {
+                stack.extend(names.iter().map(|n| cgroup.join(n)));
+            }
+            found.insert(cgroup);
+        }
+        // Parents first (the map is ordered): a removed parent takes its children along.
+        let gone: Vec<CgroupPath> = self
+            .by_cgroup
+            .keys()
+            .filter(|c| !found.contains(*c))
+            .cloned()
+            .collect();
+        for cgroup in gone {
+            if self.by_cgroup.contains_key(&cgroup) {
+                self.forget_subtree(&cgroup);
+                if !emit(WatchEvent::Removed { path: cgroup }) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
     fn forget_subtree(&mut self, top: &CgroupPath) {
         let doomed: Vec<CgroupPath> = self
             .by_cgroup
@@ -351,5 +400,41 @@ impl Watcher {
                 self.by_wd.remove(&wd);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rescan_watches_what_lost_events_created_and_forgets_what_they_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a", "b/c"] {
+            std::fs::create_dir_all(dir.path().join(name)).unwrap();
+        }
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let mut watcher = Watcher::new(fs, CgroupPath::root()).unwrap();
+        watcher.watch_existing(&mut |_| true);
+        assert_eq!(watcher.cgroups().count(), 4);
+        // Changes whose events are never read, as when the queue overflowed.
+        std::fs::create_dir_all(dir.path().join("a/new/deeper")).unwrap();
+        std::fs::remove_dir(dir.path().join("b/c")).unwrap();
+        std::fs::remove_dir(dir.path().join("b")).unwrap();
+        let mut events = Vec::new();
+        assert!(watcher.rescan(&mut |e| {
+            events.push(match e {
+                WatchEvent::Created { path, .. } => format!("created {path}"),
+                WatchEvent::Removed { path } => format!("removed {path}"),
+                other => format!("{other:?}"),
+            });
+            true
+        }));
+        assert_eq!(
+            events,
+            ["created /a/new", "created /a/new/deeper", "removed /b"]
+        );
+        let watched: Vec<String> = watcher.cgroups().map(ToString::to_string).collect();
+        assert_eq!(watched, ["/", "/a", "/a/new", "/a/new/deeper"]);
     }
 }

@@ -2,6 +2,7 @@
 //! to be made off any UI thread), with timeouts and a verified peer: a user's bus is theirs.
 
 use super::*;
+use crate::peer::Expect;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -81,34 +82,6 @@ pub fn user_bus_path(uid: u32) -> PathBuf {
     PathBuf::from(format!("/run/user/{uid}/bus"))
 }
 
-/// Whom a bus socket must belong to before cgtui sends it anything.
-#[derive(Debug, Clone, Copy)]
-enum Expect {
-    /// The system bus: a socket made by root.
-    Root,
-    /// A user's bus: a socket of that user (or root), whose listener runs as that user (or
-    /// root), checked with SO_PEERCRED.
-    User(u32),
-}
-
-impl Expect {
-    fn allows(self, uid: u32) -> bool {
-        match self {
-            Expect::Root => uid == 0,
-            Expect::User(owner) => uid == owner || uid == 0,
-        }
-    }
-
-    fn whom(self) -> String {
-        match self {
-            Expect::Root => "root".into(),
-            Expect::User(owner) => {
-                format!("uid {owner} (the owner of user@{owner}.service) or root")
-            }
-        }
-    }
-}
-
 impl BusError {
     fn new(message: String) -> BusError {
         BusError {
@@ -183,95 +156,15 @@ fn within<F: std::future::Future>(
     })))
 }
 
-/// Connect to the unix socket at `path`, bound to the inode that was checked (not to whatever
-/// the path names a moment later), and check who listens on it. Nothing is sent before.
+/// Connect to the bus socket at `path` after checking whose it is ([`crate::peer`]).
 fn connect_checked(path: &Path, expect: Expect, limit: Duration) -> Result<UnixStream, BusError> {
-    use rustix::fs::{FileType, Mode, OFlags};
-    use rustix::io::Errno;
-    let shown = crate::escape::visible_path(path);
-    let refuse = |why: String| {
-        BusError::new(format!(
-            "refusing {shown}: {why}; cgtui sends nothing to a bus it cannot verify"
-        ))
-    };
-    let node = rustix::fs::open(
-        path,
-        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| match e {
-        Errno::LOOP => refuse("it is a symlink".into()),
-        e => BusError::new(format!("no bus at {shown}: {}", std::io::Error::from(e))),
-    })?;
-    let stat = rustix::fs::fstat(&node)
-        .map_err(|e| BusError::new(format!("cannot stat {shown}: {}", std::io::Error::from(e))))?;
-    // O_PATH|O_NOFOLLOW opens a symlink itself.
-    match FileType::from_raw_mode(stat.st_mode) {
-        FileType::Socket => {}
-        FileType::Symlink => return Err(refuse("it is a symlink".into())),
-        _ => return Err(refuse("it is not a socket".into())),
-    }
-    if !expect.allows(stat.st_uid) {
-        return Err(refuse(format!(
-            "the socket belongs to uid {}, not to {}",
-            stat.st_uid,
-            expect.whom()
-        )));
-    }
-    // Through /proc/self/fd the connection reaches exactly the inode checked above.
-    let via = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&node));
-    let addr = rustix::net::SocketAddrUnix::new(via.as_str()).map_err(|e| {
-        BusError::new(format!(
-            "cannot address {shown}: {}",
-            std::io::Error::from(e)
-        ))
-    })?;
-    let socket = rustix::net::socket_with(
-        rustix::net::AddressFamily::UNIX,
-        rustix::net::SocketType::STREAM,
-        rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK,
-        None,
-    )
-    .map_err(|e| BusError::new(format!("cannot make a socket: {}", std::io::Error::from(e))))?;
-    let start = std::time::Instant::now();
-    loop {
-        match rustix::net::connect(&socket, &addr) {
-            Ok(()) => break,
-            // A listener whose queue is full: wait, but not for ever.
-            Err(Errno::AGAIN) | Err(Errno::INTR) if start.elapsed() < limit => {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(Errno::AGAIN) => {
-                return Err(BusError::timed_out(
-                    &format!("connecting to {shown}"),
-                    limit,
-                ));
-            }
-            Err(e) => {
-                return Err(BusError::new(format!(
-                    "cannot connect to {shown}: {}",
-                    std::io::Error::from(e)
-                )));
-            }
-        }
-    }
-    if let Expect::User(_) = expect {
-        let peer = rustix::net::sockopt::socket_peercred(&socket).map_err(|e| {
-            BusError::new(format!(
-                "cannot ask who listens on {shown}: {}",
-                std::io::Error::from(e)
-            ))
-        })?;
-        let uid = peer.uid.as_raw();
-        if !expect.allows(uid) {
-            return Err(refuse(format!(
-                "its listener (pid {}) runs as uid {uid}, not as {}",
-                peer.pid.as_raw_nonzero(),
-                expect.whom()
-            )));
-        }
-    }
-    Ok(UnixStream::from(socket))
+    crate::peer::connect_checked(path, expect, limit).map_err(|e| match e {
+        crate::peer::PeerError::TimedOut => BusError::timed_out(
+            &format!("connecting to {}", crate::escape::visible_path(path)),
+            limit,
+        ),
+        e => BusError::new(e.to_string()),
+    })
 }
 
 /// A connection to one manager.
@@ -305,7 +198,7 @@ impl Client {
         match manager {
             Manager::System => Client::connect_at(
                 Path::new(SYSTEM_BUS),
-                Expect::Root,
+                Expect::RootSocket,
                 manager.to_string(),
                 timeouts,
             ),

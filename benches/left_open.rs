@@ -1,0 +1,422 @@
+//! A monitor left open: the real cgtui binary in a pseudo-terminal on a tree of cgroups, as a
+//! person leaves it, its CPU over a minute (utime + stime from /proc/PID/stat, start included)
+//! against a floor reader doing the same refreshes in the same run: list the tree, then open,
+//! read and close cgroup.events, cpu.stat, memory.current, io.stat and pids.current of every
+//! cgroup. For each tree size, interval and view (the tree collapsed to its top's children, or
+//! expanded with `*`), plus the CPU of one pass in the steady state (after the first screen,
+//! from /proc/PID/task/*/schedstat) and, with `--stats`, what the latest pass read.
+//!
+//!     cargo bench --bench left_open                       (as root; about 5 minutes)
+//!     CGTUI_BENCH_SECONDS=20 CGTUI_BENCH_CGROUPS=2000 CGTUI_BENCH_VIEWS=collapsed \
+//!         cargo bench --bench left_open                   (a shorter run: CI, VM)
+//!
+//! Environment: CGTUI_BENCH_CGROUPS (sizes, default 2000,10000), CGTUI_BENCH_INTERVALS
+//! (seconds, default 1,10), CGTUI_BENCH_VIEWS (collapsed,expanded), CGTUI_BENCH_SECONDS
+//! (default 60), CGTUI_BENCH_BINARY (another build, to compare before and after),
+//! CGTUI_BENCH_FLOOR_REFRESHES (measure the floor on at most this many refreshes and scale
+//! to the count cgtui made: for slow machines such as the VM guest).
+//!
+//! The instances of one tree size run side by side (they are idle most of the time); the
+//! floor readers run meanwhile, in threads of this process, on their own thread CPU clocks.
+
+mod common;
+
+use common::BenchTree;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const FLOOR_FILES: [&str; 5] = [
+    "cgroup.events",
+    "cpu.stat",
+    "memory.current",
+    "io.stat",
+    "pids.current",
+];
+
+/// The terminal: 95 rows leave about 50 for the tree beside the details pane.
+const COLS: u16 = 200;
+const ROWS: u16 = 95;
+
+/// Seconds after the first screen before the steady state is measured.
+const SETTLE: Duration = Duration::from_secs(3);
+
+fn env_list<T: std::str::FromStr + Clone>(name: &str, default: &[T]) -> Vec<T> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .filter(|v: &Vec<T>| !v.is_empty())
+        .unwrap_or_else(|| default.to_vec())
+}
+
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// utime + stime of a process, from /proc/PID/stat (clock ticks of 10 ms).
+fn process_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let ticks: u64 = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|t| t.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// CPU of every thread of a process in nanoseconds, from schedstat: finer than clock ticks,
+/// for the few milliseconds a pass costs.
+fn process_cpu_fine(pid: u32) -> Duration {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let text = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        total += text
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Duration::from_nanos(total)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum View {
+    Collapsed,
+    Expanded,
+}
+
+impl View {
+    fn name(self) -> &'static str {
+        match self {
+            View::Collapsed => "collapsed",
+            View::Expanded => "expanded",
+        }
+    }
+}
+
+struct Instance {
+    interval: u64,
+    view: View,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    pid: u32,
+    /// When the steady state began, and the fine CPU clock then.
+    steady: Option<(Instant, Duration)>,
+    /// The first screen with the tree on it, or the expansion shown.
+    ready: bool,
+    expand_sent: bool,
+    // Keeps the pty open.
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl Instance {
+    fn spawn(binary: &Path, dir: &Path, interval: u64, view: View, stats: bool) -> Instance {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut command = CommandBuilder::new(binary);
+        command.args([
+            "--root",
+            &dir.display().to_string(),
+            "--interval",
+            &interval.to_string(),
+            "--read-only",
+        ]);
+        if stats {
+            command.arg("--stats");
+        }
+        command.env("TERM", "xterm-256color");
+        let child = pair.slave.spawn_command(command).expect("spawn cgtui");
+        drop(pair.slave);
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            ROWS.try_into().unwrap(),
+            COLS.try_into().unwrap(),
+            0,
+        )));
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let parser = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                parser.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pair.master.take_writer().expect("pty writer");
+        let pid = child.process_id().expect("pid");
+        Instance {
+            interval,
+            view,
+            child,
+            writer,
+            screen,
+            pid,
+            steady: None,
+            ready: false,
+            expand_sent: false,
+            _master: pair.master,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Move on once the screen shows what this view needs: the whole tree counted in the
+    /// header, then (expanded) the leaves after `*`.
+    fn advance(&mut self, cgroups: usize) {
+        let screen = self.contents();
+        if self.ready {
+            return;
+        }
+        if !screen.contains(&format!(" {cgroups} cgroups")) || !screen.contains("p0.slice") {
+            return;
+        }
+        match self.view {
+            View::Collapsed => self.ready = true,
+            View::Expanded if screen.contains("c0.scope") => self.ready = true,
+            View::Expanded => {
+                // The top is selected at start: expand everything below it (once).
+                if !self.expand_sent {
+                    self.expand_sent = true;
+                    let _ = self.writer.write_all(b"*");
+                    let _ = self.writer.flush();
+                }
+            }
+        }
+        if self.ready {
+            self.steady = Some((Instant::now() + SETTLE, Duration::ZERO));
+        }
+    }
+
+    /// The `--stats` figures on screen, if shown.
+    fn stats_line(&self) -> Option<String> {
+        let screen = self.contents();
+        let line = screen.lines().next()?;
+        let at = line.find("pass ")?;
+        let rest = &line[at..];
+        let end = rest.find(" · ").unwrap_or(rest.len());
+        Some(rest[..end].trim().to_string())
+    }
+
+    /// Tree rows on screen (those under the column header, down to the details pane).
+    fn tree_rows(&self) -> usize {
+        let screen = self.contents();
+        screen
+            .lines()
+            .skip_while(|l| !l.contains("CGROUP"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty() && !l.contains('─'))
+            .count()
+    }
+}
+
+/// One refresh of the floor: list the tree, read five files of every cgroup.
+fn floor_refresh(base: &Path) {
+    let mut stack = vec![base.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for file in FLOOR_FILES {
+            let _ = std::hint::black_box(std::fs::read(dir.join(file)));
+        }
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            stack.extend(
+                entries
+                    .flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| e.path()),
+            );
+        }
+    }
+}
+
+/// The floor's CPU for `refreshes` refreshes: all of them, or `cap` of them scaled.
+fn floor(base: PathBuf, refreshes: u64, cap: Option<u64>) -> std::thread::JoinHandle<Duration> {
+    std::thread::spawn(move || {
+        let made = cap.map_or(refreshes, |c| c.min(refreshes)).max(1);
+        let start = thread_cpu();
+        for _ in 0..made {
+            floor_refresh(&base);
+        }
+        (thread_cpu() - start) * refreshes as u32 / made as u32
+    })
+}
+
+fn supports_stats(binary: &Path) -> bool {
+    std::process::Command::new(binary)
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--stats"))
+}
+
+fn main() {
+    let fs = match cgtui::cgroup::Cgroupfs::system() {
+        Ok(fs) => fs,
+        Err(e) => {
+            println!("left-open bench skipped: {e}");
+            return;
+        }
+    };
+    let binary = std::env::var_os("CGTUI_BENCH_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_cgtui")));
+    let sizes: Vec<usize> = env_list("CGTUI_BENCH_CGROUPS", &[2000, 10000]);
+    let intervals: Vec<u64> = env_list("CGTUI_BENCH_INTERVALS", &[1, 10]);
+    let views: Vec<View> = {
+        let names: Vec<String> = env_list(
+            "CGTUI_BENCH_VIEWS",
+            &["collapsed".to_string(), "expanded".to_string()],
+        );
+        names
+            .iter()
+            .filter_map(|n| match n.as_str() {
+                "collapsed" => Some(View::Collapsed),
+                "expanded" => Some(View::Expanded),
+                _ => None,
+            })
+            .collect()
+    };
+    let seconds: u64 = std::env::var("CGTUI_BENCH_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let floor_cap: Option<u64> = std::env::var("CGTUI_BENCH_FLOOR_REFRESHES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let stats = supports_stats(&binary);
+    println!(
+        "left open on {}: {} in a {COLS}x{ROWS} pty, CPU over {seconds} s from launch \
+         (/proc/PID/stat) vs a floor reader doing the same refreshes (list the tree, 5 files \
+         per cgroup){}",
+        fs.mount_point().display(),
+        binary.display(),
+        if floor_cap.is_some() {
+            " (floor measured on fewer refreshes and scaled)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "{:>8} {:>6} {:>10} | {:>9} {:>7} {:>10} | {:>9} {:>6} | {:>6} | tree rows, latest pass",
+        "cgroups", "every", "view", "cgtui", "passes", "steady/pass", "floor", "ratio", "x 2k"
+    );
+    let mut per_pass_2k: std::collections::HashMap<(u64, &str), f64> = Default::default();
+    for count in sizes {
+        let tree = match BenchTree::create(fs.mount_point(), "left-open", count) {
+            Ok(tree) => tree,
+            Err(e) => {
+                println!(
+                    "left-open bench skipped: cannot create cgroups on {}: {e}",
+                    fs.mount_point().display()
+                );
+                return;
+            }
+        };
+        let cgroups = fs
+            .walk(&fs.resolve(&tree.dir).expect("tree resolves"))
+            .len();
+        let mut instances: Vec<Instance> = Vec::new();
+        for &interval in &intervals {
+            for &view in &views {
+                instances.push(Instance::spawn(&binary, &tree.dir, interval, view, stats));
+            }
+        }
+        let floors: Vec<(u64, std::thread::JoinHandle<Duration>)> = intervals
+            .iter()
+            .map(|&i| {
+                let refreshes = seconds / i + 1;
+                (i, floor(tree.dir.clone(), refreshes, floor_cap))
+            })
+            .collect();
+        let begin = Instant::now();
+        let end = begin + Duration::from_secs(seconds);
+        while Instant::now() < end {
+            for instance in &mut instances {
+                instance.advance(cgroups);
+                if let Some((at, cpu)) = &mut instance.steady
+                    && *cpu == Duration::ZERO
+                    && Instant::now() >= *at
+                {
+                    *cpu = process_cpu_fine(instance.pid).max(Duration::from_nanos(1));
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // cgtui's CPU at the end of the window, before waiting for the floor readers (on a
+        // busy machine they take longer than the window, and cgtui keeps refreshing).
+        let at_end: Vec<(Duration, Duration, Instant)> = instances
+            .iter()
+            .map(|i| (process_cpu(i.pid), process_cpu_fine(i.pid), Instant::now()))
+            .collect();
+        let floors: Vec<(u64, Duration)> = floors
+            .into_iter()
+            .map(|(i, h)| (i, h.join().expect("floor reader")))
+            .collect();
+        for (instance, (cpu, fine, ended)) in instances.iter_mut().zip(at_end) {
+            // The minute from launch: the instances started a moment apart. The floor made
+            // `seconds / interval + 1` refreshes.
+            let passes = seconds / instance.interval + 1;
+            let floor_cpu = floors
+                .iter()
+                .find(|(i, _)| *i == instance.interval)
+                .map_or(Duration::ZERO, |(_, d)| *d);
+            let steady = instance
+                .steady
+                .filter(|(_, c)| *c > Duration::ZERO)
+                .map(|(at, c)| {
+                    let window = ended.saturating_duration_since(at).as_secs_f64();
+                    let passes = (window / instance.interval as f64).max(1.0);
+                    (fine - c).as_secs_f64() / passes
+                });
+            let growth = match (steady, count) {
+                (Some(s), 2000) => {
+                    per_pass_2k.insert((instance.interval, instance.view.name()), s);
+                    String::new()
+                }
+                (Some(s), _) => per_pass_2k
+                    .get(&(instance.interval, instance.view.name()))
+                    .map_or(String::new(), |k| format!("{:.2}x", s / k)),
+                _ => String::new(),
+            };
+            println!(
+                "{:>8} {:>4} s {:>10} | {:>7.2} s {:>7} {:>8.2} ms | {:>7.2} s {:>5.2}x | {:>6} | {} rows{}{}",
+                cgroups,
+                instance.interval,
+                instance.view.name(),
+                cpu.as_secs_f64(),
+                passes,
+                steady.map_or(f64::NAN, |s| s * 1e3),
+                floor_cpu.as_secs_f64(),
+                cpu.as_secs_f64() / floor_cpu.as_secs_f64(),
+                growth,
+                instance.tree_rows(),
+                if instance.ready { "" } else { " (never ready)" },
+                instance
+                    .stats_line()
+                    .map_or(String::new(), |s| format!(", {s}")),
+            );
+            let _ = instance.child.kill();
+            let _ = instance.child.wait();
+        }
+        drop(tree);
+    }
+}
