@@ -244,6 +244,49 @@ struct Document<'a> {
     cgroups: Vec<CgroupReport<'a>>,
 }
 
+/// What every iteration's output shares, live or recorded.
+pub struct Shape<'a> {
+    pub fs: &'a Cgroupfs,
+    pub base: &'a CgroupPath,
+    pub json: bool,
+}
+
+/// Print one iteration of the model's tree: the same text table or JSON document whether the
+/// samples were just read or come from the store (`cgtui snapshot --store`).
+pub fn write_iteration(
+    out: &mut dyn Write,
+    model: &Model,
+    devices: &mut Devices,
+    shape: &Shape,
+    iteration: u64,
+    unix: f64,
+    elapsed: Option<f64>,
+) -> anyhow::Result<()> {
+    let base_depth = shape.base.depth();
+    let reports: Vec<CgroupReport> = model
+        .preorder()
+        .into_iter()
+        .filter_map(|id| report(model, model.node(id), base_depth, devices))
+        .collect();
+    if shape.json {
+        let document = Document {
+            iteration,
+            timestamp: unix,
+            elapsed,
+            mount_point: shape.fs.mount_point().display().to_string(),
+            mount_options: shape.fs.mount().map(|m| &m.options),
+            root: shape.base,
+            cgroups: reports,
+        };
+        serde_json::to_writer(&mut *out, &document)?;
+        writeln!(out)?;
+    } else {
+        write_table(out, iteration, unix, &reports)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
 pub struct Options {
     pub fs: Cgroupfs,
     pub base: CgroupPath,
@@ -275,30 +318,15 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
         model.apply_tree(tree);
         let elapsed = last_pass.map(|t| finished.saturating_duration_since(t).as_secs_f64());
         last_pass = Some(finished);
-        let base_depth = options.base.depth();
-        let reports: Vec<CgroupReport> = model
-            .preorder()
-            .into_iter()
-            .filter_map(|id| report(&model, model.node(id), base_depth, &mut devices))
-            .collect();
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        if options.json {
-            let document = Document {
-                iteration,
-                timestamp: now,
-                elapsed,
-                mount_point: options.fs.mount_point().display().to_string(),
-                mount_options: options.fs.mount().map(|m| &m.options),
-                root: &options.base,
-                cgroups: reports,
-            };
-            serde_json::to_writer(&mut *out, &document)?;
-            writeln!(out)?;
-        } else {
-            write_table(out, iteration, now, &reports)?;
-        }
+        let shape = Shape {
+            fs: &options.fs,
+            base: &options.base,
+            json: options.json,
+        };
+        write_iteration(out, &model, &mut devices, &shape, iteration, now, elapsed)?;
         out.flush()?;
     }
     Ok(())
