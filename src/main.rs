@@ -529,6 +529,10 @@ fn run(cli: Cli) -> Result<i32> {
         }
         _ => {}
     }
+    let replay = match &cli.command {
+        Some(Command::Replay { store, at }) => Some((store_dir(store)?, time_arg(at, "--at")?)),
+        _ => None,
+    };
     match cli.command {
         Some(Command::Snapshot {
             json,
@@ -576,7 +580,6 @@ fn run(cli: Cli) -> Result<i32> {
                     .unwrap_or(Duration::from_secs(1)),
                 mouse: !cli.no_mouse,
                 max_watches: cli.max_watches,
-                read_only: cli.read_only,
                 cpu_budget: cli.cpu_budget,
                 keymap: config.keymap,
                 theme,
@@ -584,6 +587,9 @@ fn run(cli: Cli) -> Result<i32> {
                     .columns
                     .unwrap_or_else(|| cgtui::model::view::Column::DEFAULT.to_vec()),
                 sort: config.sort.unwrap_or(cgtui::model::view::Column::Name),
+                // Replay never writes: what is on screen is the past.
+                read_only: cli.read_only || replay.is_some(),
+                replay,
             })?;
             Ok(0)
         }

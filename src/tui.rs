@@ -40,6 +40,9 @@ pub struct Options {
     /// Value columns of the tree, in order.
     pub columns: Vec<Column>,
     pub sort: Column,
+    /// `cgtui replay`: show this store from this time (Unix ms; default the newest sample)
+    /// instead of the live tree.
+    pub replay: Option<(std::path::PathBuf, Option<i64>)>,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -180,12 +183,23 @@ pub fn run(options: Options) -> Result<()> {
             session: editor.session_id().to_string(),
             known_users: options.fs.fixture_users(),
             hierarchy_controllers: options.fs.hierarchy_controllers(),
+            replay: options.replay.is_some(),
             ..crate::app::Options::new(options.base.clone(), options.fs.devices(), source)
         },
         Instant::now(),
     );
 
     let (events, receiver) = mpsc::channel();
+    // Open the store before the terminal is taken, so that its errors read plainly.
+    let replay = match &options.replay {
+        Some((store, at)) => Some(crate::history::replay::spawn(
+            store,
+            *at,
+            options.base.clone(),
+            events.clone(),
+        )?),
+        None => None,
+    };
     spawn_signals(events.clone())?;
     let mut terminal = setup_terminal(options.mouse)?;
     let result = (|| {
@@ -196,14 +210,20 @@ pub fn run(options: Options) -> Result<()> {
         let size = terminal.size().context("cannot read the terminal size")?;
         app.resize(size.width, size.height);
         spawn_input(events.clone());
-        let commands = spawn_sampler(&options, size.height, events.clone());
-        spawn_watcher(
-            options.fs.clone(),
-            options.base.clone(),
-            options.max_watches,
-            events.clone(),
-            commands.clone(),
-        );
+        let commands = if replay.is_some() {
+            // Replay: recorded samples only; the sampler's commands go nowhere.
+            mpsc::channel().0
+        } else {
+            let commands = spawn_sampler(&options, size.height, events.clone());
+            spawn_watcher(
+                options.fs.clone(),
+                options.base.clone(),
+                options.max_watches,
+                events.clone(),
+                commands.clone(),
+            );
+            commands
+        };
         let actor = crate::cgroup::predict::Actor::current(&options.fs);
         let events_for_edits = events.clone();
         drop(events);
@@ -215,6 +235,7 @@ pub fn run(options: Options) -> Result<()> {
             &editor,
             &events_for_edits,
             &actor,
+            replay.as_ref(),
         )
     })();
     restore_terminal();
@@ -281,6 +302,7 @@ fn event_loop(
     editor: &Arc<Editor>,
     events: &Sender<Event>,
     actor: &crate::cgroup::predict::Actor,
+    replay: Option<&Sender<crate::app::action::ReplayMove>>,
 ) -> Result<()> {
     let mut resized = false;
     loop {
@@ -346,6 +368,12 @@ fn event_loop(
                         Effect::RefreshNow => Command::RefreshNow,
                         Effect::Visible(paths) => Command::Visible(paths),
                         Effect::WalkEveryPass => Command::WalkEveryPass,
+                        Effect::Replay(step) => {
+                            if let Some(replay) = replay {
+                                let _ = replay.send(step);
+                            }
+                            continue;
+                        }
                     };
                     // The sampler only stops when we do; a send error is not actionable.
                     let _ = commands.send(command);

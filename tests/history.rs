@@ -524,3 +524,51 @@ fn reading_commands_explain_bad_input() {
     let out = cgtui(&["snapshot", "--at", "-1m"], tmp.path());
     assert!(String::from_utf8_lossy(&out.stderr).contains("add --store"));
 }
+
+#[test]
+fn replay_shows_the_recorded_time_and_steps_through_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let mut w = new_writer(&store);
+    write_samples(&mut w, T0, 30, 1000);
+    let mut e = HistoryEvent::new("oom_kill", &path("g3"));
+    e.total = Some(1);
+    e.increase = Some(1);
+    w.append_event(T0 + 12_345, &e).unwrap();
+    drop(w);
+    let fixture = common::fixture();
+    let state = tmp.path().to_str().unwrap();
+    let mut pty = common::Pty::spawn_env(
+        &[
+            "--fixture",
+            fixture.to_str().unwrap(),
+            "replay",
+            "--store",
+            store.to_str().unwrap(),
+            "--at",
+            "@1764000010.5",
+        ],
+        &[("XDG_STATE_HOME", state)],
+        160,
+        40,
+    );
+    let wait = Duration::from_secs(60);
+    pty.wait_text("REPLAY 2025-11-24T16:00:10.000Z", wait);
+    pty.send(".");
+    pty.wait_text("REPLAY 2025-11-24T16:00:11.000Z", wait);
+    pty.send(",");
+    pty.send(",");
+    pty.wait_text("REPLAY 2025-11-24T16:00:09.000Z", wait);
+    // A minute back is before the first sample: the first one.
+    pty.send("(");
+    pty.wait_text("REPLAY 2025-11-24T16:00:00.000Z", wait);
+    // The next event: the OOM kill, with the sample that follows it.
+    pty.send("\x0e"); // Ctrl-N
+    pty.wait_text("REPLAY 2025-11-24T16:00:13.000Z", wait);
+    pty.wait_text("oom_kill", wait);
+    pty.send(")");
+    pty.wait_text("REPLAY 2025-11-24T16:00:29.000Z", wait);
+    // Writing keys are off: `n` (mkdir) offers nothing to write.
+    pty.send("q");
+    assert!(pty.wait_exit(wait), "q quits replay");
+}

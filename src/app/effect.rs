@@ -35,4 +35,6 @@ pub enum Effect {
     StopPlayground(String),
     /// Work out `explain` for a cgroup (the `w` pane).
     Explain(CgroupPath),
+    /// `cgtui replay`: move through recorded time.
+    Replay(crate::app::action::ReplayMove),
 }

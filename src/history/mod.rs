@@ -5,6 +5,7 @@
 pub mod codec;
 pub mod frame;
 pub mod record;
+pub mod replay;
 pub mod store;
 pub mod time;
 

@@ -73,7 +73,15 @@ fn totals(app: &App) -> (Option<f64>, Option<u64>) {
 fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     let mut spans = vec![Span::styled(" cgtui ", theme.style(Role::Badge))];
-    if app.read_only {
+    if let Some(replay) = &app.replay {
+        let at = replay
+            .time_ms
+            .map_or("reading the store…".into(), crate::history::time::format_ms);
+        spans.push(Span::styled(
+            format!(" REPLAY {at}"),
+            theme.style(Role::Warning),
+        ));
+    } else if app.read_only {
         spans.push(Span::styled(" READ-ONLY", theme.style(Role::Warning)));
     }
     let (cpu, memory) = totals(app);
@@ -95,6 +103,12 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     for notice in app.status.notices.iter() {
         spans.push(Span::styled(
             format!(" · {}", escape::visible(notice.as_bytes())),
+            theme.style(Role::Warning),
+        ));
+    }
+    if let Some(replay) = app.replay.as_ref().filter(|r| !r.note.is_empty()) {
+        spans.push(Span::styled(
+            format!(" · {}", escape::visible(replay.note.as_bytes())),
             theme.style(Role::Warning),
         ));
     }
