@@ -7,6 +7,8 @@
 //! - seek: a store of 7 days at 5 s for 200 cgroups: time to open it and decode the sample at
 //!   a random moment (`snapshot --at`), median and worst of 20.
 //!
+//! Run:
+//!
 //!     cargo bench --bench history
 //!     CGTUI_BENCH_QUICK=1 cargo bench --bench history    (1 day instead of 7 for the seek)
 

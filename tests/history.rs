@@ -299,6 +299,18 @@ fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
+/// A recorder that is killed if the test fails before it stops it.
+struct Recorder(std::process::Child);
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 fn now_ms() -> i64 {
     cgtui::history::record::now_ms()
 }
@@ -309,19 +321,21 @@ fn the_recorder_records_live_cgroups_and_their_events() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
     let root = cg.relative.to_str().unwrap();
-    let mut recorder = Command::new(common::binary())
-        .args([
-            "record",
-            "--store",
-            store.to_str().unwrap(),
-            "--interval",
-            "0.2",
-        ])
-        .args(["--root", root])
-        .env("XDG_STATE_HOME", tmp.path())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut recorder = Recorder(
+        Command::new(common::binary())
+            .args([
+                "record",
+                "--store",
+                store.to_str().unwrap(),
+                "--interval",
+                "0.2",
+            ])
+            .args(["--root", root])
+            .env("XDG_STATE_HOME", tmp.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     wait_until("the first sample", || {
         Store::open(&store).is_ok_and(|mut s| s.span().is_some())
     });
@@ -365,11 +379,11 @@ fn the_recorder_records_live_cgroups_and_their_events() {
     assert!(doc["cgroups"].as_array().unwrap().len() >= 2, "{doc}");
     assert!(doc["cgroups"][0]["cpu"].is_object());
     rustix::process::kill_process(
-        rustix::process::Pid::from_raw(recorder.id() as i32).unwrap(),
+        rustix::process::Pid::from_raw(recorder.0.id() as i32).unwrap(),
         rustix::process::Signal::TERM,
     )
     .unwrap();
-    let status = recorder.wait().unwrap();
+    let status = recorder.0.wait().unwrap();
     assert!(
         status.success(),
         "SIGTERM ends the recorder with 0: {status:?}"
@@ -411,22 +425,24 @@ fn sigkill_at_random_moments_loses_nothing_but_the_sample_being_written() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let delay = Duration::from_millis(200 + seed % 1300);
-        let mut recorder = Command::new(common::binary())
-            .args([
-                "record",
-                "--store",
-                store.to_str().unwrap(),
-                "--interval",
-                "0.1",
-            ])
-            .args(["--fixture", fixture.to_str().unwrap()])
-            .env("XDG_STATE_HOME", tmp.path())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut recorder = Recorder(
+            Command::new(common::binary())
+                .args([
+                    "record",
+                    "--store",
+                    store.to_str().unwrap(),
+                    "--interval",
+                    "0.1",
+                ])
+                .args(["--fixture", fixture.to_str().unwrap()])
+                .env("XDG_STATE_HOME", tmp.path())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         std::thread::sleep(delay);
-        recorder.kill().unwrap(); // SIGKILL
-        recorder.wait().unwrap();
+        recorder.0.kill().unwrap(); // SIGKILL
+        recorder.0.wait().unwrap();
         let mut reader = Store::open(&store).unwrap_or_else(|e| panic!("round {round}: {e:#}"));
         let mut times = Vec::new();
         reader

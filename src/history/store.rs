@@ -772,9 +772,9 @@ impl Store {
         self.segments
             .iter()
             .flat_map(|s| s.index.iter())
-            .filter(|e| e.kind == Kind::Key && e.time_ms <= time_ms)
+            .rev()
+            .find(|e| e.kind == Kind::Key && e.time_ms <= time_ms)
             .map(|e| e.time_ms)
-            .last()
     }
 
     /// The time of the last sample strictly before `time_ms`.
