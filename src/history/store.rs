@@ -474,6 +474,10 @@ fn moment(time_ms: i64, state: &State) -> Result<Moment, super::codec::DecodeErr
     Ok(Moment { time_ms, cgroups })
 }
 
+/// What [`Store::walk`] calls for each sample: its time, its state, and the sample before it
+/// (time and state) when asked for; false stops the walk.
+pub type Visit<'a> = dyn FnMut(i64, &State, Option<(i64, &State)>) -> bool + 'a;
+
 /// Reads a store while a recorder may be appending to it.
 pub struct Store {
     dir_path: PathBuf,
@@ -630,13 +634,7 @@ impl Store {
     /// Visit every sample frame with time in `from..=to`, in order: `visit(time, state,
     /// previous state)`; it returns false to stop. With `want_previous`, the state of the
     /// sample before is passed (for rates).
-    pub fn walk(
-        &mut self,
-        from: i64,
-        to: i64,
-        want_previous: bool,
-        visit: &mut dyn FnMut(i64, &State, Option<&State>) -> bool,
-    ) {
+    pub fn walk(&mut self, from: i64, to: i64, want_previous: bool, visit: &mut Visit) {
         // Start at the last key frame at or before `from` (one earlier when previous states
         // are wanted, since the first visited sample may be that key frame itself).
         let keys: Vec<(usize, IndexEntry)> = self
@@ -704,8 +702,9 @@ impl Store {
                     continue;
                 }
                 valid = true;
+                let previous = previous.as_ref().zip(last_time).map(|(p, t)| (t, p));
                 last_time = Some(f.time_ms);
-                if f.time_ms >= from && !visit(f.time_ms, &state, previous.as_ref()) {
+                if f.time_ms >= from && !visit(f.time_ms, &state, previous) {
                     return;
                 }
             }
@@ -717,27 +716,26 @@ impl Store {
         let Some(key) = self.key_at_or_before(time_ms) else {
             return Ok(None);
         };
-        let mut found: Option<(i64, State, Option<State>)> = None;
-        self.walk(key, time_ms, true, &mut |t, state, prev| {
-            found = Some((t, state.clone(), prev.cloned()));
+        // First find the sample's time (nothing copied), then decode it with the one before.
+        let mut last = None;
+        self.walk(key, time_ms, false, &mut |t, _, _| {
+            last = Some(t);
             true
         });
-        let Some((t, state, prev)) = found else {
+        let Some(t) = last else {
             return Ok(None);
         };
-        self.pair(t, &state, prev.as_ref()).map(Some)
-    }
-
-    fn pair(&mut self, t: i64, state: &State, prev: Option<&State>) -> Result<Pair> {
-        let current = moment(t, state).context("a recorded sample cannot be decoded")?;
-        let previous = match prev {
-            Some(p) => {
-                let prev_time = self.sample_before(t).unwrap_or(t - 1);
-                Some(moment(prev_time, p).context("a recorded sample cannot be decoded")?)
-            }
-            None => None,
-        };
-        Ok(Pair { previous, current })
+        let mut found = None;
+        self.walk(t, t, true, &mut |t, state, prev| {
+            found = Some(moment(t, state).and_then(|current| {
+                let previous = prev.map(|(pt, p)| moment(pt, p)).transpose()?;
+                Ok(Pair { previous, current })
+            }));
+            false
+        });
+        found
+            .transpose()
+            .context("a recorded sample cannot be decoded")
     }
 
     /// Every sample in `from..=to` with the one before each.
@@ -748,7 +746,6 @@ impl Store {
         visit: &mut dyn FnMut(Pair) -> Result<()>,
     ) -> Result<()> {
         let mut err = None;
-        let mut last: Option<i64> = None;
         self.walk(from, to, true, &mut |t, state, prev| {
             let current = match moment(t, state) {
                 Ok(m) => m,
@@ -757,8 +754,7 @@ impl Store {
                     return false;
                 }
             };
-            let previous = prev.and_then(|p| moment(last.unwrap_or(t - 1), p).ok());
-            last = Some(t);
+            let previous = prev.and_then(|(pt, p)| moment(pt, p).ok());
             if let Err(e) = visit(Pair { previous, current }) {
                 err = Some(e);
                 return false;
