@@ -97,11 +97,25 @@ fn line_of(text: &str, span: Option<Range<usize>>) -> usize {
     })
 }
 
+/// The bare key a `key = value` line sets, to name it in a type error.
+fn key_on_line(text: &str, line: usize) -> Option<&str> {
+    let (key, _) = text.lines().nth(line.checked_sub(1)?)?.split_once('=')?;
+    let key = key.trim();
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    bare.then_some(key)
+}
+
 /// Parse a config file's text. Errors read `line N: key: what is wrong`.
 pub fn parse(text: &str) -> Result<Config> {
     let raw: Raw = toml::from_str(text).map_err(|e| {
         let line = line_of(text, e.span());
-        anyhow::anyhow!("line {line}: {}", e.message().trim())
+        match key_on_line(text, line) {
+            Some(key) => anyhow::anyhow!("line {line}: {key}: {}", e.message().trim()),
+            None => anyhow::anyhow!("line {line}: {}", e.message().trim()),
+        }
     })?;
     let fail = |span: Range<usize>, key: &str, why: String| -> anyhow::Error {
         anyhow::anyhow!("line {}: {key}: {why}", line_of(text, Some(span)))
@@ -267,8 +281,11 @@ edit = ["E", "F4"]
                 "theme = \"neon\"\n",
                 "line 1: theme: unknown theme \"neon\"",
             ),
-            ("colums = [\"cpu\"]\n", "line 1: unknown field `colums`"),
-            ("interval = \"fast\"\n", "line 1:"),
+            (
+                "colums = [\"cpu\"]\n",
+                "line 1: colums: unknown field `colums`",
+            ),
+            ("interval = \"fast\"\n", "line 1: interval: invalid type"),
             (
                 "[keys]\nquit = \"Hyper-q\"\n",
                 "line 2: [keys] quit: \"Hyper-q\" is not a key",

@@ -101,21 +101,30 @@ impl LessonsState {
     /// one to do.
     pub fn panel(&self, width: usize) -> Panel {
         let mut lines: Vec<Vec<Run>> = Vec::new();
-        let mut add = |text: &str, plain: Look| {
+        let para = |text: &str, plain: Look| {
             let (runs, indent) = paragraph(text, plain);
-            lines.extend(wrap(&runs, width, indent));
+            wrap(&runs, width, indent)
         };
         let Some(progress) = &self.progress else {
-            add("Pick a lesson with its number:", Look::Strong);
-            add("", Look::Plain);
+            lines.extend(para("Pick a lesson with its number:", Look::Strong));
+            lines.push(Vec::new());
             for (i, lesson) in self.lessons.iter().enumerate() {
-                add(&format!("{:<2} {}", i + 1, lesson.title), Look::Plain);
+                // A long title wraps under itself, not under its number.
+                let runs = vec![Run::new(
+                    Look::Plain,
+                    format!("{:<2} {}", i + 1, lesson.title),
+                )];
+                lines.extend(wrap(&runs, width, 3));
             }
-            add("", Look::Plain);
-            add(
-                "Steps tick off as you do them. 1-9 open a lesson · ] [ next/previous · 0 this list · { } scroll · L close",
+            lines.push(Vec::new());
+            let open = match self.lessons.len() {
+                0..=9 => "1-9 open a lesson".to_string(),
+                n => format!("1-9 open a lesson (] [ reach all {n})"),
+            };
+            lines.extend(para(
+                &format!("Steps tick off as you do them. {open} · ] [ next/previous · 0 this list · {{ }} scroll · L close"),
                 Look::Hint,
-            );
+            ));
             return Panel {
                 lines,
                 title: " lessons ".into(),
@@ -123,11 +132,11 @@ impl LessonsState {
             };
         };
         let lesson = &progress.lesson;
-        add(&lesson.title, Look::Strong);
+        lines.extend(para(&lesson.title, Look::Strong));
         for text in lesson.intro.iter().filter(|l| !l.trim().is_empty()) {
-            add(text, Look::Plain);
+            lines.extend(para(text, Look::Plain));
         }
-        add("", Look::Plain);
+        lines.push(Vec::new());
         let current = progress.done.iter().position(|d| !d);
         let mut follow = None;
         for (i, step) in lesson.steps.iter().enumerate() {
