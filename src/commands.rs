@@ -2,20 +2,11 @@
 //! engine as the TUI's keys, for scripts and tests.
 
 use crate::cgroup::edit::{Op, Outcome, Status, Via};
+use crate::cgroup::escape::visible_str;
 use crate::cgroup::rules::Rule;
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::editor::{Change, Editor};
 use std::path::Path;
-
-/// `println!` that returns an error instead of panicking: a closed pipe (`cgtui ... | head`)
-/// ends the command quietly (see `main`).
-#[macro_export]
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        writeln!(std::io::stdout().lock(), $($arg)*)?
-    }};
-}
 
 /// What the command line asked to change, before its cgroup is resolved.
 pub enum Request<'a> {
@@ -84,7 +75,11 @@ fn unresolved(request: &Request, err: &crate::cgroup::Error) -> Outcome {
             file,
             value,
             ..
-        } => (*cgroup, Some(file.to_string()), Some(value.to_string())),
+        } => (
+            *cgroup,
+            Some(visible_str(file).into_owned()),
+            Some(visible_str(value).into_owned()),
+        ),
         Request::Mkdir { cgroup } | Request::Rmdir { cgroup } => (*cgroup, None, None),
         Request::Move { pid, cgroup } => {
             (*cgroup, Some("cgroup.procs".into()), Some(pid.to_string()))
@@ -121,7 +116,7 @@ fn unresolved(request: &Request, err: &crate::cgroup::Error) -> Outcome {
 
 fn print_human(outcome: &Outcome) -> std::io::Result<()> {
     let target = match &outcome.file {
-        Some(file) => format!("{}/{}", outcome.cgroup, file),
+        Some(file) => outcome.cgroup.file_display(file),
         None => outcome.cgroup.to_string(),
     };
     if outcome.ok() {
@@ -134,20 +129,21 @@ fn print_human(outcome: &Outcome) -> std::io::Result<()> {
         }
         out!("{line}: {}", outcome.explanation);
         for warning in &outcome.warnings {
-            eprintln!("warning: {warning}");
+            errln!("warning: {warning}");
         }
     } else {
         let errno = outcome.errno.as_deref().unwrap_or("refused before writing");
-        eprintln!(
+        errln!(
             "failed: {} {target}: {errno} [{}]",
-            outcome.op, outcome.rule
+            outcome.op,
+            outcome.rule
         );
-        eprintln!("  {}", outcome.explanation);
+        errln!("  {}", outcome.explanation);
         if let Some(fix) = &outcome.fix {
-            eprintln!("  what to do: {fix}");
+            errln!("  what to do: {fix}");
         }
         if !outcome.doc.is_empty() {
-            eprintln!("  see {}", outcome.doc);
+            errln!("  see {}", outcome.doc);
         }
     }
     Ok(())
@@ -177,7 +173,7 @@ pub fn run(fs: Cgroupfs, request: Request, json: bool, read_only: bool) -> anyho
         },
     };
     if json {
-        out!("{}", serde_json::to_string(&outcome)?);
+        out!("{}", crate::output::json_line(&outcome)?);
     } else {
         if let Some(description) = undid {
             let verb = if outcome.ok() {
@@ -224,7 +220,7 @@ pub fn check(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Result<i32> 
         }
     };
     if json {
-        out!("{}", serde_json::to_string(&prediction)?);
+        out!("{}", crate::output::json_line(&prediction)?);
     } else {
         let target = match &prediction.file {
             Some(f) => prediction.cgroup.file_display(f),
@@ -256,7 +252,7 @@ pub fn check(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Result<i32> 
             out!("  warning: {warning}");
         }
         if let Some(command) = &prediction.command {
-            println!("  the write: {command}");
+            out!("  the write: {command}");
         }
     }
     Ok(if prediction.allowed() { 0 } else { 1 })
@@ -267,7 +263,7 @@ pub fn explain(fs: Cgroupfs, cgroup: &Path, json: bool) -> anyhow::Result<i32> {
     let cgroup = fs.resolve(cgroup)?;
     let e = crate::cgroup::explain::explain(&fs, &cgroup);
     if json {
-        out!("{}", serde_json::to_string(&e)?);
+        out!("{}", crate::output::json_line(&e)?);
         return Ok(0);
     }
     for line in e.lines() {

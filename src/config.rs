@@ -88,7 +88,7 @@ fn load_from(explicit: Option<&Path>, default: Option<PathBuf>) -> Result<Config
             crate::journal::shown(&path)
         ),
     };
-    parse(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", path.display()))
+    parse(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", crate::journal::shown(&path)))
 }
 
 fn line_of(text: &str, span: Option<Range<usize>>) -> usize {

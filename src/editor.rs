@@ -7,7 +7,7 @@
 //! since, a process that moved on or exited, a cgroup made anew, is reported and left alone).
 
 use crate::cgroup::edit::{self, Op, Outcome, Prepared, Via};
-use crate::cgroup::escape::visible;
+use crate::cgroup::escape::{SysText, visible};
 use crate::cgroup::process::{ProcRef, cgroup_of};
 use crate::cgroup::rules::Rule;
 use crate::cgroup::systemd::{self, BusError, Buses, Manager};
@@ -78,7 +78,7 @@ enum Target {
     },
     Systemd {
         manager: Manager,
-        unit: String,
+        unit: SysText,
         props: Vec<(String, systemd::PropertyValue)>,
     },
 }
@@ -285,7 +285,7 @@ impl Editor {
         prepared: &Prepared,
         buses: &Buses,
         manager: Manager,
-        unit: &str,
+        unit: &SysText,
         props: &[(String, systemd::PropertyValue)],
         persist: bool,
     ) -> Outcome {
@@ -301,9 +301,14 @@ impl Editor {
         outcome.via = Via::Systemd;
         outcome.before = prepared.before.clone();
         let names: Vec<String> = props.iter().map(|(n, _)| n.clone()).collect();
-        let result = buses
-            .client(manager)
-            .and_then(|client| client.set_unit_properties(unit, !persist, props));
+        // A unit is a name systemd accepts (ASCII); the bus gets it raw, people see it escaped.
+        let result = buses.client(manager).and_then(|client| {
+            let name = unit.raw_str().ok_or_else(|| BusError {
+                name: None,
+                message: format!("{unit} is not a unit name"),
+            })?;
+            client.set_unit_properties(name, !persist, props)
+        });
         if let Err(err) = result {
             return bus_refusal(outcome, &err, manager, unit);
         }
@@ -580,7 +585,7 @@ fn describe_undo(entry: &Entry, undo: &Op, now: Option<&str>) -> String {
 }
 
 /// A D-Bus refusal as an outcome: polkit and bus policy denials are `permission`.
-fn bus_refusal(outcome: Outcome, err: &BusError, manager: Manager, unit: &str) -> Outcome {
+fn bus_refusal(outcome: Outcome, err: &BusError, manager: Manager, unit: &SysText) -> Outcome {
     let name = err.name.as_deref().unwrap_or("");
     let (rule, fix) = if name.ends_with("AccessDenied")
         || name.ends_with("InteractiveAuthorizationRequired")
@@ -715,7 +720,7 @@ mod tests {
             Outcome::new(&op, None),
             &err,
             Manager::User { uid: 1000 },
-            "x.service",
+            &SysText::from("x.service"),
         );
         assert_eq!(outcome.rule, Rule::Permission);
         assert!(outcome.explanation.contains("did not answer within 5 s"));

@@ -3,6 +3,9 @@
 //! [`cgroup`] is a self-contained cgroup v2 library (no UI imports). [`model`] turns samples
 //! into rates and a tree. The rest is the terminal application.
 
+// First: its macros (`out!`, `errln!`) are used by the modules below.
+#[macro_use]
+pub mod output;
 pub mod app;
 /// The cgroup v2 library: the `cgroupv2` crate (crates/cgroupv2), named as the app knows it.
 pub use cgroupv2 as cgroup;

@@ -1,6 +1,7 @@
 //! cgtui: parse the command line, pick the hierarchy, run the TUI or a batch command.
 
 use anyhow::{Context, Result, bail};
+use cgtui::cgroup::escape::visible_path;
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -308,13 +309,13 @@ fn parse_cpu_budget(text: &str) -> Result<f64, String> {
 fn open_hierarchy(cli: &Cli) -> Result<(Cgroupfs, CgroupPath)> {
     let fs = match &cli.fixture {
         Some(dir) => Cgroupfs::fixture(dir)
-            .with_context(|| format!("cannot use fixture {}", dir.display()))?,
+            .with_context(|| format!("cannot use fixture {}", visible_path(dir)))?,
         None => Cgroupfs::system().context("cannot find the cgroup2 hierarchy")?,
     };
     let base = match &cli.root {
         Some(root) => fs
             .resolve(root)
-            .with_context(|| format!("--root {}", root.display()))?,
+            .with_context(|| format!("--root {}", visible_path(root)))?,
         None => CgroupPath::root(),
     };
     Ok((fs, base))
@@ -346,10 +347,10 @@ fn delegate(
     }
     let (made, mut child) = playground::create(fs, controllers, command)?;
     if json {
-        out!("{}", serde_json::to_string(&made)?);
+        out!("{}", cgtui::output::json_line(&made)?);
     } else {
         out!("{}", made.cgroup);
-        eprintln!(
+        cgtui::errln!(
             "cgtui: {} holds process {}; you own this subtree (controllers: {}). Stop it with: cgtui delegate --stop {}",
             made.unit,
             made.pid,
@@ -367,13 +368,25 @@ fn delegate(
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version as clap prints them (they hold no argument).
+        Err(err) if !err.use_stderr() => err.exit(),
+        // clap's errors quote the offending argument raw (`unexpected argument '…'`): a script
+        // passing a cgroup's name would otherwise hand its escapes to the terminal.
+        Err(err) => {
+            cgtui::errln!("{}", err.render().to_string().trim_end());
+            std::process::exit(err.exit_code());
+        }
+    };
     match run(cli) {
         Ok(code) => std::process::exit(code),
         // A reader that went away (`cgtui snapshot | head -1`) is not an error: stop quietly.
         Err(err) if broken_pipe(&err) => std::process::exit(0),
         Err(err) => {
-            eprintln!("cgtui: {err:#}");
+            // The one way an error reaches the terminal: names in it are escaped where the
+            // message was made, and the whole chain (causes included) once more here.
+            cgtui::errln!("cgtui: {err:#}");
             std::process::exit(1);
         }
     }

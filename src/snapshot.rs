@@ -273,15 +273,17 @@ pub fn write_iteration(
             iteration,
             timestamp: unix,
             elapsed,
-            mount_point: shape.fs.mount_point().display().to_string(),
+            mount_point: crate::cgroup::escape::visible_path(shape.fs.mount_point()).into_owned(),
             mount_options: shape.fs.mount().map(|m| &m.options),
             root: shape.base,
             cgroups: reports,
         };
-        serde_json::to_writer(&mut *out, &document)?;
-        writeln!(out)?;
+        writeln!(out, "{}", crate::output::json_line(&document)?)?;
     } else {
-        write_table(out, iteration, unix, &reports)?;
+        // Composed in memory, then written inert like every other line of output.
+        let mut table = Vec::new();
+        write_table(&mut table, iteration, unix, &reports)?;
+        out.write_all(crate::cgroup::escape::inert_bytes(&table).as_bytes())?;
     }
     out.flush()?;
     Ok(())

@@ -160,11 +160,14 @@ pub fn run(options: Options) -> Result<()> {
                 .join(",");
             format!(
                 "cgroup2 at {} ({})",
-                m.mount_point.display(),
+                crate::cgroup::escape::visible_path(&m.mount_point),
                 if opts.is_empty() { "rw".into() } else { opts }
             )
         }
-        None => format!("fixture {}", options.fs.mount_point().display()),
+        None => format!(
+            "fixture {}",
+            crate::cgroup::escape::visible_path(options.fs.mount_point())
+        ),
     };
     let editor = Arc::new(Editor::new(
         options.fs.clone(),

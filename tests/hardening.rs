@@ -356,6 +356,37 @@ fn eighteen_nested_250_byte_names_are_listed_read_and_watched() {
     assert!(pty.wait_exit(Duration::from_secs(10)));
 }
 
+/// Past PATH_MAX, the delegation xattr and the list of a cgroup's files are still read
+/// (second review of issue 11: both went by path, so a deep delegated scope lost its mark and
+/// `check set` its "did you mean").
+#[test]
+fn xattrs_and_file_lists_past_path_max_are_read() {
+    let cg = live_or_skip!("deepx");
+    let chain = DeepChain::create(&cg.dir(), 18);
+    let fs = Cgroupfs::system().unwrap();
+    let deepest = chain.deepest_below(&fs.resolve(&cg.dir()).unwrap());
+    assert!(fs.dir(&deepest).as_os_str().len() > 4096);
+    let files = fs.files(&deepest, 1024).unwrap().unwrap_or_default();
+    assert!(
+        files.iter().any(|f| f == "cgroup.procs"),
+        "the files of the deepest level: {files:?}"
+    );
+    let bottom = chain.deepest();
+    match rustix::fs::fsetxattr(
+        &bottom,
+        "user.delegate",
+        b"1",
+        rustix::fs::XattrFlags::empty(),
+    ) {
+        Ok(()) => assert_eq!(
+            fs.xattr(&deepest, "user.delegate").as_deref(),
+            Some(b"1".as_slice()),
+            "the delegation mark at the deepest level"
+        ),
+        Err(e) => eprintln!("SKIPPED the xattr half: cgroupfs here takes no user xattrs ({e})"),
+    }
+}
+
 /// A cgroup inotify may not watch (its directory unreadable to the user running cgtui) is
 /// polled alone and counted in the header; the TUI does not fall back to polling only.
 #[test]

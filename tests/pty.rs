@@ -52,7 +52,7 @@ fn navigate_help_filter_and_quit() {
     });
     // Collapse alice's subtree from the top: the scope disappears.
     pty.send("g");
-    pty.send("jhjh");
+    pty.send("jjhjh");
     pty.wait_for("user.slice to collapse", STEP, |s| {
         !s.contains("user-1000.slice")
     });
@@ -275,15 +275,16 @@ fn snapshot_text_and_json_on_the_fixture() {
 fn mouse_selects_toggles_sorts_and_scrolls() {
     let mut pty = spawn(&[]);
     pty.wait_text("fxplay.scope ◂ cgtui", START);
-    // SGR mouse reports, 1-based: row 4 is the second tree row (after the header lines).
+    // SGR mouse reports, 1-based: row 5 is the third tree row (after the header lines), below
+    // / and init.scope.
     let click = |pty: &mut Pty, col: u16, row: u16| {
         pty.send(&format!("\x1b[<0;{col};{row}M\x1b[<0;{col};{row}m"))
     };
-    click(&mut pty, 10, 4);
+    click(&mut pty, 10, 5);
     pty.wait_for("system.slice selected", STEP, |s| {
         s.lines().any(|l| l.starts_with("/system.slice "))
     });
-    click(&mut pty, 10, 4);
+    click(&mut pty, 10, 5);
     pty.wait_text("fxload.service", STEP);
     // The MEM column header sorts by memory, biggest first.
     let screen = pty.screen();
@@ -545,7 +546,7 @@ fn bug03_controllers_show_the_prediction_and_ask_before_writing() {
         let scratch = Scratch::new();
         let mut pty = scratch.spawn(size, &[]);
         let before = scratch.read("system.slice/cgroup.subtree_control");
-        pty.send("gj");
+        pty.send("gjj");
         pty.wait_for("system.slice selected", WAIT, |s| {
             selected_line(s, "/system.slice")
         });

@@ -211,7 +211,9 @@ fn playgrounds(model: &Model) -> impl Iterator<Item = &crate::model::Node> {
 fn satisfied(check: &Check, world: &World, seen: &Observed) -> bool {
     let selected = world.selected;
     let model = world.model;
-    let name_starts = |p: &CgroupPath, prefix: &str| p.name().to_string_lossy().starts_with(prefix);
+    let name_starts = |p: &CgroupPath, prefix: &str| {
+        std::os::unix::ffi::OsStrExt::as_bytes(p.name()).starts_with(prefix.as_bytes())
+    };
     match check {
         Check::Selected(path) => selected == path,
         Check::SelectedName(prefix) => name_starts(selected, prefix),

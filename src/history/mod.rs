@@ -255,15 +255,12 @@ pub fn events(
             continue;
         }
         if json {
-            serde_json::to_writer(
-                &mut *out,
-                &EventLine {
-                    time: *t as f64 / 1000.0,
-                    time_utc: time::format_ms(*t),
-                    event,
-                },
-            )?;
-            writeln!(out)?;
+            let line = EventLine {
+                time: *t as f64 / 1000.0,
+                time_utc: time::format_ms(*t),
+                event,
+            };
+            writeln!(out, "{}", crate::output::json_line(&line)?)?;
         } else {
             writeln!(out, "{}  {}", time::format_ms(*t), event.describe())?;
         }

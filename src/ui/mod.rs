@@ -35,6 +35,19 @@ pub fn render(app: &App, frame: &mut Frame) {
     if let Some(scroll) = app.help {
         help::render(app, scroll, frame, area);
     }
+    scrub(frame.buffer_mut());
+}
+
+/// The last guard before the terminal: every name is escaped where it is laid out
+/// (`escape::visible`), and a cell that still holds a control or invisible character (a name
+/// that reached a widget some other way) shows U+FFFD instead, so nothing in a frame can steer
+/// the terminal or hide a letter.
+pub fn scrub(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in buffer.content.iter_mut() {
+        if cell.symbol().chars().any(escape::needs_escape_on_screen) {
+            cell.set_symbol("\u{fffd}");
+        }
+    }
 }
 
 pub fn tone_role(tone: Tone) -> Role {

@@ -71,7 +71,7 @@ impl Devices {
                 let dev = fs::read_to_string(entry.path().join("dev")).ok()?;
                 let id = crate::parse::device_id(dev.trim()).ok()?;
                 Some(Disk {
-                    name: entry.file_name().to_string_lossy().into_owned(),
+                    name: crate::escape::visible_os(&entry.file_name()).into_owned(),
                     id,
                 })
             })

@@ -1,41 +1,49 @@
-//! Typed errors of the cgroup layer. Every error names the path it is about.
+//! Typed errors of the cgroup layer. Every error names the path it is about, escaped: a path
+//! is a name someone else chose, and error messages end on root's terminal.
 
+use crate::escape::{inert, visible_path};
 use crate::parse::ParseError;
 use std::io;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
+    #[error("{}: {}", visible_path(.path), inert(&.source.to_string()))]
     Io {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
 
-    #[error("{path}: unexpected content: {source}")]
+    #[error("{}: unexpected content: {}", visible_path(.path), inert(&.source.to_string()))]
     Parse {
         path: PathBuf,
         #[source]
         source: ParseError,
     },
 
-    #[error("no cgroup2 filesystem is mounted ({detail})")]
+    #[error("no cgroup2 filesystem is mounted ({})", inert(.detail))]
     NoCgroup2 { detail: String },
 
     #[error(
-        "{path} is not on a cgroup2 filesystem (statfs type {fs_type:#x}); pass --fixture to read a fake tree"
+        "{} is not on a cgroup2 filesystem (statfs type {fs_type:#x}); pass --fixture to read a fake tree",
+        visible_path(.path)
     )]
     NotCgroup2 { path: PathBuf, fs_type: u64 },
 
-    #[error("{path} is not a cgroup under {mount}: {reason}")]
+    #[error(
+        "{} is not a cgroup under {}: {}",
+        visible_path(.path),
+        visible_path(.mount),
+        inert(.reason)
+    )]
     OutsideMount {
         path: PathBuf,
         mount: PathBuf,
         reason: String,
     },
 
-    #[error("cgroup {path} does not exist")]
+    #[error("cgroup {} does not exist", visible_path(.path))]
     NoSuchCgroup { path: PathBuf },
 }
 

@@ -50,6 +50,55 @@ pub fn visible_str(text: &str) -> Cow<'_, str> {
     visible(text.as_bytes())
 }
 
+/// [`visible`] for a `Path` (a cgroup directory, a file under it).
+pub fn visible_path(path: &std::path::Path) -> Cow<'_, str> {
+    visible(path.as_os_str().as_bytes())
+}
+
+/// The last guard before a terminal, stdout or a JSON string: text already composed for a
+/// person (its system-sourced parts escaped by [`visible`] or [`SysText`]) with anything that
+/// still could steer or hide escaped the same way. Newlines and tabs stay (messages have
+/// lines); backslashes stay (they are the escapes themselves), so `inert` is idempotent and
+/// never escapes twice. Nothing from the system should reach a screen except through it.
+pub fn inert(text: &str) -> Cow<'_, str> {
+    let keep = |c: char| c == '\\' || c == '\n' || c == '\t';
+    if !text.chars().any(|c| needs_escape(c) && !keep(c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if keep(c) {
+            out.push(c);
+        } else {
+            push_char(&mut out, c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`inert`] for bytes that may not be UTF-8 (a child's output): invalid bytes become `\xNN`.
+pub fn inert_bytes(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => inert(text),
+        Err(_) => {
+            let mut out = String::with_capacity(bytes.len() + 8);
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(&inert(chunk.valid()));
+                for b in chunk.invalid() {
+                    let _ = write!(out, "\\x{b:02x}");
+                }
+            }
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// Whether `c` must not be drawn on a terminal as it is: [`needs_escape`] but for the
+/// backslash, which is only escaped to keep escapes unforgeable.
+pub fn needs_escape_on_screen(c: char) -> bool {
+    c != '\\' && needs_escape(c)
+}
+
 /// Whether `c` is shown as an escape rather than as itself.
 pub fn needs_escape(c: char) -> bool {
     c == '\\' || c.is_control() || is_invisible(c)
@@ -256,6 +305,23 @@ mod tests {
     fn invalid_utf8_and_backslashes() {
         assert_eq!(visible(b"bad\xff\xfename"), "bad\\xff\\xfename");
         assert_eq!(visible(b"back\\x1b"), "back\\\\x1b");
+    }
+
+    #[test]
+    fn inert_keeps_lines_and_escapes_and_is_idempotent() {
+        assert_eq!(inert("a\nb\tc"), "a\nb\tc");
+        assert!(matches!(inert("already \\e escaped"), Cow::Borrowed(_)));
+        assert_eq!(
+            inert("x\x1b]0;t\x07\u{9b}\u{202e}\r"),
+            "x\\e]0;t\\x07\\u{9b}\\u{202e}\\r"
+        );
+        for name in HOSTILE_NAMES {
+            let once = inert_bytes(name).into_owned();
+            assert!(!has_raw_hostile(once.as_bytes()), "{once}");
+            assert_eq!(inert(&once), once);
+            let shown = visible(name);
+            assert_eq!(inert(&shown), shown);
+        }
     }
 
     #[test]

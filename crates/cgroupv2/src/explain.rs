@@ -102,6 +102,39 @@ fn sample_value(fs: &Cgroupfs, cgroup: &CgroupPath, file: &str) -> String {
         .unwrap_or_else(|| "max".into())
 }
 
+/// Which manager owns a cgroup, in words (`explain`'s "managed by"). The unit is shown escaped.
+pub fn managed_by(owner: &Ownership, systemd_hierarchy: bool) -> String {
+    match (&owner.manager, &owner.unit) {
+        (Some(m), Some(unit)) => format!("{m}, as the cgroup of {unit}: change its limits through it"),
+        (Some(m), None) => format!("below {m}, but not a unit's cgroup"),
+        (None, _) if systemd_hierarchy => {
+            "no systemd manager: it lies in a delegated subtree (or is not a unit's cgroup); write it directly"
+                .to_string()
+        }
+        (None, _) => "no systemd manager on this hierarchy; write it directly".to_string(),
+    }
+}
+
+/// How a delegation was made, in words (`explain`'s "by"). The unit is shown escaped.
+pub fn delegated_by(d: &systemd::Delegation) -> String {
+    match &d.mark {
+        systemd::DelegationMark::Xattr(name) => {
+            format!(
+                "xattr {} set by systemd on {}",
+                crate::escape::visible_str(name),
+                d.unit
+            )
+        }
+        systemd::DelegationMark::UserManager => format!(
+            "systemd unit {} (Delegate=yes for the user manager)",
+            d.unit
+        ),
+        systemd::DelegationMark::Property => {
+            format!("systemd unit {} with Delegate=yes", d.unit)
+        }
+    }
+}
+
 pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
     let actor = Actor::current(fs);
     let mut owners = Vec::new();
@@ -207,15 +240,7 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
     #[cfg(not(feature = "dbus"))]
     let ask_manager = |_: Manager, _: &str| None;
     let owner = systemd::ownership(fs, cgroup, &ask_manager);
-    let managed_by = match (&owner.manager, &owner.unit) {
-        (Some(m), Some(unit)) => format!("{m}, as the cgroup of {unit}: change its limits through it"),
-        (Some(m), None) => format!("below {m}, but not a unit's cgroup"),
-        (None, _) if systemd::is_systemd_hierarchy(fs) => {
-            "no systemd manager: it lies in a delegated subtree (or is not a unit's cgroup); write it directly"
-                .to_string()
-        }
-        (None, _) => "no systemd manager on this hierarchy; write it directly".to_string(),
-    };
+    let managed_by = managed_by(&owner, systemd::is_systemd_hierarchy(fs));
     #[cfg(feature = "dbus")]
     let managed_by = match buses.failures() {
         failures if failures.is_empty() => managed_by,
@@ -234,18 +259,7 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
             delegatee_uid: delegatee_of(&d.root),
             delegatee: delegatee_of(&d.root).map(|uid| fs.user_name(uid)),
             cgroup: d.root.clone(),
-            by: match &d.mark {
-                systemd::DelegationMark::Xattr(name) => {
-                    format!("xattr {name} set by systemd on {}", d.unit)
-                }
-                systemd::DelegationMark::UserManager => format!(
-                    "systemd unit {} (Delegate=yes for the user manager)",
-                    d.unit
-                ),
-                systemd::DelegationMark::Property => {
-                    format!("systemd unit {} with Delegate=yes", d.unit)
-                }
-            },
+            by: delegated_by(d),
             controllers: fs.controller_list(&d.root, "cgroup.controllers"),
         }),
         (None, Some(root)) => Some(DelegationRoot {

@@ -113,7 +113,10 @@ fn read_at_zero(file: &File, buffer: &mut Vec<u8>) -> io::Result<usize> {
     let mut filled = 0;
     loop {
         if filled == buffer.len() {
-            buffer.resize(buffer.len() * 2, 0);
+            if filled >= crate::fs::MAX_FILE_BYTES {
+                return Err(crate::fs::too_large());
+            }
+            buffer.resize((buffer.len() * 2).min(crate::fs::MAX_FILE_BYTES), 0);
         }
         let n = file.read_at(&mut buffer[filled..], filled as u64)?;
         if n == 0 {

@@ -29,6 +29,29 @@ use std::sync::Arc;
 /// components at a time.
 pub const PATH_CHUNK: usize = 3072;
 
+/// The most cgtui reads of one interface file. The kernel's largest (cgroup.procs of a cgroup
+/// holding every PID `pid_max` allows: 4,194,304 lines of up to 8 bytes) fits; a file that does
+/// not (a fixture's) is an error, not a flood.
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+
+/// An error for a file past [`MAX_FILE_BYTES`].
+pub fn too_large() -> io::Error {
+    io::Error::other(format!(
+        "larger than {} MiB, not read",
+        MAX_FILE_BYTES >> 20
+    ))
+}
+
+/// All of `reader` as text, or [`too_large`] past `cap` bytes.
+fn read_capped(reader: impl Read, cap: usize) -> io::Result<String> {
+    let mut text = String::new();
+    reader.take(cap as u64 + 1).read_to_string(&mut text)?;
+    if text.len() > cap {
+        return Err(too_large());
+    }
+    Ok(text)
+}
+
 /// Identity and ownership of a cgroup directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DirStat {
@@ -316,8 +339,12 @@ impl Cgroupfs {
         if let Some(fixture) = &self.fixture {
             return fixture.xattr(cgroup.as_path(), name).map(<[u8]>::to_vec);
         }
+        // Through a descriptor opened like every other read (any depth; a path would fail
+        // past PATH_MAX and so miss a delegation). Values are flags: 64 bytes bound the read.
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW;
+        let dir = self.open_at(cgroup.as_path(), flags).ok()?;
         let mut buf = [0u8; 64];
-        let n = rustix::fs::lgetxattr(self.dir(cgroup), name, &mut buf).ok()?;
+        let n = rustix::fs::fgetxattr(&dir, name, &mut buf).ok()?;
         Some(buf[..n].to_vec())
     }
 
@@ -471,10 +498,9 @@ impl Cgroupfs {
 
     /// The text of an interface file; `None` if the file (or its cgroup) does not exist.
     pub fn read_text(&self, cgroup: &CgroupPath, file: &str) -> Result<Option<String>> {
-        let read = self.open_file(cgroup, file).and_then(|mut handle| {
-            let mut text = String::new();
-            handle.read_to_string(&mut text).map(|_| text)
-        });
+        let read = self
+            .open_file(cgroup, file)
+            .and_then(|handle| read_capped(handle, MAX_FILE_BYTES));
         match read {
             Ok(text) => Ok(Some(text)),
             Err(e) if is_gone(&e) => Ok(None),
@@ -511,8 +537,27 @@ impl Cgroupfs {
         }
     }
 
+    /// Names of a cgroup's regular files (its interface files), at most `limit`, opened like
+    /// every other read (relative to the mount's descriptor, any depth); `None` if it is gone.
+    pub fn files(&self, cgroup: &CgroupPath, limit: usize) -> Result<Option<Vec<OsString>>> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW;
+        let listed = self
+            .open_at(cgroup.as_path(), flags)
+            .and_then(|fd| self.list(fd, FileType::RegularFile, limit));
+        match listed {
+            Ok(names) => Ok(Some(names)),
+            Err(e) if is_gone(&e) => Ok(None),
+            Err(e) => Err(Error::io(self.dir(cgroup), e)),
+        }
+    }
+
     /// The subdirectories in the open directory `fd`.
     fn list_dirs(&self, fd: OwnedFd) -> io::Result<Vec<OsString>> {
+        self.list(fd, FileType::Directory, usize::MAX)
+    }
+
+    /// The entries of type `want` in the open directory `fd`, at most `limit`.
+    fn list(&self, fd: OwnedFd, want: FileType, limit: usize) -> io::Result<Vec<OsString>> {
         let mut dir = rustix::fs::Dir::new(fd)?;
         let mut names = Vec::new();
         while let Some(entry) = dir.read() {
@@ -536,8 +581,11 @@ impl Cgroupfs {
                 }
                 kind => kind,
             };
-            if kind == FileType::Directory {
+            if kind == want {
                 names.push(OsStr::from_bytes(name).to_os_string());
+                if names.len() >= limit {
+                    break;
+                }
             }
         }
         Ok(names)
@@ -743,5 +791,12 @@ mod tests {
         );
         fs.remove_dir(&child).unwrap();
         assert!(!fs.exists(&child));
+    }
+
+    #[test]
+    fn reads_stop_at_the_cap() {
+        assert_eq!(read_capped(&b"12345"[..], 5).unwrap(), "12345");
+        let err = read_capped(&b"123456"[..], 5).unwrap_err();
+        assert!(err.to_string().contains("larger than"), "{err}");
     }
 }

@@ -140,7 +140,7 @@ pub fn find_cgroup2(entries: &[MountEntry]) -> Result<Cgroup2Mount> {
     let v1: Vec<String> = entries
         .iter()
         .filter(|e| e.fs_type == "cgroup")
-        .map(|e| e.mount_point.display().to_string())
+        .map(|e| crate::escape::visible_path(&e.mount_point).into_owned())
         .collect();
     let detail = if v1.is_empty() {
         "no cgroup filesystem at all in /proc/self/mountinfo; mount one with \

@@ -8,7 +8,7 @@ use std::fmt;
 
 /// Why a piece of interface-file text could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {message}")]
+#[error("line {line}: {}", crate::escape::inert(.message))]
 pub struct ParseError {
     /// 1-based line number, 0 when the problem is not tied to a line.
     pub line: usize,

@@ -82,7 +82,9 @@ impl CgroupPath {
     }
 
     /// `/a/b/FILE` for display (`/FILE` at the root, not `//FILE`).
+    /// `cgroup/file` as shown: both escaped (a file name may be a person's typing).
     pub fn file_display(&self, file: &str) -> String {
+        let file = escape::visible_str(file);
         if self.is_root() {
             format!("/{file}")
         } else {

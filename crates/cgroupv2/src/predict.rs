@@ -19,6 +19,7 @@ use crate::systemd;
 use crate::value;
 use serde::Serialize;
 use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 
 /// Who is asking: the credentials and cgroup namespace of this process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -306,10 +307,13 @@ impl Facts<'_> {
             Some(a) if *a == parent => format!(
                 "write +{name} to {} (echo +{name} > {})",
                 parent.file_display("cgroup.subtree_control"),
-                self.fs
-                    .dir(&parent)
-                    .join("cgroup.subtree_control")
-                    .display()
+                shell_word(
+                    self.fs
+                        .dir(&parent)
+                        .join("cgroup.subtree_control")
+                        .as_os_str()
+                        .as_bytes()
+                )
             ),
             Some(a) => format!(
                 "enable it from the top down: write +{name} to {}, then to cgroup.subtree_control of \
@@ -531,13 +535,9 @@ fn check_mkdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
             Some("create it inside a subtree delegated to you, e.g. `cgtui delegate` (no root needed)".into()),
         );
     }
-    if f.fs.stat(cgroup).ok().flatten().is_some()
-        || f.fs
-            .stat_file(&parent, &cgroup.name().to_string_lossy())
-            .ok()
-            .flatten()
-            .is_some()
-    {
+    // A directory or a file of that name (statat without following: the same path either way;
+    // never a lossy copy of the name, which could be another cgroup's).
+    if f.fs.stat(cgroup).ok().flatten().is_some() {
         return deny(
             "EEXIST",
             Rule::InvalidValue,
@@ -1107,16 +1107,14 @@ fn missing_file(f: &Facts, cgroup: &CgroupPath, file: &str) -> (Rule, String, Op
         file.starts_with("cgroup.") || file.ends_with(".pressure") || file.starts_with("cpu.stat");
     if interface::lookup(file).is_none() {
         // The files this cgroup has (a directory of at most a few hundred entries).
-        let present: Vec<String> = std::fs::read_dir(f.fs.dir(cgroup))
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .take(1024)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let present: Vec<String> =
+            f.fs.files(cgroup, 1024)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|name| name.into_string().ok())
+                .collect();
         let near = crate::rules::near_names(
             file,
             present
@@ -1135,7 +1133,10 @@ fn missing_file(f: &Facts, cgroup: &CgroupPath, file: &str) -> (Rule, String, Op
             explanation.push_str(&format!(", and there is no controller named {prefix:?}"));
         }
         let fix = if near.is_empty() {
-            format!("list the files with: ls {}", f.fs.dir(cgroup).display())
+            format!(
+                "list the files with: ls {}",
+                shell_word(f.fs.dir(cgroup).as_os_str().as_bytes())
+            )
         } else {
             format!("did you mean {}?", near.join(", "))
         };
@@ -1303,11 +1304,8 @@ pub fn predict(fs: &Cgroupfs, actor: &Actor, op: &Op) -> Prediction {
     let owner = systemd::ownership(fs, op.cgroup(), &|_, _| None);
     let writes_limits =
         matches!(op, Op::Set { file, .. } if !systemd::DELEGATEE_FILES.contains(&file.as_str()));
-    if let (Some(manager), Some(unit), true) = (owner.manager, &owner.unit, writes_limits) {
-        warnings.push(format!(
-            "systemd-managed: {unit} belongs to {manager}; the kernel allows a direct write, but systemd's \
-             single-writer rule says change it through SetUnitProperties (cgtui set does, by default)"
-        ));
+    if writes_limits && let Some(warning) = systemd_warning(&owner) {
+        warnings.push(warning);
     }
     let command = Some(shell_command(fs, op, &owner));
     let (verdict, errno, rule, explanation, fix) = match result {
@@ -1336,6 +1334,18 @@ pub fn predict(fs: &Cgroupfs, actor: &Actor, op: &Op) -> Prediction {
     }
 }
 
+/// The warning beside a direct write of a limit systemd owns; `None` when no manager owns the
+/// cgroup. The unit is shown escaped.
+pub fn systemd_warning(owner: &systemd::Ownership) -> Option<String> {
+    let (Some(manager), Some(unit)) = (owner.manager, &owner.unit) else {
+        return None;
+    };
+    Some(format!(
+        "systemd-managed: {unit} belongs to {manager}; the kernel allows a direct write, but systemd's \
+         single-writer rule says change it through SetUnitProperties (cgtui set does, by default)"
+    ))
+}
+
 /// A word for a POSIX shell: quoted when it holds anything but plain characters, and shown
 /// escaped (a name's control characters never reach the terminal, even inside quotes).
 pub fn shell_word(word: &[u8]) -> String {
@@ -1354,7 +1364,6 @@ pub fn shell_word(word: &[u8]) -> String {
 /// The change `op` as a shell command: the filesystem write, or (for a cgroup a systemd manager
 /// owns, where systemd has a property for the file) the D-Bus call `cgtui set` makes.
 pub fn shell_command(fs: &Cgroupfs, op: &Op, owner: &systemd::Ownership) -> String {
-    use std::os::unix::ffi::OsStrExt;
     let path = |cgroup: &CgroupPath, file: Option<&str>| {
         let mut dir = fs.dir(cgroup);
         if let Some(file) = file {
@@ -1395,7 +1404,7 @@ pub fn shell_command(fs: &Cgroupfs, op: &Op, owner: &systemd::Ownership) -> Stri
 /// `busctl call` for SetUnitProperties(unit, runtime=true, props), as `cgtui set` makes it.
 fn busctl_set_unit_properties(
     manager: systemd::Manager,
-    unit: &str,
+    unit: &crate::escape::SysText,
     props: &[(String, systemd::PropertyValue)],
 ) -> String {
     let target = match manager {

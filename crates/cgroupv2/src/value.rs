@@ -9,7 +9,12 @@ use crate::parse::{self, DeviceId};
 
 /// Why a value was refused before writing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid value {value:?} for {file}: {reason}")]
+#[error(
+    "invalid value \"{}\" for {}: {}",
+    crate::escape::visible_str(.value),
+    crate::escape::visible_str(.file),
+    crate::escape::inert(.reason)
+)]
 pub struct InvalidValue {
     pub file: String,
     pub value: String,

@@ -49,7 +49,10 @@ fn systemd_and_alices_delegation_are_recognised() {
     let service = fs.resolve(Path::new(USER_SERVICE)).unwrap();
     let owner = systemd::ownership(&fs, &service, &|_, _| None);
     assert_eq!(owner.manager, Some(Manager::System));
-    assert_eq!(owner.unit.as_deref(), Some("user@1000.service"));
+    assert_eq!(
+        owner.unit.as_ref().and_then(|u| u.raw_str()),
+        Some("user@1000.service")
+    );
     assert!(owner.unit_delegated);
     let delegation = owner
         .delegation

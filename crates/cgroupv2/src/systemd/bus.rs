@@ -188,7 +188,7 @@ fn within<F: std::future::Future>(
 fn connect_checked(path: &Path, expect: Expect, limit: Duration) -> Result<UnixStream, BusError> {
     use rustix::fs::{FileType, Mode, OFlags};
     use rustix::io::Errno;
-    let shown = path.display();
+    let shown = crate::escape::visible_path(path);
     let refuse = |why: String| {
         BusError::new(format!(
             "refusing {shown}: {why}; cgtui sends nothing to a bus it cannot verify"
@@ -347,7 +347,7 @@ impl Client {
         let build = zbus::connection::Builder::unix_stream(stream)
             .method_timeout(timeouts.call)
             .build();
-        let what = format!("authenticating on {}", path.display());
+        let what = format!("authenticating on {}", crate::escape::visible_path(path));
         let conn = within(build, timeouts.connect, &what)
             .and_then(|done| done.ok_or_else(|| BusError::timed_out(&what, timeouts.connect)))
             .and_then(|built| built.map_err(BusError::from))

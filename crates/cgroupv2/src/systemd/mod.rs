@@ -6,6 +6,7 @@
 //! cgroup, maps interface files to unit properties, and talks to the managers over D-Bus
 //! (zbus; blocking calls wrapped in `zbus::block_on`, to be made off any UI thread).
 
+use crate::escape::SysText;
 use crate::fs::Cgroupfs;
 use crate::parse;
 use crate::path::CgroupPath;
@@ -48,7 +49,8 @@ pub enum DelegationMark {
 pub struct Delegation {
     /// The delegated unit's cgroup: everything below it belongs to the delegatee.
     pub root: CgroupPath,
-    pub unit: String,
+    /// Shown escaped, like every name (see [`SysText`]).
+    pub unit: SysText,
     pub mark: DelegationMark,
 }
 
@@ -58,8 +60,9 @@ pub struct Ownership {
     /// The manager that owns this cgroup's attributes; `None` when no manager does (not a
     /// systemd host, or inside a delegated subtree and not a unit of a nested manager).
     pub manager: Option<Manager>,
-    /// The unit whose cgroup this is, when the manager owns it.
-    pub unit: Option<String>,
+    /// The unit whose cgroup this is, when the manager owns it. Only a name
+    /// [`is_unit_name`] accepts becomes a unit, and it is shown escaped all the same.
+    pub unit: Option<SysText>,
     /// The nearest delegation at or above this cgroup.
     pub delegation: Option<Delegation>,
     /// This cgroup is itself a delegated unit's: its cgroup.procs, cgroup.threads and
@@ -178,7 +181,7 @@ pub fn ownership(
             if last {
                 return Ownership {
                     manager: Some(current),
-                    unit: Some(unit),
+                    unit: Some(unit.into()),
                     delegation,
                     unit_delegated: false,
                 };
@@ -201,14 +204,14 @@ pub fn ownership(
             let delegation = match mark {
                 Some(mark) => Some(Delegation {
                     root: path.clone(),
-                    unit: unit.clone(),
+                    unit: unit.as_str().into(),
                     mark,
                 }),
                 None => delegation,
             };
             return Ownership {
                 manager: Some(current),
-                unit: Some(unit),
+                unit: Some(unit.into()),
                 delegation,
                 unit_delegated,
             };
@@ -222,7 +225,7 @@ pub fn ownership(
         if let Some(mark) = mark {
             delegation = Some(Delegation {
                 root: path.clone(),
-                unit,
+                unit: unit.into(),
                 mark,
             });
         }
@@ -346,7 +349,7 @@ fn io_max_properties(value: &str) -> Result<Vec<(String, PropertyValue)>, String
 }
 
 /// Where `systemctl set-property` without `--runtime` stores a property, for telling people.
-pub fn persistent_location(manager: Manager, unit: &str) -> String {
+pub fn persistent_location(manager: Manager, unit: &SysText) -> String {
     match manager {
         Manager::System => format!("/etc/systemd/system.control/{unit}.d/50-*.conf"),
         Manager::User { .. } => format!("~/.config/systemd/user.control/{unit}.d/50-*.conf"),
@@ -389,8 +392,8 @@ mod tests {
             let o = owner_in(path, &[]);
             (o.manager, o.unit)
         };
-        let system = |unit: &str| (Some(Manager::System), Some(unit.to_string()));
-        let user = |uid, unit: &str| (Some(Manager::User { uid }), Some(unit.to_string()));
+        let system = |unit: &str| (Some(Manager::System), Some(SysText::from(unit)));
+        let user = |uid, unit: &str| (Some(Manager::User { uid }), Some(SysText::from(unit)));
         assert_eq!(managed("system.slice/sshd.service"), system("sshd.service"));
         assert_eq!(managed("system.slice"), system("system.slice"));
         assert_eq!(
