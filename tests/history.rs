@@ -358,25 +358,29 @@ fn the_recorder_records_live_cgroups_and_their_events() {
             .any(|e| e["kind"] == "unpopulated")
     });
     let after = now_ms();
-    // A sample after the process started shows it in the snapshot's shape.
-    let out = cgtui(
-        &[
-            "snapshot",
-            "--store",
-            store.to_str().unwrap(),
-            "--json",
-            "--root",
-            root,
-        ],
-        tmp.path(),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(doc["cgroups"].as_array().unwrap().len() >= 2, "{doc}");
+    // A sample taken after the worker was made shows it, in the snapshot's shape (samples
+    // come every 0.2 s; a busy machine may delay one).
+    let mut doc = serde_json::Value::Null;
+    wait_until("a recorded sample holding the worker", || {
+        let out = cgtui(
+            &[
+                "snapshot",
+                "--store",
+                store.to_str().unwrap(),
+                "--json",
+                "--root",
+                root,
+            ],
+            tmp.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        doc = serde_json::from_slice(&out.stdout).unwrap();
+        doc["cgroups"].as_array().unwrap().len() >= 2
+    });
     assert!(doc["cgroups"][0]["cpu"].is_object());
     rustix::process::kill_process(
         rustix::process::Pid::from_raw(recorder.0.id() as i32).unwrap(),
