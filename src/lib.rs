@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod editor;
 pub mod format;
+pub mod history;
 pub mod journal;
 pub mod lessons;
 pub mod model;
