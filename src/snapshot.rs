@@ -293,6 +293,7 @@ pub struct Shape<'a> {
 
 /// Print one iteration of the model's tree: the same text table or JSON document whether the
 /// samples were just read or come from the store (`cgtui snapshot --store`).
+#[allow(clippy::too_many_arguments)] // the output, what it shows, and its two lookups
 pub fn write_iteration(
     out: &mut dyn Write,
     model: &Model,
