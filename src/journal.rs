@@ -552,7 +552,7 @@ const MAX_SYMLINKS: usize = 40;
 /// (mode 0700) when `create`. Symlinks are followed only where they sit in a trusted directory
 /// (so root or we made them); the last directory must be ours, not a symlink, and is made 0700.
 /// `None` when it does not exist and `create` is false.
-fn open_private_dir(path: &Path, create: bool) -> Result<Option<OwnedFd>> {
+pub(crate) fn open_private_dir(path: &Path, create: bool) -> Result<Option<OwnedFd>> {
     open_trusted_dir(path, create, Kind::Journal)
 }
 

@@ -14,6 +14,7 @@ pub mod config;
 pub mod editor;
 pub mod export;
 pub mod format;
+pub mod history;
 pub mod journal;
 pub mod lessons;
 pub mod model;

@@ -187,6 +187,53 @@ enum Command {
         /// Run until interrupted (Ctrl-C), one iteration per interval.
         #[arg(long, conflicts_with = "count")]
         follow: bool,
+        /// Read recorded samples from this store (see `cgtui record`) instead of the kernel.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["follow"])]
+        store: Option<PathBuf>,
+        /// With --store: the last sample at or before TIME (RFC 3339, Unix time, -10m, HH:MM,
+        /// `yesterday 03:00`; UTC).
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true, conflicts_with_all = ["from", "to"])]
+        at: Option<String>,
+        /// With --store: every sample from TIME on.
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        from: Option<String>,
+        /// With --store: every sample up to TIME.
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        to: Option<String>,
+    },
+    /// Record every cgroup's counters and events into a store, until SIGTERM or Ctrl-C.
+    /// The interval is the global --interval (default 5 s here).
+    Record {
+        /// The store: default /var/lib/cgtui as root, $XDG_STATE_HOME/cgtui/store otherwise.
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        /// Delete recorded days older than this (`7d`, `36h`).
+        #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
+        retain: Duration,
+        /// Delete the oldest days while the store is larger than this (`500M`, `2G`).
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_size: Option<u64>,
+    },
+    /// Browse a recorded store in the TUI: step through samples and events (read-only).
+    Replay {
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        /// Start at this time (default: the newest sample).
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        at: Option<String>,
+    },
+    /// List the recorded events: created/removed cgroups, populated/frozen flips, OOM kills,
+    /// pids.max refusals, and changes cgtui made.
+    Events {
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        from: Option<String>,
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        to: Option<String>,
+        /// One JSON document per event.
+        #[arg(long)]
+        json: bool,
     },
     /// Serve the tree's counters to Prometheus: GET /metrics (OpenMetrics, or the Prometheus
     /// text format when Accept asks for it) and a short page at /. Read-only.
@@ -364,6 +411,37 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
         return Err(format!("{text} s is too long: at most 3600 s"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let ms = cgtui::history::time::parse_duration_ms(text)?;
+    if ms <= 0 {
+        return Err(format!("{text:?} is not a positive duration"));
+    }
+    Ok(Duration::from_millis(ms as u64))
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    cgtui::history::time::parse_size(text)
+}
+
+fn store_dir(store: &Option<PathBuf>) -> Result<PathBuf> {
+    match store {
+        Some(dir) if dir.is_absolute() => Ok(dir.clone()),
+        Some(dir) => Ok(std::env::current_dir()
+            .context("cannot find the current directory")?
+            .join(dir)),
+        None => cgtui::history::store::default_dir(),
+    }
+}
+
+fn time_arg(text: &Option<String>, flag: &str) -> Result<Option<i64>> {
+    text.as_deref()
+        .map(|t| {
+            cgtui::history::time::parse_time(t, cgtui::history::record::now_ms())
+                .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+        })
+        .transpose()
 }
 
 /// A CPU budget in percent of one CPU, as a fraction.
@@ -574,6 +652,91 @@ fn run(cli: Cli) -> Result<i32> {
         }
         _ => {}
     }
+    match &cli.command {
+        Some(Command::Record {
+            store,
+            retain,
+            max_size,
+        }) => {
+            if cli.read_only {
+                bail!("read-only mode: the recorder writes its store (started with --read-only)");
+            }
+            cgtui::history::record::run(cgtui::history::record::Options {
+                fs,
+                base,
+                store: store_dir(store)?,
+                interval: cli
+                    .interval
+                    .unwrap_or(cgtui::history::record::DEFAULT_INTERVAL),
+                retain: *retain,
+                max_size: *max_size,
+            })?;
+            return Ok(0);
+        }
+        Some(Command::Events {
+            store,
+            from,
+            to,
+            json,
+        }) => {
+            let range = cgtui::history::Range {
+                from: time_arg(from, "--from")?,
+                to: time_arg(to, "--to")?,
+            };
+            cgtui::history::events(
+                &store_dir(store)?,
+                &base,
+                range,
+                *json,
+                &mut std::io::stdout().lock(),
+            )?;
+            return Ok(0);
+        }
+        Some(Command::Snapshot {
+            json,
+            store: Some(store),
+            at,
+            from,
+            to,
+            ..
+        }) => {
+            let range = cgtui::history::Range {
+                from: time_arg(from, "--from")?,
+                to: time_arg(to, "--to")?,
+            };
+            let at = match (time_arg(at, "--at")?, &range) {
+                (Some(at), _) => Some(at),
+                (
+                    None,
+                    cgtui::history::Range {
+                        from: None,
+                        to: None,
+                    },
+                ) => Some(cgtui::history::record::now_ms()),
+                (None, _) => None,
+            };
+            cgtui::history::snapshot(
+                &store_dir(&Some(store.clone()))?,
+                &fs,
+                &base,
+                *json,
+                at,
+                range,
+                &mut std::io::stdout().lock(),
+            )?;
+            return Ok(0);
+        }
+        Some(Command::Snapshot { at, from, to, .. })
+            if at.is_some() || from.is_some() || to.is_some() =>
+        {
+            bail!("--at, --from and --to read a recorded store: add --store DIR");
+        }
+        _ => {}
+    }
+    let replay = match &cli.command {
+        Some(Command::Replay { store, at }) => Some((store_dir(store)?, time_arg(at, "--at")?)),
+        _ => None,
+    };
     match cli.command {
         Some(Command::Snapshot {
             format: format @ (SnapshotFormat::Openmetrics | SnapshotFormat::Prometheus),
@@ -660,7 +823,6 @@ fn run(cli: Cli) -> Result<i32> {
                 mouse: !cli.no_mouse,
                 max_watches: cli.max_watches,
                 resolve_names: cli.resolve_names,
-                read_only: cli.read_only,
                 cpu_budget: cli.cpu_budget,
                 keymap: config.keymap,
                 theme,
@@ -669,6 +831,9 @@ fn run(cli: Cli) -> Result<i32> {
                     .unwrap_or_else(|| cgtui::model::view::Column::DEFAULT.to_vec()),
                 sort: config.sort.unwrap_or(cgtui::model::view::Column::Name),
                 stats: cli.stats,
+                // Replay never writes: what is on screen is the past.
+                read_only: cli.read_only || replay.is_some(),
+                replay,
             })?;
             Ok(0)
         }

@@ -252,12 +252,20 @@ struct Document<'a> {
 
 /// Workloads of the cgroups reported: user names looked up once per uid, container names
 /// asked of the engines only with `--resolve-names`.
-struct Names {
+pub struct Names {
     users: HashMap<u32, Option<SysText>>,
     engines: Option<Resolver>,
 }
 
 impl Names {
+    /// Names for one run: engines are asked only with `Some` (`--resolve-names`).
+    pub fn new(engines: Option<Resolver>) -> Names {
+        Names {
+            users: HashMap::new(),
+            engines,
+        }
+    }
+
     fn workload(&mut self, path: &CgroupPath) -> Workload {
         let users = &mut self.users;
         let mut workload = workload::workload_with_user(path, |uid| {
@@ -274,6 +282,53 @@ impl Names {
         }
         workload
     }
+}
+
+/// What every iteration's output shares, live or recorded.
+pub struct Shape<'a> {
+    pub fs: &'a Cgroupfs,
+    pub base: &'a CgroupPath,
+    pub json: bool,
+}
+
+/// Print one iteration of the model's tree: the same text table or JSON document whether the
+/// samples were just read or come from the store (`cgtui snapshot --store`).
+#[allow(clippy::too_many_arguments)] // the output, what it shows, and its two lookups
+pub fn write_iteration(
+    out: &mut dyn Write,
+    model: &Model,
+    devices: &mut Devices,
+    names: &mut Names,
+    shape: &Shape,
+    iteration: u64,
+    unix: f64,
+    elapsed: Option<f64>,
+) -> anyhow::Result<()> {
+    let base_depth = shape.base.depth();
+    let reports: Vec<CgroupReport> = model
+        .preorder()
+        .into_iter()
+        .filter_map(|id| report(model, model.node(id), base_depth, devices, names))
+        .collect();
+    if shape.json {
+        let document = Document {
+            iteration,
+            timestamp: unix,
+            elapsed,
+            mount_point: crate::cgroup::escape::visible_path(shape.fs.mount_point()).into_owned(),
+            mount_options: shape.fs.mount().map(|m| &m.options),
+            root: shape.base,
+            cgroups: reports,
+        };
+        writeln!(out, "{}", crate::output::json_line(&document)?)?;
+    } else {
+        // Composed in memory, then written inert like every other line of output.
+        let mut table = Vec::new();
+        write_table(&mut table, iteration, unix, &reports)?;
+        out.write_all(crate::cgroup::escape::inert_bytes(&table).as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 pub struct Options {
@@ -294,10 +349,7 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut last_pass = None;
     let mut devices = options.fs.devices();
     let mut files = crate::cgroup::files::OpenFiles::new();
-    let mut names = Names {
-        users: HashMap::new(),
-        engines: options.engines,
-    };
+    let mut names = Names::new(options.engines);
     let mut told = std::collections::HashSet::new();
     for iteration in 1.. {
         if options.count.is_some_and(|count| iteration > count) {
@@ -315,38 +367,29 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
         model.apply_tree(tree);
         let elapsed = last_pass.map(|t| finished.saturating_duration_since(t).as_secs_f64());
         last_pass = Some(finished);
-        let base_depth = options.base.depth();
-        let reports: Vec<CgroupReport> = model
-            .preorder()
-            .into_iter()
-            .filter_map(|id| report(&model, model.node(id), base_depth, &mut devices, &mut names))
-            .collect();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let shape = Shape {
+            fs: &options.fs,
+            base: &options.base,
+            json: options.json,
+        };
+        write_iteration(
+            out,
+            &model,
+            &mut devices,
+            &mut names,
+            &shape,
+            iteration,
+            now,
+            elapsed,
+        )?;
         // Say once why an engine could not be asked; the names are then null.
         for error in names.engines.iter().flat_map(Resolver::errors) {
             if told.insert(error.clone()) {
                 crate::errln!("cgtui: --resolve-names: {error}");
             }
-        }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64());
-        if options.json {
-            let document = Document {
-                iteration,
-                timestamp: now,
-                elapsed,
-                mount_point: crate::cgroup::escape::visible_path(options.fs.mount_point())
-                    .into_owned(),
-                mount_options: options.fs.mount().map(|m| &m.options),
-                root: &options.base,
-                cgroups: reports,
-            };
-            writeln!(out, "{}", crate::output::json_line(&document)?)?;
-        } else {
-            // Composed in memory, then written inert like every other line of output.
-            let mut table = Vec::new();
-            write_table(&mut table, iteration, now, &reports)?;
-            out.write_all(crate::cgroup::escape::inert_bytes(&table).as_bytes())?;
         }
         out.flush()?;
     }

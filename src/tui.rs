@@ -45,6 +45,9 @@ pub struct Options {
     pub sort: Column,
     /// Show what each pass of the sampler reads and costs in the header.
     pub stats: bool,
+    /// `cgtui replay`: show this store from this time (Unix ms; default the newest sample)
+    /// instead of the live tree.
+    pub replay: Option<(std::path::PathBuf, Option<i64>)>,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -237,12 +240,23 @@ pub fn run(options: Options) -> Result<()> {
             stats: options.stats,
             known_users: options.fs.fixture_users(),
             hierarchy_controllers: options.fs.hierarchy_controllers(),
+            replay: options.replay.is_some(),
             ..crate::app::Options::new(options.base.clone(), options.fs.devices(), source)
         },
         Instant::now(),
     );
 
     let (events, receiver) = mpsc::channel();
+    // Open the store before the terminal is taken, so that its errors read plainly.
+    let replay = match &options.replay {
+        Some((store, at)) => Some(crate::history::replay::spawn(
+            store,
+            *at,
+            options.base.clone(),
+            events.clone(),
+        )?),
+        None => None,
+    };
     spawn_signals(events.clone())?;
     let mut terminal = setup_terminal(options.mouse)?;
     let result = (|| {
@@ -253,14 +267,20 @@ pub fn run(options: Options) -> Result<()> {
         let size = terminal.size().context("cannot read the terminal size")?;
         app.resize(size.width, size.height);
         spawn_input(events.clone());
-        let commands = spawn_sampler(&options, size.height, events.clone());
-        spawn_watcher(
-            options.fs.clone(),
-            options.base.clone(),
-            options.max_watches,
-            events.clone(),
-            commands.clone(),
-        );
+        let commands = if replay.is_some() {
+            // Replay: recorded samples only; the sampler's commands go nowhere.
+            mpsc::channel().0
+        } else {
+            let commands = spawn_sampler(&options, size.height, events.clone());
+            spawn_watcher(
+                options.fs.clone(),
+                options.base.clone(),
+                options.max_watches,
+                events.clone(),
+                commands.clone(),
+            );
+            commands
+        };
         let actor = crate::cgroup::predict::Actor::current(&options.fs);
         let names = options.resolve_names.then(|| spawn_names(events.clone()));
         let events_for_edits = events.clone();
@@ -274,6 +294,7 @@ pub fn run(options: Options) -> Result<()> {
             &events_for_edits,
             &actor,
             names.as_ref(),
+            replay.as_ref(),
         )
     })();
     restore_terminal();
@@ -335,7 +356,8 @@ fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
     });
 }
 
-#[allow(clippy::too_many_arguments)] // each is one producer or consumer the loop serves
+// The loop's channels and services, each used directly; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn event_loop(
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
@@ -345,6 +367,7 @@ fn event_loop(
     events: &Sender<Event>,
     actor: &crate::cgroup::predict::Actor,
     names: Option<&Sender<Vec<crate::cgroup::workload::Workload>>>,
+    replay: Option<&Sender<crate::app::action::ReplayMove>>,
 ) -> Result<()> {
     let mut resized = false;
     loop {
@@ -416,6 +439,12 @@ fn event_loop(
                         Effect::RefreshNow => Command::RefreshNow,
                         Effect::Visible(paths) => Command::Visible(paths),
                         Effect::WalkEveryPass => Command::WalkEveryPass,
+                        Effect::Replay(step) => {
+                            if let Some(replay) = replay {
+                                let _ = replay.send(step);
+                            }
+                            continue;
+                        }
                     };
                     // The sampler only stops when we do; a send error is not actionable.
                     let _ = commands.send(command);

@@ -26,10 +26,12 @@ pub enum Context {
     Confirm,
     /// Scrolled text: the `w` pane, the message log, a process, a result.
     Text,
+    /// `cgtui replay`: moving through recorded time (before the main view's keys).
+    Replay,
 }
 
 impl Context {
-    pub const ALL: [Context; 12] = [
+    pub const ALL: [Context; 13] = [
         Context::Global,
         Context::Main,
         Context::Filtered,
@@ -42,6 +44,7 @@ impl Context {
         Context::Input,
         Context::Confirm,
         Context::Text,
+        Context::Replay,
     ];
 
     pub fn title(self) -> &'static str {
@@ -58,6 +61,7 @@ impl Context {
             Context::Input => "text fields",
             Context::Confirm => "confirmations",
             Context::Text => "text panes (w, messages, process, result)",
+            Context::Replay => "replaying recorded history (cgtui replay)",
         }
     }
 }
@@ -136,6 +140,19 @@ pub enum Action {
     CursorHome,
     CursorEnd,
     ClearText,
+    /// `cgtui replay`: move through recorded time.
+    Replay(ReplayMove),
+}
+
+/// A move through a recorded store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReplayMove {
+    PrevSample,
+    NextSample,
+    /// Seconds back (negative) or forward.
+    By(i32),
+    PrevEvent,
+    NextEvent,
 }
 
 impl Action {
@@ -205,6 +222,19 @@ impl Action {
             Action::CursorHome => "cursor_home",
             Action::CursorEnd => "cursor_end",
             Action::ClearText => "clear_text",
+            Action::Replay(m) => match m {
+                ReplayMove::PrevSample => "replay_prev_sample",
+                ReplayMove::NextSample => "replay_next_sample",
+                ReplayMove::By(-60) => "replay_minute_back",
+                ReplayMove::By(60) => "replay_minute_forward",
+                ReplayMove::By(-600) => "replay_10_minutes_back",
+                ReplayMove::By(600) => "replay_10_minutes_forward",
+                ReplayMove::By(-3600) => "replay_hour_back",
+                ReplayMove::By(3600) => "replay_hour_forward",
+                ReplayMove::By(secs) => return format!("replay_by_{secs}"),
+                ReplayMove::PrevEvent => "replay_prev_event",
+                ReplayMove::NextEvent => "replay_next_event",
+            },
         };
         fixed.to_string()
     }

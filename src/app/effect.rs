@@ -39,4 +39,6 @@ pub enum Effect {
     /// Ask Docker and Podman for these containers' names (`--resolve-names` only; answered by
     /// `Event::Names`).
     ResolveNames(Vec<crate::cgroup::workload::Workload>),
+    /// `cgtui replay`: move through recorded time.
+    Replay(crate::app::action::ReplayMove),
 }

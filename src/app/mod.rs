@@ -95,6 +95,17 @@ pub enum Event {
         errors: Vec<String>,
     },
     Signal(i32),
+    /// `cgtui replay` moved: the sample before (for rates) and the one at the new time; no
+    /// samples when the move went nowhere (the note says why).
+    Replayed(Box<Replayed>),
+}
+
+#[derive(Debug)]
+pub struct Replayed {
+    pub time_ms: Option<i64>,
+    pub previous: Option<TreeSample>,
+    pub current: Option<TreeSample>,
+    pub note: String,
 }
 
 /// Which pane the movement keys act on.
@@ -155,6 +166,17 @@ pub struct Options {
     /// cgroup.controllers of the hierarchy's root, which a tree shown from below the root
     /// (`--root`) does not hold: a controller missing there is missing everywhere.
     pub hierarchy_controllers: Option<Vec<String>>,
+    /// `cgtui replay`: samples come from a store; the replay keys move through time.
+    pub replay: bool,
+}
+
+/// Where `cgtui replay` is in recorded time.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayState {
+    /// The recorded sample on screen (Unix ms), once one arrived.
+    pub time_ms: Option<i64>,
+    /// Events around it, or why the move went nowhere.
+    pub note: String,
 }
 
 impl Options {
@@ -178,6 +200,7 @@ impl Options {
             stats: false,
             known_users: Vec::new(),
             hierarchy_controllers: None,
+            replay: false,
         }
     }
 }
@@ -240,6 +263,8 @@ pub struct App {
     pub(crate) pass_stats: Option<crate::sampler::PassStats>,
     /// Every pass's figures added up (`--stats` prints them on exit).
     pass_totals: crate::sampler::PassTotals,
+    /// `cgtui replay`: the recorded time on screen.
+    pub(crate) replay: Option<ReplayState>,
 }
 
 impl App {
@@ -292,7 +317,13 @@ impl App {
             show_stats: options.stats,
             pass_stats: None,
             pass_totals: crate::sampler::PassTotals::default(),
+            replay: options.replay.then(ReplayState::default),
         }
+    }
+
+    /// `cgtui replay`: the recorded time on screen.
+    pub fn replay_state(&self) -> Option<&ReplayState> {
+        self.replay.as_ref()
     }
 
     // Read-only views for the runtime and tests.
@@ -394,6 +425,9 @@ impl App {
             }
             if !self.tree.view.filter().is_empty() {
                 contexts.push(Context::Filtered);
+            }
+            if self.replay.is_some() {
+                contexts.push(Context::Replay);
             }
             contexts.push(Context::Main);
         }
@@ -532,6 +566,25 @@ impl App {
                 }
             }
             Event::Key(_) => Vec::new(),
+            Event::Replayed(replayed) => {
+                let Replayed {
+                    time_ms,
+                    previous,
+                    current,
+                    note,
+                } = *replayed;
+                if let Some(state) = self.replay.as_mut() {
+                    state.note = note;
+                    if current.is_some() {
+                        state.time_ms = time_ms;
+                    }
+                }
+                let mut effects = Vec::new();
+                for tree in [previous, current].into_iter().flatten() {
+                    effects = self.apply(Event::Tree(tree));
+                }
+                effects
+            }
             Event::Mouse(mouse) => self.on_mouse(mouse),
             Event::Resize(w, h) => {
                 self.resize(w, h);
@@ -925,6 +978,13 @@ impl App {
     }
 
     fn main_action(&mut self, action: Action) -> Vec<Effect> {
+        if let Action::Replay(step) = action {
+            return if self.replay.is_some() {
+                vec![Effect::Replay(step)]
+            } else {
+                Vec::new()
+            };
+        }
         let before = self.tree.selected().clone();
         let rows = self.layout.tree_rows();
         if self.focus == Focus::Processes
@@ -1102,7 +1162,8 @@ impl App {
             | Action::CursorRight
             | Action::CursorHome
             | Action::CursorEnd
-            | Action::ClearText => {}
+            | Action::ClearText
+            | Action::Replay(_) => {}
         }
         self.tree.scroll_to_selection(self.layout.tree_rows());
         self.focus_effect(&before)

@@ -98,7 +98,15 @@ fn totals(app: &App) -> (Total<f64>, Total<u64>) {
 fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     let mut spans = vec![Span::styled(" cgtui ", theme.style(Role::Badge))];
-    if app.read_only {
+    if let Some(replay) = &app.replay {
+        let at = replay
+            .time_ms
+            .map_or("reading the store…".into(), crate::history::time::format_ms);
+        spans.push(Span::styled(
+            format!(" REPLAY {at}"),
+            theme.style(Role::Warning),
+        ));
+    } else if app.read_only {
         spans.push(Span::styled(" READ-ONLY", theme.style(Role::Warning)));
     }
     let (cpu, memory) = totals(app);
@@ -129,6 +137,12 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
             .pass_stats
             .map_or_else(|| "no pass yet".to_string(), |s| s.text());
         spans.push(Span::styled(format!(" · {text}"), theme.style(Role::Dim)));
+    }
+    if let Some(replay) = app.replay.as_ref().filter(|r| !r.note.is_empty()) {
+        spans.push(Span::styled(
+            format!(" · {}", escape::visible(replay.note.as_bytes())),
+            theme.style(Role::Warning),
+        ));
     }
     spans.push(Span::styled(
         format!(" · {}", app.source),

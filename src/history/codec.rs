@@ -1,0 +1,700 @@
+//! The store's compact encoding: LEB128 varints, and a cgroup sample flattened to a list of
+//! integers ("words") in a fixed order, so that a delta between two samples of one cgroup is a
+//! bitmap of the words that changed and their zigzag differences.
+
+use crate::cgroup::parse::{
+    CgroupEvents, CgroupStat, CgroupType, CpuMax, CpuStat, DeviceId, IoDeviceStat, IoMax, IoWeight,
+    Limit, MemoryEvents, PidsEvents, Pressure, PressureLine,
+};
+use crate::cgroup::sample::{
+    CgroupSample, DetailSample, MemorySample, PidsSample, PsiSample, Unreadable,
+};
+
+/// Why bytes could not be decoded: the frame is damaged (its checksum matched, so it was
+/// written so by a buggy or newer writer) or the store is not ours.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(pub String);
+
+fn short() -> DecodeError {
+    DecodeError("the data ends early".into())
+}
+
+pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+pub fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+pub fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+pub fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Reads varints and byte strings from a buffer, never past its end.
+pub struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Cursor { bytes, at: 0 }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.at >= self.bytes.len()
+    }
+
+    pub fn varint(&mut self) -> Result<u64, DecodeError> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *self.bytes.get(self.at).ok_or_else(short)?;
+            self.at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(DecodeError("a varint longer than 10 bytes".into()))
+    }
+
+    /// A count of items each taking at least one byte: never more than the bytes left, so a
+    /// damaged count cannot make the reader allocate gigabytes.
+    pub fn count(&mut self) -> Result<usize, DecodeError> {
+        let n = self.varint()?;
+        let left = (self.bytes.len() - self.at.min(self.bytes.len())) as u64;
+        if n > left {
+            return Err(DecodeError(format!(
+                "a count of {n} with {left} bytes left"
+            )));
+        }
+        Ok(n as usize)
+    }
+
+    pub fn byte(&mut self) -> Result<u8, DecodeError> {
+        let b = *self.bytes.get(self.at).ok_or_else(short)?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    pub fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
+        let n = self.count()?;
+        let slice = &self.bytes[self.at..self.at + n];
+        self.at += n;
+        Ok(slice)
+    }
+}
+
+/// A sample as words, written in a fixed order (the format version pins it).
+#[derive(Default)]
+struct Words(Vec<u64>);
+
+impl Words {
+    fn put(&mut self, v: u64) {
+        self.0.push(v);
+    }
+    fn flag(&mut self, b: bool) {
+        self.put(u64::from(b));
+    }
+    fn opt(&mut self, v: Option<u64>) {
+        self.flag(v.is_some());
+        self.put(v.unwrap_or(0));
+    }
+    fn limit(&mut self, v: Option<Limit>) {
+        match v {
+            None => self.0.extend([0, 0]),
+            Some(Limit::Value(v)) => self.0.extend([1, v]),
+            Some(Limit::Max) => self.0.extend([2, 0]),
+        }
+    }
+    fn text(&mut self, s: &str) {
+        self.put(s.len() as u64);
+        for chunk in s.as_bytes().chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.put(u64::from_le_bytes(word));
+        }
+    }
+    fn opt_text(&mut self, s: Option<&String>) {
+        self.flag(s.is_some());
+        if let Some(s) = s {
+            self.text(s);
+        }
+    }
+    fn texts(&mut self, list: Option<&Vec<String>>) {
+        self.flag(list.is_some());
+        if let Some(list) = list {
+            self.put(list.len() as u64);
+            list.iter().for_each(|s| self.text(s));
+        }
+    }
+    /// PSI averages have two decimals: kept as hundredths, exactly.
+    fn line(&mut self, l: &PressureLine) {
+        for avg in [l.avg10, l.avg60, l.avg300] {
+            self.put((avg * 100.0).round().max(0.0) as u64);
+        }
+        self.put(l.total);
+    }
+    fn pressure(&mut self, p: Option<&Pressure>) {
+        self.flag(p.is_some());
+        let p = p.copied().unwrap_or_default();
+        self.line(&p.some);
+        self.flag(p.full.is_some());
+        self.line(&p.full.unwrap_or_default());
+    }
+    fn device(&mut self, d: DeviceId) {
+        self.put(u64::from(d.major));
+        self.put(u64::from(d.minor));
+    }
+}
+
+/// Flatten a sample (all but its inode, which names the series) to words.
+pub fn sample_words(s: &CgroupSample) -> Vec<u64> {
+    let mut w = Words::default();
+    w.put(u64::from(s.owner_uid));
+    w.put(u64::from(s.owner_gid));
+    w.flag(s.events.is_some());
+    let ev = s.events.unwrap_or_default();
+    w.flag(ev.populated);
+    w.flag(ev.frozen);
+    w.flag(s.cpu.is_some());
+    let cpu = s.cpu.unwrap_or_default();
+    w.put(cpu.usage_usec);
+    w.put(cpu.user_usec);
+    w.put(cpu.system_usec);
+    w.opt(cpu.nr_periods);
+    w.opt(cpu.nr_throttled);
+    w.opt(cpu.throttled_usec);
+    let m = &s.memory;
+    w.opt(m.current);
+    w.opt(m.swap_current);
+    for l in [m.max, m.high, m.low, m.min, m.swap_max] {
+        w.limit(l);
+    }
+    w.flag(m.events.is_some());
+    let me = m.events.unwrap_or_default();
+    for v in [me.low, me.high, me.max, me.oom, me.oom_kill] {
+        w.put(v);
+    }
+    w.opt(me.oom_group_kill);
+    w.opt(s.pids.current);
+    w.limit(s.pids.max);
+    w.opt(s.pids.events.map(|e| e.max));
+    w.pressure(s.psi.cpu.as_ref());
+    w.pressure(s.psi.memory.as_ref());
+    w.pressure(s.psi.io.as_ref());
+    w.opt(s.nr_procs.map(|n| n as u64));
+    // Sections of varying length last, so a change in one does not shift the counters above.
+    w.flag(s.io.is_some());
+    let io = s.io.as_deref().unwrap_or_default();
+    w.put(io.len() as u64);
+    for d in io {
+        w.flag(d.device.is_some());
+        w.device(d.device.unwrap_or(DeviceId { major: 0, minor: 0 }));
+        for v in [d.rbytes, d.wbytes, d.rios, d.wios, d.dbytes, d.dios] {
+            w.put(v);
+        }
+        w.put(d.extra.len() as u64);
+        for (k, v) in &d.extra {
+            w.text(k);
+            w.text(v);
+        }
+    }
+    w.texts(s.controllers.as_ref());
+    w.texts(s.subtree_control.as_ref());
+    w.flag(s.detail.is_some());
+    if let Some(d) = &s.detail {
+        w.opt(d.cgroup_type.map(|t| match t {
+            CgroupType::Domain => 0,
+            CgroupType::DomainThreaded => 1,
+            CgroupType::DomainInvalid => 2,
+            CgroupType::Threaded => 3,
+        }));
+        w.flag(d.stat.is_some());
+        let st = d.stat.unwrap_or_default();
+        w.put(st.nr_descendants);
+        w.put(st.nr_dying_descendants);
+        w.limit(d.max_depth);
+        w.limit(d.max_descendants);
+        w.flag(d.cpu_max.is_some());
+        w.limit(d.cpu_max.map(|c| c.quota));
+        w.put(d.cpu_max.map_or(0, |c| c.period_usec));
+        w.opt(d.cpu_weight);
+        w.flag(d.io_max.is_some());
+        let io_max = d.io_max.as_deref().unwrap_or_default();
+        w.put(io_max.len() as u64);
+        for m in io_max {
+            w.device(m.device);
+            for l in [m.rbps, m.wbps, m.riops, m.wiops] {
+                w.limit(Some(l));
+            }
+        }
+        w.flag(d.io_weight.is_some());
+        if let Some(iw) = &d.io_weight {
+            w.put(iw.default);
+            w.put(iw.devices.len() as u64);
+            for (dev, weight) in &iw.devices {
+                w.device(*dev);
+                w.put(*weight);
+            }
+        }
+        w.opt_text(d.cpuset_cpus.as_ref());
+        w.opt_text(d.cpuset_mems.as_ref());
+    }
+    w.put(s.unreadable.len() as u64);
+    for u in &s.unreadable {
+        w.text(u.file);
+        w.text(&u.reason);
+    }
+    w.0
+}
+
+/// Reads words back in the order [`sample_words`] wrote them.
+struct Take<'a> {
+    words: &'a [u64],
+    at: usize,
+}
+
+impl Take<'_> {
+    fn get(&mut self) -> Result<u64, DecodeError> {
+        let v = *self.words.get(self.at).ok_or_else(short)?;
+        self.at += 1;
+        Ok(v)
+    }
+    fn flag(&mut self) -> Result<bool, DecodeError> {
+        Ok(self.get()? != 0)
+    }
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        let v = self.get()?;
+        u32::try_from(v).map_err(|_| DecodeError(format!("{v} does not fit 32 bits")))
+    }
+    fn opt(&mut self) -> Result<Option<u64>, DecodeError> {
+        let present = self.flag()?;
+        let v = self.get()?;
+        Ok(present.then_some(v))
+    }
+    fn limit(&mut self) -> Result<Option<Limit>, DecodeError> {
+        let (kind, v) = (self.get()?, self.get()?);
+        match kind {
+            0 => Ok(None),
+            1 => Ok(Some(Limit::Value(v))),
+            2 => Ok(Some(Limit::Max)),
+            other => Err(DecodeError(format!("unknown limit kind {other}"))),
+        }
+    }
+    fn count(&mut self) -> Result<usize, DecodeError> {
+        let n = self.get()?;
+        let left = (self.words.len() - self.at) as u64;
+        if n > left {
+            return Err(DecodeError(format!(
+                "a count of {n} with {left} words left"
+            )));
+        }
+        Ok(n as usize)
+    }
+    fn text(&mut self) -> Result<String, DecodeError> {
+        let len = self.get()?;
+        let words = len.div_ceil(8);
+        if words > (self.words.len() - self.at) as u64 {
+            return Err(short());
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        for _ in 0..words {
+            bytes.extend_from_slice(&self.get()?.to_le_bytes());
+        }
+        bytes.truncate(len as usize);
+        String::from_utf8(bytes).map_err(|_| DecodeError("text that is not UTF-8".into()))
+    }
+    fn opt_text(&mut self) -> Result<Option<String>, DecodeError> {
+        Ok(if self.flag()? {
+            Some(self.text()?)
+        } else {
+            None
+        })
+    }
+    fn texts(&mut self) -> Result<Option<Vec<String>>, DecodeError> {
+        if !self.flag()? {
+            return Ok(None);
+        }
+        let n = self.count()?;
+        (0..n)
+            .map(|_| self.text())
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+    fn line(&mut self) -> Result<PressureLine, DecodeError> {
+        let mut avg = || self.get().map(|v| v as f64 / 100.0);
+        Ok(PressureLine {
+            avg10: avg()?,
+            avg60: avg()?,
+            avg300: avg()?,
+            total: self.get()?,
+        })
+    }
+    fn pressure(&mut self) -> Result<Option<Pressure>, DecodeError> {
+        let present = self.flag()?;
+        let some = self.line()?;
+        let has_full = self.flag()?;
+        let full = self.line()?;
+        Ok(present.then_some(Pressure {
+            some,
+            full: has_full.then_some(full),
+        }))
+    }
+    fn device(&mut self) -> Result<DeviceId, DecodeError> {
+        Ok(DeviceId {
+            major: self.u32()?,
+            minor: self.u32()?,
+        })
+    }
+}
+
+/// The interface file's own static name; a name this cgtui does not know reads as `unknown`.
+fn file_name(name: &str) -> &'static str {
+    crate::cgroup::interface::ALL
+        .iter()
+        .find(|spec| spec.name == name)
+        .map_or("unknown", |spec| spec.name)
+}
+
+/// Rebuild a sample from its words and inode.
+pub fn sample_from_words(inode: u64, words: &[u64]) -> Result<CgroupSample, DecodeError> {
+    let mut t = Take { words, at: 0 };
+    let owner_uid = t.u32()?;
+    let owner_gid = t.u32()?;
+    let has_events = t.flag()?;
+    let events = CgroupEvents {
+        populated: t.flag()?,
+        frozen: t.flag()?,
+    };
+    let has_cpu = t.flag()?;
+    let cpu = CpuStat {
+        usage_usec: t.get()?,
+        user_usec: t.get()?,
+        system_usec: t.get()?,
+        nr_periods: t.opt()?,
+        nr_throttled: t.opt()?,
+        throttled_usec: t.opt()?,
+    };
+    let current = t.opt()?;
+    let swap_current = t.opt()?;
+    let (max, high, low, min, swap_max) =
+        (t.limit()?, t.limit()?, t.limit()?, t.limit()?, t.limit()?);
+    let has_mem_events = t.flag()?;
+    let mem_events = MemoryEvents {
+        low: t.get()?,
+        high: t.get()?,
+        max: t.get()?,
+        oom: t.get()?,
+        oom_kill: t.get()?,
+        oom_group_kill: t.opt()?,
+    };
+    let pids = PidsSample {
+        current: t.opt()?,
+        max: t.limit()?,
+        events: t.opt()?.map(|max| PidsEvents { max }),
+    };
+    let psi = PsiSample {
+        cpu: t.pressure()?,
+        memory: t.pressure()?,
+        io: t.pressure()?,
+    };
+    let nr_procs = t.opt()?.map(|n| n as usize);
+    let has_io = t.flag()?;
+    let n = t.count()?;
+    let mut io = Vec::with_capacity(n);
+    for _ in 0..n {
+        let has_device = t.flag()?;
+        let device = t.device()?;
+        let mut d = IoDeviceStat {
+            device: has_device.then_some(device),
+            rbytes: t.get()?,
+            wbytes: t.get()?,
+            rios: t.get()?,
+            wios: t.get()?,
+            dbytes: t.get()?,
+            dios: t.get()?,
+            extra: Vec::new(),
+        };
+        let extras = t.count()?;
+        for _ in 0..extras {
+            d.extra.push((t.text()?, t.text()?));
+        }
+        io.push(d);
+    }
+    let controllers = t.texts()?;
+    let subtree_control = t.texts()?;
+    let detail = if t.flag()? {
+        let cgroup_type = match t.opt()? {
+            None => None,
+            Some(0) => Some(CgroupType::Domain),
+            Some(1) => Some(CgroupType::DomainThreaded),
+            Some(2) => Some(CgroupType::DomainInvalid),
+            Some(3) => Some(CgroupType::Threaded),
+            Some(other) => return Err(DecodeError(format!("unknown cgroup type {other}"))),
+        };
+        let has_stat = t.flag()?;
+        let stat = CgroupStat {
+            nr_descendants: t.get()?,
+            nr_dying_descendants: t.get()?,
+        };
+        let max_depth = t.limit()?;
+        let max_descendants = t.limit()?;
+        let has_cpu_max = t.flag()?;
+        let quota = t.limit()?;
+        let period_usec = t.get()?;
+        let cpu_weight = t.opt()?;
+        let has_io_max = t.flag()?;
+        let n = t.count()?;
+        let mut io_max = Vec::with_capacity(n);
+        for _ in 0..n {
+            let device = t.device()?;
+            let mut l = || t.limit().map(|l| l.unwrap_or(Limit::Max));
+            io_max.push(IoMax {
+                device,
+                rbps: l()?,
+                wbps: l()?,
+                riops: l()?,
+                wiops: l()?,
+            });
+        }
+        let io_weight = if t.flag()? {
+            let default = t.get()?;
+            let n = t.count()?;
+            let mut devices = Vec::with_capacity(n);
+            for _ in 0..n {
+                devices.push((t.device()?, t.get()?));
+            }
+            Some(IoWeight { default, devices })
+        } else {
+            None
+        };
+        Some(Box::new(DetailSample {
+            cgroup_type,
+            stat: has_stat.then_some(stat),
+            max_depth,
+            max_descendants,
+            cpu_max: has_cpu_max.then(|| CpuMax {
+                quota: quota.unwrap_or(Limit::Max),
+                period_usec,
+            }),
+            cpu_weight,
+            io_max: has_io_max.then_some(io_max),
+            io_weight,
+            cpuset_cpus: t.opt_text()?,
+            cpuset_mems: t.opt_text()?,
+        }))
+    } else {
+        None
+    };
+    let n = t.count()?;
+    let mut unreadable = Vec::with_capacity(n);
+    for _ in 0..n {
+        unreadable.push(Unreadable {
+            file: file_name(&t.text()?),
+            reason: t.text()?,
+        });
+    }
+    if t.at != words.len() {
+        return Err(DecodeError(format!(
+            "{} words left over after the sample",
+            words.len() - t.at
+        )));
+    }
+    Ok(CgroupSample {
+        inode,
+        owner_uid,
+        owner_gid,
+        events: has_events.then_some(events),
+        cpu: has_cpu.then_some(cpu),
+        memory: MemorySample {
+            current,
+            swap_current,
+            max,
+            high,
+            low,
+            min,
+            swap_max,
+            events: has_mem_events.then_some(mem_events),
+        },
+        io: has_io.then_some(io),
+        pids,
+        psi,
+        nr_procs,
+        controllers,
+        subtree_control,
+        detail,
+        unreadable,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip() {
+        for v in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            assert_eq!(Cursor::new(&out).varint().unwrap(), v);
+        }
+        for v in [0i64, -1, 1, i64::MIN, i64::MAX, -12345] {
+            assert_eq!(unzigzag(zigzag(v)), v);
+        }
+        assert!(Cursor::new(&[0x80, 0x80]).varint().is_err());
+        assert!(Cursor::new(&[0xff; 11]).varint().is_err());
+    }
+
+    #[test]
+    fn a_damaged_count_is_refused_not_allocated() {
+        let mut out = Vec::new();
+        put_varint(&mut out, u64::MAX);
+        assert!(Cursor::new(&out).bytes().is_err());
+    }
+
+    pub(crate) fn full_sample() -> CgroupSample {
+        let line = |x: f64| PressureLine {
+            avg10: x,
+            avg60: 0.07,
+            avg300: 99.99,
+            total: 123_456_789,
+        };
+        CgroupSample {
+            inode: 42,
+            owner_uid: 1000,
+            owner_gid: 100,
+            events: Some(CgroupEvents {
+                populated: true,
+                frozen: false,
+            }),
+            cpu: Some(CpuStat {
+                usage_usec: 10,
+                user_usec: 7,
+                system_usec: 3,
+                nr_periods: Some(5),
+                nr_throttled: None,
+                throttled_usec: Some(u64::MAX),
+            }),
+            memory: MemorySample {
+                current: Some(1 << 30),
+                swap_current: None,
+                max: Some(Limit::Max),
+                high: Some(Limit::Value(512 << 20)),
+                low: None,
+                min: Some(Limit::Value(0)),
+                swap_max: Some(Limit::Max),
+                events: Some(MemoryEvents {
+                    low: 0,
+                    high: 1,
+                    max: 2,
+                    oom: 3,
+                    oom_kill: 4,
+                    oom_group_kill: Some(0),
+                }),
+            },
+            io: Some(vec![IoDeviceStat {
+                device: Some(DeviceId {
+                    major: 8,
+                    minor: 16,
+                }),
+                rbytes: 1,
+                wbytes: 2,
+                rios: 3,
+                wios: 4,
+                dbytes: 5,
+                dios: 6,
+                extra: vec![("cost.vrate".into(), "100.00".into())],
+            }]),
+            pids: PidsSample {
+                current: Some(3),
+                max: Some(Limit::Value(100)),
+                events: Some(PidsEvents { max: 9 }),
+            },
+            psi: PsiSample {
+                cpu: Some(Pressure {
+                    some: line(1.23),
+                    full: None,
+                }),
+                memory: Some(Pressure {
+                    some: line(0.0),
+                    full: Some(line(45.5)),
+                }),
+                io: None,
+            },
+            nr_procs: Some(2),
+            controllers: Some(vec!["cpu".into(), "memory".into(), "pids".into()]),
+            subtree_control: Some(vec![]),
+            detail: Some(Box::new(DetailSample {
+                cgroup_type: Some(CgroupType::DomainThreaded),
+                stat: Some(CgroupStat {
+                    nr_descendants: 4,
+                    nr_dying_descendants: 1,
+                }),
+                max_depth: Some(Limit::Max),
+                max_descendants: Some(Limit::Value(10)),
+                cpu_max: Some(CpuMax {
+                    quota: Limit::Value(50_000),
+                    period_usec: 100_000,
+                }),
+                cpu_weight: Some(100),
+                io_max: Some(vec![IoMax {
+                    device: DeviceId { major: 8, minor: 0 },
+                    rbps: Limit::Value(1 << 20),
+                    wbps: Limit::Max,
+                    riops: Limit::Max,
+                    wiops: Limit::Value(5),
+                }]),
+                io_weight: Some(IoWeight {
+                    default: 100,
+                    devices: vec![(DeviceId { major: 8, minor: 0 }, 200)],
+                }),
+                cpuset_cpus: Some("0-3,7".into()),
+                cpuset_mems: None,
+            })),
+            unreadable: vec![Unreadable {
+                file: "memory.stat",
+                reason: "Permission denied (os error 13) — ünïcode".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn samples_round_trip_through_words() {
+        let full = full_sample();
+        let words = sample_words(&full);
+        assert_eq!(sample_from_words(42, &words).unwrap(), full);
+        let empty = CgroupSample {
+            inode: 7,
+            ..CgroupSample::default()
+        };
+        assert_eq!(sample_from_words(7, &sample_words(&empty)).unwrap(), empty);
+    }
+
+    #[test]
+    fn damaged_words_are_an_error_not_a_panic() {
+        let words = sample_words(&full_sample());
+        for cut in 0..words.len() {
+            assert!(sample_from_words(1, &words[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut long = words.clone();
+        long.push(0);
+        assert!(sample_from_words(1, &long).is_err());
+        for i in 0..words.len() {
+            let mut bad = words.clone();
+            bad[i] = u64::MAX;
+            let _ = sample_from_words(1, &bad);
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! Frames on disk, and the series state that sample frames carry.
+//!
+//! A segment file is a header (magic, format version, UTC day) and then frames, each:
+//! `SYNC(4) kind(1) len(u32 LE) time_ms(i64 LE) crc32c(u32 LE) payload(len)`. The checksum
+//! covers kind, len, time and payload. The payload is `uncompressed_len(u32 LE)` and the zstd
+//! compression of the frame's body. The sync marker lets a reader find the next frame after
+//! damage; the checksum tells a real frame from bytes that happen to look like one.
+
+use super::codec::{Cursor, DecodeError, put_bytes, put_varint, unzigzag, zigzag};
+use crate::cgroup::CgroupPath;
+use std::collections::BTreeMap;
+
+pub const MAGIC: &[u8; 8] = b"CGTUIST\n";
+/// Bumped when a reader of the previous version could not read what is written.
+pub const FORMAT_VERSION: u32 = 1;
+/// magic, version (u32), day (i64)
+pub const HEADER_LEN: usize = 20;
+pub const SYNC: [u8; 4] = [0xf3, 0x9c, 0x4b, 0x1d];
+pub const FRAME_HEADER_LEN: usize = 21;
+/// No frame is larger; a length above it is damage.
+pub const MAX_FRAME: usize = 256 << 20;
+/// No sample has more words (a cgroup with thousands of devices has fewer).
+const MAX_WORDS: u64 = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Every series in full.
+    Key = 1,
+    /// Changes since the previous sample frame.
+    Delta = 2,
+    /// One event (JSON).
+    Event = 3,
+}
+
+impl Kind {
+    pub fn from_u8(b: u8) -> Option<Kind> {
+        match b {
+            1 => Some(Kind::Key),
+            2 => Some(Kind::Delta),
+            3 => Some(Kind::Event),
+            _ => None,
+        }
+    }
+    pub fn is_sample(self) -> bool {
+        matches!(self, Kind::Key | Kind::Delta)
+    }
+}
+
+pub fn header(day: i64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&day.to_le_bytes());
+    out
+}
+
+/// The header's format version and day, or why it is not a segment this cgtui can read.
+pub fn parse_header(bytes: &[u8]) -> Result<(u32, i64), String> {
+    if bytes.len() < HEADER_LEN {
+        return Err(format!(
+            "{} bytes, shorter than a segment header ({HEADER_LEN})",
+            bytes.len()
+        ));
+    }
+    if &bytes[..8] != MAGIC {
+        return Err("not a cgtui store segment (wrong magic bytes)".into());
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default());
+    let day = i64::from_le_bytes(bytes[12..20].try_into().unwrap_or_default());
+    Ok((version, day))
+}
+
+/// A whole frame, ready to append with one write.
+pub fn encode_frame(kind: Kind, time_ms: i64, body: &[u8]) -> Vec<u8> {
+    let compressed = zstd::bulk::compress(body, 3).unwrap_or_default();
+    let mut payload = Vec::with_capacity(compressed.len() + 4);
+    payload.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    payload.extend_from_slice(&compressed);
+    let mut out = Vec::with_capacity(FRAME_HEADER_LEN + payload.len());
+    out.extend_from_slice(&SYNC);
+    out.push(kind as u8);
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&time_ms.to_le_bytes());
+    let crc = crc32c::crc32c_append(crc32c::crc32c(&out[4..17]), &payload);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// A frame found in a buffer (offsets are the buffer's).
+#[derive(Debug, Clone)]
+pub struct RawFrame<'a> {
+    pub offset: usize,
+    pub kind: Kind,
+    pub time_ms: i64,
+    pub payload: &'a [u8],
+    /// Damage was skipped just before this frame: a delta chain is broken here.
+    pub after_gap: bool,
+}
+
+impl RawFrame<'_> {
+    pub fn end(&self) -> usize {
+        self.offset + FRAME_HEADER_LEN + self.payload.len()
+    }
+
+    pub fn body(&self) -> Result<Vec<u8>, DecodeError> {
+        if self.payload.len() < 4 {
+            return Err(DecodeError("a frame shorter than its length field".into()));
+        }
+        let len = u32::from_le_bytes(self.payload[..4].try_into().unwrap_or_default()) as usize;
+        if len > MAX_FRAME {
+            return Err(DecodeError(format!("a frame claims {len} bytes")));
+        }
+        zstd::bulk::decompress(&self.payload[4..], len)
+            .map_err(|e| DecodeError(format!("cannot decompress: {e}")))
+    }
+}
+
+/// Damage found while reading frames: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub offset: usize,
+    pub what: String,
+    /// Where reading went on (the next good frame), or `None` at the end.
+    pub resumed_at: Option<usize>,
+}
+
+/// What reading a buffer of frames found.
+#[derive(Debug, Default)]
+pub struct Scan<'a> {
+    pub frames: Vec<RawFrame<'a>>,
+    pub damage: Vec<Damage>,
+    /// The buffer ends inside a frame: one being written, or torn by a crash.
+    pub incomplete_tail: Option<usize>,
+    /// Where the last good frame ends.
+    pub good_end: usize,
+}
+
+/// Why the frame at `at` is not good, or `Ok(None)` when the buffer ends inside it.
+fn check_frame(buf: &[u8], at: usize) -> Result<Option<RawFrame<'_>>, String> {
+    let rest = &buf[at..];
+    if rest.len() < FRAME_HEADER_LEN {
+        return if SYNC.starts_with(&rest[..rest.len().min(4)]) {
+            Ok(None)
+        } else {
+            Err("no frame marker".into())
+        };
+    }
+    if rest[..4] != SYNC {
+        return Err("no frame marker".into());
+    }
+    let Some(kind) = Kind::from_u8(rest[4]) else {
+        return Err(format!("unknown frame kind {}", rest[4]));
+    };
+    let len = u32::from_le_bytes(rest[5..9].try_into().unwrap_or_default()) as usize;
+    if len > MAX_FRAME {
+        return Err(format!("a frame length of {len} bytes"));
+    }
+    if rest.len() < FRAME_HEADER_LEN + len {
+        return Ok(None);
+    }
+    let time_ms = i64::from_le_bytes(rest[9..17].try_into().unwrap_or_default());
+    let crc = u32::from_le_bytes(rest[17..21].try_into().unwrap_or_default());
+    let payload = &rest[FRAME_HEADER_LEN..FRAME_HEADER_LEN + len];
+    if crc32c::crc32c_append(crc32c::crc32c(&rest[4..17]), payload) != crc {
+        return Err("checksum mismatch".into());
+    }
+    Ok(Some(RawFrame {
+        offset: at,
+        kind,
+        time_ms,
+        payload,
+        after_gap: false,
+    }))
+}
+
+/// Read every good frame in `buf`, which starts at a frame boundary. Damage is skipped by
+/// looking for the next sync marker whose frame checks out; it never panics.
+pub fn scan(buf: &[u8]) -> Scan<'_> {
+    let mut out = Scan::default();
+    let mut at = 0;
+    let mut gap = false;
+    while at < buf.len() {
+        match check_frame(buf, at) {
+            Ok(Some(mut frame)) => {
+                frame.after_gap = std::mem::take(&mut gap);
+                at = frame.end();
+                out.good_end = at;
+                out.frames.push(frame);
+            }
+            Ok(None) => {
+                out.incomplete_tail = Some(at);
+                break;
+            }
+            Err(what) => {
+                gap = true;
+                let next = resync(buf, at + 1);
+                out.damage.push(Damage {
+                    offset: at,
+                    what,
+                    resumed_at: next,
+                });
+                match next {
+                    Some(next) => at = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The next offset from `from` where a whole good frame starts.
+fn resync(buf: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while at + 4 <= buf.len() {
+        let found = buf[at..].windows(4).position(|w| w == SYNC)?;
+        at += found;
+        if let Ok(Some(_)) = check_frame(buf, at) {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
+}
+
+/// One cgroup's series: identity is path and inode (a cgroup made again is a new series).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Series {
+    pub path: CgroupPath,
+    pub inode: u64,
+    pub words: Vec<u64>,
+}
+
+/// Every series at one sample, by series id.
+pub type State = BTreeMap<u64, Series>;
+
+fn put_series_full(out: &mut Vec<u8>, id: u64, s: &Series) {
+    put_varint(out, id);
+    put_bytes(out, s.path.as_bytes());
+    put_varint(out, s.inode);
+    put_varint(out, s.words.len() as u64);
+    for w in &s.words {
+        put_varint(out, *w);
+    }
+}
+
+fn get_series_full(c: &mut Cursor) -> Result<(u64, Series), DecodeError> {
+    let id = c.varint()?;
+    let raw = c.bytes()?;
+    let path = crate::journal::raw_path(raw)
+        .ok_or_else(|| DecodeError("a cgroup path with `..`".into()))?;
+    let inode = c.varint()?;
+    let n = c.count()?;
+    let words = (0..n).map(|_| c.varint()).collect::<Result<_, _>>()?;
+    Ok((id, Series { path, inode, words }))
+}
+
+pub fn encode_key(state: &State) -> Vec<u8> {
+    let mut out = Vec::with_capacity(state.len() * 64);
+    put_varint(&mut out, state.len() as u64);
+    for (id, s) in state {
+        put_series_full(&mut out, *id, s);
+    }
+    out
+}
+
+/// The changes from `old` to `new`: removed series, added series, and for each changed
+/// series a bitmap of the words that changed and their differences (zigzag varints).
+pub fn encode_delta(old: &State, new: &State) -> Vec<u8> {
+    let mut out = Vec::new();
+    let removed: Vec<u64> = old
+        .keys()
+        .filter(|id| !new.contains_key(id))
+        .copied()
+        .collect();
+    put_varint(&mut out, removed.len() as u64);
+    let mut last = 0;
+    for id in removed {
+        put_varint(&mut out, id - last);
+        last = id;
+    }
+    let added: Vec<_> = new.iter().filter(|(id, _)| !old.contains_key(id)).collect();
+    put_varint(&mut out, added.len() as u64);
+    for (id, s) in added {
+        put_series_full(&mut out, *id, s);
+    }
+    let mut changed = Vec::new();
+    let mut count = 0u64;
+    let mut last = 0;
+    for (id, s) in new {
+        let Some(before) = old.get(id) else { continue };
+        if before.words == s.words {
+            continue;
+        }
+        count += 1;
+        put_varint(&mut changed, id - last);
+        last = *id;
+        put_varint(&mut changed, s.words.len() as u64);
+        let mut bitmap = vec![0u8; s.words.len().div_ceil(8)];
+        let mut diffs = Vec::new();
+        for (i, w) in s.words.iter().enumerate() {
+            let was = before.words.get(i).copied().unwrap_or(0);
+            if *w != was {
+                bitmap[i / 8] |= 1 << (i % 8);
+                put_varint(&mut diffs, zigzag(w.wrapping_sub(was) as i64));
+            }
+        }
+        changed.extend_from_slice(&bitmap);
+        changed.extend_from_slice(&diffs);
+    }
+    put_varint(&mut out, count);
+    out.extend_from_slice(&changed);
+    out
+}
+
+/// Apply a key or delta body to `state`.
+pub fn apply(kind: Kind, body: &[u8], state: &mut State) -> Result<(), DecodeError> {
+    let mut c = Cursor::new(body);
+    match kind {
+        Kind::Key => {
+            state.clear();
+            let n = c.count()?;
+            for _ in 0..n {
+                let (id, s) = get_series_full(&mut c)?;
+                state.insert(id, s);
+            }
+        }
+        Kind::Delta => {
+            let n = c.count()?;
+            let mut id = 0u64;
+            for _ in 0..n {
+                id = id.wrapping_add(c.varint()?);
+                state.remove(&id);
+            }
+            let n = c.count()?;
+            for _ in 0..n {
+                let (id, s) = get_series_full(&mut c)?;
+                state.insert(id, s);
+            }
+            let n = c.count()?;
+            let mut id = 0u64;
+            for _ in 0..n {
+                id = id.wrapping_add(c.varint()?);
+                // Unchanged words take no bytes: bound the length by a sane size instead.
+                let len = c.varint()?;
+                if len > MAX_WORDS {
+                    return Err(DecodeError(format!("a sample of {len} words")));
+                }
+                let len = len as usize;
+                let series = state
+                    .get_mut(&id)
+                    .ok_or_else(|| DecodeError(format!("a change to unknown series {id}")))?;
+                series.words.resize(len, 0);
+                let mut bitmap = Vec::with_capacity(len.div_ceil(8));
+                for _ in 0..len.div_ceil(8) {
+                    bitmap.push(c.byte()?);
+                }
+                for i in 0..len {
+                    if bitmap[i / 8] & (1 << (i % 8)) != 0 {
+                        let d = unzigzag(c.varint()?);
+                        series.words[i] = series.words[i].wrapping_add(d as u64);
+                    }
+                }
+            }
+        }
+        Kind::Event => return Err(DecodeError("an event frame is not a sample".into())),
+    }
+    if !c.is_empty() {
+        return Err(DecodeError("bytes left over after the frame".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn series(path: &str, inode: u64, words: &[u64]) -> Series {
+        Series {
+            path: CgroupPath::from_relative(Path::new(path)).unwrap(),
+            inode,
+            words: words.to_vec(),
+        }
+    }
+
+    #[test]
+    fn deltas_rebuild_the_new_state() {
+        let mut old = State::new();
+        old.insert(1, series("a", 10, &[1, 2, 3]));
+        old.insert(2, series("b", 11, &[5, 5]));
+        old.insert(3, series("c", 12, &[0; 20]));
+        let mut new = old.clone();
+        new.remove(&2);
+        new.insert(4, series("b", 13, &[7]));
+        new.get_mut(&1).unwrap().words = vec![1, 0, u64::MAX, 9];
+        new.get_mut(&3).unwrap().words[17] = 4;
+        let mut state = old.clone();
+        apply(Kind::Delta, &encode_delta(&old, &new), &mut state).unwrap();
+        assert_eq!(state, new);
+        let mut state = State::new();
+        apply(Kind::Key, &encode_key(&new), &mut state).unwrap();
+        assert_eq!(state, new);
+        // Nothing changed: a tiny frame.
+        assert_eq!(encode_delta(&new, &new), vec![0, 0, 0]);
+    }
+
+    #[test]
+    fn scan_skips_damage_and_resyncs() {
+        let mut buf = Vec::new();
+        for i in 0..5 {
+            buf.extend(encode_frame(
+                Kind::Event,
+                i,
+                format!("event {i}").as_bytes(),
+            ));
+        }
+        let clean = scan(&buf);
+        assert_eq!(clean.frames.len(), 5);
+        assert!(clean.damage.is_empty());
+        let second = clean.frames[1].offset;
+        let third = clean.frames[2].offset;
+        let mut bad = buf.clone();
+        bad[second + 25] ^= 0xff;
+        let s = scan(&bad);
+        assert_eq!(s.frames.len(), 4);
+        assert_eq!(s.damage[0].offset, second);
+        assert_eq!(s.damage[0].resumed_at, Some(third));
+        assert!(s.frames[1].after_gap);
+        // Torn tail.
+        let s = scan(&buf[..buf.len() - 3]);
+        assert_eq!(s.frames.len(), 4);
+        assert!(s.incomplete_tail.is_some());
+        assert!(s.damage.is_empty());
+        assert_eq!(
+            s.frames[1].body().unwrap(),
+            b"event 1".to_vec(),
+            "bodies decompress"
+        );
+    }
+}

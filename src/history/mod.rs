@@ -1,0 +1,272 @@
+//! History: the recorder (`cgtui record`), its embedded store, and the readers
+//! (`cgtui snapshot --store`, `cgtui events`, `cgtui replay`). README "History" has the
+//! format's design.
+
+pub mod codec;
+pub mod frame;
+pub mod record;
+pub mod replay;
+pub mod store;
+pub mod time;
+
+use crate::cgroup::sample::CgroupSample;
+use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::model::{Model, TreeSample};
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::time::{Duration, Instant};
+pub use store::{Moment, Pair, Store, Writer};
+
+/// Something that happened to a cgroup, at its exact time (the frame's time).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    /// `created`, `removed`, `populated`, `unpopulated`, `frozen`, `thawed`, `oom`,
+    /// `oom_kill`, `pids_max` (a fork refused by pids.max), `change` (cgtui's journal).
+    pub kind: String,
+    /// Display form (`/user.slice/...`, escaped).
+    pub cgroup: String,
+    /// Raw path bytes relative to the mount.
+    #[serde(default)]
+    pub cgroup_raw: Vec<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inode: Option<u64>,
+    /// For counters (`oom`, `oom_kill`, `pids_max`): the new total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// For counters: how much it went up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub increase: Option<u64>,
+    /// For `change`: the journal entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+}
+
+/// A change cgtui made, as its journal recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub id: String,
+    pub uid: u32,
+    pub op: String,
+    pub file: Option<String>,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    pub result: String,
+    pub errno: Option<String>,
+    pub via: String,
+    /// The journal entry's own time (Unix seconds).
+    pub journal_time: f64,
+}
+
+impl HistoryEvent {
+    pub fn new(kind: &str, path: &CgroupPath) -> Self {
+        HistoryEvent {
+            kind: kind.to_string(),
+            cgroup: path.to_string(),
+            cgroup_raw: path.as_bytes().to_vec(),
+            inode: None,
+            total: None,
+            increase: None,
+            change: None,
+        }
+    }
+
+    pub fn journal_ms(&self) -> i64 {
+        self.change
+            .as_ref()
+            .map_or(0, |c| (c.journal_time * 1000.0).round() as i64)
+    }
+
+    /// One line: what happened, for `cgtui events` and the replay footer.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "{:<11} {}",
+            self.kind,
+            crate::cgroup::escape::visible(self.cgroup.as_bytes())
+        );
+        if let (Some(total), Some(up)) = (self.total, self.increase) {
+            text.push_str(&format!("  (+{up}, total {total})"));
+        }
+        if let Some(c) = &self.change {
+            let value = |v: &Option<String>| v.as_deref().unwrap_or("-").to_string();
+            text.push_str(&format!(
+                "  {} {}: {} -> {}  {} (uid {}, via {})",
+                c.op,
+                value(&c.file),
+                value(&c.old),
+                value(&c.new),
+                c.result,
+                c.uid,
+                c.via
+            ));
+            if let Some(errno) = &c.errno {
+                text.push_str(&format!(" {errno}"));
+            }
+        }
+        crate::cgroup::escape::visible(text.as_bytes()).into_owned()
+    }
+}
+
+/// A recorded sample as the sampler's [`TreeSample`], the cgroups under `base` only, timed
+/// relative to `origin` (`origin_ms` is its Unix time) so the model's rates use the recorded
+/// spacing.
+pub fn tree_of(moment: &Moment, base: &CgroupPath, origin: Instant, origin_ms: i64) -> TreeSample {
+    let at = origin + Duration::from_millis(moment.time_ms.saturating_sub(origin_ms).max(0) as u64);
+    TreeSample {
+        started: at,
+        finished: at,
+        complete: true,
+        cgroups: moment
+            .cgroups
+            .iter()
+            .filter(|(path, _)| path.starts_with(base))
+            .map(|(path, sample): &(CgroupPath, CgroupSample)| {
+                (path.clone(), Some(Box::new(sample.clone())))
+            })
+            .collect(),
+    }
+}
+
+/// A model holding a recorded pair: the previous sample, then the current one (rates).
+pub fn model_of(pair: &Pair, fs: &Cgroupfs, base: &CgroupPath) -> Model {
+    let mut model = Model::new(base.clone(), fs.devices())
+        .with_hierarchy_controllers(fs.hierarchy_controllers());
+    let origin = Instant::now();
+    let origin_ms = pair
+        .previous
+        .as_ref()
+        .map_or(pair.current.time_ms, |p| p.time_ms);
+    if let Some(previous) = &pair.previous {
+        model.apply_tree(tree_of(previous, base, origin, origin_ms));
+    }
+    model.apply_tree(tree_of(&pair.current, base, origin, origin_ms));
+    model
+}
+
+fn report_problems(store: &mut Store) {
+    for problem in store.take_problems() {
+        eprintln!("cgtui: store {problem}");
+    }
+}
+
+/// Where the TIME range of a reader starts and ends.
+pub struct Range {
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+/// `cgtui snapshot --store DIR --at TIME` (one iteration) or `--from T1 --to T2` (each sample
+/// in the range), in the live snapshot's shape.
+pub fn snapshot(
+    store_dir: &std::path::Path,
+    fs: &Cgroupfs,
+    base: &CgroupPath,
+    json: bool,
+    at: Option<i64>,
+    range: Range,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut store = Store::open(store_dir)?;
+    let shape = crate::snapshot::Shape { fs, base, json };
+    let mut devices = fs.devices();
+    let mut names = crate::snapshot::Names::new(None);
+    let mut iteration = 0;
+    let mut write = |pair: Pair, store_devices: &mut crate::cgroup::devices::Devices| {
+        iteration += 1;
+        let model = model_of(&pair, fs, base);
+        let elapsed = pair
+            .previous
+            .as_ref()
+            .map(|p| (pair.current.time_ms - p.time_ms) as f64 / 1000.0);
+        crate::snapshot::write_iteration(
+            out,
+            &model,
+            store_devices,
+            &mut names,
+            &shape,
+            iteration,
+            pair.current.time_ms as f64 / 1000.0,
+            elapsed,
+        )
+    };
+    if let Some(at) = at {
+        let pair = store.at(at)?;
+        report_problems(&mut store);
+        let Some(pair) = pair else {
+            anyhow::bail!(
+                "the store {} holds no sample at or before {}{}",
+                crate::journal::shown(store_dir),
+                time::format_ms(at),
+                span_note(&mut store)
+            );
+        };
+        return write(pair, &mut devices);
+    }
+    let from = range.from.unwrap_or(i64::MIN);
+    let to = range.to.unwrap_or(i64::MAX);
+    store.range(from, to, &mut |pair| write(pair, &mut devices))?;
+    report_problems(&mut store);
+    if iteration == 0 {
+        anyhow::bail!(
+            "the store {} holds no sample between {} and {}{}",
+            crate::journal::shown(store_dir),
+            range.from.map_or("its start".into(), time::format_ms),
+            range.to.map_or("its end".into(), time::format_ms),
+            span_note(&mut store)
+        );
+    }
+    Ok(())
+}
+
+fn span_note(store: &mut Store) -> String {
+    match store.span() {
+        Some((first, last)) => format!(
+            " (it holds {} to {})",
+            time::format_ms(first),
+            time::format_ms(last)
+        ),
+        None => " (it is empty)".into(),
+    }
+}
+
+#[derive(Serialize)]
+struct EventLine<'a> {
+    /// Unix seconds, millisecond precision.
+    time: f64,
+    time_utc: String,
+    #[serde(flatten)]
+    event: &'a HistoryEvent,
+}
+
+/// `cgtui events`: the timeline, one line (or JSON document) per event.
+pub fn events(
+    store_dir: &std::path::Path,
+    base: &CgroupPath,
+    range: Range,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut store = Store::open(store_dir)?;
+    let mut list = store.events(range.from.unwrap_or(i64::MIN), range.to.unwrap_or(i64::MAX));
+    report_problems(&mut store);
+    list.sort_by_key(|(t, _)| *t);
+    for (t, event) in &list {
+        let in_base =
+            crate::journal::raw_path(&event.cgroup_raw).is_none_or(|p| p.starts_with(base));
+        if !in_base {
+            continue;
+        }
+        if json {
+            let line = EventLine {
+                time: *t as f64 / 1000.0,
+                time_utc: time::format_ms(*t),
+                event,
+            };
+            writeln!(out, "{}", crate::output::json_line(&line)?)?;
+        } else {
+            writeln!(out, "{}  {}", time::format_ms(*t), event.describe())?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! `cgtui record`: sample the tree on an interval (what `snapshot --json` reads), and record
+//! events the moment inotify reports them, plus cgtui's own journal entries.
+
+use super::{Change, HistoryEvent, Writer};
+use crate::cgroup::parse::{CgroupEvents, MemoryEvents, PidsEvents};
+use crate::cgroup::watch::{WatchEvent, Watcher};
+use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::journal::shown;
+use anyhow::{Context, Result};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+pub const DEFAULT_RETAIN: Duration = Duration::from_secs(7 * 86_400);
+/// How often old segments are looked for.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+pub struct Options {
+    pub fs: Cgroupfs,
+    pub base: CgroupPath,
+    pub store: PathBuf,
+    pub interval: Duration,
+    pub retain: Duration,
+    pub max_size: Option<u64>,
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+enum Message {
+    Watch(WatchEvent, i64),
+    WatcherFailed(String),
+    Stop,
+}
+
+/// What the last sample or event said of a cgroup's event files, to tell what changed.
+#[derive(Default, Clone, Copy)]
+struct Known {
+    events: Option<CgroupEvents>,
+    memory: Option<MemoryEvents>,
+    pids: Option<PidsEvents>,
+}
+
+fn counter(kind: &str, path: &CgroupPath, before: u64, now: u64) -> Option<HistoryEvent> {
+    (now > before).then(|| HistoryEvent {
+        total: Some(now),
+        increase: Some(now - before),
+        ..HistoryEvent::new(kind, path)
+    })
+}
+
+/// The events one watch event means, updating what is known.
+fn interpret(event: WatchEvent, known: &mut HashMap<CgroupPath, Known>) -> Vec<HistoryEvent> {
+    let mut out = Vec::new();
+    match event {
+        WatchEvent::Created { path, sample } => {
+            let mut e = HistoryEvent::new("created", &path);
+            e.inode = sample.as_ref().map(|s| s.inode);
+            out.push(e);
+            let k = known.entry(path).or_default();
+            if let Some(s) = sample {
+                k.events = s.events;
+                k.memory = s.memory.events;
+            }
+        }
+        WatchEvent::Removed { path } => {
+            known.remove(&path);
+            out.push(HistoryEvent::new("removed", &path));
+        }
+        WatchEvent::EventsChanged { path, events } => {
+            let k = known.entry(path.clone()).or_default();
+            let before = k.events.unwrap_or_default();
+            if events.populated != before.populated || k.events.is_none() && events.populated {
+                let kind = if events.populated {
+                    "populated"
+                } else {
+                    "unpopulated"
+                };
+                out.push(HistoryEvent::new(kind, &path));
+            }
+            if events.frozen != before.frozen {
+                let kind = if events.frozen { "frozen" } else { "thawed" };
+                out.push(HistoryEvent::new(kind, &path));
+            }
+            k.events = Some(events);
+        }
+        WatchEvent::MemoryEventsChanged { path, events } => {
+            let k = known.entry(path.clone()).or_default();
+            let before = k.memory.unwrap_or_default();
+            out.extend(counter("oom", &path, before.oom, events.oom));
+            out.extend(counter("oom_kill", &path, before.oom_kill, events.oom_kill));
+            k.memory = Some(events);
+        }
+        WatchEvent::PidsEventsChanged { path, events } => {
+            let k = known.entry(path.clone()).or_default();
+            let before = k.pids.unwrap_or_default();
+            out.extend(counter("pids_max", &path, before.max, events.max));
+            k.pids = Some(events);
+        }
+        WatchEvent::Overflow | WatchEvent::Exhausted { .. } | WatchEvent::Unwatched { .. } => {}
+    }
+    out
+}
+
+/// New successful or failed changes in cgtui's journal since `after_ms`.
+fn journal_changes(journal: &crate::journal::Journal, after_ms: i64) -> Vec<(i64, HistoryEvent)> {
+    let Ok(entries) = journal.entries() else {
+        return Vec::new();
+    };
+    entries
+        .list
+        .into_iter()
+        .filter(|e| e.phase == crate::journal::Phase::End)
+        .filter_map(|e| {
+            let ms = (e.timestamp * 1000.0).round() as i64;
+            if ms <= after_ms {
+                return None;
+            }
+            let path = crate::journal::raw_path(&e.cgroup_raw)?;
+            let mut event = HistoryEvent::new("change", &path);
+            event.inode = e.inode;
+            event.change = Some(Change {
+                id: e.id,
+                uid: e.uid,
+                op: e.op,
+                file: e.file,
+                old: e.old,
+                new: e.new,
+                result: e.result,
+                errno: e.errno,
+                via: e.via,
+                journal_time: e.timestamp,
+            });
+            Some((ms, event))
+        })
+        .collect()
+}
+
+pub fn run(options: Options) -> Result<()> {
+    let mut writer = Writer::open(&options.store)?;
+    for note in std::mem::take(&mut writer.notes) {
+        eprintln!("cgtui record: {note}");
+    }
+    eprintln!(
+        "cgtui record: recording {} every {} s into {} (retain {} h{})",
+        options.base,
+        options.interval.as_secs_f64(),
+        shown(&options.store),
+        options.retain.as_secs() / 3600,
+        options
+            .max_size
+            .map_or(String::new(), |m| format!(", at most {} MiB", m >> 20))
+    );
+    let (tx, rx) = mpsc::channel();
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])
+            .context("cannot install signal handlers")?;
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                let _ = tx.send(Message::Stop);
+            }
+        });
+    }
+    {
+        let (fs, base, tx) = (options.fs.clone(), options.base.clone(), tx.clone());
+        std::thread::spawn(move || {
+            let result = Watcher::new(fs, base).and_then(|watcher| {
+                watcher.run(|event| tx.send(Message::Watch(event, now_ms())).is_ok())
+            });
+            if let Err(e) = result {
+                let _ = tx.send(Message::WatcherFailed(e.to_string()));
+            }
+        });
+    }
+    drop(tx);
+    let journal = crate::journal::Journal::open_default();
+    let mut journal_mark = if writer.last_journal_ms > 0 {
+        writer.last_journal_ms
+    } else {
+        now_ms()
+    };
+    let mut known: HashMap<CgroupPath, Known> = HashMap::new();
+    let mut files = crate::cgroup::files::OpenFiles::new();
+    let mut next_sample = Instant::now();
+    let mut last_prune: Option<Instant> = None;
+    loop {
+        let wait = next_sample.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(Message::WatcherFailed(why)) => {
+                eprintln!("cgtui record: inotify stopped ({why}); events are not recorded");
+            }
+            Ok(Message::Watch(event, ms)) => {
+                for e in interpret(event, &mut known) {
+                    writer.append_event(ms, &e)?;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                next_sample += options.interval;
+                // After a stall (suspend, a slow disk), do not sample in a burst to catch up.
+                if next_sample < Instant::now() {
+                    next_sample = Instant::now() + options.interval;
+                }
+                let tree = crate::sampler::sample_tree_with(
+                    &options.fs,
+                    &options.base,
+                    None,
+                    true,
+                    &mut files,
+                );
+                let time_ms = now_ms();
+                let cgroups: Vec<(CgroupPath, &crate::cgroup::sample::CgroupSample)> = tree
+                    .cgroups
+                    .iter()
+                    .filter_map(|(path, sample)| Some((path.clone(), sample.as_deref()?)))
+                    .collect();
+                for (path, sample) in &cgroups {
+                    let k = known.entry(path.clone()).or_default();
+                    k.events = k.events.or(sample.events);
+                    k.memory = k.memory.or(sample.memory.events);
+                    k.pids = k.pids.or(sample.pids.events);
+                }
+                for (ms, e) in journal_changes(&journal, journal_mark) {
+                    journal_mark = journal_mark.max(ms);
+                    writer.append_event(ms, &e)?;
+                }
+                writer.append_sample(time_ms, &cgroups)?;
+                if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                    last_prune = Some(Instant::now());
+                    for name in writer.prune(time_ms, options.retain, options.max_size)? {
+                        eprintln!("cgtui record: removed the old segment {name}");
+                    }
+                }
+            }
+        }
+    }
+    writer.flush();
+    eprintln!("cgtui record: stopped");
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! `cgtui replay`: the TUI's sample source when it shows a store. A thread owns the store and
+//! answers each move with the recorded sample at the new time and the one before it (rates),
+//! as trees the App takes the same way as the sampler's.
+
+use super::{Store, time};
+use crate::app::action::ReplayMove;
+use crate::app::{Event, Replayed};
+use crate::cgroup::CgroupPath;
+use std::sync::mpsc::{self, Sender};
+use std::time::{Duration, Instant};
+
+/// The events recorded between two times, one line each (at most a few).
+fn events_between(store: &mut Store, from: i64, to: i64) -> String {
+    let mut events = store.events(from, to);
+    events.sort_by_key(|(t, _)| *t);
+    let shown: Vec<String> = events
+        .iter()
+        .rev()
+        .take(3)
+        .map(|(t, e)| format!("{} {}", &time::format_ms(*t)[11..23], e.describe()))
+        .collect();
+    match events.len() {
+        0 => String::new(),
+        n if n > 3 => format!("{} (+{} more)", shown.join(" · "), n - 3),
+        _ => shown.join(" · "),
+    }
+}
+
+struct Replayer {
+    store: Store,
+    base: CgroupPath,
+    events: Sender<Event>,
+    /// The recorded time on screen.
+    at: Option<i64>,
+    /// The model's clock: it only moves forward, whichever way replay moves.
+    clock: Instant,
+}
+
+impl Replayer {
+    fn show(&mut self, target: i64, note: String) {
+        let pair = match self.store.at(target) {
+            Ok(pair) => pair,
+            Err(e) => {
+                self.send(None, None, format!("{e:#}"));
+                return;
+            }
+        };
+        let Some(pair) = pair else {
+            self.send(
+                None,
+                None,
+                format!("nothing recorded at or before {}", time::format_ms(target)),
+            );
+            return;
+        };
+        let current_ms = pair.current.time_ms;
+        let previous_ms = pair.previous.as_ref().map_or(current_ms, |p| p.time_ms);
+        let origin = self.clock;
+        let previous = pair
+            .previous
+            .as_ref()
+            .map(|p| super::tree_of(p, &self.base, origin, previous_ms));
+        let current = super::tree_of(&pair.current, &self.base, origin, previous_ms);
+        self.clock = current.finished + Duration::from_secs(1);
+        let mut note = note;
+        let around = events_between(&mut self.store, previous_ms + 1, current_ms);
+        if !around.is_empty() {
+            if !note.is_empty() {
+                note.push_str(" · ");
+            }
+            note.push_str(&around);
+        }
+        for problem in self.store.take_problems() {
+            note = format!("store damage: {problem}");
+        }
+        self.at = Some(current_ms);
+        self.send(Some(current_ms), Some((previous, current)), note);
+    }
+
+    fn send(
+        &self,
+        time_ms: Option<i64>,
+        trees: Option<(Option<crate::model::TreeSample>, crate::model::TreeSample)>,
+        note: String,
+    ) {
+        let (previous, current) = match trees {
+            Some((p, c)) => (p, Some(c)),
+            None => (None, None),
+        };
+        let _ = self.events.send(Event::Replayed(Box::new(Replayed {
+            time_ms,
+            previous,
+            current,
+            note,
+        })));
+    }
+
+    fn step(&mut self, step: ReplayMove) {
+        let Some(at) = self.at else { return };
+        let (target, note) = match step {
+            ReplayMove::PrevSample => match self.store.sample_before(at) {
+                Some(t) => (t, String::new()),
+                None => return self.stay("the first recorded sample"),
+            },
+            ReplayMove::NextSample => match self.store.sample_after(at) {
+                Some(t) => (t, String::new()),
+                None => return self.stay("the newest recorded sample"),
+            },
+            ReplayMove::By(secs) => {
+                let target = at + i64::from(secs) * 1000;
+                match self.store.span() {
+                    Some((first, _)) if target < first => {
+                        (first, "the first recorded sample".into())
+                    }
+                    _ => (target, String::new()),
+                }
+            }
+            ReplayMove::PrevEvent => {
+                let mut events = self.store.events(i64::MIN, at - 1);
+                events.sort_by_key(|(t, _)| *t);
+                // The event shown with the sample before it is at `at`: go further back.
+                let shown_since = self.store.sample_before(at).unwrap_or(i64::MIN);
+                match events.into_iter().rev().find(|(t, _)| *t <= shown_since) {
+                    Some((t, e)) => (t, format!("event: {}", e.describe())),
+                    None => return self.stay("no earlier event"),
+                }
+            }
+            ReplayMove::NextEvent => {
+                let mut events = self.store.events(at + 1, i64::MAX);
+                events.sort_by_key(|(t, _)| *t);
+                match events.into_iter().next() {
+                    // The first sample after the event shows its effect.
+                    Some((t, e)) => (
+                        self.store.sample_after(t - 1).unwrap_or(t),
+                        format!("event at {}: {}", time::format_ms(t), e.describe()),
+                    ),
+                    None => return self.stay("no later event"),
+                }
+            }
+        };
+        self.show(target, note);
+    }
+
+    fn stay(&mut self, why: &str) {
+        self.send(None, None, why.to_string());
+    }
+}
+
+/// Open the store (errors before the terminal is taken) and start the replay thread at `at`
+/// (default: the newest sample). Moves are sent to the returned channel.
+pub fn spawn(
+    store_dir: &std::path::Path,
+    at: Option<i64>,
+    base: CgroupPath,
+    events: Sender<Event>,
+) -> anyhow::Result<Sender<ReplayMove>> {
+    let mut store = Store::open(store_dir)?;
+    let Some((first, last)) = store.span() else {
+        anyhow::bail!(
+            "the store {} holds no samples yet",
+            crate::journal::shown(store_dir)
+        );
+    };
+    let start = at.unwrap_or(last).max(first);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut replayer = Replayer {
+            store,
+            base,
+            events,
+            at: None,
+            clock: Instant::now(),
+        };
+        replayer.show(start, String::new());
+        for step in rx {
+            replayer.step(step);
+        }
+    });
+    Ok(tx)
+}

@@ -1,0 +1,594 @@
+//! History: the store's format (round trip, damage, version), the recorder against the real
+//! cgroupfs, SIGKILL at random moments, and the reading commands.
+
+mod common;
+
+use cgtui::cgroup::CgroupPath;
+use cgtui::cgroup::parse::{CgroupEvents, CpuStat, Limit};
+use cgtui::cgroup::sample::CgroupSample;
+use cgtui::history::{HistoryEvent, Store, Writer};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn path(p: &str) -> CgroupPath {
+    CgroupPath::from_relative(Path::new(p)).unwrap()
+}
+
+/// A tree of `n` cgroups at sample `i`: cgroup 0 and 3 busy, the rest idle.
+fn tree(n: usize, i: u64) -> Vec<(CgroupPath, CgroupSample)> {
+    (0..n)
+        .map(|c| {
+            let busy = c % 3 == 0;
+            let sample = CgroupSample {
+                inode: 1000 + c as u64,
+                events: Some(CgroupEvents {
+                    populated: busy,
+                    frozen: false,
+                }),
+                cpu: Some(CpuStat {
+                    usage_usec: if busy { i * 1000 } else { 5 },
+                    user_usec: 3,
+                    system_usec: 2,
+                    ..CpuStat::default()
+                }),
+                memory: cgtui::cgroup::sample::MemorySample {
+                    current: Some(4096 * (1 + if busy { i } else { 0 })),
+                    max: Some(Limit::Max),
+                    ..Default::default()
+                },
+                ..CgroupSample::default()
+            };
+            let name = if c == 0 {
+                String::new()
+            } else {
+                format!("g{c}")
+            };
+            (path(&name), sample)
+        })
+        .collect()
+}
+
+fn write_samples(writer: &mut Writer, start_ms: i64, count: u64, step_ms: i64) {
+    for i in 0..count {
+        let t = tree(10, i);
+        let refs: Vec<_> = t.iter().map(|(p, s)| (p.clone(), s)).collect();
+        writer
+            .append_sample(start_ms + i as i64 * step_ms, &refs)
+            .unwrap();
+    }
+}
+
+const T0: i64 = 1_764_000_000_000;
+
+fn new_writer(dir: &Path) -> Writer {
+    let mut w = Writer::open(dir).unwrap();
+    w.key_every = 7;
+    w.sync = false;
+    w
+}
+
+#[test]
+fn samples_and_events_round_trip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let mut w = new_writer(&dir);
+    write_samples(&mut w, T0, 30, 1000);
+    let mut e = HistoryEvent::new("oom_kill", &path("g3"));
+    e.total = Some(2);
+    e.increase = Some(1);
+    w.append_event(T0 + 12_345, &e).unwrap();
+    drop(w);
+
+    let mut store = Store::open(&dir).unwrap();
+    let pair = store.at(T0 + 10_500).unwrap().unwrap();
+    assert_eq!(pair.current.time_ms, T0 + 10_000);
+    assert_eq!(pair.previous.as_ref().unwrap().time_ms, T0 + 9_000);
+    let want = tree(10, 10);
+    let mut want_sorted = want.clone();
+    want_sorted.sort_by(|a, b| a.0.as_path().cmp(b.0.as_path()));
+    assert_eq!(pair.current.cgroups, want_sorted);
+    // Every sample, in order, each the one written.
+    let mut seen = Vec::new();
+    store
+        .range(T0, T0 + 100_000, &mut |pair| {
+            let i = (pair.current.time_ms - T0) / 1000;
+            let mut want = tree(10, i as u64);
+            want.sort_by(|a, b| a.0.as_path().cmp(b.0.as_path()));
+            assert_eq!(pair.current.cgroups, want, "sample {i}");
+            seen.push(i);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(seen, (0..30).collect::<Vec<_>>());
+    assert!(store.at(T0 - 1).unwrap().is_none());
+    assert_eq!(store.sample_after(T0 + 10_000), Some(T0 + 11_000));
+    assert_eq!(store.sample_before(T0 + 10_000), Some(T0 + 9_000));
+    let events = store.events(T0, T0 + 100_000);
+    assert_eq!(events, vec![(T0 + 12_345, e)]);
+    assert!(store.take_problems().is_empty());
+}
+
+#[test]
+fn a_recreated_cgroup_is_a_new_series() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let mut w = new_writer(&dir);
+    let mut t = tree(3, 0);
+    let refs: Vec<_> = t.iter().map(|(p, s)| (p.clone(), s)).collect();
+    w.append_sample(T0, &refs).unwrap();
+    t[1].1.inode = 99_999;
+    let refs: Vec<_> = t.iter().map(|(p, s)| (p.clone(), s)).collect();
+    w.append_sample(T0 + 1000, &refs).unwrap();
+    drop(w);
+    let mut store = Store::open(&dir).unwrap();
+    let now = store.at(T0 + 1000).unwrap().unwrap();
+    assert_eq!(now.current.cgroups[1].1.inode, 99_999);
+    assert_eq!(now.previous.unwrap().cgroups[1].1.inode, 1001);
+}
+
+fn segment_of(dir: &Path) -> PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "cgtui"))
+        .expect("a segment")
+}
+
+#[test]
+fn a_newer_format_is_refused_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let mut w = new_writer(&dir);
+    write_samples(&mut w, T0, 3, 1000);
+    drop(w);
+    let segment = segment_of(&dir);
+    let mut bytes = std::fs::read(&segment).unwrap();
+    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    std::fs::write(&segment, bytes).unwrap();
+    let err = format!("{:#}", Store::open(&dir).err().expect("refused"));
+    assert!(
+        err.contains("format version 2") && err.contains("newer cgtui"),
+        "{err}"
+    );
+    let err = format!("{:#}", Writer::open(&dir).err().expect("refused"));
+    assert!(err.contains("newer cgtui"), "{err}");
+}
+
+#[test]
+fn damage_is_reported_with_file_and_offset_and_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let mut w = new_writer(&dir);
+    write_samples(&mut w, T0, 40, 1000);
+    drop(w);
+    let segment = segment_of(&dir);
+    let clean = std::fs::read(&segment).unwrap();
+    // Flip bytes at many places: every read finishes, reports, and still finds later samples.
+    for (n, at) in (100..clean.len()).step_by(clean.len() / 13).enumerate() {
+        let mut bad = clean.clone();
+        for b in &mut bad[at..(at + 3).min(clean.len())] {
+            *b ^= 0x5a;
+        }
+        std::fs::write(&segment, &bad).unwrap();
+        let mut store = Store::open(&dir).unwrap();
+        let mut times = Vec::new();
+        store
+            .range(i64::MIN, i64::MAX, &mut |p| {
+                times.push(p.current.time_ms);
+                Ok(())
+            })
+            .unwrap();
+        let problems = store.take_problems();
+        assert!(
+            problems.iter().any(|p| p.contains(".cgtui: offset ")),
+            "flip {n} at {at}: {problems:?}"
+        );
+        // At most one key interval (7 samples) is lost around the damage.
+        assert!(times.len() >= 40 - 7 - 1, "flip {n} at {at}: {times:?}");
+        assert!(times.windows(2).all(|w| w[0] < w[1]));
+        // The newest sample is reachable unless the damage hit it.
+        if at < clean.len() - 400 {
+            assert_eq!(times.last(), Some(&(T0 + 39_000)), "flip {n} at {at}");
+        }
+    }
+    // Truncated anywhere: no panic, and what is before the cut is read.
+    for cut in (0..clean.len()).step_by(97) {
+        std::fs::write(&segment, &clean[..cut]).unwrap();
+        let index = segment.with_extension("idx");
+        let _ = std::fs::remove_file(&index);
+        match Store::open(&dir) {
+            Ok(mut store) => {
+                let mut n = 0;
+                store
+                    .range(i64::MIN, i64::MAX, &mut |_| {
+                        n += 1;
+                        Ok(())
+                    })
+                    .unwrap();
+                if cut > clean.len() / 2 {
+                    assert!(n > 10, "cut at {cut}: {n} samples");
+                }
+            }
+            Err(e) => panic!("cut at {cut}: {e:#}"),
+        }
+    }
+    // The recorder resumes a torn file: it cuts the tail and appends after it.
+    std::fs::write(&segment, &clean[..clean.len() - 5]).unwrap();
+    let mut w = new_writer(&dir);
+    assert!(
+        w.notes.iter().any(|n| n.contains("cut")),
+        "notes: {:?}",
+        w.notes
+    );
+    write_samples(&mut w, T0 + 100_000, 3, 1000);
+    drop(w);
+    let mut store = Store::open(&dir).unwrap();
+    let mut n = 0;
+    store
+        .range(i64::MIN, i64::MAX, &mut |_| {
+            n += 1;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(n, 39 + 3);
+    assert!(store.take_problems().is_empty());
+}
+
+#[test]
+fn retention_and_size_cap_drop_the_oldest_days() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let mut w = new_writer(&dir);
+    let day = 86_400_000;
+    for d in 0..4 {
+        write_samples(&mut w, T0 + d * day, 5, 1000);
+    }
+    let removed = w
+        .prune(T0 + 3 * day + 10, Duration::from_secs(2 * 86_400), None)
+        .unwrap();
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    let removed = w
+        .prune(T0 + 3 * day + 10, Duration::from_secs(30 * 86_400), Some(1))
+        .unwrap();
+    assert_eq!(
+        removed.len(),
+        2,
+        "all but the segment being written: {removed:?}"
+    );
+    let mut store = Store::open(&dir).unwrap();
+    assert!(store.at(T0 + 3 * day + 4000).unwrap().is_some());
+    assert!(store.at(T0 + 2 * day + 4000).unwrap().is_none());
+}
+
+fn cgtui(args: &[&str], state: &Path) -> std::process::Output {
+    Command::new(common::binary())
+        .args(args)
+        .env("XDG_STATE_HOME", state)
+        .output()
+        .unwrap()
+}
+
+fn events_json(store: &Path, state: &Path) -> Vec<serde_json::Value> {
+    let out = cgtui(
+        &["events", "--store", store.to_str().unwrap(), "--json"],
+        state,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Wait for `check` (polling); panics with `what` after a generous limit.
+fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out after 60 s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A recorder that is killed if the test fails before it stops it.
+struct Recorder(std::process::Child);
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    cgtui::history::record::now_ms()
+}
+
+#[test]
+fn the_recorder_records_live_cgroups_and_their_events() {
+    let cg = live_or_skip!("history");
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let root = cg.relative.to_str().unwrap();
+    let mut recorder = Recorder(
+        Command::new(common::binary())
+            .args([
+                "record",
+                "--store",
+                store.to_str().unwrap(),
+                "--interval",
+                "0.2",
+            ])
+            .args(["--root", root])
+            .env("XDG_STATE_HOME", tmp.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until("the first sample", || {
+        Store::open(&store).is_ok_and(|mut s| s.span().is_some())
+    });
+    // Inotify watches are set up by now (the first sample follows the watcher's start closely;
+    // give it a moment on a busy machine).
+    std::thread::sleep(Duration::from_millis(500));
+    let before = now_ms();
+    std::fs::create_dir(cg.child("worker")).unwrap();
+    let mut sleeper = common::LiveCgroup::spawn_in(&cg.child("worker"), &["sleep", "60"]);
+    wait_until("the populated event", || {
+        events_json(&store, tmp.path())
+            .iter()
+            .any(|e| e["kind"] == "populated" && e["cgroup"].as_str().unwrap().ends_with("/worker"))
+    });
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    wait_until("the unpopulated event", || {
+        events_json(&store, tmp.path())
+            .iter()
+            .any(|e| e["kind"] == "unpopulated")
+    });
+    let after = now_ms();
+    // A sample taken after the worker was made shows it, in the snapshot's shape (samples
+    // come every 0.2 s; a busy machine may delay one).
+    let mut doc = serde_json::Value::Null;
+    wait_until("a recorded sample holding the worker", || {
+        let out = cgtui(
+            &[
+                "snapshot",
+                "--store",
+                store.to_str().unwrap(),
+                "--json",
+                "--root",
+                root,
+            ],
+            tmp.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        doc = serde_json::from_slice(&out.stdout).unwrap();
+        doc["cgroups"].as_array().unwrap().len() >= 2
+    });
+    assert!(doc["cgroups"][0]["cpu"].is_object());
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(recorder.0.id() as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let status = recorder.0.wait().unwrap();
+    assert!(
+        status.success(),
+        "SIGTERM ends the recorder with 0: {status:?}"
+    );
+
+    let events = events_json(&store, tmp.path());
+    let find = |kind: &str| {
+        events
+            .iter()
+            .find(|e| e["kind"] == kind && e["cgroup"].as_str().unwrap().ends_with("/worker"))
+            .unwrap_or_else(|| panic!("no {kind} event for worker in {events:#?}"))
+    };
+    for kind in ["created", "populated", "unpopulated"] {
+        let t = (find(kind)["time"].as_f64().unwrap() * 1000.0) as i64;
+        assert!(
+            (before - 5..=after + 5).contains(&t),
+            "{kind} at {t} outside {before}..{after}"
+        );
+    }
+    assert!(find("created")["inode"].as_u64().is_some());
+    let text = cgtui(&["events", "--store", store.to_str().unwrap()], tmp.path());
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("populated") && text.contains("/worker"),
+        "{text}"
+    );
+}
+
+#[test]
+fn sigkill_at_random_moments_loses_nothing_but_the_sample_being_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let fixture = common::fixture();
+    let mut seen: Vec<i64> = Vec::new();
+    // A cheap deterministic "random" sequence of delays (200-1500 ms).
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15 ^ std::process::id() as u64;
+    for round in 0..20 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_millis(200 + seed % 1300);
+        let mut recorder = Recorder(
+            Command::new(common::binary())
+                .args([
+                    "record",
+                    "--store",
+                    store.to_str().unwrap(),
+                    "--interval",
+                    "0.1",
+                ])
+                .args(["--fixture", fixture.to_str().unwrap()])
+                .env("XDG_STATE_HOME", tmp.path())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        std::thread::sleep(delay);
+        recorder.0.kill().unwrap(); // SIGKILL
+        recorder.0.wait().unwrap();
+        let mut reader = Store::open(&store).unwrap_or_else(|e| panic!("round {round}: {e:#}"));
+        let mut times = Vec::new();
+        reader
+            .range(i64::MIN, i64::MAX, &mut |p| {
+                assert!(!p.current.cgroups.is_empty());
+                times.push(p.current.time_ms);
+                Ok(())
+            })
+            .unwrap();
+        let problems = reader.take_problems();
+        assert!(problems.is_empty(), "round {round}: {problems:?}");
+        // Every sample read before is still there.
+        for t in &seen {
+            assert!(times.contains(t), "round {round}: sample {t} was lost");
+        }
+        assert!(times.len() >= seen.len());
+        seen = times;
+    }
+    assert!(seen.len() >= 20, "{} samples in 20 rounds", seen.len());
+}
+
+#[test]
+fn reading_commands_explain_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nothing");
+    let out = cgtui(
+        &["events", "--store", missing.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no store at") && err.contains("cgtui record"),
+        "{err}"
+    );
+    let store = tmp.path().join("store");
+    let mut w = new_writer(&store);
+    write_samples(&mut w, T0, 3, 1000);
+    drop(w);
+    let out = cgtui(
+        &[
+            "snapshot",
+            "--store",
+            store.to_str().unwrap(),
+            "--at",
+            "soon",
+        ],
+        tmp.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--at") && err.contains("RFC 3339"),
+        "{err}"
+    );
+    let out = cgtui(
+        &[
+            "snapshot",
+            "--store",
+            store.to_str().unwrap(),
+            "--at",
+            "2020-01-01T00:00:00Z",
+        ],
+        tmp.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("no sample at or before") && err.contains("it holds"),
+        "{err}"
+    );
+    let out = cgtui(
+        &[
+            "--fixture",
+            common::fixture().to_str().unwrap(),
+            "snapshot",
+            "--store",
+            store.to_str().unwrap(),
+            "--from",
+            "@1764000000",
+            "--to",
+            "@1764000001",
+        ],
+        tmp.path(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("cgtui snapshot").count(), 2, "{text}");
+    assert!(
+        text.contains("cgtui snapshot 2 at 2025-11-24T16:00:01Z"),
+        "{text}"
+    );
+    let out = cgtui(&["snapshot", "--at", "-1m"], tmp.path());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("add --store"));
+}
+
+#[test]
+fn replay_shows_the_recorded_time_and_steps_through_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let mut w = new_writer(&store);
+    write_samples(&mut w, T0, 30, 1000);
+    let mut e = HistoryEvent::new("oom_kill", &path("g3"));
+    e.total = Some(1);
+    e.increase = Some(1);
+    w.append_event(T0 + 12_345, &e).unwrap();
+    drop(w);
+    let fixture = common::fixture();
+    let state = tmp.path().to_str().unwrap();
+    let mut pty = common::Pty::spawn_env(
+        &[
+            "--fixture",
+            fixture.to_str().unwrap(),
+            "replay",
+            "--store",
+            store.to_str().unwrap(),
+            "--at",
+            "@1764000010.5",
+        ],
+        &[("XDG_STATE_HOME", state)],
+        160,
+        40,
+    );
+    let wait = Duration::from_secs(60);
+    pty.wait_text("REPLAY 2025-11-24T16:00:10.000Z", wait);
+    pty.send(".");
+    pty.wait_text("REPLAY 2025-11-24T16:00:11.000Z", wait);
+    pty.send(",");
+    pty.send(",");
+    pty.wait_text("REPLAY 2025-11-24T16:00:09.000Z", wait);
+    // A minute back is before the first sample: the first one.
+    pty.send("(");
+    pty.wait_text("REPLAY 2025-11-24T16:00:00.000Z", wait);
+    // The next event: the OOM kill, with the sample that follows it.
+    pty.send("\x0e"); // Ctrl-N
+    pty.wait_text("REPLAY 2025-11-24T16:00:13.000Z", wait);
+    pty.wait_text("oom_kill", wait);
+    pty.send(")");
+    pty.wait_text("REPLAY 2025-11-24T16:00:29.000Z", wait);
+    // Writing keys are off: `n` (mkdir) offers nothing to write.
+    pty.send("q");
+    assert!(pty.wait_exit(wait), "q quits replay");
+}
