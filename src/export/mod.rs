@@ -309,6 +309,28 @@ fn workload_labels(path: &CgroupPath) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// prometheus-client writes an infinite value as Rust prints it (`inf`); both text formats
+/// spell it `+Inf`, and strict parsers accept only that. A sample's value is the last field of
+/// its line (label values escape newlines), so only line ends are rewritten.
+fn spell_infinity(text: String) -> String {
+    if !text.contains(" inf\n") && !text.contains(" -inf\n") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        if let Some(head) = line.strip_suffix(" inf\n") {
+            out.push_str(head);
+            out.push_str(" +Inf\n");
+        } else if let Some(head) = line.strip_suffix(" -inf\n") {
+            out.push_str(head);
+            out.push_str(" -Inf\n");
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 impl Scrape {
     /// The exposition, in `format`.
     pub fn encode(self: &Arc<Self>, format: Format) -> String {
@@ -324,7 +346,7 @@ impl Scrape {
         // Writing to a String cannot fail; a label set that could not be encoded would be a
         // bug in the metric table below.
         debug_assert!(encoded.is_ok(), "encoding failed");
-        out
+        spell_infinity(out)
     }
 
     pub fn cgroups(&self) -> usize {
@@ -810,5 +832,17 @@ mod tests {
             ..SelectionArgs::default()
         };
         assert!(Selection::new(&bad).is_err());
+    }
+}
+
+#[cfg(test)]
+mod infinity_tests {
+    #[test]
+    fn infinite_values_are_spelt_as_the_formats_say() {
+        let text = "a{x=\"inf\"} inf\nb -inf\nc 1\nd{y=\" inf\"} 2\n".to_string();
+        assert_eq!(
+            super::spell_infinity(text),
+            "a{x=\"inf\"} +Inf\nb -Inf\nc 1\nd{y=\" inf\"} 2\n"
+        );
     }
 }

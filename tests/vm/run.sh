@@ -10,7 +10,7 @@
 # its budget (measured need with a wide margin; default 180).
 #
 # Environment: CGTUI_SKIP_VM=1 skips the suite (the only way to skip it); CGTUI_VM_ACCEL=kvm
-# uses KVM where it works (default tcg); CGTUI_VM_BOOT_TIMEOUT (s, default 300) bounds the boot
+# uses KVM where it works (default tcg); CGTUI_VM_BOOT_TIMEOUT (s, default 600) bounds the boot
 # up to alice's user manager; CGTUI_VM_TIMEOUT (s) is the suite's total budget, boot included
 # (default: the boot's and the selected scenarios' budgets added up, at most 1500);
 # CGTUI_VM_SCENARIO_TIMEOUT (s) replaces every scenario's own budget;
@@ -35,7 +35,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 default_budget=180
-boot_budget=${CGTUI_VM_BOOT_TIMEOUT:-300}
+boot_budget=${CGTUI_VM_BOOT_TIMEOUT:-600}
 budget_of() {
     local b
     b=$(sed -n 's/^# timeout: \([0-9]*\)$/\1/p' "$1" | head -1)
