@@ -45,10 +45,7 @@ const SCRAPE_FILES: [&str; 20] = [
     ".",
 ];
 
-fn thread_cpu() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
+use common::thread_cpu;
 
 fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
@@ -89,14 +86,8 @@ fn main() {
             return;
         }
     };
-    let sizes: Vec<usize> = std::env::var("CGTUI_BENCH_CGROUPS")
-        .ok()
-        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![2000, 10000]);
-    let runs: usize = std::env::var("CGTUI_BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+    let sizes: Vec<usize> = common::env_list("CGTUI_BENCH_CGROUPS", &[2000, 10000]);
+    let runs: usize = common::env_number("CGTUI_BENCH_RUNS", 5);
     cgtui::cgroup::files::raise_fd_limit();
     println!(
         "scrape cost on {} (median of {runs} runs, thread CPU time; controllers: {})",

@@ -43,18 +43,7 @@ const ROWS: u16 = 95;
 /// Seconds after the first screen before the steady state is measured.
 const SETTLE: Duration = Duration::from_secs(3);
 
-fn env_list<T: std::str::FromStr + Clone>(name: &str, default: &[T]) -> Vec<T> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .filter(|v: &Vec<T>| !v.is_empty())
-        .unwrap_or_else(|| default.to_vec())
-}
-
-fn thread_cpu() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
+use common::{env_list, thread_cpu};
 
 /// utime + stime of a process, from /proc/PID/stat (clock ticks of 10 ms).
 fn process_cpu(pid: u32) -> Duration {

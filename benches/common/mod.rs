@@ -1,4 +1,5 @@
-//! Shared by the benchmarks: a throwaway tree of cgroups.
+//! Shared by the benchmarks: a throwaway tree of cgroups, CPU clocks, settings from the
+//! environment.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -66,4 +67,27 @@ impl Drop for BenchTree {
             let _ = std::fs::remove_dir(d);
         }
     }
+}
+
+/// A comma-separated list from the environment (`CGTUI_BENCH_CGROUPS=2000,10000`), else `default`.
+pub fn env_list<T: std::str::FromStr + Clone>(name: &str, default: &[T]) -> Vec<T> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .filter(|v: &Vec<T>| !v.is_empty())
+        .unwrap_or_else(|| default.to_vec())
+}
+
+/// One number from the environment, else `default`.
+pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// CPU time of the calling thread.
+pub fn thread_cpu() -> std::time::Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }

@@ -31,7 +31,8 @@ export_pid=$!
 wait_for 30 grep -q "serving http://127.0.0.1:9256/metrics" "$work/export.log" ||
     fail "cgtui export did not start: $(cat "$work/export.log")"
 http_get 9256 /metrics >"$work/metrics.txt" || fail "cannot scrape cgtui export"
-grep -q '^cgroup_memory_usage_bytes{cgroup="/system.slice/systemd-journald.service",unit="systemd-journald.service",slice="system.slice"} ' "$work/metrics.txt" ||
+# Workload labels follow the systemd ones.
+grep -Eq '^cgroup_memory_usage_bytes\{cgroup="/system.slice/systemd-journald.service",unit="systemd-journald.service",slice="system.slice"(,workload_kind="service",workload_name="systemd-journald")?\} ' "$work/metrics.txt" ||
     fail "no memory series for systemd-journald.service: $(grep -m3 journald "$work/metrics.txt")"
 check "exposition labels units" yes
 
