@@ -155,6 +155,20 @@ fn deny(
     })
 }
 
+/// ENOENT unless `cgroup` exists; `role` names it in the explanation ("the parent ").
+fn must_exist(f: &Facts, cgroup: &CgroupPath, role: &str) -> Result<(), Denial> {
+    if f.fs.exists(cgroup) {
+        return Ok(());
+    }
+    deny(
+        "ENOENT",
+        Rule::NoSuchCgroup,
+        format!("{role}{cgroup} does not exist"),
+        None,
+    )
+    .map(drop)
+}
+
 /// Everything a prediction reads, gathered once.
 struct Facts<'a> {
     fs: &'a Cgroupfs,
@@ -515,14 +529,7 @@ fn check_nsdelegate_root(f: &Facts, cgroup: &CgroupPath, file: &str) -> Result<S
 
 fn check_mkdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
     let parent = parent_of(cgroup);
-    if !f.fs.exists(&parent) {
-        return deny(
-            "ENOENT",
-            Rule::NoSuchCgroup,
-            format!("the parent {parent} does not exist"),
-            None,
-        );
-    }
+    must_exist(f, &parent, "the parent ")?;
     if !f.writable(&parent, None) {
         return deny(
             "EACCES",
@@ -591,14 +598,7 @@ fn check_mkdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
 }
 
 fn check_rmdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
-    if !f.fs.exists(cgroup) {
-        return deny(
-            "ENOENT",
-            Rule::NoSuchCgroup,
-            format!("{cgroup} does not exist"),
-            None,
-        );
-    }
+    must_exist(f, cgroup, "")?;
     if cgroup.is_root() {
         return deny(
             "EBUSY",
@@ -658,14 +658,7 @@ fn check_move(f: &Facts, pid: u32, dst: &CgroupPath, threadgroup: bool) -> Resul
     } else {
         "cgroup.threads"
     };
-    if !f.fs.exists(dst) {
-        return deny(
-            "ENOENT",
-            Rule::NoSuchCgroup,
-            format!("{dst} does not exist"),
-            None,
-        );
-    }
+    must_exist(f, dst, "")?;
     check_file_access(f, dst, file)?;
     check_nsdelegate_root(f, dst, file)?;
     if pid > i32::MAX as u32 {
@@ -1198,14 +1191,7 @@ fn check_set(
     file: &str,
     raw_value: &str,
 ) -> Result<String, Denial> {
-    if !f.fs.exists(cgroup) {
-        return deny(
-            "ENOENT",
-            Rule::NoSuchCgroup,
-            format!("{cgroup} does not exist"),
-            None,
-        );
-    }
+    must_exist(f, cgroup, "")?;
     if file.contains('/') || file.starts_with('.') || file.is_empty() {
         return deny(
             "EINVAL",
