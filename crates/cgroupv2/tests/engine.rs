@@ -2,9 +2,12 @@
 //! API's `GET /containers/json` over HTTP/1.1, one that never answers, one that floods, and
 //! sockets of the wrong user. Needs root (to own sockets as another uid); skipped otherwise.
 
+#[path = "support/peer_socket.rs"]
+mod peer_socket;
 use cgroupv2::CgroupPath;
 use cgroupv2::workload::Workload;
 use cgroupv2::workload::engine::{Endpoint, Resolver, Source, Timeouts, list_containers};
+use peer_socket::listener;
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -20,40 +23,6 @@ fn root() -> bool {
     }
     println!("SKIPPED: the fake engines need root (sockets owned by other uids)");
     false
-}
-
-/// Run `f` on a thread whose effective uid is `uid`.
-fn as_uid<T: Send>(uid: u32, f: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                rustix::thread::set_thread_res_uid(
-                    None,
-                    Some(rustix::process::Uid::from_raw(uid)),
-                    None,
-                )
-                .expect("switch this thread's uid (the tests run as root)");
-                f()
-            })
-            .join()
-            .unwrap()
-    })
-}
-
-/// A socket file owned by `owner`, listened on by `listener_uid`.
-fn listener(path: &Path, owner: u32, listener_uid: u32) -> UnixListener {
-    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
-    let socket = rustix::net::socket_with(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .unwrap();
-    let addr = SocketAddrUnix::new(path).unwrap();
-    as_uid(owner, || rustix::net::bind(&socket, &addr).unwrap());
-    as_uid(listener_uid, || rustix::net::listen(&socket, 8).unwrap());
-    UnixListener::from(socket)
 }
 
 /// Read one request's head from `conn`, bounded.
