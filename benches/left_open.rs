@@ -43,23 +43,7 @@ const ROWS: u16 = 95;
 /// Seconds after the first screen before the steady state is measured.
 const SETTLE: Duration = Duration::from_secs(3);
 
-use common::{env_list, thread_cpu};
-
-/// utime + stime of a process, from /proc/PID/stat (clock ticks of 10 ms).
-fn process_cpu(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let ticks: u64 = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| {
-            rest.split_whitespace()
-                .skip(11)
-                .take(2)
-                .filter_map(|t| t.parse::<u64>().ok())
-                .sum()
-        })
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
+use common::{env_list, process_cpu, thread_cpu};
 
 /// CPU of every thread of a process in nanoseconds, from schedstat: finer than clock ticks,
 /// for the few milliseconds a pass costs.

@@ -54,7 +54,7 @@ const SAME_DATA_FILES: [&str; 15] = [
 /// Refreshes systemd-cgtop makes per measurement.
 const CGTOP_REFRESHES: u32 = 10;
 
-use common::thread_cpu;
+use common::{children_cpu, thread_cpu};
 
 fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
@@ -77,24 +77,6 @@ fn measure(name: &str, runs: usize, mut f: impl FnMut()) -> Duration {
             })
             .collect(),
     )
-}
-
-/// CPU time the children of this process have used so far (they must have been waited for).
-fn children_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command (which may hold spaces): cutime and cstime are the 14th and
-    // 15th, in clock ticks (USER_HZ, 100 on Linux).
-    let ticks: u64 = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| {
-            rest.split_whitespace()
-                .skip(13)
-                .take(2)
-                .filter_map(|t| t.parse::<u64>().ok())
-                .sum()
-        })
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
 }
 
 /// CPU time of one refresh of systemd-cgtop over `group`, when it runs here.

@@ -34,18 +34,11 @@ fn status_kb(pid: u32, field: &str) -> Option<u64> {
 
 /// User + system CPU time of a process so far.
 fn process_cpu(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let ticks: u64 = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| {
-            rest.split_whitespace()
-                .skip(11)
-                .take(2)
-                .filter_map(|t| t.parse::<u64>().ok())
-                .sum()
+    procfs::process::Process::new(pid as i32)
+        .and_then(|p| p.stat())
+        .map_or(Duration::ZERO, |s| {
+            Duration::from_millis((s.utime + s.stime) * 1000 / procfs::ticks_per_second())
         })
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 1000 / procfs::ticks_per_second())
 }
 
 /// Processes of a test, killed and reaped on drop (declare after the cgroup holding them).

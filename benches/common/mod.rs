@@ -91,3 +91,23 @@ pub fn thread_cpu() -> std::time::Duration {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
     std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
+
+fn ticks(ticks: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(ticks * 1000 / procfs::ticks_per_second())
+}
+
+/// User + system CPU time of a process so far (clock ticks); zero once it is gone.
+pub fn process_cpu(pid: u32) -> std::time::Duration {
+    procfs::process::Process::new(pid as i32)
+        .and_then(|p| p.stat())
+        .map_or(std::time::Duration::ZERO, |s| ticks(s.utime + s.stime))
+}
+
+/// CPU time the waited-for children of this process have used so far.
+pub fn children_cpu() -> std::time::Duration {
+    procfs::process::Process::myself()
+        .and_then(|p| p.stat())
+        .map_or(std::time::Duration::ZERO, |s| {
+            ticks((s.cutime + s.cstime).max(0) as u64)
+        })
+}
