@@ -45,25 +45,7 @@ const SCRAPE_FILES: [&str; 20] = [
     ".",
 ];
 
-use common::thread_cpu;
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
-}
-
-fn measure(runs: usize, mut f: impl FnMut()) -> Duration {
-    f();
-    median(
-        (0..runs)
-            .map(|_| {
-                let start = thread_cpu();
-                f();
-                thread_cpu() - start
-            })
-            .collect(),
-    )
-}
+use common::measure_cpu as measure;
 
 fn floor(fs: &Cgroupfs, base: &cgtui::cgroup::CgroupPath) {
     let dirs: Vec<PathBuf> = fs.walk(base).iter().map(|p| fs.dir(p)).collect();

@@ -54,29 +54,15 @@ const SAME_DATA_FILES: [&str; 15] = [
 /// Refreshes systemd-cgtop makes per measurement.
 const CGTOP_REFRESHES: u32 = 10;
 
-use common::{children_cpu, thread_cpu};
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
-}
+use common::children_cpu;
 
 /// CPU time of `f`, the median of `runs` runs after one warm-up; zero when CGTUI_BENCH_ONLY
 /// names another reader.
-fn measure(name: &str, runs: usize, mut f: impl FnMut()) -> Duration {
+fn measure(name: &str, runs: usize, f: impl FnMut()) -> Duration {
     if std::env::var("CGTUI_BENCH_ONLY").is_ok_and(|only| only != name) {
         return Duration::ZERO;
     }
-    f();
-    median(
-        (0..runs)
-            .map(|_| {
-                let start = thread_cpu();
-                f();
-                thread_cpu() - start
-            })
-            .collect(),
-    )
+    common::measure_cpu(runs, f)
 }
 
 /// CPU time of one refresh of systemd-cgtop over `group`, when it runs here.

@@ -111,3 +111,22 @@ pub fn children_cpu() -> std::time::Duration {
             ticks((s.cutime + s.cstime).max(0) as u64)
         })
 }
+
+pub fn median(mut values: Vec<std::time::Duration>) -> std::time::Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+/// This thread's CPU time for `f`: the median of `runs` runs after one warm-up.
+pub fn measure_cpu(runs: usize, mut f: impl FnMut()) -> std::time::Duration {
+    f();
+    median(
+        (0..runs)
+            .map(|_| {
+                let start = thread_cpu();
+                f();
+                thread_cpu() - start
+            })
+            .collect(),
+    )
+}
