@@ -357,6 +357,21 @@ fn the_recorder_records_live_cgroups_and_their_events() {
             .iter()
             .any(|e| e["kind"] == "unpopulated")
     });
+    // cgtui's own changes, from the journal the recorder shares: two in a row, each recorded.
+    let worker = format!("{root}/worker");
+    for depth in ["3", "4"] {
+        let out = cgtui(&["set", &worker, "cgroup.max.depth", depth], tmp.path());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        wait_until(&format!("the change to {depth}"), || {
+            events_json(&store, tmp.path())
+                .iter()
+                .any(|e| e["kind"] == "change" && e["change"]["new"] == depth)
+        });
+    }
     let after = now_ms();
     // A sample taken after the worker was made shows it, in the snapshot's shape (samples
     // come every 0.2 s; a busy machine may delay one).

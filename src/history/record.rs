@@ -186,6 +186,8 @@ pub fn run(options: Options) -> Result<()> {
     } else {
         now_ms()
     };
+    // The journal only grows: it is parsed again only when its size or time changed.
+    let mut journal_seen = None;
     let mut known: HashMap<CgroupPath, Known> = HashMap::new();
     let mut files = crate::cgroup::files::OpenFiles::new();
     let mut next_sample = Instant::now();
@@ -227,9 +229,17 @@ pub fn run(options: Options) -> Result<()> {
                     k.memory = k.memory.or(sample.memory.events);
                     k.pids = k.pids.or(sample.pids.events);
                 }
-                for (ms, e) in journal_changes(&journal, journal_mark) {
-                    journal_mark = journal_mark.max(ms);
-                    writer.append_event(ms, &e)?;
+                let stamp = journal
+                    .path()
+                    .ok()
+                    .and_then(|path| std::fs::metadata(path).ok())
+                    .map(|m| (m.len(), m.modified().ok()));
+                if stamp != journal_seen {
+                    journal_seen = stamp;
+                    for (ms, e) in journal_changes(&journal, journal_mark) {
+                        journal_mark = journal_mark.max(ms);
+                        writer.append_event(ms, &e)?;
+                    }
                 }
                 writer.append_sample(time_ms, &cgroups)?;
                 if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
