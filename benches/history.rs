@@ -7,10 +7,22 @@
 //! - seek: a store of 7 days at 5 s for 200 cgroups: time to open it and decode the sample at
 //!   a random moment (`snapshot --at`), median and worst of 20.
 //!
+//! - the recorder on real cgroupfs (as root, on a 2,000-cgroup tree made under the cgroup2
+//!   mount): `cgtui record --interval 1` left running, its CPU per sample in the steady state
+//!   against the floor reader doing as many refreshes (list the tree, open/read/close five
+//!   files per cgroup); and its event time: a process moved into a fresh cgroup at a known
+//!   moment flips `populated` in cgroup.events, and the event's recorded time is compared with
+//!   the moment the write returned (the same inotify path as memory.events' OOM kills).
+//!
 //! Run:
 //!
 //!     cargo bench --bench history
 //!     CGTUI_BENCH_QUICK=1 cargo bench --bench history    (1 day instead of 7 for the seek)
+//!     CGTUI_BENCH_SECONDS=60 cargo bench --bench history (the recorder's run; default 30)
+//!     CGTUI_BENCH_PARTS=recorder cargo bench --bench history   (some of size, seek, recorder)
+//!
+//! CGTUI_BENCH_BINARY runs another cgtui build as the recorder (VM scenario 08 uses the
+//! guest's copy).
 
 use cgtui::cgroup::parse::{
     CgroupEvents, CgroupStat, CgroupType, CpuMax, CpuStat, DeviceId, IoDeviceStat, Limit,
@@ -21,6 +33,8 @@ use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::history::{Store, Writer};
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+mod common;
 
 /// A tiny deterministic generator (xorshift).
 struct Rng(u64);
@@ -305,7 +319,167 @@ fn seek() {
     );
 }
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Samples recorded in `from..=to`.
+fn samples_between(store: &mut Store, from: i64, to: i64) -> u64 {
+    let mut count = 0;
+    let mut at = from - 1;
+    while let Some(t) = store.sample_after(at) {
+        if t > to {
+            break;
+        }
+        count += 1;
+        at = t;
+    }
+    count
+}
+
+/// Waits up to `limit` for `check`, polling; false if it never held.
+fn poll(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn recorder() {
+    let fs = match Cgroupfs::system() {
+        Ok(fs) => fs,
+        Err(e) => {
+            println!("recorder: skipped: {e}");
+            return;
+        }
+    };
+    let tree = match common::BenchTree::create(fs.mount_point(), "history", 2000) {
+        Ok(tree) => tree,
+        Err(e) => {
+            println!(
+                "recorder: skipped: cannot create cgroups under {}: {e}",
+                fs.mount_point().display()
+            );
+            return;
+        }
+    };
+    let seconds: u64 = common::env_number("CGTUI_BENCH_SECONDS", 30);
+    let tmp = tempfile::tempdir().unwrap();
+    let store_dir = tmp.path().join("store");
+    let binary = std::env::var_os("CGTUI_BENCH_BINARY")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_cgtui").into());
+    let mut child = std::process::Command::new(binary)
+        .args(["record", "--interval", "1", "--store"])
+        .arg(&store_dir)
+        .arg("--root")
+        .arg(&tree.dir)
+        .env("XDG_STATE_HOME", tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn cgtui record");
+    let pid = child.id();
+    let first = poll(Duration::from_secs(120), || {
+        Store::open(&store_dir).is_ok_and(|mut s| s.span().is_some())
+    });
+    if !first {
+        let _ = child.kill();
+        let _ = child.wait();
+        println!("recorder: no sample within 120 s");
+        return;
+    }
+    // The steady state: from the first sample on (the start watched and listed the tree).
+    let (cpu0, t0) = (common::process_cpu(pid), now_ms());
+    std::thread::sleep(Duration::from_secs(seconds));
+    let (cpu1, t1) = (common::process_cpu(pid), now_ms());
+
+    // Event time: move a sleeper into a fresh cgroup, stamp the moment the write returned.
+    let mut latencies = Vec::new();
+    for trial in 0..10 {
+        let dir = tree.dir.join(format!("event-{trial}"));
+        std::fs::create_dir(&dir).unwrap();
+        let mut sleeper = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        // Let the recorder watch the new cgroup first (its creation is an event too).
+        std::thread::sleep(Duration::from_millis(300));
+        std::fs::write(dir.join("cgroup.procs"), sleeper.id().to_string()).unwrap();
+        let written = now_ms();
+        let suffix = format!("/event-{trial}");
+        let mut recorded = None;
+        poll(Duration::from_secs(30), || {
+            let Ok(mut store) = Store::open(&store_dir) else {
+                return false;
+            };
+            recorded = store
+                .events(written - 5000, i64::MAX)
+                .into_iter()
+                .find(|(_, e)| e.kind == "populated" && e.cgroup.ends_with(&suffix))
+                .map(|(t, _)| t);
+            recorded.is_some()
+        });
+        let _ = sleeper.kill();
+        let _ = sleeper.wait();
+        if let Some(t) = recorded {
+            latencies.push(t - written);
+        }
+        let _ = std::fs::remove_dir(&dir);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let mut store = Store::open(&store_dir).unwrap();
+    let samples = samples_between(&mut store, t0, t1).max(1);
+    let floor = {
+        let start = common::thread_cpu();
+        for _ in 0..samples {
+            common::floor_refresh(&tree.dir);
+        }
+        common::thread_cpu() - start
+    };
+    let per_sample = (cpu1 - cpu0).as_secs_f64() / samples as f64;
+    let floor_per = floor.as_secs_f64() / samples as f64;
+    println!(
+        "recorder: 2,000 cgroups at 1 s for {seconds} s: {samples} samples, {:.2} ms CPU per \
+         sample; the floor {:.2} ms per refresh: {:.2}x (target <= 1.5x)",
+        per_sample * 1e3,
+        floor_per * 1e3,
+        per_sample / floor_per
+    );
+    latencies.sort();
+    match (latencies.first(), latencies.last()) {
+        (Some(best), Some(worst)) => println!(
+            "recorder: event time (populated, by inotify), recorded minus the write's return, \
+             {} trials: median {} ms, worst {} ms, best {} ms (target: within 50 ms)",
+            latencies.len(),
+            latencies[latencies.len() / 2],
+            worst,
+            best
+        ),
+        _ => println!("recorder: no populated event was recorded in 10 trials"),
+    }
+}
+
 fn main() {
-    size_and_encode();
-    seek();
+    let parts: Vec<String> = common::env_list(
+        "CGTUI_BENCH_PARTS",
+        &["size".into(), "seek".into(), "recorder".into()],
+    );
+    let wants = |part: &str| parts.iter().any(|p| p == part);
+    if wants("size") {
+        size_and_encode();
+    }
+    if wants("seek") {
+        seek();
+    }
+    if wants("recorder") {
+        recorder();
+    }
 }

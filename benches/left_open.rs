@@ -16,6 +16,10 @@
 //! CGTUI_BENCH_FLOOR_REFRESHES (measure the floor on at most this many refreshes and scale
 //! to the count cgtui made: for slow machines such as the VM guest).
 //!
+//! Where the tree is under /sys/fs/cgroup and systemd-cgtop runs (the Debian guest, VM scenario
+//! 08), an interactive `systemd-cgtop -d INTERVAL --depth=100` on the same tree is left open
+//! beside cgtui for each interval, and the ratios printed.
+//!
 //! The instances of one tree size run side by side (they are idle most of the time); the
 //! floor readers run meanwhile, in threads of this process, on their own thread CPU clocks.
 
@@ -28,14 +32,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const FLOOR_FILES: [&str; 5] = [
-    "cgroup.events",
-    "cpu.stat",
-    "memory.current",
-    "io.stat",
-    "pids.current",
-];
-
 /// The terminal: 95 rows leave about 50 for the tree beside the details pane.
 const COLS: u16 = 200;
 const ROWS: u16 = 95;
@@ -43,7 +39,7 @@ const ROWS: u16 = 95;
 /// Seconds after the first screen before the steady state is measured.
 const SETTLE: Duration = Duration::from_secs(3);
 
-use common::{env_list, process_cpu, thread_cpu};
+use common::{env_list, floor_refresh, process_cpu, thread_cpu};
 
 /// CPU of every thread of a process in nanoseconds, from schedstat: finer than clock ticks,
 /// for the few milliseconds a pass costs.
@@ -79,24 +75,19 @@ impl View {
     }
 }
 
-struct Instance {
-    interval: u64,
-    view: View,
+/// A program in a pseudo-terminal of the bench's size, its screen kept by a reader thread (which
+/// also keeps the program from blocking on a full pty).
+struct Pty {
     child: Box<dyn portable_pty::Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
     screen: Arc<Mutex<vt100::Parser>>,
     pid: u32,
-    /// When the steady state began, and the fine CPU clock then.
-    steady: Option<(Instant, Duration)>,
-    /// The first screen with the tree on it, or the expansion shown.
-    ready: bool,
-    expand_sent: bool,
     // Keeps the pty open.
     _master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
-impl Instance {
-    fn spawn(binary: &Path, dir: &Path, interval: u64, view: View, stats: bool) -> Instance {
+impl Pty {
+    fn spawn(mut command: CommandBuilder) -> Pty {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -105,19 +96,8 @@ impl Instance {
                 pixel_height: 0,
             })
             .expect("openpty");
-        let mut command = CommandBuilder::new(binary);
-        command.args([
-            "--root",
-            &dir.display().to_string(),
-            "--interval",
-            &interval.to_string(),
-            "--read-only",
-        ]);
-        if stats {
-            command.arg("--stats");
-        }
         command.env("TERM", "xterm-256color");
-        let child = pair.slave.spawn_command(command).expect("spawn cgtui");
+        let child = pair.slave.spawn_command(command).expect("spawn in a pty");
         drop(pair.slave);
         let screen = Arc::new(Mutex::new(vt100::Parser::new(
             ROWS.try_into().unwrap(),
@@ -137,22 +117,61 @@ impl Instance {
         });
         let writer = pair.master.take_writer().expect("pty writer");
         let pid = child.process_id().expect("pid");
-        Instance {
-            interval,
-            view,
+        Pty {
             child,
             writer,
             screen,
             pid,
-            steady: None,
-            ready: false,
-            expand_sent: false,
             _master: pair.master,
         }
     }
 
     fn contents(&self) -> String {
         self.screen.lock().unwrap().screen().contents()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Instance {
+    interval: u64,
+    view: View,
+    pty: Pty,
+    /// When the steady state began, and the fine CPU clock then.
+    steady: Option<(Instant, Duration)>,
+    /// The first screen with the tree on it, or the expansion shown.
+    ready: bool,
+    expand_sent: bool,
+}
+
+impl Instance {
+    fn spawn(binary: &Path, dir: &Path, interval: u64, view: View, stats: bool) -> Instance {
+        let mut command = CommandBuilder::new(binary);
+        command.args([
+            "--root",
+            &dir.display().to_string(),
+            "--interval",
+            &interval.to_string(),
+            "--read-only",
+        ]);
+        if stats {
+            command.arg("--stats");
+        }
+        Instance {
+            interval,
+            view,
+            pty: Pty::spawn(command),
+            steady: None,
+            ready: false,
+            expand_sent: false,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.pty.contents()
     }
 
     /// Move on once the screen shows what this view needs: the whole tree counted in the
@@ -172,8 +191,8 @@ impl Instance {
                 // The top is selected at start: expand everything below it (once).
                 if !self.expand_sent {
                     self.expand_sent = true;
-                    let _ = self.writer.write_all(b"*");
-                    let _ = self.writer.flush();
+                    let _ = self.pty.writer.write_all(b"*");
+                    let _ = self.pty.writer.flush();
                 }
             }
         }
@@ -204,24 +223,6 @@ impl Instance {
     }
 }
 
-/// One refresh of the floor: list the tree, read five files of every cgroup.
-fn floor_refresh(base: &Path) {
-    let mut stack = vec![base.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for file in FLOOR_FILES {
-            let _ = std::hint::black_box(std::fs::read(dir.join(file)));
-        }
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            stack.extend(
-                entries
-                    .flatten()
-                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                    .map(|e| e.path()),
-            );
-        }
-    }
-}
-
 /// The floor's CPU for `refreshes` refreshes: all of them, or `cap` of them scaled.
 fn floor(base: PathBuf, refreshes: u64, cap: Option<u64>) -> std::thread::JoinHandle<Duration> {
     std::thread::spawn(move || {
@@ -232,6 +233,39 @@ fn floor(base: PathBuf, refreshes: u64, cap: Option<u64>) -> std::thread::JoinHa
         }
         (thread_cpu() - start) * refreshes as u32 / made as u32
     })
+}
+
+/// Why systemd-cgtop cannot be compared here, if it cannot: it reads the host's
+/// /sys/fs/cgroup, so the tree must be there (the Debian guest; not this VM's hybrid mount).
+fn cgtop_unavailable(mount: &Path) -> Option<String> {
+    if mount != Path::new("/sys/fs/cgroup") {
+        return Some(format!(
+            "the cgroup2 mount is {}, not /sys/fs/cgroup",
+            mount.display()
+        ));
+    }
+    match std::process::Command::new("systemd-cgtop")
+        .arg("--version")
+        .output()
+    {
+        Ok(o) if o.status.success() => None,
+        Ok(o) => Some(format!("systemd-cgtop --version failed: {}", o.status)),
+        Err(e) => Some(format!("no systemd-cgtop: {e}")),
+    }
+}
+
+/// systemd-cgtop left open on the same tree as the issue measured it: interactive, every
+/// level (`--depth=100`), restricted to the bench tree (its GROUP argument).
+fn spawn_cgtop(mount: &Path, tree: &Path, interval: u64) -> Pty {
+    let group = Path::new("/").join(tree.strip_prefix(mount).expect("tree under the mount"));
+    let mut command = CommandBuilder::new("systemd-cgtop");
+    command.args([
+        "-d",
+        &interval.to_string(),
+        "--depth=100",
+        &group.display().to_string(),
+    ]);
+    Pty::spawn(command)
 }
 
 fn supports_stats(binary: &Path) -> bool {
@@ -276,6 +310,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok());
     let stats = supports_stats(&binary);
+    let cgtop_missing = cgtop_unavailable(fs.mount_point());
     println!(
         "left open on {}: {} in a {COLS}x{ROWS} pty, CPU over {seconds} s from launch \
          (/proc/PID/stat) vs a floor reader doing the same refreshes (list the tree, 5 files \
@@ -288,6 +323,12 @@ fn main() {
             ""
         }
     );
+    match &cgtop_missing {
+        None => println!(
+            "systemd-cgtop left open beside it: interactive, -d INTERVAL --depth=100 on the tree"
+        ),
+        Some(why) => println!("systemd-cgtop not compared: {why}"),
+    }
     println!(
         "{:>8} {:>6} {:>10} | {:>9} {:>7} {:>10} | {:>9} {:>6} | {:>6} | tree rows, latest pass",
         "cgroups", "every", "view", "cgtui", "passes", "steady/pass", "floor", "ratio", "x 2k"
@@ -313,6 +354,13 @@ fn main() {
                 instances.push(Instance::spawn(&binary, &tree.dir, interval, view, stats));
             }
         }
+        let mut cgtops: Vec<(u64, Pty)> = match cgtop_missing {
+            None => intervals
+                .iter()
+                .map(|&i| (i, spawn_cgtop(fs.mount_point(), &tree.dir, i)))
+                .collect(),
+            Some(_) => Vec::new(),
+        };
         let floors: Vec<(u64, std::thread::JoinHandle<Duration>)> = intervals
             .iter()
             .map(|&i| {
@@ -329,7 +377,7 @@ fn main() {
                     && *cpu == Duration::ZERO
                     && Instant::now() >= *at
                 {
-                    *cpu = process_cpu_fine(instance.pid).max(Duration::from_nanos(1));
+                    *cpu = process_cpu_fine(instance.pty.pid).max(Duration::from_nanos(1));
                 }
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -338,12 +386,21 @@ fn main() {
         // busy machine they take longer than the window, and cgtui keeps refreshing).
         let at_end: Vec<(Duration, Duration, Instant)> = instances
             .iter()
-            .map(|i| (process_cpu(i.pid), process_cpu_fine(i.pid), Instant::now()))
+            .map(|i| {
+                (
+                    process_cpu(i.pty.pid),
+                    process_cpu_fine(i.pty.pid),
+                    Instant::now(),
+                )
+            })
             .collect();
+        let cgtop_cpu: Vec<Duration> = cgtops.iter().map(|(_, p)| process_cpu(p.pid)).collect();
         let floors: Vec<(u64, Duration)> = floors
             .into_iter()
             .map(|(i, h)| (i, h.join().expect("floor reader")))
             .collect();
+        // Per instance: interval, view, CPU over the window, steady CPU per pass.
+        let mut cgtui_cpu: Vec<(u64, &str, Duration, Option<f64>)> = Vec::new();
         for (instance, (cpu, fine, ended)) in instances.iter_mut().zip(at_end) {
             // The minute from launch: the instances started a moment apart. The floor made
             // `seconds / interval + 1` refreshes.
@@ -360,6 +417,7 @@ fn main() {
                     let passes = (window / instance.interval as f64).max(1.0);
                     (fine - c).as_secs_f64() / passes
                 });
+            cgtui_cpu.push((instance.interval, instance.view.name(), cpu, steady));
             let growth = match (steady, count) {
                 (Some(s), 2000) => {
                     per_pass_2k.insert((instance.interval, instance.view.name()), s);
@@ -387,8 +445,41 @@ fn main() {
                     .stats_line()
                     .map_or(String::new(), |s| format!(", {s}")),
             );
-            let _ = instance.child.kill();
-            let _ = instance.child.wait();
+            instance.pty.stop();
+        }
+        for ((interval, cgtop), cpu) in cgtops.iter_mut().zip(cgtop_cpu) {
+            // It shows the tree's cgroups by their paths: proof that it read the same tree.
+            let shown = cgtop.contents().contains("p0.slice");
+            // systemd-cgtop's start is one refresh: its CPU per refresh is its mean.
+            let refreshes = seconds / *interval + 1;
+            let per_refresh = cpu.as_secs_f64() / refreshes as f64;
+            let ratios: Vec<String> = cgtui_cpu
+                .iter()
+                .filter(|(i, ..)| i == interval)
+                .map(|(_, view, c, steady)| {
+                    format!(
+                        "{view} {:.3}x (steady state {})",
+                        c.as_secs_f64() / cpu.as_secs_f64(),
+                        steady.map_or("-".to_string(), |s| format!("{:.3}x", s / per_refresh))
+                    )
+                })
+                .collect();
+            println!(
+                "{:>8} {:>4} s {:>10} | {:>7.2} s {:>7} {:>8.2} ms | cgtui / systemd-cgtop: {}{}",
+                cgroups,
+                interval,
+                "cgtop",
+                cpu.as_secs_f64(),
+                refreshes,
+                per_refresh * 1e3,
+                ratios.join(", "),
+                if shown {
+                    ""
+                } else {
+                    " (never showed the tree)"
+                },
+            );
+            cgtop.stop();
         }
         drop(tree);
     }

@@ -20,17 +20,9 @@ mod common;
 use cgtui::cgroup::files::OpenFiles;
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::sampler::{Reads, ViewPlan, sample_tree, sample_tree_with};
-use common::BenchTree;
+use common::{BenchTree, FLOOR_FILES};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-const FLOOR_FILES: [&str; 5] = [
-    "cgroup.events",
-    "cpu.stat",
-    "memory.current",
-    "io.stat",
-    "pids.current",
-];
 
 /// Every file whose values a full refresh of the tree's columns reports.
 const SAME_DATA_FILES: [&str; 15] = [

@@ -12,7 +12,9 @@
 use crate::app::Event;
 use crate::cgroup::files::OpenFiles;
 use crate::cgroup::process::read_processes_up_to;
-use crate::cgroup::sample::{Scope, read_sample, read_sample_with};
+use crate::cgroup::sample::{
+    KnownEvents, Scope, read_sample, read_sample_knowing, read_sample_with,
+};
 use crate::cgroup::stats::{self, IoCounts};
 use crate::cgroup::watch::WatchEvent;
 use crate::cgroup::{CgroupPath, Cgroupfs};
@@ -242,10 +244,26 @@ fn sample_tree_planned(
     base: &CgroupPath,
     plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
     files: Option<&mut OpenFiles>,
+    known: &dyn Fn(&CgroupPath) -> KnownEvents,
 ) -> TreeSample {
     // Before the walk: the model must not remove a cgroup created while the walk ran.
     let started = Instant::now();
-    sample_paths(fs, started, &fs.walk(base), true, plan, files)
+    sample_paths(fs, started, &fs.walk(base), true, plan, files, known)
+}
+
+/// Every cgroup under `base` fully (as `snapshot` reads), taking the event files' values that
+/// `known` has instead of reading them (the recorder's, from its inotify watches).
+pub fn sample_tree_knowing(
+    fs: &Cgroupfs,
+    base: &CgroupPath,
+    files: &mut OpenFiles,
+    known: &dyn Fn(&CgroupPath) -> KnownEvents,
+) -> TreeSample {
+    sample_tree_planned(fs, base, &mut every(None, true), Some(files), known)
+}
+
+fn nothing_known(_: &CgroupPath) -> KnownEvents {
+    KnownEvents::default()
 }
 
 /// Read those of `paths` that `plan` asks for. `complete`: `paths` is the whole tree, just
@@ -258,6 +276,7 @@ fn sample_paths(
     complete: bool,
     plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
     mut files: Option<&mut OpenFiles>,
+    known: &dyn Fn(&CgroupPath) -> KnownEvents,
 ) -> TreeSample {
     if let Some(files) = files.as_deref_mut() {
         files.begin_pass();
@@ -276,7 +295,10 @@ fn sample_paths(
             // A directory that vanished or cannot be read is left out until the next pass;
             // per-file problems are kept inside the sample.
             Some(scope) => {
-                if let Ok(Some(sample)) = read_sample_with(fs, path, scope, files.as_deref_mut()) {
+                let known = known(path);
+                if let Ok(Some(sample)) =
+                    read_sample_knowing(fs, path, scope, files.as_deref_mut(), &known)
+                {
                     cgroups.push((path.clone(), Some(Box::new(sample))));
                 }
             }
@@ -312,7 +334,13 @@ pub fn sample_tree_with(
     all_full: bool,
     files: &mut OpenFiles,
 ) -> TreeSample {
-    sample_tree_planned(fs, base, &mut every(focus, all_full), Some(files))
+    sample_tree_planned(
+        fs,
+        base,
+        &mut every(focus, all_full),
+        Some(files),
+        &nothing_known,
+    )
 }
 
 /// [`sample_tree_with`] without keeping files open (one-off reads and tests).
@@ -322,7 +350,7 @@ pub fn sample_tree(
     focus: Option<&CgroupPath>,
     all_full: bool,
 ) -> TreeSample {
-    sample_tree_planned(fs, base, &mut every(focus, all_full), None)
+    sample_tree_planned(fs, base, &mut every(focus, all_full), None, &nothing_known)
 }
 
 /// What the view needs read, as the app works it out (`app::reads`). Nothing else is read

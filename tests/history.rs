@@ -287,6 +287,27 @@ fn events_json(store: &Path, state: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The newest recorded sample of `root` and below, as `snapshot --store --json` prints it.
+fn snapshot_now(store: &Path, state: &Path, root: &str) -> serde_json::Value {
+    let out = cgtui(
+        &[
+            "snapshot",
+            "--store",
+            store.to_str().unwrap(),
+            "--json",
+            "--root",
+            root,
+        ],
+        state,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Wait for `check` (polling); panics with `what` after a generous limit.
 fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -350,12 +371,24 @@ fn the_recorder_records_live_cgroups_and_their_events() {
             .iter()
             .any(|e| e["kind"] == "populated" && e["cgroup"].as_str().unwrap().ends_with("/worker"))
     });
+    // Samples take cgroup.events from what inotify reported (not read again), and a cgroup
+    // known to be empty has no PID list to read: the recorded state follows the process.
+    let worker_now = |populated: bool, procs: u64| {
+        let doc = snapshot_now(&store, tmp.path(), &format!("{root}/worker"));
+        doc["cgroups"][0]["populated"] == populated && doc["cgroups"][0]["nr_procs"] == procs
+    };
+    wait_until("a sample of the worker populated, 1 process", || {
+        worker_now(true, 1)
+    });
     sleeper.kill().unwrap();
     sleeper.wait().unwrap();
     wait_until("the unpopulated event", || {
         events_json(&store, tmp.path())
             .iter()
             .any(|e| e["kind"] == "unpopulated")
+    });
+    wait_until("a sample of the worker empty, 0 processes", || {
+        worker_now(false, 0)
     });
     // cgtui's own changes, from the journal the recorder shares: two in a row, each recorded.
     let worker = format!("{root}/worker");
@@ -377,23 +410,7 @@ fn the_recorder_records_live_cgroups_and_their_events() {
     // come every 0.2 s; a busy machine may delay one).
     let mut doc = serde_json::Value::Null;
     wait_until("a recorded sample holding the worker", || {
-        let out = cgtui(
-            &[
-                "snapshot",
-                "--store",
-                store.to_str().unwrap(),
-                "--json",
-                "--root",
-                root,
-            ],
-            tmp.path(),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        doc = serde_json::from_slice(&out.stdout).unwrap();
+        doc = snapshot_now(&store, tmp.path(), root);
         doc["cgroups"].as_array().unwrap().len() >= 2
     });
     assert!(doc["cgroups"][0]["cpu"].is_object());

@@ -69,6 +69,33 @@ impl Drop for BenchTree {
     }
 }
 
+/// The files a floor reader reads of every cgroup: what a monitor's row shows, nothing more.
+pub const FLOOR_FILES: [&str; 5] = [
+    "cgroup.events",
+    "cpu.stat",
+    "memory.current",
+    "io.stat",
+    "pids.current",
+];
+
+/// One refresh of the floor: list the tree, open, read and close the five files of every cgroup.
+pub fn floor_refresh(base: &Path) {
+    let mut stack = vec![base.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for file in FLOOR_FILES {
+            let _ = std::hint::black_box(std::fs::read(dir.join(file)));
+        }
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            stack.extend(
+                entries
+                    .flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| e.path()),
+            );
+        }
+    }
+}
+
 /// A comma-separated list from the environment (`CGTUI_BENCH_CGROUPS=2000,10000`), else `default`.
 pub fn env_list<T: std::str::FromStr + Clone>(name: &str, default: &[T]) -> Vec<T> {
     std::env::var(name)

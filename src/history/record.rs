@@ -3,11 +3,12 @@
 
 use super::{Change, HistoryEvent, Writer};
 use crate::cgroup::parse::{CgroupEvents, MemoryEvents, PidsEvents};
+use crate::cgroup::sample::KnownEvents;
 use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::journal::shown;
 use anyhow::{Context, Result};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -62,7 +63,10 @@ fn interpret(event: WatchEvent, known: &mut HashMap<CgroupPath, Known>) -> Vec<H
             let mut e = HistoryEvent::new("created", &path);
             e.inode = sample.as_ref().map(|s| s.inode);
             out.push(e);
+            // What an earlier sample read may predate the watches: start again from the read
+            // made after them (or from the next sample's).
             let k = known.entry(path).or_default();
+            *k = Known::default();
             if let Some(s) = sample {
                 k.events = s.events;
                 k.memory = s.memory.events;
@@ -103,6 +107,72 @@ fn interpret(event: WatchEvent, known: &mut HashMap<CgroupPath, Known>) -> Vec<H
             k.pids = Some(events);
         }
         WatchEvent::Overflow | WatchEvent::Exhausted { .. } | WatchEvent::Unwatched { .. } => {}
+    }
+    out
+}
+
+/// Which cgroups' event files inotify reports every change of, so that what it last said is
+/// their current value.
+struct Trust {
+    /// The watcher runs and has watches (not exhausted).
+    watching: bool,
+    /// Cgroups whose event files could not be watched: always read.
+    unwatched: HashSet<CgroupPath>,
+    /// Events were lost (queue overflow): the next sample reads every event file.
+    reread: bool,
+}
+
+impl Default for Trust {
+    fn default() -> Self {
+        Trust {
+            watching: true,
+            unwatched: HashSet::new(),
+            reread: false,
+        }
+    }
+}
+
+impl Trust {
+    fn learn(&mut self, event: &WatchEvent) {
+        match event {
+            WatchEvent::Overflow => self.reread = true,
+            WatchEvent::Exhausted { .. } => self.watching = false,
+            WatchEvent::Unwatched { path, .. } => {
+                self.unwatched.insert(path.clone());
+            }
+            WatchEvent::Removed { path } => {
+                self.unwatched.remove(path);
+            }
+            _ => {}
+        }
+    }
+
+    fn trusts(&self, path: &CgroupPath) -> bool {
+        self.watching && !self.unwatched.contains(path)
+    }
+}
+
+/// A sample's event files as the watch events that would report them.
+fn reported(path: &CgroupPath, sample: &crate::cgroup::sample::CgroupSample) -> Vec<WatchEvent> {
+    let path = || path.clone();
+    let mut out = Vec::new();
+    if let Some(events) = sample.events {
+        out.push(WatchEvent::EventsChanged {
+            path: path(),
+            events,
+        });
+    }
+    if let Some(events) = sample.memory.events {
+        out.push(WatchEvent::MemoryEventsChanged {
+            path: path(),
+            events,
+        });
+    }
+    if let Some(events) = sample.pids.events {
+        out.push(WatchEvent::PidsEventsChanged {
+            path: path(),
+            events,
+        });
     }
     out
 }
@@ -168,16 +238,32 @@ pub fn run(options: Options) -> Result<()> {
             }
         });
     }
-    {
-        let (fs, base, tx) = (options.fs.clone(), options.base.clone(), tx.clone());
-        std::thread::spawn(move || {
-            let result = Watcher::new(fs, base).and_then(|watcher| {
-                watcher.run(|event| tx.send(Message::Watch(event, now_ms())).is_ok())
+    // The existing tree is watched before the first sample reads it: from then on every change
+    // of an event file is reported, so samples take those values from what inotify said
+    // instead of reading the files again.
+    let mut startup = Vec::new();
+    match Watcher::new(options.fs.clone(), options.base.clone()) {
+        Ok(mut watcher) => {
+            watcher.watch_existing(&mut |event| {
+                startup.push(event);
+                true
             });
-            if let Err(e) = result {
-                let _ = tx.send(Message::WatcherFailed(e.to_string()));
-            }
-        });
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let result =
+                    watcher.watch_events(|event| tx.send(Message::Watch(event, now_ms())).is_ok());
+                if let Err(e) = result {
+                    let _ = tx.send(Message::WatcherFailed(e.to_string()));
+                }
+            });
+        }
+        Err(e) => {
+            let _ = tx.send(Message::WatcherFailed(e.to_string()));
+        }
+    }
+    let mut trust = Trust::default();
+    for event in &startup {
+        trust.learn(event);
     }
     drop(tx);
     let journal = crate::journal::Journal::open_default();
@@ -197,9 +283,11 @@ pub fn run(options: Options) -> Result<()> {
         match rx.recv_timeout(wait) {
             Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => break,
             Ok(Message::WatcherFailed(why)) => {
+                trust.watching = false;
                 eprintln!("cgtui record: inotify stopped ({why}); events are not recorded");
             }
             Ok(Message::Watch(event, ms)) => {
+                trust.learn(&event);
                 for e in interpret(event, &mut known) {
                     writer.append_event(ms, &e)?;
                 }
@@ -210,12 +298,19 @@ pub fn run(options: Options) -> Result<()> {
                 if next_sample < Instant::now() {
                     next_sample = Instant::now() + options.interval;
                 }
-                let tree = crate::sampler::sample_tree_with(
+                let reread = std::mem::take(&mut trust.reread);
+                let tree = crate::sampler::sample_tree_knowing(
                     &options.fs,
                     &options.base,
-                    None,
-                    true,
                     &mut files,
+                    &|path| match known.get(path) {
+                        Some(k) if !reread && trust.trusts(path) => KnownEvents {
+                            events: k.events,
+                            memory: k.memory,
+                            pids: k.pids,
+                        },
+                        _ => KnownEvents::default(),
+                    },
                 );
                 let time_ms = now_ms();
                 let cgroups: Vec<(CgroupPath, &crate::cgroup::sample::CgroupSample)> = tree
@@ -224,6 +319,15 @@ pub fn run(options: Options) -> Result<()> {
                     .filter_map(|(path, sample)| Some((path.clone(), sample.as_deref()?)))
                     .collect();
                 for (path, sample) in &cgroups {
+                    if reread {
+                        // Events were lost: what changed meanwhile is recorded now, at the
+                        // sample's time, as the lost events would have been.
+                        for event in reported(path, sample) {
+                            for e in interpret(event, &mut known) {
+                                writer.append_event(time_ms, &e)?;
+                            }
+                        }
+                    }
                     let k = known.entry(path.clone()).or_default();
                     k.events = k.events.or(sample.events);
                     k.memory = k.memory.or(sample.memory.events);

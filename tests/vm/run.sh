@@ -65,13 +65,17 @@ echo "image: $image"
 # The Debian package of that binary, installed and removed by scenario 10.
 deb=$(cd "$repo" && packaging/deb.sh 2>/dev/null | tail -1)
 [ -f "$repo/$deb" ] || { echo "cannot build the Debian package (packaging/deb.sh)" >&2; exit 1; }
-# The refresh benchmark runs inside the guest too (scenario 08), next to systemd-cgtop; built
-# (a whole bench-profile build) only when 08 runs.
-bench=
+# The refresh, left-open and history (recorder) benchmarks run inside the guest too (scenario 08), next to
+# systemd-cgtop; built (a whole bench-profile build) only when 08 runs.
+benches=()
 if printf '%s\n' "${scripts[@]}" | grep -q '/08-[^/]*$'; then
-    bench=$(cd "$repo" && cargo bench --locked --bench refresh --no-run --message-format=json 2>/dev/null |
-        grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
-    [ -x "$bench" ] || { echo "cannot build the refresh benchmark" >&2; exit 1; }
+    built=$(cd "$repo" && cargo bench --locked --bench refresh --bench left_open --bench history --no-run \
+        --message-format=json 2>/dev/null | grep '"kind":\["bench"\]')
+    for name in refresh left_open history; do
+        exe=$(printf '%s\n' "$built" | grep "\"name\":\"$name\"" | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+        [ -x "$exe" ] || { echo "cannot build the $name benchmark" >&2; exit 1; }
+        benches+=("${name//_/-}-bench:$exe")
+    done
 fi
 
 logs="$repo/target/vm-logs"
@@ -81,7 +85,7 @@ share=$(mktemp -d "${TMPDIR:-/tmp}/cgtui-vm-share.XXXXXX")
 disk=$(mktemp "${TMPDIR:-/tmp}/cgtui-vm-disk.XXXXXX")
 trap 'rm -rf "$share" "$disk" "$disk.part"' EXIT
 mkdir -p "$share/scenarios" "$share/out"
-cp "$vm/harness.sh" "$vm/lib.sh" "$repo/tests/stress/churn.sh" "$share/"
+cp "$vm/harness.sh" "$vm/lib.sh" "$repo/tests/stress/churn.sh" "$repo/assets/cgtui-record.service" "$share/"
 cp "${scripts[@]}" "$share/scenarios/"
 cp "$repo/$deb" "$share/cgtui.deb"
 cat >"$share/suite.conf" <<CONF
@@ -91,7 +95,9 @@ DEFAULT_BUDGET=$default_budget
 CONF
 # Passed to the scenarios: a longer benchmark (08), and a budget for every scenario instead of
 # their own (for such a run).
-for var in CGTUI_BENCH_CGROUPS CGTUI_BENCH_RUNS CGTUI_VM_BENCH_REFRESHES CGTUI_VM_SCENARIO_TIMEOUT; do
+for var in CGTUI_BENCH_CGROUPS CGTUI_BENCH_RUNS CGTUI_VM_BENCH_REFRESHES \
+    CGTUI_VM_LEFT_OPEN_CGROUPS CGTUI_VM_LEFT_OPEN_INTERVALS CGTUI_VM_LEFT_OPEN_VIEWS CGTUI_VM_LEFT_OPEN_SECONDS \
+    CGTUI_VM_SCENARIO_TIMEOUT; do
     [ -n "${!var:-}" ] && printf 'export %s=%q\n' "$var" "${!var}" >>"$share/suite.conf"
 done
 chmod -R a+rX "$share"
@@ -99,7 +105,7 @@ chmod 1777 "$share/out"
 cp --sparse=always "$image/image.raw" "$disk"
 # The binaries go into the guest's own disk: run from 9p, each start fetched the 40 MB binary's
 # pages from the host, 2-8 times slower under TCG than from the disk.
-binaries=(cgtui:"$repo/target/release/cgtui" ${bench:+refresh-bench:"$bench"})
+binaries=(cgtui:"$repo/target/release/cgtui" "${benches[@]}")
 # Scenarios that say `# needs: prometheus` get Debian's prometheus binary (unpacked on the host
 # by tests/tools/prometheus.sh: no package install in the image, no service at boot).
 if grep -q '^# needs: prometheus' "${scripts[@]}"; then

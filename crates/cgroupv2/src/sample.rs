@@ -91,6 +91,17 @@ pub struct CgroupSample {
     pub unreadable: Vec<Unreadable>,
 }
 
+/// Event files whose current values the caller already holds, because inotify watched them
+/// before they were read (every change since was reported): they are not read again. A
+/// cgroup known to be empty (`populated 0`) has no processes, so its PID list is not read
+/// either. `Default` knows nothing: everything is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct KnownEvents {
+    pub events: Option<CgroupEvents>,
+    pub memory: Option<MemoryEvents>,
+    pub pids: Option<PidsEvents>,
+}
+
 /// Reads files of one cgroup, turning "absent" into `None` and recording other failures.
 struct Reader<'a> {
     fs: &'a Cgroupfs,
@@ -172,6 +183,17 @@ pub fn read_sample_with(
     scope: Scope,
     files: Option<&mut OpenFiles>,
 ) -> Result<Option<CgroupSample>> {
+    read_sample_knowing(fs, cgroup, scope, files, &KnownEvents::default())
+}
+
+/// [`read_sample_with`], taking the event files' values from `known` where it has them.
+pub fn read_sample_knowing(
+    fs: &Cgroupfs,
+    cgroup: &CgroupPath,
+    scope: Scope,
+    files: Option<&mut OpenFiles>,
+    known: &KnownEvents,
+) -> Result<Option<CgroupSample>> {
     let Some(stat) = fs.stat(cgroup)? else {
         return Ok(None);
     };
@@ -184,8 +206,10 @@ pub fn read_sample_with(
     // The process count costs a read of the whole PID list: only for a full read (the
     // cgroup a person looks at, and batch output). cgroup.procs exists in every cgroup, so its
     // absence there means the cgroup is gone.
+    let empty = known.events.is_some_and(|e| !e.populated);
     let procs = match scope {
         Scope::Columns | Scope::Metrics => None,
+        Scope::Full if empty => Some(0),
         Scope::Full => match r.read(CGROUP_PROCS.spec.name, CGROUP_PROCS.parse, Changes::Often) {
             Ok(None) => return Ok(None),
             Ok(Some(pids)) => Some(pids.len()),
@@ -203,7 +227,7 @@ pub fn read_sample_with(
         owner_uid: stat.uid,
         owner_gid: stat.gid,
         nr_procs: procs,
-        events: r.get(CGROUP_EVENTS),
+        events: known.events.or_else(|| r.get(CGROUP_EVENTS)),
         cpu: r.get(CPU_STAT),
         memory: MemorySample {
             current: r.get(MEMORY_CURRENT),
@@ -213,7 +237,7 @@ pub fn read_sample_with(
             low: None,
             min: None,
             swap_max: None,
-            events: r.get(MEMORY_EVENTS),
+            events: known.memory.or_else(|| r.get(MEMORY_EVENTS)),
         },
         io: r.get(IO_STAT),
         pids: PidsSample {
@@ -234,7 +258,7 @@ pub fn read_sample_with(
     if scope == Scope::Metrics {
         sample.memory.low = r.get(MEMORY_LOW);
         sample.memory.min = r.get(MEMORY_MIN);
-        sample.pids.events = r.get(PIDS_EVENTS);
+        sample.pids.events = known.pids.or_else(|| r.get(PIDS_EVENTS));
         sample.detail = Some(Box::new(DetailSample {
             stat: r.get(CGROUP_STAT),
             ..DetailSample::default()
@@ -246,7 +270,7 @@ pub fn read_sample_with(
         sample.memory.low = r.get(MEMORY_LOW);
         sample.memory.min = r.get(MEMORY_MIN);
         sample.memory.swap_max = r.get(MEMORY_SWAP_MAX);
-        sample.pids.events = r.get(PIDS_EVENTS);
+        sample.pids.events = known.pids.or_else(|| r.get(PIDS_EVENTS));
         sample.detail = Some(Box::new(DetailSample {
             cgroup_type: r.get(CGROUP_TYPE),
             stat: r.get(CGROUP_STAT),

@@ -140,6 +140,13 @@ impl Watcher {
     /// Block reading events and pass them to `emit` until it returns false or inotify fails.
     pub fn run(mut self, mut emit: impl FnMut(WatchEvent) -> bool) -> io::Result<()> {
         self.watch_existing(&mut emit);
+        self.watch_events(emit)
+    }
+
+    /// [`Watcher::run`] after [`Watcher::watch_existing`] was called: a caller that must know
+    /// the existing tree is watched before it reads it (so that every later change is
+    /// reported) calls that first, then this in a thread.
+    pub fn watch_events(mut self, mut emit: impl FnMut(WatchEvent) -> bool) -> io::Result<()> {
         let mut buffer = vec![0u8; 64 * 1024];
         loop {
             let raw: Vec<(WatchDescriptor, EventMask, Option<std::ffi::OsString>)> = self

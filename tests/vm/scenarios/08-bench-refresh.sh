@@ -5,6 +5,12 @@
 # 2. With CGTUI_VM_BENCH_REFRESHES=N: `cgtui snapshot` against systemd-cgtop over the whole
 #    host, N refreshes each (README's figure: 10; with fewer, cgtui's start and first pass
 #    weigh more and the ratio is not comparable).
+# 3. The left-open benchmark: the cgtui binary in a pty on a tree of cgroups for a minute, next
+#    to an interactive `systemd-cgtop -d INTERVAL --depth=100` on the same tree and a floor
+#    reader, with the CPU ratios (CGTUI_VM_LEFT_OPEN_{CGROUPS,INTERVALS,VIEWS,SECONDS}; the
+#    suite: 1,000 cgroups, 10 s, collapsed, 60 s).
+# 4. The recorder (`cgtui record --interval 1`) on 2,000 cgroups: CPU per sample against the
+#    floor, and its event time (CGTUI_BENCH_SECONDS, default 30).
 # Prints figures; fails only if a tool fails (timings are not asserted: they are the
 # performance issue's targets, recorded in README).
 # The suite runs part 1 on 1,000 cgroups with one run per reader after the warm-up: it checks
@@ -12,6 +18,9 @@
 # host moves them). README's figures come from the full measurement:
 # CGTUI_BENCH_CGROUPS=2000 CGTUI_BENCH_RUNS=3 CGTUI_VM_BENCH_REFRESHES=10 \
 #     CGTUI_VM_SCENARIO_TIMEOUT=2400 tests/vm/run.sh 08
+# and for the left-open figures:
+# CGTUI_VM_LEFT_OPEN_CGROUPS=10000 CGTUI_VM_LEFT_OPEN_INTERVALS=10,1 \
+#     CGTUI_VM_LEFT_OPEN_VIEWS=collapsed,expanded CGTUI_VM_SCENARIO_TIMEOUT=2400 tests/vm/run.sh 08
 # Measured: 100 s at load 3 (on 2,000 cgroups: 140 s idle, 170-570 s busy, systemd-cgtop's
 # 10 refreshes half of it); budget with a wide margin:
 # timeout: 900
@@ -23,6 +32,24 @@ CGTUI_BENCH_CGROUPS=${CGTUI_BENCH_CGROUPS:-1000} CGTUI_BENCH_RUNS=${CGTUI_BENCH_
 cat /tmp/bench.out
 grep -q "systemd-cgtop .* per refresh" /tmp/bench.out && check "compared with systemd-cgtop" yes
 grep -q "files kept open" /tmp/bench.out && check "same-data floor" yes
+
+step "left open on ${CGTUI_VM_LEFT_OPEN_CGROUPS:-1000} cgroups beside systemd-cgtop"
+CGTUI_BENCH_BINARY=$BIN/cgtui CGTUI_BENCH_CGROUPS=${CGTUI_VM_LEFT_OPEN_CGROUPS:-1000} \
+    CGTUI_BENCH_INTERVALS=${CGTUI_VM_LEFT_OPEN_INTERVALS:-10} \
+    CGTUI_BENCH_VIEWS=${CGTUI_VM_LEFT_OPEN_VIEWS:-collapsed} \
+    CGTUI_BENCH_SECONDS=${CGTUI_VM_LEFT_OPEN_SECONDS:-60} CGTUI_BENCH_FLOOR_REFRESHES=3 \
+    "$BIN/left-open-bench" >/tmp/left-open.out 2>&1 ||
+    { cat /tmp/left-open.out; fail "the left-open benchmark failed"; }
+cat /tmp/left-open.out
+grep -q "never ready" /tmp/left-open.out && fail "cgtui never showed the tree in the left-open benchmark"
+grep -q "never showed the tree" /tmp/left-open.out && fail "systemd-cgtop never showed the tree"
+grep -q "cgtui / systemd-cgtop: " /tmp/left-open.out && check "left open beside systemd-cgtop" yes
+
+step "the recorder on 2,000 cgroups"
+CGTUI_BENCH_BINARY=$BIN/cgtui CGTUI_BENCH_PARTS=recorder "$BIN/history-bench" >/tmp/recorder.out 2>&1 ||
+    { cat /tmp/recorder.out; fail "the history benchmark failed"; }
+cat /tmp/recorder.out
+grep -q "CPU per sample" /tmp/recorder.out && grep -q "event time" /tmp/recorder.out && check "recorder measured" yes
 
 K=${CGTUI_VM_BENCH_REFRESHES:-}
 if [ -z "$K" ]; then
