@@ -603,6 +603,27 @@ fn replay_shows_the_recorded_time_and_steps_through_it() {
     pty.wait_text("oom_kill", wait);
     pty.send(")");
     pty.wait_text("REPLAY 2025-11-24T16:00:29.000Z", wait);
+    // Go to a time: `t`, the time as --at takes it, Enter.
+    pty.send("t");
+    pty.wait_text("go to a recorded time", wait);
+    pty.send("2025-11-24T16:00:05Z\r");
+    pty.wait_text("REPLAY 2025-11-24T16:00:05.000Z", wait);
+    // One it cannot read: said in the prompt, and the time stays.
+    pty.send("t");
+    pty.wait_text("go to a recorded time", wait);
+    pty.send("soon\r");
+    pty.wait_text("not a time:", wait);
+    pty.send("\x1b"); // Esc
+    pty.wait_for("the prompt to close", wait, |s| {
+        !s.contains("go to a recorded time")
+    });
+    assert!(pty.screen().contains("REPLAY 2025-11-24T16:00:05.000Z"));
+    // Before the first sample: the first one, and the note says so.
+    pty.send("t");
+    pty.wait_text("go to a recorded time", wait);
+    pty.send("@1700000000\r");
+    pty.wait_text("REPLAY 2025-11-24T16:00:00.000Z", wait);
+    pty.wait_text("before the first recorded sample", wait);
     // Writing keys are off: `n` (mkdir) offers nothing to write.
     pty.send("q");
     assert!(pty.wait_exit(wait), "q quits replay");

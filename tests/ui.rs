@@ -1103,3 +1103,64 @@ fn readme_lists_every_lesson() {
     assert_eq!(listed, expected, "README's list of lessons");
     assert!(readme.contains("`L`") && readme.contains("`w`"));
 }
+
+// ---------------------------------------------------------------------------------------
+// `cgtui replay`: the go-to-time prompt.
+
+#[test]
+fn replay_go_to_takes_a_time_and_explains_one_it_cannot_read() {
+    use cgtui::app::Replayed;
+    use cgtui::app::action::ReplayMove;
+    let mut h = Harness::with(|o| Options {
+        replay: true,
+        read_only: true,
+        ..o
+    });
+    const SHOWN: i64 = 1_764_000_010_000; // 2025-11-24T16:00:10Z
+    h.event(Event::Replayed(Box::new(Replayed {
+        time_ms: Some(SHOWN),
+        previous: None,
+        current: Some(sample_tree(&h.fs, &CgroupPath::root(), None, false)),
+        note: String::new(),
+    })));
+    assert!(h.render().contains("REPLAY 2025-11-24T16:00:10.000Z"));
+    // `t` opens the prompt, holding the time on screen (selected: typing replaces it).
+    assert!(h.key(KeyCode::Char('t')).is_empty());
+    let screen = h.render();
+    assert!(screen.contains("go to a recorded time"), "{screen}");
+    assert!(screen.contains("> 2025-11-24T16:00:10.000Z"), "{screen}");
+    assert!(
+        !screen.contains("read-only"),
+        "moving is not a write: {screen}"
+    );
+    // A time it cannot read: the prompt stays with why, and nothing moves.
+    h.keys("soon");
+    assert!(h.key(KeyCode::Enter).is_empty(), "{:?}", h.effects);
+    let screen = h.render();
+    assert!(screen.contains("not a time: \"soon\""), "{screen}");
+    assert!(screen.contains("RFC 3339"), "{screen}");
+    assert!(
+        screen.contains("REPLAY 2025-11-24T16:00:10.000Z"),
+        "{screen}"
+    );
+    assert!(h.app.overlay_open());
+    // Esc cancels: no move.
+    assert!(h.key(KeyCode::Esc).is_empty());
+    assert!(!h.app.overlay_open());
+    // A good one is asked of the replay thread, as a move to that time.
+    h.key(KeyCode::Char('t'));
+    h.keys("2025-11-24 16:00:05");
+    let effects = h.key(KeyCode::Enter);
+    assert!(
+        matches!(
+            effects,
+            [Effect::Replay(ReplayMove::To(ms))] if *ms == SHOWN - 5_000
+        ),
+        "{effects:?}"
+    );
+    assert!(!h.app.overlay_open());
+    // Outside replay, `t` does nothing.
+    let mut live = Harness::new();
+    assert!(live.key(KeyCode::Char('t')).is_empty());
+    assert!(!live.app.overlay_open());
+}

@@ -944,7 +944,30 @@ impl App {
                 self.status.hint(text);
                 Vec::new()
             }
+            Step::Replay(step) => {
+                self.dialog = None;
+                vec![Effect::Replay(step)]
+            }
         }
+    }
+
+    /// `t` in replay: a prompt for the recorded time to go to, holding the time on screen.
+    fn open_replay_prompt(&mut self) {
+        let Some(replay) = &self.replay else {
+            return;
+        };
+        let shown = replay
+            .time_ms
+            .map_or(String::new(), crate::history::time::format_ms);
+        self.open_dialog(Dialog::Input(InputForm {
+            title: "go to a recorded time".into(),
+            hint: "RFC 3339 (2026-12-01T03:12:00Z), Unix time, -10m or -2h (before now), HH:MM, \
+                   yesterday 03:00; UTC. The sample at or before it is shown."
+                .into(),
+            input: dialog::TextInput::prefilled(&shown),
+            purpose: InputPurpose::ReplayTime,
+            refusal: Vec::new(),
+        }));
     }
 
     fn filter_action(&mut self, action: Action) -> Vec<Effect> {
@@ -984,6 +1007,10 @@ impl App {
             } else {
                 Vec::new()
             };
+        }
+        if action == Action::ReplayGoTo {
+            self.open_replay_prompt();
+            return Vec::new();
         }
         let before = self.tree.selected().clone();
         let rows = self.layout.tree_rows();
@@ -1163,7 +1190,8 @@ impl App {
             | Action::CursorHome
             | Action::CursorEnd
             | Action::ClearText
-            | Action::Replay(_) => {}
+            | Action::Replay(_)
+            | Action::ReplayGoTo => {}
         }
         self.tree.scroll_to_selection(self.layout.tree_rows());
         self.focus_effect(&before)
