@@ -167,7 +167,8 @@ struct Cli {
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     store: Option<PathBuf>,
 
-    /// Sparklines from the live samples only: never read a recorder's store.
+    /// Sparklines from the live samples only: never read a recorder's store (the config
+    /// file's `store_history = false` does the same).
     #[arg(long, conflicts_with = "store")]
     no_store: bool,
 
@@ -830,8 +831,9 @@ fn run(cli: Cli) -> Result<i32> {
                 colour,
             );
             // A fixture is not this machine's tree: the default store (this machine's) only
-            // when it is named.
-            let store_history = if cli.no_store || (cli.store.is_none() && cli.fixture.is_some()) {
+            // when it is named. --store DIR reads it whatever the config says.
+            let off = cli.fixture.is_some() || config.store_history == Some(false);
+            let store_history = if cli.no_store || (cli.store.is_none() && off) {
                 None
             } else {
                 match store_dir(&cli.store) {
