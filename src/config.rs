@@ -8,6 +8,7 @@
 //! sort = "cpu"                        # name or any column
 //! theme = "default"                   # or "mono"
 //! color = "auto"                      # never | auto | always (NO_COLOR counts under auto)
+//! store_history = true                # sparklines reach back into a recorder's store
 //! [keys]
 //! quit = "q"
 //! edit = ["e", "F4"]
@@ -32,6 +33,8 @@ pub struct Config {
     pub sort: Option<Column>,
     pub theme: Option<ThemeName>,
     pub color: Option<ColorChoice>,
+    /// `false`: sparklines from the live samples only, as with `--no-store`.
+    pub store_history: Option<bool>,
     /// The keymap with the `[keys]` rebindings applied.
     pub keymap: Keymap,
 }
@@ -51,6 +54,7 @@ struct Raw {
     sort: Option<Spanned<String>>,
     theme: Option<Spanned<String>>,
     color: Option<Spanned<String>>,
+    store_history: Option<bool>,
     keys: Option<BTreeMap<Spanned<String>, Spanned<KeyList>>>,
 }
 
@@ -202,6 +206,7 @@ pub fn parse(text: &str) -> Result<Config> {
             )
         })?);
     }
+    config.store_history = raw.store_history;
     for (name, keys) in raw.keys.into_iter().flatten() {
         let key_name = format!("[keys] {}", name.get_ref());
         let texts = match keys.get_ref() {
@@ -245,12 +250,14 @@ columns = ["cpu", "mem", "memlim", "swap", "pids", "psi"]
 sort = "cpu"
 theme = "mono"
 color = "never"
+store_history = false
 [keys]
 quit = "x"
 edit = ["E", "F4"]
 "#,
         )
         .unwrap();
+        assert_eq!(config.store_history, Some(false));
         assert_eq!(config.interval, Some(Duration::from_millis(2500)));
         assert_eq!(config.columns.as_ref().unwrap().len(), 6);
         assert_eq!(config.sort, Some(Column::Cpu));
@@ -286,6 +293,10 @@ edit = ["E", "F4"]
                 "line 1: colums: unknown field `colums`",
             ),
             ("interval = \"fast\"\n", "line 1: interval: invalid type"),
+            (
+                "store_history = \"no\"\n",
+                "line 1: store_history: invalid type",
+            ),
             (
                 "[keys]\nquit = \"Hyper-q\"\n",
                 "line 2: [keys] quit: \"Hyper-q\" is not a key",

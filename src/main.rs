@@ -161,6 +161,17 @@ struct Cli {
     #[arg(long)]
     stats: bool,
 
+    /// While `cgtui record` writes this store, the selected cgroup's sparklines reach back
+    /// into it (hours, not the minutes since start). Default: the recorder's default store
+    /// (/var/lib/cgtui as root, $XDG_STATE_HOME/cgtui/store otherwise); not with --fixture.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    store: Option<PathBuf>,
+
+    /// Sparklines from the live samples only: never read a recorder's store (the config
+    /// file's `store_history = false` does the same).
+    #[arg(long, conflicts_with = "store")]
+    no_store: bool,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -596,6 +607,12 @@ fn run(cli: Cli) -> Result<i32> {
     {
         return Ok(code);
     }
+    if (cli.store.is_some() || cli.no_store) && cli.command.is_some() {
+        bail!(
+            "--store and --no-store before a subcommand are the live TUI's; a subcommand that \
+             reads a store takes its own --store after its name (cgtui replay --store DIR)"
+        );
+    }
     // The sampler keeps up to 4,096 cgroup files open between refreshes.
     cgtui::cgroup::files::raise_fd_limit();
     use cgtui::commands::Request;
@@ -813,6 +830,19 @@ fn run(cli: Cli) -> Result<i32> {
                 config.theme.unwrap_or(cgtui::theme::ThemeName::Default),
                 colour,
             );
+            // A fixture is not this machine's tree: the default store (this machine's) only
+            // when it is named. --store DIR reads it whatever the config says.
+            let off = cli.fixture.is_some() || config.store_history == Some(false);
+            let store_history = if cli.no_store || (cli.store.is_none() && off) {
+                None
+            } else {
+                match store_dir(&cli.store) {
+                    Ok(dir) => Some((dir, cli.store.is_some())),
+                    Err(e) if cli.store.is_some() => return Err(e),
+                    // No place for a default store (no HOME): no recorder writes one either.
+                    Err(_) => None,
+                }
+            };
             cgtui::tui::run(cgtui::tui::Options {
                 fs,
                 base,
@@ -834,6 +864,7 @@ fn run(cli: Cli) -> Result<i32> {
                 // Replay never writes: what is on screen is the past.
                 read_only: cli.read_only || replay.is_some(),
                 replay,
+                store_history,
             })?;
             Ok(0)
         }

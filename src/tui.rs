@@ -48,6 +48,9 @@ pub struct Options {
     /// `cgtui replay`: show this store from this time (Unix ms; default the newest sample)
     /// instead of the live tree.
     pub replay: Option<(std::path::PathBuf, Option<i64>)>,
+    /// The live TUI's sparklines reach back into this store while a recorder writes it; true
+    /// when it was given (`--store`), so that its problems are said. `None`: `--no-store`.
+    pub store_history: Option<(std::path::PathBuf, bool)>,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -241,6 +244,7 @@ pub fn run(options: Options) -> Result<()> {
             known_users: options.fs.fixture_users(),
             hierarchy_controllers: options.fs.hierarchy_controllers(),
             replay: options.replay.is_some(),
+            recorded_history: options.store_history.is_some() && options.replay.is_none(),
             ..crate::app::Options::new(options.base.clone(), options.fs.devices(), source)
         },
         Instant::now(),
@@ -283,6 +287,14 @@ pub fn run(options: Options) -> Result<()> {
         };
         let actor = crate::cgroup::predict::Actor::current(&options.fs);
         let names = options.resolve_names.then(|| spawn_names(events.clone()));
+        let recorded = match (&options.store_history, &replay) {
+            (Some((dir, explicit)), None) => Some(crate::history::backfill::spawn(
+                dir.clone(),
+                *explicit,
+                events.clone(),
+            )),
+            _ => None,
+        };
         let events_for_edits = events.clone();
         drop(events);
         event_loop(
@@ -295,6 +307,7 @@ pub fn run(options: Options) -> Result<()> {
             &actor,
             names.as_ref(),
             replay.as_ref(),
+            recorded.as_ref(),
         )
     })();
     restore_terminal();
@@ -368,6 +381,7 @@ fn event_loop(
     actor: &crate::cgroup::predict::Actor,
     names: Option<&Sender<Vec<crate::cgroup::workload::Workload>>>,
     replay: Option<&Sender<crate::app::action::ReplayMove>>,
+    recorded: Option<&Sender<crate::history::backfill::Request>>,
 ) -> Result<()> {
     let mut resized = false;
     loop {
@@ -442,6 +456,12 @@ fn event_loop(
                         Effect::Replay(step) => {
                             if let Some(replay) = replay {
                                 let _ = replay.send(step);
+                            }
+                            continue;
+                        }
+                        Effect::ReadRecorded(request) => {
+                            if let Some(recorded) = recorded {
+                                let _ = recorded.send(request);
                             }
                             continue;
                         }

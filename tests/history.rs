@@ -620,7 +620,341 @@ fn replay_shows_the_recorded_time_and_steps_through_it() {
     pty.wait_text("oom_kill", wait);
     pty.send(")");
     pty.wait_text("REPLAY 2025-11-24T16:00:29.000Z", wait);
+    // Go to a time: `t`, the time as --at takes it, Enter.
+    pty.send("t");
+    pty.wait_text("go to a recorded time", wait);
+    pty.send("2025-11-24T16:00:05Z\r");
+    pty.wait_text("REPLAY 2025-11-24T16:00:05.000Z", wait);
+    // One it cannot read: said in the prompt, and the time stays.
+    pty.send("t");
+    pty.wait_text("go to a recorded time", wait);
+    pty.send("soon\r");
+    pty.wait_text("not a time:", wait);
+    pty.send("\x1b"); // Esc
+    pty.wait_for("the prompt to close", wait, |s| {
+        !s.contains("go to a recorded time")
+    });
+    assert!(pty.screen().contains("REPLAY 2025-11-24T16:00:05.000Z"));
+    // Before the first sample: the first one, and the note says so.
+    pty.send("t");
+    pty.wait_text("go to a recorded time", wait);
+    pty.send("@1700000000\r");
+    pty.wait_text("REPLAY 2025-11-24T16:00:00.000Z", wait);
+    pty.wait_text("before the first recorded sample", wait);
     // Writing keys are off: `n` (mkdir) offers nothing to write.
     pty.send("q");
     assert!(pty.wait_exit(wait), "q quits replay");
+}
+
+// ---------------------------------------------------------------------------------------
+// The live TUI's sparklines, reaching back into a recorder's store.
+
+const MIB: u64 = 1 << 20;
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+
+/// A cgroup as recorded at minute `m` of three hours ending now: 50 % of a CPU and 100 MiB
+/// until an hour ago, then idle at 10 MiB; it reads 1 MiB/s all along.
+fn recorded_sample(inode: u64, m: u64) -> CgroupSample {
+    let busy_minutes = m.min(120);
+    CgroupSample {
+        inode,
+        cpu: Some(CpuStat {
+            usage_usec: busy_minutes * 30_000_000,
+            ..CpuStat::default()
+        }),
+        memory: cgtui::cgroup::sample::MemorySample {
+            current: Some(if m < 120 { 100 * MIB } else { 10 * MIB }),
+            ..Default::default()
+        },
+        io: Some(
+            cgtui::cgroup::parse::io_stat(&format!(
+                "8:0 rbytes={} wbytes=0 rios={m} wios=0 dbytes=0 dios=0",
+                m * 60 * MIB
+            ))
+            .unwrap(),
+        ),
+        ..CgroupSample::default()
+    }
+}
+
+/// Three hours of samples, one a minute, the last one now: each of `cgroups` (path, inode),
+/// and the root.
+fn record_three_hours(dir: &Path, cgroups: &[(CgroupPath, u64)]) -> i64 {
+    let now = now_ms();
+    let mut w = new_writer(dir);
+    let root = CgroupSample {
+        inode: 1,
+        ..CgroupSample::default()
+    };
+    for m in 0..=180u64 {
+        let samples: Vec<CgroupSample> = cgroups
+            .iter()
+            .map(|(_, inode)| recorded_sample(*inode, m))
+            .collect();
+        let mut refs = vec![(CgroupPath::root(), &root)];
+        refs.extend(cgroups.iter().map(|(p, _)| p.clone()).zip(&samples));
+        w.append_sample(now - 3 * HOUR + m as i64 * MINUTE, &refs)
+            .unwrap();
+    }
+    now
+}
+
+#[test]
+fn recorded_history_is_read_for_one_series_by_path_and_inode() {
+    use cgtui::history::backfill::{Request, read};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let cgroup = path("work.slice/job");
+    let now = record_three_hours(&dir, &[(cgroup.clone(), 4242)]);
+    let request = Request {
+        path: cgroup.clone(),
+        inode: 4242,
+        columns: 90,
+        live_span_ms: 15_000,
+    };
+    let recorded = read(&dir, true, &request, now).unwrap();
+    assert_eq!(recorded.note, None);
+    // Three hours over 90 columns: two minutes each.
+    assert_eq!(recorded.bucket_ms, 2 * MINUTE);
+    let points = &recorded.points;
+    assert_eq!(points.len(), 90);
+    // Columns end 15 s before now, every 2 min: column k ends at now - 15 s - (90 - k) * 2 min.
+    // Busy until an hour ago (the columns before the last 30): 50 % and 100 MiB.
+    for (k, p) in points.iter().enumerate().take(58).skip(1) {
+        let cpu = p.cpu_pct.unwrap_or_else(|| panic!("column {k}: {p:?}"));
+        assert!((cpu - 50.0).abs() < 0.01, "column {k}: {p:?}");
+        assert_eq!(p.memory, Some(100 * MIB), "column {k}");
+        let io = p.io_bps.unwrap();
+        assert!((io - MIB as f64).abs() < 1.0, "column {k}: {p:?}");
+    }
+    // The last half hour: idle at 10 MiB.
+    for (k, p) in points.iter().enumerate().skip(61) {
+        assert_eq!(p.cpu_pct, Some(0.0), "column {k}: {p:?}");
+        assert_eq!(p.memory, Some(10 * MIB), "column {k}");
+    }
+
+    // Another cgroup of the same name (another inode) has no recorded history.
+    let other = read(
+        &dir,
+        true,
+        &Request {
+            inode: 4243,
+            ..request.clone()
+        },
+        now,
+    )
+    .unwrap();
+    assert!(
+        other.points.iter().all(|p| *p == Default::default()),
+        "{other:?}"
+    );
+
+    // No recorder is writing it any more (its newest sample is two hours old): nothing,
+    // said only for a store that was named.
+    let later = read(&dir, true, &request, now + 2 * HOUR).unwrap();
+    assert!(later.points.is_empty());
+    let note = later.note.unwrap();
+    assert!(
+        note.contains("no recorder is writing it") && note.contains("2h"),
+        "{note}"
+    );
+    assert_eq!(
+        read(&dir, false, &request, now + 2 * HOUR).unwrap().note,
+        None
+    );
+
+    // No store: nothing to say for the default one, an error for a named one.
+    let missing = tmp.path().join("none");
+    let nothing = read(&missing, false, &request, now).unwrap();
+    assert!(nothing.points.is_empty() && nothing.note.is_none());
+    let err = format!("{:#}", read(&missing, true, &request, now).unwrap_err());
+    assert!(err.contains("no store at"), "{err}");
+}
+
+#[test]
+fn recorded_history_survives_a_damaged_store() {
+    use cgtui::history::backfill::{Request, read};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let cgroup = path("job");
+    let now = record_three_hours(&dir, &[(cgroup.clone(), 77)]);
+    let request = Request {
+        path: cgroup,
+        inode: 77,
+        columns: 60,
+        live_span_ms: 0,
+    };
+    let mut reported = 0;
+    // The segments of today and maybe yesterday: damage each at many places.
+    let segments: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cgtui"))
+        .collect();
+    for segment in segments {
+        let clean = std::fs::read(&segment).unwrap();
+        for at in (24..clean.len()).step_by(clean.len() / 17 + 1) {
+            let mut bad = clean.clone();
+            for b in &mut bad[at..(at + 4).min(clean.len())] {
+                *b ^= 0xa5;
+            }
+            std::fs::write(&segment, &bad).unwrap();
+            let _ = std::fs::remove_file(segment.with_extension("idx"));
+            // Read or refused with a reason; never a panic, and the columns are the ones asked.
+            if let Ok(recorded) = read(&dir, true, &request, now) {
+                assert!(
+                    recorded.points.is_empty() || recorded.points.len() == 60,
+                    "damage at {at}"
+                );
+                if recorded.note.is_some_and(|n| {
+                    n.starts_with("store damage skipped: ") && n.contains(".cgtui")
+                }) {
+                    reported += 1;
+                }
+            }
+        }
+        for cut in (0..clean.len()).step_by(clean.len() / 11 + 1) {
+            std::fs::write(&segment, &clean[..cut]).unwrap();
+            let _ = read(&dir, true, &request, now);
+        }
+        std::fs::write(&segment, &clean).unwrap();
+    }
+    assert!(reported > 5, "damage is said ({reported} times)");
+}
+
+/// The title of the details pane's sparkline `name` (`CPU%`, `memory`, `IO`) and its bars
+/// below it, as on screen (the graphs start at column `from`).
+fn sparkline(screen: &str, name: &str, from: usize) -> Option<(String, String)> {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    for (row, line) in lines.iter().enumerate() {
+        let text: String = line.iter().collect();
+        let Some(byte) = text
+            .match_indices(&format!("{name} "))
+            .map(|(i, _)| i)
+            .find(|i| text[..*i].chars().count() == from)
+        else {
+            continue;
+        };
+        let col = text[..byte].chars().count();
+        let title: String = line[col..].iter().collect();
+        let bars: String = lines
+            .get(row + 1)
+            .map(|l| l.iter().skip(col).collect())
+            .unwrap_or_default();
+        return Some((title.trim_end().to_string(), bars));
+    }
+    None
+}
+
+/// `2h 55m` as minutes.
+fn minutes(span: &str) -> u64 {
+    span.split(' ')
+        .map(|part| {
+            let (n, unit) = part.split_at(part.len() - 1);
+            let n: u64 = n.parse().unwrap_or_else(|_| panic!("{span:?}"));
+            match unit {
+                "h" => n * 60,
+                "m" => n,
+                "d" => n * 1440,
+                _ => 0,
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn the_live_tui_draws_a_recorders_history_before_its_own_samples() {
+    use std::os::unix::fs::MetadataExt;
+    let cg = live_or_skip!("backfill");
+    // Children in name order: one made again since it was recorded (another inode), one not.
+    std::fs::create_dir(cg.child("a-recreated")).unwrap();
+    std::fs::create_dir(cg.child("b-kept")).unwrap();
+    let inode = |dir: &Path| std::fs::metadata(dir).unwrap().ino();
+    let relative = |name: &str| {
+        let p = cg.relative.join(name);
+        CgroupPath::from_relative(&p).unwrap()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    record_three_hours(
+        &store,
+        &[
+            (
+                CgroupPath::from_relative(&cg.relative).unwrap(),
+                inode(&cg.dir()),
+            ),
+            (relative("a-recreated"), inode(&cg.child("a-recreated")) + 1),
+            (relative("b-kept"), inode(&cg.child("b-kept"))),
+        ],
+    );
+    let state = tmp.path().to_str().unwrap();
+    let mut pty = common::Pty::spawn_env(
+        &[
+            "--root",
+            cg.relative.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+            "--interval",
+            "1",
+        ],
+        &[("XDG_STATE_HOME", state), ("XDG_CONFIG_HOME", state)],
+        160,
+        40,
+    );
+    let wait = Duration::from_secs(60);
+    // The graphs are right of the facts (58 % of the width).
+    let from = 160 * 58 / 100;
+    let recorded = |screen: &str| {
+        sparkline(screen, "CPU%", from).filter(|(title, _)| title.contains("(recorded "))
+    };
+    pty.wait_for("the recorded CPU history of the test cgroup", wait, |s| {
+        recorded(s).is_some()
+    });
+    let screen = pty.screen();
+    let (title, bars) = recorded(&screen).unwrap();
+    // Three hours were recorded; the columns are 5 minutes each on this screen.
+    let span = title
+        .split("(recorded ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')');
+    assert!((150..=190).contains(&minutes(span)), "{title:?}\n{screen}");
+    // Busy (50 %) for two hours, then idle an hour, then the live samples of an empty
+    // cgroup: full bars first, none in the last hour or the live part (a quarter).
+    let bars: Vec<char> = bars.chars().collect();
+    let width = 160 - from;
+    let full = bars.iter().filter(|c| **c == '█').count();
+    assert!(
+        (18..=30).contains(&full),
+        "{full} full bars: {bars:?}\n{screen}"
+    );
+    let idle_from = width - width / 4 - 10;
+    assert!(
+        !bars.iter().skip(idle_from).any(|c| *c == '█'),
+        "{bars:?}\n{screen}"
+    );
+    // Memory was recorded too (this cgroup2 may have no memory controller live).
+    let (memory, _) = sparkline(&screen, "memory", from).unwrap();
+    assert!(memory.contains("(recorded "), "{memory}\n{screen}");
+
+    // A child made again since (its inode differs from the recorded one) gets none; one
+    // recorded with its own inode does. Reads are answered in order, one at a time: once
+    // b-kept's has come, a-recreated's has too.
+    pty.send("j");
+    pty.wait_for("a-recreated selected", wait, |s| s.contains("/a-recreated"));
+    pty.send("j");
+    pty.wait_for("the recorded history of b-kept", wait, |s| {
+        s.contains("/b-kept") && recorded(s).is_some()
+    });
+    pty.send("k");
+    pty.wait_for("a-recreated selected again", wait, |s| {
+        s.contains("/a-recreated") && sparkline(s, "CPU%", from).is_some()
+    });
+    let screen = pty.screen();
+    let (title, _) = sparkline(&screen, "CPU%", from).unwrap();
+    assert!(!title.contains("recorded"), "{title:?}\n{screen}");
+    pty.send("q");
+    assert!(pty.wait_exit(wait), "q quits");
 }

@@ -1103,3 +1103,175 @@ fn readme_lists_every_lesson() {
     assert_eq!(listed, expected, "README's list of lessons");
     assert!(readme.contains("`L`") && readme.contains("`w`"));
 }
+
+// ---------------------------------------------------------------------------------------
+// `cgtui replay`: the go-to-time prompt.
+
+#[test]
+fn replay_go_to_takes_a_time_and_explains_one_it_cannot_read() {
+    use cgtui::app::Replayed;
+    use cgtui::app::action::ReplayMove;
+    let mut h = Harness::with(|o| Options {
+        replay: true,
+        read_only: true,
+        ..o
+    });
+    const SHOWN: i64 = 1_764_000_010_000; // 2025-11-24T16:00:10Z
+    h.event(Event::Replayed(Box::new(Replayed {
+        time_ms: Some(SHOWN),
+        previous: None,
+        current: Some(sample_tree(&h.fs, &CgroupPath::root(), None, false)),
+        note: String::new(),
+    })));
+    assert!(h.render().contains("REPLAY 2025-11-24T16:00:10.000Z"));
+    // `t` opens the prompt, holding the time on screen (selected: typing replaces it).
+    assert!(h.key(KeyCode::Char('t')).is_empty());
+    let screen = h.render();
+    assert!(screen.contains("go to a recorded time"), "{screen}");
+    assert!(screen.contains("> 2025-11-24T16:00:10.000Z"), "{screen}");
+    assert!(
+        !screen.contains("read-only"),
+        "moving is not a write: {screen}"
+    );
+    // A time it cannot read: the prompt stays with why, and nothing moves.
+    h.keys("soon");
+    assert!(h.key(KeyCode::Enter).is_empty(), "{:?}", h.effects);
+    let screen = h.render();
+    assert!(screen.contains("not a time: \"soon\""), "{screen}");
+    assert!(screen.contains("RFC 3339"), "{screen}");
+    assert!(
+        screen.contains("REPLAY 2025-11-24T16:00:10.000Z"),
+        "{screen}"
+    );
+    assert!(h.app.overlay_open());
+    // Esc cancels: no move.
+    assert!(h.key(KeyCode::Esc).is_empty());
+    assert!(!h.app.overlay_open());
+    // A good one is asked of the replay thread, as a move to that time.
+    h.key(KeyCode::Char('t'));
+    h.keys("2025-11-24 16:00:05");
+    let effects = h.key(KeyCode::Enter);
+    assert!(
+        matches!(
+            effects,
+            [Effect::Replay(ReplayMove::To(ms))] if *ms == SHOWN - 5_000
+        ),
+        "{effects:?}"
+    );
+    assert!(!h.app.overlay_open());
+    // Outside replay, `t` does nothing.
+    let mut live = Harness::new();
+    assert!(live.key(KeyCode::Char('t')).is_empty());
+    assert!(!live.app.overlay_open());
+}
+
+// ---------------------------------------------------------------------------------------
+// Sparklines reaching back into a recorder's store.
+
+#[test]
+fn sparklines_take_the_recorded_history_of_the_selected_cgroup_read_one_at_a_time() {
+    use cgtui::history::backfill::{Answer, Point, Recorded, Request};
+    let mut h = Harness::with(|o| Options {
+        recorded_history: true,
+        ..o
+    });
+    let reads = |effects: &[Effect]| -> Vec<Request> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::ReadRecorded(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // The first read went out when the selection was sampled: none more while it is under way.
+    for _ in 0..3 {
+        h.tick();
+        assert!(reads(&h.effects).is_empty(), "{:?}", h.effects);
+    }
+    let selected = h.app.selected().clone();
+    let inode = read_sample(&h.fs, &selected, Scope::Full)
+        .unwrap()
+        .unwrap()
+        .inode;
+    // An answer for other columns: taken, and the columns the screen has are asked for.
+    h.event(Event::Recorded(Box::new(Answer {
+        request: Request {
+            path: selected.clone(),
+            inode,
+            columns: 3,
+            live_span_ms: 0,
+        },
+        result: Ok(Recorded::default()),
+    })));
+    let asked = reads(&h.effects);
+    assert_eq!(asked.len(), 1, "{:?}", h.effects);
+    let request = asked[0].clone();
+    assert_eq!((&request.path, request.inode), (&selected, inode));
+    assert!(
+        request.columns > 20 && request.live_span_ms > 0,
+        "{request:?}"
+    );
+    // Two hours in 5-minute columns: busy at 1 GiB, of which the store has no IO.
+    let mut points = vec![Point::default(); request.columns - 24];
+    points.extend(std::iter::repeat_n(
+        Point {
+            cpu_pct: Some(50.0),
+            memory: Some(1 << 30),
+            io_bps: None,
+        },
+        24,
+    ));
+    h.event(Event::Recorded(Box::new(Answer {
+        request: request.clone(),
+        result: Ok(Recorded {
+            bucket_ms: 300_000,
+            points,
+            note: None,
+        }),
+    })));
+    assert!(reads(&h.effects).is_empty(), "cached: {:?}", h.effects);
+    let screen = h.render();
+    assert!(screen.contains("(recorded 2h)"), "{screen}");
+    // A sparkline's title: its name, then a value (the tree's column header has spaces).
+    let label = |name: &str| {
+        screen
+            .lines()
+            .find_map(|l| {
+                let (i, _) = l
+                    .match_indices(name)
+                    .find(|(i, _)| l[i + name.len()..].starts_with(|c: char| !c.is_whitespace()))?;
+                Some(l[i..].trim_end_matches(['"', ' ']).to_string())
+            })
+            .unwrap()
+    };
+    assert!(label("CPU% ").ends_with("(recorded 2h)"), "{screen}");
+    assert!(label("memory ").contains("(recorded 2h)"), "{screen}");
+    assert!(!label("IO ").contains("recorded"), "{screen}");
+    assert!(screen.contains("████████████████████████"), "{screen}");
+    // Cached: the next passes ask for nothing.
+    h.tick();
+    assert!(reads(&h.effects).is_empty(), "{:?}", h.effects);
+    // Another cgroup: its own read.
+    h.key(KeyCode::Char('k'));
+    let other = reads(&h.effects);
+    assert!(
+        other.len() == 1 && other[0].path != selected,
+        "{:?}",
+        h.effects
+    );
+    // A store that cannot be read is said once, not at every answer.
+    for _ in 0..2 {
+        h.event(Event::Recorded(Box::new(Answer {
+            request: other[0].clone(),
+            result: Err("cannot read the store /x: refusing it".into()),
+        })));
+    }
+    assert_eq!(
+        h.app.message(),
+        Some("recorded history: cannot read the store /x: refusing it")
+    );
+    h.act(Action::Messages);
+    let log = h.render();
+    assert_eq!(log.matches("refusing it").count(), 1, "{log}");
+}

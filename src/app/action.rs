@@ -142,6 +142,8 @@ pub enum Action {
     ClearText,
     /// `cgtui replay`: move through recorded time.
     Replay(ReplayMove),
+    /// `cgtui replay`: ask for a time to go to (a prompt, as `--at` takes it).
+    ReplayGoTo,
 }
 
 /// A move through a recorded store.
@@ -153,6 +155,8 @@ pub enum ReplayMove {
     By(i32),
     PrevEvent,
     NextEvent,
+    /// To the sample at or before this Unix time (ms): what the go-to prompt asks for.
+    To(i64),
 }
 
 impl Action {
@@ -234,7 +238,9 @@ impl Action {
                 ReplayMove::By(secs) => return format!("replay_by_{secs}"),
                 ReplayMove::PrevEvent => "replay_prev_event",
                 ReplayMove::NextEvent => "replay_next_event",
+                ReplayMove::To(ms) => return format!("replay_to_{ms}"),
             },
+            Action::ReplayGoTo => "replay_go_to",
         };
         fixed.to_string()
     }

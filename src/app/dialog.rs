@@ -1,7 +1,7 @@
 //! The dialogs: limits form, controllers list, text input, confirmations, scrolled text. Pure
 //! state; what they ask for is carried out by the app through effects.
 
-use crate::app::action::Action;
+use crate::app::action::{Action, ReplayMove};
 use crate::app::effect::Effect;
 use crate::app::status::Tone;
 use crate::cgroup::CgroupPath;
@@ -186,6 +186,8 @@ pub enum InputPurpose {
     NewChild {
         parent: CgroupPath,
     },
+    /// `cgtui replay`: the recorded time to go to, typed as `--at` takes it.
+    ReplayTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,7 +222,13 @@ impl InputForm {
             InputPurpose::NewChild { parent } => Some(Op::Mkdir {
                 cgroup: parent.join(std::ffi::OsStr::new(text)),
             }),
+            InputPurpose::ReplayTime => None,
         }
+    }
+
+    /// Does submitting the form change the system? (The replay's time prompt only moves.)
+    pub fn writes(&self) -> bool {
+        !matches!(self.purpose, InputPurpose::ReplayTime)
     }
 
     /// A warning the kernel would not give: a memory limit below what the cgroup uses now
@@ -296,6 +304,8 @@ pub enum Step {
     ReadOnly,
     /// The action does nothing here; tell the person why.
     Note(String),
+    /// Close the dialog and move through recorded time (`cgtui replay`).
+    Replay(ReplayMove),
 }
 
 fn move_in(selected: &mut usize, len: usize, action: Action, page: usize) {
@@ -440,6 +450,17 @@ impl Dialog {
             },
             Dialog::Input(form) => match action {
                 Action::Close => Step::Close,
+                Action::Submit if form.purpose == InputPurpose::ReplayTime => {
+                    let now = crate::history::record::now_ms();
+                    match crate::history::time::parse_time(form.input.text(), now) {
+                        Ok(ms) => Step::Replay(ReplayMove::To(ms)),
+                        // The prompt stays, with what was typed and why it is not a time.
+                        Err(why) => {
+                            form.refusal = vec![why];
+                            Step::Stay
+                        }
+                    }
+                }
                 Action::Submit => {
                     let Some(op) = form.op() else {
                         return Step::Note("type a name first".into());

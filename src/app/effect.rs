@@ -41,4 +41,6 @@ pub enum Effect {
     ResolveNames(Vec<crate::cgroup::workload::Workload>),
     /// `cgtui replay`: move through recorded time.
     Replay(crate::app::action::ReplayMove),
+    /// Read the selected cgroup's recorded history (answered by `Event::Recorded`).
+    ReadRecorded(crate::history::backfill::Request),
 }

@@ -760,6 +760,13 @@ impl Default for Keymap {
                 "next event",
                 "to the next recorded event",
             ),
+            b(
+                X::Replay,
+                &[K::char('t')],
+                A::ReplayGoTo,
+                "go to",
+                "go to a time, typed as --at takes it (2026-12-01T03:12:00Z, 03:12, -2h, yesterday 03:00; UTC)",
+            ),
         ];
         bindings.push(b(
             X::Lessons,

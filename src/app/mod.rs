@@ -16,6 +16,7 @@ pub mod lessons;
 pub mod names;
 pub mod process_pane;
 pub mod reads;
+pub mod recorded;
 pub mod status;
 pub mod tree_pane;
 
@@ -98,6 +99,8 @@ pub enum Event {
     /// `cgtui replay` moved: the sample before (for rates) and the one at the new time; no
     /// samples when the move went nowhere (the note says why).
     Replayed(Box<Replayed>),
+    /// The selected cgroup's recorded history, read from the store a recorder writes.
+    Recorded(Box<crate::history::backfill::Answer>),
 }
 
 #[derive(Debug)]
@@ -168,6 +171,9 @@ pub struct Options {
     pub hierarchy_controllers: Option<Vec<String>>,
     /// `cgtui replay`: samples come from a store; the replay keys move through time.
     pub replay: bool,
+    /// A reader of a recorder's store runs: the selected cgroup's sparklines reach back into
+    /// it (`Effect::ReadRecorded`, answered by `Event::Recorded`).
+    pub recorded_history: bool,
 }
 
 /// Where `cgtui replay` is in recorded time.
@@ -201,6 +207,7 @@ impl Options {
             known_users: Vec::new(),
             hierarchy_controllers: None,
             replay: false,
+            recorded_history: false,
         }
     }
 }
@@ -265,6 +272,8 @@ pub struct App {
     pass_totals: crate::sampler::PassTotals,
     /// `cgtui replay`: the recorded time on screen.
     pub(crate) replay: Option<ReplayState>,
+    /// The selected cgroup's recorded history, for its sparklines.
+    pub(crate) recorded: recorded::RecordedHistory,
 }
 
 impl App {
@@ -318,6 +327,7 @@ impl App {
             pass_stats: None,
             pass_totals: crate::sampler::PassTotals::default(),
             replay: options.replay.then(ReplayState::default),
+            recorded: recorded::RecordedHistory::new(options.recorded_history && !options.replay),
         }
     }
 
@@ -505,6 +515,7 @@ impl App {
         self.lessons.tick(&world);
         effects.extend(self.predict_dialog());
         effects.extend(self.visible_changed());
+        effects.extend(self.recorded_wanted());
         effects.append(&mut self.names_pending);
         effects
     }
@@ -527,6 +538,27 @@ impl App {
             self.names_pending.push(Effect::ResolveNames(ask));
         }
         Some(Effect::Visible(reads))
+    }
+
+    /// The read of the selected cgroup's recorded history that is due, if one is: as many
+    /// columns as its sparklines have before their live part.
+    fn recorded_wanted(&mut self) -> Option<Effect> {
+        let area = self.layout.history;
+        if area.width == 0 || area.height == 0 {
+            return None;
+        }
+        let node = self.model.get(self.tree.selected())?;
+        let inode = node.sample.as_ref()?.inode;
+        let live = recorded::live_columns(area.width);
+        let request = crate::history::backfill::Request {
+            path: node.path.clone(),
+            inode,
+            columns: usize::from(area.width).saturating_sub(live),
+            live_span_ms: live as i64 * self.interval.as_millis() as i64,
+        };
+        self.recorded
+            .wanted(request, self.now)
+            .map(Effect::ReadRecorded)
     }
 
     /// Values older than this are marked on screen as not current: rows on screen are read
@@ -584,6 +616,12 @@ impl App {
                     effects = self.apply(Event::Tree(tree));
                 }
                 effects
+            }
+            Event::Recorded(answer) => {
+                if let Some(problem) = self.recorded.answered(*answer, self.now) {
+                    self.status.say(Tone::Warning, problem);
+                }
+                Vec::new()
             }
             Event::Mouse(mouse) => self.on_mouse(mouse),
             Event::Resize(w, h) => {
@@ -944,7 +982,30 @@ impl App {
                 self.status.hint(text);
                 Vec::new()
             }
+            Step::Replay(step) => {
+                self.dialog = None;
+                vec![Effect::Replay(step)]
+            }
         }
+    }
+
+    /// `t` in replay: a prompt for the recorded time to go to, holding the time on screen.
+    fn open_replay_prompt(&mut self) {
+        let Some(replay) = &self.replay else {
+            return;
+        };
+        let shown = replay
+            .time_ms
+            .map_or(String::new(), crate::history::time::format_ms);
+        self.open_dialog(Dialog::Input(InputForm {
+            title: "go to a recorded time".into(),
+            hint: "RFC 3339 (2026-12-01T03:12:00Z), Unix time, -10m or -2h (before now), HH:MM, \
+                   yesterday 03:00; UTC. The sample at or before it is shown."
+                .into(),
+            input: dialog::TextInput::prefilled(&shown),
+            purpose: InputPurpose::ReplayTime,
+            refusal: Vec::new(),
+        }));
     }
 
     fn filter_action(&mut self, action: Action) -> Vec<Effect> {
@@ -984,6 +1045,10 @@ impl App {
             } else {
                 Vec::new()
             };
+        }
+        if action == Action::ReplayGoTo {
+            self.open_replay_prompt();
+            return Vec::new();
         }
         let before = self.tree.selected().clone();
         let rows = self.layout.tree_rows();
@@ -1163,7 +1228,8 @@ impl App {
             | Action::CursorHome
             | Action::CursorEnd
             | Action::ClearText
-            | Action::Replay(_) => {}
+            | Action::Replay(_)
+            | Action::ReplayGoTo => {}
         }
         self.tree.scroll_to_selection(self.layout.tree_rows());
         self.focus_effect(&before)

@@ -2,6 +2,7 @@
 //! (`cgtui snapshot --store`, `cgtui events`, `cgtui replay`). README "History" has the
 //! format's design.
 
+pub mod backfill;
 pub mod codec;
 pub mod frame;
 pub mod record;

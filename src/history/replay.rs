@@ -96,8 +96,12 @@ impl Replayer {
     }
 
     fn step(&mut self, step: ReplayMove) {
+        if let ReplayMove::To(target) = step {
+            return self.go_to(target);
+        }
         let Some(at) = self.at else { return };
         let (target, note) = match step {
+            ReplayMove::To(_) => return,
             ReplayMove::PrevSample => match self.store.sample_before(at) {
                 Some(t) => (t, String::new()),
                 None => return self.stay("the first recorded sample"),
@@ -137,6 +141,30 @@ impl Replayer {
                     None => return self.stay("no later event"),
                 }
             }
+        };
+        self.show(target, note);
+    }
+
+    /// The sample at or before `target`; outside the store, its first or newest sample, said.
+    fn go_to(&mut self, target: i64) {
+        let Some((first, last)) = self.store.span() else {
+            return self.stay("the store holds no samples");
+        };
+        let asked = time::format_ms(target);
+        if target < first {
+            let note = format!(
+                "{asked} is before the first recorded sample ({}): showing it",
+                time::format_ms(first)
+            );
+            return self.show(first, note);
+        }
+        let note = if target > last {
+            format!(
+                "{asked} is after the newest recorded sample ({}): showing it",
+                time::format_ms(last)
+            )
+        } else {
+            String::new()
         };
         self.show(target, note);
     }

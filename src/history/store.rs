@@ -474,6 +474,15 @@ fn moment(time_ms: i64, state: &State) -> Result<Moment, super::codec::DecodeErr
     Ok(Moment { time_ms, cgroups })
 }
 
+/// One series in one recorded sample ([`Store::series_at`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesAt {
+    pub time_ms: i64,
+    /// The series' words; `None` when the sample does not hold it (not there yet, or a
+    /// different inode: another cgroup of the same name).
+    pub words: Option<Vec<u64>>,
+}
+
 /// What [`Store::walk`] calls for each sample: its time, its state, and the sample before it
 /// (time and state) when asked for; false stops the walk.
 pub type Visit<'a> = dyn FnMut(i64, &State, Option<(i64, &State)>) -> bool + 'a;
@@ -771,6 +780,69 @@ impl Store {
             .rev()
             .find(|e| e.kind == Kind::Key && e.time_ms <= time_ms)
             .map(|e| e.time_ms)
+    }
+
+    /// The time of the first key frame after `time_ms`.
+    fn key_after(&self, time_ms: i64) -> Option<i64> {
+        self.segments
+            .iter()
+            .flat_map(|s| s.index.iter())
+            .find(|e| e.kind == Kind::Key && e.time_ms > time_ms)
+            .map(|e| e.time_ms)
+    }
+
+    /// One series (by path and inode) in the last sample at or before each of `times`
+    /// (ascending): that sample's time and the series' words, `None` where the series is not
+    /// in it, nothing where there is no such sample. Times between the same two key frames
+    /// share one walk, so the cost grows with the number of times (at most [`KEY_EVERY`]
+    /// frames each), not with the span they cover.
+    pub fn series_at(
+        &mut self,
+        path: &CgroupPath,
+        inode: u64,
+        times: &[i64],
+    ) -> Vec<Option<SeriesAt>> {
+        let mut out = vec![None; times.len()];
+        let find = |state: &State| {
+            state
+                .values()
+                .find(|s| s.inode == inode && s.path == *path)
+                .map(|s| s.words.clone())
+        };
+        let mut i = 0;
+        while i < times.len() {
+            let Some(key) = self.key_at_or_before(times[i]) else {
+                i += 1;
+                continue;
+            };
+            let next_key = self.key_after(key);
+            let end = i + times[i..]
+                .iter()
+                .take_while(|t| next_key.is_none_or(|k| **t < k))
+                .count()
+                .max(1);
+            let group = &times[i..end];
+            let answers = &mut out[i..end];
+            let mut answered = 0;
+            let mut last: Option<SeriesAt> = None;
+            let to = group[group.len() - 1];
+            self.walk(key, to, false, &mut |t, state, _| {
+                while answered < group.len() && t > group[answered] {
+                    answers[answered] = last.clone();
+                    answered += 1;
+                }
+                last = Some(SeriesAt {
+                    time_ms: t,
+                    words: find(state),
+                });
+                true
+            });
+            for answer in &mut answers[answered..] {
+                *answer = last.clone();
+            }
+            i = end;
+        }
+        out
     }
 
     /// The time of the last sample strictly before `time_ms`.

@@ -180,6 +180,20 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// A span of time, as short as it reads: `45s`, `12m`, `2h`, `2h 30m`, `3d`, `1d 4h`.
+pub fn format_span(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    let (d, h, m) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
 /// Unix milliseconds as `2026-12-01T03:12:00.123Z`.
 pub fn format_ms(ms: i64) -> String {
     let secs = crate::snapshot::utc_timestamp(ms.div_euclid(1000) as f64);
@@ -221,6 +235,17 @@ mod tests {
             let err = parse_time(bad, NOW).unwrap_err();
             assert!(!err.is_empty(), "{bad}");
         }
+    }
+
+    #[test]
+    fn spans() {
+        assert_eq!(format_span(45_000), "45s");
+        assert_eq!(format_span(12 * 60_000 + 5_000), "12m");
+        assert_eq!(format_span(2 * 3_600_000), "2h");
+        assert_eq!(format_span(2 * 3_600_000 + 30 * 60_000), "2h 30m");
+        assert_eq!(format_span(3 * 86_400_000 + 59_000), "3d");
+        assert_eq!(format_span(86_400_000 + 4 * 3_600_000), "1d 4h");
+        assert_eq!(format_span(-5), "0s");
     }
 
     #[test]

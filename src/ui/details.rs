@@ -2,6 +2,7 @@
 
 use crate::app::App;
 use crate::app::layout::Layout as Areas;
+use crate::app::recorded;
 use crate::cgroup::escape;
 use crate::cgroup::parse::Pressure;
 use crate::cgroup::workload::Kind;
@@ -12,9 +13,9 @@ use crate::model::{Model, Node};
 use crate::theme::{Role, Theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, SparklineBar, Table};
 
 const LABEL_WIDTH: usize = 10;
 
@@ -342,10 +343,53 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
     fields
 }
 
-fn spark(frame: &mut Frame, area: Rect, title: String, values: Vec<u64>, style: Style) {
+/// The last `width` of `values`, padded with absent ones in front to `width`.
+fn right_aligned<T: Copy>(values: &[T], width: usize, absent: T) -> Vec<T> {
+    let shown = &values[values.len().saturating_sub(width)..];
+    let mut out = vec![absent; width - shown.len()];
+    out.extend_from_slice(shown);
+    out
+}
+
+/// One sparkline: the `recorded` columns (dimmed, from the recorder's store; empty when
+/// there are none) then the latest `live` values, as many as fit, newest at the right.
+fn spark(
+    frame: &mut Frame,
+    area: Rect,
+    title: String,
+    recorded: &[Option<u64>],
+    live: &[u64],
+    style: Style,
+) {
+    let width = usize::from(area.width);
+    let bars: Vec<SparklineBar> = if recorded.is_empty() {
+        let shown = &live[live.len().saturating_sub(width)..];
+        shown.iter().map(|v| SparklineBar::from(*v)).collect()
+    } else {
+        let dim = Some(Style::default().add_modifier(Modifier::DIM));
+        let live: Vec<Option<u64>> = live.iter().copied().map(Some).collect();
+        // Until the live part fills, the gap before it is where its samples will come.
+        let live = right_aligned(&live, recorded::live_columns(area.width), None);
+        recorded
+            .iter()
+            .map(|v| SparklineBar::from(*v).style(dim))
+            .chain(live.into_iter().map(SparklineBar::from))
+            .collect()
+    };
     let block = Block::default().title(title);
-    let widget = Sparkline::default().block(block).data(&values).style(style);
+    let widget = Sparkline::default().block(block).data(bars).style(style);
     frame.render_widget(widget, area);
+}
+
+/// How far back a recorded series reaches on screen (` (recorded 2h)`).
+fn reach(recorded: &[Option<u64>], bucket_ms: i64) -> String {
+    match recorded.iter().position(Option::is_some) {
+        Some(first) => format!(
+            " (recorded {})",
+            crate::history::time::format_span((recorded.len() - first) as i64 * bucket_ms)
+        ),
+        None => String::new(),
+    }
 }
 
 fn history(app: &App, frame: &mut Frame, area: Rect, node: &Node) {
@@ -354,30 +398,70 @@ fn history(app: &App, frame: &mut Frame, area: Rect, node: &Node) {
     }
     let [cpu, mem, io] = Layout::vertical([Constraint::Length(2); 3]).areas(area);
     // The labels show the latest values; the history behind them is kept only while the
-    // cgroup is read every pass (on screen), so it may be shorter.
+    // cgroup is read every pass (on screen), so it may be shorter. Before it, what a recorder
+    // stored of this very cgroup (path and inode), when one writes a store.
     let h = &node.history;
     let theme = &app.theme;
     let memory_now = node.sample.as_ref().and_then(|s| s.memory.current);
     let io_now = node.rates.io.map(|io| io.read_bps + io.write_bps);
+    let stored = node
+        .sample
+        .as_ref()
+        .and_then(|s| app.recorded.get(&node.path, s.inode));
+    let bucket_ms = stored.map_or(0, |r| r.bucket_ms);
+    let columns = usize::from(area.width).saturating_sub(recorded::live_columns(area.width));
+    // The columns before the live part; none for a series the store holds nothing of there.
+    let series = |value: fn(&crate::history::backfill::Point) -> Option<u64>| {
+        let points: Vec<Option<u64>> = stored
+            .map(|r| r.points.iter().map(value).collect())
+            .unwrap_or_default();
+        let shown = right_aligned(&points, columns, None);
+        if shown.iter().any(Option::is_some) {
+            shown
+        } else {
+            Vec::new()
+        }
+    };
+    let cpu_recorded = series(|p| p.cpu_pct.map(|v| (v * 10.0) as u64));
+    let memory_recorded = series(|p| p.memory);
+    let io_recorded = series(|p| p.io_bps.map(|v| v as u64));
     spark(
         frame,
         cpu,
-        format!("CPU% {}", format::percent(node.rates.cpu_pct)),
-        h.cpu_pct.iter().map(|v| (v * 10.0) as u64).collect(),
+        format!(
+            "CPU% {}{}",
+            format::percent(node.rates.cpu_pct),
+            reach(&cpu_recorded, bucket_ms)
+        ),
+        &cpu_recorded,
+        &h.cpu_pct
+            .iter()
+            .map(|v| (v * 10.0) as u64)
+            .collect::<Vec<_>>(),
         theme.style(Role::SparkCpu),
     );
     spark(
         frame,
         mem,
-        format!("memory {}", format::opt_rate(memory_now.map(|m| m as f64))),
-        h.memory.iter().map(|v| v as u64).collect(),
+        format!(
+            "memory {}{}",
+            format::opt_rate(memory_now.map(|m| m as f64)),
+            reach(&memory_recorded, bucket_ms)
+        ),
+        &memory_recorded,
+        &h.memory.iter().map(|v| v as u64).collect::<Vec<_>>(),
         theme.style(Role::SparkMemory),
     );
     spark(
         frame,
         io,
-        format!("IO {}/s", format::opt_rate(io_now)),
-        h.io_bps.iter().map(|v| v as u64).collect(),
+        format!(
+            "IO {}/s{}",
+            format::opt_rate(io_now),
+            reach(&io_recorded, bucket_ms)
+        ),
+        &io_recorded,
+        &h.io_bps.iter().map(|v| v as u64).collect::<Vec<_>>(),
         theme.style(Role::SparkIo),
     );
 }

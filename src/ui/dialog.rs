@@ -179,9 +179,14 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 Span::styled("▏", theme.style(Role::Bold)),
                 Span::styled(shown(&after), value_style),
             ])];
+            let first = if form.writes() {
+                "refused: "
+            } else {
+                "not a time: "
+            };
             for (i, refusal) in form.refusal.iter().enumerate() {
                 lines.push(Line::from(Span::styled(
-                    format!(" {}{refusal}", if i == 0 { "refused: " } else { "  " }),
+                    format!(" {}{refusal}", if i == 0 { first } else { "  " }),
                     theme.style(if i == 0 { Role::Refused } else { Role::Dim }),
                 )));
             }
@@ -193,10 +198,15 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             }
             lines.push(Line::from(""));
             lines.push(dim(format!(" {}", form.hint)));
-            let keys = if input.selected() {
-                "Enter write (checked first) · typing replaces it · ←→ Home End edit · Esc cancel"
-            } else {
-                "Enter write (checked first) · ←→ Home End move · Ctrl-U clear · Esc cancel"
+            let keys = match (form.writes(), input.selected()) {
+                (false, true) => "Enter go · typing replaces it · ←→ Home End edit · Esc cancel",
+                (false, false) => "Enter go · ←→ Home End move · Ctrl-U clear · Esc cancel",
+                (true, true) => {
+                    "Enter write (checked first) · typing replaces it · ←→ Home End edit · Esc cancel"
+                }
+                (true, false) => {
+                    "Enter write (checked first) · ←→ Home End move · Ctrl-U clear · Esc cancel"
+                }
             };
             lines.push(keys_line(app, keys));
             (format!(" {} ", form.title), lines, Role::BorderForm)
@@ -230,7 +240,11 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             (format!(" {title} "), out, border)
         }
     };
-    let writes = matches!(dialog, Dialog::Confirm { .. } | Dialog::Input(_));
+    let writes = match dialog {
+        Dialog::Confirm { .. } => true,
+        Dialog::Input(form) => form.writes(),
+        _ => false,
+    };
     if writes {
         lines.push(Line::from(""));
         if app.read_only {
