@@ -216,7 +216,7 @@ enum Command {
     /// The interval is the global --interval (default 5 s here).
     Record {
         /// The store: default /var/lib/cgtui as root, $XDG_STATE_HOME/cgtui/store otherwise.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
         store: Option<PathBuf>,
         /// Delete recorded days older than this (`7d`, `36h`).
         #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
@@ -227,7 +227,9 @@ enum Command {
     },
     /// Browse a recorded store in the TUI: step through samples and events (read-only).
     Replay {
-        #[arg(long, value_name = "DIR")]
+        /// The store to replay: default /var/lib/cgtui as root, $XDG_STATE_HOME/cgtui/store
+        /// otherwise.
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
         store: Option<PathBuf>,
         /// Start at this time (default: the newest sample).
         #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
@@ -236,10 +238,15 @@ enum Command {
     /// List the recorded events: created/removed cgroups, populated/frozen flips, OOM kills,
     /// pids.max refusals, and changes cgtui made.
     Events {
-        #[arg(long, value_name = "DIR")]
+        /// The store to read: default /var/lib/cgtui as root, $XDG_STATE_HOME/cgtui/store
+        /// otherwise.
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
         store: Option<PathBuf>,
+        /// Events from TIME on (RFC 3339, Unix time, -10m, HH:MM, `yesterday 03:00`; UTC).
+        /// Default: the oldest recorded.
         #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
         from: Option<String>,
+        /// Events up to TIME. Default: the newest recorded.
         #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
         to: Option<String>,
         /// One JSON document per event.

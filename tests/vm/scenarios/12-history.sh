@@ -63,6 +63,15 @@ inside "$kill_s" || fail "the OOM kill's time $kill_s s is outside the window"
 inside "$change_s" || fail "the change's time $change_s s is outside the window"
 awk -v c="$change_s" -v k="$kill_s" 'BEGIN { exit !(c < k) }' || fail "the change ($change_s) is not before the kill ($kill_s)"
 check "events: OOM kill and change inside the window" yes
+# The event's time against the kernel's: its OOM report's timestamp (seconds since boot, the
+# same clock as /proc/uptime here) moved to the wall clock. A figure, not asserted: the
+# /proc/uptime reading is 10 ms coarse.
+kernel_s=$(dmesg | grep "Memory cgroup out of memory: Killed process" | tail -1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
+read -r up _ </proc/uptime
+wall=$EPOCHREALTIME
+awk -v k="$kernel_s" -v u="$up" -v w="$wall" -v r="$kill_s" 'BEGIN {
+    if (k == "") { print "OOM kill: no kernel report in dmesg"; exit }
+    printf "OOM kill recorded %.0f ms after the kernel reported it (+-10 ms)\n", (r - (w - (u - k))) * 1000 }'
 cgtui events --store $STORE --from "@$((start_ms / 1000))" | grep cgtui-history
 
 step "snapshot --at shows the memory before the kill"
