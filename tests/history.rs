@@ -102,6 +102,28 @@ fn samples_and_events_round_trip() {
         .unwrap();
     assert_eq!(seen, (0..30).collect::<Vec<_>>());
     assert!(store.at(T0 - 1).unwrap().is_none());
+    // Every moment: on a key frame (every 7th), just after it, and between samples, the pair
+    // is the sample at or before it and the one before that (the seek starts one key earlier
+    // only when the sample is a key frame).
+    for i in 0..30i64 {
+        for offset in [0, 1, 999] {
+            let pair = store.at(T0 + i * 1000 + offset).unwrap().unwrap();
+            assert_eq!(
+                pair.current.time_ms,
+                T0 + i * 1000,
+                "at sample {i} + {offset} ms"
+            );
+            let mut want = tree(10, i as u64);
+            want.sort_by(|a, b| a.0.as_path().cmp(b.0.as_path()));
+            assert_eq!(pair.current.cgroups, want, "sample {i}");
+            let previous = pair.previous.as_ref().map(|p| p.time_ms);
+            assert_eq!(
+                previous,
+                (i > 0).then(|| T0 + (i - 1) * 1000),
+                "the sample before {i}"
+            );
+        }
+    }
     assert_eq!(store.sample_after(T0 + 10_000), Some(T0 + 11_000));
     assert_eq!(store.sample_before(T0 + 10_000), Some(T0 + 9_000));
     let events = store.events(T0, T0 + 100_000);

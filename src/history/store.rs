@@ -644,8 +644,8 @@ impl Store {
     /// previous state)`; it returns false to stop. With `want_previous`, the state of the
     /// sample before is passed (for rates).
     pub fn walk(&mut self, from: i64, to: i64, want_previous: bool, visit: &mut Visit) {
-        // Start at the last key frame at or before `from` (one earlier when previous states
-        // are wanted, since the first visited sample may be that key frame itself).
+        // Start at the last key frame at or before `from`; one earlier when previous states
+        // are wanted and the first visited sample would be that key frame itself.
         let keys: Vec<(usize, IndexEntry)> = self
             .segments
             .iter()
@@ -660,7 +660,7 @@ impl Store {
         let mut start = keys
             .partition_point(|(_, e)| e.time_ms <= from)
             .saturating_sub(1);
-        if want_previous {
+        if want_previous && keys.get(start).is_some_and(|(_, e)| e.time_ms >= from) {
             start = start.saturating_sub(1);
         }
         let mut state = State::new();
@@ -720,20 +720,65 @@ impl Store {
         }
     }
 
+    /// The time of the last sample frame in `key..=time_ms` by its header (checksummed, not
+    /// decoded), where `key` is a key frame's time.
+    fn last_sample_header(&mut self, key: i64, time_ms: i64) -> Option<i64> {
+        let mut last = None;
+        for seg in 0..self.segments.len() {
+            let keys: Vec<IndexEntry> = self.segments[seg]
+                .index
+                .iter()
+                .filter(|e| e.kind == Kind::Key && e.time_ms <= time_ms)
+                .copied()
+                .collect();
+            let Some(first) = keys.iter().position(|e| e.time_ms >= key) else {
+                continue;
+            };
+            let end = self.segments[seg]
+                .index
+                .iter()
+                .find(|e| e.kind == Kind::Key && e.time_ms > time_ms)
+                .map_or(self.segments[seg].len, |e| e.offset);
+            let buf = self.read(seg, keys[first].offset, end);
+            let scan = frame::scan(&buf);
+            self.report(seg, keys[first].offset, &scan);
+            last = scan
+                .frames
+                .iter()
+                .filter(|f| f.kind.is_sample() && f.time_ms <= time_ms)
+                .map(|f| f.time_ms)
+                .last()
+                .or(last);
+        }
+        last
+    }
+
     /// The last sample at or before `time_ms`, with the one before it.
     pub fn at(&mut self, time_ms: i64) -> Result<Option<Pair>> {
         let Some(key) = self.key_at_or_before(time_ms) else {
             return Ok(None);
         };
-        // First find the sample's time (nothing copied), then decode it with the one before.
+        // First find the sample's time from the frames' headers (nothing decoded), then
+        // decode it with the one before.
+        if let Some(t) = self.last_sample_header(key, time_ms)
+            && let Some(pair) = self.pair_at(t)?
+        {
+            return Ok(Some(pair));
+        }
+        // That frame does not decode (damage): the last one before it that does.
         let mut last = None;
         self.walk(key, time_ms, false, &mut |t, _, _| {
             last = Some(t);
             true
         });
-        let Some(t) = last else {
-            return Ok(None);
-        };
+        match last {
+            Some(t) => self.pair_at(t),
+            None => Ok(None),
+        }
+    }
+
+    /// The sample at exactly `t`, decoded, with the one before it.
+    fn pair_at(&mut self, t: i64) -> Result<Option<Pair>> {
         let mut found = None;
         self.walk(t, t, true, &mut |t, state, prev| {
             found = Some(moment(t, state).and_then(|current| {
