@@ -251,8 +251,8 @@ fn sample_tree_planned(
     sample_paths(fs, started, &fs.walk(base), true, plan, files, known)
 }
 
-/// Every cgroup under `base` fully (as `snapshot` reads), taking the event files' values that
-/// `known` has instead of reading them (the recorder's, from its inotify watches).
+/// Every cgroup under `base` fully (as `snapshot` reads), taking `cgroup.events` from `known`
+/// where it holds it instead of reading it (the recorder's, from its inotify watches).
 pub fn sample_tree_knowing(
     fs: &Cgroupfs,
     base: &CgroupPath,

@@ -45,6 +45,11 @@ struct Known {
     events: Option<CgroupEvents>,
     memory: Option<MemoryEvents>,
     pids: Option<PidsEvents>,
+    /// The cgroup `events` belongs to.
+    inode: Option<u64>,
+    /// Its cgroup.events was watched before `events` was read (it was in the tree when the
+    /// watcher started, or the watcher reported its creation): `events` is current.
+    watched: bool,
 }
 
 fn counter(kind: &str, path: &CgroupPath, before: u64, now: u64) -> Option<HistoryEvent> {
@@ -66,10 +71,14 @@ fn interpret(event: WatchEvent, known: &mut HashMap<CgroupPath, Known>) -> Vec<H
             // What an earlier sample read may predate the watches: start again from the read
             // made after them (or from the next sample's).
             let k = known.entry(path).or_default();
-            *k = Known::default();
+            *k = Known {
+                watched: true,
+                ..Known::default()
+            };
             if let Some(s) = sample {
                 k.events = s.events;
                 k.memory = s.memory.events;
+                k.inode = Some(s.inode);
             }
         }
         WatchEvent::Removed { path } => {
@@ -98,13 +107,20 @@ fn interpret(event: WatchEvent, known: &mut HashMap<CgroupPath, Known>) -> Vec<H
             let before = k.memory.unwrap_or_default();
             out.extend(counter("oom", &path, before.oom, events.oom));
             out.extend(counter("oom_kill", &path, before.oom_kill, events.oom_kill));
-            k.memory = Some(events);
+            // Counters only grow: an older reading arriving late (after a re-read) is not
+            // taken, or the next increase would be counted twice.
+            if k.memory.is_none() || events.oom >= before.oom && events.oom_kill >= before.oom_kill
+            {
+                k.memory = Some(events);
+            }
         }
         WatchEvent::PidsEventsChanged { path, events } => {
             let k = known.entry(path.clone()).or_default();
             let before = k.pids.unwrap_or_default();
             out.extend(counter("pids_max", &path, before.max, events.max));
-            k.pids = Some(events);
+            if k.pids.is_none() || events.max >= before.max {
+                k.pids = Some(events);
+            }
         }
         WatchEvent::Overflow | WatchEvent::Exhausted { .. } | WatchEvent::Unwatched { .. } => {}
     }
@@ -242,12 +258,14 @@ pub fn run(options: Options) -> Result<()> {
     // of an event file is reported, so samples take those values from what inotify said
     // instead of reading the files again.
     let mut startup = Vec::new();
+    let mut watched_at_start = Vec::new();
     match Watcher::new(options.fs.clone(), options.base.clone()) {
         Ok(mut watcher) => {
             watcher.watch_existing(&mut |event| {
                 startup.push(event);
                 true
             });
+            watched_at_start = watcher.cgroups().cloned().collect();
             let tx = tx.clone();
             std::thread::spawn(move || {
                 let result =
@@ -265,6 +283,16 @@ pub fn run(options: Options) -> Result<()> {
     for event in &startup {
         trust.learn(event);
     }
+    let mut known: HashMap<CgroupPath, Known> = watched_at_start
+        .into_iter()
+        .map(|path| {
+            let k = Known {
+                watched: true,
+                ..Known::default()
+            };
+            (path, k)
+        })
+        .collect();
     drop(tx);
     let journal = crate::journal::Journal::open_default();
     let mut journal_mark = if writer.last_journal_ms > 0 {
@@ -274,7 +302,6 @@ pub fn run(options: Options) -> Result<()> {
     };
     // The journal only grows: it is parsed again only when its size or time changed.
     let mut journal_seen = None;
-    let mut known: HashMap<CgroupPath, Known> = HashMap::new();
     let mut files = crate::cgroup::files::OpenFiles::new();
     let mut next_sample = Instant::now();
     let mut last_prune: Option<Instant> = None;
@@ -304,10 +331,9 @@ pub fn run(options: Options) -> Result<()> {
                     &options.base,
                     &mut files,
                     &|path| match known.get(path) {
-                        Some(k) if !reread && trust.trusts(path) => KnownEvents {
+                        Some(k) if k.watched && !reread && trust.trusts(path) => KnownEvents {
+                            inode: k.inode.unwrap_or(0),
                             events: k.events,
-                            memory: k.memory,
-                            pids: k.pids,
                         },
                         _ => KnownEvents::default(),
                     },
@@ -329,7 +355,10 @@ pub fn run(options: Options) -> Result<()> {
                         }
                     }
                     let k = known.entry(path.clone()).or_default();
-                    k.events = k.events.or(sample.events);
+                    if k.inode.is_none_or(|inode| inode == sample.inode) {
+                        k.inode = Some(sample.inode);
+                        k.events = k.events.or(sample.events);
+                    }
                     k.memory = k.memory.or(sample.memory.events);
                     k.pids = k.pids.or(sample.pids.events);
                 }

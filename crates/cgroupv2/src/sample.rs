@@ -91,15 +91,17 @@ pub struct CgroupSample {
     pub unreadable: Vec<Unreadable>,
 }
 
-/// Event files whose current values the caller already holds, because inotify watched them
-/// before they were read (every change since was reported): they are not read again. A
+/// A cgroup's `cgroup.events` as the caller already holds it, because inotify watched the
+/// file before it was read (every change since was reported): it is not read again, and a
 /// cgroup known to be empty (`populated 0`) has no processes, so its PID list is not read
-/// either. `Default` knows nothing: everything is read.
+/// either. Only for the cgroup with this inode (a cgroup made again under the same name is
+/// another). `memory.events` and `pids.events` have no such shortcut: they appear and vanish
+/// with their controllers, unannounced, so a watch on them can be missing without notice.
+/// `Default` knows nothing: everything is read.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct KnownEvents {
+    pub inode: u64,
     pub events: Option<CgroupEvents>,
-    pub memory: Option<MemoryEvents>,
-    pub pids: Option<PidsEvents>,
 }
 
 /// Reads files of one cgroup, turning "absent" into `None` and recording other failures.
@@ -186,7 +188,7 @@ pub fn read_sample_with(
     read_sample_knowing(fs, cgroup, scope, files, &KnownEvents::default())
 }
 
-/// [`read_sample_with`], taking the event files' values from `known` where it has them.
+/// [`read_sample_with`], taking `cgroup.events` from `known` when it holds it for this cgroup.
 pub fn read_sample_knowing(
     fs: &Cgroupfs,
     cgroup: &CgroupPath,
@@ -206,7 +208,8 @@ pub fn read_sample_knowing(
     // The process count costs a read of the whole PID list: only for a full read (the
     // cgroup a person looks at, and batch output). cgroup.procs exists in every cgroup, so its
     // absence there means the cgroup is gone.
-    let empty = known.events.is_some_and(|e| !e.populated);
+    let known_events = known.events.filter(|_| known.inode == stat.inode);
+    let empty = known_events.is_some_and(|e| !e.populated);
     let procs = match scope {
         Scope::Columns | Scope::Metrics => None,
         Scope::Full if empty => Some(0),
@@ -227,7 +230,7 @@ pub fn read_sample_knowing(
         owner_uid: stat.uid,
         owner_gid: stat.gid,
         nr_procs: procs,
-        events: known.events.or_else(|| r.get(CGROUP_EVENTS)),
+        events: known_events.or_else(|| r.get(CGROUP_EVENTS)),
         cpu: r.get(CPU_STAT),
         memory: MemorySample {
             current: r.get(MEMORY_CURRENT),
@@ -237,7 +240,7 @@ pub fn read_sample_knowing(
             low: None,
             min: None,
             swap_max: None,
-            events: known.memory.or_else(|| r.get(MEMORY_EVENTS)),
+            events: r.get(MEMORY_EVENTS),
         },
         io: r.get(IO_STAT),
         pids: PidsSample {
@@ -258,7 +261,7 @@ pub fn read_sample_knowing(
     if scope == Scope::Metrics {
         sample.memory.low = r.get(MEMORY_LOW);
         sample.memory.min = r.get(MEMORY_MIN);
-        sample.pids.events = known.pids.or_else(|| r.get(PIDS_EVENTS));
+        sample.pids.events = r.get(PIDS_EVENTS);
         sample.detail = Some(Box::new(DetailSample {
             stat: r.get(CGROUP_STAT),
             ..DetailSample::default()
@@ -270,7 +273,7 @@ pub fn read_sample_knowing(
         sample.memory.low = r.get(MEMORY_LOW);
         sample.memory.min = r.get(MEMORY_MIN);
         sample.memory.swap_max = r.get(MEMORY_SWAP_MAX);
-        sample.pids.events = known.pids.or_else(|| r.get(PIDS_EVENTS));
+        sample.pids.events = r.get(PIDS_EVENTS);
         sample.detail = Some(Box::new(DetailSample {
             cgroup_type: r.get(CGROUP_TYPE),
             stat: r.get(CGROUP_STAT),
