@@ -745,9 +745,9 @@ impl Store {
             last = scan
                 .frames
                 .iter()
-                .filter(|f| f.kind.is_sample() && f.time_ms <= time_ms)
+                .rev()
+                .find(|f| f.kind.is_sample() && f.time_ms <= time_ms)
                 .map(|f| f.time_ms)
-                .last()
                 .or(last);
         }
         last
