@@ -284,6 +284,34 @@ fn retention_and_size_cap_drop_the_oldest_days() {
     assert!(store.at(T0 + 2 * day + 4000).unwrap().is_none());
 }
 
+#[test]
+fn a_reader_of_the_recent_past_opens_only_its_days() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let mut w = new_writer(&dir);
+    let day = 86_400_000;
+    for d in 0..4 {
+        write_samples(&mut w, T0 + d * day, 5, 1000);
+    }
+    drop(w);
+    let mut all = Store::open(&dir).unwrap();
+    assert_eq!(all.span().map(|(first, _)| first), Some(T0));
+    let mut recent = Store::open_since(&dir, T0 + 2 * day + 500).unwrap();
+    let (first, last) = recent.span().unwrap();
+    assert_eq!(first.div_euclid(day), (T0 + 2 * day).div_euclid(day));
+    assert_eq!(last, T0 + 3 * day + 4000);
+    assert!(recent.at(T0 + day + 4000).unwrap().is_none());
+    assert_eq!(
+        recent
+            .at(T0 + 2 * day + 2500)
+            .unwrap()
+            .unwrap()
+            .current
+            .time_ms,
+        T0 + 2 * day + 2000
+    );
+}
+
 fn cgtui(args: &[&str], state: &Path) -> std::process::Output {
     Command::new(common::binary())
         .args(args)

@@ -6,6 +6,7 @@
 
 use super::Store;
 use super::codec::sample_from_words;
+use super::store::DAY_MS;
 use super::time::format_span;
 use crate::app::Event;
 use crate::cgroup::CgroupPath;
@@ -104,7 +105,9 @@ pub fn read(dir: &Path, explicit: bool, request: &Request, now_ms: i64) -> Resul
     if absent && !explicit {
         return Ok(Recorded::default());
     }
-    let mut store = Store::open(dir)?;
+    // The graph reaches back MAX_REACH_MS, a little more with round column widths: three days
+    // of segments hold it.
+    let mut store = Store::open_since(dir, now_ms - 3 * DAY_MS)?;
     let (_, interval) = match recorder_running(&mut store, now_ms) {
         Ok(running) => running,
         Err(why) => {

@@ -498,6 +498,13 @@ pub struct Store {
 
 impl Store {
     pub fn open(dir_path: &Path) -> Result<Store> {
+        Store::open_since(dir_path, i64::MIN)
+    }
+
+    /// [`Store::open`] with only the days from the one holding `since_ms` on: a reader of the
+    /// recent past does not load a week of indexes (however many events a busy week made).
+    pub fn open_since(dir_path: &Path, since_ms: i64) -> Result<Store> {
+        let first_day = since_ms.div_euclid(DAY_MS);
         let dir = crate::journal::open_private_dir(dir_path, false)
             .with_context(|| format!("cannot read the store {}", shown(dir_path)))?
             .with_context(|| {
@@ -513,6 +520,9 @@ impl Store {
             reported: Default::default(),
         };
         for (day, name) in segment_names(&dir, dir_path)? {
+            if day < first_day {
+                continue;
+            }
             let path = dir_path.join(&name);
             let Some(file) = open_in(&dir, dir_path, &name, OFlags::RDONLY)? else {
                 continue;
