@@ -121,7 +121,10 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     if let Some((memory, old)) = memory {
         facts.push(format!("mem {}{}", mark(old), format::bytes(memory as f64)));
     }
-    facts.push(format!("every {}", crate::app::interval_text(app.interval)));
+    // Replay moves by keys, not by the refresh interval.
+    if app.replay.is_none() {
+        facts.push(format!("every {}", crate::app::interval_text(app.interval)));
+    }
     spans.push(Span::raw(format!(" {}", facts.join(" · "))));
     if !app.loaded {
         spans.push(Span::raw(" · reading…"));
