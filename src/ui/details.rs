@@ -42,7 +42,7 @@ impl Field {
 }
 
 /// Break `text` into pieces of at most `width` characters, at spaces where possible.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(8);
     let mut lines = Vec::new();
     let mut current = String::new();

@@ -273,6 +273,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
         .min(area.width.saturating_sub(2))
         .saturating_sub(2)
         .max(1) as usize;
+    let lines = indent_wrapped(lines, inner);
     // Long lines wrap: count the rows they take inside the borders.
     let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
     let height = (rows as u16).saturating_add(2);
@@ -296,4 +297,25 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             .scroll((scroll, 0)),
         popup,
     );
+}
+
+/// Lines of one style that start with the dialog's one-space margin and are too long for
+/// `inner` columns, broken at spaces so that every piece keeps the margin (the paragraph's own
+/// wrapping would start continuations at the border).
+fn indent_wrapped(lines: Vec<Line<'static>>, inner: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let single = match line.spans.as_slice() {
+            [span] if line.width() > inner && span.content.starts_with(' ') => Some(span.clone()),
+            _ => None,
+        };
+        let Some(span) = single else {
+            out.push(line);
+            continue;
+        };
+        for piece in super::details::wrap(&span.content[1..], inner.saturating_sub(1)) {
+            out.push(Line::from(Span::styled(format!(" {piece}"), span.style)).style(line.style));
+        }
+    }
+    out
 }
