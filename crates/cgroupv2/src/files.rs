@@ -18,6 +18,7 @@ use crate::path::CgroupPath;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
@@ -218,6 +219,7 @@ impl OpenFiles {
             cgroup,
             entry,
             shared: &mut self.shared,
+            dir: None,
         }
     }
 }
@@ -228,6 +230,9 @@ pub struct CgroupReads<'a> {
     cgroup: &'a CgroupPath,
     entry: &'a mut CgroupFiles,
     shared: &'a mut Shared,
+    /// The cgroup's directory (O_PATH), opened at the first file not kept open: the files
+    /// are opened relative to it, one name to look up each instead of the whole path.
+    dir: Option<OwnedFd>,
 }
 
 impl CgroupReads<'_> {
@@ -265,7 +270,7 @@ impl CgroupReads<'_> {
                 }
             }
         }
-        let opened = self.fs.open_file(self.cgroup, file);
+        let opened = self.open(file);
         match opened {
             Ok(handle) => {
                 let len = read_at_zero(&handle, &mut self.shared.buffer)?;
@@ -295,6 +300,15 @@ impl CgroupReads<'_> {
                 Err(e)
             }
         }
+    }
+
+    /// Open `file` of this cgroup relative to its directory (opened once).
+    fn open(&mut self, file: &str) -> io::Result<File> {
+        if self.dir.is_none() {
+            self.dir = Some(self.fs.open_path(self.cgroup, None)?);
+        }
+        let dir = self.dir.as_ref().expect("opened above");
+        self.fs.open_file_in(dir.as_fd(), file)
     }
 
     /// The text of `file`, a file that changes only when written: what a recent pass read,

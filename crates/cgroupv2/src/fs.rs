@@ -470,6 +470,21 @@ impl Cgroupfs {
         .map(File::from)
     }
 
+    /// Open one of the files of the cgroup whose directory `dir` is (an [`Cgroupfs::open_path`]
+    /// descriptor) for reading, never following a symlink: one name to look up instead of the
+    /// whole path, for a reader of many files of one cgroup.
+    pub fn open_file_in(&self, dir: BorrowedFd<'_>, file: &str) -> io::Result<File> {
+        crate::stats::opened();
+        rustix::fs::openat(
+            dir,
+            file,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map(File::from)
+        .map_err(io::Error::from)
+    }
+
     /// An O_PATH descriptor of a cgroup's directory (`file` `None`) or of one of its files,
     /// not following a symlink: it names the inode without opening it, for inotify through
     /// `/proc/self/fd/N` where the path is too long to give.
