@@ -244,22 +244,39 @@ fn sample_tree_planned(
     base: &CgroupPath,
     plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
     files: Option<&mut OpenFiles>,
-    known: &dyn Fn(&CgroupPath) -> KnownEvents,
 ) -> TreeSample {
     // Before the walk: the model must not remove a cgroup created while the walk ran.
     let started = Instant::now();
-    sample_paths(fs, started, &fs.walk(base), true, plan, files, known)
+    sample_paths(
+        fs,
+        started,
+        &fs.walk(base),
+        true,
+        plan,
+        files,
+        &nothing_known,
+    )
 }
 
-/// Every cgroup under `base` fully (as `snapshot` reads), taking `cgroup.events` from `known`
-/// where it holds it instead of reading it (the recorder's, from its inotify watches).
-pub fn sample_tree_knowing(
+/// Every cgroup of `paths` fully (as `snapshot` reads), the whole tree as the caller knows it
+/// (the recorder's, from its inotify watches), parents before children: no directory is
+/// listed. `cgroup.events` is taken from `known` where it holds it instead of being read.
+pub fn sample_listed_knowing(
     fs: &Cgroupfs,
-    base: &CgroupPath,
+    paths: &[CgroupPath],
     files: &mut OpenFiles,
     known: &dyn Fn(&CgroupPath) -> KnownEvents,
 ) -> TreeSample {
-    sample_tree_planned(fs, base, &mut every(None, true), Some(files), known)
+    let started = Instant::now();
+    sample_paths(
+        fs,
+        started,
+        paths,
+        true,
+        &mut every(None, true),
+        Some(files),
+        known,
+    )
 }
 
 fn nothing_known(_: &CgroupPath) -> KnownEvents {
@@ -334,13 +351,7 @@ pub fn sample_tree_with(
     all_full: bool,
     files: &mut OpenFiles,
 ) -> TreeSample {
-    sample_tree_planned(
-        fs,
-        base,
-        &mut every(focus, all_full),
-        Some(files),
-        &nothing_known,
-    )
+    sample_tree_planned(fs, base, &mut every(focus, all_full), Some(files))
 }
 
 /// [`sample_tree_with`] without keeping files open (one-off reads and tests).
@@ -350,7 +361,7 @@ pub fn sample_tree(
     focus: Option<&CgroupPath>,
     all_full: bool,
 ) -> TreeSample {
-    sample_tree_planned(fs, base, &mut every(focus, all_full), None, &nothing_known)
+    sample_tree_planned(fs, base, &mut every(focus, all_full), None)
 }
 
 /// What the view needs read, as the app works it out (`app::reads`). Nothing else is read

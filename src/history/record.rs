@@ -1,6 +1,7 @@
 //! `cgtui record`: sample the tree on an interval (what `snapshot --json` reads), and record
 //! events the moment inotify reports them, plus cgtui's own journal entries.
 
+use super::store::KEY_EVERY;
 use super::{Change, HistoryEvent, Writer};
 use crate::cgroup::parse::{CgroupEvents, MemoryEvents, PidsEvents};
 use crate::cgroup::sample::KnownEvents;
@@ -8,7 +9,7 @@ use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::journal::shown;
 use anyhow::{Context, Result};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -127,14 +128,17 @@ fn interpret(event: WatchEvent, known: &mut HashMap<CgroupPath, Known>) -> Vec<H
     out
 }
 
-/// Which cgroups' event files inotify reports every change of, so that what it last said is
-/// their current value.
+/// What inotify reports completely, so that what it last said is current: which cgroups'
+/// `cgroup.events`, and whether the tree itself (every directory watched).
 struct Trust {
     /// The watcher runs and has watches (not exhausted).
     watching: bool,
     /// Cgroups whose event files could not be watched: always read.
     unwatched: HashSet<CgroupPath>,
-    /// Events were lost (queue overflow): the next sample reads every event file.
+    /// Cgroups whose directory could not be watched: their new children go unreported.
+    unwatched_dirs: HashSet<CgroupPath>,
+    /// Events were lost (queue overflow): the next sample lists the tree and reads every
+    /// event file.
     reread: bool,
 }
 
@@ -143,6 +147,7 @@ impl Default for Trust {
         Trust {
             watching: true,
             unwatched: HashSet::new(),
+            unwatched_dirs: HashSet::new(),
             reread: false,
         }
     }
@@ -153,11 +158,17 @@ impl Trust {
         match event {
             WatchEvent::Overflow => self.reread = true,
             WatchEvent::Exhausted { .. } => self.watching = false,
-            WatchEvent::Unwatched { path, .. } => {
+            WatchEvent::Unwatched {
+                path, directory, ..
+            } => {
                 self.unwatched.insert(path.clone());
+                if *directory {
+                    self.unwatched_dirs.insert(path.clone());
+                }
             }
             WatchEvent::Removed { path } => {
-                self.unwatched.remove(path);
+                self.unwatched.retain(|p| !p.starts_with(path));
+                self.unwatched_dirs.retain(|p| !p.starts_with(path));
             }
             _ => {}
         }
@@ -165,6 +176,32 @@ impl Trust {
 
     fn trusts(&self, path: &CgroupPath) -> bool {
         self.watching && !self.unwatched.contains(path)
+    }
+
+    /// The watcher's tree is the whole tree: every directory is watched and nothing was lost.
+    fn knows_the_tree(&self) -> bool {
+        self.watching && self.unwatched_dirs.is_empty() && !self.reread
+    }
+}
+
+/// The tree as the watcher reported it: what it found when it started, plus what it reported
+/// created, minus what it reported removed (with everything below).
+fn follow_tree(tree: &mut BTreeSet<CgroupPath>, event: &WatchEvent) {
+    match event {
+        WatchEvent::Created { path, .. } => {
+            tree.insert(path.clone());
+        }
+        WatchEvent::Removed { path } => {
+            let doomed: Vec<CgroupPath> = tree
+                .range(path.clone()..)
+                .take_while(|p| p.starts_with(path))
+                .cloned()
+                .collect();
+            for p in doomed {
+                tree.remove(&p);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -283,6 +320,10 @@ pub fn run(options: Options) -> Result<()> {
     for event in &startup {
         trust.learn(event);
     }
+    let mut tree: BTreeSet<CgroupPath> = watched_at_start.iter().cloned().collect();
+    // Samples list the tree themselves this often, whatever the watcher says (a check that
+    // costs one listing per key frame interval).
+    let mut samples_since_walk = usize::MAX;
     let mut known: HashMap<CgroupPath, Known> = watched_at_start
         .into_iter()
         .map(|path| {
@@ -315,6 +356,7 @@ pub fn run(options: Options) -> Result<()> {
             }
             Ok(Message::Watch(event, ms)) => {
                 trust.learn(&event);
+                follow_tree(&mut tree, &event);
                 for e in interpret(event, &mut known) {
                     writer.append_event(ms, &e)?;
                 }
@@ -325,21 +367,34 @@ pub fn run(options: Options) -> Result<()> {
                 if next_sample < Instant::now() {
                     next_sample = Instant::now() + options.interval;
                 }
+                let walk = !trust.knows_the_tree() || samples_since_walk >= KEY_EVERY;
                 let reread = std::mem::take(&mut trust.reread);
-                let tree = crate::sampler::sample_tree_knowing(
-                    &options.fs,
-                    &options.base,
-                    &mut files,
-                    &|path| match known.get(path) {
-                        Some(k) if k.watched && !reread && trust.trusts(path) => KnownEvents {
-                            inode: k.inode.unwrap_or(0),
-                            events: k.events,
-                        },
-                        _ => KnownEvents::default(),
+                let known_events = |path: &CgroupPath| match known.get(path) {
+                    Some(k) if k.watched && !reread && trust.trusts(path) => KnownEvents {
+                        inode: k.inode.unwrap_or(0),
+                        events: k.events,
                     },
+                    _ => KnownEvents::default(),
+                };
+                let paths: Vec<CgroupPath> = if walk {
+                    samples_since_walk = 0;
+                    let listed = options.fs.walk(&options.base);
+                    // The listing is the truth now; later creations and removals come as
+                    // events.
+                    tree = listed.iter().cloned().collect();
+                    listed
+                } else {
+                    samples_since_walk += 1;
+                    tree.iter().cloned().collect()
+                };
+                let sample = crate::sampler::sample_listed_knowing(
+                    &options.fs,
+                    &paths,
+                    &mut files,
+                    &known_events,
                 );
                 let time_ms = now_ms();
-                let cgroups: Vec<(CgroupPath, &crate::cgroup::sample::CgroupSample)> = tree
+                let cgroups: Vec<(CgroupPath, &crate::cgroup::sample::CgroupSample)> = sample
                     .cgroups
                     .iter()
                     .filter_map(|(path, sample)| Some((path.clone(), sample.as_deref()?)))
@@ -387,4 +442,59 @@ pub fn run(options: Options) -> Result<()> {
     writer.flush();
     eprintln!("cgtui record: stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn p(path: &str) -> CgroupPath {
+        CgroupPath::from_relative(Path::new(path)).unwrap()
+    }
+
+    #[test]
+    fn the_tree_follows_the_watcher_and_removal_takes_the_subtree_only() {
+        let mut tree: BTreeSet<CgroupPath> = ["", "a", "a/b", "a-x", "c"].map(p).into();
+        follow_tree(
+            &mut tree,
+            &WatchEvent::Created {
+                path: p("a/b/new"),
+                sample: None,
+            },
+        );
+        assert!(tree.contains(&p("a/b/new")));
+        follow_tree(&mut tree, &WatchEvent::Removed { path: p("a") });
+        let left: Vec<CgroupPath> = tree.into_iter().collect();
+        assert_eq!(left, ["", "a-x", "c"].map(p));
+    }
+
+    #[test]
+    fn the_tree_is_trusted_only_while_every_directory_is_watched_and_nothing_was_lost() {
+        let mut trust = Trust::default();
+        assert!(trust.knows_the_tree());
+        trust.learn(&WatchEvent::Unwatched {
+            path: p("a/b"),
+            directory: false,
+            reason: "EACCES".into(),
+        });
+        assert!(trust.knows_the_tree(), "its directory is watched");
+        assert!(!trust.trusts(&p("a/b")));
+        trust.learn(&WatchEvent::Unwatched {
+            path: p("a/c"),
+            directory: true,
+            reason: "EACCES".into(),
+        });
+        assert!(!trust.knows_the_tree());
+        trust.learn(&WatchEvent::Removed { path: p("a") });
+        assert!(trust.knows_the_tree(), "the unwatched directory is gone");
+        assert!(trust.trusts(&p("a/b")));
+        trust.learn(&WatchEvent::Overflow);
+        assert!(!trust.knows_the_tree(), "events were lost: list once");
+        trust.reread = false;
+        trust.learn(&WatchEvent::Exhausted {
+            reason: "ENOSPC".into(),
+        });
+        assert!(!trust.knows_the_tree() && !trust.trusts(&p("c")));
+    }
 }
