@@ -258,21 +258,28 @@ fn damage_is_reported_with_file_and_offset_and_skipped() {
     assert!(store.take_problems().is_empty());
 }
 
+const DAY: i64 = 86_400_000;
+
+/// A store of four days, five samples a second apart at the same time of each.
+fn four_days(dir: &Path) -> Writer {
+    let mut w = new_writer(dir);
+    for d in 0..4 {
+        write_samples(&mut w, T0 + d * DAY, 5, 1000);
+    }
+    w
+}
+
 #[test]
 fn retention_and_size_cap_drop_the_oldest_days() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
-    let mut w = new_writer(&dir);
-    let day = 86_400_000;
-    for d in 0..4 {
-        write_samples(&mut w, T0 + d * day, 5, 1000);
-    }
+    let mut w = four_days(&dir);
     let removed = w
-        .prune(T0 + 3 * day + 10, Duration::from_secs(2 * 86_400), None)
+        .prune(T0 + 3 * DAY + 10, Duration::from_secs(2 * 86_400), None)
         .unwrap();
     assert_eq!(removed.len(), 1, "{removed:?}");
     let removed = w
-        .prune(T0 + 3 * day + 10, Duration::from_secs(30 * 86_400), Some(1))
+        .prune(T0 + 3 * DAY + 10, Duration::from_secs(30 * 86_400), Some(1))
         .unwrap();
     assert_eq!(
         removed.len(),
@@ -280,35 +287,30 @@ fn retention_and_size_cap_drop_the_oldest_days() {
         "all but the segment being written: {removed:?}"
     );
     let mut store = Store::open(&dir).unwrap();
-    assert!(store.at(T0 + 3 * day + 4000).unwrap().is_some());
-    assert!(store.at(T0 + 2 * day + 4000).unwrap().is_none());
+    assert!(store.at(T0 + 3 * DAY + 4000).unwrap().is_some());
+    assert!(store.at(T0 + 2 * DAY + 4000).unwrap().is_none());
 }
 
 #[test]
 fn a_reader_of_the_recent_past_opens_only_its_days() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
-    let mut w = new_writer(&dir);
-    let day = 86_400_000;
-    for d in 0..4 {
-        write_samples(&mut w, T0 + d * day, 5, 1000);
-    }
-    drop(w);
+    drop(four_days(&dir));
     let mut all = Store::open(&dir).unwrap();
     assert_eq!(all.span().map(|(first, _)| first), Some(T0));
-    let mut recent = Store::open_since(&dir, T0 + 2 * day + 500).unwrap();
+    let mut recent = Store::open_since(&dir, T0 + 2 * DAY + 500).unwrap();
     let (first, last) = recent.span().unwrap();
-    assert_eq!(first.div_euclid(day), (T0 + 2 * day).div_euclid(day));
-    assert_eq!(last, T0 + 3 * day + 4000);
-    assert!(recent.at(T0 + day + 4000).unwrap().is_none());
+    assert_eq!(first.div_euclid(DAY), (T0 + 2 * DAY).div_euclid(DAY));
+    assert_eq!(last, T0 + 3 * DAY + 4000);
+    assert!(recent.at(T0 + DAY + 4000).unwrap().is_none());
     assert_eq!(
         recent
-            .at(T0 + 2 * day + 2500)
+            .at(T0 + 2 * DAY + 2500)
             .unwrap()
             .unwrap()
             .current
             .time_ms,
-        T0 + 2 * day + 2000
+        T0 + 2 * DAY + 2000
     );
 }
 
