@@ -302,6 +302,13 @@ impl CgroupReads<'_> {
         }
     }
 
+    /// Open the files relative to `dir`, the cgroup's directory as the caller opened it
+    /// ([`Cgroupfs::stat_opened`]).
+    pub fn with_dir(mut self, dir: OwnedFd) -> Self {
+        self.dir = Some(dir);
+        self
+    }
+
     /// Open `file` of this cgroup relative to its directory (opened once).
     fn open(&mut self, file: &str) -> io::Result<File> {
         if self.dir.is_none() {

@@ -388,23 +388,41 @@ impl Cgroupfs {
             Ok(rustix::fs::statat(dir, rest, AtFlags::SYMLINK_NOFOLLOW)?)
         });
         match stat {
-            Ok(stat) => {
-                let mut found = DirStat {
-                    inode: stat.st_ino,
-                    uid: stat.st_uid,
-                    gid: stat.st_gid,
-                    mode: stat.st_mode,
-                };
-                if let Some(owner) = self.fixture.as_ref().and_then(|f| f.owner(relative)) {
-                    found.uid = owner.uid;
-                    found.gid = owner.gid;
-                    found.mode = (found.mode & !0o7777) | owner.mode;
-                }
-                Ok(Some(found))
-            }
+            Ok(stat) => Ok(Some(self.dir_stat(relative, &stat))),
             Err(e) if is_gone(&e) => Ok(None),
             Err(e) => Err(Error::io(self.mount_point.join(relative), e)),
         }
+    }
+
+    /// [`Cgroupfs::stat`] with the directory's [`Cgroupfs::open_path`] descriptor, for a
+    /// reader that opens the cgroup's files relative to it next: one lookup of the path for
+    /// both.
+    pub fn stat_opened(&self, cgroup: &CgroupPath) -> Result<Option<(OwnedFd, DirStat)>> {
+        let opened = self.open_path(cgroup, None).and_then(|dir| {
+            let stat = rustix::fs::fstat(&dir)?;
+            Ok((dir, stat))
+        });
+        match opened {
+            Ok((dir, stat)) => Ok(Some((dir, self.dir_stat(cgroup.as_path(), &stat)))),
+            Err(e) if is_gone(&e) => Ok(None),
+            Err(e) => Err(Error::io(self.dir(cgroup), e)),
+        }
+    }
+
+    /// What `stat` says of the cgroup file or directory at `relative`, with a fixture's owners.
+    fn dir_stat(&self, relative: &Path, stat: &rustix::fs::Stat) -> DirStat {
+        let mut found = DirStat {
+            inode: stat.st_ino,
+            uid: stat.st_uid,
+            gid: stat.st_gid,
+            mode: stat.st_mode,
+        };
+        if let Some(owner) = self.fixture.as_ref().and_then(|f| f.owner(relative)) {
+            found.uid = owner.uid;
+            found.gid = owner.gid;
+            found.mode = (found.mode & !0o7777) | owner.mode;
+        }
+        found
     }
 
     /// Run `op` on the path `relative` to the mount point, given as a directory descriptor and

@@ -196,14 +196,30 @@ pub fn read_sample_knowing(
     files: Option<&mut OpenFiles>,
     known: &KnownEvents,
 ) -> Result<Option<CgroupSample>> {
-    let Some(stat) = fs.stat(cgroup)? else {
-        return Ok(None);
+    // With open files, the directory is opened (and its files opened relative to it) rather
+    // than its path looked up twice.
+    let (stat, dir) = if files.is_some() {
+        match fs.stat_opened(cgroup)? {
+            Some((dir, stat)) => (stat, Some(dir)),
+            None => return Ok(None),
+        }
+    } else {
+        match fs.stat(cgroup)? {
+            Some(stat) => (stat, None),
+            None => return Ok(None),
+        }
     };
     let mut r = Reader {
         fs,
         cgroup,
         unreadable: Vec::new(),
-        files: files.map(|files| files.cgroup(fs, cgroup, stat.inode)),
+        files: files.map(|files| {
+            let reads = files.cgroup(fs, cgroup, stat.inode);
+            match dir {
+                Some(dir) => reads.with_dir(dir),
+                None => reads,
+            }
+        }),
     };
     // The process count costs a read of the whole PID list: only for a full read (the
     // cgroup a person looks at, and batch output). cgroup.procs exists in every cgroup, so its
