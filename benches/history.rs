@@ -30,6 +30,7 @@ use cgtui::cgroup::parse::{
 };
 use cgtui::cgroup::sample::{CgroupSample, DetailSample, MemorySample, PidsSample, PsiSample};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
+use cgtui::history::codec::anchor_of;
 use cgtui::history::{Store, Writer};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -143,10 +144,27 @@ fn initial(i: usize) -> CgroupSample {
             cpuset_mems: None,
         })),
         unreadable: Vec::new(),
+        read_at: Default::default(),
     }
 }
 
 /// One second (or `secs`) of work for a busy cgroup.
+/// Read times as a pass makes them: cgroup after cgroup, about 60 µs apart, ending at the
+/// sample's time, with a little jitter; a cgroup's files within microseconds of each other.
+fn stamp_reads(samples: &mut [CgroupSample], anchor: u64, rng: &mut Rng) {
+    let pass_ns = samples.len() as u64 * 60_000;
+    for (k, s) in samples.iter_mut().enumerate() {
+        let cpu = anchor - pass_ns + k as u64 * 60_000 + rng.next() % 200_000;
+        s.read_at = cgtui::cgroup::sample::ReadTimes {
+            cpu_stat: Some(cpu),
+            io_stat: Some(cpu + 15_000),
+            cpu_pressure: Some(cpu + 25_000),
+            memory_pressure: Some(cpu + 35_000),
+            io_pressure: Some(cpu + 45_000),
+        };
+    }
+}
+
 fn step(s: &mut CgroupSample, rng: &mut Rng, secs: u64) {
     if let Some(cpu) = &mut s.cpu {
         let used = (rng.next() % 400_000 + 50_000) * secs;
@@ -219,9 +237,12 @@ fn size_and_encode() {
             step(&mut samples[b * (CGROUPS / BUSY) + 1], &mut rng, 1);
         }
         let time_ms = t0 + i as i64 * 1000;
+        stamp_reads(&mut samples, anchor_of(time_ms), &mut rng);
         let refs: Vec<_> = paths.iter().cloned().zip(samples.iter()).collect();
         let start = Instant::now();
-        writer.append_sample(time_ms, &refs).unwrap();
+        writer
+            .append_sample(time_ms, anchor_of(time_ms), &refs)
+            .unwrap();
         encode += start.elapsed();
         // The same sample as `snapshot --json` prints it, compressed on its own.
         let at = origin + Duration::from_secs(i as u64);
@@ -292,7 +313,9 @@ fn seek() {
             step(&mut state[b * 20 + 1], &mut rng, 5);
         }
         let refs: Vec<_> = paths.iter().cloned().zip(state.iter()).collect();
-        writer.append_sample(t0 + i * 5000, &refs).unwrap();
+        writer
+            .append_sample(t0 + i * 5000, anchor_of(t0 + i * 5000), &refs)
+            .unwrap();
     }
     writer.flush();
     drop(writer);

@@ -8,7 +8,7 @@ use crate::cgroup::workload::{self, Workload, engine::Resolver};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::format;
 use crate::model::missing::{Metric, missing_reason};
-use crate::model::rates::{IoRates, PressureRates};
+use crate::model::rates::{IoRates, PressureRates, RateRules};
 use crate::model::view::effective_memory_limit;
 use crate::model::{Model, Node};
 use serde::Serialize;
@@ -345,7 +345,8 @@ pub struct Options {
 
 pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut model = Model::new(options.base.clone(), options.fs.devices())
-        .with_hierarchy_controllers(options.fs.hierarchy_controllers());
+        .with_hierarchy_controllers(options.fs.hierarchy_controllers())
+        .with_rate_rules(RateRules::for_this_host(options.interval));
     let mut last_pass = None;
     let mut devices = options.fs.devices();
     let mut files = crate::cgroup::files::OpenFiles::new();

@@ -6,6 +6,7 @@ mod common;
 use cgtui::cgroup::CgroupPath;
 use cgtui::cgroup::parse::{CgroupEvents, CpuStat, Limit};
 use cgtui::cgroup::sample::CgroupSample;
+use cgtui::history::codec::anchor_of;
 use cgtui::history::{HistoryEvent, Store, Writer};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -54,7 +55,11 @@ fn write_samples(writer: &mut Writer, start_ms: i64, count: u64, step_ms: i64) {
         let t = tree(10, i);
         let refs: Vec<_> = t.iter().map(|(p, s)| (p.clone(), s)).collect();
         writer
-            .append_sample(start_ms + i as i64 * step_ms, &refs)
+            .append_sample(
+                start_ms + i as i64 * step_ms,
+                anchor_of(start_ms + i as i64 * step_ms),
+                &refs,
+            )
             .unwrap();
     }
 }
@@ -138,10 +143,11 @@ fn a_recreated_cgroup_is_a_new_series() {
     let mut w = new_writer(&dir);
     let mut t = tree(3, 0);
     let refs: Vec<_> = t.iter().map(|(p, s)| (p.clone(), s)).collect();
-    w.append_sample(T0, &refs).unwrap();
+    w.append_sample(T0, anchor_of(T0), &refs).unwrap();
     t[1].1.inode = 99_999;
     let refs: Vec<_> = t.iter().map(|(p, s)| (p.clone(), s)).collect();
-    w.append_sample(T0 + 1000, &refs).unwrap();
+    w.append_sample(T0 + 1000, anchor_of(T0 + 1000), &refs)
+        .unwrap();
     drop(w);
     let mut store = Store::open(&dir).unwrap();
     let now = store.at(T0 + 1000).unwrap().unwrap();
@@ -734,8 +740,8 @@ fn record_three_hours(dir: &Path, cgroups: &[(CgroupPath, u64)]) -> i64 {
             .collect();
         let mut refs = vec![(CgroupPath::root(), &root)];
         refs.extend(cgroups.iter().map(|(p, _)| p.clone()).zip(&samples));
-        w.append_sample(now - 3 * HOUR + m as i64 * MINUTE, &refs)
-            .unwrap();
+        let time = now - 3 * HOUR + m as i64 * MINUTE;
+        w.append_sample(time, anchor_of(time), &refs).unwrap();
     }
     now
 }

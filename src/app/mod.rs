@@ -30,6 +30,7 @@ use crate::cgroup::process::ProcessSample;
 use crate::cgroup::watch::WatchEvent;
 use crate::cgroup::{CgroupPath, CgroupSample};
 use crate::editor::{Change, Route, UndoPlan, UndoScope};
+use crate::model::rates::RateRules;
 use crate::model::view::Column;
 use crate::model::{Affected, Model, TreeSample};
 use crate::theme::Theme;
@@ -289,7 +290,8 @@ impl App {
         App {
             typed_ahead: Vec::new(),
             model: Model::new(options.base, options.devices)
-                .with_hierarchy_controllers(options.hierarchy_controllers),
+                .with_hierarchy_controllers(options.hierarchy_controllers)
+                .with_rate_rules(RateRules::for_this_host(options.interval)),
             tree,
             processes: ProcessPane::default(),
             focus: Focus::Tree,
@@ -1328,6 +1330,8 @@ impl App {
         match next {
             Some(secs) => {
                 self.interval = Duration::from_secs_f64(*secs).clamp(MIN_INTERVAL, MAX_INTERVAL);
+                self.model
+                    .set_rate_rules(RateRules::for_this_host(self.interval));
                 self.status
                     .hint(format!("refresh every {}", interval_text(self.interval)));
                 vec![Effect::SetInterval(self.interval)]

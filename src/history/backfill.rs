@@ -5,14 +5,14 @@
 //! thread of its own, never the UI's.
 
 use super::Store;
-use super::codec::sample_from_words;
+use super::codec::{anchor_of, sample_from_words};
 use super::store::DAY_MS;
 use super::time::format_span;
 use crate::app::Event;
 use crate::cgroup::CgroupPath;
 use crate::cgroup::sample::CgroupSample;
 use crate::journal::shown;
-use crate::model::rates::Rates;
+use crate::model::rates::{RateRules, Rates};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
@@ -130,10 +130,13 @@ pub fn read(dir: &Path, explicit: bool, request: &Request, now_ms: i64) -> Resul
         .into_iter()
         .map(|at| {
             let at = at?;
-            let sample = sample_from_words(request.inode, at.words.as_deref()?).ok()?;
+            let sample =
+                sample_from_words(request.inode, at.words.as_deref()?, anchor_of(at.time_ms))
+                    .ok()?;
             Some((at.time_ms, sample))
         })
         .collect();
+    let rules = RateRules::for_this_host(Duration::from_millis(interval.max(0) as u64));
     let points = (1..=columns)
         .map(|k| {
             let Some((t, current)) = &samples[k] else {
@@ -154,6 +157,7 @@ pub fn read(dir: &Path, explicit: bool, request: &Request, now_ms: i64) -> Resul
                     previous,
                     current,
                     Duration::from_millis((t - before) as u64),
+                    &rules,
                 );
                 point.cpu_pct = rates.cpu_pct;
                 point.io_bps = rates.io.map(|io| io.read_bps + io.write_bps);

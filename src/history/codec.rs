@@ -7,7 +7,7 @@ use crate::cgroup::parse::{
     Limit, MemoryEvents, PidsEvents, Pressure, PressureLine,
 };
 use crate::cgroup::sample::{
-    CgroupSample, DetailSample, MemorySample, PidsSample, PsiSample, Unreadable,
+    CgroupSample, DetailSample, MemorySample, PidsSample, PsiSample, ReadTimes, Unreadable,
 };
 
 /// Why bytes could not be decoded: the frame is damaged (its checksum matched, so it was
@@ -159,8 +159,55 @@ impl Words {
     }
 }
 
-/// Flatten a sample (all but its inode, which names the series) to words.
-pub fn sample_words(s: &CgroupSample) -> Vec<u64> {
+/// The read times of a sample as words: cpu.stat's to the microsecond from `anchor` (the
+/// sample's time on the same clock as the read times), the other counter files' to the
+/// millisecond from cpu.stat's (or the anchor without it). Files of one cgroup are read within
+/// a millisecond of each other, so those words are nearly always 0 and, being unchanged from
+/// one sample to the next, cost nothing in a delta frame. 0 = no time; else zigzag + 1.
+fn read_time_words(times: &ReadTimes, anchor: u64) -> [u64; 5] {
+    let from = |base: u64, at: Option<u64>, unit: i128| {
+        at.map_or(0, |at| {
+            let offset = (i128::from(at) - i128::from(base) + unit / 2).div_euclid(unit);
+            zigzag(i64::try_from(offset).unwrap_or(0)) + 1
+        })
+    };
+    let base = times.cpu_stat.unwrap_or(anchor);
+    [
+        from(anchor, times.cpu_stat, 1_000),
+        from(base, times.io_stat, 1_000_000),
+        from(base, times.cpu_pressure, 1_000_000),
+        from(base, times.memory_pressure, 1_000_000),
+        from(base, times.io_pressure, 1_000_000),
+    ]
+}
+
+/// [`read_time_words`] back to times on the clock of `anchor`.
+fn read_times_from(words: [u64; 5], anchor: u64) -> ReadTimes {
+    let at = |base: u64, word: u64, unit: i128| {
+        let offset = i128::from(unzigzag(word.checked_sub(1)?)) * unit;
+        u64::try_from(i128::from(base) + offset).ok()
+    };
+    let cpu_stat = at(anchor, words[0], 1_000);
+    let base = cpu_stat.unwrap_or(anchor);
+    ReadTimes {
+        cpu_stat,
+        io_stat: at(base, words[1], 1_000_000),
+        cpu_pressure: at(base, words[2], 1_000_000),
+        memory_pressure: at(base, words[3], 1_000_000),
+        io_pressure: at(base, words[4], 1_000_000),
+    }
+}
+
+/// A recorded sample's time in ms as the nanoseconds its decoded read times are on.
+pub fn anchor_of(time_ms: i64) -> u64 {
+    u64::try_from(time_ms)
+        .unwrap_or(0)
+        .saturating_mul(1_000_000)
+}
+
+/// Flatten a sample (all but its inode, which names the series) to words. `anchor`: the
+/// moment the sample is recorded at, on the clock of its read times.
+pub fn sample_words(s: &CgroupSample, anchor: u64) -> Vec<u64> {
     let mut w = Words::default();
     w.put(u64::from(s.owner_uid));
     w.put(u64::from(s.owner_gid));
@@ -256,6 +303,10 @@ pub fn sample_words(s: &CgroupSample) -> Vec<u64> {
     for u in &s.unreadable {
         w.text(u.file);
         w.text(&u.reason);
+    }
+    // Last: a sample of format 1 ends before them (and has no read times).
+    for word in read_time_words(&s.read_at, anchor) {
+        w.put(word);
     }
     w.0
 }
@@ -368,8 +419,13 @@ fn file_name(name: &str) -> &'static str {
         .map_or("unknown", |spec| spec.name)
 }
 
-/// Rebuild a sample from its words and inode.
-pub fn sample_from_words(inode: u64, words: &[u64]) -> Result<CgroupSample, DecodeError> {
+/// Rebuild a sample from its words and inode; `anchor` ([`anchor_of`] the sample's time) is
+/// what its read times are counted from.
+pub fn sample_from_words(
+    inode: u64,
+    words: &[u64],
+    anchor: u64,
+) -> Result<CgroupSample, DecodeError> {
     let mut t = Take { words, at: 0 };
     let owner_uid = t.u32()?;
     let owner_gid = t.u32()?;
@@ -506,6 +562,12 @@ pub fn sample_from_words(inode: u64, words: &[u64]) -> Result<CgroupSample, Deco
             reason: t.text()?,
         });
     }
+    // Format 1 kept no read times: its rates are timed by the passes.
+    let read_at = if t.at == words.len() {
+        ReadTimes::default()
+    } else {
+        read_times_from([t.get()?, t.get()?, t.get()?, t.get()?, t.get()?], anchor)
+    };
     if t.at != words.len() {
         return Err(DecodeError(format!(
             "{} words left over after the sample",
@@ -535,6 +597,7 @@ pub fn sample_from_words(inode: u64, words: &[u64]) -> Result<CgroupSample, Deco
         controllers,
         subtree_control,
         detail,
+        read_at,
         unreadable,
     })
 }
@@ -663,6 +726,13 @@ mod tests {
                 cpuset_cpus: Some("0-3,7".into()),
                 cpuset_mems: None,
             })),
+            read_at: ReadTimes {
+                cpu_stat: Some(ANCHOR + 123_456_000),
+                io_stat: Some(ANCHOR + 125_456_000),
+                cpu_pressure: Some(ANCHOR + 123_456_000),
+                memory_pressure: None,
+                io_pressure: Some(ANCHOR + 122_456_000),
+            },
             unreadable: vec![Unreadable {
                 file: "memory.stat",
                 reason: "Permission denied (os error 13) — ünïcode".into(),
@@ -670,31 +740,65 @@ mod tests {
         }
     }
 
+    /// A recorded sample's time, as its read times are counted from.
+    const ANCHOR: u64 = 1_700_000_000_000 * 1_000_000;
+
     #[test]
     fn samples_round_trip_through_words() {
         let full = full_sample();
-        let words = sample_words(&full);
-        assert_eq!(sample_from_words(42, &words).unwrap(), full);
+        let words = sample_words(&full, ANCHOR);
+        assert_eq!(sample_from_words(42, &words, ANCHOR).unwrap(), full);
         let empty = CgroupSample {
             inode: 7,
             ..CgroupSample::default()
         };
-        assert_eq!(sample_from_words(7, &sample_words(&empty)).unwrap(), empty);
+        assert_eq!(
+            sample_from_words(7, &sample_words(&empty, ANCHOR), ANCHOR).unwrap(),
+            empty
+        );
+    }
+
+    #[test]
+    fn read_times_keep_the_microsecond_for_cpu_and_the_millisecond_for_the_rest() {
+        let mut s = full_sample();
+        s.read_at.cpu_stat = Some(ANCHOR - 1_234_567); // read before the sample's time
+        s.read_at.io_stat = Some(ANCHOR - 1_234_567 + 40_000); // 40 µs later
+        let back = sample_from_words(1, &sample_words(&s, ANCHOR), ANCHOR).unwrap();
+        assert_eq!(back.read_at.cpu_stat, Some(ANCHOR - 1_235_000));
+        assert_eq!(back.read_at.io_stat, back.read_at.cpu_stat);
+        // Decoded on another clock (the sample's wall time), the differences stay.
+        let other = 5_000_000_000;
+        let moved = sample_from_words(1, &sample_words(&s, ANCHOR), other).unwrap();
+        assert_eq!(moved.read_at.cpu_stat, Some(other - 1_235_000));
+    }
+
+    #[test]
+    fn format_1_samples_have_no_read_times() {
+        let words = sample_words(&full_sample(), ANCHOR);
+        let format_1 = &words[..words.len() - 5];
+        let old = sample_from_words(1, format_1, ANCHOR).unwrap();
+        assert_eq!(old.read_at, ReadTimes::default());
+        assert_eq!(old.cpu, full_sample().cpu);
     }
 
     #[test]
     fn damaged_words_are_an_error_not_a_panic() {
-        let words = sample_words(&full_sample());
-        for cut in 0..words.len() {
-            assert!(sample_from_words(1, &words[..cut]).is_err(), "cut at {cut}");
+        let words = sample_words(&full_sample(), ANCHOR);
+        // Cut where format 1 ends, it reads as a format-1 sample (no read times).
+        let format_1_end = words.len() - 5;
+        for cut in (0..words.len()).filter(|cut| *cut != format_1_end) {
+            assert!(
+                sample_from_words(1, &words[..cut], ANCHOR).is_err(),
+                "cut at {cut}"
+            );
         }
         let mut long = words.clone();
         long.push(0);
-        assert!(sample_from_words(1, &long).is_err());
+        assert!(sample_from_words(1, &long, ANCHOR).is_err());
         for i in 0..words.len() {
             let mut bad = words.clone();
             bad[i] = u64::MAX;
-            let _ = sample_from_words(1, &bad);
+            let _ = sample_from_words(1, &bad, ANCHOR);
         }
     }
 }

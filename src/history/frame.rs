@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 pub const MAGIC: &[u8; 8] = b"CGTUIST\n";
 /// Bumped when a reader of the previous version could not read what is written.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: samples end with their counter files' read times (format 1's end before them).
+pub const FORMAT_VERSION: u32 = 2;
 /// magic, version (u32), day (i64)
 pub const HEADER_LEN: usize = 20;
 pub const SYNC: [u8; 4] = [0xf3, 0x9c, 0x4b, 0x1d];

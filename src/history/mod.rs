@@ -12,6 +12,7 @@ pub mod time;
 
 use crate::cgroup::sample::CgroupSample;
 use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::model::rates::RateRules;
 use crate::model::{Model, TreeSample};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -130,8 +131,15 @@ pub fn tree_of(moment: &Moment, base: &CgroupPath, origin: Instant, origin_ms: i
 
 /// A model holding a recorded pair: the previous sample, then the current one (rates).
 pub fn model_of(pair: &Pair, fs: &Cgroupfs, base: &CgroupPath) -> Model {
+    // The recorder's interval is the samples' spacing.
+    let spacing = pair
+        .previous
+        .as_ref()
+        .map_or(0, |p| pair.current.time_ms - p.time_ms);
+    let rules = RateRules::for_this_host(Duration::from_millis(spacing.max(0) as u64));
     let mut model = Model::new(base.clone(), fs.devices())
-        .with_hierarchy_controllers(fs.hierarchy_controllers());
+        .with_hierarchy_controllers(fs.hierarchy_controllers())
+        .with_rate_rules(rules);
     let origin = Instant::now();
     let origin_ms = pair
         .previous

@@ -34,6 +34,18 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Now as Unix ms, and that same moment on the monotonic clock samples are read on: what a
+/// recorded sample's read times are counted from.
+fn now_ms_anchored() -> (i64, u64) {
+    let mono = crate::cgroup::sample::monotonic_ns();
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let ms = wall.as_millis() as i64;
+    let below_ms = u64::from(wall.subsec_nanos() % 1_000_000);
+    (ms, mono.saturating_sub(below_ms))
+}
+
 enum Message {
     Watch(WatchEvent, i64),
     WatcherFailed(String),
@@ -393,7 +405,7 @@ pub fn run(options: Options) -> Result<()> {
                     &mut files,
                     &known_events,
                 );
-                let time_ms = now_ms();
+                let (time_ms, anchor) = now_ms_anchored();
                 let cgroups: Vec<(CgroupPath, &crate::cgroup::sample::CgroupSample)> = sample
                     .cgroups
                     .iter()
@@ -429,7 +441,7 @@ pub fn run(options: Options) -> Result<()> {
                         writer.append_event(ms, &e)?;
                     }
                 }
-                writer.append_sample(time_ms, &cgroups)?;
+                writer.append_sample(time_ms, anchor, &cgroups)?;
                 if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
                     last_prune = Some(Instant::now());
                     for name in writer.prune(time_ms, options.retain, options.max_size)? {

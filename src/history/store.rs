@@ -225,7 +225,21 @@ impl Writer {
             file.read_exact_at(&mut bytes, 0)
                 .with_context(|| format!("cannot read {}", shown(&path)))?;
             match frame::parse_header(&bytes) {
-                Ok((version, _)) => refuse_newer(version, &path)?,
+                Ok((version, _)) => {
+                    refuse_newer(version, &path)?;
+                    if version < frame::FORMAT_VERSION {
+                        // Readers tell the older samples by their length: only the header's
+                        // version changes, so an older cgtui refuses the file clearly.
+                        file.write_all_at(&frame::header(day), 0)
+                            .with_context(|| format!("cannot write {}", shown(&path)))?;
+                        self.notes.push(format!(
+                            "{}: now in format version {}; its samples from before have no \
+                             read times (their rates are timed by the samples)",
+                            shown(&path),
+                            frame::FORMAT_VERSION
+                        ));
+                    }
+                }
                 Err(why) => bail!(
                     "{} is not a segment this recorder can append to ({why}); move it away",
                     shown(&path)
@@ -325,10 +339,12 @@ impl Writer {
         Ok(())
     }
 
-    /// Append one sample of every cgroup (`time_ms`: Unix time in ms).
+    /// Append one sample of every cgroup (`time_ms`: Unix time in ms; `anchor`: that moment on
+    /// the clock of the samples' read times, [`crate::cgroup::sample::monotonic_ns`]).
     pub fn append_sample(
         &mut self,
         time_ms: i64,
+        anchor: u64,
         cgroups: &[(CgroupPath, &CgroupSample)],
     ) -> Result<()> {
         // Switch segments first: a new segment clears the state and starts with a key frame.
@@ -345,7 +361,7 @@ impl Writer {
                 Series {
                     path: path.clone(),
                     inode: sample.inode,
-                    words: sample_words(sample),
+                    words: sample_words(sample, anchor),
                 },
             );
         }
@@ -466,7 +482,11 @@ fn moment(time_ms: i64, state: &State) -> Result<Moment, super::codec::DecodeErr
         .map(|s| {
             Ok((
                 s.path.clone(),
-                super::codec::sample_from_words(s.inode, &s.words)?,
+                super::codec::sample_from_words(
+                    s.inode,
+                    &s.words,
+                    super::codec::anchor_of(time_ms),
+                )?,
             ))
         })
         .collect::<Result<Vec<_>, super::codec::DecodeError>>()?;

@@ -14,7 +14,7 @@ use crate::cgroup::devices::Devices;
 use crate::cgroup::watch::WatchEvent;
 use crate::cgroup::{CgroupPath, CgroupSample};
 use history::History;
-use rates::Rates;
+use rates::{RateRules, Rates};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -37,6 +37,15 @@ pub struct Node {
     /// `sampled_at - rates_since`. `None` without rates.
     pub rates_since: Option<Instant>,
     pub rates: Rates,
+    /// The passes ([`Model::passes`]) of the two reads `rates` come from: a parent's and a
+    /// child's rates compare only over the same pair.
+    pub rate_window: Option<(u64, u64)>,
+    /// The pass of the latest read.
+    pub read_pass: Option<u64>,
+    /// `rates` cover other passes than the parent's (a row read between passes as it came on
+    /// screen): the tree shows them as not known yet, so a child never seems busier than
+    /// its parent only because it was measured over another window.
+    pub rates_unlike_parent: bool,
     pub history: History,
     /// When an OOM kill was last seen in this cgroup (memory.events oom_kill grew).
     pub oom_kill_at: Option<Instant>,
@@ -55,6 +64,9 @@ impl Node {
             sampled_at: None,
             rates_since: None,
             rates: Rates::default(),
+            rate_window: None,
+            read_pass: None,
+            rates_unlike_parent: false,
             history: History::default(),
             oom_kill_at: None,
             created_at: None,
@@ -67,6 +79,29 @@ impl Node {
 
     pub fn frozen(&self) -> Option<bool> {
         self.sample.as_ref()?.events.map(|e| e.frozen)
+    }
+
+    /// The rates the tree shows: none while they cover other passes than the parent's.
+    pub fn shown_rates(&self) -> &Rates {
+        static NOT_KNOWN_YET: Rates = Rates {
+            cpu_pct: None,
+            cpu_user_pct: None,
+            cpu_system_pct: None,
+            cpu_throttled_pct: None,
+            io: None,
+            io_devices: Vec::new(),
+            psi: rates::PsiRates {
+                cpu: None,
+                memory: None,
+                io: None,
+            },
+            pass_timed: false,
+        };
+        if self.rates_unlike_parent {
+            &NOT_KNOWN_YET
+        } else {
+            &self.rates
+        }
     }
 
     pub fn oom_flashing(&self, now: Instant) -> bool {
@@ -119,6 +154,11 @@ pub struct Model {
     /// cgroup.controllers of the hierarchy's root, when the base is below it (see
     /// [`Model::hierarchy_controllers`]).
     hierarchy_controllers: Option<Vec<String>>,
+    /// What a rate needs: the shortest window, the machine's CPU capacity.
+    rules: RateRules,
+    /// Passes applied so far (tree samples and rows caught up): numbers the reads, so two
+    /// rates can be told to cover the same window.
+    passes: u64,
 }
 
 impl Model {
@@ -134,6 +174,8 @@ impl Model {
             latest_oom_kill: None,
             previous_tree_at: None,
             hierarchy_controllers: None,
+            rules: RateRules::for_this_host(Duration::from_secs(1)),
+            passes: 0,
         };
         model.base = model.alloc(Node::new(base, None));
         model
@@ -144,6 +186,21 @@ impl Model {
     pub fn with_hierarchy_controllers(mut self, controllers: Option<Vec<String>>) -> Self {
         self.hierarchy_controllers = controllers;
         self
+    }
+
+    /// Rates from here on follow `rules` (the interval changed, or a store's spacing).
+    pub fn set_rate_rules(&mut self, rules: RateRules) {
+        self.rules = rules;
+    }
+
+    /// [`Model::set_rate_rules`] for a builder.
+    pub fn with_rate_rules(mut self, rules: RateRules) -> Self {
+        self.rules = rules;
+        self
+    }
+
+    pub fn rate_rules(&self) -> RateRules {
+        self.rules
     }
 
     /// The controllers of the whole hierarchy (its root's cgroup.controllers): the root's
@@ -259,12 +316,19 @@ impl Model {
         in_series: bool,
     ) {
         let node = self.node(id);
-        let (mut rates, rates_since) = match (&node.sample, node.sampled_at) {
+        let pass = self.passes;
+        let (mut rates, rates_since, rate_window) = match (&node.sample, node.sampled_at) {
             (Some(prev), Some(prev_at)) if prev.inode == sample.inode => (
-                Rates::between(prev, &sample, at.saturating_duration_since(prev_at)),
+                Rates::between(
+                    prev,
+                    &sample,
+                    at.saturating_duration_since(prev_at),
+                    &self.rules,
+                ),
                 Some(prev_at),
+                node.read_pass.map(|prev_pass| (prev_pass, pass)),
             ),
-            _ => (Rates::default(), None),
+            _ => (Rates::default(), None, None),
         };
         let oom_grew = match (&node.sample, &sample) {
             (Some(prev), cur) if prev.inode == cur.inode => {
@@ -297,6 +361,8 @@ impl Model {
         }
         node.rates = rates;
         node.rates_since = rates_since;
+        node.rate_window = rate_window;
+        node.read_pass = Some(pass);
         node.sample = Some(sample);
         node.sampled_at = Some(at);
         if oom_grew {
@@ -312,7 +378,9 @@ impl Model {
             values: true,
         };
         self.removed_at.retain(|_, at| *at > tree.started);
+        self.passes += 1;
         let mut seen = std::collections::HashSet::with_capacity(tree.cgroups.len());
+        let mut read = Vec::new();
         for (path, sample) in tree.cgroups {
             if self.removed_at.contains_key(&path) {
                 continue;
@@ -327,8 +395,10 @@ impl Model {
                 let in_series =
                     node.sampled_at.is_some() && node.sampled_at == self.previous_tree_at;
                 self.store_sample(id, sample, tree.finished, in_series);
+                read.push(id);
             }
         }
+        self.compare_windows(&read);
         self.previous_tree_at = Some(tree.finished);
         if !tree.complete {
             return change;
@@ -355,6 +425,8 @@ impl Model {
     /// yet), and the tree's shape is left alone.
     pub fn apply_caught_up(&mut self, tree: TreeSample) -> Affected {
         let mut change = Affected::default();
+        self.passes += 1;
+        let mut read = Vec::new();
         for (path, sample) in tree.cgroups {
             let (Some(sample), Some(id)) = (sample, self.find(&path)) else {
                 continue;
@@ -363,9 +435,28 @@ impl Model {
                 continue;
             }
             self.store_sample(id, sample, tree.finished, false);
+            read.push(id);
             change.values = true;
         }
+        self.compare_windows(&read);
         change
+    }
+
+    /// After a pass read `read`: mark each of them, and their children, whose rates cover
+    /// other passes than their parent's ([`Node::rates_unlike_parent`]).
+    fn compare_windows(&mut self, read: &[NodeId]) {
+        for &id in read {
+            let children = self.node(id).children.clone();
+            for node in std::iter::once(id).chain(children) {
+                let own = self.node(node).rate_window;
+                let parent = self
+                    .node(node)
+                    .parent
+                    .and_then(|parent| self.node(parent).rate_window);
+                self.node_mut(node).rates_unlike_parent =
+                    matches!((own, parent), (Some(own), Some(parent)) if own != parent);
+            }
+        }
     }
 
     /// Apply one inotify event at time `now`.
@@ -467,6 +558,8 @@ impl Model {
                 node.sampled_at = Some(at);
                 node.rates_since = None;
                 node.rates = Rates::default();
+                node.rate_window = None;
+                node.read_pass = None;
             }
         }
     }
@@ -689,6 +782,46 @@ mod tests {
             m.get(&path("b")).is_none(),
             "a complete pass removes what it did not list"
         );
+    }
+
+    #[test]
+    fn a_row_caught_up_between_passes_shows_no_rate_until_its_window_is_its_parents() {
+        let t0 = Instant::now();
+        let mut m = Model::new(CgroupPath::root(), Devices::default());
+        m.apply_tree(tree(t0, 0, &[("", 1, 0), ("a", 2, 0), ("a/new", 9, 0)]));
+        // a/new is off screen: listed, not read.
+        let mut pass = tree(t0, 1, &[("", 1, 0), ("a", 2, 500_000)]);
+        pass.cgroups.push((path("a/new"), None));
+        m.apply_tree(pass);
+        // a/new came on screen: read at once, between passes.
+        m.apply_caught_up(TreeSample {
+            started: t0 + Duration::from_millis(1500),
+            finished: t0 + Duration::from_millis(1500),
+            complete: false,
+            cgroups: vec![(path("a/new"), Some(Box::new(sample(9, 400_000))))],
+        });
+        m.apply_tree(tree(
+            t0,
+            2,
+            &[("", 1, 0), ("a", 2, 1_000_000), ("a/new", 9, 900_000)],
+        ));
+        let new = m.get(&path("a/new")).unwrap();
+        assert_eq!(new.rates.cpu_pct, Some(100.0), "it has a rate, for sorting");
+        assert!(new.rates_unlike_parent);
+        assert_eq!(
+            new.shown_rates().cpu_pct,
+            None,
+            "not shown beside its parent's"
+        );
+        m.apply_tree(tree(
+            t0,
+            3,
+            &[("", 1, 0), ("a", 2, 1_500_000), ("a/new", 9, 1_400_000)],
+        ));
+        let new = m.get(&path("a/new")).unwrap();
+        assert!(!new.rates_unlike_parent);
+        assert_eq!(new.shown_rates().cpu_pct, Some(50.0));
+        assert_eq!(new.rate_window, m.get(&path("a")).unwrap().rate_window);
     }
 
     #[test]

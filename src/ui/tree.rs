@@ -49,17 +49,18 @@ fn psi_cell(node: &Node) -> String {
 pub fn cell_text(column: Column, node: &Node) -> String {
     let sample = node.sample.as_ref();
     let events = sample.and_then(|s| s.memory.events);
+    let rates = node.shown_rates();
     match column {
         Column::Name => String::new(),
-        Column::Cpu => format::percent(node.rates.cpu_pct),
-        Column::Throttled => format::percent(node.rates.cpu_throttled_pct),
+        Column::Cpu => format::percent(rates.cpu_pct),
+        Column::Throttled => format::percent(rates.cpu_throttled_pct),
         Column::Memory => format::opt_bytes(sample.and_then(|s| s.memory.current)),
         Column::MemoryLimit => format::limit(effective_memory_limit(node).map(|(l, _)| l)),
         Column::MemoryPct => format::percent(memory_pct(node)),
         Column::Swap => format::opt_bytes(sample.and_then(|s| s.memory.swap_current)),
-        Column::IoRead => format::opt_rate(node.rates.io.map(|io| io.read_bps)),
-        Column::IoWrite => format::opt_rate(node.rates.io.map(|io| io.write_bps)),
-        Column::IoTotal => format::opt_rate(node.rates.io.map(|io| io.read_bps + io.write_bps)),
+        Column::IoRead => format::opt_rate(rates.io.map(|io| io.read_bps)),
+        Column::IoWrite => format::opt_rate(rates.io.map(|io| io.write_bps)),
+        Column::IoTotal => format::opt_rate(rates.io.map(|io| io.read_bps + io.write_bps)),
         Column::Pids => format::count(sample.and_then(|s| s.pids.current)),
         Column::Psi => psi_cell(node),
         Column::Oom => format::count(events.map(|e| e.oom)),

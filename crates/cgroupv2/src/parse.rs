@@ -416,6 +416,37 @@ impl fmt::Display for CgroupType {
     }
 }
 
+/// How many CPUs a kernel CPU list names (`0-3,5` is 5), as in
+/// /sys/devices/system/cpu/online and cpuset.cpus.effective.
+pub fn cpu_list_count(text: &str) -> ParseResult<usize> {
+    let text = text.trim();
+    let mut count = 0usize;
+    if text.is_empty() {
+        return Ok(0);
+    }
+    for part in text.split(',') {
+        let (first, last) = match part.split_once('-') {
+            Some((a, b)) => (parse_u64(a, 1)?, parse_u64(b, 1)?),
+            None => {
+                let n = parse_u64(part, 1)?;
+                (n, n)
+            }
+        };
+        let Some(span) = last.checked_sub(first) else {
+            return Err(ParseError::new(
+                1,
+                format!("{part:?}: a range that runs backwards"),
+            ));
+        };
+        count = count.saturating_add(
+            usize::try_from(span)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1),
+        );
+    }
+    Ok(count)
+}
+
 pub fn cgroup_type(text: &str) -> ParseResult<CgroupType> {
     match text.trim() {
         "domain" => Ok(CgroupType::Domain),

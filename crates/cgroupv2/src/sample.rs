@@ -64,6 +64,37 @@ pub struct DetailSample {
     pub cpuset_mems: Option<String>,
 }
 
+/// When each counter file of a sample was read: `CLOCK_MONOTONIC` nanoseconds at the middle
+/// of its read ([`monotonic_ns`]). A rate is the growth of one file between two reads of it
+/// divided by the time between those two reads, never by the time between two passes: a pass
+/// over thousands of cgroups on a loaded machine can take seconds, and one cgroup's files are
+/// read at one moment of it. `None` where the file was not read (absent, unreadable), and in
+/// samples of stores written before read times were kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadTimes {
+    pub cpu_stat: Option<u64>,
+    pub io_stat: Option<u64>,
+    pub cpu_pressure: Option<u64>,
+    pub memory_pressure: Option<u64>,
+    pub io_pressure: Option<u64>,
+}
+
+/// `CLOCK_MONOTONIC` now, in nanoseconds: the clock of [`ReadTimes`].
+pub fn monotonic_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    u64::try_from(t.tv_sec)
+        .unwrap_or(0)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::try_from(t.tv_nsec).unwrap_or(0))
+}
+
+/// How many CPUs are online (/sys/devices/system/cpu/online): 100 % each is the most CPU any
+/// cgroup can use. `None` when the file cannot be read or understood.
+pub fn online_cpus() -> Option<usize> {
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/online").ok()?;
+    parse::cpu_list_count(&text).ok().filter(|n| *n > 0)
+}
+
 /// A file that exists but could not be read or understood, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unreadable {
@@ -87,6 +118,9 @@ pub struct CgroupSample {
     pub subtree_control: Option<Vec<String>>,
     /// Boxed: most samples (the tree's columns) have none, and it is large.
     pub detail: Option<Box<DetailSample>>,
+    /// When each counter file was read: what rates are computed over.
+    #[serde(skip)]
+    pub read_at: ReadTimes,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<Unreadable>,
 }
@@ -118,6 +152,18 @@ impl Reader<'_> {
     /// a failure is recorded in `unreadable` and gives `None`.
     fn get<T>(&mut self, file: File<T>) -> Option<T> {
         self.get_as(file.spec.name, file.parse, file.spec.changes)
+    }
+
+    /// [`Reader::get`] for a counter file, with the moment it was read (the middle of the
+    /// read) in `at` when it gave a value.
+    fn get_timed<T>(&mut self, file: File<T>, at: &mut Option<u64>) -> Option<T> {
+        let before = monotonic_ns();
+        let value = self.get(file);
+        let after = monotonic_ns();
+        *at = value
+            .is_some()
+            .then(|| before + after.saturating_sub(before) / 2);
+        value
     }
 
     /// Read and parse one file; a failure is recorded in `unreadable` and gives `None`.
@@ -241,13 +287,14 @@ pub fn read_sample_knowing(
             }
         },
     };
+    let mut read_at = ReadTimes::default();
     let mut sample = CgroupSample {
         inode: stat.inode,
         owner_uid: stat.uid,
         owner_gid: stat.gid,
         nr_procs: procs,
         events: known_events.or_else(|| r.get(CGROUP_EVENTS)),
-        cpu: r.get(CPU_STAT),
+        cpu: r.get_timed(CPU_STAT, &mut read_at.cpu_stat),
         memory: MemorySample {
             current: r.get(MEMORY_CURRENT),
             swap_current: r.get(MEMORY_SWAP_CURRENT),
@@ -258,22 +305,24 @@ pub fn read_sample_knowing(
             swap_max: None,
             events: r.get(MEMORY_EVENTS),
         },
-        io: r.get(IO_STAT),
+        io: r.get_timed(IO_STAT, &mut read_at.io_stat),
         pids: PidsSample {
             current: r.get(PIDS_CURRENT),
             max: r.get(PIDS_MAX),
             events: None,
         },
         psi: PsiSample {
-            cpu: r.get(CPU_PRESSURE),
-            memory: r.get(MEMORY_PRESSURE),
-            io: r.get(IO_PRESSURE),
+            cpu: r.get_timed(CPU_PRESSURE, &mut read_at.cpu_pressure),
+            memory: r.get_timed(MEMORY_PRESSURE, &mut read_at.memory_pressure),
+            io: r.get_timed(IO_PRESSURE, &mut read_at.io_pressure),
         },
         controllers: r.get(CGROUP_CONTROLLERS),
         subtree_control: r.get(CGROUP_SUBTREE_CONTROL),
         detail: None,
+        read_at: ReadTimes::default(),
         unreadable: Vec::new(),
     };
+    sample.read_at = read_at;
     if scope == Scope::Metrics {
         sample.memory.low = r.get(MEMORY_LOW);
         sample.memory.min = r.get(MEMORY_MIN);
