@@ -58,7 +58,7 @@ fn main() {
     }
     let base = fs.resolve(&dir).unwrap();
     let mut model = Model::new(base.clone(), fs.devices());
-    model.apply_tree(cgtui::sampler::sample_tree(&fs, &base, None, false));
+    model.apply_tree(cgtui::collect::sample_tree(&fs, &base, None, false));
     let (tx, rx) = mpsc::channel();
     let mut watcher = Watcher::new(fs.clone(), base.clone()).unwrap();
     let (ready_tx, ready_rx) = mpsc::channel();

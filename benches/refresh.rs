@@ -19,7 +19,8 @@ mod common;
 
 use cgtui::cgroup::files::OpenFiles;
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
-use cgtui::sampler::{Reads, ViewPlan, sample_tree, sample_tree_with};
+use cgtui::collect::plan::{Reads, ViewPlan};
+use cgtui::collect::{sample_tree, sample_tree_with};
 use common::{BenchTree, FLOOR_FILES};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

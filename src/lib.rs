@@ -7,6 +7,7 @@
 #[macro_use]
 pub mod output;
 pub mod app;
+pub mod collect;
 /// The cgroup v2 library: the `cgroupv2` crate (crates/cgroupv2), named as the app knows it.
 pub use cgroupv2 as cgroup;
 pub mod commands;
@@ -19,7 +20,6 @@ pub mod journal;
 pub mod lessons;
 pub mod model;
 pub mod playground;
-pub mod sampler;
 pub mod snapshot;
 pub mod theme;
 pub mod tui;

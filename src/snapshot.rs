@@ -139,6 +139,10 @@ struct CgroupReport<'a> {
     /// Why a group of values is absent, keyed by `memory`, `io`, `pids`, `psi`.
     missing: BTreeMap<&'static str, String>,
     unreadable: &'a [crate::cgroup::sample::Unreadable],
+    /// The rates are timed by the two samples, not by the reads of each file: a store
+    /// written before read times were kept (format 1). Absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    rates_pass_timed: bool,
 }
 
 fn report<'a>(
@@ -234,6 +238,7 @@ fn report<'a>(
         },
         missing,
         unreadable: &s.unreadable,
+        rates_pass_timed: r.pass_timed,
     })
 }
 
@@ -360,7 +365,7 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
             std::thread::sleep(options.interval);
         }
         let tree =
-            crate::sampler::sample_tree_with(&options.fs, &options.base, None, true, &mut files);
+            crate::collect::sample_tree_with(&options.fs, &options.base, None, true, &mut files);
         let finished = tree.finished;
         if tree.cgroups.is_empty() {
             anyhow::bail!("cgroup {} vanished", options.base);

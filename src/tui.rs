@@ -6,10 +6,10 @@ use crate::app::keymap::Keymap;
 use crate::app::{App, Effect, Event};
 use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::collect::sampler::{Command, Report, Sampler};
 use crate::editor::Editor;
 use crate::model::TreeSample;
 use crate::model::view::Column;
-use crate::sampler::{Command, Sampler};
 use crate::theme::Theme;
 use anyhow::{Context, Result};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -195,9 +195,34 @@ fn spawn_sampler(options: &Options, screen_rows: u16, events: Sender<Event>) -> 
     // The watcher reports the tree's shape; the sampler reads what the view asks for.
     sampler.own_shape = false;
     sampler.stats = options.stats;
-    sampler.process_limit = usize::from(screen_rows) + crate::sampler::PROCESS_MARGIN;
-    thread::spawn(move || sampler.run(receiver, events));
+    sampler.process_limit = usize::from(screen_rows) + crate::collect::sampler::PROCESS_MARGIN;
+    thread::spawn(move || {
+        sampler.run(receiver, move |report| events.send(sampled(report)).is_ok())
+    });
     commands
+}
+
+/// The sampler's report as the loop's event.
+fn sampled(report: Report) -> Event {
+    match report {
+        Report::Tree(tree) => Event::Tree(tree),
+        Report::CaughtUp(rows) => Event::CaughtUp(rows),
+        Report::PassStats(stats) => Event::PassStats(stats),
+        Report::Focused(path, sample) => Event::Focused(path, sample),
+        Report::Processes {
+            cgroup,
+            processes,
+            total,
+            at,
+        } => Event::Processes {
+            cgroup,
+            processes,
+            total,
+            at,
+        },
+        Report::Status(status) => Event::Sampler(status),
+        Report::Watch(event) => Event::Watch(event),
+    }
 }
 
 pub fn run(options: Options) -> Result<()> {

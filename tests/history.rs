@@ -173,15 +173,116 @@ fn a_newer_format_is_refused_clearly() {
     drop(w);
     let segment = segment_of(&dir);
     let mut bytes = std::fs::read(&segment).unwrap();
-    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let newer = cgtui::history::frame::FORMAT_VERSION + 1;
+    bytes[8..12].copy_from_slice(&newer.to_le_bytes());
     std::fs::write(&segment, bytes).unwrap();
     let err = format!("{:#}", Store::open(&dir).err().expect("refused"));
     assert!(
-        err.contains("format version 2") && err.contains("newer cgtui"),
+        err.contains(&format!("format version {newer}")) && err.contains("newer cgtui"),
         "{err}"
     );
     let err = format!("{:#}", Writer::open(&dir).err().expect("refused"));
     assert!(err.contains("newer cgtui"), "{err}");
+}
+
+/// A segment as cgtui wrote it before read times were kept: format 1, samples that end
+/// before their read times.
+fn write_format_1_segment(dir: &Path, samples: &[(i64, Vec<(CgroupPath, CgroupSample)>)]) {
+    use cgtui::history::codec::sample_words;
+    use cgtui::history::frame::{self, Kind, Series, State};
+    std::fs::create_dir_all(dir).unwrap();
+    let day = samples[0].0.div_euclid(86_400_000);
+    let mut bytes = frame::header(day);
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let mut before: Option<State> = None;
+    for (time_ms, cgroups) in samples {
+        let state: State = cgroups
+            .iter()
+            .enumerate()
+            .map(|(id, (path, sample))| {
+                let mut words = sample_words(sample, anchor_of(*time_ms));
+                words.truncate(words.len() - 5);
+                let series = Series {
+                    path: path.clone(),
+                    inode: sample.inode,
+                    words,
+                };
+                (id as u64 + 1, series)
+            })
+            .collect();
+        bytes.extend(match &before {
+            None => frame::encode_frame(Kind::Key, *time_ms, &frame::encode_key(&state)),
+            Some(old) => {
+                frame::encode_frame(Kind::Delta, *time_ms, &frame::encode_delta(old, &state))
+            }
+        });
+        before = Some(state);
+    }
+    let name = format!("{}.cgtui", cgtui::history::store::day_name(day));
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+#[test]
+fn a_format_1_store_still_reads_its_rates_are_pass_timed_and_the_recorder_upgrades_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let cgroup = |usage: u64| {
+        let mut s = recorded_sample(7, 1 << 20);
+        s.cpu = Some(
+            cgtui::cgroup::parse::cpu_stat(&format!(
+                "usage_usec {usage}\nuser_usec 0\nsystem_usec 0\n"
+            ))
+            .unwrap(),
+        );
+        vec![(CgroupPath::root(), s)]
+    };
+    write_format_1_segment(&dir, &[(T0, cgroup(0)), (T0 + 2000, cgroup(1_000_000))]);
+    let mut store = Store::open(&dir).unwrap();
+    let pair = store.at(T0 + 2000).unwrap().expect("the second sample");
+    assert_eq!(store.take_problems(), Vec::<String>::new());
+    let current = &pair.current.cgroups[0].1;
+    assert_eq!(
+        current.read_at,
+        Default::default(),
+        "format 1 kept no read times"
+    );
+    let fs = cgtui::cgroup::Cgroupfs::fixture(&common::fixture()).unwrap();
+    let model = cgtui::history::model_of(&pair, &fs, &CgroupPath::root());
+    let root = model.get(&CgroupPath::root()).unwrap();
+    assert_eq!(
+        root.rates.cpu_pct,
+        Some(50.0),
+        "1 CPU-second over the 2 s between samples"
+    );
+    assert!(root.rates.pass_timed);
+
+    // The recorder appends in format 2: the header says so (an older cgtui refuses the file
+    // clearly), and both kinds of samples read.
+    let mut w = Writer::open(&dir).unwrap();
+    assert!(
+        w.notes.iter().any(|n| n.contains("format version 2")),
+        "{:?}",
+        w.notes
+    );
+    let mut later = cgroup(2_000_000).remove(0);
+    later.1.read_at.cpu_stat = Some(anchor_of(T0 + 4000) - 1_000_000);
+    w.append_sample(
+        T0 + 4000,
+        anchor_of(T0 + 4000),
+        &[(later.0.clone(), &later.1)],
+    )
+    .unwrap();
+    drop(w);
+    let segment = segment_of(&dir);
+    let bytes = std::fs::read(&segment).unwrap();
+    assert_eq!(&bytes[8..12], &2u32.to_le_bytes());
+    let mut store = Store::open(&dir).unwrap();
+    let pair = store.at(T0 + 4000).unwrap().expect("the appended sample");
+    assert_eq!(
+        pair.current.cgroups[0].1.read_at.cpu_stat,
+        Some(anchor_of(T0 + 4000) - 1_000_000)
+    );
+    assert!(pair.previous.is_some());
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn create_populate_and_delete_reach_the_model_by_inotify_alone() {
     let base = fs.resolve(&cg.dir()).unwrap();
     // No sampler runs in this test: only inotify can bring the changes in.
     let mut model = Model::new(base.clone(), fs.devices());
-    model.apply_tree(cgtui::sampler::sample_tree(&fs, &base, None, false));
+    model.apply_tree(cgtui::collect::sample_tree(&fs, &base, None, false));
     let (tx, rx) = mpsc::channel();
     let mut watcher = Watcher::new(fs.clone(), base.clone()).unwrap();
     let (ready_tx, ready_rx) = mpsc::channel();

@@ -9,7 +9,7 @@ use cgtui::app::{Action, App, Effect, Event, Options};
 use cgtui::cgroup::escape::{HOSTILE_NAMES, SysText, has_raw_hostile};
 use cgtui::cgroup::workload::engine::{Container, Source};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
-use cgtui::sampler::sample_tree;
+use cgtui::collect::sample_tree;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::ffi::OsStr;

@@ -17,7 +17,7 @@ pub enum Effect {
     RefreshNow,
     /// What the sampler must read changed (the rows on screen, or what their order depends
     /// on): see `app::reads`.
-    Visible(crate::sampler::Reads),
+    Visible(crate::collect::plan::Reads),
     /// inotify no longer reports every new and removed cgroup: the sampler must walk the tree
     /// every pass to find them.
     WalkEveryPass,

@@ -56,7 +56,7 @@ pub enum Event {
     /// Rows the sampler read between passes, as soon as they came on screen.
     CaughtUp(TreeSample),
     /// What the latest pass read and cost (shown with `--stats`).
-    PassStats(crate::sampler::PassStats),
+    PassStats(crate::collect::PassStats),
     /// A full read of the focused cgroup, made as soon as the focus changed.
     Focused(CgroupPath, Box<CgroupSample>),
     Processes {
@@ -68,7 +68,7 @@ pub enum Event {
         at: Instant,
     },
     /// The sampler's pace changed (CPU budget) or cgroups are polled without a watch.
-    Sampler(crate::sampler::SamplerStatus),
+    Sampler(crate::collect::pace::SamplerStatus),
     Watch(WatchEvent),
     /// The watcher thread stopped; changes are seen by polling from now on.
     WatcherFailed(String),
@@ -263,14 +263,14 @@ pub struct App {
     /// Questions for the engines, sent with the next effects.
     names_pending: Vec<Effect>,
     /// What the sampler was last told to read.
-    told_reads: crate::sampler::Reads,
+    told_reads: crate::collect::plan::Reads,
     /// The interval the sampler keeps (longer than `interval` when its CPU budget stretched it).
     sampler_interval: Duration,
     /// Show the latest pass's figures in the header (`--stats`).
     pub(crate) show_stats: bool,
-    pub(crate) pass_stats: Option<crate::sampler::PassStats>,
+    pub(crate) pass_stats: Option<crate::collect::PassStats>,
     /// Every pass's figures added up (`--stats` prints them on exit).
-    pass_totals: crate::sampler::PassTotals,
+    pass_totals: crate::collect::PassTotals,
     /// `cgtui replay`: the recorded time on screen.
     pub(crate) replay: Option<ReplayState>,
     /// The selected cgroup's recorded history, for its sparklines.
@@ -323,11 +323,11 @@ impl App {
             session: options.session,
             undo_beyond_session: false,
             names_pending: Vec::new(),
-            told_reads: crate::sampler::Reads::default(),
+            told_reads: crate::collect::plan::Reads::default(),
             sampler_interval: options.interval,
             show_stats: options.stats,
             pass_stats: None,
-            pass_totals: crate::sampler::PassTotals::default(),
+            pass_totals: crate::collect::PassTotals::default(),
             replay: options.replay.then(ReplayState::default),
             recorded: recorded::RecordedHistory::new(options.recorded_history && !options.replay),
         }
@@ -361,7 +361,7 @@ impl App {
     }
 
     /// What the sampler's passes read so far, added up (with `--stats`).
-    pub fn pass_totals(&self) -> crate::sampler::PassTotals {
+    pub fn pass_totals(&self) -> crate::collect::PassTotals {
         self.pass_totals
     }
 

@@ -13,10 +13,10 @@
 //! those ranked above it in turns (they can only push the screen's rows down).
 
 use crate::cgroup::CgroupPath;
+use crate::collect::plan::Reads;
 use crate::model::fresh::{self, Bound};
 use crate::model::view::{Column, TreeView};
 use crate::model::{Model, NodeId};
-use crate::sampler::Reads;
 use std::collections::HashSet;
 
 /// At most this many children of the top are read every pass for the header's memory total

@@ -399,7 +399,7 @@ pub fn run(options: Options) -> Result<()> {
                     samples_since_walk += 1;
                     tree.iter().cloned().collect()
                 };
-                let sample = crate::sampler::sample_listed_knowing(
+                let sample = crate::collect::sample_listed_knowing(
                     &options.fs,
                     &paths,
                     &mut files,

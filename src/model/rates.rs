@@ -154,7 +154,7 @@ fn window(
             between_passes
         }
     };
-    (elapsed >= rules.min_window && !elapsed.is_zero()).then(|| elapsed.as_secs_f64())
+    (elapsed >= rules.min_window && !elapsed.is_zero()).then_some(elapsed.as_secs_f64())
 }
 
 impl Rates {

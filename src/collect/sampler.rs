@@ -1,0 +1,289 @@
+//! The sampler thread: reads the counters the view needs on an interval, and reports them as
+//! events. Its cost follows what is on screen, not the size of the tree: the app says which
+//! cgroups it needs ([`Reads`]), the watcher reports new and removed cgroups, and the tree is
+//! walked only to recover from a lost event. Commands (new interval, new focus, rows on
+//! screen, refresh now) wake it early.
+//!
+//! It keeps to a CPU budget (a share of one CPU, measured on its own thread's CPU clock): when
+//! passes cost more than their share of the interval it first reads hidden cgroups (and walks
+//! the tree) less often, then stretches the interval, and says so ([`SamplerStatus`]). A user
+//! who creates 100,000 cgroups slows root's refresh, never root's machine.
+
+use super::pace::{DEFAULT_CPU_BUDGET, Pacer, SamplerStatus};
+use super::plan::{Reads, ViewPlan};
+use super::{PassStats, thread_cpu};
+use crate::cgroup::files::OpenFiles;
+use crate::cgroup::process::{ProcessSample, read_processes_up_to};
+use crate::cgroup::sample::{CgroupSample, Scope, read_sample};
+use crate::cgroup::watch::WatchEvent;
+use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::model::TreeSample;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// What the sampler reports, each through the callback its owner gave [`Sampler::run`].
+#[derive(Debug)]
+pub enum Report {
+    /// A pass: every cgroup when it walked the tree, else what it read.
+    Tree(TreeSample),
+    /// Rows read between passes, as soon as they came on screen.
+    CaughtUp(TreeSample),
+    /// What the latest pass read and cost (with [`Sampler::stats`]).
+    PassStats(PassStats),
+    /// A full read of the focused cgroup, made as soon as the focus changed.
+    Focused(CgroupPath, Box<CgroupSample>),
+    Processes {
+        cgroup: CgroupPath,
+        /// The first processes of cgroup.procs, as many as the screen can show.
+        processes: Vec<ProcessSample>,
+        /// How many processes the cgroup has in all.
+        total: usize,
+        at: Instant,
+    },
+    /// Its pace changed (CPU budget) or cgroups are polled without a watch.
+    Status(SamplerStatus),
+    /// A cgroup created or removed where inotify does not watch, found by polling.
+    Watch(WatchEvent),
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Interval(Duration),
+    Focus(CgroupPath),
+    RefreshNow,
+    /// What the view needs read now: the rows on screen, and what their order depends on.
+    Visible(Reads),
+    /// inotify cannot report new and removed cgroups (no watches left): walk every pass.
+    WalkEveryPass,
+    /// inotify could not watch this cgroup ([`WatchEvent::Unwatched`]): read it every pass,
+    /// and when its `directory` is unwatched, list its children every pass and report new and
+    /// removed ones as the watcher would.
+    PollAlone {
+        path: CgroupPath,
+        directory: bool,
+    },
+    /// The terminal's height: no more processes are read than a pane of it can show.
+    ScreenRows(u16),
+}
+
+/// Processes read per pass beyond the terminal's height (the list scrolls a little).
+pub const PROCESS_MARGIN: usize = 16;
+
+/// Processes read per pass before the terminal's height is known.
+pub const DEFAULT_PROCESS_LIMIT: usize = 64;
+
+pub struct Sampler {
+    pub fs: Cgroupfs,
+    pub base: CgroupPath,
+    pub interval: Duration,
+    pub focus: Option<CgroupPath>,
+    /// The share of one CPU the sampler may use (0.05 = 5 %).
+    pub cpu_budget: f64,
+    /// Processes of the focused cgroup read per pass; the rest are counted.
+    pub process_limit: usize,
+    /// Nothing else reports the tree's shape ([`ViewPlan::own_shape`]).
+    pub own_shape: bool,
+    /// Report [`Report::PassStats`] after every pass.
+    pub stats: bool,
+}
+
+impl Sampler {
+    pub fn new(fs: Cgroupfs, base: CgroupPath, interval: Duration) -> Sampler {
+        Sampler {
+            fs,
+            base,
+            interval,
+            focus: None,
+            cpu_budget: DEFAULT_CPU_BUDGET,
+            process_limit: DEFAULT_PROCESS_LIMIT,
+            own_shape: true,
+            stats: false,
+        }
+    }
+
+    fn send_focus(&self, report: &mut dyn FnMut(Report) -> bool) -> bool {
+        let Some(focus) = &self.focus else {
+            return true;
+        };
+        if let Ok(Some(sample)) = read_sample(&self.fs, focus, Scope::Full)
+            && !report(Report::Focused(focus.clone(), Box::new(sample)))
+        {
+            return false;
+        }
+        self.send_processes(report)
+    }
+
+    fn send_processes(&self, report: &mut dyn FnMut(Report) -> bool) -> bool {
+        let Some(focus) = &self.focus else {
+            return true;
+        };
+        let list = read_processes_up_to(&self.fs, focus, self.process_limit)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        report(Report::Processes {
+            cgroup: focus.clone(),
+            processes: list.processes,
+            total: list.total,
+            at: Instant::now(),
+        })
+    }
+
+    /// Send the status if it changed since it was last `told`; false when nobody listens.
+    fn tell_status(
+        &self,
+        pacer: &Pacer,
+        plan: &ViewPlan,
+        told: &mut Option<SamplerStatus>,
+        report: &mut dyn FnMut(Report) -> bool,
+    ) -> bool {
+        let status = SamplerStatus {
+            configured: pacer.configured,
+            interval: pacer.schedule.interval,
+            hidden_every: pacer.schedule.hidden_every,
+            cpu_budget: self.cpu_budget,
+            polled_alone: plan.polled_alone(),
+        };
+        if told.as_ref() == Some(&status) {
+            return true;
+        }
+        *told = Some(status.clone());
+        report(Report::Status(status))
+    }
+
+    /// Run until `report` returns false (nobody listens any more) or the commands' sender is
+    /// gone.
+    pub fn run(mut self, commands: Receiver<Command>, mut report: impl FnMut(Report) -> bool) {
+        let report: &mut dyn FnMut(Report) -> bool = &mut report;
+        let mut files = OpenFiles::new();
+        let mut plan = ViewPlan::default();
+        plan.own_shape = self.own_shape;
+        let mut pacer = Pacer::new(self.interval, self.cpu_budget);
+        let mut told = None;
+        let mut cpu_mark = thread_cpu();
+        let mut first = true;
+        loop {
+            let tick = Instant::now();
+            plan.focus = self.focus.clone();
+            plan.set_hidden_every(pacer.schedule.hidden_every);
+            if plan.has_work() {
+                let tree = plan.sample(&self.fs, &self.base, &mut files);
+                for event in plan.take_events() {
+                    if !report(Report::Watch(event)) {
+                        return;
+                    }
+                }
+                if !report(Report::Tree(tree)) || !self.send_processes(report) {
+                    return;
+                }
+                if self.stats && !report(Report::PassStats(plan.latest)) {
+                    return;
+                }
+                // The CPU since the last pass ended: this pass, and the commands (and rows
+                // caught up) before it, less a walk made only to recover. The first pass says
+                // nothing of the passes to come.
+                let cpu = thread_cpu();
+                if !first {
+                    let cost = cpu.saturating_sub(cpu_mark);
+                    pacer.record(cost.saturating_sub(plan.walk_cpu));
+                }
+                first = false;
+                cpu_mark = cpu;
+            }
+            if !self.tell_status(&pacer, &plan, &mut told, report) {
+                return;
+            }
+            // Wait out the interval; commands in between are applied at once. A pass that
+            // overran the interval still takes the commands sent meanwhile (new focus, rows on
+            // screen) before the next one: a zero timeout returns what is queued.
+            loop {
+                let deadline = tick + pacer.schedule.interval;
+                let left = deadline.saturating_duration_since(Instant::now());
+                match commands.recv_timeout(left) {
+                    Ok(Command::Interval(interval)) => {
+                        self.interval = interval;
+                        pacer.set_interval(interval);
+                    }
+                    Ok(Command::Focus(path)) => {
+                        self.focus = Some(path);
+                        plan.focus = self.focus.clone();
+                        if !self.send_focus(report) {
+                            return;
+                        }
+                    }
+                    Ok(Command::Visible(reads)) => {
+                        plan.set_reads(reads);
+                        if let Some(rows) = plan.catch_up(&self.fs, &self.base, &mut files)
+                            && !report(Report::CaughtUp(rows))
+                        {
+                            return;
+                        }
+                    }
+                    Ok(Command::RefreshNow) => {
+                        // After a write or a lost inotify event: read limits and controller
+                        // lists afresh, and walk the tree.
+                        files.forget_rare();
+                        plan.walk_next_pass();
+                        break;
+                    }
+                    Ok(Command::WalkEveryPass) => plan.walk_every_pass = true,
+                    Ok(Command::PollAlone { path, directory }) => {
+                        plan.poll_alone(path, directory);
+                        if !self.tell_status(&pacer, &plan, &mut told, report) {
+                            return;
+                        }
+                    }
+                    Ok(Command::ScreenRows(rows)) => {
+                        self.process_limit = usize::from(rows) + PROCESS_MARGIN;
+                    }
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pass longer than the interval (a flooded machine) must not starve the commands: the
+    /// rows on screen and the focus still reach the sampler.
+    #[test]
+    fn commands_reach_a_sampler_whose_passes_overrun_the_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a", "b", "c"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let (commands, receiver) = std::sync::mpsc::channel();
+        let (events, tree_events) = std::sync::mpsc::channel();
+        // Every pass overruns a zero interval.
+        let sampler = Sampler::new(fs, CgroupPath::root(), Duration::ZERO);
+        // Queued before the sampler starts: on a busy machine the sampler could otherwise
+        // make its passes before this thread gets to send.
+        commands.send(Command::Visible(Reads::default())).unwrap();
+        let runner =
+            std::thread::spawn(move || sampler.run(receiver, move |r| events.send(r).is_ok()));
+        let mut partial = false;
+        // Within a few passes: before the CPU budget could stretch the interval (it reads
+        // hidden cgroups less often, in steps of several passes, first).
+        let mut passes = 0;
+        while !partial && passes < 6 {
+            match tree_events.recv_timeout(Duration::from_secs(10)) {
+                // Only once the rows on screen are known does a pass read less than all.
+                Ok(Report::Tree(tree)) => {
+                    passes += 1;
+                    partial = !tree.complete;
+                }
+                Ok(_) => {}
+                Err(e) => panic!("the sampler stopped: {e}"),
+            }
+        }
+        drop(tree_events);
+        drop(commands);
+        runner.join().unwrap();
+        assert!(partial, "the Visible command never reached the sampler");
+    }
+}
