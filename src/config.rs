@@ -84,15 +84,16 @@ fn load_from(explicit: Option<&Path>, default: Option<PathBuf>) -> Result<Config
     };
     // Read through trusted directories only: under `sudo -E` the default place may be in a
     // user's home, and a file they control must not rebind a root session's keys.
-    let text = match crate::journal::read_trusted_config(&path)? {
+    let text = match crate::trusted::read_trusted_config(&path)? {
         Some(text) => text,
         None if explicit.is_none() => return Ok(Config::default()),
         None => anyhow::bail!(
             "cannot read config {}: it does not exist or is not readable",
-            crate::journal::shown(&path)
+            crate::cgroup::escape::visible_path(&path)
         ),
     };
-    parse(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", crate::journal::shown(&path)))
+    parse(&text)
+        .map_err(|e| anyhow::anyhow!("config {}: {e}", crate::cgroup::escape::visible_path(&path)))
 }
 
 fn line_of(text: &str, span: Option<Range<usize>>) -> usize {

@@ -423,7 +423,7 @@ impl Editor {
             };
             bail!(
                 "nothing to undo: no change {whose} that is not undone yet in {}{skipped}",
-                journal::shown(path)
+                crate::cgroup::escape::visible_path(path)
             );
         };
         let op = journal::inverse(entry)?;
@@ -450,7 +450,7 @@ impl Editor {
         else {
             bail!(
                 "the journal {} has no change {} to undo",
-                journal::shown(journal.path()),
+                crate::cgroup::escape::visible_path(journal.path()),
                 plan.entry_id
             );
         };
@@ -481,12 +481,12 @@ impl Editor {
             unchecked: false,
         };
         let mut outcome = self.run_journaled(&op, change, Some(entry.id.clone()), Some(journal))?;
-        outcome.warnings.extend(
-            entries
-                .skipped
-                .iter()
-                .map(|line| format!("journal {}: skipped {line}", journal::shown(journal.path()))),
-        );
+        outcome.warnings.extend(entries.skipped.iter().map(|line| {
+            format!(
+                "journal {}: skipped {line}",
+                crate::cgroup::escape::visible_path(journal.path())
+            )
+        }));
         Ok(outcome)
     }
 

@@ -6,26 +6,29 @@
 //! `~/.local/state/cgtui/journal.jsonl`).
 //!
 //! Root may run cgtui with `HOME` or `XDG_STATE_HOME` pointing into a user's home (`sudo -E`),
-//! where that user could plant symlinks or entries. So the journal is reached by opening one
-//! directory at a time from `/` (never following a symlink that someone else could have
-//! planted), every directory on the way must belong to root or to us and be writable by nobody
-//! else, and the `cgtui` directory (0700) and the journal (0600) must be ours, not symlinks, and
-//! the journal a regular file with one link. Anything else is refused before a byte is written.
+//! where that user could plant symlinks or entries. So the journal is reached through
+//! [`crate::trusted`]: opened one directory at a time from `/` (never following a symlink that
+//! someone else could have planted), every directory on the way must belong to root or to us
+//! and be writable by nobody else, and the `cgtui` directory (0700) and the journal (0600) must
+//! be ours, not symlinks, and the journal a regular file with one link. Anything else is
+//! refused before a byte is written.
 //! Writers hold an `flock` on the journal, so two cgtui processes never interleave a change
 //! or undo the same entry twice.
 
 use crate::cgroup::CgroupPath;
 use crate::cgroup::edit::{Op, Outcome, Via};
+use crate::cgroup::escape::visible_path;
+use crate::trusted::{open_private_dir, open_private_file};
 use anyhow::{Context, Result, bail};
-use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags};
+use rustix::fs::FlockOperation;
 use rustix::io::Errno;
 use serde::{Deserialize, Serialize};
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,11 +100,6 @@ impl Entry {
     }
 }
 
-/// A path for messages: from HOME or XDG_STATE_HOME it may hold any bytes, so it is escaped.
-pub fn shown(path: &Path) -> String {
-    crate::cgroup::escape::visible(path.as_os_str().as_bytes()).into_owned()
-}
-
 /// A cgroup path from raw bytes relative to the mount; `None` with a `..` in it.
 pub fn raw_path(bytes: &[u8]) -> Option<CgroupPath> {
     CgroupPath::from_relative(Path::new(OsStr::from_bytes(bytes)))
@@ -167,7 +165,7 @@ impl Journal {
         if !state.is_absolute() {
             bail!(
                 "XDG_STATE_HOME or HOME is not an absolute path ({}); the journal needs one",
-                shown(&state)
+                visible_path(&state)
             );
         }
         Ok(state.join("cgtui").join(JOURNAL_FILE))
@@ -197,7 +195,7 @@ impl Journal {
         let path = self.path()?;
         match (path.parent(), path.file_name()) {
             (Some(dir), Some(name)) if path.is_absolute() => Ok((dir, name)),
-            _ => bail!("the journal path {} is not absolute", shown(path)),
+            _ => bail!("the journal path {} is not absolute", visible_path(path)),
         }
     }
 
@@ -218,12 +216,13 @@ impl Journal {
                 }
                 Err(Errno::WOULDBLOCK) => bail!(
                     "another cgtui has held the journal {} for {} s; try again when it is done",
-                    shown(&path),
+                    visible_path(&path),
                     LOCK_WAIT.as_secs()
                 ),
                 Err(e) => {
-                    return Err(std::io::Error::from(e))
-                        .with_context(|| format!("cannot lock the journal {}", shown(&path)));
+                    return Err(std::io::Error::from(e)).with_context(|| {
+                        format!("cannot lock the journal {}", visible_path(&path))
+                    });
                 }
             }
         }
@@ -268,17 +267,17 @@ impl Locked {
         let file = self
             .file
             .try_clone()
-            .with_context(|| format!("cannot read the journal {}", shown(&self.path)))?;
+            .with_context(|| format!("cannot read the journal {}", visible_path(&self.path)))?;
         let mut reader = file;
         std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(0))
-            .with_context(|| format!("cannot read the journal {}", shown(&self.path)))?;
+            .with_context(|| format!("cannot read the journal {}", visible_path(&self.path)))?;
         read_entries(reader, &self.path)
     }
 
     fn append(&self, entry: &Entry) -> Result<()> {
         let mut line = serde_json::to_string(entry)?;
         line.push('\n');
-        let context = || format!("cannot write the journal {}", shown(&self.path));
+        let context = || format!("cannot write the journal {}", visible_path(&self.path));
         // A last line cut short (crash, full disk) is ended first, never glued to this entry.
         let size = rustix::fs::fstat(&self.file)
             .map_err(std::io::Error::from)?
@@ -428,7 +427,7 @@ fn read_entries(file: File, path: &Path) -> Result<Entries> {
         let n = (&mut reader)
             .take(MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut line)
-            .with_context(|| format!("cannot read the journal {}", shown(path)))?;
+            .with_context(|| format!("cannot read the journal {}", visible_path(path)))?;
         if n == 0 {
             break;
         }
@@ -437,7 +436,7 @@ fn read_entries(file: File, path: &Path) -> Result<Entries> {
             let mut rest = Vec::new();
             reader
                 .read_until(b'\n', &mut rest)
-                .with_context(|| format!("cannot read the journal {}", shown(path)))?;
+                .with_context(|| format!("cannot read the journal {}", visible_path(path)))?;
             entries
                 .skipped
                 .push(format!("line {number}: longer than {MAX_LINE} bytes"));
@@ -456,339 +455,6 @@ fn read_entries(file: File, path: &Path) -> Result<Entries> {
         }
     }
     Ok(entries)
-}
-
-/// What a trusted path leads to: the journal (a private directory of ours, written), or the
-/// config file (read; its directory may be root's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Journal,
-    Config,
-}
-
-/// Why a directory or file on the way to the journal or the config is not trusted.
-fn untrusted_as(kind: Kind, path: &Path, why: &str) -> anyhow::Error {
-    match kind {
-        Kind::Journal => anyhow::anyhow!(
-            "refusing the journal at {}: {why}. A journal another user can replace could make cgtui \
-             write where they choose or undo what they planted; set XDG_STATE_HOME to a directory of \
-             your own (under sudo, do not keep the user's HOME: use sudo -H or sudo without -E)",
-            shown(path)
-        ),
-        Kind::Config => anyhow::anyhow!(
-            "refusing the config at {}: {why}. A config another user can replace could rebind \
-             cgtui's keys; use --config with a file of your own, or set XDG_CONFIG_HOME (under \
-             sudo, do not keep the user's HOME: use sudo -H or sudo without -E)",
-            shown(path)
-        ),
-    }
-}
-
-fn untrusted(path: &Path, why: &str) -> anyhow::Error {
-    untrusted_as(Kind::Journal, path, why)
-}
-
-fn errno_context(err: Errno, what: &str, path: &Path) -> anyhow::Error {
-    anyhow::Error::new(std::io::Error::from(err)).context(format!("{what} {}", shown(path)))
-}
-
-/// Can nobody but root and us change this directory's entries?
-fn check_trusted_dir(stat: &rustix::fs::Stat, path: &Path, kind: Kind) -> Result<()> {
-    let me = rustix::process::geteuid().as_raw();
-    let my_group = rustix::process::getegid().as_raw();
-    if FileType::from_raw_mode(stat.st_mode) != FileType::Directory {
-        return Err(untrusted_as(kind, path, "it is not a directory"));
-    }
-    if stat.st_uid != me && stat.st_uid != 0 && !outside_owner(stat.st_uid) {
-        return Err(untrusted_as(
-            kind,
-            path,
-            &format!(
-                "the directory belongs to uid {}, not to you (uid {me}) or root",
-                stat.st_uid
-            ),
-        ));
-    }
-    let sticky = stat.st_mode & 0o1000 != 0;
-    let others_write = stat.st_mode & 0o002 != 0;
-    let group_write = stat.st_mode & 0o020 != 0 && stat.st_gid != my_group;
-    if (others_write || group_write) && !sticky {
-        return Err(untrusted_as(
-            kind,
-            path,
-            &format!(
-                "the directory is writable by others (mode {:o})",
-                stat.st_mode & 0o7777
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// In a user namespace (`unshare --user --map-root-user`), `/`, `/home` and the like belong to
-/// uids it does not map, shown as the overflow uid: trusted as ancestors there, since a process
-/// in such a namespace has no more power than its real uid anyway. Never in the initial one.
-fn outside_owner(uid: u32) -> bool {
-    static OVERFLOW: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
-    let overflow = *OVERFLOW.get_or_init(|| {
-        let map = std::fs::read_to_string("/proc/self/uid_map").ok()?;
-        let initial = map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"];
-        if initial {
-            return None;
-        }
-        std::fs::read_to_string("/proc/sys/kernel/overflowuid")
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
-    });
-    overflow == Some(uid)
-}
-
-/// At most this many symlinks on the way (the kernel's own limit).
-const MAX_SYMLINKS: usize = 40;
-
-/// Open the directory `path` one component at a time from `/`, creating what is missing
-/// (mode 0700) when `create`. Symlinks are followed only where they sit in a trusted directory
-/// (so root or we made them); the last directory must be ours, not a symlink, and is made 0700.
-/// `None` when it does not exist and `create` is false.
-pub(crate) fn open_private_dir(path: &Path, create: bool) -> Result<Option<OwnedFd>> {
-    open_trusted_dir(path, create, Kind::Journal)
-}
-
-/// [`open_private_dir`] for `kind`: the config's directory is only read, so it may be root's
-/// (/etc-like) and is not made private.
-fn open_trusted_dir(path: &Path, create: bool, kind: Kind) -> Result<Option<OwnedFd>> {
-    let me = rustix::process::geteuid().as_raw();
-    let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let root = rustix::fs::open("/", dir_flags, Mode::empty())
-        .map_err(|e| errno_context(e, "cannot open", Path::new("/")))?;
-    check_trusted_dir(
-        &rustix::fs::fstat(&root).map_err(|e| errno_context(e, "cannot stat", Path::new("/")))?,
-        Path::new("/"),
-        kind,
-    )?;
-    // The directories opened so far (for `..` in a symlink) with their paths as resolved.
-    let mut stack: Vec<(OwnedFd, PathBuf)> = vec![(root, PathBuf::from("/"))];
-    let mut pending: Vec<OsString> = components_reversed(path);
-    let mut hops = 0;
-    while let Some(name) = pending.pop() {
-        // A symlink's names are pushed on top of the rest, so an empty stack means this is the
-        // path's own last name: the journal's directory.
-        let is_last = pending.is_empty();
-        let (parent, parent_path) = stack.last().expect("the root stays on the stack");
-        let here = parent_path.join(&name);
-        if name == ".." {
-            if stack.len() > 1 {
-                stack.pop();
-            }
-            continue;
-        }
-        let stat = match rustix::fs::statat(parent, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(stat) => stat,
-            Err(Errno::NOENT) if create => {
-                match rustix::fs::mkdirat(parent, name.as_os_str(), Mode::from_raw_mode(0o700)) {
-                    Ok(()) | Err(Errno::EXIST) => {}
-                    Err(e) => return Err(errno_context(e, "cannot create", &here)),
-                }
-                pending.push(name);
-                continue;
-            }
-            Err(Errno::NOENT) => return Ok(None),
-            Err(e) => return Err(errno_context(e, "cannot look at", &here)),
-        };
-        if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink {
-            if is_last {
-                return Err(untrusted_as(kind, &here, "its directory is a symlink"));
-            }
-            hops += 1;
-            if hops > MAX_SYMLINKS {
-                return Err(untrusted_as(kind, &here, "too many symlinks on the way"));
-            }
-            let target = rustix::fs::readlinkat(parent, name.as_os_str(), Vec::new())
-                .map_err(|e| errno_context(e, "cannot read the symlink", &here))?;
-            let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
-            if target.is_absolute() {
-                stack.truncate(1);
-            }
-            let mut more = components_reversed(&target);
-            // The link's own components come before the rest of the path.
-            pending.append(&mut more);
-            continue;
-        }
-        let fd = match rustix::fs::openat(parent, name.as_os_str(), dir_flags, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
-                return Err(untrusted_as(
-                    kind,
-                    &here,
-                    "it changed into a symlink while it was opened",
-                ));
-            }
-            Err(e) => return Err(errno_context(e, "cannot open", &here)),
-        };
-        let stat = rustix::fs::fstat(&fd).map_err(|e| errno_context(e, "cannot stat", &here))?;
-        if is_last && kind == Kind::Journal {
-            if stat.st_uid != me {
-                return Err(untrusted_as(
-                    kind,
-                    &here,
-                    &format!(
-                        "the journal's directory belongs to uid {}, not to you (uid {me})",
-                        stat.st_uid
-                    ),
-                ));
-            }
-            check_trusted_dir(&stat, &here, kind)?;
-            if stat.st_mode & 0o077 != 0 {
-                rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o700))
-                    .map_err(|e| errno_context(e, "cannot make private", &here))?;
-            }
-        } else {
-            check_trusted_dir(&stat, &here, kind)?;
-        }
-        stack.push((fd, here));
-    }
-    Ok(stack.pop().map(|(fd, _)| fd))
-}
-
-/// A path's names, last first (for popping), without the root and `.`.
-fn components_reversed(path: &Path) -> Vec<OsString> {
-    let mut names: Vec<OsString> = path
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(name) => Some(name.to_os_string()),
-            Component::ParentDir => Some(OsString::from("..")),
-            _ => None,
-        })
-        .collect();
-    names.reverse();
-    names
-}
-
-/// Open (and when `create`, create with mode 0600) the file `name` in the trusted directory
-/// `dir`: never a symlink, a regular file with one link, ours, made 0600. Returns it and whether
-/// it was created; `None` if it does not exist and `create` is false.
-fn open_private_file(
-    dir: &OwnedFd,
-    dir_path: &Path,
-    name: &OsStr,
-    create: bool,
-) -> Result<Option<(OwnedFd, bool)>> {
-    let path = dir_path.join(name);
-    let me = rustix::process::geteuid().as_raw();
-    // NONBLOCK: a FIFO planted here must not hang the open; it is refused below.
-    let base = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
-    let mut created = false;
-    let fd = if create {
-        match rustix::fs::openat(
-            dir,
-            name,
-            base | OFlags::RDWR | OFlags::APPEND | OFlags::CREATE | OFlags::EXCL,
-            Mode::from_raw_mode(0o600),
-        ) {
-            Ok(fd) => {
-                created = true;
-                Ok(fd)
-            }
-            Err(Errno::EXIST) => rustix::fs::openat(
-                dir,
-                name,
-                base | OFlags::RDWR | OFlags::APPEND,
-                Mode::empty(),
-            ),
-            Err(e) => Err(e),
-        }
-    } else {
-        rustix::fs::openat(dir, name, base | OFlags::RDONLY, Mode::empty())
-    };
-    let fd = match fd {
-        Ok(fd) => fd,
-        Err(Errno::NOENT) if !create => return Ok(None),
-        Err(Errno::LOOP) => return Err(untrusted(&path, "it is a symlink")),
-        Err(e) => return Err(errno_context(e, "cannot open", &path)),
-    };
-    let stat = rustix::fs::fstat(&fd).map_err(|e| errno_context(e, "cannot stat", &path))?;
-    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
-        return Err(untrusted(&path, "it is not a regular file"));
-    }
-    if stat.st_uid != me {
-        return Err(untrusted(
-            &path,
-            &format!("it belongs to uid {}, not to you (uid {me})", stat.st_uid),
-        ));
-    }
-    if stat.st_nlink != 1 {
-        return Err(untrusted(
-            &path,
-            &format!("it has {} hard links", stat.st_nlink),
-        ));
-    }
-    if create && stat.st_mode & 0o077 != 0 {
-        rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o600))
-            .map_err(|e| errno_context(e, "cannot make private", &path))?;
-    }
-    Ok(Some((fd, created)))
-}
-
-/// The text of the config file at `path`, read only through directories root or we own that
-/// nobody else may change, and only when the file is ours or root's and writable by nobody
-/// else (a user's file must not rebind a root session's keys). `None` when it does not exist
-/// or is not readable to us (another user's home).
-pub fn read_trusted_config(path: &Path) -> Result<Option<String>> {
-    const MAX_CONFIG: u64 = 1 << 20;
-    let Some(parent) = path.parent() else {
-        return Ok(None);
-    };
-    let Some(name) = path.file_name() else {
-        return Ok(None);
-    };
-    let dir = match open_trusted_dir(parent, false, Kind::Config) {
-        Ok(Some(dir)) => dir,
-        Ok(None) => return Ok(None),
-        Err(e)
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(e),
-    };
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
-    let fd = match rustix::fs::openat(&dir, name, flags, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(Errno::NOENT) | Err(Errno::ACCESS) => return Ok(None),
-        Err(Errno::LOOP) => return Err(untrusted_as(Kind::Config, path, "it is a symlink")),
-        Err(e) => return Err(errno_context(e, "cannot open", path)),
-    };
-    let stat = rustix::fs::fstat(&fd).map_err(|e| errno_context(e, "cannot stat", path))?;
-    let me = rustix::process::geteuid().as_raw();
-    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
-        return Err(untrusted_as(Kind::Config, path, "it is not a regular file"));
-    }
-    if stat.st_uid != me && stat.st_uid != 0 {
-        return Err(untrusted_as(
-            Kind::Config,
-            path,
-            &format!(
-                "it belongs to uid {}, not to you (uid {me}) or root",
-                stat.st_uid
-            ),
-        ));
-    }
-    if stat.st_mode & 0o022 != 0 {
-        return Err(untrusted_as(
-            Kind::Config,
-            path,
-            &format!("others may write it (mode {:o})", stat.st_mode & 0o7777),
-        ));
-    }
-    let mut text = String::new();
-    File::from(fd)
-        .take(MAX_CONFIG)
-        .read_to_string(&mut text)
-        .with_context(|| format!("cannot read the config {}", shown(path)))?;
-    Ok(Some(text))
 }
 
 /// Entries that undo can consider: successful changes of `uid`, not undoes themselves, not

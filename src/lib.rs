@@ -22,5 +22,7 @@ pub mod model;
 pub mod playground;
 pub mod snapshot;
 pub mod theme;
+pub mod time;
+pub mod trusted;
 pub mod tui;
 pub mod ui;

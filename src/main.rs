@@ -432,7 +432,7 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let ms = cgtui::history::time::parse_duration_ms(text)?;
+    let ms = cgtui::time::parse_duration_ms(text)?;
     if ms <= 0 {
         return Err(format!("{text:?} is not a positive duration"));
     }
@@ -440,7 +440,11 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {
-    cgtui::history::time::parse_size(text)
+    match cgtui::cgroup::value::parse_size(text) {
+        Some(0) => Err(format!("{text:?} is out of range")),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("{text:?} is not a size like 500M or 2G")),
+    }
 }
 
 fn store_dir(store: &Option<PathBuf>) -> Result<PathBuf> {
@@ -456,7 +460,7 @@ fn store_dir(store: &Option<PathBuf>) -> Result<PathBuf> {
 fn time_arg(text: &Option<String>, flag: &str) -> Result<Option<i64>> {
     text.as_deref()
         .map(|t| {
-            cgtui::history::time::parse_time(t, cgtui::history::record::now_ms())
+            cgtui::time::parse_time(t, cgtui::time::now_ms())
                 .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
         })
         .transpose()
@@ -736,7 +740,7 @@ fn run(cli: Cli) -> Result<i32> {
                         from: None,
                         to: None,
                     },
-                ) => Some(cgtui::history::record::now_ms()),
+                ) => Some(cgtui::time::now_ms()),
                 (None, _) => None,
             };
             cgtui::history::snapshot(

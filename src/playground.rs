@@ -195,7 +195,7 @@ pub fn stop_with(client: &Client, journal: &Journal, unit: &str, force: bool) ->
                 "{shown} was not started by cgtui for you (uid {me}): its invocation {current} is \
                  not in the journal {}. cgtui stops only its own playgrounds; to stop this unit \
                  anyway: cgtui delegate --stop {shown} --force",
-                crate::journal::shown(journal.path()?)
+                crate::cgroup::escape::visible_path(journal.path()?)
             );
         }
     }

@@ -11,6 +11,7 @@ use crate::model::missing::{Metric, missing_reason};
 use crate::model::rates::{IoRates, PressureRates, RateRules};
 use crate::model::view::effective_memory_limit;
 use crate::model::{Model, Node};
+use crate::time::utc_timestamp;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -402,28 +403,6 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Unix seconds as UTC ISO 8601: `2024-05-01T12:00:00Z`.
-pub fn utc_timestamp(unix: f64) -> String {
-    let secs = unix.max(0.0) as i64;
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
 fn write_table(
     out: &mut dyn Write,
     iteration: u64,
@@ -472,17 +451,4 @@ fn write_table(
         )?;
     }
     writeln!(out)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn timestamps_in_utc() {
-        assert_eq!(super::utc_timestamp(0.0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::utc_timestamp(951_782_400.0), "2000-02-29T00:00:00Z");
-        assert_eq!(
-            super::utc_timestamp(1_714_564_800.5),
-            "2024-05-01T12:00:00Z"
-        );
-    }
 }

@@ -492,7 +492,7 @@ impl Drop for Recorder {
 }
 
 fn now_ms() -> i64 {
-    cgtui::history::record::now_ms()
+    cgtui::time::now_ms()
 }
 
 #[test]

@@ -9,6 +9,7 @@ use crate::cgroup::devices::Disk;
 use crate::cgroup::edit::{Op, Outcome};
 use crate::cgroup::rules::Rule;
 use crate::editor::{Change, Route, UndoPlan};
+use crate::format::plain_limit;
 use crate::model::{Model, Node};
 
 /// One editable file of the limits form.
@@ -451,8 +452,8 @@ impl Dialog {
             Dialog::Input(form) => match action {
                 Action::Close => Step::Close,
                 Action::Submit if form.purpose == InputPurpose::ReplayTime => {
-                    let now = crate::history::record::now_ms();
-                    match crate::history::time::parse_time(form.input.text(), now) {
+                    let now = crate::time::now_ms();
+                    match crate::time::parse_time(form.input.text(), now) {
                         Ok(ms) => Step::Replay(ReplayMove::To(ms)),
                         // The prompt stays, with what was typed and why it is not a time.
                         Err(why) => {
@@ -525,10 +526,6 @@ impl Dialog {
     }
 }
 
-fn limit(value: Option<crate::cgroup::Limit>) -> String {
-    value.map_or("-".into(), |l| l.to_string())
-}
-
 /// The limits that exist for this cgroup (files absent because a controller is off are left
 /// out), with their current values.
 pub fn limit_rows(node: &Node, disks: &[Disk]) -> Vec<LimitRow> {
@@ -555,21 +552,39 @@ pub fn limit_rows(node: &Node, disks: &[Disk]) -> Vec<LimitRow> {
     }
     let m = &sample.memory;
     const SIZE: &str = "bytes with K/M/G/T (512M, 1.5G) or max";
-    add(&mut rows, "memory.max", m.max.is_some(), limit(m.max), SIZE);
+    add(
+        &mut rows,
+        "memory.max",
+        m.max.is_some(),
+        plain_limit(m.max),
+        SIZE,
+    );
     add(
         &mut rows,
         "memory.high",
         m.high.is_some(),
-        limit(m.high),
+        plain_limit(m.high),
         SIZE,
     );
-    add(&mut rows, "memory.low", m.low.is_some(), limit(m.low), SIZE);
-    add(&mut rows, "memory.min", m.min.is_some(), limit(m.min), SIZE);
+    add(
+        &mut rows,
+        "memory.low",
+        m.low.is_some(),
+        plain_limit(m.low),
+        SIZE,
+    );
+    add(
+        &mut rows,
+        "memory.min",
+        m.min.is_some(),
+        plain_limit(m.min),
+        SIZE,
+    );
     add(
         &mut rows,
         "memory.swap.max",
         m.swap_max.is_some(),
-        limit(m.swap_max),
+        plain_limit(m.swap_max),
         SIZE,
     );
     if let Some(d) = sample.detail.as_ref() {
@@ -638,7 +653,7 @@ pub fn limit_rows(node: &Node, disks: &[Disk]) -> Vec<LimitRow> {
         &mut rows,
         "pids.max",
         sample.pids.max.is_some(),
-        limit(sample.pids.max),
+        plain_limit(sample.pids.max),
         "a number of tasks, or max",
     );
     if let Some(d) = sample.detail.as_ref() {
@@ -646,14 +661,14 @@ pub fn limit_rows(node: &Node, disks: &[Disk]) -> Vec<LimitRow> {
             &mut rows,
             "cgroup.max.descendants",
             d.max_descendants.is_some(),
-            limit(d.max_descendants),
+            plain_limit(d.max_descendants),
             "a number of descendant cgroups, or max",
         );
         add(
             &mut rows,
             "cgroup.max.depth",
             d.max_depth.is_some(),
-            limit(d.max_depth),
+            plain_limit(d.max_depth),
             "a depth, or max",
         );
     }

@@ -996,9 +996,7 @@ impl App {
         let Some(replay) = &self.replay else {
             return;
         };
-        let shown = replay
-            .time_ms
-            .map_or(String::new(), crate::history::time::format_ms);
+        let shown = replay.time_ms.map_or(String::new(), crate::time::format_ms);
         self.open_dialog(Dialog::Input(InputForm {
             title: "go to a recorded time".into(),
             hint: "RFC 3339 (2026-12-01T03:12:00Z), Unix time, -10m or -2h (before now), HH:MM, \

@@ -27,7 +27,7 @@ impl UserNames {
     pub fn resolve(&mut self, uid: u32) -> String {
         self.0
             .entry(uid)
-            .or_insert_with(|| crate::cgroup::process::user_name(uid))
+            .or_insert_with(|| crate::cgroup::users::user_name(uid))
             .clone()
     }
 

@@ -6,13 +6,12 @@
 
 use super::Store;
 use super::codec::{anchor_of, sample_from_words};
-use super::store::DAY_MS;
-use super::time::format_span;
 use crate::app::Event;
 use crate::cgroup::CgroupPath;
+use crate::cgroup::escape::visible_path;
 use crate::cgroup::sample::CgroupSample;
-use crate::journal::shown;
 use crate::model::rates::{RateRules, Rates};
+use crate::time::{DAY_MS, format_span};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
@@ -112,7 +111,7 @@ pub fn read(dir: &Path, explicit: bool, request: &Request, now_ms: i64) -> Resul
         Ok(running) => running,
         Err(why) => {
             return Ok(Recorded {
-                note: explicit.then(|| format!("{}: {why}", shown(dir))),
+                note: explicit.then(|| format!("{}: {why}", visible_path(dir))),
                 ..Recorded::default()
             });
         }
@@ -195,8 +194,8 @@ pub fn spawn(dir: PathBuf, explicit: bool, events: Sender<Event>) -> Sender<Requ
     std::thread::spawn(move || {
         while let Ok(request) = receiver.recv() {
             let request = receiver.try_iter().last().unwrap_or(request);
-            let result = read(&dir, explicit, &request, super::record::now_ms())
-                .map_err(|e| format!("{e:#}"));
+            let result =
+                read(&dir, explicit, &request, crate::time::now_ms()).map_err(|e| format!("{e:#}"));
             if events
                 .send(Event::Recorded(Box::new(Answer { request, result })))
                 .is_err()

@@ -8,12 +8,12 @@ pub mod frame;
 pub mod record;
 pub mod replay;
 pub mod store;
-pub mod time;
 
 use crate::cgroup::sample::CgroupSample;
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::model::rates::RateRules;
 use crate::model::{Model, TreeSample};
+use crate::time;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -204,7 +204,7 @@ pub fn snapshot(
         let Some(pair) = pair else {
             anyhow::bail!(
                 "the store {} holds no sample at or before {}{}",
-                crate::journal::shown(store_dir),
+                crate::cgroup::escape::visible_path(store_dir),
                 time::format_ms(at),
                 span_note(&mut store)
             );
@@ -218,7 +218,7 @@ pub fn snapshot(
     if iteration == 0 {
         anyhow::bail!(
             "the store {} holds no sample between {} and {}{}",
-            crate::journal::shown(store_dir),
+            crate::cgroup::escape::visible_path(store_dir),
             range.from.map_or("its start".into(), time::format_ms),
             range.to.map_or("its end".into(), time::format_ms),
             span_note(&mut store)

@@ -3,16 +3,16 @@
 
 use super::store::KEY_EVERY;
 use super::{Change, HistoryEvent, Writer};
+use crate::cgroup::escape::visible_path;
 use crate::cgroup::parse::{CgroupEvents, MemoryEvents, PidsEvents};
 use crate::cgroup::sample::KnownEvents;
 use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
-use crate::journal::shown;
 use anyhow::{Context, Result};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_RETAIN: Duration = Duration::from_secs(7 * 86_400);
@@ -28,23 +28,8 @@ pub struct Options {
     pub max_size: Option<u64>,
 }
 
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// Now as Unix ms, and that same moment on the monotonic clock samples are read on: what a
-/// recorded sample's read times are counted from.
-fn now_ms_anchored() -> (i64, u64) {
-    let mono = crate::cgroup::sample::monotonic_ns();
-    let wall = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let ms = wall.as_millis() as i64;
-    let below_ms = u64::from(wall.subsec_nanos() % 1_000_000);
-    (ms, mono.saturating_sub(below_ms))
-}
+/// The clock lives in [`crate::time`]; re-exported for the callers that know it here.
+pub use crate::time::now_ms;
 
 enum Message {
     Watch(WatchEvent, i64),
@@ -285,7 +270,7 @@ pub fn run(options: Options) -> Result<()> {
         "cgtui record: recording {} every {} s into {} (retain {} h{})",
         options.base,
         options.interval.as_secs_f64(),
-        shown(&options.store),
+        visible_path(&options.store),
         options.retain.as_secs() / 3600,
         options
             .max_size
@@ -405,7 +390,7 @@ pub fn run(options: Options) -> Result<()> {
                     &mut files,
                     &known_events,
                 );
-                let (time_ms, anchor) = now_ms_anchored();
+                let (time_ms, anchor) = crate::time::now_ms_anchored();
                 let cgroups: Vec<(CgroupPath, &crate::cgroup::sample::CgroupSample)> = sample
                     .cgroups
                     .iter()

@@ -2,10 +2,11 @@
 //! answers each move with the recorded sample at the new time and the one before it (rates),
 //! as trees the App takes the same way as the sampler's.
 
-use super::{Store, time};
+use super::Store;
 use crate::app::action::ReplayMove;
 use crate::app::{Event, Replayed};
 use crate::cgroup::CgroupPath;
+use crate::time;
 use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, Instant};
 
@@ -186,7 +187,7 @@ pub fn spawn(
     let Some((first, last)) = store.span() else {
         anyhow::bail!(
             "the store {} holds no samples yet",
-            crate::journal::shown(store_dir)
+            crate::cgroup::escape::visible_path(store_dir)
         );
     };
     let start = at.unwrap_or(last).max(first);

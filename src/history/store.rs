@@ -10,8 +10,9 @@ use super::HistoryEvent;
 use super::codec::sample_words;
 use super::frame::{self, Kind, Series, State};
 use crate::cgroup::CgroupPath;
+use crate::cgroup::escape::visible_path;
 use crate::cgroup::sample::CgroupSample;
-use crate::journal::shown;
+use crate::time::DAY_MS;
 use anyhow::{Context, Result, bail};
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -30,16 +31,15 @@ pub const KEY_EVERY: usize = 60;
 const SEGMENT_SUFFIX: &str = ".cgtui";
 const INDEX_SUFFIX: &str = ".idx";
 const INDEX_ENTRY: usize = 17;
-pub const DAY_MS: i64 = 86_400_000;
 
 /// `YYYY-MM-DD` of a UTC day number.
 pub fn day_name(day: i64) -> String {
-    crate::snapshot::utc_timestamp((day * 86_400) as f64)[..10].to_string()
+    crate::time::utc_timestamp((day * 86_400) as f64)[..10].to_string()
 }
 
 fn day_of_name(name: &str) -> Option<i64> {
     let stem = name.strip_suffix(SEGMENT_SUFFIX)?;
-    let ms = super::time::parse_rfc3339(&format!("{stem}T00:00:00Z")).ok()?;
+    let ms = crate::time::parse_rfc3339(&format!("{stem}T00:00:00Z")).ok()?;
     Some(ms.div_euclid(DAY_MS))
 }
 
@@ -78,7 +78,7 @@ fn indexed(kind: Kind) -> bool {
 }
 
 fn errno(e: Errno, what: &str, path: &Path) -> anyhow::Error {
-    anyhow::Error::new(std::io::Error::from(e)).context(format!("{what} {}", shown(path)))
+    anyhow::Error::new(std::io::Error::from(e)).context(format!("{what} {}", visible_path(path)))
 }
 
 /// Open `name` in the store directory: never through a symlink, only a regular file of ours.
@@ -88,18 +88,18 @@ fn open_in(dir: &OwnedFd, dir_path: &Path, name: &str, flags: OFlags) -> Result<
     let fd = match rustix::fs::openat(dir, name, flags, Mode::from_raw_mode(0o600)) {
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(None),
-        Err(Errno::LOOP) => bail!("refusing {}: it is a symlink", shown(&path)),
+        Err(Errno::LOOP) => bail!("refusing {}: it is a symlink", visible_path(&path)),
         Err(e) => return Err(errno(e, "cannot open", &path)),
     };
     let stat = rustix::fs::fstat(&fd).map_err(|e| errno(e, "cannot stat", &path))?;
     if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
-        bail!("refusing {}: it is not a regular file", shown(&path));
+        bail!("refusing {}: it is not a regular file", visible_path(&path));
     }
     let me = rustix::process::geteuid().as_raw();
     if stat.st_uid != me {
         bail!(
             "refusing {}: it belongs to uid {}, not to you (uid {me})",
-            shown(&path),
+            visible_path(&path),
             stat.st_uid
         );
     }
@@ -125,7 +125,7 @@ fn refuse_newer(version: u32, path: &Path) -> Result<()> {
         bail!(
             "{} is in store format version {version}, written by a newer cgtui; this cgtui reads \
              format version {} and older: upgrade cgtui to read it (the recorder does not touch it)",
-            shown(path),
+            visible_path(path),
             frame::FORMAT_VERSION
         );
     }
@@ -173,8 +173,8 @@ struct OpenSegment {
 impl Writer {
     /// Open (creating, mode 0700) the store directory and be ready to append.
     pub fn open(dir_path: &Path) -> Result<Writer> {
-        let dir = crate::journal::open_private_dir(dir_path, true)
-            .with_context(|| format!("cannot use the store {}", shown(dir_path)))?
+        let dir = crate::trusted::open_private_dir(dir_path, true)
+            .with_context(|| format!("cannot use the store {}", visible_path(dir_path)))?
             .context("the store directory vanished")?;
         let mut writer = Writer {
             dir,
@@ -212,18 +212,18 @@ impl Writer {
         .context("the segment vanished while it was opened")?;
         let len = file
             .metadata()
-            .with_context(|| format!("cannot stat {}", shown(&path)))?
+            .with_context(|| format!("cannot stat {}", visible_path(&path)))?
             .len();
         let mut entries = Vec::new();
         let keep;
         if len == 0 {
             file.write_all_at(&frame::header(day), 0)
-                .with_context(|| format!("cannot write {}", shown(&path)))?;
+                .with_context(|| format!("cannot write {}", visible_path(&path)))?;
             keep = frame::HEADER_LEN as u64;
         } else {
             let mut bytes = vec![0; len as usize];
             file.read_exact_at(&mut bytes, 0)
-                .with_context(|| format!("cannot read {}", shown(&path)))?;
+                .with_context(|| format!("cannot read {}", visible_path(&path)))?;
             match frame::parse_header(&bytes) {
                 Ok((version, _)) => {
                     refuse_newer(version, &path)?;
@@ -231,25 +231,25 @@ impl Writer {
                         // Readers tell the older samples by their length: only the header's
                         // version changes, so an older cgtui refuses the file clearly.
                         file.write_all_at(&frame::header(day), 0)
-                            .with_context(|| format!("cannot write {}", shown(&path)))?;
+                            .with_context(|| format!("cannot write {}", visible_path(&path)))?;
                         self.notes.push(format!(
                             "{}: now in format version {}; its samples from before have no \
                              read times (their rates are timed by the samples)",
-                            shown(&path),
+                            visible_path(&path),
                             frame::FORMAT_VERSION
                         ));
                     }
                 }
                 Err(why) => bail!(
                     "{} is not a segment this recorder can append to ({why}); move it away",
-                    shown(&path)
+                    visible_path(&path)
                 ),
             }
             let scan = frame::scan(&bytes[frame::HEADER_LEN..]);
             for d in &scan.damage {
                 self.notes.push(format!(
                     "{}: damage at offset {} ({}) skipped",
-                    shown(&path),
+                    visible_path(&path),
                     d.offset + frame::HEADER_LEN,
                     d.what
                 ));
@@ -274,11 +274,11 @@ impl Writer {
             if keep < len {
                 self.notes.push(format!(
                     "{}: cut {} bytes of an unfinished frame at offset {keep}",
-                    shown(&path),
+                    visible_path(&path),
                     len - keep
                 ));
                 file.set_len(keep)
-                    .with_context(|| format!("cannot truncate {}", shown(&path)))?;
+                    .with_context(|| format!("cannot truncate {}", visible_path(&path)))?;
             }
         }
         let index_name = format!("{}{INDEX_SUFFIX}", day_name(day));
@@ -323,7 +323,7 @@ impl Writer {
         segment.file.write_all(&bytes).with_context(|| {
             format!(
                 "cannot append to the store {} (disk full?)",
-                shown(&dir_path)
+                visible_path(&dir_path)
             )
         })?;
         segment.len += bytes.len() as u64;
@@ -525,12 +525,12 @@ impl Store {
     /// recent past does not load a week of indexes (however many events a busy week made).
     pub fn open_since(dir_path: &Path, since_ms: i64) -> Result<Store> {
         let first_day = since_ms.div_euclid(DAY_MS);
-        let dir = crate::journal::open_private_dir(dir_path, false)
-            .with_context(|| format!("cannot read the store {}", shown(dir_path)))?
+        let dir = crate::trusted::open_private_dir(dir_path, false)
+            .with_context(|| format!("cannot read the store {}", visible_path(dir_path)))?
             .with_context(|| {
                 format!(
                     "there is no store at {}: start `cgtui record` first",
-                    shown(dir_path)
+                    visible_path(dir_path)
                 )
             })?;
         let mut store = Store {
@@ -558,7 +558,7 @@ impl Store {
                 Err(why) => {
                     store
                         .problems
-                        .push(format!("{}: offset 0: {why}; skipped", shown(&path)));
+                        .push(format!("{}: offset 0: {why}; skipped", visible_path(&path)));
                     continue;
                 }
             }
@@ -608,7 +608,7 @@ impl Store {
                 };
                 self.problems.push(format!(
                     "{}: offset {offset}: {}; {then}",
-                    shown(&self.segments[seg].path),
+                    visible_path(&self.segments[seg].path),
                     d.what
                 ));
             }
@@ -734,7 +734,7 @@ impl Store {
                     if self.reported.insert((*seg, offset)) {
                         self.problems.push(format!(
                             "{}: offset {offset}: {e}; skipped to the next key frame",
-                            shown(&self.segments[*seg].path)
+                            visible_path(&self.segments[*seg].path)
                         ));
                     }
                     valid = false;
@@ -979,7 +979,7 @@ impl Store {
                         if self.reported.insert((seg, e.offset)) {
                             self.problems.push(format!(
                                 "{}: offset {}: an event that cannot be read ({why}); skipped",
-                                shown(&self.segments[seg].path),
+                                visible_path(&self.segments[seg].path),
                                 e.offset
                             ));
                         }

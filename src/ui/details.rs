@@ -386,7 +386,7 @@ fn reach(recorded: &[Option<u64>], bucket_ms: i64) -> String {
     match recorded.iter().position(Option::is_some) {
         Some(first) => format!(
             " (recorded {})",
-            crate::history::time::format_span((recorded.len() - first) as i64 * bucket_ms)
+            crate::time::format_span((recorded.len() - first) as i64 * bucket_ms)
         ),
         None => String::new(),
     }

@@ -101,7 +101,7 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(replay) = &app.replay {
         let at = replay
             .time_ms
-            .map_or("reading the store…".into(), crate::history::time::format_ms);
+            .map_or("reading the store…".into(), crate::time::format_ms);
         spans.push(Span::styled(
             format!(" REPLAY {at}"),
             theme.style(Role::Warning),

@@ -6,61 +6,13 @@
 //! disagreement is reported.
 
 use crate::fs::Cgroupfs;
+pub use crate::op::Op;
 use crate::path::CgroupPath;
 use crate::predict::{Actor, Prediction, predict};
 use crate::process::{ProcRef, cgroup_of};
 use crate::rules::{Rule, errno_name, rule_of_errno};
 use crate::value;
 use serde::Serialize;
-
-/// A change to the hierarchy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
-    Set {
-        cgroup: CgroupPath,
-        file: String,
-        value: String,
-    },
-    Mkdir {
-        cgroup: CgroupPath,
-    },
-    Rmdir {
-        cgroup: CgroupPath,
-    },
-    Move {
-        pid: u32,
-        cgroup: CgroupPath,
-    },
-}
-
-impl Op {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Op::Set { .. } => "set",
-            Op::Mkdir { .. } => "mkdir",
-            Op::Rmdir { .. } => "rmdir",
-            Op::Move { .. } => "move",
-        }
-    }
-
-    pub fn cgroup(&self) -> &CgroupPath {
-        match self {
-            Op::Set { cgroup, .. }
-            | Op::Mkdir { cgroup }
-            | Op::Rmdir { cgroup }
-            | Op::Move { cgroup, .. } => cgroup,
-        }
-    }
-
-    /// The interface file the operation writes, if any.
-    pub fn file(&self) -> Option<&str> {
-        match self {
-            Op::Set { file, .. } => Some(file),
-            Op::Move { .. } => Some("cgroup.procs"),
-            _ => None,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

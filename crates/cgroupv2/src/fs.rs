@@ -352,7 +352,7 @@ impl Cgroupfs {
     pub fn user_name(&self, uid: u32) -> String {
         match self.fixture.as_ref().and_then(|f| f.user_name(uid)) {
             Some(name) => crate::escape::visible(name.as_bytes()).into_owned(),
-            None => crate::process::user_name(uid),
+            None => crate::users::user_name(uid),
         }
     }
 

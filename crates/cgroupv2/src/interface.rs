@@ -18,7 +18,57 @@ use crate::parse::{
     self, CgroupEvents, CgroupStat, CgroupType, CpuMax, CpuStat, IoDeviceStat, IoMax, IoWeight,
     Limit, MemoryEvents, ParseResult, PidsEvents, Pressure,
 };
-use crate::value::{Grammar, Kstrto};
+
+/// How a number is read: the kernel's kstrto* function of the handler, always with base 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kstrto {
+    /// kstrtoull: no sign but `+`.
+    Ull,
+    /// kstrtoll.
+    Ll,
+    /// kstrtoint: kstrtoll that must fit an `int` (ERANGE otherwise).
+    Int,
+}
+
+/// How a file's write handler parses and judges a value; each file's is in the table below,
+/// and [`crate::value`] checks a value by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grammar {
+    /// cgtui does not check it: the kernel judges the text as given.
+    Unchecked,
+    /// `max` or a size with a suffix (page_counter_memparse).
+    SizeOrMax,
+    /// A positive size (memory.reclaim).
+    Size,
+    /// A number read as `parse` reads it, within `min..=max`, else `range_errno`; `max_word`:
+    /// the word `max` is taken too.
+    Integer {
+        parse: Kstrto,
+        min: i64,
+        max: i64,
+        range_errno: &'static str,
+        max_word: bool,
+    },
+    /// cgroup.kill: only 1.
+    Kill,
+    /// cpu.max: `max`, `QUOTA`, `QUOTA PERIOD`, `max PERIOD` (µs), or `N%`.
+    CpuMax,
+    /// io.max: `MAJ:MIN rbps=N wbps=N riops=N wiops=N`.
+    IoMax,
+    /// io.weight and io.bfq.weight: `N`, `default N`, `MAJ:MIN N`.
+    IoWeight { max: i64, range_errno: &'static str },
+    /// A cpuset list: `0-3,5`.
+    CpuList,
+    /// One of these words (EINVAL otherwise).
+    Words(&'static [&'static str]),
+    /// `+name -name ...`.
+    SubtreeControl,
+    /// A PID (0: the writer itself).
+    Pid,
+}
+
+/// The largest pids.max below "max": PIDS_MAX - 1 (PID_MAX_LIMIT on 64-bit, kernel/cgroup/pids.c).
+pub const PIDS_MAX_LIMIT: i64 = 4 * 1024 * 1024;
 
 /// How often a file's value changes: on every read (counters, events), or only when someone
 /// writes it (limits, controller lists), which a cache re-reads every few passes instead.
@@ -165,7 +215,7 @@ interface_files! {
     // pids (kernel/cgroup/pids.c)
     /// pids_max_write: "max" or kstrtoll, EINVAL outside 0..PIDS_MAX-1.
     PIDS_MAX: Limit = "pids.max", parse::limit, OnWrite,
-        G::Integer { parse: LL, min: 0, max: crate::value::PIDS_MAX_LIMIT, range_errno: "EINVAL", max_word: true };
+        G::Integer { parse: LL, min: 0, max: PIDS_MAX_LIMIT, range_errno: "EINVAL", max_word: true };
     PIDS_CURRENT: u64 = "pids.current", parse::single_u64, Often, G::Unchecked;
     PIDS_PEAK: u64 = "pids.peak", parse::single_u64, Often, G::Unchecked;
     PIDS_EVENTS: PidsEvents = "pids.events", parse::pids_events, Often, G::Unchecked;

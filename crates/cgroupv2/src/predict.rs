@@ -5,17 +5,18 @@
 //! availability, the no-internal-process rule, containment through the common ancestor). The
 //! first check that fails is the verdict, as it is for the kernel.
 
-use crate::edit::Op;
 use crate::fs::Cgroupfs;
 use crate::interface;
+use crate::op::Op;
 use crate::parse::{CgroupType, Limit};
 use crate::path::CgroupPath;
-use crate::process::{ProcRef, cgroup_of, parse_proc_cgroup, user_name};
+use crate::process::{ProcRef, cgroup_of, parse_proc_cgroup};
 use crate::rules::{
     IMPLICIT_CONTROLLERS, Rule, SUBSYSTEM_ORDER, V1_ONLY_SUBSYSTEMS, controller_of,
     is_domain_controller,
 };
 use crate::systemd;
+use crate::users::user_name;
 use crate::value;
 use serde::Serialize;
 use std::ffi::OsStr;

@@ -4,6 +4,8 @@ use crate::error::{Error, Result, is_gone};
 use crate::fs::Cgroupfs;
 use crate::parse::ParseError;
 use crate::path::CgroupPath;
+/// Re-exported where callers have always found it; defined in [`crate::users`].
+pub use crate::users::user_name;
 use serde::Serialize;
 use std::io::Read;
 use std::path::Path;
@@ -219,14 +221,6 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<ProcessSample> {
         cmdline,
         cmdline_truncated,
     })
-}
-
-/// The name of a user, escaped for display; the number when the user has no passwd entry.
-pub fn user_name(uid: u32) -> String {
-    uzers::get_user_by_uid(uid).map_or_else(
-        || uid.to_string(),
-        |u| crate::escape::visible_os(u.name()).into_owned(),
-    )
 }
 
 /// Clock ticks per second, for turning `cpu_ticks` into time.

@@ -5,6 +5,8 @@
 //! (cgroup-v2.rst, "Interface Files" of each controller), so a bad value is refused with a
 //! reason before anything is written.
 
+/// Re-exported where they were first defined; they live beside the table of files.
+pub use crate::interface::{Grammar, Kstrto, PIDS_MAX_LIMIT};
 use crate::parse::{self, DeviceId};
 
 /// Why a value was refused before writing.
@@ -164,9 +166,6 @@ fn kernel_number(
     }
     Ok(n.to_string())
 }
-
-/// The largest pids.max below "max": PIDS_MAX - 1 (PID_MAX_LIMIT on 64-bit, kernel/cgroup/pids.c).
-pub const PIDS_MAX_LIMIT: i64 = 4 * 1024 * 1024;
 
 /// cpu.max: `max`, `QUOTA`, `QUOTA PERIOD`, `max PERIOD`, or `N%` of one CPU (at the current
 /// period, or 100 ms). Quota and period in microseconds.
@@ -351,17 +350,6 @@ fn subtree_control(c: &Check, text: &str) -> Result<String, InvalidValue> {
     Ok(out.join(" "))
 }
 
-/// How a number is read: the kernel's kstrto* function of the handler, always with base 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kstrto {
-    /// kstrtoull: no sign but `+`.
-    Ull,
-    /// kstrtoll.
-    Ll,
-    /// kstrtoint: kstrtoll that must fit an `int` (ERANGE otherwise).
-    Int,
-}
-
 impl Kstrto {
     fn parse(self, text: &str) -> Result<i64, &'static str> {
         match self {
@@ -370,43 +358,6 @@ impl Kstrto {
             Kstrto::Int => kstrtoint(text).map(i64::from),
         }
     }
-}
-
-/// How a file's write handler parses and judges a value; each file's is in
-/// [`crate::interface`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Grammar {
-    /// cgtui does not check it: the kernel judges the text as given.
-    Unchecked,
-    /// `max` or a size with a suffix (page_counter_memparse).
-    SizeOrMax,
-    /// A positive size (memory.reclaim).
-    Size,
-    /// A number read as `parse` reads it, within `min..=max`, else `range_errno`; `max_word`:
-    /// the word `max` is taken too.
-    Integer {
-        parse: Kstrto,
-        min: i64,
-        max: i64,
-        range_errno: &'static str,
-        max_word: bool,
-    },
-    /// cgroup.kill: only 1.
-    Kill,
-    /// cpu.max: `max`, `QUOTA`, `QUOTA PERIOD`, `max PERIOD` (µs), or `N%`.
-    CpuMax,
-    /// io.max: `MAJ:MIN rbps=N wbps=N riops=N wiops=N`.
-    IoMax,
-    /// io.weight and io.bfq.weight: `N`, `default N`, `MAJ:MIN N`.
-    IoWeight { max: i64, range_errno: &'static str },
-    /// A cpuset list: `0-3,5`.
-    CpuList,
-    /// One of these words (EINVAL otherwise).
-    Words(&'static [&'static str]),
-    /// `+name -name ...`.
-    SubtreeControl,
-    /// A PID (0: the writer itself).
-    Pid,
 }
 
 /// Facts a checker may use beyond the value itself.

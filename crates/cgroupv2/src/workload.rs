@@ -588,10 +588,8 @@ impl Workload {
     }
 }
 
-/// The user name of `uid` from the password database, raw.
-pub fn user_name(uid: u32) -> Option<SysText> {
-    uzers::get_user_by_uid(uid).map(|u| SysText::from_os(u.name()))
-}
+/// The user name of `uid` from the password database, raw (defined in [`crate::users`]).
+pub use crate::users::raw_user_name as user_name;
 
 /// [`Workload::of`] with the user's name looked up: what `snapshot --json` reports and a
 /// metrics exporter labels with. Batch callers should cache `lookup` per uid.

@@ -1,10 +1,35 @@
+//! Time for the whole app: the clock ([`now_ms`]), civil dates, and the text of times.
+//!
 //! TIME arguments: RFC 3339 (`2026-12-01T03:12:00Z`, `2026-12-01 03:12:00+01:00`), Unix time
 //! (`1764558720`, `@1764558720.5`), relative (`-10m`, `-2h`, `-1h30m`, `now`), and clock times
 //! `HH:MM[:SS]`, `today 03:00`, `yesterday 03:00`. Times without a zone are UTC (the store
 //! and every timestamp cgtui prints are UTC). Durations: `90s`, `10m`, `2h`, `7d`, `1w`.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Now, in Unix milliseconds (0 if the clock is before 1970).
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Now as Unix ms, and that same moment on the monotonic clock samples are read on: what a
+/// recorded sample's read times are counted from.
+pub fn now_ms_anchored() -> (i64, u64) {
+    let mono = crate::cgroup::sample::monotonic_ns();
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let ms = wall.as_millis() as i64;
+    let below_ms = u64::from(wall.subsec_nanos() % 1_000_000);
+    (ms, mono.saturating_sub(below_ms))
+}
+
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -12,6 +37,54 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// The civil date `(year, month, day)` of a day number since 1970-01-01 (the inverse of
+/// [`days_from_civil`]).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Unix seconds as UTC ISO 8601: `2024-05-01T12:00:00Z` (before 1970 reads as 1970).
+pub fn utc_timestamp(unix: f64) -> String {
+    let secs = unix.max(0.0) as i64;
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Unix milliseconds as `2026-12-01T03:12:00.123Z`.
+pub fn format_ms(ms: i64) -> String {
+    let secs = utc_timestamp(ms.div_euclid(1000) as f64);
+    format!("{}.{:03}Z", secs.trim_end_matches('Z'), ms.rem_euclid(1000))
+}
+
+/// A span of time, as short as it reads: `45s`, `12m`, `2h`, `2h 30m`, `3d`, `1d 4h`.
+pub fn format_span(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    let (d, h, m) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
 }
 
 fn number(text: &str, what: &str, max: i64) -> Result<i64, String> {
@@ -82,7 +155,7 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
     } else {
         (rest, 0)
     };
-    Ok(days_from_civil(y, mo, day) * 86_400_000 + clock(time)? - offset_ms)
+    Ok(days_from_civil(y, mo, day) * DAY_MS + clock(time)? - offset_ms)
 }
 
 /// `10m`, `2h`, `1h30m`, `7d`, `1w`, `90s`, `500ms` as milliseconds.
@@ -123,7 +196,7 @@ pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
 /// A TIME argument as Unix milliseconds; `now_ms` for relative times.
 pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, String> {
     let text = text.trim();
-    let today = now_ms.div_euclid(86_400_000) * 86_400_000;
+    let today = now_ms.div_euclid(DAY_MS) * DAY_MS;
     if text == "now" {
         return Ok(now_ms);
     }
@@ -138,7 +211,7 @@ pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, String> {
             .map_err(|_| format!("{text:?} is not a Unix time"))?;
         return Ok((secs * 1000.0).round() as i64);
     }
-    for (word, day) in [("today", today), ("yesterday", today - 86_400_000)] {
+    for (word, day) in [("today", today), ("yesterday", today - DAY_MS)] {
         if let Some(rest) = text.strip_prefix(word) {
             let rest = rest.trim();
             return Ok(day + if rest.is_empty() { 0 } else { clock(rest)? });
@@ -153,51 +226,6 @@ pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, String> {
              (-10m, -2h), HH:MM, `today 03:00` or `yesterday 03:00` (UTC)"
         )
     })
-}
-
-/// A size like `500M`, `2G`, `1024K` or plain bytes.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let digits = t
-        .bytes()
-        .take_while(|b| b.is_ascii_digit() || *b == b'.')
-        .count();
-    let n: f64 = t[..digits]
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size like 500M or 2G"))?;
-    let unit: u64 = match t[digits..].trim_end_matches(['B', 'b', 'i']) {
-        "" => 1,
-        "K" | "k" => 1 << 10,
-        "M" | "m" => 1 << 20,
-        "G" | "g" => 1 << 30,
-        "T" | "t" => 1 << 40,
-        other => return Err(format!("{text:?}: unknown unit {other:?} (K, M, G, T)")),
-    };
-    let bytes = n * unit as f64;
-    if !(1.0..1e19).contains(&bytes) {
-        return Err(format!("{text:?} is out of range"));
-    }
-    Ok(bytes as u64)
-}
-
-/// A span of time, as short as it reads: `45s`, `12m`, `2h`, `2h 30m`, `3d`, `1d 4h`.
-pub fn format_span(ms: i64) -> String {
-    let secs = ms.max(0) / 1000;
-    let (d, h, m) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{secs}s"),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, 0, _) => format!("{d}d"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
-}
-
-/// Unix milliseconds as `2026-12-01T03:12:00.123Z`.
-pub fn format_ms(ms: i64) -> String {
-    let secs = crate::snapshot::utc_timestamp(ms.div_euclid(1000) as f64);
-    format!("{}.{:03}Z", secs.trim_end_matches('Z'), ms.rem_euclid(1000))
 }
 
 #[cfg(test)]
@@ -249,15 +277,46 @@ mod tests {
     }
 
     #[test]
-    fn durations_and_sizes() {
+    fn durations() {
         assert_eq!(parse_duration_ms("7d"), Ok(7 * 86_400_000));
         assert_eq!(parse_duration_ms("1w"), Ok(7 * 86_400_000));
         assert!(parse_duration_ms("7").is_err());
         assert!(parse_duration_ms("7y").is_err());
-        assert_eq!(parse_size("500M"), Ok(500 << 20));
-        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("0").is_err());
+    }
+
+    #[test]
+    fn timestamps_in_utc() {
+        assert_eq!(utc_timestamp(0.0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_timestamp(951_782_400.0), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_timestamp(1_714_564_800.5), "2024-05-01T12:00:00Z");
+        assert_eq!(utc_timestamp(-5.0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for (days, date) in [
+            (0, (1970, 1, 1)),
+            (-1, (1969, 12, 31)),
+            (11_016, (2000, 2, 29)),
+            (19_844, (2024, 5, 1)),
+            (2_932_896, (9999, 12, 31)),
+        ] {
+            assert_eq!(civil_from_days(days), date);
+            assert_eq!(days_from_civil(date.0, date.1, date.2), days);
+        }
+        for days in -800_000..800_000 {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
+    }
+
+    #[test]
+    fn the_clock_is_unix_milliseconds() {
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default();
+        let now = now_ms();
+        assert!(now >= before && now - before < 60_000, "{before} {now}");
     }
 }
