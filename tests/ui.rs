@@ -1,6 +1,6 @@
 //! The app driven by scripted events and actions on the fixture tree, drawn into ratatui's
-//! TestBackend: render snapshots, the keymap as the one source of keys, and each interaction
-//! bug of issue 12 pinned down. Nothing here reads the clock while rendering.
+//! TestBackend: render snapshots, the keymap as the one source of keys, and interactions that
+//! once went wrong, each named for what it must do. Nothing here reads the clock while rendering.
 
 mod common;
 
@@ -611,11 +611,11 @@ fn mono_theme_draws_no_colour_and_keeps_signals_in_text() {
 }
 
 // ---------------------------------------------------------------------------------------
-// The bugs of issue 12, each pinned down.
+// Interactions that once went wrong, each pinned down by what it must do.
 
-/// Bug 1: render lays out from the frame it draws into, not the last size it heard of.
+/// Render lays out from the frame it draws into, not the last size it heard of.
 #[test]
-fn bug01_render_never_draws_outside_a_smaller_frame() {
+fn render_never_draws_outside_a_smaller_frame() {
     let mut h = Harness::new();
     h.event(Event::Resize(200, 60));
     for (w, h2) in [(120, 40), (30, 6), (20, 5), (1, 1), (80, 24)] {
@@ -629,9 +629,9 @@ fn bug01_render_never_draws_outside_a_smaller_frame() {
     }
 }
 
-/// Bug 2: Esc only closes or cancels; q quits only from the main view.
+/// Esc only closes or cancels; q quits only from the main view.
 #[test]
-fn bug02_esc_never_quits_and_q_closes_help() {
+fn esc_never_quits_and_q_closes_help() {
     let mut h = Harness::new();
     assert!(h.key(KeyCode::Esc).is_empty(), "Esc in the main view quit");
     assert!(h.app.message().unwrap().contains("q quits"));
@@ -649,9 +649,9 @@ fn bug02_esc_never_quits_and_q_closes_help() {
     ));
 }
 
-/// Bug 3: c writes only after showing the prediction and a confirmation.
+/// `c` writes only after showing the prediction and a confirmation.
 #[test]
-fn bug03_controllers_ask_before_writing() {
+fn controllers_ask_before_writing() {
     let mut h = Harness::new();
     h.select("/system.slice");
     h.key(KeyCode::Char('c'));
@@ -677,9 +677,9 @@ fn fake_process(pid: u32, cmdline: &str) -> ProcessSample {
     }
 }
 
-/// Bug 4: numbers are never cut; names are, with an ellipsis.
+/// Numbers are never cut; names are, with an ellipsis.
 #[test]
-fn bug04_pids_are_whole_in_a_narrow_process_list() {
+fn pids_are_whole_in_a_narrow_process_list() {
     let mut h = Harness::on(
         Cgroupfs::fixture(&common::fixture()).unwrap(),
         |o| o,
@@ -705,10 +705,10 @@ fn bug04_pids_are_whole_in_a_narrow_process_list() {
     );
 }
 
-/// Bug 5: the filter selects its first match, shows new matches, keeps the place when
+/// The filter selects its first match, shows new matches, keeps the place when
 /// cleared, stays visible in the footer, and n/N walk the matches.
 #[test]
-fn bug05_filter_selects_matches_and_keeps_the_place() {
+fn filter_selects_matches_and_keeps_the_place() {
     let mut h = Harness::new();
     h.keys("g/fx");
     assert_eq!(
@@ -735,9 +735,9 @@ fn bug05_filter_selects_matches_and_keeps_the_place() {
     assert!(!h.render().contains("filter: fx"));
 }
 
-/// Bug 6: S reverses a name sort; names sort naturally.
+/// S reverses a name sort; names sort naturally.
 #[test]
-fn bug06_names_sort_naturally_and_reverse() {
+fn names_sort_naturally_and_reverse() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cgroup.procs"), "").unwrap();
     for name in ["job10", "job2", "job1"] {
@@ -773,9 +773,9 @@ fn plan(description: &str) -> UndoPlan {
     }
 }
 
-/// Bug 7: u offers this session's changes first, says what it undoes, and asks.
+/// `u` offers this session's changes first, says what it undoes, and asks.
 #[test]
-fn bug07_undo_plans_this_session_first_and_asks() {
+fn undo_plans_this_session_first_and_asks() {
     let mut h = Harness::new();
     let effects = h.key(KeyCode::Char('u'));
     assert!(
@@ -826,10 +826,10 @@ fn refusal(op: &Op) -> Outcome {
     )
 }
 
-/// Bug 8: typing replaces the selected value; cursor keys edit; a refusal keeps the form
+/// Typing replaces the selected value; cursor keys edit; a refusal keeps the form
 /// with what was typed; a limit below usage warns; clicks do not pass through dialogs.
 #[test]
-fn bug08_edit_form_behaves_like_a_text_field() {
+fn edit_form_behaves_like_a_text_field() {
     let mut h = Harness::new();
     h.select("/system.slice/fxload.service");
     h.key(KeyCode::Char('e'));
@@ -878,10 +878,10 @@ fn bug08_edit_form_behaves_like_a_text_field() {
     assert!(h.render().contains("> 100K"));
 }
 
-/// Bug 9: e right after moving waits for the new selection's limits instead of saying
+/// `e` right after moving waits for the new selection's limits instead of saying
 /// there are none.
 #[test]
-fn bug09_limits_form_waits_for_the_full_read() {
+fn limits_form_waits_for_the_full_read() {
     let mut h = Harness::new();
     h.select("/system.slice");
     h.key(KeyCode::Right);
@@ -911,9 +911,9 @@ fn bug09_limits_form_waits_for_the_full_read() {
     );
 }
 
-/// Bug 10: long messages keep their full text in the message log.
+/// Long messages keep their full text in the message log.
 #[test]
-fn bug10_message_log_keeps_the_full_text() {
+fn message_log_keeps_the_full_text() {
     let mut h = Harness::on(
         Cgroupfs::fixture(&common::fixture()).unwrap(),
         |o| o,
@@ -931,9 +931,9 @@ fn bug10_message_log_keeps_the_full_text() {
     assert!(screen.contains("THE END"), "{screen}");
 }
 
-/// Bug 11: + and - reach every step and back; intervals show exactly.
+/// `+` and `-` reach every step and back; intervals show exactly.
 #[test]
-fn bug11_interval_steps_return_and_show_exactly() {
+fn interval_steps_return_and_show_exactly() {
     let mut h = Harness::new();
     for _ in 0..5 {
         h.key(KeyCode::Char('-'));
@@ -949,10 +949,10 @@ fn bug11_interval_steps_return_and_show_exactly() {
     assert!(h.render().contains("every 1 s"));
 }
 
-/// Bug 12: at 80x24 the name column stays readable; help scrolls; the details pane hides
+/// At 80x24 the name column stays readable; help scrolls; the details pane hides
 /// and resizes.
 #[test]
-fn bug12_small_terminals_name_first_help_scrolls_details_toggle() {
+fn small_terminals_name_first_help_scrolls_details_toggle() {
     let mut h = Harness::on(
         Cgroupfs::fixture(&common::fixture()).unwrap(),
         |o| o,
@@ -984,9 +984,9 @@ fn bug12_small_terminals_name_first_help_scrolls_details_toggle() {
     assert!(details_line(&taller) < details_line(&with_details));
 }
 
-/// Bug 13: plurals in the header and details.
+/// Plurals in the header and details.
 #[test]
-fn bug13_singular_counts() {
+fn header_counts_one_cgroup_singular_and_cpus_plural() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cgroup.procs"), "1\n").unwrap();
     let h = Harness::on(Cgroupfs::fixture(dir.path()).unwrap(), |o| o, (120, 40));
