@@ -583,6 +583,41 @@ fn rebinding_from_the_table_changes_dispatch_help_and_footer() {
     );
 }
 
+#[test]
+fn dialog_key_hints_follow_a_rebinding() {
+    let open_dialogs = |keymap: Keymap| {
+        let mut h = Harness::with(|o| Options { keymap, ..o });
+        h.select("/system.slice/fxload.service");
+        h.key(KeyCode::Char('e'));
+        let limits = h.render();
+        h.act(Action::Close);
+        h.key(KeyCode::Char('f'));
+        let confirm = h.render();
+        (limits, confirm)
+    };
+    let (limits, confirm) = open_dialogs(Keymap::default());
+    assert!(
+        limits.contains("↑↓ choose · Enter edit · r direct write · Esc close"),
+        "{limits}"
+    );
+    assert!(confirm.contains(" y  yes"), "{confirm}");
+
+    let mut keymap = Keymap::default();
+    keymap.rebind("direct_write", &[Key::char('W')]).unwrap();
+    keymap.rebind("close", &[Key::char('Q')]).unwrap();
+    keymap.rebind("confirm", &[Key::char('o')]).unwrap();
+    let (limits, confirm) = open_dialogs(keymap);
+    assert!(
+        limits.contains("↑↓ choose · Enter edit · W direct write · Q close"),
+        "{limits}"
+    );
+    assert!(!limits.contains("r direct write"), "{limits}");
+    assert!(
+        confirm.contains(" o  yes") && !confirm.contains(" y  yes"),
+        "{confirm}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Colour: the mono theme (NO_COLOR, --color never) keeps every signal without colour.
 

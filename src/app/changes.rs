@@ -278,8 +278,10 @@ impl App {
     pub(super) fn pick_process_to_move(&mut self) {
         if self.focus != Focus::Processes {
             let tab = self.keymap.keys_for(Context::Main, Action::SwitchPane);
-            self.status
-                .hint(format!("{tab} to the process list, pick a process, then m"));
+            let pick = self.keymap.keys_for(Context::Main, Action::MoveProcess);
+            self.status.hint(format!(
+                "{tab} to the process list, pick a process, then {pick}"
+            ));
             return;
         }
         if !self.can_write() {

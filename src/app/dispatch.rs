@@ -366,9 +366,10 @@ impl App {
         } else if !self.tree.view.filter().is_empty() {
             self.tree.set_filter(String::new(), &self.model);
         } else {
+            let cancel = self.keymap.keys_for(Context::Main, Action::Cancel);
             let quit = self.keymap.keys_for(Context::Main, Action::Quit);
             self.status
-                .hint(format!("Esc closes and cancels; {quit} quits"));
+                .hint(format!("{cancel} closes and cancels; {quit} quits"));
         }
     }
 

@@ -3,7 +3,7 @@
 
 use super::dialog::{self, Dialog};
 use super::status::Tone;
-use super::{Action, App, Effect, Focus};
+use super::{Action, App, Context, Effect, Focus};
 use crate::cgroup::CgroupPath;
 use crate::cgroup::CgroupSample;
 use crate::cgroup::edit::{Op, Outcome};
@@ -231,12 +231,15 @@ impl App {
                 self.busy = false;
                 match result {
                     Ok((cgroup, unit)) => {
-                        self.status.say(
-                            Tone::Ok,
-                            format!(
-                                "{unit} is yours: create children (n), enable controllers (c), set limits (e); d stops it"
-                            ),
+                        let key = |action| self.keymap.keys_for(Context::Main, action);
+                        let text = format!(
+                            "{unit} is yours: create children ({}), enable controllers ({}), set limits ({}); {} stops it",
+                            key(Action::New),
+                            key(Action::Controllers),
+                            key(Action::Edit),
+                            key(Action::Remove)
                         );
+                        self.status.say(Tone::Ok, text);
                         self.tree.pending_reveal = Some(cgroup);
                         self.tree.reveal_pending(&self.model);
                         self.tree.scroll_to_selection(self.layout.tree_rows());

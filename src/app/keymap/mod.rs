@@ -143,10 +143,17 @@ impl Keymap {
 
     /// The keys of `action` in `context`, as the footer and messages name them ("" if unbound).
     pub fn keys_for(&self, context: Context, action: Action) -> String {
+        self.all_keys_for(context, action)
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// Every key of `action` in `context`, in the table's order, as the screen names them.
+    pub fn all_keys_for(&self, context: Context, action: Action) -> Vec<String> {
         self.in_context(context)
             .find(|b| b.action == action)
-            .and_then(|b| b.keys.first())
-            .map_or(String::new(), Key::to_string)
+            .map_or(Vec::new(), |b| b.keys.iter().map(Key::to_string).collect())
     }
 
     /// The README's key table, generated from this table (defaults).
