@@ -4,6 +4,7 @@
 
 mod common;
 
+use cgtui::app::action::ReplayMove;
 use cgtui::app::keymap::{Key, Keymap};
 use cgtui::app::{Action, App, Context, Effect, Event, Options};
 use cgtui::cgroup::edit::{Op, Outcome};
@@ -12,8 +13,10 @@ use cgtui::cgroup::sample::{Scope, read_sample};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::editor::{Route, UndoPlan, UndoScope};
 use cgtui::model::view::Column;
+use cgtui::sampler::Command;
 use cgtui::sampler::sample_tree;
 use cgtui::theme::Theme;
+use cgtui::tui::{Flow, Outlets, carry_out};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -26,6 +29,45 @@ struct Harness {
     size: (u16, u16),
     /// Effects of the latest key or action, without predictions and visibility notes.
     effects: Vec<Effect>,
+}
+
+/// The harness's stand-ins for the runtime's threads: what `carry_out` sent them.
+#[derive(Default)]
+struct Sent {
+    /// Full reads the sampler was asked for.
+    focus: Vec<CgroupPath>,
+    /// Everything else, as the effect that sent it.
+    kept: Vec<Effect>,
+}
+
+impl Outlets for Sent {
+    fn sampler(&mut self, command: Command) {
+        match command {
+            Command::Focus(path) => self.focus.push(path),
+            Command::Interval(interval) => self.kept.push(Effect::SetInterval(interval)),
+            Command::RefreshNow => self.kept.push(Effect::RefreshNow),
+            Command::WalkEveryPass => self.kept.push(Effect::WalkEveryPass),
+            // What the sampler reads for the screen: the harness samples everything.
+            Command::Visible(_) => {}
+            other => panic!("the app sent the sampler {other:?}, which only the runtime sends"),
+        }
+    }
+
+    fn worker(&mut self, work: Effect) {
+        self.kept.push(work);
+    }
+
+    fn names(&mut self, workloads: Vec<cgtui::cgroup::workload::Workload>) {
+        self.kept.push(Effect::ResolveNames(workloads));
+    }
+
+    fn replay(&mut self, step: ReplayMove) {
+        self.kept.push(Effect::Replay(step));
+    }
+
+    fn recorded(&mut self, request: cgtui::history::backfill::Request) {
+        self.kept.push(Effect::ReadRecorded(request));
+    }
 }
 
 fn path(text: &str) -> CgroupPath {
@@ -98,23 +140,25 @@ impl Harness {
         });
     }
 
-    /// Carry out what the runtime would at once: the focused cgroup's read, predictions.
+    /// Carry out effects through the runtime's own `carry_out`, with `Sent` standing in for
+    /// its threads: predictions are answered and applied at once, as before the runtime's next
+    /// frame, and a focus is read as the sampler would. What else went out is kept, in the
+    /// app's words, for the tests to check.
     fn apply(&mut self, effects: Vec<Effect>) {
-        let mut kept = Vec::new();
-        for effect in effects {
-            match effect {
-                Effect::Focus(_) => self.focus(),
-                Effect::Predict(op) => {
-                    let actor = cgtui::cgroup::predict::Actor::current(&self.fs);
-                    let prediction = cgtui::cgroup::predict::predict(&self.fs, &actor, &op);
-                    let more = self.app.update(Event::Predicted(op, Box::new(prediction)));
-                    self.apply(more);
-                }
-                Effect::Visible(_) => {}
-                other => kept.push(other),
-            }
+        let actor = cgtui::cgroup::predict::Actor::current(&self.fs);
+        let mut sent = Sent::default();
+        let mut answers = Vec::new();
+        if carry_out(effects, &self.fs, &actor, &mut answers, &mut sent) == Flow::Quit {
+            sent.kept.push(Effect::Quit);
         }
-        self.effects = kept;
+        for _ in sent.focus {
+            self.focus();
+        }
+        for answer in answers {
+            let more = self.app.update(answer);
+            self.apply(more);
+        }
+        self.effects = sent.kept;
     }
 
     fn event(&mut self, event: Event) -> &[Effect] {
@@ -1157,7 +1201,6 @@ fn readme_lists_every_lesson() {
 #[test]
 fn replay_go_to_takes_a_time_and_explains_one_it_cannot_read() {
     use cgtui::app::Replayed;
-    use cgtui::app::action::ReplayMove;
     let mut h = Harness::with(|o| Options {
         replay: true,
         read_only: true,
