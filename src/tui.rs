@@ -394,6 +394,104 @@ fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
     });
 }
 
+/// Where the effects that leave the app go: the runtime's threads and channels, or a test's
+/// stand-ins for them. Each is answered later, by an event.
+pub trait Outlets {
+    /// A command for the sampler.
+    fn sampler(&mut self, command: Command);
+    /// Work off the UI thread: an edit, an undo or its plan, a fix, a playground, `explain`.
+    fn worker(&mut self, work: Effect);
+    /// Containers to ask the engines about (`--resolve-names`).
+    fn names(&mut self, workloads: Vec<crate::cgroup::workload::Workload>);
+    /// A move through recorded time (`cgtui replay`).
+    fn replay(&mut self, step: crate::app::action::ReplayMove);
+    /// A read of the selected cgroup's recorded history.
+    fn recorded(&mut self, request: crate::history::backfill::Request);
+}
+
+/// Whether the loop goes on after an update's effects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Go,
+    Quit,
+}
+
+/// Carry out one update's effects, the one place that says where each goes. A prediction is
+/// answered at once (a handful of stats and reads) and queued in `answers`, to be applied
+/// before the next frame; everything else goes out through `outlets`.
+pub fn carry_out(
+    effects: Vec<Effect>,
+    fs: &Cgroupfs,
+    actor: &crate::cgroup::predict::Actor,
+    answers: &mut Vec<Event>,
+    outlets: &mut impl Outlets,
+) -> Flow {
+    for effect in effects {
+        match effect {
+            Effect::Quit => return Flow::Quit,
+            Effect::Predict(op) => {
+                let prediction = crate::cgroup::predict::predict(fs, actor, &op);
+                answers.push(Event::Predicted(op, Box::new(prediction)));
+            }
+            work @ (Effect::Edit(..)
+            | Effect::PlanUndo(_)
+            | Effect::Undo(_)
+            | Effect::Fix(_)
+            | Effect::Playground
+            | Effect::StopPlayground(_)
+            | Effect::Explain(_)) => outlets.worker(work),
+            Effect::ResolveNames(workloads) => outlets.names(workloads),
+            Effect::Replay(step) => outlets.replay(step),
+            Effect::ReadRecorded(request) => outlets.recorded(request),
+            Effect::SetInterval(interval) => outlets.sampler(Command::Interval(interval)),
+            Effect::Focus(path) => outlets.sampler(Command::Focus(path)),
+            Effect::RefreshNow => outlets.sampler(Command::RefreshNow),
+            Effect::Visible(reads) => outlets.sampler(Command::Visible(reads)),
+            Effect::WalkEveryPass => outlets.sampler(Command::WalkEveryPass),
+        }
+    }
+    Flow::Go
+}
+
+/// The runtime's outlets: the sampler's and the other threads' channels.
+struct Threads<'a> {
+    commands: &'a Sender<Command>,
+    editor: &'a Arc<Editor>,
+    events: &'a Sender<Event>,
+    names: Option<&'a Sender<Vec<crate::cgroup::workload::Workload>>>,
+    replay: Option<&'a Sender<crate::app::action::ReplayMove>>,
+    recorded: Option<&'a Sender<crate::history::backfill::Request>>,
+}
+
+// A thread stops only when the loop does, so a send error is not actionable.
+impl Outlets for Threads<'_> {
+    fn sampler(&mut self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+
+    fn worker(&mut self, work: Effect) {
+        spawn_edit(self.editor, work, self.events);
+    }
+
+    fn names(&mut self, workloads: Vec<crate::cgroup::workload::Workload>) {
+        if let Some(names) = self.names {
+            let _ = names.send(workloads);
+        }
+    }
+
+    fn replay(&mut self, step: crate::app::action::ReplayMove) {
+        if let Some(replay) = self.replay {
+            let _ = replay.send(step);
+        }
+    }
+
+    fn recorded(&mut self, request: crate::history::backfill::Request) {
+        if let Some(recorded) = self.recorded {
+            let _ = recorded.send(request);
+        }
+    }
+}
+
 // The loop's channels and services, each used directly; a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
 fn event_loop(
@@ -408,6 +506,14 @@ fn event_loop(
     replay: Option<&Sender<crate::app::action::ReplayMove>>,
     recorded: Option<&Sender<crate::history::backfill::Request>>,
 ) -> Result<()> {
+    let mut threads = Threads {
+        commands,
+        editor,
+        events,
+        names,
+        replay,
+        recorded,
+    };
     let mut resized = false;
     loop {
         app.set_now(Instant::now());
@@ -447,52 +553,9 @@ fn event_loop(
                     // The process list reads no more processes than the screen can show.
                     let _ = commands.send(Command::ScreenRows(rows));
                 }
-                for effect in app.update(event) {
-                    let command = match effect {
-                        Effect::Quit => return Ok(()),
-                        Effect::Predict(op) => {
-                            // A handful of stats and reads: quick enough to answer at once.
-                            let prediction =
-                                crate::cgroup::predict::predict(&editor.fs, actor, &op);
-                            pending.push(Event::Predicted(op, Box::new(prediction)));
-                            continue;
-                        }
-                        edit @ (Effect::Edit(..)
-                        | Effect::PlanUndo(_)
-                        | Effect::Undo(_)
-                        | Effect::Fix(_)
-                        | Effect::Playground
-                        | Effect::StopPlayground(_)
-                        | Effect::Explain(_)) => {
-                            spawn_edit(editor, edit, events);
-                            continue;
-                        }
-                        Effect::ResolveNames(workloads) => {
-                            if let Some(names) = names {
-                                let _ = names.send(workloads);
-                            }
-                            continue;
-                        }
-                        Effect::SetInterval(interval) => Command::Interval(interval),
-                        Effect::Focus(path) => Command::Focus(path),
-                        Effect::RefreshNow => Command::RefreshNow,
-                        Effect::Visible(paths) => Command::Visible(paths),
-                        Effect::WalkEveryPass => Command::WalkEveryPass,
-                        Effect::Replay(step) => {
-                            if let Some(replay) = replay {
-                                let _ = replay.send(step);
-                            }
-                            continue;
-                        }
-                        Effect::ReadRecorded(request) => {
-                            if let Some(recorded) = recorded {
-                                let _ = recorded.send(request);
-                            }
-                            continue;
-                        }
-                    };
-                    // The sampler only stops when we do; a send error is not actionable.
-                    let _ = commands.send(command);
+                let effects = app.update(event);
+                if carry_out(effects, &editor.fs, actor, &mut pending, &mut threads) == Flow::Quit {
+                    return Ok(());
                 }
             }
         }

@@ -1,9 +1,10 @@
 //! The app driven by scripted events and actions on the fixture tree, drawn into ratatui's
-//! TestBackend: render snapshots, the keymap as the one source of keys, and each interaction
-//! bug of issue 12 pinned down. Nothing here reads the clock while rendering.
+//! TestBackend: render snapshots, the keymap as the one source of keys, and interactions that
+//! once went wrong, each named for what it must do. Nothing here reads the clock while rendering.
 
 mod common;
 
+use cgtui::app::action::ReplayMove;
 use cgtui::app::keymap::{Key, Keymap};
 use cgtui::app::{Action, App, Context, Effect, Event, Options};
 use cgtui::cgroup::edit::{Op, Outcome};
@@ -11,9 +12,11 @@ use cgtui::cgroup::process::{ProcRef, ProcessSample, cgroup_of, read_processes};
 use cgtui::cgroup::sample::{Scope, read_sample};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::collect::sample_tree;
+use cgtui::collect::sampler::Command;
 use cgtui::editor::{Route, UndoPlan, UndoScope};
 use cgtui::model::view::Column;
 use cgtui::theme::Theme;
+use cgtui::tui::{Flow, Outlets, carry_out};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -26,6 +29,48 @@ struct Harness {
     size: (u16, u16),
     /// Effects of the latest key or action, without predictions and visibility notes.
     effects: Vec<Effect>,
+    /// Passes made: each is dated a second after the one before, as at the default interval,
+    /// so that rates have a window to be computed over.
+    passes: u64,
+}
+
+/// The harness's stand-ins for the runtime's threads: what `carry_out` sent them.
+#[derive(Default)]
+struct Sent {
+    /// Full reads the sampler was asked for.
+    focus: Vec<CgroupPath>,
+    /// Everything else, as the effect that sent it.
+    kept: Vec<Effect>,
+}
+
+impl Outlets for Sent {
+    fn sampler(&mut self, command: Command) {
+        match command {
+            Command::Focus(path) => self.focus.push(path),
+            Command::Interval(interval) => self.kept.push(Effect::SetInterval(interval)),
+            Command::RefreshNow => self.kept.push(Effect::RefreshNow),
+            Command::WalkEveryPass => self.kept.push(Effect::WalkEveryPass),
+            // What the sampler reads for the screen: the harness samples everything.
+            Command::Visible(_) => {}
+            other => panic!("the app sent the sampler {other:?}, which only the runtime sends"),
+        }
+    }
+
+    fn worker(&mut self, work: Effect) {
+        self.kept.push(work);
+    }
+
+    fn names(&mut self, workloads: Vec<cgtui::cgroup::workload::Workload>) {
+        self.kept.push(Effect::ResolveNames(workloads));
+    }
+
+    fn replay(&mut self, step: ReplayMove) {
+        self.kept.push(Effect::Replay(step));
+    }
+
+    fn recorded(&mut self, request: cgtui::history::backfill::Request) {
+        self.kept.push(Effect::ReadRecorded(request));
+    }
 }
 
 fn path(text: &str) -> CgroupPath {
@@ -64,6 +109,7 @@ impl Harness {
             app,
             size,
             effects: Vec::new(),
+            passes: 0,
         };
         h.app.update(Event::Resize(size.0, size.1));
         h.tick();
@@ -74,7 +120,21 @@ impl Harness {
     /// One sampler pass, and the focused cgroup's full read and processes, as the runtime does.
     fn tick(&mut self) {
         let focus = self.app.selected().clone();
-        let tree = sample_tree(&self.fs, &CgroupPath::root(), Some(&focus), false);
+        let mut tree = sample_tree(&self.fs, &CgroupPath::root(), Some(&focus), false);
+        self.passes += 1;
+        let later = self.passes * 1_000_000_000;
+        for sample in tree.cgroups.iter_mut().filter_map(|(_, s)| s.as_mut()) {
+            let at = &mut sample.read_at;
+            for time in [
+                &mut at.cpu_stat,
+                &mut at.io_stat,
+                &mut at.cpu_pressure,
+                &mut at.memory_pressure,
+                &mut at.io_pressure,
+            ] {
+                *time = time.map(|t| t + later);
+            }
+        }
         let effects = self.app.update(Event::Tree(tree));
         self.apply(effects);
         self.focus();
@@ -98,23 +158,25 @@ impl Harness {
         });
     }
 
-    /// Carry out what the runtime would at once: the focused cgroup's read, predictions.
+    /// Carry out effects through the runtime's own `carry_out`, with `Sent` standing in for
+    /// its threads: predictions are answered and applied at once, as before the runtime's next
+    /// frame, and a focus is read as the sampler would. What else went out is kept, in the
+    /// app's words, for the tests to check.
     fn apply(&mut self, effects: Vec<Effect>) {
-        let mut kept = Vec::new();
-        for effect in effects {
-            match effect {
-                Effect::Focus(_) => self.focus(),
-                Effect::Predict(op) => {
-                    let actor = cgtui::cgroup::predict::Actor::current(&self.fs);
-                    let prediction = cgtui::cgroup::predict::predict(&self.fs, &actor, &op);
-                    let more = self.app.update(Event::Predicted(op, Box::new(prediction)));
-                    self.apply(more);
-                }
-                Effect::Visible(_) => {}
-                other => kept.push(other),
-            }
+        let actor = cgtui::cgroup::predict::Actor::current(&self.fs);
+        let mut sent = Sent::default();
+        let mut answers = Vec::new();
+        if carry_out(effects, &self.fs, &actor, &mut answers, &mut sent) == Flow::Quit {
+            sent.kept.push(Effect::Quit);
         }
-        self.effects = kept;
+        for _ in sent.focus {
+            self.focus();
+        }
+        for answer in answers {
+            let more = self.app.update(answer);
+            self.apply(more);
+        }
+        self.effects = sent.kept;
     }
 
     fn event(&mut self, event: Event) -> &[Effect] {
@@ -583,6 +645,41 @@ fn rebinding_from_the_table_changes_dispatch_help_and_footer() {
     );
 }
 
+#[test]
+fn dialog_key_hints_follow_a_rebinding() {
+    let open_dialogs = |keymap: Keymap| {
+        let mut h = Harness::with(|o| Options { keymap, ..o });
+        h.select("/system.slice/fxload.service");
+        h.key(KeyCode::Char('e'));
+        let limits = h.render();
+        h.act(Action::Close);
+        h.key(KeyCode::Char('f'));
+        let confirm = h.render();
+        (limits, confirm)
+    };
+    let (limits, confirm) = open_dialogs(Keymap::default());
+    assert!(
+        limits.contains("↑↓ choose · Enter edit · r direct write · Esc close"),
+        "{limits}"
+    );
+    assert!(confirm.contains(" y  yes"), "{confirm}");
+
+    let mut keymap = Keymap::default();
+    keymap.rebind("direct_write", &[Key::char('W')]).unwrap();
+    keymap.rebind("close", &[Key::char('Q')]).unwrap();
+    keymap.rebind("confirm", &[Key::char('o')]).unwrap();
+    let (limits, confirm) = open_dialogs(keymap);
+    assert!(
+        limits.contains("↑↓ choose · Enter edit · W direct write · Q close"),
+        "{limits}"
+    );
+    assert!(!limits.contains("r direct write"), "{limits}");
+    assert!(
+        confirm.contains(" o  yes") && !confirm.contains(" y  yes"),
+        "{confirm}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Colour: the mono theme (NO_COLOR, --color never) keeps every signal without colour.
 
@@ -611,11 +708,11 @@ fn mono_theme_draws_no_colour_and_keeps_signals_in_text() {
 }
 
 // ---------------------------------------------------------------------------------------
-// The bugs of issue 12, each pinned down.
+// Interactions that once went wrong, each pinned down by what it must do.
 
-/// Bug 1: render lays out from the frame it draws into, not the last size it heard of.
+/// Render lays out from the frame it draws into, not the last size it heard of.
 #[test]
-fn bug01_render_never_draws_outside_a_smaller_frame() {
+fn render_never_draws_outside_a_smaller_frame() {
     let mut h = Harness::new();
     h.event(Event::Resize(200, 60));
     for (w, h2) in [(120, 40), (30, 6), (20, 5), (1, 1), (80, 24)] {
@@ -629,9 +726,9 @@ fn bug01_render_never_draws_outside_a_smaller_frame() {
     }
 }
 
-/// Bug 2: Esc only closes or cancels; q quits only from the main view.
+/// Esc only closes or cancels; q quits only from the main view.
 #[test]
-fn bug02_esc_never_quits_and_q_closes_help() {
+fn esc_never_quits_and_q_closes_help() {
     let mut h = Harness::new();
     assert!(h.key(KeyCode::Esc).is_empty(), "Esc in the main view quit");
     assert!(h.app.message().unwrap().contains("q quits"));
@@ -649,9 +746,9 @@ fn bug02_esc_never_quits_and_q_closes_help() {
     ));
 }
 
-/// Bug 3: c writes only after showing the prediction and a confirmation.
+/// `c` writes only after showing the prediction and a confirmation.
 #[test]
-fn bug03_controllers_ask_before_writing() {
+fn controllers_ask_before_writing() {
     let mut h = Harness::new();
     h.select("/system.slice");
     h.key(KeyCode::Char('c'));
@@ -677,9 +774,9 @@ fn fake_process(pid: u32, cmdline: &str) -> ProcessSample {
     }
 }
 
-/// Bug 4: numbers are never cut; names are, with an ellipsis.
+/// Numbers are never cut; names are, with an ellipsis.
 #[test]
-fn bug04_pids_are_whole_in_a_narrow_process_list() {
+fn pids_are_whole_in_a_narrow_process_list() {
     let mut h = Harness::on(
         Cgroupfs::fixture(&common::fixture()).unwrap(),
         |o| o,
@@ -705,10 +802,10 @@ fn bug04_pids_are_whole_in_a_narrow_process_list() {
     );
 }
 
-/// Bug 5: the filter selects its first match, shows new matches, keeps the place when
+/// The filter selects its first match, shows new matches, keeps the place when
 /// cleared, stays visible in the footer, and n/N walk the matches.
 #[test]
-fn bug05_filter_selects_matches_and_keeps_the_place() {
+fn filter_selects_matches_and_keeps_the_place() {
     let mut h = Harness::new();
     h.keys("g/fx");
     assert_eq!(
@@ -735,9 +832,9 @@ fn bug05_filter_selects_matches_and_keeps_the_place() {
     assert!(!h.render().contains("filter: fx"));
 }
 
-/// Bug 6: S reverses a name sort; names sort naturally.
+/// S reverses a name sort; names sort naturally.
 #[test]
-fn bug06_names_sort_naturally_and_reverse() {
+fn names_sort_naturally_and_reverse() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cgroup.procs"), "").unwrap();
     for name in ["job10", "job2", "job1"] {
@@ -773,9 +870,9 @@ fn plan(description: &str) -> UndoPlan {
     }
 }
 
-/// Bug 7: u offers this session's changes first, says what it undoes, and asks.
+/// `u` offers this session's changes first, says what it undoes, and asks.
 #[test]
-fn bug07_undo_plans_this_session_first_and_asks() {
+fn undo_plans_this_session_first_and_asks() {
     let mut h = Harness::new();
     let effects = h.key(KeyCode::Char('u'));
     assert!(
@@ -826,10 +923,10 @@ fn refusal(op: &Op) -> Outcome {
     )
 }
 
-/// Bug 8: typing replaces the selected value; cursor keys edit; a refusal keeps the form
+/// Typing replaces the selected value; cursor keys edit; a refusal keeps the form
 /// with what was typed; a limit below usage warns; clicks do not pass through dialogs.
 #[test]
-fn bug08_edit_form_behaves_like_a_text_field() {
+fn edit_form_behaves_like_a_text_field() {
     let mut h = Harness::new();
     h.select("/system.slice/fxload.service");
     h.key(KeyCode::Char('e'));
@@ -878,10 +975,10 @@ fn bug08_edit_form_behaves_like_a_text_field() {
     assert!(h.render().contains("> 100K"));
 }
 
-/// Bug 9: e right after moving waits for the new selection's limits instead of saying
+/// `e` right after moving waits for the new selection's limits instead of saying
 /// there are none.
 #[test]
-fn bug09_limits_form_waits_for_the_full_read() {
+fn limits_form_waits_for_the_full_read() {
     let mut h = Harness::new();
     h.select("/system.slice");
     h.key(KeyCode::Right);
@@ -911,9 +1008,9 @@ fn bug09_limits_form_waits_for_the_full_read() {
     );
 }
 
-/// Bug 10: long messages keep their full text in the message log.
+/// Long messages keep their full text in the message log.
 #[test]
-fn bug10_message_log_keeps_the_full_text() {
+fn message_log_keeps_the_full_text() {
     let mut h = Harness::on(
         Cgroupfs::fixture(&common::fixture()).unwrap(),
         |o| o,
@@ -931,9 +1028,9 @@ fn bug10_message_log_keeps_the_full_text() {
     assert!(screen.contains("THE END"), "{screen}");
 }
 
-/// Bug 11: + and - reach every step and back; intervals show exactly.
+/// `+` and `-` reach every step and back; intervals show exactly.
 #[test]
-fn bug11_interval_steps_return_and_show_exactly() {
+fn interval_steps_return_and_show_exactly() {
     let mut h = Harness::new();
     for _ in 0..5 {
         h.key(KeyCode::Char('-'));
@@ -949,10 +1046,10 @@ fn bug11_interval_steps_return_and_show_exactly() {
     assert!(h.render().contains("every 1 s"));
 }
 
-/// Bug 12: at 80x24 the name column stays readable; help scrolls; the details pane hides
+/// At 80x24 the name column stays readable; help scrolls; the details pane hides
 /// and resizes.
 #[test]
-fn bug12_small_terminals_name_first_help_scrolls_details_toggle() {
+fn small_terminals_name_first_help_scrolls_details_toggle() {
     let mut h = Harness::on(
         Cgroupfs::fixture(&common::fixture()).unwrap(),
         |o| o,
@@ -984,9 +1081,9 @@ fn bug12_small_terminals_name_first_help_scrolls_details_toggle() {
     assert!(details_line(&taller) < details_line(&with_details));
 }
 
-/// Bug 13: plurals in the header and details.
+/// Plurals in the header and details.
 #[test]
-fn bug13_singular_counts() {
+fn header_counts_one_cgroup_singular_and_cpus_plural() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cgroup.procs"), "1\n").unwrap();
     let h = Harness::on(Cgroupfs::fixture(dir.path()).unwrap(), |o| o, (120, 40));
@@ -1025,18 +1122,30 @@ fn columns_chosen_by_the_config_with_values_and_totals() {
 fn only_the_keymap_looks_at_key_codes() {
     // Handlers receive actions; a KeyCode anywhere else in the app or the drawing would be a
     // key matched outside the table.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut offenders = Vec::new();
-    for dir in ["app", "ui"] {
-        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+    fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.file_name().is_some_and(|n| n == "keymap.rs") {
-                continue;
+            if path.is_dir() {
+                // The keymap (src/app/keymap/) is where keys are named.
+                if !path.ends_with("app/keymap") {
+                    sources(&path, found);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
             }
-            let text = std::fs::read_to_string(&path).unwrap();
-            if text.contains("KeyCode") || text.contains("KeyModifiers") {
-                offenders.push(path.display().to_string());
-            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for dir in ["app", "ui"] {
+        sources(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 10, "the app's and ui's sources: {files:?}");
+    let mut offenders = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("KeyCode") || text.contains("KeyModifiers") {
+            offenders.push(path.display().to_string());
         }
     }
     for file in ["tui.rs", "lessons.rs"] {
@@ -1110,7 +1219,6 @@ fn readme_lists_every_lesson() {
 #[test]
 fn replay_go_to_takes_a_time_and_explains_one_it_cannot_read() {
     use cgtui::app::Replayed;
-    use cgtui::app::action::ReplayMove;
     let mut h = Harness::with(|o| Options {
         replay: true,
         read_only: true,

@@ -1,9 +1,9 @@
 //! Modal dialogs, drawn over the main view. A dialog that is about to change something shows
 //! the kernel's predicted answer (or says it is read-only) before anything is written.
 
-use crate::app::App;
 use crate::app::dialog::Dialog;
 use crate::app::status::Tone;
+use crate::app::{Action, App, Context};
 use crate::cgroup::escape;
 use crate::cgroup::predict::Prediction;
 use crate::theme::{Role, Theme};
@@ -70,9 +70,45 @@ fn read_only_line(theme: &Theme) -> Line<'static> {
     ))
 }
 
-/// Keys of the dialog's own context, for its last line.
-fn keys_line(app: &App, text: &str) -> Line<'static> {
+/// The dialog's own keys for its last line, as the keymap binds them in `context`: each item
+/// is the first key of each of its actions, then what they do ("↑↓ choose · r direct write");
+/// an item without actions is its words alone. Generated, so a rebinding shows here too.
+fn keys_line(app: &App, context: Context, items: &[(&[Action], &str)]) -> Line<'static> {
+    let text = items
+        .iter()
+        .filter_map(|(actions, words)| {
+            let keys: Vec<String> = actions
+                .iter()
+                .map(|action| app.keymap.keys_for(context, *action))
+                .filter(|keys| !keys.is_empty())
+                .collect();
+            match (actions.is_empty(), keys.is_empty()) {
+                (true, _) => Some(words.to_string()),
+                (false, true) => None,
+                (false, false) => Some(format!("{} {words}", join_keys(&keys))),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
     Line::from(Span::styled(format!(" {text}"), app.theme.style(Role::Dim)))
+}
+
+/// Keys side by side: arrows as one pair (`↑↓`, `←→`), other keys apart (`PgUp PgDn`).
+fn join_keys(keys: &[String]) -> String {
+    let arrow = |key: &str| ["↑", "↓", "←", "→"].contains(&key);
+    let mut out = String::new();
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 && !(arrow(&keys[i - 1]) && arrow(key)) {
+            out.push(' ');
+        }
+        out.push_str(key);
+    }
+    out
+}
+
+/// A key of `action` in `context` for a badge (` y `, ` F `).
+fn badge(app: &App, context: Context, action: Action) -> String {
+    format!(" {} ", app.keymap.keys_for(context, action))
 }
 
 pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
@@ -119,7 +155,13 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             }
             lines.push(keys_line(
                 app,
-                "↑↓ choose · Enter edit · r direct write · Esc close",
+                Context::Form,
+                &[
+                    (&[Action::Up, Action::Down], "choose"),
+                    (&[Action::Activate], "edit"),
+                    (&[Action::DirectWrite], "direct write"),
+                    (&[Action::Close], "close"),
+                ],
             ));
             (format!(" limits of {cgroup} "), lines, Role::BorderForm)
         }
@@ -151,9 +193,24 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 " cgroup.controllers lists what the parent gives; cgroup.subtree_control what this passes on."
                     .into(),
             ));
+            // Both of the first keys: Enter as in every form, Space as for a check box.
+            let toggle = format!(
+                "{} toggle (asks first)",
+                app.keymap
+                    .all_keys_for(Context::Form, Action::Activate)
+                    .into_iter()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join("/")
+            );
             lines.push(keys_line(
                 app,
-                "↑↓ choose · Space/Enter toggle (asks first) · Esc close",
+                Context::Form,
+                &[
+                    (&[Action::Up, Action::Down], "choose"),
+                    (&[], &toggle),
+                    (&[Action::Close], "close"),
+                ],
             ));
             (
                 format!(" controllers of {cgroup} "),
@@ -198,17 +255,33 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             }
             lines.push(Line::from(""));
             lines.push(dim(format!(" {}", form.hint)));
-            let keys = match (form.writes(), input.selected()) {
-                (false, true) => "Enter go · typing replaces it · ←→ Home End edit · Esc cancel",
-                (false, false) => "Enter go · ←→ Home End move · Ctrl-U clear · Esc cancel",
-                (true, true) => {
-                    "Enter write (checked first) · typing replaces it · ←→ Home End edit · Esc cancel"
-                }
-                (true, false) => {
-                    "Enter write (checked first) · ←→ Home End move · Ctrl-U clear · Esc cancel"
-                }
+            let submit = if form.writes() {
+                "write (checked first)"
+            } else {
+                "go"
             };
-            lines.push(keys_line(app, keys));
+            let cursor: &[Action] = &[
+                Action::CursorLeft,
+                Action::CursorRight,
+                Action::CursorHome,
+                Action::CursorEnd,
+            ];
+            let keys: &[(&[Action], &str)] = if input.selected() {
+                &[
+                    (&[Action::Submit], submit),
+                    (&[], "typing replaces it"),
+                    (cursor, "edit"),
+                    (&[Action::Close], "cancel"),
+                ]
+            } else {
+                &[
+                    (&[Action::Submit], submit),
+                    (cursor, "move"),
+                    (&[Action::ClearText], "clear"),
+                    (&[Action::Close], "cancel"),
+                ]
+            };
+            lines.push(keys_line(app, Context::Input, keys));
             (format!(" {} ", form.title), lines, Role::BorderForm)
         }
         Dialog::Confirm { title, lines, .. } => {
@@ -227,11 +300,24 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             if let Some(fix) = fix {
                 out.push(Line::from(""));
                 out.push(Line::from(vec![
-                    Span::styled(" F ", theme.style(Role::Badge)),
+                    Span::styled(
+                        badge(app, Context::Text, Action::Fix),
+                        theme.style(Role::Badge),
+                    ),
                     Span::raw(format!(" fix it: {}", fix.describe())),
                 ]));
             }
-            out.push(keys_line(app, "↑↓ PgUp PgDn scroll · any other key closes"));
+            out.push(keys_line(
+                app,
+                Context::Text,
+                &[
+                    (
+                        &[Action::Up, Action::Down, Action::PageUp, Action::PageDown],
+                        "scroll",
+                    ),
+                    (&[], "any other key closes"),
+                ],
+            ));
             let border = match tone {
                 Tone::Refused => Role::Refused,
                 Tone::Ok => Role::Ok,
@@ -259,7 +345,10 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
         // The answer last, after the kernel's.
         lines.push(Line::from(""));
         lines.push(Line::from(vec![
-            Span::styled(" y ", theme.style(Role::Badge)),
+            Span::styled(
+                badge(app, Context::Confirm, Action::Confirm),
+                theme.style(Role::Badge),
+            ),
             Span::raw(" yes   "),
             Span::styled("any other key: no", theme.style(Role::Dim)),
         ]));

@@ -1,0 +1,206 @@
+//! Moving around: the tree's rows and levels, the process list, sorting, the poll interval,
+//! and the mouse.
+
+use super::dialog::Dialog;
+use super::status::Tone;
+use super::{
+    Action, App, Effect, Focus, INTERVAL_STEPS, MAX_INTERVAL, MIN_INTERVAL, interval_text,
+};
+use crate::model::view::Column;
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Position;
+use std::time::Duration;
+
+impl App {
+    pub(super) fn process_action(&mut self, action: Action) {
+        let page = self.layout.process_rows().max(1);
+        match action {
+            Action::Up => self.processes.move_by(-1, page),
+            Action::Down => self.processes.move_by(1, page),
+            Action::PageUp => self.processes.move_by(-(page as isize), page),
+            Action::PageDown => self.processes.move_by(page as isize, page),
+            Action::First => self.processes.move_by(isize::MIN / 2, page),
+            Action::Last => self.processes.move_by(isize::MAX / 2, page),
+            Action::Activate => {
+                if let Some(row) = self.processes.selected_row() {
+                    let s = &row.sample;
+                    let command = if s.cmdline.is_empty() {
+                        format!(
+                            "[{}] (a kernel thread, or it has exited)",
+                            crate::cgroup::escape::visible(&s.comm)
+                        )
+                    } else {
+                        crate::cgroup::escape::visible(&s.cmdline).into_owned()
+                    };
+                    let lines = vec![
+                        format!("PID      {}", s.pid),
+                        format!(
+                            "user     {} ({})",
+                            row.user,
+                            s.uid.map_or("?".into(), |u| format!("uid {u}"))
+                        ),
+                        format!("state    {}", s.state),
+                        format!("CPU%     {}", crate::format::percent(row.cpu_pct)),
+                        format!("RSS      {}", crate::format::bytes(s.rss_bytes as f64)),
+                        format!("name     {}", crate::cgroup::escape::visible(&s.comm)),
+                        format!("command  {command}"),
+                        format!("cgroup   {}", self.processes.cgroup),
+                    ];
+                    self.open_dialog(Dialog::text(
+                        format!("process {}", s.pid),
+                        Tone::Info,
+                        lines,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn sort_text(&self) -> String {
+        let (column, descending) = self.sort();
+        format!(
+            "sorted by {} {}",
+            column.title(),
+            if descending { "▼" } else { "▲" }
+        )
+    }
+
+    /// `s`: the next of the columns on screen.
+    pub(super) fn sort_next(&mut self) {
+        let shown: Vec<Column> = self.layout.columns.iter().map(|(c, _)| *c).collect();
+        let current = shown
+            .iter()
+            .position(|c| *c == self.tree.view.sort)
+            .unwrap_or(0);
+        let next = shown.get((current + 1) % shown.len().max(1)).copied();
+        self.tree
+            .view
+            .set_sort(next.unwrap_or(Column::Name), &self.model);
+        self.status.hint(self.sort_text());
+    }
+
+    pub(super) fn step_interval(&mut self, slower: bool) -> Vec<Effect> {
+        let now = self.interval.as_secs_f64();
+        let next = if slower {
+            INTERVAL_STEPS.iter().find(|s| **s > now + 1e-9)
+        } else {
+            INTERVAL_STEPS.iter().rev().find(|s| **s < now - 1e-9)
+        };
+        match next {
+            Some(secs) => {
+                self.interval = Duration::from_secs_f64(*secs).clamp(MIN_INTERVAL, MAX_INTERVAL);
+                self.model
+                    .set_rate_rules(crate::model::rates::RateRules::for_this_host(self.interval));
+                self.status
+                    .hint(format!("refresh every {}", interval_text(self.interval)));
+                vec![Effect::SetInterval(self.interval)]
+            }
+            None => {
+                self.status.hint(format!(
+                    "refresh every {} already: the {} is {}",
+                    interval_text(self.interval),
+                    if slower { "ceiling" } else { "floor" },
+                    interval_text(if slower { MAX_INTERVAL } else { MIN_INTERVAL })
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    pub(super) fn expand_or_descend(&mut self) {
+        let view = &mut self.tree.view;
+        let Some(index) = view.selected_index() else {
+            return;
+        };
+        let row = view.rows()[index];
+        if !row.has_children {
+            return;
+        }
+        if row.expanded {
+            view.move_selection(1, &self.model);
+        } else {
+            let path = view.selected().clone();
+            view.set_expanded(&path, true, &self.model);
+        }
+    }
+
+    pub(super) fn collapse_or_ascend(&mut self) {
+        let view = &mut self.tree.view;
+        let Some(index) = view.selected_index() else {
+            return;
+        };
+        let row = view.rows()[index];
+        let path = view.selected().clone();
+        if row.expanded && row.has_children {
+            view.set_expanded(&path, false, &self.model);
+        } else if let Some(parent) = path.parent().filter(|p| p.starts_with(&view.top)) {
+            view.reveal(&parent, &self.model);
+        }
+    }
+
+    pub(super) fn on_mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
+        let wheel = match mouse.kind {
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            _ => None,
+        };
+        // Over a dialog or help, the wheel scrolls it and clicks go nowhere.
+        if self.overlay_open() {
+            return match wheel {
+                Some(action) => (0..3).flat_map(|_| self.perform(action)).collect(),
+                None => Vec::new(),
+            };
+        }
+        let before = self.tree.selected().clone();
+        let position = Position::new(mouse.column, mouse.row);
+        let layout = &self.layout;
+        let in_processes = layout.processes.contains(position);
+        match (mouse.kind, wheel) {
+            (_, Some(action)) if in_processes => {
+                let delta = if action == Action::Down { 3 } else { -3 };
+                self.processes.move_by(delta, layout.process_rows());
+            }
+            (_, Some(action)) => {
+                let delta = if action == Action::Down { 3 } else { -3 };
+                self.tree.view.move_selection(delta, &self.model);
+            }
+            (MouseEventKind::Down(MouseButton::Left), _) if in_processes => {
+                // Title and column header take two lines.
+                let line = (mouse.row - layout.processes.y) as usize;
+                if line >= 2 {
+                    let index = self.processes.offset + line - 2;
+                    if index < self.processes.rows.len() {
+                        self.focus = Focus::Processes;
+                        self.processes.selected = index;
+                    }
+                }
+            }
+            (MouseEventKind::Down(MouseButton::Left), _) if layout.tree.contains(position) => {
+                let line = (mouse.row - layout.tree.y) as usize;
+                if line == 0 {
+                    if let Some(column) = layout.column_at(mouse.column) {
+                        self.tree.view.set_sort(column, &self.model);
+                        self.status.hint(self.sort_text());
+                    }
+                } else {
+                    self.focus = Focus::Tree;
+                    let index = self.tree.offset + line - 1;
+                    let view = &mut self.tree.view;
+                    if index < view.rows().len() {
+                        if view.selected_index() == Some(index) {
+                            let path = view.selected().clone();
+                            let expanded = view.is_expanded(&path);
+                            view.set_expanded(&path, !expanded, &self.model);
+                        } else {
+                            view.select_index(index, &self.model);
+                        }
+                    }
+                }
+            }
+            _ => return Vec::new(),
+        }
+        self.tree.scroll_to_selection(self.layout.tree_rows());
+        self.focus_effect(&before)
+    }
+}
