@@ -224,8 +224,9 @@ pub enum Command {
     Manpage(ManpageArgs),
 }
 
-// The arguments of each subcommand. Their comments are `//`, not `///`: clap would read a
-// doc comment here as the subcommand's description, which the variant above gives.
+// The arguments of each subcommand. The subcommand's description is its variant's doc comment
+// above (what --help, the man pages and the completions show), so these structs carry plain
+// comments: a second description here could only drift from it.
 
 // `cgtui snapshot`
 #[derive(clap::Args)]

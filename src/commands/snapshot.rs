@@ -3,24 +3,26 @@
 
 use super::{Hierarchy, store_dir, time_arg};
 use crate::cli::{Global, SnapshotArgs, SnapshotFormat};
+use crate::export::Format;
 use anyhow::{Result, bail};
 use std::time::Duration;
 
 pub fn run(args: &SnapshotArgs, global: &Global, hierarchy: Hierarchy) -> Result<i32> {
-    if let Some(store) = &args.store {
-        return recorded(args, store, hierarchy);
+    if args.store.is_some() {
+        return recorded(args, hierarchy);
     }
     if args.at.is_some() || args.from.is_some() || args.to.is_some() {
         bail!("--at, --from and --to read a recorded store: add --store DIR");
     }
     match args.format {
-        SnapshotFormat::Openmetrics | SnapshotFormat::Prometheus => exposition(args, hierarchy),
+        SnapshotFormat::Openmetrics => exposition(args, Format::OpenMetrics, hierarchy),
+        SnapshotFormat::Prometheus => exposition(args, Format::Prometheus, hierarchy),
         SnapshotFormat::Text | SnapshotFormat::Json => live(args, global, hierarchy),
     }
 }
 
 /// `--store DIR`: the samples at `--at` (default now), or from `--from` to `--to`.
-fn recorded(args: &SnapshotArgs, store: &std::path::Path, hierarchy: Hierarchy) -> Result<i32> {
+fn recorded(args: &SnapshotArgs, hierarchy: Hierarchy) -> Result<i32> {
     use crate::history::Range;
     let range = Range {
         from: time_arg(&args.from, "--from")?,
@@ -38,7 +40,7 @@ fn recorded(args: &SnapshotArgs, store: &std::path::Path, hierarchy: Hierarchy) 
         (None, _) => None,
     };
     crate::history::snapshot(
-        &store_dir(&Some(store.to_path_buf()))?,
+        &store_dir(&args.store)?,
         &hierarchy.fs,
         &hierarchy.base,
         args.json,
@@ -50,14 +52,15 @@ fn recorded(args: &SnapshotArgs, store: &std::path::Path, hierarchy: Hierarchy) 
 }
 
 /// `--format openmetrics|prometheus`: one scrape, as `cgtui export` would serve it.
-fn exposition(args: &SnapshotArgs, Hierarchy { fs, base }: Hierarchy) -> Result<i32> {
+fn exposition(
+    args: &SnapshotArgs,
+    format: Format,
+    Hierarchy { fs, base }: Hierarchy,
+) -> Result<i32> {
     let selection = crate::export::Selection::new(&args.selection)?;
     let mut exporter = crate::export::Exporter::new(fs, base, selection);
     let scrape = std::sync::Arc::new(exporter.scrape(None));
-    let text = scrape.encode(match args.format {
-        SnapshotFormat::Prometheus => crate::export::Format::Prometheus,
-        _ => crate::export::Format::OpenMetrics,
-    });
+    let text = scrape.encode(format);
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
