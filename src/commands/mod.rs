@@ -1,6 +1,9 @@
 //! What each subcommand does, one module per subcommand (or family of them). `main` parses the
 //! command line ([`crate::cli`]), opens the hierarchy and calls one of them; each returns the
 //! process's exit code.
+//!
+//! A new subcommand touches three files: its variant and arguments in src/cli.rs, its module
+//! here, and its arm in main.rs's `run` (which does not compile until the arm is there).
 
 pub mod check;
 pub mod delegate;
