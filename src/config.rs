@@ -134,15 +134,20 @@ pub fn parse(text: &str) -> Result<Config> {
     };
     let mut config = Config::default();
     if let Some(interval) = raw.interval {
+        use crate::interval::{MAX_INTERVAL, MIN_INTERVAL, secs_text};
         let secs = *interval.get_ref();
-        if !secs.is_finite() || !(0.1..=3600.0).contains(&secs) {
-            return Err(fail(
+        let parsed = crate::interval::from_secs(secs).map_err(|_| {
+            fail(
                 interval.span(),
                 "interval",
-                format!("{secs} is not between 0.1 and 3600 seconds"),
-            ));
-        }
-        config.interval = Some(Duration::from_secs_f64(secs));
+                format!(
+                    "{secs} is not between {} and {} seconds",
+                    secs_text(MIN_INTERVAL),
+                    secs_text(MAX_INTERVAL)
+                ),
+            )
+        })?;
+        config.interval = Some(parsed);
     }
     if let Some(columns) = raw.columns {
         let mut parsed = Vec::new();

@@ -10,12 +10,14 @@ pub mod app;
 pub mod collect;
 /// The cgroup v2 library: the `cgroupv2` crate (crates/cgroupv2), named as the app knows it.
 pub use cgroupv2 as cgroup;
+pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod editor;
 pub mod export;
 pub mod format;
 pub mod history;
+pub mod interval;
 pub mod journal;
 pub mod lessons;
 pub mod model;

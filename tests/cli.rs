@@ -206,3 +206,85 @@ fn a_fixture_is_never_written_through_this_machines_systemd() {
         "209715200\n"
     );
 }
+
+/// clap's own consistency checks (every `conflicts_with`, `requires` and group names an
+/// argument that exists, no two flags share a name), which it otherwise runs only when the
+/// offending subcommand is parsed.
+#[test]
+fn the_command_line_definitions_are_consistent() {
+    cgtui::cli::command().debug_assert();
+}
+
+/// main.rs dispatches every subcommand by name, with no catch-all arm that would quietly run
+/// the TUI (or nothing) for a subcommand someone forgot.
+#[test]
+fn every_subcommand_has_its_own_arm_in_the_dispatch() {
+    let main = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/main.rs"))
+        .expect("src/main.rs");
+    let start = main.find("\nfn run(").expect("main.rs has fn run");
+    let end = start + main[start..].find("\n}\n").expect("fn run ends");
+    let dispatch = &main[start..end];
+    assert!(
+        !dispatch.contains("_ =>"),
+        "fn run has a catch-all arm:\n{dispatch}"
+    );
+    let names: Vec<String> = cgtui::cli::command()
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_string())
+        .collect();
+    assert!(names.len() >= 15, "{names:?}");
+    for name in names {
+        let variant: String = name[..1].to_uppercase() + &name[1..];
+        assert!(
+            dispatch.contains(&format!("Command::{variant}(")),
+            "no arm for `cgtui {name}` in main.rs's fn run"
+        );
+    }
+}
+
+/// `--interval` and the config file's `interval` accept the same range (the TUI's keys clamp
+/// to it too), and their messages name its ends.
+#[test]
+fn the_flag_and_the_config_file_accept_the_same_intervals() {
+    use clap::Parser;
+    let flag = |secs: &str| cgtui::cli::Cli::try_parse_from(["cgtui", "--interval", secs]);
+    let file = |secs: &str| cgtui::config::parse(&format!("interval = {secs}\n"));
+    for (secs, allowed) in [
+        ("0.099", false),
+        ("0.1", true),
+        ("1", true),
+        ("3600", true),
+        ("3600.5", false),
+        ("-1", false),
+        ("inf", false),
+        ("nan", false),
+    ] {
+        let by_flag = flag(secs);
+        assert_eq!(by_flag.is_ok(), allowed, "--interval {secs}");
+        if let Ok(cli) = by_flag {
+            assert_eq!(
+                cli.global.interval.map(|d| d.as_secs_f64()),
+                Some(secs.parse().unwrap())
+            );
+        }
+        // TOML spells infinity and NaN without quotes, in lower case.
+        assert_eq!(file(secs).is_ok(), allowed, "interval = {secs}");
+    }
+    let too_short = flag("0.05").err().unwrap().to_string();
+    assert!(
+        too_short.contains("0.05 s is too short: the floor is 0.1 s"),
+        "{too_short}"
+    );
+    let too_long = flag("3601").err().unwrap().to_string();
+    assert!(
+        too_long.contains("3601 s is too long: at most 3600 s"),
+        "{too_long}"
+    );
+    let in_file = format!("{:#}", file("0.05").err().unwrap());
+    assert!(
+        in_file.contains("interval: 0.05 is not between 0.1 and 3600 seconds"),
+        "{in_file}"
+    );
+    assert_eq!(cgtui::app::MIN_INTERVAL, cgtui::interval::MIN_INTERVAL);
+    assert_eq!(cgtui::app::MAX_INTERVAL, cgtui::interval::MAX_INTERVAL);
+}

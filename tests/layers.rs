@@ -20,7 +20,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     // be trusted, colours; and the lessons' texts, pure data over the library.
     (
         "utilities",
-        &["output", "format", "time", "trusted", "theme", "lessons"],
+        &[
+            "output", "format", "time", "interval", "trusted", "theme", "lessons",
+        ],
     ),
     // The write path: the undo journal, the playground's cgroups, the editor that journals
     // each change. History records the journal's changes, so it sits above.
@@ -41,7 +43,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Drawing the state.
     ("ui", &["ui"]),
     // The terminal loop and the command line.
-    ("tui, commands, main", &["tui", "commands", "main"]),
+    ("tui, commands, main", &["tui", "commands", "cli", "main"]),
 ];
 
 /// Imports that break the layering today and are being removed: (file, module imported). The

@@ -59,8 +59,7 @@ pub enum Focus {
     Processes,
 }
 
-pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
-pub const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+pub use crate::interval::{MAX_INTERVAL, MIN_INTERVAL};
 
 /// The poll periods `+` and `-` step through, in seconds: any of them is reachable from any
 /// other, whatever the start.

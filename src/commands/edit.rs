@@ -5,6 +5,7 @@ use crate::cgroup::edit::{Op, Outcome, Status, Via};
 use crate::cgroup::escape::visible_str;
 use crate::cgroup::rules::Rule;
 use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::cli::{CgroupArgs, MoveArgs, SetArgs, SetCommandArgs, UndoArgs};
 use crate::editor::{Change, Editor};
 use std::path::Path;
 
@@ -40,7 +41,7 @@ impl Request<'_> {
         }
     }
 
-    fn resolve(&self, fs: &Cgroupfs) -> Result<Op, crate::cgroup::Error> {
+    pub(super) fn resolve(&self, fs: &Cgroupfs) -> Result<Op, crate::cgroup::Error> {
         Ok(match self {
             Request::Set {
                 cgroup,
@@ -68,7 +69,7 @@ impl Request<'_> {
 }
 
 /// An outcome for a request that never reached the kernel (unknown cgroup, bad path).
-fn unresolved(request: &Request, err: &crate::cgroup::Error) -> Outcome {
+pub(super) fn unresolved(request: &Request, err: &crate::cgroup::Error) -> Outcome {
     let (cgroup, file, value) = match request {
         Request::Set {
             cgroup,
@@ -149,6 +150,57 @@ fn print_human(outcome: &Outcome) -> std::io::Result<()> {
     Ok(())
 }
 
+/// What `set` and `check set` name, with how `set` writes it.
+pub(super) fn set_request(args: &SetArgs, change: Change) -> Request<'_> {
+    Request::Set {
+        cgroup: &args.cgroup,
+        file: &args.file,
+        value: &args.value,
+        change,
+    }
+}
+
+/// `cgtui set`.
+pub fn set(fs: Cgroupfs, args: &SetCommandArgs, read_only: bool) -> anyhow::Result<i32> {
+    let change = Change {
+        route: args.via,
+        persist: args.persist,
+        unchecked: args.unchecked,
+    };
+    let request = set_request(&args.target, change);
+    run(fs, request, args.target.json, read_only)
+}
+
+/// `cgtui mkdir`.
+pub fn mkdir(fs: Cgroupfs, args: &CgroupArgs, read_only: bool) -> anyhow::Result<i32> {
+    let request = Request::Mkdir {
+        cgroup: &args.cgroup,
+    };
+    run(fs, request, args.json, read_only)
+}
+
+/// `cgtui rmdir`.
+pub fn rmdir(fs: Cgroupfs, args: &CgroupArgs, read_only: bool) -> anyhow::Result<i32> {
+    let request = Request::Rmdir {
+        cgroup: &args.cgroup,
+    };
+    run(fs, request, args.json, read_only)
+}
+
+/// `cgtui move`.
+pub fn move_process(fs: Cgroupfs, args: &MoveArgs, read_only: bool) -> anyhow::Result<i32> {
+    let request = Request::Move {
+        pid: args.pid,
+        cgroup: &args.cgroup,
+    };
+    run(fs, request, args.json, read_only)
+}
+
+/// `cgtui undo`.
+pub fn undo(fs: Cgroupfs, args: &UndoArgs, read_only: bool) -> anyhow::Result<i32> {
+    run(fs, Request::Undo, args.json, read_only)
+}
+
 /// Run one editing request; returns the process exit code (0 done, 1 refused).
 pub fn run(fs: Cgroupfs, request: Request, json: bool, read_only: bool) -> anyhow::Result<i32> {
     // Opened on first use: a refusal (read-only, a bad value) needs no journal.
@@ -186,88 +238,4 @@ pub fn run(fs: Cgroupfs, request: Request, json: bool, read_only: bool) -> anyho
         print_human(&outcome)?;
     }
     Ok(if outcome.ok() { 0 } else { 1 })
-}
-
-/// `cgtui check ...`: predict, never write. Exit code 0 allowed, 1 denied.
-pub fn check(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Result<i32> {
-    use crate::cgroup::predict::{Actor, Prediction, Verdict, predict};
-    let actor = Actor::current(&fs);
-    let prediction = match request.resolve(&fs) {
-        Ok(op) => predict(&fs, &actor, &op),
-        Err(err) => {
-            let outcome = unresolved(&request, &err);
-            Prediction {
-                op: outcome.op,
-                cgroup: outcome.cgroup,
-                file: outcome.file,
-                value: outcome.value,
-                verdict: Verdict::Denied,
-                errno: Some(
-                    if outcome.rule == Rule::NoSuchCgroup {
-                        "ENOENT"
-                    } else {
-                        "EINVAL"
-                    }
-                    .into(),
-                ),
-                rule: outcome.rule,
-                explanation: outcome.explanation,
-                doc: outcome.doc,
-                fix: None,
-                warnings: Vec::new(),
-                command: None,
-            }
-        }
-    };
-    if json {
-        out!("{}", crate::output::json_line(&prediction)?);
-    } else {
-        let target = match &prediction.file {
-            Some(f) => prediction.cgroup.file_display(f),
-            None => prediction.cgroup.to_string(),
-        };
-        match prediction.verdict {
-            Verdict::Allowed => out!(
-                "allowed: {} {target}: {}",
-                prediction.op,
-                prediction.explanation
-            ),
-            Verdict::Denied => {
-                out!(
-                    "denied: {} {target}: the kernel will answer {} [{}]",
-                    prediction.op,
-                    prediction.errno.as_deref().unwrap_or("?"),
-                    prediction.rule
-                );
-                out!("  {}", prediction.explanation);
-                if let Some(fix) = &prediction.fix {
-                    out!("  what to do instead: {fix}");
-                }
-                if !prediction.doc.is_empty() {
-                    out!("  see {}", prediction.doc);
-                }
-            }
-        }
-        for warning in &prediction.warnings {
-            out!("  warning: {warning}");
-        }
-        if let Some(command) = &prediction.command {
-            out!("  the write: {command}");
-        }
-    }
-    Ok(if prediction.allowed() { 0 } else { 1 })
-}
-
-/// `cgtui explain CGROUP`.
-pub fn explain(fs: Cgroupfs, cgroup: &Path, json: bool) -> anyhow::Result<i32> {
-    let cgroup = fs.resolve(cgroup)?;
-    let e = crate::cgroup::explain::explain(&fs, &cgroup);
-    if json {
-        out!("{}", crate::output::json_line(&e)?);
-        return Ok(0);
-    }
-    for line in e.lines() {
-        out!("{line}");
-    }
-    Ok(0)
 }

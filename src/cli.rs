@@ -1,0 +1,502 @@
+//! The command line: clap's definitions of every flag and subcommand, the text that ends
+//! `--help` and the man page, and the value parsers. What each subcommand does is in
+//! [`crate::commands`]; `main` dispatches one to the other.
+
+use clap::{CommandFactory, Parser, Subcommand, ValueHint};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The end of `--help` and the man page's FILES, ENVIRONMENT and EXAMPLES: one table each.
+const FILES: &[(&str, &str)] = &[
+    (
+        "$XDG_CONFIG_HOME/cgtui/config.toml (default ~/.config/cgtui/config.toml)",
+        "The TUI's settings: interval, columns, sort, theme, color, [keys]. Read only through directories of root's or yours.",
+    ),
+    (
+        "$XDG_STATE_HOME/cgtui/journal.jsonl (default ~/.local/state/cgtui/journal.jsonl)",
+        "Every change cgtui made, with the value before, for undo.",
+    ),
+];
+const ENVIRONMENT: &[(&str, &str)] = &[
+    ("NO_COLOR", "No colour under --color auto (unless empty)."),
+    (
+        "XDG_CONFIG_HOME, XDG_STATE_HOME, HOME",
+        "Where the files above are.",
+    ),
+];
+const EXAMPLES: &[(&str, &str)] = &[
+    ("cgtui --root user.slice", "The TUI on one subtree."),
+    (
+        "cgtui snapshot --json --count 2",
+        "Counters and rates as JSON, like top -b; each cgroup with its workload.",
+    ),
+    (
+        "cgtui check set user.slice/x memory.max 1G",
+        "Would the kernel allow it, and why.",
+    ),
+    (
+        "cgtui --resolve-names snapshot --json",
+        "Container names asked of Docker and Podman.",
+    ),
+    (
+        "source <(cgtui completions bash)",
+        "Completion in this shell.",
+    ),
+];
+
+fn after_help() -> String {
+    let mut text = String::new();
+    for (title, table) in [
+        ("Files", FILES),
+        ("Environment", ENVIRONMENT),
+        ("Examples", EXAMPLES),
+    ] {
+        text.push_str(&format!("{title}:\n"));
+        for (item, meaning) in table {
+            text.push_str(&format!("  {item}\n      {meaning}\n"));
+        }
+        text.push('\n');
+    }
+    text.push_str("Documentation: README.md (/usr/share/doc/cgtui/README.md from the package).");
+    text
+}
+
+/// The command line as parsed, helped and documented: the derive's definitions plus the
+/// text that ends `--help`.
+pub fn command() -> clap::Command {
+    Cli::command().after_long_help(after_help())
+}
+
+/// The man page: clap_mangen's sections from the same definitions as `--help`, then FILES,
+/// ENVIRONMENT and EXAMPLES as proper roff lists.
+pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(Cli::command());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    man.render_subcommands_section(out)?;
+    let mut roff = roff::Roff::new();
+    for (title, table) in [
+        ("FILES", FILES),
+        ("ENVIRONMENT", ENVIRONMENT),
+        ("EXAMPLES", EXAMPLES),
+    ] {
+        roff.control("SH", [title]);
+        for (item, meaning) in table {
+            roff.control("TP", []);
+            roff.text([roff::bold(*item)]);
+            roff.text([roff::roman(*meaning)]);
+        }
+    }
+    roff.control("SH", ["SEE ALSO"]);
+    roff.text([roff::roman(
+        "systemd-cgtop(1), systemctl(1), systemd.resource-control(5); the kernel's Documentation/admin-guide/cgroup-v2.rst; README.md in /usr/share/doc/cgtui.",
+    )]);
+    roff.to_writer(out)?;
+    man.render_version_section(out)
+}
+
+#[derive(Parser)]
+#[command(
+    name = "cgtui",
+    version,
+    about = "Monitor and edit Linux cgroup v2 live; learn how delegation behaves",
+    long_about = "Monitor and edit Linux cgroup v2 live; learn how delegation behaves.\n\nWithout a subcommand, cgtui opens a terminal UI on the cgroup2 hierarchy: a tree of cgroups with CPU, memory, IO, pids, pressure and OOM kills, containers and pods named by their workload (v shows the raw names), keys to change limits (checked, journaled, undoable), and an explanation of what the kernel will allow and why. Press ? for every key."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The flags before a subcommand's name (some of them also after it: `global = true`).
+#[derive(clap::Args)]
+pub struct Global {
+    /// Show only this cgroup and its descendants: a path relative to the cgroup2 mount
+    /// (`user.slice`, `/user.slice`) or an absolute path under it.
+    // AnyPath: bash completes it with `compgen -f` (DirPath would leave it to readline).
+    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
+    pub root: Option<PathBuf>,
+
+    /// Read a fake cgroup tree in DIR instead of the kernel's (tests and demos). Without it,
+    /// anything that is not a cgroup2 filesystem is refused.
+    #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::AnyPath)]
+    pub fixture: Option<PathBuf>,
+
+    /// Seconds between polls of the counters (cpu.stat, memory.current, io.stat, ...).
+    /// Events (new cgroups, populated/frozen, OOM kills) never wait for it. Default: the
+    /// config file's `interval`, else 1.
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_interval)]
+    pub interval: Option<Duration>,
+
+    /// The TUI's config file, instead of $XDG_CONFIG_HOME/cgtui/config.toml.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub config: Option<PathBuf>,
+
+    /// Colour: never, auto (unless NO_COLOR is set or TERM is dumb), always. Default: the
+    /// config file's `color`, else auto.
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<crate::theme::ColorChoice>,
+
+    /// Do not capture the mouse (lets the terminal select text).
+    #[arg(long)]
+    pub no_mouse: bool,
+
+    /// Make no changes: every write path is disabled, and the UI says so.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    /// The share of one CPU the TUI's sampler may use, in percent: beyond it, rows off screen
+    /// are read less often, then the refresh interval is stretched (the header says so).
+    #[arg(long, value_name = "PERCENT", default_value = "5", value_parser = parse_cpu_budget)]
+    pub cpu_budget: f64,
+
+    /// Use at most N inotify watches, then fall back to polling (to try the fallback).
+    #[arg(long, value_name = "N")]
+    pub max_watches: Option<usize>,
+
+    /// Ask Docker and Podman (their API sockets) for container names and images. Off by
+    /// default: names then come from cgroup paths alone. A socket is used only if it and its
+    /// listener are root's (system engines) or the user's whose containers it names (rootless
+    /// engines under user@UID.service); each exchange is bounded in time and size.
+    #[arg(long, global = true)]
+    pub resolve_names: bool,
+    /// Show in the header what the latest refresh read and cost: cgroups, files read and
+    /// opened, directories listed, bytes, CPU time; on exit, print the means per refresh.
+    #[arg(long)]
+    pub stats: bool,
+
+    /// While `cgtui record` writes this store, the selected cgroup's sparklines reach back
+    /// into it (hours, not the minutes since start). Default: the recorder's default store
+    /// (/var/lib/cgtui as root, $XDG_STATE_HOME/cgtui/store otherwise); not with --fixture.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub store: Option<PathBuf>,
+
+    /// Sparklines from the live samples only: never read a recorder's store (the config
+    /// file's `store_history = false` does the same).
+    #[arg(long, conflicts_with = "store")]
+    pub no_store: bool,
+}
+
+/// Every subcommand. `main` matches on it with no catch-all arm: a variant without a handler
+/// in [`crate::commands`] does not compile.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Print the tree's counters and rates, like `top -b`. Rates are null in the first iteration.
+    Snapshot(SnapshotArgs),
+    /// Record every cgroup's counters and events into a store, until SIGTERM or Ctrl-C.
+    /// The interval is the global --interval (default 5 s here).
+    Record(RecordArgs),
+    /// Browse a recorded store in the TUI: step through samples and events (read-only).
+    Replay(ReplayArgs),
+    /// List the recorded events: created/removed cgroups, populated/frozen flips, OOM kills,
+    /// pids.max refusals, and changes cgtui made.
+    Events(EventsArgs),
+    /// Serve the tree's counters to Prometheus: GET /metrics (OpenMetrics, or the Prometheus
+    /// text format when Accept asks for it) and a short page at /. Read-only.
+    Export(ExportArgs),
+    /// Write FILE of CGROUP (named exactly as the kernel names it), checked first, read back after.
+    Set(SetCommandArgs),
+    /// Create a cgroup.
+    Mkdir(CgroupArgs),
+    /// Remove an empty cgroup.
+    Rmdir(CgroupArgs),
+    /// Move process PID into CGROUP (writes its cgroup.procs).
+    Move(MoveArgs),
+    /// Undo the latest change cgtui made that is not undone yet (from the journal).
+    Undo(UndoArgs),
+    /// Predict whether the kernel will allow an operation, and why; never writes.
+    Check(CheckArgs),
+    /// Explain a cgroup for you: owners, what you can do, the delegation boundary, controllers.
+    Explain(ExplainArgs),
+    /// Create a delegated playground: a transient scope with Delegate=yes from your own systemd
+    /// manager (no root needed), holding CMD or a placeholder process. Prints its cgroup.
+    Delegate(DelegateArgs),
+    /// Print a shell completion script: `source <(cgtui completions bash)`, or install it
+    /// where the shell looks (the Debian package does).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `cgtui manpage | man -l -`. With --dir, write cgtui.1 and a
+    /// page per subcommand (cgtui-snapshot.1, ...) into DIR.
+    Manpage(ManpageArgs),
+}
+
+// The arguments of each subcommand. The subcommand's description is its variant's doc comment
+// above (what --help, the man pages and the completions show), so these structs carry plain
+// comments: a second description here could only drift from it.
+
+// `cgtui snapshot`
+#[derive(clap::Args)]
+pub struct SnapshotArgs {
+    /// One JSON document per iteration, one per line (fields: see README.md); the same
+    /// as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// text (a table), json (as --json), openmetrics: the exposition `cgtui export` serves,
+    /// once (--count is ignored), or prometheus: the same in the Prometheus text format
+    /// (what node_exporter's textfile collector reads).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SnapshotFormat,
+    /// With --format openmetrics: which cgroups (as for `cgtui export`).
+    #[command(flatten)]
+    pub selection: crate::export::SelectionArgs,
+    /// Number of iterations; 0 runs until interrupted, like --follow.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub count: u64,
+    /// Run until interrupted (Ctrl-C), one iteration per interval.
+    #[arg(long, conflicts_with = "count")]
+    pub follow: bool,
+    /// Read recorded samples from this store (see `cgtui record`) instead of the kernel.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["follow"])]
+    pub store: Option<PathBuf>,
+    /// With --store: the last sample at or before TIME (RFC 3339, Unix time, -10m, HH:MM,
+    /// `yesterday 03:00`; UTC).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, conflicts_with_all = ["from", "to"])]
+    pub at: Option<String>,
+    /// With --store: every sample from TIME on.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// With --store: every sample up to TIME.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub to: Option<String>,
+}
+
+// `cgtui record`
+#[derive(clap::Args)]
+pub struct RecordArgs {
+    /// The store: default /var/lib/cgtui as root, $XDG_STATE_HOME/cgtui/store otherwise.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub store: Option<PathBuf>,
+    /// Delete recorded days older than this (`7d`, `36h`).
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
+    pub retain: Duration,
+    /// Delete the oldest days while the store is larger than this (`500M`, `2G`).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+}
+
+// `cgtui replay`
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// The store to replay: default /var/lib/cgtui as root, $XDG_STATE_HOME/cgtui/store
+    /// otherwise.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub store: Option<PathBuf>,
+    /// Start at this time (default: the newest sample).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub at: Option<String>,
+}
+
+// `cgtui events`
+#[derive(clap::Args)]
+pub struct EventsArgs {
+    /// The store to read: default /var/lib/cgtui as root, $XDG_STATE_HOME/cgtui/store
+    /// otherwise.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub store: Option<PathBuf>,
+    /// Events from TIME on (RFC 3339, Unix time, -10m, HH:MM, `yesterday 03:00`; UTC).
+    /// Default: the oldest recorded.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// Events up to TIME. Default: the newest recorded.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub to: Option<String>,
+    /// One JSON document per event.
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `cgtui export`
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// IP:PORT, localhost:PORT, or a path (with a /) for a unix socket. Ignored when
+    /// systemd passes a socket (socket activation).
+    #[arg(long, value_name = "ADDR", default_value = crate::export::server::DEFAULT_LISTEN,
+          value_parser = crate::export::server::parse_listen)]
+    pub listen: crate::export::server::Listen,
+    /// Allow an address other machines can reach (not loopback): the metrics name every
+    /// cgroup, unit and user of this host, with no authentication (see README.md).
+    #[arg(long)]
+    pub allow_remote: bool,
+    #[command(flatten)]
+    pub selection: crate::export::SelectionArgs,
+}
+
+// `cgtui set`: what to write (shared with `check set`) and how.
+#[derive(clap::Args)]
+pub struct SetCommandArgs {
+    #[command(flatten)]
+    pub target: SetArgs,
+    /// auto: through systemd where it owns the cgroup, else the file; fs: always the file;
+    /// systemd: always through the owning manager.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub via: crate::editor::Route,
+    /// With systemd: keep the change across reboots (like systemctl set-property without --runtime).
+    #[arg(long)]
+    pub persist: bool,
+    /// Write VALUE exactly as given, unchecked (to compare `check` with the kernel's answer).
+    #[arg(long, hide = true)]
+    pub unchecked: bool,
+}
+
+// `cgtui undo`
+#[derive(clap::Args)]
+pub struct UndoArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `cgtui check`
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    #[command(subcommand)]
+    pub what: CheckOp,
+}
+
+// `cgtui explain`
+#[derive(clap::Args)]
+pub struct ExplainArgs {
+    pub cgroup: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `cgtui delegate`
+#[derive(clap::Args)]
+pub struct DelegateArgs {
+    /// Delegate only these controllers (comma-separated), e.g. memory,pids.
+    #[arg(long, value_delimiter = ',')]
+    pub controllers: Option<Vec<String>>,
+    /// Stop the playground UNIT instead (it ends its processes). Only a playground cgtui
+    /// started for you (its invocation is in your journal) is stopped, unless --force.
+    #[arg(long, value_name = "UNIT", conflicts_with = "command")]
+    pub stop: Option<String>,
+    /// With --stop: stop UNIT even if cgtui did not start it.
+    #[arg(long, requires = "stop")]
+    pub force: bool,
+    #[arg(long)]
+    pub json: bool,
+    /// Run this in the playground and wait for it; without it a placeholder keeps the scope.
+    #[arg(last = true)]
+    pub command: Vec<String>,
+}
+
+// `cgtui completions`
+#[derive(clap::Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+// `cgtui manpage`
+#[derive(clap::Args)]
+pub struct ManpageArgs {
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SnapshotFormat {
+    Text,
+    Json,
+    Openmetrics,
+    Prometheus,
+}
+
+/// The operations `check` predicts: the same arguments as the commands that do them.
+#[derive(Subcommand)]
+pub enum CheckOp {
+    /// Would writing VALUE to FILE of CGROUP succeed?
+    Set(SetArgs),
+    /// Would creating CGROUP succeed?
+    Mkdir(CgroupArgs),
+    /// Would removing CGROUP succeed?
+    Rmdir(CgroupArgs),
+    /// Would moving PID into CGROUP succeed?
+    Move(MoveArgs),
+}
+
+// What `set` and `check set` write.
+#[derive(clap::Args)]
+pub struct SetArgs {
+    /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
+    pub cgroup: PathBuf,
+    /// An interface file, named as the kernel names it (memory.max, cpu.max, io.max, ...).
+    pub file: String,
+    /// The value; human units are accepted (512M, 1.5G, max, 50% for cpu.max).
+    #[arg(allow_hyphen_values = true)]
+    pub value: String,
+    /// Print the result as JSON (fields: see README.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+// The cgroup of `mkdir` and `rmdir` (and their `check`s).
+#[derive(clap::Args)]
+pub struct CgroupArgs {
+    /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
+    pub cgroup: PathBuf,
+    /// Print the result as JSON (fields: see README.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+// The process and cgroup of `move` (and its `check`).
+#[derive(clap::Args)]
+pub struct MoveArgs {
+    /// The process to move.
+    pub pid: u32,
+    /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
+    pub cgroup: PathBuf,
+    /// Print the result as JSON (fields: see README.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--interval SECS`, within [`crate::interval`]'s bounds.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    use crate::interval::{MAX_INTERVAL, MIN_INTERVAL, OutOfRange, secs_text};
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    crate::interval::from_secs(secs).map_err(|bound| match bound {
+        OutOfRange::TooShort => format!(
+            "{text} s is too short: the floor is {} s",
+            secs_text(MIN_INTERVAL)
+        ),
+        OutOfRange::TooLong => format!(
+            "{text} s is too long: at most {} s",
+            secs_text(MAX_INTERVAL)
+        ),
+    })
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let ms = crate::time::parse_duration_ms(text)?;
+    if ms <= 0 {
+        return Err(format!("{text:?} is not a positive duration"));
+    }
+    Ok(Duration::from_millis(ms as u64))
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    match crate::cgroup::value::parse_size(text) {
+        Some(0) => Err(format!("{text:?} is out of range")),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("{text:?} is not a size like 500M or 2G")),
+    }
+}
+
+/// A CPU budget in percent of one CPU, as a fraction.
+fn parse_cpu_budget(text: &str) -> Result<f64, String> {
+    let percent: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a percentage"))?;
+    if !(0.01..=100.0).contains(&percent) {
+        return Err(format!("{text} % is out of range: 0.01 to 100"));
+    }
+    Ok(percent / 100.0)
+}

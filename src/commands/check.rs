@@ -1,0 +1,90 @@
+//! `cgtui check`: what the kernel would answer to an editing verb, and why; never writes.
+
+use super::edit::{Request, set_request, unresolved};
+use crate::cgroup::Cgroupfs;
+use crate::cgroup::rules::Rule;
+use crate::cli::{CgroupArgs, CheckArgs, CheckOp, MoveArgs};
+use crate::editor::Change;
+
+/// `cgtui check ...`: predict, never write. Exit code 0 allowed, 1 denied.
+pub fn run(fs: Cgroupfs, args: &CheckArgs) -> anyhow::Result<i32> {
+    let (request, json) = match &args.what {
+        CheckOp::Set(set) => (set_request(set, Change::default()), set.json),
+        CheckOp::Mkdir(CgroupArgs { cgroup, json }) => (Request::Mkdir { cgroup }, *json),
+        CheckOp::Rmdir(CgroupArgs { cgroup, json }) => (Request::Rmdir { cgroup }, *json),
+        CheckOp::Move(MoveArgs { pid, cgroup, json }) => {
+            (Request::Move { pid: *pid, cgroup }, *json)
+        }
+    };
+    predict_and_print(fs, request, json)
+}
+
+/// Predict one request and print the verdict.
+fn predict_and_print(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Result<i32> {
+    use crate::cgroup::predict::{Actor, Prediction, Verdict, predict};
+    let actor = Actor::current(&fs);
+    let prediction = match request.resolve(&fs) {
+        Ok(op) => predict(&fs, &actor, &op),
+        Err(err) => {
+            let outcome = unresolved(&request, &err);
+            Prediction {
+                op: outcome.op,
+                cgroup: outcome.cgroup,
+                file: outcome.file,
+                value: outcome.value,
+                verdict: Verdict::Denied,
+                errno: Some(
+                    if outcome.rule == Rule::NoSuchCgroup {
+                        "ENOENT"
+                    } else {
+                        "EINVAL"
+                    }
+                    .into(),
+                ),
+                rule: outcome.rule,
+                explanation: outcome.explanation,
+                doc: outcome.doc,
+                fix: None,
+                warnings: Vec::new(),
+                command: None,
+            }
+        }
+    };
+    if json {
+        out!("{}", crate::output::json_line(&prediction)?);
+    } else {
+        let target = match &prediction.file {
+            Some(f) => prediction.cgroup.file_display(f),
+            None => prediction.cgroup.to_string(),
+        };
+        match prediction.verdict {
+            Verdict::Allowed => out!(
+                "allowed: {} {target}: {}",
+                prediction.op,
+                prediction.explanation
+            ),
+            Verdict::Denied => {
+                out!(
+                    "denied: {} {target}: the kernel will answer {} [{}]",
+                    prediction.op,
+                    prediction.errno.as_deref().unwrap_or("?"),
+                    prediction.rule
+                );
+                out!("  {}", prediction.explanation);
+                if let Some(fix) = &prediction.fix {
+                    out!("  what to do instead: {fix}");
+                }
+                if !prediction.doc.is_empty() {
+                    out!("  see {}", prediction.doc);
+                }
+            }
+        }
+        for warning in &prediction.warnings {
+            out!("  warning: {warning}");
+        }
+        if let Some(command) = &prediction.command {
+            out!("  the write: {command}");
+        }
+    }
+    Ok(if prediction.allowed() { 0 } else { 1 })
+}

@@ -1,0 +1,10 @@
+//! `cgtui replay`: the TUI on a recorded store instead of the kernel, read-only.
+
+use super::{Hierarchy, store_dir, time_arg};
+use crate::cli::{Global, ReplayArgs};
+use anyhow::Result;
+
+pub fn run(args: &ReplayArgs, global: &Global, hierarchy: Hierarchy) -> Result<i32> {
+    let replay = (store_dir(&args.store)?, time_arg(&args.at, "--at")?);
+    super::tui::run(global, hierarchy, Some(replay))
+}
