@@ -58,7 +58,7 @@ fn after_help() -> String {
         }
         text.push('\n');
     }
-    text.push_str("Documentation: README.md (/usr/share/doc/cgtui/README.md from the package).");
+    text.push_str("Documentation: README.md and the manual, docs/src/ (/usr/share/doc/cgtui/ from the package).");
     text
 }
 
@@ -93,7 +93,7 @@ fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
     }
     roff.control("SH", ["SEE ALSO"]);
     roff.text([roff::roman(
-        "systemd-cgtop(1), systemctl(1), systemd.resource-control(5); the kernel's Documentation/admin-guide/cgroup-v2.rst; README.md in /usr/share/doc/cgtui.",
+        "systemd-cgtop(1), systemctl(1), systemd.resource-control(5); the kernel's Documentation/admin-guide/cgroup-v2.rst; README.md and the manual (docs/src/) in /usr/share/doc/cgtui.",
     )]);
     roff.to_writer(out)?;
     man.render_version_section(out)
@@ -180,7 +180,7 @@ struct Cli {
 enum Command {
     /// Print the tree's counters and rates, like `top -b`. Rates are null in the first iteration.
     Snapshot {
-        /// One JSON document per iteration, one per line (fields: see README.md); the same
+        /// One JSON document per iteration, one per line (fields: docs/src/snapshot.md); the same
         /// as --format json.
         #[arg(long, conflicts_with = "format")]
         json: bool,
@@ -262,7 +262,7 @@ enum Command {
               value_parser = cgtui::export::server::parse_listen)]
         listen: cgtui::export::server::Listen,
         /// Allow an address other machines can reach (not loopback): the metrics name every
-        /// cgroup, unit and user of this host, with no authentication (see README.md).
+        /// cgroup, unit and user of this host, with no authentication (see docs/src/export.md).
         #[arg(long)]
         allow_remote: bool,
         #[command(flatten)]
@@ -368,7 +368,7 @@ struct SetArgs {
     /// The value; human units are accepted (512M, 1.5G, max, 50% for cpu.max).
     #[arg(allow_hyphen_values = true)]
     value: String,
-    /// Print the result as JSON (fields: see README.md).
+    /// Print the result as JSON (fields: docs/src/changing.md; for check, check-explain.md).
     #[arg(long)]
     json: bool,
 }
@@ -377,7 +377,7 @@ struct SetArgs {
 struct CgroupArgs {
     /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
     cgroup: PathBuf,
-    /// Print the result as JSON (fields: see README.md).
+    /// Print the result as JSON (fields: docs/src/changing.md; for check, check-explain.md).
     #[arg(long)]
     json: bool,
 }
@@ -388,7 +388,7 @@ struct MoveArgs {
     pid: u32,
     /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
     cgroup: PathBuf,
-    /// Print the result as JSON (fields: see README.md).
+    /// Print the result as JSON (fields: docs/src/changing.md; for check, check-explain.md).
     #[arg(long)]
     json: bool,
 }
