@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Build the Debian package, target/debian/cgtui_VERSION-1_ARCH.deb, from Cargo.toml's
 # [package.metadata.deb] (cargo-deb's format): the binary, the man pages, the completions and
-# the README, generated from the release binary itself.
+# the README with the manual's pages (docs/src), the rest generated from the release binary.
 #
 #   packaging/deb.sh [--check]     build it (--check: and verify its file list with dpkg -c)
 #
 # With cargo-deb installed (`cargo install cargo-deb`), it builds the package (`cargo deb
 # --no-build`). Without it, dpkg-deb builds the same package from the same metadata: cargo-deb
 # is not in Debian and takes minutes to compile on a 2-CPU CI machine, while dpkg-deb is always
-# there (README, "Install"). CGTUI_DEB_TOOL=dpkg-deb forces that path.
+# there (docs/src/install.md). CGTUI_DEB_TOOL=dpkg-deb forces that path.
 # The release binary is built if missing (CGTUI_DEB_BINARY points at another one).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -112,6 +112,7 @@ if [ "${1:-}" = --check ]; then
     for file in ./usr/bin/cgtui ./usr/share/man/man1/cgtui.1.gz ./usr/share/man/man1/cgtui-snapshot.1.gz \
         ./usr/share/bash-completion/completions/cgtui ./usr/share/zsh/vendor-completions/_cgtui \
         ./usr/share/fish/vendor_completions.d/cgtui.fish ./usr/share/doc/cgtui/README.md \
+        ./usr/share/doc/cgtui/docs/src/SUMMARY.md ./usr/share/doc/cgtui/docs/src/keys.md \
         ./usr/share/doc/cgtui/copyright; do
         grep -q " $file\$" <<<"$listing" || { echo "$listing" >&2; echo "deb: $file is not in $deb" >&2; exit 1; }
     done

@@ -57,7 +57,7 @@ fn after_help() -> String {
         }
         text.push('\n');
     }
-    text.push_str("Documentation: README.md (/usr/share/doc/cgtui/README.md from the package).");
+    text.push_str("Documentation: README.md and the manual, docs/src/ (/usr/share/doc/cgtui/ from the package).");
     text
 }
 
@@ -92,7 +92,7 @@ pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
     }
     roff.control("SH", ["SEE ALSO"]);
     roff.text([roff::roman(
-        "systemd-cgtop(1), systemctl(1), systemd.resource-control(5); the kernel's Documentation/admin-guide/cgroup-v2.rst; README.md in /usr/share/doc/cgtui.",
+        "systemd-cgtop(1), systemctl(1), systemd.resource-control(5); the kernel's Documentation/admin-guide/cgroup-v2.rst; README.md and the manual (docs/src/) in /usr/share/doc/cgtui.",
     )]);
     roff.to_writer(out)?;
     man.render_version_section(out)
@@ -231,7 +231,7 @@ pub enum Command {
 // `cgtui snapshot`
 #[derive(clap::Args)]
 pub struct SnapshotArgs {
-    /// One JSON document per iteration, one per line (fields: see README.md); the same
+    /// One JSON document per iteration, one per line (fields: docs/src/snapshot.md); the same
     /// as --format json.
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
@@ -318,7 +318,7 @@ pub struct ExportArgs {
           value_parser = crate::export::server::parse_listen)]
     pub listen: crate::export::server::Listen,
     /// Allow an address other machines can reach (not loopback): the metrics name every
-    /// cgroup, unit and user of this host, with no authentication (see README.md).
+    /// cgroup, unit and user of this host, with no authentication (see docs/src/export.md).
     #[arg(long)]
     pub allow_remote: bool,
     #[command(flatten)]
@@ -429,7 +429,7 @@ pub struct SetArgs {
     /// The value; human units are accepted (512M, 1.5G, max, 50% for cpu.max).
     #[arg(allow_hyphen_values = true)]
     pub value: String,
-    /// Print the result as JSON (fields: see README.md).
+    /// Print the result as JSON (fields: docs/src/changing.md; for check, check-explain.md).
     #[arg(long)]
     pub json: bool,
 }
@@ -439,7 +439,7 @@ pub struct SetArgs {
 pub struct CgroupArgs {
     /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
     pub cgroup: PathBuf,
-    /// Print the result as JSON (fields: see README.md).
+    /// Print the result as JSON (fields: docs/src/changing.md; for check, check-explain.md).
     #[arg(long)]
     pub json: bool,
 }
@@ -451,7 +451,7 @@ pub struct MoveArgs {
     pub pid: u32,
     /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
     pub cgroup: PathBuf,
-    /// Print the result as JSON (fields: see README.md).
+    /// Print the result as JSON (fields: docs/src/changing.md; for check, check-explain.md).
     #[arg(long)]
     pub json: bool,
 }

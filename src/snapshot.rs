@@ -1,5 +1,5 @@
 //! `cgtui snapshot`: batch output like `top -b`, as a text table or one JSON document per
-//! iteration. The JSON fields are documented in README.md.
+//! iteration. The JSON fields are documented in docs/src/snapshot.md.
 
 use crate::cgroup::devices::Devices;
 use crate::cgroup::escape::SysText;

@@ -461,35 +461,39 @@ fn freezing_asks_first_and_says_when_cgtui_is_inside() {
 // ---------------------------------------------------------------------------------------
 // The keymap table is the one source of keys.
 
-fn readme_keys() -> (String, String) {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    (readme.clone(), Keymap::default().markdown())
+/// The manual's pages that tests/ui.rs checks against the program.
+const KEYS_PAGE: &str = "docs/src/keys.md";
+const LESSONS_PAGE: &str = "docs/src/lessons.md";
+
+fn manual_page(page: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(page);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 const KEYS_START: &str =
-    "<!-- keys: generated from the keymap by tests/ui.rs; CGTUI_UPDATE_README=1 rewrites it -->\n";
+    "<!-- keys: generated from the keymap by tests/ui.rs; CGTUI_UPDATE_DOCS=1 rewrites it -->\n";
 const KEYS_END: &str = "<!-- end of keys -->";
 
 #[test]
-fn readme_key_table_is_generated_from_the_keymap() {
-    let (readme, table) = readme_keys();
-    let start = readme
+fn manual_key_table_is_generated_from_the_keymap() {
+    let page = manual_page(KEYS_PAGE);
+    let table = Keymap::default().markdown();
+    let start = page
         .find(KEYS_START)
-        .expect("README.md has the generated key table marker")
+        .unwrap_or_else(|| panic!("{KEYS_PAGE} has the generated key table marker"))
         + KEYS_START.len();
-    let end = readme[start..].find(KEYS_END).expect("end marker") + start;
-    if readme[start..end] != table {
-        if std::env::var_os("CGTUI_UPDATE_README").is_some() {
-            let updated = format!("{}{table}{}", &readme[..start], &readme[end..]);
+    let end = page[start..].find(KEYS_END).expect("end marker") + start;
+    if page[start..end] != table {
+        if std::env::var_os("CGTUI_UPDATE_DOCS").is_some() {
+            let updated = format!("{}{table}{}", &page[..start], &page[end..]);
             std::fs::write(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(KEYS_PAGE),
                 updated,
             )
             .unwrap();
         } else {
             panic!(
-                "README.md's key table differs from the keymap; run with CGTUI_UPDATE_README=1 \
+                "{KEYS_PAGE}'s key table differs from the keymap; run with CGTUI_UPDATE_DOCS=1 \
                  to rewrite it. Expected:\n{table}"
             );
         }
@@ -497,10 +501,10 @@ fn readme_key_table_is_generated_from_the_keymap() {
 }
 
 #[test]
-fn every_key_of_the_table_is_in_help_footer_and_readme() {
+fn every_key_of_the_table_is_in_help_footer_and_manual() {
     let keymap = Keymap::default();
     let help = cgtui::ui::help::plain_text(&keymap).join("\n");
-    let (readme, _) = readme_keys();
+    let manual = manual_page(KEYS_PAGE);
     for binding in keymap.bindings() {
         for key in &binding.keys {
             let shown = match binding.action {
@@ -512,13 +516,13 @@ fn every_key_of_the_table_is_in_help_footer_and_readme() {
                 "{shown} ({:?}) missing from help",
                 binding.action
             );
-            let in_readme = match binding.action {
+            let in_manual = match binding.action {
                 Action::Lesson(_) => "`1`…`9`".to_string(),
                 _ => format!("`{key}`"),
             };
             assert!(
-                readme.contains(&in_readme) && readme.contains(binding.description),
-                "{in_readme} ({:?}) missing from README",
+                manual.contains(&in_manual) && manual.contains(binding.description),
+                "{in_manual} ({:?}) missing from {KEYS_PAGE}",
                 binding.action
             );
         }
@@ -1191,14 +1195,14 @@ fn a_lesson_longer_than_its_panel_scrolls_and_shows_no_markup() {
     assert_eq!(panel(&h.render()), panel(&first));
 }
 
-/// README lists every lesson, numbered as the panel numbers them.
+/// The manual lists every lesson, numbered as the panel numbers them.
 #[test]
-fn readme_lists_every_lesson() {
-    let (readme, _) = readme_keys();
-    let start = readme
+fn manual_lists_every_lesson() {
+    let page = manual_page(LESSONS_PAGE);
+    let start = page
         .find("<!-- lessons: checked against assets/lessons by tests/ui.rs -->")
-        .expect("README.md has the list of lessons");
-    let listed: Vec<&str> = readme[start..]
+        .unwrap_or_else(|| panic!("{LESSONS_PAGE} has the list of lessons"));
+    let listed: Vec<&str> = page[start..]
         .lines()
         .skip(1)
         .take_while(|l| !l.trim().is_empty())
@@ -1209,8 +1213,8 @@ fn readme_lists_every_lesson() {
         .enumerate()
         .map(|(i, l)| format!("{}. {}", i + 1, l.title))
         .collect();
-    assert_eq!(listed, expected, "README's list of lessons");
-    assert!(readme.contains("`L`") && readme.contains("`w`"));
+    assert_eq!(listed, expected, "{LESSONS_PAGE}'s list of lessons");
+    assert!(page.contains("`L`") && page.contains("`w`"));
 }
 
 // ---------------------------------------------------------------------------------------

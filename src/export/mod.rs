@@ -6,7 +6,7 @@
 //! once ([`Scope::Metrics`], files kept open between scrapes like the TUI's sampler), labels it
 //! ([`labels_of`]) and encodes everything from that one read. Nothing is registered between
 //! scrapes, so a cgroup that is gone is simply not in the next exposition. Metric names and
-//! labels are listed in README.md ("Prometheus").
+//! labels are listed in the manual, docs/src/export.md.
 
 pub mod server;
 

@@ -488,7 +488,7 @@ fn response_head(status: &str, content_type: &str, length: usize, extra: &[&str]
     head.into_bytes()
 }
 
-const INDEX: &str = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cgtui export</title></head>\n<body><h1>cgtui export</h1>\n<p>cgroup v2 metrics of this host, for Prometheus: <a href=\"metrics\">/metrics</a> (OpenMetrics; the Prometheus text format when <code>Accept</code> asks for <code>text/plain</code>).</p>\n<p>Read-only. Metric names and labels: cgtui's README, section \"Prometheus\".</p>\n</body></html>\n";
+const INDEX: &str = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cgtui export</title></head>\n<body><h1>cgtui export</h1>\n<p>cgroup v2 metrics of this host, for Prometheus: <a href=\"metrics\">/metrics</a> (OpenMetrics; the Prometheus text format when <code>Accept</code> asks for <code>text/plain</code>).</p>\n<p>Read-only. Metric names and labels: cgtui's manual, chapter \"Prometheus\" (docs/src/export.md).</p>\n</body></html>\n";
 
 /// Serve one request on `stream`, then close it.
 fn handle(mut stream: Stream, shared: &Shared) {

@@ -1,5 +1,5 @@
 //! History: the recorder (`cgtui record`), its embedded store, and the readers
-//! (`cgtui snapshot --store`, `cgtui events`, `cgtui replay`). README "History" has the
+//! (`cgtui snapshot --store`, `cgtui events`, `cgtui replay`). docs/src/store-format.md has the
 //! format's design.
 
 pub mod backfill;

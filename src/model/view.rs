@@ -93,7 +93,7 @@ impl Column {
         }
     }
 
-    /// What the column shows, for help and README.
+    /// What the column shows, for help and the manual.
     pub fn meaning(self) -> &'static str {
         match self {
             Column::Name => "the cgroup's name, indented by depth",

@@ -1,5 +1,5 @@
 //! The one keymap table: `(context, key) → action, description`. Dispatch, the help overlay, the
-//! footer and the README's key table are all read from it, and the config file's `[keys]`
+//! footer and the manual's key table are all read from it, and the config file's `[keys]`
 //! table rebinds through it.
 //!
 //! The table itself (the defaults) is in `table`; keys as they are parsed and printed in `key`.
@@ -18,7 +18,7 @@ pub struct Binding {
     pub context: Context,
     pub keys: Vec<Key>,
     pub action: Action,
-    /// What it does, for help and the README.
+    /// What it does, for help and the manual.
     pub description: &'static str,
     /// A word or two for the footer.
     pub short: &'static str,
@@ -156,7 +156,7 @@ impl Keymap {
             .map_or(Vec::new(), |b| b.keys.iter().map(Key::to_string).collect())
     }
 
-    /// The README's key table, generated from this table (defaults).
+    /// The manual's key table (docs/src/keys.md), generated from this table (defaults).
     pub fn markdown(&self) -> String {
         let mut out = String::from("| where | keys | what it does |\n|---|---|---|\n");
         for context in Context::ALL {

@@ -1,5 +1,5 @@
 # Scenario: alice watches her tree live. cgtui runs in tmux, in a scope of alice's own.
-# Measured: 7 s idle, 12-24 s on a busy 2-CPU host (README, Budgets); budget with a wide margin:
+# Measured: 7 s idle, 12-24 s on a busy 2-CPU host (docs/src/testing.md, Budgets); budget with a wide margin:
 # timeout: 120
 . /host/lib.sh
 S=mon

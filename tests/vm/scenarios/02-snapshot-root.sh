@@ -1,5 +1,5 @@
 # Scenario: root takes a JSON snapshot of the whole host, with all controllers enabled.
-# Measured: 8 s idle, 11-32 s on a busy 2-CPU host (README, Budgets); budget with a wide margin:
+# Measured: 8 s idle, 11-32 s on a busy 2-CPU host (docs/src/testing.md, Budgets); budget with a wide margin:
 # timeout: 120
 . /host/lib.sh
 

@@ -1,5 +1,5 @@
 # Scenario: alice makes a delegated playground without root and uses it end to end.
-# Measured: 10 s idle, 16-47 s on a busy 2-CPU host (README, Budgets); budget with a wide margin:
+# Measured: 10 s idle, 16-47 s on a busy 2-CPU host (docs/src/testing.md, Budgets); budget with a wide margin:
 # timeout: 150
 . /host/lib.sh
 

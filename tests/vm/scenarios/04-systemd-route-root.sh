@@ -1,5 +1,5 @@
 # Scenario: as root, MemoryMax of a real system service goes through systemd's D-Bus API.
-# Measured: 5 s idle, 7-19 s on a busy 2-CPU host (README, Budgets); budget with a wide margin:
+# Measured: 5 s idle, 7-19 s on a busy 2-CPU host (docs/src/testing.md, Budgets); budget with a wide margin:
 # timeout: 90
 . /host/lib.sh
 svc=/system.slice/systemd-journald.service

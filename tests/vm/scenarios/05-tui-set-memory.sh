@@ -1,5 +1,5 @@
 # Scenario: root sets memory.max of a service from the TUI's keys; the file holds the value.
-# Measured: 6 s idle, 9-16 s on a busy 2-CPU host (README, Budgets); budget with a wide margin:
+# Measured: 6 s idle, 9-16 s on a busy 2-CPU host (docs/src/testing.md, Budgets); budget with a wide margin:
 # timeout: 90
 . /host/lib.sh
 S=edit

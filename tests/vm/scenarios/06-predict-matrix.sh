@@ -1,7 +1,7 @@
 # Scenario: predictions against the real kernel, as root, as alice inside her delegated
 # playground, as bob against alice's cgroups, and from inside a cgroup namespace (nsdelegate).
 # The rows are queued by `expect` and run by `run_matrix` (lib.sh): one shell per actor.
-# Measured with 41 rows: 28 s idle, 40-108 s on a busy 2-CPU host (README, Budgets); with 84 rows
+# Measured with 41 rows: 28 s idle, 40-108 s on a busy 2-CPU host (docs/src/testing.md, Budgets); with 84 rows
 # 87 s beside a parallel cargo build; budget with a wide margin:
 # timeout: 480
 . /host/lib.sh

@@ -4,7 +4,7 @@
 # back to the baseline, and its RSS is flat: within 10 % or 1 MiB (tables keep the capacity of
 # the most cgroups alive at once, which rises with the churn's random peaks; a leak of 30 bytes
 # per cgroup made would exceed it).
-# Measured: 64 s idle, 65-91 s on a busy 2-CPU host (README, Budgets); budget with a wide margin:
+# Measured: 64 s idle, 65-91 s on a busy 2-CPU host (docs/src/testing.md, Budgets); budget with a wide margin:
 # timeout: 300
 . /host/lib.sh
 export TERM=xterm-256color

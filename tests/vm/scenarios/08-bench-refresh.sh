@@ -3,7 +3,7 @@
 #    cgtui's TUI refresh, a full refresh, the open/read/close floors and systemd-cgtop on the
 #    same tree, as ratios.
 # 2. With CGTUI_VM_BENCH_REFRESHES=N: `cgtui snapshot` against systemd-cgtop over the whole
-#    host, N refreshes each (README's figure: 10; with fewer, cgtui's start and first pass
+#    host, N refreshes each (the manual's figure: 10; with fewer, cgtui's start and first pass
 #    weigh more and the ratio is not comparable).
 # 3. The left-open benchmark: the cgtui binary in a pty on a tree of cgroups for a minute, next
 #    to an interactive `systemd-cgtop -d INTERVAL --depth=100` on the same tree and a floor
@@ -12,10 +12,10 @@
 # 4. The recorder (`cgtui record --interval 1`) on 2,000 cgroups: CPU per sample against the
 #    floor, and its event time (CGTUI_BENCH_SECONDS, default 30).
 # Prints figures; fails only if a tool fails (timings are not asserted: they are the
-# performance issue's targets, recorded in README).
+# performance issue's targets, recorded in docs/src/performance.md).
 # The suite runs part 1 on 1,000 cgroups with one run per reader after the warm-up: it checks
 # that the benchmark and the comparison work in the guest, and its figures are rough (a busy
-# host moves them). README's figures come from the full measurement:
+# host moves them). The manual's figures come from the full measurement:
 # CGTUI_BENCH_CGROUPS=2000 CGTUI_BENCH_RUNS=3 CGTUI_VM_BENCH_REFRESHES=10 \
 #     CGTUI_VM_SCENARIO_TIMEOUT=2400 tests/vm/run.sh 08
 # and for the left-open figures:

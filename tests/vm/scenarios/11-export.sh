@@ -74,13 +74,13 @@ echo "rate(cgroup_cpu_usage_seconds_total{unit=\"cgtui-busy.service\"}[20s]) = $
 awk -v r="$rate" 'BEGIN { exit !(r >= 0.7 && r <= 1.2) }' || fail "busy service's CPU rate $rate is not about 1"
 check "busy cgroup uses about one CPU" yes
 
-step "PromQL from README: top memory cgroups, OOM kills, throttling, PSI"
+step "PromQL from the manual (docs/src/export.md): top memory cgroups, OOM kills, throttling, PSI"
 top=$(query 'topk(5, cgroup_memory_usage_bytes{cgroup!="/"})')
 [ -n "$top" ] || fail "topk of memory is empty"
 [ -n "$(query 'sum by (unit) (increase(cgroup_memory_events_total{event="oom_kill"}[1h]))')" ] ||
     fail "no OOM-kill counters"
 [ -n "$(query 'rate(cgroup_pressure_cpu_waiting_seconds_total{unit="cgtui-busy.service"}[20s])')" ] ||
     fail "no CPU pressure for the busy service"
-check "README queries answer" yes
+check "the manual's queries answer" yes
 systemctl stop cgtui-busy.service
 exit 0
