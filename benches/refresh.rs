@@ -17,10 +17,9 @@
 
 mod common;
 
-use cgtui::cgroup::files::OpenFiles;
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::collect::plan::{Reads, ViewPlan};
-use cgtui::collect::{sample_tree, sample_tree_with};
+use cgtui::collect::{Collector, sample_tree};
 use common::{BenchTree, FLOOR_FILES};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -125,20 +124,20 @@ fn main() {
         let walk = || -> Vec<PathBuf> { fs.walk(&base).iter().map(|p| fs.dir(p)).collect() };
         let cgroups = walk().len();
         // The sampler keeps files open across refreshes; the first pass (warm-up) opens them.
-        let mut files = OpenFiles::new();
+        let mut collector = Collector::new(fs.clone());
         let full = measure("full", runs, || {
-            std::hint::black_box(sample_tree_with(&fs, &base, None, false, &mut files));
+            std::hint::black_box(collector.read_tree(&base, None, false));
         });
         // The TUI's refresh, sorted by name: 40 rows on screen read every pass, nothing else
         // (the tree's shape comes from the watcher, changes by inotify).
-        let mut view_files = OpenFiles::new();
+        let mut view_collector = Collector::new(fs.clone());
         let mut plan = ViewPlan::default();
         plan.set_reads(Reads {
             every_pass: fs.walk(&base).into_iter().take(40).collect(),
             in_turns: Vec::new(),
         });
         let tui = measure("tui", runs * 5, || {
-            std::hint::black_box(plan.sample(&fs, &base, &mut view_files));
+            std::hint::black_box(plan.sample(&mut view_collector, &base));
         });
         let cold = measure("cold", runs, || {
             std::hint::black_box(sample_tree(&fs, &base, None, false));
@@ -163,8 +162,8 @@ fn main() {
             ms(same),
             ratio(full, same),
             ratio(tui, same),
-            view_files.open_count(),
-            files.open_count(),
+            view_collector.open_files(),
+            collector.open_files(),
             cgtui::cgroup::files::KEEP_OPEN_MAX,
         ));
         if let Some(cgtop) = cgtop(&base) {

@@ -355,7 +355,7 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
         .with_rate_rules(RateRules::for_this_host(options.interval));
     let mut last_pass = None;
     let mut devices = options.fs.devices();
-    let mut files = crate::cgroup::files::OpenFiles::new();
+    let mut collector = crate::collect::Collector::new(options.fs.clone()).carrying();
     let mut names = Names::new(options.engines);
     let mut told = std::collections::HashSet::new();
     for iteration in 1.. {
@@ -365,8 +365,7 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
         if iteration > 1 {
             std::thread::sleep(options.interval);
         }
-        let tree =
-            crate::collect::sample_tree_with(&options.fs, &options.base, None, true, &mut files);
+        let tree = collector.read_tree(&options.base, None, true);
         let finished = tree.finished;
         if tree.cgroups.is_empty() {
             anyhow::bail!("cgroup {} vanished", options.base);

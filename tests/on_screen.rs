@@ -7,11 +7,10 @@
 mod common;
 
 use cgtui::app::{App, Effect, Event, Options};
-use cgtui::cgroup::files::OpenFiles;
 use cgtui::cgroup::watch::{WatchEvent, Watcher};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::collect::plan::ViewPlan;
-use cgtui::collect::{PassStats, sample_tree};
+use cgtui::collect::{Collector, PassStats, sample_tree};
 use cgtui::model::TreeSample;
 use cgtui::model::view::Column;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -29,7 +28,7 @@ struct Loop {
     base: CgroupPath,
     app: App,
     plan: ViewPlan,
-    files: OpenFiles,
+    collector: Collector,
     clock: Instant,
 }
 
@@ -47,11 +46,11 @@ impl Loop {
         let mut plan = ViewPlan::default();
         plan.own_shape = false;
         let mut this = Loop {
+            collector: Collector::new(fs.clone()),
             fs,
             base,
             app,
             plan,
-            files: OpenFiles::new(),
             clock,
         };
         // The watcher's first listing: the tree's shape, without values.
@@ -77,9 +76,7 @@ impl Loop {
             match effect {
                 Effect::Visible(reads) => {
                     self.plan.set_reads(reads);
-                    if let Some(mut rows) =
-                        self.plan.catch_up(&self.fs, &self.base, &mut self.files)
-                    {
+                    if let Some(mut rows) = self.plan.catch_up(&mut self.collector, &self.base) {
                         rows.started = self.clock;
                         rows.finished = self.clock;
                         let more = self.app.update(Event::CaughtUp(rows));
@@ -97,7 +94,7 @@ impl Loop {
         self.clock += self.app.interval();
         self.app.set_now(self.clock);
         self.plan.focus = Some(self.app.selected().clone());
-        let mut tree = self.plan.sample(&self.fs, &self.base, &mut self.files);
+        let mut tree = self.plan.sample(&mut self.collector, &self.base);
         tree.started = self.clock;
         tree.finished = self.clock;
         let stats = self.plan.latest;

@@ -11,10 +11,14 @@ pub mod plan;
 pub mod sampler;
 
 use crate::cgroup::files::OpenFiles;
-use crate::cgroup::sample::{KnownEvents, Scope, read_sample_knowing};
+use crate::cgroup::parse::{CpuStat, IoDeviceStat, Pressure, PressureLine};
+use crate::cgroup::sample::{
+    CgroupSample, KnownEvents, ReadTimes, Scope, Unchanged, read_sample, read_sample_knowing,
+};
 use crate::cgroup::stats::IoCounts;
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::model::TreeSample;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// CPU time this thread has used.
@@ -26,99 +30,306 @@ pub(crate) fn thread_cpu() -> Duration {
     )
 }
 
-/// Read the cgroups under `base` that `plan` asks for, at the scope it gives; the others are
-/// listed with no sample. `files` keeps files open between passes.
-fn sample_tree_planned(
-    fs: &Cgroupfs,
-    base: &CgroupPath,
-    plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
-    files: Option<&mut OpenFiles>,
-) -> TreeSample {
-    // Before the walk: the model must not remove a cgroup created while the walk ran.
-    let started = Instant::now();
-    sample_paths(
-        fs,
-        started,
-        &fs.walk(base),
-        true,
-        plan,
-        files,
-        &nothing_known,
-    )
+/// Reads cgroups for one consumer, keeping their files open between passes. With
+/// [`Collector::carrying`], a pass that reads parents before their children does not read again
+/// the hierarchical counters of a subtree whose top did not change ([`Unchanged`]).
+pub struct Collector {
+    fs: Cgroupfs,
+    files: OpenFiles,
+    carry: Option<Carry>,
 }
 
-/// Every cgroup of `paths` fully (as `snapshot` reads), the whole tree as the caller knows it
-/// (the recorder's, from its inotify watches), parents before children: no directory is
-/// listed. `cgroup.events` is taken from `known` where it holds it instead of being read.
-pub fn sample_listed_knowing(
-    fs: &Cgroupfs,
-    paths: &[CgroupPath],
-    files: &mut OpenFiles,
-    known: &dyn Fn(&CgroupPath) -> KnownEvents,
-) -> TreeSample {
-    let started = Instant::now();
-    sample_paths(
-        fs,
-        started,
-        paths,
-        true,
-        &mut every(None, true),
-        Some(files),
-        known,
-    )
+/// What a carrying collector knows of the hierarchical counters, to tell an unchanged subtree.
+#[derive(Default)]
+struct Carry {
+    /// Each cgroup's counters as last read (or carried), by the pass before this one.
+    last: HashMap<CgroupPath, Counters>,
+    /// Those of this pass so far.
+    next: HashMap<CgroupPath, Counters>,
+    /// The cgroups of this pass whose counters equal their last ones: when each was read.
+    still: HashMap<CgroupPath, Still>,
+}
+
+/// The hierarchical counters of one cgroup.
+#[derive(Debug, Clone, PartialEq)]
+struct Counters {
+    inode: u64,
+    cpu_stat: Option<CpuStat>,
+    io_stat: Option<Vec<IoDeviceStat>>,
+    pressure: [Option<Pressure>; 3],
+}
+
+/// Which counter files of a cgroup did not change in this pass, and when each was read.
+#[derive(Debug, Clone, Copy, Default)]
+struct Still {
+    cpu_stat: Option<u64>,
+    io_stat: Option<u64>,
+    pressure: [Option<u64>; 3],
+}
+
+impl Counters {
+    fn of(sample: &CgroupSample) -> Counters {
+        Counters {
+            inode: sample.inode,
+            cpu_stat: sample.cpu,
+            io_stat: sample.io.clone(),
+            pressure: [sample.psi.cpu, sample.psi.memory, sample.psi.io],
+        }
+    }
+
+    /// Which files hold the same values as `last` (the same cgroup's), with their read times.
+    /// For PSI only the `some` total counts: it is what a descendant's stall would move.
+    fn still_since(&self, last: &Counters, read_at: &ReadTimes) -> Still {
+        if self.inode != last.inode {
+            return Still::default();
+        }
+        let pressure_times = [
+            read_at.cpu_pressure,
+            read_at.memory_pressure,
+            read_at.io_pressure,
+        ];
+        let mut pressure = [None; 3];
+        for (i, slot) in pressure.iter_mut().enumerate() {
+            let total = |p: &Option<Pressure>| p.map(|p| p.some.total);
+            *slot = same(
+                &total(&self.pressure[i]),
+                &total(&last.pressure[i]),
+                pressure_times[i],
+            );
+        }
+        Still {
+            cpu_stat: same(&self.cpu_stat, &last.cpu_stat, read_at.cpu_stat),
+            io_stat: same(&self.io_stat, &last.io_stat, read_at.io_stat),
+            pressure,
+        }
+    }
+}
+
+/// `at` when a value is there and the same as before.
+fn same<T: PartialEq>(now: &Option<T>, before: &Option<T>, at: Option<u64>) -> Option<u64> {
+    (now.is_some() && now == before).then_some(at).flatten()
+}
+
+/// All three PSI averages of a pressure file are zero: without new stalls they stay so.
+fn at_rest(pressure: &Pressure) -> bool {
+    let zero = |line: &PressureLine| line.avg10 == 0.0 && line.avg60 == 0.0 && line.avg300 == 0.0;
+    zero(&pressure.some) && pressure.full.as_ref().is_none_or(zero)
+}
+
+impl Carry {
+    /// What `path` may take without reading: the counters of its own last read whose files
+    /// stayed the same in its parent during this pass.
+    fn unchanged(&self, path: &CgroupPath) -> Option<Unchanged> {
+        let parent = self.still.get(&path.parent()?)?;
+        let last = self.last.get(path)?;
+        let pressure = |i: usize| {
+            let at = parent.pressure[i]?;
+            last.pressure[i].filter(at_rest).map(|p| (p, at))
+        };
+        let unchanged = Unchanged {
+            inode: last.inode,
+            cpu_stat: parent.cpu_stat.and_then(|at| Some((last.cpu_stat?, at))),
+            io_stat: parent
+                .io_stat
+                .and_then(|at| Some((last.io_stat.clone()?, at))),
+            cpu_pressure: pressure(0),
+            memory_pressure: pressure(1),
+            io_pressure: pressure(2),
+        };
+        (unchanged
+            != Unchanged {
+                inode: last.inode,
+                ..Unchanged::default()
+            })
+        .then_some(unchanged)
+    }
+
+    fn read(&mut self, path: &CgroupPath, sample: &CgroupSample) {
+        let counters = Counters::of(sample);
+        if let Some(last) = self.last.get(path) {
+            let still = counters.still_since(last, &sample.read_at);
+            self.still.insert(path.clone(), still);
+        }
+        self.next.insert(path.clone(), counters);
+    }
+
+    fn end_pass(&mut self) {
+        self.last = std::mem::take(&mut self.next);
+        self.still.clear();
+    }
+}
+
+impl Collector {
+    pub fn new(fs: Cgroupfs) -> Collector {
+        Collector {
+            fs,
+            files: OpenFiles::new(),
+            carry: None,
+        }
+    }
+
+    /// At most `max` files kept open between passes (the exporter's bound).
+    pub fn keeping_open_at_most(fs: Cgroupfs, max: usize) -> Collector {
+        Collector {
+            files: OpenFiles::with_keep_open_max(max),
+            ..Collector::new(fs)
+        }
+    }
+
+    /// Do not read again the hierarchical counters of a subtree whose top did not change
+    /// since the last pass ([`Unchanged`]): for consumers that read every cgroup every pass,
+    /// parents first (the recorder, the exporter, `snapshot`).
+    pub fn carrying(mut self) -> Collector {
+        self.carry = Some(Carry::default());
+        self
+    }
+
+    pub fn fs(&self) -> &Cgroupfs {
+        &self.fs
+    }
+
+    /// Files kept open now.
+    pub fn open_files(&self) -> usize {
+        self.files.open_count()
+    }
+
+    /// Every cgroup under `base`, parents before children.
+    pub fn walk(&self, base: &CgroupPath) -> Vec<CgroupPath> {
+        self.fs.walk(base)
+    }
+
+    /// Start a pass: what is not read or kept ([`Collector::keep`]) before
+    /// [`Collector::end_pass`] is forgotten.
+    pub fn begin_pass(&mut self) {
+        self.files.begin_pass();
+    }
+
+    /// Read one cgroup in this pass; `None` when it does not exist (any more) or its
+    /// directory cannot be read (per-file problems are kept inside the sample).
+    pub fn read(
+        &mut self,
+        path: &CgroupPath,
+        scope: Scope,
+        known: &KnownEvents,
+    ) -> Option<Box<CgroupSample>> {
+        let unchanged = self.carry.as_ref().and_then(|c| c.unchanged(path));
+        let sample = read_sample_knowing(
+            &self.fs,
+            path,
+            scope,
+            Some(&mut self.files),
+            known,
+            unchanged.as_ref(),
+        )
+        .ok()
+        .flatten()?;
+        if let Some(carry) = self.carry.as_mut() {
+            carry.read(path, &sample);
+        }
+        Some(Box::new(sample))
+    }
+
+    /// Read one cgroup afresh, its files opened for this read only (the focused cgroup's
+    /// full read, a cgroup found by polling).
+    pub fn read_once(&self, path: &CgroupPath, scope: Scope) -> Option<Box<CgroupSample>> {
+        read_sample(&self.fs, path, scope)
+            .ok()
+            .flatten()
+            .map(Box::new)
+    }
+
+    /// `path` exists but is not read in this pass: what is known of it is kept.
+    pub fn keep(&mut self, path: &CgroupPath) {
+        self.files.still_there(path);
+    }
+
+    pub fn end_pass(&mut self) {
+        self.files.end_pass();
+        if let Some(carry) = self.carry.as_mut() {
+            carry.end_pass();
+        }
+    }
+
+    /// Read files rarely changing (limits, controllers) again at the next pass: after a write.
+    pub fn forget_rare(&mut self) {
+        self.files.forget_rare();
+    }
+
+    /// Read those of `paths` (parents before children) that `plan` asks for. `complete`:
+    /// `paths` is the whole tree, just listed, and the sample lists every cgroup (the unread
+    /// ones with no sample); otherwise it holds only the cgroups read. `started`: when the
+    /// pass began (before any listing). `cgroup.events` is taken from `known` where it holds
+    /// it.
+    pub fn read_paths(
+        &mut self,
+        started: Instant,
+        paths: &[CgroupPath],
+        complete: bool,
+        plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
+        known: &dyn Fn(&CgroupPath) -> KnownEvents,
+    ) -> TreeSample {
+        self.begin_pass();
+        let mut cgroups = Vec::with_capacity(if complete { paths.len() } else { 64 });
+        for path in paths {
+            match plan(path) {
+                None => {
+                    self.keep(path);
+                    if complete {
+                        cgroups.push((path.clone(), None));
+                    }
+                }
+                // A directory that vanished or cannot be read is left out until the next pass.
+                Some(scope) => {
+                    if let Some(sample) = self.read(path, scope, &known(path)) {
+                        cgroups.push((path.clone(), Some(sample)));
+                    }
+                }
+            }
+        }
+        self.end_pass();
+        TreeSample {
+            started,
+            finished: Instant::now(),
+            complete,
+            cgroups,
+        }
+    }
+
+    /// Every cgroup under `base`: the `focus` one fully (every one with `all_full`), the rest
+    /// for the tree's columns.
+    pub fn read_tree(
+        &mut self,
+        base: &CgroupPath,
+        focus: Option<&CgroupPath>,
+        all_full: bool,
+    ) -> TreeSample {
+        // Before the listing: the model must not remove a cgroup created while it ran.
+        let started = Instant::now();
+        let paths = self.walk(base);
+        self.read_paths(
+            started,
+            &paths,
+            true,
+            &mut every(focus, all_full),
+            &nothing_known,
+        )
+    }
+
+    /// Every cgroup of `paths` fully (as `snapshot` reads), the whole tree as the caller knows
+    /// it (the recorder's, from its inotify watches), parents before children: no directory is
+    /// listed.
+    pub fn read_listed(
+        &mut self,
+        paths: &[CgroupPath],
+        known: &dyn Fn(&CgroupPath) -> KnownEvents,
+    ) -> TreeSample {
+        let started = Instant::now();
+        self.read_paths(started, paths, true, &mut every(None, true), known)
+    }
 }
 
 fn nothing_known(_: &CgroupPath) -> KnownEvents {
     KnownEvents::default()
-}
-
-/// Read those of `paths` that `plan` asks for. `complete`: `paths` is the whole tree, just
-/// walked, and the sample lists every cgroup (the unread ones with no sample); otherwise it
-/// holds only the cgroups read. `started`: when the pass began (before any walk).
-fn sample_paths(
-    fs: &Cgroupfs,
-    started: Instant,
-    paths: &[CgroupPath],
-    complete: bool,
-    plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
-    mut files: Option<&mut OpenFiles>,
-    known: &dyn Fn(&CgroupPath) -> KnownEvents,
-) -> TreeSample {
-    if let Some(files) = files.as_deref_mut() {
-        files.begin_pass();
-    }
-    let mut cgroups = Vec::with_capacity(if complete { paths.len() } else { 64 });
-    for path in paths {
-        match plan(path) {
-            None => {
-                if let Some(files) = files.as_deref_mut() {
-                    files.still_there(path);
-                }
-                if complete {
-                    cgroups.push((path.clone(), None));
-                }
-            }
-            // A directory that vanished or cannot be read is left out until the next pass;
-            // per-file problems are kept inside the sample.
-            Some(scope) => {
-                let known = known(path);
-                if let Ok(Some(sample)) =
-                    read_sample_knowing(fs, path, scope, files.as_deref_mut(), &known)
-                {
-                    cgroups.push((path.clone(), Some(Box::new(sample))));
-                }
-            }
-        }
-    }
-    if let Some(files) = files {
-        files.end_pass();
-    }
-    TreeSample {
-        started,
-        finished: Instant::now(),
-        complete,
-        cgroups,
-    }
 }
 
 fn every(focus: Option<&CgroupPath>, all_full: bool) -> impl FnMut(&CgroupPath) -> Option<Scope> {
@@ -131,26 +342,15 @@ fn every(focus: Option<&CgroupPath>, all_full: bool) -> impl FnMut(&CgroupPath) 
     }
 }
 
-/// Read every cgroup under `base`, the `focus` one fully and the rest for the tree's columns,
-/// keeping files open in `files`.
-pub fn sample_tree_with(
-    fs: &Cgroupfs,
-    base: &CgroupPath,
-    focus: Option<&CgroupPath>,
-    all_full: bool,
-    files: &mut OpenFiles,
-) -> TreeSample {
-    sample_tree_planned(fs, base, &mut every(focus, all_full), Some(files))
-}
-
-/// [`sample_tree_with`] without keeping files open (one-off reads and tests).
+/// Every cgroup under `base` once, the `focus` one fully and the rest for the tree's columns,
+/// with no files kept open (one-off reads and tests).
 pub fn sample_tree(
     fs: &Cgroupfs,
     base: &CgroupPath,
     focus: Option<&CgroupPath>,
     all_full: bool,
 ) -> TreeSample {
-    sample_tree_planned(fs, base, &mut every(focus, all_full), None)
+    Collector::new(fs.clone()).read_tree(base, focus, all_full)
 }
 
 /// What one pass cost and read (`cgtui --stats`).
@@ -217,5 +417,131 @@ impl PassTotals {
             self.io.bytes as f64 / 1024.0 / n,
             self.cpu.as_secs_f64() * 1e3 / n
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroup::stats;
+    use std::path::Path;
+
+    const CPU: &str = "usage_usec 100\nuser_usec 60\nsystem_usec 40\n";
+    const IO: &str = "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n";
+    const CALM: &str = "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=3\n";
+    const STALLING: &str = "some avg10=1.50 avg60=0.20 avg300=0.00 total=9000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=3\n";
+
+    fn p(s: &str) -> CgroupPath {
+        CgroupPath::from_relative(Path::new(s)).unwrap()
+    }
+
+    fn write(dir: &Path, cgroup: &str, file: &str, text: &str) {
+        std::fs::write(dir.join(cgroup).join(file), text).unwrap();
+    }
+
+    /// `/a` with two children, every counter file present.
+    fn tree() -> (tempfile::TempDir, Cgroupfs) {
+        let dir = tempfile::tempdir().unwrap();
+        for cgroup in ["", "a", "a/b", "a/c"] {
+            std::fs::create_dir_all(dir.path().join(cgroup)).unwrap();
+            write(dir.path(), cgroup, "cgroup.procs", "");
+            write(dir.path(), cgroup, "cpu.stat", CPU);
+            write(dir.path(), cgroup, "io.stat", IO);
+            for psi in ["cpu.pressure", "memory.pressure", "io.pressure"] {
+                write(dir.path(), cgroup, psi, CALM);
+            }
+        }
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        (dir, fs)
+    }
+
+    /// One pass of a carrying collector over the tree, and the files it read.
+    fn pass(collector: &mut Collector) -> (TreeSample, u64) {
+        let before = stats::thread_counts();
+        let paths = collector.walk(&CgroupPath::root());
+        let tree = collector.read_listed(&paths, &nothing_known);
+        (tree, (stats::thread_counts() - before).read)
+    }
+
+    fn sample<'a>(tree: &'a TreeSample, path: &str) -> &'a CgroupSample {
+        tree.cgroups
+            .iter()
+            .find(|(p2, _)| *p2 == p(path))
+            .and_then(|(_, s)| s.as_deref())
+            .expect("read")
+    }
+
+    #[test]
+    fn a_subtree_whose_top_did_not_change_is_not_read_again_and_keeps_its_values() {
+        let (dir, fs) = tree();
+        let mut collector = Collector::new(fs).carrying();
+        let (first, read_first) = pass(&mut collector);
+        let (second, read_second) = pass(&mut collector);
+        // The root's children's counters were known unchanged from the root's: /a, /a/b and
+        // /a/c skip their five counter files each.
+        assert_eq!(
+            read_first - read_second,
+            15,
+            "{read_first} then {read_second}"
+        );
+        for cgroup in ["/a", "/a/b", "/a/c"] {
+            let (was, now) = (sample(&first, cgroup), sample(&second, cgroup));
+            assert_eq!((was.cpu, &was.io, &was.psi), (now.cpu, &now.io, &now.psi));
+        }
+        // Timed when the parent's files were read: the moment they are known to hold.
+        let root = sample(&second, "/");
+        assert_eq!(sample(&second, "/a/b").read_at, root.read_at);
+
+        // Time passes in /a/b: it and its parent grow (cpu.stat counts the subtree).
+        let grown = "usage_usec 500\nuser_usec 300\nsystem_usec 200\n";
+        for cgroup in ["", "a", "a/b"] {
+            write(dir.path(), cgroup, "cpu.stat", grown);
+        }
+        let (third, _) = pass(&mut collector);
+        assert_eq!(sample(&third, "/a/b").cpu.map(|c| c.usage_usec), Some(500));
+        assert_ne!(
+            sample(&third, "/a/c").read_at.cpu_stat,
+            root.read_at.cpu_stat,
+            "/a changed: its children are read"
+        );
+    }
+
+    #[test]
+    fn pressure_that_is_decaying_is_read_even_under_a_still_parent() {
+        let (dir, fs) = tree();
+        write(dir.path(), "a/b", "memory.pressure", STALLING);
+        let mut collector = Collector::new(fs).carrying();
+        pass(&mut collector);
+        // /a/b's averages are not zero: they decay without new stalls, so the file is read.
+        write(
+            dir.path(),
+            "a/b",
+            "memory.pressure",
+            &STALLING.replace("1.50", "1.20"),
+        );
+        let (second, _) = pass(&mut collector);
+        let memory = sample(&second, "/a/b").psi.memory.expect("read");
+        assert_eq!(memory.some.avg10, 1.2);
+    }
+
+    #[test]
+    fn a_cgroup_made_again_under_the_same_name_is_read_not_carried() {
+        let (dir, fs) = tree();
+        let mut collector = Collector::new(fs).carrying();
+        let (first, _) = pass(&mut collector);
+        std::fs::remove_dir_all(dir.path().join("a/c")).unwrap();
+        std::fs::create_dir_all(dir.path().join("a/c")).unwrap();
+        write(dir.path(), "a/c", "cgroup.procs", "");
+        write(
+            dir.path(),
+            "a/c",
+            "cpu.stat",
+            "usage_usec 3\nuser_usec 2\nsystem_usec 1\n",
+        );
+        let (second, _) = pass(&mut collector);
+        let (was, now) = (sample(&first, "/a/c"), sample(&second, "/a/c"));
+        assert_ne!(was.inode, now.inode);
+        assert_eq!(now.cpu.map(|c| c.usage_usec), Some(3));
+        assert_eq!(now.io, None, "no io.stat in the new one");
     }
 }

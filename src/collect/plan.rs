@@ -2,12 +2,11 @@
 //! focused cgroup, cgroups inotify cannot watch; the tree is walked only to recover.
 
 use super::pace::HIDDEN_EVERY;
-use super::{PassStats, thread_cpu};
-use crate::cgroup::files::OpenFiles;
-use crate::cgroup::sample::{Scope, read_sample, read_sample_with};
+use super::{Collector, PassStats, thread_cpu};
+use crate::cgroup::CgroupPath;
+use crate::cgroup::sample::{KnownEvents, Scope};
 use crate::cgroup::stats;
 use crate::cgroup::watch::WatchEvent;
-use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::model::TreeSample;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
@@ -174,7 +173,7 @@ impl ViewPlan {
     /// List the children of unwatched directories, and report what changed since the last
     /// listing as the watcher would have: new children (polled alone too, since nothing watches
     /// them) and removed ones.
-    fn list_unwatched(&mut self, fs: &Cgroupfs, base: &CgroupPath) {
+    fn list_unwatched(&mut self, collector: &Collector, base: &CgroupPath) {
         let dirs: Vec<CgroupPath> = self
             .alone
             .iter()
@@ -182,7 +181,7 @@ impl ViewPlan {
             .map(|(path, _)| path.clone())
             .collect();
         for dir in dirs {
-            let names = match fs.children(&dir) {
+            let names = match collector.fs().children(&dir) {
                 Ok(Some(mut names)) => {
                     names.sort();
                     names
@@ -203,12 +202,12 @@ impl ViewPlan {
             };
             for name in names.iter().filter(|n| before.binary_search(n).is_err()) {
                 let child = dir.join(name);
-                let Some(sample) = read_sample(fs, &child, Scope::Columns).ok().flatten() else {
+                let Some(sample) = collector.read_once(&child, Scope::Columns) else {
                     continue;
                 };
                 self.events.push(WatchEvent::Created {
                     path: child.clone(),
-                    sample: Some(Box::new(sample)),
+                    sample: Some(sample),
                 });
                 self.alone.insert(
                     child,
@@ -275,12 +274,7 @@ impl ViewPlan {
 
     /// One pass: read what the view needs, walking the tree first when a walk is due. The
     /// sample is complete (lists every cgroup) only when the pass walked.
-    pub fn sample(
-        &mut self,
-        fs: &Cgroupfs,
-        base: &CgroupPath,
-        files: &mut OpenFiles,
-    ) -> TreeSample {
+    pub fn sample(&mut self, collector: &mut Collector, base: &CgroupPath) -> TreeSample {
         let cpu_before = thread_cpu();
         let io_before = stats::thread_counts();
         self.pass += 1;
@@ -289,7 +283,7 @@ impl ViewPlan {
         let walk = self.walk_due();
         self.walk_cpu = Duration::ZERO;
         let walked = walk.then(|| {
-            let listed = fs.walk(base);
+            let listed = collector.walk(base);
             // A walk made only to recover is a one-off, not a cost of the passes to come.
             if !self.walk_every_pass && self.reads.is_some() {
                 self.walk_cpu = thread_cpu().saturating_sub(cpu_before);
@@ -298,11 +292,11 @@ impl ViewPlan {
             listed
         });
         if !self.alone.is_empty() {
-            self.list_unwatched(fs, base);
+            self.list_unwatched(collector, base);
         }
         let entries = self.entries(base, walked.as_deref());
         self.read_latest.clear();
-        files.begin_pass();
+        collector.begin_pass();
         let mut cgroups = Vec::with_capacity(if walk { entries.len() } else { 64 });
         let mut read = 0;
         for (path, entry) in entries {
@@ -311,19 +305,19 @@ impl ViewPlan {
                 // pass; per-file problems are kept inside the sample.
                 Entry::Read(scope) => {
                     read += 1;
-                    if let Ok(Some(sample)) = read_sample_with(fs, &path, scope, Some(files)) {
+                    if let Some(sample) = collector.read(&path, scope, &KnownEvents::default()) {
                         self.read_latest.insert(path.clone());
-                        cgroups.push((path, Some(Box::new(sample))));
+                        cgroups.push((path, Some(sample)));
                     }
                 }
                 Entry::Listed => {
-                    files.still_there(&path);
+                    collector.keep(&path);
                     cgroups.push((path, None));
                 }
-                Entry::Kept => files.still_there(&path),
+                Entry::Kept => collector.keep(&path),
             }
         }
-        files.end_pass();
+        collector.end_pass();
         if let Some(listed) = &walked {
             // Polled cgroups the walk did not find are gone.
             let found: HashSet<&CgroupPath> = listed.iter().collect();
@@ -347,12 +341,7 @@ impl ViewPlan {
     /// Read at once what the view needs every pass and the latest pass did not read (the
     /// first screen, rows scrolled onto it), so a row never waits an interval on screen with
     /// old values. `None` when there is nothing new. The focus is read fully elsewhere.
-    pub fn catch_up(
-        &mut self,
-        fs: &Cgroupfs,
-        base: &CgroupPath,
-        files: &mut OpenFiles,
-    ) -> Option<TreeSample> {
+    pub fn catch_up(&mut self, collector: &mut Collector, base: &CgroupPath) -> Option<TreeSample> {
         let reads = self.reads.as_ref()?;
         let new: Vec<CgroupPath> = reads
             .every_pass
@@ -370,8 +359,8 @@ impl ViewPlan {
         let started = Instant::now();
         let mut cgroups = Vec::with_capacity(new.len());
         for path in new {
-            if let Ok(Some(sample)) = read_sample_with(fs, &path, Scope::Columns, Some(files)) {
-                cgroups.push((path.clone(), Some(Box::new(sample))));
+            if let Some(sample) = collector.read(&path, Scope::Columns, &KnownEvents::default()) {
+                cgroups.push((path.clone(), Some(sample)));
             }
             self.read_latest.insert(path);
         }
@@ -387,6 +376,7 @@ impl ViewPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cgroup::Cgroupfs;
     use std::path::Path;
 
     fn p(s: &str) -> CgroupPath {
@@ -477,7 +467,7 @@ mod tests {
     fn only_what_the_view_needs_is_read_and_the_tree_is_walked_only_to_recover() {
         let (dir, fs) = fixture(&["a", "b", "c"]);
         let root = CgroupPath::root();
-        let mut files = OpenFiles::new();
+        let mut collector = Collector::new(fs.clone());
         let mut plan = ViewPlan {
             own_shape: false,
             ..ViewPlan::default()
@@ -488,7 +478,7 @@ mod tests {
             in_turns: Vec::new(),
         });
         for _ in 0..HIDDEN_EVERY * 3 {
-            let tree = plan.sample(&fs, &root, &mut files);
+            let tree = plan.sample(&mut collector, &root);
             assert!(!tree.complete, "no walk");
             assert_eq!(read(&tree), ["/a"]);
             assert_eq!(plan.latest.io.listed, 0, "no directory listed");
@@ -496,22 +486,22 @@ mod tests {
         // After an overflow: one walk, which lists every cgroup and reads only /a.
         std::fs::create_dir(dir.path().join("d")).unwrap();
         plan.walk_next_pass();
-        let walked = plan.sample(&fs, &root, &mut files);
+        let walked = plan.sample(&mut collector, &root);
         assert!(walked.complete && plan.latest.walked);
         assert_eq!(walked.cgroups.len(), 5, "/, a, b, c and d listed");
         assert_eq!(read(&walked), ["/a"]);
-        assert!(!plan.sample(&fs, &root, &mut files).complete, "only once");
+        assert!(!plan.sample(&mut collector, &root).complete, "only once");
         // Without inotify: every pass.
         plan.walk_every_pass = true;
-        assert!(plan.sample(&fs, &root, &mut files).complete);
-        assert!(plan.sample(&fs, &root, &mut files).complete);
+        assert!(plan.sample(&mut collector, &root).complete);
+        assert!(plan.sample(&mut collector, &root).complete);
     }
 
     #[test]
     fn rows_new_on_screen_are_read_at_once_and_once() {
         let (_dir, fs) = fixture(&["a", "b", "c"]);
         let root = CgroupPath::root();
-        let mut files = OpenFiles::new();
+        let mut collector = Collector::new(fs.clone());
         let mut plan = ViewPlan {
             own_shape: false,
             focus: Some(p("c")),
@@ -522,17 +512,17 @@ mod tests {
             in_turns: Vec::new(),
         });
         let first = plan
-            .catch_up(&fs, &root, &mut files)
+            .catch_up(&mut collector, &root)
             .expect("the first screen");
         assert_eq!(read(&first), ["/a"]);
-        assert!(plan.catch_up(&fs, &root, &mut files).is_none(), "once");
-        plan.sample(&fs, &root, &mut files);
+        assert!(plan.catch_up(&mut collector, &root).is_none(), "once");
+        plan.sample(&mut collector, &root);
         // /b scrolls on screen; the focus (/c) is read fully elsewhere.
         plan.set_reads(Reads {
             every_pass: vec![p("a"), p("b"), p("c")],
             in_turns: Vec::new(),
         });
-        let scrolled = plan.catch_up(&fs, &root, &mut files).expect("the new row");
+        let scrolled = plan.catch_up(&mut collector, &root).expect("the new row");
         assert_eq!(read(&scrolled), ["/b"]);
         assert!(!scrolled.complete);
     }
@@ -543,7 +533,7 @@ mod tests {
             let names: Vec<String> = (0..count).map(|i| format!("p{}/c{i}", i % 10)).collect();
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             let (_dir, fs) = fixture(&refs);
-            let mut files = OpenFiles::new();
+            let mut collector = Collector::new(fs.clone());
             let mut plan = ViewPlan {
                 own_shape: false,
                 ..ViewPlan::default()
@@ -554,7 +544,7 @@ mod tests {
             });
             (0..3)
                 .map(|_| {
-                    plan.sample(&fs, &CgroupPath::root(), &mut files);
+                    plan.sample(&mut collector, &CgroupPath::root());
                     (plan.latest.cgroups, plan.latest.io)
                 })
                 .collect::<Vec<_>>()
@@ -575,7 +565,7 @@ mod tests {
             std::fs::create_dir(dir.path().join(name)).unwrap();
         }
         let fs = Cgroupfs::fixture(dir.path()).unwrap();
-        let mut files = OpenFiles::new();
+        let mut collector = Collector::new(fs.clone());
         let mut plan = ViewPlan::default();
         plan.set_reads(Reads::default());
         plan.poll_alone(p("b"), true);
@@ -585,7 +575,7 @@ mod tests {
                 .iter()
                 .any(|(c, s)| c.to_string() == name && s.is_some())
         };
-        plan.sample(&fs, &CgroupPath::root(), &mut files);
+        plan.sample(&mut collector, &CgroupPath::root());
         assert!(
             plan.take_events().is_empty(),
             "the first listing reports nothing"
@@ -594,7 +584,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("a/unseen")).unwrap();
         let mut created = Vec::new();
         for _ in 1..HIDDEN_EVERY {
-            let tree = plan.sample(&fs, &CgroupPath::root(), &mut files);
+            let tree = plan.sample(&mut collector, &CgroupPath::root());
             assert!(!tree.complete);
             assert!(read(&tree, "/b"), "polled alone: read every pass");
             created.extend(plan.take_events().into_iter().filter_map(|e| match e {
@@ -613,7 +603,7 @@ mod tests {
             "nothing watches the new child either"
         );
         std::fs::remove_dir(dir.path().join("b/new")).unwrap();
-        plan.sample(&fs, &CgroupPath::root(), &mut files);
+        plan.sample(&mut collector, &CgroupPath::root());
         assert!(matches!(
             &plan.take_events()[..],
             [WatchEvent::Removed { path }] if path.to_string() == "/b/new"
@@ -622,7 +612,7 @@ mod tests {
         // A walk that does not find a polled cgroup forgets it.
         std::fs::remove_dir(dir.path().join("b")).unwrap();
         plan.walk_next_pass();
-        plan.sample(&fs, &CgroupPath::root(), &mut files);
+        plan.sample(&mut collector, &CgroupPath::root());
         assert_eq!(plan.polled_alone(), 0);
     }
 }

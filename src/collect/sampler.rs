@@ -11,8 +11,7 @@
 
 use super::pace::{DEFAULT_CPU_BUDGET, Pacer, SamplerStatus};
 use super::plan::{Reads, ViewPlan};
-use super::{PassStats, thread_cpu};
-use crate::cgroup::files::OpenFiles;
+use super::{Collector, PassStats, thread_cpu};
 use crate::cgroup::process::{ProcessSample, read_processes_up_to};
 use crate::cgroup::sample::{CgroupSample, Scope, read_sample};
 use crate::cgroup::watch::WatchEvent;
@@ -155,7 +154,7 @@ impl Sampler {
     /// gone.
     pub fn run(mut self, commands: Receiver<Command>, mut report: impl FnMut(Report) -> bool) {
         let report: &mut dyn FnMut(Report) -> bool = &mut report;
-        let mut files = OpenFiles::new();
+        let mut collector = Collector::new(self.fs.clone());
         let mut plan = ViewPlan::default();
         plan.own_shape = self.own_shape;
         let mut pacer = Pacer::new(self.interval, self.cpu_budget);
@@ -167,7 +166,7 @@ impl Sampler {
             plan.focus = self.focus.clone();
             plan.set_hidden_every(pacer.schedule.hidden_every);
             if plan.has_work() {
-                let tree = plan.sample(&self.fs, &self.base, &mut files);
+                let tree = plan.sample(&mut collector, &self.base);
                 for event in plan.take_events() {
                     if !report(Report::Watch(event)) {
                         return;
@@ -213,7 +212,7 @@ impl Sampler {
                     }
                     Ok(Command::Visible(reads)) => {
                         plan.set_reads(reads);
-                        if let Some(rows) = plan.catch_up(&self.fs, &self.base, &mut files)
+                        if let Some(rows) = plan.catch_up(&mut collector, &self.base)
                             && !report(Report::CaughtUp(rows))
                         {
                             return;
@@ -222,7 +221,7 @@ impl Sampler {
                     Ok(Command::RefreshNow) => {
                         // After a write or a lost inotify event: read limits and controller
                         // lists afresh, and walk the tree.
-                        files.forget_rare();
+                        collector.forget_rare();
                         plan.walk_next_pass();
                         break;
                     }

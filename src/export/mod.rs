@@ -11,9 +11,8 @@
 pub mod server;
 
 use crate::cgroup::devices::Devices;
-use crate::cgroup::files::OpenFiles;
 use crate::cgroup::parse::{Limit, Pressure};
-use crate::cgroup::sample::{CgroupSample, Scope, read_sample_with};
+use crate::cgroup::sample::{CgroupSample, KnownEvents, Scope};
 use crate::cgroup::systemd;
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use anyhow::{Context, Result};
@@ -189,7 +188,7 @@ pub struct Exporter {
     fs: Cgroupfs,
     base: CgroupPath,
     selection: Selection,
-    files: OpenFiles,
+    collector: crate::collect::Collector,
     devices: Devices,
     users: HashMap<u32, String>,
 }
@@ -202,10 +201,11 @@ impl Exporter {
     pub fn new(fs: Cgroupfs, base: CgroupPath, selection: Selection) -> Exporter {
         let devices = fs.devices();
         Exporter {
+            collector: crate::collect::Collector::keeping_open_at_most(fs.clone(), KEEP_OPEN)
+                .carrying(),
             fs,
             base,
             selection,
-            files: OpenFiles::with_keep_open_max(KEEP_OPEN),
             devices,
             users: HashMap::new(),
         }
@@ -219,10 +219,10 @@ impl Exporter {
         let base_depth = self.base.depth();
         let mut rows = Vec::new();
         let (mut omitted_by_cap, mut omitted_by_deadline, mut unreadable_files) = (0, 0, 0);
-        self.files.begin_pass();
-        for path in self.fs.walk(&self.base) {
+        self.collector.begin_pass();
+        for path in self.collector.walk(&self.base) {
             if !self.selection.admits(&path, path.depth() - base_depth) {
-                self.files.still_there(&path);
+                self.collector.keep(&path);
                 continue;
             }
             if rows.len() >= self.selection.max_cgroups {
@@ -234,11 +234,13 @@ impl Exporter {
                 continue;
             }
             // A cgroup removed since the walk is simply not exported.
-            let Ok(Some(sample)) =
-                read_sample_with(&self.fs, &path, Scope::Metrics, Some(&mut self.files))
+            let Some(sample) = self
+                .collector
+                .read(&path, Scope::Metrics, &KnownEvents::default())
             else {
                 continue;
             };
+            let sample = *sample;
             unreadable_files += sample.unreadable.len();
             let labels = self.labels_of(&path, systemd_hierarchy);
             let devices = sample
@@ -254,7 +256,7 @@ impl Exporter {
                 devices,
             });
         }
-        self.files.end_pass();
+        self.collector.end_pass();
         Scrape {
             rows,
             omitted_by_cap,

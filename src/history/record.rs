@@ -340,7 +340,7 @@ pub fn run(options: Options) -> Result<()> {
     };
     // The journal only grows: it is parsed again only when its size or time changed.
     let mut journal_seen = None;
-    let mut files = crate::cgroup::files::OpenFiles::new();
+    let mut collector = crate::collect::Collector::new(options.fs.clone()).carrying();
     let mut next_sample = Instant::now();
     let mut last_prune: Option<Instant> = None;
     loop {
@@ -375,7 +375,7 @@ pub fn run(options: Options) -> Result<()> {
                 };
                 let paths: Vec<CgroupPath> = if walk {
                     samples_since_walk = 0;
-                    let listed = options.fs.walk(&options.base);
+                    let listed = collector.walk(&options.base);
                     // The listing is the truth now; later creations and removals come as
                     // events.
                     tree = listed.iter().cloned().collect();
@@ -384,12 +384,7 @@ pub fn run(options: Options) -> Result<()> {
                     samples_since_walk += 1;
                     tree.iter().cloned().collect()
                 };
-                let sample = crate::collect::sample_listed_knowing(
-                    &options.fs,
-                    &paths,
-                    &mut files,
-                    &known_events,
-                );
+                let sample = collector.read_listed(&paths, &known_events);
                 let (time_ms, anchor) = crate::time::now_ms_anchored();
                 let cgroups: Vec<(CgroupPath, &crate::cgroup::sample::CgroupSample)> = sample
                     .cgroups

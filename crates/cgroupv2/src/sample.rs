@@ -138,6 +138,37 @@ pub struct KnownEvents {
     pub events: Option<CgroupEvents>,
 }
 
+/// Counter files of a cgroup that did not change since the caller last read them, because its
+/// parent's did not: cpu.stat, io.stat and the PSI `some` totals count the whole subtree, so a
+/// parent whose values stayed the same has no descendant whose values grew. They are not read
+/// again; the sample takes these values, each timed when the parent's file was read (the
+/// moment they are known to hold). Only for the cgroup with this inode. A PSI file is carried
+/// only while its averages are all zero: without stalls they stay zero, but otherwise decay.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Unchanged {
+    pub inode: u64,
+    pub cpu_stat: Option<(CpuStat, u64)>,
+    pub io_stat: Option<(Vec<IoDeviceStat>, u64)>,
+    pub cpu_pressure: Option<(Pressure, u64)>,
+    pub memory_pressure: Option<(Pressure, u64)>,
+    pub io_pressure: Option<(Pressure, u64)>,
+}
+
+/// A carried value with its time, or the file read (and timed) when there is none.
+fn carried_or<T: Clone>(
+    carried: Option<&(T, u64)>,
+    at: &mut Option<u64>,
+    read: impl FnOnce(&mut Option<u64>) -> Option<T>,
+) -> Option<T> {
+    match carried {
+        Some((value, when)) => {
+            *at = Some(*when);
+            Some(value.clone())
+        }
+        None => read(at),
+    }
+}
+
 /// Reads files of one cgroup, turning "absent" into `None` and recording other failures.
 struct Reader<'a> {
     fs: &'a Cgroupfs,
@@ -231,16 +262,18 @@ pub fn read_sample_with(
     scope: Scope,
     files: Option<&mut OpenFiles>,
 ) -> Result<Option<CgroupSample>> {
-    read_sample_knowing(fs, cgroup, scope, files, &KnownEvents::default())
+    read_sample_knowing(fs, cgroup, scope, files, &KnownEvents::default(), None)
 }
 
-/// [`read_sample_with`], taking `cgroup.events` from `known` when it holds it for this cgroup.
+/// [`read_sample_with`], taking `cgroup.events` from `known` when it holds it for this cgroup,
+/// and the counter files `unchanged` holds for it.
 pub fn read_sample_knowing(
     fs: &Cgroupfs,
     cgroup: &CgroupPath,
     scope: Scope,
     files: Option<&mut OpenFiles>,
     known: &KnownEvents,
+    unchanged: Option<&Unchanged>,
 ) -> Result<Option<CgroupSample>> {
     // With open files, the directory is opened (and its files opened relative to it) rather
     // than its path looked up twice.
@@ -287,14 +320,20 @@ pub fn read_sample_knowing(
             }
         },
     };
+    let unchanged = unchanged.filter(|u| u.inode == stat.inode);
     let mut read_at = ReadTimes::default();
+    let cpu = carried_or(
+        unchanged.and_then(|u| u.cpu_stat.as_ref()),
+        &mut read_at.cpu_stat,
+        |at| r.get_timed(CPU_STAT, at),
+    );
     let mut sample = CgroupSample {
         inode: stat.inode,
         owner_uid: stat.uid,
         owner_gid: stat.gid,
         nr_procs: procs,
         events: known_events.or_else(|| r.get(CGROUP_EVENTS)),
-        cpu: r.get_timed(CPU_STAT, &mut read_at.cpu_stat),
+        cpu,
         memory: MemorySample {
             current: r.get(MEMORY_CURRENT),
             swap_current: r.get(MEMORY_SWAP_CURRENT),
@@ -305,16 +344,32 @@ pub fn read_sample_knowing(
             swap_max: None,
             events: r.get(MEMORY_EVENTS),
         },
-        io: r.get_timed(IO_STAT, &mut read_at.io_stat),
+        io: carried_or(
+            unchanged.and_then(|u| u.io_stat.as_ref()),
+            &mut read_at.io_stat,
+            |at| r.get_timed(IO_STAT, at),
+        ),
         pids: PidsSample {
             current: r.get(PIDS_CURRENT),
             max: r.get(PIDS_MAX),
             events: None,
         },
         psi: PsiSample {
-            cpu: r.get_timed(CPU_PRESSURE, &mut read_at.cpu_pressure),
-            memory: r.get_timed(MEMORY_PRESSURE, &mut read_at.memory_pressure),
-            io: r.get_timed(IO_PRESSURE, &mut read_at.io_pressure),
+            cpu: carried_or(
+                unchanged.and_then(|u| u.cpu_pressure.as_ref()),
+                &mut read_at.cpu_pressure,
+                |at| r.get_timed(CPU_PRESSURE, at),
+            ),
+            memory: carried_or(
+                unchanged.and_then(|u| u.memory_pressure.as_ref()),
+                &mut read_at.memory_pressure,
+                |at| r.get_timed(MEMORY_PRESSURE, at),
+            ),
+            io: carried_or(
+                unchanged.and_then(|u| u.io_pressure.as_ref()),
+                &mut read_at.io_pressure,
+                |at| r.get_timed(IO_PRESSURE, at),
+            ),
         },
         controllers: r.get(CGROUP_CONTROLLERS),
         subtree_control: r.get(CGROUP_SUBTREE_CONTROL),
