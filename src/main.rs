@@ -872,6 +872,7 @@ fn run(cli: Cli) -> Result<i32> {
                 read_only: cli.read_only || replay.is_some(),
                 replay,
                 store_history,
+                cpu_scale: config.cpu_scale.unwrap_or_default(),
             })?;
             Ok(0)
         }
