@@ -1,8 +1,9 @@
-//! The live TUI's sparklines before its own samples. When a recorder is writing a store (the
-//! default one, or `--store DIR`), the selected cgroup's CPU, memory and IO for the time before
-//! the live samples come from it: one point per sparkline column, for that one cgroup (path and
-//! inode: a cgroup made again under the same name is a new series, as in the store), read by a
-//! thread of its own, never the UI's.
+//! The live TUI's sparklines before its own samples, and replay's up to the moment on screen.
+//! When a recorder is writing a store (the default one, or `--store DIR`), the selected
+//! cgroup's CPU, memory and IO for the time before the live samples come from it; in `cgtui
+//! replay`, from the replayed store up to the moment. One point per sparkline column, for that
+//! one cgroup (path and inode: a cgroup made again under the same name is a new series, as in
+//! the store), read by a thread of its own, never the UI's.
 
 use super::Store;
 use super::codec::sample_from_words;
