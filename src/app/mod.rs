@@ -277,6 +277,7 @@ pub struct App {
     pub(crate) replay: Option<ReplayState>,
     /// The selected cgroup's recorded history, for its sparklines.
     pub(crate) recorded: recorded::RecordedHistory,
+    /// The top of the CPU sparkline.
     pub(crate) cpu_scale: crate::model::series::CpuScale,
 }
 

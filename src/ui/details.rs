@@ -356,14 +356,14 @@ fn right_aligned<T: Copy>(values: &[T], width: usize, absent: T) -> Vec<T> {
 const BARS: [&str; 8] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
 
 /// Zero: a point was taken and it was nothing (never mistaken for a small value).
-pub const ZERO: &str = "·";
+const ZERO: &str = "·";
 
 /// No point: nothing was sampled or recorded then.
-pub const NONE: &str = " ";
+const NONE: &str = " ";
 
 /// The glyph of `value` on a scale from 0 to `top`: blank without a value, a dot for zero,
 /// else at least one eighth (a little is never drawn as nothing) and at most a full cell.
-pub fn bar(value: Option<f64>, top: f64) -> &'static str {
+fn bar(value: Option<f64>, top: f64) -> &'static str {
     match value {
         None => NONE,
         Some(v) if v.is_nan() => NONE,
@@ -443,7 +443,7 @@ fn reach(columns: &Columns, bucket_ms: i64) -> String {
     }
 }
 
-/// Bytes with their unit: `512 B`, `1.5 GiB`.
+/// Bytes with their unit: `512 B`, `1.5GiB`.
 fn bytes_unit(value: f64) -> String {
     let text = format::bytes(value);
     if text.ends_with(|c: char| c.is_ascii_digit()) {
@@ -716,7 +716,19 @@ pub fn render(app: &App, frame: &mut Frame, areas: &Areas) {
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::{bar, wrap};
+
+    #[test]
+    fn a_bar_tells_zero_from_nothing_and_a_little_from_zero() {
+        assert_eq!(bar(None, 200.0), " ");
+        assert_eq!(bar(Some(0.0), 200.0), "·");
+        assert_eq!(bar(Some(0.1), 200.0), "▁");
+        assert_eq!(bar(Some(50.0), 200.0), "▂");
+        assert_eq!(bar(Some(200.0), 200.0), "█");
+        // Above the top (a quota exceeded within measurement error): full, not wrapped.
+        assert_eq!(bar(Some(230.0), 200.0), "█");
+        assert_eq!(bar(Some(3.0), 0.0), "█");
+    }
 
     #[test]
     fn wraps_at_spaces_and_splits_long_words() {
