@@ -9,12 +9,14 @@
 //! theme = "default"                   # or "mono"
 //! color = "auto"                      # never | auto | always (NO_COLOR counts under auto)
 //! store_history = true                # sparklines reach back into a recorder's store
+//! cpu_scale = "capacity"              # CPU sparkline's top: capacity (CPUs or quota) | peak
 //! [keys]
 //! quit = "q"
 //! edit = ["e", "F4"]
 //! ```
 
 use crate::app::keymap::{Key, Keymap};
+use crate::model::series::CpuScale;
 use crate::model::view::Column;
 use crate::theme::{ColorChoice, ThemeName};
 use anyhow::{Result, bail};
@@ -35,6 +37,8 @@ pub struct Config {
     pub color: Option<ColorChoice>,
     /// `false`: sparklines from the live samples only, as with `--no-store`.
     pub store_history: Option<bool>,
+    /// The top of the CPU sparkline.
+    pub cpu_scale: Option<CpuScale>,
     /// The keymap with the `[keys]` rebindings applied.
     pub keymap: Keymap,
 }
@@ -55,6 +59,7 @@ struct Raw {
     theme: Option<Spanned<String>>,
     color: Option<Spanned<String>>,
     store_history: Option<bool>,
+    cpu_scale: Option<Spanned<String>>,
     keys: Option<BTreeMap<Spanned<String>, Spanned<KeyList>>>,
 }
 
@@ -213,6 +218,16 @@ pub fn parse(text: &str) -> Result<Config> {
         })?);
     }
     config.store_history = raw.store_history;
+    if let Some(scale) = raw.cpu_scale {
+        config.cpu_scale = Some(CpuScale::parse(scale.get_ref()).ok_or_else(|| {
+            let names: Vec<&str> = CpuScale::ALL.iter().map(|(_, n)| *n).collect();
+            fail(
+                scale.span(),
+                "cpu_scale",
+                format!("{:?} is not {}", scale.get_ref(), names.join(" or ")),
+            )
+        })?);
+    }
     for (name, keys) in raw.keys.into_iter().flatten() {
         let key_name = format!("[keys] {}", name.get_ref());
         let texts = match keys.get_ref() {
@@ -257,6 +272,7 @@ sort = "cpu"
 theme = "mono"
 color = "never"
 store_history = false
+cpu_scale = "peak"
 [keys]
 quit = "x"
 edit = ["E", "F4"]
@@ -264,6 +280,7 @@ edit = ["E", "F4"]
         )
         .unwrap();
         assert_eq!(config.store_history, Some(false));
+        assert_eq!(config.cpu_scale, Some(CpuScale::Peak));
         assert_eq!(config.interval, Some(Duration::from_millis(2500)));
         assert_eq!(config.columns.as_ref().unwrap().len(), 6);
         assert_eq!(config.sort, Some(Column::Cpu));
@@ -302,6 +319,10 @@ edit = ["E", "F4"]
             (
                 "store_history = \"no\"\n",
                 "line 1: store_history: invalid type",
+            ),
+            (
+                "\ncpu_scale = \"max\"\n",
+                "line 2: cpu_scale: \"max\" is not capacity or peak",
             ),
             (
                 "[keys]\nquit = \"Hyper-q\"\n",

@@ -51,6 +51,8 @@ pub struct Options {
     /// The live TUI's sparklines reach back into this store while a recorder writes it; true
     /// when it was given (`--store`), so that its problems are said. `None`: `--no-store`.
     pub store_history: Option<(std::path::PathBuf, bool)>,
+    /// The top of the CPU sparkline.
+    pub cpu_scale: crate::model::series::CpuScale,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -228,8 +230,10 @@ fn sampled(report: Report) -> Event {
 pub fn run(options: Options) -> Result<()> {
     let own =
         crate::cgroup::process::cgroup_of(&options.fs, crate::cgroup::process::ProcRef::Own, None);
-    let source = match options.fs.mount() {
-        Some(m) => {
+    let source = match (&options.replay, options.fs.mount()) {
+        // Replay shows its store, not the hierarchy (nor the mount's `rw`).
+        (Some((store, _)), _) => format!("store {}", crate::cgroup::escape::visible_path(store)),
+        (None, Some(m)) => {
             let opts = m
                 .options
                 .all
@@ -244,7 +248,7 @@ pub fn run(options: Options) -> Result<()> {
                 if opts.is_empty() { "rw".into() } else { opts }
             )
         }
-        None => format!(
+        (None, None) => format!(
             "fixture {}",
             crate::cgroup::escape::visible_path(options.fs.mount_point())
         ),
@@ -269,7 +273,8 @@ pub fn run(options: Options) -> Result<()> {
             known_users: options.fs.fixture_users(),
             hierarchy_controllers: options.fs.hierarchy_controllers(),
             replay: options.replay.is_some(),
-            recorded_history: options.store_history.is_some() && options.replay.is_none(),
+            recorded_history: options.store_history.is_some() || options.replay.is_some(),
+            cpu_scale: options.cpu_scale,
             ..crate::app::Options::new(options.base.clone(), options.fs.devices(), source)
         },
         Instant::now(),
@@ -312,14 +317,13 @@ pub fn run(options: Options) -> Result<()> {
         };
         let actor = crate::cgroup::predict::Actor::current(&options.fs);
         let names = options.resolve_names.then(|| spawn_names(events.clone()));
-        let recorded = match (&options.store_history, &replay) {
-            (Some((dir, explicit)), None) => Some(crate::history::backfill::spawn(
-                dir.clone(),
-                *explicit,
-                events.clone(),
-            )),
-            _ => None,
+        // Replay's sparklines are its store's, up to the moment on screen.
+        let store = match &options.replay {
+            Some((dir, _)) => Some((dir.clone(), true)),
+            None => options.store_history.clone(),
         };
+        let recorded = store
+            .map(|(dir, explicit)| crate::history::backfill::spawn(dir, explicit, events.clone()));
         let events_for_edits = events.clone();
         drop(events);
         event_loop(

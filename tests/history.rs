@@ -859,6 +859,7 @@ fn recorded_history_is_read_for_one_series_by_path_and_inode() {
         inode: 4242,
         columns: 90,
         live_span_ms: 15_000,
+        end_ms: None,
     };
     let recorded = read(&dir, true, &request, now).unwrap();
     assert_eq!(recorded.note, None);
@@ -931,6 +932,7 @@ fn recorded_history_survives_a_damaged_store() {
         inode: 77,
         columns: 60,
         live_span_ms: 0,
+        end_ms: None,
     };
     let mut reported = 0;
     // The segments of today and maybe yesterday: damage each at many places.
@@ -1037,6 +1039,13 @@ fn the_live_tui_draws_a_recorders_history_before_its_own_samples() {
         ],
     );
     let state = tmp.path().to_str().unwrap();
+    // The CPU graph scaled to its peak (config `cpu_scale`): 50 % of a CPU fills it.
+    std::fs::create_dir_all(tmp.path().join("cgtui")).unwrap();
+    std::fs::write(
+        tmp.path().join("cgtui/config.toml"),
+        "cpu_scale = \"peak\"\n",
+    )
+    .unwrap();
     let mut pty = common::Pty::spawn_env(
         &[
             "--root",
@@ -1065,23 +1074,21 @@ fn the_live_tui_draws_a_recorders_history_before_its_own_samples() {
     let span = title
         .split("(recorded ")
         .nth(1)
-        .unwrap()
-        .trim_end_matches(')');
+        .and_then(|rest| rest.split(')').next())
+        .unwrap();
+    assert!(title.ends_with("· top 50% (peak)"), "{title:?}\n{screen}");
     assert!((150..=190).contains(&minutes(span)), "{title:?}\n{screen}");
-    // Busy (50 %) for two hours, then idle an hour, then the live samples of an empty
-    // cgroup: full bars first, none in the last hour or the live part (a quarter).
+    // Busy (50 %) for two hours, then idle an hour (12 columns), then the live samples of
+    // an empty cgroup: full bars first; in the last hour and the live part none, and no gap
+    // between the recorded columns and the live ones (each idle column is a zero: a dot).
     let bars: Vec<char> = bars.chars().collect();
-    let width = 160 - from;
     let full = bars.iter().filter(|c| **c == '█').count();
     assert!(
         (18..=30).contains(&full),
         "{full} full bars: {bars:?}\n{screen}"
     );
-    let idle_from = width - width / 4 - 10;
-    assert!(
-        !bars.iter().skip(idle_from).any(|c| *c == '█'),
-        "{bars:?}\n{screen}"
-    );
+    let last = &bars[bars.len() - 10..];
+    assert!(last.iter().all(|c| *c == '·'), "{bars:?}\n{screen}");
     // Memory was recorded too (this cgroup2 may have no memory controller live).
     let (memory, _) = sparkline(&screen, "memory", from).unwrap();
     assert!(memory.contains("(recorded "), "{memory}\n{screen}");

@@ -122,19 +122,7 @@ impl Harness {
         let focus = self.app.selected().clone();
         let mut tree = sample_tree(&self.fs, &CgroupPath::root(), Some(&focus), false);
         self.passes += 1;
-        let later = self.passes * 1_000_000_000;
-        for sample in tree.cgroups.iter_mut().filter_map(|(_, s)| s.as_mut()) {
-            let at = &mut sample.read_at;
-            for time in [
-                &mut at.cpu_stat,
-                &mut at.io_stat,
-                &mut at.cpu_pressure,
-                &mut at.memory_pressure,
-                &mut at.io_pressure,
-            ] {
-                *time = time.map(|t| t + later);
-            }
-        }
+        read_at(&mut tree, self.passes * 1_000_000_000);
         let effects = self.app.update(Event::Tree(tree));
         self.apply(effects);
         self.focus();
@@ -1313,6 +1301,7 @@ fn sparklines_take_the_recorded_history_of_the_selected_cgroup_read_one_at_a_tim
             inode,
             columns: 3,
             live_span_ms: 0,
+            end_ms: None,
         },
         result: Ok(Recorded::default()),
     })));
@@ -1339,7 +1328,7 @@ fn sparklines_take_the_recorded_history_of_the_selected_cgroup_read_one_at_a_tim
         result: Ok(Recorded {
             bucket_ms: 300_000,
             points,
-            note: None,
+            ..Recorded::default()
         }),
     })));
     assert!(reads(&h.effects).is_empty(), "cached: {:?}", h.effects);
@@ -1357,10 +1346,16 @@ fn sparklines_take_the_recorded_history_of_the_selected_cgroup_read_one_at_a_tim
             })
             .unwrap()
     };
-    assert!(label("CPU% ").ends_with("(recorded 2h)"), "{screen}");
+    // The scale: 50 % of a CPU is a quarter of the two CPUs' 200 %.
+    assert!(
+        label("CPU% ").ends_with("(recorded 2h) · top 200% (2 CPUs)"),
+        "{screen}"
+    );
     assert!(label("memory ").contains("(recorded 2h)"), "{screen}");
     assert!(!label("IO ").contains("recorded"), "{screen}");
-    assert!(screen.contains("████████████████████████"), "{screen}");
+    let (_, bars) = sparkline(&screen, "CPU% ");
+    assert!(bars.contains(&"▂".repeat(24)), "{bars:?}\n{screen}");
+    assert!(!bars.contains('█'), "{bars:?}\n{screen}");
     // Cached: the next passes ask for nothing.
     h.tick();
     assert!(reads(&h.effects).is_empty(), "{:?}", h.effects);
@@ -1386,4 +1381,265 @@ fn sparklines_take_the_recorded_history_of_the_selected_cgroup_read_one_at_a_tim
     h.act(Action::Messages);
     let log = h.render();
     assert_eq!(log.matches("refusing it").count(), 1, "{log}");
+}
+
+/// The title of the sparkline `name` (`CPU% `, `memory `, `IO `) and the row of bars below
+/// it, from the title's column to the screen's right edge.
+fn sparkline(screen: &str, name: &str) -> (String, String) {
+    let lines: Vec<&str> = screen.lines().map(|l| l.trim_matches('"')).collect();
+    for (row, line) in lines.iter().enumerate() {
+        // A title: its name, then a value (not the tree's column header: `IO R/s`, `CPU%  `).
+        let Some((byte, _)) = line.match_indices(name).find(|(i, _)| {
+            line[i + name.len()..].starts_with(|c: char| c.is_ascii_digit() || c == '-')
+        }) else {
+            continue;
+        };
+        let column = line[..byte].chars().count();
+        let bars: String = lines[row + 1].chars().skip(column).collect();
+        return (line[byte..].trim_end().to_string(), bars);
+    }
+    panic!("no sparkline {name:?} in\n{screen}");
+}
+
+/// The read of the selected cgroup's recorded columns the screen wants. The first went out
+/// while the harness started: answered for other columns, it is asked again.
+fn recorded_read(h: &mut Harness) -> cgtui::history::backfill::Request {
+    use cgtui::history::backfill::{Answer, Recorded, Request};
+    let selected = h.app.selected().clone();
+    let inode = read_sample(&h.fs, &selected, Scope::Full)
+        .unwrap()
+        .unwrap()
+        .inode;
+    h.event(Event::Recorded(Box::new(Answer {
+        request: Request {
+            path: selected,
+            inode,
+            columns: 1,
+            live_span_ms: 0,
+            end_ms: None,
+        },
+        result: Ok(Recorded::default()),
+    })));
+    h.effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::ReadRecorded(r) => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no read of the recorded history: {:?}", h.effects))
+}
+
+/// Answer `request` with `points` (oldest first) of `bucket_ms` each, ending at `until_ms`.
+fn answer_recorded(
+    h: &mut Harness,
+    request: cgtui::history::backfill::Request,
+    points: Vec<cgtui::history::backfill::Point>,
+    until_ms: i64,
+) {
+    use cgtui::history::backfill::{Answer, Recorded};
+    h.event(Event::Recorded(Box::new(Answer {
+        request,
+        result: Ok(Recorded {
+            bucket_ms: 60_000,
+            points,
+            until_ms,
+            end_ms: until_ms,
+            note: None,
+        }),
+    })));
+}
+
+fn cpu_point(cpu_pct: Option<f64>) -> cgtui::history::backfill::Point {
+    cgtui::history::backfill::Point {
+        cpu_pct,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn sparklines_show_their_scale_and_tell_zero_from_no_sample() {
+    let mut h = Harness::with(|o| Options {
+        recorded_history: true,
+        ..o
+    });
+    let request = recorded_read(&mut h);
+    // The oldest columns hold nothing; then two minutes at 0 %, two without a sample (the
+    // recorder stopped), two at 50 % and two at the whole 200 %.
+    let mut points = vec![cpu_point(None); request.columns - 8];
+    for cpu in [0.0, 0.0, f64::NAN, f64::NAN, 50.0, 50.0, 200.0, 200.0] {
+        points.push(cpu_point((!cpu.is_nan()).then_some(cpu)));
+    }
+    // It read 1 MiB/s in the last minute.
+    points.last_mut().unwrap().io_bps = Some(1024.0 * 1024.0);
+    answer_recorded(&mut h, request, points, 0);
+    let screen = h.render();
+    let (title, bars) = sparkline(&screen, "CPU% ");
+    assert!(title.ends_with("· top 200% (2 CPUs)"), "{title:?}");
+    // The fixture's live samples follow: this cgroup uses no CPU, each a dot.
+    assert!(bars.contains("··  ▂▂██·"), "{bars:?}\n{screen}");
+    // A flat memory series is a full bar at its own top, which the title says.
+    let (memory, _) = sparkline(&screen, "memory ");
+    let top = memory
+        .split(" · top ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{memory:?}"));
+    assert!(top.ends_with("iB") || top.ends_with(" B"), "{memory:?}");
+    // IO in bytes per second.
+    let (io, _) = sparkline(&screen, "IO ");
+    assert!(io.ends_with("(recorded 1m) · top 1.0MiB/s"), "{io:?}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn the_cpu_sparkline_can_be_scaled_to_its_peak_or_to_a_quota() {
+    use cgtui::model::series::CpuScale;
+    let mut h = Harness::with(|o| Options {
+        recorded_history: true,
+        cpu_scale: CpuScale::Peak,
+        ..o
+    });
+    let request = recorded_read(&mut h);
+    let mut points = vec![cpu_point(None); request.columns - 4];
+    points.extend([12.5, 25.0, 50.0, 50.0].map(|cpu| cpu_point(Some(cpu))));
+    answer_recorded(&mut h, request, points, 0);
+    let screen = h.render();
+    let (title, bars) = sparkline(&screen, "CPU% ");
+    // The peak, 50 %, is the top: 12.5 % is a quarter of it.
+    assert!(title.ends_with("· top 50% (peak)"), "{title:?}");
+    assert!(bars.contains("▂▄██·"), "{bars:?}\n{screen}");
+
+    // At capacity, a cgroup whose cpu.max is below the CPUs has its quota as the top.
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("debian12");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(common::fixture())
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let scope = "/user.slice/user-1000.slice/user@1000.service/app.slice/fxplay.scope";
+    std::fs::write(
+        copy.join(scope.trim_start_matches('/')).join("cpu.max"),
+        "50000 100000\n",
+    )
+    .unwrap();
+    let mut h = Harness::on(Cgroupfs::fixture(&copy).unwrap(), |o| o, (140, 42));
+    h.select(scope);
+    h.tick();
+    let (title, _) = sparkline(&h.render(), "CPU% ");
+    assert!(title.ends_with("· top 50% (cpu.max)"), "{title:?}");
+    // Without a quota, the CPUs.
+    h.select("/user.slice");
+    h.tick();
+    let (title, _) = sparkline(&h.render(), "CPU% ");
+    assert!(title.ends_with("· top 200% (2 CPUs)"), "{title:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// `cgtui replay`: the past as recorded.
+
+/// The fixture's tree, read at `at` (its rates then cover the time since the one before).
+/// Date every counter file of `tree` as read at `ns` (a pass's clock): the fixture is read in
+/// microseconds, and rates need a window of at least 100 ms.
+fn read_at(tree: &mut cgtui::model::TreeSample, ns: u64) {
+    for sample in tree.cgroups.iter_mut().filter_map(|(_, s)| s.as_mut()) {
+        let at = &mut sample.read_at;
+        for time in [
+            &mut at.cpu_stat,
+            &mut at.io_stat,
+            &mut at.cpu_pressure,
+            &mut at.memory_pressure,
+            &mut at.io_pressure,
+        ] {
+            *time = time.map(|_| ns);
+        }
+    }
+}
+
+/// The fixture's tree as a pass that ended at `at`, its files read then.
+fn tree_at(fs: &Cgroupfs, at: Instant) -> cgtui::model::TreeSample {
+    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let origin = *ORIGIN.get_or_init(|| {
+        let now = Instant::now();
+        now.checked_sub(Duration::from_secs(3600)).unwrap_or(now)
+    });
+    let mut tree = sample_tree(fs, &CgroupPath::root(), None, false);
+    tree.started = at;
+    tree.finished = at;
+    read_at(
+        &mut tree,
+        at.saturating_duration_since(origin).as_nanos() as u64,
+    );
+    tree
+}
+
+#[test]
+fn replay_draws_the_recorded_history_up_to_the_moment_without_stale_marks() {
+    use cgtui::app::Replayed;
+    let mut h = Harness::with(|o| Options {
+        replay: true,
+        read_only: true,
+        recorded_history: true,
+        ..o
+    });
+    // Two recorded samples a minute apart (a recorder at a 60 s interval): a live view would
+    // mark rates over a minute as not current.
+    const SHOWN: i64 = 1_764_000_060_000; // 2025-11-24T16:01:00Z
+    let start = Instant::now();
+    let previous = tree_at(&h.fs, start);
+    let current = tree_at(&h.fs, start + Duration::from_secs(60));
+    h.app.set_now(start + Duration::from_secs(61));
+    h.event(Event::Replayed(Box::new(Replayed {
+        time_ms: Some(SHOWN),
+        previous: Some(previous),
+        current: Some(current),
+        note: String::new(),
+    })));
+    // The selected cgroup's columns are read from the store up to the moment, with no live
+    // part: all of them are recorded.
+    let request = h
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::ReadRecorded(r) => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no read of the recorded history: {:?}", h.effects));
+    assert_eq!(request.end_ms, Some(SHOWN));
+    assert_eq!(request.live_span_ms, 0);
+    let mut points = vec![cpu_point(None); request.columns - 6];
+    points.extend([200.0, 200.0, 100.0, 100.0, 0.0, 50.0].map(|cpu| cpu_point(Some(cpu))));
+    answer_recorded(&mut h, request, points, SHOWN);
+    let screen = h.render();
+    let (title, bars) = sparkline(&screen, "CPU% ");
+    assert!(
+        title.contains("(recorded 6m) · top 200% (2 CPUs)"),
+        "{title:?}"
+    );
+    // The last column is the moment on screen, at the right edge.
+    assert!(bars.ends_with("██▄▄·▂"), "{bars:?}\n{screen}");
+    // Read-only, said in the header; no value is marked as not current.
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.contains(" REPLAY 2025-11-24T16:01:00.000Z · READ-ONLY "),
+        "{header}"
+    );
+    assert!(!screen.contains('~'), "{screen}");
+    insta::assert_snapshot!(screen);
+
+    // The same samples live: their rates over a minute are marked.
+    let mut live = Harness::new();
+    live.app.set_now(start + Duration::from_secs(61));
+    live.event(Event::Tree(tree_at(&live.fs, start)));
+    live.event(Event::Tree(tree_at(
+        &live.fs,
+        start + Duration::from_secs(60),
+    )));
+    let screen = live.render();
+    assert!(screen.contains("~0.0"), "{screen}");
+    assert!(
+        screen.lines().next().unwrap().contains("CPU ~0.0%"),
+        "{screen}"
+    );
 }

@@ -9,9 +9,11 @@ const LEGEND: &[&str] = &[
     "● populated  ○ empty  ❄ frozen  ▸ collapsed  ▾ expanded  ◂ cgtui: cgtui's own cgroup",
     "⇦ yours: ownership changes to you here (the delegation boundary)",
     "OOM-KILL: an OOM kill in the last 5 s (the row is highlighted too)",
+    "~12.3 (dimmed): a value not read in the last few intervals (the row was off screen); replay shows every value as recorded, with no ~",
+    "Sparklines: ▁…█ up to the top in the title (CPU: the CPUs × 100 % or the cpu.max quota; config cpu_scale = \"peak\": the highest shown), · zero, blank: no sample; dimmed columns come from a recorder's store",
     "New cgroups, populated/frozen flips and OOM kills arrive by inotify at once; counters (cpu.stat, memory.current, io.stat...) are polled every interval.",
     "Every change shows the kernel's predicted answer and asks first.",
-    "Config: $XDG_CONFIG_HOME/cgtui/config.toml (or --config FILE): interval, columns, sort, theme, color and a [keys] table that rebinds any key above by its action's name.",
+    "Config: $XDG_CONFIG_HOME/cgtui/config.toml (or --config FILE): interval, columns, sort, theme, color, cpu_scale and a [keys] table that rebinds any key above by its action's name.",
 ];
 
 /// The help text at `width` columns: (is a heading, text).

@@ -112,8 +112,10 @@ pub struct Options {
     /// `cgtui replay`: samples come from a store; the replay keys move through time.
     pub replay: bool,
     /// A reader of a recorder's store runs: the selected cgroup's sparklines reach back into
-    /// it (`Effect::ReadRecorded`, answered by `Event::Recorded`).
+    /// it (`Effect::ReadRecorded`, answered by `Event::Recorded`); in replay, they show it.
     pub recorded_history: bool,
+    /// The top of the CPU sparkline (config `cpu_scale`).
+    pub cpu_scale: crate::model::series::CpuScale,
 }
 
 /// Where `cgtui replay` is in recorded time.
@@ -148,6 +150,7 @@ impl Options {
             hierarchy_controllers: None,
             replay: false,
             recorded_history: false,
+            cpu_scale: Default::default(),
         }
     }
 }
@@ -214,6 +217,8 @@ pub struct App {
     pub(crate) replay: Option<ReplayState>,
     /// The selected cgroup's recorded history, for its sparklines.
     pub(crate) recorded: recorded::RecordedHistory,
+    /// The top of the CPU sparkline.
+    pub(crate) cpu_scale: crate::model::series::CpuScale,
 }
 
 impl App {
@@ -268,7 +273,8 @@ impl App {
             pass_stats: None,
             pass_totals: crate::collect::PassTotals::default(),
             replay: options.replay.then(ReplayState::default),
-            recorded: recorded::RecordedHistory::new(options.recorded_history && !options.replay),
+            recorded: recorded::RecordedHistory::new(options.recorded_history),
+            cpu_scale: options.cpu_scale,
         }
     }
 
@@ -481,22 +487,16 @@ impl App {
         Some(Effect::Visible(reads))
     }
 
-    /// The read of the selected cgroup's recorded history that is due, if one is: as many
-    /// columns as its sparklines have before their live part.
+    /// The read of the selected cgroup's recorded history that is due, if one is: the columns
+    /// of its sparklines before their live part (in replay, up to the moment on screen).
     fn recorded_wanted(&mut self) -> Option<Effect> {
         let area = self.layout.history;
         if area.width == 0 || area.height == 0 {
             return None;
         }
         let node = self.model.get(self.tree.selected())?;
-        let inode = node.sample.as_ref()?.inode;
-        let live = recorded::live_columns(area.width);
-        let request = crate::history::backfill::Request {
-            path: node.path.clone(),
-            inode,
-            columns: usize::from(area.width).saturating_sub(live),
-            live_span_ms: live as i64 * self.interval.as_millis() as i64,
-        };
+        let replay = self.replay.as_ref().map(|r| r.time_ms);
+        let request = recorded::request(node, area.width, self.interval, replay)?;
         self.recorded
             .wanted(request, self.now)
             .map(Effect::ReadRecorded)
@@ -505,6 +505,10 @@ impl App {
     /// Values older than this are marked on screen as not current: rows on screen are read
     /// every interval, so only rows that were off screen (or a stalled sampler) get there.
     pub fn stale_after(&self) -> Duration {
+        // Replay shows values as recorded at the moment on screen: none is out of date.
+        if self.replay.is_some() {
+            return Duration::MAX;
+        }
         self.interval.max(self.sampler_interval) * 2 + Duration::from_secs(1)
     }
 

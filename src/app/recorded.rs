@@ -1,23 +1,59 @@
 //! The selected cgroup's recorded history, drawn in its sparklines before the live samples
-//! (see [`crate::history::backfill`]): what was asked of the reader, and its answers, cached
-//! per cgroup. One read at a time; a cgroup's points are read again as time moves on.
+//! (see [`crate::history::backfill`]), or in `cgtui replay` the whole sparkline up to the
+//! moment on screen: what was asked of the reader, and its answers, cached per cgroup. One
+//! read at a time; a cgroup's points are read again when time moves on by a column.
 
 use crate::cgroup::CgroupPath;
 use crate::history::backfill::{Answer, Recorded, Request};
-use crate::model::history::HISTORY_LEN;
+use crate::model::Node;
+use crate::model::series::SERIES_LEN;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Cgroups whose points are kept.
 const CACHE_LEN: usize = 64;
 
-/// A cgroup's points are read again after this, or after one column's time if longer.
-const REFRESH: Duration = Duration::from_secs(60);
+/// A read that found nothing (nobody records) is tried again after this.
+const RETRY: Duration = Duration::from_secs(60);
 
-/// The columns of a sparkline `width` wide that show live samples when recorded ones come
+/// The columns of a sparkline `width` wide that may show live samples when recorded ones come
 /// before them: a quarter, so that most of it reaches back.
 pub fn live_columns(width: u16) -> usize {
-    (usize::from(width) / 4).clamp(1, HISTORY_LEN)
+    (usize::from(width) / 4).clamp(1, SERIES_LEN)
+}
+
+/// The live points a sparkline `width` wide shows of `node`: its latest ones, up to
+/// [`live_columns`]. None in replay: the model's points there are the moves through recorded
+/// time, not a series; the store's columns reach up to the moment instead.
+pub fn live_points(node: &Node, width: u16, replaying: bool) -> usize {
+    if replaying {
+        return 0;
+    }
+    node.series.cpu_pct.len().min(live_columns(width))
+}
+
+/// The read of `node`'s recorded columns for a sparkline `width` wide: they end where its live
+/// points begin (`interval` apart), or at the replayed moment `replay_at`. No read without a
+/// sample (its inode) or, in replay, before a moment is on screen.
+pub fn request(
+    node: &Node,
+    width: u16,
+    interval: Duration,
+    replay: Option<Option<i64>>,
+) -> Option<Request> {
+    let inode = node.sample.as_ref()?.inode;
+    let end_ms = match replay {
+        Some(at) => Some(at?),
+        None => None,
+    };
+    let live = live_points(node, width, replay.is_some());
+    Some(Request {
+        path: node.path.clone(),
+        inode,
+        columns: usize::from(width),
+        live_span_ms: live as i64 * interval.as_millis() as i64,
+        end_ms,
+    })
 }
 
 struct Cached {
@@ -28,7 +64,7 @@ struct Cached {
 
 #[derive(Default)]
 pub struct RecordedHistory {
-    /// A reader runs (`--store`, or the default store; not `--no-store`, not replay).
+    /// A reader runs (`--store`, the default store, or replay's store; not `--no-store`).
     on: bool,
     cache: HashMap<(CgroupPath, u64), Cached>,
     in_flight: bool,
@@ -52,15 +88,30 @@ impl RecordedHistory {
             .filter(|r| !r.points.is_empty())
     }
 
-    /// The read to ask for now, if one is due for this cgroup and none is under way.
+    /// The read to ask for now, if one is due for this cgroup and none is under way: none was
+    /// made, it asked for other columns or another moment, or the recorded part should now end
+    /// a column or more later than the one read (live, as the clock moves or the live part
+    /// shrinks). While the live part grows, the end it wants stays where it was.
     pub fn wanted(&mut self, request: Request, now: Instant) -> Option<Request> {
         if !self.on || self.in_flight || request.columns == 0 {
             return None;
         }
         let key = (request.path.clone(), request.inode);
         if let Some(cached) = self.cache.get(&key) {
-            let refresh = REFRESH.max(Duration::from_millis(cached.recorded.bucket_ms as u64));
-            if cached.request == request && now.saturating_duration_since(cached.at) < refresh {
+            let same = cached.request.columns == request.columns
+                && cached.request.end_ms == request.end_ms;
+            let elapsed = now.saturating_duration_since(cached.at);
+            let recorded = &cached.recorded;
+            let due = if recorded.points.is_empty() {
+                elapsed >= RETRY
+            } else {
+                let end = match request.end_ms {
+                    Some(at) => at,
+                    None => recorded.end_ms.saturating_add(elapsed.as_millis() as i64),
+                };
+                end - request.live_span_ms >= recorded.until_ms + recorded.bucket_ms
+            };
+            if same && !due {
                 return None;
             }
         }

@@ -63,6 +63,7 @@ pub fn run(
         read_only: global.read_only || replay.is_some(),
         replay,
         store_history,
+        cpu_scale: config.cpu_scale.unwrap_or_default(),
     })?;
     Ok(0)
 }

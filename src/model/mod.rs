@@ -5,16 +5,16 @@
 //! two samples of the same inode, so a removed-and-recreated cgroup never shows a bogus delta.
 
 pub mod fresh;
-pub mod history;
 pub mod missing;
 pub mod rates;
+pub mod series;
 pub mod view;
 
 use crate::cgroup::devices::Devices;
 use crate::cgroup::watch::WatchEvent;
 use crate::cgroup::{CgroupPath, CgroupSample};
-use history::History;
 use rates::{RateRules, Rates};
+use series::Series;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -46,7 +46,8 @@ pub struct Node {
     /// screen): the tree shows them as not known yet, so a child never seems busier than
     /// its parent only because it was measured over another window.
     pub rates_unlike_parent: bool,
-    pub history: History,
+    /// The sparklines' points, while the cgroup is read every pass.
+    pub series: Series,
     /// When an OOM kill was last seen in this cgroup (memory.events oom_kill grew).
     pub oom_kill_at: Option<Instant>,
     /// When an inotify event last created this node: a tree sample begun earlier must not
@@ -67,7 +68,7 @@ impl Node {
             rate_window: None,
             read_pass: None,
             rates_unlike_parent: false,
-            history: History::default(),
+            series: Series::default(),
             oom_kill_at: None,
             created_at: None,
         }
@@ -149,7 +150,7 @@ pub struct Model {
     /// The most recent OOM kill anywhere, so the UI knows how long to keep redrawing a flash
     /// without scanning the tree.
     pub latest_oom_kill: Option<Instant>,
-    /// When the previous tree sample was taken: a node read then and now extends its history.
+    /// When the previous tree sample was taken: a node read then and now extends its series.
     previous_tree_at: Option<Instant>,
     /// cgroup.controllers of the hierarchy's root, when the base is below it (see
     /// [`Model::hierarchy_controllers`]).
@@ -305,9 +306,9 @@ impl Model {
 
     /// Store a fresh sample of one node, deriving rates from the previous one. `in_series`:
     /// it comes from a tree pass and the previous pass read this node too, so its values
-    /// extend the history at the polling interval. Otherwise the history is dropped: points
+    /// extend the series at the polling interval. Otherwise the series are dropped: points
     /// at uneven intervals would draw a false curve, and cgroups off screen (read only every
-    /// few passes) then hold no history at all, which keeps memory flat at 10,000 cgroups.
+    /// few passes) then hold no series at all, which keeps memory flat at 10,000 cgroups.
     fn store_sample(
         &mut self,
         id: NodeId,
@@ -342,19 +343,18 @@ impl Model {
         }
         let node = self.node_mut(id);
         if in_series {
-            if let Some(cpu) = rates.cpu_pct {
-                node.history.cpu_pct.push(cpu as f32);
-            }
-            if let Some(mem) = sample.memory.current {
-                node.history.memory.push(mem as f32);
-            }
-            if let Some(io) = rates.io {
-                node.history
-                    .io_bps
-                    .push((io.read_bps + io.write_bps) as f32);
-            }
+            // A value this pass could not give is a gap in its series, not a point left out.
+            node.series
+                .cpu_pct
+                .push(rates.cpu_pct.map(|cpu| cpu as f32));
+            node.series
+                .memory
+                .push(sample.memory.current.map(|mem| mem as f32));
+            node.series
+                .io_bps
+                .push(rates.io.map(|io| (io.read_bps + io.write_bps) as f32));
         } else {
-            node.history = History::default();
+            node.series = Series::default();
         }
         if oom_grew {
             node.oom_kill_at = Some(at);
@@ -421,7 +421,7 @@ impl Model {
     }
 
     /// Store samples of cgroups read between passes (rows that just came on screen): new
-    /// values and rates, but no point of history (they are not read at the polling interval
+    /// values and rates, but no point of a series (they are not read at the polling interval
     /// yet), and the tree's shape is left alone.
     pub fn apply_caught_up(&mut self, tree: TreeSample) -> Affected {
         let mut change = Affected::default();
@@ -626,7 +626,7 @@ mod tests {
         ));
         assert_eq!(m.get(&path("a")).unwrap().rates.cpu_pct, Some(50.0));
         assert_eq!(m.get(&path("a/b")).unwrap().rates.cpu_pct, Some(10.0));
-        assert_eq!(m.get(&path("a")).unwrap().history.cpu_pct.len(), 1);
+        assert_eq!(m.get(&path("a")).unwrap().series.cpu_pct.len(), 1);
 
         // a/b removed and re-created with a new inode and a smaller counter: no rate at all.
         m.apply_tree(tree(t0, 2, &[("", 1, 0), ("a", 2, 600_000), ("a/b", 9, 5)]));
@@ -743,10 +743,10 @@ mod tests {
     }
 
     #[test]
-    fn history_grows_only_while_a_cgroup_is_read_every_pass() {
+    fn series_grow_only_while_a_cgroup_is_read_every_pass() {
         let t0 = Instant::now();
         let mut m = Model::new(CgroupPath::root(), Devices::default());
-        let len = |m: &Model| m.get(&path("a")).unwrap().history.cpu_pct.len();
+        let len = |m: &Model| m.get(&path("a")).unwrap().series.cpu_pct.len();
         for secs in 0..4 {
             m.apply_tree(tree(t0, secs, &[("", 1, 0), ("a", 2, secs * 1000)]));
         }
@@ -763,7 +763,7 @@ mod tests {
         );
         assert!(m.get(&path("a")).unwrap().rates.cpu_pct.is_some());
         m.apply_tree(tree(t0, 10, &[("", 1, 0), ("a", 2, 10000)]));
-        assert_eq!(len(&m), 1, "read every pass again: the history restarts");
+        assert_eq!(len(&m), 1, "read every pass again: the series restart");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The details pane of the selected cgroup: limits, controllers, events, history, processes.
+//! The details pane of the selected cgroup: limits, controllers, events, sparklines, processes.
 
 use crate::app::App;
 use crate::app::layout::Layout as Areas;
@@ -8,6 +8,7 @@ use crate::cgroup::parse::Pressure;
 use crate::cgroup::workload::Kind;
 use crate::format;
 use crate::model::missing::{Metric, missing_reason};
+use crate::model::series::CpuScale;
 use crate::model::view::effective_memory_limit;
 use crate::model::{Model, Node};
 use crate::theme::{Role, Theme};
@@ -15,7 +16,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, SparklineBar, Table};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 const LABEL_WIDTH: usize = 10;
 
@@ -351,56 +352,155 @@ fn right_aligned<T: Copy>(values: &[T], width: usize, absent: T) -> Vec<T> {
     out
 }
 
-/// One sparkline: the `recorded` columns (dimmed, from the recorder's store; empty when
-/// there are none) then the latest `live` values, as many as fit, newest at the right.
-fn spark(
-    frame: &mut Frame,
-    area: Rect,
-    title: String,
-    recorded: &[Option<u64>],
-    live: &[u64],
-    style: Style,
-) {
-    let width = usize::from(area.width);
-    let bars: Vec<SparklineBar> = if recorded.is_empty() {
-        let shown = &live[live.len().saturating_sub(width)..];
-        shown.iter().map(|v| SparklineBar::from(*v)).collect()
-    } else {
-        let dim = Some(Style::default().add_modifier(Modifier::DIM));
-        let live: Vec<Option<u64>> = live.iter().copied().map(Some).collect();
-        // Until the live part fills, the gap before it is where its samples will come.
-        let live = right_aligned(&live, recorded::live_columns(area.width), None);
-        recorded
-            .iter()
-            .map(|v| SparklineBar::from(*v).style(dim))
-            .chain(live.into_iter().map(SparklineBar::from))
-            .collect()
-    };
-    let block = Block::default().title(title);
-    let widget = Sparkline::default().block(block).data(bars).style(style);
-    frame.render_widget(widget, area);
+/// The eighths of a cell's height, one to eight.
+const BARS: [&str; 8] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
+
+/// Zero: a point was taken and it was nothing (never mistaken for a small value).
+const ZERO: &str = "·";
+
+/// No point: nothing was sampled or recorded then.
+const NONE: &str = " ";
+
+/// The glyph of `value` on a scale from 0 to `top`: blank without a value, a dot for zero,
+/// else at least one eighth (a little is never drawn as nothing) and at most a full cell.
+fn bar(value: Option<f64>, top: f64) -> &'static str {
+    match value {
+        None => NONE,
+        Some(v) if v.is_nan() => NONE,
+        Some(v) if v <= 0.0 => ZERO,
+        Some(v) => {
+            let eighths = if top > 0.0 {
+                (v / top * 8.0).round().clamp(1.0, 8.0)
+            } else {
+                8.0
+            };
+            BARS[eighths as usize - 1]
+        }
+    }
+}
+
+/// One sparkline's columns, oldest first: a value or none, and whether it is recorded (from
+/// the store, drawn dim) rather than live.
+struct Columns(Vec<(Option<f64>, bool)>);
+
+impl Columns {
+    /// The `recorded` columns, then the `live` points (newest at the right). Without a
+    /// recorded value, the live points alone, as many as fit.
+    fn new(width: usize, recorded: &[Option<f64>], live: &[Option<f64>]) -> Columns {
+        let mut columns: Vec<(Option<f64>, bool)> = Vec::with_capacity(width);
+        let live = &live[live.len().saturating_sub(width)..];
+        if recorded.iter().any(Option::is_some) {
+            let room = width.saturating_sub(live.len());
+            let recorded = right_aligned(recorded, room, None);
+            columns.extend(recorded.into_iter().map(|v| (v, true)));
+        } else {
+            columns.extend(std::iter::repeat_n((None, false), width - live.len()));
+        }
+        columns.extend(live.iter().map(|v| (*v, false)));
+        Columns(columns)
+    }
+
+    /// The highest value shown, if any.
+    fn peak(&self) -> Option<f64> {
+        self.0.iter().filter_map(|(v, _)| *v).reduce(f64::max)
+    }
+
+    fn line(&self, top: f64, style: Style) -> Line<'static> {
+        let dim = style.add_modifier(Modifier::DIM);
+        Line::from(
+            self.0
+                .iter()
+                .map(|(value, recorded)| {
+                    Span::styled(bar(*value, top), if *recorded { dim } else { style })
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
+/// One sparkline: its title (the latest value, how far back it reaches, the top of its
+/// scale) and its columns below it.
+fn spark(frame: &mut Frame, area: Rect, title: String, columns: &Columns, top: f64, style: Style) {
+    if area.height == 0 {
+        return;
+    }
+    let [title_area, bars] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Paragraph::new(title), title_area);
+    frame.render_widget(Paragraph::new(columns.line(top, style)), bars);
 }
 
 /// How far back a recorded series reaches on screen (` (recorded 2h)`).
-fn reach(recorded: &[Option<u64>], bucket_ms: i64) -> String {
-    match recorded.iter().position(Option::is_some) {
+fn reach(columns: &Columns, bucket_ms: i64) -> String {
+    let recorded = columns.0.iter().take_while(|(_, recorded)| *recorded);
+    let count = recorded.clone().count();
+    match recorded.clone().position(|(v, _)| v.is_some()) {
         Some(first) => format!(
             " (recorded {})",
-            crate::time::format_span((recorded.len() - first) as i64 * bucket_ms)
+            crate::time::format_span((count - first) as i64 * bucket_ms)
         ),
         None => String::new(),
     }
 }
 
-fn history(app: &App, frame: &mut Frame, area: Rect, node: &Node) {
+/// Bytes with their unit: `512 B`, `1.5GiB`.
+fn bytes_unit(value: f64) -> String {
+    let text = format::bytes(value);
+    if text.ends_with(|c: char| c.is_ascii_digit()) {
+        format!("{text} B")
+    } else {
+        format!("{text}iB")
+    }
+}
+
+/// A scale's top in %: whole above 10 (`200%`), else with a tenth (`2.5%`).
+fn top_pct(value: f64) -> String {
+    if value >= 10.0 {
+        format!("{value:.0}%")
+    } else {
+        format!("{value:.1}%")
+    }
+}
+
+/// The top of `node`'s CPU sparkline and what it is: its capacity (CPUs × 100 %, or its own
+/// cpu.max quota when lower), or the highest value shown.
+fn cpu_top(app: &App, node: &Node, columns: &Columns) -> (f64, String) {
+    if app.cpu_scale == CpuScale::Peak {
+        let peak = columns.peak().unwrap_or(0.0);
+        return (peak, format!("top {} (peak)", top_pct(peak)));
+    }
+    let cpus = app.cpus.max(1) as f64 * 100.0;
+    let quota = node
+        .sample
+        .as_ref()
+        .and_then(|s| s.detail.as_ref())
+        .and_then(|d| d.cpu_max)
+        .and_then(|m| Some(m.quota.value()? as f64 * 100.0 / m.period_usec.max(1) as f64))
+        .filter(|q| *q < cpus);
+    match quota {
+        Some(q) => (q, format!("top {} (cpu.max)", top_pct(q))),
+        None => (
+            cpus,
+            format!(
+                "top {} ({})",
+                top_pct(cpus),
+                format::plural(app.cpus.max(1), "CPU")
+            ),
+        ),
+    }
+}
+
+/// The CPU, memory and IO sparklines of the selected cgroup. Each column is one live sample
+/// (while the cgroup is read every pass) or, before them, one column of what a recorder
+/// stored of this very cgroup (path and inode); in replay, the store's columns up to the
+/// moment on screen.
+fn sparklines(app: &App, frame: &mut Frame, area: Rect, node: &Node) {
     if area.height == 0 {
         return;
     }
     let [cpu, mem, io] = Layout::vertical([Constraint::Length(2); 3]).areas(area);
-    // The labels show the latest values; the history behind them is kept only while the
-    // cgroup is read every pass (on screen), so it may be shorter. Before it, what a recorder
-    // stored of this very cgroup (path and inode), when one writes a store.
-    let h = &node.history;
+    let width = usize::from(area.width);
+    let series = &node.series;
     let theme = &app.theme;
     let memory_now = node.sample.as_ref().and_then(|s| s.memory.current);
     let io_now = node.rates.io.map(|io| io.read_bps + io.write_bps);
@@ -409,59 +509,74 @@ fn history(app: &App, frame: &mut Frame, area: Rect, node: &Node) {
         .as_ref()
         .and_then(|s| app.recorded.get(&node.path, s.inode));
     let bucket_ms = stored.map_or(0, |r| r.bucket_ms);
-    let columns = usize::from(area.width).saturating_sub(recorded::live_columns(area.width));
-    // The columns before the live part; none for a series the store holds nothing of there.
-    let series = |value: fn(&crate::history::backfill::Point) -> Option<u64>| {
-        let points: Vec<Option<u64>> = stored
-            .map(|r| r.points.iter().map(value).collect())
-            .unwrap_or_default();
-        let shown = right_aligned(&points, columns, None);
-        if shown.iter().any(Option::is_some) {
-            shown
-        } else {
-            Vec::new()
-        }
+    let live_count = recorded::live_points(node, area.width, app.replay.is_some());
+    let recorded_of = |value: fn(&crate::history::backfill::Point) -> Option<f64>| {
+        stored
+            .map(|r| r.points.iter().map(value).collect::<Vec<_>>())
+            .unwrap_or_default()
     };
-    let cpu_recorded = series(|p| p.cpu_pct.map(|v| (v * 10.0) as u64));
-    let memory_recorded = series(|p| p.memory);
-    let io_recorded = series(|p| p.io_bps.map(|v| v as u64));
+    let live_of = |ring: &crate::model::series::Ring| {
+        let points: Vec<Option<f64>> = ring.iter().map(|v| v.map(f64::from)).collect();
+        points
+    };
+    // With recorded columns before them, the live points are the latest `live_count`; alone,
+    // all that fit. Replay draws no live points: its columns are the store's.
+    let columns = |recorded: Vec<Option<f64>>, live: Vec<Option<f64>>| {
+        let live = if app.replay.is_some() {
+            Vec::new()
+        } else if recorded.iter().any(Option::is_some) {
+            live[live.len().saturating_sub(live_count)..].to_vec()
+        } else {
+            live
+        };
+        Columns::new(width, &recorded, &live)
+    };
+
+    let cpu_columns = columns(recorded_of(|p| p.cpu_pct), live_of(&series.cpu_pct));
+    let (cpu_top, cpu_scale) = cpu_top(app, node, &cpu_columns);
     spark(
         frame,
         cpu,
         format!(
-            "CPU% {}{}",
+            "CPU% {}{} · {cpu_scale}",
             format::percent(node.rates.cpu_pct),
-            reach(&cpu_recorded, bucket_ms)
+            reach(&cpu_columns, bucket_ms)
         ),
-        &cpu_recorded,
-        &h.cpu_pct
-            .iter()
-            .map(|v| (v * 10.0) as u64)
-            .collect::<Vec<_>>(),
+        &cpu_columns,
+        cpu_top,
         theme.style(Role::SparkCpu),
     );
+    let memory_columns = columns(
+        recorded_of(|p| p.memory.map(|m| m as f64)),
+        live_of(&series.memory),
+    );
+    let memory_top = memory_columns.peak();
     spark(
         frame,
         mem,
         format!(
-            "memory {}{}",
-            format::opt_rate(memory_now.map(|m| m as f64)),
-            reach(&memory_recorded, bucket_ms)
+            "memory {}{}{}",
+            memory_now.map_or("-".into(), |m| bytes_unit(m as f64)),
+            reach(&memory_columns, bucket_ms),
+            memory_top.map_or(String::new(), |top| format!(" · top {}", bytes_unit(top)))
         ),
-        &memory_recorded,
-        &h.memory.iter().map(|v| v as u64).collect::<Vec<_>>(),
+        &memory_columns,
+        memory_top.unwrap_or(0.0),
         theme.style(Role::SparkMemory),
     );
+    let io_columns = columns(recorded_of(|p| p.io_bps), live_of(&series.io_bps));
+    let io_top = io_columns.peak();
     spark(
         frame,
         io,
         format!(
-            "IO {}/s{}",
-            format::opt_rate(io_now),
-            reach(&io_recorded, bucket_ms)
+            "IO {}{}{}",
+            io_now.map_or("-".into(), |v| format!("{}/s", bytes_unit(v))),
+            reach(&io_columns, bucket_ms),
+            io_top.map_or(String::new(), |top| format!(" · top {}/s", bytes_unit(top)))
         ),
-        &io_recorded,
-        &h.io_bps.iter().map(|v| v as u64).collect::<Vec<_>>(),
+        &io_columns,
+        io_top.unwrap_or(0.0),
         theme.style(Role::SparkIo),
     );
 }
@@ -595,13 +710,25 @@ pub fn render(app: &App, frame: &mut Frame, areas: &Areas) {
         &app.theme,
     );
     frame.render_widget(Paragraph::new(lines), facts);
-    history(app, frame, areas.history, node);
+    sparklines(app, frame, areas.history, node);
     processes(app, frame, areas.processes, areas.process_rows(), node);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::{bar, wrap};
+
+    #[test]
+    fn a_bar_tells_zero_from_nothing_and_a_little_from_zero() {
+        assert_eq!(bar(None, 200.0), " ");
+        assert_eq!(bar(Some(0.0), 200.0), "·");
+        assert_eq!(bar(Some(0.1), 200.0), "▁");
+        assert_eq!(bar(Some(50.0), 200.0), "▂");
+        assert_eq!(bar(Some(200.0), 200.0), "█");
+        // Above the top (a quota exceeded within measurement error): full, not wrapped.
+        assert_eq!(bar(Some(230.0), 200.0), "█");
+        assert_eq!(bar(Some(3.0), 0.0), "█");
+    }
 
     #[test]
     fn wraps_at_spaces_and_splits_long_words() {

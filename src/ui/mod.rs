@@ -102,8 +102,9 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         let at = replay
             .time_ms
             .map_or("reading the store…".into(), crate::time::format_ms);
+        // Replay never writes: the tree is the past, as recorded.
         spans.push(Span::styled(
-            format!(" REPLAY {at}"),
+            format!(" REPLAY {at} · READ-ONLY"),
             theme.style(Role::Warning),
         ));
     } else if app.read_only {
