@@ -283,12 +283,17 @@ pub fn run(options: Options) -> Result<()> {
     let (events, receiver) = mpsc::channel();
     // Open the store before the terminal is taken, so that its errors read plainly.
     let replay = match &options.replay {
-        Some((store, at)) => Some(crate::history::replay::spawn(
-            store,
-            *at,
-            options.base.clone(),
-            events.clone(),
-        )?),
+        Some((store, at)) => {
+            let events = events.clone();
+            Some(crate::history::replay::spawn(
+                store,
+                *at,
+                options.base.clone(),
+                move |replayed| {
+                    let _ = events.send(Event::Replayed(Box::new(replayed)));
+                },
+            )?)
+        }
         None => None,
     };
     spawn_signals(events.clone())?;
@@ -322,8 +327,12 @@ pub fn run(options: Options) -> Result<()> {
             Some((dir, _)) => Some((dir.clone(), true)),
             None => options.store_history.clone(),
         };
-        let recorded = store
-            .map(|(dir, explicit)| crate::history::backfill::spawn(dir, explicit, events.clone()));
+        let recorded = store.map(|(dir, explicit)| {
+            let events = events.clone();
+            crate::history::backfill::spawn(dir, explicit, move |answer| {
+                events.send(Event::Recorded(Box::new(answer))).is_ok()
+            })
+        });
         let events_for_edits = events.clone();
         drop(events);
         event_loop(

@@ -146,18 +146,8 @@ pub enum Action {
     ReplayGoTo,
 }
 
-/// A move through a recorded store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReplayMove {
-    PrevSample,
-    NextSample,
-    /// Seconds back (negative) or forward.
-    By(i32),
-    PrevEvent,
-    NextEvent,
-    /// To the sample at or before this Unix time (ms): what the go-to prompt asks for.
-    To(i64),
-}
+/// A move through a recorded store: the replay thread's commands.
+pub use crate::history::replay::ReplayMove;
 
 impl Action {
     /// The name used in the config file's `[keys]` table.

@@ -75,13 +75,7 @@ pub enum Event {
     Recorded(Box<crate::history::backfill::Answer>),
 }
 
-#[derive(Debug)]
-pub struct Replayed {
-    pub time_ms: Option<i64>,
-    pub previous: Option<TreeSample>,
-    pub current: Option<TreeSample>,
-    pub note: String,
-}
+pub use crate::history::replay::Replayed;
 
 impl App {
     pub(super) fn apply(&mut self, event: Event) -> Vec<Effect> {

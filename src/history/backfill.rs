@@ -7,7 +7,6 @@
 
 use super::Store;
 use super::codec::{anchor_of, sample_from_words};
-use crate::app::Event;
 use crate::cgroup::CgroupPath;
 use crate::cgroup::escape::visible_path;
 use crate::cgroup::sample::CgroupSample;
@@ -275,19 +274,20 @@ pub struct Answer {
 }
 
 /// Start the reader of the store in `dir`. Requests go to the returned channel; answers come
-/// back as [`Event::Recorded`]. Requests that queued up while one was read are skipped but
+/// to `answer`, until it returns false. Requests that queued up while one was read are skipped but
 /// the newest.
-pub fn spawn(dir: PathBuf, explicit: bool, events: Sender<Event>) -> Sender<Request> {
+pub fn spawn(
+    dir: PathBuf,
+    explicit: bool,
+    answer: impl Fn(Answer) -> bool + Send + 'static,
+) -> Sender<Request> {
     let (requests, receiver) = mpsc::channel::<Request>();
     std::thread::spawn(move || {
         while let Ok(request) = receiver.recv() {
             let request = receiver.try_iter().last().unwrap_or(request);
             let result =
                 read(&dir, explicit, &request, crate::time::now_ms()).map_err(|e| format!("{e:#}"));
-            if events
-                .send(Event::Recorded(Box::new(Answer { request, result })))
-                .is_err()
-            {
+            if !answer(Answer { request, result }) {
                 return;
             }
         }

@@ -3,9 +3,8 @@
 //! as trees the App takes the same way as the sampler's.
 
 use super::Store;
-use crate::app::action::ReplayMove;
-use crate::app::{Event, Replayed};
 use crate::cgroup::CgroupPath;
+use crate::model::TreeSample;
 use crate::time;
 use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, Instant};
@@ -27,10 +26,33 @@ fn events_between(store: &mut Store, from: i64, to: i64) -> String {
     }
 }
 
+/// A move through a recorded store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReplayMove {
+    PrevSample,
+    NextSample,
+    /// Seconds back (negative) or forward.
+    By(i32),
+    PrevEvent,
+    NextEvent,
+    /// To the sample at or before this Unix time (ms): what the go-to prompt asks for.
+    To(i64),
+}
+
+/// What the replay thread answers each move with: the sample before (for rates) and the one at
+/// the new time; no samples when the move went nowhere (the note says why).
+#[derive(Debug)]
+pub struct Replayed {
+    pub time_ms: Option<i64>,
+    pub previous: Option<TreeSample>,
+    pub current: Option<TreeSample>,
+    pub note: String,
+}
+
 struct Replayer {
     store: Store,
     base: CgroupPath,
-    events: Sender<Event>,
+    report: Box<dyn Fn(Replayed) + Send>,
     /// The recorded time on screen.
     at: Option<i64>,
     /// The model's clock: it only moves forward, whichever way replay moves.
@@ -81,19 +103,19 @@ impl Replayer {
     fn send(
         &self,
         time_ms: Option<i64>,
-        trees: Option<(Option<crate::model::TreeSample>, crate::model::TreeSample)>,
+        trees: Option<(Option<TreeSample>, TreeSample)>,
         note: String,
     ) {
         let (previous, current) = match trees {
             Some((p, c)) => (p, Some(c)),
             None => (None, None),
         };
-        let _ = self.events.send(Event::Replayed(Box::new(Replayed {
+        (self.report)(Replayed {
             time_ms,
             previous,
             current,
             note,
-        })));
+        });
     }
 
     fn step(&mut self, step: ReplayMove) {
@@ -181,7 +203,7 @@ pub fn spawn(
     store_dir: &std::path::Path,
     at: Option<i64>,
     base: CgroupPath,
-    events: Sender<Event>,
+    report: impl Fn(Replayed) + Send + 'static,
 ) -> anyhow::Result<Sender<ReplayMove>> {
     let mut store = Store::open(store_dir)?;
     let Some((first, last)) = store.span() else {
@@ -196,7 +218,7 @@ pub fn spawn(
         let mut replayer = Replayer {
             store,
             base,
-            events,
+            report: Box::new(report),
             at: None,
             clock: Instant::now(),
         };
