@@ -79,6 +79,8 @@ impl Loop {
                     if let Some(mut rows) = self.plan.catch_up(&mut self.collector, &self.base) {
                         rows.started = self.clock;
                         rows.finished = self.clock;
+                        // Read between passes: half an interval after the last.
+                        read_at(&mut rows, self.clock + self.app.interval() / 2);
                         let more = self.app.update(Event::CaughtUp(rows));
                         self.apply(more);
                     }
@@ -97,6 +99,7 @@ impl Loop {
         let mut tree = self.plan.sample(&mut self.collector, &self.base);
         tree.started = self.clock;
         tree.finished = self.clock;
+        read_at(&mut tree, self.clock);
         let stats = self.plan.latest;
         let effects = self.app.update(Event::Tree(tree));
         self.apply(effects);
@@ -129,6 +132,29 @@ impl Loop {
             .iter()
             .map(ToString::to_string)
             .collect()
+    }
+}
+
+/// Date the counter files of `tree` as read at `at` on the synthetic clock: a fixture is read
+/// in microseconds, and the rates are computed over the time between two reads.
+fn read_at(tree: &mut TreeSample, at: Instant) {
+    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let origin = *ORIGIN.get_or_init(|| {
+        let now = Instant::now();
+        now.checked_sub(Duration::from_secs(3600)).unwrap_or(now)
+    });
+    let ns = at.saturating_duration_since(origin).as_nanos() as u64;
+    for sample in tree.cgroups.iter_mut().filter_map(|(_, s)| s.as_mut()) {
+        let times = &mut sample.read_at;
+        for time in [
+            &mut times.cpu_stat,
+            &mut times.io_stat,
+            &mut times.cpu_pressure,
+            &mut times.memory_pressure,
+            &mut times.io_pressure,
+        ] {
+            *time = time.map(|_| ns);
+        }
     }
 }
 
@@ -388,4 +414,98 @@ fn new_cgroups_arrive_by_inotify_and_only_an_overflow_walks_the_tree() {
         (false, 0),
         "once: {after:?}"
     );
+}
+
+/// Let every child of the fixture use `step` µs of CPU more, and its parents their sum, as the
+/// kernel counts (cpu.stat covers the subtree).
+fn grow(dir: &Path, parents: usize, children: usize, pass: u64) {
+    let step = |i: usize, j: usize| ((i * 7 + j * 13) % 50 + 1) as u64 * 1_000;
+    let mut top = 0;
+    for i in 0..parents {
+        let parent = dir.join(format!("p{i}.slice"));
+        let mut sum = 0;
+        for j in 0..children {
+            let usage = 1000 + step(i, j) * pass;
+            sum += usage;
+            let text = format!("usage_usec {usage}\nuser_usec 0\nsystem_usec 0\n");
+            std::fs::write(parent.join(format!("c{j}.scope")).join("cpu.stat"), text).unwrap();
+        }
+        top += sum;
+        let text = format!("usage_usec {sum}\nuser_usec 0\nsystem_usec 0\n");
+        std::fs::write(parent.join("cpu.stat"), text).unwrap();
+    }
+    let text = format!("usage_usec {top}\nuser_usec 0\nsystem_usec 0\n");
+    std::fs::write(dir.join("cpu.stat"), text).unwrap();
+}
+
+/// Every row on screen that shows a rate shows one over the same two passes as its parent's
+/// (when the parent shows one too). Returns how many rows on screen showed a rate.
+fn rates_share_their_parents_window(run: &Loop, step: &str) -> usize {
+    let model = run.app.model();
+    let mut shown = 0;
+    for path in run.app.rows_on_screen() {
+        let node = model.get(&path).expect("a row's node");
+        if node.shown_rates().cpu_pct.is_none() {
+            continue;
+        }
+        shown += 1;
+        let Some(parent) = path.parent().and_then(|p| model.get(&p)) else {
+            continue;
+        };
+        if parent.shown_rates().cpu_pct.is_some() {
+            assert_eq!(
+                node.rate_window, parent.rate_window,
+                "{step}: {path} shows a rate over other passes than its parent's"
+            );
+        }
+    }
+    shown
+}
+
+#[test]
+fn a_row_that_comes_on_screen_never_shows_a_rate_over_another_window_than_its_parents() {
+    let (parents, children) = (40, 3);
+    let dir = fixture(parents, children, |_, _| 4096);
+    let fs = Cgroupfs::fixture(dir.path()).unwrap();
+    let mut run = Loop::new(fs, CgroupPath::root(), Column::Name);
+    let mut passes = 0;
+    let mut pass = |run: &mut Loop| {
+        passes += 1;
+        grow(dir.path(), parents, children, passes);
+        run.pass();
+    };
+    for _ in 0..3 {
+        pass(&mut run);
+    }
+    assert!(rates_share_their_parents_window(&run, "steady") > 10);
+    // A filter brings children onto the screen; they are read at once, between passes.
+    run.key(KeyCode::Char('/'));
+    for c in "c2.scope".chars() {
+        run.key(KeyCode::Char(c));
+    }
+    run.key(KeyCode::Enter);
+    let filtered = run.rows_on_screen();
+    assert!(
+        filtered
+            .iter()
+            .any(|p| p.to_string().ends_with("/c2.scope")),
+        "{filtered:?}"
+    );
+    rates_share_their_parents_window(&run, "caught up after the filter");
+    pass(&mut run);
+    rates_share_their_parents_window(&run, "the pass after the filter");
+    pass(&mut run);
+    let shown = rates_share_their_parents_window(&run, "two passes after the filter");
+    assert!(
+        shown >= filtered.len() - 1,
+        "{shown} of {} rows show a rate",
+        filtered.len()
+    );
+    // A taller terminal brings more rows on screen.
+    run.key(KeyCode::Esc);
+    let effects = run.app.update(Event::Resize(SIZE.0, SIZE.1 * 3));
+    run.apply(effects);
+    rates_share_their_parents_window(&run, "caught up after the resize");
+    pass(&mut run);
+    rates_share_their_parents_window(&run, "the pass after the resize");
 }

@@ -311,6 +311,11 @@ impl App {
     }
 
     /// Cgroups in the tree (as known from samples and inotify).
+    /// The tree and its values, as the screen draws them.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
     pub fn cgroup_count(&self) -> usize {
         self.model.len()
     }
