@@ -130,13 +130,7 @@ pub fn parse(text: &str) -> Result<Config> {
     let fail = |span: Range<usize>, key: &str, why: String| -> anyhow::Error {
         anyhow::anyhow!("line {}: {key}: {why}", line_of(text, Some(span)))
     };
-    let column_ids = || {
-        Column::ALL
-            .iter()
-            .map(|(_, id)| *id)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let column_ids = || Column::all().map(Column::id).collect::<Vec<_>>().join(", ");
     let mut config = Config::default();
     if let Some(interval) = raw.interval {
         use crate::interval::{MAX_INTERVAL, MIN_INTERVAL, secs_text};

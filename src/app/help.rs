@@ -42,8 +42,8 @@ pub fn text(keymap: &Keymap, width: usize) -> Vec<(bool, String)> {
         }
     }
     lines.push((true, "columns (config `columns`, in any order)".into()));
-    for (column, id) in Column::ALL {
-        let lead = format!("  {id:<10} {:<10} ", column.title());
+    for column in Column::all() {
+        let lead = format!("  {:<10} {:<10} ", column.id(), column.title());
         push_wrapped(&mut lines, &lead, column.meaning(), width);
     }
     lines.push((true, "markers".into()));

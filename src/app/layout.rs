@@ -33,29 +33,13 @@ const DETAILS_MIN_BODY: u16 = 10;
 /// The name column keeps at least this many cells before value columns are shown.
 const NAME_MIN: u16 = 24;
 
-/// Cells each value column takes (its title and the sort arrow fit).
-pub fn column_width(column: Column) -> u16 {
-    match column {
-        Column::Name => 0,
-        Column::Cpu => 6,
-        Column::Throttled => 5,
-        Column::Memory | Column::MemoryLimit | Column::Swap => 7,
-        Column::MemoryPct => 6,
-        Column::IoRead | Column::IoWrite | Column::IoTotal => 7,
-        Column::Pids => 6,
-        Column::Psi => 14,
-        Column::Oom => 5,
-        Column::OomKill => 6,
-    }
-}
-
 /// The tree's columns that fit in `width`: the name first and at least [`NAME_MIN`] wide,
 /// then as many of the shown value columns as fit, in their order.
 pub fn fit_columns(width: u16, shown: &[Column]) -> Vec<(Column, u16)> {
     let mut values: Vec<(Column, u16)> = shown
         .iter()
         .filter(|c| **c != Column::Name)
-        .map(|c| (*c, column_width(*c)))
+        .map(|c| (*c, c.width()))
         .collect();
     let used = |values: &[(Column, u16)]| values.iter().map(|(_, w)| w + 1).sum::<u16>();
     while !values.is_empty()

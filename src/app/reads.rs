@@ -14,7 +14,8 @@
 
 use crate::cgroup::CgroupPath;
 use crate::collect::plan::Reads;
-use crate::model::fresh::{self, Bound};
+use crate::model::column::Bound;
+use crate::model::fresh;
 use crate::model::view::{Column, TreeView};
 use crate::model::{Model, NodeId};
 use std::collections::HashSet;
@@ -146,7 +147,7 @@ fn tail_is_bounded(
             None => return false,
         }
     }
-    let left = match fresh::bound(column) {
+    let left = match column.bound() {
         Bound::None => return false,
         Bound::Max => total,
         Bound::Sum => {

@@ -529,15 +529,13 @@ mod tests {
         let (dir, fs) = tree();
         let mut collector = Collector::new(fs).carrying();
         let (first, _) = pass(&mut collector);
+        // Made while the old one exists, so that it cannot reuse its inode number.
+        std::fs::create_dir_all(dir.path().join("a/c.new")).unwrap();
+        write(dir.path(), "a/c.new", "cgroup.procs", "");
+        let cpu = "usage_usec 3\nuser_usec 2\nsystem_usec 1\n";
+        write(dir.path(), "a/c.new", "cpu.stat", cpu);
         std::fs::remove_dir_all(dir.path().join("a/c")).unwrap();
-        std::fs::create_dir_all(dir.path().join("a/c")).unwrap();
-        write(dir.path(), "a/c", "cgroup.procs", "");
-        write(
-            dir.path(),
-            "a/c",
-            "cpu.stat",
-            "usage_usec 3\nuser_usec 2\nsystem_usec 1\n",
-        );
+        std::fs::rename(dir.path().join("a/c.new"), dir.path().join("a/c")).unwrap();
         let (second, _) = pass(&mut collector);
         let (was, now) = (sample(&first, "/a/c"), sample(&second, "/a/c"));
         assert_ne!(was.inode, now.inode);

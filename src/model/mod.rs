@@ -4,6 +4,7 @@
 //! what is on disk; watch events change single cgroups between samples. Rates come only from
 //! two samples of the same inode, so a removed-and-recreated cgroup never shows a bogus delta.
 
+pub mod column;
 pub mod fresh;
 pub mod missing;
 pub mod rates;

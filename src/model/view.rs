@@ -4,155 +4,11 @@
 
 use crate::cgroup::CgroupPath;
 use crate::cgroup::escape;
-use crate::cgroup::parse::Limit;
 use crate::model::{Model, Node, NodeId};
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-/// The columns of the tree. Each can be shown (config `columns`) and be the sort key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Column {
-    Name,
-    Cpu,
-    /// Share of CFS periods throttled by cpu.max.
-    Throttled,
-    Memory,
-    MemoryLimit,
-    /// memory.current as a share of the effective limit.
-    MemoryPct,
-    Swap,
-    IoRead,
-    IoWrite,
-    /// Read and write together.
-    IoTotal,
-    Pids,
-    Psi,
-    /// memory.events `oom`: times the limit was hit and the OOM killer was invoked.
-    Oom,
-    /// memory.events `oom_kill`: processes killed.
-    OomKill,
-}
-
-impl Column {
-    /// Every column with its name in the config file (`columns`, `sort`).
-    pub const ALL: [(Column, &'static str); 14] = [
-        (Column::Name, "name"),
-        (Column::Cpu, "cpu"),
-        (Column::Throttled, "throttled"),
-        (Column::Memory, "mem"),
-        (Column::MemoryLimit, "memlim"),
-        (Column::MemoryPct, "mempct"),
-        (Column::Swap, "swap"),
-        (Column::IoRead, "ioread"),
-        (Column::IoWrite, "iowrite"),
-        (Column::IoTotal, "io"),
-        (Column::Pids, "pids"),
-        (Column::Psi, "psi"),
-        (Column::Oom, "oom"),
-        (Column::OomKill, "oomkill"),
-    ];
-
-    /// The value columns shown when the config does not say.
-    pub const DEFAULT: [Column; 7] = [
-        Column::Cpu,
-        Column::Memory,
-        Column::MemoryLimit,
-        Column::IoRead,
-        Column::IoWrite,
-        Column::Pids,
-        Column::Psi,
-    ];
-
-    pub fn id(self) -> &'static str {
-        Column::ALL
-            .iter()
-            .find(|(c, _)| *c == self)
-            .map_or("?", |(_, id)| id)
-    }
-
-    pub fn parse(id: &str) -> Option<Column> {
-        Column::ALL.iter().find(|(_, n)| *n == id).map(|(c, _)| *c)
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Column::Name => "CGROUP",
-            Column::Cpu => "CPU%",
-            Column::Throttled => "THR%",
-            Column::Memory => "MEM",
-            Column::MemoryLimit => "MEMLIM",
-            Column::MemoryPct => "MEM%L",
-            Column::Swap => "SWAP",
-            Column::IoRead => "IO R/s",
-            Column::IoWrite => "IO W/s",
-            Column::IoTotal => "IO/s",
-            Column::Pids => "PIDS",
-            Column::Psi => "PSI c/m/i",
-            Column::Oom => "OOM",
-            Column::OomKill => "KILLS",
-        }
-    }
-
-    /// What the column shows, for help and the manual.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            Column::Name => "the cgroup's name, indented by depth",
-            Column::Cpu => "CPU use, 100 = one CPU",
-            Column::Throttled => "share of cpu.max periods throttled",
-            Column::Memory => "memory.current",
-            Column::MemoryLimit => "the lower of memory.max and memory.high",
-            Column::MemoryPct => "memory.current as % of that limit",
-            Column::Swap => "memory.swap.current",
-            Column::IoRead => "bytes read per second (io.stat)",
-            Column::IoWrite => "bytes written per second (io.stat)",
-            Column::IoTotal => "bytes read and written per second",
-            Column::Pids => "pids.current",
-            Column::Psi => "some avg10 of cpu/memory/io pressure",
-            Column::Oom => "memory.events oom: the limit was hit, OOM killer invoked",
-            Column::OomKill => "memory.events oom_kill: processes killed",
-        }
-    }
-
-    /// The value this column sorts by; larger first for everything but the name.
-    pub fn value(self, node: &Node) -> Option<f64> {
-        let sample = node.sample.as_ref();
-        let events = sample.and_then(|s| s.memory.events);
-        match self {
-            Column::Name => None,
-            Column::Cpu => node.rates.cpu_pct,
-            Column::Throttled => node.rates.cpu_throttled_pct,
-            Column::Memory => sample.and_then(|s| s.memory.current).map(|v| v as f64),
-            Column::MemoryLimit => effective_memory_limit(node).map(|(l, _)| match l {
-                Limit::Value(v) => v as f64,
-                Limit::Max => f64::INFINITY,
-            }),
-            Column::MemoryPct => memory_pct(node),
-            Column::Swap => sample.and_then(|s| s.memory.swap_current).map(|v| v as f64),
-            Column::IoRead => node.rates.io.map(|io| io.read_bps),
-            Column::IoWrite => node.rates.io.map(|io| io.write_bps),
-            Column::IoTotal => node.rates.io.map(|io| io.read_bps + io.write_bps),
-            Column::Pids => sample.and_then(|s| s.pids.current).map(|v| v as f64),
-            Column::Psi => sample.and_then(|s| {
-                [&s.psi.cpu, &s.psi.memory, &s.psi.io]
-                    .iter()
-                    .filter_map(|p| p.map(|p| p.some.avg10))
-                    .reduce(f64::max)
-            }),
-            Column::Oom => events.map(|e| e.oom as f64),
-            Column::OomKill => events.map(|e| e.oom_kill as f64),
-        }
-    }
-}
-
-/// memory.current as a percentage of the effective limit; `None` without a finite limit.
-pub fn memory_pct(node: &Node) -> Option<f64> {
-    let current = node.sample.as_ref()?.memory.current?;
-    match effective_memory_limit(node)?.0 {
-        Limit::Value(0) => None,
-        Limit::Value(limit) => Some(current as f64 * 100.0 / limit as f64),
-        Limit::Max => None,
-    }
-}
+pub use super::column::{Column, effective_memory_limit, memory_pct};
 
 /// Names compared as people read them: digit runs by value, so `job2` sorts before `job10`.
 pub fn natural_cmp(a: &[u8], b: &[u8]) -> Ordering {
@@ -188,17 +44,6 @@ pub fn natural_cmp(a: &[u8], b: &[u8]) -> Ordering {
         }
     }
     (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
-}
-
-/// The lower of memory.max and memory.high, with the file it came from.
-pub fn effective_memory_limit(node: &Node) -> Option<(Limit, &'static str)> {
-    let memory = &node.sample.as_ref()?.memory;
-    match (memory.max, memory.high) {
-        (Some(max), Some(high)) if high < max => Some((high, "memory.high")),
-        (Some(max), _) => Some((max, "memory.max")),
-        (None, Some(high)) => Some((high, "memory.high")),
-        (None, None) => None,
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,9 +6,9 @@ use crate::app::App;
 use crate::app::layout::Layout;
 use crate::cgroup::escape;
 use crate::format;
-use crate::model::view::{Column, effective_memory_limit, memory_pct};
+use crate::model::view::Column;
 use crate::model::{Node, fresh};
-use crate::theme::{Level, Role};
+use crate::theme::Role;
 use ratatui::Frame;
 use ratatui::layout::Constraint;
 use ratatui::style::Style;
@@ -24,93 +24,6 @@ fn unit_role(name: &str) -> Option<Role> {
         Some(Role::Scope)
     } else {
         None
-    }
-}
-
-fn psi_cell(node: &Node) -> String {
-    let Some(sample) = node.sample.as_ref() else {
-        return "-".into();
-    };
-    let part = |p: &Option<crate::cgroup::parse::Pressure>| {
-        p.map_or("-".to_string(), |p| format!("{:.1}", p.some.avg10))
-    };
-    if sample.psi.cpu.is_none() && sample.psi.memory.is_none() && sample.psi.io.is_none() {
-        return "-".into();
-    }
-    format!(
-        "{}/{}/{}",
-        part(&sample.psi.cpu),
-        part(&sample.psi.memory),
-        part(&sample.psi.io)
-    )
-}
-
-/// The text of a value column.
-pub fn cell_text(column: Column, node: &Node) -> String {
-    let sample = node.sample.as_ref();
-    let events = sample.and_then(|s| s.memory.events);
-    let rates = node.shown_rates();
-    match column {
-        Column::Name => String::new(),
-        Column::Cpu => format::percent(rates.cpu_pct),
-        Column::Throttled => format::percent(rates.cpu_throttled_pct),
-        Column::Memory => format::opt_bytes(sample.and_then(|s| s.memory.current)),
-        Column::MemoryLimit => format::limit(effective_memory_limit(node).map(|(l, _)| l)),
-        Column::MemoryPct => format::percent(memory_pct(node)),
-        Column::Swap => format::opt_bytes(sample.and_then(|s| s.memory.swap_current)),
-        Column::IoRead => format::opt_rate(rates.io.map(|io| io.read_bps)),
-        Column::IoWrite => format::opt_rate(rates.io.map(|io| io.write_bps)),
-        Column::IoTotal => format::opt_rate(rates.io.map(|io| io.read_bps + io.write_bps)),
-        Column::Pids => format::count(sample.and_then(|s| s.pids.current)),
-        Column::Psi => psi_cell(node),
-        Column::Oom => format::count(events.map(|e| e.oom)),
-        Column::OomKill => format::count(events.map(|e| e.oom_kill)),
-    }
-}
-
-fn scale(value: f64, elevated: f64, high: f64) -> Level {
-    if value >= high {
-        Level::High
-    } else if value >= elevated {
-        Level::Elevated
-    } else if value <= 0.0 {
-        Level::Idle
-    } else {
-        Level::Normal
-    }
-}
-
-/// How alarming a column's value is.
-pub fn level(column: Column, node: &Node) -> Level {
-    let Some(value) = column.value(node) else {
-        return Level::Idle;
-    };
-    let of_limit = memory_pct(node).map_or(Level::Normal, |pct| scale(pct, 75.0, 90.0));
-    match column {
-        Column::Name => Level::Normal,
-        Column::Cpu => scale(value, 50.0, 90.0),
-        Column::Throttled => scale(value, 1.0, 25.0),
-        Column::Memory | Column::MemoryPct => match of_limit {
-            Level::Normal if value <= 0.0 => Level::Idle,
-            level => level,
-        },
-        Column::MemoryLimit => of_limit.max(Level::Normal),
-        Column::Swap => scale(value, f64::MIN_POSITIVE, f64::INFINITY),
-        Column::IoRead | Column::IoWrite | Column::IoTotal => {
-            scale(value, 50.0 * 1048576.0, 500.0 * 1048576.0)
-        }
-        Column::Pids => {
-            let max = node.sample.as_ref().and_then(|s| match s.pids.max {
-                Some(crate::cgroup::Limit::Value(m)) if m > 0 => Some(m as f64),
-                _ => None,
-            });
-            match max {
-                Some(max) => scale(value * 100.0 / max, 75.0, 90.0),
-                None => scale(value, f64::INFINITY, f64::INFINITY),
-            }
-        }
-        Column::Psi => scale(value, 1.0, 10.0),
-        Column::Oom | Column::OomKill => scale(value, f64::INFINITY, f64::MIN_POSITIVE),
     }
 }
 
@@ -233,11 +146,11 @@ pub fn render(app: &App, frame: &mut Frame, layout: &Layout) {
                     row.expanded,
                 )),
                 column if fresh::stale(*column, node, app.now, stale_after) => {
-                    old_number(cell_text(*column, node), *width, app)
+                    old_number(column.text(node), *width, app)
                 }
                 column => number(
-                    cell_text(*column, node),
-                    theme.style(Role::Level(level(*column, node))),
+                    column.text(node),
+                    theme.style(Role::Level(column.level(node))),
                 ),
             });
             let mut style = Style::default();
