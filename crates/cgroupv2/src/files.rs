@@ -106,7 +106,10 @@ impl Default for OpenFiles {
 }
 
 /// Read a whole file from offset 0 into `buffer`, returning its length. The buffer only grows
-/// (doubling) and is never cleared, so a read costs no allocation and no memset.
+/// (doubling) and is never cleared, so a read costs no allocation and no memset. A read that
+/// returns less than it was offered is the end: an interface file is a seq_file, whose read
+/// fills the buffer unless the content ends (one syscall a file instead of two, the second
+/// only to learn the end).
 fn read_at_zero(file: &File, buffer: &mut Vec<u8>) -> io::Result<usize> {
     if buffer.is_empty() {
         buffer.resize(16 * 1024, 0);
@@ -119,12 +122,13 @@ fn read_at_zero(file: &File, buffer: &mut Vec<u8>) -> io::Result<usize> {
             }
             buffer.resize((buffer.len() * 2).min(crate::fs::MAX_FILE_BYTES), 0);
         }
+        let offered = buffer.len() - filled;
         let n = file.read_at(&mut buffer[filled..], filled as u64)?;
-        if n == 0 {
+        filled += n;
+        if n < offered {
             crate::stats::read(filled);
             return Ok(filled);
         }
-        filled += n;
     }
 }
 
@@ -370,6 +374,24 @@ pub fn raise_fd_limit() {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn a_file_longer_than_the_buffer_is_read_whole_and_a_short_read_ends_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let long: String = (0..9000).map(|i| format!("{i}\n")).collect();
+        std::fs::write(dir.path().join("cgroup.procs"), &long).unwrap();
+        std::fs::write(dir.path().join("cpu.stat"), "usage_usec 1\n").unwrap();
+        let mut buffer = Vec::new();
+        for (name, text) in [
+            ("cgroup.procs", long.as_str()),
+            ("cpu.stat", "usage_usec 1\n"),
+        ] {
+            let file = File::open(dir.path().join(name)).unwrap();
+            let n = read_at_zero(&file, &mut buffer).unwrap();
+            assert_eq!(std::str::from_utf8(&buffer[..n]).unwrap(), text, "{name}");
+        }
+        assert!(long.len() > 16 * 1024, "longer than the first buffer");
+    }
 
     /// A fixture tree of `count` cgroups, each with a counter and a limit.
     fn tree(count: usize) -> (tempfile::TempDir, Cgroupfs, Vec<CgroupPath>) {
