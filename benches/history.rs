@@ -499,7 +499,7 @@ fn recorder() {
     let floor_per = floor.as_secs_f64() / samples as f64;
     println!(
         "recorder: 2,000 cgroups at 1 s for {seconds} s: {samples} samples, {:.2} ms CPU per \
-         sample; the floor {:.2} ms per refresh: {:.2}x (target <= 1.5x)",
+         sample; the floor {:.2} ms per refresh: {:.2}x (target <= 0.5x)",
         per_sample * 1e3,
         floor_per * 1e3,
         per_sample / floor_per
