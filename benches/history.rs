@@ -97,6 +97,7 @@ fn initial(i: usize) -> CgroupSample {
             min: Some(Limit::Value(0)),
             swap_max: Some(Limit::Max),
             events: Some(MemoryEvents::default()),
+            stat: None,
         },
         io: Some(vec![IoDeviceStat {
             device: Some(DeviceId { major: 8, minor: 0 }),

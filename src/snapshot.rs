@@ -44,6 +44,10 @@ struct MemoryReport {
     limit_source: Option<&'static str>,
     events: Option<MemoryEvents>,
     pressure: Option<PressureReport>,
+    /// memory.current less memory.stat's inactive_file (cAdvisor's working set).
+    working_set: Option<u64>,
+    /// memory.stat, the keys this kernel has.
+    stat: Option<crate::cgroup::parse::MemoryStat>,
 }
 
 /// IO rates with explicit nulls before the second iteration.
@@ -212,6 +216,8 @@ fn report<'a>(
             limit_source: limit.map(|(_, source)| source),
             events: s.memory.events,
             pressure: pressure(&s.psi.memory, r.psi.memory),
+            working_set: crate::model::column::working_set(node),
+            stat: s.memory.stat,
         },
         io: IoReport {
             rates: r.io.into(),

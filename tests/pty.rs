@@ -252,6 +252,15 @@ fn snapshot_text_and_json_on_the_fixture() {
     assert_eq!(second["io"]["read_bps"], 0.0);
     assert_eq!(second["cpu"]["pct"], 0.0);
     assert_eq!(first["cpu"]["pressure"]["some"]["avg10"], 0.32);
+    // memory.stat, and the working set: memory.current less inactive_file.
+    let stat = &first["memory"]["stat"];
+    let current = first["memory"]["current"].as_u64().expect("memory.current");
+    let inactive = stat["inactive_file"].as_u64().expect("inactive_file");
+    assert!(stat["anon"].as_u64().is_some(), "{stat}");
+    assert_eq!(
+        first["memory"]["working_set"].as_u64(),
+        Some(current - inactive)
+    );
     let root = &docs[0]["cgroups"][0];
     assert!(
         root["missing"]["memory"]

@@ -315,16 +315,16 @@ impl Collector {
         )
     }
 
-    /// Every cgroup of `paths` fully (as `snapshot` reads), the whole tree as the caller knows
-    /// it (the recorder's, from its inotify watches), parents before children: no directory is
-    /// listed.
+    /// Every cgroup of `paths` as the recorder keeps them ([`Scope::Record`]), the whole tree
+    /// as the caller knows it (from its inotify watches), parents before children: no
+    /// directory is listed.
     pub fn read_listed(
         &mut self,
         paths: &[CgroupPath],
         known: &dyn Fn(&CgroupPath) -> KnownEvents,
     ) -> TreeSample {
         let started = Instant::now();
-        self.read_paths(started, paths, true, &mut every(None, true), known)
+        self.read_paths(started, paths, true, &mut |_| Some(Scope::Record), known)
     }
 }
 

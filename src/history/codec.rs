@@ -589,6 +589,8 @@ pub fn sample_from_words(
             min,
             swap_max,
             events: has_mem_events.then_some(mem_events),
+            // Not recorded.
+            stat: None,
         },
         io: has_io.then_some(io),
         pids,
@@ -666,6 +668,7 @@ mod tests {
                     oom_kill: 4,
                     oom_group_kill: Some(0),
                 }),
+                stat: None,
             },
             io: Some(vec![IoDeviceStat {
                 device: Some(DeviceId {

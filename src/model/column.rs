@@ -401,6 +401,13 @@ fn psi_text(node: &Node) -> String {
     )
 }
 
+/// The working set: memory.current less the page cache not used lately (memory.stat's
+/// `inactive_file`), which the kernel drops first (cAdvisor's definition).
+pub fn working_set(node: &Node) -> Option<u64> {
+    let memory = &node.sample.as_ref()?.memory;
+    Some(memory.current?.saturating_sub(memory.stat?.inactive_file?))
+}
+
 /// memory.current as a percentage of the effective limit; `None` without a finite limit.
 pub fn memory_pct(node: &Node) -> Option<f64> {
     let current = memory_current(node)?;

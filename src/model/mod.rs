@@ -546,6 +546,7 @@ impl Model {
                 current.memory.low = full.memory.low;
                 current.memory.min = full.memory.min;
                 current.memory.swap_max = full.memory.swap_max;
+                current.memory.stat = full.memory.stat;
                 current.pids.events = full.pids.events;
                 current.detail = full.detail;
                 for problem in full.unreadable {

@@ -16,7 +16,7 @@
 
 use crate::parse::{
     self, CgroupEvents, CgroupStat, CgroupType, CpuMax, CpuStat, IoDeviceStat, IoMax, IoWeight,
-    Limit, MemoryEvents, ParseResult, PidsEvents, Pressure,
+    Limit, MemoryEvents, MemoryStat, ParseResult, PidsEvents, Pressure,
 };
 
 /// How a number is read: the kernel's kstrto* function of the handler, always with base 0.
@@ -191,7 +191,7 @@ interface_files! {
         G::Integer { parse: INT, min: 0, max: 1, range_errno: "EINVAL", max_word: false };
     MEMORY_EVENTS: MemoryEvents = "memory.events", parse::memory_events, Often, G::Unchecked;
     MEMORY_EVENTS_LOCAL: MemoryEvents = "memory.events.local", parse::memory_events, Often, G::Unchecked;
-    MEMORY_STAT: String = "memory.stat", text, Often, G::Unchecked;
+    MEMORY_STAT: MemoryStat = "memory.stat", parse::memory_stat, Often, G::Unchecked;
     MEMORY_NUMA_STAT: String = "memory.numa_stat", text, Often, G::Unchecked;
     MEMORY_SWAP_CURRENT: u64 = "memory.swap.current", parse::single_u64, Often, G::Unchecked;
     MEMORY_SWAP_HIGH: Limit = "memory.swap.high", parse::limit, OnWrite, G::SizeOrMax;

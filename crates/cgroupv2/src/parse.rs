@@ -173,6 +173,60 @@ pub fn memory_events(text: &str) -> ParseResult<MemoryEvents> {
     })
 }
 
+/// Declares [`MemoryStat`] and its parser from one list of memory.stat keys.
+macro_rules! memory_stat_keys {
+    ($($(#[$doc:meta])* $key:ident),* $(,)?) => {
+        /// `memory.stat`: what the cgroup's memory is made of (bytes) and its page events
+        /// (counts). Every key is optional: they come and go with kernel versions and configs.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+        pub struct MemoryStat {
+            $($(#[$doc])* #[serde(skip_serializing_if = "Option::is_none")] pub $key: Option<u64>,)*
+        }
+
+        pub fn memory_stat(text: &str) -> ParseResult<MemoryStat> {
+            let pairs = flat_keyed(text)?;
+            Ok(MemoryStat {
+                $($key: lookup(&pairs, stringify!($key)),)*
+            })
+        }
+    };
+}
+
+memory_stat_keys! {
+    /// Anonymous memory: heap, stacks, private mappings.
+    anon,
+    /// The page cache.
+    file,
+    /// Kernel memory charged to the cgroup (stacks, page tables, slab, ...).
+    kernel,
+    kernel_stack,
+    pagetables,
+    percpu,
+    sock,
+    vmalloc,
+    shmem,
+    zswap,
+    zswapped,
+    file_mapped,
+    file_dirty,
+    file_writeback,
+    swapcached,
+    inactive_anon,
+    active_anon,
+    /// Page cache not used lately: the first to go under pressure. The working set is
+    /// memory.current less this.
+    inactive_file,
+    active_file,
+    unevictable,
+    slab_reclaimable,
+    slab_unreclaimable,
+    slab,
+    workingset_refault_anon,
+    workingset_refault_file,
+    pgfault,
+    pgmajfault,
+}
+
 /// `pids.events`: how often a fork was refused by pids.max.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct PidsEvents {
@@ -562,6 +616,7 @@ mod fixture_tests {
             ("cgroup.events", |t| cgroup_events(t).map(drop)),
             ("memory.events", |t| memory_events(t).map(drop)),
             ("memory.events.local", |t| memory_events(t).map(drop)),
+            ("memory.stat", |t| memory_stat(t).map(drop)),
             ("pids.events", |t| pids_events(t).map(drop)),
             ("cgroup.stat", |t| cgroup_stat(t).map(drop)),
             ("io.stat", |t| io_stat(t).map(drop)),

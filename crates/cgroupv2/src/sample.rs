@@ -7,7 +7,7 @@ use crate::fs::Cgroupfs;
 use crate::interface::*; // each file's typed constant
 use crate::parse::{
     self, CgroupEvents, CgroupStat, CgroupType, CpuMax, CpuStat, IoDeviceStat, IoMax, IoWeight,
-    Limit, MemoryEvents, PidsEvents, Pressure,
+    Limit, MemoryEvents, MemoryStat, PidsEvents, Pressure,
 };
 use crate::path::CgroupPath;
 use serde::Serialize;
@@ -17,7 +17,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Columns,
+    /// Everything, `memory.stat` included: the cgroup a person is looking at, `snapshot`.
     Full,
+    /// What the recorder keeps: [`Scope::Full`] without `memory.stat` (the store does not
+    /// hold it, and it is the largest file to parse).
+    Record,
     /// What an exporter reports: the columns plus memory.low/min, pids.events and
     /// cgroup.stat (`detail` holds only `stat`); not the PID list nor the other details.
     Metrics,
@@ -33,6 +37,8 @@ pub struct MemorySample {
     pub min: Option<Limit>,
     pub swap_max: Option<Limit>,
     pub events: Option<MemoryEvents>,
+    /// Only for [`Scope::Full`].
+    pub stat: Option<MemoryStat>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -307,18 +313,20 @@ pub fn read_sample_knowing(
     let empty = known_events.is_some_and(|e| !e.populated);
     let procs = match scope {
         Scope::Columns | Scope::Metrics => None,
-        Scope::Full if empty => Some(0),
-        Scope::Full => match r.read(CGROUP_PROCS.spec.name, CGROUP_PROCS.parse, Changes::Often) {
-            Ok(None) => return Ok(None),
-            Ok(Some(pids)) => Some(pids.len()),
-            Err(err) => {
-                r.unreadable.push(Unreadable {
-                    file: "cgroup.procs",
-                    reason: err.to_string(),
-                });
-                None
+        Scope::Full | Scope::Record if empty => Some(0),
+        Scope::Full | Scope::Record => {
+            match r.read(CGROUP_PROCS.spec.name, CGROUP_PROCS.parse, Changes::Often) {
+                Ok(None) => return Ok(None),
+                Ok(Some(pids)) => Some(pids.len()),
+                Err(err) => {
+                    r.unreadable.push(Unreadable {
+                        file: "cgroup.procs",
+                        reason: err.to_string(),
+                    });
+                    None
+                }
             }
-        },
+        }
     };
     let unchanged = unchanged.filter(|u| u.inode == stat.inode);
     let mut read_at = ReadTimes::default();
@@ -343,6 +351,7 @@ pub fn read_sample_knowing(
             min: None,
             swap_max: None,
             events: r.get(MEMORY_EVENTS),
+            stat: None,
         },
         io: carried_or(
             unchanged.and_then(|u| u.io_stat.as_ref()),
@@ -388,6 +397,9 @@ pub fn read_sample_knowing(
         }));
     }
     if scope == Scope::Full {
+        sample.memory.stat = r.get(MEMORY_STAT);
+    }
+    if matches!(scope, Scope::Full | Scope::Record) {
         // Limits and types change only when written: re-read every few passes like the
         // columns' limits (a batch run reads every cgroup fully every pass).
         sample.memory.low = r.get(MEMORY_LOW);

@@ -177,3 +177,14 @@ fn io_max_and_weight() {
     );
     assert!(io_weight("254:0 200\n").is_err());
 }
+
+#[test]
+fn memory_stat_keeps_the_keys_this_kernel_has() {
+    let text = "anon 2191360\nfile 2252800\nkernel 704512\ninactive_file 1949696\nsome_new_key 7\npgmajfault 19\n";
+    let stat = memory_stat(text).unwrap();
+    assert_eq!(stat.anon, Some(2191360));
+    assert_eq!(stat.inactive_file, Some(1949696));
+    assert_eq!(stat.pgmajfault, Some(19));
+    assert_eq!(stat.zswap, None, "absent on this kernel");
+    assert!(memory_stat("anon x\n").is_err());
+}
