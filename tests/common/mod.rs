@@ -22,6 +22,34 @@ pub fn binary() -> &'static str {
     })
 }
 
+/// promtool (Debian's `prometheus` package; .ci/run unpacks it, `PROMTOOL` may point at one),
+/// or `None` with the reason printed: a test then skips, except in CI (`CI=true`), where it
+/// must run.
+pub fn promtool() -> Option<PathBuf> {
+    let candidates = std::env::var_os("PROMTOOL")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(
+            [
+                "/usr/bin/promtool",
+                "/opt/cgtui-ci/prometheus/usr/bin/promtool",
+            ]
+            .map(PathBuf::from),
+        );
+    for candidate in candidates {
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+    }
+    let why = "promtool not found (apt-get install prometheus, or PROMTOOL=path)";
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{why}: CI must run this check"
+    );
+    println!("skipped: {why}");
+    None
+}
+
 /// cgtui running in a pseudo-terminal, its screen kept by a vt100 emulator.
 pub struct Pty {
     parser: Arc<Mutex<vt100::Parser>>,
