@@ -226,6 +226,7 @@ fn size_and_encode() {
         fs: &fixture,
         base: &base,
         json: true,
+        selection: None,
     };
     let mut json_zstd = 0usize;
     let mut json_raw = 0usize;

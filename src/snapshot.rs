@@ -6,6 +6,7 @@ use crate::cgroup::escape::SysText;
 use crate::cgroup::parse::{CpuStat, IoDeviceStat, Limit, MemoryEvents, PidsEvents, Pressure};
 use crate::cgroup::workload::{self, Workload, engine::Resolver};
 use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::export::Selection;
 use crate::format;
 use crate::model::missing::{Metric, missing_reason};
 use crate::model::rates::{IoRates, PressureRates, RateRules};
@@ -301,6 +302,16 @@ pub struct Shape<'a> {
     pub fs: &'a Cgroupfs,
     pub base: &'a CgroupPath,
     pub json: bool,
+    /// `--include`, `--exclude`, `--max-depth`: the cgroups shown (all without).
+    pub selection: Option<&'a Selection>,
+}
+
+impl Shape<'_> {
+    /// Is `path` shown?
+    pub fn shows(&self, path: &CgroupPath) -> bool {
+        self.selection
+            .is_none_or(|s| s.admits(path, path.depth().saturating_sub(self.base.depth())))
+    }
 }
 
 /// Print one iteration of the model's tree: the same text table or JSON document whether the
@@ -320,7 +331,9 @@ pub fn write_iteration(
     let reports: Vec<CgroupReport> = model
         .preorder()
         .into_iter()
-        .filter_map(|id| report(model, model.node(id), base_depth, devices, names))
+        .map(|id| model.node(id))
+        .filter(|node| shape.shows(&node.path))
+        .filter_map(|node| report(model, node, base_depth, devices, names))
         .collect();
     if shape.json {
         let document = Document {
@@ -353,6 +366,8 @@ pub struct Options {
     /// Iterations; `None` runs until interrupted.
     pub count: Option<u64>,
     pub interval: Duration,
+    /// The cgroups shown, and so read (all without).
+    pub selection: Option<Selection>,
 }
 
 pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -364,6 +379,12 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut collector = crate::collect::Collector::new(options.fs.clone()).carrying();
     let mut names = Names::new(options.engines);
     let mut told = std::collections::HashSet::new();
+    let shape = Shape {
+        fs: &options.fs,
+        base: &options.base,
+        json: options.json,
+        selection: options.selection.as_ref(),
+    };
     for iteration in 1.. {
         if options.count.is_some_and(|count| iteration > count) {
             break;
@@ -371,7 +392,10 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
         if iteration > 1 {
             std::thread::sleep(options.interval);
         }
-        let tree = collector.read_tree(&options.base, None, true);
+        // Only the cgroups shown are read.
+        let tree = collector.read_tree_planned(&options.base, &mut |path| {
+            shape.shows(path).then_some(crate::cgroup::Scope::Full)
+        });
         let finished = tree.finished;
         if tree.cgroups.is_empty() {
             anyhow::bail!("cgroup {} vanished", options.base);
@@ -382,11 +406,6 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        let shape = Shape {
-            fs: &options.fs,
-            base: &options.base,
-            json: options.json,
-        };
         write_iteration(
             out,
             &model,

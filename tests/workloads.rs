@@ -392,6 +392,7 @@ fn resolve_names_asks_fake_engines_for_the_snapshot() {
             engines: Some(engines),
             count: Some(1),
             interval: std::time::Duration::from_secs(1),
+            selection: None,
         },
         &mut out,
     )

@@ -303,16 +303,19 @@ impl Collector {
         focus: Option<&CgroupPath>,
         all_full: bool,
     ) -> TreeSample {
+        self.read_tree_planned(base, &mut every(focus, all_full))
+    }
+
+    /// Every cgroup under `base` listed, and those `plan` asks for read at its scope.
+    pub fn read_tree_planned(
+        &mut self,
+        base: &CgroupPath,
+        plan: &mut dyn FnMut(&CgroupPath) -> Option<Scope>,
+    ) -> TreeSample {
         // Before the listing: the model must not remove a cgroup created while it ran.
         let started = Instant::now();
         let paths = self.walk(base);
-        self.read_paths(
-            started,
-            &paths,
-            true,
-            &mut every(focus, all_full),
-            &nothing_known,
-        )
+        self.read_paths(started, &paths, true, plan, &nothing_known)
     }
 
     /// Every cgroup of `paths` as the recorder keeps them ([`Scope::Record`]), the whole tree

@@ -39,11 +39,16 @@ fn recorded(args: &SnapshotArgs, hierarchy: Hierarchy) -> Result<i32> {
         ) => Some(crate::time::now_ms()),
         (None, _) => None,
     };
+    let selection = crate::export::Selection::new(&args.selection)?;
+    let shape = crate::snapshot::Shape {
+        fs: &hierarchy.fs,
+        base: &hierarchy.base,
+        json: args.json || args.format == SnapshotFormat::Json,
+        selection: Some(&selection),
+    };
     crate::history::snapshot(
         &store_dir(&args.store)?,
-        &hierarchy.fs,
-        &hierarchy.base,
-        args.json,
+        &shape,
         at,
         range,
         &mut std::io::stdout().lock(),
@@ -83,6 +88,7 @@ fn live(args: &SnapshotArgs, global: &Global, Hierarchy { fs, base }: Hierarchy)
             Some(args.count).filter(|n| *n > 0)
         },
         interval: global.interval.unwrap_or(Duration::from_secs(1)),
+        selection: Some(crate::export::Selection::new(&args.selection)?),
     };
     crate::snapshot::run(options, &mut std::io::stdout().lock())?;
     Ok(0)

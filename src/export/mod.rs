@@ -102,7 +102,7 @@ impl Selection {
     }
 
     /// Is `path` (`depth` levels below the base) exported, before the --max-cgroups cap?
-    fn admits(&self, path: &CgroupPath, depth: usize) -> bool {
+    pub fn admits(&self, path: &CgroupPath, depth: usize) -> bool {
         if self.max_depth.is_some_and(|max| depth > max) {
             return false;
         }

@@ -168,15 +168,13 @@ pub struct Range {
 /// in the range), in the live snapshot's shape.
 pub fn snapshot(
     store_dir: &std::path::Path,
-    fs: &Cgroupfs,
-    base: &CgroupPath,
-    json: bool,
+    shape: &crate::snapshot::Shape,
     at: Option<i64>,
     range: Range,
     out: &mut dyn Write,
 ) -> Result<()> {
     let mut store = Store::open(store_dir)?;
-    let shape = crate::snapshot::Shape { fs, base, json };
+    let (fs, base) = (shape.fs, shape.base);
     let mut devices = fs.devices();
     let mut names = crate::snapshot::Names::new(None);
     let mut iteration = 0;
@@ -192,7 +190,7 @@ pub fn snapshot(
             &model,
             store_devices,
             &mut names,
-            &shape,
+            shape,
             iteration,
             pair.current.time_ms as f64 / 1000.0,
             elapsed,
