@@ -509,3 +509,56 @@ fn a_row_that_comes_on_screen_never_shows_a_rate_over_another_window_than_its_pa
     pass(&mut run);
     rates_share_their_parents_window(&run, "the pass after the resize");
 }
+
+/// Sorted by name, a parent scrolled off screen is not read: its children on screen still show
+/// their rates (a review found them hidden for as long as the parent stayed off screen).
+#[test]
+fn children_of_a_parent_scrolled_off_screen_keep_showing_their_rates() {
+    let (parents, children) = (1, 100);
+    let dir = fixture(parents, children, |_, _| 4096);
+    let fs = Cgroupfs::fixture(dir.path()).unwrap();
+    let mut run = Loop::new(fs, CgroupPath::root(), Column::Name);
+    let mut passes = 0;
+    let mut pass = |run: &mut Loop| {
+        passes += 1;
+        grow(dir.path(), parents, children, passes);
+        run.pass();
+    };
+    for _ in 0..3 {
+        pass(&mut run);
+    }
+    run.key(KeyCode::End);
+    run.key(KeyCode::Right);
+    pass(&mut run);
+    run.key(KeyCode::End);
+    for _ in 0..4 {
+        pass(&mut run);
+    }
+    let model = run.app.model();
+    let rows = run.app.rows_on_screen();
+    assert!(
+        !rows.contains(&CgroupPath::from_relative(Path::new("p0.slice")).unwrap()),
+        "the parent is off screen: {rows:?}"
+    );
+    let with_rates = |shown: bool| {
+        rows.iter()
+            .filter(|p| {
+                let node = model.get(p).unwrap();
+                let rates = if shown {
+                    node.shown_rates()
+                } else {
+                    &node.rates
+                };
+                rates.cpu_pct.is_some()
+            })
+            .count()
+    };
+    assert!(with_rates(false) > 10, "{rows:?}");
+    assert_eq!(
+        with_rates(true),
+        with_rates(false),
+        "rates hidden:\n{}",
+        run.render()
+    );
+    rates_share_their_parents_window(&run, "scrolled to the end");
+}

@@ -449,13 +449,18 @@ impl Model {
         for &id in read {
             let children = self.node(id).children.clone();
             for node in std::iter::once(id).chain(children) {
-                let own = self.node(node).rate_window;
-                let parent = self
-                    .node(node)
+                let this = self.node(node);
+                // Only a parent read since this node's window began is compared: one not read
+                // for longer (off screen while sorted by name) is shown as old anyway, and says
+                // nothing of its children's windows.
+                let start = this.rate_window.map(|(start, _)| start);
+                let parent = this
                     .parent
-                    .and_then(|parent| self.node(parent).rate_window);
-                self.node_mut(node).rates_unlike_parent =
-                    matches!((own, parent), (Some(own), Some(parent)) if own != parent);
+                    .map(|parent| self.node(parent))
+                    .filter(|parent| parent.read_pass >= start && start.is_some())
+                    .and_then(|parent| parent.rate_window);
+                let unlike = matches!((this.rate_window, parent), (Some(own), Some(parent)) if own != parent);
+                self.node_mut(node).rates_unlike_parent = unlike;
             }
         }
     }
