@@ -40,8 +40,9 @@ pub struct Collector {
 }
 
 /// What a carrying collector knows of the hierarchical counters, to tell an unchanged subtree.
-#[derive(Default)]
 struct Carry {
+    /// [`PSI_SETTLED_NS`], shorter in tests.
+    psi_settled_ns: u64,
     /// Each cgroup's counters as last read (or carried), by the pass before this one.
     last: HashMap<CgroupPath, Counters>,
     /// Those of this pass so far.
@@ -57,6 +58,8 @@ struct Counters {
     cpu_stat: Option<CpuStat>,
     io_stat: Option<Vec<IoDeviceStat>>,
     pressure: [Option<Pressure>; 3],
+    /// When each PSI file's `some` total was first seen at its value (read time).
+    pressure_since: [Option<u64>; 3],
 }
 
 /// Which counter files of a cgroup did not change in this pass, and when each was read.
@@ -64,22 +67,47 @@ struct Counters {
 struct Still {
     cpu_stat: Option<u64>,
     io_stat: Option<u64>,
+    /// Only for a cgroup whose directory is root's: PSI accounting can be switched off and on
+    /// in a cgroup (`cgroup.pressure`), which freezes its totals while its children's grow,
+    /// and a delegated user may do that in the cgroups they own.
     pressure: [Option<u64>; 3],
 }
 
+/// PSI averages are recomputed every 2 s: a file whose total has not moved for longer has
+/// averages that already show its last stall (and so read zero only if it is long past).
+const PSI_SETTLED_NS: u64 = 3_000_000_000;
+
 impl Counters {
-    fn of(sample: &CgroupSample) -> Counters {
+    /// `sample`'s counters, `last` being the same cgroup's at the previous pass.
+    fn of(sample: &CgroupSample, last: Option<&Counters>) -> Counters {
+        let pressure = [sample.psi.cpu, sample.psi.memory, sample.psi.io];
+        let times = [
+            sample.read_at.cpu_pressure,
+            sample.read_at.memory_pressure,
+            sample.read_at.io_pressure,
+        ];
+        let mut pressure_since = [None; 3];
+        for (i, since) in pressure_since.iter_mut().enumerate() {
+            let total = |p: &Option<Pressure>| p.map(|p| p.some.total);
+            *since = match last.filter(|l| l.inode == sample.inode) {
+                Some(last) if total(&last.pressure[i]) == total(&pressure[i]) => {
+                    last.pressure_since[i].or(times[i])
+                }
+                _ => times[i],
+            };
+        }
         Counters {
             inode: sample.inode,
             cpu_stat: sample.cpu,
             io_stat: sample.io.clone(),
-            pressure: [sample.psi.cpu, sample.psi.memory, sample.psi.io],
+            pressure,
+            pressure_since,
         }
     }
 
     /// Which files hold the same values as `last` (the same cgroup's), with their read times.
     /// For PSI only the `some` total counts: it is what a descendant's stall would move.
-    fn still_since(&self, last: &Counters, read_at: &ReadTimes) -> Still {
+    fn still_since(&self, last: &Counters, read_at: &ReadTimes, owner_uid: u32) -> Still {
         if self.inode != last.inode {
             return Still::default();
         }
@@ -100,7 +128,7 @@ impl Counters {
         Still {
             cpu_stat: same(&self.cpu_stat, &last.cpu_stat, read_at.cpu_stat),
             io_stat: same(&self.io_stat, &last.io_stat, read_at.io_stat),
-            pressure,
+            pressure: if owner_uid == 0 { pressure } else { [None; 3] },
         }
     }
 }
@@ -116,15 +144,30 @@ fn at_rest(pressure: &Pressure) -> bool {
     zero(&pressure.some) && pressure.full.as_ref().is_none_or(zero)
 }
 
+impl Default for Carry {
+    fn default() -> Self {
+        Carry {
+            psi_settled_ns: PSI_SETTLED_NS,
+            last: HashMap::new(),
+            next: HashMap::new(),
+            still: HashMap::new(),
+        }
+    }
+}
+
 impl Carry {
     /// What `path` may take without reading: the counters of its own last read whose files
     /// stayed the same in its parent during this pass.
     fn unchanged(&self, path: &CgroupPath) -> Option<Unchanged> {
         let parent = self.still.get(&path.parent()?)?;
         let last = self.last.get(path)?;
+        // A PSI file at rest, and long enough for its averages to show a stall.
         let pressure = |i: usize| {
             let at = parent.pressure[i]?;
-            last.pressure[i].filter(at_rest).map(|p| (p, at))
+            let settled = last.pressure_since[i]? + self.psi_settled_ns <= at;
+            last.pressure[i]
+                .filter(|p| settled && at_rest(p))
+                .map(|p| (p, at))
         };
         let unchanged = Unchanged {
             inode: last.inode,
@@ -145,9 +188,10 @@ impl Carry {
     }
 
     fn read(&mut self, path: &CgroupPath, sample: &CgroupSample) {
-        let counters = Counters::of(sample);
-        if let Some(last) = self.last.get(path) {
-            let still = counters.still_since(last, &sample.read_at);
+        let last = self.last.get(path);
+        let counters = Counters::of(sample, last);
+        if let Some(last) = last {
+            let still = counters.still_since(last, &sample.read_at, sample.owner_uid);
             self.still.insert(path.clone(), still);
         }
         self.next.insert(path.clone(), counters);
@@ -474,10 +518,19 @@ mod tests {
             .expect("read")
     }
 
+    /// A carrying collector that takes PSI files at rest as settled at once.
+    fn carrying(fs: Cgroupfs) -> Collector {
+        let mut collector = Collector::new(fs).carrying();
+        if let Some(carry) = collector.carry.as_mut() {
+            carry.psi_settled_ns = 0;
+        }
+        collector
+    }
+
     #[test]
     fn a_subtree_whose_top_did_not_change_is_not_read_again_and_keeps_its_values() {
         let (dir, fs) = tree();
-        let mut collector = Collector::new(fs).carrying();
+        let mut collector = carrying(fs);
         let (first, read_first) = pass(&mut collector);
         let (second, read_second) = pass(&mut collector);
         // The root's children's counters were known unchanged from the root's: /a, /a/b and
@@ -510,10 +563,36 @@ mod tests {
     }
 
     #[test]
+    fn pressure_is_carried_only_under_roots_cgroups_and_once_its_averages_settled() {
+        // A delegated user can switch PSI accounting off and on in a cgroup they own
+        // (cgroup.pressure), freezing its totals while its children's grow: under /a, owned
+        // by alice, PSI files are always read.
+        let (dir, _) = tree();
+        std::fs::write(dir.path().join(".passwd"), "alice:1000:1000\n").unwrap();
+        std::fs::write(dir.path().join(".owners"), "alice alice 755 /a\n").unwrap();
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let mut collector = carrying(fs.clone());
+        let (_, read_first) = pass(&mut collector);
+        let (_, read_second) = pass(&mut collector);
+        // /a skips its five (its parent is root's); /a/b and /a/c only cpu.stat and io.stat.
+        assert_eq!(read_first - read_second, 5 + 2 * 2);
+        // A PSI total seen changing just now is read until its averages had time to show it
+        // (they are recomputed every 2 s), with the real settling time.
+        let mut collector = Collector::new(fs).carrying();
+        let (_, read_first) = pass(&mut collector);
+        let (_, read_second) = pass(&mut collector);
+        assert_eq!(
+            read_first - read_second,
+            2 + 2 + 2,
+            "cpu.stat and io.stat only"
+        );
+    }
+
+    #[test]
     fn pressure_that_is_decaying_is_read_even_under_a_still_parent() {
         let (dir, fs) = tree();
         write(dir.path(), "a/b", "memory.pressure", STALLING);
-        let mut collector = Collector::new(fs).carrying();
+        let mut collector = carrying(fs);
         pass(&mut collector);
         // /a/b's averages are not zero: they decay without new stalls, so the file is read.
         write(
@@ -530,7 +609,7 @@ mod tests {
     #[test]
     fn a_cgroup_made_again_under_the_same_name_is_read_not_carried() {
         let (dir, fs) = tree();
-        let mut collector = Collector::new(fs).carrying();
+        let mut collector = carrying(fs);
         let (first, _) = pass(&mut collector);
         // Made while the old one exists, so that it cannot reuse its inode number.
         std::fs::create_dir_all(dir.path().join("a/c.new")).unwrap();
