@@ -1308,7 +1308,7 @@ fn check_set(
 /// were given back; a cgroup cannot give back more than it holds (memory.current).
 fn check_reclaim(f: &Facts, cgroup: &CgroupPath, value: &str) -> Result<String, Denial> {
     const PAGE: u64 = 4096;
-    let asked = value::reclaim_request(value).unwrap_or(0) / PAGE;
+    let asked = value::reclaim_request(value, value::kernel_version()).unwrap_or(0) / PAGE;
     let current = f.fs.get(cgroup, interface::MEMORY_CURRENT).ok().flatten();
     match current {
         Some(current) if asked > current / PAGE => deny(
@@ -1364,6 +1364,9 @@ pub fn predict(fs: &Cgroupfs, actor: &Actor, op: &Op) -> Prediction {
         warnings.push(warning);
     }
     let command = Some(shell_command(fs, op, &owner));
+    if result.is_ok() {
+        warnings.extend(consequences(&facts, op));
+    }
     let writes = match op {
         Op::Set {
             cgroup,
@@ -1407,6 +1410,73 @@ pub fn predict(fs: &Cgroupfs, actor: &Actor, op: &Op) -> Prediction {
         command,
         writes,
     }
+}
+
+/// What an allowed change does that its success does not say (issue 26, item 12): a zombie
+/// "moved" stays where it is, a thread's id in cgroup.procs moves its whole process, and
+/// threaded controllers alone on a cgroup with processes make it a thread root.
+fn consequences(f: &Facts, op: &Op) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let moved = match op {
+        Op::Move { pid, .. } => Some((*pid, true)),
+        Op::Set { file, value, .. } if file == "cgroup.procs" || file == "cgroup.threads" => {
+            value::kernel_pid(value).map(|pid| (pid, file == "cgroup.procs"))
+        }
+        _ => None,
+    };
+    if let Some((pid, threadgroup)) = moved.filter(|(pid, _)| *pid != 0) {
+        let status =
+            f.fs.proc_root()
+                .and_then(|root| {
+                    std::fs::read_to_string(root.join(pid.to_string()).join("status")).ok()
+                })
+                .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_string())
+        };
+        if field("State:").is_some_and(|s| s.starts_with('Z')) {
+            warnings.push(format!(
+                "process {pid} is a zombie: the kernel answers success, but an exited task is not \
+                 migrated, so it stays where it is until its parent reaps it"
+            ));
+        }
+        let tgid = field("Tgid:").and_then(|t| t.parse::<u32>().ok());
+        if threadgroup && let Some(tgid) = tgid.filter(|t| *t != pid) {
+            warnings.push(format!(
+                "{pid} is a thread of process {tgid}: written to cgroup.procs it moves the whole \
+                 process {tgid} with all its threads (to move one thread, write it to \
+                 cgroup.threads of a threaded cgroup)"
+            ));
+        }
+    }
+    if let Op::Set {
+        cgroup,
+        file,
+        value,
+    } = op
+        && file == "cgroup.subtree_control"
+        && !cgroup.is_root()
+        && !f.is_threaded(cgroup)
+        && !f.is_thread_root(cgroup)
+        && f.has_tasks(cgroup)
+    {
+        let enabling: Vec<&str> = value
+            .split_whitespace()
+            .filter_map(|t| t.strip_prefix('+'))
+            .collect();
+        if !enabling.is_empty() && enabling.iter().all(|c| !is_domain_controller(c)) {
+            warnings.push(format!(
+                "{cgroup} has processes of its own: enabling only threaded controllers ({}) makes \
+                 it a thread root (cgroup.type \"domain threaded\"), and its children that are not \
+                 threaded become \"domain invalid\" (no processes, no controllers)",
+                enabling.join(" ")
+            ));
+        }
+    }
+    warnings
 }
 
 /// A size the kernel's memparse() reads past 2^64 (`16E`), in a file that reads sizes so.
@@ -1539,6 +1609,49 @@ mod tests {
         assert_eq!(shell_word(b"+memory -io"), "'+memory -io'");
         assert_eq!(shell_word(b"it's"), "'it'\\''s'");
         assert_eq!(shell_word(b"evil\x1b]0;x\x07"), "'evil\\e]0;x\\x07'");
+    }
+
+    #[test]
+    fn threaded_controllers_on_a_cgroup_with_processes_warn_of_a_thread_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("cgroup.controllers", "cpu memory\n");
+        write("cgroup.subtree_control", "cpu memory\n");
+        for (file, text) in [
+            ("cgroup.controllers", "cpu memory\n"),
+            ("cgroup.subtree_control", "\n"),
+            ("cgroup.type", "domain\n"),
+            ("cgroup.procs", "4242\n"),
+            ("cgroup.threads", "4242\n"),
+            ("cgroup.events", "populated 1\nfrozen 0\n"),
+        ] {
+            write(&format!("busy/{file}"), text);
+        }
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let busy = CgroupPath::from_relative(Path::new("busy")).unwrap();
+        let set = |value: &str| Op::Set {
+            cgroup: busy.clone(),
+            file: "cgroup.subtree_control".into(),
+            value: value.into(),
+        };
+        let actor = Actor::current(&fs);
+        let threaded = predict(&fs, &actor, &set("+cpu"));
+        assert!(threaded.allowed(), "{threaded:?}");
+        assert!(
+            threaded
+                .warnings
+                .iter()
+                .any(|w| w.contains("makes it a thread root")),
+            "{threaded:?}"
+        );
+        // A domain controller is refused there (no internal processes), with no such warning.
+        let domain = predict(&fs, &actor, &set("+memory"));
+        assert_eq!(domain.errno.as_deref(), Some("EBUSY"), "{domain:?}");
+        assert!(domain.warnings.iter().all(|w| !w.contains("thread root")));
     }
 
     #[test]

@@ -692,17 +692,28 @@ fn psi_trigger(c: &Check, text: &str, irq: bool, ctx: &Context) -> Result<String
     Ok(format!("{kind} {stall} {window}"))
 }
 
-/// memory.reclaim (user_proactive_reclaim(), mm/vmscan.c, after strstrip()): a size read by
-/// [`memparse`] that must read at least one character, then options `swappiness=N` (0..200)
-/// or `swappiness=max`. The bytes asked for, or `None` for EINVAL.
-pub fn reclaim_request(text: &str) -> Option<u64> {
+/// memory.reclaim after strstrip(), by kernel version. Since 6.9 (memory_reclaim(), later
+/// user_proactive_reclaim() of mm/vmscan.c): a size read by [`memparse`] that must read at
+/// least one character, then options `swappiness=N` (0..200), or `swappiness=max` since 6.15.
+/// Before 6.9: page_counter_memparse(buf, "") — the whole text a size, and a blank the most
+/// there is. The bytes asked for, or `None` for EINVAL.
+pub fn reclaim_request(text: &str, kernel: Option<(u32, u32)>) -> Option<u64> {
+    if kernel.is_some_and(|v| v < (6, 9)) {
+        if text.is_empty() {
+            return Some(u64::MAX);
+        }
+        let (bytes, read) = memparse(text.as_bytes());
+        return (read == text.len()).then_some(bytes);
+    }
     let (bytes, read) = memparse(text.as_bytes());
     if read == 0 {
         return None;
     }
+    let max_word = kernel.is_none_or(|v| v >= (6, 15));
     for option in text[read..].split(' ').filter(|o| !o.is_empty()) {
         let swappiness = option.strip_prefix("swappiness=")?;
-        if swappiness != "max" && !matches!(kstrtoint(swappiness), Ok(0..=200)) {
+        let ok = (max_word && swappiness == "max") || matches!(kstrtoint(swappiness), Ok(0..=200));
+        if !ok {
             return None;
         }
     }
@@ -840,7 +851,7 @@ pub fn normalize(file: &str, value: &str, ctx: &Context) -> Result<String, Inval
         // Zero bytes are never written (the kernel would change nothing); a blank is 0.
         Grammar::SizeOrMax if value.is_empty() => Err(c.fail("EINVAL", "empty value")),
         Grammar::SizeOrMax => size_or_max(&c, text),
-        Grammar::Reclaim => match reclaim_request(text) {
+        Grammar::Reclaim => match reclaim_request(text, ctx.kernel) {
             Some(_) => Ok(text.to_string()),
             // cgtui's own forms (1.5G, 64MB), converted to bytes.
             None => match friendly_size(text) {
@@ -1211,12 +1222,22 @@ mod tests {
 
     #[test]
     fn reclaim_requests() {
-        assert_eq!(reclaim_request("64M"), Some(64 << 20));
-        assert_eq!(reclaim_request("0"), Some(0));
-        assert_eq!(reclaim_request("1G swappiness=60"), Some(1 << 30));
-        assert_eq!(reclaim_request("1G swappiness=201"), None);
-        assert_eq!(reclaim_request("1Gx"), None);
-        assert_eq!(reclaim_request("x"), None);
+        assert_eq!(reclaim_request("64M", None), Some(64 << 20));
+        assert_eq!(reclaim_request("0", None), Some(0));
+        assert_eq!(reclaim_request("1G swappiness=60", None), Some(1 << 30));
+        assert_eq!(reclaim_request("1G swappiness=201", None), None);
+        assert_eq!(reclaim_request("1Gx", None), None);
+        assert_eq!(reclaim_request("x", None), None);
+        // Before 6.9 the whole text is one size, and a blank asks for everything.
+        let old = Some((6, 1));
+        assert_eq!(reclaim_request("1G swappiness=60", old), None);
+        assert_eq!(reclaim_request("", old), Some(u64::MAX));
+        assert_eq!(reclaim_request("", Some((6, 18))), None);
+        assert_eq!(reclaim_request("1M swappiness=max", Some((6, 12))), None);
+        assert_eq!(
+            reclaim_request("1M swappiness=max", Some((6, 18))),
+            Some(1 << 20)
+        );
         assert_eq!(ok("memory.reclaim", "64M"), "64M");
         assert_eq!(ok("memory.reclaim", "1.5M"), "1572864");
         assert_eq!(bad("memory.reclaim", "lots").errno, "EINVAL");
