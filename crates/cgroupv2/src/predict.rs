@@ -1377,6 +1377,7 @@ pub fn predict(fs: &Cgroupfs, actor: &Actor, op: &Op) -> Prediction {
         Op::Mkdir { .. } | Op::Rmdir { .. } => None,
     };
     if let Op::Set { file, value, .. } = op
+        && result.is_ok()
         && let Some(writes) = &writes
         && wraps_around(file, value)
     {
