@@ -250,11 +250,16 @@ pub fn kernel_pid(text: &str) -> Option<u32> {
         .and_then(|pid| u32::try_from(pid).ok())
 }
 
-/// A PID on the command line (`cgtui move 0x1a2b ...`), read as the kernel reads it.
+/// A PID on the command line (`cgtui move 0x1a2b ...`), in the kernel's forms (base 0, blanks
+/// around). Any 32-bit number is taken, so that one past an `int` is predicted EINVAL with the
+/// rule, as the kernel answers, rather than refused as an argument.
 pub fn pid_arg(text: &str) -> Result<u32, String> {
-    kernel_pid(text).ok_or_else(|| {
-        format!("{text:?} is not a PID (the kernel reads a whole number: 4242, 0x1092, 010222)")
-    })
+    kstrtoull(text.trim_matches(kernel_space))
+        .ok()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| {
+            format!("{text:?} is not a PID (the kernel reads a whole number: 4242, 0x1092, 010222)")
+        })
 }
 
 /// The kernel's kstrtoll(text, 0): [`kstrtoull`] with an optional `-`.
@@ -1130,7 +1135,9 @@ mod tests {
         assert_eq!(kernel_pid("12abc"), None);
         assert_eq!(ok("cgroup.procs", "0x1a2b"), "6699");
         assert_eq!(ok("cgroup.threads", " 12 "), "12");
-        assert!(pid_arg("0x10").is_ok() && pid_arg("ten").is_err());
+        assert_eq!(pid_arg("0x10"), Ok(16));
+        assert_eq!(pid_arg("4294967295"), Ok(u32::MAX)); // predicted EINVAL, not refused
+        assert!(pid_arg("ten").is_err() && pid_arg("-1").is_err());
         assert_eq!(ok("pids.max", "0x10"), "16");
     }
 
