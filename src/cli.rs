@@ -447,7 +447,8 @@ pub struct CgroupArgs {
 // The process and cgroup of `move` (and its `check`).
 #[derive(clap::Args)]
 pub struct MoveArgs {
-    /// The process to move.
+    /// The process to move (read as the kernel reads it: 4242, 0x1092 and 010222 are one PID).
+    #[arg(value_parser = crate::cgroup::value::pid_arg)]
     pub pid: u32,
     /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
     pub cgroup: PathBuf,

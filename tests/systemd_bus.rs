@@ -256,8 +256,8 @@ fn set_unit_properties_for_every_mapped_file() {
     }
     for (file, input, expected) in cases {
         let ctx = Context {
-            cpu_period: None,
             devices: Some(&Disk),
+            ..Context::default()
         };
         let value = normalize(file, input, &ctx).unwrap();
         let props = unit_properties(file, &value).expect("mapped").unwrap();

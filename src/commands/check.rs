@@ -47,6 +47,7 @@ fn predict_and_print(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Resu
                 fix: None,
                 warnings: Vec::new(),
                 command: None,
+                writes: None,
             }
         }
     };
@@ -79,6 +80,9 @@ fn predict_and_print(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Resu
                 }
             }
         }
+        if let Some(note) = conversion_note(&prediction) {
+            out!("  {note}");
+        }
         for warning in &prediction.warnings {
             out!("  warning: {warning}");
         }
@@ -87,4 +91,18 @@ fn predict_and_print(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Resu
         }
     }
     Ok(if prediction.allowed() { 0 } else { 1 })
+}
+
+/// What cgtui writes when it is not the value as typed (`1.5G` → `1610612736`, `50%` → quota
+/// and period, `0x1a2b` → `6699`): the kernel judges those bytes, not the typed text.
+fn conversion_note(prediction: &crate::cgroup::predict::Prediction) -> Option<String> {
+    let writes = prediction.writes.as_deref()?;
+    let typed = prediction.value.as_deref()?;
+    (writes != typed).then(|| {
+        format!(
+            "cgtui writes {} (converted from {})",
+            crate::cgroup::predict::shell_word(writes.as_bytes()),
+            crate::cgroup::predict::shell_word(typed.as_bytes())
+        )
+    })
 }

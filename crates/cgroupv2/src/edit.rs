@@ -303,16 +303,28 @@ pub fn execute(fs: &Cgroupfs, actor: &Actor, prepared: &Prepared) -> Executed {
 /// that vanished meanwhile is said so.
 fn unforeseen(fs: &Cgroupfs, op: &Op, errno: &str) -> (Rule, String) {
     let cgroup = op.cgroup();
+    let rule = rule_of_errno(op.name(), op.file(), errno);
+    if errno == "ENODEV" && rule == Rule::NoSuchCgroup {
+        return (rule, removed_cgroup(cgroup));
+    }
     if !matches!(op, Op::Mkdir { .. }) && !fs.exists(cgroup) {
         return (
             Rule::NoSuchCgroup,
             format!("{cgroup} does not exist (any more)"),
         );
     }
-    let rule = rule_of_errno(op.name(), op.file(), errno);
     (
         rule,
         format!("the kernel answered {errno}: {}", rule.meaning()),
+    )
+}
+
+/// ENODEV from a write to a cgroup's file other than a device's: kernfs answers it when the
+/// cgroup was removed after the file was opened (the node is no longer active).
+pub fn removed_cgroup(cgroup: &CgroupPath) -> String {
+    format!(
+        "the kernel answered ENODEV: the cgroup {cgroup} was removed (the file was opened before \
+         its rmdir; a cgroup of that name may exist again, but it is another one)"
     )
 }
 

@@ -36,10 +36,14 @@ pub enum Kstrto {
 pub enum Grammar {
     /// cgtui does not check it: the kernel judges the text as given.
     Unchecked,
-    /// `max` or a size with a suffix (page_counter_memparse).
+    /// `max` or a size as page_counter_memparse() reads it (memparse: base 0, a K..E suffix,
+    /// wrapping past 2^64), or cgtui's `1.5G` / `512MB` converted to bytes.
     SizeOrMax,
-    /// A positive size (memory.reclaim).
-    Size,
+    /// memory.reclaim: a size as memparse() reads it, then `swappiness=N` options; EAGAIN
+    /// when the cgroup cannot give back that much.
+    Reclaim,
+    /// A PSI trigger `some|full STALL WINDOW` (µs) in a pressure file; `irq`: only `full`.
+    Psi { irq: bool },
     /// A number read as `parse` reads it, within `min..=max`, else `range_errno`; `max_word`:
     /// the word `max` is taken too.
     Integer {
@@ -63,7 +67,8 @@ pub enum Grammar {
     Words(&'static [&'static str]),
     /// `+name -name ...`.
     SubtreeControl,
-    /// A PID (0: the writer itself).
+    /// A PID (0: the writer itself), as cgroup_procs_write_start() reads it: kstrtoint(base 0)
+    /// after strstrip(), EINVAL for anything else or below 0.
     Pid,
 }
 
@@ -155,13 +160,16 @@ interface_files! {
         G::Integer { parse: INT, min: 0, max: 1, range_errno: "ERANGE", max_word: false };
     /// cgroup_kill_write: kstrtoint, ERANGE unless 1.
     CGROUP_KILL: String = "cgroup.kill", text, Often, G::Kill;
-    CGROUP_PRESSURE: String = "cgroup.pressure", text, OnWrite, G::Unchecked;
+    /// cgroup_pressure_write: kstrtoint, ERANGE unless 0 or 1.
+    CGROUP_PRESSURE: String = "cgroup.pressure", text, OnWrite,
+        G::Integer { parse: INT, min: 0, max: 1, range_errno: "ERANGE", max_word: false };
     CPU_STAT: CpuStat = "cpu.stat", parse::cpu_stat, Often, G::Unchecked;
     CPU_STAT_LOCAL: String = "cpu.stat.local", text, Often, G::Unchecked;
-    CPU_PRESSURE: Pressure = "cpu.pressure", parse::pressure, Often, G::Unchecked;
-    MEMORY_PRESSURE: Pressure = "memory.pressure", parse::pressure, Often, G::Unchecked;
-    IO_PRESSURE: Pressure = "io.pressure", parse::pressure, Often, G::Unchecked;
-    IRQ_PRESSURE: String = "irq.pressure", text, Often, G::Unchecked;
+    /// pressure_write -> psi_trigger_create: a trigger (window rules by kernel version).
+    CPU_PRESSURE: Pressure = "cpu.pressure", parse::pressure, Often, G::Psi { irq: false };
+    MEMORY_PRESSURE: Pressure = "memory.pressure", parse::pressure, Often, G::Psi { irq: false };
+    IO_PRESSURE: Pressure = "io.pressure", parse::pressure, Often, G::Psi { irq: false };
+    IRQ_PRESSURE: String = "irq.pressure", text, Often, G::Psi { irq: true };
     // cpu (kernel/sched/core.c)
     /// cpu_weight_write_u64: kstrtoull (a sign is EINVAL), ERANGE outside 1..10000.
     CPU_WEIGHT: u64 = "cpu.weight", parse::single_u64, OnWrite,
@@ -184,7 +192,7 @@ interface_files! {
     MEMORY_LOW: Limit = "memory.low", parse::limit, OnWrite, G::SizeOrMax;
     MEMORY_HIGH: Limit = "memory.high", parse::limit, OnWrite, G::SizeOrMax;
     MEMORY_MAX: Limit = "memory.max", parse::limit, OnWrite, G::SizeOrMax;
-    MEMORY_RECLAIM: String = "memory.reclaim", text, Often, G::Size;
+    MEMORY_RECLAIM: String = "memory.reclaim", text, Often, G::Reclaim;
     MEMORY_PEAK: u64 = "memory.peak", parse::single_u64, Often, G::Unchecked;
     /// memory_oom_group_write: kstrtoint, EINVAL unless 0 or 1.
     MEMORY_OOM_GROUP: String = "memory.oom.group", text, OnWrite,

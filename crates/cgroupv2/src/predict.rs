@@ -22,6 +22,9 @@ use serde::Serialize;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
+/// PATH_MAX (include/uapi/linux/limits.h): a path, with its NUL, is shorter.
+const PATH_MAX: usize = 4096;
+
 /// Who is asking: the credentials and cgroup namespace of this process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Actor {
@@ -126,6 +129,9 @@ pub struct Prediction {
     /// systemd call) and not only cgtui's keys: `echo +memory > .../cgroup.subtree_control`,
     /// `mkdir ...`, `busctl call ... SetUnitProperties ...`.
     pub command: Option<String>,
+    /// The exact text cgtui writes (`1.5G` is written as `1610612736`, `50%` as `50000 100000`,
+    /// a PID `0x1a2b` as `6699`); `None` for mkdir and rmdir, or a value refused before writing.
+    pub writes: Option<String>,
 }
 
 impl Prediction {
@@ -529,8 +535,35 @@ fn check_nsdelegate_root(f: &Facts, cgroup: &CgroupPath, file: &str) -> Result<S
 }
 
 fn check_mkdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
+    let name = cgroup.as_path().file_name().unwrap_or_default().as_bytes();
+    // getname(): a path of PATH_MAX bytes or more (with its NUL) never reaches the filesystem.
+    // cgroupfs itself sets no 255-byte limit on a name (kernfs has none; checked on 6.18).
+    if name.len() >= PATH_MAX {
+        return deny(
+            "ENAMETOOLONG",
+            Rule::InvalidValue,
+            format!(
+                "the name has {} bytes: a path is at most {} bytes (PATH_MAX with its NUL)",
+                name.len(),
+                PATH_MAX - 1
+            ),
+            Some("pick a shorter name".into()),
+        );
+    }
     let parent = parent_of(cgroup);
     must_exist(f, &parent, "the parent ")?;
+    // filename_create() looks the name up before vfs_mkdir() checks the directory's
+    // permission: an existing name is EEXIST even where the user may not write.
+    // A directory or a file of that name (statat without following: the same path either way;
+    // never a lossy copy of the name, which could be another cgroup's).
+    if f.fs.stat(cgroup).ok().flatten().is_some() {
+        return deny(
+            "EEXIST",
+            Rule::InvalidValue,
+            format!("{cgroup} already exists (as a cgroup or an interface file)"),
+            Some("pick another name".into()),
+        );
+    }
     if !f.writable(&parent, None) {
         return deny(
             "EACCES",
@@ -543,14 +576,15 @@ fn check_mkdir(f: &Facts, cgroup: &CgroupPath) -> Result<String, Denial> {
             Some("create it inside a subtree delegated to you, e.g. `cgtui delegate` (no root needed)".into()),
         );
     }
-    // A directory or a file of that name (statat without following: the same path either way;
-    // never a lossy copy of the name, which could be another cgroup's).
-    if f.fs.stat(cgroup).ok().flatten().is_some() {
+    // cgroup_mkdir(): a newline would make /proc/PID/cgroup unparsable.
+    if name.contains(&b'\n') {
         return deny(
-            "EEXIST",
+            "EINVAL",
             Rule::InvalidValue,
-            format!("{cgroup} already exists (as a cgroup or an interface file)"),
-            Some("pick another name".into()),
+            "a cgroup name may not contain a newline (cgroup_mkdir refuses it, so that \
+             /proc/PID/cgroup stays one line per hierarchy)"
+                .into(),
+            Some("pick a name without a newline".into()),
         );
     }
     // cgroup.max.descendants and cgroup.max.depth of the parent and every ancestor.
@@ -1229,12 +1263,15 @@ fn check_set(
         );
     }
     if file == "cgroup.procs" || file == "cgroup.threads" {
-        return match raw_value.trim().parse::<u32>() {
-            Ok(pid) => check_move(f, pid, cgroup, file == "cgroup.procs"),
-            Err(_) => deny(
+        return match value::kernel_pid(raw_value) {
+            Some(pid) => check_move(f, pid, cgroup, file == "cgroup.procs"),
+            None => deny(
                 "EINVAL",
                 Rule::InvalidValue,
-                format!("{raw_value:?} is not a PID"),
+                format!(
+                    "{raw_value:?} is not a PID: the kernel reads one with kstrtoint(base 0) \
+                     after stripping blanks (4242, 0x1092 and 010222 are the same PID)"
+                ),
                 None,
             ),
         };
@@ -1253,6 +1290,7 @@ fn check_set(
     match file {
         "cgroup.subtree_control" => check_subtree_control(f, cgroup, &value),
         "cgroup.type" => check_cgroup_type(f, cgroup),
+        "memory.reclaim" => check_reclaim(f, cgroup, &value),
         "cgroup.kill" if f.cgroup_type(cgroup) == Some(CgroupType::Threaded) => deny(
             "EOPNOTSUPP",
             Rule::ThreadedTopology,
@@ -1262,6 +1300,37 @@ fn check_set(
         _ => Ok(format!(
             "you may write {} and {value:?} is valid",
             cgroup.file_display(file)
+        )),
+    }
+}
+
+/// memory_reclaim(): reclaim is retried a few times, then EAGAIN unless the pages asked for
+/// were given back; a cgroup cannot give back more than it holds (memory.current).
+fn check_reclaim(f: &Facts, cgroup: &CgroupPath, value: &str) -> Result<String, Denial> {
+    const PAGE: u64 = 4096;
+    let asked = value::reclaim_request(value, value::kernel_version()).unwrap_or(0) / PAGE;
+    let current = f.fs.get(cgroup, interface::MEMORY_CURRENT).ok().flatten();
+    match current {
+        Some(current) if asked > current / PAGE => deny(
+            "EAGAIN",
+            Rule::InvalidValue,
+            format!(
+                "{cgroup} holds {current} bytes (memory.current) and cannot give back {} bytes: \
+                 memory.reclaim tries a few times, then answers EAGAIN",
+                asked * PAGE
+            ),
+            Some(format!(
+                "ask for at most {current} bytes; less is reclaimable"
+            )),
+        ),
+        _ if asked == 0 => Ok(format!(
+            "you may write {}; it asks for less than a page, so nothing is reclaimed",
+            cgroup.file_display("memory.reclaim")
+        )),
+        _ => Ok(format!(
+            "you may write {} and {value:?} is valid (the kernel answers EAGAIN if it cannot \
+             reclaim that much)",
+            cgroup.file_display("memory.reclaim")
         )),
     }
 }
@@ -1295,6 +1364,28 @@ pub fn predict(fs: &Cgroupfs, actor: &Actor, op: &Op) -> Prediction {
         warnings.push(warning);
     }
     let command = Some(shell_command(fs, op, &owner));
+    if result.is_ok() {
+        warnings.extend(consequences(&facts, op));
+    }
+    let writes = match op {
+        Op::Set {
+            cgroup,
+            file,
+            value,
+        } => value::check(fs, cgroup, file, value).ok(),
+        Op::Move { pid, .. } => Some(pid.to_string()),
+        Op::Mkdir { .. } | Op::Rmdir { .. } => None,
+    };
+    if let Op::Set { file, value, .. } = op
+        && result.is_ok()
+        && let Some(writes) = &writes
+        && wraps_around(file, value)
+    {
+        warnings.push(format!(
+            "the kernel's memparse() wraps {value:?} around 2^64: the size set is {writes} bytes, \
+             not the size typed"
+        ));
+    }
     let (verdict, errno, rule, explanation, fix) = match result {
         Ok(why) => (Verdict::Allowed, None, Rule::Ok, why, None),
         Err(d) => (
@@ -1318,7 +1409,83 @@ pub fn predict(fs: &Cgroupfs, actor: &Actor, op: &Op) -> Prediction {
         fix,
         warnings,
         command,
+        writes,
     }
+}
+
+/// What an allowed change does that its success does not say (issue 26, item 12): a zombie
+/// "moved" stays where it is, a thread's id in cgroup.procs moves its whole process, and
+/// threaded controllers alone on a cgroup with processes make it a thread root.
+fn consequences(f: &Facts, op: &Op) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let moved = match op {
+        Op::Move { pid, .. } => Some((*pid, true)),
+        Op::Set { file, value, .. } if file == "cgroup.procs" || file == "cgroup.threads" => {
+            value::kernel_pid(value).map(|pid| (pid, file == "cgroup.procs"))
+        }
+        _ => None,
+    };
+    if let Some((pid, threadgroup)) = moved.filter(|(pid, _)| *pid != 0) {
+        let status =
+            f.fs.proc_root()
+                .and_then(|root| {
+                    std::fs::read_to_string(root.join(pid.to_string()).join("status")).ok()
+                })
+                .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_string())
+        };
+        if field("State:").is_some_and(|s| s.starts_with('Z')) {
+            warnings.push(format!(
+                "process {pid} is a zombie: the kernel answers success, but an exited task is not \
+                 migrated, so it stays where it is until its parent reaps it"
+            ));
+        }
+        let tgid = field("Tgid:").and_then(|t| t.parse::<u32>().ok());
+        if threadgroup && let Some(tgid) = tgid.filter(|t| *t != pid) {
+            warnings.push(format!(
+                "{pid} is a thread of process {tgid}: written to cgroup.procs it moves the whole \
+                 process {tgid} with all its threads (to move one thread, write it to \
+                 cgroup.threads of a threaded cgroup)"
+            ));
+        }
+    }
+    if let Op::Set {
+        cgroup,
+        file,
+        value,
+    } = op
+        && file == "cgroup.subtree_control"
+        && !cgroup.is_root()
+        && !f.is_threaded(cgroup)
+        && !f.is_thread_root(cgroup)
+        && f.has_tasks(cgroup)
+    {
+        let enabling: Vec<&str> = value
+            .split_whitespace()
+            .filter_map(|t| t.strip_prefix('+'))
+            .collect();
+        if !enabling.is_empty() && enabling.iter().all(|c| !is_domain_controller(c)) {
+            warnings.push(format!(
+                "{cgroup} has processes of its own: enabling only threaded controllers ({}) makes \
+                 it a thread root (cgroup.type \"domain threaded\"), and its children that are not \
+                 threaded become \"domain invalid\" (no processes, no controllers)",
+                enabling.join(" ")
+            ));
+        }
+    }
+    warnings
+}
+
+/// A size the kernel's memparse() reads past 2^64 (`16E`), in a file that reads sizes so.
+fn wraps_around(file: &str, value: &str) -> bool {
+    matches!(
+        interface::lookup(file).map(|s| s.grammar),
+        Some(interface::Grammar::SizeOrMax | interface::Grammar::Reclaim)
+    ) && value::memparse_wraps(value)
 }
 
 /// The warning beside a direct write of a limit systemd owns; `None` when no manager owns the
@@ -1443,6 +1610,49 @@ mod tests {
         assert_eq!(shell_word(b"+memory -io"), "'+memory -io'");
         assert_eq!(shell_word(b"it's"), "'it'\\''s'");
         assert_eq!(shell_word(b"evil\x1b]0;x\x07"), "'evil\\e]0;x\\x07'");
+    }
+
+    #[test]
+    fn threaded_controllers_on_a_cgroup_with_processes_warn_of_a_thread_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("cgroup.controllers", "cpu memory\n");
+        write("cgroup.subtree_control", "cpu memory\n");
+        for (file, text) in [
+            ("cgroup.controllers", "cpu memory\n"),
+            ("cgroup.subtree_control", "\n"),
+            ("cgroup.type", "domain\n"),
+            ("cgroup.procs", "4242\n"),
+            ("cgroup.threads", "4242\n"),
+            ("cgroup.events", "populated 1\nfrozen 0\n"),
+        ] {
+            write(&format!("busy/{file}"), text);
+        }
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let busy = CgroupPath::from_relative(Path::new("busy")).unwrap();
+        let set = |value: &str| Op::Set {
+            cgroup: busy.clone(),
+            file: "cgroup.subtree_control".into(),
+            value: value.into(),
+        };
+        let actor = Actor::current(&fs);
+        let threaded = predict(&fs, &actor, &set("+cpu"));
+        assert!(threaded.allowed(), "{threaded:?}");
+        assert!(
+            threaded
+                .warnings
+                .iter()
+                .any(|w| w.contains("makes it a thread root")),
+            "{threaded:?}"
+        );
+        // A domain controller is refused there (no internal processes), with no such warning.
+        let domain = predict(&fs, &actor, &set("+memory"));
+        assert_eq!(domain.errno.as_deref(), Some("EBUSY"), "{domain:?}");
+        assert!(domain.warnings.iter().all(|w| !w.contains("thread root")));
     }
 
     #[test]

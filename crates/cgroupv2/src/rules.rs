@@ -168,8 +168,13 @@ pub fn rule_of_errno(op: &str, file: Option<&str>, errno: &str) -> Rule {
         ("set", "EBUSY") if subtree_control => Rule::NoInternalProcess,
         (_, "EOPNOTSUPP") => Rule::ThreadedTopology,
         (_, "ESRCH") => Rule::NoSuchProcess,
-        (_, "ENODEV") => Rule::NoSuchDevice,
-        (_, "EINVAL" | "ERANGE" | "E2BIG") => Rule::InvalidValue,
+        // io.max and io.weight name devices; any other write gets ENODEV from kernfs when its
+        // cgroup was removed (a descriptor opened before the rmdir).
+        ("set", "ENODEV") if file.is_some_and(|f| f.starts_with("io.")) => Rule::NoSuchDevice,
+        (_, "ENODEV") => Rule::NoSuchCgroup,
+        // memory.reclaim could not give back what was asked.
+        ("set", "EAGAIN") => Rule::InvalidValue,
+        (_, "EINVAL" | "ERANGE" | "E2BIG" | "EOVERFLOW" | "ENAMETOOLONG") => Rule::InvalidValue,
         _ => Rule::Permission,
     }
 }
@@ -203,6 +208,8 @@ pub fn errno_name(code: i32) -> String {
         (Errno::LOOP, "ELOOP"),
         (Errno::ISDIR, "EISDIR"),
         (Errno::BADF, "EBADF"),
+        (Errno::OVERFLOW, "EOVERFLOW"),
+        (Errno::TOOBIG, "E2BIG"),
     ];
     known
         .iter()
@@ -329,6 +336,21 @@ mod tests {
         );
         assert_eq!(r("mkdir", None, "EAGAIN"), Rule::DescendantLimit);
         assert_eq!(r("set", Some("pids.max"), "ERANGE"), Rule::InvalidValue);
+        // ENODEV: a device for io files, else the cgroup was removed under an open descriptor.
+        assert_eq!(r("set", Some("io.max"), "ENODEV"), Rule::NoSuchDevice);
+        assert_eq!(
+            r("set", Some("cgroup.max.depth"), "ENODEV"),
+            Rule::NoSuchCgroup
+        );
+        assert_eq!(
+            r("move", Some("cgroup.procs"), "ENODEV"),
+            Rule::NoSuchCgroup
+        );
+        assert_eq!(
+            r("set", Some("memory.reclaim"), "EAGAIN"),
+            Rule::InvalidValue
+        );
+        assert_eq!(r("mkdir", None, "ENAMETOOLONG"), Rule::InvalidValue);
         for rule in Rule::ALL {
             assert!(!rule.meaning().is_empty());
         }

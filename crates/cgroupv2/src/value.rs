@@ -45,6 +45,14 @@ pub const CPU_PERIOD_MIN: u64 = 1_000;
 pub const CPU_PERIOD_MAX: u64 = 1_000_000;
 pub const CPU_QUOTA_MIN: u64 = 1_000;
 pub const CPU_DEFAULT_PERIOD: u64 = 100_000;
+/// The largest quota (and quota + burst) in microseconds: MAX_BW = 2^44 - 1 (BW_SHIFT 20,
+/// kernel/sched/sched.h), about 203 days; tg_set_bandwidth() answers EINVAL above it.
+pub const CPU_QUOTA_MAX: u64 = (1 << 44) - 1;
+/// PSI trigger windows (kernel/sched/psi.c): at most 10 s; before 6.4 at least 500 ms.
+pub const PSI_WINDOW_MAX: u64 = 10_000_000;
+pub const PSI_WINDOW_MIN_BEFORE_6_4: u64 = 500_000;
+/// Since 6.5 a writer without CAP_SYS_RESOURCE may only use windows in multiples of 2 s.
+pub const PSI_UNPRIVILEGED_WINDOW: u64 = 2_000_000;
 
 struct Check<'a> {
     file: &'a str,
@@ -89,19 +97,127 @@ pub fn parse_size(text: &str) -> Option<u64> {
     }
 }
 
-fn size_or_max(c: &Check, text: &str) -> Result<String, InvalidValue> {
-    if text == "max" {
-        return Ok("max".into());
+/// The kernel's whitespace (isspace() of lib/ctype.c, ASCII part), which strstrip() removes.
+fn kernel_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
+}
+
+/// simple_strntoull() of lib/vsprintf.c: the base from the prefix when `base` is 0 (`0x` and a
+/// hex digit: 16, `0`: 8, else 10), then digits while they last, wrapping past 2^64 as the
+/// kernel's loop does. Returns the value and the bytes read (0 when there is no digit at all).
+pub fn simple_strtoull(text: &[u8], base: u32) -> (u64, usize) {
+    let (base, skip) = match text {
+        [b'0', x, h, ..] if base == 0 && x.eq_ignore_ascii_case(&b'x') && h.is_ascii_hexdigit() => {
+            (16, 2)
+        }
+        [b'0', ..] if base == 0 => (8, 0),
+        _ if base == 0 => (10, 0),
+        _ => (base, 0),
+    };
+    let mut value: u64 = 0;
+    let mut read = skip;
+    for &b in &text[skip..] {
+        let Some(digit) = (b as char).to_digit(16).filter(|d| *d < base) else {
+            break;
+        };
+        value = value
+            .wrapping_mul(u64::from(base))
+            .wrapping_add(u64::from(digit));
+        read += 1;
     }
-    let bytes = parse_size(text).ok_or_else(|| {
+    (value, if read == skip { 0 } else { read })
+}
+
+/// memparse() of lib/cmdline.c: a number read by [`simple_strtoull`] with base 0 (so `0x100000`
+/// and octal `010` too), then one optional suffix K, M, G, T, P or E (either case), each a
+/// shift by 10 more bits. Overflow wraps, as in the kernel: `16E` is 0. Returns the bytes and
+/// how much of `text` was read.
+pub fn memparse(text: &[u8]) -> (u64, usize) {
+    let (mut bytes, mut read) = simple_strtoull(text, 0);
+    let shift = text.get(read).map_or(0, |b| suffix_shift(*b));
+    if shift > 0 {
+        bytes <<= shift;
+        read += 1;
+    }
+    (bytes, read)
+}
+
+/// The shift of a memparse() suffix, 0 for none.
+fn suffix_shift(suffix: u8) -> u32 {
+    match suffix.to_ascii_uppercase() {
+        b'K' => 10,
+        b'M' => 20,
+        b'G' => 30,
+        b'T' => 40,
+        b'P' => 50,
+        b'E' => 60,
+        _ => 0,
+    }
+}
+
+/// page_counter_memparse() of mm/page_counter.c after the handler's strstrip(): `max`, or
+/// [`memparse`] that must read the whole text (an empty text is 0). `None` when the kernel
+/// answers EINVAL; else the bytes, `None` inside for "max" (or a size at PAGE_COUNTER_MAX).
+pub fn page_counter_memparse(text: &str) -> Option<Option<u64>> {
+    if text == "max" {
+        return Some(None);
+    }
+    let (bytes, read) = memparse(text.as_bytes());
+    if read != text.len() {
+        return None;
+    }
+    Some((bytes < MAX_BYTES).then_some(bytes))
+}
+
+/// Whether the kernel's [`memparse`] wraps `text` around 2^64 (`16E`, a 21-digit number): it
+/// keeps the remainder, so the size set is far from the one typed.
+pub fn memparse_wraps(text: &str) -> bool {
+    let text = text.trim_matches(kernel_space).as_bytes();
+    let (_, read) = memparse(text);
+    let (_, digits_end) = simple_strtoull(text, 0);
+    if read != text.len() || digits_end == 0 {
+        return false;
+    }
+    let (start, radix) = match text {
+        [b'0', x, h, ..] if x.eq_ignore_ascii_case(&b'x') && h.is_ascii_hexdigit() => (2, 16),
+        [b'0', ..] => (0, 8),
+        _ => (0, 10),
+    };
+    let mut exact: u128 = 0;
+    for &b in &text[start..digits_end] {
+        let digit = u128::from((b as char).to_digit(16).unwrap_or(0));
+        match exact.checked_mul(radix).and_then(|v| v.checked_add(digit)) {
+            Some(v) => exact = v,
+            None => return true,
+        }
+    }
+    let shift = text.get(digits_end).map_or(0, |b| suffix_shift(*b));
+    exact > u128::from(u64::MAX) >> shift
+}
+
+/// A size in one of cgtui's own forms that memparse() refuses: a fraction (`1.5G`) or a suffix
+/// with a B (`512MB`, `4KiB`, `100b`). A plain number is the kernel's to read (`08` is EINVAL
+/// there, not 8).
+fn friendly_size(text: &str) -> Option<u64> {
+    let own_form = text.contains('.') || text.ends_with(['b', 'B']);
+    own_form.then(|| parse_size(text)).flatten()
+}
+
+/// `max` or a size, as page_counter_memparse() reads it; failing that, cgtui's own forms the
+/// kernel does not take (`1.5G`, `512MB`, `4KiB`), converted to bytes.
+fn size_or_max(c: &Check, text: &str) -> Result<String, InvalidValue> {
+    if let Some(parsed) = page_counter_memparse(text) {
+        // A size at PAGE_COUNTER_MAX reads back as "max": write that, so the value read back
+        // is the value written.
+        return Ok(parsed.map_or_else(|| "max".into(), |bytes| bytes.to_string()));
+    }
+    let bytes = friendly_size(text).ok_or_else(|| {
         c.fail(
             "EINVAL",
             "expected \"max\" or a size such as 4096, 512M or 1.5G",
         )
     })?;
-    // page_counter_memparse() clamps a larger size to PAGE_COUNTER_MAX, which reads back as
-    // "max": write that, so the value read back is the value written.
-    if bytes > MAX_BYTES {
+    if bytes >= MAX_BYTES {
         return Ok("max".into());
     }
     Ok(bytes.to_string())
@@ -124,6 +240,26 @@ pub fn kstrtoull(text: &str) -> Result<u64, &'static str> {
         return Err("EINVAL");
     }
     u64::from_str_radix(digits, radix).map_err(|_| "ERANGE")
+}
+
+/// A PID as cgroup_procs_write_start() reads one: kstrtoint(strstrip(text), 0), not below 0.
+/// `0x1a2b`, `017` and ` 42 ` are PIDs; `None` is EINVAL.
+pub fn kernel_pid(text: &str) -> Option<u32> {
+    kstrtoint(text.trim_matches(kernel_space))
+        .ok()
+        .and_then(|pid| u32::try_from(pid).ok())
+}
+
+/// A PID on the command line (`cgtui move 0x1a2b ...`), in the kernel's forms (base 0, blanks
+/// around). Any 32-bit number is taken, so that one past an `int` is predicted EINVAL with the
+/// rule, as the kernel answers, rather than refused as an argument.
+pub fn pid_arg(text: &str) -> Result<u32, String> {
+    kstrtoull(text.trim_matches(kernel_space))
+        .ok()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| {
+            format!("{text:?} is not a PID (the kernel reads a whole number: 4242, 0x1092, 010222)")
+        })
 }
 
 /// The kernel's kstrtoll(text, 0): [`kstrtoull`] with an optional `-`.
@@ -167,38 +303,60 @@ fn kernel_number(
     Ok(n.to_string())
 }
 
-/// cpu.max: `max`, `QUOTA`, `QUOTA PERIOD`, `max PERIOD`, or `N%` of one CPU (at the current
-/// period, or 100 ms). Quota and period in microseconds.
-fn cpu_max(c: &Check, text: &str, current_period: Option<u64>) -> Result<String, InvalidValue> {
-    let period_default = current_period.unwrap_or(CPU_DEFAULT_PERIOD);
-    let mut tokens = text.split_whitespace();
-    let (quota, period) = match (tokens.next(), tokens.next(), tokens.next()) {
-        (Some(q), p, None) => (q, p),
-        _ => {
-            return Err(c.fail(
-                "EINVAL",
-                "expected \"max\", \"QUOTA PERIOD\" (µs) or \"N%\"",
-            ));
-        }
-    };
-    let period = match period {
-        None => period_default,
-        Some(p) => p.parse::<u64>().map_err(|_| {
-            c.fail(
-                "EINVAL",
-                format!("period {p:?} is not a number of microseconds"),
-            )
-        })?,
-    };
-    if !(CPU_PERIOD_MIN..=CPU_PERIOD_MAX).contains(&period) {
-        return Err(c.fail(
-            "EINVAL",
-            format!("period {period} µs is outside {CPU_PERIOD_MIN}..={CPU_PERIOD_MAX} µs"),
-        ));
+/// The kernel's vsscanf() `%llu`: blanks skipped, then a decimal digit is required, then
+/// digits while they last (wrapping, as simple_strntoull() does). Returns the value and the
+/// rest, or `None` when there is no number (the conversion fails, the rest is ignored).
+fn scan_llu(text: &str) -> Option<(u64, &str)> {
+    let text = text.trim_start_matches(kernel_space);
+    if !text.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
     }
-    let quota = if quota == "max" {
-        return Ok(format!("max {period}"));
-    } else if let Some(pct) = quota.strip_suffix('%') {
+    let (value, read) = simple_strtoull(text.as_bytes(), 10);
+    Some((value, &text[read..]))
+}
+
+/// cpu_period_quota_parse() of kernel/sched/core.c: `sscanf(buf, "%20s %llu", tok, &period)`
+/// (a token of at most 20 characters, then a period if a number follows; anything after is
+/// ignored), then the token as `%llu` or `max`. `None` is EINVAL. The quota is `None` for max.
+pub fn cpu_max_sscanf(text: &str, current_period: u64) -> Option<(Option<u64>, u64)> {
+    let text = text.trim_start_matches(kernel_space);
+    let token_len = text
+        .char_indices()
+        .take_while(|(_, c)| !kernel_space(*c))
+        .take(20)
+        .last()
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    if token_len == 0 {
+        return None;
+    }
+    let (token, rest) = text.split_at(token_len);
+    let period = scan_llu(rest).map_or(current_period, |(p, _)| p);
+    let quota = match scan_llu(token) {
+        Some((q, _)) => Some(q),
+        None if token == "max" => None,
+        None => return None,
+    };
+    Some((quota, period))
+}
+
+/// cpu.max: what cpu_period_quota_parse() and tg_set_bandwidth() accept (`max`, `QUOTA`,
+/// `QUOTA PERIOD`, `max PERIOD` in µs, trailing text ignored), or cgtui's `N%` of one CPU (at
+/// the current period, or 100 ms), converted to µs. Bounds: period 1 ms..1 s, quota at least
+/// 1 ms and at most [`CPU_QUOTA_MAX`], burst no more than the quota.
+fn cpu_max(c: &Check, text: &str, ctx: &Context) -> Result<String, InvalidValue> {
+    let period_default = ctx.cpu_period.unwrap_or(CPU_DEFAULT_PERIOD);
+    let first = text.split(kernel_space).next().unwrap_or_default();
+    let (quota, period) = if let Some(pct) = first.strip_suffix('%') {
+        // cgtui's own form: the kernel would read "50%" as 50 µs.
+        let period = match text.split(kernel_space).filter(|t| !t.is_empty()).nth(1) {
+            None => period_default,
+            Some(p) => p.parse::<u64>().map_err(|_| {
+                c.fail(
+                    "EINVAL",
+                    format!("period {p:?} is not a number of microseconds"),
+                )
+            })?,
+        };
         let pct: f64 = pct
             .parse()
             .ok()
@@ -209,19 +367,46 @@ fn cpu_max(c: &Check, text: &str, current_period: Option<u64>) -> Result<String,
                     "a percentage must be a positive number, 100% = one CPU",
                 )
             })?;
-        (pct / 100.0 * period as f64).round() as u64
+        (Some((pct / 100.0 * period as f64).round() as u64), period)
     } else {
-        quota.parse::<u64>().map_err(|_| {
+        cpu_max_sscanf(text, period_default).ok_or_else(|| {
             c.fail(
                 "EINVAL",
-                format!("quota {quota:?} is not a number of microseconds"),
+                "expected \"max\", \"QUOTA PERIOD\" (µs) or \"N%\"",
             )
         })?
+    };
+    if !(CPU_PERIOD_MIN..=CPU_PERIOD_MAX).contains(&period) {
+        return Err(c.fail(
+            "EINVAL",
+            format!("period {period} µs is outside {CPU_PERIOD_MIN}..={CPU_PERIOD_MAX} µs"),
+        ));
+    }
+    let Some(quota) = quota else {
+        return Ok(format!("max {period}"));
     };
     if quota < CPU_QUOTA_MIN {
         return Err(c.fail(
             "EINVAL",
             format!("quota {quota} µs is below the kernel's minimum of {CPU_QUOTA_MIN} µs"),
+        ));
+    }
+    if quota > CPU_QUOTA_MAX {
+        return Err(c.fail(
+            "EINVAL",
+            format!(
+                "quota {quota} µs is above the scheduler's maximum of {CPU_QUOTA_MAX} µs (MAX_BW, \
+                 about 203 days)"
+            ),
+        ));
+    }
+    let burst = ctx.cpu_burst.unwrap_or(0);
+    if burst > quota || burst + quota > CPU_QUOTA_MAX {
+        return Err(c.fail(
+            "EINVAL",
+            format!(
+                "cpu.max.burst is {burst} µs, and the burst may not exceed the quota ({quota} µs)"
+            ),
         ));
     }
     Ok(format!("{quota} {period}"))
@@ -311,23 +496,233 @@ fn io_weight(
     }
 }
 
-/// A cpuset list: `0-3,5,7-8`.
-fn cpu_list(c: &Check, text: &str) -> Result<String, InvalidValue> {
+/// One region of bitmap_parselist() (lib/bitmap-str.c): `A`, `A-B`, `A-B:USED/GROUP`, `all`,
+/// `N` for the last bit.
+struct Region {
+    start: u32,
+    end: u32,
+    used: u32,
+    group: u32,
+}
+
+/// bitmap_getnum(): `N` (the last bit), or a decimal `unsigned int` (EOVERFLOW past it).
+fn bitmap_getnum(text: &str, last: u32) -> Result<(u32, &str), &'static str> {
+    if let Some(rest) = text.strip_prefix('N') {
+        return Ok((last, rest));
+    }
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Err("EINVAL");
+    }
+    let n = text[..digits].parse::<u32>().map_err(|_| "EOVERFLOW")?;
+    Ok((n, &text[digits..]))
+}
+
+/// The end of a list (bitmap-str.c's end_of_str) and of a region (end_of_region).
+fn end_of_list(c: Option<char>) -> bool {
+    matches!(c, None | Some('\n'))
+}
+
+fn end_of_region(c: Option<char>) -> bool {
+    end_of_list(c) || c.is_some_and(|c| c == ',' || kernel_space(c))
+}
+
+/// bitmap_parselist(text, nbits): the regions of a cpu or node list, each checked by
+/// bitmap_check_region() (EINVAL when reversed or a bad pattern, ERANGE past `nbits`).
+fn bitmap_parselist(text: &str, nbits: u32) -> Result<Vec<Region>, &'static str> {
+    let last = nbits.saturating_sub(1);
+    let mut regions = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c == ',' || (kernel_space(c) && c != '\n'));
+        if end_of_list(rest.chars().next()) {
+            return Ok(regions);
+        }
+        let all =
+            rest.len() >= 3 && rest.is_char_boundary(3) && rest[..3].eq_ignore_ascii_case("all");
+        let (start, mut end, mut after) = if all {
+            (0, last, &rest[3..])
+        } else {
+            let (start, after) = bitmap_getnum(rest, last)?;
+            (start, start, after)
+        };
+        if !all && let Some(range_end) = after.strip_prefix('-') {
+            (end, after) = bitmap_getnum(range_end, last)?;
+        } else if !all && !end_of_region(after.chars().next()) {
+            return Err("EINVAL");
+        }
+        let whole = end.saturating_sub(start).saturating_add(1);
+        let (mut used, mut group) = (whole, whole);
+        if let Some(pattern) = after.strip_prefix(':') {
+            (used, after) = bitmap_getnum(pattern, last)?;
+            after = after.strip_prefix('/').ok_or("EINVAL")?;
+            (group, after) = bitmap_getnum(after, last)?;
+        } else if !end_of_region(after.chars().next()) {
+            return Err("EINVAL");
+        }
+        if start > end || group == 0 || used > group {
+            return Err("EINVAL");
+        }
+        if end >= nbits {
+            return Err("ERANGE");
+        }
+        regions.push(Region {
+            start,
+            end,
+            used,
+            group,
+        });
+        rest = after;
+    }
+}
+
+/// What a cpuset's cpu list may name: nr_cpu_ids (the bits of a cpumask) and the CPUs of the
+/// top cpuset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpuFacts {
+    pub nr_cpu_ids: u32,
+    pub allowed: Vec<u32>,
+}
+
+impl CpuFacts {
+    /// This machine's CPUs (/sys/devices/system/cpu): the possible ones size a cpumask, the
+    /// online ones are the top cpuset's.
+    pub fn of_this_machine() -> Option<CpuFacts> {
+        let read =
+            |name: &str| std::fs::read_to_string(format!("/sys/devices/system/cpu/{name}")).ok();
+        let possible = cpus_of(&read("possible")?)?;
+        let online = cpus_of(&read("online")?)?;
+        Some(CpuFacts {
+            nr_cpu_ids: possible.iter().max()? + 1,
+            allowed: online,
+        })
+    }
+}
+
+/// The CPUs a list names (`0-3,8`), `None` if it is not one.
+fn cpus_of(list: &str) -> Option<Vec<u32>> {
+    let regions = bitmap_parselist(list.trim(), u32::MAX).ok()?;
+    Some(region_bits(&regions).collect())
+}
+
+fn region_bits(regions: &[Region]) -> impl Iterator<Item = u32> + '_ {
+    regions
+        .iter()
+        .flat_map(|r| (r.start..=r.end).filter(move |bit| (bit - r.start) % r.group < r.used))
+}
+
+/// A cpuset list (`0-3,5`, `0-7:2/4`) as cpuset_write_resmask() takes it: strstrip(), empty for
+/// none, else bitmap_parselist() over nr_cpu_ids bits (ERANGE past them), and every CPU in the
+/// top cpuset (EINVAL for a CPU that is not there).
+fn cpu_list(c: &Check, text: &str, cpus: Option<&CpuFacts>) -> Result<String, InvalidValue> {
     if text.is_empty() {
         return Ok(String::new());
     }
-    for part in text.split(',') {
-        let ok = match part.split_once('-') {
-            Some((a, b)) => {
-                matches!((a.parse::<u32>(), b.parse::<u32>()), (Ok(a), Ok(b)) if a <= b)
-            }
-            None => part.parse::<u32>().is_ok(),
-        };
-        if !ok {
-            return Err(c.fail("EINVAL", format!("{part:?} is not N or N-M (as in 0-3,5)")));
-        }
+    let nbits = cpus.map_or(u32::MAX, |f| f.nr_cpu_ids);
+    let regions = bitmap_parselist(text, nbits).map_err(|errno| match errno {
+        "ERANGE" => c.fail(
+            errno,
+            format!(
+                "this machine has CPUs 0 to {} only (nr_cpu_ids)",
+                nbits.saturating_sub(1)
+            ),
+        ),
+        _ => c.fail(
+            errno,
+            "expected CPU numbers and ranges such as 0-3,5 (or 0-7:2/4)",
+        ),
+    })?;
+    if let Some(facts) = cpus
+        && let Some(absent) = region_bits(&regions).find(|cpu| !facts.allowed.contains(cpu))
+    {
+        return Err(c.fail(
+            "EINVAL",
+            format!("CPU {absent} is not online on this machine (the top cpuset lacks it)"),
+        ));
     }
     Ok(text.to_string())
+}
+
+/// A PSI trigger (`some|full STALL_US WINDOW_US`) written to cpu/memory/io/irq.pressure, as
+/// psi_trigger_create() of kernel/sched/psi.c checks it: `sscanf(buf, "some %u %u")` (text
+/// after the numbers ignored), irq only `full`, a window of at most 10 s (before 6.4 also at
+/// least 500 ms; for a writer without CAP_SYS_RESOURCE, since 6.5, a multiple of 2 s), and a
+/// stall from 1 µs up to the window.
+fn psi_trigger(c: &Check, text: &str, irq: bool, ctx: &Context) -> Result<String, InvalidValue> {
+    let grammar = || {
+        c.fail(
+            "EINVAL",
+            "expected a trigger \"some STALL WINDOW\" or \"full STALL WINDOW\" in µs",
+        )
+    };
+    let (kind, rest) = ["some", "full"]
+        .iter()
+        .find_map(|k| text.strip_prefix(k).map(|rest| (*k, rest)))
+        .ok_or_else(grammar)?;
+    let (stall, rest) = scan_llu(rest).ok_or_else(grammar)?;
+    let (window, _) = scan_llu(rest).ok_or_else(grammar)?;
+    // `%u` keeps the low 32 bits.
+    let (stall, window) = (stall & 0xffff_ffff, window & 0xffff_ffff);
+    if irq && kind == "some" {
+        return Err(c.fail("EINVAL", "irq.pressure takes only \"full\" triggers"));
+    }
+    let before_6_4 = ctx.kernel.is_some_and(|v| v < (6, 4));
+    let min = if before_6_4 {
+        PSI_WINDOW_MIN_BEFORE_6_4
+    } else {
+        1
+    };
+    if !(min..=PSI_WINDOW_MAX).contains(&window) {
+        return Err(c.fail(
+            "EINVAL",
+            format!("the window {window} µs is outside {min}..={PSI_WINDOW_MAX} µs"),
+        ));
+    }
+    let since_6_5 = ctx.kernel.is_none_or(|v| v >= (6, 5));
+    if since_6_5 && !ctx.psi_privileged && window % PSI_UNPRIVILEGED_WINDOW != 0 {
+        return Err(c.fail(
+            "EINVAL",
+            format!(
+                "without CAP_SYS_RESOURCE the window must be a multiple of 2 s (2000000 µs) on \
+                 kernels since 6.5; {window} µs is not"
+            ),
+        ));
+    }
+    if stall == 0 || stall > window {
+        return Err(c.fail(
+            "EINVAL",
+            format!("the stall {stall} µs must be from 1 µs up to the window ({window} µs)"),
+        ));
+    }
+    Ok(format!("{kind} {stall} {window}"))
+}
+
+/// memory.reclaim after strstrip(), by kernel version. Since 6.9 (memory_reclaim(), later
+/// user_proactive_reclaim() of mm/vmscan.c): a size read by [`memparse`] that must read at
+/// least one character, then options `swappiness=N` (0..200), or `swappiness=max` since 6.15.
+/// Before 6.9: page_counter_memparse(buf, "") — the whole text a size, and a blank the most
+/// there is. The bytes asked for, or `None` for EINVAL.
+pub fn reclaim_request(text: &str, kernel: Option<(u32, u32)>) -> Option<u64> {
+    if kernel.is_some_and(|v| v < (6, 9)) {
+        if text.is_empty() {
+            return Some(u64::MAX);
+        }
+        let (bytes, read) = memparse(text.as_bytes());
+        return (read == text.len()).then_some(bytes);
+    }
+    let (bytes, read) = memparse(text.as_bytes());
+    if read == 0 {
+        return None;
+    }
+    let max_word = kernel.is_none_or(|v| v >= (6, 15));
+    for option in text[read..].split(' ').filter(|o| !o.is_empty()) {
+        let swappiness = option.strip_prefix("swappiness=")?;
+        let ok = (max_word && swappiness == "max") || matches!(kstrtoint(swappiness), Ok(0..=200));
+        if !ok {
+            return None;
+        }
+    }
+    Some(bytes)
 }
 
 fn subtree_control(c: &Check, text: &str) -> Result<String, InvalidValue> {
@@ -363,9 +758,38 @@ impl Kstrto {
 /// Facts a checker may use beyond the value itself.
 #[derive(Default)]
 pub struct Context<'a> {
-    /// The current cpu.max period, so `50%` keeps it.
+    /// The current cpu.max period, so `50%` keeps it (and a quota alone keeps it, as in the
+    /// kernel).
     pub cpu_period: Option<u64>,
     pub devices: Option<&'a dyn DeviceLookup>,
+    /// The current cpu.max.burst (µs): the quota may not be below it.
+    pub cpu_burst: Option<u64>,
+    /// The CPUs a cpuset may name; `None`: not checked.
+    pub cpus: Option<CpuFacts>,
+    /// The writer has CAP_SYS_RESOURCE (PSI trigger windows are free of the 2 s rule).
+    pub psi_privileged: bool,
+    /// The running kernel's (major, minor), for rules that changed; `None`: the newest rules.
+    pub kernel: Option<(u32, u32)>,
+}
+
+/// The running kernel's (major, minor) version, from uname(2).
+pub fn kernel_version() -> Option<(u32, u32)> {
+    let uname = rustix::system::uname();
+    let release = uname.release().to_str().ok()?;
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// Whether this process has CAP_SYS_RESOURCE in its effective set (/proc/self/status CapEff).
+pub fn has_cap_sys_resource() -> bool {
+    const CAP_SYS_RESOURCE: u32 = 24;
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
+            u64::from_str_radix(hex.trim(), 16).ok()
+        })
+        .is_some_and(|caps| caps & (1 << CAP_SYS_RESOURCE) != 0)
 }
 
 struct NoDevices;
@@ -393,10 +817,27 @@ pub fn check(
             .map(|m| m.period_usec),
         _ => None,
     };
+    let grammar = crate::interface::lookup(file).map(|s| s.grammar);
+    let cpu_burst = match grammar {
+        Some(Grammar::CpuMax) => fs
+            .read_text(cgroup, "cpu.max.burst")
+            .ok()
+            .flatten()
+            .and_then(|t| t.trim().parse().ok()),
+        _ => None,
+    };
+    let cpus = match grammar {
+        Some(Grammar::CpuList) if file.starts_with("cpuset.cpus") => CpuFacts::of_this_machine(),
+        _ => None,
+    };
     let devices = fs.devices();
     let ctx = Context {
         cpu_period,
         devices: Some(&devices),
+        cpu_burst,
+        cpus,
+        psi_privileged: has_cap_sys_resource(),
+        kernel: kernel_version(),
     };
     normalize(file, value, &ctx)
 }
@@ -412,11 +853,21 @@ pub fn normalize(file: &str, value: &str, ctx: &Context) -> Result<String, Inval
     let devices = ctx.devices.unwrap_or(&NoDevices);
     let grammar = crate::interface::lookup(file).map_or(Grammar::Unchecked, |s| s.grammar);
     match grammar {
+        // Zero bytes are never written (the kernel would change nothing); a blank is 0.
+        Grammar::SizeOrMax if value.is_empty() => Err(c.fail("EINVAL", "empty value")),
         Grammar::SizeOrMax => size_or_max(&c, text),
-        Grammar::Size => match parse_size(text) {
-            Some(b) if b > 0 => Ok(b.to_string()),
-            _ => Err(c.fail("EINVAL", "expected a size to reclaim, such as 64M")),
+        Grammar::Reclaim => match reclaim_request(text, ctx.kernel) {
+            Some(_) => Ok(text.to_string()),
+            // cgtui's own forms (1.5G, 64MB), converted to bytes.
+            None => match friendly_size(text) {
+                Some(bytes) => Ok(bytes.to_string()),
+                None => Err(c.fail(
+                    "EINVAL",
+                    "expected a size to reclaim, such as 64M (then swappiness=N if wanted)",
+                )),
+            },
         },
+        Grammar::Psi { irq } => psi_trigger(&c, text, irq, ctx),
         Grammar::Integer { max_word: true, .. } if text == "max" => Ok("max".into()),
         // Each number is parsed as its handler parses it (kstrto*: EINVAL, or ERANGE on
         // overflow), then checked against the handler's range with the handler's errno.
@@ -434,19 +885,23 @@ pub fn normalize(file: &str, value: &str, ctx: &Context) -> Result<String, Inval
                 e
             })
         }
-        Grammar::CpuMax => cpu_max(&c, text, ctx.cpu_period),
+        Grammar::CpuMax => cpu_max(&c, text, ctx),
         Grammar::IoMax => io_max(&c, text, devices),
         Grammar::IoWeight { max, range_errno } => io_weight(&c, text, devices, max, range_errno),
-        Grammar::CpuList => cpu_list(&c, text),
+        Grammar::CpuList => cpu_list(&c, text, ctx.cpus.as_ref()),
         Grammar::Words(words) if words.contains(&text) => Ok(text.into()),
         Grammar::Words([only]) => Err(c.fail("EINVAL", format!("only {only:?} can be written"))),
         Grammar::Words(words) => {
             Err(c.fail("EINVAL", format!("expected one of: {}", words.join(", "))))
         }
         Grammar::SubtreeControl => subtree_control(&c, text),
-        Grammar::Pid => match text.parse::<u32>() {
-            Ok(pid) if pid <= i32::MAX as u32 => Ok(pid.to_string()),
-            _ => Err(c.fail("EINVAL", "expected a PID (0 means the writer itself)")),
+        Grammar::Pid => match kernel_pid(text) {
+            Some(pid) => Ok(pid.to_string()),
+            None => Err(c.fail(
+                "EINVAL",
+                "expected a PID (0 means the writer itself; 0x1a2b and 017 are read as the kernel \
+                 reads them)",
+            )),
         },
         Grammar::Unchecked if text.is_empty() => Err(c.fail("EINVAL", "empty value")),
         // Files whose grammar cgtui does not know are left to the kernel.
@@ -476,16 +931,16 @@ mod tests {
 
     fn ok(file: &str, value: &str) -> String {
         let ctx = Context {
-            cpu_period: None,
             devices: Some(&Disks),
+            ..Context::default()
         };
         normalize(file, value, &ctx).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn bad(file: &str, value: &str) -> InvalidValue {
         let ctx = Context {
-            cpu_period: None,
             devices: Some(&Disks),
+            ..Context::default()
         };
         normalize(file, value, &ctx).expect_err("must be refused")
     }
@@ -510,7 +965,7 @@ mod tests {
         assert_eq!(ok("cpu.max", "20000 50000"), "20000 50000");
         let ctx = Context {
             cpu_period: Some(10_000),
-            devices: None,
+            ..Context::default()
         };
         assert_eq!(normalize("cpu.max", "50%", &ctx).unwrap(), "5000 10000");
         assert!(
@@ -600,5 +1055,198 @@ mod tests {
         assert_eq!(bad("cpuset.cpus", "3-1").errno, "EINVAL");
         assert!(is_known("memory.max"));
         assert!(!is_known("memory.something_new"));
+    }
+
+    #[test]
+    fn sizes_as_memparse_reads_them() {
+        // Answers of 6.18 to writes of hugetlb.2MB.max (page_counter_memparse, like memory.*).
+        assert_eq!(memparse(b"0x100000"), (1 << 20, 8));
+        assert_eq!(ok("memory.max", "0x100000"), "1048576");
+        assert_eq!(ok("memory.max", "1E"), "1152921504606846976");
+        assert_eq!(ok("memory.max", "1P"), "1125899906842624");
+        assert_eq!(ok("memory.max", "1g"), "1073741824");
+        assert_eq!(ok("memory.max", "010"), "8"); // octal, as base 0 reads it
+        assert_eq!(ok("memory.max", "16E"), "0"); // 2^64 wraps to 0
+        assert_eq!(ok("memory.max", "17E"), "1152921504606846976");
+        assert_eq!(ok("memory.max", "12345678901234567890"), "max");
+        assert_eq!(
+            ok("memory.max", "99999999999999999999"),
+            "7766279631452241919"
+        );
+        assert_eq!(ok("memory.max", " "), "0"); // a blank is 0
+        assert_eq!(bad("memory.max", "").reason, "empty value"); // zero bytes: never written
+        for refused in ["+1", "-1", "0x", "08", "1.5.1G", "1KK", "max "] {
+            let refused = refused.trim_end();
+            if refused == "max" {
+                continue;
+            }
+            assert_eq!(bad("memory.max", refused).errno, "EINVAL", "{refused}");
+        }
+        // cgtui's own forms the kernel refuses, converted.
+        assert_eq!(ok("memory.max", "1.5G"), "1610612736");
+        assert_eq!(ok("memory.max", "512MB"), "536870912");
+        assert!(memparse_wraps("16E") && memparse_wraps("99999999999999999999"));
+        assert!(!memparse_wraps("15E") && !memparse_wraps("18446744073709551615"));
+        assert!(memparse_wraps("18446744073709551616") && !memparse_wraps("1.5G"));
+    }
+
+    #[test]
+    fn cpu_max_as_sscanf_reads_it() {
+        // The rest after "%20s %llu" is ignored, a period that is no number keeps the current.
+        assert_eq!(ok("cpu.max", "1000 100000 5"), "1000 100000");
+        assert_eq!(ok("cpu.max", "max abc"), "max 100000");
+        assert_eq!(ok("cpu.max", "5000abc"), "5000 100000");
+        assert_eq!(ok("cpu.max", "1000 50000x"), "1000 50000");
+        assert_eq!(bad("cpu.max", "+5000").errno, "EINVAL");
+        assert_eq!(bad("cpu.max", "0x5000").errno, "EINVAL"); // %llu is decimal: 0 µs
+        // MAX_BW: 2^44 - 1 µs is the largest quota.
+        assert_eq!(
+            ok("cpu.max", "17592186044415 100000"),
+            "17592186044415 100000"
+        );
+        let above = bad("cpu.max", "20000000000000 100000");
+        assert_eq!(above.errno, "EINVAL");
+        assert!(above.reason.contains("maximum"), "{above}");
+        // A token of 21 digits: 20 are the quota, the 21st is read as the period.
+        assert_eq!(
+            cpu_max_sscanf("123456789012345678901", 7),
+            Some((Some(12345678901234567890), 1))
+        );
+        // The burst bounds the quota from below.
+        let ctx = Context {
+            cpu_burst: Some(50_000),
+            ..Context::default()
+        };
+        assert_eq!(
+            normalize("cpu.max", "20000", &ctx).unwrap_err().errno,
+            "EINVAL"
+        );
+        assert_eq!(normalize("cpu.max", "50000", &ctx).unwrap(), "50000 100000");
+    }
+
+    #[test]
+    fn pids_as_kstrtoint_reads_them() {
+        assert_eq!(kernel_pid("0x1a2b"), Some(6699));
+        assert_eq!(kernel_pid(" 42\n"), Some(42));
+        assert_eq!(kernel_pid("+7"), Some(7));
+        assert_eq!(kernel_pid("010"), Some(8));
+        assert_eq!(kernel_pid("-1"), None);
+        assert_eq!(kernel_pid("2147483648"), None);
+        assert_eq!(kernel_pid("12abc"), None);
+        assert_eq!(ok("cgroup.procs", "0x1a2b"), "6699");
+        assert_eq!(ok("cgroup.threads", " 12 "), "12");
+        assert_eq!(pid_arg("0x10"), Ok(16));
+        assert_eq!(pid_arg("4294967295"), Ok(u32::MAX)); // predicted EINVAL, not refused
+        assert!(pid_arg("ten").is_err() && pid_arg("-1").is_err());
+        assert_eq!(ok("pids.max", "0x10"), "16");
+    }
+
+    #[test]
+    fn pressure_files() {
+        assert_eq!(ok("cgroup.pressure", "0"), "0");
+        assert_eq!(bad("cgroup.pressure", "2").errno, "ERANGE");
+        assert_eq!(bad("cgroup.pressure", "some").errno, "EINVAL");
+        let as_user = |file: &str, text: &str, kernel: (u32, u32)| {
+            let ctx = Context {
+                kernel: Some(kernel),
+                ..Context::default()
+            };
+            normalize(file, text, &ctx).map_err(|e| e.errno)
+        };
+        let as_root = |file: &str, text: &str| {
+            let ctx = Context {
+                psi_privileged: true,
+                kernel: Some((6, 18)),
+                ..Context::default()
+            };
+            normalize(file, text, &ctx).map_err(|e| e.errno)
+        };
+        assert_eq!(
+            as_root("cpu.pressure", "some 150000 1000000").as_deref(),
+            Ok("some 150000 1000000")
+        );
+        assert_eq!(
+            as_root("memory.pressure", "full 1 1 trailing").as_deref(),
+            Ok("full 1 1")
+        );
+        assert_eq!(
+            as_root("io.pressure", "some150000 1000000").as_deref(),
+            Ok("some 150000 1000000")
+        );
+        // The 2 s rule for writers without CAP_SYS_RESOURCE came with 6.5.
+        assert_eq!(
+            as_user("cpu.pressure", "some 150000 1000000", (6, 18)),
+            Err("EINVAL")
+        );
+        assert!(as_user("cpu.pressure", "some 150000 2000000", (6, 18)).is_ok());
+        assert!(as_user("cpu.pressure", "some 150000 1000000", (6, 1)).is_ok());
+        // 500 ms was the smallest window before 6.4.
+        assert_eq!(
+            as_user("cpu.pressure", "some 100 400000", (6, 1)),
+            Err("EINVAL")
+        );
+        assert!(as_root("cpu.pressure", "some 100 400000").is_ok());
+        for refused in [
+            "some 0 1000000",
+            "some 2000000 1000000",
+            "some 1 10000001",
+            "half 1 2",
+            "some 1",
+            "full x 2",
+        ] {
+            assert_eq!(as_root("cpu.pressure", refused), Err("EINVAL"), "{refused}");
+        }
+        assert_eq!(as_root("irq.pressure", "some 1 1000000"), Err("EINVAL"));
+        assert!(as_root("irq.pressure", "full 1 1000000").is_ok());
+    }
+
+    #[test]
+    fn cpu_lists_as_bitmap_parselist_reads_them() {
+        let two = CpuFacts {
+            nr_cpu_ids: 4,
+            allowed: vec![0, 1],
+        };
+        let on = |text: &str| {
+            let ctx = Context {
+                cpus: Some(two.clone()),
+                ..Context::default()
+            };
+            normalize("cpuset.cpus", text, &ctx).map_err(|e| e.errno)
+        };
+        assert!(on("0-1").is_ok() && on("0,1").is_ok() && on("").is_ok() && on("1-1").is_ok());
+        assert!(on("0-3:1/2").is_err()); // 0 and 2; 2 is not online
+        assert!(on("0-1:1/2").is_ok());
+        assert_eq!(on("2"), Err("EINVAL")); // below nr_cpu_ids, not online
+        assert_eq!(on("4"), Err("ERANGE")); // past nr_cpu_ids
+        assert_eq!(on("N"), Err("EINVAL")); // the last bit, 3
+        assert_eq!(on("1-0"), Err("EINVAL"));
+        assert_eq!(on("0-1:3/2"), Err("EINVAL"));
+        assert_eq!(on("x"), Err("EINVAL"));
+        assert_eq!(on("99999999999"), Err("EOVERFLOW"));
+        assert_eq!(cpus_of("0-2,5"), Some(vec![0, 1, 2, 5]));
+        assert_eq!(cpus_of("0-7:2/4"), Some(vec![0, 1, 4, 5]));
+    }
+
+    #[test]
+    fn reclaim_requests() {
+        assert_eq!(reclaim_request("64M", None), Some(64 << 20));
+        assert_eq!(reclaim_request("0", None), Some(0));
+        assert_eq!(reclaim_request("1G swappiness=60", None), Some(1 << 30));
+        assert_eq!(reclaim_request("1G swappiness=201", None), None);
+        assert_eq!(reclaim_request("1Gx", None), None);
+        assert_eq!(reclaim_request("x", None), None);
+        // Before 6.9 the whole text is one size, and a blank asks for everything.
+        let old = Some((6, 1));
+        assert_eq!(reclaim_request("1G swappiness=60", old), None);
+        assert_eq!(reclaim_request("", old), Some(u64::MAX));
+        assert_eq!(reclaim_request("", Some((6, 18))), None);
+        assert_eq!(reclaim_request("1M swappiness=max", Some((6, 12))), None);
+        assert_eq!(
+            reclaim_request("1M swappiness=max", Some((6, 18))),
+            Some(1 << 20)
+        );
+        assert_eq!(ok("memory.reclaim", "64M"), "64M");
+        assert_eq!(ok("memory.reclaim", "1.5M"), "1572864");
+        assert_eq!(bad("memory.reclaim", "lots").errno, "EINVAL");
     }
 }
