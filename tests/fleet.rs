@@ -334,6 +334,32 @@ fn snapshot_over_prometheus_equals_a_local_snapshot_per_instance() {
     assert!(by_path(&remote[1]).contains_key("/system.slice/only-on-b.service"));
     assert!(!by_path(&remote[0]).contains_key("/system.slice/only-on-b.service"));
 
+    // --at: the last scrape at or before it, the same tree (the fixture does not change).
+    let newest = remote[0]["timestamp"].as_f64().unwrap();
+    let at = format!("{}", newest.floor() as i64);
+    let earlier = json(
+        &cgtui(&[
+            "snapshot",
+            "--prometheus",
+            &url,
+            "--instance",
+            &instances[0],
+            "--at",
+            &at,
+            "--json",
+        ]),
+        "snapshot --prometheus --at",
+    );
+    let earlier_time = earlier["timestamp"].as_f64().unwrap();
+    assert!(
+        earlier_time <= newest.floor() && earlier_time > newest - 60.0,
+        "--at {at} gave the scrape of {earlier_time}"
+    );
+    assert_eq!(
+        by_path(&earlier).keys().len(),
+        by_path(&remote[0]).keys().len()
+    );
+
     // The instance list: both, each with its number of cgroups.
     let list = json(
         &cgtui(&["snapshot", "--prometheus", &url, "--json"]),

@@ -414,6 +414,86 @@ mod tests {
         assert!(error.contains("refused the connection"), "{error}");
     }
 
+    /// A server on loopback that answers each connection with the next of `answers` (status
+    /// line and headers, then the body), and hands back the request heads it read.
+    fn canned_server(answers: Vec<String>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let mut heads = Vec::new();
+            for answer in answers {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                heads.push(head);
+                stream.write_all(answer.as_bytes()).unwrap();
+            }
+            heads
+        });
+        (url, server)
+    }
+
+    fn http(status: &str, headers: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
+            body.len()
+        )
+    }
+
+    #[test]
+    fn credentials_are_sent_and_answers_read() {
+        let vector = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"instance":"a:1"},"value":[1700000000.5,"+Inf"]}]}}"#;
+        let refused =
+            r#"{"status":"error","errorType":"bad_data","error":"parse error at char 3"}"#;
+        let (url, server) = canned_server(vec![
+            http("200 OK", "Content-Type: application/json\r\n", vector),
+            http("401 Unauthorized", "", "Unauthorized\n"),
+            http("400 Bad Request", "", refused),
+            http("302 Found", "Location: https://elsewhere/\r\n", ""),
+        ]);
+        let auth = Auth::Basic {
+            user: "ops".into(),
+            password: "pw".into(),
+        };
+        let prometheus = Prometheus::new(&url, Some(auth.clone())).unwrap();
+        let answer = prometheus.query("up", Some(1700000000.5)).unwrap();
+        assert_eq!(answer[0].label("instance"), Some("a:1"));
+        assert_eq!(answer[0].points, vec![(1700000000.5, f64::INFINITY)]);
+        let error = |e: anyhow::Error| format!("{e:#}");
+        let said = error(prometheus.query("up", None).unwrap_err());
+        assert!(said.contains("refused the credentials"), "{said}");
+        let said = error(prometheus.query("up{", None).unwrap_err());
+        assert!(
+            said.contains("bad_data") && said.contains("parse error"),
+            "{said}"
+        );
+        let said = error(prometheus.query("up", None).unwrap_err());
+        assert!(said.contains("redirects to https://elsewhere/"), "{said}");
+        let heads = server.join().unwrap();
+        assert!(
+            heads[0].starts_with("GET /api/v1/query?query=up&time=1700000000.500 "),
+            "{}",
+            heads[0]
+        );
+        // Header names are case-insensitive; the value is the credentials, exactly.
+        let header = format!("authorization: {}\r\n", auth.header());
+        assert!(
+            heads[0]
+                .to_ascii_lowercase()
+                .contains(&header.to_ascii_lowercase()),
+            "{}",
+            heads[0]
+        );
+    }
+
     #[test]
     fn promql_literals_escape() {
         assert_eq!(quoted(r#"a"b\c"#), r#""a\"b\\c""#);
