@@ -262,6 +262,23 @@ pub struct SnapshotArgs {
     /// With --store: every sample up to TIME.
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub to: Option<String>,
+    /// Read the tree from this Prometheus server (its base URL) instead of the kernel: what
+    /// `cgtui export` on --instance sent it (at --at, default now). Without --instance, list
+    /// the instances exporting cgtui's metrics. Credentials: CGTUI_PROMETHEUS_TOKEN, or
+    /// CGTUI_PROMETHEUS_USER and CGTUI_PROMETHEUS_PASSWORD.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["store", "follow", "from", "to"])]
+    pub prometheus: Option<String>,
+    /// With --prometheus: the instance (its `instance` label, e.g. web1:9256) to print.
+    #[arg(long, value_name = "NAME", requires = "prometheus")]
+    pub instance: Option<String>,
+    /// With --prometheus: list the instances, with their cgroups, CPU, memory and OOM kills
+    /// in the last hour (what it does without --instance).
+    #[arg(long, requires = "prometheus", conflicts_with = "instance")]
+    pub list_instances: bool,
+    /// With --prometheus --instance: only this cgroup of the instance's host and its
+    /// descendants (down to --max-depth levels).
+    #[arg(long, value_name = "PATH", requires = "instance")]
+    pub prefix: Option<String>,
 }
 
 // `cgtui record`

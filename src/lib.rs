@@ -15,6 +15,7 @@ pub mod commands;
 pub mod config;
 pub mod editor;
 pub mod export;
+pub mod fleet;
 pub mod format;
 pub mod history;
 pub mod interval;

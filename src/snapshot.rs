@@ -446,7 +446,9 @@ fn write_table(
     )?;
     for r in reports {
         let psi = |p: &Option<PressureReport>| {
+            // NaN: averages the source does not carry (`snapshot --prometheus`).
             p.as_ref()
+                .filter(|p| !p.raw.some.avg10.is_nan())
                 .map_or("-".to_string(), |p| format!("{:.1}", p.raw.some.avg10))
         };
         let marker = match (r.frozen, r.populated) {

@@ -33,8 +33,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("collect", &["collect"]),
     // What consumes the collected numbers besides the screen.
     (
-        "history, export, snapshot",
-        &["history", "export", "snapshot"],
+        "history, export, snapshot, fleet",
+        &["history", "export", "snapshot", "fleet"],
     ),
     // The application state: events in, effects out, no terminal.
     ("app", &["app"]),

@@ -1,5 +1,6 @@
 //! `cgtui snapshot`: the tree's counters once or every interval (text or JSON), its
-//! OpenMetrics exposition once, or samples a recorder stored.
+//! OpenMetrics exposition once, samples a recorder stored, or any host's tree as Prometheus
+//! holds it.
 
 use super::{Hierarchy, store_dir, time_arg};
 use crate::cli::{Global, SnapshotArgs, SnapshotFormat};
@@ -8,6 +9,9 @@ use anyhow::{Result, bail};
 use std::time::Duration;
 
 pub fn run(args: &SnapshotArgs, global: &Global, hierarchy: Hierarchy) -> Result<i32> {
+    if let Some(url) = &args.prometheus {
+        return remote(args, url, hierarchy);
+    }
     if args.store.is_some() {
         return recorded(args, hierarchy);
     }
@@ -91,5 +95,41 @@ fn live(args: &SnapshotArgs, global: &Global, Hierarchy { fs, base }: Hierarchy)
         selection: Some(crate::export::Selection::new(&args.selection)?),
     };
     crate::snapshot::run(options, &mut std::io::stdout().lock())?;
+    Ok(0)
+}
+
+/// `--prometheus URL`: an instance's tree from the metrics its exporter sent (one iteration,
+/// at `--at` or now), or without `--instance` the instances there are.
+fn remote(args: &SnapshotArgs, url: &str, hierarchy: Hierarchy) -> Result<i32> {
+    use crate::fleet::{self, client};
+    if matches!(
+        args.format,
+        SnapshotFormat::Openmetrics | SnapshotFormat::Prometheus
+    ) {
+        bail!("--prometheus prints a table or JSON: the exposition is Prometheus' own");
+    }
+    let prometheus = client::Prometheus::new(url, client::Auth::from_env()?)?;
+    let at = time_arg(&args.at, "--at")?.map(|ms| ms as f64 / 1000.0);
+    let json = args.json || args.format == SnapshotFormat::Json;
+    let mut out = std::io::stdout().lock();
+    let Some(instance) = args.instance.as_deref().filter(|_| !args.list_instances) else {
+        fleet::write_instances(&mut out, &prometheus, at, json)?;
+        return Ok(0);
+    };
+    let prefix = match args.prefix.as_deref() {
+        Some(text) => fleet::tree::cgroup_path(text)
+            .ok_or_else(|| anyhow::anyhow!("--prefix {text:?} is not a cgroup path"))?,
+        None => crate::cgroup::CgroupPath::root(),
+    };
+    let request = fleet::SnapshotRequest {
+        instance,
+        subtree: fleet::Subtree {
+            prefix,
+            max_depth: args.selection.max_depth,
+        },
+        at,
+        json,
+    };
+    fleet::snapshot(&mut out, &prometheus, &request, &hierarchy.fs)?;
     Ok(0)
 }
