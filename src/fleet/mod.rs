@@ -205,6 +205,8 @@ pub fn snapshot(
         fs,
         base,
         json: request.json,
+        // The query already asked for the prefix and depth.
+        selection: None,
     };
     let elapsed = pair
         .previous
