@@ -427,3 +427,104 @@ fn a_cgroup_inotify_cannot_watch_is_polled_alone() {
     drop(pty);
     let _ = std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755));
 }
+
+/// Peak RSS (kB) and output of the cgtui under test run with `args`, by `/usr/bin/time`.
+fn measured(args: &[&str], state: &Path) -> (u64, std::process::Output) {
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "peak-rss-kb %M"])
+        .arg(common::binary())
+        .args(args)
+        .env("XDG_STATE_HOME", state)
+        .output()
+        .expect("run cgtui under /usr/bin/time");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let peak = stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("peak-rss-kb "))
+        .and_then(|kb| kb.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in: {stderr}"));
+    (peak, out)
+}
+
+/// Issue 23 item 8: a 3.8 KB crafted segment (a delta claiming 2^20 words for each of 200
+/// series, its bitmaps zeros that compress to nothing) made `snapshot --store --at` allocate
+/// 1.67 GB. Now the reader refuses the delta, says where, and shows the key frame's sample.
+#[test]
+fn a_crafted_segment_cannot_make_a_reader_allocate_gigabytes() {
+    use cgtui::history::codec::put_varint;
+    use cgtui::history::frame::{self, Kind, Series, State};
+    if !Path::new("/usr/bin/time").exists() {
+        eprintln!("SKIPPED: no /usr/bin/time to measure the reader's peak RSS");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    let t0: i64 = 1_764_558_720_000;
+    let day = t0.div_euclid(86_400_000);
+    let mut key = State::new();
+    for id in 1..=200u64 {
+        let name = format!("crafted{id}");
+        key.insert(
+            id,
+            Series {
+                path: CgroupPath::from_relative(Path::new(&name)).unwrap(),
+                inode: id,
+                words: cgtui::history::codec::sample_words(
+                    &cgtui::cgroup::sample::CgroupSample::default(),
+                    0,
+                ),
+            },
+        );
+    }
+    let mut delta = Vec::new();
+    put_varint(&mut delta, 0);
+    put_varint(&mut delta, 0);
+    put_varint(&mut delta, 200);
+    for _ in 0..200 {
+        put_varint(&mut delta, 1);
+        put_varint(&mut delta, 1 << 20);
+        delta.extend(std::iter::repeat_n(0u8, (1 << 20) / 8));
+    }
+    let mut bytes = frame::header(day);
+    bytes.extend(frame::encode_frame(Kind::Key, t0, &frame::encode_key(&key)));
+    bytes.extend(frame::encode_frame(Kind::Delta, t0 + 5000, &delta));
+    eprintln!("crafted segment: {} bytes", bytes.len());
+    assert!(bytes.len() < 16 << 10);
+    let segment = store.join(format!("{}.cgtui", cgtui::history::store::day_name(day)));
+    std::fs::write(&segment, &bytes).unwrap();
+    let at = format!("@{}", (t0 + 6000) / 1000);
+    let (peak_kb, out) = measured(
+        &[
+            "snapshot",
+            "--store",
+            store.to_str().unwrap(),
+            "--at",
+            &at,
+            "--json",
+        ],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("snapshot --store --at over the crafted segment: peak RSS {peak_kb} kB");
+    assert!(peak_kb < 128 << 10, "peak RSS {peak_kb} kB; {stderr}");
+    assert!(
+        stderr.contains("words") && stderr.contains("offset"),
+        "the damage is named: {stderr}"
+    );
+    // `events` over the same store, and a time that is no time, fail cleanly too.
+    let (_, out) = measured(
+        &[
+            "snapshot",
+            "--store",
+            store.to_str().unwrap(),
+            "--at",
+            "@-inf",
+        ],
+        tmp.path(),
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a Unix time"), "{stderr}");
+}

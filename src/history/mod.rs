@@ -79,33 +79,36 @@ impl HistoryEvent {
             .map_or(0, |c| (c.journal_time * 1000.0).round() as i64)
     }
 
-    /// One line: what happened, for `cgtui events` and the replay footer.
+    /// One line: what happened, for `cgtui events` and the replay footer. Each part from the
+    /// system is escaped once: the cgroup is stored in its display form (already escaped), the
+    /// journal's values are escaped here, and the line passes [`inert`](crate::cgroup::escape::inert),
+    /// which never escapes twice.
     pub fn describe(&self) -> String {
-        let mut text = format!(
-            "{:<11} {}",
-            self.kind,
-            crate::cgroup::escape::visible(self.cgroup.as_bytes())
-        );
+        use crate::cgroup::escape::{inert, visible};
+        let mut text = format!("{:<11} {}", visible(self.kind.as_bytes()), self.cgroup);
         if let (Some(total), Some(up)) = (self.total, self.increase) {
             text.push_str(&format!("  (+{up}, total {total})"));
         }
         if let Some(c) = &self.change {
-            let value = |v: &Option<String>| v.as_deref().unwrap_or("-").to_string();
+            let value = |v: &Option<String>| {
+                v.as_deref()
+                    .map_or_else(|| "-".to_string(), |v| visible(v.as_bytes()).into_owned())
+            };
             text.push_str(&format!(
                 "  {} {}: {} -> {}  {} (uid {}, via {})",
-                c.op,
+                visible(c.op.as_bytes()),
                 value(&c.file),
                 value(&c.old),
                 value(&c.new),
-                c.result,
+                visible(c.result.as_bytes()),
                 c.uid,
-                c.via
+                visible(c.via.as_bytes())
             ));
             if let Some(errno) = &c.errno {
-                text.push_str(&format!(" {errno}"));
+                text.push_str(&format!(" {}", visible(errno.as_bytes())));
             }
         }
-        crate::cgroup::escape::visible(text.as_bytes()).into_owned()
+        inert(&text).into_owned()
     }
 }
 
@@ -278,4 +281,36 @@ pub fn events(
     }
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 23 item 9: a hostile name was escaped twice (`\\\\e[31m`).
+    #[test]
+    fn an_event_line_escapes_a_name_once() {
+        let path = CgroupPath::from_relative(std::path::Path::new("evil\x1b[31m\\x")).unwrap();
+        let line = HistoryEvent::new("created", &path).describe();
+        assert_eq!(line, "created     /evil\\e[31m\\\\x");
+        let mut change = HistoryEvent::new("change", &path);
+        change.change = Some(Change {
+            id: "1".into(),
+            uid: 0,
+            op: "write".into(),
+            file: Some("memory.max".into()),
+            old: Some("max".into()),
+            new: Some("1\x07".into()),
+            result: "ok".into(),
+            errno: None,
+            via: "tui".into(),
+            journal_time: 0.0,
+        });
+        let line = change.describe();
+        assert!(
+            line.ends_with("memory.max: max -> 1\\x07  ok (uid 0, via tui)"),
+            "{line}"
+        );
+        assert!(!line.contains('\x1b') && !line.contains('\x07'), "{line}");
+    }
 }

@@ -261,6 +261,51 @@ fn journal_changes(journal: &crate::journal::Journal, after_ms: i64) -> Vec<(i64
         .collect()
 }
 
+/// A watch event: what the recorder trusts and knows of the tree follows it, and the events
+/// it means are appended at its time.
+fn take_watch(
+    event: WatchEvent,
+    ms: i64,
+    trust: &mut Trust,
+    tree: &mut BTreeSet<CgroupPath>,
+    known: &mut HashMap<CgroupPath, Known>,
+    writer: &mut Writer,
+) -> Result<()> {
+    trust.learn(&event);
+    follow_tree(tree, &event);
+    for e in interpret(event, known) {
+        writer.append_event(ms, &e)?;
+    }
+    Ok(())
+}
+
+/// After a stop signal, the watch events still queued or still coming from the watcher's
+/// backlog: taken until none came for [`STOP_QUIET`] (at most [`STOP_DRAIN`] in all, well
+/// inside a unit's stop timeout). Returns how many.
+fn drain_after_stop(
+    rx: &mpsc::Receiver<Message>,
+    take: &mut dyn FnMut(WatchEvent, i64) -> Result<()>,
+) -> Result<usize> {
+    let until = Instant::now() + STOP_DRAIN;
+    let mut taken = 0;
+    while let Some(left) = until.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left.min(STOP_QUIET)) {
+            Ok(Message::Watch(event, ms)) => {
+                take(event, ms)?;
+                taken += 1;
+            }
+            Ok(Message::Stop | Message::WatcherFailed(_)) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(taken)
+}
+
+/// How long the watcher may be quiet before a stopping recorder stops.
+const STOP_QUIET: Duration = Duration::from_millis(300);
+/// The longest a stopping recorder records queued events.
+const STOP_DRAIN: Duration = Duration::from_secs(10);
+
 pub fn run(options: Options) -> Result<()> {
     let mut writer = Writer::open(&options.store)?;
     for note in std::mem::take(&mut writer.notes) {
@@ -344,19 +389,32 @@ pub fn run(options: Options) -> Result<()> {
     let mut next_sample = Instant::now();
     let mut last_prune: Option<Instant> = None;
     loop {
-        let wait = next_sample.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(wait) {
-            Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+        // The sample timer comes before queued watch messages: a flood of them never
+        // delays a sample.
+        let now = Instant::now();
+        let message = if now >= next_sample {
+            Err(RecvTimeoutError::Timeout)
+        } else {
+            rx.recv_timeout(next_sample - now)
+        };
+        match message {
+            Ok(Message::Stop) => {
+                // What the watcher already reported is recorded before stopping.
+                let drained = drain_after_stop(&rx, &mut |event, ms| {
+                    take_watch(event, ms, &mut trust, &mut tree, &mut known, &mut writer)
+                })?;
+                if drained > 0 {
+                    eprintln!("cgtui record: recorded {drained} queued events before stopping");
+                }
+                break;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
             Ok(Message::WatcherFailed(why)) => {
                 trust.watching = false;
                 eprintln!("cgtui record: inotify stopped ({why}); events are not recorded");
             }
             Ok(Message::Watch(event, ms)) => {
-                trust.learn(&event);
-                follow_tree(&mut tree, &event);
-                for e in interpret(event, &mut known) {
-                    writer.append_event(ms, &e)?;
-                }
+                take_watch(event, ms, &mut trust, &mut tree, &mut known, &mut writer)?;
             }
             Err(RecvTimeoutError::Timeout) => {
                 next_sample += options.interval;
@@ -443,6 +501,43 @@ mod tests {
 
     fn p(path: &str) -> CgroupPath {
         CgroupPath::from_relative(Path::new(path)).unwrap()
+    }
+
+    /// Issue 23 item 9: a stop signal during a backlog dropped half of the queued `created`
+    /// events. The queued ones and those the watcher still reports are all taken.
+    #[test]
+    fn a_stop_records_the_queued_and_the_still_coming_events() {
+        let (tx, rx) = mpsc::channel();
+        let created = |i: usize| {
+            Message::Watch(
+                WatchEvent::Created {
+                    path: p(&format!("c{i}")),
+                    sample: None,
+                },
+                i as i64,
+            )
+        };
+        for i in 0..350 {
+            tx.send(created(i)).unwrap();
+        }
+        let late = std::thread::spawn(move || {
+            for i in 350..700 {
+                if i % 50 == 0 {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                tx.send(created(i)).unwrap();
+            }
+        });
+        let mut seen = Vec::new();
+        let taken = drain_after_stop(&rx, &mut |event, ms| {
+            assert!(matches!(event, WatchEvent::Created { .. }));
+            seen.push(ms);
+            Ok(())
+        })
+        .unwrap();
+        late.join().unwrap();
+        assert_eq!(taken, 700);
+        assert_eq!(seen, (0..700).collect::<Vec<i64>>());
     }
 
     #[test]
