@@ -528,3 +528,123 @@ fn a_crafted_segment_cannot_make_a_reader_allocate_gigabytes() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not a Unix time"), "{stderr}");
 }
+
+/// `argv` as uid/gid 65534 (nobody) with no supplementary groups, by `setpriv`; its output.
+fn as_nobody(argv: &[&str]) -> Option<std::process::Output> {
+    if !Path::new("/usr/bin/setpriv").exists() || !rustix::process::geteuid().is_root() {
+        return None;
+    }
+    std::process::Command::new("/usr/bin/setpriv")
+        .args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            "--",
+        ])
+        .args(argv)
+        .output()
+        .ok()
+}
+
+/// A path in /tmp that uid 65534 planted as a symlink (to `target`), removed on drop.
+struct Planted(PathBuf);
+
+impl Drop for Planted {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn plant_in_tmp(target: &Path, label: &str) -> Option<Planted> {
+    let link = PathBuf::from(format!("/tmp/cgtui-planted-{label}-{}", std::process::id()));
+    let _ = std::fs::remove_file(&link);
+    let out = as_nobody(&["ln", "-s", target.to_str()?, link.to_str()?])?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let planted = Planted(link);
+    let owner = std::fs::symlink_metadata(&planted.0).ok()?;
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&owner), 65534);
+    Some(planted)
+}
+
+/// Issue 23 item 7: `XDG_STATE_HOME=/tmp/link/state`, the link planted by a user and pointing
+/// at a directory of root's, made root create `state/cgtui/journal.jsonl` there. A state,
+/// store or config directory reached through a link another user may have planted in a
+/// directory others may write is refused; root's own link there is still followed.
+#[test]
+fn a_symlink_a_user_planted_in_tmp_is_not_followed_to_state_store_or_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    let tree = tmp.path().join("tree");
+    let svc = tree.join("system.slice/fx.service");
+    std::fs::create_dir_all(&svc).unwrap();
+    std::fs::write(svc.join("memory.max"), "max\n").unwrap();
+    let Some(planted) = plant_in_tmp(&victim, "state") else {
+        eprintln!("SKIPPED: not root, or no setpriv to plant a link as uid 65534");
+        return;
+    };
+    let run = |args: &[&str], state: &Path| {
+        std::process::Command::new(common::binary())
+            .arg("--fixture")
+            .arg(&tree)
+            .args(args)
+            .env_remove("HOME")
+            .env("XDG_STATE_HOME", state)
+            .output()
+            .unwrap()
+    };
+    let set = ["set", "/system.slice/fx.service", "memory.max", "512M"];
+    let out = run(&set, &planted.0.join("state"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("another user could have planted it"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&victim).unwrap().count(),
+        0,
+        "nothing made"
+    );
+    assert_eq!(
+        std::fs::read_to_string(svc.join("memory.max")).unwrap(),
+        "max\n"
+    );
+    // The store, given through the same link.
+    let store = planted.0.join("store");
+    let out = run(&["events", "--store", store.to_str().unwrap()], tmp.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("another user could have planted it"),
+        "{stderr}"
+    );
+    // The config (read by the TUI), through the same link.
+    std::fs::create_dir(victim.join("etc")).unwrap();
+    std::fs::write(victim.join("etc/config.toml"), "").unwrap();
+    let err = cgtui::config::load(Some(&planted.0.join("etc/config.toml")))
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(err.contains("another user could have planted it"), "{err}");
+    std::fs::remove_dir_all(victim.join("etc")).unwrap();
+    // Root's own link in /tmp is followed as before.
+    let own = Planted(PathBuf::from(format!(
+        "/tmp/cgtui-own-link-{}",
+        std::process::id()
+    )));
+    std::os::unix::fs::symlink(&victim, &own.0).unwrap();
+    let out = run(&set, &own.0.join("state"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(victim.join("state/cgtui/journal.jsonl").exists());
+}
