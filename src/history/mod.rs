@@ -24,7 +24,9 @@ pub use store::{Moment, Pair, Store, Writer};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEvent {
     /// `created`, `removed`, `populated`, `unpopulated`, `frozen`, `thawed`, `oom`,
-    /// `oom_kill`, `pids_max` (a fork refused by pids.max), `change` (cgtui's journal).
+    /// `oom_kill`, `pids_max` (a fork refused by pids.max), `change` (cgtui's journal),
+    /// `coalesced` (events beyond the rate, counted), `gap` (what the recorder could not
+    /// write, counted: `total` frames lost, `coalesced` their span).
     pub kind: String,
     /// Display form (`/user.slice/...`, escaped).
     pub cgroup: String,
@@ -42,6 +44,20 @@ pub struct HistoryEvent {
     /// For `change`: the journal entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
+    /// For `coalesced`: what happened too often to record one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coalesced: Option<Coalesced>,
+}
+
+/// Events of one cgroup beyond the recorder's rate, counted instead of recorded one by one
+/// (the first ones before and the last one after are recorded exactly).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coalesced {
+    /// The first and the last counted event's time (ms).
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// How many of each kind.
+    pub kinds: std::collections::BTreeMap<String, u64>,
 }
 
 /// A change cgtui made, as its journal recorded it.
@@ -70,6 +86,7 @@ impl HistoryEvent {
             total: None,
             increase: None,
             change: None,
+            coalesced: None,
         }
     }
 
@@ -88,6 +105,19 @@ impl HistoryEvent {
         let mut text = format!("{:<11} {}", visible(self.kind.as_bytes()), self.cgroup);
         if let (Some(total), Some(up)) = (self.total, self.increase) {
             text.push_str(&format!("  (+{up}, total {total})"));
+        }
+        if let Some(c) = &self.coalesced {
+            let kinds: Vec<String> = c
+                .kinds
+                .iter()
+                .map(|(kind, n)| format!("{} {n}", visible(kind.as_bytes())))
+                .collect();
+            text.push_str(&format!(
+                "  {} between {} and {}",
+                kinds.join(", "),
+                time::format_ms(c.from_ms),
+                time::format_ms(c.to_ms)
+            ));
         }
         if let Some(c) = &self.change {
             let value = |v: &Option<String>| {

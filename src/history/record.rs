@@ -5,7 +5,7 @@ use super::store::KEY_EVERY;
 use super::{Change, HistoryEvent, Writer};
 use crate::cgroup::escape::visible_path;
 use crate::cgroup::parse::{CgroupEvents, MemoryEvents, PidsEvents};
-use crate::cgroup::sample::KnownEvents;
+use crate::cgroup::sample::{CgroupSample, KnownEvents};
 use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use anyhow::{Context, Result};
@@ -261,22 +261,235 @@ fn journal_changes(journal: &crate::journal::Journal, after_ms: i64) -> Vec<(i64
         .collect()
 }
 
+/// Events of one cgroup recorded one by one in each [`RATE_WINDOW_MS`]; beyond, they are
+/// counted, and the window's last one is recorded exactly when it ends.
+pub const RATE_BURST: usize = 10;
+/// While the store is over its size budget (a flood today), only the first event of a
+/// cgroup in each window is recorded one by one.
+pub const RATE_BURST_OVER_BUDGET: usize = 1;
+pub const RATE_WINDOW_MS: i64 = 60_000;
+
+/// What was counted instead of recorded in one window of one key.
+struct Held {
+    first_ms: i64,
+    /// The counted events but the last, by kind.
+    kinds: std::collections::BTreeMap<String, u64>,
+    last: (i64, HistoryEvent),
+}
+
+#[derive(Default)]
+struct Window {
+    started_ms: i64,
+    recorded: usize,
+    held: Option<Held>,
+}
+
+/// Rate limits events per cgroup (created and removed: per parent, so that making many
+/// children counts against one key): a user flooding their own cgroups costs the store a
+/// bounded number of events per cgroup and window, and no one else's events are touched.
+struct Coalescer {
+    windows: HashMap<Vec<u8>, Window>,
+    burst: usize,
+}
+
+impl Coalescer {
+    fn new() -> Self {
+        Coalescer {
+            windows: HashMap::new(),
+            burst: RATE_BURST,
+        }
+    }
+
+    fn key(event: &HistoryEvent) -> Vec<u8> {
+        let raw = &event.cgroup_raw;
+        if matches!(event.kind.as_str(), "created" | "removed") {
+            let parent = raw.iter().rposition(|b| *b == b'/').unwrap_or(0);
+            raw[..parent].to_vec()
+        } else {
+            raw.clone()
+        }
+    }
+
+    /// What to record now of `event` at `ms` (nothing while its key is over the rate).
+    fn offer(&mut self, ms: i64, event: HistoryEvent, out: &mut Vec<(i64, HistoryEvent)>) {
+        if event.kind == "change" {
+            out.push((ms, event));
+            return;
+        }
+        let window = self.windows.entry(Self::key(&event)).or_default();
+        if ms - window.started_ms >= RATE_WINDOW_MS || ms < window.started_ms {
+            out.extend(Self::release(window.held.take()));
+            *window = Window {
+                started_ms: ms,
+                ..Window::default()
+            };
+        }
+        if window.recorded < self.burst {
+            window.recorded += 1;
+            out.push((ms, event));
+            return;
+        }
+        match &mut window.held {
+            Some(held) => {
+                let (_, before) = std::mem::replace(&mut held.last, (ms, event));
+                *held.kinds.entry(before.kind).or_default() += 1;
+            }
+            None => {
+                window.held = Some(Held {
+                    first_ms: ms,
+                    kinds: Default::default(),
+                    last: (ms, event),
+                })
+            }
+        }
+    }
+
+    /// The counts and last events of the windows that ended by `now_ms` (all with `None`).
+    fn due(&mut self, now_ms: Option<i64>, out: &mut Vec<(i64, HistoryEvent)>) {
+        self.windows.retain(|_, window| {
+            let ended = now_ms.is_none_or(|now| now - window.started_ms >= RATE_WINDOW_MS);
+            if ended {
+                out.extend(Self::release(window.held.take()));
+            }
+            !ended
+        });
+    }
+
+    /// A window's held events: their count (when more than the last) and the last exactly.
+    fn release(held: Option<Held>) -> Vec<(i64, HistoryEvent)> {
+        let Some(held) = held else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let counted: u64 = held.kinds.values().sum();
+        if counted > 0 {
+            let (last_ms, last) = &held.last;
+            let path = crate::journal::raw_path(&last.cgroup_raw);
+            let mut summary = match &path {
+                Some(path) => HistoryEvent::new("coalesced", path),
+                None => HistoryEvent {
+                    kind: "coalesced".into(),
+                    ..last.clone()
+                },
+            };
+            summary.inode = last.inode;
+            summary.total = Some(counted);
+            summary.coalesced = Some(super::Coalesced {
+                from_ms: held.first_ms,
+                to_ms: *last_ms,
+                kinds: held.kinds,
+            });
+            out.push((*last_ms, summary));
+        }
+        out.push(held.last);
+        out
+    }
+}
+
+/// Where the recorder's samples and events go: the store, through the rate limit, staying up
+/// when the store cannot be written (a full disk): what is lost is counted, and a `gap` event
+/// records it once writing works again.
+struct Sink {
+    writer: Writer,
+    coalescer: Coalescer,
+    lost_samples: u64,
+    lost_events: u64,
+    /// The first and last time of what was lost, while writing fails.
+    lost_span: Option<(i64, i64)>,
+}
+
+impl Sink {
+    fn event(&mut self, ms: i64, event: HistoryEvent) {
+        let mut out = Vec::new();
+        self.coalescer.offer(ms, event, &mut out);
+        self.write_events(out);
+    }
+
+    /// The windows that ended by `now_ms` (all of them at `None`: stopping).
+    fn release_due(&mut self, now_ms: Option<i64>) {
+        let mut out = Vec::new();
+        self.coalescer.due(now_ms, &mut out);
+        self.write_events(out);
+    }
+
+    fn write_events(&mut self, events: Vec<(i64, HistoryEvent)>) {
+        for (ms, e) in events {
+            match self.writer.append_event(ms, &e) {
+                Ok(()) => self.written(ms),
+                Err(err) => {
+                    self.lost(ms, &err);
+                    self.lost_events += 1;
+                }
+            }
+        }
+    }
+
+    fn sample(&mut self, time_ms: i64, anchor: u64, cgroups: &[(CgroupPath, &CgroupSample)]) {
+        match self.writer.append_sample(time_ms, anchor, cgroups) {
+            Ok(()) => self.written(time_ms),
+            Err(err) => {
+                self.lost(time_ms, &err);
+                self.lost_samples += 1;
+            }
+        }
+    }
+
+    fn lost(&mut self, ms: i64, err: &anyhow::Error) {
+        match &mut self.lost_span {
+            Some((_, last)) => *last = ms,
+            None => {
+                eprintln!(
+                    "cgtui record: {err:#}; recording goes on, counting what is lost, and \
+                     resumes when the store can be written"
+                );
+                self.lost_span = Some((ms, ms));
+            }
+        }
+    }
+
+    /// A write worked: after a loss, the gap is recorded.
+    fn written(&mut self, ms: i64) {
+        let Some((from_ms, to_ms)) = self.lost_span else {
+            return;
+        };
+        let mut gap = HistoryEvent::new("gap", &CgroupPath::root());
+        gap.total = Some(self.lost_samples + self.lost_events);
+        gap.coalesced = Some(super::Coalesced {
+            from_ms,
+            to_ms,
+            kinds: [
+                ("samples".to_string(), self.lost_samples),
+                ("events".to_string(), self.lost_events),
+            ]
+            .into(),
+        });
+        if self.writer.append_event(ms, &gap).is_ok() {
+            eprintln!(
+                "cgtui record: the store can be written again; {} samples and {} events were lost",
+                self.lost_samples, self.lost_events
+            );
+            self.lost_span = None;
+            self.lost_samples = 0;
+            self.lost_events = 0;
+        }
+    }
+}
+
 /// A watch event: what the recorder trusts and knows of the tree follows it, and the events
-/// it means are appended at its time.
+/// it means are recorded at its time.
 fn take_watch(
     event: WatchEvent,
     ms: i64,
     trust: &mut Trust,
     tree: &mut BTreeSet<CgroupPath>,
     known: &mut HashMap<CgroupPath, Known>,
-    writer: &mut Writer,
-) -> Result<()> {
+    sink: &mut Sink,
+) {
     trust.learn(&event);
     follow_tree(tree, &event);
     for e in interpret(event, known) {
-        writer.append_event(ms, &e)?;
+        sink.event(ms, e);
     }
-    Ok(())
 }
 
 /// After a stop signal, the watch events still queued or still coming from the watcher's
@@ -383,6 +596,13 @@ pub fn run(options: Options) -> Result<()> {
     } else {
         now_ms()
     };
+    let mut sink = Sink {
+        writer,
+        coalescer: Coalescer::new(),
+        lost_samples: 0,
+        lost_events: 0,
+        lost_span: None,
+    };
     // The journal only grows: it is parsed again only when its size or time changed.
     let mut journal_seen = None;
     let mut collector = crate::collect::Collector::new(options.fs.clone()).carrying();
@@ -401,7 +621,8 @@ pub fn run(options: Options) -> Result<()> {
             Ok(Message::Stop) => {
                 // What the watcher already reported is recorded before stopping.
                 let drained = drain_after_stop(&rx, &mut |event, ms| {
-                    take_watch(event, ms, &mut trust, &mut tree, &mut known, &mut writer)
+                    take_watch(event, ms, &mut trust, &mut tree, &mut known, &mut sink);
+                    Ok(())
                 })?;
                 if drained > 0 {
                     eprintln!("cgtui record: recorded {drained} queued events before stopping");
@@ -414,7 +635,7 @@ pub fn run(options: Options) -> Result<()> {
                 eprintln!("cgtui record: inotify stopped ({why}); events are not recorded");
             }
             Ok(Message::Watch(event, ms)) => {
-                take_watch(event, ms, &mut trust, &mut tree, &mut known, &mut writer)?;
+                take_watch(event, ms, &mut trust, &mut tree, &mut known, &mut sink);
             }
             Err(RecvTimeoutError::Timeout) => {
                 next_sample += options.interval;
@@ -455,7 +676,7 @@ pub fn run(options: Options) -> Result<()> {
                         // sample's time, as the lost events would have been.
                         for event in reported(path, sample) {
                             for e in interpret(event, &mut known) {
-                                writer.append_event(time_ms, &e)?;
+                                sink.event(time_ms, e);
                             }
                         }
                     }
@@ -476,20 +697,37 @@ pub fn run(options: Options) -> Result<()> {
                     journal_seen = stamp;
                     for (ms, e) in journal_changes(&journal, journal_mark) {
                         journal_mark = journal_mark.max(ms);
-                        writer.append_event(ms, &e)?;
+                        sink.event(ms, e);
                     }
                 }
-                writer.append_sample(time_ms, anchor, &cgroups)?;
+                sink.release_due(Some(time_ms));
+                sink.sample(time_ms, anchor, &cgroups);
+                if let Some(max) = options.max_size {
+                    // Over the budget, events are counted more and recorded less, instead of
+                    // older days being removed for them.
+                    let over = sink.writer.current_len() > max / 2;
+                    sink.coalescer.burst = if over {
+                        RATE_BURST_OVER_BUDGET
+                    } else {
+                        RATE_BURST
+                    };
+                }
                 if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
                     last_prune = Some(Instant::now());
-                    for name in writer.prune(time_ms, options.retain, options.max_size)? {
-                        eprintln!("cgtui record: removed the old segment {name}");
+                    match sink.writer.prune(time_ms, options.retain, options.max_size) {
+                        Ok(removed) => {
+                            for name in removed {
+                                eprintln!("cgtui record: removed the old segment {name}");
+                            }
+                        }
+                        Err(e) => eprintln!("cgtui record: {e:#}"),
                     }
                 }
             }
         }
     }
-    writer.flush();
+    sink.release_due(None);
+    sink.writer.flush();
     eprintln!("cgtui record: stopped");
     Ok(())
 }
@@ -538,6 +776,70 @@ mod tests {
         late.join().unwrap();
         assert_eq!(taken, 700);
         assert_eq!(seen, (0..700).collect::<Vec<i64>>());
+    }
+
+    /// Issue 23 item 1: a cgroup flipping populated every few ms is recorded as its first
+    /// events, a count, and its last event, each window; another cgroup's events are all
+    /// recorded at their times.
+    #[test]
+    fn a_flood_of_one_cgroups_events_is_coalesced_and_no_one_elses() {
+        let mut c = Coalescer::new();
+        let mut out = Vec::new();
+        let flooded = p("user/flood");
+        let other = p("system/app");
+        let mut offered = 0;
+        // Every 10 ms for 123.45 s: three windows.
+        for i in 0..12_345i64 {
+            let kind = if i % 2 == 0 {
+                "populated"
+            } else {
+                "unpopulated"
+            };
+            c.offer(i * 10, HistoryEvent::new(kind, &flooded), &mut out);
+            offered += 1;
+            if i % 1000 == 0 {
+                let made = HistoryEvent::new("created", &other.join(format!("x{i}").as_ref()));
+                c.offer(i * 10, made, &mut out);
+            }
+        }
+        c.due(None, &mut out);
+        let flood: Vec<&(i64, HistoryEvent)> = out
+            .iter()
+            .filter(|(_, e)| e.cgroup_raw == flooded.as_bytes())
+            .collect();
+        // Three windows: the first events exact, a count, the last, each.
+        assert_eq!(flood.len(), 3 * (RATE_BURST + 2), "{flood:?}");
+        let counted: u64 = flood
+            .iter()
+            .filter(|(_, e)| e.kind == "coalesced")
+            .map(|(_, e)| e.total.unwrap())
+            .sum();
+        let exact = flood.iter().filter(|(_, e)| e.kind != "coalesced").count() as u64;
+        assert_eq!(
+            counted + exact,
+            offered,
+            "every event is recorded or counted"
+        );
+        let (first_ms, first) = flood[0];
+        assert_eq!((*first_ms, first.kind.as_str()), (0, "populated"));
+        let (last_ms, last) = flood.last().unwrap();
+        assert_eq!((*last_ms, last.kind.as_str()), (123_440, "populated"));
+        let summary = &flood[RATE_BURST].1;
+        let span = summary.coalesced.as_ref().unwrap();
+        assert_eq!((span.from_ms, span.to_ms), (100, 59_990));
+        assert_eq!(span.kinds["populated"] + span.kinds["unpopulated"], 5_989);
+        let line = summary.describe();
+        assert!(
+            line.contains("populated 2995, unpopulated 2994 between"),
+            "{line}"
+        );
+        // The other cgroup's 13 creations, each at its time.
+        let created: Vec<i64> = out
+            .iter()
+            .filter(|(_, e)| e.kind == "created")
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(created, (0..13).map(|i| i * 10_000).collect::<Vec<_>>());
     }
 
     #[test]

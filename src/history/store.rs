@@ -320,12 +320,15 @@ impl Writer {
         let dir_path = self.dir_path.clone();
         let segment = self.segment_for(time_ms)?;
         let offset = segment.len;
-        segment.file.write_all(&bytes).with_context(|| {
-            format!(
+        if let Err(e) = segment.file.write_all(&bytes) {
+            // A frame cut short (a full disk) is taken back, so the next one starts where
+            // the readers expect a frame.
+            let _ = segment.file.set_len(offset);
+            return Err(anyhow::Error::new(e).context(format!(
                 "cannot append to the store {} (disk full?)",
                 visible_path(&dir_path)
-            )
-        })?;
+            )));
+        }
         segment.len += bytes.len() as u64;
         if indexed(kind) {
             let entry = IndexEntry {
@@ -398,8 +401,35 @@ impl Writer {
         self.append(Kind::Event, time_ms, &body)
     }
 
+    /// The bytes of every segment and index in the store.
+    pub fn store_size(&self) -> u64 {
+        let Ok(names) = segment_names(&self.dir, &self.dir_path) else {
+            return 0;
+        };
+        names
+            .iter()
+            .flat_map(|(day, name)| [name.clone(), format!("{}{INDEX_SUFFIX}", day_name(*day))])
+            .map(|name| {
+                rustix::fs::statat(
+                    &self.dir,
+                    name.as_str(),
+                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+                )
+                .map_or(0, |s| s.st_size as u64)
+            })
+            .sum()
+    }
+
+    /// The bytes of the segment being written.
+    pub fn current_len(&self) -> u64 {
+        self.segment.as_ref().map_or(0, |s| s.len)
+    }
+
     /// Delete the oldest segments: those wholly older than `retain` before `now_ms`, then more
-    /// until the store is at most `max_size` bytes. The segment being written stays.
+    /// until the store is at most `max_size` bytes. The segment being written stays, and
+    /// while it alone takes more than half of `max_size` (a flood of events today) no older
+    /// day is removed for the size: a flood never erases the history from before it (the
+    /// recorder records its events as counts instead, see `record`).
     pub fn prune(
         &mut self,
         now_ms: i64,
@@ -424,12 +454,17 @@ impl Writer {
             ));
         }
         let mut total: u64 = sizes.iter().map(|s| s.3).sum();
+        let current_size = sizes
+            .iter()
+            .find(|s| Some(s.0) == current)
+            .map_or(0, |s| s.3);
+        let flooded = max_size.is_some_and(|max| current_size > max / 2);
         for (day, name, index_name, size) in sizes {
             if Some(day) == current {
                 break;
             }
             let expired = (day + 1) * DAY_MS <= cutoff;
-            let over = max_size.is_some_and(|max| total > max);
+            let over = max_size.is_some_and(|max| total > max) && !flooded;
             if !expired && !over {
                 break;
             }
