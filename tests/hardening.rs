@@ -1002,3 +1002,115 @@ fn a_full_disk_is_a_counted_gap_not_an_exit() {
     assert!(store_reader.at(*times.last().unwrap()).unwrap().is_some());
     drop(processes);
 }
+
+/// The inotify watches process `pid` holds (the `inotify wd:` lines of its descriptors).
+fn inotify_watches(pid: u32) -> usize {
+    let dir = PathBuf::from(format!("/proc/{pid}"));
+    std::fs::read_dir(dir.join("fd"))
+        .map(|fds| {
+            fds.flatten()
+                .filter(|fd| {
+                    std::fs::read_link(fd.path())
+                        .is_ok_and(|t| t.as_os_str() == "anon_inode:inotify")
+                })
+                .map(|fd| {
+                    std::fs::read_to_string(dir.join("fdinfo").join(fd.file_name()))
+                        .map_or(0, |t| {
+                            t.lines().filter(|l| l.starts_with("inotify wd:")).count()
+                        })
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Issue 23 item 6: a user making cgroups made root's recorder take all of root's inotify
+/// watches (another root process then got ENOSPC), and a cgroup made afterwards had its
+/// `created` event but no `populated`/`unpopulated`. Now the recorder takes at most its
+/// budget (--max-watches here; a quarter of the free watches by default), 2 a cgroup, polls
+/// beyond it, says so, and still records every event of a cgroup made afterwards.
+#[test]
+fn a_user_making_cgroups_cannot_take_roots_inotify_watches() {
+    let cg = live_or_skip!("inotify");
+    let delegated = cg.child("delegated");
+    std::fs::create_dir(&delegated).unwrap();
+    std::os::unix::fs::chown(&delegated, Some(65534), Some(65534)).unwrap();
+    let maker = r#"
+import os, sys
+for i in range(int(sys.argv[2])):
+    os.mkdir(os.path.join(sys.argv[1], f"c{i:04}"))
+print("made", flush=True)
+"#;
+    let Some(child) = python_as_nobody(maker, &[delegated.to_str().unwrap(), "300"]) else {
+        eprintln!("SKIPPED: not root, or no setpriv and python3 to act as uid 65534");
+        return;
+    };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "made");
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let log = tmp.path().join("record.log");
+    let recorder = std::process::Command::new(common::binary())
+        .args([
+            "--max-watches",
+            "100",
+            "record",
+            "--store",
+            store.to_str().unwrap(),
+        ])
+        .args(["--interval", "1", "--root", cg.relative.to_str().unwrap()])
+        .env("XDG_STATE_HOME", tmp.path())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let pid = recorder.id();
+    let _processes = Children(vec![recorder]);
+    let started = Instant::now();
+    while recorded(&store).0.len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "step: the first samples"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let watches = inotify_watches(pid);
+    let said = std::fs::read_to_string(&log).unwrap();
+    eprintln!("recorder over 302 cgroups: {watches} inotify watches; it said: {said}");
+    assert!(watches <= 100, "{watches} watches");
+    assert!(
+        said.contains("polling beyond 100 inotify watches (--max-watches)"),
+        "{said}"
+    );
+    // A cgroup root makes afterwards: every event, from polling, within a sample or two.
+    let app = cg.child("app");
+    let made_ms = cgtui::time::now_ms();
+    std::fs::create_dir(&app).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let populated_ms = cgtui::time::now_ms();
+    let mut sleeper = common::LiveCgroup::spawn_in(&app, &["sleep", "600"]);
+    std::thread::sleep(Duration::from_secs(3));
+    let unpopulated_ms = cgtui::time::now_ms();
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let removed_ms = cgtui::time::now_ms();
+    std::fs::remove_dir(&app).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let (_, events) = recorded(&store);
+    let app_rel = format!("{}/app", cg.relative.display());
+    for (kind, at) in [
+        ("created", made_ms),
+        ("populated", populated_ms),
+        ("unpopulated", unpopulated_ms),
+        ("removed", removed_ms),
+    ] {
+        let (t, _) = events
+            .iter()
+            .find(|(_, e)| e.kind == kind && e.cgroup_raw == app_rel.as_bytes())
+            .unwrap_or_else(|| panic!("no {kind} event for {app_rel}: {events:?}"));
+        assert!(
+            (0..2500).contains(&(t - at)),
+            "{kind} recorded at {t}, happened at {at}"
+        );
+    }
+}

@@ -26,6 +26,8 @@ pub struct Options {
     pub interval: Duration,
     pub retain: Duration,
     pub max_size: Option<u64>,
+    /// `--max-watches`: at most this many inotify watches (else a quarter of the free ones).
+    pub max_watches: Option<usize>,
 }
 
 /// The clock lives in [`crate::time`]; re-exported for the callers that know it here.
@@ -485,6 +487,9 @@ fn take_watch(
     known: &mut HashMap<CgroupPath, Known>,
     sink: &mut Sink,
 ) {
+    if let WatchEvent::Exhausted { reason } = &event {
+        eprintln!("cgtui record: {reason}");
+    }
     trust.learn(&event);
     follow_tree(tree, &event);
     for e in interpret(event, known) {
@@ -551,8 +556,17 @@ pub fn run(options: Options) -> Result<()> {
     // instead of reading the files again.
     let mut startup = Vec::new();
     let mut watched_at_start = Vec::new();
-    match Watcher::new(options.fs.clone(), options.base.clone()) {
+    // Directories and cgroup.events only: memory.events and pids.events are read by every
+    // sample, and their counters compared there.
+    let watcher = Watcher::new(options.fs.clone(), options.base.clone()).map(|w| {
+        w.with_watch_budget(options.max_watches)
+            .without_counter_files()
+    });
+    match watcher {
         Ok(mut watcher) => {
+            if let Some(budget) = watcher.watch_budget() {
+                eprintln!("cgtui record: at most {budget} inotify watches, polling beyond");
+            }
             watcher.watch_existing(&mut |event| {
                 startup.push(event);
                 true
@@ -573,6 +587,9 @@ pub fn run(options: Options) -> Result<()> {
     }
     let mut trust = Trust::default();
     for event in &startup {
+        if let WatchEvent::Exhausted { reason } = event {
+            eprintln!("cgtui record: {reason}");
+        }
         trust.learn(event);
     }
     let mut tree: BTreeSet<CgroupPath> = watched_at_start.iter().cloned().collect();
@@ -675,6 +692,43 @@ pub fn run(options: Options) -> Result<()> {
                         // Events were lost: what changed meanwhile is recorded now, at the
                         // sample's time, as the lost events would have been.
                         for event in reported(path, sample) {
+                            for e in interpret(event, &mut known) {
+                                sink.event(time_ms, e);
+                            }
+                        }
+                    } else {
+                        // What inotify does not report is compared sample to sample: the
+                        // counters always (their files are not watched), cgroup.events where
+                        // it is not watched (past the watch budget). Only from a known value:
+                        // the first sample of a cgroup is where it starts.
+                        let k = known.get(path).copied().unwrap_or_default();
+                        let same = k.inode.is_none_or(|inode| inode == sample.inode);
+                        let mut compared = Vec::new();
+                        if same && k.memory.is_some() {
+                            compared.extend(sample.memory.events.map(|events| {
+                                WatchEvent::MemoryEventsChanged {
+                                    path: path.clone(),
+                                    events,
+                                }
+                            }));
+                        }
+                        if same && k.pids.is_some() {
+                            compared.extend(sample.pids.events.map(|events| {
+                                WatchEvent::PidsEventsChanged {
+                                    path: path.clone(),
+                                    events,
+                                }
+                            }));
+                        }
+                        if same && k.events.is_some() && !trust.trusts(path) {
+                            compared.extend(sample.events.map(|events| {
+                                WatchEvent::EventsChanged {
+                                    path: path.clone(),
+                                    events,
+                                }
+                            }));
+                        }
+                        for event in compared {
                             for e in interpret(event, &mut known) {
                                 sink.event(time_ms, e);
                             }
