@@ -214,17 +214,19 @@ impl Writer {
             .metadata()
             .with_context(|| format!("cannot stat {}", visible_path(&path)))?
             .len();
-        let mut entries = Vec::new();
+        let mut entries: Vec<IndexEntry> = Vec::new();
         let keep;
         if len == 0 {
             file.write_all_at(&frame::header(day), 0)
                 .with_context(|| format!("cannot write {}", visible_path(&path)))?;
             keep = frame::HEADER_LEN as u64;
         } else {
-            let mut bytes = vec![0; len as usize];
-            file.read_exact_at(&mut bytes, 0)
-                .with_context(|| format!("cannot read {}", visible_path(&path)))?;
-            match frame::parse_header(&bytes) {
+            let mut head = [0u8; frame::HEADER_LEN];
+            let header = file
+                .read_exact_at(&mut head, 0)
+                .map_err(|e| e.to_string())
+                .and_then(|()| frame::parse_header(&head));
+            match header {
                 Ok((version, _)) => {
                     refuse_newer(version, &path)?;
                     if version < frame::FORMAT_VERSION {
@@ -245,32 +247,24 @@ impl Writer {
                     visible_path(&path)
                 ),
             }
-            let scan = frame::scan(&bytes[frame::HEADER_LEN..]);
-            for d in &scan.damage {
-                self.notes.push(format!(
-                    "{}: damage at offset {} ({}) skipped",
-                    visible_path(&path),
-                    d.offset + frame::HEADER_LEN,
-                    d.what
-                ));
-            }
-            for f in &scan.frames {
-                if indexed(f.kind) {
-                    entries.push(IndexEntry {
-                        time_ms: f.time_ms,
-                        offset: (f.offset + frame::HEADER_LEN) as u64,
-                        kind: f.kind,
-                    });
+            // Resuming reads the index and the frames after its last entry, not the day: a
+            // day of hundreds of megabytes resumes in a moment and a few megabytes of memory.
+            let index_name = format!("{}{INDEX_SUFFIX}", day_name(day));
+            entries = match open_in(&self.dir, &self.dir_path, &index_name, OFlags::RDONLY) {
+                Ok(Some(f)) => {
+                    let mut bytes = Vec::new();
+                    std::io::Read::read_to_end(&mut &f, &mut bytes).ok();
+                    decode_index(&bytes)
                 }
-                if f.kind == Kind::Event
-                    && let Ok(body) = f.body()
-                    && let Ok(event) = serde_json::from_slice::<HistoryEvent>(&body)
-                    && event.kind == "change"
-                {
-                    self.last_journal_ms = self.last_journal_ms.max(event.journal_ms());
-                }
+                _ => Vec::new(),
+            };
+            if !index_fits(&file, &entries, len) {
+                entries.clear();
             }
-            keep = (scan.good_end + frame::HEADER_LEN) as u64;
+            let from = entries.pop().map_or(frame::HEADER_LEN as u64, |e| e.offset);
+            let good_end = scan_file(&file, from, len, &mut entries, &mut self.notes, &path)?;
+            keep = good_end.max(frame::HEADER_LEN as u64);
+            self.last_journal_ms = self.last_journal_ms.max(last_change(&file, &entries, len));
             if keep < len {
                 self.notes.push(format!(
                     "{}: cut {} bytes of an unfinished frame at offset {keep}",
@@ -479,6 +473,130 @@ impl Writer {
         }
         Ok(removed)
     }
+}
+
+/// Does the index agree with the segment of `len` bytes: entries in order, inside it, and the
+/// last one naming the frame at its offset?
+fn index_fits(file: &File, entries: &[IndexEntry], len: u64) -> bool {
+    let ordered = entries.windows(2).all(|w| w[0].offset < w[1].offset);
+    let inside = entries.iter().all(|e| {
+        e.offset >= frame::HEADER_LEN as u64 && e.offset + frame::FRAME_HEADER_LEN as u64 <= len
+    });
+    let last_ok = entries.last().is_none_or(|e| {
+        let mut head = [0u8; frame::FRAME_HEADER_LEN];
+        file.read_exact_at(&mut head, e.offset).is_ok()
+            && head[..4] == frame::SYNC
+            && head[4] == e.kind as u8
+            && head[9..17] == e.time_ms.to_le_bytes()
+    });
+    ordered && inside && last_ok
+}
+
+/// Frames are scanned in pieces of this size (one larger frame is read whole).
+const SCAN_CHUNK: u64 = 8 << 20;
+
+/// Scan the segment from `from` (a frame boundary) to `len` in pieces: the key and event
+/// frames found are added to `entries`, damage to `notes`. Returns where the last good frame
+/// ends (`from` when there is none).
+fn scan_file(
+    file: &File,
+    from: u64,
+    len: u64,
+    entries: &mut Vec<IndexEntry>,
+    notes: &mut Vec<String>,
+    path: &Path,
+) -> Result<u64> {
+    let mut at = from;
+    let mut good_end = from;
+    let mut chunk = SCAN_CHUNK;
+    while at < len {
+        let to = at.saturating_add(chunk).min(len);
+        let mut buf = vec![0; (to - at) as usize];
+        file.read_exact_at(&mut buf, at)
+            .with_context(|| format!("cannot read {}", visible_path(path)))?;
+        let scan = frame::scan(&buf);
+        chunk = SCAN_CHUNK;
+        for d in &scan.damage {
+            notes.push(format!(
+                "{}: damage at offset {} ({}) skipped",
+                visible_path(path),
+                at + d.offset as u64,
+                d.what
+            ));
+        }
+        for f in &scan.frames {
+            if indexed(f.kind) {
+                entries.push(IndexEntry {
+                    time_ms: f.time_ms,
+                    offset: at + f.offset as u64,
+                    kind: f.kind,
+                });
+            }
+        }
+        if !scan.frames.is_empty() {
+            good_end = at + scan.good_end as u64;
+        }
+        if to == len {
+            break;
+        }
+        at = match (scan.incomplete_tail, scan.damage.last()) {
+            // A frame goes on past this piece: the next piece starts with it, whole.
+            (Some(tail), _) => {
+                if tail == 0 {
+                    let frame_len = buf
+                        .get(5..9)
+                        .and_then(|b| b.try_into().ok())
+                        .map_or(0, u32::from_le_bytes) as u64;
+                    chunk = (frame::FRAME_HEADER_LEN as u64 + frame_len).max(SCAN_CHUNK);
+                }
+                at + tail as u64
+            }
+            // Damage ran to the end of the piece: look for the next frame from near its end.
+            (None, Some(d)) if d.resumed_at.is_none() => {
+                (to - frame::FRAME_HEADER_LEN as u64).max(at + d.offset as u64 + 1)
+            }
+            _ => at + scan.good_end.max(1) as u64,
+        };
+    }
+    Ok(good_end)
+}
+
+/// How far back from the end a resuming recorder looks for the journal's changes it already
+/// recorded (changes are recorded at the next sample; intervals are shorter than this).
+const JOURNAL_LOOKBACK_MS: i64 = 10 * 60_000;
+
+/// The newest journal change recorded in the segment's last [`JOURNAL_LOOKBACK_MS`] (or the
+/// start of that window when none is: older changes are taken as recorded).
+fn last_change(file: &File, entries: &[IndexEntry], len: u64) -> i64 {
+    let Some(last) = entries.iter().map(|e| e.time_ms).max() else {
+        return 0;
+    };
+    let since = last - JOURNAL_LOOKBACK_MS;
+    let mut mark = since;
+    for e in entries.iter().rev() {
+        if e.kind != Kind::Event || e.time_ms < since {
+            continue;
+        }
+        let mut head = [0u8; frame::FRAME_HEADER_LEN];
+        if file.read_exact_at(&mut head, e.offset).is_err() {
+            continue;
+        }
+        let payload = u64::from(u32::from_le_bytes([head[5], head[6], head[7], head[8]]));
+        let end = (e.offset + frame::FRAME_HEADER_LEN as u64 + payload).min(len);
+        let mut buf = vec![0; end.saturating_sub(e.offset) as usize];
+        if file.read_exact_at(&mut buf, e.offset).is_err() {
+            continue;
+        }
+        let scan = frame::scan(&buf);
+        if let Some(f) = scan.frames.first()
+            && let Ok(body) = f.body()
+            && let Ok(event) = serde_json::from_slice::<HistoryEvent>(&body)
+            && event.kind == "change"
+        {
+            mark = mark.max(event.journal_ms());
+        }
+    }
+    mark
 }
 
 /// The same file, now opened for appending (every write lands at the end, in one piece).

@@ -160,6 +160,9 @@ pub struct Watcher {
     budget: Option<usize>,
     /// Why the budget is what it is, for the message when it is reached.
     budget_source: String,
+    /// The budget is final: set, or the default counted ([`Watcher::resolve_budget`]); until
+    /// then it is the point where the default is counted.
+    budget_resolved: bool,
     /// Watch memory.events and pids.events too (else a cgroup takes 2 watches, not 4, and its
     /// counters are read by the samples).
     counter_files: bool,
@@ -175,17 +178,12 @@ const WATCH_PATH_MAX: usize = 4000;
 impl Watcher {
     pub fn new(fs: Cgroupfs, base: CgroupPath) -> io::Result<Self> {
         let inotify = Inotify::init()?;
-        let (budget, budget_source) = match WatchUse::now() {
-            Some(use_) => (
-                Some(use_.default_budget()),
-                format!(
-                    "a quarter of the {} watches free of fs.inotify.max_user_watches ({}) at start",
-                    use_.free(),
-                    use_.max
-                ),
-            ),
-            None => (None, "fs.inotify.max_user_watches".into()),
-        };
+        // Counting the uid's watches lists every process's descriptors: done only once this
+        // watcher holds a few (most trees never get there), before it could matter.
+        let max = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches")
+            .ok()
+            .and_then(|text| text.trim().parse::<usize>().ok());
+        let budget = max.map(|max| (max / 64).clamp(16, 1024));
         Ok(Watcher {
             inotify,
             fs,
@@ -193,7 +191,8 @@ impl Watcher {
             by_wd: HashMap::new(),
             by_cgroup: BTreeMap::new(),
             budget,
-            budget_source,
+            budget_source: String::new(),
+            budget_resolved: max.is_none(),
             counter_files: true,
             exhausted: false,
             unwatched: 0,
@@ -206,8 +205,27 @@ impl Watcher {
         if let Some(limit) = limit {
             self.budget = Some(limit);
             self.budget_source = "--max-watches".into();
+            self.budget_resolved = true;
         }
         self
+    }
+
+    /// The default budget, counted when the provisional one is reached: a quarter of the
+    /// watches free to this uid then, counting those this watcher holds as free.
+    fn resolve_budget(&mut self) {
+        self.budget_resolved = true;
+        match WatchUse::now() {
+            Some(use_) => {
+                let mine = self.by_wd.len();
+                let free = use_.free() + mine;
+                self.budget = Some((free as f64 * DEFAULT_WATCH_SHARE) as usize);
+                self.budget_source = format!(
+                    "a quarter of the {free} watches free of fs.inotify.max_user_watches ({})",
+                    use_.max
+                );
+            }
+            None => self.budget = None,
+        }
     }
 
     /// Watch each cgroup's directory and cgroup.events only (2 watches, not 4): for a reader
@@ -217,8 +235,11 @@ impl Watcher {
         self
     }
 
-    /// The most watches it takes.
-    pub fn watch_budget(&self) -> Option<usize> {
+    /// The most watches it takes (counted now if it was not yet).
+    pub fn watch_budget(&mut self) -> Option<usize> {
+        if !self.budget_resolved {
+            self.resolve_budget();
+        }
         self.budget
     }
 
@@ -389,6 +410,9 @@ impl Watcher {
         );
         let mut over_budget = false;
         for (file, kind) in targets {
+            if !self.budget_resolved && self.budget.is_some_and(|b| self.by_wd.len() >= b) {
+                self.resolve_budget();
+            }
             let result = if self.budget.is_some_and(|b| self.by_wd.len() >= b) {
                 over_budget = true;
                 Err(io::Error::from_raw_os_error(
@@ -409,8 +433,8 @@ impl Watcher {
                         self.exhausted = true;
                         let reason = if over_budget {
                             format!(
-                                "polling beyond {} inotify watches ({}); changes there show \
-                                 at the next poll",
+                                "polling only: past {} inotify watches ({}); changes there \
+                                 show at the next poll",
                                 self.by_wd.len(),
                                 self.budget_source
                             )
