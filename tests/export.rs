@@ -550,20 +550,42 @@ fn a_tiny_scrape_timeout_does_not_empty_anyone_elses_scrape() {
     let root = cg.dir().display().to_string();
     let exporter = Exporter::start(&["--root", &root, "export", "--listen", "127.0.0.1:0"]);
     let addr = exporter.addr();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let attackers: Vec<_> = (0..4)
-        .map(|_| {
-            let (addr, stop) = (addr.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let mut scrapes = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let _ = get_with_timeout(&addr, "0.02");
-                    scrapes += 1;
-                }
-                scrapes
-            })
-        })
-        .collect();
+    // Four clients of uid 65534 looping scrapes with a 0.02 s timeout.
+    let script = r#"
+import socket, sys, threading, time
+host, port = sys.argv[1], int(sys.argv[2])
+end = time.time() + float(sys.argv[3])
+count = [0]
+def loop():
+    while time.time() < end:
+        try:
+            s = socket.create_connection((host, port), timeout=5)
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Prometheus-Scrape-Timeout-Seconds: 0.02\r\n\r\n")
+            while s.recv(65536):
+                pass
+            s.close()
+            count[0] += 1
+        except OSError:
+            time.sleep(0.01)
+threads = [threading.Thread(target=loop) for _ in range(4)]
+print("attacking", flush=True)
+for t in threads: t.start()
+for t in threads: t.join()
+print(count[0], flush=True)
+"#;
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    let mut attacker = match spawn_as_nobody(script, &[host, port, "6"]) {
+        Ok(child) => child,
+        Err(why) => {
+            println!("SKIPPED: {why}");
+            return;
+        }
+    };
+    let mut said = BufReader::new(attacker.stdout.take().unwrap());
+    let mut line = String::new();
+    said.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "attacking");
+    let _attacker = Killed(vec![attacker]);
     std::thread::sleep(Duration::from_millis(300));
     let mut seen = Vec::new();
     for _ in 0..10 {
@@ -578,8 +600,9 @@ fn a_tiny_scrape_timeout_does_not_empty_anyone_elses_scrape() {
         seen.push((cgroups, cut));
         std::thread::sleep(Duration::from_millis(50));
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let scrapes: usize = attackers.into_iter().map(|a| a.join().unwrap()).sum();
+    line.clear();
+    said.read_line(&mut line).unwrap();
+    let scrapes: usize = line.trim().parse().unwrap_or(0);
     println!("probes (cgroups, omitted for the deadline): {seen:?}; attacker scrapes: {scrapes}");
     assert!(scrapes > 10, "the attackers ran ({scrapes} scrapes)");
     for (cgroups, cut) in seen {
