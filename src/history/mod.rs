@@ -288,26 +288,43 @@ pub fn events(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let mut store = Store::open(store_dir)?;
-    let mut list = store.events(range.from.unwrap_or(i64::MIN), range.to.unwrap_or(i64::MAX));
-    report_problems(&mut store);
-    list.sort_by_key(|(t, _)| *t);
-    for (t, event) in &list {
-        let in_base =
-            crate::journal::raw_path(&event.cgroup_raw).is_none_or(|p| p.starts_with(base));
-        if !in_base {
-            continue;
-        }
-        if json {
-            let line = EventLine {
-                time: *t as f64 / 1000.0,
-                time_utc: time::format_ms(*t),
-                event,
+    // Streamed: each event is read, printed and dropped (a flooded day is not held).
+    let mut store = Store::open_since(store_dir, range.from.unwrap_or(i64::MIN))?;
+    let mut failed = None;
+    store.each_event(
+        range.from.unwrap_or(i64::MIN),
+        range.to.unwrap_or(i64::MAX),
+        &mut |t, event| {
+            let in_base =
+                crate::journal::raw_path(&event.cgroup_raw).is_none_or(|p| p.starts_with(base));
+            if !in_base {
+                return true;
+            }
+            let written = if json {
+                let line = EventLine {
+                    time: t as f64 / 1000.0,
+                    time_utc: time::format_ms(t),
+                    event: &event,
+                };
+                crate::output::json_line(&line)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|line| writeln!(out, "{line}").map_err(anyhow::Error::from))
+            } else {
+                writeln!(out, "{}  {}", time::format_ms(t), event.describe())
+                    .map_err(anyhow::Error::from)
             };
-            writeln!(out, "{}", crate::output::json_line(&line)?)?;
-        } else {
-            writeln!(out, "{}  {}", time::format_ms(*t), event.describe())?;
-        }
+            match written {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
+        },
+    );
+    report_problems(&mut store);
+    if let Some(e) = failed {
+        return Err(e);
     }
     out.flush()?;
     Ok(())

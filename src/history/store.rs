@@ -1102,45 +1102,68 @@ impl Store {
     /// Events with time in `from..=to`, in order.
     pub fn events(&mut self, from: i64, to: i64) -> Vec<(i64, HistoryEvent)> {
         let mut out = Vec::new();
+        self.each_event(from, to, &mut |t, e| {
+            out.push((t, e));
+            true
+        });
+        out
+    }
+
+    /// [`Store::events`] one at a time, read as they are visited (in time order, from the
+    /// index): a day of millions of events costs its index in memory, not its events.
+    /// `visit` returns false to stop.
+    pub fn each_event(
+        &mut self,
+        from: i64,
+        to: i64,
+        visit: &mut dyn FnMut(i64, HistoryEvent) -> bool,
+    ) {
+        let mut entries: Vec<(usize, IndexEntry)> = Vec::new();
         for seg in 0..self.segments.len() {
-            let entries: Vec<IndexEntry> = self.segments[seg]
-                .index
-                .iter()
-                .filter(|e| e.kind == Kind::Event && (from..=to).contains(&e.time_ms))
-                .copied()
-                .collect();
-            for e in entries {
-                let head = self.read(seg, e.offset, e.offset + frame::FRAME_HEADER_LEN as u64);
-                if head.len() < frame::FRAME_HEADER_LEN {
-                    continue;
+            entries.extend(
+                self.segments[seg]
+                    .index
+                    .iter()
+                    .filter(|e| e.kind == Kind::Event && (from..=to).contains(&e.time_ms))
+                    .map(|e| (seg, *e)),
+            );
+        }
+        // Stable: events of one time stay in the order they were written.
+        entries.sort_by_key(|(_, e)| e.time_ms);
+        for (seg, e) in entries {
+            let head = self.read(seg, e.offset, e.offset + frame::FRAME_HEADER_LEN as u64);
+            if head.len() < frame::FRAME_HEADER_LEN {
+                continue;
+            }
+            let len = u32::from_le_bytes(head[5..9].try_into().unwrap_or_default()) as u64;
+            let end = e.offset + frame::FRAME_HEADER_LEN as u64 + len;
+            let buf = self.read(seg, e.offset, end);
+            let scan = frame::scan(&buf);
+            self.report(seg, e.offset, &scan);
+            let Some(f) = scan.frames.first().filter(|f| f.offset == 0) else {
+                continue;
+            };
+            match f
+                .body()
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+            {
+                Ok(event) => {
+                    if !visit(f.time_ms, event) {
+                        return;
+                    }
                 }
-                let len = u32::from_le_bytes(head[5..9].try_into().unwrap_or_default()) as u64;
-                let end = e.offset + frame::FRAME_HEADER_LEN as u64 + len;
-                let buf = self.read(seg, e.offset, end);
-                let scan = frame::scan(&buf);
-                self.report(seg, e.offset, &scan);
-                let Some(f) = scan.frames.first().filter(|f| f.offset == 0) else {
-                    continue;
-                };
-                match f
-                    .body()
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-                {
-                    Ok(event) => out.push((f.time_ms, event)),
-                    Err(why) => {
-                        if self.reported.insert((seg, e.offset)) {
-                            self.problems.push(format!(
-                                "{}: offset {}: an event that cannot be read ({why}); skipped",
-                                visible_path(&self.segments[seg].path),
-                                e.offset
-                            ));
-                        }
+                Err(why) => {
+                    if self.reported.insert((seg, e.offset)) {
+                        self.problems.push(format!(
+                            "{}: offset {}: an event that cannot be read ({why}); skipped",
+                            visible_path(&self.segments[seg].path),
+                            e.offset
+                        ));
                     }
                 }
             }
         }
-        out
     }
 
     /// Problems found since the last call, each once.
