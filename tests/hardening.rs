@@ -1207,3 +1207,62 @@ fn resuming_a_200_mb_day_reads_its_index_not_the_day() {
     eprintln!("events over the {size}-byte day: {took:?}, peak RSS {peak_kb} kB");
     assert!(peak_kb < 64 << 10, "{peak_kb} kB");
 }
+
+/// Issue 23 item 2: 1,460 nested cgroups of 255-byte names made a key frame of 273 MB (every
+/// path repeated), past the 256 MiB readers take: no sample of anyone could be read while the
+/// chain existed. Now paths past 16 KiB (64 such levels) are not recorded and the writer never
+/// writes a frame readers refuse: the store stays small and everyone else's samples read.
+#[test]
+fn a_chain_of_1460_long_names_leaves_everyone_elses_history_readable() {
+    use cgtui::cgroup::sample::CgroupSample;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let name = "n".repeat(255);
+    let mut tree = vec![(
+        CgroupPath::from_relative(Path::new("ok.slice")).unwrap(),
+        1u64,
+    )];
+    let mut chain = CgroupPath::from_relative(Path::new("user.slice")).unwrap();
+    for level in 0..1460u64 {
+        chain = chain.join(name.as_ref());
+        tree.push((chain.clone(), 100 + level));
+    }
+    let samples: Vec<CgroupSample> = tree
+        .iter()
+        .map(|(_, inode)| CgroupSample {
+            inode: *inode,
+            ..CgroupSample::default()
+        })
+        .collect();
+    let refs: Vec<(CgroupPath, &CgroupSample)> =
+        tree.iter().map(|(p, _)| p.clone()).zip(&samples).collect();
+    let t0 = 1_764_558_720_000i64;
+    let started = Instant::now();
+    {
+        let mut writer = cgtui::history::Writer::open(&store).unwrap();
+        writer.sync = false;
+        for i in 0..3 {
+            writer
+                .append_sample(t0 + i * 1000, cgtui::history::codec::anchor_of(t0), &refs)
+                .unwrap();
+        }
+        assert_eq!(writer.too_long_paths, 1460 - 63, "{:?}", writer.notes);
+    }
+    let size = dir_size(&store);
+    eprintln!(
+        "3 samples of the chain: {size} bytes in {:?}",
+        started.elapsed()
+    );
+    assert!(size < 8 << 20, "{size} bytes");
+    let mut reader = cgtui::history::Store::open(&store).unwrap();
+    let pair = reader.at(t0 + 2000).unwrap().expect("a sample");
+    let paths: Vec<String> = pair
+        .current
+        .cgroups
+        .iter()
+        .map(|(p, _)| p.to_string())
+        .collect();
+    assert!(paths.contains(&"/ok.slice".to_string()));
+    assert_eq!(paths.len(), 1 + 63);
+    assert!(reader.take_problems().is_empty());
+}

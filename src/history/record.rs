@@ -428,7 +428,12 @@ impl Sink {
 
     fn sample(&mut self, time_ms: i64, anchor: u64, cgroups: &[(CgroupPath, &CgroupSample)]) {
         match self.writer.append_sample(time_ms, anchor, cgroups) {
-            Ok(()) => self.written(time_ms),
+            Ok(()) => {
+                for note in std::mem::take(&mut self.writer.notes) {
+                    eprintln!("cgtui record: {note}");
+                }
+                self.written(time_ms)
+            }
             Err(err) => {
                 self.lost(time_ms, &err);
                 self.lost_samples += 1;

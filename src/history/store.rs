@@ -161,7 +161,14 @@ pub struct Writer {
     pub notes: Vec<String>,
     /// Flush to disk after each sample frame.
     pub sync: bool,
+    /// Cgroups left out of the last sample for a path over [`MAX_RECORDED_PATH`].
+    pub too_long_paths: usize,
 }
+
+/// The longest cgroup path recorded (bytes): 64 levels of 255-byte names. Deeper cgroups of
+/// such a chain are left out of the samples (a key frame repeats every path: a chain of 1,460
+/// made one of 273 MB, past what readers take, and no sample of anyone could be read).
+pub const MAX_RECORDED_PATH: usize = 16 << 10;
 
 struct OpenSegment {
     day: i64,
@@ -188,6 +195,7 @@ impl Writer {
             last_journal_ms: 0,
             notes: Vec::new(),
             sync: true,
+            too_long_paths: 0,
         };
         // Resume the newest segment now: its tail is checked and the journal mark found.
         if let Some((day, _)) = segment_names(&writer.dir, dir_path)?.pop() {
@@ -310,6 +318,13 @@ impl Writer {
     }
 
     fn append(&mut self, kind: Kind, time_ms: i64, body: &[u8]) -> Result<()> {
+        if body.len() > frame::MAX_FRAME {
+            bail!(
+                "a frame of {} bytes is more than readers take ({}): not written",
+                body.len(),
+                frame::MAX_FRAME
+            );
+        }
         let bytes = frame::encode_frame(kind, time_ms, body);
         let dir_path = self.dir_path.clone();
         let segment = self.segment_for(time_ms)?;
@@ -347,7 +362,14 @@ impl Writer {
         // Switch segments first: a new segment clears the state and starts with a key frame.
         self.segment_for(time_ms)?;
         let mut next = State::new();
+        let mut too_long = 0;
         for (path, sample) in cgroups {
+            // Every sample frame repeats each path: a chain of long names deep enough to pass
+            // this is not recorded below it, so the frames stay far inside what readers take.
+            if path.as_bytes().len() > MAX_RECORDED_PATH {
+                too_long += 1;
+                continue;
+            }
             let key = (path.as_bytes().to_vec(), sample.inode);
             let id = *self.ids.entry(key).or_insert_with(|| {
                 self.next_id += 1;
@@ -366,6 +388,13 @@ impl Writer {
         if next.len() < self.ids.len() {
             self.ids.retain(|_, id| next.contains_key(id));
         }
+        if too_long > 0 && self.too_long_paths == 0 {
+            self.notes.push(format!(
+                "{too_long} cgroups with paths longer than {MAX_RECORDED_PATH} bytes are not \
+                 recorded"
+            ));
+        }
+        self.too_long_paths = too_long;
         let key = self.since_key >= self.key_every;
         let (kind, body) = if key {
             (Kind::Key, frame::encode_key(&next))
