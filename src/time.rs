@@ -193,6 +193,9 @@ pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
     Ok(total)
 }
 
+/// 9999-12-31T23:59:59Z: a Unix time past it (or infinite, or not a number) is refused.
+const LAST_UNIX_SECOND: f64 = 253_402_300_799.0;
+
 /// A TIME argument as Unix milliseconds; `now_ms` for relative times.
 pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, String> {
     let text = text.trim();
@@ -208,7 +211,9 @@ pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, String> {
     }) {
         let secs: f64 = unix
             .parse()
-            .map_err(|_| format!("{text:?} is not a Unix time"))?;
+            .ok()
+            .filter(|s: &f64| (0.0..=LAST_UNIX_SECOND).contains(s))
+            .ok_or_else(|| format!("{text:?} is not a Unix time from 1970 to 9999"))?;
         return Ok((secs * 1000.0).round() as i64);
     }
     for (word, day) in [("today", today), ("yesterday", today - DAY_MS)] {
@@ -237,6 +242,9 @@ mod tests {
     #[test]
     fn times() {
         assert_eq!(parse_time("2025-12-01T03:12:00Z", 0), Ok(NOW));
+        for bad in ["@-inf", "@inf", "@nan", "@-1", "@1e300"] {
+            assert!(parse_time(bad, NOW).is_err(), "{bad}");
+        }
         assert_eq!(parse_time("2025-12-01 03:12:00", 0), Ok(NOW));
         assert_eq!(parse_time("2025-12-01T04:12:00+01:00", 0), Ok(NOW));
         assert_eq!(parse_time("2025-12-01T03:12:00.250Z", 0), Ok(NOW + 250));

@@ -105,6 +105,40 @@ fn outside_owner(uid: u32) -> bool {
     overflow == Some(uid)
 }
 
+/// A symlink in a directory others may write (sticky, like /tmp) is followed only when it is
+/// root's or ours: another user's link there could lead root's journal, store or config
+/// anywhere (as the kernel's `protected_symlinks` does for links it follows, which it does not
+/// apply to root's own directories or a link's owner being the directory's).
+fn refuse_planted_link(
+    parent: &OwnedFd,
+    parent_path: &Path,
+    link: &rustix::fs::Stat,
+    here: &Path,
+    kind: Kind,
+) -> Result<()> {
+    let me = rustix::process::geteuid().as_raw();
+    if link.st_uid == me || link.st_uid == 0 {
+        return Ok(());
+    }
+    let dir =
+        rustix::fs::fstat(parent).map_err(|e| errno_context(e, "cannot stat", parent_path))?;
+    let my_group = rustix::process::getegid().as_raw();
+    let shared = dir.st_mode & 0o002 != 0 || dir.st_mode & 0o020 != 0 && dir.st_gid != my_group;
+    if shared {
+        return Err(untrusted_as(
+            kind,
+            here,
+            &format!(
+                "it is a symlink of uid {} in {}, a directory others may write: another user \
+                 could have planted it",
+                link.st_uid,
+                visible_path(parent_path)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// At most this many symlinks on the way (the kernel's own limit).
 const MAX_SYMLINKS: usize = 40;
 
@@ -161,6 +195,7 @@ fn open_trusted_dir(path: &Path, create: bool, kind: Kind) -> Result<Option<Owne
             if is_last {
                 return Err(untrusted_as(kind, &here, "its directory is a symlink"));
             }
+            refuse_planted_link(parent, parent_path, &stat, &here, kind)?;
             hops += 1;
             if hops > MAX_SYMLINKS {
                 return Err(untrusted_as(kind, &here, "too many symlinks on the way"));

@@ -351,6 +351,9 @@ pub fn run(options: Options) -> Result<()> {
     restore_terminal();
     if options.stats {
         println!("cgtui --stats: {}", app.pass_totals().text());
+        if let Some(watcher) = &app.status.notices.watcher {
+            println!("cgtui --stats: {watcher}");
+        }
     }
     result
 }

@@ -472,3 +472,329 @@ fn idle_and_surplus_connections_do_not_hang_it() {
     let text = String::from_utf8_lossy(&raw);
     assert!(text.starts_with("HTTP/1.1 431"), "{text}");
 }
+
+// Issue 23 items 3-5: a delegated user (uid 65534) against root's exporter, on the real
+// cgroup2 hierarchy where the machine has one, with the binary under test (CGTUI_TEST_BINARY
+// points these at the release build).
+
+/// `python3 -c SCRIPT ARGS` as uid/gid 65534 with no supplementary groups (`setpriv`), or
+/// why it cannot run here.
+fn spawn_as_nobody(script: &str, args: &[&str]) -> Result<Child, String> {
+    if !rustix::process::geteuid().is_root() {
+        return Err("not root: cannot act as uid 65534".into());
+    }
+    for tool in ["/usr/bin/setpriv", "/usr/bin/python3"] {
+        if !std::path::Path::new(tool).exists() {
+            return Err(format!("no {tool}"));
+        }
+    }
+    Command::new("/usr/bin/setpriv")
+        .args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            "--",
+        ])
+        .args(["/usr/bin/python3", "-c", script])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run setpriv: {e}"))
+}
+
+/// Processes of a test, killed and reaped on drop.
+struct Killed(Vec<Child>);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The value of an unlabelled or labelled series line `name` in an exposition.
+fn series_value(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+fn get_with_timeout(addr: &str, timeout: &str) -> Response {
+    exchange(
+        tcp(addr),
+        &format!(
+            "GET /metrics HTTP/1.1\r\nHost: test\r\nX-Prometheus-Scrape-Timeout-Seconds: {timeout}\r\n\r\n"
+        ),
+    )
+}
+
+/// Item 3: four clients looping scrapes with a 0.02 s timeout header cut the read in flight
+/// for everyone (`cgtui_export_cgroups 0`). Now each deadline bounds only its own wait:
+/// every probe with Prometheus' 10 s sees the whole tree.
+#[test]
+fn a_tiny_scrape_timeout_does_not_empty_anyone_elses_scrape() {
+    let cg = match common::LiveCgroup::create("export-deadline") {
+        Ok(cg) => cg,
+        Err(why) => {
+            println!("SKIPPED: {why}");
+            return;
+        }
+    };
+    for i in 0..1500 {
+        std::fs::create_dir(cg.child(&format!("c{i:04}"))).unwrap();
+    }
+    let root = cg.dir().display().to_string();
+    let exporter = Exporter::start(&["--root", &root, "export", "--listen", "127.0.0.1:0"]);
+    let addr = exporter.addr();
+    // Four clients of uid 65534 looping scrapes with a 0.02 s timeout.
+    let script = r#"
+import socket, sys, threading, time
+host, port = sys.argv[1], int(sys.argv[2])
+end = time.time() + float(sys.argv[3])
+count = [0]
+def loop():
+    while time.time() < end:
+        try:
+            s = socket.create_connection((host, port), timeout=5)
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Prometheus-Scrape-Timeout-Seconds: 0.02\r\n\r\n")
+            while s.recv(65536):
+                pass
+            s.close()
+            count[0] += 1
+        except OSError:
+            time.sleep(0.01)
+threads = [threading.Thread(target=loop) for _ in range(4)]
+print("attacking", flush=True)
+for t in threads: t.start()
+for t in threads: t.join()
+print(count[0], flush=True)
+"#;
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    let mut attacker = match spawn_as_nobody(script, &[host, port, "6"]) {
+        Ok(child) => child,
+        Err(why) => {
+            println!("SKIPPED: {why}");
+            return;
+        }
+    };
+    let mut said = BufReader::new(attacker.stdout.take().unwrap());
+    let mut line = String::new();
+    said.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "attacking");
+    let _attacker = Killed(vec![attacker]);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let probe = get_with_timeout(&addr, "10");
+        assert_eq!(probe.status, "HTTP/1.1 200 OK");
+        let cgroups = series_value(&probe.body, "cgtui_export_cgroups").unwrap_or(-1.0);
+        let cut = series_value(
+            &probe.body,
+            "cgtui_export_cgroups_omitted{reason=\"deadline\"}",
+        )
+        .unwrap_or(-1.0);
+        seen.push((cgroups, cut));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    line.clear();
+    said.read_line(&mut line).unwrap();
+    let scrapes: usize = line.trim().parse().unwrap_or(0);
+    println!("probes (cgroups, omitted for the deadline): {seen:?}; attacker scrapes: {scrapes}");
+    assert!(scrapes > 10, "the attackers ran ({scrapes} scrapes)");
+    for (cgroups, cut) in seen {
+        assert_eq!(cgroups, 1501.0, "every probe sees the whole tree");
+        assert_eq!(cut, 0.0);
+    }
+}
+
+/// Item 5: 48 connections held open by another user took every slot (every probe 503 or a
+/// 10 s timeout). Now a peer holds at most 4 and idle ones are closed after 2 s: a scrape is
+/// served at once while they are held.
+#[test]
+fn connections_another_user_holds_do_not_keep_a_scraper_out() {
+    let fixture = common::fixture();
+    let exporter = Exporter::start(&[
+        "--fixture",
+        fixture.to_str().unwrap(),
+        "export",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let addr = exporter.addr();
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    // Holders that reconnect as soon as they are closed, some sending half a head.
+    let script = r#"
+import socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+held = []
+print("ready", flush=True)
+end = time.time() + 30
+while time.time() < end:
+    held = [s for s in held if s.fileno() >= 0]
+    while len(held) < n:
+        try:
+            s = socket.create_connection((host, port), timeout=1)
+            s.sendall(b"GET /metrics HTTP/1.1\r\n")
+            held.append(s)
+        except OSError:
+            break
+    time.sleep(0.05)
+    for s in list(held):
+        s.setblocking(False)
+        try:
+            if s.recv(1) == b"":
+                s.close(); held.remove(s)
+        except BlockingIOError:
+            pass
+        except OSError:
+            s.close(); held.remove(s)
+"#;
+    let holder = match spawn_as_nobody(script, &[host, port, "48"]) {
+        Ok(child) => child,
+        Err(why) => {
+            println!("SKIPPED: {why}");
+            return;
+        }
+    };
+    let mut holders = Killed(vec![holder]);
+    let mut ready = String::new();
+    BufReader::new(holders.0[0].stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "ready");
+    std::thread::sleep(Duration::from_secs(1));
+    let mut worst = Duration::ZERO;
+    for _ in 0..20 {
+        let started = Instant::now();
+        let probe = get_with_timeout(&addr, "10");
+        worst = worst.max(started.elapsed());
+        assert_eq!(probe.status, "HTTP/1.1 200 OK", "{}", probe.body);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!("20 probes while uid 65534 holds connections: slowest {worst:?}");
+    assert!(worst < Duration::from_secs(3), "{worst:?}");
+}
+
+/// Item 4: 100 nested names of 255 x 0xff bytes in a user's delegated subtree made an 84 MB
+/// exposition (each series repeats the escaped path), encoded once per connection. Now the
+/// exposition stays under --max-bytes (what does not fit is counted), and 16 connections
+/// that never read share one encoded body.
+#[test]
+fn long_names_a_user_makes_cannot_bloat_the_exposition() {
+    let cg = match common::LiveCgroup::create("export-bloat") {
+        Ok(cg) => cg,
+        Err(why) => {
+            println!("SKIPPED: {why}");
+            return;
+        }
+    };
+    std::os::unix::fs::chown(cg.dir(), Some(65534), Some(65534)).unwrap();
+    let script = r#"
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+name = b"\xff" * 255
+for _ in range(int(sys.argv[2])):
+    os.mkdir(name, 0o755, dir_fd=fd)
+    nxt = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+    os.close(fd)
+    fd = nxt
+print("made", flush=True)
+"#;
+    let root = cg.dir().display().to_string();
+    let maker = match spawn_as_nobody(script, &[&root, "100"]) {
+        Ok(child) => child,
+        Err(why) => {
+            println!("SKIPPED: {why}");
+            return;
+        }
+    };
+    // The deep chain goes before the cgroup, even when the test fails (paths past PATH_MAX).
+    struct Chain(String);
+    impl Drop for Chain {
+        fn drop(&mut self) {
+            let remover = r#"
+import os, sys
+def rm(fd):
+    name = b"\xff" * 255
+    try:
+        sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+    except FileNotFoundError:
+        return
+    rm(sub)
+    os.close(sub)
+    os.rmdir(name, dir_fd=fd)
+rm(os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY))
+"#;
+            if let Ok(child) = spawn_as_nobody(remover, &[&self.0]) {
+                let _ = child.wait_with_output();
+            }
+        }
+    }
+    let _chain = Chain(root.clone());
+    let out = maker.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "made");
+    let max_bytes = 16 << 20;
+    let exporter = Exporter::start(&[
+        "--root",
+        &root,
+        "export",
+        "--listen",
+        "127.0.0.1:0",
+        "--max-bytes",
+        &max_bytes.to_string(),
+    ]);
+    let addr = exporter.addr();
+    // 16 connections of uid 65534 that ask and never read.
+    let staller = r#"
+import socket, sys, time
+held = []
+for _ in range(16):
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    held.append(s)
+print("asked", flush=True)
+time.sleep(60)
+"#;
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    let mut stalled = Killed(vec![spawn_as_nobody(staller, &[host, port]).unwrap()]);
+    let mut asked = String::new();
+    BufReader::new(stalled.0[0].stdout.take().unwrap())
+        .read_line(&mut asked)
+        .unwrap();
+    assert_eq!(asked.trim(), "asked");
+    std::thread::sleep(Duration::from_secs(2));
+    let started = Instant::now();
+    let probe = get_with_timeout(&addr, "30");
+    let took = started.elapsed();
+    assert_eq!(probe.status, "HTTP/1.1 200 OK");
+    let bytes = series_value(
+        &probe.body,
+        "cgtui_export_cgroups_omitted{reason=\"bytes\"}",
+    )
+    .unwrap_or(-1.0);
+    let pid = exporter.child.id();
+    let peak_kb = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap();
+    println!(
+        "exposition {} bytes in {took:?}, {bytes} cgroups left out for bytes, exporter peak RSS {peak_kb} kB",
+        probe.body.len()
+    );
+    assert!(
+        probe.body.len() <= max_bytes + (64 << 10),
+        "{}",
+        probe.body.len()
+    );
+    assert!(bytes > 0.0, "the deep names are left out and counted");
+    assert!(series_value(&probe.body, "cgtui_export_cgroups").unwrap_or(0.0) >= 1.0);
+    assert!(peak_kb < 512 << 10, "peak RSS {peak_kb} kB");
+    drop(stalled);
+}

@@ -385,17 +385,42 @@ fn retention_and_size_cap_drop_the_oldest_days() {
         .prune(T0 + 3 * DAY + 10, Duration::from_secs(2 * 86_400), None)
         .unwrap();
     assert_eq!(removed.len(), 1, "{removed:?}");
+    // Today's segment alone over half the budget (a flood): older days stay.
     let removed = w
         .prune(T0 + 3 * DAY + 10, Duration::from_secs(30 * 86_400), Some(1))
         .unwrap();
+    assert!(
+        removed.is_empty(),
+        "a flood today erases no older day: {removed:?}"
+    );
+    // Within its half, the oldest go until the store fits.
+    let today_name = cgtui::history::store::day_name((T0 + 3 * DAY).div_euclid(DAY));
+    let today: u64 = [".cgtui", ".idx"]
+        .iter()
+        .map(|suffix| {
+            std::fs::metadata(dir.join(format!("{today_name}{suffix}")))
+                .unwrap()
+                .len()
+        })
+        .sum();
+    let removed = w
+        .prune(
+            T0 + 3 * DAY + 10,
+            Duration::from_secs(30 * 86_400),
+            Some(2 * today),
+        )
+        .unwrap();
+    assert!(!removed.is_empty(), "{removed:?}");
+    assert!(w.store_size() <= 2 * today, "{removed:?}");
+    let oldest = cgtui::history::store::day_name((T0 + DAY).div_euclid(DAY));
     assert_eq!(
-        removed.len(),
-        2,
-        "all but the segment being written: {removed:?}"
+        removed[0],
+        format!("{oldest}.cgtui"),
+        "the oldest goes first"
     );
     let mut store = Store::open(&dir).unwrap();
     assert!(store.at(T0 + 3 * DAY + 4000).unwrap().is_some());
-    assert!(store.at(T0 + 2 * DAY + 4000).unwrap().is_none());
+    assert!(store.at(T0 + DAY + 4000).unwrap().is_none());
 }
 
 #[test]

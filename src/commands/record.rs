@@ -17,6 +17,7 @@ pub fn run(args: &RecordArgs, global: &Global, Hierarchy { fs, base }: Hierarchy
             .unwrap_or(crate::history::record::DEFAULT_INTERVAL),
         retain: args.retain,
         max_size: args.max_size,
+        max_watches: global.max_watches,
     })?;
     Ok(0)
 }

@@ -29,6 +29,9 @@ use std::time::{Duration, Instant};
 
 /// The default for `--max-cgroups`: a big host's whole tree, a bounded number of series.
 pub const DEFAULT_MAX_CGROUPS: usize = 5000;
+/// The default for `--max-bytes` (64 MiB): a big host's whole tree (5,000 cgroups with
+/// ordinary names take about 20 MB), while long hostile names cannot bloat it.
+pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
 
 /// Which cgroups are exported: `--include`, `--exclude`, `--max-depth`, `--max-cgroups`.
 #[derive(clap::Args, Debug, Clone)]
@@ -47,6 +50,10 @@ pub struct SelectionArgs {
     /// cgtui_export_cgroups_omitted.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CGROUPS)]
     pub max_cgroups: usize,
+    /// Keep the exposition under about N bytes: a cgroup whose series would pass it is left
+    /// out and counted in cgtui_export_cgroups_omitted{reason="bytes"}.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_BYTES)]
+    pub max_bytes: usize,
 }
 
 impl Default for SelectionArgs {
@@ -56,6 +63,7 @@ impl Default for SelectionArgs {
             exclude: Vec::new(),
             max_depth: None,
             max_cgroups: DEFAULT_MAX_CGROUPS,
+            max_bytes: DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -67,6 +75,7 @@ pub struct Selection {
     exclude: Option<GlobSet>,
     max_depth: Option<usize>,
     max_cgroups: usize,
+    max_bytes: usize,
 }
 
 fn glob_set(globs: &[String], flag: &str) -> Result<Option<GlobSet>> {
@@ -98,6 +107,7 @@ impl Selection {
             exclude: glob_set(&args.exclude, "--exclude")?,
             max_depth: args.max_depth,
             max_cgroups: args.max_cgroups,
+            max_bytes: args.max_bytes,
         })
     }
 
@@ -173,12 +183,51 @@ struct Row {
     devices: Vec<(String, Option<String>)>,
 }
 
+/// The length of a label value as the exposition escapes it (`\\`, `\"`, `\n`).
+fn escaped_len(value: &str) -> usize {
+    value.len()
+        + value
+            .bytes()
+            .filter(|b| matches!(b, b'\\' | b'"' | b'\n'))
+            .count()
+}
+
+impl Row {
+    /// About what this row's series take in the exposition (a little more than they do):
+    /// each series repeats the metric's name and every label.
+    fn encoded_len(&self) -> usize {
+        let labels: usize = self
+            .labels
+            .iter()
+            .map(|(key, value)| key.len() + 4 + escaped_len(value))
+            .sum();
+        families()
+            .iter()
+            .map(|family| {
+                (family.series)(self)
+                    .iter()
+                    .map(|(extra, _)| {
+                        let extra: usize = extra
+                            .iter()
+                            .map(|(key, value)| key.len() + 4 + escaped_len(value))
+                            .sum();
+                        family.name.len() + 16 + labels + extra + 32
+                    })
+                    .sum::<usize>()
+            })
+            .sum()
+    }
+}
+
 /// One scrape's reads, ready to encode (in either format, any number of times).
 #[derive(Debug)]
 pub struct Scrape {
     rows: Vec<Row>,
     omitted_by_cap: usize,
     omitted_by_deadline: usize,
+    omitted_by_bytes: usize,
+    /// What the rows' series take in the exposition, about ([`Row::encoded_len`]).
+    bytes: usize,
     unreadable_files: usize,
     read_seconds: f64,
 }
@@ -214,11 +263,18 @@ impl Exporter {
     /// Read every selected cgroup once. Past `deadline` (the scraper's timeout) the rest are
     /// left out and counted, so a slow tree still answers in time.
     pub fn scrape(&mut self, deadline: Option<Instant>) -> Scrape {
+        self.scrape_until(&|| deadline)
+    }
+
+    /// [`Exporter::scrape`] with a deadline that may move while the tree is read (others
+    /// waiting for this read extend it to theirs).
+    pub fn scrape_until(&mut self, deadline: &dyn Fn() -> Option<Instant>) -> Scrape {
         let started = Instant::now();
         let systemd_hierarchy = systemd::is_systemd_hierarchy(&self.fs);
         let base_depth = self.base.depth();
         let mut rows = Vec::new();
         let (mut omitted_by_cap, mut omitted_by_deadline, mut unreadable_files) = (0, 0, 0);
+        let (mut omitted_by_bytes, mut bytes) = (0, 0usize);
         self.collector.begin_pass();
         for path in self.collector.walk(&self.base) {
             if !self.selection.admits(&path, path.depth() - base_depth) {
@@ -229,7 +285,7 @@ impl Exporter {
                 omitted_by_cap += 1;
                 continue;
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if deadline().is_some_and(|d| Instant::now() >= d) {
                 omitted_by_deadline += 1;
                 continue;
             }
@@ -250,17 +306,28 @@ impl Exporter {
                 .filter_map(|stat| stat.device)
                 .map(|id| (id.to_string(), self.devices.name(id)))
                 .collect();
-            rows.push(Row {
+            let row = Row {
                 labels,
                 sample,
                 devices,
-            });
+            };
+            // Long names repeat in every series: a row that would pass the budget is left
+            // out (later, smaller ones may still fit).
+            let len = row.encoded_len();
+            if bytes.saturating_add(len) > self.selection.max_bytes {
+                omitted_by_bytes += 1;
+                continue;
+            }
+            bytes += len;
+            rows.push(row);
         }
         self.collector.end_pass();
         Scrape {
             rows,
             omitted_by_cap,
             omitted_by_deadline,
+            omitted_by_bytes,
+            bytes,
             unreadable_files,
             read_seconds: started.elapsed().as_secs_f64(),
         }
@@ -338,7 +405,7 @@ impl Scrape {
     pub fn encode(self: &Arc<Self>, format: Format) -> String {
         let mut registry = Registry::default();
         registry.register_collector(Box::new(self.clone()));
-        let mut out = String::with_capacity(self.rows.len() * 4096);
+        let mut out = String::with_capacity(self.bytes + 4096);
         let encoded = match format {
             Format::OpenMetrics => prometheus_client::encoding::text::encode(&mut out, &registry),
             Format::Prometheus => {
@@ -760,7 +827,7 @@ impl Collector for Scrape {
         own_gauge(
             &mut encoder,
             "cgtui_export_cgroups_omitted",
-            "Selected cgroups left out: over --max-cgroups (reason max_cgroups), or not read before the scrape timeout (reason deadline).",
+            "Selected cgroups left out: over --max-cgroups (reason max_cgroups), not read before the scrape timeout (reason deadline), or their series would pass --max-bytes (reason bytes).",
             None,
             &[
                 (Some(("reason", "max_cgroups")), self.omitted_by_cap as f64),
@@ -768,6 +835,7 @@ impl Collector for Scrape {
                     Some(("reason", "deadline")),
                     self.omitted_by_deadline as f64,
                 ),
+                (Some(("reason", "bytes")), self.omitted_by_bytes as f64),
             ],
         )?;
         own_gauge(
@@ -821,6 +889,7 @@ mod tests {
             exclude: vec!["system.slice/*.scope".into()],
             max_depth: Some(2),
             max_cgroups: 10,
+            max_bytes: DEFAULT_MAX_BYTES,
         };
         let s = Selection::new(&args).unwrap();
         let p = |x: &str| CgroupPath::from_relative(std::path::Path::new(x)).unwrap();

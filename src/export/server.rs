@@ -2,34 +2,44 @@
 //! unix socket (or a socket systemd passes).
 //!
 //! Anyone who can connect is untrusted (the brief's threat model): at most
-//! [`MAX_CONNECTIONS`] at once (more are told 503 and closed), a request head of at most
-//! [`MAX_HEAD`] bytes that must arrive within [`HEAD_DEADLINE`], a response that must be taken
-//! within [`WRITE_DEADLINE`]. Requests are parsed by `httparse`. The tree is read by one scrape
-//! at a time: scrapes that arrive while a read is in flight wait for it and share its result,
-//! and a slow client only ever holds its own connection, never the reader.
+//! [`MAX_CONNECTIONS`] at once and [`PER_PEER`] per peer (a uid on the unix socket or on
+//! loopback TCP, else an address): when all are taken, a peer holding fewer than the busiest
+//! one takes that one's oldest connection, so no number of local users can keep a scraper out.
+//! A request head of at most [`MAX_HEAD`] bytes must arrive within [`HEAD_DEADLINE`], a
+//! response must be taken within [`WRITE_DEADLINE`]. Requests are parsed by `httparse`. The
+//! tree is read by one scrape at a time: scrapes that arrive while a read is in flight wait for
+//! it and share its result, each for as long as its own deadline allows, and the read goes on
+//! until the latest deadline of those waiting (never less than [`MIN_READ_BUDGET`]), so a
+//! client's short deadline never cuts short what others get. Each read is encoded once per
+//! format and that one body is sent to every connection.
 
 use super::{Exporter, Format, Scrape};
 use anyhow::{Context, Result, bail};
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// The default `--listen`: loopback only, the port registered for cgtui's exporter.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9256";
 /// Connections served at once; more are refused with 503.
-pub const MAX_CONNECTIONS: usize = 16;
+pub const MAX_CONNECTIONS: usize = 64;
+/// Connections one peer (a uid, else an address) holds at once; more are refused with 503.
+pub const PER_PEER: usize = 4;
 /// The longest request head (request line and headers) accepted.
 pub const MAX_HEAD: usize = 8 * 1024;
-/// The time a client has to send its request head.
-pub const HEAD_DEADLINE: Duration = Duration::from_secs(10);
+/// The time a client has to send its request head (a scraper sends it at once).
+pub const HEAD_DEADLINE: Duration = Duration::from_secs(2);
 /// The time a client has to take the whole response.
 pub const WRITE_DEADLINE: Duration = Duration::from_secs(60);
 /// The longest a scrape reads without a scrape timeout header from the scraper.
 pub const DEFAULT_SCRAPE_DEADLINE: Duration = Duration::from_secs(60);
+/// A read of the tree runs at least this long before it leaves cgroups out for a deadline,
+/// however short the deadline of the client that started it.
+pub const MIN_READ_BUDGET: Duration = Duration::from_secs(1);
 
 /// Where to listen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,10 +108,22 @@ impl Listener {
         }
     }
 
-    fn accept(&self) -> io::Result<Stream> {
+    fn accept(&self) -> io::Result<(Stream, Peer)> {
         match self {
-            Listener::Tcp(l) => l.accept().map(|(s, _)| Stream::Tcp(s)),
-            Listener::Unix(l) => l.accept().map(|(s, _)| Stream::Unix(s)),
+            Listener::Tcp(l) => l.accept().map(|(s, addr)| {
+                let peer = s
+                    .local_addr()
+                    .ok()
+                    .filter(|_| addr.ip().is_loopback())
+                    .and_then(|local| loopback_peer_uid(local, addr))
+                    .map_or(Peer::Address(addr.ip()), Peer::Uid);
+                (Stream::Tcp(s), peer)
+            }),
+            Listener::Unix(l) => l.accept().map(|(s, _)| {
+                let peer = rustix::net::sockopt::socket_peercred(&s)
+                    .map_or(Peer::Unknown, |cred| Peer::Uid(cred.uid.as_raw()));
+                (Stream::Unix(s), peer)
+            }),
         }
     }
 }
@@ -199,6 +221,21 @@ impl Stream {
         }
     }
 
+    /// Ends the connection under the thread serving it (its reads and writes fail at once).
+    fn shutdown_both(&self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
+            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Both),
+        }
+    }
+
+    fn try_clone(&self) -> io::Result<Stream> {
+        match self {
+            Stream::Tcp(s) => s.try_clone().map(Stream::Tcp),
+            Stream::Unix(s) => s.try_clone().map(Stream::Unix),
+        }
+    }
+
     fn shutdown_write(&self) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
@@ -229,12 +266,130 @@ impl Write for Stream {
     }
 }
 
+/// Who is at the other end of a connection, for sharing the slots fairly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Peer {
+    Uid(u32),
+    Address(IpAddr),
+    Unknown,
+}
+
+/// The uid owning the client end of a loopback TCP connection, from /proc/net/tcp (or tcp6):
+/// the line whose local address is the peer's and whose remote address is ours.
+fn loopback_peer_uid(local: SocketAddr, peer: SocketAddr) -> Option<u32> {
+    fn hex(addr: SocketAddr) -> String {
+        let ip = match addr.ip() {
+            IpAddr::V4(ip) => format!("{:08X}", u32::from_le_bytes(ip.octets())),
+            IpAddr::V6(ip) => ip
+                .octets()
+                .chunks_exact(4)
+                .map(|w| format!("{:08X}", u32::from_le_bytes([w[0], w[1], w[2], w[3]])))
+                .collect(),
+        };
+        format!("{ip}:{:04X}", addr.port())
+    }
+    let table = match peer {
+        SocketAddr::V4(_) => "/proc/net/tcp",
+        SocketAddr::V6(_) => "/proc/net/tcp6",
+    };
+    let (want_local, want_remote) = (hex(peer), hex(local));
+    let text = std::fs::read_to_string(table).ok()?;
+    text.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (fields.get(1) == Some(&want_local.as_str())
+            && fields.get(2) == Some(&want_remote.as_str()))
+        .then(|| fields.get(7)?.parse().ok())
+        .flatten()
+    })
+}
+
+/// The connections being served, by peer.
+#[derive(Default)]
+struct Slots {
+    next: u64,
+    held: HashMap<u64, Slot>,
+}
+
+struct Slot {
+    peer: Peer,
+    /// A handle to end it when a peer with fewer connections needs its slot.
+    stream: Option<Stream>,
+}
+
+impl Slots {
+    fn of(&self, peer: Peer) -> usize {
+        self.held.values().filter(|s| s.peer == peer).count()
+    }
+
+    /// A slot for a new connection of `peer`, or `None` (it is told 503). When every slot is
+    /// taken, the oldest connection of a peer holding the most is ended to make room, if
+    /// that peer holds more than `peer` would.
+    fn take(&mut self, peer: Peer, stream: &Stream) -> Option<u64> {
+        let mine = self.of(peer);
+        if mine >= PER_PEER {
+            return None;
+        }
+        if self.held.len() >= MAX_CONNECTIONS {
+            let mut counts: HashMap<Peer, usize> = HashMap::new();
+            for slot in self.held.values() {
+                *counts.entry(slot.peer).or_default() += 1;
+            }
+            let most = counts.values().copied().max()?;
+            if most <= mine + 1 {
+                return None;
+            }
+            // Slot ids grow: the smallest is the oldest.
+            let oldest = self
+                .held
+                .iter()
+                .filter(|(_, s)| counts.get(&s.peer) == Some(&most))
+                .map(|(id, _)| *id)
+                .min()?;
+            if let Some(slot) = self.held.remove(&oldest)
+                && let Some(stream) = slot.stream
+            {
+                let _ = stream.shutdown_both();
+            }
+        }
+        self.next += 1;
+        self.held.insert(
+            self.next,
+            Slot {
+                peer,
+                stream: stream.try_clone().ok(),
+            },
+        );
+        Some(self.next)
+    }
+}
+
+/// One read of the tree, encoded at most once per format, shared by every connection.
+struct Exposition {
+    scrape: Arc<Scrape>,
+    encoded: [std::sync::OnceLock<Arc<Vec<u8>>>; 2],
+}
+
+impl Exposition {
+    fn body(&self, format: Format) -> Arc<Vec<u8>> {
+        let slot = match format {
+            Format::OpenMetrics => 0,
+            Format::Prometheus => 1,
+        };
+        self.encoded[slot]
+            .get_or_init(|| Arc::new(self.scrape.encode(format).into_bytes()))
+            .clone()
+    }
+}
+
 /// The latest read of the tree, and whether one is in flight.
 struct Latest {
     /// Counts finished reads.
     generation: u64,
     reading: bool,
-    scrape: Option<Arc<Scrape>>,
+    /// The read in flight leaves cgroups out from then on: the latest deadline of the
+    /// scrapes that wait for it.
+    read_until: Instant,
+    exposition: Option<Arc<Exposition>>,
 }
 
 struct Shared {
@@ -242,16 +397,17 @@ struct Shared {
     exporter: Mutex<Exporter>,
     latest: Mutex<Latest>,
     read_done: Condvar,
-    connections: AtomicUsize,
+    slots: Mutex<Slots>,
 }
 
 impl Shared {
     /// A fresh read of the tree: the one in flight if there is one (shared with every
-    /// scrape that waits for it), else a new one by this thread. `None` if `deadline` passes
-    /// while waiting for another's read.
-    fn scrape(&self, deadline: Instant) -> Option<Arc<Scrape>> {
+    /// scrape that waits for it, each extending it to its own deadline), else a new one by
+    /// this thread. `None` if `deadline` passes while waiting for another's read.
+    fn scrape(&self, deadline: Instant) -> Option<Arc<Exposition>> {
         let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
         if latest.reading {
+            latest.read_until = latest.read_until.max(deadline);
             let waiting_for = latest.generation + 1;
             while latest.generation < waiting_for {
                 let left = deadline.checked_duration_since(Instant::now())?;
@@ -261,28 +417,37 @@ impl Shared {
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
             }
-            return latest.scrape.clone();
+            return latest.exposition.clone();
         }
         latest.reading = true;
+        latest.read_until = deadline.max(Instant::now() + MIN_READ_BUDGET);
         drop(latest);
         // A panic in a read must not wedge later scrapes: the guard ends the read either way.
-        struct Reading<'a>(&'a Shared, Option<Arc<Scrape>>);
+        struct Reading<'a>(&'a Shared, Option<Arc<Exposition>>);
         impl Drop for Reading<'_> {
             fn drop(&mut self) {
                 let mut latest = self.0.latest.lock().unwrap_or_else(|p| p.into_inner());
                 latest.reading = false;
                 latest.generation += 1;
-                latest.scrape = self.1.take();
+                latest.exposition = self.1.take();
                 self.0.read_done.notify_all();
             }
         }
         let mut reading = Reading(self, None);
         let scrape = {
             let mut exporter = self.exporter.lock().unwrap_or_else(|p| p.into_inner());
-            Arc::new(exporter.scrape(Some(deadline)))
+            let until = || {
+                let latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+                Some(latest.read_until)
+            };
+            Arc::new(exporter.scrape_until(&until))
         };
-        reading.1 = Some(scrape.clone());
-        Some(scrape)
+        let exposition = Arc::new(Exposition {
+            scrape,
+            encoded: Default::default(),
+        });
+        reading.1 = Some(exposition.clone());
+        Some(exposition)
     }
 }
 
@@ -293,15 +458,16 @@ pub fn serve(listener: Listener, exporter: Exporter) -> Result<()> {
         latest: Mutex::new(Latest {
             generation: 0,
             reading: false,
-            scrape: None,
+            read_until: Instant::now(),
+            exposition: None,
         }),
         read_done: Condvar::new(),
-        connections: AtomicUsize::new(0),
+        slots: Mutex::new(Slots::default()),
     });
     let refuse = refuser();
     loop {
-        let stream = match listener.accept() {
-            Ok(stream) => stream,
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
             // Out of descriptors or a connection reset before accept: keep serving.
             Err(e) => {
                 eprintln!("cgtui export: accept failed: {e}");
@@ -309,21 +475,33 @@ pub fn serve(listener: Listener, exporter: Exporter) -> Result<()> {
                 continue;
             }
         };
-        if shared.connections.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
-            shared.connections.fetch_sub(1, Ordering::AcqRel);
+        let slot = shared
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take(peer, &stream);
+        let Some(slot) = slot else {
             // A full queue (a flood) drops the connection: closed at once.
             let _ = refuse.try_send(stream);
             continue;
-        }
+        };
         let worker = shared.clone();
+        let release = move |shared: &Shared| {
+            shared
+                .slots
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .held
+                .remove(&slot);
+        };
         let spawned = std::thread::Builder::new()
             .name("export-conn".into())
             .spawn(move || {
                 handle(stream, &worker);
-                worker.connections.fetch_sub(1, Ordering::AcqRel);
+                release(&worker);
             });
         if let Err(e) = spawned {
-            shared.connections.fetch_sub(1, Ordering::AcqRel);
+            release(&shared);
             eprintln!("cgtui export: cannot start a connection thread: {e}");
         }
     }
@@ -490,13 +668,17 @@ fn response_head(status: &str, content_type: &str, length: usize, extra: &[&str]
 
 const INDEX: &str = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cgtui export</title></head>\n<body><h1>cgtui export</h1>\n<p>cgroup v2 metrics of this host, for Prometheus: <a href=\"metrics\">/metrics</a> (OpenMetrics; the Prometheus text format when <code>Accept</code> asks for <code>text/plain</code>).</p>\n<p>Read-only. Metric names and labels: cgtui's manual, chapter \"Prometheus\" (docs/src/export.md).</p>\n</body></html>\n";
 
+fn text_body(text: &str) -> Arc<Vec<u8>> {
+    Arc::new(text.as_bytes().to_vec())
+}
+
 /// Serve one request on `stream`, then close it.
 fn handle(mut stream: Stream, shared: &Shared) {
     let started = Instant::now();
-    let (status, content_type, body, head_only): (&str, &str, Vec<u8>, bool) =
+    let (status, content_type, body, head_only): (&str, &str, Arc<Vec<u8>>, bool) =
         match read_head(&mut stream).and_then(|head| parse_request(&head)) {
             Err(Refusal::Status(status, text)) => {
-                (status, "text/plain; charset=utf-8", text.into(), false)
+                (status, "text/plain; charset=utf-8", text_body(text), false)
             }
             Ok(request) => match request.path.as_str() {
                 "/metrics" => {
@@ -505,15 +687,15 @@ fn handle(mut stream: Stream, shared: &Shared) {
                         .scrape_timeout
                         .map_or(DEFAULT_SCRAPE_DEADLINE, |t| t.mul_f64(0.9));
                     match shared.scrape(started + budget) {
-                        Some(scrape) => {
+                        Some(exposition) => {
                             let format = Format::from_accept(request.accept.as_deref());
-                            let body = scrape.encode(format).into_bytes();
+                            let body = exposition.body(format);
                             ("200 OK", format.content_type(), body, request.head_only)
                         }
                         None => (
                             "503 Service Unavailable",
                             "text/plain; charset=utf-8",
-                            "the tree could not be read before the scrape timeout\n".into(),
+                            text_body("the tree could not be read before the scrape timeout\n"),
                             request.head_only,
                         ),
                     }
@@ -521,13 +703,13 @@ fn handle(mut stream: Stream, shared: &Shared) {
                 "/" => (
                     "200 OK",
                     "text/html; charset=utf-8",
-                    INDEX.into(),
+                    text_body(INDEX),
                     request.head_only,
                 ),
                 _ => (
                     "404 Not Found",
                     "text/plain; charset=utf-8",
-                    "not found: try /metrics\n".into(),
+                    text_body("not found: try /metrics\n"),
                     request.head_only,
                 ),
             },
@@ -592,6 +774,41 @@ fn write_within(stream: &mut Stream, data: &[u8], deadline: Instant) -> io::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slots_are_shared_fairly_per_peer() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        let stream = Stream::Unix(a);
+        let mut slots = Slots::default();
+        for uid in 1..=16 {
+            for _ in 0..PER_PEER {
+                assert!(slots.take(Peer::Uid(uid), &stream).is_some());
+            }
+            assert!(
+                slots.take(Peer::Uid(uid), &stream).is_none(),
+                "{PER_PEER} a peer"
+            );
+        }
+        assert_eq!(slots.held.len(), MAX_CONNECTIONS);
+        // All taken: a newcomer takes the oldest of a busiest peer, up to a fair share.
+        let scraper = Peer::Address(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 9)));
+        for _ in 0..3 {
+            assert!(slots.take(scraper, &stream).is_some());
+        }
+        assert_eq!(slots.held.len(), MAX_CONNECTIONS);
+        assert_eq!(slots.of(scraper), 3);
+        assert_eq!(slots.of(Peer::Uid(1)), 3, "the oldest went first");
+    }
+
+    #[test]
+    fn a_loopback_peers_uid_is_found() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, peer) = listener.accept().unwrap();
+        let uid = loopback_peer_uid(server.local_addr().unwrap(), peer);
+        assert_eq!(uid, Some(rustix::process::geteuid().as_raw()));
+        drop(client);
+    }
 
     #[test]
     fn listen_addresses() {

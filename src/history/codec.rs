@@ -90,8 +90,14 @@ impl<'a> Cursor<'a> {
 
     pub fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let n = self.count()?;
-        let slice = &self.bytes[self.at..self.at + n];
-        self.at += n;
+        self.take(n)
+    }
+
+    /// The next `n` bytes, or an error when fewer are left.
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self.at.checked_add(n).ok_or_else(short)?;
+        let slice = self.bytes.get(self.at..end).ok_or_else(short)?;
+        self.at = end;
         Ok(slice)
     }
 }

@@ -20,8 +20,11 @@ pub const SYNC: [u8; 4] = [0xf3, 0x9c, 0x4b, 0x1d];
 pub const FRAME_HEADER_LEN: usize = 21;
 /// No frame is larger; a length above it is damage.
 pub const MAX_FRAME: usize = 256 << 20;
-/// No sample has more words (a cgroup with thousands of devices has fewer).
-const MAX_WORDS: u64 = 1 << 20;
+/// No sample has more words (a cgroup with a thousand devices has fewer).
+const MAX_WORDS: u64 = 1 << 16;
+/// No state has more words in all (256 MiB): a delta's changed words cost a bit each in its
+/// bitmap, so without a total a small frame could grow many series to [`MAX_WORDS`].
+pub const MAX_STATE_WORDS: usize = MAX_FRAME / 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -111,6 +114,16 @@ impl RawFrame<'_> {
         let len = u32::from_le_bytes(self.payload[..4].try_into().unwrap_or_default()) as usize;
         if len > MAX_FRAME {
             return Err(DecodeError(format!("a frame claims {len} bytes")));
+        }
+        // The compressed data says how much it expands to: a length field that claims more
+        // is refused before anything that size is allocated.
+        let content = zstd::zstd_safe::get_frame_content_size(&self.payload[4..])
+            .map_err(|_| DecodeError("a frame that is not zstd data".into()))?;
+        if content != Some(len as u64) {
+            return Err(DecodeError(format!(
+                "a frame claims {len} bytes but its data holds {}",
+                content.map_or("an unstated size".to_string(), |n| n.to_string())
+            )));
         }
         zstd::bulk::decompress(&self.payload[4..], len)
             .map_err(|e| DecodeError(format!("cannot decompress: {e}")))
@@ -253,6 +266,9 @@ fn get_series_full(c: &mut Cursor) -> Result<(u64, Series), DecodeError> {
         .ok_or_else(|| DecodeError("a cgroup path with `..`".into()))?;
     let inode = c.varint()?;
     let n = c.count()?;
+    if n as u64 > MAX_WORDS {
+        return Err(DecodeError(format!("a sample of {n} words")));
+    }
     let words = (0..n).map(|_| c.varint()).collect::<Result<_, _>>()?;
     Ok((id, Series { path, inode, words }))
 }
@@ -322,21 +338,37 @@ pub fn apply(kind: Kind, body: &[u8], state: &mut State) -> Result<(), DecodeErr
         Kind::Key => {
             state.clear();
             let n = c.count()?;
+            let mut total_words = 0usize;
             for _ in 0..n {
                 let (id, s) = get_series_full(&mut c)?;
+                total_words += s.words.len();
+                if total_words > MAX_STATE_WORDS {
+                    return Err(DecodeError(format!(
+                        "a state of more than {MAX_STATE_WORDS} words"
+                    )));
+                }
                 state.insert(id, s);
             }
         }
         Kind::Delta => {
+            let mut total_words: usize = state.values().map(|s| s.words.len()).sum();
             let n = c.count()?;
             let mut id = 0u64;
             for _ in 0..n {
                 id = id.wrapping_add(c.varint()?);
-                state.remove(&id);
+                if let Some(gone) = state.remove(&id) {
+                    total_words -= gone.words.len();
+                }
             }
             let n = c.count()?;
             for _ in 0..n {
                 let (id, s) = get_series_full(&mut c)?;
+                total_words = total_words.saturating_add(s.words.len());
+                if total_words > MAX_STATE_WORDS {
+                    return Err(DecodeError(format!(
+                        "a state of more than {MAX_STATE_WORDS} words"
+                    )));
+                }
                 state.insert(id, s);
             }
             let n = c.count()?;
@@ -349,14 +381,21 @@ pub fn apply(kind: Kind, body: &[u8], state: &mut State) -> Result<(), DecodeErr
                     return Err(DecodeError(format!("a sample of {len} words")));
                 }
                 let len = len as usize;
+                // The bitmap must be there before the series grows to its length.
+                let bitmap = c.take(len.div_ceil(8))?;
                 let series = state
                     .get_mut(&id)
                     .ok_or_else(|| DecodeError(format!("a change to unknown series {id}")))?;
-                series.words.resize(len, 0);
-                let mut bitmap = Vec::with_capacity(len.div_ceil(8));
-                for _ in 0..len.div_ceil(8) {
-                    bitmap.push(c.byte()?);
+                let grows = len.saturating_sub(series.words.len());
+                if grows > 0 {
+                    total_words = total_words.saturating_add(grows);
+                    if total_words > MAX_STATE_WORDS {
+                        return Err(DecodeError(format!(
+                            "a state of more than {MAX_STATE_WORDS} words"
+                        )));
+                    }
                 }
+                series.words.resize(len, 0);
                 for i in 0..len {
                     if bitmap[i / 8] & (1 << (i % 8)) != 0 {
                         let d = unzigzag(c.varint()?);
@@ -405,6 +444,78 @@ mod tests {
         assert_eq!(state, new);
         // Nothing changed: a tiny frame.
         assert_eq!(encode_delta(&new, &new), vec![0, 0, 0]);
+    }
+
+    /// Issue 23 item 8: a delta claiming 2^20 words for each of 200 series, its bitmaps
+    /// zeros that compress to nothing, grew the state to 1.67 GB. Now each series' growth is
+    /// bounded (and its bitmap must be there first), and so is the whole state.
+    #[test]
+    fn a_delta_cannot_grow_the_state_past_its_bounds() {
+        let mut key = State::new();
+        for id in 1..=200 {
+            key.insert(id, series("a", id, &[1]));
+        }
+        let mut body = Vec::new();
+        put_varint(&mut body, 0);
+        put_varint(&mut body, 0);
+        put_varint(&mut body, 200);
+        for _ in 1..=200 {
+            put_varint(&mut body, 1);
+            put_varint(&mut body, 1 << 20);
+            body.extend(std::iter::repeat_n(0u8, (1 << 20) / 8));
+        }
+        let frame = encode_frame(Kind::Delta, 0, &body);
+        assert!(frame.len() < 64 << 10, "{} bytes", frame.len());
+        let mut state = key.clone();
+        let err = apply(Kind::Delta, &body, &mut state).unwrap_err();
+        assert!(err.0.contains("words"), "{err}");
+        let words: usize = state.values().map(|s| s.words.len()).sum();
+        assert_eq!(words, 200, "nothing grew");
+        // At the largest sample allowed, the total stops the growth.
+        let many = MAX_STATE_WORDS / MAX_WORDS as usize + 1;
+        let mut state = State::new();
+        for id in 1..=many as u64 {
+            state.insert(id, series("a", id, &[1]));
+        }
+        let mut delta = Vec::new();
+        put_varint(&mut delta, 0);
+        put_varint(&mut delta, 0);
+        put_varint(&mut delta, many as u64);
+        for _ in 0..many {
+            put_varint(&mut delta, 1);
+            put_varint(&mut delta, MAX_WORDS);
+            delta.extend(std::iter::repeat_n(0u8, MAX_WORDS as usize / 8));
+        }
+        let err = apply(Kind::Delta, &delta, &mut state).unwrap_err();
+        assert!(err.0.contains("a state of more than"), "{err}");
+        // A bitmap that is not there is refused before the series grows.
+        let mut short = Vec::new();
+        put_varint(&mut short, 0);
+        put_varint(&mut short, 0);
+        put_varint(&mut short, 1);
+        put_varint(&mut short, 1);
+        put_varint(&mut short, 1000);
+        let mut state = key.clone();
+        assert!(apply(Kind::Delta, &short, &mut state).is_err());
+        assert_eq!(state[&1].words.len(), 1);
+    }
+
+    #[test]
+    fn a_frame_claiming_more_than_its_data_holds_is_refused_before_allocating() {
+        let mut frame = encode_frame(Kind::Event, 0, b"{}");
+        let claimed = (MAX_FRAME as u32).to_le_bytes();
+        frame[FRAME_HEADER_LEN..FRAME_HEADER_LEN + 4].copy_from_slice(&claimed);
+        let crc = crc32c::crc32c_append(crc32c::crc32c(&frame[4..17]), &frame[FRAME_HEADER_LEN..]);
+        frame[17..21].copy_from_slice(&crc.to_le_bytes());
+        let scanned = scan(&frame);
+        let err = scanned.frames[0].body().unwrap_err();
+        assert!(err.0.contains("its data holds 2"), "{err}");
+        assert_eq!(
+            scan(&encode_frame(Kind::Event, 0, b"{}")).frames[0]
+                .body()
+                .unwrap(),
+            b"{}"
+        );
     }
 
     #[test]

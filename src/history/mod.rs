@@ -24,7 +24,9 @@ pub use store::{Moment, Pair, Store, Writer};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEvent {
     /// `created`, `removed`, `populated`, `unpopulated`, `frozen`, `thawed`, `oom`,
-    /// `oom_kill`, `pids_max` (a fork refused by pids.max), `change` (cgtui's journal).
+    /// `oom_kill`, `pids_max` (a fork refused by pids.max), `change` (cgtui's journal),
+    /// `coalesced` (events beyond the rate, counted), `gap` (what the recorder could not
+    /// write, counted: `total` frames lost, `coalesced` their span).
     pub kind: String,
     /// Display form (`/user.slice/...`, escaped).
     pub cgroup: String,
@@ -42,6 +44,20 @@ pub struct HistoryEvent {
     /// For `change`: the journal entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
+    /// For `coalesced`: what happened too often to record one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coalesced: Option<Coalesced>,
+}
+
+/// Events of one cgroup beyond the recorder's rate, counted instead of recorded one by one
+/// (the first ones before and the last one after are recorded exactly).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coalesced {
+    /// The first and the last counted event's time (ms).
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// How many of each kind.
+    pub kinds: std::collections::BTreeMap<String, u64>,
 }
 
 /// A change cgtui made, as its journal recorded it.
@@ -70,6 +86,7 @@ impl HistoryEvent {
             total: None,
             increase: None,
             change: None,
+            coalesced: None,
         }
     }
 
@@ -79,33 +96,49 @@ impl HistoryEvent {
             .map_or(0, |c| (c.journal_time * 1000.0).round() as i64)
     }
 
-    /// One line: what happened, for `cgtui events` and the replay footer.
+    /// One line: what happened, for `cgtui events` and the replay footer. Each part from the
+    /// system is escaped once: the cgroup is stored in its display form (already escaped), the
+    /// journal's values are escaped here, and the line passes [`inert`](crate::cgroup::escape::inert),
+    /// which never escapes twice.
     pub fn describe(&self) -> String {
-        let mut text = format!(
-            "{:<11} {}",
-            self.kind,
-            crate::cgroup::escape::visible(self.cgroup.as_bytes())
-        );
+        use crate::cgroup::escape::{inert, visible};
+        let mut text = format!("{:<11} {}", visible(self.kind.as_bytes()), self.cgroup);
         if let (Some(total), Some(up)) = (self.total, self.increase) {
             text.push_str(&format!("  (+{up}, total {total})"));
         }
+        if let Some(c) = &self.coalesced {
+            let kinds: Vec<String> = c
+                .kinds
+                .iter()
+                .map(|(kind, n)| format!("{} {n}", visible(kind.as_bytes())))
+                .collect();
+            text.push_str(&format!(
+                "  {} between {} and {}",
+                kinds.join(", "),
+                time::format_ms(c.from_ms),
+                time::format_ms(c.to_ms)
+            ));
+        }
         if let Some(c) = &self.change {
-            let value = |v: &Option<String>| v.as_deref().unwrap_or("-").to_string();
+            let value = |v: &Option<String>| {
+                v.as_deref()
+                    .map_or_else(|| "-".to_string(), |v| visible(v.as_bytes()).into_owned())
+            };
             text.push_str(&format!(
                 "  {} {}: {} -> {}  {} (uid {}, via {})",
-                c.op,
+                visible(c.op.as_bytes()),
                 value(&c.file),
                 value(&c.old),
                 value(&c.new),
-                c.result,
+                visible(c.result.as_bytes()),
                 c.uid,
-                c.via
+                visible(c.via.as_bytes())
             ));
             if let Some(errno) = &c.errno {
-                text.push_str(&format!(" {errno}"));
+                text.push_str(&format!(" {}", visible(errno.as_bytes())));
             }
         }
-        crate::cgroup::escape::visible(text.as_bytes()).into_owned()
+        inert(&text).into_owned()
     }
 }
 
@@ -253,27 +286,76 @@ pub fn events(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let mut store = Store::open(store_dir)?;
-    let mut list = store.events(range.from.unwrap_or(i64::MIN), range.to.unwrap_or(i64::MAX));
-    report_problems(&mut store);
-    list.sort_by_key(|(t, _)| *t);
-    for (t, event) in &list {
-        let in_base =
-            crate::journal::raw_path(&event.cgroup_raw).is_none_or(|p| p.starts_with(base));
-        if !in_base {
-            continue;
-        }
-        if json {
-            let line = EventLine {
-                time: *t as f64 / 1000.0,
-                time_utc: time::format_ms(*t),
-                event,
+    // Streamed: each event is read, printed and dropped (a flooded day is not held).
+    let mut store = Store::open_since(store_dir, range.from.unwrap_or(i64::MIN))?;
+    let mut failed = None;
+    store.each_event(
+        range.from.unwrap_or(i64::MIN),
+        range.to.unwrap_or(i64::MAX),
+        &mut |t, event| {
+            let in_base =
+                crate::journal::raw_path(&event.cgroup_raw).is_none_or(|p| p.starts_with(base));
+            if !in_base {
+                return true;
+            }
+            let written = if json {
+                let line = EventLine {
+                    time: t as f64 / 1000.0,
+                    time_utc: time::format_ms(t),
+                    event: &event,
+                };
+                crate::output::json_line(&line)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|line| writeln!(out, "{line}").map_err(anyhow::Error::from))
+            } else {
+                writeln!(out, "{}  {}", time::format_ms(t), event.describe())
+                    .map_err(anyhow::Error::from)
             };
-            writeln!(out, "{}", crate::output::json_line(&line)?)?;
-        } else {
-            writeln!(out, "{}  {}", time::format_ms(*t), event.describe())?;
-        }
+            match written {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
+        },
+    );
+    report_problems(&mut store);
+    if let Some(e) = failed {
+        return Err(e);
     }
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 23 item 9: a hostile name was escaped twice (`\\\\e[31m`).
+    #[test]
+    fn an_event_line_escapes_a_name_once() {
+        let path = CgroupPath::from_relative(std::path::Path::new("evil\x1b[31m\\x")).unwrap();
+        let line = HistoryEvent::new("created", &path).describe();
+        assert_eq!(line, "created     /evil\\e[31m\\\\x");
+        let mut change = HistoryEvent::new("change", &path);
+        change.change = Some(Change {
+            id: "1".into(),
+            uid: 0,
+            op: "write".into(),
+            file: Some("memory.max".into()),
+            old: Some("max".into()),
+            new: Some("1\x07".into()),
+            result: "ok".into(),
+            errno: None,
+            via: "tui".into(),
+            journal_time: 0.0,
+        });
+        let line = change.describe();
+        assert!(
+            line.ends_with("memory.max: max -> 1\\x07  ok (uid 0, via tui)"),
+            "{line}"
+        );
+        assert!(!line.contains('\x1b') && !line.contains('\x07'), "{line}");
+    }
 }

@@ -5,7 +5,7 @@ use super::store::KEY_EVERY;
 use super::{Change, HistoryEvent, Writer};
 use crate::cgroup::escape::visible_path;
 use crate::cgroup::parse::{CgroupEvents, MemoryEvents, PidsEvents};
-use crate::cgroup::sample::KnownEvents;
+use crate::cgroup::sample::{CgroupSample, KnownEvents};
 use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use anyhow::{Context, Result};
@@ -26,6 +26,8 @@ pub struct Options {
     pub interval: Duration,
     pub retain: Duration,
     pub max_size: Option<u64>,
+    /// `--max-watches`: at most this many inotify watches (else a quarter of the free ones).
+    pub max_watches: Option<usize>,
 }
 
 /// The clock lives in [`crate::time`]; re-exported for the callers that know it here.
@@ -261,6 +263,272 @@ fn journal_changes(journal: &crate::journal::Journal, after_ms: i64) -> Vec<(i64
         .collect()
 }
 
+/// Events of one cgroup recorded one by one in each [`RATE_WINDOW_MS`]; beyond, they are
+/// counted, and the window's last one is recorded exactly when it ends.
+pub const RATE_BURST: usize = 10;
+/// While the store is over its size budget (a flood today), only the first event of a
+/// cgroup in each window is recorded one by one.
+pub const RATE_BURST_OVER_BUDGET: usize = 1;
+pub const RATE_WINDOW_MS: i64 = 60_000;
+
+/// What was counted instead of recorded in one window of one key.
+struct Held {
+    first_ms: i64,
+    /// The counted events but the last, by kind.
+    kinds: std::collections::BTreeMap<String, u64>,
+    last: (i64, HistoryEvent),
+}
+
+#[derive(Default)]
+struct Window {
+    started_ms: i64,
+    recorded: usize,
+    held: Option<Held>,
+}
+
+/// Rate limits events per cgroup (created and removed: per parent, so that making many
+/// children counts against one key): a user flooding their own cgroups costs the store a
+/// bounded number of events per cgroup and window, and no one else's events are touched.
+struct Coalescer {
+    windows: HashMap<Vec<u8>, Window>,
+    burst: usize,
+}
+
+impl Coalescer {
+    fn new() -> Self {
+        Coalescer {
+            windows: HashMap::new(),
+            burst: RATE_BURST,
+        }
+    }
+
+    fn key(event: &HistoryEvent) -> Vec<u8> {
+        let raw = &event.cgroup_raw;
+        if matches!(event.kind.as_str(), "created" | "removed") {
+            let parent = raw.iter().rposition(|b| *b == b'/').unwrap_or(0);
+            raw[..parent].to_vec()
+        } else {
+            raw.clone()
+        }
+    }
+
+    /// What to record now of `event` at `ms` (nothing while its key is over the rate).
+    fn offer(&mut self, ms: i64, event: HistoryEvent, out: &mut Vec<(i64, HistoryEvent)>) {
+        if event.kind == "change" {
+            out.push((ms, event));
+            return;
+        }
+        let window = self.windows.entry(Self::key(&event)).or_default();
+        if ms - window.started_ms >= RATE_WINDOW_MS || ms < window.started_ms {
+            out.extend(Self::release(window.held.take()));
+            *window = Window {
+                started_ms: ms,
+                ..Window::default()
+            };
+        }
+        if window.recorded < self.burst {
+            window.recorded += 1;
+            out.push((ms, event));
+            return;
+        }
+        match &mut window.held {
+            Some(held) => {
+                let (_, before) = std::mem::replace(&mut held.last, (ms, event));
+                *held.kinds.entry(before.kind).or_default() += 1;
+            }
+            None => {
+                window.held = Some(Held {
+                    first_ms: ms,
+                    kinds: Default::default(),
+                    last: (ms, event),
+                })
+            }
+        }
+    }
+
+    /// The counts and last events of the windows that ended by `now_ms` (all with `None`).
+    fn due(&mut self, now_ms: Option<i64>, out: &mut Vec<(i64, HistoryEvent)>) {
+        self.windows.retain(|_, window| {
+            let ended = now_ms.is_none_or(|now| now - window.started_ms >= RATE_WINDOW_MS);
+            if ended {
+                out.extend(Self::release(window.held.take()));
+            }
+            !ended
+        });
+    }
+
+    /// A window's held events: their count (when more than the last) and the last exactly.
+    fn release(held: Option<Held>) -> Vec<(i64, HistoryEvent)> {
+        let Some(held) = held else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let counted: u64 = held.kinds.values().sum();
+        if counted > 0 {
+            let (last_ms, last) = &held.last;
+            let path = crate::journal::raw_path(&last.cgroup_raw);
+            let mut summary = match &path {
+                Some(path) => HistoryEvent::new("coalesced", path),
+                None => HistoryEvent {
+                    kind: "coalesced".into(),
+                    ..last.clone()
+                },
+            };
+            summary.inode = last.inode;
+            summary.total = Some(counted);
+            summary.coalesced = Some(super::Coalesced {
+                from_ms: held.first_ms,
+                to_ms: *last_ms,
+                kinds: held.kinds,
+            });
+            out.push((*last_ms, summary));
+        }
+        out.push(held.last);
+        out
+    }
+}
+
+/// Where the recorder's samples and events go: the store, through the rate limit, staying up
+/// when the store cannot be written (a full disk): what is lost is counted, and a `gap` event
+/// records it once writing works again.
+struct Sink {
+    writer: Writer,
+    coalescer: Coalescer,
+    lost_samples: u64,
+    lost_events: u64,
+    /// The first and last time of what was lost, while writing fails.
+    lost_span: Option<(i64, i64)>,
+}
+
+impl Sink {
+    fn event(&mut self, ms: i64, event: HistoryEvent) {
+        let mut out = Vec::new();
+        self.coalescer.offer(ms, event, &mut out);
+        self.write_events(out);
+    }
+
+    /// The windows that ended by `now_ms` (all of them at `None`: stopping).
+    fn release_due(&mut self, now_ms: Option<i64>) {
+        let mut out = Vec::new();
+        self.coalescer.due(now_ms, &mut out);
+        self.write_events(out);
+    }
+
+    fn write_events(&mut self, events: Vec<(i64, HistoryEvent)>) {
+        for (ms, e) in events {
+            match self.writer.append_event(ms, &e) {
+                Ok(()) => self.written(ms),
+                Err(err) => {
+                    self.lost(ms, &err);
+                    self.lost_events += 1;
+                }
+            }
+        }
+    }
+
+    fn sample(&mut self, time_ms: i64, anchor: u64, cgroups: &[(CgroupPath, &CgroupSample)]) {
+        match self.writer.append_sample(time_ms, anchor, cgroups) {
+            Ok(()) => {
+                for note in std::mem::take(&mut self.writer.notes) {
+                    eprintln!("cgtui record: {note}");
+                }
+                self.written(time_ms)
+            }
+            Err(err) => {
+                self.lost(time_ms, &err);
+                self.lost_samples += 1;
+            }
+        }
+    }
+
+    fn lost(&mut self, ms: i64, err: &anyhow::Error) {
+        match &mut self.lost_span {
+            Some((_, last)) => *last = ms,
+            None => {
+                eprintln!(
+                    "cgtui record: {err:#}; recording goes on, counting what is lost, and \
+                     resumes when the store can be written"
+                );
+                self.lost_span = Some((ms, ms));
+            }
+        }
+    }
+
+    /// A write worked: after a loss, the gap is recorded.
+    fn written(&mut self, ms: i64) {
+        let Some((from_ms, to_ms)) = self.lost_span else {
+            return;
+        };
+        let mut gap = HistoryEvent::new("gap", &CgroupPath::root());
+        gap.total = Some(self.lost_samples + self.lost_events);
+        gap.coalesced = Some(super::Coalesced {
+            from_ms,
+            to_ms,
+            kinds: [
+                ("samples".to_string(), self.lost_samples),
+                ("events".to_string(), self.lost_events),
+            ]
+            .into(),
+        });
+        if self.writer.append_event(ms, &gap).is_ok() {
+            eprintln!(
+                "cgtui record: the store can be written again; {} samples and {} events were lost",
+                self.lost_samples, self.lost_events
+            );
+            self.lost_span = None;
+            self.lost_samples = 0;
+            self.lost_events = 0;
+        }
+    }
+}
+
+/// A watch event: what the recorder trusts and knows of the tree follows it, and the events
+/// it means are recorded at its time.
+fn take_watch(
+    event: WatchEvent,
+    ms: i64,
+    trust: &mut Trust,
+    tree: &mut BTreeSet<CgroupPath>,
+    known: &mut HashMap<CgroupPath, Known>,
+    sink: &mut Sink,
+) {
+    if let WatchEvent::Exhausted { reason } = &event {
+        eprintln!("cgtui record: {reason}");
+    }
+    trust.learn(&event);
+    follow_tree(tree, &event);
+    for e in interpret(event, known) {
+        sink.event(ms, e);
+    }
+}
+
+/// After a stop signal, the watch events still queued or still coming from the watcher's
+/// backlog: taken until none came for [`STOP_QUIET`] (at most [`STOP_DRAIN`] in all, well
+/// inside a unit's stop timeout). Returns how many.
+fn drain_after_stop(
+    rx: &mpsc::Receiver<Message>,
+    take: &mut dyn FnMut(WatchEvent, i64) -> Result<()>,
+) -> Result<usize> {
+    let until = Instant::now() + STOP_DRAIN;
+    let mut taken = 0;
+    while let Some(left) = until.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left.min(STOP_QUIET)) {
+            Ok(Message::Watch(event, ms)) => {
+                take(event, ms)?;
+                taken += 1;
+            }
+            Ok(Message::Stop | Message::WatcherFailed(_)) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(taken)
+}
+
+/// How long the watcher may be quiet before a stopping recorder stops.
+const STOP_QUIET: Duration = Duration::from_millis(300);
+/// The longest a stopping recorder records queued events.
+const STOP_DRAIN: Duration = Duration::from_secs(10);
+
 pub fn run(options: Options) -> Result<()> {
     let mut writer = Writer::open(&options.store)?;
     for note in std::mem::take(&mut writer.notes) {
@@ -293,8 +561,17 @@ pub fn run(options: Options) -> Result<()> {
     // instead of reading the files again.
     let mut startup = Vec::new();
     let mut watched_at_start = Vec::new();
-    match Watcher::new(options.fs.clone(), options.base.clone()) {
+    // Directories and cgroup.events only: memory.events and pids.events are read by every
+    // sample, and their counters compared there.
+    let watcher = Watcher::new(options.fs.clone(), options.base.clone()).map(|w| {
+        w.with_watch_budget(options.max_watches)
+            .without_counter_files()
+    });
+    match watcher {
         Ok(mut watcher) => {
+            if let Some(budget) = watcher.watch_budget() {
+                eprintln!("cgtui record: at most {budget} inotify watches, polling beyond");
+            }
             watcher.watch_existing(&mut |event| {
                 startup.push(event);
                 true
@@ -315,6 +592,9 @@ pub fn run(options: Options) -> Result<()> {
     }
     let mut trust = Trust::default();
     for event in &startup {
+        if let WatchEvent::Exhausted { reason } = event {
+            eprintln!("cgtui record: {reason}");
+        }
         trust.learn(event);
     }
     let mut tree: BTreeSet<CgroupPath> = watched_at_start.iter().cloned().collect();
@@ -338,25 +618,46 @@ pub fn run(options: Options) -> Result<()> {
     } else {
         now_ms()
     };
+    let mut sink = Sink {
+        writer,
+        coalescer: Coalescer::new(),
+        lost_samples: 0,
+        lost_events: 0,
+        lost_span: None,
+    };
     // The journal only grows: it is parsed again only when its size or time changed.
     let mut journal_seen = None;
     let mut collector = crate::collect::Collector::new(options.fs.clone()).carrying();
     let mut next_sample = Instant::now();
     let mut last_prune: Option<Instant> = None;
     loop {
-        let wait = next_sample.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(wait) {
-            Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+        // The sample timer comes before queued watch messages: a flood of them never
+        // delays a sample.
+        let now = Instant::now();
+        let message = if now >= next_sample {
+            Err(RecvTimeoutError::Timeout)
+        } else {
+            rx.recv_timeout(next_sample - now)
+        };
+        match message {
+            Ok(Message::Stop) => {
+                // What the watcher already reported is recorded before stopping.
+                let drained = drain_after_stop(&rx, &mut |event, ms| {
+                    take_watch(event, ms, &mut trust, &mut tree, &mut known, &mut sink);
+                    Ok(())
+                })?;
+                if drained > 0 {
+                    eprintln!("cgtui record: recorded {drained} queued events before stopping");
+                }
+                break;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
             Ok(Message::WatcherFailed(why)) => {
                 trust.watching = false;
                 eprintln!("cgtui record: inotify stopped ({why}); events are not recorded");
             }
             Ok(Message::Watch(event, ms)) => {
-                trust.learn(&event);
-                follow_tree(&mut tree, &event);
-                for e in interpret(event, &mut known) {
-                    writer.append_event(ms, &e)?;
-                }
+                take_watch(event, ms, &mut trust, &mut tree, &mut known, &mut sink);
             }
             Err(RecvTimeoutError::Timeout) => {
                 next_sample += options.interval;
@@ -397,7 +698,44 @@ pub fn run(options: Options) -> Result<()> {
                         // sample's time, as the lost events would have been.
                         for event in reported(path, sample) {
                             for e in interpret(event, &mut known) {
-                                writer.append_event(time_ms, &e)?;
+                                sink.event(time_ms, e);
+                            }
+                        }
+                    } else {
+                        // What inotify does not report is compared sample to sample: the
+                        // counters always (their files are not watched), cgroup.events where
+                        // it is not watched (past the watch budget). Only from a known value:
+                        // the first sample of a cgroup is where it starts.
+                        let k = known.get(path).copied().unwrap_or_default();
+                        let same = k.inode.is_none_or(|inode| inode == sample.inode);
+                        let mut compared = Vec::new();
+                        if same && k.memory.is_some() {
+                            compared.extend(sample.memory.events.map(|events| {
+                                WatchEvent::MemoryEventsChanged {
+                                    path: path.clone(),
+                                    events,
+                                }
+                            }));
+                        }
+                        if same && k.pids.is_some() {
+                            compared.extend(sample.pids.events.map(|events| {
+                                WatchEvent::PidsEventsChanged {
+                                    path: path.clone(),
+                                    events,
+                                }
+                            }));
+                        }
+                        if same && k.events.is_some() && !trust.trusts(path) {
+                            compared.extend(sample.events.map(|events| {
+                                WatchEvent::EventsChanged {
+                                    path: path.clone(),
+                                    events,
+                                }
+                            }));
+                        }
+                        for event in compared {
+                            for e in interpret(event, &mut known) {
+                                sink.event(time_ms, e);
                             }
                         }
                     }
@@ -418,20 +756,37 @@ pub fn run(options: Options) -> Result<()> {
                     journal_seen = stamp;
                     for (ms, e) in journal_changes(&journal, journal_mark) {
                         journal_mark = journal_mark.max(ms);
-                        writer.append_event(ms, &e)?;
+                        sink.event(ms, e);
                     }
                 }
-                writer.append_sample(time_ms, anchor, &cgroups)?;
+                sink.release_due(Some(time_ms));
+                sink.sample(time_ms, anchor, &cgroups);
+                if let Some(max) = options.max_size {
+                    // Over the budget, events are counted more and recorded less, instead of
+                    // older days being removed for them.
+                    let over = sink.writer.current_len() > max / 2;
+                    sink.coalescer.burst = if over {
+                        RATE_BURST_OVER_BUDGET
+                    } else {
+                        RATE_BURST
+                    };
+                }
                 if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
                     last_prune = Some(Instant::now());
-                    for name in writer.prune(time_ms, options.retain, options.max_size)? {
-                        eprintln!("cgtui record: removed the old segment {name}");
+                    match sink.writer.prune(time_ms, options.retain, options.max_size) {
+                        Ok(removed) => {
+                            for name in removed {
+                                eprintln!("cgtui record: removed the old segment {name}");
+                            }
+                        }
+                        Err(e) => eprintln!("cgtui record: {e:#}"),
                     }
                 }
             }
         }
     }
-    writer.flush();
+    sink.release_due(None);
+    sink.writer.flush();
     eprintln!("cgtui record: stopped");
     Ok(())
 }
@@ -443,6 +798,107 @@ mod tests {
 
     fn p(path: &str) -> CgroupPath {
         CgroupPath::from_relative(Path::new(path)).unwrap()
+    }
+
+    /// Issue 23 item 9: a stop signal during a backlog dropped half of the queued `created`
+    /// events. The queued ones and those the watcher still reports are all taken.
+    #[test]
+    fn a_stop_records_the_queued_and_the_still_coming_events() {
+        let (tx, rx) = mpsc::channel();
+        let created = |i: usize| {
+            Message::Watch(
+                WatchEvent::Created {
+                    path: p(&format!("c{i}")),
+                    sample: None,
+                },
+                i as i64,
+            )
+        };
+        for i in 0..350 {
+            tx.send(created(i)).unwrap();
+        }
+        let late = std::thread::spawn(move || {
+            for i in 350..700 {
+                if i % 50 == 0 {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                tx.send(created(i)).unwrap();
+            }
+        });
+        let mut seen = Vec::new();
+        let taken = drain_after_stop(&rx, &mut |event, ms| {
+            assert!(matches!(event, WatchEvent::Created { .. }));
+            seen.push(ms);
+            Ok(())
+        })
+        .unwrap();
+        late.join().unwrap();
+        assert_eq!(taken, 700);
+        assert_eq!(seen, (0..700).collect::<Vec<i64>>());
+    }
+
+    /// Issue 23 item 1: a cgroup flipping populated every few ms is recorded as its first
+    /// events, a count, and its last event, each window; another cgroup's events are all
+    /// recorded at their times.
+    #[test]
+    fn a_flood_of_one_cgroups_events_is_coalesced_and_no_one_elses() {
+        let mut c = Coalescer::new();
+        let mut out = Vec::new();
+        let flooded = p("user/flood");
+        let other = p("system/app");
+        let mut offered = 0;
+        // Every 10 ms for 123.45 s: three windows.
+        for i in 0..12_345i64 {
+            let kind = if i % 2 == 0 {
+                "populated"
+            } else {
+                "unpopulated"
+            };
+            c.offer(i * 10, HistoryEvent::new(kind, &flooded), &mut out);
+            offered += 1;
+            if i % 1000 == 0 {
+                let made = HistoryEvent::new("created", &other.join(format!("x{i}").as_ref()));
+                c.offer(i * 10, made, &mut out);
+            }
+        }
+        c.due(None, &mut out);
+        let flood: Vec<&(i64, HistoryEvent)> = out
+            .iter()
+            .filter(|(_, e)| e.cgroup_raw == flooded.as_bytes())
+            .collect();
+        // Three windows: the first events exact, a count, the last, each.
+        assert_eq!(flood.len(), 3 * (RATE_BURST + 2), "{flood:?}");
+        let counted: u64 = flood
+            .iter()
+            .filter(|(_, e)| e.kind == "coalesced")
+            .map(|(_, e)| e.total.unwrap())
+            .sum();
+        let exact = flood.iter().filter(|(_, e)| e.kind != "coalesced").count() as u64;
+        assert_eq!(
+            counted + exact,
+            offered,
+            "every event is recorded or counted"
+        );
+        let (first_ms, first) = flood[0];
+        assert_eq!((*first_ms, first.kind.as_str()), (0, "populated"));
+        let (last_ms, last) = flood.last().unwrap();
+        assert_eq!((*last_ms, last.kind.as_str()), (123_440, "populated"));
+        let summary = &flood[RATE_BURST].1;
+        let span = summary.coalesced.as_ref().unwrap();
+        assert_eq!((span.from_ms, span.to_ms), (100, 59_990));
+        assert_eq!(span.kinds["populated"] + span.kinds["unpopulated"], 5_989);
+        let line = summary.describe();
+        assert!(
+            line.contains("populated 2995, unpopulated 2994 between"),
+            "{line}"
+        );
+        // The other cgroup's 13 creations, each at its time.
+        let created: Vec<i64> = out
+            .iter()
+            .filter(|(_, e)| e.kind == "created")
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(created, (0..13).map(|i| i * 10_000).collect::<Vec<_>>());
     }
 
     #[test]

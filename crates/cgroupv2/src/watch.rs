@@ -74,6 +74,80 @@ const FILES: [(&str, Kind); 3] = [
     ("pids.events", Kind::PidsEvents),
 ];
 
+/// The share of the inotify watches free to this uid when a watcher starts that it takes at
+/// most by default (they are shared with every process of the uid: systemd, daemons).
+pub const DEFAULT_WATCH_SHARE: f64 = 0.25;
+
+/// This uid's inotify watches: `fs.inotify.max_user_watches` and how many its processes hold
+/// (counted in /proc/PID/fdinfo of each inotify descriptor we may read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatchUse {
+    pub max: usize,
+    pub used: usize,
+}
+
+impl WatchUse {
+    pub fn now() -> Option<WatchUse> {
+        let max = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        let me = rustix::process::geteuid().as_raw();
+        let mut used = 0;
+        for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+            let name = entry.file_name();
+            if !name
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            {
+                continue;
+            }
+            let proc_dir = entry.path();
+            let owner =
+                std::fs::metadata(&proc_dir).map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+            if owner.ok() == Some(me) {
+                used += watches_of(&proc_dir);
+            }
+        }
+        Some(WatchUse { max, used })
+    }
+
+    pub fn free(&self) -> usize {
+        self.max.saturating_sub(self.used)
+    }
+
+    /// The default budget: [`DEFAULT_WATCH_SHARE`] of what is free.
+    pub fn default_budget(&self) -> usize {
+        (self.free() as f64 * DEFAULT_WATCH_SHARE) as usize
+    }
+}
+
+/// The inotify watches a process holds (`proc_dir`: /proc/PID).
+fn watches_of(proc_dir: &std::path::Path) -> usize {
+    let Ok(fds) = std::fs::read_dir(proc_dir.join("fd")) else {
+        return 0;
+    };
+    let mut used = 0;
+    for fd in fds.flatten() {
+        let is_inotify = std::fs::read_link(fd.path())
+            .is_ok_and(|target| target.as_os_str() == "anon_inode:inotify");
+        if is_inotify {
+            let info = proc_dir.join("fdinfo").join(fd.file_name());
+            used += std::fs::read_to_string(info).map_or(0, |text| count_watches(&text));
+        }
+    }
+    used
+}
+
+/// The watches an inotify descriptor's fdinfo lists (one `inotify wd:` line each).
+fn count_watches(fdinfo: &str) -> usize {
+    fdinfo
+        .lines()
+        .filter(|l| l.starts_with("inotify wd:"))
+        .count()
+}
+
 pub struct Watcher {
     inotify: Inotify,
     fs: Cgroupfs,
@@ -81,8 +155,17 @@ pub struct Watcher {
     by_wd: HashMap<WatchDescriptor, (CgroupPath, Kind)>,
     /// Watch descriptors of each watched cgroup; ordered so a subtree is one contiguous range.
     by_cgroup: BTreeMap<CgroupPath, Vec<WatchDescriptor>>,
-    /// An artificial cap on watches, to exercise the polling fallback in tests.
+    /// The most watches this watcher takes (beyond, it reports [`WatchEvent::Exhausted`] and
+    /// the tree is polled): [`WatchUse::default_budget`] unless set.
     budget: Option<usize>,
+    /// Why the budget is what it is, for the message when it is reached.
+    budget_source: String,
+    /// The budget is final: set, or the default counted ([`Watcher::resolve_budget`]); until
+    /// then it is the point where the default is counted.
+    budget_resolved: bool,
+    /// Watch memory.events and pids.events too (else a cgroup takes 2 watches, not 4, and its
+    /// counters are read by the samples).
+    counter_files: bool,
     exhausted: bool,
     /// Cgroups with a watch that failed (not for lack of watches): polled alone.
     unwatched: usize,
@@ -94,22 +177,70 @@ const WATCH_PATH_MAX: usize = 4000;
 
 impl Watcher {
     pub fn new(fs: Cgroupfs, base: CgroupPath) -> io::Result<Self> {
+        let inotify = Inotify::init()?;
+        // Counting the uid's watches lists every process's descriptors: done only once this
+        // watcher holds a few (most trees never get there), before it could matter.
+        let max = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches")
+            .ok()
+            .and_then(|text| text.trim().parse::<usize>().ok());
+        let budget = max.map(|max| (max / 64).clamp(16, 1024));
         Ok(Watcher {
-            inotify: Inotify::init()?,
+            inotify,
             fs,
             base,
             by_wd: HashMap::new(),
             by_cgroup: BTreeMap::new(),
-            budget: None,
+            budget,
+            budget_source: String::new(),
+            budget_resolved: max.is_none(),
+            counter_files: true,
             exhausted: false,
             unwatched: 0,
         })
     }
 
-    /// Pretend the kernel refuses watches beyond `limit` (as with a low max_user_watches).
+    /// Use at most `limit` watches (`--max-watches`) instead of the default share; `None`
+    /// keeps the default.
     pub fn with_watch_budget(mut self, limit: Option<usize>) -> Self {
-        self.budget = limit;
+        if let Some(limit) = limit {
+            self.budget = Some(limit);
+            self.budget_source = "--max-watches".into();
+            self.budget_resolved = true;
+        }
         self
+    }
+
+    /// The default budget, counted when the provisional one is reached: a quarter of the
+    /// watches free to this uid then, counting those this watcher holds as free.
+    fn resolve_budget(&mut self) {
+        self.budget_resolved = true;
+        match WatchUse::now() {
+            Some(use_) => {
+                let mine = self.by_wd.len();
+                let free = use_.free() + mine;
+                self.budget = Some((free as f64 * DEFAULT_WATCH_SHARE) as usize);
+                self.budget_source = format!(
+                    "a quarter of the {free} watches free of fs.inotify.max_user_watches ({})",
+                    use_.max
+                );
+            }
+            None => self.budget = None,
+        }
+    }
+
+    /// Watch each cgroup's directory and cgroup.events only (2 watches, not 4): for a reader
+    /// that reads memory.events and pids.events at every sample anyway (the recorder).
+    pub fn without_counter_files(mut self) -> Self {
+        self.counter_files = false;
+        self
+    }
+
+    /// The most watches it takes (counted now if it was not yet).
+    pub fn watch_budget(&mut self) -> Option<usize> {
+        if !self.budget_resolved {
+            self.resolve_budget();
+        }
+        self.budget
     }
 
     /// Number of inotify watches held.
@@ -270,10 +401,20 @@ impl Watcher {
         let mut wds = Vec::new();
         let mut failed = None;
         let mut directory = false;
-        let targets =
-            std::iter::once((None, Kind::Dir)).chain(FILES.iter().map(|(f, k)| (Some(*f), *k)));
+        let counter_files = self.counter_files;
+        let targets = std::iter::once((None, Kind::Dir)).chain(
+            FILES
+                .iter()
+                .filter(|(_, k)| counter_files || *k == Kind::Events)
+                .map(|(f, k)| (Some(*f), *k)),
+        );
+        let mut over_budget = false;
         for (file, kind) in targets {
+            if !self.budget_resolved && self.budget.is_some_and(|b| self.by_wd.len() >= b) {
+                self.resolve_budget();
+            }
             let result = if self.budget.is_some_and(|b| self.by_wd.len() >= b) {
+                over_budget = true;
                 Err(io::Error::from_raw_os_error(
                     rustix::io::Errno::NOSPC.raw_os_error(),
                 ))
@@ -290,11 +431,20 @@ impl Watcher {
                 Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) => {
                     if !self.exhausted {
                         self.exhausted = true;
-                        let reason = format!(
-                            "polling only: inotify ran out of watches at {} \
-                             (fs.inotify.max_user_watches); changes show at the next poll",
-                            self.by_wd.len()
-                        );
+                        let reason = if over_budget {
+                            format!(
+                                "polling only: past {} inotify watches ({}); changes there \
+                                 show at the next poll",
+                                self.by_wd.len(),
+                                self.budget_source
+                            )
+                        } else {
+                            format!(
+                                "polling only: inotify ran out of watches at {} \
+                                 (fs.inotify.max_user_watches); changes show at the next poll",
+                                self.by_wd.len()
+                            )
+                        };
                         if !emit(WatchEvent::Exhausted { reason }) {
                             return false;
                         }
@@ -412,6 +562,34 @@ impl Watcher {
 
 #[cfg(test)]
 mod tests {
+    use super::{WatchUse, count_watches, watches_of};
+
+    #[test]
+    fn the_default_budget_is_a_quarter_of_the_free_watches() {
+        let info = "pos:\t0\nflags:\t02000000\nmnt_id:\t15\ninotify wd:2 ino:1 sdev:1c mask:300 ignored_mask:0\ninotify wd:1 ino:2 sdev:1c mask:2 ignored_mask:0\n";
+        assert_eq!(count_watches(info), 2);
+        let use_ = WatchUse {
+            max: 8192,
+            used: 192,
+        };
+        assert_eq!(use_.free(), 8000);
+        assert_eq!(use_.default_budget(), 2000);
+        // On this machine: our own watches are counted; the default is under half the free.
+        let me = std::path::Path::new("/proc/self");
+        let before = watches_of(me);
+        let inotify = inotify::Inotify::init().unwrap();
+        inotify
+            .watches()
+            .add("/proc", inotify::WatchMask::CREATE)
+            .unwrap();
+        assert_eq!(watches_of(me), before + 1);
+        let now = WatchUse::now().expect("/proc/sys/fs/inotify/max_user_watches");
+        assert!(
+            now.used >= 1 && now.default_budget() < now.free() / 2,
+            "{now:?}"
+        );
+    }
+
     use super::*;
 
     #[test]
