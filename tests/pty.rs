@@ -1004,3 +1004,112 @@ fn config_file_sets_columns_and_keys_and_a_bad_one_names_line_and_key() {
         "{err}"
     );
 }
+
+/// Every file under `dir` with its bytes: equal before and after means nothing was written.
+fn contents(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    found
+}
+
+/// `text` as a terminal sends a paste when bracketed paste is on.
+fn paste(pty: &mut Pty, text: &str) {
+    pty.send(&format!("\x1b[200~{text}\x1b[201~"));
+}
+
+#[test]
+fn a_paste_is_data_for_the_field_and_never_keys() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &[]);
+        pty.send("/fxload\r");
+        pty.wait_for("fxload selected", WAIT, |s| {
+            selected_line(s, "fxload.service")
+        });
+        let before = contents(&scratch.tree());
+        pty.send("e");
+        pty.wait_text("limits of /system.slice/fxload.service", WAIT);
+        pty.send("j\r");
+        pty.wait_text("> max", WAIT);
+        // The newline would submit, and the rest run as keys of the main view (interval,
+        // re-rooting, the filter prompt), if a paste were typed.
+        paste(&mut pty, "12\x1b[31mRED\x07\tfoo\nbar 9999 ;rm -rf /");
+        pty.wait_text("refused: the paste holds", WAIT);
+        // A paste that would have killed the cgroup: `5`, Enter, K, y.
+        paste(&mut pty, "5\nKy");
+        std::thread::sleep(Duration::from_millis(500));
+        let screen = pty.screen();
+        assert!(
+            screen.contains("> max"),
+            "the field is unchanged:\n{screen}"
+        );
+        assert!(
+            screen.contains("memory.high of /system.slice/fxload.service"),
+            "the form stays open:\n{screen}"
+        );
+        assert!(
+            !screen.contains("kill: confirm"),
+            "no kill was asked for:\n{screen}"
+        );
+        assert!(
+            screen.contains("every 1 s"),
+            "the interval is unchanged:\n{screen}"
+        );
+        assert_eq!(
+            contents(&scratch.tree()),
+            before,
+            "a paste wrote to the tree"
+        );
+        // Plain text goes in as one insertion, replacing the selected value.
+        paste(&mut pty, "300M");
+        pty.wait_text("> 300M▏", WAIT);
+        assert!(!pty.screen().contains("refused:"), "{}", pty.screen());
+        assert_eq!(
+            contents(&scratch.tree()),
+            before,
+            "a paste submitted the form"
+        );
+        esc(&mut pty);
+        esc(&mut pty);
+        esc(&mut pty);
+        pty.wait_for("the form to close", WAIT, |s| !s.contains("> 300M"));
+        // Outside a text field a paste does nothing: `q` pasted does not quit.
+        paste(&mut pty, "q");
+        pty.wait_text("paste ignored", WAIT);
+        still_answers(&mut pty, "a paste in the main view");
+        // In the filter line, a paste is filter text.
+        pty.send("/");
+        paste(&mut pty, "journal");
+        pty.wait_for("the pasted filter to apply", WAIT, |s| {
+            s.contains("systemd-journald.service") && !s.contains("fxplay.scope")
+        });
+        pty.send("\r");
+        esc(&mut pty);
+        assert_eq!(contents(&scratch.tree()), before, "something was written");
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn a_large_paste_into_the_filter_is_one_change() {
+    let scratch = Scratch::new();
+    let mut pty = scratch.spawn((120, 40), &[]);
+    pty.send("/");
+    // 8 KB is more than a field takes: refused whole, at once, and the screen keeps updating.
+    paste(&mut pty, &"x".repeat(8192));
+    pty.wait_text("the paste holds 8192 characters", WAIT);
+    paste(&mut pty, &"fx".repeat(10));
+    pty.wait_text("fxfxfxfxfxfxfxfxfxfx", WAIT);
+    esc(&mut pty);
+    quit(&mut pty);
+}

@@ -1643,3 +1643,53 @@ fn replay_draws_the_recorded_history_up_to_the_moment_without_stale_marks() {
         "{screen}"
     );
 }
+
+/// A tree of `count` cgroups in `/wide/groupN/unitM.service`, as the watcher's first listing.
+fn wide_tree(count: usize) -> cgtui::model::TreeSample {
+    let now = Instant::now();
+    let mut cgroups = vec![(path("/"), None), (path("/wide"), None)];
+    for group in 0..count / 100 {
+        cgroups.push((path(&format!("/wide/group{group}")), None));
+        for unit in 0..99 {
+            cgroups.push((
+                path(&format!("/wide/group{group}/unit{unit}.service")),
+                None,
+            ));
+        }
+    }
+    cgtui::model::TreeSample {
+        started: now,
+        finished: now,
+        complete: true,
+        cgroups,
+    }
+}
+
+#[test]
+fn a_key_in_the_filter_costs_well_under_a_frame_at_10000_cgroups() {
+    let mut h = Harness::new();
+    h.event(Event::Tree(wide_tree(10_000)));
+    h.key(KeyCode::Char('/'));
+    let mut slowest = Duration::ZERO;
+    for c in "unit42.service".chars() {
+        // The app's own work for the key and the frame after it; what the effects ask of the
+        // sampler happens on its thread.
+        let started = Instant::now();
+        let effects = h.app.update(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+        h.render();
+        slowest = slowest.max(started.elapsed());
+        h.apply(effects);
+    }
+    let screen = h.render();
+    assert!(screen.contains("unit42.service"), "{screen}");
+    eprintln!("slowest key in the filter: {slowest:?}");
+    // A frame at 60 Hz is 16.7 ms; a debug build on a busy CI box gets ten times that.
+    let limit = if cfg!(debug_assertions) { 160 } else { 8 };
+    assert!(
+        slowest < Duration::from_millis(limit),
+        "a key in the filter took {slowest:?} at 10,000 cgroups"
+    );
+}

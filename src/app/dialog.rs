@@ -87,6 +87,34 @@ impl Pending {
     }
 }
 
+/// The longest text a field holds, in characters: more than any cgroup name (255 bytes) or
+/// limit value needs, and the bound on what one paste can insert.
+pub const MAX_FIELD_CHARS: usize = 1024;
+
+/// Why pasted text cannot go into a one-line field, if it cannot: a field takes plain text,
+/// never a line break or another control character (a pasted newline must not submit).
+pub fn paste_refusal(pasted: &str, room: usize) -> Option<String> {
+    if let Some(c) = pasted.chars().find(|c| c.is_control()) {
+        let what = match c {
+            '\n' | '\r' => "a line break".to_string(),
+            '\t' => "a tab".to_string(),
+            '\u{1b}' => "an escape sequence".to_string(),
+            c => format!("the control character U+{:04X}", u32::from(c)),
+        };
+        return Some(format!(
+            "the paste holds {what}, and a field takes one line of plain text: nothing was \
+             inserted"
+        ));
+    }
+    let count = pasted.chars().count();
+    (count > room).then(|| {
+        format!(
+            "the paste holds {count} characters, and this field has room for {room} more (it \
+             takes {MAX_FIELD_CHARS}): nothing was inserted"
+        )
+    })
+}
+
 /// A line of text being edited, with a cursor. A prefilled value starts selected: typing
 /// replaces it, a cursor key keeps it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -118,6 +146,27 @@ impl TextInput {
         self.selected
     }
 
+    /// Insert pasted text at the cursor as one edit (replacing a selection); refused whole,
+    /// with the reason, when it is not one line of plain text or would not fit.
+    pub fn paste(&mut self, pasted: &str) -> Result<(), String> {
+        let kept = if self.selected {
+            0
+        } else {
+            self.text.chars().count()
+        };
+        if let Some(why) = paste_refusal(pasted, MAX_FIELD_CHARS.saturating_sub(kept)) {
+            return Err(why);
+        }
+        if std::mem::take(&mut self.selected) {
+            self.text.clear();
+            self.cursor = 0;
+        }
+        let at = self.byte(self.cursor);
+        self.text.insert_str(at, pasted);
+        self.cursor += pasted.chars().count();
+        Ok(())
+    }
+
     fn byte(&self, chars: usize) -> usize {
         self.text
             .char_indices()
@@ -130,6 +179,7 @@ impl TextInput {
         let len = self.text.chars().count();
         let replace = std::mem::take(&mut self.selected);
         match action {
+            Action::Type(_) if !replace && len >= MAX_FIELD_CHARS => {}
             Action::Type(c) => {
                 if replace {
                     self.text.clear();
@@ -763,4 +813,33 @@ pub fn outcome_text(outcome: &Outcome, processes: usize) -> (Vec<String>, Option
         _ => None,
     };
     (lines, fix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paste_is_one_insertion_or_refused_whole() {
+        let mut input = TextInput::prefilled("max");
+        input.paste("512M").unwrap();
+        assert_eq!((input.text(), input.cursor()), ("512M", 4));
+        input.edit(Action::CursorLeft);
+        input.paste("é1").unwrap();
+        assert_eq!((input.text(), input.cursor()), ("512é1M", 5));
+        for hostile in ["5\nKy", "12\x1b[31mRED", "a\tb", "\x07", "x\r"] {
+            let why = input.paste(hostile).unwrap_err();
+            assert!(why.contains("nothing was inserted"), "{why}");
+            assert_eq!(input.text(), "512é1M", "{hostile:?} changed the field");
+        }
+        let why = input.paste(&"x".repeat(MAX_FIELD_CHARS)).unwrap_err();
+        assert!(why.contains("room for 1018 more"), "{why}");
+        input.paste(&"x".repeat(MAX_FIELD_CHARS - 6)).unwrap();
+        input.edit(Action::Type('y'));
+        assert_eq!(
+            input.text().chars().count(),
+            MAX_FIELD_CHARS,
+            "typing past the bound"
+        );
+    }
 }

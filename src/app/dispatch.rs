@@ -158,6 +158,21 @@ impl App {
         self.focus_effect(&before)
     }
 
+    /// Pasted text typed into the filter line, as one change of the filter.
+    pub(super) fn paste_into_filter(&mut self, pasted: &str) -> Vec<Effect> {
+        let mut text = self.tree.view.filter().to_string();
+        let room = dialog::MAX_FIELD_CHARS.saturating_sub(text.chars().count());
+        if let Some(why) = dialog::paste_refusal(pasted, room) {
+            self.status.say(Tone::Warning, why);
+            return Vec::new();
+        }
+        let before = self.tree.selected().clone();
+        text.push_str(pasted);
+        self.tree.set_filter(text, &self.model);
+        self.tree.scroll_to_selection(self.layout.tree_rows());
+        self.focus_effect(&before)
+    }
+
     fn main_action(&mut self, action: Action) -> Vec<Effect> {
         if let Action::Replay(step) = action {
             return if self.replay.is_some() {

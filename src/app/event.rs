@@ -20,6 +20,9 @@ use std::time::Instant;
 #[derive(Debug)]
 pub enum Event {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): data for the focused text field,
+    /// never keys.
+    Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
     /// A pass of the sampler: every cgroup when it walked the tree, else what it read.
@@ -94,6 +97,7 @@ impl App {
                 }
             }
             Event::Key(_) => Vec::new(),
+            Event::Paste(text) => self.paste(&text),
             Event::Replayed(replayed) => {
                 let Replayed {
                     time_ms,
@@ -281,6 +285,27 @@ impl App {
         } else {
             Vec::new()
         }
+    }
+
+    /// A paste goes into the focused text field as one insertion, or nowhere: no pasted byte
+    /// is ever taken for a key.
+    fn paste(&mut self, text: &str) -> Vec<Effect> {
+        if let Some(Dialog::Input(form)) = self.dialog.as_mut() {
+            match form.input.paste(text) {
+                Ok(()) => form.refusal.clear(),
+                Err(why) => {
+                    form.refusal = vec![why.clone()];
+                    self.status.say(Tone::Warning, why);
+                }
+            }
+            return Vec::new();
+        }
+        if self.tree.filter_editing && self.help.is_none() && self.dialog.is_none() {
+            return self.paste_into_filter(text);
+        }
+        self.status
+            .hint("paste ignored: only a text field (a form, the / filter) takes text");
+        Vec::new()
     }
 
     /// The limits form is open but its cgroup's limit files are not read yet.
