@@ -708,7 +708,15 @@ fn the_limit_form_edits_text_and_keeps_a_refused_value() {
         pty.wait_text("> 12▏", WAIT);
         pty.send("\x1b[D\x1b[D3\x1b[Fx");
         pty.wait_text("> 312x▏", WAIT);
+        // Enter asks first, like every change; the prediction already says no.
         pty.send("\r");
+        pty.wait_text("set: confirm", WAIT);
+        pty.wait_text(
+            "Set memory.high of /system.slice/fxload.service to 312x? (now max)",
+            WAIT,
+        );
+        pty.wait_text("kernel: will refuse", WAIT);
+        pty.send("y");
         pty.wait_text("refused: ", WAIT);
         pty.wait_text("> 312x", WAIT);
         assert_eq!(
@@ -717,8 +725,21 @@ fn the_limit_form_edits_text_and_keeps_a_refused_value() {
                 .trim(),
             "max"
         );
+        // Esc in the field goes back to the list, on the row it came from.
         esc(&mut pty);
-        pty.wait_for("the form to close", WAIT, |s| !s.contains("> 312x"));
+        pty.wait_for("the field to close", WAIT, |s| !s.contains("> 312x"));
+        pty.wait_text("limits of /system.slice/fxload.service", WAIT);
+        pty.send("\r");
+        pty.wait_text("memory.high of /system.slice/fxload.service", WAIT);
+        esc(&mut pty);
+        esc(&mut pty);
+        pty.wait_for("the list to close", WAIT, |s| !s.contains("limits of"));
+        // The list reopens where it was.
+        pty.send("e\r");
+        pty.wait_text("memory.high of /system.slice/fxload.service", WAIT);
+        esc(&mut pty);
+        esc(&mut pty);
+        pty.wait_for("the list to close", WAIT, |s| !s.contains("limits of"));
         quit(&mut pty);
     }
 }
@@ -748,11 +769,14 @@ fn the_message_log_keeps_the_whole_text() {
             selected_line(s, "fxload.service")
         });
         pty.send("e\r");
-        pty.wait_text("> 209715200", WAIT);
+        pty.wait_text("> 200M", WAIT);
         pty.send("nonsense\r");
+        pty.wait_text("set: confirm", WAIT);
+        pty.send("y");
         pty.wait_text("refused: ", WAIT);
         esc(&mut pty);
         pty.wait_for("the form to close", WAIT, |s| !s.contains("refused: "));
+        esc(&mut pty);
         pty.send("M");
         pty.wait_text("messages (1, newest last)", WAIT);
         // The end of the refusal, which the footer cannot hold at 80 columns.
@@ -1111,5 +1135,38 @@ fn a_large_paste_into_the_filter_is_one_change() {
     paste(&mut pty, &"fx".repeat(10));
     pty.wait_text("fxfxfxfxfxfxfxfxfxfx", WAIT);
     esc(&mut pty);
+    quit(&mut pty);
+}
+
+#[test]
+fn a_limit_asks_first_with_the_value_and_what_the_kernel_will_do() {
+    let scratch = Scratch::new();
+    let file = "user.slice/user-1000.slice/user@1000.service/app.slice/fxplay.scope/memory.max";
+    let before = contents(&scratch.tree());
+    let mut pty = scratch.spawn((120, 40), &[]);
+    pty.send("/fxplay\r");
+    pty.wait_for("fxplay selected", WAIT, |s| {
+        selected_line(s, "fxplay.scope")
+    });
+    pty.send("e");
+    pty.wait_text("limits of /user.slice", WAIT);
+    pty.send("\r");
+    pty.wait_text("> max", WAIT);
+    pty.send("100K\r");
+    pty.wait_text("set: confirm", WAIT);
+    pty.wait_text("100K is 102400 bytes", WAIT);
+    pty.wait_text("below current usage (172K)", WAIT);
+    pty.wait_text("may OOM-kill", WAIT);
+    pty.wait_text("kernel: will", WAIT);
+    assert_eq!(contents(&scratch.tree()), before, "written before y");
+    pty.send("n");
+    pty.wait_text("> 100K▏", WAIT);
+    assert_eq!(contents(&scratch.tree()), before, "written after n");
+    pty.send("\r");
+    pty.wait_text("set: confirm", WAIT);
+    pty.send("y");
+    pty.wait_for("memory.max written", WAIT, |_| {
+        scratch.read(file).trim() == "102400"
+    });
     quit(&mut pty);
 }

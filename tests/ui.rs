@@ -307,6 +307,11 @@ fn limits_form_and_controllers_dialog() {
             .contains("memory.max of /system.slice/fxload.service")
     );
     h.key(KeyCode::Esc);
+    assert!(
+        h.render()
+            .contains("limits of /system.slice/fxload.service")
+    );
+    h.key(KeyCode::Esc);
     h.key(KeyCode::Left);
     h.keys("c");
     let screen = h.render();
@@ -338,13 +343,16 @@ fn edit_keys_ask_before_destructive_or_raw_writes() {
     h.key(KeyCode::Char('r'));
     assert!(h.render().contains("direct write: "));
     assert!(h.key(KeyCode::Enter).is_empty());
-    assert!(h.render().contains("directly?"), "{}", h.render());
+    assert!(h.render().contains("A direct write"), "{}", h.render());
     let effects = h.key(KeyCode::Char('y'));
     assert!(
         matches!(effects, [Effect::Edit(Op::Set { .. }, change)] if change.route == Route::Fs),
         "{effects:?}"
     );
     h.event(Event::Edited(Err("test".into())));
+    // Esc: from the field back to the list, then out.
+    h.key(KeyCode::Esc);
+    assert!(h.render().contains("limits of /"), "{}", h.render());
     h.key(KeyCode::Esc);
 
     // P with nothing set yet.
@@ -945,7 +953,23 @@ fn edit_form_behaves_like_a_text_field() {
     h.keys("100K");
     let screen = h.render();
     assert!(screen.contains("warning: below current usage"), "{screen}");
+    // Enter asks first, with the value, what it is in bytes, and what the kernel will do.
+    assert!(h.key(KeyCode::Enter).is_empty(), "written without a yes");
+    let screen = h.render();
+    for line in [
+        "set: confirm",
+        "Set memory.high of /system.slice/fxload.service to 100K? (now max)",
+        "100K is 102400 bytes",
+        "warning: below current usage (604K): the kernel throttles and reclaims at once",
+        "kernel: will",
+    ] {
+        assert!(screen.contains(line), "{line:?} missing:\n{screen}");
+    }
+    // No goes back to the field, with what was typed.
+    assert!(h.key(KeyCode::Char('n')).is_empty());
+    assert!(h.render().contains("> 100K▏"), "{}", h.render());
     h.key(KeyCode::Enter);
+    h.key(KeyCode::Char('y'));
     let effects = std::mem::take(&mut h.effects);
     let [Effect::Edit(op, _)] = &effects[..] else {
         panic!("{effects:?}")

@@ -52,7 +52,12 @@ impl App {
 
     pub(super) fn open_limits(&mut self) {
         let selected = self.tree.selected().clone();
-        let node = self.selected_node();
+        self.open_limits_of(selected, None);
+    }
+
+    /// The limits list of `cgroup`, on `row` if given, else on the row last used.
+    pub(super) fn open_limits_of(&mut self, cgroup: crate::cgroup::CgroupPath, row: Option<usize>) {
+        let node = self.model.get(&cgroup);
         // Limits other than memory and pids come only with a full read of the cgroup, which
         // follows a change of selection: until it arrives the form says it is reading.
         let rows = match node.and_then(|n| n.sample.as_ref()) {
@@ -64,17 +69,30 @@ impl App {
         if rows.as_ref().is_some_and(Vec::is_empty) {
             self.status.say(
                 Tone::Info,
-                format!("{selected} has no limit files to edit (no controller enabled for it)"),
+                format!("{cgroup} has no limit files to edit (no controller enabled for it)"),
             );
             return;
         }
+        let selected = match (row, &rows) {
+            (Some(row), Some(rows)) => row.min(rows.len().saturating_sub(1)),
+            (None, Some(rows)) => self.remembered_limits_row(rows),
+            (_, None) => 0,
+        };
         self.lessons.observed.opened.insert("limits".into());
         self.open_dialog(Dialog::Limits {
-            cgroup: selected,
+            cgroup,
             rows,
-            selected: 0,
+            selected,
             read_only: self.read_only,
         });
+    }
+
+    /// The row of `rows` the limits list was last on (by its label), else the first.
+    pub(super) fn remembered_limits_row(&self, rows: &[dialog::LimitRow]) -> usize {
+        self.limits_row
+            .as_ref()
+            .and_then(|label| rows.iter().position(|row| &row.label == label))
+            .unwrap_or(0)
     }
 
     pub(super) fn open_controllers(&mut self) {

@@ -9,7 +9,7 @@ use crate::cgroup::devices::Disk;
 use crate::cgroup::edit::{Op, Outcome};
 use crate::cgroup::rules::Rule;
 use crate::editor::{Change, Route, UndoPlan};
-use crate::format::plain_limit;
+use crate::format::{exact_size_limit, plain_limit};
 use crate::model::{Model, Node};
 
 /// One editable file of the limits form.
@@ -233,6 +233,10 @@ pub enum InputPurpose {
         route: Route,
         /// memory.current when the form opened, to warn before a limit below it.
         usage: Option<u64>,
+        /// What the file holds now, as the form showed it.
+        current: String,
+        /// The row of the limits list the form was opened from: Esc goes back to it.
+        row: usize,
     },
     NewChild {
         parent: CgroupPath,
@@ -275,6 +279,56 @@ impl InputForm {
             }),
             InputPurpose::ReplayTime => None,
         }
+    }
+
+    /// The confirmation a typed limit asks before it is written: what, from what to what, and
+    /// what the kernel will do beyond the write. The prediction is shown under it.
+    pub fn confirmation(&self) -> (String, Vec<String>, Change) {
+        let InputPurpose::SetFile {
+            cgroup,
+            file,
+            route,
+            current,
+            ..
+        } = &self.purpose
+        else {
+            return (String::new(), Vec::new(), Change::default());
+        };
+        let typed = self.input.text();
+        let mut lines = vec![format!(
+            "Set {file} of {cgroup} to {}? (now {current})",
+            if typed.is_empty() {
+                "nothing (empty)"
+            } else {
+                typed
+            }
+        )];
+        if let Some(bytes) = crate::cgroup::value::parse_size(typed)
+            .filter(|_| file.starts_with("memory.") && typed.ends_with(char::is_alphabetic))
+        {
+            lines.push(format!("{typed} is {bytes} bytes"));
+        }
+        if let Some(warning) = self.warning() {
+            lines.push(format!("warning: {warning}"));
+        }
+        let title = if *route == Route::Fs {
+            lines.push(
+                "A direct write: where systemd owns this cgroup it may revert the value on its \
+                 next reload (its single-writer rule)."
+                    .into(),
+            );
+            "direct write"
+        } else {
+            "set"
+        };
+        (
+            title.to_string(),
+            lines,
+            Change {
+                route: *route,
+                ..Change::default()
+            },
+        )
     }
 
     /// Does submitting the form change the system? (The replay's time prompt only moves.)
@@ -331,6 +385,8 @@ pub enum Dialog {
         title: String,
         lines: Vec<String>,
         pending: Pending,
+        /// The form the value was typed in: `n` or Esc go back to it, and a refusal reopens it.
+        back: Option<InputForm>,
     },
     /// Scrolled text: the `w` pane, the message log, a process, a result.
     Text {
@@ -355,6 +411,11 @@ pub enum Step {
     ReadOnly,
     /// The action does nothing here; tell the person why.
     Note(String),
+    /// Close a limit's field and show the limits list again, at its row.
+    BackToLimits {
+        cgroup: CgroupPath,
+        row: usize,
+    },
     /// Close the dialog and move through recorded time (`cgtui replay`).
     Replay(ReplayMove),
 }
@@ -378,6 +439,7 @@ pub fn confirm(title: impl Into<String>, lines: Vec<String>, pending: Pending) -
         title: title.into(),
         lines,
         pending,
+        back: None,
     }
 }
 
@@ -436,6 +498,8 @@ impl Dialog {
                                     prefix: row.prefix.clone(),
                                     route: if raw { Route::Fs } else { Route::Auto },
                                     usage: None,
+                                    current: row.current.clone(),
+                                    row: *selected,
                                 },
                                 refusal: Vec::new(),
                             })))
@@ -500,7 +564,13 @@ impl Dialog {
                 }
             },
             Dialog::Input(form) => match action {
-                Action::Close => Step::Close,
+                Action::Close => match &form.purpose {
+                    InputPurpose::SetFile { cgroup, row, .. } => Step::BackToLimits {
+                        cgroup: cgroup.clone(),
+                        row: *row,
+                    },
+                    _ => Step::Close,
+                },
                 Action::Submit if form.purpose == InputPurpose::ReplayTime => {
                     let now = crate::time::now_ms();
                     match crate::time::parse_time(form.input.text(), now) {
@@ -517,25 +587,15 @@ impl Dialog {
                         return Step::Note("type a name first".into());
                     };
                     match &form.purpose {
-                        InputPurpose::SetFile {
-                            cgroup,
-                            file,
-                            route: Route::Fs,
-                            ..
-                        } => Step::Replace(Box::new(confirm(
-                            "direct write",
-                            vec![format!(
-                                "Write {file} of {cgroup} directly? Where systemd owns this cgroup it \
-                                 may revert the value on its next reload (its single-writer rule)."
-                            )],
-                            Pending::Edit(
-                                op,
-                                Change {
-                                    route: Route::Fs,
-                                    ..Change::default()
-                                },
-                            ),
-                        ))),
+                        InputPurpose::SetFile { .. } => {
+                            let (title, lines, change) = form.confirmation();
+                            Step::Replace(Box::new(Dialog::Confirm {
+                                title,
+                                lines,
+                                pending: Pending::Edit(op, change),
+                                back: Some(form.clone()),
+                            }))
+                        }
                         _ => Step::Request(Pending::Edit(op, Change::default())),
                     }
                 }
@@ -546,14 +606,23 @@ impl Dialog {
                     Step::Stay
                 }
             },
-            Dialog::Confirm { .. } => match action {
+            Dialog::Confirm { back, .. } => match action {
                 Action::Confirm => {
                     match std::mem::replace(self, Dialog::text("", Tone::Info, Vec::new())) {
-                        Dialog::Confirm { pending, .. } => Step::Request(pending),
+                        Dialog::Confirm { pending, back, .. } => {
+                            // The form stays behind the write, to come back with a refusal.
+                            if let Some(form) = back {
+                                *self = Dialog::Input(form);
+                            }
+                            Step::Request(pending)
+                        }
                         _ => Step::Close,
                     }
                 }
-                _ => Step::Close,
+                _ => match back.take() {
+                    Some(form) => Step::Replace(Box::new(Dialog::Input(form))),
+                    None => Step::Close,
+                },
             },
             Dialog::Text {
                 lines, scroll, fix, ..
@@ -606,35 +675,35 @@ pub fn limit_rows(node: &Node, disks: &[Disk]) -> Vec<LimitRow> {
         &mut rows,
         "memory.max",
         m.max.is_some(),
-        plain_limit(m.max),
+        exact_size_limit(m.max),
         SIZE,
     );
     add(
         &mut rows,
         "memory.high",
         m.high.is_some(),
-        plain_limit(m.high),
+        exact_size_limit(m.high),
         SIZE,
     );
     add(
         &mut rows,
         "memory.low",
         m.low.is_some(),
-        plain_limit(m.low),
+        exact_size_limit(m.low),
         SIZE,
     );
     add(
         &mut rows,
         "memory.min",
         m.min.is_some(),
-        plain_limit(m.min),
+        exact_size_limit(m.min),
         SIZE,
     );
     add(
         &mut rows,
         "memory.swap.max",
         m.swap_max.is_some(),
-        plain_limit(m.swap_max),
+        exact_size_limit(m.swap_max),
         SIZE,
     );
     if let Some(d) = sample.detail.as_ref() {

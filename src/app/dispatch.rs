@@ -55,8 +55,23 @@ impl App {
         let Some(dialog) = self.dialog.as_mut() else {
             return Vec::new();
         };
-        match dialog.on_action(action, page) {
+        let step = dialog.on_action(action, page);
+        if let Dialog::Limits {
+            rows: Some(rows),
+            selected,
+            ..
+        } = &*dialog
+        {
+            // The form reopens on this row.
+            self.limits_row = rows.get(*selected).map(|row| row.label.clone());
+        }
+        match step {
             Step::Stay => Vec::new(),
+            Step::BackToLimits { cgroup, row } => {
+                self.dialog = None;
+                self.open_limits_of(cgroup, Some(row));
+                Vec::new()
+            }
             Step::Close => {
                 self.dialog = None;
                 Vec::new()

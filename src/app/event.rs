@@ -331,9 +331,20 @@ impl App {
 
     /// The limits form opened before the cgroup's limit files were read: fill it now.
     fn fill_pending_limits(&mut self, path: &CgroupPath) {
+        if !matches!(&self.dialog, Some(Dialog::Limits { cgroup, rows: None, .. }) if cgroup == path)
+        {
+            return;
+        }
+        let found = self
+            .model
+            .get(path)
+            .map(|n| dialog::limit_rows(n, &self.disks))
+            .unwrap_or_default();
+        let remembered = self.remembered_limits_row(&found);
         let Some(Dialog::Limits {
             cgroup,
             rows: rows @ None,
+            selected,
             ..
         }) = self.dialog.as_mut()
         else {
@@ -342,11 +353,6 @@ impl App {
         if cgroup != path {
             return;
         }
-        let found = self
-            .model
-            .get(path)
-            .map(|n| dialog::limit_rows(n, &self.disks))
-            .unwrap_or_default();
         if found.is_empty() {
             self.dialog = None;
             self.status.say(
@@ -355,6 +361,7 @@ impl App {
             );
         } else {
             *rows = Some(found);
+            *selected = remembered;
         }
     }
 }

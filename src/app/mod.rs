@@ -168,6 +168,8 @@ pub struct App {
     pub(crate) prediction: Option<(Op, Prediction)>,
     /// A form whose value was submitted: reopened with the refusal if the kernel says no.
     resume_form: Option<InputForm>,
+    /// The limits list's latest row (its label): the list reopens there.
+    limits_row: Option<String>,
     /// Help is open, scrolled by this many lines.
     pub(crate) help: Option<usize>,
     pub(crate) lessons: LessonsState,
@@ -242,6 +244,7 @@ impl App {
             dialog: None,
             prediction: None,
             resume_form: None,
+            limits_row: None,
             help: None,
             lessons: LessonsState::default(),
             status: Status::default(),
