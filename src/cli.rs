@@ -122,10 +122,16 @@ pub struct Global {
     #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub root: Option<PathBuf>,
 
-    /// Read a fake cgroup tree in DIR instead of the kernel's (tests and demos). Without it,
+    /// Read a fake cgroup tree in DIR instead of the kernel's (tests and demos); changes go to
+    /// a private copy in memory, never into DIR or your journal. Without it,
     /// anything that is not a cgroup2 filesystem is refused.
     #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::AnyPath)]
     pub fixture: Option<PathBuf>,
+
+    /// Tests of the write path only: changes to a --fixture are written into DIR and the
+    /// user's journal, as on a host, instead of a private copy in memory.
+    #[arg(long, global = true, hide = true, requires = "fixture")]
+    pub fixture_writable: bool,
 
     /// Seconds between polls of the counters (cpu.stat, memory.current, io.stat, ...).
     /// Events (new cgroups, populated/frozen, OOM kills) never wait for it. Default: the

@@ -254,14 +254,20 @@ pub fn run(options: Options) -> Result<()> {
                 if opts.is_empty() { "rw".into() } else { opts }
             )
         }
-        (None, None) => format!(
-            "fixture {}",
-            crate::cgroup::escape::visible_path(options.fs.mount_point())
-        ),
+        (None, None) => match options.fs.fixture_origin() {
+            Some(origin) => format!(
+                "fixture {} (changes in memory only)",
+                crate::cgroup::escape::visible_path(origin)
+            ),
+            None => format!(
+                "fixture {}",
+                crate::cgroup::escape::visible_path(options.fs.mount_point())
+            ),
+        },
     };
     let editor = Arc::new(Editor::new(
         options.fs.clone(),
-        crate::journal::Journal::open_default(),
+        crate::journal::Journal::for_fs(&options.fs),
         options.read_only,
     ));
     let mut app = App::new(

@@ -105,10 +105,18 @@ fn read_only_and_predictions_need_no_home() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // A write does need the journal, and says so.
-    let out = homeless(&["--fixture", f, "set", SVC, "memory.max", "1G"])
-        .output()
-        .unwrap();
+    // A write to a tree as on a host does need the journal, and says so.
+    let out = homeless(&[
+        "--fixture",
+        f,
+        "--fixture-writable",
+        "set",
+        SVC,
+        "memory.max",
+        "1G",
+    ])
+    .output()
+    .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(err.contains("cannot find a place for the journal"), "{err}");

@@ -41,6 +41,8 @@ impl Sandbox {
         let out = std::process::Command::new(common::binary())
             .arg("--fixture")
             .arg(&self.tree)
+            // Written into the copy's files and journal, to be read back by the test.
+            .arg("--fixture-writable")
             .args(args)
             .env("XDG_STATE_HOME", &self.state)
             .output()

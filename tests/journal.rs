@@ -51,6 +51,7 @@ impl Sandbox {
         command
             .arg("--fixture")
             .arg(&self.tree)
+            .arg("--fixture-writable")
             .args(args)
             .env_remove("XDG_STATE_HOME")
             .env_remove("HOME");
@@ -372,6 +373,7 @@ fn in_a_user_namespace_unmapped_ancestors_are_roots() {
         .arg(common::binary())
         .arg("--fixture")
         .arg(&sb.tree)
+        .arg("--fixture-writable")
         .args(["set", SVC, "memory.max", "512M"])
         .output()
         .unwrap();

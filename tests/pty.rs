@@ -418,7 +418,8 @@ impl Scratch {
 
     fn spawn(&self, size: (u16, u16), extra: &[&str]) -> Pty {
         let tree = self.tree().display().to_string();
-        let mut args = vec!["--fixture", tree.as_str()];
+        // The tests read back what was written, and change the tree while cgtui runs.
+        let mut args = vec!["--fixture", tree.as_str(), "--fixture-writable"];
         args.extend(extra);
         let env = self.env();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -437,7 +438,7 @@ impl Scratch {
     fn cli(&self, args: &[&str]) -> std::process::Output {
         let tree = self.tree().display().to_string();
         std::process::Command::new(common::binary())
-            .args(["--fixture", &tree])
+            .args(["--fixture", &tree, "--fixture-writable"])
             .args(args)
             .envs(self.env())
             .output()
@@ -1169,4 +1170,80 @@ fn a_limit_asks_first_with_the_value_and_what_the_kernel_will_do() {
         scratch.read(file).trim() == "102400"
     });
     quit(&mut pty);
+}
+
+#[test]
+fn a_fixture_is_never_written_and_its_changes_never_reach_the_journal() {
+    let scratch = Scratch::new();
+    let tree = scratch.tree().display().to_string();
+    let before = contents(&scratch.tree());
+    let env = scratch.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut pty = Pty::spawn_env(&["--fixture", &tree], &env, 120, 40);
+    pty.wait_text("changes in memory only", WAIT);
+    pty.wait_text("fxplay.scope", WAIT);
+    // Enable memory for system.slice's children: the tree shows it, the fixture keeps its own.
+    pty.send("gjj");
+    pty.wait_for("system.slice selected", WAIT, |s| {
+        selected_line(s, "/system.slice")
+    });
+    pty.send("c");
+    pty.wait_text("controllers of /system.slice", WAIT);
+    pty.send("jj");
+    pty.send(" ");
+    pty.wait_text("change controllers: confirm", WAIT);
+    pty.send("y");
+    pty.wait_text("set /system.slice/cgroup.subtree_control", WAIT);
+    // A limit, and a new cgroup.
+    pty.send("/fxload\r");
+    pty.wait_for("fxload selected", WAIT, |s| {
+        selected_line(s, "fxload.service")
+    });
+    pty.send("e\r300M\r");
+    pty.wait_text("set: confirm", WAIT);
+    pty.send("y");
+    pty.wait_text("300M", WAIT);
+    esc(&mut pty);
+    pty.wait_for("the filter to clear", WAIT, |s| {
+        !s.contains("filter: fxload")
+    });
+    pty.send("n");
+    pty.wait_text("new child cgroup", WAIT);
+    pty.send("scratch\r");
+    pty.wait_text("mkdir /system.slice/fxload.service/scratch", WAIT);
+    pty.wait_text(" 11 cgroups ", WAIT);
+    // Undo takes back the session's own latest change, in the copy.
+    pty.send("u");
+    pty.wait_text("undo: confirm", WAIT);
+    pty.send("y");
+    pty.wait_text(" 10 cgroups ", WAIT);
+    let pid = pty.pid().expect("child pid");
+    quit(&mut pty);
+    let copies: Vec<_> = ["/dev/shm".into(), std::env::temp_dir()]
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("cgtui-fixture-{pid}-"))
+        })
+        .collect();
+    assert!(copies.is_empty(), "the private copy is left: {copies:?}");
+    // Also from the command line.
+    let out = std::process::Command::new(common::binary())
+        .args(["--fixture", &tree, "set", "/system.slice", "pids.max", "5"])
+        .envs(scratch.env())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(contents(&scratch.tree()), before, "the fixture was written");
+    let state: Vec<_> = std::fs::read_dir(scratch.dir.path().join("state"))
+        .unwrap()
+        .collect();
+    assert!(
+        state.is_empty(),
+        "the user's journal was written: {state:?}"
+    );
 }

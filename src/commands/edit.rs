@@ -204,7 +204,7 @@ pub fn undo(fs: Cgroupfs, args: &UndoArgs, read_only: bool) -> anyhow::Result<i3
 /// Run one editing request; returns the process exit code (0 done, 1 refused).
 pub fn run(fs: Cgroupfs, request: Request, json: bool, read_only: bool) -> anyhow::Result<i32> {
     // Opened on first use: a refusal (read-only, a bad value) needs no journal.
-    let journal = crate::journal::Journal::open_default();
+    let journal = crate::journal::Journal::for_fs(&fs);
     let editor = Editor::new(fs, journal, read_only);
     let mut undid = None;
     let outcome = match &request {
