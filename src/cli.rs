@@ -213,7 +213,8 @@ pub enum Command {
     Rmdir(CgroupArgs),
     /// Move process PID into CGROUP (writes its cgroup.procs).
     Move(MoveArgs),
-    /// Undo the latest change cgtui made that is not undone yet (from the journal).
+    /// Undo a change of yours from the journal: the latest that can be undone (passing over
+    /// those that cannot, and saying so), or the one with ID; --list shows them.
     Undo(UndoArgs),
     /// Predict whether the kernel will allow an operation, and why; never writes.
     Check(CheckArgs),
@@ -351,6 +352,16 @@ pub struct SetCommandArgs {
 // `cgtui undo`
 #[derive(clap::Args)]
 pub struct UndoArgs {
+    /// The journal id of the change to undo (`cgtui undo --list` shows them); default the
+    /// latest change of yours that can be undone.
+    #[arg(value_name = "ID", conflicts_with = "list")]
+    pub id: Option<String>,
+    /// List your changes that are not undone yet, latest first, with their ids; those that
+    /// cannot be undone now say why.
+    #[arg(long)]
+    pub list: bool,
+    /// Print JSON instead of text: the outcome as one object, or with --list one object per
+    /// change.
     #[arg(long)]
     pub json: bool,
 }

@@ -397,12 +397,11 @@ fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
                     .map(|()| unit)
                     .map_err(|e| format!("{e:#}")),
             ),
-            Effect::PlanUndo(scope) => Event::UndoPlanned {
-                plan: editor
-                    .plan_undo(scope.clone())
+            Effect::ListUndo => Event::UndoListed(
+                editor
+                    .undo_list(&crate::editor::UndoScope::Any)
                     .map_err(|e| format!("{e:#}")),
-                scope,
-            },
+            ),
             effect => {
                 let result = match effect {
                     Effect::Edit(op, change) => editor.run_with(&op, change, None),
@@ -459,7 +458,7 @@ pub fn carry_out(
                 answers.push(Event::Predicted(op, Box::new(prediction)));
             }
             work @ (Effect::Edit(..)
-            | Effect::PlanUndo(_)
+            | Effect::ListUndo
             | Effect::Undo(_)
             | Effect::Fix(_)
             | Effect::Playground

@@ -669,6 +669,8 @@ fn undo_says_what_and_whose_and_asks() {
         assert_eq!(scratch.read(file).trim(), "314572800");
         let mut pty = scratch.spawn(size, &[]);
         pty.send("u");
+        pty.wait_text("latest first", WAIT);
+        pty.send("\r");
         pty.wait_text("undo: confirm", WAIT);
         pty.wait_text("another cgtui or terminal", WAIT);
         pty.wait_text("memory.high", WAIT);
@@ -683,6 +685,8 @@ fn undo_says_what_and_whose_and_asks() {
             "undone without a yes"
         );
         pty.send("u");
+        pty.wait_text("latest first", WAIT);
+        pty.send("\r");
         pty.wait_text("undo: confirm", WAIT);
         pty.send("y");
         pty.wait_for("memory.high restored", WAIT, |_| {
@@ -1214,6 +1218,8 @@ fn a_fixture_is_never_written_and_its_changes_never_reach_the_journal() {
     pty.wait_text(" 11 cgroups ", WAIT);
     // Undo takes back the session's own latest change, in the copy.
     pty.send("u");
+    pty.wait_text("latest first", WAIT);
+    pty.send("\r");
     pty.wait_text("undo: confirm", WAIT);
     pty.send("y");
     pty.wait_text(" 10 cgroups ", WAIT);

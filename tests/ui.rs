@@ -13,7 +13,7 @@ use cgtui::cgroup::sample::{Scope, read_sample};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::collect::sample_tree;
 use cgtui::collect::sampler::Command;
-use cgtui::editor::{Route, UndoPlan, UndoScope};
+use cgtui::editor::{Route, UndoItem, UndoPlan};
 use cgtui::model::view::Column;
 use cgtui::theme::Theme;
 use cgtui::tui::{Flow, Outlets, carry_out};
@@ -384,10 +384,9 @@ fn read_only_says_so_before_any_prediction_and_hides_write_keys() {
             KeyModifiers::NONE,
         )));
         assert!(
-            !effects.iter().any(|e| matches!(
-                e,
-                Effect::Predict(_) | Effect::Edit(..) | Effect::PlanUndo(_)
-            )),
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::Predict(_) | Effect::Edit(..) | Effect::ListUndo)),
             "{key}: {effects:?}"
         );
         assert!(!h.app.overlay_open(), "{key} opened a dialog");
@@ -867,51 +866,93 @@ fn plan(description: &str) -> UndoPlan {
         },
         route: Route::Fs,
         description: description.into(),
+        skipped: Vec::new(),
     }
 }
 
-/// `u` offers this session's changes first, says what it undoes, and asks.
+fn item(id: &str, session: &str, plan: Result<UndoPlan, String>) -> UndoItem {
+    UndoItem {
+        entry_id: id.into(),
+        timestamp: 1_764_000_000.0,
+        session: Some(session.into()),
+        description: match &plan {
+            Ok(plan) => plan.description.clone(),
+            Err(_) => format!("remove /gone ({id})"),
+        },
+        plan,
+    }
+}
+
+/// `u` offers the list of changes that can be undone, this session's latest selected; one that
+/// cannot be undone says why; Enter asks first.
 #[test]
-fn undo_plans_this_session_first_and_asks() {
+fn undo_offers_the_list_and_asks() {
     let mut h = Harness::new();
     let effects = h.key(KeyCode::Char('u'));
-    assert!(
-        matches!(effects, [Effect::PlanUndo(UndoScope::Session(s))] if s == "test-session"),
-        "{effects:?}"
-    );
-    // Nothing of this session: it looks further, and says where the change came from.
-    let effects = h.event(Event::UndoPlanned {
-        scope: UndoScope::Session("test-session".into()),
-        plan: Err("nothing to undo from this session".into()),
-    });
-    assert!(
-        matches!(effects, [Effect::PlanUndo(UndoScope::Any)]),
-        "{effects:?}"
-    );
-    let effects = h.event(Event::UndoPlanned {
-        scope: UndoScope::Any,
-        plan: Ok(plan("set memory.high back to max")),
-    });
-    assert!(effects.is_empty(), "undo ran without asking: {effects:?}");
+    assert!(matches!(effects, [Effect::ListUndo]), "{effects:?}");
+    let mut theirs = plan("set memory.high back to max");
+    theirs.entry_id = "theirs".into();
+    let mut mine = plan("set memory.high back to 100M");
+    mine.entry_id = "mine".into();
+    let effects = h.event(Event::UndoListed(Ok(vec![
+        item(
+            "gone",
+            "test-session",
+            Err("/gone does not exist any more".into()),
+        ),
+        item("theirs", "another-session", Ok(theirs)),
+        item("mine", "test-session", Ok(mine)),
+    ])));
+    assert!(effects.is_empty(), "{effects:?}");
     let screen = h.render();
-    assert!(screen.contains("set memory.high back to max"), "{screen}");
-    assert!(screen.contains("another cgtui or terminal"), "{screen}");
+    assert!(
+        screen.contains("cannot be undone: remove /gone"),
+        "{screen}"
+    );
+    assert!(screen.contains("does not exist any more"), "{screen}");
+    assert!(screen.contains("back to 100M (this session)"), "{screen}");
+    // This session's own change is selected: no note about another terminal.
+    assert!(h.key(KeyCode::Enter).is_empty(), "undo ran without asking");
+    let screen = h.render();
+    assert!(
+        screen.contains("Undo: set memory.high back to 100M?"),
+        "{screen}"
+    );
+    assert!(!screen.contains("another cgtui"), "{screen}");
     assert!(screen.contains("kernel: will"), "{screen}");
     let effects = h.key(KeyCode::Char('y'));
     assert!(
-        matches!(effects, [Effect::Undo(p)] if p.entry_id == "1-2"),
+        matches!(effects, [Effect::Undo(p)] if p.entry_id == "mine"),
         "{effects:?}"
     );
-    // This session's own change: no note about another terminal.
     h.event(Event::Edited(Err("test".into())));
+    // Another's change: asks, and says where it came from; the blocked one says why.
     h.key(KeyCode::Char('u'));
-    h.event(Event::UndoPlanned {
-        scope: UndoScope::Session("test-session".into()),
-        plan: Ok(plan("set memory.high back to 100M")),
-    });
+    h.event(Event::UndoListed(Ok(vec![
+        item(
+            "gone",
+            "test-session",
+            Err("/gone does not exist any more".into()),
+        ),
+        item(
+            "theirs",
+            "another-session",
+            Ok(plan("set memory.high back to max")),
+        ),
+    ])));
+    h.key(KeyCode::Up);
+    assert!(h.key(KeyCode::Enter).is_empty());
+    assert!(h.app.message().unwrap().contains("does not exist any more"));
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
     let screen = h.render();
-    assert!(screen.contains("back to 100M"), "{screen}");
-    assert!(!screen.contains("another cgtui"), "{screen}");
+    assert!(screen.contains("another cgtui or terminal"), "{screen}");
+    assert!(h.key(KeyCode::Char('n')).is_empty());
+    // Nothing at all to undo: said, no list.
+    h.key(KeyCode::Char('u'));
+    h.event(Event::UndoListed(Ok(Vec::new())));
+    assert!(!h.app.overlay_open());
+    assert!(h.app.message().unwrap().contains("nothing to undo"));
 }
 
 fn refusal(op: &Op) -> Outcome {

@@ -5,7 +5,7 @@ use super::dialog::{self, Dialog, InputForm, InputPurpose, Pending};
 use super::status::Tone;
 use super::{Action, App, Context, Effect, Focus};
 use crate::cgroup::edit::{Op, Outcome};
-use crate::editor::{Change, Route, UndoPlan, UndoScope};
+use crate::editor::{Change, Route, UndoItem};
 
 impl App {
     /// Does the selected cgroup contain cgtui itself? Freezing or killing it would stop us.
@@ -199,38 +199,40 @@ impl App {
         if !self.can_write() {
             return Vec::new();
         }
-        self.undo_beyond_session = false;
-        self.status.hint("looking for the latest change to undo…");
-        vec![Effect::PlanUndo(UndoScope::Session(self.session.clone()))]
+        self.status.hint("reading the journal for changes to undo…");
+        vec![Effect::ListUndo]
     }
 
-    pub(super) fn on_undo_planned(
-        &mut self,
-        scope: UndoScope,
-        plan: Result<UndoPlan, String>,
-    ) -> Vec<Effect> {
-        match (plan, scope) {
-            (Ok(plan), scope) => {
-                let mut lines = vec![format!("Undo: {}?", plan.description)];
-                if scope == UndoScope::Any && self.undo_beyond_session {
-                    lines.push(
-                        "This change was made from another cgtui or terminal: this session has \
-                         made no change left to undo."
-                            .into(),
-                    );
-                }
-                self.status.clear();
-                self.ask("undo", lines, Pending::Undo(plan))
+    /// The list `u` offers: this session's latest change that can be undone is selected,
+    /// else the latest that can.
+    pub(super) fn on_undo_listed(&mut self, items: Result<Vec<UndoItem>, String>) -> Vec<Effect> {
+        self.status.clear();
+        let items = match items {
+            Ok(items) if items.is_empty() => {
+                self.status.say(
+                    Tone::Info,
+                    "nothing to undo: no change of yours that is not undone yet",
+                );
+                return Vec::new();
             }
-            (Err(_), UndoScope::Session(_)) => {
-                self.undo_beyond_session = true;
-                vec![Effect::PlanUndo(UndoScope::Any)]
+            Ok(items) => items,
+            Err(reason) => {
+                self.status.say(Tone::Refused, reason);
+                return Vec::new();
             }
-            (Err(reason), UndoScope::Any) => {
-                self.status.say(Tone::Info, reason);
-                Vec::new()
-            }
-        }
+        };
+        let mine = |item: &UndoItem| item.session.as_deref() == Some(self.session.as_str());
+        let selected = items
+            .iter()
+            .position(|item| item.plan.is_ok() && mine(item))
+            .or_else(|| items.iter().position(|item| item.plan.is_ok()))
+            .unwrap_or(0);
+        self.open_dialog(Dialog::UndoList {
+            items,
+            selected,
+            session: self.session.clone(),
+        });
+        Vec::new()
     }
 
     /// `P`: make the latest live change permanent, where systemd can keep it; elsewhere say

@@ -8,7 +8,7 @@ use crate::cgroup::CgroupPath;
 use crate::cgroup::devices::Disk;
 use crate::cgroup::edit::{Op, Outcome};
 use crate::cgroup::rules::Rule;
-use crate::editor::{Change, Route, UndoPlan};
+use crate::editor::{Change, Route, UndoItem, UndoPlan};
 use crate::format::{exact_size_limit, plain_limit};
 use crate::model::{Model, Node};
 
@@ -380,6 +380,13 @@ pub enum Dialog {
         selected: usize,
         read_only: bool,
     },
+    /// `u`: the changes that can be taken back, latest first.
+    UndoList {
+        items: Vec<UndoItem>,
+        selected: usize,
+        /// This run's session: its own changes are told from others'.
+        session: String,
+    },
     Input(InputForm),
     Confirm {
         title: String,
@@ -560,6 +567,38 @@ impl Dialog {
                 Action::DirectWrite => Step::Stay,
                 other => {
                     move_in(selected, rows.len(), other, page);
+                    Step::Stay
+                }
+            },
+            Dialog::UndoList {
+                items,
+                selected,
+                session,
+            } => match action {
+                Action::Close => Step::Close,
+                Action::Activate => match items.get(*selected) {
+                    Some(UndoItem { plan: Ok(plan), .. }) => {
+                        let mut lines = vec![format!("Undo: {}?", plan.description)];
+                        if items[*selected].session.as_deref() != Some(session.as_str()) {
+                            lines.push(
+                                "This change was made from another cgtui or terminal.".into(),
+                            );
+                        }
+                        Step::Replace(Box::new(confirm(
+                            "undo",
+                            lines,
+                            Pending::Undo(plan.clone()),
+                        )))
+                    }
+                    Some(UndoItem {
+                        plan: Err(why),
+                        description,
+                        ..
+                    }) => Step::Note(format!("{description} cannot be undone: {why}")),
+                    None => Step::Close,
+                },
+                other => {
+                    move_in(selected, items.len(), other, page);
                     Step::Stay
                 }
             },

@@ -10,7 +10,7 @@ use crate::cgroup::edit::{Op, Outcome};
 use crate::cgroup::predict::Prediction;
 use crate::cgroup::process::ProcessSample;
 use crate::cgroup::watch::WatchEvent;
-use crate::editor::{UndoPlan, UndoScope};
+use crate::editor::UndoItem;
 use crate::model::view::Column;
 use crate::model::{Affected, TreeSample};
 use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
@@ -49,11 +49,8 @@ pub enum Event {
     /// A change requested by an [`Effect::Edit`], [`Effect::Undo`] or [`Effect::Fix`] finished;
     /// `Err` when it could not even be attempted (read-only, journal unwritable).
     Edited(Result<Outcome, String>),
-    /// What `u` would undo in `scope`.
-    UndoPlanned {
-        scope: UndoScope,
-        plan: Result<UndoPlan, String>,
-    },
+    /// The changes `u` can take back, latest first (or why the journal cannot be read).
+    UndoListed(Result<Vec<UndoItem>, String>),
     /// A playground scope was started: its cgroup and unit.
     PlaygroundReady(Result<(CgroupPath, String), String>),
     PlaygroundStopped(Result<String, String>),
@@ -198,7 +195,7 @@ impl App {
             }
             Event::Signal(_) => vec![Effect::Quit],
             Event::Edited(result) => self.on_edited(result),
-            Event::UndoPlanned { scope, plan } => self.on_undo_planned(scope, plan),
+            Event::UndoListed(items) => self.on_undo_listed(items),
             Event::Explained(explanation) => {
                 self.status.clear();
                 self.lessons

@@ -202,8 +202,6 @@ pub struct App {
     /// The latest successful `set`, which `P` can make permanent.
     last_set: Option<Outcome>,
     session: String,
-    /// `u` found nothing of this session and looked further.
-    undo_beyond_session: bool,
     /// Questions for the engines, sent with the next effects.
     names_pending: Vec<Effect>,
     /// What the sampler was last told to read.
@@ -268,7 +266,6 @@ impl App {
             busy: false,
             last_set: None,
             session: options.session,
-            undo_beyond_session: false,
             names_pending: Vec::new(),
             told_reads: crate::collect::plan::Reads::default(),
             sampler_interval: options.interval,
@@ -366,7 +363,9 @@ impl App {
             contexts.push(Context::Help);
         } else if let Some(dialog) = &self.dialog {
             contexts.push(match dialog {
-                Dialog::Limits { .. } | Dialog::Controllers { .. } => Context::Form,
+                Dialog::Limits { .. } | Dialog::Controllers { .. } | Dialog::UndoList { .. } => {
+                    Context::Form
+                }
                 Dialog::Input(_) => Context::Input,
                 Dialog::Confirm { .. } => Context::Confirm,
                 Dialog::Text { .. } => Context::Text,

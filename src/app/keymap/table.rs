@@ -151,7 +151,7 @@ impl Default for Keymap {
                 &[K::char('u')],
                 A::Undo,
                 "undo",
-                "undo: this session's latest change first, confirmed",
+                "undo: the list of your changes, this session's latest selected; confirmed",
             ),
             b(
                 X::Main,
