@@ -831,6 +831,39 @@ fn filter_selects_matches_and_keeps_the_place() {
     assert!(!h.render().contains("filter: fx"));
 }
 
+/// `/` on an active filter selects its text, Ctrl-U clears it, the prompt counts matches and
+/// says when there is none.
+#[test]
+fn the_filter_prompt_replaces_clears_and_counts() {
+    let mut h = Harness::new();
+    let footer = |h: &Harness| {
+        let screen = h.render();
+        screen.lines().last().unwrap().trim_matches('"').to_string()
+    };
+    h.keys("/fx");
+    assert!(footer(&h).contains("/fx▏ 2 matches"), "{}", footer(&h));
+    h.key(KeyCode::Enter);
+    assert!(
+        footer(&h).contains("filter: fx (2 matches)"),
+        "{}",
+        footer(&h)
+    );
+    // Typing after `/` replaces the active filter instead of appending to it.
+    h.keys("/journal");
+    assert!(footer(&h).contains("/journal▏ 1 match"), "{}", footer(&h));
+    assert!(!footer(&h).contains("fxjournal"), "{}", footer(&h));
+    h.key_event(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert!(footer(&h).starts_with("/▏"), "{}", footer(&h));
+    assert!(h.app.filter_editing(), "Ctrl-U keeps the prompt open");
+    h.keys("nothing-like-this");
+    assert!(footer(&h).contains("no match"), "{}", footer(&h));
+    // Backspace on a selected filter clears it whole.
+    h.key(KeyCode::Enter);
+    h.keys("/");
+    h.key(KeyCode::Backspace);
+    assert!(footer(&h).starts_with("/▏"), "{}", footer(&h));
+}
+
 /// S reverses a name sort; names sort naturally.
 #[test]
 fn names_sort_naturally_and_reverse() {

@@ -146,6 +146,7 @@ impl App {
     fn filter_action(&mut self, action: Action) -> Vec<Effect> {
         let before = self.tree.selected().clone();
         let mut text = self.tree.view.filter().to_string();
+        let replace = std::mem::take(&mut self.tree.filter_selected);
         match action {
             Action::Quit => return vec![Effect::Quit],
             Action::FilterKeep => {
@@ -162,11 +163,23 @@ impl App {
                 self.tree.scroll_to_selection(self.layout.tree_rows());
                 return self.focus_effect(&before);
             }
+            Action::ClearText => text.clear(),
+            Action::DeleteBack if replace => text.clear(),
             Action::DeleteBack => {
                 text.pop();
             }
-            Action::Type(c) => text.push(c),
-            _ => return Vec::new(),
+            Action::Type(c) => {
+                if replace {
+                    text.clear();
+                }
+                if text.chars().count() < dialog::MAX_FIELD_CHARS {
+                    text.push(c);
+                }
+            }
+            _ => {
+                self.tree.filter_selected = replace;
+                return Vec::new();
+            }
         }
         self.tree.set_filter(text, &self.model);
         self.tree.scroll_to_selection(self.layout.tree_rows());
@@ -175,9 +188,15 @@ impl App {
 
     /// Pasted text typed into the filter line, as one change of the filter.
     pub(super) fn paste_into_filter(&mut self, pasted: &str) -> Vec<Effect> {
-        let mut text = self.tree.view.filter().to_string();
+        let replace = std::mem::take(&mut self.tree.filter_selected);
+        let mut text = if replace {
+            String::new()
+        } else {
+            self.tree.view.filter().to_string()
+        };
         let room = dialog::MAX_FIELD_CHARS.saturating_sub(text.chars().count());
         if let Some(why) = dialog::paste_refusal(pasted, room) {
+            self.tree.filter_selected = replace;
             self.status.say(Tone::Warning, why);
             return Vec::new();
         }
@@ -244,6 +263,8 @@ impl App {
             }
             Action::Filter => {
                 self.tree.filter_editing = true;
+                // An active filter's text is selected: typing replaces it, Backspace clears.
+                self.tree.filter_selected = !self.tree.view.filter().is_empty();
                 self.focus = Focus::Tree;
             }
             Action::NextMatch | Action::PrevMatch => {

@@ -330,6 +330,11 @@ impl App {
         (self.tree.view.sort, self.tree.view.sort_descending)
     }
 
+    /// The filter prompt (`/`) is open.
+    pub fn filter_editing(&self) -> bool {
+        self.tree.filter_editing
+    }
+
     /// A dialog or help is open over the main view.
     pub fn overlay_open(&self) -> bool {
         self.dialog.is_some() || self.help.is_some()

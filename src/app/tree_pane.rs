@@ -14,6 +14,8 @@ pub struct TreePane {
     pub(crate) pending_reveal: Option<CgroupPath>,
     /// The filter is being typed.
     pub(crate) filter_editing: bool,
+    /// The filter's text is selected (`/` on an active filter): typing replaces it.
+    pub(crate) filter_selected: bool,
 }
 
 impl TreePane {
@@ -23,6 +25,7 @@ impl TreePane {
             offset: 0,
             pending_reveal: None,
             filter_editing: false,
+            filter_selected: false,
         }
     }
 
@@ -73,6 +76,13 @@ impl TreePane {
         {
             self.view.select_index(first, model);
         }
+    }
+
+    /// How many rows match the filter themselves (not only hold a match below them).
+    pub fn match_count(&self, model: &Model) -> usize {
+        (0..self.view.rows().len())
+            .filter(|i| self.view.row_matches(*i, model))
+            .count()
     }
 
     /// Go to the next (or previous) match; false if nothing matches.

@@ -160,10 +160,24 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     let width = area.width as usize;
     let filter = escape::visible(app.tree.view.filter().as_bytes()).into_owned();
     let mut parts: Vec<(String, Role)> = Vec::new();
+    let matches = || match app.tree.match_count(&app.model) {
+        0 => "no match".to_string(),
+        1 => "1 match".to_string(),
+        n => format!("{n} matches"),
+    };
     if app.tree.filter_editing {
-        parts.push((format!("/{filter}▏ "), Role::Bold));
+        if app.tree.filter_selected {
+            parts.push(("/".into(), Role::Bold));
+            parts.push((filter.clone(), Role::Selected));
+            parts.push(("▏ ".into(), Role::Bold));
+        } else {
+            parts.push((format!("/{filter}▏ "), Role::Bold));
+        }
+        if !filter.is_empty() {
+            parts.push((format!("{} ", matches()), Role::Dim));
+        }
     } else if !filter.is_empty() {
-        parts.push((format!("filter: {filter} "), Role::Warning));
+        parts.push((format!("filter: {filter} ({}) ", matches()), Role::Warning));
     }
     if let Some(pid) = app.moving {
         parts.push((

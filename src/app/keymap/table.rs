@@ -362,6 +362,13 @@ impl Default for Keymap {
             ),
             b(
                 X::FilterInput,
+                &[K::ctrl('u')],
+                A::ClearText,
+                "clear",
+                "clear the filter's text, keeping the prompt open",
+            ),
+            b(
+                X::FilterInput,
                 &[K::Text],
                 A::Type(' '),
                 "type",
