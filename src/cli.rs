@@ -229,6 +229,11 @@ pub enum Command {
     /// Print the man page (roff): `cgtui manpage | man -l -`. With --dir, write cgtui.1 and a
     /// page per subcommand (cgtui-snapshot.1, ...) into DIR.
     Manpage(ManpageArgs),
+    /// What the completion scripts ask: the live cgroups or interface files that complete the
+    /// last of WORDS (the command line after `cgtui`, up to the cursor); exit code 1 when the
+    /// last word is not a cgroup or interface file argument.
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
 }
 
 // The arguments of each subcommand. The subcommand's description is its variant's doc comment
@@ -406,6 +411,14 @@ pub struct DelegateArgs {
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+// `cgtui __complete`
+#[derive(clap::Args)]
+pub struct CompleteArgs {
+    /// The words after `cgtui`, the last one being completed (may be empty).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
 }
 
 // `cgtui manpage`

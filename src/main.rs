@@ -63,6 +63,7 @@ fn run(cli: Cli) -> Result<i32> {
         // Before any hierarchy is looked for: they work without cgroup2 (when packaging).
         Command::Completions(args) => commands::install::completions(&args),
         Command::Manpage(args) => commands::install::manpage(&args),
+        Command::Complete(args) => commands::install::complete(&args),
     }
 }
 
