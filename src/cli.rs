@@ -64,13 +64,76 @@ fn after_help() -> String {
 /// The command line as parsed, helped and documented: the derive's definitions plus the
 /// text that ends `--help`.
 pub fn command() -> clap::Command {
-    Cli::command().after_long_help(after_help())
+    let mut command = Cli::command().after_long_help(after_help());
+    // The flags before a subcommand are accepted after it too (`global`); each subcommand's
+    // help shows only those that mean something to it, described for it: it gets its own
+    // copy of each (still global, so its value reaches `Global`), hidden or re-described.
+    let globals: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .cloned()
+        .collect();
+    for (name, shown) in SUBCOMMAND_GLOBALS {
+        command = command.mut_subcommand(name, |mut sub| {
+            for global in &globals {
+                let id = global.get_id().as_str();
+                let arg = global.clone();
+                sub = sub.arg(match shown.iter().find(|(shown, _)| *shown == id) {
+                    Some((_, Some(help))) => arg.help(*help).long_help(None::<&str>),
+                    Some((_, None)) => arg,
+                    None => arg.hide(true),
+                });
+            }
+            sub
+        });
+    }
+    command
 }
+
+/// Which of the global flags each subcommand's help shows, with its own description where the
+/// TUI's would not be true of it.
+type Shown = &'static [(&'static str, Option<&'static str>)];
+const SUBCOMMAND_GLOBALS: [(&str, Shown); 16] = [
+    (
+        "snapshot",
+        &[
+            ("root", None),
+            ("fixture", None),
+            (
+                "interval",
+                Some("Seconds between iterations (--count, --follow). Default: 1"),
+            ),
+            ("resolve_names", None),
+        ],
+    ),
+    (
+        "record",
+        &[
+            ("root", None),
+            ("fixture", None),
+            ("interval", Some("Seconds between samples. Default: 5")),
+        ],
+    ),
+    ("replay", &[("root", None)]),
+    ("events", &[("root", None)]),
+    ("export", &[("root", None), ("fixture", None)]),
+    ("set", &[("fixture", None), ("read_only", None)]),
+    ("mkdir", &[("fixture", None), ("read_only", None)]),
+    ("rmdir", &[("fixture", None), ("read_only", None)]),
+    ("move", &[("fixture", None), ("read_only", None)]),
+    ("undo", &[("fixture", None), ("read_only", None)]),
+    ("check", &[("fixture", None)]),
+    ("explain", &[("fixture", None)]),
+    ("delegate", &[("read_only", None)]),
+    ("completions", &[]),
+    ("manpage", &[]),
+    ("__complete", &[]),
+];
 
 /// The man page: clap_mangen's sections from the same definitions as `--help`, then FILES,
 /// ENVIRONMENT and EXAMPLES as proper roff lists.
 pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let man = clap_mangen::Man::new(Cli::command());
+    let man = clap_mangen::Man::new(command());
     man.render_title(out)?;
     man.render_name_section(out)?;
     man.render_synopsis_section(out)?;
@@ -195,7 +258,6 @@ pub enum Command {
     /// Print the tree's counters and rates, like `top -b`. Rates are null in the first iteration.
     Snapshot(SnapshotArgs),
     /// Record every cgroup's counters and events into a store, until SIGTERM or Ctrl-C.
-    /// The interval is the global --interval (default 5 s here).
     Record(RecordArgs),
     /// Browse a recorded store in the TUI: step through samples and events (read-only).
     Replay(ReplayArgs),
@@ -381,7 +443,9 @@ pub struct CheckArgs {
 // `cgtui explain`
 #[derive(clap::Args)]
 pub struct ExplainArgs {
+    /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
     pub cgroup: PathBuf,
+    /// Print the explanation as JSON (fields: docs/src/check-explain.md).
     #[arg(long)]
     pub json: bool,
 }
@@ -399,6 +463,7 @@ pub struct DelegateArgs {
     /// With --stop: stop UNIT even if cgtui did not start it.
     #[arg(long, requires = "stop")]
     pub force: bool,
+    /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
     /// Run this in the playground and wait for it; without it a placeholder keeps the scope.
@@ -409,6 +474,7 @@ pub struct DelegateArgs {
 // `cgtui completions`
 #[derive(clap::Args)]
 pub struct CompletionsArgs {
+    /// The shell the script is for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
@@ -424,6 +490,7 @@ pub struct CompleteArgs {
 // `cgtui manpage`
 #[derive(clap::Args)]
 pub struct ManpageArgs {
+    /// Write cgtui.1 and a page per subcommand into DIR instead of printing cgtui.1.
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
 }

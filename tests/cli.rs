@@ -439,3 +439,49 @@ fn zsh_and_fish_scripts_ask_for_the_live_tree() {
         "{fish}"
     );
 }
+
+/// Each subcommand's help lists only the flags that mean something to it, every one of them
+/// described; the global flags a batch command does not read are not offered there.
+#[test]
+fn every_subcommand_lists_only_its_flags_each_described() {
+    let mut command = cgtui::cli::command();
+    command.build();
+    let mut undescribed = Vec::new();
+    for sub in command.get_subcommands() {
+        if sub.is_hide_set() {
+            continue;
+        }
+        for arg in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+            if arg.get_help().is_none() && arg.get_id() != "help" {
+                undescribed.push(format!("{} {}", sub.get_name(), arg.get_id()));
+            }
+        }
+    }
+    assert!(undescribed.is_empty(), "no description: {undescribed:?}");
+    let shown = |name: &str| {
+        let out = Command::new(common::binary())
+            .args([name, "--help"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name} --help");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for name in ["set", "undo", "explain", "check", "events", "completions"] {
+        let help = shown(name);
+        for flag in ["--interval", "--resolve-names"] {
+            assert!(!help.contains(flag), "{name} --help offers {flag}:\n{help}");
+        }
+    }
+    assert!(!shown("explain").contains("--read-only"));
+    assert!(shown("set").contains("--read-only"));
+    // Defaults stated once, and true of that subcommand.
+    let record = shown("record");
+    assert_eq!(record.matches("Default: 5").count(), 1, "{record}");
+    assert!(!record.contains("else 1"), "{record}");
+    assert!(
+        !record.to_lowercase().contains("default 5 s here"),
+        "{record}"
+    );
+    let snapshot = shown("snapshot");
+    assert!(!snapshot.contains("config file's `interval`"), "{snapshot}");
+}

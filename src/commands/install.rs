@@ -4,9 +4,8 @@
 
 use crate::cgroup::escape::visible_path;
 use crate::cgroup::{CgroupPath, Cgroupfs};
-use crate::cli::{Cli, CompleteArgs, CompletionsArgs, ManpageArgs, man_page};
+use crate::cli::{CompleteArgs, CompletionsArgs, ManpageArgs, man_page};
 use anyhow::{Context, Result};
-use clap::CommandFactory;
 use clap_complete::Shell;
 use std::io::Write;
 use std::path::Path;
@@ -230,7 +229,7 @@ pub fn manpage(args: &ManpageArgs) -> Result<i32> {
         return Ok(0);
     };
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", visible_path(dir)))?;
-    clap_mangen::generate_to(Cli::command(), dir)
+    clap_mangen::generate_to(crate::cli::command(), dir)
         .with_context(|| format!("cannot write the man pages into {}", visible_path(dir)))?;
     // The main page with its FILES, ENVIRONMENT and EXAMPLES.
     let main = dir.join("cgtui.1");
