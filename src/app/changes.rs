@@ -150,6 +150,19 @@ impl App {
         let mut lines = vec![format!(
             "Kill every process in {selected} and below (cgroup.kill)? This cannot be undone."
         )];
+        if let Some(named) = self.processes.named(&selected, 3) {
+            lines.push(format!("In {selected} itself: {named}."));
+        }
+        if let Some(tasks) = self
+            .selected_node()
+            .and_then(|n| n.sample.as_ref())
+            .and_then(|s| s.pids.current)
+        {
+            lines.push(format!(
+                "{} in all, descendants included (pids.current).",
+                crate::format::plural(tasks as usize, "task")
+            ));
+        }
         if self.selection_holds_cgtui() {
             lines.push("This includes cgtui itself.".into());
         }
@@ -310,6 +323,7 @@ impl App {
         match self.processes.selected_row() {
             Some(row) => {
                 let pid = row.sample.pid;
+                self.moving_what = super::process_pane::describe(&row.sample);
                 self.moving = Some(pid);
                 self.focus = Focus::Tree;
             }
@@ -324,7 +338,10 @@ impl App {
         let cgroup = self.tree.selected().clone();
         self.ask(
             "move",
-            vec![format!("Move process {pid} into {cgroup} (cgroup.procs)?")],
+            vec![format!(
+                "Move process {} into {cgroup} (cgroup.procs)?",
+                self.moving_what
+            )],
             Pending::Edit(Op::Move { pid, cgroup }, Change::default()),
         )
     }

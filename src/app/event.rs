@@ -269,6 +269,9 @@ impl App {
             self.tree.view.rebuild(&self.model);
             self.tree.scroll_to_selection(self.layout.tree_rows());
         }
+        if change.structure {
+            self.tree.count_matches(&self.model);
+        }
         self.focus_effect(&before)
     }
 

@@ -197,6 +197,8 @@ pub struct App {
     pub(crate) names: names::Names,
     /// A process being moved: the next Enter in the tree picks its destination.
     pub(crate) moving: Option<u32>,
+    /// That process in words (`340 nginx`), for the confirmation.
+    moving_what: String,
     /// A change is being carried out; further changes wait for it.
     busy: bool,
     /// The latest successful `set`, which `P` can make permanent.
@@ -263,6 +265,7 @@ impl App {
             users: UserNames::known(options.known_users),
             names,
             moving: None,
+            moving_what: String::new(),
             busy: false,
             last_set: None,
             session: options.session,
@@ -408,6 +411,7 @@ impl App {
         for context in contexts {
             for binding in self.keymap.in_context(context) {
                 if (self.read_only && binding.action.writes())
+                    || !self.does_something(binding.action)
                     || actions.contains(&binding.action)
                     || matches!(binding.action, Action::Lesson(n) if n > 1)
                 {
@@ -425,6 +429,22 @@ impl App {
             }
         }
         hints
+    }
+
+    /// Does `action` do something in the dialog that is open (the footer offers only what
+    /// does)? Outside a dialog every bound action does.
+    pub fn does_something(&self, action: Action) -> bool {
+        match (&self.dialog, action) {
+            (Some(Dialog::Limits { read_only, .. }), Action::Activate | Action::DirectWrite) => {
+                !read_only
+            }
+            (Some(Dialog::Controllers { read_only, .. }), Action::Activate) => !read_only,
+            (Some(Dialog::Controllers { .. } | Dialog::UndoList { .. }), Action::DirectWrite) => {
+                false
+            }
+            (Some(Dialog::Text { fix, .. }), Action::Fix) => fix.is_some(),
+            _ => true,
+        }
     }
 
     pub fn resize(&mut self, width: u16, height: u16) {

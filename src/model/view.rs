@@ -221,6 +221,8 @@ pub struct TreeView {
     pub sort: Column,
     pub sort_descending: bool,
     filter: String,
+    /// The filter in lower case, made once rather than for every row matched.
+    filter_lower: String,
     rows: Vec<Row>,
 }
 
@@ -235,6 +237,7 @@ impl TreeView {
             sort: Column::Name,
             sort_descending: false,
             filter: String::new(),
+            filter_lower: String::new(),
             rows: Vec::new(),
         }
     }
@@ -295,6 +298,7 @@ impl TreeView {
     }
 
     pub fn set_filter(&mut self, filter: String, model: &Model) {
+        self.filter_lower = filter.to_lowercase();
         self.filter = filter;
         self.rebuild(model);
     }
@@ -373,7 +377,7 @@ impl TreeView {
     fn matches(&self, node: &Node) -> bool {
         let name = escape::visible(node.path.as_bytes());
         let name = name.rsplit('/').next().unwrap_or_default();
-        name.to_lowercase().contains(&self.filter.to_lowercase())
+        name.to_lowercase().contains(&self.filter_lower)
     }
 
     /// Less: `a` is shown before `b`.

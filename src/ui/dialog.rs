@@ -153,16 +153,20 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     }
                 }
             }
-            lines.push(keys_line(
-                app,
-                Context::Form,
+            let items: &[(&[Action], &str)] = if *read_only {
+                &[
+                    (&[Action::Up, Action::Down], "choose"),
+                    (&[Action::Close], "close"),
+                ]
+            } else {
                 &[
                     (&[Action::Up, Action::Down], "choose"),
                     (&[Action::Activate], "edit"),
                     (&[Action::DirectWrite], "direct write"),
                     (&[Action::Close], "close"),
-                ],
-            ));
+                ]
+            };
+            lines.push(keys_line(app, Context::Form, items));
             (format!(" limits of {cgroup} "), lines, Role::BorderForm)
         }
         Dialog::Controllers {
@@ -203,15 +207,19 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     .collect::<Vec<_>>()
                     .join("/")
             );
-            lines.push(keys_line(
-                app,
-                Context::Form,
+            let items: &[(&[Action], &str)] = if *read_only {
+                &[
+                    (&[Action::Up, Action::Down], "choose"),
+                    (&[Action::Close], "close"),
+                ]
+            } else {
                 &[
                     (&[Action::Up, Action::Down], "choose"),
                     (&[], &toggle),
                     (&[Action::Close], "close"),
-                ],
-            ));
+                ]
+            };
+            lines.push(keys_line(app, Context::Form, items));
             (
                 format!(" controllers of {cgroup} "),
                 lines,

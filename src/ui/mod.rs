@@ -160,7 +160,7 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     let width = area.width as usize;
     let filter = escape::visible(app.tree.view.filter().as_bytes()).into_owned();
     let mut parts: Vec<(String, Role)> = Vec::new();
-    let matches = || match app.tree.match_count(&app.model) {
+    let matches = || match app.tree.matches {
         0 => "no match".to_string(),
         1 => "1 match".to_string(),
         n => format!("{n} matches"),

@@ -162,7 +162,7 @@ fn kernel_number(
         )
     })?;
     if n < min || n > max {
-        return Err(c.fail(range_errno, format!("{n} is outside {min}..={max}")));
+        return Err(c.fail(range_errno, format!("{n} is not between {min} and {max}")));
     }
     Ok(n.to_string())
 }
@@ -193,7 +193,7 @@ fn cpu_max(c: &Check, text: &str, current_period: Option<u64>) -> Result<String,
     if !(CPU_PERIOD_MIN..=CPU_PERIOD_MAX).contains(&period) {
         return Err(c.fail(
             "EINVAL",
-            format!("period {period} µs is outside {CPU_PERIOD_MIN}..={CPU_PERIOD_MAX} µs"),
+            format!("period {period} µs is not between {CPU_PERIOD_MIN} and {CPU_PERIOD_MAX} µs"),
         ));
     }
     let quota = if quota == "max" {
