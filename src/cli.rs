@@ -153,6 +153,18 @@ pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
             roff.text([roff::roman(*meaning)]);
         }
     }
+    // The TUI's keys, from the keymap table that help and the manual are made from.
+    roff.control("SH", ["KEYS"]);
+    let mut section = None;
+    for (context, keys, description) in crate::app::keymap::Keymap::default().listing() {
+        if section != Some(context) {
+            roff.control("SS", [context.title()]);
+            section = Some(context);
+        }
+        roff.control("TP", []);
+        roff.text([roff::bold(keys.join(" "))]);
+        roff.text([roff::roman(description)]);
+    }
     roff.control("SH", ["SEE ALSO"]);
     roff.text([roff::roman(
         "systemd-cgtop(1), systemctl(1), systemd.resource-control(5); the kernel's Documentation/admin-guide/cgroup-v2.rst; README.md and the manual (docs/src/) in /usr/share/doc/cgtui.",

@@ -485,3 +485,36 @@ fn every_subcommand_lists_only_its_flags_each_described() {
     let snapshot = shown("snapshot");
     assert!(!snapshot.contains("config file's `interval`"), "{snapshot}");
 }
+
+/// The man page's KEYS come from the keymap table, every binding of it.
+#[test]
+fn the_man_page_lists_the_keys_from_the_keymap() {
+    let out = Command::new(common::binary())
+        .arg("manpage")
+        .output()
+        .unwrap();
+    let page = String::from_utf8(out.stdout).unwrap();
+    let keys = page.find(".SH KEYS").expect("a KEYS section");
+    let see_also = page
+        .find(".SH \"SEE ALSO\"")
+        .or_else(|| page.find(".SH SEE ALSO"))
+        .unwrap();
+    let section = &page[keys..see_also];
+    let listing = cgtui::app::keymap::Keymap::default().listing();
+    assert!(listing.len() > 40, "{}", listing.len());
+    for (context, _, description) in listing {
+        assert!(section.contains(context.title()), "{}", context.title());
+        // roff escapes some characters (quotes, dashes); the plain words are there.
+        let words: Vec<&str> = description
+            .split_whitespace()
+            .filter(|w| w.chars().all(char::is_alphanumeric))
+            .collect();
+        assert!(!words.is_empty(), "{description:?}");
+        for word in words {
+            assert!(
+                section.contains(word),
+                "{word:?} of {description:?} missing from KEYS"
+            );
+        }
+    }
+}
