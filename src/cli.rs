@@ -268,6 +268,7 @@ pub struct Global {
 #[derive(Subcommand)]
 pub enum Command {
     /// Print the tree's counters and rates, like `top -b`. Rates are null in the first iteration.
+    /// In the text table a mark before a cgroup's name says its state: * populated, F frozen.
     Snapshot(SnapshotArgs),
     /// Record every cgroup's counters and events into a store, until SIGTERM or Ctrl-C.
     Record(RecordArgs),
