@@ -318,6 +318,14 @@ impl App {
             Action::Undo => return self.undo(),
             Action::Persist => return self.persist_last_change(),
             Action::Playground => {
+                // Read-only says so first (in `ask`), wherever it runs.
+                if let Some(why) = (!self.read_only)
+                    .then(|| no_playground(std::fs::read_to_string("/proc/1/comm")))
+                    .flatten()
+                {
+                    self.status.say(Tone::Refused, why);
+                    return Vec::new();
+                }
                 return self.ask(
                     "playground",
                     vec![
@@ -450,5 +458,33 @@ impl App {
             scroll,
             fix: None,
         });
+    }
+}
+
+/// Why `D` cannot start a playground here, from what PID 1 is (`/proc/1/comm`): a playground
+/// is a scope a systemd manager starts, so without systemd say what was found instead.
+fn no_playground(init: std::io::Result<String>) -> Option<String> {
+    match init {
+        Ok(name) if name.trim() == "systemd" => None,
+        Ok(name) => Some(format!(
+            "no playground: it is a scope a systemd manager starts, and PID 1 here is {}, not \
+             systemd",
+            crate::cgroup::escape::visible(name.trim().as_bytes())
+        )),
+        Err(e) => Some(format!(
+            "no playground: cannot tell whether systemd runs here (reading /proc/1/comm: {e})"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn without_systemd_the_playground_says_what_pid_1_is() {
+        assert_eq!(super::no_playground(Ok("systemd\n".into())), None);
+        let why = super::no_playground(Ok("tini\n".into())).unwrap();
+        assert!(why.contains("PID 1 here is tini, not systemd"), "{why}");
+        let why = super::no_playground(Err(std::io::ErrorKind::NotFound.into())).unwrap();
+        assert!(why.contains("/proc/1/comm"), "{why}");
     }
 }
