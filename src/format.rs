@@ -106,6 +106,20 @@ pub fn fit(text: &str, max: usize) -> String {
     out
 }
 
+/// `text` cut to `max` cells at the end of a word (a space or a `/`), ending in `…` when it
+/// was cut; inside a word only when no word fits.
+pub fn fit_words(text: &str, max: usize) -> String {
+    let cut = fit(text, max);
+    if cut == text || max == 0 {
+        return cut;
+    }
+    let kept = cut.trim_end_matches('…');
+    match kept.rfind([' ', '/']) {
+        Some(at) if at > 0 => format!("{}…", kept[..=at].trim_end()),
+        _ => cut,
+    }
+}
+
 /// `text` cut to `max` cells from the left, starting with `…` when it was cut (paths keep
 /// their end).
 pub fn fit_left(text: &str, max: usize) -> String {
@@ -149,6 +163,15 @@ mod tests {
             assert_eq!(crate::cgroup::value::parse_size(&shown), Some(bytes));
         }
         assert_eq!(exact_size_limit(Some(Limit::Max)), "max");
+    }
+
+    #[test]
+    fn fitting_cuts_at_the_end_of_a_word_and_says_so() {
+        let source = "cgroup2 at /sys/fs/cgroup/unified (rw)";
+        assert_eq!(fit_words(source, 60), source);
+        assert_eq!(fit_words(source, 24), "cgroup2 at /sys/fs/…");
+        assert_eq!(fit_words(source, 12), "cgroup2 at…");
+        assert_eq!(fit_words("abcdefghij", 5), "abcd…");
     }
 
     #[test]

@@ -148,10 +148,16 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
             theme.style(Role::Warning),
         ));
     }
-    spans.push(Span::styled(
-        format!(" · {}", app.source),
-        theme.style(Role::Dim),
-    ));
+    // Where the tree comes from goes last: cut at the end of a word, with `…`, when the line
+    // has no room for all of it, and left out when it has almost none.
+    let used: usize = spans.iter().map(|s| format::width(&s.content)).sum();
+    let room = usize::from(area.width).saturating_sub(used + 3);
+    if room >= 8 {
+        spans.push(Span::styled(
+            format!(" · {}", format::fit_words(&app.source, room)),
+            theme.style(Role::Dim),
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
