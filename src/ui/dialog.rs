@@ -264,7 +264,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             lines.push(Line::from(""));
             lines.push(dim(format!(" {}", form.hint)));
             let submit = if form.writes() {
-                "write (checked first)"
+                "write (asks first)"
             } else {
                 "go"
             };

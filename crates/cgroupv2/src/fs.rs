@@ -95,6 +95,28 @@ impl Drop for Overlay {
     }
 }
 
+/// Remove the private copies of cgtui runs that ended without removing theirs (killed, or a
+/// panic): `cgtui-fixture-PID-N` whose PID runs no more. Only this user's can be removed.
+fn remove_abandoned_copies(base: &Path) {
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("cgtui-fixture-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Copy the tree at `from` into the new directory `to`: files with their mode bits,
 /// directories, symbolic links as links.
 fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
@@ -181,6 +203,7 @@ impl Cgroupfs {
         } else {
             std::env::temp_dir()
         };
+        remove_abandoned_copies(&base);
         let mut dir = None;
         for attempt in 0..100u32 {
             let candidate = base.join(format!("cgtui-fixture-{}-{attempt}", std::process::id()));

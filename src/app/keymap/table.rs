@@ -429,7 +429,7 @@ impl Default for Keymap {
                 &[ENTER],
                 A::Submit,
                 "write",
-                "write the value (checked first; the kernel's predicted answer is shown)",
+                "write the value: asks first, with the kernel's predicted answer",
             ),
             b(X::Input, &[ESC], A::Close, "cancel", "cancel"),
             b(X::Input, &[LEFT], A::CursorLeft, "left", "cursor left"),
