@@ -64,13 +64,76 @@ fn after_help() -> String {
 /// The command line as parsed, helped and documented: the derive's definitions plus the
 /// text that ends `--help`.
 pub fn command() -> clap::Command {
-    Cli::command().after_long_help(after_help())
+    let mut command = Cli::command().after_long_help(after_help());
+    // The flags before a subcommand are accepted after it too (`global`); each subcommand's
+    // help shows only those that mean something to it, described for it: it gets its own
+    // copy of each (still global, so its value reaches `Global`), hidden or re-described.
+    let globals: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .cloned()
+        .collect();
+    for (name, shown) in SUBCOMMAND_GLOBALS {
+        command = command.mut_subcommand(name, |mut sub| {
+            for global in &globals {
+                let id = global.get_id().as_str();
+                let arg = global.clone();
+                sub = sub.arg(match shown.iter().find(|(shown, _)| *shown == id) {
+                    Some((_, Some(help))) => arg.help(*help).long_help(None::<&str>),
+                    Some((_, None)) => arg,
+                    None => arg.hide(true),
+                });
+            }
+            sub
+        });
+    }
+    command
 }
+
+/// Which of the global flags each subcommand's help shows, with its own description where the
+/// TUI's would not be true of it.
+type Shown = &'static [(&'static str, Option<&'static str>)];
+const SUBCOMMAND_GLOBALS: [(&str, Shown); 16] = [
+    (
+        "snapshot",
+        &[
+            ("root", None),
+            ("fixture", None),
+            (
+                "interval",
+                Some("Seconds between iterations (--count, --follow). Default: 1"),
+            ),
+            ("resolve_names", None),
+        ],
+    ),
+    (
+        "record",
+        &[
+            ("root", None),
+            ("fixture", None),
+            ("interval", Some("Seconds between samples. Default: 5")),
+        ],
+    ),
+    ("replay", &[("root", None)]),
+    ("events", &[("root", None)]),
+    ("export", &[("root", None), ("fixture", None)]),
+    ("set", &[("fixture", None), ("read_only", None)]),
+    ("mkdir", &[("fixture", None), ("read_only", None)]),
+    ("rmdir", &[("fixture", None), ("read_only", None)]),
+    ("move", &[("fixture", None), ("read_only", None)]),
+    ("undo", &[("fixture", None), ("read_only", None)]),
+    ("check", &[("fixture", None)]),
+    ("explain", &[("fixture", None)]),
+    ("delegate", &[("read_only", None)]),
+    ("completions", &[]),
+    ("manpage", &[]),
+    ("__complete", &[]),
+];
 
 /// The man page: clap_mangen's sections from the same definitions as `--help`, then FILES,
 /// ENVIRONMENT and EXAMPLES as proper roff lists.
 pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let man = clap_mangen::Man::new(Cli::command());
+    let man = clap_mangen::Man::new(command());
     man.render_title(out)?;
     man.render_name_section(out)?;
     man.render_synopsis_section(out)?;
@@ -89,6 +152,18 @@ pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
             roff.text([roff::bold(*item)]);
             roff.text([roff::roman(*meaning)]);
         }
+    }
+    // The TUI's keys, from the keymap table that help and the manual are made from.
+    roff.control("SH", ["KEYS"]);
+    let mut section = None;
+    for (context, keys, description) in crate::app::keymap::Keymap::default().listing() {
+        if section != Some(context) {
+            roff.control("SS", [context.title()]);
+            section = Some(context);
+        }
+        roff.control("TP", []);
+        roff.text([roff::bold(keys.join(" "))]);
+        roff.text([roff::roman(description)]);
     }
     roff.control("SH", ["SEE ALSO"]);
     roff.text([roff::roman(
@@ -122,10 +197,16 @@ pub struct Global {
     #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub root: Option<PathBuf>,
 
-    /// Read a fake cgroup tree in DIR instead of the kernel's (tests and demos). Without it,
+    /// Read a fake cgroup tree in DIR instead of the kernel's (tests and demos); changes go to
+    /// a private copy in memory, never into DIR or your journal. Without it,
     /// anything that is not a cgroup2 filesystem is refused.
     #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::AnyPath)]
     pub fixture: Option<PathBuf>,
+
+    /// Tests of the write path only: changes to a --fixture are written into DIR and the
+    /// user's journal, as on a host, instead of a private copy in memory.
+    #[arg(long, global = true, hide = true, requires = "fixture")]
+    pub fixture_writable: bool,
 
     /// Seconds between polls of the counters (cpu.stat, memory.current, io.stat, ...).
     /// Events (new cgroups, populated/frozen, OOM kills) never wait for it. Default: the
@@ -187,9 +268,9 @@ pub struct Global {
 #[derive(Subcommand)]
 pub enum Command {
     /// Print the tree's counters and rates, like `top -b`. Rates are null in the first iteration.
+    /// In the text table a mark before a cgroup's name says its state: * populated, F frozen.
     Snapshot(SnapshotArgs),
     /// Record every cgroup's counters and events into a store, until SIGTERM or Ctrl-C.
-    /// The interval is the global --interval (default 5 s here).
     Record(RecordArgs),
     /// Browse a recorded store in the TUI: step through samples and events (read-only).
     Replay(ReplayArgs),
@@ -207,7 +288,8 @@ pub enum Command {
     Rmdir(CgroupArgs),
     /// Move process PID into CGROUP (writes its cgroup.procs).
     Move(MoveArgs),
-    /// Undo the latest change cgtui made that is not undone yet (from the journal).
+    /// Undo a change of yours from the journal: the latest that can be undone (passing over
+    /// those that cannot, and saying so), or the one with ID; --list shows them.
     Undo(UndoArgs),
     /// Predict whether the kernel will allow an operation, and why; never writes.
     Check(CheckArgs),
@@ -222,6 +304,11 @@ pub enum Command {
     /// Print the man page (roff): `cgtui manpage | man -l -`. With --dir, write cgtui.1 and a
     /// page per subcommand (cgtui-snapshot.1, ...) into DIR.
     Manpage(ManpageArgs),
+    /// What the completion scripts ask: the live cgroups or interface files that complete the
+    /// last of WORDS (the command line after `cgtui`, up to the cursor); exit code 1 when the
+    /// last word is not a cgroup or interface file argument.
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
 }
 
 // The arguments of each subcommand. The subcommand's description is its variant's doc comment
@@ -362,6 +449,16 @@ pub struct SetCommandArgs {
 // `cgtui undo`
 #[derive(clap::Args)]
 pub struct UndoArgs {
+    /// The journal id of the change to undo (`cgtui undo --list` shows them); default the
+    /// latest change of yours that can be undone.
+    #[arg(value_name = "ID", conflicts_with = "list")]
+    pub id: Option<String>,
+    /// List your changes that are not undone yet, latest first, with their ids; those that
+    /// cannot be undone now say why.
+    #[arg(long)]
+    pub list: bool,
+    /// Print JSON instead of text: the outcome as one object, or with --list one object per
+    /// change.
     #[arg(long)]
     pub json: bool,
 }
@@ -376,7 +473,9 @@ pub struct CheckArgs {
 // `cgtui explain`
 #[derive(clap::Args)]
 pub struct ExplainArgs {
+    /// The cgroup: relative to the cgroup2 mount (`user.slice/x`) or absolute under it.
     pub cgroup: PathBuf,
+    /// Print the explanation as JSON (fields: docs/src/check-explain.md).
     #[arg(long)]
     pub json: bool,
 }
@@ -394,6 +493,7 @@ pub struct DelegateArgs {
     /// With --stop: stop UNIT even if cgtui did not start it.
     #[arg(long, requires = "stop")]
     pub force: bool,
+    /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
     /// Run this in the playground and wait for it; without it a placeholder keeps the scope.
@@ -404,13 +504,23 @@ pub struct DelegateArgs {
 // `cgtui completions`
 #[derive(clap::Args)]
 pub struct CompletionsArgs {
+    /// The shell the script is for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+// `cgtui __complete`
+#[derive(clap::Args)]
+pub struct CompleteArgs {
+    /// The words after `cgtui`, the last one being completed (may be empty).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
 }
 
 // `cgtui manpage`
 #[derive(clap::Args)]
 pub struct ManpageArgs {
+    /// Write cgtui.1 and a page per subcommand into DIR instead of printing cgtui.1.
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
 }

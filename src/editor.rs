@@ -67,8 +67,26 @@ pub struct UndoPlan {
     pub op: Op,
     /// The route of the original change.
     pub route: Route,
-    /// In words, escaped: "set memory.max of /x back to 1G (now 2G)".
+    /// In words, escaped: "set memory.max of /x from 2G back to 1G".
     pub description: String,
+    /// Later changes that cannot be undone now (their cgroup is gone, their value changed
+    /// since), passed over to reach this one: each in words with why.
+    pub skipped: Vec<String>,
+}
+
+/// A change of yours that undo could take back, with why it cannot be now if so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UndoItem {
+    /// The journal entry's id: `cgtui undo ID` takes it back.
+    pub entry_id: String,
+    /// When the change was made (Unix seconds).
+    pub timestamp: f64,
+    /// The cgtui run that made it.
+    pub session: Option<String>,
+    /// In words, escaped.
+    pub description: String,
+    /// The undo, or why this change cannot be undone now.
+    pub plan: std::result::Result<UndoPlan, String>,
 }
 
 /// Where a prepared `set` goes.
@@ -406,39 +424,113 @@ impl Editor {
         scope: &UndoScope,
         path: &std::path::Path,
     ) -> Result<UndoPlan> {
+        let items = self.items_from(entries, scope);
+        let mut skipped = Vec::new();
+        for item in items {
+            match item.plan {
+                Ok(mut plan) => {
+                    plan.skipped = skipped;
+                    return Ok(plan);
+                }
+                Err(why) => skipped.push(format!("{}: {why}", item.description)),
+            }
+        }
+        let whose = if matches!(scope, UndoScope::Session(_)) {
+            "made in this session"
+        } else {
+            "of yours"
+        };
+        if !skipped.is_empty() {
+            bail!(
+                "nothing can be undone: no change {whose} can be taken back now ({})",
+                skipped.join("; ")
+            );
+        }
+        let unreadable = match entries.skipped.len() {
+            0 => String::new(),
+            n => format!(" ({n} unreadable line(s) skipped)"),
+        };
+        bail!(
+            "nothing to undo: no change {whose} that is not undone yet in {}{unreadable}",
+            crate::cgroup::escape::visible_path(path)
+        );
+    }
+
+    /// The changes of yours in `scope` that are not undone yet, latest first, each with its
+    /// undo or why it cannot be undone now.
+    pub fn undo_list(&self, scope: &UndoScope) -> Result<Vec<UndoItem>> {
+        let entries = self.journal.entries()?;
+        Ok(self.items_from(&entries, scope))
+    }
+
+    fn items_from(&self, entries: &Entries, scope: &UndoScope) -> Vec<UndoItem> {
         let uid = rustix::process::geteuid().as_raw();
         let session = match scope {
             UndoScope::Any => None,
             UndoScope::Session(id) => Some(id.as_str()),
         };
-        let Some(entry) = journal::undo_candidates(&entries.list, uid, session).next() else {
-            let whose = if session.is_some() {
-                "made in this session"
-            } else {
-                "of yours"
-            };
-            let skipped = match entries.skipped.len() {
-                0 => String::new(),
-                n => format!(" ({n} unreadable line(s) skipped)"),
-            };
+        journal::undo_candidates(&entries.list, uid, session)
+            .map(|entry| {
+                let op = journal::inverse(entry);
+                let described = |now: Option<&str>| match &op {
+                    Ok(op) => describe_undo(entry, op, now),
+                    Err(_) => format!(
+                        "{} {}",
+                        visible(entry.op.as_bytes()),
+                        visible(entry.cgroup.as_bytes())
+                    ),
+                };
+                let plan = op.as_ref().map_err(|e| format!("{e:#}")).and_then(|op| {
+                    let now = self
+                        .still_as_left(entry, op)
+                        .map_err(|e| format!("{e:#}"))?;
+                    Ok(UndoPlan {
+                        entry_id: entry.id.clone(),
+                        description: described(now.as_deref()),
+                        op: op.clone(),
+                        route: if entry.via == "systemd" {
+                            Route::Systemd
+                        } else {
+                            Route::Fs
+                        },
+                        skipped: Vec::new(),
+                    })
+                });
+                UndoItem {
+                    entry_id: entry.id.clone(),
+                    timestamp: entry.timestamp,
+                    session: entry.session.clone(),
+                    description: match &plan {
+                        Ok(plan) => plan.description.clone(),
+                        Err(_) => described(None),
+                    },
+                    plan,
+                }
+            })
+            .collect()
+    }
+
+    /// Undo the change with journal id `id`, planned and carried out under the journal's lock.
+    pub fn undo_id(&self, id: &str) -> Result<(UndoPlan, Outcome)> {
+        self.refuse_read_only()?;
+        let journal = self.journal.lock()?;
+        let entries = journal.entries()?;
+        let Some(item) = self
+            .items_from(&entries, &UndoScope::Any)
+            .into_iter()
+            .find(|item| item.entry_id == id)
+        else {
             bail!(
-                "nothing to undo: no change {whose} that is not undone yet in {}{skipped}",
-                crate::cgroup::escape::visible_path(path)
+                "no change {} of yours to undo in {} (cgtui undo --list shows them)",
+                visible(id.as_bytes()),
+                crate::cgroup::escape::visible_path(journal.path())
             );
         };
-        let op = journal::inverse(entry)?;
-        let now = self.still_as_left(entry, &op)?;
-        let route = if entry.via == "systemd" {
-            Route::Systemd
-        } else {
-            Route::Fs
-        };
-        Ok(UndoPlan {
-            entry_id: entry.id.clone(),
-            description: describe_undo(entry, &op, now.as_deref()),
-            op,
-            route,
-        })
+        let plan = item
+            .plan
+            .map_err(|why| anyhow::anyhow!("not undoing {}: {why}", item.description))?;
+        let outcome = self.undo_locked(&journal, &entries, &plan)?;
+        Ok((plan, outcome))
     }
 
     fn undo_locked(&self, journal: &Locked, entries: &Entries, plan: &UndoPlan) -> Result<Outcome> {
@@ -474,7 +566,8 @@ impl Editor {
                 plan.description
             );
         }
-        self.still_as_left(entry, &op)?;
+        self.still_as_left(entry, &op)
+            .map_err(|e| anyhow::anyhow!("not undoing {}: {e:#}", plan.description))?;
         let change = Change {
             route: plan.route,
             persist: false,
@@ -505,9 +598,9 @@ impl Editor {
                 let left = entry.after.as_ref().or(entry.new.as_ref());
                 match (&now, left) {
                     (Some(now), Some(left)) if now == left => Ok(Some(now.clone())),
-                    (None, _) => bail!("not undoing: {target} does not exist any more"),
+                    (None, _) => bail!("{target} does not exist any more"),
                     (Some(now), left) => bail!(
-                        "not undoing: {} now holds {}, not {} as cgtui left it, so it was changed \
+                        "{} now holds {}, not {} as cgtui left it, so it was changed \
                          since. To set the old value anyway: cgtui set {cgroup} {} {}",
                         target,
                         visible(now.as_bytes()),
@@ -520,32 +613,32 @@ impl Editor {
             Op::Rmdir { .. } => match self.fs.stat(&cgroup) {
                 Ok(Some(stat)) if entry.inode.is_none_or(|inode| inode == stat.inode) => Ok(None),
                 Ok(Some(_)) => bail!(
-                    "not undoing: {cgroup} was removed and made again since cgtui created it; \
+                    "{cgroup} was removed and made again since cgtui created it; \
                      cgtui removes only the one it made"
                 ),
-                Ok(None) => bail!("not undoing: {cgroup} does not exist any more"),
+                Ok(None) => bail!("{cgroup} does not exist any more"),
                 Err(e) => bail!("cannot look at {cgroup}: {e}"),
             },
             Op::Mkdir { .. } => {
                 if self.fs.exists(&cgroup) {
-                    bail!("not undoing: {cgroup} exists again");
+                    bail!("{cgroup} exists again");
                 }
                 Ok(None)
             }
             Op::Move { pid, .. } => {
                 let Some(now) = cgroup_of(&self.fs, ProcRef::Pid(*pid), None) else {
-                    bail!("not undoing: process {pid} has exited");
+                    bail!("process {pid} has exited");
                 };
                 if entry.pid_start.is_some() && edit::start_ticks(&self.fs, *pid) != entry.pid_start
                 {
                     bail!(
-                        "not undoing: process {pid} is not the one cgtui moved (it exited and \
+                        "process {pid} is not the one cgtui moved (it exited and \
                          its PID was reused)"
                     );
                 }
                 if now != cgroup {
                     bail!(
-                        "not undoing: process {pid} is now in {now}, not in {cgroup} where cgtui \
+                        "process {pid} is now in {now}, not in {cgroup} where cgtui \
                          moved it"
                     );
                 }
@@ -564,11 +657,11 @@ fn describe_undo(entry: &Entry, undo: &Op, now: Option<&str>) -> String {
             file,
             value,
         } => format!(
-            "set {} of {cgroup} back to {}{}",
+            "set {} of {cgroup}{} back to {}",
             show(file),
+            now.map(|n| format!(" from {}", show(n)))
+                .unwrap_or_default(),
             show(value),
-            now.map(|n| format!(" (now {})", show(n)))
-                .unwrap_or_default()
         ),
         Op::Rmdir { cgroup } => format!("remove {cgroup}, which cgtui created"),
         Op::Mkdir { cgroup } => format!("create {cgroup} again, which cgtui removed"),
@@ -672,7 +765,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             plan.description,
-            "set memory.max of /system.slice/fx.service back to max (now 536870912)"
+            "set memory.max of /system.slice/fx.service from 536870912 back to max"
         );
         assert_eq!(plan.route, Route::Fs);
         // Any: the latest change, whoever's run made it.

@@ -35,6 +35,23 @@ pub fn limit(value: Option<Limit>) -> String {
     }
 }
 
+/// A size limit in the tree's binary units where that is exact (`256M`, `max`), else in
+/// bytes: a value to edit, which must mean exactly what the file holds.
+pub fn exact_size_limit(value: Option<Limit>) -> String {
+    const UNITS: [&str; 4] = ["T", "G", "M", "K"];
+    match value {
+        Some(Limit::Value(v)) if v > 0 => UNITS
+            .iter()
+            .zip([40u32, 30, 20, 10])
+            .find(|(_, shift)| v % (1u64 << shift) == 0)
+            .map_or_else(
+                || v.to_string(),
+                |(unit, shift)| format!("{}{unit}", v >> shift),
+            ),
+        other => plain_limit(other),
+    }
+}
+
 pub fn plain_limit(value: Option<Limit>) -> String {
     value.map_or_else(|| "-".into(), |l| l.to_string())
 }
@@ -89,6 +106,20 @@ pub fn fit(text: &str, max: usize) -> String {
     out
 }
 
+/// `text` cut to `max` cells at the end of a word (a space or a `/`), ending in `…` when it
+/// was cut; inside a word only when no word fits.
+pub fn fit_words(text: &str, max: usize) -> String {
+    let cut = fit(text, max);
+    if cut == text || max == 0 {
+        return cut;
+    }
+    let kept = cut.trim_end_matches('…');
+    match kept.rfind([' ', '/']) {
+        Some(at) if at > 0 => format!("{}…", kept[..=at].trim_end()),
+        _ => cut,
+    }
+}
+
 /// `text` cut to `max` cells from the left, starting with `…` when it was cut (paths keep
 /// their end).
 pub fn fit_left(text: &str, max: usize) -> String {
@@ -114,6 +145,34 @@ pub fn fit_left(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_size_limits_read_like_the_tree_and_mean_the_same_bytes() {
+        for (bytes, text) in [
+            (268_435_456, "256M"),
+            (209_715_200, "200M"),
+            (3 << 30, "3G"),
+            (1 << 40, "1T"),
+            (176_128, "172K"),
+            (1_610_612_736, "1536M"),
+            (4097, "4097"),
+            (0, "0"),
+        ] {
+            let shown = exact_size_limit(Some(Limit::Value(bytes)));
+            assert_eq!(shown, text);
+            assert_eq!(crate::cgroup::value::parse_size(&shown), Some(bytes));
+        }
+        assert_eq!(exact_size_limit(Some(Limit::Max)), "max");
+    }
+
+    #[test]
+    fn fitting_cuts_at_the_end_of_a_word_and_says_so() {
+        let source = "cgroup2 at /sys/fs/cgroup/unified (rw)";
+        assert_eq!(fit_words(source, 60), source);
+        assert_eq!(fit_words(source, 24), "cgroup2 at /sys/fs/…");
+        assert_eq!(fit_words(source, 12), "cgroup2 at…");
+        assert_eq!(fit_words("abcdefghij", 5), "abcd…");
+    }
 
     #[test]
     fn byte_units() {

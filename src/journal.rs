@@ -175,6 +175,15 @@ impl Journal {
         Journal { location: Ok(path) }
     }
 
+    /// The journal of changes to `fs`: the user's, or for a fixture's private copy its own,
+    /// which goes with it (a fixture's changes are never the user's).
+    pub fn for_fs(fs: &crate::cgroup::Cgroupfs) -> Journal {
+        match fs.private_journal() {
+            Some(path) => Journal::open(path),
+            None => Journal::open_default(),
+        }
+    }
+
     /// The journal at [`Journal::default_path`]; if there is no place for one, the error comes
     /// with the first read or write.
     pub fn open_default() -> Journal {

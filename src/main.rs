@@ -40,9 +40,11 @@ fn main() {
 fn run(cli: Cli) -> Result<i32> {
     let Cli { global, command } = cli;
     let Some(command) = command else {
-        return commands::tui::run(&global, open_hierarchy(&global)?, None);
+        let hierarchy = commands::for_writes(open_hierarchy(&global)?, &global)?;
+        return commands::tui::run(&global, hierarchy, None);
     };
     let hierarchy = || subcommand_hierarchy(&global);
+    let writable = || commands::for_writes(subcommand_hierarchy(&global)?, &global);
     let read_only = global.read_only;
     match command {
         Command::Snapshot(args) => commands::snapshot::run(&args, &global, hierarchy()?),
@@ -50,17 +52,18 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Replay(args) => commands::replay::run(&args, &global, hierarchy()?),
         Command::Events(args) => commands::events::run(&args, hierarchy()?),
         Command::Export(args) => commands::export::run(&args, hierarchy()?),
-        Command::Set(args) => commands::edit::set(hierarchy()?.fs, &args, read_only),
-        Command::Mkdir(args) => commands::edit::mkdir(hierarchy()?.fs, &args, read_only),
-        Command::Rmdir(args) => commands::edit::rmdir(hierarchy()?.fs, &args, read_only),
-        Command::Move(args) => commands::edit::move_process(hierarchy()?.fs, &args, read_only),
-        Command::Undo(args) => commands::edit::undo(hierarchy()?.fs, &args, read_only),
+        Command::Set(args) => commands::edit::set(writable()?.fs, &args, read_only),
+        Command::Mkdir(args) => commands::edit::mkdir(writable()?.fs, &args, read_only),
+        Command::Rmdir(args) => commands::edit::rmdir(writable()?.fs, &args, read_only),
+        Command::Move(args) => commands::edit::move_process(writable()?.fs, &args, read_only),
+        Command::Undo(args) => commands::edit::undo(writable()?.fs, &args, read_only),
         Command::Check(args) => commands::check::run(hierarchy()?.fs, &args),
         Command::Explain(args) => commands::explain::run(hierarchy()?.fs, &args),
         Command::Delegate(args) => commands::delegate::run(&args, &global, hierarchy()?),
         // Before any hierarchy is looked for: they work without cgroup2 (when packaging).
         Command::Completions(args) => commands::install::completions(&args),
         Command::Manpage(args) => commands::install::manpage(&args),
+        Command::Complete(args) => commands::install::complete(&args),
     }
 }
 

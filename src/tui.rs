@@ -12,7 +12,9 @@ use crate::model::TreeSample;
 use crate::model::view::Column;
 use crate::theme::Theme;
 use anyhow::{Context, Result};
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -61,6 +63,7 @@ pub fn restore_terminal() {
     let _ = disable_raw_mode();
     let _ = execute!(
         stdout(),
+        DisableBracketedPaste,
         DisableMouseCapture,
         LeaveAlternateScreen,
         crossterm::cursor::Show
@@ -79,6 +82,8 @@ fn setup_terminal(mouse: bool) -> Result<Terminal<CrosstermBackend<Stdout>>> {
     }));
     let mut out = stdout();
     execute!(out, EnterAlternateScreen).context("cannot enter the alternate screen")?;
+    // A paste arrives as one event of text, never as keys that could run actions.
+    execute!(out, EnableBracketedPaste).context("cannot enable bracketed paste")?;
     if mouse {
         execute!(out, EnableMouseCapture).context("cannot enable mouse reporting")?;
     }
@@ -92,6 +97,7 @@ fn spawn_input(events: Sender<Event>) {
             let event = match crossterm::event::read() {
                 Ok(crossterm::event::Event::Key(key)) => Event::Key(key),
                 Ok(crossterm::event::Event::Mouse(mouse)) => Event::Mouse(mouse),
+                Ok(crossterm::event::Event::Paste(text)) => Event::Paste(text),
                 Ok(crossterm::event::Event::Resize(w, h)) => Event::Resize(w, h),
                 Ok(_) => continue,
                 // stdin closed or broken: behave as if the terminal went away.
@@ -248,14 +254,20 @@ pub fn run(options: Options) -> Result<()> {
                 if opts.is_empty() { "rw".into() } else { opts }
             )
         }
-        (None, None) => format!(
-            "fixture {}",
-            crate::cgroup::escape::visible_path(options.fs.mount_point())
-        ),
+        (None, None) => match options.fs.fixture_origin() {
+            Some(origin) => format!(
+                "fixture {} (changes in memory only)",
+                crate::cgroup::escape::visible_path(origin)
+            ),
+            None => format!(
+                "fixture {}",
+                crate::cgroup::escape::visible_path(options.fs.mount_point())
+            ),
+        },
     };
     let editor = Arc::new(Editor::new(
         options.fs.clone(),
-        crate::journal::Journal::open_default(),
+        crate::journal::Journal::for_fs(&options.fs),
         options.read_only,
     ));
     let mut app = App::new(
@@ -388,12 +400,11 @@ fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
                     .map(|()| unit)
                     .map_err(|e| format!("{e:#}")),
             ),
-            Effect::PlanUndo(scope) => Event::UndoPlanned {
-                plan: editor
-                    .plan_undo(scope.clone())
+            Effect::ListUndo => Event::UndoListed(
+                editor
+                    .undo_list(&crate::editor::UndoScope::Any)
                     .map_err(|e| format!("{e:#}")),
-                scope,
-            },
+            ),
             effect => {
                 let result = match effect {
                     Effect::Edit(op, change) => editor.run_with(&op, change, None),
@@ -450,7 +461,7 @@ pub fn carry_out(
                 answers.push(Event::Predicted(op, Box::new(prediction)));
             }
             work @ (Effect::Edit(..)
-            | Effect::PlanUndo(_)
+            | Effect::ListUndo
             | Effect::Undo(_)
             | Effect::Fix(_)
             | Effect::Playground

@@ -41,6 +41,8 @@ impl Sandbox {
         let out = std::process::Command::new(common::binary())
             .arg("--fixture")
             .arg(&self.tree)
+            // Written into the copy's files and journal, to be read back by the test.
+            .arg("--fixture-writable")
             .args(args)
             .env("XDG_STATE_HOME", &self.state)
             .output()
@@ -197,4 +199,54 @@ fn a_kernel_answer_that_contradicts_the_prediction_is_shown_and_logged() {
     let log = std::fs::read_to_string(sb.state.join("cgtui/disagreements.log"))
         .expect("logged in debug builds");
     assert!(log.contains("no-internal-process"));
+}
+
+/// Refusals read as plain words: ranges as "between 1 and 10000" (never Rust's `1..=10000`),
+/// and "what to do" is something to do, never a report of what happened.
+#[test]
+fn refusals_say_ranges_in_words_and_what_to_do_is_an_action() {
+    use cgtui::cgroup::edit::{Op, prepare};
+    use cgtui::cgroup::{CgroupPath, Cgroupfs};
+    let fs = Cgroupfs::fixture(&common::fixture()).unwrap();
+    let svc = CgroupPath::from_relative(Path::new("system.slice/fxload.service")).unwrap();
+    let set = |file: &str, value: &str| Op::Set {
+        cgroup: svc.clone(),
+        file: file.into(),
+        value: value.into(),
+    };
+    let refused = [
+        set("pids.max", "abc"),
+        set("memory.max", "-5"),
+        set("io.weight", "20000"),
+        set("io.weight", "0"),
+        set("cpu.weight", "20000"),
+        set("cpu.max", "1000 5000000"),
+        set("memory.high", ""),
+        Op::Move {
+            pid: u32::MAX,
+            cgroup: svc.clone(),
+        },
+    ];
+    for op in refused {
+        let Err(outcome) = prepare(&fs, &op) else {
+            panic!("{op:?} was not refused")
+        };
+        let text = format!(
+            "{} {}",
+            outcome.explanation,
+            outcome.fix.clone().unwrap_or_default()
+        );
+        assert!(!text.contains("..="), "{op:?}: {text}");
+        if let Some(fix) = &outcome.fix {
+            assert!(!fix.starts_with("nothing"), "{op:?}: what to do: {fix}");
+        }
+    }
+    let Err(outcome) = prepare(&fs, &set("io.weight", "20000")) else {
+        panic!()
+    };
+    assert!(
+        outcome.explanation.contains("between 1 and 10000"),
+        "{}",
+        outcome.explanation
+    );
 }

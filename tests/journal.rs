@@ -51,6 +51,7 @@ impl Sandbox {
         command
             .arg("--fixture")
             .arg(&self.tree)
+            .arg("--fixture-writable")
             .args(args)
             .env_remove("XDG_STATE_HOME")
             .env_remove("HOME");
@@ -285,10 +286,13 @@ fn undo_says_what_it_undid() {
     assert_eq!(code, 0, "{err}");
     assert!(
         out.starts_with(
-            "undid: set memory.max of /system.slice/fx.service back to max (now 536870912)"
+            "undid: set memory.max of /system.slice/fx.service from 536870912 back to max"
         ),
         "{out}"
     );
+    // One "now": what the file holds after the undo.
+    assert_eq!(out.matches("now").count(), 1, "{out}");
+    assert!(out.contains("(now: max)"), "{out}");
     let undo = sb.journal().pop().unwrap();
     assert!(undo["session"].is_string(), "{undo}");
 }
@@ -300,12 +304,84 @@ fn a_move_journaled_without_its_raw_source_is_not_guessed() {
     let mut moved = entry("old-move", 0, "move", Some("cgroup.procs"), "/a\\ebad", "1");
     moved["old"] = json!("/evil\\e[31m");
     sb.append_raw(&format!("{moved}\n"));
-    let (code, _, err) = sb.run(&["undo"]);
-    assert_eq!(code, 1);
+    // It is passed over, said why, and the older change is undone.
+    let (code, out, err) = sb.run(&["undo"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("undid: set pids.max"), "{out}");
     assert!(
-        err.contains("journaled by an older cgtui") && err.contains("will not guess"),
+        err.contains("passed over, cannot be undone now")
+            && err.contains("journaled by an older cgtui")
+            && err.contains("will not guess"),
         "{err}"
     );
+}
+
+#[test]
+fn undo_lists_passes_over_what_cannot_be_undone_and_takes_an_id() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run(&["set", SVC, "memory.max", "512M"]).0, 0);
+    assert_eq!(sb.run(&["set", SVC, "pids.max", "64"]).0, 0);
+    let made = format!("{SVC}/made");
+    assert_eq!(sb.run(&["mkdir", &made]).0, 0);
+    // The cgroup cgtui made goes away behind its back: its mkdir cannot be undone.
+    std::fs::remove_dir_all(sb.tree.join("system.slice/fx.service/made")).unwrap();
+
+    let (code, out, err) = sb.run(&["undo", "--list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let items: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(items.len(), 3, "{out}");
+    assert_eq!(items[0]["undoable"], false, "{out}");
+    assert!(
+        items[0]["why_not"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist any more"),
+        "{out}"
+    );
+    assert!(
+        items[0]["undo"].as_str().unwrap().contains("remove"),
+        "{out}"
+    );
+    assert_eq!(
+        (items[1]["undoable"].clone(), items[2]["undoable"].clone()),
+        (json!(true), json!(true))
+    );
+    assert!(
+        items[1]["undo"]
+            .as_str()
+            .unwrap()
+            .starts_with("set pids.max"),
+        "{out}"
+    );
+    let (code, out, _) = sb.run(&["undo", "--list"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("ID"), "{out}");
+    assert!(out.contains("cannot be undone: remove"), "{out}");
+
+    // The blocked one is passed over and said; the next older one is undone.
+    let (code, out, err) = sb.run(&["undo"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("undid: set pids.max"), "{out}");
+    assert!(
+        err.contains("passed over, cannot be undone now: remove"),
+        "{err}"
+    );
+    // By id: the blocked one is refused with why, the memory limit is undone.
+    let blocked = items[0]["id"].as_str().unwrap();
+    let (code, _, err) = sb.run(&["undo", blocked]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not undoing remove"), "{err}");
+    let (code, out, err) = sb.run(&["undo", items[2]["id"].as_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("undid: set memory.max"), "{out}");
+    assert_eq!(sb.memory_max().trim(), "max");
+    // Nothing left but the blocked one.
+    let (code, _, err) = sb.run(&["undo"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("nothing can be undone"), "{err}");
 }
 
 #[test]
@@ -372,6 +448,7 @@ fn in_a_user_namespace_unmapped_ancestors_are_roots() {
         .arg(common::binary())
         .arg("--fixture")
         .arg(&sb.tree)
+        .arg("--fixture-writable")
         .args(["set", SVC, "memory.max", "512M"])
         .output()
         .unwrap();

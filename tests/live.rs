@@ -211,6 +211,8 @@ fn tui_edits_limits_creates_freezes_removes_and_undoes() {
     pty.send("j\r");
     pty.wait_text("cgroup.max.depth of", step);
     pty.send("\x153\r"); // Ctrl-U clears the prefilled value
+    pty.wait_text("set: confirm", step);
+    pty.send("y");
     pty.wait_for("the write", step, |_| {
         std::fs::read_to_string(cg.dir().join("cgroup.max.depth")).is_ok_and(|v| v.trim() == "3")
     });
@@ -268,9 +270,11 @@ fn tui_edits_limits_creates_freezes_removes_and_undoes() {
         let file = freeze_file.clone();
         move |_: &str| std::fs::read_to_string(&file).is_ok_and(|t| t.trim() == want)
     };
-    // u says what it will undo and asks; y does it.
+    // u lists what can be undone, this session's latest selected; Enter asks; y does it.
     let undo = |pty: &mut Pty| {
         pty.send("u");
+        pty.wait_text("latest first", step);
+        pty.send("\r");
         pty.wait_text("undo: confirm", step);
         pty.wait_text("kernel: will allow this", step);
         pty.send("y");

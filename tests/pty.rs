@@ -427,7 +427,8 @@ impl Scratch {
 
     fn spawn(&self, size: (u16, u16), extra: &[&str]) -> Pty {
         let tree = self.tree().display().to_string();
-        let mut args = vec!["--fixture", tree.as_str()];
+        // The tests read back what was written, and change the tree while cgtui runs.
+        let mut args = vec!["--fixture", tree.as_str(), "--fixture-writable"];
         args.extend(extra);
         let env = self.env();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -446,7 +447,7 @@ impl Scratch {
     fn cli(&self, args: &[&str]) -> std::process::Output {
         let tree = self.tree().display().to_string();
         std::process::Command::new(common::binary())
-            .args(["--fixture", &tree])
+            .args(["--fixture", &tree, "--fixture-writable"])
             .args(args)
             .envs(self.env())
             .output()
@@ -677,6 +678,8 @@ fn undo_says_what_and_whose_and_asks() {
         assert_eq!(scratch.read(file).trim(), "314572800");
         let mut pty = scratch.spawn(size, &[]);
         pty.send("u");
+        pty.wait_text("latest first", WAIT);
+        pty.send("\r");
         pty.wait_text("undo: confirm", WAIT);
         pty.wait_text("another cgtui or terminal", WAIT);
         pty.wait_text("memory.high", WAIT);
@@ -691,6 +694,8 @@ fn undo_says_what_and_whose_and_asks() {
             "undone without a yes"
         );
         pty.send("u");
+        pty.wait_text("latest first", WAIT);
+        pty.send("\r");
         pty.wait_text("undo: confirm", WAIT);
         pty.send("y");
         pty.wait_for("memory.high restored", WAIT, |_| {
@@ -717,7 +722,15 @@ fn the_limit_form_edits_text_and_keeps_a_refused_value() {
         pty.wait_text("> 12▏", WAIT);
         pty.send("\x1b[D\x1b[D3\x1b[Fx");
         pty.wait_text("> 312x▏", WAIT);
+        // Enter asks first, like every change; the prediction already says no.
         pty.send("\r");
+        pty.wait_text("set: confirm", WAIT);
+        pty.wait_text(
+            "Set memory.high of /system.slice/fxload.service to 312x? (now max)",
+            WAIT,
+        );
+        pty.wait_text("kernel: will refuse", WAIT);
+        pty.send("y");
         pty.wait_text("refused: ", WAIT);
         pty.wait_text("> 312x", WAIT);
         assert_eq!(
@@ -726,8 +739,21 @@ fn the_limit_form_edits_text_and_keeps_a_refused_value() {
                 .trim(),
             "max"
         );
+        // Esc in the field goes back to the list, on the row it came from.
         esc(&mut pty);
-        pty.wait_for("the form to close", WAIT, |s| !s.contains("> 312x"));
+        pty.wait_for("the field to close", WAIT, |s| !s.contains("> 312x"));
+        pty.wait_text("limits of /system.slice/fxload.service", WAIT);
+        pty.send("\r");
+        pty.wait_text("memory.high of /system.slice/fxload.service", WAIT);
+        esc(&mut pty);
+        esc(&mut pty);
+        pty.wait_for("the list to close", WAIT, |s| !s.contains("limits of"));
+        // The list reopens where it was.
+        pty.send("e\r");
+        pty.wait_text("memory.high of /system.slice/fxload.service", WAIT);
+        esc(&mut pty);
+        esc(&mut pty);
+        pty.wait_for("the list to close", WAIT, |s| !s.contains("limits of"));
         quit(&mut pty);
     }
 }
@@ -757,11 +783,14 @@ fn the_message_log_keeps_the_whole_text() {
             selected_line(s, "fxload.service")
         });
         pty.send("e\r");
-        pty.wait_text("> 209715200", WAIT);
+        pty.wait_text("> 200M", WAIT);
         pty.send("nonsense\r");
+        pty.wait_text("set: confirm", WAIT);
+        pty.send("y");
         pty.wait_text("refused: ", WAIT);
         esc(&mut pty);
         pty.wait_for("the form to close", WAIT, |s| !s.contains("refused: "));
+        esc(&mut pty);
         pty.send("M");
         pty.wait_text("messages (1, newest last)", WAIT);
         // The end of the refusal, which the footer cannot hold at 80 columns.
@@ -1011,5 +1040,225 @@ fn config_file_sets_columns_and_keys_and_a_bad_one_names_line_and_key() {
     assert!(
         err.contains("cannot read config /nonexistent/cgtui.toml"),
         "{err}"
+    );
+}
+
+/// Every file under `dir` with its bytes: equal before and after means nothing was written.
+fn contents(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    found
+}
+
+/// `text` as a terminal sends a paste when bracketed paste is on.
+fn paste(pty: &mut Pty, text: &str) {
+    pty.send(&format!("\x1b[200~{text}\x1b[201~"));
+}
+
+#[test]
+fn a_paste_is_data_for_the_field_and_never_keys() {
+    for size in SIZES {
+        let scratch = Scratch::new();
+        let mut pty = scratch.spawn(size, &[]);
+        pty.send("/fxload\r");
+        pty.wait_for("fxload selected", WAIT, |s| {
+            selected_line(s, "fxload.service")
+        });
+        let before = contents(&scratch.tree());
+        pty.send("e");
+        pty.wait_text("limits of /system.slice/fxload.service", WAIT);
+        pty.send("j\r");
+        pty.wait_text("> max", WAIT);
+        // The newline would submit, and the rest run as keys of the main view (interval,
+        // re-rooting, the filter prompt), if a paste were typed.
+        paste(&mut pty, "12\x1b[31mRED\x07\tfoo\nbar 9999 ;rm -rf /");
+        pty.wait_text("refused: the paste holds", WAIT);
+        // A paste that would have killed the cgroup: `5`, Enter, K, y.
+        paste(&mut pty, "5\nKy");
+        std::thread::sleep(Duration::from_millis(500));
+        let screen = pty.screen();
+        assert!(
+            screen.contains("> max"),
+            "the field is unchanged:\n{screen}"
+        );
+        assert!(
+            screen.contains("memory.high of /system.slice/fxload.service"),
+            "the form stays open:\n{screen}"
+        );
+        assert!(
+            !screen.contains("kill: confirm"),
+            "no kill was asked for:\n{screen}"
+        );
+        assert!(
+            screen.contains("every 1 s"),
+            "the interval is unchanged:\n{screen}"
+        );
+        assert_eq!(
+            contents(&scratch.tree()),
+            before,
+            "a paste wrote to the tree"
+        );
+        // Plain text goes in as one insertion, replacing the selected value.
+        paste(&mut pty, "300M");
+        pty.wait_text("> 300M▏", WAIT);
+        assert!(!pty.screen().contains("refused:"), "{}", pty.screen());
+        assert_eq!(
+            contents(&scratch.tree()),
+            before,
+            "a paste submitted the form"
+        );
+        esc(&mut pty);
+        esc(&mut pty);
+        esc(&mut pty);
+        pty.wait_for("the form to close", WAIT, |s| !s.contains("> 300M"));
+        // Outside a text field a paste does nothing: `q` pasted does not quit.
+        paste(&mut pty, "q");
+        pty.wait_text("paste ignored", WAIT);
+        still_answers(&mut pty, "a paste in the main view");
+        // In the filter line, a paste is filter text.
+        pty.send("/");
+        paste(&mut pty, "journal");
+        pty.wait_for("the pasted filter to apply", WAIT, |s| {
+            s.contains("systemd-journald.service") && !s.contains("fxplay.scope")
+        });
+        pty.send("\r");
+        esc(&mut pty);
+        assert_eq!(contents(&scratch.tree()), before, "something was written");
+        quit(&mut pty);
+    }
+}
+
+#[test]
+fn a_large_paste_into_the_filter_is_one_change() {
+    let scratch = Scratch::new();
+    let mut pty = scratch.spawn((120, 40), &[]);
+    pty.send("/");
+    // 8 KB is more than a field takes: refused whole, at once, and the screen keeps updating.
+    paste(&mut pty, &"x".repeat(8192));
+    pty.wait_text("the paste holds 8192 characters", WAIT);
+    paste(&mut pty, &"fx".repeat(10));
+    pty.wait_text("fxfxfxfxfxfxfxfxfxfx", WAIT);
+    esc(&mut pty);
+    quit(&mut pty);
+}
+
+#[test]
+fn a_limit_asks_first_with_the_value_and_what_the_kernel_will_do() {
+    let scratch = Scratch::new();
+    let file = "user.slice/user-1000.slice/user@1000.service/app.slice/fxplay.scope/memory.max";
+    let before = contents(&scratch.tree());
+    let mut pty = scratch.spawn((120, 40), &[]);
+    pty.send("/fxplay\r");
+    pty.wait_for("fxplay selected", WAIT, |s| {
+        selected_line(s, "fxplay.scope")
+    });
+    pty.send("e");
+    pty.wait_text("limits of /user.slice", WAIT);
+    pty.send("\r");
+    pty.wait_text("> max", WAIT);
+    pty.send("100K\r");
+    pty.wait_text("set: confirm", WAIT);
+    pty.wait_text("100K is 102400 bytes", WAIT);
+    pty.wait_text("below current usage (172K)", WAIT);
+    pty.wait_text("may OOM-kill", WAIT);
+    pty.wait_text("kernel: will", WAIT);
+    assert_eq!(contents(&scratch.tree()), before, "written before y");
+    pty.send("n");
+    pty.wait_text("> 100K▏", WAIT);
+    assert_eq!(contents(&scratch.tree()), before, "written after n");
+    pty.send("\r");
+    pty.wait_text("set: confirm", WAIT);
+    pty.send("y");
+    pty.wait_for("memory.max written", WAIT, |_| {
+        scratch.read(file).trim() == "102400"
+    });
+    quit(&mut pty);
+}
+
+#[test]
+fn a_fixture_is_never_written_and_its_changes_never_reach_the_journal() {
+    let scratch = Scratch::new();
+    let tree = scratch.tree().display().to_string();
+    let before = contents(&scratch.tree());
+    let env = scratch.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut pty = Pty::spawn_env(&["--fixture", &tree], &env, 120, 40);
+    pty.wait_text("changes in memory only", WAIT);
+    pty.wait_text("fxplay.scope", WAIT);
+    // Enable memory for system.slice's children: the tree shows it, the fixture keeps its own.
+    pty.send("gjj");
+    pty.wait_for("system.slice selected", WAIT, |s| {
+        selected_line(s, "/system.slice")
+    });
+    pty.send("c");
+    pty.wait_text("controllers of /system.slice", WAIT);
+    pty.send("jj");
+    pty.send(" ");
+    pty.wait_text("change controllers: confirm", WAIT);
+    pty.send("y");
+    pty.wait_text("set /system.slice/cgroup.subtree_control", WAIT);
+    // A limit, and a new cgroup.
+    pty.send("/fxload\r");
+    pty.wait_for("fxload selected", WAIT, |s| {
+        selected_line(s, "fxload.service")
+    });
+    pty.send("e\r300M\r");
+    pty.wait_text("set: confirm", WAIT);
+    pty.send("y");
+    pty.wait_text("300M", WAIT);
+    esc(&mut pty);
+    pty.wait_for("the filter to clear", WAIT, |s| {
+        !s.contains("filter: fxload")
+    });
+    pty.send("n");
+    pty.wait_text("new child cgroup", WAIT);
+    pty.send("scratch\r");
+    pty.wait_text("mkdir /system.slice/fxload.service/scratch", WAIT);
+    pty.wait_text(" 11 cgroups ", WAIT);
+    // Undo takes back the session's own latest change, in the copy.
+    pty.send("u");
+    pty.wait_text("latest first", WAIT);
+    pty.send("\r");
+    pty.wait_text("undo: confirm", WAIT);
+    pty.send("y");
+    pty.wait_text(" 10 cgroups ", WAIT);
+    let pid = pty.pid().expect("child pid");
+    quit(&mut pty);
+    let copies: Vec<_> = ["/dev/shm".into(), std::env::temp_dir()]
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("cgtui-fixture-{pid}-"))
+        })
+        .collect();
+    assert!(copies.is_empty(), "the private copy is left: {copies:?}");
+    // Also from the command line.
+    let out = std::process::Command::new(common::binary())
+        .args(["--fixture", &tree, "set", "/system.slice", "pids.max", "5"])
+        .envs(scratch.env())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(contents(&scratch.tree()), before, "the fixture was written");
+    let state: Vec<_> = std::fs::read_dir(scratch.dir.path().join("state"))
+        .unwrap()
+        .collect();
+    assert!(
+        state.is_empty(),
+        "the user's journal was written: {state:?}"
     );
 }

@@ -5,7 +5,7 @@ use super::dialog::{self, Dialog, InputForm, InputPurpose, Pending};
 use super::status::Tone;
 use super::{Action, App, Context, Effect, Focus};
 use crate::cgroup::edit::{Op, Outcome};
-use crate::editor::{Change, Route, UndoPlan, UndoScope};
+use crate::editor::{Change, Route, UndoItem};
 
 impl App {
     /// Does the selected cgroup contain cgtui itself? Freezing or killing it would stop us.
@@ -52,7 +52,12 @@ impl App {
 
     pub(super) fn open_limits(&mut self) {
         let selected = self.tree.selected().clone();
-        let node = self.selected_node();
+        self.open_limits_of(selected, None);
+    }
+
+    /// The limits list of `cgroup`, on `row` if given, else on the row last used.
+    pub(super) fn open_limits_of(&mut self, cgroup: crate::cgroup::CgroupPath, row: Option<usize>) {
+        let node = self.model.get(&cgroup);
         // Limits other than memory and pids come only with a full read of the cgroup, which
         // follows a change of selection: until it arrives the form says it is reading.
         let rows = match node.and_then(|n| n.sample.as_ref()) {
@@ -64,17 +69,30 @@ impl App {
         if rows.as_ref().is_some_and(Vec::is_empty) {
             self.status.say(
                 Tone::Info,
-                format!("{selected} has no limit files to edit (no controller enabled for it)"),
+                format!("{cgroup} has no limit files to edit (no controller enabled for it)"),
             );
             return;
         }
+        let selected = match (row, &rows) {
+            (Some(row), Some(rows)) => row.min(rows.len().saturating_sub(1)),
+            (None, Some(rows)) => self.remembered_limits_row(rows),
+            (_, None) => 0,
+        };
         self.lessons.observed.opened.insert("limits".into());
         self.open_dialog(Dialog::Limits {
-            cgroup: selected,
+            cgroup,
             rows,
-            selected: 0,
+            selected,
             read_only: self.read_only,
         });
+    }
+
+    /// The row of `rows` the limits list was last on (by its label), else the first.
+    pub(super) fn remembered_limits_row(&self, rows: &[dialog::LimitRow]) -> usize {
+        self.limits_row
+            .as_ref()
+            .and_then(|label| rows.iter().position(|row| &row.label == label))
+            .unwrap_or(0)
     }
 
     pub(super) fn open_controllers(&mut self) {
@@ -132,6 +150,19 @@ impl App {
         let mut lines = vec![format!(
             "Kill every process in {selected} and below (cgroup.kill)? This cannot be undone."
         )];
+        if let Some(named) = self.processes.named(&selected, 3) {
+            lines.push(format!("In {selected} itself: {named}."));
+        }
+        if let Some(tasks) = self
+            .selected_node()
+            .and_then(|n| n.sample.as_ref())
+            .and_then(|s| s.pids.current)
+        {
+            lines.push(format!(
+                "{} in all, descendants included (pids.current).",
+                crate::format::plural(tasks as usize, "task")
+            ));
+        }
         if self.selection_holds_cgtui() {
             lines.push("This includes cgtui itself.".into());
         }
@@ -181,38 +212,40 @@ impl App {
         if !self.can_write() {
             return Vec::new();
         }
-        self.undo_beyond_session = false;
-        self.status.hint("looking for the latest change to undo…");
-        vec![Effect::PlanUndo(UndoScope::Session(self.session.clone()))]
+        self.status.hint("reading the journal for changes to undo…");
+        vec![Effect::ListUndo]
     }
 
-    pub(super) fn on_undo_planned(
-        &mut self,
-        scope: UndoScope,
-        plan: Result<UndoPlan, String>,
-    ) -> Vec<Effect> {
-        match (plan, scope) {
-            (Ok(plan), scope) => {
-                let mut lines = vec![format!("Undo: {}?", plan.description)];
-                if scope == UndoScope::Any && self.undo_beyond_session {
-                    lines.push(
-                        "This change was made from another cgtui or terminal: this session has \
-                         made no change left to undo."
-                            .into(),
-                    );
-                }
-                self.status.clear();
-                self.ask("undo", lines, Pending::Undo(plan))
+    /// The list `u` offers: this session's latest change that can be undone is selected,
+    /// else the latest that can.
+    pub(super) fn on_undo_listed(&mut self, items: Result<Vec<UndoItem>, String>) -> Vec<Effect> {
+        self.status.clear();
+        let items = match items {
+            Ok(items) if items.is_empty() => {
+                self.status.say(
+                    Tone::Info,
+                    "nothing to undo: no change of yours that is not undone yet",
+                );
+                return Vec::new();
             }
-            (Err(_), UndoScope::Session(_)) => {
-                self.undo_beyond_session = true;
-                vec![Effect::PlanUndo(UndoScope::Any)]
+            Ok(items) => items,
+            Err(reason) => {
+                self.status.say(Tone::Refused, reason);
+                return Vec::new();
             }
-            (Err(reason), UndoScope::Any) => {
-                self.status.say(Tone::Info, reason);
-                Vec::new()
-            }
-        }
+        };
+        let mine = |item: &UndoItem| item.session.as_deref() == Some(self.session.as_str());
+        let selected = items
+            .iter()
+            .position(|item| item.plan.is_ok() && mine(item))
+            .or_else(|| items.iter().position(|item| item.plan.is_ok()))
+            .unwrap_or(0);
+        self.open_dialog(Dialog::UndoList {
+            items,
+            selected,
+            session: self.session.clone(),
+        });
+        Vec::new()
     }
 
     /// `P`: make the latest live change permanent, where systemd can keep it; elsewhere say
@@ -290,6 +323,7 @@ impl App {
         match self.processes.selected_row() {
             Some(row) => {
                 let pid = row.sample.pid;
+                self.moving_what = super::process_pane::describe(&row.sample);
                 self.moving = Some(pid);
                 self.focus = Focus::Tree;
             }
@@ -304,7 +338,10 @@ impl App {
         let cgroup = self.tree.selected().clone();
         self.ask(
             "move",
-            vec![format!("Move process {pid} into {cgroup} (cgroup.procs)?")],
+            vec![format!(
+                "Move process {} into {cgroup} (cgroup.procs)?",
+                self.moving_what
+            )],
             Pending::Edit(Op::Move { pid, cgroup }, Change::default()),
         )
     }

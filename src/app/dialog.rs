@@ -8,8 +8,8 @@ use crate::cgroup::CgroupPath;
 use crate::cgroup::devices::Disk;
 use crate::cgroup::edit::{Op, Outcome};
 use crate::cgroup::rules::Rule;
-use crate::editor::{Change, Route, UndoPlan};
-use crate::format::plain_limit;
+use crate::editor::{Change, Route, UndoItem, UndoPlan};
+use crate::format::{exact_size_limit, plain_limit};
 use crate::model::{Model, Node};
 
 /// One editable file of the limits form.
@@ -87,6 +87,34 @@ impl Pending {
     }
 }
 
+/// The longest text a field holds, in characters: more than any cgroup name (255 bytes) or
+/// limit value needs, and the bound on what one paste can insert.
+pub const MAX_FIELD_CHARS: usize = 1024;
+
+/// Why pasted text cannot go into a one-line field, if it cannot: a field takes plain text,
+/// never a line break or another control character (a pasted newline must not submit).
+pub fn paste_refusal(pasted: &str, room: usize) -> Option<String> {
+    if let Some(c) = pasted.chars().find(|c| c.is_control()) {
+        let what = match c {
+            '\n' | '\r' => "a line break".to_string(),
+            '\t' => "a tab".to_string(),
+            '\u{1b}' => "an escape sequence".to_string(),
+            c => format!("the control character U+{:04X}", u32::from(c)),
+        };
+        return Some(format!(
+            "the paste holds {what}, and a field takes one line of plain text: nothing was \
+             inserted"
+        ));
+    }
+    let count = pasted.chars().count();
+    (count > room).then(|| {
+        format!(
+            "the paste holds {count} characters, and this field has room for {room} more (it \
+             takes {MAX_FIELD_CHARS}): nothing was inserted"
+        )
+    })
+}
+
 /// A line of text being edited, with a cursor. A prefilled value starts selected: typing
 /// replaces it, a cursor key keeps it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -118,6 +146,27 @@ impl TextInput {
         self.selected
     }
 
+    /// Insert pasted text at the cursor as one edit (replacing a selection); refused whole,
+    /// with the reason, when it is not one line of plain text or would not fit.
+    pub fn paste(&mut self, pasted: &str) -> Result<(), String> {
+        let kept = if self.selected {
+            0
+        } else {
+            self.text.chars().count()
+        };
+        if let Some(why) = paste_refusal(pasted, MAX_FIELD_CHARS.saturating_sub(kept)) {
+            return Err(why);
+        }
+        if std::mem::take(&mut self.selected) {
+            self.text.clear();
+            self.cursor = 0;
+        }
+        let at = self.byte(self.cursor);
+        self.text.insert_str(at, pasted);
+        self.cursor += pasted.chars().count();
+        Ok(())
+    }
+
     fn byte(&self, chars: usize) -> usize {
         self.text
             .char_indices()
@@ -130,6 +179,7 @@ impl TextInput {
         let len = self.text.chars().count();
         let replace = std::mem::take(&mut self.selected);
         match action {
+            Action::Type(_) if !replace && len >= MAX_FIELD_CHARS => {}
             Action::Type(c) => {
                 if replace {
                     self.text.clear();
@@ -183,6 +233,10 @@ pub enum InputPurpose {
         route: Route,
         /// memory.current when the form opened, to warn before a limit below it.
         usage: Option<u64>,
+        /// What the file holds now, as the form showed it.
+        current: String,
+        /// The row of the limits list the form was opened from: Esc goes back to it.
+        row: usize,
     },
     NewChild {
         parent: CgroupPath,
@@ -225,6 +279,56 @@ impl InputForm {
             }),
             InputPurpose::ReplayTime => None,
         }
+    }
+
+    /// The confirmation a typed limit asks before it is written: what, from what to what, and
+    /// what the kernel will do beyond the write. The prediction is shown under it.
+    pub fn confirmation(&self) -> (String, Vec<String>, Change) {
+        let InputPurpose::SetFile {
+            cgroup,
+            file,
+            route,
+            current,
+            ..
+        } = &self.purpose
+        else {
+            return (String::new(), Vec::new(), Change::default());
+        };
+        let typed = self.input.text();
+        let mut lines = vec![format!(
+            "Set {file} of {cgroup} to {}? (now {current})",
+            if typed.is_empty() {
+                "nothing (empty)"
+            } else {
+                typed
+            }
+        )];
+        if let Some(bytes) = crate::cgroup::value::parse_size(typed)
+            .filter(|_| file.starts_with("memory.") && typed.ends_with(char::is_alphabetic))
+        {
+            lines.push(format!("{typed} is {bytes} bytes"));
+        }
+        if let Some(warning) = self.warning() {
+            lines.push(format!("warning: {warning}"));
+        }
+        let title = if *route == Route::Fs {
+            lines.push(
+                "A direct write: where systemd owns this cgroup it may revert the value on its \
+                 next reload (its single-writer rule)."
+                    .into(),
+            );
+            "direct write"
+        } else {
+            "set"
+        };
+        (
+            title.to_string(),
+            lines,
+            Change {
+                route: *route,
+                ..Change::default()
+            },
+        )
     }
 
     /// Does submitting the form change the system? (The replay's time prompt only moves.)
@@ -276,11 +380,20 @@ pub enum Dialog {
         selected: usize,
         read_only: bool,
     },
+    /// `u`: the changes that can be taken back, latest first.
+    UndoList {
+        items: Vec<UndoItem>,
+        selected: usize,
+        /// This run's session: its own changes are told from others'.
+        session: String,
+    },
     Input(InputForm),
     Confirm {
         title: String,
         lines: Vec<String>,
         pending: Pending,
+        /// The form the value was typed in: `n` or Esc go back to it, and a refusal reopens it.
+        back: Option<InputForm>,
     },
     /// Scrolled text: the `w` pane, the message log, a process, a result.
     Text {
@@ -305,6 +418,11 @@ pub enum Step {
     ReadOnly,
     /// The action does nothing here; tell the person why.
     Note(String),
+    /// Close a limit's field and show the limits list again, at its row.
+    BackToLimits {
+        cgroup: CgroupPath,
+        row: usize,
+    },
     /// Close the dialog and move through recorded time (`cgtui replay`).
     Replay(ReplayMove),
 }
@@ -328,6 +446,7 @@ pub fn confirm(title: impl Into<String>, lines: Vec<String>, pending: Pending) -
         title: title.into(),
         lines,
         pending,
+        back: None,
     }
 }
 
@@ -386,6 +505,8 @@ impl Dialog {
                                     prefix: row.prefix.clone(),
                                     route: if raw { Route::Fs } else { Route::Auto },
                                     usage: None,
+                                    current: row.current.clone(),
+                                    row: *selected,
                                 },
                                 refusal: Vec::new(),
                             })))
@@ -449,8 +570,46 @@ impl Dialog {
                     Step::Stay
                 }
             },
-            Dialog::Input(form) => match action {
+            Dialog::UndoList {
+                items,
+                selected,
+                session,
+            } => match action {
                 Action::Close => Step::Close,
+                Action::Activate => match items.get(*selected) {
+                    Some(UndoItem { plan: Ok(plan), .. }) => {
+                        let mut lines = vec![format!("Undo: {}?", plan.description)];
+                        if items[*selected].session.as_deref() != Some(session.as_str()) {
+                            lines.push(
+                                "This change was made from another cgtui or terminal.".into(),
+                            );
+                        }
+                        Step::Replace(Box::new(confirm(
+                            "undo",
+                            lines,
+                            Pending::Undo(plan.clone()),
+                        )))
+                    }
+                    Some(UndoItem {
+                        plan: Err(why),
+                        description,
+                        ..
+                    }) => Step::Note(format!("{description} cannot be undone: {why}")),
+                    None => Step::Close,
+                },
+                other => {
+                    move_in(selected, items.len(), other, page);
+                    Step::Stay
+                }
+            },
+            Dialog::Input(form) => match action {
+                Action::Close => match &form.purpose {
+                    InputPurpose::SetFile { cgroup, row, .. } => Step::BackToLimits {
+                        cgroup: cgroup.clone(),
+                        row: *row,
+                    },
+                    _ => Step::Close,
+                },
                 Action::Submit if form.purpose == InputPurpose::ReplayTime => {
                     let now = crate::time::now_ms();
                     match crate::time::parse_time(form.input.text(), now) {
@@ -467,25 +626,15 @@ impl Dialog {
                         return Step::Note("type a name first".into());
                     };
                     match &form.purpose {
-                        InputPurpose::SetFile {
-                            cgroup,
-                            file,
-                            route: Route::Fs,
-                            ..
-                        } => Step::Replace(Box::new(confirm(
-                            "direct write",
-                            vec![format!(
-                                "Write {file} of {cgroup} directly? Where systemd owns this cgroup it \
-                                 may revert the value on its next reload (its single-writer rule)."
-                            )],
-                            Pending::Edit(
-                                op,
-                                Change {
-                                    route: Route::Fs,
-                                    ..Change::default()
-                                },
-                            ),
-                        ))),
+                        InputPurpose::SetFile { .. } => {
+                            let (title, lines, change) = form.confirmation();
+                            Step::Replace(Box::new(Dialog::Confirm {
+                                title,
+                                lines,
+                                pending: Pending::Edit(op, change),
+                                back: Some(form.clone()),
+                            }))
+                        }
                         _ => Step::Request(Pending::Edit(op, Change::default())),
                     }
                 }
@@ -496,14 +645,23 @@ impl Dialog {
                     Step::Stay
                 }
             },
-            Dialog::Confirm { .. } => match action {
+            Dialog::Confirm { back, .. } => match action {
                 Action::Confirm => {
                     match std::mem::replace(self, Dialog::text("", Tone::Info, Vec::new())) {
-                        Dialog::Confirm { pending, .. } => Step::Request(pending),
+                        Dialog::Confirm { pending, back, .. } => {
+                            // The form stays behind the write, to come back with a refusal.
+                            if let Some(form) = back {
+                                *self = Dialog::Input(form);
+                            }
+                            Step::Request(pending)
+                        }
                         _ => Step::Close,
                     }
                 }
-                _ => Step::Close,
+                _ => match back.take() {
+                    Some(form) => Step::Replace(Box::new(Dialog::Input(form))),
+                    None => Step::Close,
+                },
             },
             Dialog::Text {
                 lines, scroll, fix, ..
@@ -556,35 +714,35 @@ pub fn limit_rows(node: &Node, disks: &[Disk]) -> Vec<LimitRow> {
         &mut rows,
         "memory.max",
         m.max.is_some(),
-        plain_limit(m.max),
+        exact_size_limit(m.max),
         SIZE,
     );
     add(
         &mut rows,
         "memory.high",
         m.high.is_some(),
-        plain_limit(m.high),
+        exact_size_limit(m.high),
         SIZE,
     );
     add(
         &mut rows,
         "memory.low",
         m.low.is_some(),
-        plain_limit(m.low),
+        exact_size_limit(m.low),
         SIZE,
     );
     add(
         &mut rows,
         "memory.min",
         m.min.is_some(),
-        plain_limit(m.min),
+        exact_size_limit(m.min),
         SIZE,
     );
     add(
         &mut rows,
         "memory.swap.max",
         m.swap_max.is_some(),
-        plain_limit(m.swap_max),
+        exact_size_limit(m.swap_max),
         SIZE,
     );
     if let Some(d) = sample.detail.as_ref() {
@@ -763,4 +921,33 @@ pub fn outcome_text(outcome: &Outcome, processes: usize) -> (Vec<String>, Option
         _ => None,
     };
     (lines, fix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paste_is_one_insertion_or_refused_whole() {
+        let mut input = TextInput::prefilled("max");
+        input.paste("512M").unwrap();
+        assert_eq!((input.text(), input.cursor()), ("512M", 4));
+        input.edit(Action::CursorLeft);
+        input.paste("é1").unwrap();
+        assert_eq!((input.text(), input.cursor()), ("512é1M", 5));
+        for hostile in ["5\nKy", "12\x1b[31mRED", "a\tb", "\x07", "x\r"] {
+            let why = input.paste(hostile).unwrap_err();
+            assert!(why.contains("nothing was inserted"), "{why}");
+            assert_eq!(input.text(), "512é1M", "{hostile:?} changed the field");
+        }
+        let why = input.paste(&"x".repeat(MAX_FIELD_CHARS)).unwrap_err();
+        assert!(why.contains("room for 1018 more"), "{why}");
+        input.paste(&"x".repeat(MAX_FIELD_CHARS - 6)).unwrap();
+        input.edit(Action::Type('y'));
+        assert_eq!(
+            input.text().chars().count(),
+            MAX_FIELD_CHARS,
+            "typing past the bound"
+        );
+    }
 }

@@ -55,8 +55,23 @@ impl App {
         let Some(dialog) = self.dialog.as_mut() else {
             return Vec::new();
         };
-        match dialog.on_action(action, page) {
+        let step = dialog.on_action(action, page);
+        if let Dialog::Limits {
+            rows: Some(rows),
+            selected,
+            ..
+        } = &*dialog
+        {
+            // The form reopens on this row.
+            self.limits_row = rows.get(*selected).map(|row| row.label.clone());
+        }
+        match step {
             Step::Stay => Vec::new(),
+            Step::BackToLimits { cgroup, row } => {
+                self.dialog = None;
+                self.open_limits_of(cgroup, Some(row));
+                Vec::new()
+            }
             Step::Close => {
                 self.dialog = None;
                 Vec::new()
@@ -131,6 +146,7 @@ impl App {
     fn filter_action(&mut self, action: Action) -> Vec<Effect> {
         let before = self.tree.selected().clone();
         let mut text = self.tree.view.filter().to_string();
+        let replace = std::mem::take(&mut self.tree.filter_selected);
         match action {
             Action::Quit => return vec![Effect::Quit],
             Action::FilterKeep => {
@@ -147,12 +163,45 @@ impl App {
                 self.tree.scroll_to_selection(self.layout.tree_rows());
                 return self.focus_effect(&before);
             }
+            Action::ClearText => text.clear(),
+            Action::DeleteBack if replace => text.clear(),
             Action::DeleteBack => {
                 text.pop();
             }
-            Action::Type(c) => text.push(c),
-            _ => return Vec::new(),
+            Action::Type(c) => {
+                if replace {
+                    text.clear();
+                }
+                if text.chars().count() < dialog::MAX_FIELD_CHARS {
+                    text.push(c);
+                }
+            }
+            _ => {
+                self.tree.filter_selected = replace;
+                return Vec::new();
+            }
         }
+        self.tree.set_filter(text, &self.model);
+        self.tree.scroll_to_selection(self.layout.tree_rows());
+        self.focus_effect(&before)
+    }
+
+    /// Pasted text typed into the filter line, as one change of the filter.
+    pub(super) fn paste_into_filter(&mut self, pasted: &str) -> Vec<Effect> {
+        let replace = std::mem::take(&mut self.tree.filter_selected);
+        let mut text = if replace {
+            String::new()
+        } else {
+            self.tree.view.filter().to_string()
+        };
+        let room = dialog::MAX_FIELD_CHARS.saturating_sub(text.chars().count());
+        if let Some(why) = dialog::paste_refusal(pasted, room) {
+            self.tree.filter_selected = replace;
+            self.status.say(Tone::Warning, why);
+            return Vec::new();
+        }
+        let before = self.tree.selected().clone();
+        text.push_str(pasted);
         self.tree.set_filter(text, &self.model);
         self.tree.scroll_to_selection(self.layout.tree_rows());
         self.focus_effect(&before)
@@ -214,6 +263,8 @@ impl App {
             }
             Action::Filter => {
                 self.tree.filter_editing = true;
+                // An active filter's text is selected: typing replaces it, Backspace clears.
+                self.tree.filter_selected = !self.tree.view.filter().is_empty();
                 self.focus = Focus::Tree;
             }
             Action::NextMatch | Action::PrevMatch => {
@@ -267,6 +318,14 @@ impl App {
             Action::Undo => return self.undo(),
             Action::Persist => return self.persist_last_change(),
             Action::Playground => {
+                // Read-only says so first (in `ask`), wherever it runs.
+                if let Some(why) = (!self.read_only)
+                    .then(|| no_playground(std::fs::read_to_string("/proc/1/comm")))
+                    .flatten()
+                {
+                    self.status.say(Tone::Refused, why);
+                    return Vec::new();
+                }
                 return self.ask(
                     "playground",
                     vec![
@@ -399,5 +458,33 @@ impl App {
             scroll,
             fix: None,
         });
+    }
+}
+
+/// Why `D` cannot start a playground here, from what PID 1 is (`/proc/1/comm`): a playground
+/// is a scope a systemd manager starts, so without systemd say what was found instead.
+fn no_playground(init: std::io::Result<String>) -> Option<String> {
+    match init {
+        Ok(name) if name.trim() == "systemd" => None,
+        Ok(name) => Some(format!(
+            "no playground: it is a scope a systemd manager starts, and PID 1 here is {}, not \
+             systemd",
+            crate::cgroup::escape::visible(name.trim().as_bytes())
+        )),
+        Err(e) => Some(format!(
+            "no playground: cannot tell whether systemd runs here (reading /proc/1/comm: {e})"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn without_systemd_the_playground_says_what_pid_1_is() {
+        assert_eq!(super::no_playground(Ok("systemd\n".into())), None);
+        let why = super::no_playground(Ok("tini\n".into())).unwrap();
+        assert!(why.contains("PID 1 here is tini, not systemd"), "{why}");
+        let why = super::no_playground(Err(std::io::ErrorKind::NotFound.into())).unwrap();
+        assert!(why.contains("/proc/1/comm"), "{why}");
     }
 }

@@ -4,7 +4,7 @@
 use crate::app::dialog::Fixup;
 use crate::cgroup::CgroupPath;
 use crate::cgroup::edit::Op;
-use crate::editor::{Change, UndoPlan, UndoScope};
+use crate::editor::{Change, UndoPlan};
 use std::time::Duration;
 
 #[derive(Debug)]
@@ -25,8 +25,8 @@ pub enum Effect {
     Predict(Op),
     /// Carry out a change through the editor (journaled, read back).
     Edit(Op, Change),
-    /// Find what `u` would undo in this scope (answered by `Event::UndoPlanned`).
-    PlanUndo(UndoScope),
+    /// List the changes `u` can take back (answered by `Event::UndoListed`).
+    ListUndo,
     /// Undo what was planned and confirmed.
     Undo(Box<UndoPlan>),
     Fix(Fixup),

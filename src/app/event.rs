@@ -10,7 +10,7 @@ use crate::cgroup::edit::{Op, Outcome};
 use crate::cgroup::predict::Prediction;
 use crate::cgroup::process::ProcessSample;
 use crate::cgroup::watch::WatchEvent;
-use crate::editor::{UndoPlan, UndoScope};
+use crate::editor::UndoItem;
 use crate::model::view::Column;
 use crate::model::{Affected, TreeSample};
 use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
@@ -20,6 +20,9 @@ use std::time::Instant;
 #[derive(Debug)]
 pub enum Event {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): data for the focused text field,
+    /// never keys.
+    Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
     /// A pass of the sampler: every cgroup when it walked the tree, else what it read.
@@ -46,11 +49,8 @@ pub enum Event {
     /// A change requested by an [`Effect::Edit`], [`Effect::Undo`] or [`Effect::Fix`] finished;
     /// `Err` when it could not even be attempted (read-only, journal unwritable).
     Edited(Result<Outcome, String>),
-    /// What `u` would undo in `scope`.
-    UndoPlanned {
-        scope: UndoScope,
-        plan: Result<UndoPlan, String>,
-    },
+    /// The changes `u` can take back, latest first (or why the journal cannot be read).
+    UndoListed(Result<Vec<UndoItem>, String>),
     /// A playground scope was started: its cgroup and unit.
     PlaygroundReady(Result<(CgroupPath, String), String>),
     PlaygroundStopped(Result<String, String>),
@@ -94,6 +94,7 @@ impl App {
                 }
             }
             Event::Key(_) => Vec::new(),
+            Event::Paste(text) => self.paste(&text),
             Event::Replayed(replayed) => {
                 let Replayed {
                     time_ms,
@@ -194,7 +195,7 @@ impl App {
             }
             Event::Signal(_) => vec![Effect::Quit],
             Event::Edited(result) => self.on_edited(result),
-            Event::UndoPlanned { scope, plan } => self.on_undo_planned(scope, plan),
+            Event::UndoListed(items) => self.on_undo_listed(items),
             Event::Explained(explanation) => {
                 self.status.clear();
                 self.lessons
@@ -268,6 +269,9 @@ impl App {
             self.tree.view.rebuild(&self.model);
             self.tree.scroll_to_selection(self.layout.tree_rows());
         }
+        if change.structure {
+            self.tree.count_matches(&self.model);
+        }
         self.focus_effect(&before)
     }
 
@@ -281,6 +285,27 @@ impl App {
         } else {
             Vec::new()
         }
+    }
+
+    /// A paste goes into the focused text field as one insertion, or nowhere: no pasted byte
+    /// is ever taken for a key.
+    fn paste(&mut self, text: &str) -> Vec<Effect> {
+        if let Some(Dialog::Input(form)) = self.dialog.as_mut() {
+            match form.input.paste(text) {
+                Ok(()) => form.refusal.clear(),
+                Err(why) => {
+                    form.refusal = vec![why.clone()];
+                    self.status.say(Tone::Warning, why);
+                }
+            }
+            return Vec::new();
+        }
+        if self.tree.filter_editing && self.help.is_none() && self.dialog.is_none() {
+            return self.paste_into_filter(text);
+        }
+        self.status
+            .hint("paste ignored: only a text field (a form, the / filter) takes text");
+        Vec::new()
     }
 
     /// The limits form is open but its cgroup's limit files are not read yet.
@@ -306,9 +331,20 @@ impl App {
 
     /// The limits form opened before the cgroup's limit files were read: fill it now.
     fn fill_pending_limits(&mut self, path: &CgroupPath) {
+        if !matches!(&self.dialog, Some(Dialog::Limits { cgroup, rows: None, .. }) if cgroup == path)
+        {
+            return;
+        }
+        let found = self
+            .model
+            .get(path)
+            .map(|n| dialog::limit_rows(n, &self.disks))
+            .unwrap_or_default();
+        let remembered = self.remembered_limits_row(&found);
         let Some(Dialog::Limits {
             cgroup,
             rows: rows @ None,
+            selected,
             ..
         }) = self.dialog.as_mut()
         else {
@@ -317,11 +353,6 @@ impl App {
         if cgroup != path {
             return;
         }
-        let found = self
-            .model
-            .get(path)
-            .map(|n| dialog::limit_rows(n, &self.disks))
-            .unwrap_or_default();
         if found.is_empty() {
             self.dialog = None;
             self.status.say(
@@ -330,6 +361,7 @@ impl App {
             );
         } else {
             *rows = Some(found);
+            *selected = remembered;
         }
     }
 }

@@ -168,6 +168,8 @@ pub struct App {
     pub(crate) prediction: Option<(Op, Prediction)>,
     /// A form whose value was submitted: reopened with the refusal if the kernel says no.
     resume_form: Option<InputForm>,
+    /// The limits list's latest row (its label): the list reopens there.
+    limits_row: Option<String>,
     /// Help is open, scrolled by this many lines.
     pub(crate) help: Option<usize>,
     pub(crate) lessons: LessonsState,
@@ -195,13 +197,13 @@ pub struct App {
     pub(crate) names: names::Names,
     /// A process being moved: the next Enter in the tree picks its destination.
     pub(crate) moving: Option<u32>,
+    /// That process in words (`340 nginx`), for the confirmation.
+    moving_what: String,
     /// A change is being carried out; further changes wait for it.
     busy: bool,
     /// The latest successful `set`, which `P` can make permanent.
     last_set: Option<Outcome>,
     session: String,
-    /// `u` found nothing of this session and looked further.
-    undo_beyond_session: bool,
     /// Questions for the engines, sent with the next effects.
     names_pending: Vec<Effect>,
     /// What the sampler was last told to read.
@@ -242,6 +244,7 @@ impl App {
             dialog: None,
             prediction: None,
             resume_form: None,
+            limits_row: None,
             help: None,
             lessons: LessonsState::default(),
             status: Status::default(),
@@ -262,10 +265,10 @@ impl App {
             users: UserNames::known(options.known_users),
             names,
             moving: None,
+            moving_what: String::new(),
             busy: false,
             last_set: None,
             session: options.session,
-            undo_beyond_session: false,
             names_pending: Vec::new(),
             told_reads: crate::collect::plan::Reads::default(),
             sampler_interval: options.interval,
@@ -335,6 +338,11 @@ impl App {
         (self.tree.view.sort, self.tree.view.sort_descending)
     }
 
+    /// The filter prompt (`/`) is open.
+    pub fn filter_editing(&self) -> bool {
+        self.tree.filter_editing
+    }
+
     /// A dialog or help is open over the main view.
     pub fn overlay_open(&self) -> bool {
         self.dialog.is_some() || self.help.is_some()
@@ -368,7 +376,9 @@ impl App {
             contexts.push(Context::Help);
         } else if let Some(dialog) = &self.dialog {
             contexts.push(match dialog {
-                Dialog::Limits { .. } | Dialog::Controllers { .. } => Context::Form,
+                Dialog::Limits { .. } | Dialog::Controllers { .. } | Dialog::UndoList { .. } => {
+                    Context::Form
+                }
                 Dialog::Input(_) => Context::Input,
                 Dialog::Confirm { .. } => Context::Confirm,
                 Dialog::Text { .. } => Context::Text,
@@ -406,6 +416,7 @@ impl App {
         for context in contexts {
             for binding in self.keymap.in_context(context) {
                 if (self.read_only && binding.action.writes())
+                    || !self.does_something(binding.action)
                     || actions.contains(&binding.action)
                     || matches!(binding.action, Action::Lesson(n) if n > 1)
                 {
@@ -423,6 +434,22 @@ impl App {
             }
         }
         hints
+    }
+
+    /// Does `action` do something in the dialog that is open (the footer offers only what
+    /// does)? Outside a dialog every bound action does.
+    pub fn does_something(&self, action: Action) -> bool {
+        match (&self.dialog, action) {
+            (Some(Dialog::Limits { read_only, .. }), Action::Activate | Action::DirectWrite) => {
+                !read_only
+            }
+            (Some(Dialog::Controllers { read_only, .. }), Action::Activate) => !read_only,
+            (Some(Dialog::Controllers { .. } | Dialog::UndoList { .. }), Action::DirectWrite) => {
+                false
+            }
+            (Some(Dialog::Text { fix, .. }), Action::Fix) => fix.is_some(),
+            _ => true,
+        }
     }
 
     pub fn resize(&mut self, width: u16, height: u16) {

@@ -37,6 +37,15 @@ impl UserNames {
     }
 }
 
+/// A process as a confirmation names it: `340 nginx`.
+pub(crate) fn describe(sample: &ProcessSample) -> String {
+    format!(
+        "{} {}",
+        sample.pid,
+        crate::cgroup::escape::visible(&sample.comm)
+    )
+}
+
 #[derive(Debug, Default)]
 pub struct ProcessPane {
     pub(crate) cgroup: CgroupPath,
@@ -49,6 +58,34 @@ pub struct ProcessPane {
 }
 
 impl ProcessPane {
+    /// The processes of `cgroup` in words, for a confirmation: how many, and the first few
+    /// (`340 nginx`); `None` when the list shown is another cgroup's.
+    pub(crate) fn named(&self, cgroup: &CgroupPath, first: usize) -> Option<String> {
+        if &self.cgroup != cgroup {
+            return None;
+        }
+        let names: Vec<String> = self
+            .rows
+            .iter()
+            .take(first)
+            .map(|row| describe(&row.sample))
+            .collect();
+        let more = self.total.saturating_sub(names.len());
+        Some(match (self.total, more) {
+            (0, _) => "no process of its own".to_string(),
+            (_, 0) => format!(
+                "{}: {}",
+                crate::format::plural(self.total, "process"),
+                names.join(", ")
+            ),
+            _ => format!(
+                "{}: {} and {more} more",
+                crate::format::plural(self.total, "process"),
+                names.join(", ")
+            ),
+        })
+    }
+
     pub(crate) fn update(
         &mut self,
         cgroup: CgroupPath,

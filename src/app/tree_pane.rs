@@ -14,6 +14,11 @@ pub struct TreePane {
     pub(crate) pending_reveal: Option<CgroupPath>,
     /// The filter is being typed.
     pub(crate) filter_editing: bool,
+    /// The filter's text is selected (`/` on an active filter): typing replaces it.
+    pub(crate) filter_selected: bool,
+    /// Rows matching the filter themselves, counted when the filter or the tree's shape
+    /// changes (never while drawing).
+    pub(crate) matches: usize,
 }
 
 impl TreePane {
@@ -23,6 +28,8 @@ impl TreePane {
             offset: 0,
             pending_reveal: None,
             filter_editing: false,
+            filter_selected: false,
+            matches: 0,
         }
     }
 
@@ -60,6 +67,7 @@ impl TreePane {
         let clearing = text.is_empty() && !self.view.filter().is_empty();
         let selected = self.view.selected().clone();
         self.view.set_filter(text, model);
+        self.count_matches(model);
         if clearing {
             // Stay on the cgroup that was selected, wherever it is in the whole tree.
             self.view.reveal(&selected, model);
@@ -73,6 +81,17 @@ impl TreePane {
         {
             self.view.select_index(first, model);
         }
+    }
+
+    /// Count the rows that match the filter themselves (not only hold a match below them).
+    pub fn count_matches(&mut self, model: &Model) {
+        self.matches = if self.view.filter().is_empty() {
+            0
+        } else {
+            (0..self.view.rows().len())
+                .filter(|i| self.view.row_matches(*i, model))
+                .count()
+        };
     }
 
     /// Go to the next (or previous) match; false if nothing matches.

@@ -27,7 +27,8 @@ pub enum Request<'a> {
         pid: u32,
         cgroup: &'a Path,
     },
-    Undo,
+    /// The latest change that can be undone, or the one with this journal id.
+    Undo(Option<&'a str>),
 }
 
 impl Request<'_> {
@@ -37,7 +38,7 @@ impl Request<'_> {
             Request::Mkdir { .. } => "mkdir",
             Request::Rmdir { .. } => "rmdir",
             Request::Move { .. } => "move",
-            Request::Undo => "undo",
+            Request::Undo(_) => "undo",
         }
     }
 
@@ -63,7 +64,7 @@ impl Request<'_> {
                 pid: *pid,
                 cgroup: fs.resolve(cgroup)?,
             },
-            Request::Undo => unreachable!("undo is not resolved"),
+            Request::Undo(_) => unreachable!("undo is not resolved"),
         })
     }
 }
@@ -85,7 +86,7 @@ pub(super) fn unresolved(request: &Request, err: &crate::cgroup::Error) -> Outco
         Request::Move { pid, cgroup } => {
             (*cgroup, Some("cgroup.procs".into()), Some(pid.to_string()))
         }
-        Request::Undo => (Path::new(""), None, None),
+        Request::Undo(_) => (Path::new(""), None, None),
     };
     let rule = match err {
         crate::cgroup::Error::NoSuchCgroup { .. } => Rule::NoSuchCgroup,
@@ -196,20 +197,93 @@ pub fn move_process(fs: Cgroupfs, args: &MoveArgs, read_only: bool) -> anyhow::R
     run(fs, request, args.json, read_only)
 }
 
-/// `cgtui undo`.
+/// `cgtui undo`: the latest change of yours that can be undone, the one named by its id, or
+/// (`--list`) the list of them.
 pub fn undo(fs: Cgroupfs, args: &UndoArgs, read_only: bool) -> anyhow::Result<i32> {
-    run(fs, Request::Undo, args.json, read_only)
+    if args.list {
+        return list_undo(fs, args.json);
+    }
+    run(fs, Request::Undo(args.id.as_deref()), args.json, read_only)
+}
+
+/// One line of `cgtui undo --list --json`.
+#[derive(serde::Serialize)]
+struct UndoLine<'a> {
+    id: &'a str,
+    /// RFC 3339, UTC.
+    time: String,
+    session: Option<&'a str>,
+    /// What undoing it does, in words.
+    undo: &'a str,
+    undoable: bool,
+    /// Why it cannot be undone now.
+    why_not: Option<&'a str>,
+}
+
+/// `cgtui undo --list`: the changes of yours not undone yet, latest first; those that cannot
+/// be undone now say why (an undo without an id passes over them).
+fn list_undo(fs: Cgroupfs, json: bool) -> anyhow::Result<i32> {
+    let journal = crate::journal::Journal::for_fs(&fs);
+    // Listing writes nothing: read-only.
+    let editor = Editor::new(fs, journal, true);
+    let items = editor.undo_list(&crate::editor::UndoScope::Any)?;
+    let time = |seconds: f64| crate::time::format_ms((seconds * 1000.0) as i64);
+    if json {
+        for item in &items {
+            let line = UndoLine {
+                id: &item.entry_id,
+                time: time(item.timestamp),
+                session: item.session.as_deref(),
+                undo: &item.description,
+                undoable: item.plan.is_ok(),
+                why_not: item.plan.as_ref().err().map(String::as_str),
+            };
+            out!("{}", crate::output::json_line(&line)?);
+        }
+        return Ok(0);
+    }
+    if items.is_empty() {
+        out!("nothing to undo: no change of yours that is not undone yet");
+        return Ok(0);
+    }
+    let width = items
+        .iter()
+        .map(|i| i.entry_id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    out!("{:<width$}  {:<24}  UNDO", "ID", "MADE");
+    for item in &items {
+        let what = match &item.plan {
+            Ok(_) => item.description.clone(),
+            Err(why) => format!("cannot be undone: {}: {why}", item.description),
+        };
+        out!(
+            "{:<width$}  {:<24}  {what}",
+            visible_str(&item.entry_id),
+            time(item.timestamp)
+        );
+    }
+    Ok(0)
 }
 
 /// Run one editing request; returns the process exit code (0 done, 1 refused).
 pub fn run(fs: Cgroupfs, request: Request, json: bool, read_only: bool) -> anyhow::Result<i32> {
     // Opened on first use: a refusal (read-only, a bad value) needs no journal.
-    let journal = crate::journal::Journal::open_default();
+    let journal = crate::journal::Journal::for_fs(&fs);
     let editor = Editor::new(fs, journal, read_only);
     let mut undid = None;
     let outcome = match &request {
-        Request::Undo => {
-            let (plan, outcome) = editor.undo_latest()?;
+        Request::Undo(id) => {
+            let (plan, mut outcome) = match id {
+                Some(id) => editor.undo_id(id)?,
+                None => editor.undo_latest()?,
+            };
+            outcome.warnings.extend(
+                plan.skipped
+                    .iter()
+                    .map(|s| format!("passed over, cannot be undone now: {s}")),
+            );
             undid = Some(plan.description);
             outcome
         }

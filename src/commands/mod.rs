@@ -47,3 +47,23 @@ fn time_arg(text: &Option<String>, flag: &str) -> Result<Option<i64>> {
         })
         .transpose()
 }
+
+/// The hierarchy of a command that may write: a `--fixture` becomes a private copy in memory
+/// (the tree shows the changes; the fixture directory and the user's journal are never
+/// written), unless `--read-only` writes nothing anyway or the hidden `--fixture-writable`
+/// of the write path's tests asks for the directory itself.
+pub fn for_writes(hierarchy: Hierarchy, global: &crate::cli::Global) -> Result<Hierarchy> {
+    if global.read_only || global.fixture_writable || !hierarchy.fs.is_fixture() {
+        return Ok(hierarchy);
+    }
+    let origin = hierarchy.fs.mount_point().to_path_buf();
+    Ok(Hierarchy {
+        fs: hierarchy.fs.private_copy().with_context(|| {
+            format!(
+                "cannot copy the fixture {} into memory for its changes",
+                crate::cgroup::escape::visible_path(&origin)
+            )
+        })?,
+        base: hierarchy.base,
+    })
+}

@@ -41,7 +41,10 @@ pub fn run(
             Err(_) => None,
         }
     };
-    crate::tui::run(crate::tui::Options {
+    // The threads that hold the tree outlive the loop until the process ends: a fixture's
+    // private copy is removed when the loop does.
+    let tree = fs.clone();
+    let result = crate::tui::run(crate::tui::Options {
         fs,
         base,
         interval: global
@@ -64,6 +67,7 @@ pub fn run(
         replay,
         store_history,
         cpu_scale: config.cpu_scale.unwrap_or_default(),
-    })?;
-    Ok(0)
+    });
+    tree.discard_private_copy();
+    result.map(|()| 0)
 }

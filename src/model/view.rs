@@ -66,6 +66,8 @@ pub struct TreeView {
     pub sort: Column,
     pub sort_descending: bool,
     filter: String,
+    /// The filter in lower case, made once rather than for every row matched.
+    filter_lower: String,
     rows: Vec<Row>,
 }
 
@@ -80,6 +82,7 @@ impl TreeView {
             sort: Column::Name,
             sort_descending: false,
             filter: String::new(),
+            filter_lower: String::new(),
             rows: Vec::new(),
         }
     }
@@ -140,6 +143,7 @@ impl TreeView {
     }
 
     pub fn set_filter(&mut self, filter: String, model: &Model) {
+        self.filter_lower = filter.to_lowercase();
         self.filter = filter;
         self.rebuild(model);
     }
@@ -218,7 +222,7 @@ impl TreeView {
     fn matches(&self, node: &Node) -> bool {
         let name = escape::visible(node.path.as_bytes());
         let name = name.rsplit('/').next().unwrap_or_default();
-        name.to_lowercase().contains(&self.filter.to_lowercase())
+        name.to_lowercase().contains(&self.filter_lower)
     }
 
     /// Less: `a` is shown before `b`.

@@ -42,7 +42,9 @@ impl Field {
     }
 }
 
-/// Break `text` into pieces of at most `width` characters, at spaces where possible.
+/// Break `text` into pieces of at most `width` characters, at spaces where possible; a word
+/// longer than a line (a path) is broken after a `/` or another separator, and cut inside a
+/// name only when it has none.
 pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(8);
     let mut lines = Vec::new();
@@ -53,9 +55,18 @@ pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
             if !current.is_empty() {
                 lines.push(std::mem::take(&mut current));
             }
-            let split: String = word.chars().take(width).collect();
-            word = word.chars().skip(width).collect();
-            lines.push(split);
+            let chars: Vec<char> = word.chars().collect();
+            // After the last separator that fits, unless that leaves the line nearly empty.
+            let after = |separators: &[char]| {
+                (width / 3..width)
+                    .rev()
+                    .find(|i| separators.contains(&chars[*i - 1]))
+            };
+            let at = after(&['/'])
+                .or_else(|| after(&['.', '-', '_', '@', ',', ':']))
+                .unwrap_or(width);
+            lines.push(chars[..at].iter().collect());
+            word = chars[at..].iter().collect();
         }
         let needed =
             current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
@@ -734,6 +745,16 @@ mod tests {
     fn wraps_at_spaces_and_splits_long_words() {
         assert_eq!(wrap("aaa bbb ccc", 8), ["aaa bbb", "ccc"]);
         assert_eq!(wrap("abcdefghijkl x", 8), ["abcdefgh", "ijkl x"]);
+        // A path breaks after a slash, never inside a name.
+        assert_eq!(
+            wrap("see /sys/fs/cgroup/user.slice/user@1000.service.d now", 24),
+            [
+                "see",
+                "/sys/fs/cgroup/",
+                "user.slice/",
+                "user@1000.service.d now"
+            ]
+        );
         assert_eq!(wrap("", 8), [""]);
     }
 }

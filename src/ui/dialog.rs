@@ -153,16 +153,20 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     }
                 }
             }
-            lines.push(keys_line(
-                app,
-                Context::Form,
+            let items: &[(&[Action], &str)] = if *read_only {
+                &[
+                    (&[Action::Up, Action::Down], "choose"),
+                    (&[Action::Close], "close"),
+                ]
+            } else {
                 &[
                     (&[Action::Up, Action::Down], "choose"),
                     (&[Action::Activate], "edit"),
                     (&[Action::DirectWrite], "direct write"),
                     (&[Action::Close], "close"),
-                ],
-            ));
+                ]
+            };
+            lines.push(keys_line(app, Context::Form, items));
             (format!(" limits of {cgroup} "), lines, Role::BorderForm)
         }
         Dialog::Controllers {
@@ -203,15 +207,19 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     .collect::<Vec<_>>()
                     .join("/")
             );
-            lines.push(keys_line(
-                app,
-                Context::Form,
+            let items: &[(&[Action], &str)] = if *read_only {
+                &[
+                    (&[Action::Up, Action::Down], "choose"),
+                    (&[Action::Close], "close"),
+                ]
+            } else {
                 &[
                     (&[Action::Up, Action::Down], "choose"),
                     (&[], &toggle),
                     (&[Action::Close], "close"),
-                ],
-            ));
+                ]
+            };
+            lines.push(keys_line(app, Context::Form, items));
             (
                 format!(" controllers of {cgroup} "),
                 lines,
@@ -256,7 +264,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             lines.push(Line::from(""));
             lines.push(dim(format!(" {}", form.hint)));
             let submit = if form.writes() {
-                "write (checked first)"
+                "write (asks first)"
             } else {
                 "go"
             };
@@ -283,6 +291,49 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             };
             lines.push(keys_line(app, Context::Input, keys));
             (format!(" {} ", form.title), lines, Role::BorderForm)
+        }
+        Dialog::UndoList {
+            items,
+            selected,
+            session,
+        } => {
+            let mut lines = vec![dim(
+                " your changes not undone yet, latest first (cgtui undo --list shows the same)"
+                    .into(),
+            )];
+            for (i, item) in items.iter().enumerate() {
+                // To the second, as people read it: 2025-11-24 16:00:00 (UTC).
+                let when = crate::time::format_ms((item.timestamp * 1000.0) as i64);
+                let when = when.get(..19).unwrap_or(&when).replace('T', " ");
+                let whose = if item.session.as_deref() == Some(session.as_str()) {
+                    " (this session)"
+                } else {
+                    ""
+                };
+                let text = match &item.plan {
+                    Ok(_) => format!(" {when}  {}{whose}", item.description),
+                    Err(_) => format!(" {when}  cannot be undone: {}{whose}", item.description),
+                };
+                lines.push(if i == *selected || item.plan.is_ok() {
+                    selectable(text, i == *selected)
+                } else {
+                    dim(text)
+                });
+                if let Err(why) = &item.plan {
+                    lines.push(dim(format!("                      why: {why}")));
+                }
+            }
+            lines.push(Line::from(""));
+            lines.push(keys_line(
+                app,
+                Context::Form,
+                &[
+                    (&[Action::Up, Action::Down], "choose"),
+                    (&[Action::Activate], "undo it (asks first)"),
+                    (&[Action::Close], "close"),
+                ],
+            ));
+            (" undo ".to_string(), lines, Role::BorderForm)
         }
         Dialog::Confirm { title, lines, .. } => {
             let out: Vec<Line> = lines.iter().map(|l| Line::from(format!(" {l}"))).collect();

@@ -148,10 +148,16 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
             theme.style(Role::Warning),
         ));
     }
-    spans.push(Span::styled(
-        format!(" · {}", app.source),
-        theme.style(Role::Dim),
-    ));
+    // Where the tree comes from goes last: cut at the end of a word, with `…`, when the line
+    // has no room for all of it, and left out when it has almost none.
+    let used: usize = spans.iter().map(|s| format::width(&s.content)).sum();
+    let room = usize::from(area.width).saturating_sub(used + 3);
+    if room >= 8 {
+        spans.push(Span::styled(
+            format!(" · {}", format::fit_words(&app.source, room)),
+            theme.style(Role::Dim),
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -160,10 +166,24 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     let width = area.width as usize;
     let filter = escape::visible(app.tree.view.filter().as_bytes()).into_owned();
     let mut parts: Vec<(String, Role)> = Vec::new();
+    let matches = || match app.tree.matches {
+        0 => "no match".to_string(),
+        1 => "1 match".to_string(),
+        n => format!("{n} matches"),
+    };
     if app.tree.filter_editing {
-        parts.push((format!("/{filter}▏ "), Role::Bold));
+        if app.tree.filter_selected {
+            parts.push(("/".into(), Role::Bold));
+            parts.push((filter.clone(), Role::Selected));
+            parts.push(("▏ ".into(), Role::Bold));
+        } else {
+            parts.push((format!("/{filter}▏ "), Role::Bold));
+        }
+        if !filter.is_empty() {
+            parts.push((format!("{} ", matches()), Role::Dim));
+        }
     } else if !filter.is_empty() {
-        parts.push((format!("filter: {filter} "), Role::Warning));
+        parts.push((format!("filter: {filter} ({}) ", matches()), Role::Warning));
     }
     if let Some(pid) = app.moving {
         parts.push((

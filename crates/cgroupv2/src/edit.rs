@@ -155,26 +155,37 @@ pub fn prepare(fs: &Cgroupfs, op: &Op) -> Result<Prepared, Box<Outcome>> {
                 read_trimmed(fs, cgroup, file),
             )),
             Err(invalid) => {
-                let fix = Some(if value.is_empty() {
+                // What happened goes with the reason; "what to do" is always an action.
+                let (why, fix) = if value.is_empty() {
                     // cgroup_file_write() returns at once for zero bytes.
-                    "nothing was written; an empty write would change nothing".to_string()
-                } else {
-                    format!(
-                        "nothing was written; the kernel would have answered {}",
-                        invalid.errno
+                    (
+                        format!("{invalid} (nothing was written: an empty write changes nothing)"),
+                        "type the value to write".to_string(),
                     )
-                });
+                } else {
+                    (
+                        format!(
+                            "{invalid} (nothing was written: the kernel would have answered {})",
+                            invalid.errno
+                        ),
+                        "correct the value and write it again".to_string(),
+                    )
+                };
                 Err(Box::new(Outcome::new(op, Some(value.clone())).refuse(
                     None,
                     Rule::InvalidValue,
-                    invalid.to_string(),
-                    fix,
+                    why,
+                    Some(fix),
                 )))
             }
         },
         Op::Move { pid, .. } if *pid > i32::MAX as u32 => {
-            let why = format!("{pid} is not a PID (PIDs are at most {})", i32::MAX);
-            let fix = Some("nothing was written; the kernel would have answered EINVAL".into());
+            let why = format!(
+                "{pid} is not a PID (PIDs are at most {}; nothing was written: the kernel would \
+                 have answered EINVAL)",
+                i32::MAX
+            );
+            let fix = Some("give the PID of a running process".into());
             Err(Box::new(Outcome::new(op, Some(pid.to_string())).refuse(
                 None,
                 Rule::InvalidValue,

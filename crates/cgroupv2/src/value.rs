@@ -298,7 +298,7 @@ fn kernel_number(
         )
     })?;
     if n < min || n > max {
-        return Err(c.fail(range_errno, format!("{n} is outside {min}..={max}")));
+        return Err(c.fail(range_errno, format!("{n} is not between {min} and {max}")));
     }
     Ok(n.to_string())
 }
@@ -379,7 +379,7 @@ fn cpu_max(c: &Check, text: &str, ctx: &Context) -> Result<String, InvalidValue>
     if !(CPU_PERIOD_MIN..=CPU_PERIOD_MAX).contains(&period) {
         return Err(c.fail(
             "EINVAL",
-            format!("period {period} µs is outside {CPU_PERIOD_MIN}..={CPU_PERIOD_MAX} µs"),
+            format!("period {period} µs is not between {CPU_PERIOD_MIN} and {CPU_PERIOD_MAX} µs"),
         ));
     }
     let Some(quota) = quota else {
@@ -675,7 +675,7 @@ fn psi_trigger(c: &Check, text: &str, irq: bool, ctx: &Context) -> Result<String
     if !(min..=PSI_WINDOW_MAX).contains(&window) {
         return Err(c.fail(
             "EINVAL",
-            format!("the window {window} µs is outside {min}..={PSI_WINDOW_MAX} µs"),
+            format!("the window {window} µs is not between {min} and {PSI_WINDOW_MAX} µs"),
         ));
     }
     let since_6_5 = ctx.kernel.is_none_or(|v| v >= (6, 5));

@@ -157,19 +157,17 @@ impl Keymap {
     }
 
     /// The manual's key table (docs/src/keys.md), generated from this table (defaults).
-    pub fn markdown(&self) -> String {
-        let mut out = String::from("| where | keys | what it does |\n|---|---|---|\n");
+    /// Every binding as the manual lists it: where, its keys, what it does; the lessons' keys
+    /// as one `1…9`, and a key bound twice to the same thing once. The manual's table and the
+    /// man page's KEYS are made from it.
+    pub fn listing(&self) -> Vec<(Context, Vec<String>, &'static str)> {
+        let mut out = Vec::new();
         for context in Context::ALL {
-            let mut seen: Vec<(String, &str)> = Vec::new();
+            let mut seen: Vec<(Vec<String>, &str)> = Vec::new();
             for binding in self.in_context(context) {
                 let keys = match binding.action {
-                    Action::Lesson(_) => "`1`…`9`".to_string(),
-                    _ => binding
-                        .keys
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(" "),
+                    Action::Lesson(_) => vec!["1…9".to_string()],
+                    _ => binding.keys.iter().map(Key::to_string).collect(),
                 };
                 if seen
                     .iter()
@@ -177,13 +175,28 @@ impl Keymap {
                 {
                     continue;
                 }
-                out.push_str(&format!(
-                    "| {} | {keys} | {} |\n",
-                    context.title(),
-                    binding.description
-                ));
-                seen.push((keys, binding.description));
+                seen.push((keys.clone(), binding.description));
+                out.push((context, keys, binding.description));
             }
+        }
+        out
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("| where | keys | what it does |\n|---|---|---|\n");
+        for (context, keys, description) in self.listing() {
+            let keys = if keys == ["1…9"] {
+                "`1`…`9`".to_string()
+            } else {
+                keys.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            out.push_str(&format!(
+                "| {} | {keys} | {description} |\n",
+                context.title()
+            ));
         }
         out
     }

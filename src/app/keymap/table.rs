@@ -151,7 +151,7 @@ impl Default for Keymap {
                 &[K::char('u')],
                 A::Undo,
                 "undo",
-                "undo: this session's latest change first, confirmed",
+                "undo: the list of your changes, this session's latest selected; confirmed",
             ),
             b(
                 X::Main,
@@ -362,6 +362,13 @@ impl Default for Keymap {
             ),
             b(
                 X::FilterInput,
+                &[K::ctrl('u')],
+                A::ClearText,
+                "clear",
+                "clear the filter's text, keeping the prompt open",
+            ),
+            b(
+                X::FilterInput,
                 &[K::Text],
                 A::Type(' '),
                 "type",
@@ -422,7 +429,7 @@ impl Default for Keymap {
                 &[ENTER],
                 A::Submit,
                 "write",
-                "write the value (checked first; the kernel's predicted answer is shown)",
+                "write the value: asks first, with the kernel's predicted answer",
             ),
             b(X::Input, &[ESC], A::Close, "cancel", "cancel"),
             b(X::Input, &[LEFT], A::CursorLeft, "left", "cursor left"),
