@@ -590,9 +590,11 @@ fn a_symlink_a_user_planted_in_tmp_is_not_followed_to_state_store_or_config() {
         return;
     };
     let run = |args: &[&str], state: &Path| {
+        // Writes into the fixture and the user's journal, as on a real host.
         std::process::Command::new(common::binary())
             .arg("--fixture")
             .arg(&tree)
+            .arg("--fixture-writable")
             .args(args)
             .env_remove("HOME")
             .env("XDG_STATE_HOME", state)
