@@ -853,7 +853,11 @@ fn recorded_sample(inode: u64, m: u64) -> CgroupSample {
 /// Three hours of samples, one a minute, the last one now: each of `cgroups` (path, inode),
 /// and the root.
 fn record_three_hours(dir: &Path, cgroups: &[(CgroupPath, u64)]) -> i64 {
-    let now = now_ms();
+    record_three_hours_until(dir, cgroups, now_ms())
+}
+
+/// [`record_three_hours`], the last sample at `now`.
+fn record_three_hours_until(dir: &Path, cgroups: &[(CgroupPath, u64)], now: i64) -> i64 {
     let mut w = new_writer(dir);
     let root = CgroupSample {
         inode: 1,
@@ -874,11 +878,19 @@ fn record_three_hours(dir: &Path, cgroups: &[(CgroupPath, u64)]) -> i64 {
 
 #[test]
 fn recorded_history_is_read_for_one_series_by_path_and_inode() {
+    // Columns are whole buckets of two minutes: the test is run at moments all over one.
+    let start = now_ms();
+    for offset in (0..120_000).step_by(13_000) {
+        recorded_history_at(start - offset);
+    }
+}
+
+fn recorded_history_at(now: i64) {
     use cgtui::history::backfill::{Request, read};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
     let cgroup = path("work.slice/job");
-    let now = record_three_hours(&dir, &[(cgroup.clone(), 4242)]);
+    let now = record_three_hours_until(&dir, &[(cgroup.clone(), 4242)], now);
     let request = Request {
         path: cgroup.clone(),
         inode: 4242,
@@ -893,16 +905,19 @@ fn recorded_history_is_read_for_one_series_by_path_and_inode() {
     let points = &recorded.points;
     assert_eq!(points.len(), 90);
     // Columns end 15 s before now, every 2 min: column k ends at now - 15 s - (90 - k) * 2 min.
-    // Busy until an hour ago (the columns before the last 30): 50 % and 100 MiB.
-    for (k, p) in points.iter().enumerate().take(58).skip(1) {
+    // Busy until an hour ago (the columns before the last 30): 50 % and 100 MiB. Columns are
+    // aligned to whole buckets, so the first recorded sample can fall in column 1 (or 0), with
+    // no sample before it to make a rate: from column 2 on, every column has one.
+    for (k, p) in points.iter().enumerate().take(57).skip(2) {
         let cpu = p.cpu_pct.unwrap_or_else(|| panic!("column {k}: {p:?}"));
         assert!((cpu - 50.0).abs() < 0.01, "column {k}: {p:?}");
         assert_eq!(p.memory, Some(100 * MIB), "column {k}");
         let io = p.io_bps.unwrap();
         assert!((io - MIB as f64).abs() < 1.0, "column {k}: {p:?}");
     }
-    // The last half hour: idle at 10 MiB.
-    for (k, p) in points.iter().enumerate().skip(61) {
+    // The last half hour: idle at 10 MiB (columns are whole buckets: the one that holds the
+    // change moves by up to a bucket with the time the test runs at).
+    for (k, p) in points.iter().enumerate().skip(62) {
         assert_eq!(p.cpu_pct, Some(0.0), "column {k}: {p:?}");
         assert_eq!(p.memory, Some(10 * MIB), "column {k}");
     }
