@@ -19,6 +19,9 @@ pane_wait root $S "limits of" 30000 >/dev/null || fail "e did not open the limit
 tmux -L $S send-keys -t $S Enter
 pane_wait root $S "memory.max of" 30000 >/dev/null || fail "Enter did not open memory.max"
 tmux -L $S send-keys -t $S C-u 256M Enter
+# Every write asks first, the limits form's too.
+pane_wait root $S "set: confirm" 30000 >/dev/null || fail "Enter did not ask to confirm"
+tmux -L $S send-keys -t $S y
 step "wait for memory.max to hold 256M"
 memory_max_is_256m() { [ "$(cat /sys/fs/cgroup$svc/memory.max)" = 268435456 ]; }
 wait_for 30 memory_max_is_256m

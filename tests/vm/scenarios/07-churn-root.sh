@@ -68,7 +68,13 @@ tmux -L $S send-keys -t $S q
 ms_now
 asked=$REPLY
 gone() { ! kill -0 "$1" 2>/dev/null; }
-wait_for 30 gone $pid || fail "cgtui did not quit within 30 s"
+if ! wait_for 30 gone $pid; then
+    echo "the screen when q did not quit:"
+    tmux -L $S capture-pane -p -t $S
+    echo "its threads:"
+    for t in /proc/$pid/task/*; do echo "$(cat $t/comm) $(cut -d' ' -f3 $t/stat) $(cat $t/wchan 2>/dev/null)"; done
+    fail "cgtui did not quit within 30 s"
+fi
 ms_now
 echo "cgtui quit $((REPLY - asked)) ms after q"
 rmdir $B
