@@ -572,6 +572,17 @@ fn event_loop(
         // Handle everything already queued before drawing again, so bursts cost one frame.
         let mut pending: Vec<Event> = first.into_iter().collect();
         pending.extend(std::iter::from_fn(|| receiver.try_recv().ok()));
+        // The first input of the batch, if it quits, quits now: not after the tree events
+        // queued before it.
+        let first_input = pending.iter().find(|e| {
+            matches!(
+                e,
+                Event::Key(_) | Event::Paste(_) | Event::Mouse(_) | Event::Signal(_)
+            )
+        });
+        if first_input.is_some_and(|event| app.quits(event)) {
+            return Ok(());
+        }
         while !pending.is_empty() {
             for event in std::mem::take(&mut pending) {
                 app.set_now(Instant::now());

@@ -1867,3 +1867,16 @@ fn kill_and_move_confirmations_name_the_processes() {
         "{screen}"
     );
 }
+
+/// `q` quits at once in the main view (the loop checks a batch's first input before the tree
+/// events queued ahead of it), but is text in the filter prompt; Ctrl-C quits from anywhere.
+#[test]
+fn the_quit_key_is_known_before_the_backlog_and_only_where_it_quits() {
+    let mut h = Harness::new();
+    let q = Event::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
+    let ctrl_c = Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(h.app.quits(&q));
+    h.key(KeyCode::Char('/'));
+    assert!(!h.app.quits(&q), "q is typed into the filter");
+    assert!(h.app.quits(&ctrl_c));
+}

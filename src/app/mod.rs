@@ -464,6 +464,20 @@ impl App {
     }
 
     /// Apply one event; returns what the runtime must do.
+    /// Is `event` a key that quits in the current state (`q` in the main view, Ctrl-C
+    /// anywhere), or a signal? The loop looks at the first input of a batch of queued events
+    /// before the rest: quitting never waits behind a backlog of tree events (after a storm of
+    /// cgroups made and removed, on a slow machine).
+    pub fn quits(&self, event: &Event) -> bool {
+        match event {
+            Event::Key(key) if key.kind != crossterm::event::KeyEventKind::Release => {
+                self.keymap.resolve(&self.contexts(), key) == Some(Action::Quit)
+            }
+            Event::Signal(_) => true,
+            _ => false,
+        }
+    }
+
     pub fn update(&mut self, event: Event) -> Vec<Effect> {
         let effects = self.apply(event);
         self.after(effects)
