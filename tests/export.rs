@@ -37,32 +37,6 @@ fn snapshot(args: &[&str], format: &str) -> String {
     String::from_utf8(out.stdout).expect("the exposition is UTF-8")
 }
 
-/// promtool, or why there is none (a failure in CI).
-fn promtool() -> Option<PathBuf> {
-    let candidates = std::env::var_os("PROMTOOL")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(
-            [
-                "/usr/bin/promtool",
-                "/opt/cgtui-ci/prometheus/usr/bin/promtool",
-            ]
-            .map(PathBuf::from),
-        );
-    for candidate in candidates {
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-    }
-    let why = "promtool not found (apt-get install prometheus, or PROMTOOL=path)";
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{why}: CI must run this check"
-    );
-    println!("skipped: {why}");
-    None
-}
-
 /// `promtool check metrics` on `text`: its complaints, if any.
 fn promtool_check(promtool: &PathBuf, text: &str) -> Result<(), String> {
     let mut child = Command::new(promtool)
@@ -132,14 +106,16 @@ fn fixture_exposition() {
     insta::assert_snapshot!("fixture_openmetrics", stable(&text));
     let prometheus = snapshot(&["--fixture", fixture.to_str().unwrap()], "prometheus");
     assert!(prometheus.contains("# TYPE cgroup_cpu_usage_seconds_total counter\n"));
-    if let Some(promtool) = promtool() {
+    if let Some(promtool) = common::promtool() {
         promtool_check(&promtool, &prometheus).expect("promtool accepts the fixture's exposition");
     }
 }
 
 #[test]
 fn live_tree_passes_promtool() {
-    let Some(promtool) = promtool() else { return };
+    let Some(promtool) = common::promtool() else {
+        return;
+    };
     if cgtui::cgroup::Cgroupfs::system().is_err() {
         println!("skipped: no cgroup2 hierarchy here");
         return;

@@ -19,32 +19,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Prometheus, or why there is none (a failure in CI).
-fn prometheus_binary() -> Option<PathBuf> {
-    let candidates = std::env::var_os("PROMETHEUS")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(
-            [
-                "/opt/cgtui-ci/prometheus/usr/bin/prometheus",
-                "/usr/bin/prometheus",
-            ]
-            .map(PathBuf::from),
-        );
-    for candidate in candidates {
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-    }
-    let why = "prometheus not found (tests/tools/prometheus.sh, or PROMETHEUS=path)";
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{why}: CI must run this test"
-    );
-    println!("skipped: {why}");
-    None
-}
-
 /// Children killed when the test ends, however it ends.
 struct Processes(Vec<(String, Child)>);
 
@@ -219,7 +193,7 @@ fn by_path(document: &Value) -> BTreeMap<String, Value> {
 
 #[test]
 fn snapshot_over_prometheus_equals_a_local_snapshot_per_instance() {
-    let Some(prometheus) = prometheus_binary() else {
+    let Some(prometheus) = common::prometheus_program("prometheus", "PROMETHEUS") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -22,32 +22,33 @@ pub fn binary() -> &'static str {
     })
 }
 
-/// promtool (Debian's `prometheus` package; .ci/run unpacks it, `PROMTOOL` may point at one),
-/// or `None` with the reason printed: a test then skips, except in CI (`CI=true`), where it
-/// must run.
-pub fn promtool() -> Option<PathBuf> {
-    let candidates = std::env::var_os("PROMTOOL")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(
-            [
-                "/usr/bin/promtool",
-                "/opt/cgtui-ci/prometheus/usr/bin/promtool",
-            ]
-            .map(PathBuf::from),
-        );
+/// A program of Debian's `prometheus` package (`promtool`, `prometheus`; .ci/run unpacks it
+/// with tests/tools/prometheus.sh, and `env` may point at one), or `None` with the reason
+/// printed: a test then skips, except in CI (`CI=true`), where it must run.
+pub fn prometheus_program(name: &str, env: &str) -> Option<PathBuf> {
+    let candidates = std::env::var_os(env).map(PathBuf::from).into_iter().chain(
+        [
+            format!("/usr/bin/{name}"),
+            format!("/opt/cgtui-ci/prometheus/usr/bin/{name}"),
+        ]
+        .map(PathBuf::from),
+    );
     for candidate in candidates {
         if candidate.is_file() {
             return Some(candidate);
         }
     }
-    let why = "promtool not found (apt-get install prometheus, or PROMTOOL=path)";
+    let why = format!("{name} not found (tests/tools/prometheus.sh, or {env}=path)");
     assert!(
         std::env::var("CI").as_deref() != Ok("true"),
         "{why}: CI must run this check"
     );
     println!("skipped: {why}");
     None
+}
+
+pub fn promtool() -> Option<PathBuf> {
+    prometheus_program("promtool", "PROMTOOL")
 }
 
 /// cgtui running in a pseudo-terminal, its screen kept by a vt100 emulator.
