@@ -295,12 +295,14 @@ pub fn run(options: Options) -> Result<()> {
     // instead of reading the files again.
     let mut startup = Vec::new();
     let mut watched_at_start = Vec::new();
-    // Every event file is watched, so that an OOM kill is recorded the moment the kernel
-    // reports it; memory.events and pids.events are also read by every sample and their
-    // counters compared there (a watch on them can be missing unannounced, as the files come
-    // and go with their controllers).
-    let watcher = Watcher::new(options.fs.clone(), options.base.clone())
-        .map(|w| w.with_watch_budget(options.max_watches));
+    // Directories, cgroup.events and memory.events are watched (3 a cgroup), so that an OOM
+    // kill is recorded the moment the kernel reports it; memory.events and pids.events are
+    // also read by every sample and their counters compared there (a watch on them can be
+    // missing unannounced, as the files come and go with their controllers).
+    let watcher = Watcher::new(options.fs.clone(), options.base.clone()).map(|w| {
+        w.with_watch_budget(options.max_watches)
+            .without_pids_events()
+    });
     match watcher {
         Ok(mut watcher) => {
             if let Some(budget) = watcher.watch_budget() {

@@ -166,6 +166,8 @@ pub struct Watcher {
     /// Watch memory.events and pids.events too (else a cgroup takes 2 watches, not 4, and its
     /// counters are read by the samples).
     counter_files: bool,
+    /// Watch pids.events too (with the counter files).
+    pids_events: bool,
     exhausted: bool,
     /// Cgroups with a watch that failed (not for lack of watches): polled alone.
     unwatched: usize,
@@ -194,6 +196,7 @@ impl Watcher {
             budget_source: String::new(),
             budget_resolved: max.is_none(),
             counter_files: true,
+            pids_events: true,
             exhausted: false,
             unwatched: 0,
         })
@@ -229,9 +232,17 @@ impl Watcher {
     }
 
     /// Watch each cgroup's directory and cgroup.events only (2 watches, not 4): for a reader
-    /// that reads memory.events and pids.events at every sample anyway (the recorder).
+    /// that reads memory.events and pids.events at every sample anyway.
     pub fn without_counter_files(mut self) -> Self {
         self.counter_files = false;
+        self
+    }
+
+    /// Leave pids.events unwatched (3 watches a cgroup, not 4): for a reader that compares it
+    /// at every sample anyway and needs only OOM kills (memory.events) the moment they happen
+    /// (the recorder).
+    pub fn without_pids_events(mut self) -> Self {
+        self.pids_events = false;
         self
     }
 
@@ -401,11 +412,12 @@ impl Watcher {
         let mut wds = Vec::new();
         let mut failed = None;
         let mut directory = false;
-        let counter_files = self.counter_files;
+        let (counter_files, pids_events) = (self.counter_files, self.pids_events);
         let targets = std::iter::once((None, Kind::Dir)).chain(
             FILES
                 .iter()
                 .filter(|(_, k)| counter_files || *k == Kind::Events)
+                .filter(|(_, k)| pids_events || *k != Kind::PidsEvents)
                 .map(|(f, k)| (Some(*f), *k)),
         );
         let mut over_budget = false;
