@@ -19,7 +19,7 @@ use anyhow::{Context, Result, bail};
 use client::{Prometheus, Series, quoted, regex_literal};
 use serde::Serialize;
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tree::Scrapes;
 
 /// The gauge every exposition has once (not per cgroup): its samples are the scrapes.
@@ -163,20 +163,7 @@ pub fn model_of(pair: &Pair, base: &CgroupPath) -> Model {
     };
     let mut model =
         Model::new(base.clone(), crate::cgroup::devices::Devices::new(None)).with_rate_rules(rules);
-    let origin = Instant::now();
-    let origin_ms = pair
-        .previous
-        .as_ref()
-        .map_or(pair.current.time_ms, |p| p.time_ms);
-    if let Some(previous) = &pair.previous {
-        model.apply_tree(crate::history::tree_of(previous, base, origin, origin_ms));
-    }
-    model.apply_tree(crate::history::tree_of(
-        &pair.current,
-        base,
-        origin,
-        origin_ms,
-    ));
+    crate::history::apply_pair(&mut model, pair, base);
     model
 }
 

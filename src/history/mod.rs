@@ -173,6 +173,13 @@ pub fn model_of(pair: &Pair, fs: &Cgroupfs, base: &CgroupPath) -> Model {
     let mut model = Model::new(base.clone(), fs.devices())
         .with_hierarchy_controllers(fs.hierarchy_controllers())
         .with_rate_rules(rules);
+    apply_pair(&mut model, pair, base);
+    model
+}
+
+/// Give `model` a recorded (or scraped) pair: the previous sample, then the current one, at
+/// their recorded spacing (the rates).
+pub fn apply_pair(model: &mut Model, pair: &Pair, base: &CgroupPath) {
     let origin = Instant::now();
     let origin_ms = pair
         .previous
@@ -182,7 +189,6 @@ pub fn model_of(pair: &Pair, fs: &Cgroupfs, base: &CgroupPath) -> Model {
         model.apply_tree(tree_of(previous, base, origin, origin_ms));
     }
     model.apply_tree(tree_of(&pair.current, base, origin, origin_ms));
-    model
 }
 
 fn report_problems(store: &mut Store) {

@@ -1,6 +1,6 @@
 //! The sparkline series of a cgroup: its latest values, bounded, one point per pass that read
 //! it. (The recorder and its store are [`crate::history`]; the store-backed columns before
-//! these are [`crate::app::recorded`].)
+//! these are the app's `recorded` series.)
 
 use std::collections::VecDeque;
 
