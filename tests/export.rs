@@ -162,21 +162,7 @@ impl Drop for Exporter {
 
 impl Exporter {
     fn start(args: &[&str]) -> Exporter {
-        let mut child = Command::new(common::binary())
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start cgtui export");
-        let mut line = String::new();
-        BufReader::new(child.stderr.take().unwrap())
-            .read_line(&mut line)
-            .expect("read what cgtui export says");
-        let serving = line
-            .trim()
-            .strip_prefix("cgtui export: serving ")
-            .unwrap_or_else(|| panic!("cgtui export did not start: {line:?}"))
-            .to_string();
+        let (child, serving) = common::start_export(args);
         Exporter { child, serving }
     }
 
@@ -481,18 +467,6 @@ fn spawn_as_nobody(script: &str, args: &[&str]) -> Result<Child, String> {
         .map_err(|e| format!("cannot run setpriv: {e}"))
 }
 
-/// Processes of a test, killed and reaped on drop.
-struct Killed(Vec<Child>);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// The value of an unlabelled or labelled series line `name` in an exposition.
 fn series_value(text: &str, name: &str) -> Option<f64> {
     text.lines()
@@ -561,7 +535,7 @@ print(count[0], flush=True)
     let mut line = String::new();
     said.read_line(&mut line).unwrap();
     assert_eq!(line.trim(), "attacking");
-    let _attacker = Killed(vec![attacker]);
+    let _attacker = common::Killed(vec![attacker]);
     std::thread::sleep(Duration::from_millis(300));
     let mut seen = Vec::new();
     for _ in 0..10 {
@@ -636,7 +610,7 @@ while time.time() < end:
             return;
         }
     };
-    let mut holders = Killed(vec![holder]);
+    let mut holders = common::Killed(vec![holder]);
     let mut ready = String::new();
     BufReader::new(holders.0[0].stdout.take().unwrap())
         .read_line(&mut ready)
@@ -737,7 +711,7 @@ print("asked", flush=True)
 time.sleep(60)
 "#;
     let (host, port) = addr.rsplit_once(':').unwrap();
-    let mut stalled = Killed(vec![spawn_as_nobody(staller, &[host, port]).unwrap()]);
+    let mut stalled = common::Killed(vec![spawn_as_nobody(staller, &[host, port]).unwrap()]);
     let mut asked = String::new();
     BufReader::new(stalled.0[0].stdout.take().unwrap())
         .read_line(&mut asked)

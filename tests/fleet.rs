@@ -14,41 +14,19 @@ mod common;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
-
-/// Children killed when the test ends, however it ends.
-struct Processes(Vec<(String, Child)>);
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        for (_, child) in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// `cgtui --fixture DIR export` on a port the kernel picks: the child and its address.
 fn start_exporter(tree: &Path) -> (Child, String) {
-    let mut child = Command::new(common::binary())
-        .args(["--fixture", tree.to_str().unwrap()])
-        .args(["export", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start cgtui export");
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .expect("read cgtui export's first line");
-    let address = line
-        .trim()
-        .strip_prefix("cgtui export: serving http://")
+    let fixture = tree.to_str().unwrap();
+    let (child, serving) =
+        common::start_export(&["--fixture", fixture, "export", "--listen", "127.0.0.1:0"]);
+    let address = serving
+        .strip_prefix("http://")
         .and_then(|rest| rest.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("cgtui export said {line:?}"))
+        .unwrap_or_else(|| panic!("cgtui export serves {serving:?}"))
         .to_string();
     (child, address)
 }
@@ -198,11 +176,11 @@ fn snapshot_over_prometheus_equals_a_local_snapshot_per_instance() {
     };
     let dir = tempfile::tempdir().unwrap();
     let trees = [common::fixture(), second_tree(dir.path())];
-    let mut processes = Processes(Vec::new());
+    let mut processes = common::Killed(Vec::new());
     let mut instances = Vec::new();
     for tree in &trees {
         let (child, address) = start_exporter(tree);
-        processes.0.push((format!("cgtui export {address}"), child));
+        processes.0.push(child);
         instances.push(address);
     }
     let port = free_port();
@@ -227,7 +205,7 @@ fn snapshot_over_prometheus_equals_a_local_snapshot_per_instance() {
         .stderr(log)
         .spawn()
         .expect("start prometheus");
-    processes.0.push(("prometheus".into(), child));
+    processes.0.push(child);
     let url = format!("http://127.0.0.1:{port}");
 
     // Until each instance has two scrapes: its snapshot then has rates (`elapsed`).

@@ -29,18 +29,6 @@ fn busy() -> Child {
         .expect("spawn a busy loop")
 }
 
-/// Processes killed when the test ends, however it ends.
-struct Busy(Vec<Child>);
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// Every cgroup's CPU % of one JSON document, by path.
 fn cpu_by_path(document: &Value) -> HashMap<String, Option<f64>> {
     document["cgroups"]
@@ -106,7 +94,7 @@ fn rates_stay_possible_on_an_overloaded_machine() {
     // readers get a small share of it. The top of the tree (read first in every pass, its
     // reads early in passes of varying length) holds two per CPU, `busy` the third.
     let cpus = online_cpus() as usize;
-    let mut loops = Busy(Vec::new());
+    let mut loops = common::Killed(Vec::new());
     for i in 0..3 * cpus {
         let child = busy();
         let target = if i % 3 == 2 {

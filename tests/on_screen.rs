@@ -80,7 +80,10 @@ impl Loop {
                         rows.started = self.clock;
                         rows.finished = self.clock;
                         // Read between passes: half an interval after the last.
-                        read_at(&mut rows, self.clock + self.app.interval() / 2);
+                        common::read_at(
+                            &mut rows,
+                            common::clock_ns(self.clock + self.app.interval() / 2),
+                        );
                         let more = self.app.update(Event::CaughtUp(rows));
                         self.apply(more);
                     }
@@ -99,7 +102,7 @@ impl Loop {
         let mut tree = self.plan.sample(&mut self.collector, &self.base);
         tree.started = self.clock;
         tree.finished = self.clock;
-        read_at(&mut tree, self.clock);
+        common::read_at(&mut tree, common::clock_ns(self.clock));
         let stats = self.plan.latest;
         let effects = self.app.update(Event::Tree(tree));
         self.apply(effects);
@@ -132,29 +135,6 @@ impl Loop {
             .iter()
             .map(ToString::to_string)
             .collect()
-    }
-}
-
-/// Date the counter files of `tree` as read at `at` on the synthetic clock: a fixture is read
-/// in microseconds, and the rates are computed over the time between two reads.
-fn read_at(tree: &mut TreeSample, at: Instant) {
-    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let origin = *ORIGIN.get_or_init(|| {
-        let now = Instant::now();
-        now.checked_sub(Duration::from_secs(3600)).unwrap_or(now)
-    });
-    let ns = at.saturating_duration_since(origin).as_nanos() as u64;
-    for sample in tree.cgroups.iter_mut().filter_map(|(_, s)| s.as_mut()) {
-        let times = &mut sample.read_at;
-        for time in [
-            &mut times.cpu_stat,
-            &mut times.io_stat,
-            &mut times.cpu_pressure,
-            &mut times.memory_pressure,
-            &mut times.io_pressure,
-        ] {
-            *time = time.map(|_| ns);
-        }
     }
 }
 

@@ -122,7 +122,7 @@ impl Harness {
         let focus = self.app.selected().clone();
         let mut tree = sample_tree(&self.fs, &CgroupPath::root(), Some(&focus), false);
         self.passes += 1;
-        read_at(&mut tree, self.passes * 1_000_000_000);
+        common::read_at(&mut tree, self.passes * 1_000_000_000);
         let effects = self.app.update(Event::Tree(tree));
         self.apply(effects);
         self.focus();
@@ -1637,38 +1637,12 @@ fn the_cpu_sparkline_can_be_scaled_to_its_peak_or_to_a_quota() {
 // ---------------------------------------------------------------------------------------
 // `cgtui replay`: the past as recorded.
 
-/// The fixture's tree, read at `at` (its rates then cover the time since the one before).
-/// Date every counter file of `tree` as read at `ns` (a pass's clock): the fixture is read in
-/// microseconds, and rates need a window of at least 100 ms.
-fn read_at(tree: &mut cgtui::model::TreeSample, ns: u64) {
-    for sample in tree.cgroups.iter_mut().filter_map(|(_, s)| s.as_mut()) {
-        let at = &mut sample.read_at;
-        for time in [
-            &mut at.cpu_stat,
-            &mut at.io_stat,
-            &mut at.cpu_pressure,
-            &mut at.memory_pressure,
-            &mut at.io_pressure,
-        ] {
-            *time = time.map(|_| ns);
-        }
-    }
-}
-
 /// The fixture's tree as a pass that ended at `at`, its files read then.
 fn tree_at(fs: &Cgroupfs, at: Instant) -> cgtui::model::TreeSample {
-    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let origin = *ORIGIN.get_or_init(|| {
-        let now = Instant::now();
-        now.checked_sub(Duration::from_secs(3600)).unwrap_or(now)
-    });
     let mut tree = sample_tree(fs, &CgroupPath::root(), None, false);
     tree.started = at;
     tree.finished = at;
-    read_at(
-        &mut tree,
-        at.saturating_duration_since(origin).as_nanos() as u64,
-    );
+    common::read_at(&mut tree, common::clock_ns(at));
     tree
 }
 

@@ -51,6 +51,68 @@ pub fn promtool() -> Option<PathBuf> {
     prometheus_program("promtool", "PROMTOOL")
 }
 
+/// Date every counter file of `tree` as read at `ns` (a test's clock, [`clock_ns`]): a fixture
+/// is read in microseconds, and a rate needs two reads of a file at least 100 ms apart.
+pub fn read_at(tree: &mut cgtui::model::TreeSample, ns: u64) {
+    for sample in tree.cgroups.iter_mut().filter_map(|(_, s)| s.as_mut()) {
+        let times = &mut sample.read_at;
+        for time in [
+            &mut times.cpu_stat,
+            &mut times.io_stat,
+            &mut times.cpu_pressure,
+            &mut times.memory_pressure,
+            &mut times.io_pressure,
+        ] {
+            *time = time.map(|_| ns);
+        }
+    }
+}
+
+/// `at` in nanoseconds on one clock for the whole test process (from an hour before its first
+/// use, so that moments a little earlier than now are still on it).
+pub fn clock_ns(at: Instant) -> u64 {
+    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let origin = *ORIGIN.get_or_init(|| {
+        let now = Instant::now();
+        now.checked_sub(Duration::from_secs(3600)).unwrap_or(now)
+    });
+    at.saturating_duration_since(origin).as_nanos() as u64
+}
+
+/// Processes of a test, killed and reaped when it ends, however it ends.
+pub struct Killed(pub Vec<std::process::Child>);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `cgtui ARGS` (an `export` command line) started, and what it says it serves (the text after
+/// `cgtui export: serving `: `http://ADDR/metrics`, or the unix socket).
+pub fn start_export(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(binary())
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start cgtui export");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stderr.take().expect("its stderr"))
+        .read_line(&mut line)
+        .expect("read what cgtui export says");
+    let serving = line
+        .trim()
+        .strip_prefix("cgtui export: serving ")
+        .unwrap_or_else(|| panic!("cgtui export did not start: {line:?}"))
+        .to_string();
+    (child, serving)
+}
+
 /// cgtui running in a pseudo-terminal, its screen kept by a vt100 emulator.
 pub struct Pty {
     parser: Arc<Mutex<vt100::Parser>>,
