@@ -396,6 +396,41 @@ fn new_cgroups_arrive_by_inotify_and_only_an_overflow_walks_the_tree() {
     );
 }
 
+/// A loop sorted by name over a fixture whose CPU counters grow at every pass, as the
+/// kernel's do: three passes made.
+struct Growing {
+    dir: tempfile::TempDir,
+    parents: usize,
+    children: usize,
+    passes: u64,
+    run: Loop,
+}
+
+impl Growing {
+    fn new(parents: usize, children: usize) -> Growing {
+        let dir = fixture(parents, children, |_, _| 4096);
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let run = Loop::new(fs, CgroupPath::root(), Column::Name);
+        let mut growing = Growing {
+            dir,
+            parents,
+            children,
+            passes: 0,
+            run,
+        };
+        for _ in 0..3 {
+            growing.pass();
+        }
+        growing
+    }
+
+    fn pass(&mut self) {
+        self.passes += 1;
+        grow(self.dir.path(), self.parents, self.children, self.passes);
+        self.run.pass();
+    }
+}
+
 /// Let every child of the fixture use `step` µs of CPU more, and its parents their sum, as the
 /// kernel counts (cpu.stat covers the subtree).
 fn grow(dir: &Path, parents: usize, children: usize, pass: u64) {
@@ -444,78 +479,54 @@ fn rates_share_their_parents_window(run: &Loop, step: &str) -> usize {
 
 #[test]
 fn a_row_that_comes_on_screen_never_shows_a_rate_over_another_window_than_its_parents() {
-    let (parents, children) = (40, 3);
-    let dir = fixture(parents, children, |_, _| 4096);
-    let fs = Cgroupfs::fixture(dir.path()).unwrap();
-    let mut run = Loop::new(fs, CgroupPath::root(), Column::Name);
-    let mut passes = 0;
-    let mut pass = |run: &mut Loop| {
-        passes += 1;
-        grow(dir.path(), parents, children, passes);
-        run.pass();
-    };
-    for _ in 0..3 {
-        pass(&mut run);
-    }
-    assert!(rates_share_their_parents_window(&run, "steady") > 10);
+    let mut g = Growing::new(40, 3);
+    assert!(rates_share_their_parents_window(&g.run, "steady") > 10);
     // A filter brings children onto the screen; they are read at once, between passes.
-    run.key(KeyCode::Char('/'));
+    g.run.key(KeyCode::Char('/'));
     for c in "c2.scope".chars() {
-        run.key(KeyCode::Char(c));
+        g.run.key(KeyCode::Char(c));
     }
-    run.key(KeyCode::Enter);
-    let filtered = run.rows_on_screen();
+    g.run.key(KeyCode::Enter);
+    let filtered = g.run.rows_on_screen();
     assert!(
         filtered
             .iter()
             .any(|p| p.to_string().ends_with("/c2.scope")),
         "{filtered:?}"
     );
-    rates_share_their_parents_window(&run, "caught up after the filter");
-    pass(&mut run);
-    rates_share_their_parents_window(&run, "the pass after the filter");
-    pass(&mut run);
-    let shown = rates_share_their_parents_window(&run, "two passes after the filter");
+    rates_share_their_parents_window(&g.run, "caught up after the filter");
+    g.pass();
+    rates_share_their_parents_window(&g.run, "the pass after the filter");
+    g.pass();
+    let shown = rates_share_their_parents_window(&g.run, "two passes after the filter");
     assert!(
         shown >= filtered.len() - 1,
         "{shown} of {} rows show a rate",
         filtered.len()
     );
     // A taller terminal brings more rows on screen.
-    run.key(KeyCode::Esc);
-    let effects = run.app.update(Event::Resize(SIZE.0, SIZE.1 * 3));
-    run.apply(effects);
-    rates_share_their_parents_window(&run, "caught up after the resize");
-    pass(&mut run);
-    rates_share_their_parents_window(&run, "the pass after the resize");
+    g.run.key(KeyCode::Esc);
+    let effects = g.run.app.update(Event::Resize(SIZE.0, SIZE.1 * 3));
+    g.run.apply(effects);
+    rates_share_their_parents_window(&g.run, "caught up after the resize");
+    g.pass();
+    rates_share_their_parents_window(&g.run, "the pass after the resize");
 }
 
 /// Sorted by name, a parent scrolled off screen is not read: its children on screen still show
 /// their rates (a review found them hidden for as long as the parent stayed off screen).
 #[test]
 fn children_of_a_parent_scrolled_off_screen_keep_showing_their_rates() {
-    let (parents, children) = (1, 100);
-    let dir = fixture(parents, children, |_, _| 4096);
-    let fs = Cgroupfs::fixture(dir.path()).unwrap();
-    let mut run = Loop::new(fs, CgroupPath::root(), Column::Name);
-    let mut passes = 0;
-    let mut pass = |run: &mut Loop| {
-        passes += 1;
-        grow(dir.path(), parents, children, passes);
-        run.pass();
-    };
-    for _ in 0..3 {
-        pass(&mut run);
-    }
-    run.key(KeyCode::End);
-    run.key(KeyCode::Right);
-    pass(&mut run);
-    run.key(KeyCode::End);
+    let mut g = Growing::new(1, 100);
+    g.run.key(KeyCode::End);
+    g.run.key(KeyCode::Right);
+    g.pass();
+    g.run.key(KeyCode::End);
     for _ in 0..4 {
-        pass(&mut run);
+        g.pass();
     }
-    let model = run.app.model();
-    let rows = run.app.rows_on_screen();
+    let model = g.run.app.model();
+    let rows = g.run.app.rows_on_screen();
     assert!(
         !rows.contains(&CgroupPath::from_relative(Path::new("p0.slice")).unwrap()),
         "the parent is off screen: {rows:?}"
@@ -538,7 +549,7 @@ fn children_of_a_parent_scrolled_off_screen_keep_showing_their_rates() {
         with_rates(true),
         with_rates(false),
         "rates hidden:\n{}",
-        run.render()
+        g.run.render()
     );
-    rates_share_their_parents_window(&run, "scrolled to the end");
+    rates_share_their_parents_window(&g.run, "scrolled to the end");
 }

@@ -169,7 +169,8 @@ impl Carry {
                 .filter(|p| settled && at_rest(p))
                 .map(|p| (p, at))
         };
-        let unchanged = Unchanged {
+        // A file left `None` is read.
+        Some(Unchanged {
             inode: last.inode,
             cpu_stat: parent.cpu_stat.and_then(|at| Some((last.cpu_stat?, at))),
             io_stat: parent
@@ -178,13 +179,7 @@ impl Carry {
             cpu_pressure: pressure(0),
             memory_pressure: pressure(1),
             io_pressure: pressure(2),
-        };
-        (unchanged
-            != Unchanged {
-                inode: last.inode,
-                ..Unchanged::default()
-            })
-        .then_some(unchanged)
+        })
     }
 
     fn read(&mut self, path: &CgroupPath, sample: &CgroupSample) {
