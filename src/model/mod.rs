@@ -446,23 +446,29 @@ impl Model {
     /// After a pass read `read`: mark each of them, and their children, whose rates cover
     /// other passes than their parent's ([`Node::rates_unlike_parent`]).
     fn compare_windows(&mut self, read: &[NodeId]) {
-        for &id in read {
-            let children = self.node(id).children.clone();
-            for node in std::iter::once(id).chain(children) {
-                let this = self.node(node);
-                // Only a parent read since this node's window began is compared: one not read
-                // for longer (off screen while sorted by name) is shown as old anyway, and says
-                // nothing of its children's windows.
-                let start = this.rate_window.map(|(start, _)| start);
-                let parent = this
-                    .parent
-                    .map(|parent| self.node(parent))
-                    .filter(|parent| parent.read_pass >= start && start.is_some())
-                    .and_then(|parent| parent.rate_window);
-                let unlike = matches!((this.rate_window, parent), (Some(own), Some(parent)) if own != parent);
-                self.node_mut(node).rates_unlike_parent = unlike;
-            }
+        let marks: Vec<(NodeId, bool)> = read
+            .iter()
+            .flat_map(|&id| std::iter::once(id).chain(self.node(id).children.iter().copied()))
+            .map(|node| (node, self.unlike_parent(node)))
+            .collect();
+        for (node, unlike) in marks {
+            self.node_mut(node).rates_unlike_parent = unlike;
         }
+    }
+
+    /// Do `node`'s rates cover other passes than its parent's? Only a parent read since the
+    /// node's window began is compared: one not read for longer (off screen while sorted by
+    /// name) is shown as old anyway, and says nothing of its children's windows.
+    fn unlike_parent(&self, node: NodeId) -> bool {
+        let this = self.node(node);
+        let Some((start, _)) = this.rate_window else {
+            return false;
+        };
+        this.parent
+            .map(|parent| self.node(parent))
+            .filter(|parent| parent.read_pass >= Some(start))
+            .and_then(|parent| parent.rate_window)
+            .is_some_and(|parent| this.rate_window != Some(parent))
     }
 
     /// Apply one inotify event at time `now`.
