@@ -169,8 +169,7 @@ impl Carry {
                 .filter(|p| settled && at_rest(p))
                 .map(|p| (p, at))
         };
-        // A file left `None` is read.
-        Some(Unchanged {
+        let unchanged = Unchanged {
             inode: last.inode,
             cpu_stat: parent.cpu_stat.and_then(|at| Some((last.cpu_stat?, at))),
             io_stat: parent
@@ -179,7 +178,14 @@ impl Carry {
             cpu_pressure: pressure(0),
             memory_pressure: pressure(1),
             io_pressure: pressure(2),
-        })
+        };
+        // Nothing to carry is no `Unchanged` at all: the read takes its plain path.
+        let carries = unchanged.cpu_stat.is_some()
+            || unchanged.io_stat.is_some()
+            || unchanged.cpu_pressure.is_some()
+            || unchanged.memory_pressure.is_some()
+            || unchanged.io_pressure.is_some();
+        carries.then_some(unchanged)
     }
 
     fn read(&mut self, path: &CgroupPath, sample: &CgroupSample) {
