@@ -710,5 +710,8 @@ fn bus_refusal(outcome: Outcome, err: &BusError, manager: Manager, unit: &SysTex
     outcome.refuse(errno, rule, err.message.clone(), Some(fix))
 }
 
+mod signal;
+pub use signal::SignalRequest;
+
 #[cfg(test)]
 mod tests;

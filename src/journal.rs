@@ -396,6 +396,54 @@ impl Locked {
         self.append(&entry)
     }
 
+    /// Record that `signal` is about to be sent to process `pid` (started at `start`, clock
+    /// ticks) in `cgroup`: `new` is `kill`'s words for it (`TERM 1234`). Completed with
+    /// [`Locked::end_signal`]; never undone (undo walks past it).
+    pub fn begin_signal(
+        &self,
+        cgroup: &CgroupPath,
+        signal: &str,
+        pid: u32,
+        start: u64,
+        session: &str,
+    ) -> Result<Entry> {
+        let entry = Entry {
+            id: new_id(),
+            phase: Phase::Begin,
+            timestamp: now(),
+            uid: rustix::process::geteuid().as_raw(),
+            op: "signal".into(),
+            cgroup: cgroup.to_string(),
+            cgroup_raw: cgroup.as_bytes().to_vec(),
+            file: None,
+            old: None,
+            new: Some(format!("{signal} {pid}")),
+            result: "pending".into(),
+            errno: None,
+            rule: None,
+            via: "pidfd".into(),
+            undo_of: None,
+            session: Some(session.to_string()),
+            after: None,
+            old_raw: None,
+            pid_start: Some(start),
+            inode: None,
+            unit: None,
+            invocation_id: None,
+        };
+        self.append(&entry)?;
+        Ok(entry)
+    }
+
+    /// Complete a signal's entry: sent, or refused with `errno` (`EPERM`) when there is one.
+    pub fn end_signal(&self, mut entry: Entry, sent: bool, errno: Option<&str>) -> Result<()> {
+        entry.phase = Phase::End;
+        entry.timestamp = now();
+        entry.result = if sent { "ok" } else { "failed" }.into();
+        entry.errno = errno.map(str::to_string);
+        self.append(&entry)
+    }
+
     /// Append a line to another file of the journal's directory (`disagreements.log`), with
     /// the same care as the journal itself.
     pub fn append_beside(&self, name: &str, line: &str) -> Result<()> {

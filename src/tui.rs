@@ -228,6 +228,17 @@ fn sampled(report: Report) -> Event {
             total,
             at,
         },
+        Report::SubtreeProcesses {
+            cgroup,
+            processes,
+            total,
+            at,
+        } => Event::SubtreeProcesses {
+            cgroup,
+            processes,
+            total,
+            at,
+        },
         Report::Status(status) => Event::Sampler(status),
         Report::Watch(event) => Event::Watch(event),
     }
@@ -400,6 +411,12 @@ fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
                     .map(|()| unit)
                     .map_err(|e| format!("{e:#}")),
             ),
+            Effect::Signal(request) => Event::Signalled(
+                editor
+                    .signal(&request)
+                    .map_err(|e| format!("{e:#}"))
+                    .and_then(|answer| answer),
+            ),
             Effect::ListUndo => Event::UndoListed(
                 editor
                     .undo_list(&crate::editor::UndoScope::Any)
@@ -466,7 +483,9 @@ pub fn carry_out(
             | Effect::Fix(_)
             | Effect::Playground
             | Effect::StopPlayground(_)
-            | Effect::Explain(_)) => outlets.worker(work),
+            | Effect::Explain(_)
+            | Effect::Signal(_)) => outlets.worker(work),
+            Effect::ProcessSubtree(subtree) => outlets.sampler(Command::ProcessSubtree(subtree)),
             Effect::ResolveNames(workloads) => outlets.names(workloads),
             Effect::Replay(step) => outlets.replay(step),
             Effect::ReadRecorded(request) => outlets.recorded(request),

@@ -94,6 +94,12 @@ pub enum Action {
     FilterClear,
     SortNext,
     SortReverse,
+    /// Toggle between the tree and a flat list of every cgroup under the top.
+    FlatView,
+    /// The process list: the cgroup's own processes, or its whole subtree's.
+    AllProcesses,
+    /// Send a signal to the process picked in the process list (picker, then confirmed).
+    Signal,
     Subtree,
     Back,
     Own,
@@ -174,6 +180,9 @@ impl Action {
             Action::FilterClear => "filter_clear",
             Action::SortNext => "sort",
             Action::SortReverse => "sort_reverse",
+            Action::FlatView => "flat",
+            Action::AllProcesses => "all_processes",
+            Action::Signal => "signal",
             Action::Subtree => "subtree",
             Action::Back => "back",
             Action::Own => "own",
@@ -250,6 +259,7 @@ impl Action {
                 | Action::Playground
                 | Action::MoveProcess
                 | Action::MoveHere
+                | Action::Signal
                 | Action::DirectWrite
                 | Action::Fix
                 | Action::Confirm

@@ -275,7 +275,29 @@ impl App {
                     self.status.hint("no row matches the filter");
                 }
             }
+            Action::SortNext if self.focus == Focus::Processes => {
+                self.processes.sort_next();
+                self.processes.scroll(self.layout.process_rows());
+                self.status.hint(self.processes.sort_text());
+            }
+            Action::SortReverse if self.focus == Focus::Processes => {
+                self.processes.sort_reverse();
+                self.processes.scroll(self.layout.process_rows());
+                self.status.hint(self.processes.sort_text());
+            }
             Action::SortNext => self.sort_next(),
+            Action::FlatView => {
+                let flat = !self.tree.view.flat();
+                self.tree.view.set_flat(flat, &self.model);
+                self.tree.count_matches(&self.model);
+                self.status.hint(if flat {
+                    "flat: every cgroup below the top, sorted as a whole"
+                } else {
+                    "tree"
+                });
+            }
+            Action::AllProcesses => return self.toggle_subtree_processes(),
+            Action::Signal => self.open_signal_picker(),
             Action::SortReverse => {
                 let current = self.tree.view.sort;
                 self.tree.view.set_sort(current, &self.model);

@@ -41,6 +41,10 @@ pub enum Effect {
     ResolveNames(Vec<crate::cgroup::workload::Workload>),
     /// `cgtui replay`: move through recorded time.
     Replay(crate::app::action::ReplayMove),
+    /// Send a confirmed signal through its pidfd, journaled (answered by `Event::Signalled`).
+    Signal(Box<crate::editor::SignalRequest>),
+    /// The process list shows the selected cgroup's own processes, or its whole subtree's.
+    ProcessSubtree(bool),
     /// Read the selected cgroup's recorded history (answered by `Event::Recorded`).
     ReadRecorded(crate::history::backfill::Request),
 }

@@ -3,12 +3,12 @@
 
 use super::dialog::{self, Dialog};
 use super::status::Tone;
-use super::{Action, App, Context, Effect, Focus};
+use super::{Action, App, Context, Effect};
 use crate::cgroup::CgroupPath;
 use crate::cgroup::CgroupSample;
 use crate::cgroup::edit::{Op, Outcome};
 use crate::cgroup::predict::Prediction;
-use crate::cgroup::process::ProcessSample;
+use crate::cgroup::process::{ProcessSample, SubtreeProcess};
 use crate::cgroup::watch::WatchEvent;
 use crate::editor::UndoItem;
 use crate::model::view::Column;
@@ -41,6 +41,18 @@ pub enum Event {
         total: usize,
         at: Instant,
     },
+    /// The processes of the focused cgroup's whole subtree (`a` in the process list), each
+    /// with its cgroup.
+    SubtreeProcesses {
+        cgroup: CgroupPath,
+        /// The first processes of the subtree, as many as the sampler reads.
+        processes: Vec<SubtreeProcess>,
+        /// How many processes the subtree has in all.
+        total: usize,
+        at: Instant,
+    },
+    /// A signal's answer: sent, or why not (`Effect::Signal`).
+    Signalled(Result<String, String>),
     /// The sampler's pace changed (CPU budget) or cgroups are polled without a watch.
     Sampler(crate::collect::pace::SamplerStatus),
     Watch(WatchEvent),
@@ -166,12 +178,26 @@ impl App {
                 total,
                 at,
             } => {
-                let focused = self.focus == Focus::Processes;
-                self.processes
-                    .update(cgroup, processes, total, at, &mut self.users, focused);
-                self.processes.scroll(self.layout.process_rows());
+                let own = processes
+                    .into_iter()
+                    .map(|sample| SubtreeProcess {
+                        cgroup: cgroup.clone(),
+                        sample,
+                    })
+                    .collect();
+                self.take_processes(cgroup, own, false, total, at);
                 Vec::new()
             }
+            Event::SubtreeProcesses {
+                cgroup,
+                processes,
+                total,
+                at,
+            } => {
+                self.take_processes(cgroup, processes, true, total, at);
+                Vec::new()
+            }
+            Event::Signalled(result) => self.on_signalled(result),
             Event::Watch(WatchEvent::Exhausted { reason }) => {
                 self.status.notices.watcher = Some(reason);
                 vec![Effect::WalkEveryPass]

@@ -26,6 +26,7 @@ mod navigation;
 pub mod process_pane;
 pub mod reads;
 pub mod recorded;
+pub mod signals;
 pub mod status;
 pub mod tree_pane;
 
@@ -376,9 +377,10 @@ impl App {
             contexts.push(Context::Help);
         } else if let Some(dialog) = &self.dialog {
             contexts.push(match dialog {
-                Dialog::Limits { .. } | Dialog::Controllers { .. } | Dialog::UndoList { .. } => {
-                    Context::Form
-                }
+                Dialog::Limits { .. }
+                | Dialog::Controllers { .. }
+                | Dialog::UndoList { .. }
+                | Dialog::Signals(_) => Context::Form,
                 Dialog::Input(_) => Context::Input,
                 Dialog::Confirm { .. } => Context::Confirm,
                 Dialog::Text { .. } => Context::Text,
@@ -444,9 +446,10 @@ impl App {
                 !read_only
             }
             (Some(Dialog::Controllers { read_only, .. }), Action::Activate) => !read_only,
-            (Some(Dialog::Controllers { .. } | Dialog::UndoList { .. }), Action::DirectWrite) => {
-                false
-            }
+            (
+                Some(Dialog::Controllers { .. } | Dialog::UndoList { .. } | Dialog::Signals(_)),
+                Action::DirectWrite,
+            ) => false,
             (Some(Dialog::Text { fix, .. }), Action::Fix) => fix.is_some(),
             _ => true,
         }

@@ -2,7 +2,8 @@
 //! resolved when the rows arrive (never while drawing), a selection and a scroll.
 
 use crate::cgroup::CgroupPath;
-use crate::cgroup::process::{ProcessSample, ticks_per_second};
+use crate::cgroup::process::{ProcessSample, SubtreeProcess, ticks_per_second};
+use crate::model::rates::RateRules;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -12,6 +13,50 @@ pub struct ProcessRow {
     pub sample: ProcessSample,
     pub user: String,
     pub cpu_pct: Option<f64>,
+    /// The cgroup it is in (the pane's own, unless the subtree's processes are shown).
+    pub cgroup: CgroupPath,
+}
+
+/// The column the process list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProcessSort {
+    #[default]
+    Cpu,
+    Rss,
+    Pid,
+    User,
+    /// Only in the subtree's list.
+    Cgroup,
+    Command,
+}
+
+impl ProcessSort {
+    /// In the order `s` steps through them.
+    pub const ALL: [ProcessSort; 6] = [
+        ProcessSort::Cpu,
+        ProcessSort::Rss,
+        ProcessSort::Pid,
+        ProcessSort::User,
+        ProcessSort::Cgroup,
+        ProcessSort::Command,
+    ];
+
+    /// Its header, as the list draws it.
+    pub fn title(self) -> &'static str {
+        match self {
+            ProcessSort::Cpu => "CPU%",
+            ProcessSort::Rss => "RSS",
+            ProcessSort::Pid => "PID",
+            ProcessSort::User => "USER",
+            ProcessSort::Cgroup => "CGROUP",
+            ProcessSort::Command => "COMMAND",
+        }
+    }
+
+    /// Numbers read best largest first, names A→Z (as the tree sorts).
+    fn numeric(self) -> bool {
+        matches!(self, ProcessSort::Cpu | ProcessSort::Rss | ProcessSort::Pid)
+    }
 }
 
 /// uid → user name, resolved on update: /etc/passwd does not change while we watch.
@@ -37,6 +82,16 @@ impl UserNames {
     }
 }
 
+/// `path` as seen from `base`, escaped for the screen: `system.slice/nginx.service`, `.` for
+/// `base` itself, the full path for one outside it.
+pub(crate) fn relative_path(path: &CgroupPath, base: &CgroupPath) -> String {
+    match path.as_path().strip_prefix(base.as_path()) {
+        Ok(rest) if rest.as_os_str().is_empty() => ".".to_string(),
+        Ok(rest) => crate::cgroup::escape::visible_path(rest).into_owned(),
+        Err(_) => path.to_string(),
+    }
+}
+
 /// A process as a confirmation names it: `340 nginx`.
 pub(crate) fn describe(sample: &ProcessSample) -> String {
     format!(
@@ -46,7 +101,7 @@ pub(crate) fn describe(sample: &ProcessSample) -> String {
     )
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ProcessPane {
     pub(crate) cgroup: CgroupPath,
     pub(crate) rows: Vec<ProcessRow>,
@@ -55,13 +110,33 @@ pub struct ProcessPane {
     pub(crate) offset: usize,
     /// Processes in the cgroup, of which only the first `rows.len()` were read.
     pub(crate) total: usize,
+    /// The whole subtree's processes (`a`), not only the cgroup's own.
+    pub(crate) subtree: bool,
+    pub(crate) sort: ProcessSort,
+    pub(crate) sort_descending: bool,
+}
+
+impl Default for ProcessPane {
+    fn default() -> Self {
+        ProcessPane {
+            cgroup: CgroupPath::root(),
+            rows: Vec::new(),
+            previous: HashMap::new(),
+            selected: 0,
+            offset: 0,
+            total: 0,
+            subtree: false,
+            sort: ProcessSort::Cpu,
+            sort_descending: true,
+        }
+    }
 }
 
 impl ProcessPane {
     /// The processes of `cgroup` in words, for a confirmation: how many, and the first few
     /// (`340 nginx`); `None` when the list shown is another cgroup's.
     pub(crate) fn named(&self, cgroup: &CgroupPath, first: usize) -> Option<String> {
-        if &self.cgroup != cgroup {
+        if &self.cgroup != cgroup || self.subtree {
             return None;
         }
         let names: Vec<String> = self
@@ -86,15 +161,26 @@ impl ProcessPane {
         })
     }
 
+    /// Take a new list of `cgroup`'s processes (`subtree`: of its whole subtree), read at `at`:
+    /// CPU % is the growth of each process's utime + stime since the previous list, over the
+    /// time between the two ([`RateRules`]: a window too short gives "not known yet", and no
+    /// process uses more than the online CPUs). A list of the other kind (sent before `a`
+    /// switched) is dropped.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn update(
         &mut self,
         cgroup: CgroupPath,
-        processes: Vec<ProcessSample>,
+        processes: Vec<SubtreeProcess>,
+        subtree: bool,
         total: usize,
         at: Instant,
         users: &mut UserNames,
         focused: bool,
+        rules: RateRules,
     ) {
+        if subtree != self.subtree {
+            return;
+        }
         self.total = total;
         let selected_pid = self.rows.get(self.selected).map(|r| r.sample.pid);
         if cgroup != self.cgroup {
@@ -107,12 +193,16 @@ impl ProcessPane {
         let mut next = HashMap::with_capacity(processes.len());
         self.rows = processes
             .into_iter()
-            .map(|sample| {
+            .map(|SubtreeProcess { cgroup, sample }| {
                 let key = (sample.pid, sample.start_ticks);
                 let cpu_pct = self.previous.get(&key).and_then(|(ticks_before, when)| {
-                    let secs = at.saturating_duration_since(*when).as_secs_f64();
-                    (secs > 0.0).then(|| {
-                        sample.cpu_ticks.saturating_sub(*ticks_before) as f64 / ticks / secs * 100.0
+                    let window = at.saturating_duration_since(*when);
+                    (window >= rules.min_window).then(|| {
+                        let pct = sample.cpu_ticks.saturating_sub(*ticks_before) as f64
+                            / ticks
+                            / window.as_secs_f64()
+                            * 100.0;
+                        pct.min(rules.cpu_capacity_pct)
                     })
                 });
                 next.insert(key, (sample.cpu_ticks, at));
@@ -123,30 +213,110 @@ impl ProcessPane {
                         .unwrap_or_else(|| "?".into()),
                     sample,
                     cpu_pct,
+                    cgroup,
                 }
             })
             .collect();
-        self.rows.sort_by(|a, b| {
-            b.cpu_pct
-                .unwrap_or(0.0)
-                .total_cmp(&a.cpu_pct.unwrap_or(0.0))
-                .then(a.sample.pid.cmp(&b.sample.pid))
-        });
         self.previous = next;
+        self.sort_rows();
         // The picked process stays picked when the order changes; unpicked, the list shows
-        // the busiest first.
+        // the first by the sort.
         match selected_pid.filter(|_| focused) {
-            Some(pid) => {
-                if let Some(index) = self.rows.iter().position(|r| r.sample.pid == pid) {
-                    self.selected = index;
-                }
-            }
+            Some(pid) => self.select_pid(pid),
             None => {
                 self.selected = 0;
                 self.offset = 0;
             }
         }
         self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+    }
+
+    fn select_pid(&mut self, pid: u32) {
+        if let Some(index) = self.rows.iter().position(|r| r.sample.pid == pid) {
+            self.selected = index;
+        }
+    }
+
+    /// Order the rows by the sort column; ties by PID.
+    fn sort_rows(&mut self) {
+        let sort = self.sort;
+        let descending = self.sort_descending;
+        let base = self.cgroup.clone();
+        self.rows.sort_by(|a, b| {
+            let order = match sort {
+                ProcessSort::Cpu => a
+                    .cpu_pct
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.cpu_pct.unwrap_or(0.0)),
+                ProcessSort::Rss => a.sample.rss_bytes.cmp(&b.sample.rss_bytes),
+                ProcessSort::Pid => a.sample.pid.cmp(&b.sample.pid),
+                ProcessSort::User => a.user.cmp(&b.user),
+                ProcessSort::Cgroup => crate::model::view::natural_cmp(
+                    relative_path(&a.cgroup, &base).as_bytes(),
+                    relative_path(&b.cgroup, &base).as_bytes(),
+                ),
+                ProcessSort::Command => a.sample.comm.cmp(&b.sample.comm),
+            };
+            let order = if descending { order.reverse() } else { order };
+            order.then(a.sample.pid.cmp(&b.sample.pid))
+        });
+    }
+
+    /// `s`: sort by the next column (the cgroup's only in the subtree's list), keeping the
+    /// picked process picked.
+    pub(crate) fn sort_next(&mut self) {
+        let at = ProcessSort::ALL
+            .iter()
+            .position(|s| *s == self.sort)
+            .unwrap_or(0);
+        let mut next = ProcessSort::ALL[(at + 1) % ProcessSort::ALL.len()];
+        if next == ProcessSort::Cgroup && !self.subtree {
+            next = ProcessSort::ALL[(at + 2) % ProcessSort::ALL.len()];
+        }
+        self.sort = next;
+        self.sort_descending = next.numeric();
+        self.resort();
+    }
+
+    /// `S`: the other way round.
+    pub(crate) fn sort_reverse(&mut self) {
+        self.sort_descending = !self.sort_descending;
+        self.resort();
+    }
+
+    fn resort(&mut self) {
+        let pid = self.selected_row().map(|r| r.sample.pid);
+        self.sort_rows();
+        if let Some(pid) = pid {
+            self.select_pid(pid);
+        }
+    }
+
+    /// `a`: the subtree's processes or the cgroup's own; the list empties until the next read.
+    pub(crate) fn set_subtree(&mut self, subtree: bool) {
+        self.subtree = subtree;
+        self.rows.clear();
+        self.previous.clear();
+        self.total = 0;
+        self.selected = 0;
+        self.offset = 0;
+        if !subtree && self.sort == ProcessSort::Cgroup {
+            self.sort = ProcessSort::Cpu;
+            self.sort_descending = true;
+        }
+    }
+
+    /// The sort in words, for the status line.
+    pub(crate) fn sort_text(&self) -> String {
+        format!(
+            "processes sorted by {} {}",
+            self.sort.title().trim(),
+            if self.sort_descending {
+                "largest first"
+            } else {
+                "smallest first"
+            }
+        )
     }
 
     pub(crate) fn selected_row(&self) -> Option<&ProcessRow> {
@@ -168,5 +338,46 @@ impl ProcessPane {
             self.offset = self.selected + 1 - page;
         }
         self.offset = self.offset.min(self.rows.len().saturating_sub(page));
+    }
+}
+
+impl super::App {
+    /// A list of processes arrived: the pane takes it, and scrolls to keep its selection.
+    pub(super) fn take_processes(
+        &mut self,
+        cgroup: CgroupPath,
+        processes: Vec<SubtreeProcess>,
+        subtree: bool,
+        total: usize,
+        at: Instant,
+    ) {
+        let focused = self.focus == super::Focus::Processes;
+        let rules = self.model.rate_rules();
+        self.processes.update(
+            cgroup,
+            processes,
+            subtree,
+            total,
+            at,
+            &mut self.users,
+            focused,
+            rules,
+        );
+        self.processes.scroll(self.layout.process_rows());
+    }
+
+    /// `a`: the subtree's processes, or the cgroup's own again; the sampler reads them next.
+    pub(super) fn toggle_subtree_processes(&mut self) -> Vec<super::Effect> {
+        let subtree = !self.processes.subtree;
+        self.processes.set_subtree(subtree);
+        self.status.hint(if subtree {
+            "processes of the whole subtree, with the cgroup each is in"
+        } else {
+            "the cgroup's own processes"
+        });
+        vec![
+            super::Effect::ProcessSubtree(subtree),
+            super::Effect::Focus(self.tree.selected().clone()),
+        ]
     }
 }

@@ -12,7 +12,9 @@
 use super::pace::{DEFAULT_CPU_BUDGET, Pacer, SamplerStatus};
 use super::plan::{Reads, ViewPlan};
 use super::{Collector, PassStats, thread_cpu};
-use crate::cgroup::process::{ProcessSample, read_processes_up_to};
+use crate::cgroup::process::{
+    ProcessSample, SubtreeProcess, read_processes_up_to, read_subtree_processes_up_to,
+};
 use crate::cgroup::sample::{CgroupSample, Scope, read_sample};
 use crate::cgroup::watch::WatchEvent;
 use crate::cgroup::{CgroupPath, Cgroupfs};
@@ -36,6 +38,13 @@ pub enum Report {
         /// The first processes of cgroup.procs, as many as the screen can show.
         processes: Vec<ProcessSample>,
         /// How many processes the cgroup has in all.
+        total: usize,
+        at: Instant,
+    },
+    /// The focused cgroup's whole subtree's processes ([`Sampler::process_subtree`]).
+    SubtreeProcesses {
+        cgroup: CgroupPath,
+        processes: Vec<SubtreeProcess>,
         total: usize,
         at: Instant,
     },
@@ -63,10 +72,17 @@ pub enum Command {
     },
     /// The terminal's height: no more processes are read than a pane of it can show.
     ScreenRows(u16),
+    /// Read the focused cgroup's whole subtree's processes, or its own.
+    ProcessSubtree(bool),
 }
 
 /// Processes read per pass beyond the terminal's height (the list scrolls a little).
 pub const PROCESS_MARGIN: usize = 16;
+
+/// Processes of a subtree read per pass (`a`), whatever the screen: they are sorted (by CPU,
+/// say) before the screen's first rows are shown. Every cgroup.procs of the subtree is read and
+/// counted; /proc/PID of the first this many (4 files each).
+pub const SUBTREE_PROCESS_LIMIT: usize = 1000;
 
 /// Processes read per pass before the terminal's height is known.
 pub const DEFAULT_PROCESS_LIMIT: usize = 64;
@@ -84,6 +100,8 @@ pub struct Sampler {
     pub own_shape: bool,
     /// Report [`Report::PassStats`] after every pass.
     pub stats: bool,
+    /// The focused cgroup's whole subtree's processes are read, not only its own.
+    pub process_subtree: bool,
 }
 
 impl Sampler {
@@ -97,6 +115,7 @@ impl Sampler {
             process_limit: DEFAULT_PROCESS_LIMIT,
             own_shape: true,
             stats: false,
+            process_subtree: false,
         }
     }
 
@@ -116,6 +135,18 @@ impl Sampler {
         let Some(focus) = &self.focus else {
             return true;
         };
+        if self.process_subtree {
+            let list = read_subtree_processes_up_to(&self.fs, focus, SUBTREE_PROCESS_LIMIT)
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            return report(Report::SubtreeProcesses {
+                cgroup: focus.clone(),
+                processes: list.processes,
+                total: list.total,
+                at: Instant::now(),
+            });
+        }
         let list = read_processes_up_to(&self.fs, focus, self.process_limit)
             .ok()
             .flatten()
@@ -232,6 +263,7 @@ impl Sampler {
                             return;
                         }
                     }
+                    Ok(Command::ProcessSubtree(subtree)) => self.process_subtree = subtree,
                     Ok(Command::ScreenRows(rows)) => {
                         self.process_limit = usize::from(rows) + PROCESS_MARGIN;
                     }

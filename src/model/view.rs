@@ -69,6 +69,8 @@ pub struct TreeView {
     /// The filter in lower case, made once rather than for every row matched.
     filter_lower: String,
     rows: Vec<Row>,
+    /// Every cgroup under the top in one list, sorted as a whole (`t`), instead of the tree.
+    flat: bool,
 }
 
 impl TreeView {
@@ -84,11 +86,25 @@ impl TreeView {
             filter: String::new(),
             filter_lower: String::new(),
             rows: Vec::new(),
+            flat: false,
         }
     }
 
     pub fn rows(&self) -> &[Row] {
         &self.rows
+    }
+
+    /// Is every cgroup under the top listed flat, rather than as a tree?
+    pub fn flat(&self) -> bool {
+        self.flat
+    }
+
+    /// Show the flat list or the tree; the selected cgroup stays selected (the tree expands
+    /// its ancestors to show it).
+    pub fn set_flat(&mut self, flat: bool, model: &Model) {
+        self.flat = flat;
+        let selected = self.selected.clone();
+        self.reveal(&selected, model);
     }
 
     pub fn filter(&self) -> &str {
@@ -229,7 +245,14 @@ impl TreeView {
     fn compare(&self, model: &Model, a: NodeId, b: NodeId) -> Ordering {
         use std::os::unix::ffi::OsStrExt;
         let (na, nb) = (model.node(a), model.node(b));
-        let by_name = || natural_cmp(na.path.name().as_bytes(), nb.path.name().as_bytes());
+        // Flat, the whole path is the name: siblings stay together, as in the tree.
+        let by_name = || {
+            if self.flat {
+                natural_cmp(na.path.as_bytes(), nb.path.as_bytes())
+            } else {
+                natural_cmp(na.path.name().as_bytes(), nb.path.name().as_bytes())
+            }
+        };
         let direction = |o: Ordering| if self.sort_descending { o.reverse() } else { o };
         match (self.sort.value(na), self.sort.value(nb)) {
             (Some(x), Some(y)) => {
@@ -251,6 +274,10 @@ impl TreeView {
             return;
         };
         let filtering = !self.filter.is_empty();
+        if self.flat {
+            self.rebuild_flat(model, top);
+            return;
+        }
         let keep: Option<HashSet<NodeId>> =
             filtering.then(|| self.matching_with_ancestors(model, top));
         let mut stack = vec![(top, 0usize)];
@@ -272,7 +299,36 @@ impl TreeView {
                 stack.extend(children.into_iter().map(|c| (c, depth + 1)));
             }
         }
-        // Keep the selection on a visible row: the nearest visible ancestor, or the first row.
+        self.keep_selection(model);
+    }
+
+    /// Every cgroup under `top` (the top too) that matches the filter itself, in one list
+    /// sorted as a whole.
+    fn rebuild_flat(&mut self, model: &Model, top: NodeId) {
+        let mut stack = vec![top];
+        let mut ids = Vec::new();
+        while let Some(id) = stack.pop() {
+            let node = model.node(id);
+            stack.extend(node.children.iter().copied());
+            if self.filter.is_empty() || self.matches(node) {
+                ids.push(id);
+            }
+        }
+        ids.sort_by(|a, b| self.compare(model, *a, *b));
+        self.rows = ids
+            .into_iter()
+            .map(|id| Row {
+                id,
+                depth: 0,
+                has_children: false,
+                expanded: false,
+            })
+            .collect();
+        self.keep_selection(model);
+    }
+
+    /// Keep the selection on a shown row: the nearest shown ancestor, or the first row.
+    fn keep_selection(&mut self, model: &Model) {
         if !self
             .rows
             .iter()

@@ -335,6 +335,26 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             ));
             (" undo ".to_string(), lines, Role::BorderForm)
         }
+        Dialog::Signals(picker) => {
+            let selected = picker.selected_line();
+            let mut lines: Vec<Line> = picker
+                .lines()
+                .into_iter()
+                .enumerate()
+                .map(|(i, text)| selectable(format!(" {text}"), i == selected))
+                .collect();
+            lines.push(Line::from(""));
+            lines.push(keys_line(
+                app,
+                Context::Form,
+                &[
+                    (&[Action::Up, Action::Down], "choose"),
+                    (&[Action::Activate], "send it (asks first)"),
+                    (&[Action::Close], "close"),
+                ],
+            ));
+            (" send a signal ".to_string(), lines, Role::BorderForm)
+        }
         Dialog::Confirm { title, lines, .. } => {
             let out: Vec<Line> = lines.iter().map(|l| Line::from(format!(" {l}"))).collect();
             (format!(" {title}: confirm "), out, Role::BorderConfirm)

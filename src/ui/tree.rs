@@ -47,8 +47,14 @@ fn name_cell<'a>(
         (_, None) => ("  ", None),
     };
     let raw_name = escape::visible_os(node.path.name());
+    let view = &app.tree.view;
     let name = if node.path.is_root() {
         "/".to_string()
+    } else if view.flat() && node.path != view.top {
+        // Flat, a row is found by its path from the top (or its workload's name).
+        app.names
+            .label(&node.path)
+            .unwrap_or_else(|| crate::app::process_pane::relative_path(&node.path, &view.top))
     } else if depth == 0 {
         node.path.to_string()
     } else {

@@ -102,6 +102,56 @@ pub fn read_processes_up_to(
     Ok(Some(ProcessList { processes, total }))
 }
 
+/// A process of a subtree, with the cgroup it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubtreeProcess {
+    pub cgroup: CgroupPath,
+    pub sample: ProcessSample,
+}
+
+/// Some processes of a subtree, and how many it has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubtreeProcessList {
+    pub processes: Vec<SubtreeProcess>,
+    /// Processes in every cgroup.procs of the subtree when they were read.
+    pub total: usize,
+}
+
+/// The processes of `cgroup` and every cgroup below it, each with its cgroup: every
+/// cgroup.procs of the subtree is read (one file per cgroup) and counted, and /proc/PID of the
+/// first `limit` processes, in the order the subtree is walked (the cgroup first). A cgroup
+/// that vanishes meanwhile is passed over. `Ok(None)` if `cgroup` is gone.
+pub fn read_subtree_processes_up_to(
+    fs: &Cgroupfs,
+    cgroup: &CgroupPath,
+    limit: usize,
+) -> Result<Option<SubtreeProcessList>> {
+    let mut list = SubtreeProcessList::default();
+    let mut stack = vec![cgroup.clone()];
+    while let Some(current) = stack.pop() {
+        let room = limit.saturating_sub(list.processes.len());
+        let found = match read_processes_up_to(fs, &current, room) {
+            Ok(Some(found)) => found,
+            // Gone, or (below the top) unreadable: the rest of the subtree still counts.
+            Ok(None) if &current == cgroup => return Ok(None),
+            Err(e) if &current == cgroup => return Err(e),
+            Ok(None) | Err(_) => continue,
+        };
+        list.total += found.total;
+        list.processes
+            .extend(found.processes.into_iter().map(|sample| SubtreeProcess {
+                cgroup: current.clone(),
+                sample,
+            }));
+        if let Ok(Some(mut names)) = fs.children(&current) {
+            // Popped in name order.
+            names.sort_by(|a, b| b.cmp(a));
+            stack.extend(names.iter().map(|name| current.join(name)));
+        }
+    }
+    Ok(Some(list))
+}
+
 /// A reader that counts the bytes read through it (for [`crate::stats`]).
 struct Counted<R> {
     inner: R,
@@ -221,6 +271,155 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<ProcessSample> {
         cmdline,
         cmdline_truncated,
     })
+}
+
+/// A process's start time after boot, in clock ticks (/proc/PID/stat); `None` once it exited.
+pub fn start_ticks(proc_root: &Path, pid: u32) -> Option<u64> {
+    let dir = proc_root.join(pid.to_string());
+    let process = procfs::process::Process::new_with_root(dir).ok()?;
+    Some(process.stat().ok()?.starttime)
+}
+
+/// The signals cgtui offers to send a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProcessSignal {
+    Term,
+    Int,
+    Hup,
+    Kill,
+    Stop,
+    Cont,
+    Usr1,
+    Usr2,
+}
+
+impl ProcessSignal {
+    pub const ALL: [ProcessSignal; 8] = [
+        ProcessSignal::Term,
+        ProcessSignal::Int,
+        ProcessSignal::Hup,
+        ProcessSignal::Kill,
+        ProcessSignal::Stop,
+        ProcessSignal::Cont,
+        ProcessSignal::Usr1,
+        ProcessSignal::Usr2,
+    ];
+
+    /// `TERM`, as `kill -TERM` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcessSignal::Term => "TERM",
+            ProcessSignal::Int => "INT",
+            ProcessSignal::Hup => "HUP",
+            ProcessSignal::Kill => "KILL",
+            ProcessSignal::Stop => "STOP",
+            ProcessSignal::Cont => "CONT",
+            ProcessSignal::Usr1 => "USR1",
+            ProcessSignal::Usr2 => "USR2",
+        }
+    }
+
+    /// What it usually does, in words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ProcessSignal::Term => "ask it to end: most programs clean up and exit",
+            ProcessSignal::Int => "interrupt, as Ctrl-C in its terminal would",
+            ProcessSignal::Hup => "hang up: daemons often reload their configuration",
+            ProcessSignal::Kill => "end it at once: it cannot catch this or clean up",
+            ProcessSignal::Stop => "pause it (it cannot catch this); CONT resumes it",
+            ProcessSignal::Cont => "resume a stopped process",
+            ProcessSignal::Usr1 => "user-defined: its meaning is the program's",
+            ProcessSignal::Usr2 => "user-defined: its meaning is the program's",
+        }
+    }
+
+    fn number(self) -> rustix::process::Signal {
+        use rustix::process::Signal;
+        match self {
+            ProcessSignal::Term => Signal::TERM,
+            ProcessSignal::Int => Signal::INT,
+            ProcessSignal::Hup => Signal::HUP,
+            ProcessSignal::Kill => Signal::KILL,
+            ProcessSignal::Stop => Signal::STOP,
+            ProcessSignal::Cont => Signal::CONT,
+            ProcessSignal::Usr1 => Signal::USR1,
+            ProcessSignal::Usr2 => Signal::USR2,
+        }
+    }
+}
+
+/// Why a signal was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignalError {
+    #[error("process {pid} has exited (ESRCH: no such process); nothing was sent")]
+    Gone { pid: u32 },
+    #[error(
+        "process {pid} is no longer the one listed: it exited and its PID was reused by another \
+         process (its start time changed); nothing was sent"
+    )]
+    Reused { pid: u32 },
+    #[error(
+        "not permitted (EPERM): only the process's owner, or root (CAP_KILL), may signal \
+         process {pid}"
+    )]
+    NotPermitted { pid: u32 },
+    #[error("signalling process {pid} failed: {errno}")]
+    Other { pid: u32, errno: rustix::io::Errno },
+}
+
+impl SignalError {
+    fn of(pid: u32, errno: rustix::io::Errno) -> SignalError {
+        use rustix::io::Errno;
+        match errno {
+            Errno::SRCH => SignalError::Gone { pid },
+            Errno::PERM => SignalError::NotPermitted { pid },
+            errno => SignalError::Other { pid, errno },
+        }
+    }
+
+    /// The errno's name for the journal (`EPERM`), when the kernel gave one.
+    pub fn errno_name(&self) -> Option<&'static str> {
+        match self {
+            SignalError::Gone { .. } => Some("ESRCH"),
+            SignalError::NotPermitted { .. } => Some("EPERM"),
+            SignalError::Reused { .. } | SignalError::Other { .. } => None,
+        }
+    }
+}
+
+/// A process held by a pidfd: signals reach this very process, never one that took its PID
+/// after it exited.
+#[derive(Debug)]
+pub struct ProcessHandle {
+    pub pid: u32,
+    pub start_ticks: u64,
+    fd: std::os::fd::OwnedFd,
+}
+
+impl ProcessHandle {
+    /// Hold process `pid` as it was listed (started at `start_ticks`): the pidfd is opened
+    /// first, then the start time checked, so a match means the pidfd holds the listed process.
+    pub fn open(proc_root: &Path, pid: u32, start_ticks: u64) -> Result<Self, SignalError> {
+        let raw = i32::try_from(pid).map_err(|_| SignalError::Gone { pid })?;
+        let target = rustix::process::Pid::from_raw(raw).ok_or(SignalError::Gone { pid })?;
+        let fd = rustix::process::pidfd_open(target, rustix::process::PidfdFlags::empty())
+            .map_err(|errno| SignalError::of(pid, errno))?;
+        match self::start_ticks(proc_root, pid) {
+            Some(now) if now == start_ticks => Ok(ProcessHandle {
+                pid,
+                start_ticks,
+                fd,
+            }),
+            Some(_) => Err(SignalError::Reused { pid }),
+            None => Err(SignalError::Gone { pid }),
+        }
+    }
+
+    /// Send `signal` through the pidfd.
+    pub fn send(&self, signal: ProcessSignal) -> Result<(), SignalError> {
+        rustix::process::pidfd_send_signal(&self.fd, signal.number())
+            .map_err(|errno| SignalError::of(self.pid, errno))
+    }
 }
 
 /// Clock ticks per second, for turning `cpu_ticks` into time.

@@ -60,6 +60,7 @@ pub enum Pending {
     Fix(Fixup),
     Playground,
     StopPlayground(String),
+    Signal(Box<crate::editor::SignalRequest>),
 }
 
 impl Pending {
@@ -72,7 +73,7 @@ impl Pending {
             Pending::Fix(Fixup::LeafThenRetry { cgroup, leaf, .. }) => Some(Op::Mkdir {
                 cgroup: cgroup.join(std::ffi::OsStr::new(leaf)),
             }),
-            Pending::Playground | Pending::StopPlayground(_) => None,
+            Pending::Playground | Pending::StopPlayground(_) | Pending::Signal(_) => None,
         }
     }
 
@@ -83,6 +84,7 @@ impl Pending {
             Pending::Fix(fix) => Effect::Fix(fix),
             Pending::Playground => Effect::Playground,
             Pending::StopPlayground(unit) => Effect::StopPlayground(unit),
+            Pending::Signal(request) => Effect::Signal(request),
         }
     }
 }
@@ -116,6 +118,8 @@ pub enum Dialog {
         session: String,
     },
     Input(InputForm),
+    /// `x` in the process list: which signal to send.
+    Signals(crate::app::signals::SignalPicker),
     Confirm {
         title: String,
         lines: Vec<String>,
@@ -155,7 +159,7 @@ pub enum Step {
     Replay(ReplayMove),
 }
 
-fn move_in(selected: &mut usize, len: usize, action: Action, page: usize) {
+pub(crate) fn move_in(selected: &mut usize, len: usize, action: Action, page: usize) {
     let last = len.saturating_sub(1);
     *selected = match action {
         Action::Up => selected.saturating_sub(1),
@@ -330,6 +334,7 @@ impl Dialog {
                     Step::Stay
                 }
             },
+            Dialog::Signals(picker) => picker.on_action(action, page),
             Dialog::Input(form) => match action {
                 Action::Close => match &form.purpose {
                     InputPurpose::SetFile { cgroup, row, .. } => Step::BackToLimits {

@@ -120,6 +120,13 @@ impl Default for Keymap {
             ),
             b(
                 X::Main,
+                &[K::char('t')],
+                A::FlatView,
+                "flat",
+                "flat list of every cgroup below the top, sorted as a whole, or back to the tree",
+            ),
+            b(
+                X::Main,
                 &[K::char('f')],
                 A::Freeze,
                 "freeze",
@@ -317,6 +324,34 @@ impl Default for Keymap {
                 A::Activate,
                 "show",
                 "show the process: full command line, user, state",
+            ),
+            b(
+                X::Processes,
+                &[K::char('a')],
+                A::AllProcesses,
+                "all",
+                "the cgroup's own processes, or every process of its subtree (with their cgroup)",
+            ),
+            b(
+                X::Processes,
+                &[K::char('x'), K::plain(C::F(9))],
+                A::Signal,
+                "signal",
+                "send the process a signal: pick it (TERM, INT, HUP, KILL, ...), then confirm",
+            ),
+            b(
+                X::Processes,
+                &[K::char('s')],
+                A::SortNext,
+                "sort",
+                "sort the processes by the next column",
+            ),
+            b(
+                X::Processes,
+                &[K::char('S')],
+                A::SortReverse,
+                "reverse",
+                "reverse the processes' order",
             ),
             b(
                 X::Moving,
