@@ -234,6 +234,10 @@ impl App {
         let prefs = LayoutPrefs::default();
         let columns = options.columns;
         let names = names::Names::new(options.resolve_names, &options.known_users);
+        let mut keymap = options.keymap;
+        if options.read_only {
+            keymap.remove(Action::Signal);
+        }
         App {
             typed_ahead: Vec::new(),
             model: Model::new(options.base, options.devices)
@@ -251,7 +255,7 @@ impl App {
             status: Status::default(),
             layout: Layout::new(Rect::new(0, 0, 80, 24), &prefs, &columns),
             prefs,
-            keymap: options.keymap,
+            keymap,
             theme: options.theme,
             columns,
             interval: options.interval,

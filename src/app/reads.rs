@@ -20,6 +20,8 @@ use crate::model::view::{Column, TreeView};
 use crate::model::{Model, NodeId};
 use std::collections::HashSet;
 
+mod flat;
+
 /// At most this many children of the top are read every pass for the header's memory total
 /// when the top has no memory.current of its own (the root cgroup).
 const TOP_CHILDREN_MAX: usize = 64;
@@ -56,6 +58,22 @@ pub fn plan(model: &Model, view: &TreeView, offset: usize, height: usize) -> Rea
     }
     let mut in_turns = Vec::new();
     if view.sort == Column::Name {
+        return Reads {
+            every_pass,
+            in_turns,
+        };
+    }
+    if view.flat() {
+        flat::off_screen(model, view, window, &mut |id, every| {
+            take(
+                id,
+                if every {
+                    &mut every_pass
+                } else {
+                    &mut in_turns
+                },
+            )
+        });
         return Reads {
             every_pass,
             in_turns,

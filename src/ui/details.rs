@@ -3,7 +3,6 @@
 use crate::app::App;
 use crate::app::layout::Layout as Areas;
 use crate::app::recorded;
-use crate::cgroup::escape;
 use crate::cgroup::parse::Pressure;
 use crate::cgroup::workload::Kind;
 use crate::format;
@@ -16,7 +15,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 const LABEL_WIDTH: usize = 10;
 
@@ -592,106 +591,6 @@ fn sparklines(app: &App, frame: &mut Frame, area: Rect, node: &Node) {
     );
 }
 
-fn processes(app: &App, frame: &mut Frame, area: Rect, rows_on_screen: usize, node: &Node) {
-    if area.height == 0 {
-        return;
-    }
-    let theme = &app.theme;
-    let pane = &app.processes;
-    let shown = if pane.cgroup == node.path {
-        pane.rows.as_slice()
-    } else {
-        &[]
-    };
-    let focused = app.focus == crate::app::Focus::Processes;
-    // Numbers are never cut: the PID column is as wide as the largest PID.
-    let pid_width = shown
-        .iter()
-        .map(|p| p.sample.pid.to_string().len())
-        .max()
-        .unwrap_or(0)
-        .max(3) as u16;
-    let user_width = shown
-        .iter()
-        .map(|p| format::width(&p.user))
-        .max()
-        .unwrap_or(0)
-        .clamp(4, 8) as u16;
-    let fixed = pid_width + user_width + 1 + 5 + 6 + 5;
-    let command_width = area.width.saturating_sub(fixed) as usize;
-    let rows = shown
-        .iter()
-        .enumerate()
-        .skip(pane.offset)
-        .take(rows_on_screen)
-        .map(|(i, p)| {
-            let command = if p.sample.cmdline.is_empty() {
-                format!("[{}]", escape::visible(&p.sample.comm))
-            } else if p.sample.cmdline_truncated {
-                format!("{}…", escape::visible(&p.sample.cmdline))
-            } else {
-                escape::visible(&p.sample.cmdline).into_owned()
-            };
-            let style = if focused && i == pane.selected {
-                theme.style(Role::Selected)
-            } else {
-                Style::default()
-            };
-            Row::new(vec![
-                Cell::from(Line::from(p.sample.pid.to_string()).right_aligned()),
-                Cell::from(format::fit(&p.user, user_width as usize)),
-                Cell::from(p.sample.state.to_string()),
-                Cell::from(Line::from(format::percent(p.cpu_pct)).right_aligned()),
-                Cell::from(Line::from(format::bytes(p.sample.rss_bytes as f64)).right_aligned()),
-                Cell::from(format::fit(&command, command_width)),
-            ])
-            .style(style)
-        });
-    let position = if shown.len() > rows_on_screen {
-        format!(
-            "{}-{} of ",
-            pane.offset + 1,
-            (pane.offset + rows_on_screen).min(shown.len())
-        )
-    } else {
-        String::new()
-    };
-    // Only the first processes are read (as many as fit, and a margin): say how many more.
-    let count = match pane.total.saturating_sub(shown.len()) {
-        more if more > 0 && !shown.is_empty() => format!("{} · {more} more", shown.len()),
-        _ => shown.len().to_string(),
-    };
-    let title = if focused {
-        format!("processes ({position}{count}) · Enter show · m move · Tab back")
-    } else {
-        format!("processes ({position}{count}) · Tab to pick")
-    };
-    let widget = Table::new(
-        rows,
-        [
-            Constraint::Length(pid_width),
-            Constraint::Length(user_width),
-            Constraint::Length(1),
-            Constraint::Length(5),
-            Constraint::Length(6),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(
-        Row::new([
-            "PID".to_string(),
-            "USER".to_string(),
-            "S".to_string(),
-            " CPU%".to_string(),
-            "   RSS".to_string(),
-            format::fit("COMMAND", command_width),
-        ])
-        .style(theme.style(Role::Bold)),
-    )
-    .block(Block::default().borders(Borders::TOP).title(title));
-    frame.render_widget(widget, area);
-}
-
 pub fn render(app: &App, frame: &mut Frame, areas: &Areas) {
     let area = areas.details;
     if area.height == 0 || area.width == 0 {
@@ -722,7 +621,7 @@ pub fn render(app: &App, frame: &mut Frame, areas: &Areas) {
     );
     frame.render_widget(Paragraph::new(lines), facts);
     sparklines(app, frame, areas.history, node);
-    processes(app, frame, areas.processes, areas.process_rows(), node);
+    super::processes::render(app, frame, areas.processes, areas.process_rows(), node);
 }
 
 #[cfg(test)]

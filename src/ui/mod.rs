@@ -8,6 +8,7 @@ pub use crate::format;
 pub mod dialog;
 pub mod help;
 pub mod lessons;
+pub mod processes;
 pub mod tree;
 
 use crate::app::App;

@@ -86,6 +86,12 @@ impl Keymap {
         None
     }
 
+    /// Take `action` out of every context: its keys do nothing, and neither help nor the footer
+    /// offers it (`--read-only` has no signals).
+    pub fn remove(&mut self, action: Action) {
+        self.bindings.retain(|b| b.action != action);
+    }
+
     /// Every action a config file may rebind, by name, with its default keys.
     pub fn action_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
