@@ -328,6 +328,66 @@ fn sorted_by_memory_the_top_rows_are_those_of_a_full_read() {
     assert_eq!(rows, full_read(&fs));
 }
 
+#[test]
+fn the_flat_list_sorted_by_memory_reads_the_hot_branches_and_matches_a_full_read() {
+    // Most cgroups idle, a few large; flat (`t`), every cgroup is one ranking.
+    let big = |i: usize| i.is_multiple_of(7);
+    let dir = fixture(80, 3, |i, j| {
+        if big(i) {
+            ((i + j) as u64 + 1) << 20
+        } else {
+            0
+        }
+    });
+    let fs = Cgroupfs::fixture(dir.path()).unwrap();
+    let flat = |fs: &Cgroupfs| {
+        let mut run = Loop::new(fs.clone(), CgroupPath::root(), Column::Memory);
+        run.key(KeyCode::Char('t'));
+        run
+    };
+    let full_read = |fs: &Cgroupfs| {
+        let mut reference = flat(fs);
+        let tree = sample_tree(fs, &CgroupPath::root(), None, false);
+        let effects = reference.app.update(Event::Tree(tree));
+        reference.apply(effects);
+        reference.rows_on_screen()
+    };
+    let mut run = flat(&fs);
+    let mut reads = Vec::new();
+    for _ in 0..4 {
+        reads.push(run.pass().cgroups);
+    }
+    assert_eq!(run.rows_on_screen(), full_read(&fs));
+    let total = run.app.cgroup_count();
+    // The screen, the top's 80 children and the children of the hot parents above the lowest
+    // row shown: not the idle branches' 3 children each.
+    assert!(
+        *reads.last().unwrap() < total / 2,
+        "idle branches are bounded by their parents: {reads:?} of {total} cgroups"
+    );
+    // A leaf of an idle branch grows past every other cgroup: its parent's total shows it at
+    // the next pass, its own read follows at once, and it is on screen.
+    let parent = dir.path().join("p78.slice");
+    assert!(!run.rows_on_screen().contains(&"/p78.slice/c2.scope".to_string()));
+    let top: u64 = std::fs::read_to_string(dir.path().join("memory.current"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    write_values(&parent.join("c2.scope"), 1 << 30);
+    write_values(&parent, 1 << 30);
+    write_values(dir.path(), top + (1 << 30));
+    run.pass();
+    run.pass();
+    let rows = run.rows_on_screen();
+    assert_eq!(rows[0], "/", "{rows:?}");
+    assert!(
+        rows[1..3].contains(&"/p78.slice/c2.scope".to_string()),
+        "{rows:?}"
+    );
+    assert_eq!(rows, full_read(&fs));
+}
+
 /// The top-level cgroup of a live test, as the app names it.
 fn live_base(fs: &Cgroupfs, dir: &Path) -> CgroupPath {
     fs.resolve(dir).expect("the test cgroup is on the mount")

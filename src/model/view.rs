@@ -492,4 +492,46 @@ mod tests {
         v.set_sort(Column::Pids, &m);
         assert_eq!(names(&v, &m), ["/", "/a", "/c", "/b"]);
     }
+
+    #[test]
+    fn flat_lists_every_cgroup_sorted_as_a_whole_and_keeps_the_selection() {
+        let mut m = model(&["a", "a/deep", "b", "b/x"]);
+        let t = Instant::now();
+        m.apply_tree(crate::model::TreeSample {
+            started: t,
+            finished: t,
+            complete: true,
+            cgroups: [("", 50), ("a", 12), ("a/deep", 11), ("b", 30), ("b/x", 2)]
+                .iter()
+                .map(|(p, n)| {
+                    let mut s = crate::cgroup::CgroupSample::default();
+                    s.pids.current = Some(*n);
+                    (path(p), Some(Box::new(s)))
+                })
+                .collect(),
+        });
+        let mut v = TreeView::new(CgroupPath::root());
+        v.rebuild(&m);
+        v.reveal(&path("a/deep"), &m);
+        v.set_sort(Column::Pids, &m);
+        v.set_flat(true, &m);
+        assert!(v.flat());
+        // A leaf under a parent sorted lower still ranks by its own value.
+        assert_eq!(names(&v, &m), ["/", "/b", "/a", "/a/deep", "/b/x"]);
+        assert!(v.rows().iter().all(|r| r.depth == 0 && !r.has_children));
+        assert_eq!(v.selected().to_string(), "/a/deep");
+        assert_eq!(v.selected_index(), Some(3));
+        // By name, the whole path: siblings together.
+        v.set_sort(Column::Name, &m);
+        assert_eq!(names(&v, &m), ["/", "/a", "/a/deep", "/b", "/b/x"]);
+        // The filter keeps only the rows that match themselves.
+        v.set_filter("x".into(), &m);
+        assert_eq!(names(&v, &m), ["/b/x"]);
+        v.set_filter(String::new(), &m);
+        // Back to the tree: the same cgroup is selected, its ancestors expanded.
+        v.select_index(2, &m);
+        v.set_flat(false, &m);
+        assert_eq!(v.selected().to_string(), "/a/deep");
+        assert_eq!(names(&v, &m), ["/", "/a", "/a/deep", "/b"]);
+    }
 }
