@@ -368,7 +368,10 @@ fn the_flat_list_sorted_by_memory_reads_the_hot_branches_and_matches_a_full_read
     // A leaf of an idle branch grows past every other cgroup: its parent's total shows it at
     // the next pass, its own read follows at once, and it is on screen.
     let parent = dir.path().join("p78.slice");
-    assert!(!run.rows_on_screen().contains(&"/p78.slice/c2.scope".to_string()));
+    assert!(
+        !run.rows_on_screen()
+            .contains(&"/p78.slice/c2.scope".to_string())
+    );
     let top: u64 = std::fs::read_to_string(dir.path().join("memory.current"))
         .unwrap()
         .trim()

@@ -8,7 +8,9 @@ use cgtui::app::action::ReplayMove;
 use cgtui::app::keymap::{Key, Keymap};
 use cgtui::app::{Action, App, Context, Effect, Event, Options};
 use cgtui::cgroup::edit::{Op, Outcome};
-use cgtui::cgroup::process::{ProcRef, ProcessSample, cgroup_of, read_processes};
+use cgtui::cgroup::process::{
+    ProcRef, ProcessSample, cgroup_of, read_process, read_processes, read_subtree_processes_up_to,
+};
 use cgtui::cgroup::sample::{Scope, read_sample};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::collect::sample_tree;
@@ -32,6 +34,11 @@ struct Harness {
     /// Passes made: each is dated a second after the one before, as at the default interval,
     /// so that rates have a window to be computed over.
     passes: u64,
+    /// The sampler was told to read the focused cgroup's whole subtree's processes (`a`).
+    subtree_processes: bool,
+    /// When the harness started: process lists are dated a second a pass after it, like the
+    /// tree's reads, so that their CPU % has a window of a pass.
+    started: Instant,
 }
 
 /// The harness's stand-ins for the runtime's threads: what `carry_out` sent them.
@@ -41,6 +48,8 @@ struct Sent {
     focus: Vec<CgroupPath>,
     /// Everything else, as the effect that sent it.
     kept: Vec<Effect>,
+    /// The subtree's processes (`a`), or the cgroup's own, when the app said which.
+    subtree_processes: Option<bool>,
 }
 
 impl Outlets for Sent {
@@ -50,6 +59,7 @@ impl Outlets for Sent {
             Command::Interval(interval) => self.kept.push(Effect::SetInterval(interval)),
             Command::RefreshNow => self.kept.push(Effect::RefreshNow),
             Command::WalkEveryPass => self.kept.push(Effect::WalkEveryPass),
+            Command::ProcessSubtree(subtree) => self.subtree_processes = Some(subtree),
             // What the sampler reads for the screen: the harness samples everything.
             Command::Visible(_) => {}
             other => panic!("the app sent the sampler {other:?}, which only the runtime sends"),
@@ -110,6 +120,8 @@ impl Harness {
             size,
             effects: Vec::new(),
             passes: 0,
+            subtree_processes: false,
+            started: Instant::now(),
         };
         h.app.update(Event::Resize(size.0, size.1));
         h.tick();
@@ -135,6 +147,18 @@ impl Harness {
         };
         self.app
             .update(Event::Focused(focus.clone(), Box::new(sample)));
+        if self.subtree_processes {
+            let list = read_subtree_processes_up_to(&self.fs, &focus, 1000)
+                .unwrap()
+                .unwrap_or_default();
+            self.app.update(Event::SubtreeProcesses {
+                cgroup: focus,
+                processes: list.processes,
+                total: list.total,
+                at: self.started + Duration::from_secs(self.passes),
+            });
+            return;
+        }
         let processes = read_processes(&self.fs, &focus)
             .unwrap()
             .unwrap_or_default();
@@ -142,7 +166,7 @@ impl Harness {
             cgroup: focus,
             total: processes.len(),
             processes,
-            at: Instant::now(),
+            at: self.started + Duration::from_secs(self.passes),
         });
     }
 
@@ -156,6 +180,9 @@ impl Harness {
         let mut answers = Vec::new();
         if carry_out(effects, &self.fs, &actor, &mut answers, &mut sent) == Flow::Quit {
             sent.kept.push(Effect::Quit);
+        }
+        if let Some(subtree) = sent.subtree_processes {
+            self.subtree_processes = subtree;
         }
         for _ in sent.focus {
             self.focus();
@@ -1853,4 +1880,180 @@ fn the_quit_key_is_known_before_the_backlog_and_only_where_it_quits() {
     h.key(KeyCode::Char('/'));
     assert!(!h.app.quits(&q), "q is typed into the filter");
     assert!(h.app.quits(&ctrl_c));
+}
+
+/// `t`: every cgroup in one list sorted by the sort column, named by its path from the top;
+/// the selected cgroup stays selected both ways.
+#[test]
+fn the_flat_view_sorts_every_cgroup_and_keeps_the_selection() {
+    let mut h = Harness::with(|o| Options {
+        sort: Column::Memory,
+        ..o
+    });
+    h.select("/system.slice/fxload.service");
+    h.key(KeyCode::Char('t'));
+    assert_eq!(h.app.selected().to_string(), "/system.slice/fxload.service");
+    let screen = h.render();
+    insta::assert_snapshot!(screen);
+    // Ranked as a whole: each row's memory is at least the next one's.
+    let flat_rows = h.app.rows_on_screen();
+    let memory = |p: &CgroupPath| h.app.model().get(p).and_then(|n| Column::Memory.value(n));
+    let known: Vec<f64> = flat_rows.iter().filter_map(memory).collect();
+    assert!(known.len() > 5, "{flat_rows:?}");
+    assert!(known.windows(2).all(|w| w[0] >= w[1]), "{known:?}");
+    assert!(
+        screen.contains("system.slice/fxload.service"),
+        "a row is named by its path from the top: {screen}"
+    );
+    // The tree again, on the same cgroup.
+    h.key(KeyCode::Char('t'));
+    assert_eq!(h.app.selected().to_string(), "/system.slice/fxload.service");
+    let tree = h.render();
+    assert_eq!(
+        tree.matches("system.slice/fxload.service").count(),
+        1,
+        "only the details pane's title names the path: {tree}"
+    );
+}
+
+/// `a` in the process list: the subtree's processes, each with its cgroup from the selected.
+#[test]
+fn the_subtree_process_list_names_each_process_cgroup() {
+    let mut h = Harness::new();
+    h.select("/system.slice");
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Char('a'));
+    // Two reads: CPU % needs a window.
+    h.tick();
+    let screen = h.render();
+    insta::assert_snapshot!(screen);
+    assert!(screen.contains("processes of the subtree"), "{screen}");
+    assert!(screen.contains("CGROUP"), "{screen}");
+    assert!(screen.contains("systemd-journald.service"), "{screen}");
+    assert!(screen.contains("fxload.service"), "{screen}");
+    // `s` cycles the sort; the header marks it.
+    h.key(KeyCode::Char('s'));
+    assert!(h.render().contains("RSS▼"), "{}", h.render());
+    // Back to the cgroup's own (system.slice has none).
+    h.key(KeyCode::Char('a'));
+    h.tick();
+    let own = h.render();
+    assert!(!own.contains("processes of the subtree"), "{own}");
+    assert!(!own.contains("systemd-journald"), "{own}");
+}
+
+/// `x` opens the signal picker on the picked process; Esc closes it; `--read-only` has no `x`.
+#[test]
+fn the_signal_picker_lists_the_signals_for_the_picked_process() {
+    let mut h = Harness::new();
+    h.select("/system.slice/systemd-journald.service");
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Char('x'));
+    let screen = h.render();
+    insta::assert_snapshot!(screen);
+    for signal in [
+        "SIGTERM", "SIGINT", "SIGHUP", "SIGKILL", "SIGSTOP", "SIGCONT", "SIGUSR1",
+    ] {
+        assert!(screen.contains(signal), "{signal}: {screen}");
+    }
+    h.key(KeyCode::Esc);
+    assert!(!h.app.overlay_open());
+    // F9 too.
+    h.key(KeyCode::F(9));
+    assert!(h.app.overlay_open());
+
+    let mut h = Harness::with(|o| Options {
+        read_only: true,
+        ..o
+    });
+    h.select("/system.slice/systemd-journald.service");
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Char('x'));
+    assert!(!h.app.overlay_open(), "read-only: no picker");
+    assert!(!h.render().contains("signal"), "{}", h.render());
+    h.key(KeyCode::Char('?'));
+    let help = h.render();
+    assert!(!help.contains("send the process a signal"), "{help}");
+}
+
+/// A real process (a child `sleep`) listed in the process list gets SIGTERM from the keys:
+/// the picker holds it by a pidfd, the confirmation names PID, user and command, and the
+/// editor sends it and journals it.
+#[test]
+fn a_confirmed_sigterm_reaches_the_real_process_and_is_journaled() {
+    let mut killed = common::Killed(vec![
+        std::process::Command::new("sleep")
+            .arg("1000")
+            .spawn()
+            .unwrap(),
+    ]);
+    let child = &mut killed.0[0];
+    // Listed once it runs sleep (right after the fork it is still this test's copy).
+    let mut sample = None;
+    for _ in 0..500 {
+        sample = read_process(Path::new("/proc"), child.id()).filter(|s| !s.cmdline.is_empty());
+        if sample.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let sample = sample.expect("the child runs sleep");
+    let mut h = Harness::new();
+    h.select("/system.slice/fxload.service");
+    let selected = h.app.selected().clone();
+    h.key(KeyCode::Tab);
+    h.event(Event::Processes {
+        cgroup: selected.clone(),
+        processes: vec![sample.clone()],
+        total: 1,
+        at: Instant::now(),
+    });
+    h.key(KeyCode::Char('x'));
+    h.key(KeyCode::Enter);
+    let confirm = h.render();
+    let pid = child.id().to_string();
+    assert!(
+        confirm.contains(&format!("Send SIGTERM to process {pid}?")),
+        "{confirm}"
+    );
+    assert!(confirm.contains("sleep 1000"), "{confirm}");
+    let user = cgtui::cgroup::process::user_name(rustix::process::geteuid().as_raw());
+    assert!(confirm.contains(&format!("user     {user}")), "{confirm}");
+    h.key(KeyCode::Char('y'));
+    let effects = std::mem::take(&mut h.effects);
+    let [Effect::Signal(request)] = &effects[..] else {
+        panic!("expected the signal to go to the worker: {effects:?}");
+    };
+    let state = tempfile::tempdir().unwrap();
+    let journal = cgtui::journal::Journal::open(state.path().join("cgtui/journal.jsonl"));
+    let editor = cgtui::editor::Editor::new(h.fs.clone(), journal, false);
+    let answer = editor.signal(request).unwrap();
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        status.signal(),
+        Some(15),
+        "the child got SIGTERM: {status:?}"
+    );
+    let text = answer.clone().unwrap();
+    assert!(
+        text.starts_with(&format!("sent SIGTERM to {pid}")),
+        "{text}"
+    );
+    h.event(Event::Signalled(answer));
+    assert!(h.app.message().unwrap().contains("sent SIGTERM"));
+    // Journaled: begun, then ended ok, with the process's start time; never undone.
+    let entries = cgtui::journal::Journal::open(state.path().join("cgtui/journal.jsonl"))
+        .entries()
+        .unwrap()
+        .list;
+    let ends: Vec<_> = entries.iter().filter(|e| e.op == "signal").collect();
+    assert_eq!(ends.len(), 2, "{entries:?}");
+    assert!(ends[1].succeeded(), "{:?}", ends[1]);
+    assert_eq!(ends[1].new.as_deref(), Some(format!("TERM {pid}").as_str()));
+    assert_eq!(ends[1].pid_start, Some(sample.start_ticks));
+    assert_eq!(ends[1].cgroup, selected.to_string());
+    // The process is gone now: a second signal is refused, in words.
+    let again = editor.signal(request).unwrap().unwrap_err();
+    assert!(again.contains("has exited (ESRCH"), "{again}");
 }

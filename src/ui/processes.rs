@@ -122,9 +122,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, rows_on_screen: usize, n
             .keys_for(crate::app::Context::Processes, action)
     };
     let title = if focused {
+        // `--read-only` has no signal key.
+        let signal = keys(crate::app::Action::Signal);
+        let signal = if signal.is_empty() {
+            String::new()
+        } else {
+            format!(" · {signal} signal")
+        };
         format!(
-            "{what} ({position}{count}) · Enter show · m move · {} signal · {} {} · {} sort · Tab back",
-            keys(crate::app::Action::Signal),
+            "{what} ({position}{count}) · Enter show · m move{signal} · {} {} · {} sort · Tab back",
             keys(crate::app::Action::AllProcesses),
             if pane.subtree { "own" } else { "subtree" },
             keys(crate::app::Action::SortNext),
