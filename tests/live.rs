@@ -500,3 +500,48 @@ fn the_tui_keeps_files_open_only_for_the_rows_on_screen() {
     pty.send("q");
     assert!(pty.wait_exit(Duration::from_secs(5)));
 }
+
+/// `x` in the process list: a real `sleep` in a test cgroup gets SIGTERM from the TUI, after
+/// the picker and a confirmation naming it; the result is said on screen.
+#[test]
+fn tui_sends_sigterm_to_a_process_of_the_process_list() {
+    let cg = live_or_skip!("signal");
+    std::fs::create_dir(cg.child("s")).unwrap();
+    let sleeper = LiveCgroup::spawn_in(&cg.child("s"), &["sleep", "1000"]);
+    let pid = sleeper.id();
+    let state = tempfile::tempdir().unwrap();
+    let root = cg.dir().display().to_string();
+    let mut pty = Pty::spawn_env(
+        &["--root", &root, "--interval", "0.5"],
+        &[("XDG_STATE_HOME", state.path().to_str().unwrap())],
+        140,
+        40,
+    );
+    let step = Duration::from_secs(5);
+    pty.wait_text("CGROUP", Duration::from_secs(10));
+    // The child `s`, then its process list.
+    pty.send("j");
+    pty.send("\t");
+    pty.wait_text("sleep 1000", step);
+    pty.send("x");
+    pty.wait_text("send a signal", step);
+    pty.send("\r");
+    pty.wait_text(&format!("Send SIGTERM to process {pid}?"), step);
+    pty.send("y");
+    // Reaped as it ends: the check runs until it has.
+    let sleeper = std::cell::RefCell::new(sleeper);
+    let ended = std::cell::RefCell::new(None);
+    pty.wait_for("sleep to end", step, |_| {
+        let mut ended = ended.borrow_mut();
+        if ended.is_none() {
+            *ended = sleeper.borrow_mut().try_wait().ok().flatten();
+        }
+        ended.is_some()
+    });
+    use std::os::unix::process::ExitStatusExt;
+    let status = ended.into_inner().unwrap();
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    pty.wait_text(&format!("sent SIGTERM to {pid}"), step);
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(5)));
+}

@@ -83,11 +83,7 @@ fn another_users_process_refuses_with_eperm_in_words() {
     }
     let (mut child, start) = sleeper();
     let out = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-        ])
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(std::env::current_exe().unwrap())
         .args(["--exact", "signal_as_uid_65534", "--ignored", "--nocapture"])
         .env("CGTUI_SIGNAL_PID", child.0.id().to_string())
@@ -104,7 +100,10 @@ fn another_users_process_refuses_with_eperm_in_words() {
         said.contains("REFUSED: not permitted (EPERM): only the process's owner, or root"),
         "{said}"
     );
-    assert!(child.0.try_wait().unwrap().is_none(), "root's sleep lives on");
+    assert!(
+        child.0.try_wait().unwrap().is_none(),
+        "root's sleep lives on"
+    );
 }
 
 /// Run by `another_users_process_refuses_with_eperm_in_words` as uid 65534: holds root's
