@@ -2054,6 +2054,15 @@ fn a_confirmed_sigterm_reaches_the_real_process_and_is_journaled() {
     assert_eq!(ends[1].pid_start, Some(sample.start_ticks));
     assert_eq!(ends[1].cgroup, selected.to_string());
     // The process is gone now: a second signal is refused, in words.
-    let again = editor.signal(request).unwrap().unwrap_err();
-    assert!(again.contains("has exited (ESRCH"), "{again}");
+    let again = editor.signal(request).unwrap();
+    let why = again.clone().unwrap_err();
+    assert!(why.contains("has exited (ESRCH"), "{why}");
+    // A refusal opens its reason in words.
+    h.event(Event::Signalled(again));
+    let screen = h.render();
+    assert!(screen.contains("signal refused"), "{screen}");
+    assert!(
+        screen.contains("has exited (ESRCH: no such process)"),
+        "{screen}"
+    );
 }

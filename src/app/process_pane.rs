@@ -381,3 +381,92 @@ impl super::App {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn sample(pid: u32, cpu_ticks: u64, rss_bytes: u64) -> ProcessSample {
+        ProcessSample {
+            pid,
+            uid: Some(0),
+            state: 'R',
+            cpu_ticks,
+            start_ticks: 7,
+            rss_bytes,
+            comm: b"worker".to_vec(),
+            cmdline: Vec::new(),
+            cmdline_truncated: false,
+        }
+    }
+
+    fn listed(cgroup: &str, samples: Vec<ProcessSample>) -> Vec<SubtreeProcess> {
+        let cgroup = CgroupPath::from_relative(std::path::Path::new(cgroup)).unwrap();
+        samples
+            .into_iter()
+            .map(|sample| SubtreeProcess {
+                cgroup: cgroup.clone(),
+                sample,
+            })
+            .collect()
+    }
+
+    /// CPU % by the numbers' rules: over the window between two lists, never over too short a
+    /// window, never above the online CPUs; sorted, and the other kind of list is dropped.
+    #[test]
+    fn cpu_percent_follows_the_rate_rules_and_the_sort() {
+        let ticks = ticks_per_second();
+        let rules = RateRules::new(Duration::from_secs(1), 2);
+        let base = CgroupPath::from_relative(std::path::Path::new("a")).unwrap();
+        let mut users = UserNames::known(vec![(0, "root".into())]);
+        let mut pane = ProcessPane::default();
+        let start = Instant::now();
+        let mut read = |pane: &mut ProcessPane, at: Duration, a: u64, b: u64, subtree: bool| {
+            let list = listed("a/x", vec![sample(1, a, 10), sample(2, b, 20)]);
+            pane.update(
+                base.clone(),
+                list,
+                subtree,
+                2,
+                start + at,
+                &mut users,
+                false,
+                rules,
+            );
+        };
+        read(&mut pane, Duration::ZERO, 0, 0, false);
+        assert!(pane.rows.iter().all(|r| r.cpu_pct.is_none()), "one read");
+        // 10 ms later: too short a window to say (the minimum is a quarter of the interval).
+        read(&mut pane, Duration::from_millis(10), ticks, 0, false);
+        assert!(pane.rows.iter().all(|r| r.cpu_pct.is_none()));
+        // A second on: 1 s of CPU is 100 %; 5 s of CPU in a second is capped at 2 CPUs.
+        read(
+            &mut pane,
+            Duration::from_millis(1010),
+            2 * ticks,
+            5 * ticks,
+            false,
+        );
+        let cpu: Vec<(u32, Option<f64>)> = pane
+            .rows
+            .iter()
+            .map(|r| (r.sample.pid, r.cpu_pct))
+            .collect();
+        assert_eq!(cpu, [(2, Some(200.0)), (1, Some(100.0))]);
+        // Sorted by RSS, then reversed.
+        pane.sort_next();
+        assert_eq!(pane.sort, ProcessSort::Rss);
+        assert_eq!(pane.rows[0].sample.pid, 2);
+        pane.sort_reverse();
+        assert_eq!(pane.rows[0].sample.pid, 1);
+        // A list of the subtree, sent before `a` switched back, is dropped.
+        read(&mut pane, Duration::from_secs(3), 0, 0, true);
+        assert_eq!(pane.rows[0].cpu_pct, Some(100.0), "kept");
+        pane.set_subtree(true);
+        assert!(pane.rows.is_empty());
+        assert_eq!(relative_path(&base, &base), ".");
+        read(&mut pane, Duration::from_secs(4), 0, 0, true);
+        assert_eq!(relative_path(&pane.rows[0].cgroup, &base), "x");
+    }
+}
