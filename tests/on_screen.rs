@@ -359,6 +359,7 @@ fn the_flat_list_sorted_by_memory_reads_the_hot_branches_and_matches_a_full_read
     }
     assert_eq!(run.rows_on_screen(), full_read(&fs));
     let total = run.app.cgroup_count();
+    eprintln!("flat, sorted by memory: cgroups read per pass {reads:?} of {total}");
     // The screen, the top's 80 children and the children of the hot parents above the lowest
     // row shown: not the idle branches' 3 children each.
     assert!(
