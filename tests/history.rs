@@ -354,6 +354,140 @@ fn a_format_2_store_still_reads_and_the_recorder_goes_on_in_format_3() {
     assert_eq!(before.cgroups[1].1.cpu.unwrap().usage_usec, 1_000_000);
 }
 
+/// Issue 23 item 2: a writer never writes a frame over what readers take. A sample that would
+/// make one is written without the cgroups of the longest paths (then the newest), counted;
+/// every other cgroup reads, sample after sample.
+#[test]
+fn a_sample_too_large_for_readers_is_written_without_its_longest_paths() {
+    use cgtui::history::frame::{self, FRAME_HEADER_LEN};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let mut w = new_writer(&dir);
+    // Frames of at most 16 KiB: ten ordinary cgroups fit, 400 under 200-byte names do not.
+    w.max_body = 16 << 10;
+    let deep = path(&"d".repeat(200));
+    let mut cgroups = tree(10, 0);
+    for i in 0..400u64 {
+        let sample = CgroupSample {
+            inode: 50_000 + i,
+            ..tree(1, 0).remove(0).1
+        };
+        cgroups.push((deep.join(format!("{i:0>200}").as_ref()), sample));
+    }
+    let mut left_out = Vec::new();
+    for i in 0..5i64 {
+        let refs: Vec<_> = cgroups.iter().map(|(p, s)| (p.clone(), s)).collect();
+        w.append_sample(T0 + i * 1000, anchor_of(T0 + i * 1000), &refs)
+            .unwrap();
+        assert!(w.left_out > 0 && w.left_out < 400, "{}", w.left_out);
+        left_out.push(w.left_out);
+    }
+    assert!(
+        w.notes.iter().any(|n| n.contains("are not recorded")),
+        "{:?}",
+        w.notes
+    );
+    drop(w);
+    let bytes = std::fs::read(segment_of(&dir)).unwrap();
+    let scan = frame::scan(&bytes[frame::HEADER_LEN..]);
+    assert!(scan.damage.is_empty());
+    assert_eq!(scan.frames.len(), 5);
+    for f in &scan.frames {
+        let body = f.body().unwrap();
+        assert!(body.len() <= 16 << 10, "a body of {} bytes", body.len());
+        assert!(f.end() - f.offset > FRAME_HEADER_LEN);
+    }
+    let mut store = Store::open(&dir).unwrap();
+    for i in 0..5i64 {
+        let pair = store.at(T0 + i * 1000).unwrap().expect("a sample");
+        assert_eq!(pair.current.time_ms, T0 + i * 1000);
+        let paths: Vec<&CgroupPath> = pair.current.cgroups.iter().map(|(p, _)| p).collect();
+        for (p, _) in &cgroups[..10] {
+            assert!(paths.contains(&p), "{p} is recorded");
+        }
+        assert_eq!(paths.len(), 410 - left_out[i as usize]);
+    }
+    assert_eq!(store.take_problems(), Vec::<String>::new());
+}
+
+/// Issue 24 item 9: the recorder keeps cpu.stat's throttling and the working set; `snapshot
+/// --store --json` shows them under the names the live `snapshot --json` uses.
+#[test]
+fn recorded_throttling_and_working_set_read_as_the_live_snapshot_names_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let sample = |i: u64| {
+        let mut s = recorded_sample(7, 1 << 20);
+        s.cpu = Some(
+            cgtui::cgroup::parse::cpu_stat(&format!(
+                "usage_usec {}\nuser_usec 0\nsystem_usec 0\nnr_periods {}\nnr_throttled {}\n\
+                 throttled_usec {}\n",
+                i * 1_000_000,
+                10 * i,
+                3 * i,
+                5000 * i
+            ))
+            .unwrap(),
+        );
+        s.memory.current = Some(300 << 20);
+        s.memory.stat = Some(cgtui::cgroup::parse::MemoryStat {
+            inactive_file: Some(100 << 20),
+            ..Default::default()
+        });
+        s
+    };
+    let mut w = new_writer(&dir);
+    for i in 0..3u64 {
+        let s = sample(i);
+        let t = T0 + i as i64 * 2000;
+        w.append_sample(t, anchor_of(t), &[(CgroupPath::root(), &s)])
+            .unwrap();
+    }
+    drop(w);
+    let fixture = common::fixture();
+    let fixture = fixture.to_str().unwrap();
+    let at = format!("@{}", (T0 + 4000) / 1000);
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = cgtui(args, tmp.path());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        serde_json::from_str(text.lines().next().unwrap()).unwrap()
+    };
+    let recorded = json(&[
+        "--fixture",
+        fixture,
+        "snapshot",
+        "--store",
+        dir.to_str().unwrap(),
+        "--at",
+        &at,
+        "--json",
+    ]);
+    let root = &recorded["cgroups"][0];
+    assert_eq!(root["cpu"]["nr_periods"], 20, "{root:#}");
+    assert_eq!(root["cpu"]["nr_throttled"], 6);
+    assert_eq!(root["cpu"]["throttled_usec"], 10_000);
+    assert_eq!(root["memory"]["working_set"], 200u64 << 20);
+    // The live snapshot names them so too.
+    let live = json(&["--fixture", fixture, "snapshot", "--json"]);
+    let live = &live["cgroups"][0];
+    for (section, key) in [
+        ("cpu", "nr_periods"),
+        ("cpu", "nr_throttled"),
+        ("cpu", "throttled_usec"),
+        ("memory", "working_set"),
+    ] {
+        assert!(
+            live[section].as_object().unwrap().contains_key(key),
+            "live {section}.{key}: {live:#}"
+        );
+    }
+}
+
 #[test]
 fn damage_is_reported_with_file_and_offset_and_skipped() {
     let tmp = tempfile::tempdir().unwrap();
