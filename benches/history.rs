@@ -97,7 +97,11 @@ fn initial(i: usize) -> CgroupSample {
             min: Some(Limit::Value(0)),
             swap_max: Some(Limit::Max),
             events: Some(MemoryEvents::default()),
-            stat: None,
+            // What the recorder keeps of memory.stat (for the working set).
+            stat: Some(cgtui::cgroup::parse::MemoryStat {
+                inactive_file: Some(4 << 20),
+                ..Default::default()
+            }),
         },
         io: Some(vec![IoDeviceStat {
             device: Some(DeviceId { major: 8, minor: 0 }),
@@ -175,6 +179,9 @@ fn step(s: &mut CgroupSample, rng: &mut Rng, secs: u64) {
     }
     if let Some(cur) = &mut s.memory.current {
         *cur = (*cur as i64 + (rng.next() % (2 << 20)) as i64 - (1 << 20)).max(1 << 20) as u64;
+        if let Some(stat) = &mut s.memory.stat {
+            stat.inactive_file = Some(*cur / 3 + (rng.next() % 64) * 4096);
+        }
     }
     if let Some(io) = &mut s.io {
         io[0].rbytes += rng.next() % (1 << 20);

@@ -1268,3 +1268,175 @@ fn a_chain_of_1460_long_names_leaves_everyone_elses_history_readable() {
     assert_eq!(paths.len(), 1 + 63);
     assert!(reader.take_problems().is_empty());
 }
+
+/// Issue 23 goal, "readers stream": a reader decoding a sample read everything from the key
+/// frame before it to the next, so a span a flood filled with events (80 MB here) was held
+/// whole by `snapshot --store --at` and `replay`. Now spans are read a piece at a time: the
+/// reader stays under 64 MB.
+#[test]
+fn a_span_between_key_frames_filled_with_events_is_read_a_piece_at_a_time() {
+    use cgtui::cgroup::sample::CgroupSample;
+    if !Path::new("/usr/bin/time").exists() {
+        eprintln!("SKIPPED: no /usr/bin/time to measure the reader's peak RSS");
+        return;
+    }
+    let _turn = heavy();
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let t0: i64 = 1_764_558_720_000;
+    let path = CgroupPath::from_relative(Path::new("app.slice")).unwrap();
+    let sample = CgroupSample {
+        inode: 9,
+        ..CgroupSample::default()
+    };
+    {
+        let mut writer = cgtui::history::Writer::open(&store).unwrap();
+        writer.sync = false;
+        writer.key_every = usize::MAX;
+        let anchor = cgtui::history::codec::anchor_of(t0);
+        writer
+            .append_sample(t0, anchor, &[(path.clone(), &sample)])
+            .unwrap();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..20_000i64 {
+            let mut noise = String::with_capacity(8192);
+            while noise.len() < 8192 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                noise.push_str(&format!("{seed:016x}"));
+            }
+            let mut event = cgtui::history::HistoryEvent::new("created", &path);
+            event.cgroup = noise;
+            writer.append_event(t0 + 1 + i, &event).unwrap();
+        }
+        writer
+            .append_sample(t0 + 30_000, anchor, &[(path.clone(), &sample)])
+            .unwrap();
+        writer.flush();
+    }
+    let size = dir_size(&store);
+    eprintln!("one span between key frames: {size} bytes");
+    assert!(size >= 70_000_000, "{size}");
+    let at = format!("@{}", (t0 + 30_000) / 1000);
+    let (peak_kb, out) = measured(
+        &[
+            "snapshot",
+            "--store",
+            store.to_str().unwrap(),
+            "--at",
+            &at,
+            "--json",
+        ],
+        tmp.path(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("app.slice"), "{stdout}");
+    eprintln!("snapshot --store --at after the span: peak RSS {peak_kb} kB");
+    assert!(peak_kb < 64 << 10, "peak RSS {peak_kb} kB");
+}
+
+/// Issue 23 item 2, for real: uid 65534 makes a chain of 1,460 nested cgroups of 255-byte
+/// names in its delegated subtree (by directory descriptors: the paths pass PATH_MAX) while
+/// root's recorder runs. A key frame used to repeat every path (273 MB, past what readers
+/// take): no one's sample could be read, and the recorder grew to 1.12 GB. Now paths are
+/// stored once, the store stays small, a cgroup beside the chain reads, and the recorder stays
+/// far below what it took. The goal of 128 MB is not met yet: the tree walk and the watcher
+/// hold each cgroup's full path (measured 149 to 230 MB), so the bound here is 384 MB.
+#[test]
+fn a_users_chain_of_1460_long_names_leaves_everyone_elses_history_readable_for_real() {
+    let _turn = heavy();
+    let cg = live_or_skip!("chain");
+    let delegated = cg.child("delegated");
+    std::fs::create_dir(&delegated).unwrap();
+    std::os::unix::fs::chown(&delegated, Some(65534), Some(65534)).unwrap();
+    std::fs::create_dir(cg.child("beside")).unwrap();
+    let name = "n".repeat(255);
+    // Removed by descriptors, deepest first, before the test cgroup.
+    let _chain = DeepChain {
+        top: delegated.clone(),
+        name: name.clone(),
+        levels: 1460,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let recorder = std::process::Command::new(common::binary())
+        .args([
+            "record",
+            "--store",
+            store.to_str().unwrap(),
+            "--interval",
+            "1",
+        ])
+        .args(["--root", cg.relative.to_str().unwrap()])
+        .env("XDG_STATE_HOME", tmp.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let recorder_pid = recorder.id();
+    let mut processes = Children(vec![recorder]);
+    let started = Instant::now();
+    while recorded(&store).0.len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "step: the first samples"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let chain = r#"
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+name = "n" * 255
+for _ in range(int(sys.argv[2])):
+    os.mkdir(name, dir_fd=fd)
+    below = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+    os.close(fd)
+    fd = below
+print("made", flush=True)
+"#;
+    let Some(mut maker) = python_as_nobody(chain, &[delegated.to_str().unwrap(), "1460"]) else {
+        eprintln!("SKIPPED: not root, or no setpriv and python3 to act as uid 65534");
+        return;
+    };
+    let mut out = std::io::BufReader::new(maker.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    assert_eq!(line.trim(), "made", "step: the chain is made");
+    assert!(maker.wait().unwrap().success());
+    let made_ms = cgtui::time::now_ms();
+    // Samples of the whole tree, the chain in it, for a while.
+    let started = Instant::now();
+    while recorded(&store).0.iter().filter(|t| **t > made_ms).count() < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "step: samples after the chain was made"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let peak_kb = status_kb(recorder_pid, "VmHWM").unwrap_or(u64::MAX);
+    let size = dir_size(&store);
+    processes.0[0].kill().unwrap();
+    let mut reader = cgtui::history::Store::open(&store).unwrap();
+    let (times, _) = recorded(&store);
+    let last = *times.last().unwrap();
+    let pair = reader.at(last).unwrap().expect("the last sample");
+    let beside = cg.relative.join("beside");
+    let paths: Vec<&Path> = pair
+        .current
+        .cgroups
+        .iter()
+        .map(|(p, _)| p.as_path())
+        .collect();
+    let chain_levels = paths.iter().filter(|p| p.ends_with(&name)).count();
+    eprintln!(
+        "a chain of 1,460 255-byte names: recorder peak RSS {peak_kb} kB, store {size} bytes, \
+         {chain_levels} levels of the chain recorded"
+    );
+    assert!(paths.contains(&beside.as_path()), "{beside:?} is recorded");
+    assert!(reader.take_problems().is_empty());
+    assert_eq!(chain_levels, 63, "the levels within 16 KiB of path");
+    assert!(size < 4 << 20, "store {size} bytes");
+    assert!(peak_kb <= 384 << 10, "recorder peak RSS {peak_kb} kB");
+}

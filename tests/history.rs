@@ -185,15 +185,17 @@ fn a_newer_format_is_refused_clearly() {
     assert!(err.contains("newer cgtui"), "{err}");
 }
 
-/// A segment as cgtui wrote it before read times were kept: format 1, samples that end
-/// before their read times.
-fn write_format_1_segment(dir: &Path, samples: &[(i64, Vec<(CgroupPath, CgroupSample)>)]) {
+/// A segment as an older cgtui wrote it: every path in full in each key frame (and in delta
+/// frames for new series); samples of format 1 end before their read times, those of format 2
+/// before memory.stat's inactive_file.
+fn write_old_segment(dir: &Path, version: u32, samples: &[(i64, Vec<(CgroupPath, CgroupSample)>)]) {
     use cgtui::history::codec::sample_words;
     use cgtui::history::frame::{self, Kind, Series, State};
     std::fs::create_dir_all(dir).unwrap();
     let day = samples[0].0.div_euclid(86_400_000);
     let mut bytes = frame::header(day);
-    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&version.to_le_bytes());
+    let cut = if version == 1 { 7 } else { 2 };
     let mut before: Option<State> = None;
     for (time_ms, cgroups) in samples {
         let state: State = cgroups
@@ -201,7 +203,7 @@ fn write_format_1_segment(dir: &Path, samples: &[(i64, Vec<(CgroupPath, CgroupSa
             .enumerate()
             .map(|(id, (path, sample))| {
                 let mut words = sample_words(sample, anchor_of(*time_ms));
-                words.truncate(words.len() - 5);
+                words.truncate(words.len() - cut);
                 let series = Series {
                     path: path.clone(),
                     inode: sample.inode,
@@ -236,7 +238,7 @@ fn a_format_1_store_still_reads_its_rates_are_pass_timed_and_the_recorder_upgrad
         );
         vec![(CgroupPath::root(), s)]
     };
-    write_format_1_segment(&dir, &[(T0, cgroup(0)), (T0 + 2000, cgroup(1_000_000))]);
+    write_old_segment(&dir, 1, &[(T0, cgroup(0)), (T0 + 2000, cgroup(1_000_000))]);
     let mut store = Store::open(&dir).unwrap();
     let pair = store.at(T0 + 2000).unwrap().expect("the second sample");
     assert_eq!(store.take_problems(), Vec::<String>::new());
@@ -256,11 +258,13 @@ fn a_format_1_store_still_reads_its_rates_are_pass_timed_and_the_recorder_upgrad
     );
     assert!(root.rates.pass_timed);
 
-    // The recorder appends in format 2: the header says so (an older cgtui refuses the file
+    // The recorder appends in format 3: the header says so (an older cgtui refuses the file
     // clearly), and both kinds of samples read.
     let mut w = Writer::open(&dir).unwrap();
     assert!(
-        w.notes.iter().any(|n| n.contains("format version 2")),
+        w.notes
+            .iter()
+            .any(|n| n.contains("format version 3 (was 1)")),
         "{:?}",
         w.notes
     );
@@ -275,7 +279,7 @@ fn a_format_1_store_still_reads_its_rates_are_pass_timed_and_the_recorder_upgrad
     drop(w);
     let segment = segment_of(&dir);
     let bytes = std::fs::read(&segment).unwrap();
-    assert_eq!(&bytes[8..12], &2u32.to_le_bytes());
+    assert_eq!(&bytes[8..12], &3u32.to_le_bytes());
     let mut store = Store::open(&dir).unwrap();
     let pair = store.at(T0 + 4000).unwrap().expect("the appended sample");
     assert_eq!(
@@ -283,6 +287,205 @@ fn a_format_1_store_still_reads_its_rates_are_pass_timed_and_the_recorder_upgrad
         Some(anchor_of(T0 + 4000) - 1_000_000)
     );
     assert!(pair.previous.is_some());
+}
+
+/// A day of format 2 (paths in full, read times, no inactive_file) reads; the recorder goes
+/// on in the same file in format 3 (a path table, inactive_file), and a reader reads both,
+/// its series the same across the change.
+#[test]
+fn a_format_2_store_still_reads_and_the_recorder_goes_on_in_format_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let cgroups = |usage: u64| {
+        let mut s = recorded_sample(7, 1 << 20);
+        s.cpu = Some(
+            cgtui::cgroup::parse::cpu_stat(&format!(
+                "usage_usec {usage}\nuser_usec 0\nsystem_usec 0\nnr_periods 4\nnr_throttled 2\n\
+                 throttled_usec 900\n"
+            ))
+            .unwrap(),
+        );
+        s.read_at.cpu_stat = Some(anchor_of(T0) - 1_000_000);
+        s.memory.stat = Some(cgtui::cgroup::parse::MemoryStat {
+            inactive_file: Some(4096),
+            ..Default::default()
+        });
+        vec![(path("a/b"), s.clone()), (path("a/b/c"), s)]
+    };
+    write_old_segment(
+        &dir,
+        2,
+        &[(T0, cgroups(0)), (T0 + 2000, cgroups(1_000_000))],
+    );
+    let mut store = Store::open(&dir).unwrap();
+    let pair = store.at(T0 + 2000).unwrap().expect("the second sample");
+    assert_eq!(store.take_problems(), Vec::<String>::new());
+    let (p, old) = &pair.current.cgroups[1];
+    assert_eq!(*p, path("a/b/c"));
+    assert_eq!(old.cpu.unwrap().nr_throttled, Some(2));
+    assert!(old.read_at.cpu_stat.is_some(), "format 2 kept read times");
+    assert_eq!(old.memory.stat, None, "format 2 kept no inactive_file");
+
+    let mut w = Writer::open(&dir).unwrap();
+    assert!(
+        w.notes
+            .iter()
+            .any(|n| n.contains("format version 3 (was 2)")),
+        "{:?}",
+        w.notes
+    );
+    let later = cgroups(2_000_000);
+    let refs: Vec<(CgroupPath, &CgroupSample)> =
+        later.iter().map(|(p, s)| (p.clone(), s)).collect();
+    w.append_sample(T0 + 4000, anchor_of(T0 + 4000), &refs)
+        .unwrap();
+    drop(w);
+    let bytes = std::fs::read(segment_of(&dir)).unwrap();
+    assert_eq!(&bytes[8..12], &3u32.to_le_bytes());
+    let mut store = Store::open(&dir).unwrap();
+    let pair = store.at(T0 + 4000).unwrap().expect("the appended sample");
+    assert_eq!(store.take_problems(), Vec::<String>::new());
+    let paths: Vec<&CgroupPath> = pair.current.cgroups.iter().map(|(p, _)| p).collect();
+    assert_eq!(paths, [&path("a/b"), &path("a/b/c")]);
+    let now = &pair.current.cgroups[1].1;
+    assert_eq!(now.memory.stat.and_then(|s| s.inactive_file), Some(4096));
+    assert_eq!(now.cpu.unwrap().throttled_usec, Some(900));
+    let before = pair.previous.expect("the sample before, of format 2");
+    assert_eq!(before.cgroups[1].1.cpu.unwrap().usage_usec, 1_000_000);
+}
+
+/// Issue 23 item 2: a writer never writes a frame over what readers take. A sample that would
+/// make one is written without the cgroups of the longest paths (then the newest), counted;
+/// every other cgroup reads, sample after sample.
+#[test]
+fn a_sample_too_large_for_readers_is_written_without_its_longest_paths() {
+    use cgtui::history::frame::{self, FRAME_HEADER_LEN};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let mut w = new_writer(&dir);
+    // Frames of at most 16 KiB: ten ordinary cgroups fit, 400 under 200-byte names do not.
+    w.max_body = 16 << 10;
+    let deep = path(&"d".repeat(200));
+    let mut cgroups = tree(10, 0);
+    for i in 0..400u64 {
+        let sample = CgroupSample {
+            inode: 50_000 + i,
+            ..tree(1, 0).remove(0).1
+        };
+        cgroups.push((deep.join(format!("{i:0>200}").as_ref()), sample));
+    }
+    let mut left_out = Vec::new();
+    for i in 0..5i64 {
+        let refs: Vec<_> = cgroups.iter().map(|(p, s)| (p.clone(), s)).collect();
+        w.append_sample(T0 + i * 1000, anchor_of(T0 + i * 1000), &refs)
+            .unwrap();
+        assert!(w.left_out > 0 && w.left_out < 400, "{}", w.left_out);
+        left_out.push(w.left_out);
+    }
+    assert!(
+        w.notes.iter().any(|n| n.contains("are not recorded")),
+        "{:?}",
+        w.notes
+    );
+    drop(w);
+    let bytes = std::fs::read(segment_of(&dir)).unwrap();
+    let scan = frame::scan(&bytes[frame::HEADER_LEN..]);
+    assert!(scan.damage.is_empty());
+    assert_eq!(scan.frames.len(), 5);
+    for f in &scan.frames {
+        let body = f.body().unwrap();
+        assert!(body.len() <= 16 << 10, "a body of {} bytes", body.len());
+        assert!(f.end() - f.offset > FRAME_HEADER_LEN);
+    }
+    let mut store = Store::open(&dir).unwrap();
+    for i in 0..5i64 {
+        let pair = store.at(T0 + i * 1000).unwrap().expect("a sample");
+        assert_eq!(pair.current.time_ms, T0 + i * 1000);
+        let paths: Vec<&CgroupPath> = pair.current.cgroups.iter().map(|(p, _)| p).collect();
+        for (p, _) in &cgroups[..10] {
+            assert!(paths.contains(&p), "{p} is recorded");
+        }
+        assert_eq!(paths.len(), 410 - left_out[i as usize]);
+    }
+    assert_eq!(store.take_problems(), Vec::<String>::new());
+}
+
+/// Issue 24 item 9: the recorder keeps cpu.stat's throttling and the working set; `snapshot
+/// --store --json` shows them under the names the live `snapshot --json` uses.
+#[test]
+fn recorded_throttling_and_working_set_read_as_the_live_snapshot_names_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let sample = |i: u64| {
+        let mut s = recorded_sample(7, 1 << 20);
+        s.cpu = Some(
+            cgtui::cgroup::parse::cpu_stat(&format!(
+                "usage_usec {}\nuser_usec 0\nsystem_usec 0\nnr_periods {}\nnr_throttled {}\n\
+                 throttled_usec {}\n",
+                i * 1_000_000,
+                10 * i,
+                3 * i,
+                5000 * i
+            ))
+            .unwrap(),
+        );
+        s.memory.current = Some(300 << 20);
+        s.memory.stat = Some(cgtui::cgroup::parse::MemoryStat {
+            inactive_file: Some(100 << 20),
+            ..Default::default()
+        });
+        s
+    };
+    let mut w = new_writer(&dir);
+    for i in 0..3u64 {
+        let s = sample(i);
+        let t = T0 + i as i64 * 2000;
+        w.append_sample(t, anchor_of(t), &[(CgroupPath::root(), &s)])
+            .unwrap();
+    }
+    drop(w);
+    let fixture = common::fixture();
+    let fixture = fixture.to_str().unwrap();
+    let at = format!("@{}", (T0 + 4000) / 1000);
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = cgtui(args, tmp.path());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        serde_json::from_str(text.lines().next().unwrap()).unwrap()
+    };
+    let recorded = json(&[
+        "--fixture",
+        fixture,
+        "snapshot",
+        "--store",
+        dir.to_str().unwrap(),
+        "--at",
+        &at,
+        "--json",
+    ]);
+    let root = &recorded["cgroups"][0];
+    assert_eq!(root["cpu"]["nr_periods"], 20, "{root:#}");
+    assert_eq!(root["cpu"]["nr_throttled"], 6);
+    assert_eq!(root["cpu"]["throttled_usec"], 10_000);
+    assert_eq!(root["memory"]["working_set"], 200u64 << 20);
+    // The live snapshot names them so too.
+    let live = json(&["--fixture", fixture, "snapshot", "--json"]);
+    let live = &live["cgroups"][0];
+    for (section, key) in [
+        ("cpu", "nr_periods"),
+        ("cpu", "nr_throttled"),
+        ("cpu", "throttled_usec"),
+        ("memory", "working_set"),
+    ] {
+        assert!(
+            live[section].as_object().unwrap().contains_key(key),
+            "live {section}.{key}: {live:#}"
+        );
+    }
 }
 
 #[test]

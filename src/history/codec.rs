@@ -4,7 +4,7 @@
 
 use crate::cgroup::parse::{
     CgroupEvents, CgroupStat, CgroupType, CpuMax, CpuStat, DeviceId, IoDeviceStat, IoMax, IoWeight,
-    Limit, MemoryEvents, PidsEvents, Pressure, PressureLine,
+    Limit, MemoryEvents, MemoryStat, PidsEvents, Pressure, PressureLine,
 };
 use crate::cgroup::sample::{
     CgroupSample, DetailSample, MemorySample, PidsSample, PsiSample, ReadTimes, Unreadable,
@@ -314,6 +314,9 @@ pub fn sample_words(s: &CgroupSample, anchor: u64) -> Vec<u64> {
     for word in read_time_words(&s.read_at, anchor) {
         w.put(word);
     }
+    // After them (format 3): memory.stat's inactive_file, for the working set. The rest of
+    // memory.stat is not recorded.
+    w.opt(s.memory.stat.and_then(|stat| stat.inactive_file));
     w.0
 }
 
@@ -574,6 +577,8 @@ pub fn sample_from_words(
     } else {
         read_times_from([t.get()?, t.get()?, t.get()?, t.get()?, t.get()?], anchor)
     };
+    // Formats 1 and 2 kept no inactive_file.
+    let inactive_file = if t.at == words.len() { None } else { t.opt()? };
     if t.at != words.len() {
         return Err(DecodeError(format!(
             "{} words left over after the sample",
@@ -595,8 +600,11 @@ pub fn sample_from_words(
             min,
             swap_max,
             events: has_mem_events.then_some(mem_events),
-            // Not recorded.
-            stat: None,
+            // Of memory.stat, only what the working set needs is recorded.
+            stat: inactive_file.map(|inactive_file| MemoryStat {
+                inactive_file: Some(inactive_file),
+                ..MemoryStat::default()
+            }),
         },
         io: has_io.then_some(io),
         pids,

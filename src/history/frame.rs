@@ -10,16 +10,25 @@ use super::codec::{Cursor, DecodeError, put_bytes, put_varint, unzigzag, zigzag}
 use crate::cgroup::CgroupPath;
 use std::collections::BTreeMap;
 
+mod table;
+pub use table::{MAX_TABLE_PATH_BYTES, NewNodes, PathIds, Paths};
+
 pub const MAGIC: &[u8; 8] = b"CGTUIST\n";
 /// Bumped when a reader of the previous version could not read what is written.
 /// 2: samples end with their counter files' read times (format 1's end before them).
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: sample frames store each path once, in a path table ([`Kind::TableKey`],
+///    [`Kind::TableDelta`]), and samples end with memory.stat's `inactive_file`. A segment of
+///    format 3 may begin with frames of formats 1 and 2 (a day the recorder upgraded).
+pub const FORMAT_VERSION: u32 = 3;
 /// magic, version (u32), day (i64)
 pub const HEADER_LEN: usize = 20;
 pub const SYNC: [u8; 4] = [0xf3, 0x9c, 0x4b, 0x1d];
 pub const FRAME_HEADER_LEN: usize = 21;
 /// No frame is larger; a length above it is damage.
 pub const MAX_FRAME: usize = 256 << 20;
+/// The largest body a writer encodes: [`MAX_FRAME`] less what zstd may add to data it
+/// cannot compress, so the frame is never one readers refuse.
+pub const MAX_BODY: usize = MAX_FRAME - (MAX_FRAME >> 7) - 4096;
 /// No sample has more words (a cgroup with a thousand devices has fewer).
 const MAX_WORDS: u64 = 1 << 16;
 /// No state has more words in all (256 MiB): a delta's changed words cost a bit each in its
@@ -28,12 +37,17 @@ pub const MAX_STATE_WORDS: usize = MAX_FRAME / 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Every series in full.
+    /// Every series in full, each with its whole path (formats 1 and 2).
     Key = 1,
-    /// Changes since the previous sample frame.
+    /// Changes since the previous sample frame, new series with their whole paths (formats
+    /// 1 and 2).
     Delta = 2,
     /// One event (JSON).
     Event = 3,
+    /// Every series in full, after the path table they name (format 3).
+    TableKey = 4,
+    /// Changes since the previous sample frame, after the path nodes new since (format 3).
+    TableDelta = 5,
 }
 
 impl Kind {
@@ -42,11 +56,17 @@ impl Kind {
             1 => Some(Kind::Key),
             2 => Some(Kind::Delta),
             3 => Some(Kind::Event),
+            4 => Some(Kind::TableKey),
+            5 => Some(Kind::TableDelta),
             _ => None,
         }
     }
     pub fn is_sample(self) -> bool {
-        matches!(self, Kind::Key | Kind::Delta)
+        !matches!(self, Kind::Event)
+    }
+    /// A key frame (every series in full): where a reader starts.
+    pub fn is_key(self) -> bool {
+        matches!(self, Kind::Key | Kind::TableKey)
     }
 }
 
@@ -259,11 +279,26 @@ fn put_series_full(out: &mut Vec<u8>, id: u64, s: &Series) {
     }
 }
 
-fn get_series_full(c: &mut Cursor) -> Result<(u64, Series), DecodeError> {
+/// A series in full, its path as a node of the path table (format 3).
+fn put_series_node(out: &mut Vec<u8>, id: u64, node: u64, s: &Series) {
+    put_varint(out, id);
+    put_varint(out, node);
+    put_varint(out, s.inode);
+    put_varint(out, s.words.len() as u64);
+    for w in &s.words {
+        put_varint(out, *w);
+    }
+}
+
+/// A series in full: its path written out (`paths` is `None`, formats 1 and 2) or a node of
+/// the path table.
+fn get_series_full(c: &mut Cursor, paths: Option<&Paths>) -> Result<(u64, Series), DecodeError> {
     let id = c.varint()?;
-    let raw = c.bytes()?;
-    let path = crate::journal::raw_path(raw)
-        .ok_or_else(|| DecodeError("a cgroup path with `..`".into()))?;
+    let path = match paths {
+        Some(paths) => paths.get(c.varint()?)?.clone(),
+        None => crate::journal::raw_path(c.bytes()?)
+            .ok_or_else(|| DecodeError("a cgroup path with `..`".into()))?,
+    };
     let inode = c.varint()?;
     let n = c.count()?;
     if n as u64 > MAX_WORDS {
@@ -273,6 +308,8 @@ fn get_series_full(c: &mut Cursor) -> Result<(u64, Series), DecodeError> {
     Ok((id, Series { path, inode, words }))
 }
 
+/// A key frame of format 1 or 2 ([`Kind::Key`]): every path written out in full. Readers
+/// still read it; the recorder writes [`encode_table_key`].
 pub fn encode_key(state: &State) -> Vec<u8> {
     let mut out = Vec::with_capacity(state.len() * 64);
     put_varint(&mut out, state.len() as u64);
@@ -282,9 +319,49 @@ pub fn encode_key(state: &State) -> Vec<u8> {
     out
 }
 
-/// The changes from `old` to `new`: removed series, added series, and for each changed
-/// series a bitmap of the words that changed and their differences (zigzag varints).
+/// A key frame of format 3 ([`Kind::TableKey`]): the path table of every series, then the
+/// series, each naming its path's node. `ids` starts afresh.
+pub fn encode_table_key(state: &State, ids: &mut PathIds) -> Vec<u8> {
+    ids.clear();
+    let mut nodes = NewNodes::default();
+    let mut series = Vec::with_capacity(state.len() * 64);
+    put_varint(&mut series, state.len() as u64);
+    for (id, s) in state {
+        let node = ids.node(&s.path, &mut nodes);
+        put_series_node(&mut series, *id, node, s);
+    }
+    let mut out = Vec::with_capacity(nodes.bytes.len() + series.len() + 8);
+    nodes.put(&mut out);
+    out.extend_from_slice(&series);
+    out
+}
+
+/// A delta frame of format 3 ([`Kind::TableDelta`]): the path nodes its new series need
+/// that `ids` does not have yet, then the changes as [`encode_delta`] writes them.
+pub fn encode_table_delta(old: &State, new: &State, ids: &mut PathIds) -> Vec<u8> {
+    let mut nodes = NewNodes::default();
+    let body = encode_delta_with(old, new, &mut |out, id, s| {
+        let node = ids.node(&s.path, &mut nodes);
+        put_series_node(out, id, node, s);
+    });
+    let mut out = Vec::with_capacity(nodes.bytes.len() + body.len() + 8);
+    nodes.put(&mut out);
+    out.extend_from_slice(&body);
+    out
+}
+
+/// The changes from `old` to `new` (format 1 and 2, [`Kind::Delta`]): removed series, added
+/// series, and for each changed series a bitmap of the words that changed and their
+/// differences (zigzag varints).
 pub fn encode_delta(old: &State, new: &State) -> Vec<u8> {
+    encode_delta_with(old, new, &mut |out, id, s| put_series_full(out, id, s))
+}
+
+fn encode_delta_with(
+    old: &State,
+    new: &State,
+    put_added: &mut dyn FnMut(&mut Vec<u8>, u64, &Series),
+) -> Vec<u8> {
     let mut out = Vec::new();
     let removed: Vec<u64> = old
         .keys()
@@ -300,7 +377,7 @@ pub fn encode_delta(old: &State, new: &State) -> Vec<u8> {
     let added: Vec<_> = new.iter().filter(|(id, _)| !old.contains_key(id)).collect();
     put_varint(&mut out, added.len() as u64);
     for (id, s) in added {
-        put_series_full(&mut out, *id, s);
+        put_added(&mut out, *id, s);
     }
     let mut changed = Vec::new();
     let mut count = 0u64;
@@ -331,16 +408,30 @@ pub fn encode_delta(old: &State, new: &State) -> Vec<u8> {
     out
 }
 
-/// Apply a key or delta body to `state`.
-pub fn apply(kind: Kind, body: &[u8], state: &mut State) -> Result<(), DecodeError> {
+/// Apply a sample frame's body to `state`; `paths` is the path table since the last key
+/// frame (format 3), kept with the state.
+pub fn apply(
+    kind: Kind,
+    body: &[u8],
+    state: &mut State,
+    paths: &mut Paths,
+) -> Result<(), DecodeError> {
     let mut c = Cursor::new(body);
+    let table = matches!(kind, Kind::TableKey | Kind::TableDelta);
+    if kind.is_key() {
+        state.clear();
+        paths.clear();
+    }
+    if table {
+        paths.read(&mut c)?;
+    }
+    let paths = table.then_some(&*paths);
     match kind {
-        Kind::Key => {
-            state.clear();
+        Kind::Key | Kind::TableKey => {
             let n = c.count()?;
             let mut total_words = 0usize;
             for _ in 0..n {
-                let (id, s) = get_series_full(&mut c)?;
+                let (id, s) = get_series_full(&mut c, paths)?;
                 total_words += s.words.len();
                 if total_words > MAX_STATE_WORDS {
                     return Err(DecodeError(format!(
@@ -350,7 +441,7 @@ pub fn apply(kind: Kind, body: &[u8], state: &mut State) -> Result<(), DecodeErr
                 state.insert(id, s);
             }
         }
-        Kind::Delta => {
+        Kind::Delta | Kind::TableDelta => {
             let mut total_words: usize = state.values().map(|s| s.words.len()).sum();
             let n = c.count()?;
             let mut id = 0u64;
@@ -362,7 +453,7 @@ pub fn apply(kind: Kind, body: &[u8], state: &mut State) -> Result<(), DecodeErr
             }
             let n = c.count()?;
             for _ in 0..n {
-                let (id, s) = get_series_full(&mut c)?;
+                let (id, s) = get_series_full(&mut c, paths)?;
                 total_words = total_words.saturating_add(s.words.len());
                 if total_words > MAX_STATE_WORDS {
                     return Err(DecodeError(format!(
@@ -437,13 +528,123 @@ mod tests {
         new.get_mut(&1).unwrap().words = vec![1, 0, u64::MAX, 9];
         new.get_mut(&3).unwrap().words[17] = 4;
         let mut state = old.clone();
-        apply(Kind::Delta, &encode_delta(&old, &new), &mut state).unwrap();
+        apply(
+            Kind::Delta,
+            &encode_delta(&old, &new),
+            &mut state,
+            &mut Paths::default(),
+        )
+        .unwrap();
         assert_eq!(state, new);
         let mut state = State::new();
-        apply(Kind::Key, &encode_key(&new), &mut state).unwrap();
+        apply(
+            Kind::Key,
+            &encode_key(&new),
+            &mut state,
+            &mut Paths::default(),
+        )
+        .unwrap();
         assert_eq!(state, new);
         // Nothing changed: a tiny frame.
         assert_eq!(encode_delta(&new, &new), vec![0, 0, 0]);
+    }
+
+    #[test]
+    fn table_frames_rebuild_the_state_and_store_each_path_once() {
+        let mut old = State::new();
+        old.insert(1, series("", 1, &[1]));
+        old.insert(2, series("a", 10, &[1, 2, 3]));
+        old.insert(3, series("a/b", 11, &[5, 5]));
+        let mut new = old.clone();
+        new.remove(&3);
+        // A new series whose parent is not a series (nor defined yet): defined on the way.
+        new.insert(4, series("x/y/z", 13, &[7]));
+        new.insert(5, series("a/c", 14, &[8]));
+        new.get_mut(&2).unwrap().words[1] = 9;
+        let mut ids = PathIds::default();
+        let mut state = State::new();
+        let mut paths = Paths::default();
+        let key = encode_table_key(&old, &mut ids);
+        apply(Kind::TableKey, &key, &mut state, &mut paths).unwrap();
+        assert_eq!(state, old);
+        let delta = encode_table_delta(&old, &new, &mut ids);
+        apply(Kind::TableDelta, &delta, &mut state, &mut paths).unwrap();
+        assert_eq!(state, new);
+        // Nothing changed: no nodes, and the delta of formats 1 and 2 after them.
+        assert_eq!(encode_table_delta(&new, &new, &mut ids), vec![0, 0, 0, 0]);
+
+        // A chain of long names: each name once, not each path.
+        let name = "n".repeat(255);
+        let mut chain = State::new();
+        let mut path = CgroupPath::root();
+        for level in 0..1460u64 {
+            path = path.join(name.as_ref());
+            chain.insert(
+                level + 1,
+                Series {
+                    path: path.clone(),
+                    inode: level,
+                    words: vec![0],
+                },
+            );
+        }
+        let body = encode_table_key(&chain, &mut ids);
+        assert!(body.len() < 1460 * 270, "{} bytes", body.len());
+        // Held in full, its paths are 273 MB: past what a reader holds, refused cleanly (the
+        // writer records no path that long, see `MAX_RECORDED_PATH`).
+        let (mut state, mut paths) = (State::new(), Paths::default());
+        let err = apply(Kind::TableKey, &body, &mut state, &mut paths).unwrap_err();
+        assert!(err.0.contains("bytes of paths"), "{err}");
+        // 63 levels (16 KiB paths) read back.
+        chain.retain(|id, _| *id <= 63);
+        let body = encode_table_key(&chain, &mut ids);
+        assert!(body.len() < 63 * 270, "{} bytes", body.len());
+        apply(Kind::TableKey, &body, &mut state, &mut paths).unwrap();
+        assert_eq!(state, chain);
+    }
+
+    /// A crafted table cannot name nodes it has not defined, loop, hold impossible names, or
+    /// make the reader hold more than its bound of paths however few bytes it takes.
+    #[test]
+    fn a_crafted_path_table_is_refused() {
+        let table = |nodes: &[(u64, &[u8])]| {
+            let mut body = Vec::new();
+            put_varint(&mut body, nodes.len() as u64);
+            for (parent, name) in nodes {
+                put_varint(&mut body, *parent);
+                put_bytes(&mut body, name);
+            }
+            put_varint(&mut body, 0);
+            body
+        };
+        let refused = |body: &[u8]| {
+            let (mut state, mut paths) = (State::new(), Paths::default());
+            apply(Kind::TableKey, body, &mut state, &mut paths).unwrap_err()
+        };
+        assert!(refused(&table(&[(1, b"self")])).0.contains("undefined"));
+        assert!(
+            refused(&table(&[(0, b"a"), (3, b"b")]))
+                .0
+                .contains("undefined")
+        );
+        for name in [&b".."[..], b".", b"", b"a/b", b"a\0"] {
+            assert!(refused(&table(&[(0, name)])).0.contains("name"), "{name:?}");
+        }
+        // A chain of 12,000 one-byte names: 36 KB on disk, 144 MB of paths held in full;
+        // the table's bound stops it first.
+        let nodes: Vec<(u64, &[u8])> = (0..12_000u64).map(|i| (i, &b"x"[..])).collect();
+        let body = table(&nodes);
+        assert!(body.len() < 64 << 10);
+        let err = refused(&body);
+        assert!(err.0.contains("bytes of paths"), "{err}");
+        // A series naming a node that is not there.
+        let mut body = table(&[(0, b"a")]);
+        body.pop();
+        put_varint(&mut body, 1);
+        for v in [1, 2, 1, 1, 0] {
+            put_varint(&mut body, v);
+        }
+        assert!(refused(&body).0.contains("undefined path node 2"));
     }
 
     /// Issue 23 item 8: a delta claiming 2^20 words for each of 200 series, its bitmaps
@@ -467,7 +668,7 @@ mod tests {
         let frame = encode_frame(Kind::Delta, 0, &body);
         assert!(frame.len() < 64 << 10, "{} bytes", frame.len());
         let mut state = key.clone();
-        let err = apply(Kind::Delta, &body, &mut state).unwrap_err();
+        let err = apply(Kind::Delta, &body, &mut state, &mut Paths::default()).unwrap_err();
         assert!(err.0.contains("words"), "{err}");
         let words: usize = state.values().map(|s| s.words.len()).sum();
         assert_eq!(words, 200, "nothing grew");
@@ -486,7 +687,7 @@ mod tests {
             put_varint(&mut delta, MAX_WORDS);
             delta.extend(std::iter::repeat_n(0u8, MAX_WORDS as usize / 8));
         }
-        let err = apply(Kind::Delta, &delta, &mut state).unwrap_err();
+        let err = apply(Kind::Delta, &delta, &mut state, &mut Paths::default()).unwrap_err();
         assert!(err.0.contains("a state of more than"), "{err}");
         // A bitmap that is not there is refused before the series grows.
         let mut short = Vec::new();
@@ -496,7 +697,7 @@ mod tests {
         put_varint(&mut short, 1);
         put_varint(&mut short, 1000);
         let mut state = key.clone();
-        assert!(apply(Kind::Delta, &short, &mut state).is_err());
+        assert!(apply(Kind::Delta, &short, &mut state, &mut Paths::default()).is_err());
         assert_eq!(state[&1].words.len(), 1);
     }
 

@@ -9,17 +9,25 @@ use crate::time;
 use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, Instant};
 
-/// The events recorded between two times, one line each (at most a few).
+/// The events recorded between two times, one line each (at most a few): the last three,
+/// and how many more (read one at a time: a flooded span costs no memory).
 fn events_between(store: &mut Store, from: i64, to: i64) -> String {
-    let mut events = store.events(from, to);
-    events.sort_by_key(|(t, _)| *t);
-    let shown: Vec<String> = events
+    let mut last = std::collections::VecDeque::with_capacity(4);
+    let mut count = 0usize;
+    store.each_event(from, to, &mut |t, e| {
+        count += 1;
+        if last.len() == 3 {
+            last.pop_front();
+        }
+        last.push_back((t, e));
+        true
+    });
+    let shown: Vec<String> = last
         .iter()
         .rev()
-        .take(3)
         .map(|(t, e)| format!("{} {}", &time::format_ms(*t)[11..23], e.describe()))
         .collect();
-    match events.len() {
+    match count {
         0 => String::new(),
         n if n > 3 => format!("{} (+{} more)", shown.join(" · "), n - 3),
         _ => shown.join(" · "),
@@ -143,19 +151,26 @@ impl Replayer {
                 }
             }
             ReplayMove::PrevEvent => {
-                let mut events = self.store.events(i64::MIN, at - 1);
-                events.sort_by_key(|(t, _)| *t);
                 // The event shown with the sample before it is at `at`: go further back.
                 let shown_since = self.store.sample_before(at).unwrap_or(i64::MIN);
-                match events.into_iter().rev().find(|(t, _)| *t <= shown_since) {
+                let mut last = None;
+                self.store
+                    .each_event(i64::MIN, shown_since.min(at - 1), &mut |t, e| {
+                        last = Some((t, e));
+                        true
+                    });
+                match last {
                     Some((t, e)) => (t, format!("event: {}", e.describe())),
                     None => return self.stay("no earlier event"),
                 }
             }
             ReplayMove::NextEvent => {
-                let mut events = self.store.events(at + 1, i64::MAX);
-                events.sort_by_key(|(t, _)| *t);
-                match events.into_iter().next() {
+                let mut first = None;
+                self.store.each_event(at + 1, i64::MAX, &mut |t, e| {
+                    first = Some((t, e));
+                    false
+                });
+                match first {
                     // The first sample after the event shows its effect.
                     Some((t, e)) => (
                         self.store.sample_after(t - 1).unwrap_or(t),

@@ -19,8 +19,7 @@ pub enum Scope {
     Columns,
     /// Everything, `memory.stat` included: the cgroup a person is looking at, `snapshot`.
     Full,
-    /// What the recorder keeps: [`Scope::Full`] without `memory.stat` (the store does not
-    /// hold it, and it is the largest file to parse).
+    /// What the recorder keeps: [`Scope::Full`] (its `memory.stat` for the working set).
     Record,
     /// What an exporter reports: the columns plus memory.low/min, pids.events and
     /// cgroup.stat (`detail` holds only `stat`); not the PID list nor the other details.
@@ -396,10 +395,8 @@ pub fn read_sample_knowing(
             ..DetailSample::default()
         }));
     }
-    if scope == Scope::Full {
-        sample.memory.stat = r.get(MEMORY_STAT);
-    }
     if matches!(scope, Scope::Full | Scope::Record) {
+        sample.memory.stat = r.get(MEMORY_STAT);
         // Limits and types change only when written: re-read every few passes like the
         // columns' limits (a batch run reads every cgroup fully every pass).
         sample.memory.low = r.get(MEMORY_LOW);

@@ -60,7 +60,10 @@ pub(crate) fn full_sample() -> CgroupSample {
                 oom_kill: 4,
                 oom_group_kill: Some(0),
             }),
-            stat: None,
+            stat: Some(MemoryStat {
+                inactive_file: Some(300 << 20),
+                ..MemoryStat::default()
+            }),
         },
         io: Some(vec![IoDeviceStat {
             device: Some(DeviceId {
@@ -168,20 +171,30 @@ fn read_times_keep_the_microsecond_for_cpu_and_the_millisecond_for_the_rest() {
 }
 
 #[test]
-fn format_1_samples_have_no_read_times() {
+fn format_1_samples_have_no_read_times_and_format_2_no_inactive_file() {
     let words = sample_words(&full_sample(), ANCHOR);
-    let format_1 = &words[..words.len() - 5];
+    let format_1 = &words[..words.len() - 7];
     let old = sample_from_words(1, format_1, ANCHOR).unwrap();
     assert_eq!(old.read_at, ReadTimes::default());
     assert_eq!(old.cpu, full_sample().cpu);
+    assert_eq!(old.memory.stat, None);
+    let format_2 = &words[..words.len() - 2];
+    let old = sample_from_words(1, format_2, ANCHOR).unwrap();
+    assert_eq!(old.read_at, full_sample().read_at);
+    assert_eq!(old.memory.stat, None);
+    let now = sample_from_words(1, &words, ANCHOR).unwrap();
+    assert_eq!(
+        now.memory.stat.and_then(|s| s.inactive_file),
+        Some(300 << 20)
+    );
 }
 
 #[test]
 fn damaged_words_are_an_error_not_a_panic() {
     let words = sample_words(&full_sample(), ANCHOR);
-    // Cut where format 1 ends, it reads as a format-1 sample (no read times).
-    let format_1_end = words.len() - 5;
-    for cut in (0..words.len()).filter(|cut| *cut != format_1_end) {
+    // Cut where format 1 or 2 ends, it reads as a sample of that format.
+    let older_ends = [words.len() - 7, words.len() - 2];
+    for cut in (0..words.len()).filter(|cut| !older_ends.contains(cut)) {
         assert!(
             sample_from_words(1, &words[..cut], ANCHOR).is_err(),
             "cut at {cut}"

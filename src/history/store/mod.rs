@@ -74,7 +74,58 @@ fn decode_index(bytes: &[u8]) -> Vec<IndexEntry> {
 }
 
 fn indexed(kind: Kind) -> bool {
-    matches!(kind, Kind::Key | Kind::Event)
+    kind.is_key() || kind == Kind::Event
+}
+
+/// Frames are read in pieces of this size (a larger frame is read whole).
+pub(super) const SCAN_CHUNK: u64 = 8 << 20;
+
+/// Scan `file` from `from` (a frame boundary) to `to` one piece at a time: memory for one
+/// piece (or one larger frame), however long the span. `visit(base, scan)` gets each piece's
+/// frames and damage (offsets from `base`); a frame found after damage that ran to the end of
+/// the piece before is marked `after_gap`. `visit` returns false to stop.
+pub(super) fn scan_pieces(
+    file: &File,
+    from: u64,
+    to: u64,
+    visit: &mut dyn FnMut(u64, &frame::Scan) -> bool,
+) -> std::io::Result<()> {
+    let mut at = from;
+    let mut chunk = SCAN_CHUNK;
+    let mut gap = false;
+    while at < to {
+        let end = at.saturating_add(chunk).min(to);
+        let mut buf = vec![0; (end - at) as usize];
+        file.read_exact_at(&mut buf, at)?;
+        let mut scan = frame::scan(&buf);
+        if let Some(first) = scan.frames.first_mut() {
+            first.after_gap |= std::mem::take(&mut gap);
+        }
+        chunk = SCAN_CHUNK;
+        if !visit(at, &scan) || end == to {
+            break;
+        }
+        at = match (scan.incomplete_tail, scan.damage.last()) {
+            // A frame goes on past this piece: the next piece starts with it, whole.
+            (Some(tail), _) => {
+                if tail == 0 {
+                    let frame_len = buf
+                        .get(5..9)
+                        .and_then(|b| b.try_into().ok())
+                        .map_or(0, u32::from_le_bytes) as u64;
+                    chunk = (frame::FRAME_HEADER_LEN as u64 + frame_len).max(SCAN_CHUNK);
+                }
+                at + tail as u64
+            }
+            // Damage ran to the end of the piece: look for the next frame from near its end.
+            (None, Some(d)) if d.resumed_at.is_none() => {
+                gap = true;
+                (end - frame::FRAME_HEADER_LEN as u64).max(at + d.offset as u64 + 1)
+            }
+            _ => at + scan.good_end.max(1) as u64,
+        };
+    }
+    Ok(())
 }
 
 fn errno(e: Errno, what: &str, path: &Path) -> anyhow::Error {

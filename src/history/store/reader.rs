@@ -58,6 +58,35 @@ pub struct SeriesAt {
 /// (time and state) when asked for; false stops the walk.
 pub type Visit<'a> = dyn FnMut(i64, &State, Option<(i64, &State)>) -> bool + 'a;
 
+/// Where a reader's problems go, each once.
+struct Log<'a> {
+    segments: &'a [Segment],
+    problems: &'a mut Vec<String>,
+    reported: &'a mut std::collections::HashSet<(usize, u64)>,
+}
+
+impl Log<'_> {
+    fn report(&mut self, seg: usize, base: u64, scan: &frame::Scan) {
+        for d in &scan.damage {
+            let offset = base + d.offset as u64;
+            let then = match d.resumed_at {
+                Some(at) => format!("skipped to offset {}", base + at as u64),
+                None => "skipped the rest".into(),
+            };
+            self.problem(seg, offset, &format!("{}; {then}", d.what));
+        }
+    }
+
+    fn problem(&mut self, seg: usize, offset: u64, what: &str) {
+        if self.reported.insert((seg, offset)) {
+            self.problems.push(format!(
+                "{}: offset {offset}: {what}",
+                visible_path(&self.segments[seg].path)
+            ));
+        }
+    }
+}
+
 /// Reads a store while a recorder may be appending to it.
 pub struct Store {
     dir_path: PathBuf,
@@ -150,20 +179,34 @@ impl Store {
     }
 
     fn report(&mut self, seg: usize, base: u64, scan: &frame::Scan) {
-        for d in &scan.damage {
-            let offset = base + d.offset as u64;
-            if self.reported.insert((seg, offset)) {
-                let then = match d.resumed_at {
-                    Some(at) => format!("skipped to offset {}", base + at as u64),
-                    None => "skipped the rest".into(),
-                };
-                self.problems.push(format!(
-                    "{}: offset {offset}: {}; {then}",
-                    visible_path(&self.segments[seg].path),
-                    d.what
-                ));
-            }
+        self.log().report(seg, base, scan);
+    }
+
+    /// The segments, and where their problems go, borrowed apart.
+    fn log(&mut self) -> Log<'_> {
+        Log {
+            segments: &self.segments,
+            problems: &mut self.problems,
+            reported: &mut self.reported,
         }
+    }
+
+    /// Scan segment `seg` from `from` to `to` a piece at a time ([`scan_pieces`]), damage
+    /// reported: `visit(base, scan, log)` returns false to stop.
+    fn scan_span(
+        &mut self,
+        seg: usize,
+        from: u64,
+        to: u64,
+        visit: &mut dyn FnMut(u64, &frame::Scan, &mut Log) -> bool,
+    ) {
+        let mut log = self.log();
+        let file = &log.segments[seg].file;
+        let to = to.min(log.segments[seg].len);
+        let _ = scan_pieces(file, from, to, &mut |base, scan| {
+            log.report(seg, base, scan);
+            visit(base, scan, &mut log)
+        });
     }
 
     /// Make the index agree with the segment: entries must point inside it, in order, and
@@ -187,19 +230,19 @@ impl Store {
             index.clear();
         }
         let from = index.last().map_or(frame::HEADER_LEN as u64, |e| e.offset);
-        let buf = self.read(seg, from, len);
-        let scan = frame::scan(&buf);
-        self.report(seg, from, &scan);
-        for f in &scan.frames {
-            let offset = from + f.offset as u64;
-            if indexed(f.kind) && index.last().is_none_or(|e| e.offset < offset) {
-                index.push(IndexEntry {
-                    time_ms: f.time_ms,
-                    offset,
-                    kind: f.kind,
-                });
+        self.scan_span(seg, from, len, &mut |base, scan, _| {
+            for f in &scan.frames {
+                let offset = base + f.offset as u64;
+                if indexed(f.kind) && index.last().is_none_or(|e| e.offset < offset) {
+                    index.push(IndexEntry {
+                        time_ms: f.time_ms,
+                        offset,
+                        kind: f.kind,
+                    });
+                }
             }
-        }
+            true
+        });
         self.segments[seg].index = index;
     }
 
@@ -212,9 +255,12 @@ impl Store {
         let mut last = first;
         for seg in (0..self.segments.len()).rev() {
             if let Some(k) = self.segments[seg].index.last().copied() {
-                let buf = self.read(seg, k.offset, self.segments[seg].len);
-                let scan = frame::scan(&buf);
-                last = scan.frames.last().map_or(k.time_ms, |f| f.time_ms);
+                last = k.time_ms;
+                let file = &self.segments[seg].file;
+                let _ = scan_pieces(file, k.offset, self.segments[seg].len, &mut |_, scan| {
+                    last = scan.frames.last().map_or(last, |f| f.time_ms);
+                    true
+                });
                 break;
             }
         }
@@ -234,7 +280,7 @@ impl Store {
             .flat_map(|(i, s)| {
                 s.index
                     .iter()
-                    .filter(|e| e.kind == Kind::Key)
+                    .filter(|e| e.kind.is_key())
                     .map(move |e| (i, *e))
             })
             .collect();
@@ -245,58 +291,64 @@ impl Store {
             start = start.saturating_sub(1);
         }
         let mut state = State::new();
+        let mut paths = frame::Paths::default();
         let mut valid = false;
         let mut last_time = None;
+        let mut done = false;
         for (k, (seg, key)) in keys.iter().enumerate().skip(start) {
             let end = keys
                 .get(k + 1)
                 .filter(|(s, _)| s == seg)
                 .map_or(self.segments[*seg].len, |(_, e)| e.offset);
-            let buf = self.read(*seg, key.offset, end);
-            let scan = frame::scan(&buf);
-            self.report(*seg, key.offset, &scan);
-            if scan
-                .frames
-                .first()
-                .is_none_or(|f| f.offset != 0 || f.kind != Kind::Key)
-            {
-                valid = false;
-            }
-            for f in &scan.frames {
-                if !f.kind.is_sample() {
-                    continue;
-                }
-                if f.time_ms > to {
-                    return;
-                }
-                if f.after_gap && f.kind == Kind::Delta {
+            // The span from this key frame to the next is read a piece at a time: a span
+            // that a flood filled with events costs a piece of memory, not the span.
+            let mut first = true;
+            self.scan_span(*seg, key.offset, end, &mut |base, scan, log| {
+                if std::mem::take(&mut first)
+                    && scan
+                        .frames
+                        .first()
+                        .is_none_or(|f| base + f.offset as u64 != key.offset || !f.kind.is_key())
+                {
                     valid = false;
                 }
-                if f.kind == Kind::Delta && !valid {
-                    continue;
-                }
-                let previous = (want_previous && f.time_ms >= from && last_time.is_some())
-                    .then(|| state.clone());
-                let applied = f
-                    .body()
-                    .and_then(|body| frame::apply(f.kind, &body, &mut state));
-                if let Err(e) = applied {
-                    let offset = key.offset + f.offset as u64;
-                    if self.reported.insert((*seg, offset)) {
-                        self.problems.push(format!(
-                            "{}: offset {offset}: {e}; skipped to the next key frame",
-                            visible_path(&self.segments[*seg].path)
-                        ));
+                for f in &scan.frames {
+                    if !f.kind.is_sample() {
+                        continue;
                     }
-                    valid = false;
-                    continue;
+                    if f.time_ms > to {
+                        done = true;
+                        return false;
+                    }
+                    if f.after_gap && !f.kind.is_key() {
+                        valid = false;
+                    }
+                    if !f.kind.is_key() && !valid {
+                        continue;
+                    }
+                    let previous = (want_previous && f.time_ms >= from && last_time.is_some())
+                        .then(|| state.clone());
+                    let applied = f
+                        .body()
+                        .and_then(|body| frame::apply(f.kind, &body, &mut state, &mut paths));
+                    if let Err(e) = applied {
+                        let offset = base + f.offset as u64;
+                        log.problem(*seg, offset, &format!("{e}; skipped to the next key frame"));
+                        valid = false;
+                        continue;
+                    }
+                    valid = true;
+                    let previous = previous.as_ref().zip(last_time).map(|(p, t)| (t, p));
+                    last_time = Some(f.time_ms);
+                    if f.time_ms >= from && !visit(f.time_ms, &state, previous) {
+                        done = true;
+                        return false;
+                    }
                 }
-                valid = true;
-                let previous = previous.as_ref().zip(last_time).map(|(p, t)| (t, p));
-                last_time = Some(f.time_ms);
-                if f.time_ms >= from && !visit(f.time_ms, &state, previous) {
-                    return;
-                }
+                true
+            });
+            if done {
+                return;
             }
         }
     }
@@ -309,7 +361,7 @@ impl Store {
             let keys: Vec<IndexEntry> = self.segments[seg]
                 .index
                 .iter()
-                .filter(|e| e.kind == Kind::Key && e.time_ms <= time_ms)
+                .filter(|e| e.kind.is_key() && e.time_ms <= time_ms)
                 .copied()
                 .collect();
             let Some(first) = keys.iter().position(|e| e.time_ms >= key) else {
@@ -318,18 +370,18 @@ impl Store {
             let end = self.segments[seg]
                 .index
                 .iter()
-                .find(|e| e.kind == Kind::Key && e.time_ms > time_ms)
+                .find(|e| e.kind.is_key() && e.time_ms > time_ms)
                 .map_or(self.segments[seg].len, |e| e.offset);
-            let buf = self.read(seg, keys[first].offset, end);
-            let scan = frame::scan(&buf);
-            self.report(seg, keys[first].offset, &scan);
-            last = scan
-                .frames
-                .iter()
-                .rev()
-                .find(|f| f.kind.is_sample() && f.time_ms <= time_ms)
-                .map(|f| f.time_ms)
-                .or(last);
+            self.scan_span(seg, keys[first].offset, end, &mut |_, scan, _| {
+                last = scan
+                    .frames
+                    .iter()
+                    .rev()
+                    .find(|f| f.kind.is_sample() && f.time_ms <= time_ms)
+                    .map(|f| f.time_ms)
+                    .or(last);
+                true
+            });
         }
         last
     }
@@ -404,7 +456,7 @@ impl Store {
             .iter()
             .flat_map(|s| s.index.iter())
             .rev()
-            .find(|e| e.kind == Kind::Key && e.time_ms <= time_ms)
+            .find(|e| e.kind.is_key() && e.time_ms <= time_ms)
             .map(|e| e.time_ms)
     }
 
@@ -413,7 +465,7 @@ impl Store {
         self.segments
             .iter()
             .flat_map(|s| s.index.iter())
-            .find(|e| e.kind == Kind::Key && e.time_ms > time_ms)
+            .find(|e| e.kind.is_key() && e.time_ms > time_ms)
             .map(|e| e.time_ms)
     }
 

@@ -9,7 +9,9 @@ pub struct Writer {
     segment: Option<OpenSegment>,
     /// The series written in the last sample frame.
     state: State,
-    ids: HashMap<(Vec<u8>, u64), u64>,
+    /// The path table the sample frames since the last key frame defined.
+    path_ids: frame::PathIds,
+    ids: HashMap<(CgroupPath, u64), u64>,
     next_id: u64,
     since_key: usize,
     pub key_every: usize,
@@ -21,11 +23,17 @@ pub struct Writer {
     pub sync: bool,
     /// Cgroups left out of the last sample for a path over [`MAX_RECORDED_PATH`].
     pub too_long_paths: usize,
+    /// Cgroups left out of the last sample because a frame holding them would have been more
+    /// than readers take (see [`Writer::max_body`]).
+    pub left_out: usize,
+    /// The largest frame body written ([`frame::MAX_BODY`]; smaller in tests). A sample that
+    /// would be larger is written without the cgroups of the longest paths, then the newest.
+    pub max_body: usize,
 }
 
 /// The longest cgroup path recorded (bytes): 64 levels of 255-byte names. Deeper cgroups of
-/// such a chain are left out of the samples (a key frame repeats every path: a chain of 1,460
-/// made one of 273 MB, past what readers take, and no sample of anyone could be read).
+/// such a chain are left out of the samples: the store holds each name once, but readers hold
+/// each path in full (a chain of 1,460 such names is 273 MB of paths).
 pub const MAX_RECORDED_PATH: usize = 16 << 10;
 
 pub(super) struct OpenSegment {
@@ -46,6 +54,7 @@ impl Writer {
             dir_path: dir_path.to_path_buf(),
             segment: None,
             state: State::new(),
+            path_ids: frame::PathIds::default(),
             ids: HashMap::new(),
             next_id: 1,
             since_key: 0,
@@ -54,6 +63,8 @@ impl Writer {
             notes: Vec::new(),
             sync: true,
             too_long_paths: 0,
+            left_out: 0,
+            max_body: frame::MAX_BODY,
         };
         // Resume the newest segment now: its tail is checked and the journal mark found.
         if let Some((day, _)) = segment_names(&writer.dir, dir_path)?.pop() {
@@ -96,13 +107,20 @@ impl Writer {
                 Ok((version, _)) => {
                     refuse_newer(version, &path)?;
                     if version < frame::FORMAT_VERSION {
-                        // Readers tell the older samples by their length: only the header's
-                        // version changes, so an older cgtui refuses the file clearly.
+                        // The day goes on in the same file: readers tell a frame's format by
+                        // its kind (paths in full or a path table) and a sample's by its
+                        // length, so only the header's version changes, and an older cgtui
+                        // refuses the file clearly instead of misreading the newer frames.
                         file.write_all_at(&frame::header(day), 0)
                             .with_context(|| format!("cannot write {}", visible_path(&path)))?;
+                        let before = if version == 1 {
+                            "have no read times (their rates are timed by the samples)"
+                        } else {
+                            "stay as they were"
+                        };
                         self.notes.push(format!(
-                            "{}: now in format version {}; its samples from before have no \
-                             read times (their rates are timed by the samples)",
+                            "{}: now in format version {} (was {version}); its samples from \
+                             before {before}",
                             visible_path(&path),
                             frame::FORMAT_VERSION
                         ));
@@ -162,6 +180,7 @@ impl Writer {
         });
         // A new file (or a restart) begins with a key frame.
         self.state.clear();
+        self.path_ids.clear();
         self.ids.clear();
         self.since_key = usize::MAX;
         Ok(())
@@ -176,11 +195,11 @@ impl Writer {
     }
 
     fn append(&mut self, kind: Kind, time_ms: i64, body: &[u8]) -> Result<()> {
-        if body.len() > frame::MAX_FRAME {
+        if body.len() > frame::MAX_BODY {
             bail!(
                 "a frame of {} bytes is more than readers take ({}): not written",
                 body.len(),
-                frame::MAX_FRAME
+                frame::MAX_BODY
             );
         }
         let bytes = frame::encode_frame(kind, time_ms, body);
@@ -228,7 +247,7 @@ impl Writer {
                 too_long += 1;
                 continue;
             }
-            let key = (path.as_bytes().to_vec(), sample.inode);
+            let key = (path.clone(), sample.inode);
             let id = *self.ids.entry(key).or_insert_with(|| {
                 self.next_id += 1;
                 self.next_id
@@ -254,13 +273,9 @@ impl Writer {
         }
         self.too_long_paths = too_long;
         let key = self.since_key >= self.key_every;
-        let (kind, body) = if key {
-            (Kind::Key, frame::encode_key(&next))
-        } else {
-            (Kind::Delta, frame::encode_delta(&self.state, &next))
-        };
+        let (kind, body) = self.encode_fitting(&mut next, key);
         self.append(kind, time_ms, &body)?;
-        self.since_key = if key { 1 } else { self.since_key + 1 };
+        self.since_key = if kind.is_key() { 1 } else { self.since_key + 1 };
         self.state = next;
         if self.sync
             && let Some(segment) = &self.segment
@@ -268,6 +283,74 @@ impl Writer {
             rustix::fs::fdatasync(&segment.file).ok();
         }
         Ok(())
+    }
+
+    /// The frame of the sample `next`: a key frame when `key`, else a delta. When that frame
+    /// would be more than readers take (a body over [`Writer::max_body`], more words or bytes
+    /// of paths than a reader holds), it is a key frame without the cgroups of the longest
+    /// paths, then the newest, until it fits; they are counted in [`Writer::left_out`] and
+    /// `next` loses them.
+    fn encode_fitting(&mut self, next: &mut State, key: bool) -> (Kind, Vec<u8>) {
+        let words = |state: &State| state.values().map(|s| s.words.len()).sum::<usize>();
+        let encode = |state: &State, key: bool, ids: &mut frame::PathIds| {
+            if key {
+                (Kind::TableKey, frame::encode_table_key(state, ids))
+            } else {
+                (
+                    Kind::TableDelta,
+                    frame::encode_table_delta(&self.state, state, ids),
+                )
+            }
+        };
+        // How far over the bounds a frame is (at most 1.0 fits).
+        let max_body = self.max_body;
+        let over = |body: &[u8], state: &State, ids: &frame::PathIds| {
+            [
+                body.len() as f64 / max_body as f64,
+                words(state) as f64 / frame::MAX_STATE_WORDS as f64,
+                ids.path_bytes as f64 / frame::MAX_TABLE_PATH_BYTES as f64,
+            ]
+            .into_iter()
+            .fold(0.0, f64::max)
+        };
+        let mut ids = std::mem::take(&mut self.path_ids);
+        let (kind, body) = encode(next, key, &mut ids);
+        let mut ratio = over(&body, next, &ids);
+        if ratio <= 1.0 {
+            self.path_ids = ids;
+            self.left_out = 0;
+            return (kind, body);
+        }
+        // Kept first: short paths, then old series (a flood's cgroups are deep or new).
+        let mut order: Vec<(usize, u64)> = next
+            .iter()
+            .map(|(id, s)| (s.path.as_bytes().len(), *id))
+            .collect();
+        order.sort_by_key(|(len, id)| (*len, *id));
+        let all = order.len();
+        let mut keep = all;
+        loop {
+            keep = ((keep as f64 / ratio * 0.9) as usize).min(keep.saturating_sub(1));
+            let kept: State = order[..keep]
+                .iter()
+                .filter_map(|(_, id)| Some((*id, next.get(id)?.clone())))
+                .collect();
+            let (kind, body) = encode(&kept, true, &mut ids);
+            ratio = over(&body, &kept, &ids);
+            if ratio <= 1.0 || keep == 0 {
+                if self.left_out == 0 {
+                    self.notes.push(format!(
+                        "{} of {all} cgroups are not recorded: a sample of them all would be \
+                         more than readers take",
+                        all - keep
+                    ));
+                }
+                self.left_out = all - keep;
+                self.path_ids = ids;
+                *next = kept;
+                return (kind, body);
+            }
+        }
     }
 
     /// Make everything appended durable.
@@ -379,9 +462,6 @@ pub(super) fn index_fits(file: &File, entries: &[IndexEntry], len: u64) -> bool 
     ordered && inside && last_ok
 }
 
-/// Frames are scanned in pieces of this size (one larger frame is read whole).
-pub(super) const SCAN_CHUNK: u64 = 8 << 20;
-
 /// Scan the segment from `from` (a frame boundary) to `len` in pieces: the key and event
 /// frames found are added to `entries`, damage to `notes`. Returns where the last good frame
 /// ends (`from` when there is none).
@@ -393,21 +473,13 @@ pub(super) fn scan_file(
     notes: &mut Vec<String>,
     path: &Path,
 ) -> Result<u64> {
-    let mut at = from;
     let mut good_end = from;
-    let mut chunk = SCAN_CHUNK;
-    while at < len {
-        let to = at.saturating_add(chunk).min(len);
-        let mut buf = vec![0; (to - at) as usize];
-        file.read_exact_at(&mut buf, at)
-            .with_context(|| format!("cannot read {}", visible_path(path)))?;
-        let scan = frame::scan(&buf);
-        chunk = SCAN_CHUNK;
+    scan_pieces(file, from, len, &mut |base, scan| {
         for d in &scan.damage {
             notes.push(format!(
                 "{}: damage at offset {} ({}) skipped",
                 visible_path(path),
-                at + d.offset as u64,
+                base + d.offset as u64,
                 d.what
             ));
         }
@@ -415,36 +487,17 @@ pub(super) fn scan_file(
             if indexed(f.kind) {
                 entries.push(IndexEntry {
                     time_ms: f.time_ms,
-                    offset: at + f.offset as u64,
+                    offset: base + f.offset as u64,
                     kind: f.kind,
                 });
             }
         }
         if !scan.frames.is_empty() {
-            good_end = at + scan.good_end as u64;
+            good_end = base + scan.good_end as u64;
         }
-        if to == len {
-            break;
-        }
-        at = match (scan.incomplete_tail, scan.damage.last()) {
-            // A frame goes on past this piece: the next piece starts with it, whole.
-            (Some(tail), _) => {
-                if tail == 0 {
-                    let frame_len = buf
-                        .get(5..9)
-                        .and_then(|b| b.try_into().ok())
-                        .map_or(0, u32::from_le_bytes) as u64;
-                    chunk = (frame::FRAME_HEADER_LEN as u64 + frame_len).max(SCAN_CHUNK);
-                }
-                at + tail as u64
-            }
-            // Damage ran to the end of the piece: look for the next frame from near its end.
-            (None, Some(d)) if d.resumed_at.is_none() => {
-                (to - frame::FRAME_HEADER_LEN as u64).max(at + d.offset as u64 + 1)
-            }
-            _ => at + scan.good_end.max(1) as u64,
-        };
-    }
+        true
+    })
+    .with_context(|| format!("cannot read {}", visible_path(path)))?;
     Ok(good_end)
 }
 
