@@ -353,6 +353,9 @@ impl App {
             Action::Lessons => {
                 self.prefs.side_panel = !self.prefs.side_panel;
                 self.lessons.panel = self.prefs.side_panel;
+                if self.lessons.panel {
+                    self.lessons.reload_answers();
+                }
                 self.relayout();
             }
             Action::Lesson(n) => self.lessons.open(usize::from(n.saturating_sub(1))),
