@@ -280,3 +280,55 @@ fn a_playground_is_delegated_by_hand_where_no_systemd_runs() {
         std::panic::resume_unwind(panic);
     }
 }
+
+#[test]
+fn w_marks_the_destination_a_fixture_user_cannot_write() {
+    // As the fixture's alice (uid 1000), the move of her own process into fxload.service fails
+    // on the destination's own cgroup.procs, root's: the picture marks it there, and the
+    // header names her as the fixture does.
+    let fixture = common::fixture();
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=1000",
+            "--regid=1000",
+            "--clear-groups",
+            common::binary(),
+            "--fixture",
+            fixture.to_str().unwrap(),
+            "explain",
+            "/system.slice/fxload.service",
+        ])
+        .env_remove("XDG_STATE_HOME")
+        .output();
+    let Ok(out) = out else {
+        eprintln!("SKIPPED: no setpriv");
+        return;
+    };
+    if !out.status.success() {
+        eprintln!(
+            "SKIPPED: cannot run cgtui as uid 1000: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with("as alice (uid 1000)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("mount options: nsdelegate,memory_recursiveprot"),
+        "{text}"
+    );
+    let marked: Vec<&str> = text.lines().filter(|l| l.contains('✗')).collect();
+    assert_eq!(marked.len(), 1, "{text}");
+    assert!(
+        marked[0].contains("└─ fxload.service")
+            && marked[0].contains("procs: root (0)")
+            && marked[0].contains("EACCES [permission]"),
+        "{text}"
+    );
+}
