@@ -10,6 +10,14 @@ pub fn run(args: &DelegateArgs, global: &Global, hierarchy: Hierarchy) -> Result
         bail!("read-only mode: cgtui makes no changes (started with --read-only)");
     }
     if let Some(unit) = &args.stop {
+        if playground::is_by_hand(unit) {
+            playground::stop_by_hand(&crate::journal::Journal::open_default(), unit, args.force)?;
+            out!(
+                "stopped {}",
+                crate::cgroup::escape::visible(unit.as_bytes())
+            );
+            return Ok(0);
+        }
         let manager = playground::own_manager();
         let client = crate::cgroup::systemd::Client::connect(manager)?;
         let journal = crate::journal::Journal::open_default();
@@ -20,14 +28,32 @@ pub fn run(args: &DelegateArgs, global: &Global, hierarchy: Hierarchy) -> Result
         );
         return Ok(0);
     }
-    let (made, mut child) =
-        playground::create(&hierarchy.fs, args.controllers.as_deref(), &args.command)?;
+    // By hand when asked, or as root without systemd for the user who ran sudo (root
+    // delegating to itself would be no delegation: then systemd is asked, and says why not).
+    let student = match &args.student {
+        Some(name) => Some(crate::exercises::Student::resolve(Some(name))?),
+        None if !playground::systemd_runs() && rustix::process::geteuid().is_root() => {
+            crate::exercises::Student::resolve(None)
+                .ok()
+                .filter(|s| s.uid != 0)
+        }
+        None => None,
+    };
+    let (made, mut child) = if let Some(student) = student {
+        playground::create_by_hand(&hierarchy.fs, &student, &args.command)?
+    } else {
+        playground::create(&hierarchy.fs, args.controllers.as_deref(), &args.command)?
+    };
     if args.json {
         out!("{}", crate::output::json_line(&made)?);
     } else {
         out!("{}", made.cgroup);
+        let owner = match made.delegated_by_hand_to {
+            Some(uid) => format!("uid {uid} owns it (delegated by hand)"),
+            None => "you own this subtree".to_string(),
+        };
         errln!(
-            "cgtui: {} holds process {}; you own this subtree (controllers: {}). Stop it with: cgtui delegate --stop {}",
+            "cgtui: {} holds process {}; {owner} (controllers: {}). Stop it with: cgtui delegate --stop {}",
             made.unit,
             made.pid,
             made.controllers.join(" "),
