@@ -14,7 +14,7 @@ use super::plan::{Reads, ViewPlan};
 use super::{Collector, PassStats, thread_cpu};
 use crate::cgroup::process::{ProcessSample, read_processes_up_to};
 use crate::cgroup::sample::{CgroupSample, Scope, read_sample};
-use crate::cgroup::watch::WatchEvent;
+use crate::cgroup::watch::{CounterWatches, WatchEvent};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::model::TreeSample;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -84,6 +84,10 @@ pub struct Sampler {
     pub own_shape: bool,
     /// Report [`Report::PassStats`] after every pass.
     pub stats: bool,
+    /// Watches the counter files of what is read every pass ([`ViewPlan::followed`]): the
+    /// watcher reports an OOM kill there the moment it happens, and in a descendant off
+    /// screen through its ancestor's `memory.events` (hierarchical).
+    pub counter_watches: Option<CounterWatches>,
 }
 
 impl Sampler {
@@ -97,6 +101,14 @@ impl Sampler {
             process_limit: DEFAULT_PROCESS_LIMIT,
             own_shape: true,
             stats: false,
+            counter_watches: None,
+        }
+    }
+
+    /// Watch the counter files of what the plan reads every pass, and only those.
+    fn follow(&mut self, plan: &ViewPlan) {
+        if let Some(watches) = &mut self.counter_watches {
+            watches.follow(plan.followed());
         }
     }
 
@@ -166,6 +178,8 @@ impl Sampler {
             plan.focus = self.focus.clone();
             plan.set_hidden_every(pacer.schedule.hidden_every);
             if plan.has_work() {
+                // Each pass, so a watch that could not be placed is tried again.
+                self.follow(&plan);
                 let tree = plan.sample(&mut collector, &self.base);
                 for event in plan.take_events() {
                     if !report(Report::Watch(event)) {
@@ -206,12 +220,16 @@ impl Sampler {
                     Ok(Command::Focus(path)) => {
                         self.focus = Some(path);
                         plan.focus = self.focus.clone();
+                        self.follow(&plan);
                         if !self.send_focus(report) {
                             return;
                         }
                     }
                     Ok(Command::Visible(reads)) => {
                         plan.set_reads(reads);
+                        // Watched before rows new on screen are read: no OOM kill between
+                        // their read and their watch goes unseen until the next pass.
+                        self.follow(&plan);
                         if let Some(rows) = plan.catch_up(&mut collector, &self.base)
                             && !report(Report::CaughtUp(rows))
                         {
