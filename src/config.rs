@@ -292,6 +292,20 @@ edit = ["E", "F4"]
     }
 
     #[test]
+    fn max_watches_caps_the_inotify_watches() {
+        assert_eq!(
+            parse("max_watches = 5000\n").unwrap().max_watches,
+            Some(5000)
+        );
+        assert_eq!(parse("").unwrap().max_watches, None);
+        let negative = parse("interval = 1\nmax_watches = -1\n").unwrap_err();
+        assert!(
+            negative.to_string().starts_with("line 2: max_watches: "),
+            "{negative}"
+        );
+    }
+
+    #[test]
     fn errors_name_the_line_and_the_key() {
         let cases = [
             (
