@@ -95,3 +95,33 @@ fn memory_events_are_watched_on_screen_only_and_a_hidden_childs_oom_kill_shows_o
     pty.send("q");
     assert!(pty.wait_exit(WAIT));
 }
+
+#[test]
+fn the_config_key_sets_the_watch_budget_and_the_flag_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "max_watches = 3\n").unwrap();
+    let config = config.display().to_string();
+    let fixture = common::fixture().display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--fixture", &fixture, "--read-only", "--config", &config];
+        args.extend(extra);
+        args.push("--stats");
+        let mut pty = Pty::spawn(&args, 120, 40);
+        pty.wait_text("polling only", WAIT);
+        pty.send("q");
+        assert!(pty.wait_exit(WAIT));
+        // `--stats` prints the notice on exit, whole.
+        String::from_utf8_lossy(&pty.raw_output()).into_owned()
+    };
+    let said = run(&[]);
+    assert!(
+        said.contains("polling only: past 3 inotify watches (max_watches in the config)"),
+        "{said}"
+    );
+    let said = run(&["--max-watches", "5"]);
+    assert!(
+        said.contains("polling only: past 5 inotify watches (--max-watches)"),
+        "{said}"
+    );
+}
