@@ -58,11 +58,13 @@ fn memory_events_are_watched_on_screen_only_and_a_hidden_childs_oom_kill_shows_o
     // The fixture in place (read-only: no private copy), so that writes here reach the
     // watcher; an hour's interval, so that nothing but a watch can report the kill.
     let fixture = root.display().to_string();
-    let mut pty = Pty::spawn(
-        &["--fixture", &fixture, "--read-only", "--interval", "3600"],
-        120,
-        40,
-    );
+    // The KILLS column keeps showing what the flash shows for 5 s.
+    let config = tempfile::tempdir().unwrap();
+    let config = config.path().join("config.toml");
+    std::fs::write(&config, "columns = [\"oomkill\"]\n").unwrap();
+    let config = config.display().to_string();
+    let args = ["--fixture", &fixture, "--read-only", "--interval", "3600"];
+    let mut pty = Pty::spawn(&[&args[..], &["--config", &config]].concat(), 120, 40);
     pty.wait_text("busy.slice", WAIT);
     let screen = pty.screen();
     assert!(!screen.contains("leaf.scope"), "collapsed:\n{screen}");
@@ -88,9 +90,10 @@ fn memory_events_are_watched_on_screen_only_and_a_hidden_childs_oom_kill_shows_o
     std::fs::write(root.join("busy.slice/leaf.scope/memory.events"), killed).unwrap();
     std::fs::write(root.join("busy.slice/memory.events"), killed).unwrap();
     pty.wait_for("the OOM kill on busy.slice's row", WAIT, |screen| {
-        screen
-            .lines()
-            .any(|l| l.contains("busy.slice") && l.contains("OOM-KILL"))
+        screen.lines().any(|l| {
+            l.contains("busy.slice")
+                && (l.contains("OOM-KILL") || l.split_whitespace().last() == Some("1"))
+        })
     });
     pty.send("q");
     assert!(pty.wait_exit(WAIT));
