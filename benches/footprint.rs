@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::BenchTree;
+use common::{BenchTree, inotify_watches};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::Read;
 use std::path::Path;
@@ -47,26 +47,6 @@ fn switches(pid: u32) -> Vec<(String, u64)> {
     }
     out.sort();
     out
-}
-
-fn inotify_watches(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|fd| {
-            std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy().contains("inotify"))
-        })
-        .map(|fd| {
-            std::fs::read_to_string(format!(
-                "/proc/{pid}/fdinfo/{}",
-                fd.file_name().to_string_lossy()
-            ))
-            .map_or(0, |t| {
-                t.lines().filter(|l| l.starts_with("inotify wd:")).count()
-            })
-        })
-        .sum()
 }
 
 /// Descriptors of `pid` open on files under `dir` (cgroup interface files kept open).

@@ -4,7 +4,8 @@
 //! read and close cgroup.events, cpu.stat, memory.current, io.stat and pids.current of every
 //! cgroup. For each tree size, interval and view (the tree collapsed to its top's children, or
 //! expanded with `*`), plus the CPU of one pass in the steady state (after the first screen,
-//! from /proc/PID/task/*/schedstat) and, with `--stats`, what the latest pass read.
+//! from /proc/PID/task/*/schedstat), the inotify watches it holds then (/proc/PID/fdinfo) and,
+//! with `--stats`, what the latest pass read.
 //!
 //!     cargo bench --bench left_open                       (as root; about 5 minutes)
 //!     CGTUI_BENCH_SECONDS=20 CGTUI_BENCH_CGROUPS=2000 CGTUI_BENCH_VIEWS=collapsed \
@@ -39,7 +40,7 @@ const ROWS: u16 = 95;
 /// Seconds after the first screen before the steady state is measured.
 const SETTLE: Duration = Duration::from_secs(3);
 
-use common::{env_list, floor_refresh, process_cpu, thread_cpu};
+use common::{env_list, floor_refresh, inotify_watches, process_cpu, thread_cpu};
 
 /// CPU of every thread of a process in nanoseconds, from schedstat: finer than clock ticks,
 /// for the few milliseconds a pass costs.
@@ -142,6 +143,9 @@ struct Instance {
     pty: Pty,
     /// When the steady state began, and the fine CPU clock then.
     steady: Option<(Instant, Duration)>,
+    /// The inotify watches held when the steady state began (the start's, with the rows on
+    /// screen followed).
+    watches: Option<usize>,
     /// The first screen with the tree on it, or the expansion shown.
     ready: bool,
     expand_sent: bool,
@@ -165,6 +169,7 @@ impl Instance {
             view,
             pty: Pty::spawn(command),
             steady: None,
+            watches: None,
             ready: false,
             expand_sent: false,
         }
@@ -330,7 +335,7 @@ fn main() {
         Some(why) => println!("systemd-cgtop not compared: {why}"),
     }
     println!(
-        "{:>8} {:>6} {:>10} | {:>9} {:>7} {:>10} | {:>9} {:>6} | {:>6} | tree rows, latest pass",
+        "{:>8} {:>6} {:>10} | {:>9} {:>7} {:>10} | {:>9} {:>6} | {:>6} | tree rows, inotify watches, latest pass",
         "cgroups", "every", "view", "cgtui", "passes", "steady/pass", "floor", "ratio", "x 2k"
     );
     let mut per_pass_2k: std::collections::HashMap<(u64, &str), f64> = Default::default();
@@ -378,6 +383,7 @@ fn main() {
                     && Instant::now() >= *at
                 {
                     *cpu = process_cpu_fine(instance.pty.pid).max(Duration::from_nanos(1));
+                    instance.watches = Some(inotify_watches(instance.pty.pid));
                 }
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -429,7 +435,7 @@ fn main() {
                 _ => String::new(),
             };
             println!(
-                "{:>8} {:>4} s {:>10} | {:>7.2} s {:>7} {:>8.2} ms | {:>7.2} s {:>5.2}x | {:>6} | {} rows{}{}",
+                "{:>8} {:>4} s {:>10} | {:>7.2} s {:>7} {:>8.2} ms | {:>7.2} s {:>5.2}x | {:>6} | {} rows, {} watches{}{}",
                 cgroups,
                 instance.interval,
                 instance.view.name(),
@@ -440,6 +446,7 @@ fn main() {
                 cpu.as_secs_f64() / floor_cpu.as_secs_f64(),
                 growth,
                 instance.tree_rows(),
+                instance.watches.map_or("-".to_string(), |w| w.to_string()),
                 if instance.ready { "" } else { " (never ready)" },
                 instance
                     .stats_line()

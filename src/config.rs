@@ -10,6 +10,7 @@
 //! color = "auto"                      # never | auto | always (NO_COLOR counts under auto)
 //! store_history = true                # sparklines reach back into a recorder's store
 //! cpu_scale = "capacity"              # CPU sparkline's top: capacity (CPUs or quota) | peak
+//! max_watches = 20000                 # inotify watches at most (as --max-watches), then poll
 //! [keys]
 //! quit = "q"
 //! edit = ["e", "F4"]
@@ -39,6 +40,8 @@ pub struct Config {
     pub store_history: Option<bool>,
     /// The top of the CPU sparkline.
     pub cpu_scale: Option<CpuScale>,
+    /// At most this many inotify watches, as `--max-watches` (which wins).
+    pub max_watches: Option<usize>,
     /// The keymap with the `[keys]` rebindings applied.
     pub keymap: Keymap,
 }
@@ -60,6 +63,7 @@ struct Raw {
     color: Option<Spanned<String>>,
     store_history: Option<bool>,
     cpu_scale: Option<Spanned<String>>,
+    max_watches: Option<usize>,
     keys: Option<BTreeMap<Spanned<String>, Spanned<KeyList>>>,
 }
 
@@ -212,6 +216,7 @@ pub fn parse(text: &str) -> Result<Config> {
         })?);
     }
     config.store_history = raw.store_history;
+    config.max_watches = raw.max_watches;
     if let Some(scale) = raw.cpu_scale {
         config.cpu_scale = Some(CpuScale::parse(scale.get_ref()).ok_or_else(|| {
             let names: Vec<&str> = CpuScale::ALL.iter().map(|(_, n)| *n).collect();
@@ -284,6 +289,20 @@ edit = ["E", "F4"]
         assert_eq!(config.keymap.keys_for(Context::Main, Action::Quit), "x");
         assert_eq!(config.keymap.keys_for(Context::Main, Action::Edit), "E");
         check(&config).unwrap();
+    }
+
+    #[test]
+    fn max_watches_caps_the_inotify_watches() {
+        assert_eq!(
+            parse("max_watches = 5000\n").unwrap().max_watches,
+            Some(5000)
+        );
+        assert_eq!(parse("").unwrap().max_watches, None);
+        let negative = parse("interval = 1\nmax_watches = -1\n").unwrap_err();
+        assert!(
+            negative.to_string().starts_with("line 2: max_watches: "),
+            "{negative}"
+        );
     }
 
     #[test]

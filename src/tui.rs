@@ -4,7 +4,7 @@
 use crate::app::dialog::Fixup;
 use crate::app::keymap::Keymap;
 use crate::app::{App, Effect, Event};
-use crate::cgroup::watch::{WatchEvent, Watcher};
+use crate::cgroup::watch::{CounterWatches, WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::collect::sampler::{Command, Report, Sampler};
 use crate::editor::Editor;
@@ -32,8 +32,9 @@ pub struct Options {
     pub base: CgroupPath,
     pub interval: Duration,
     pub mouse: bool,
-    /// Cap inotify watches (tests of the polling fallback).
-    pub max_watches: Option<usize>,
+    /// Cap inotify watches, and where the cap comes from (`--max-watches`, the config's
+    /// `max_watches`).
+    pub max_watches: Option<(usize, String)>,
     /// Ask Docker and Podman for container names (`--resolve-names`).
     pub resolve_names: bool,
     /// Disable every write path.
@@ -123,21 +124,36 @@ fn spawn_signals(events: Sender<Event>) -> Result<()> {
     Ok(())
 }
 
-fn spawn_watcher(
-    fs: Cgroupfs,
-    base: CgroupPath,
-    max_watches: Option<usize>,
-    events: Sender<Event>,
-    sampler: Sender<Command>,
-) {
+/// The watcher of the tree: every cgroup's directory and `cgroup.events`, and the
+/// `memory.events` of the cgroups the sampler follows (the rows on screen, through the
+/// returned [`CounterWatches`]): a parent's `memory.events` counts its descendants' OOM kills,
+/// so a collapsed or scrolled-off child's kill shows on its ancestor on screen, and rows
+/// without a watch have `memory.events` read every pass. Under the `memory_localevents` mount
+/// option a parent counts only its own, and every cgroup's `memory.events` is watched as
+/// before. `pids.events` is shown nowhere in the TUI but the focus's details, read fully every
+/// pass: it is not watched.
+fn make_watcher(
+    fs: &Cgroupfs,
+    base: &CgroupPath,
+    max_watches: Option<(usize, &str)>,
+) -> std::io::Result<(Watcher, Option<CounterWatches>)> {
+    let local_events = fs.mount().is_some_and(|m| m.options.memory_localevents);
+    let watcher = Watcher::new(fs.clone(), base.clone())?
+        .with_watch_budget_from(
+            max_watches.map(|(n, _)| n),
+            max_watches.map_or("", |(_, s)| s),
+        )
+        .without_pids_events();
+    if local_events {
+        return Ok((watcher, None));
+    }
+    let watcher = watcher.without_counter_files();
+    let counters = watcher.counter_watches();
+    Ok((watcher, counters))
+}
+
+fn spawn_watcher(mut watcher: Watcher, events: Sender<Event>, sampler: Sender<Command>) {
     thread::spawn(move || {
-        let mut watcher = match Watcher::new(fs, base) {
-            Ok(w) => w.with_watch_budget(max_watches),
-            Err(e) => {
-                let _ = events.send(Event::WatcherFailed(e.to_string()));
-                return;
-            }
-        };
         let sender = events.clone();
         let mut forward = move |event| match event {
             // A cgroup inotify cannot watch is the sampler's to poll.
@@ -160,7 +176,7 @@ fn spawn_watcher(
         if events.send(Event::Tree(shape)).is_err() {
             return;
         }
-        if let Err(e) = watcher.run(forward) {
+        if let Err(e) = watcher.watch_events(forward) {
             let _ = events.send(Event::WatcherFailed(e.to_string()));
         }
     });
@@ -196,9 +212,15 @@ fn spawn_names(events: Sender<Event>) -> Sender<Vec<crate::cgroup::workload::Wor
     questions
 }
 
-fn spawn_sampler(options: &Options, screen_rows: u16, events: Sender<Event>) -> Sender<Command> {
+fn spawn_sampler(
+    options: &Options,
+    screen_rows: u16,
+    counter_watches: Option<CounterWatches>,
+    events: Sender<Event>,
+) -> Sender<Command> {
     let (commands, receiver) = mpsc::channel();
     let mut sampler = Sampler::new(options.fs.clone(), options.base.clone(), options.interval);
+    sampler.counter_watches = counter_watches;
     sampler.cpu_budget = options.cpu_budget;
     // The watcher reports the tree's shape; the sampler reads what the view asks for.
     sampler.own_shape = false;
@@ -333,15 +355,21 @@ pub fn run(options: Options) -> Result<()> {
             // Replay: recorded samples only; the sampler's commands go nowhere.
             mpsc::channel().0
         } else {
-            let commands = spawn_sampler(&options, size.height, events.clone());
-            spawn_watcher(
-                options.fs.clone(),
-                options.base.clone(),
-                options.max_watches,
-                events.clone(),
-                commands.clone(),
-            );
-            commands
+            let max_watches = options
+                .max_watches
+                .as_ref()
+                .map(|(n, source)| (*n, source.as_str()));
+            match make_watcher(&options.fs, &options.base, max_watches) {
+                Ok((watcher, counters)) => {
+                    let commands = spawn_sampler(&options, size.height, counters, events.clone());
+                    spawn_watcher(watcher, events.clone(), commands.clone());
+                    commands
+                }
+                Err(e) => {
+                    let _ = events.send(Event::WatcherFailed(e.to_string()));
+                    spawn_sampler(&options, size.height, None, events.clone())
+                }
+            }
         };
         let actor = crate::cgroup::predict::Actor::current(&options.fs);
         let names = options.resolve_names.then(|| spawn_names(events.clone()));

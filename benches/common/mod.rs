@@ -157,3 +157,25 @@ pub fn measure_cpu(runs: usize, mut f: impl FnMut()) -> std::time::Duration {
             .collect(),
     )
 }
+
+/// The inotify watches process `pid` holds (one `inotify wd:` line each in the fdinfo of its
+/// inotify descriptors).
+pub fn inotify_watches(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy().contains("inotify"))
+        })
+        .map(|fd| {
+            std::fs::read_to_string(format!(
+                "/proc/{pid}/fdinfo/{}",
+                fd.file_name().to_string_lossy()
+            ))
+            .map_or(0, |t| {
+                t.lines().filter(|l| l.starts_with("inotify wd:")).count()
+            })
+        })
+        .sum()
+}

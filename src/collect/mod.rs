@@ -11,7 +11,7 @@ pub mod plan;
 pub mod sampler;
 
 use crate::cgroup::files::OpenFiles;
-use crate::cgroup::parse::{CpuStat, IoDeviceStat, Pressure, PressureLine};
+use crate::cgroup::parse::{CpuStat, IoDeviceStat, MemoryEvents, Pressure, PressureLine};
 use crate::cgroup::sample::{
     CgroupSample, KnownEvents, ReadTimes, Scope, Unchanged, read_sample, read_sample_knowing,
 };
@@ -43,6 +43,9 @@ pub struct Collector {
 struct Carry {
     /// [`PSI_SETTLED_NS`], shorter in tests.
     psi_settled_ns: u64,
+    /// The `memory_localevents` mount option: a parent's memory.events counts only its own
+    /// events, and says nothing of its children's.
+    local_events: bool,
     /// Each cgroup's counters as last read (or carried), by the pass before this one.
     last: HashMap<CgroupPath, Counters>,
     /// Those of this pass so far.
@@ -60,6 +63,10 @@ struct Counters {
     pressure: [Option<Pressure>; 3],
     /// When each PSI file's `some` total was first seen at its value (read time).
     pressure_since: [Option<u64>; 3],
+    memory_current: Option<u64>,
+    swap_current: Option<u64>,
+    pids_current: Option<u64>,
+    memory_events: Option<MemoryEvents>,
 }
 
 /// Which counter files of a cgroup did not change in this pass, and when each was read.
@@ -71,6 +78,13 @@ struct Still {
     /// in a cgroup (`cgroup.pressure`), which freezes its totals while its children's grow,
     /// and a delegated user may do that in the cgroups they own.
     pressure: [Option<u64>; 3],
+    /// memory.current, memory.swap.current and pids.current read 0 in this pass: so do its
+    /// children's (each counter is charged to every ancestor too).
+    memory_zero: bool,
+    swap_zero: bool,
+    pids_zero: bool,
+    /// memory.events did not change (every child's event is counted in it too).
+    memory_events: bool,
 }
 
 /// PSI averages are recomputed every 2 s: a file whose total has not moved for longer has
@@ -102,6 +116,20 @@ impl Counters {
             io_stat: sample.io.clone(),
             pressure,
             pressure_since,
+            memory_current: sample.memory.current,
+            swap_current: sample.memory.swap_current,
+            pids_current: sample.pids.current,
+            memory_events: sample.memory.events,
+        }
+    }
+
+    /// Which counters read 0 in this pass (whatever they read before).
+    fn zeros(&self) -> Still {
+        Still {
+            memory_zero: self.memory_current == Some(0),
+            swap_zero: self.swap_current == Some(0),
+            pids_zero: self.pids_current == Some(0),
+            ..Still::default()
         }
     }
 
@@ -129,8 +157,20 @@ impl Counters {
             cpu_stat: same(&self.cpu_stat, &last.cpu_stat, read_at.cpu_stat),
             io_stat: same(&self.io_stat, &last.io_stat, read_at.io_stat),
             pressure: if owner_uid == 0 { pressure } else { [None; 3] },
+            memory_events: self.memory_events.is_some() && self.memory_events == last.memory_events,
+            ..self.zeros()
         }
     }
+}
+
+/// No event counted yet: a memory cgroup made again (its controller switched off and on in the
+/// parent, unannounced) starts so too, so such a value stays right whatever happened.
+fn no_events(events: &MemoryEvents) -> bool {
+    *events
+        == MemoryEvents {
+            oom_group_kill: events.oom_group_kill.map(|_| 0),
+            ..MemoryEvents::default()
+        }
 }
 
 /// `at` when a value is there and the same as before.
@@ -148,6 +188,7 @@ impl Default for Carry {
     fn default() -> Self {
         Carry {
             psi_settled_ns: PSI_SETTLED_NS,
+            local_events: false,
             last: HashMap::new(),
             next: HashMap::new(),
             still: HashMap::new(),
@@ -169,6 +210,9 @@ impl Carry {
                 .filter(|p| settled && at_rest(p))
                 .map(|p| (p, at))
         };
+        // A zero where the file was there at the last read (its controller enabled).
+        let zero =
+            |parent_zero: bool, last: Option<u64>| (parent_zero && last.is_some()).then_some(0);
         let unchanged = Unchanged {
             inode: last.inode,
             cpu_stat: parent.cpu_stat.and_then(|at| Some((last.cpu_stat?, at))),
@@ -178,23 +222,35 @@ impl Carry {
             cpu_pressure: pressure(0),
             memory_pressure: pressure(1),
             io_pressure: pressure(2),
+            memory_current: zero(parent.memory_zero, last.memory_current),
+            swap_current: zero(parent.swap_zero, last.swap_current),
+            pids_current: zero(parent.pids_zero, last.pids_current),
+            memory_events: last
+                .memory_events
+                .filter(|e| parent.memory_events && !self.local_events && no_events(e)),
         };
         // Nothing to carry is no `Unchanged` at all: the read takes its plain path.
         let carries = unchanged.cpu_stat.is_some()
             || unchanged.io_stat.is_some()
             || unchanged.cpu_pressure.is_some()
             || unchanged.memory_pressure.is_some()
-            || unchanged.io_pressure.is_some();
+            || unchanged.io_pressure.is_some()
+            || unchanged.memory_current.is_some()
+            || unchanged.swap_current.is_some()
+            || unchanged.pids_current.is_some()
+            || unchanged.memory_events.is_some();
         carries.then_some(unchanged)
     }
 
     fn read(&mut self, path: &CgroupPath, sample: &CgroupSample) {
         let last = self.last.get(path);
         let counters = Counters::of(sample, last);
-        if let Some(last) = last {
-            let still = counters.still_since(last, &sample.read_at, sample.owner_uid);
-            self.still.insert(path.clone(), still);
-        }
+        let still = match last {
+            Some(last) => counters.still_since(last, &sample.read_at, sample.owner_uid),
+            // Zeros say something without a last read.
+            None => counters.zeros(),
+        };
+        self.still.insert(path.clone(), still);
         self.next.insert(path.clone(), counters);
     }
 
@@ -225,7 +281,13 @@ impl Collector {
     /// since the last pass ([`Unchanged`]): for consumers that read every cgroup every pass,
     /// parents first (the recorder, the exporter, `snapshot`).
     pub fn carrying(mut self) -> Collector {
-        self.carry = Some(Carry::default());
+        self.carry = Some(Carry {
+            local_events: self
+                .fs
+                .mount()
+                .is_some_and(|m| m.options.memory_localevents),
+            ..Carry::default()
+        });
         self
     }
 
@@ -605,6 +667,69 @@ mod tests {
         let (second, _) = pass(&mut collector);
         let memory = sample(&second, "/a/b").psi.memory.expect("read");
         assert_eq!(memory.some.avg10, 1.2);
+    }
+
+    const NO_EVENTS: &str = "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n";
+
+    /// [`tree`] with the memory and pids counters, all at 0 and without events.
+    fn tree_at_rest() -> (tempfile::TempDir, Cgroupfs) {
+        let (dir, fs) = tree();
+        for cgroup in ["", "a", "a/b", "a/c"] {
+            for file in ["memory.current", "memory.swap.current", "pids.current"] {
+                write(dir.path(), cgroup, file, "0\n");
+            }
+            write(dir.path(), cgroup, "memory.events", NO_EVENTS);
+        }
+        (dir, fs)
+    }
+
+    #[test]
+    fn zeros_and_no_events_under_a_parent_that_has_none_are_not_read_again() {
+        let (dir, fs) = tree_at_rest();
+        let mut collector = carrying(fs);
+        let (_, read_first) = pass(&mut collector);
+        let (_, read_second) = pass(&mut collector);
+        // /a, /a/b and /a/c skip their five hierarchical counters and these four.
+        assert_eq!(read_first - read_second, 3 * (5 + 4));
+        // /a/b gets a process and an OOM kill: the kernel counts them in /a (and the top) too.
+        let killed = "low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\n";
+        for cgroup in ["", "a", "a/b"] {
+            write(dir.path(), cgroup, "pids.current", "1\n");
+            write(dir.path(), cgroup, "memory.current", "4096\n");
+            write(dir.path(), cgroup, "memory.events", killed);
+        }
+        // /a/c holds nothing and had no event, but its parent changed: read, not carried
+        // (values no kernel would show, to tell a read from a carried value).
+        write(dir.path(), "a/c", "memory.events", "garbage");
+        write(dir.path(), "a/c", "pids.current", "7\n");
+        let (third, _) = pass(&mut collector);
+        let b = sample(&third, "/a/b");
+        assert_eq!(b.pids.current, Some(1));
+        assert_eq!(b.memory.current, Some(4096));
+        assert_eq!(b.memory.events.map(|e| e.oom_kill), Some(1));
+        assert_eq!(b.memory.swap_current, Some(0), "carried: /a's is still 0");
+        let c = sample(&third, "/a/c");
+        assert_eq!(c.pids.current, Some(7), "/a's 1 says nothing of /a/c");
+        assert!(
+            c.unreadable.iter().any(|u| u.file == "memory.events"),
+            "read: {:?}",
+            c.unreadable
+        );
+        // A child with an event counted keeps being read even while its parent is still.
+        let (fifth, _) = pass(&mut collector);
+        write(dir.path(), "a/b", "memory.events", "garbage");
+        let (sixth, _) = pass(&mut collector);
+        assert_eq!(
+            sample(&fifth, "/a/b").memory.events.map(|e| e.oom_kill),
+            Some(1)
+        );
+        assert!(
+            sample(&sixth, "/a/b")
+                .unreadable
+                .iter()
+                .any(|u| u.file == "memory.events"),
+            "/a/b's memory.events, with a kill counted, is read"
+        );
     }
 
     #[test]

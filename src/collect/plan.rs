@@ -338,6 +338,13 @@ impl ViewPlan {
         }
     }
 
+    /// What is read every pass: the focus and the rows the view needs every pass (those on
+    /// screen), whose counter files are worth a watch.
+    pub fn followed(&self) -> impl Iterator<Item = &CgroupPath> {
+        let every_pass = self.reads.iter().flat_map(|r| r.every_pass.iter());
+        self.focus.iter().chain(every_pass)
+    }
+
     /// Read at once what the view needs every pass and the latest pass did not read (the
     /// first screen, rows scrolled onto it), so a row never waits an interval on screen with
     /// old values. `None` when there is nothing new. The focus is read fully elsewhere.

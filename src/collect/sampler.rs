@@ -16,7 +16,7 @@ use crate::cgroup::process::{
     ProcessSample, SubtreeProcess, read_processes_up_to, read_subtree_processes_up_to,
 };
 use crate::cgroup::sample::{CgroupSample, Scope, read_sample};
-use crate::cgroup::watch::WatchEvent;
+use crate::cgroup::watch::{CounterWatches, WatchEvent};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::model::TreeSample;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -102,6 +102,10 @@ pub struct Sampler {
     pub stats: bool,
     /// The focused cgroup's whole subtree's processes are read, not only its own.
     pub process_subtree: bool,
+    /// Watches the counter files of what is read every pass ([`ViewPlan::followed`]): the
+    /// watcher reports an OOM kill there the moment it happens, and in a descendant off
+    /// screen through its ancestor's `memory.events` (hierarchical).
+    pub counter_watches: Option<CounterWatches>,
 }
 
 impl Sampler {
@@ -116,6 +120,14 @@ impl Sampler {
             own_shape: true,
             stats: false,
             process_subtree: false,
+            counter_watches: None,
+        }
+    }
+
+    /// Watch the counter files of what the plan reads every pass, and only those.
+    fn follow(&mut self, plan: &ViewPlan) {
+        if let Some(watches) = &mut self.counter_watches {
+            watches.follow(plan.followed());
         }
     }
 
@@ -197,6 +209,8 @@ impl Sampler {
             plan.focus = self.focus.clone();
             plan.set_hidden_every(pacer.schedule.hidden_every);
             if plan.has_work() {
+                // Each pass, so a watch that could not be placed is tried again.
+                self.follow(&plan);
                 let tree = plan.sample(&mut collector, &self.base);
                 for event in plan.take_events() {
                     if !report(Report::Watch(event)) {
@@ -237,12 +251,16 @@ impl Sampler {
                     Ok(Command::Focus(path)) => {
                         self.focus = Some(path);
                         plan.focus = self.focus.clone();
+                        self.follow(&plan);
                         if !self.send_focus(report) {
                             return;
                         }
                     }
                     Ok(Command::Visible(reads)) => {
                         plan.set_reads(reads);
+                        // Watched before rows new on screen are read: no OOM kill between
+                        // their read and their watch goes unseen until the next pass.
+                        self.follow(&plan);
                         if let Some(rows) = plan.catch_up(&mut collector, &self.base)
                             && !report(Report::CaughtUp(rows))
                         {

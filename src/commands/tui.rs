@@ -52,7 +52,11 @@ pub fn run(
             .or(config.interval)
             .unwrap_or(Duration::from_secs(1)),
         mouse: !global.no_mouse,
-        max_watches: global.max_watches,
+        max_watches: (global.max_watches.map(|n| (n, "--max-watches".to_string()))).or_else(|| {
+            config
+                .max_watches
+                .map(|n| (n, "max_watches in the config".into()))
+        }),
         resolve_names: global.resolve_names,
         cpu_budget: global.cpu_budget,
         keymap: config.keymap,

@@ -157,6 +157,14 @@ pub struct Unchanged {
     pub cpu_pressure: Option<(Pressure, u64)>,
     pub memory_pressure: Option<(Pressure, u64)>,
     pub io_pressure: Option<(Pressure, u64)>,
+    /// `memory.current`, `memory.swap.current` and `pids.current` known to be 0: each counts
+    /// the whole subtree, and the parent's was 0 (no child holds more than its parent).
+    pub memory_current: Option<u64>,
+    pub swap_current: Option<u64>,
+    pub pids_current: Option<u64>,
+    /// `memory.events` known to hold no event yet: it held none, and the parent's (which
+    /// counts its descendants' events, unless `memory_localevents`) did not change.
+    pub memory_events: Option<MemoryEvents>,
 }
 
 /// A carried value with its time, or the file read (and timed) when there is none.
@@ -342,14 +350,20 @@ pub fn read_sample_knowing(
         events: known_events.or_else(|| r.get(CGROUP_EVENTS)),
         cpu,
         memory: MemorySample {
-            current: r.get(MEMORY_CURRENT),
-            swap_current: r.get(MEMORY_SWAP_CURRENT),
+            current: unchanged
+                .and_then(|u| u.memory_current)
+                .or_else(|| r.get(MEMORY_CURRENT)),
+            swap_current: unchanged
+                .and_then(|u| u.swap_current)
+                .or_else(|| r.get(MEMORY_SWAP_CURRENT)),
             max: r.get(MEMORY_MAX),
             high: r.get(MEMORY_HIGH),
             low: None,
             min: None,
             swap_max: None,
-            events: r.get(MEMORY_EVENTS),
+            events: unchanged
+                .and_then(|u| u.memory_events)
+                .or_else(|| r.get(MEMORY_EVENTS)),
             stat: None,
         },
         io: carried_or(
@@ -358,7 +372,9 @@ pub fn read_sample_knowing(
             |at| r.get_timed(IO_STAT, at),
         ),
         pids: PidsSample {
-            current: r.get(PIDS_CURRENT),
+            current: unchanged
+                .and_then(|u| u.pids_current)
+                .or_else(|| r.get(PIDS_CURRENT)),
             max: r.get(PIDS_MAX),
             events: None,
         },

@@ -5,6 +5,11 @@
 //! pids.events. A directory watch alone misses populated changes, so each file is watched
 //! itself. Nothing here asks for IN_OPEN or IN_ACCESS, so reading a file never wakes anyone.
 //!
+//! A reader that needs the counter files' events of a few cgroups only (the TUI: the rows on
+//! screen) watches every directory and cgroup.events ([`Watcher::without_counter_files`]) and
+//! the counter files of the cgroups it names through [`CounterWatches`], on the same inotify
+//! instance: the watcher's thread reports their events like its own.
+//!
 //! inotify_add_watch takes a path, and a path of PATH_MAX (4,096 bytes) or more is refused
 //! (nested 250-byte names get there at depth 17). Such a cgroup is opened with O_PATH and
 //! O_NOFOLLOW relative to directory descriptors ([`Cgroupfs::open_path`]) and watched through
@@ -17,9 +22,11 @@ use crate::parse::{self, CgroupEvents, MemoryEvents, PidsEvents};
 use crate::path::CgroupPath;
 use crate::sample::{CgroupSample, Scope, read_sample};
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsStr;
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum WatchEvent {
@@ -171,6 +178,31 @@ pub struct Watcher {
     exhausted: bool,
     /// Cgroups with a watch that failed (not for lack of watches): polled alone.
     unwatched: usize,
+    /// What this watcher shares with its [`CounterWatches`].
+    shared: Arc<Shared>,
+}
+
+/// What a [`Watcher`] shares with its [`CounterWatches`] (another thread).
+struct Shared {
+    /// The counter-file watches [`CounterWatches`] holds, by descriptor: the watcher's thread
+    /// reads their events. Inserted under the lock together with the watch, so an event never
+    /// arrives for a descriptor not found here.
+    counters: Mutex<HashMap<WatchDescriptor, (CgroupPath, Kind)>>,
+    /// The watches the [`Watcher`] itself holds.
+    tree_held: AtomicUsize,
+    /// The budget once it is final (`usize::MAX` while it is not, or without one): counter
+    /// watches are not taken beyond it.
+    limit: AtomicUsize,
+}
+
+impl Shared {
+    fn counters(&self) -> MutexGuard<'_, HashMap<WatchDescriptor, (CgroupPath, Kind)>> {
+        // A panic elsewhere while holding the map leaves it consistent (single inserts and
+        // removes): keep using it.
+        self.counters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Longest absolute path given to inotify_add_watch as it is; longer ones go through
@@ -199,18 +231,60 @@ impl Watcher {
             pids_events: true,
             exhausted: false,
             unwatched: 0,
+            shared: Arc::new(Shared {
+                counters: Mutex::new(HashMap::new()),
+                tree_held: AtomicUsize::new(0),
+                limit: AtomicUsize::new(usize::MAX),
+            }),
         })
     }
 
     /// Use at most `limit` watches (`--max-watches`) instead of the default share; `None`
     /// keeps the default.
-    pub fn with_watch_budget(mut self, limit: Option<usize>) -> Self {
+    pub fn with_watch_budget(self, limit: Option<usize>) -> Self {
+        self.with_watch_budget_from(limit, "--max-watches")
+    }
+
+    /// [`Watcher::with_watch_budget`], saying where the limit comes from (`source`: the flag,
+    /// a config key) when it is reached.
+    pub fn with_watch_budget_from(mut self, limit: Option<usize>, source: &str) -> Self {
         if let Some(limit) = limit {
             self.budget = Some(limit);
-            self.budget_source = "--max-watches".into();
+            self.budget_source = source.into();
             self.budget_resolved = true;
+            self.shared.limit.store(limit, Ordering::Relaxed);
         }
         self
+    }
+
+    /// The watches held: this watcher's and its [`CounterWatches`]'.
+    fn held(&self) -> usize {
+        self.by_wd.len() + self.shared.counters().len()
+    }
+
+    /// Tell the [`CounterWatches`] how many watches the tree holds.
+    fn share_held(&self) {
+        self.shared
+            .tree_held
+            .store(self.by_wd.len(), Ordering::Relaxed);
+    }
+
+    /// The handle that watches the counter files (memory.events, and pids.events unless
+    /// [`Watcher::without_pids_events`]) of the cgroups its owner names, from any thread; their
+    /// events come from this watcher like its own. `None` when this watcher watches them in
+    /// every cgroup already (no [`Watcher::without_counter_files`]).
+    pub fn counter_watches(&self) -> Option<CounterWatches> {
+        if self.counter_files {
+            return None;
+        }
+        Some(CounterWatches {
+            shared: self.shared.clone(),
+            watches: self.inotify.watches(),
+            fs: self.fs.clone(),
+            pids_events: self.pids_events,
+            followed: HashMap::new(),
+            syncs: 0,
+        })
     }
 
     /// The default budget, counted when the provisional one is reached: a quarter of the
@@ -219,9 +293,11 @@ impl Watcher {
         self.budget_resolved = true;
         match WatchUse::now() {
             Some(use_) => {
-                let mine = self.by_wd.len();
+                let mine = self.held();
                 let free = use_.free() + mine;
-                self.budget = Some((free as f64 * DEFAULT_WATCH_SHARE) as usize);
+                let budget = (free as f64 * DEFAULT_WATCH_SHARE) as usize;
+                self.budget = Some(budget);
+                self.shared.limit.store(budget, Ordering::Relaxed);
                 self.budget_source = format!(
                     "a quarter of the {free} watches free of fs.inotify.max_user_watches ({})",
                     use_.max
@@ -254,9 +330,9 @@ impl Watcher {
         self.budget
     }
 
-    /// Number of inotify watches held.
+    /// Number of inotify watches held (with those of its [`CounterWatches`]).
     pub fn watch_count(&self) -> usize {
-        self.by_wd.len()
+        self.held()
     }
 
     pub fn is_exhausted(&self) -> bool {
@@ -317,10 +393,19 @@ impl Watcher {
             return self.rescan(emit) && emit(WatchEvent::Overflow);
         }
         if mask.contains(EventMask::IGNORED) {
-            self.by_wd.remove(&wd);
+            // The kernel dropped the watch (its file or directory is gone).
+            if self.by_wd.remove(&wd).is_some() {
+                self.share_held();
+            } else {
+                self.shared.counters().remove(&wd);
+            }
             return true;
         }
-        let Some((cgroup, kind)) = self.by_wd.get(&wd).cloned() else {
+        let found = match self.by_wd.get(&wd) {
+            Some(found) => Some(found.clone()),
+            None => self.shared.counters().get(&wd).cloned(),
+        };
+        let Some((cgroup, kind)) = found else {
             return true;
         };
         match kind {
@@ -422,10 +507,10 @@ impl Watcher {
         );
         let mut over_budget = false;
         for (file, kind) in targets {
-            if !self.budget_resolved && self.budget.is_some_and(|b| self.by_wd.len() >= b) {
+            if !self.budget_resolved && self.budget.is_some_and(|b| self.held() >= b) {
                 self.resolve_budget();
             }
-            let result = if self.budget.is_some_and(|b| self.by_wd.len() >= b) {
+            let result = if self.budget.is_some_and(|b| self.held() >= b) {
                 over_budget = true;
                 Err(io::Error::from_raw_os_error(
                     rustix::io::Errno::NOSPC.raw_os_error(),
@@ -447,14 +532,14 @@ impl Watcher {
                             format!(
                                 "polling only: past {} inotify watches ({}); changes there \
                                  show at the next poll",
-                                self.by_wd.len(),
+                                self.held(),
                                 self.budget_source
                             )
                         } else {
                             format!(
                                 "polling only: inotify ran out of watches at {} \
                                  (fs.inotify.max_user_watches); changes show at the next poll",
-                                self.by_wd.len()
+                                self.held()
                             )
                         };
                         if !emit(WatchEvent::Exhausted { reason }) {
@@ -470,6 +555,7 @@ impl Watcher {
             }
         }
         self.by_cgroup.insert(cgroup.clone(), wds);
+        self.share_held();
         if let Some(reason) = failed {
             self.unwatched += 1;
             let event = WatchEvent::Unwatched {
@@ -484,32 +570,13 @@ impl Watcher {
         true
     }
 
-    /// Watch a cgroup's directory (`file` `None`) or one of its files: by path when it is
-    /// short enough, else through `/proc/self/fd/N` of an O_PATH descriptor (see the module
-    /// note).
     fn add_watch(
         &mut self,
         cgroup: &CgroupPath,
         file: Option<&str>,
         kind: Kind,
     ) -> io::Result<WatchDescriptor> {
-        let mask = match kind {
-            Kind::Dir => WatchMask::CREATE | WatchMask::DELETE | WatchMask::ONLYDIR,
-            _ => WatchMask::MODIFY,
-        };
-        let mut path = self.fs.dir(cgroup);
-        if let Some(file) = file {
-            path.push(file);
-        }
-        if path.as_os_str().len() <= WATCH_PATH_MAX {
-            return self
-                .inotify
-                .watches()
-                .add(&path, mask | WatchMask::DONT_FOLLOW);
-        }
-        let fd = self.fs.open_path(cgroup, file)?;
-        let magic = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
-        self.inotify.watches().add(magic, mask)
+        add_watch(&mut self.inotify.watches(), &self.fs, cgroup, file, kind)
     }
 
     /// Recover from lost events (a queue overflow): list every directory once, watch and
@@ -569,6 +636,119 @@ impl Watcher {
                 self.by_wd.remove(&wd);
             }
         }
+        self.share_held();
+    }
+}
+
+/// Watch a cgroup's directory (`file` `None`) or one of its files: by path when it is short
+/// enough, else through `/proc/self/fd/N` of an O_PATH descriptor (see the module note).
+fn add_watch(
+    watches: &mut inotify::Watches,
+    fs: &Cgroupfs,
+    cgroup: &CgroupPath,
+    file: Option<&str>,
+    kind: Kind,
+) -> io::Result<WatchDescriptor> {
+    let mask = match kind {
+        Kind::Dir => WatchMask::CREATE | WatchMask::DELETE | WatchMask::ONLYDIR,
+        _ => WatchMask::MODIFY,
+    };
+    let mut path = fs.dir(cgroup);
+    if let Some(file) = file {
+        path.push(file);
+    }
+    if path.as_os_str().len() <= WATCH_PATH_MAX {
+        return watches.add(&path, mask | WatchMask::DONT_FOLLOW);
+    }
+    let fd = fs.open_path(cgroup, file)?;
+    let magic = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+    watches.add(magic, mask)
+}
+
+/// The counter files (memory.events, pids.events) watched in the cgroups its owner follows
+/// ([`CounterWatches::follow`]), on its [`Watcher`]'s inotify instance, whose thread reports
+/// their events ([`WatchEvent::MemoryEventsChanged`], [`WatchEvent::PidsEventsChanged`]). A
+/// file that is absent (its controller is off) or cannot be watched (the budget, ENOSPC) is
+/// tried again every [`RETRY_EVERY`] calls: its owner reads it meanwhile.
+pub struct CounterWatches {
+    shared: Arc<Shared>,
+    watches: inotify::Watches,
+    fs: Cgroupfs,
+    pids_events: bool,
+    /// Each followed cgroup's watches, and whether every file it follows is watched.
+    followed: HashMap<CgroupPath, Followed>,
+    syncs: u64,
+}
+
+#[derive(Default)]
+struct Followed {
+    wds: Vec<(WatchDescriptor, Kind)>,
+    complete: bool,
+}
+
+/// Calls of [`CounterWatches::follow`] between two tries of a file that could not be watched.
+pub const RETRY_EVERY: u64 = 10;
+
+impl CounterWatches {
+    /// Watch the counter files of exactly `cgroups` (and no others any more).
+    pub fn follow<'a>(&mut self, cgroups: impl IntoIterator<Item = &'a CgroupPath>) {
+        self.syncs += 1;
+        let retry = self.syncs.is_multiple_of(RETRY_EVERY);
+        let wanted: HashSet<&CgroupPath> = cgroups.into_iter().collect();
+        let mut counters = self.shared.counters();
+        let dropped: Vec<CgroupPath> = self
+            .followed
+            .keys()
+            .filter(|c| !wanted.contains(c))
+            .cloned()
+            .collect();
+        for cgroup in dropped {
+            for (wd, _) in self.followed.remove(&cgroup).unwrap_or_default().wds {
+                // An error means the kernel dropped it already (the file is gone).
+                let _ = self.watches.remove(wd.clone());
+                counters.remove(&wd);
+            }
+        }
+        let kinds: &[(&str, Kind)] = if self.pids_events {
+            &FILES[1..]
+        } else {
+            &FILES[1..2]
+        };
+        for cgroup in wanted {
+            let new = !self.followed.contains_key(cgroup);
+            let followed = self.followed.entry(cgroup.clone()).or_default();
+            // A watch the kernel dropped (IN_IGNORED: the file went away) is tried again.
+            let before = followed.wds.len();
+            followed.wds.retain(|(wd, _)| counters.contains_key(wd));
+            followed.complete &= followed.wds.len() == before;
+            if !new && (followed.complete || !retry) {
+                continue;
+            }
+            let mut complete = true;
+            for (file, kind) in kinds {
+                if followed.wds.iter().any(|(_, k)| k == kind) {
+                    continue;
+                }
+                let held = self.shared.tree_held.load(Ordering::Relaxed) + counters.len();
+                if held >= self.shared.limit.load(Ordering::Relaxed) {
+                    complete = false;
+                    continue;
+                }
+                match add_watch(&mut self.watches, &self.fs, cgroup, Some(file), *kind) {
+                    Ok(wd) => {
+                        counters.insert(wd.clone(), (cgroup.clone(), *kind));
+                        followed.wds.push((wd, *kind));
+                    }
+                    Err(_) => complete = false,
+                }
+            }
+            followed.complete = complete;
+        }
+    }
+
+    /// The watches it holds.
+    pub fn count(&self) -> usize {
+        self.followed.values().map(|f| f.wds.len()).sum()
     }
 }
 
@@ -633,5 +813,99 @@ mod tests {
         );
         let watched: Vec<String> = watcher.cgroups().map(ToString::to_string).collect();
         assert_eq!(watched, ["/", "/a", "/a/new", "/a/new/deeper"]);
+    }
+}
+
+#[cfg(test)]
+mod counter_tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    const OOM_KILLED: &str = "low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\n";
+
+    /// The cgroups whose memory.events changed, as the watcher reports them within `wait`
+    /// (once each: a write that truncates first is two changes).
+    fn oom_reports(events: &mpsc::Receiver<WatchEvent>, wait: Duration) -> Vec<String> {
+        let mut paths = Vec::new();
+        while let Ok(event) = events.recv_timeout(wait) {
+            if let WatchEvent::MemoryEventsChanged { path, .. } = event {
+                paths.push(path.to_string());
+            }
+        }
+        paths.dedup();
+        paths
+    }
+
+    #[test]
+    fn counter_files_are_watched_only_in_the_cgroups_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a", "b"] {
+            let cgroup = dir.path().join(name);
+            std::fs::create_dir(&cgroup).unwrap();
+            std::fs::write(cgroup.join("cgroup.events"), "populated 0\nfrozen 0\n").unwrap();
+            std::fs::write(cgroup.join("memory.events"), "oom_kill 0\n").unwrap();
+            std::fs::write(cgroup.join("pids.events"), "max 0\n").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("c")).unwrap();
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let mut watcher = Watcher::new(fs, CgroupPath::root())
+            .unwrap()
+            .without_counter_files()
+            .without_pids_events();
+        watcher.watch_existing(&mut |_| true);
+        // The directories (/, a, b, c) and cgroup.events of a and b.
+        assert_eq!(watcher.watch_count(), 6);
+        let mut counters = watcher.counter_watches().expect("counter files left out");
+        let path = |name: &str| CgroupPath::root().join(OsStr::new(name));
+        counters.follow([&path("a")]);
+        assert_eq!(counters.count(), 1, "memory.events of /a only");
+        assert_eq!(watcher.watch_count(), 7);
+        let (sender, events) = mpsc::channel();
+        std::thread::spawn(move || watcher.watch_events(|e| sender.send(e).is_ok()));
+        let kill = |name: &str| {
+            std::fs::write(dir.path().join(name).join("memory.events"), OOM_KILLED).unwrap()
+        };
+        kill("a");
+        kill("b");
+        assert_eq!(oom_reports(&events, Duration::from_secs(2)), ["/a"]);
+        // /a leaves the screen and /b comes on it.
+        counters.follow([&path("b")]);
+        kill("a");
+        kill("b");
+        assert_eq!(oom_reports(&events, Duration::from_secs(2)), ["/b"]);
+        assert_eq!(counters.count(), 1);
+        // A cgroup without the file (no memory controller) has it watched once it appears,
+        // within RETRY_EVERY calls.
+        counters.follow([&path("c")]);
+        assert_eq!(counters.count(), 0);
+        std::fs::write(dir.path().join("c/memory.events"), "oom_kill 0\n").unwrap();
+        for _ in 0..RETRY_EVERY {
+            counters.follow([&path("c")]);
+        }
+        assert_eq!(counters.count(), 1);
+        kill("c");
+        assert_eq!(oom_reports(&events, Duration::from_secs(2)), ["/c"]);
+    }
+
+    #[test]
+    fn counter_watches_stay_within_the_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a", "b"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+            std::fs::write(dir.path().join(name).join("memory.events"), "oom_kill 0\n").unwrap();
+        }
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let mut watcher = Watcher::new(fs, CgroupPath::root())
+            .unwrap()
+            .with_watch_budget(Some(4))
+            .without_counter_files();
+        watcher.watch_existing(&mut |_| true);
+        assert_eq!(watcher.watch_count(), 3, "the three directories");
+        let mut counters = watcher.counter_watches().unwrap();
+        let path = |name: &str| CgroupPath::root().join(OsStr::new(name));
+        counters.follow([&path("a"), &path("b")]);
+        assert_eq!(counters.count(), 1, "one watch left in the budget");
+        assert_eq!(watcher.watch_count(), 4);
     }
 }

@@ -1,0 +1,130 @@
+//! The TUI's inotify watches: every cgroup's directory and `cgroup.events`, and `memory.events`
+//! only of the rows the sampler reads every pass (those on screen), yet an OOM kill in a
+//! collapsed child still shows at once on its ancestor on screen (a parent's `memory.events`
+//! counts its descendants' kills).
+
+mod common;
+
+use common::Pty;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Siblings of `busy.slice` under the top: more than the screen shows.
+const SIBLINGS: usize = 80;
+
+/// A cgroup of the fixture, with the files the watcher and the sampler look at.
+fn cgroup(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("cgroup.procs"), "").unwrap();
+    std::fs::write(dir.join("cgroup.events"), "populated 0\nfrozen 0\n").unwrap();
+    std::fs::write(
+        dir.join("memory.events"),
+        "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n",
+    )
+    .unwrap();
+}
+
+/// The inotify watches process `pid` holds (one `inotify wd:` line each in its fdinfo).
+fn watches_of(pid: u32) -> usize {
+    let mut count = 0;
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+    {
+        if std::fs::read_link(fd.path()).is_ok_and(|l| l.as_os_str() == "anon_inode:inotify") {
+            let info = format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_string_lossy());
+            count += std::fs::read_to_string(info)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.starts_with("inotify wd:"))
+                .count();
+        }
+    }
+    count
+}
+
+#[test]
+fn memory_events_are_watched_on_screen_only_and_a_hidden_childs_oom_kill_shows_on_its_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("cgroup.procs"), "").unwrap();
+    cgroup(&root.join("busy.slice/leaf.scope"));
+    cgroup(&root.join("busy.slice"));
+    for i in 0..SIBLINGS {
+        cgroup(&root.join(format!("s{i:02}.scope")));
+    }
+    // The fixture in place (read-only: no private copy), so that writes here reach the
+    // watcher; an hour's interval, so that nothing but a watch can report the kill.
+    let fixture = root.display().to_string();
+    // The KILLS column keeps showing what the flash shows for 5 s.
+    let config = tempfile::tempdir().unwrap();
+    let config = config.path().join("config.toml");
+    std::fs::write(&config, "columns = [\"oomkill\"]\n").unwrap();
+    let config = config.display().to_string();
+    let args = ["--fixture", &fixture, "--read-only", "--interval", "3600"];
+    let mut pty = Pty::spawn(&[&args[..], &["--config", &config]].concat(), 120, 40);
+    pty.wait_text("busy.slice", WAIT);
+    let screen = pty.screen();
+    assert!(!screen.contains("leaf.scope"), "collapsed:\n{screen}");
+    assert!(!screen.contains("s79.scope"), "scrolled off:\n{screen}");
+    // Directories and cgroup.events of every cgroup (the top has no cgroup.events), and the
+    // memory.events of the rows on screen once the sampler follows them.
+    let cgroups = SIBLINGS + 3;
+    let tree = 2 * cgroups - 1;
+    let pid = pty.pid().expect("cgtui's pid");
+    let start = Instant::now();
+    let mut watches = watches_of(pid);
+    while watches <= tree && start.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(50));
+        watches = watches_of(pid);
+    }
+    let rows = screen.lines().count();
+    assert!(
+        watches > tree && watches <= tree + rows,
+        "{watches} watches: the tree's {tree} and at most one a row on screen ({rows} lines)"
+    );
+    // The kernel counts a child's kill in its ancestors' memory.events too.
+    let killed = "low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\n";
+    std::fs::write(root.join("busy.slice/leaf.scope/memory.events"), killed).unwrap();
+    std::fs::write(root.join("busy.slice/memory.events"), killed).unwrap();
+    pty.wait_for("the OOM kill on busy.slice's row", WAIT, |screen| {
+        screen.lines().any(|l| {
+            l.contains("busy.slice")
+                && (l.contains("OOM-KILL") || l.split_whitespace().last() == Some("1"))
+        })
+    });
+    pty.send("q");
+    assert!(pty.wait_exit(WAIT));
+}
+
+#[test]
+fn the_config_key_sets_the_watch_budget_and_the_flag_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "max_watches = 3\n").unwrap();
+    let config = config.display().to_string();
+    let fixture = common::fixture().display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--fixture", &fixture, "--read-only", "--config", &config];
+        args.extend(extra);
+        args.push("--stats");
+        let mut pty = Pty::spawn(&args, 120, 40);
+        pty.wait_text("polling only", WAIT);
+        pty.send("q");
+        assert!(pty.wait_exit(WAIT));
+        // `--stats` prints the notice on exit, whole.
+        String::from_utf8_lossy(&pty.raw_output()).into_owned()
+    };
+    let said = run(&[]);
+    assert!(
+        said.contains("polling only: past 3 inotify watches (max_watches in the config)"),
+        "{said}"
+    );
+    let said = run(&["--max-watches", "5"]);
+    assert!(
+        said.contains("polling only: past 5 inotify watches (--max-watches)"),
+        "{said}"
+    );
+}
