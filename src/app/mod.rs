@@ -516,12 +516,13 @@ impl App {
     /// What the sampler must read for the tree's window (see [`reads`]), if it differs from
     /// what it was last told.
     fn visible_changed(&mut self) -> Option<Effect> {
-        let reads = reads::plan(
+        let mut reads = reads::plan(
             &self.model,
             &self.tree.view,
             self.tree.offset,
             self.layout.tree_rows(),
         );
+        reads.memory_stat = self.columns.iter().any(|c| c.needs_memory_stat());
         if reads == self.told_reads {
             return None;
         }

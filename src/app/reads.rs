@@ -59,6 +59,7 @@ pub fn plan(model: &Model, view: &TreeView, offset: usize, height: usize) -> Rea
         return Reads {
             every_pass,
             in_turns,
+            ..Reads::default()
         };
     }
     // Parents of rows on screen: their children are sorted by the value.
@@ -105,6 +106,7 @@ pub fn plan(model: &Model, view: &TreeView, offset: usize, height: usize) -> Rea
     Reads {
         every_pass,
         in_turns,
+        ..Reads::default()
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Reads {
     /// Rows off screen whose order could bring them on screen and that no bound rules out:
     /// read in turns, every [`HIDDEN_EVERY`] passes (or less often, over the CPU budget).
     pub in_turns: Vec<CgroupPath>,
+    /// A shown column is made from memory.stat (working set, anon): rows read it too.
+    pub memory_stat: bool,
 }
 
 /// Which cgroups a pass reads: the focused one fully, and what the view needs
@@ -162,7 +164,16 @@ impl ViewPlan {
             Some(_) => self.every_pass.contains(path),
         };
         (needed || (!self.alone.is_empty() && self.alone.contains_key(path)))
-            .then_some(Scope::Columns)
+            .then_some(self.columns_scope())
+    }
+
+    /// How a row is read: its columns, and memory.stat when a shown column needs it.
+    fn columns_scope(&self) -> Scope {
+        if self.reads.as_ref().is_some_and(|r| r.memory_stat) {
+            Scope::ColumnsWithMemoryStat
+        } else {
+            Scope::Columns
+        }
     }
 
     fn turn(&self, path: &CgroupPath) -> bool {
@@ -241,7 +252,7 @@ impl ViewPlan {
                     let entry = match self.scope(path) {
                         Some(scope) => Entry::Read(scope),
                         None if turns.contains(path) && self.turn(path) => {
-                            Entry::Read(Scope::Columns)
+                            Entry::Read(self.columns_scope())
                         }
                         None => Entry::Listed,
                     };
@@ -255,14 +266,14 @@ impl ViewPlan {
         let wanted = self.focus.iter().chain(every_pass).chain(self.alone.keys());
         for path in wanted {
             if path.starts_with(base) && seen.insert(path) {
-                let scope = self.scope(path).unwrap_or(Scope::Columns);
+                let scope = self.scope(path).unwrap_or(self.columns_scope());
                 entries.push((path.clone(), Entry::Read(scope)));
             }
         }
         for path in in_turns {
             if path.starts_with(base) && seen.insert(path) {
                 let entry = if self.turn(path) {
-                    Entry::Read(Scope::Columns)
+                    Entry::Read(self.columns_scope())
                 } else {
                     Entry::Kept
                 };
@@ -411,6 +422,7 @@ mod tests {
         plan.set_reads(Reads {
             every_pass: vec![p("v")],
             in_turns: hidden.clone(),
+            ..Reads::default()
         });
         let passes = HIDDEN_EVERY * 4;
         let shown = reads_over(&mut plan, &[p("f"), p("v"), p("elsewhere")], passes);
@@ -429,12 +441,41 @@ mod tests {
     }
 
     #[test]
+    fn rows_read_memory_stat_only_while_a_column_needs_it() {
+        let mut plan = ViewPlan {
+            focus: Some(p("f")),
+            ..ViewPlan::default()
+        };
+        let reads = Reads {
+            every_pass: vec![p("v")],
+            ..Reads::default()
+        };
+        plan.set_reads(reads.clone());
+        let entries = plan.entries(&CgroupPath::root(), None);
+        assert!(
+            entries.contains(&(p("v"), Entry::Read(Scope::Columns))),
+            "{entries:?}"
+        );
+        plan.set_reads(Reads {
+            memory_stat: true,
+            ..reads
+        });
+        let entries = plan.entries(&CgroupPath::root(), None);
+        assert!(
+            entries.contains(&(p("v"), Entry::Read(Scope::ColumnsWithMemoryStat))),
+            "{entries:?}"
+        );
+        assert!(entries.contains(&(p("f"), Entry::Read(Scope::Full))));
+    }
+
+    #[test]
     fn the_plan_follows_a_thinner_schedule() {
         let hidden: Vec<CgroupPath> = (0..200).map(|i| p(&format!("h{i}"))).collect();
         let mut plan = ViewPlan::default();
         plan.set_reads(Reads {
             every_pass: Vec::new(),
             in_turns: hidden.clone(),
+            ..Reads::default()
         });
         plan.set_hidden_every(40);
         let reads: usize = reads_over(&mut plan, &hidden, 40).iter().sum();
@@ -476,6 +517,7 @@ mod tests {
         plan.set_reads(Reads {
             every_pass: vec![p("a")],
             in_turns: Vec::new(),
+            ..Reads::default()
         });
         for _ in 0..HIDDEN_EVERY * 3 {
             let tree = plan.sample(&mut collector, &root);
@@ -510,6 +552,7 @@ mod tests {
         plan.set_reads(Reads {
             every_pass: vec![p("a")],
             in_turns: Vec::new(),
+            ..Reads::default()
         });
         let first = plan
             .catch_up(&mut collector, &root)
@@ -521,6 +564,7 @@ mod tests {
         plan.set_reads(Reads {
             every_pass: vec![p("a"), p("b"), p("c")],
             in_turns: Vec::new(),
+            ..Reads::default()
         });
         let scrolled = plan.catch_up(&mut collector, &root).expect("the new row");
         assert_eq!(read(&scrolled), ["/b"]);
@@ -541,6 +585,7 @@ mod tests {
             plan.set_reads(Reads {
                 every_pass: names.iter().take(50).map(|n| p(n)).collect(),
                 in_turns: Vec::new(),
+                ..Reads::default()
             });
             (0..3)
                 .map(|_| {

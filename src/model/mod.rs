@@ -90,6 +90,9 @@ impl Node {
             cpu_user_pct: None,
             cpu_system_pct: None,
             cpu_throttled_pct: None,
+            cpu_throttled_usec_per_sec: None,
+            memory: None,
+            memory_events: None,
             io: None,
             io_devices: Vec::new(),
             psi: rates::PsiRates {

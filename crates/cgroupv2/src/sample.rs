@@ -17,6 +17,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Columns,
+    /// [`Scope::Columns`] and `memory.stat`: rows showing a column made from it (working
+    /// set, anonymous memory).
+    ColumnsWithMemoryStat,
     /// Everything, `memory.stat` included: the cgroup a person is looking at, `snapshot`.
     Full,
     /// What the recorder keeps: [`Scope::Full`] without `memory.stat` (the store does not
@@ -37,7 +40,7 @@ pub struct MemorySample {
     pub min: Option<Limit>,
     pub swap_max: Option<Limit>,
     pub events: Option<MemoryEvents>,
-    /// Only for [`Scope::Full`].
+    /// Only for [`Scope::Full`] and [`Scope::ColumnsWithMemoryStat`].
     pub stat: Option<MemoryStat>,
 }
 
@@ -83,6 +86,9 @@ pub struct ReadTimes {
     pub cpu_pressure: Option<u64>,
     pub memory_pressure: Option<u64>,
     pub io_pressure: Option<u64>,
+    /// memory.stat; memory.events, read moments before in the same read of the cgroup, shares
+    /// it. Only where memory.stat is read (its fault and event rates are shown there).
+    pub memory_stat: Option<u64>,
 }
 
 /// `CLOCK_MONOTONIC` now, in nanoseconds: the clock of [`ReadTimes`].
@@ -312,7 +318,7 @@ pub fn read_sample_knowing(
     let known_events = known.events.filter(|_| known.inode == stat.inode);
     let empty = known_events.is_some_and(|e| !e.populated);
     let procs = match scope {
-        Scope::Columns | Scope::Metrics => None,
+        Scope::Columns | Scope::ColumnsWithMemoryStat | Scope::Metrics => None,
         Scope::Full | Scope::Record if empty => Some(0),
         Scope::Full | Scope::Record => {
             match r.read(CGROUP_PROCS.spec.name, CGROUP_PROCS.parse, Changes::Often) {
@@ -396,8 +402,8 @@ pub fn read_sample_knowing(
             ..DetailSample::default()
         }));
     }
-    if scope == Scope::Full {
-        sample.memory.stat = r.get(MEMORY_STAT);
+    if matches!(scope, Scope::Full | Scope::ColumnsWithMemoryStat) {
+        sample.memory.stat = r.get_timed(MEMORY_STAT, &mut sample.read_at.memory_stat);
     }
     if matches!(scope, Scope::Full | Scope::Record) {
         // Limits and types change only when written: re-read every few passes like the
