@@ -1200,7 +1200,7 @@ fn columns_chosen_by_the_config_with_values_and_totals() {
     });
     let screen = h.render();
     let header = screen.lines().nth(1).unwrap();
-    for title in ["THR%", "MEM▼", "MEM%L", "SWAP", "IO/s", "OOM", "KILLS"] {
+    for title in ["THROTTLE", "MEM▼", "MEM%L", "SWAP", "IO/s", "OOM", "KILLS"] {
         assert!(header.contains(title), "{title} missing: {header}");
     }
     assert!(!header.contains("PSI"));
@@ -1853,4 +1853,36 @@ fn the_quit_key_is_known_before_the_backlog_and_only_where_it_quits() {
     h.key(KeyCode::Char('/'));
     assert!(!h.app.quits(&q), "q is typed into the filter");
     assert!(h.app.quits(&ctrl_c));
+}
+
+/// The details pane of a service: what its memory is made of (memory.stat: working set, anon,
+/// file, kernel and its parts), memory.events, and its IO per device by name with io.weight
+/// and io.pressure.
+#[test]
+fn details_break_memory_down_and_show_io_per_device() {
+    let mut h = Harness::on(
+        Cgroupfs::fixture(&common::fixture()).unwrap(),
+        |o| o,
+        (140, 60),
+    );
+    h.keys("g/fxload");
+    h.key(KeyCode::Enter);
+    h.tick();
+    assert_eq!(h.app.selected().to_string(), "/system.slice/fxload.service");
+    let screen = h.render();
+    for expected in [
+        // memory.current 604K less inactive_file 200K
+        "working set 404K",
+        "anon 220K",
+        "kernel 172K: stack 16.0K",
+        "slab 46.5K",
+        "file_dirty",
+        "events low 0",
+        "vda (254:0) R",
+        "io.weight 200",
+        "faults - (a rate needs a second read of memory.stat)",
+    ] {
+        assert!(screen.contains(expected), "{expected:?} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
 }
