@@ -43,4 +43,6 @@ pub enum Effect {
     Replay(crate::app::action::ReplayMove),
     /// Read the selected cgroup's recorded history (answered by `Event::Recorded`).
     ReadRecorded(crate::history::backfill::Request),
+    /// Save the shown columns into the config file (answered by `Event::ColumnsSaved`).
+    SaveColumns(std::path::PathBuf, Vec<crate::model::view::Column>),
 }

@@ -116,6 +116,10 @@ pub struct Options {
     pub recorded_history: bool,
     /// The top of the CPU sparkline (config `cpu_scale`).
     pub cpu_scale: crate::model::series::CpuScale,
+    /// Each column's thresholds (config `[thresholds]`).
+    pub thresholds: crate::model::column::ColumnThresholds,
+    /// The config file the column chooser saves into (`--config`, or the default place).
+    pub config_path: Option<std::path::PathBuf>,
 }
 
 /// Where `cgtui replay` is in recorded time.
@@ -151,6 +155,8 @@ impl Options {
             replay: false,
             recorded_history: false,
             cpu_scale: Default::default(),
+            thresholds: Default::default(),
+            config_path: None,
         }
     }
 }
@@ -180,6 +186,8 @@ pub struct App {
     pub(crate) keymap: Keymap,
     pub(crate) theme: Theme,
     pub(crate) columns: Vec<Column>,
+    pub(crate) thresholds: crate::model::column::ColumnThresholds,
+    pub(crate) config_path: Option<std::path::PathBuf>,
     pub(crate) interval: Duration,
     /// The time the current frame is drawn for; set by the runtime, never read from the clock
     /// while rendering.
@@ -253,6 +261,8 @@ impl App {
             keymap: options.keymap,
             theme: options.theme,
             columns,
+            thresholds: options.thresholds,
+            config_path: options.config_path,
             interval: options.interval,
             now,
             source: options.source,
@@ -382,6 +392,7 @@ impl App {
                 Dialog::Input(_) => Context::Input,
                 Dialog::Confirm { .. } => Context::Confirm,
                 Dialog::Text { .. } => Context::Text,
+                Dialog::Columns(_) => Context::Columns,
             });
         } else if self.tree.filter_editing {
             contexts.push(Context::FilterInput);

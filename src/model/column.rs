@@ -522,6 +522,30 @@ impl Column {
     }
 }
 
+/// Is any of `columns` of `node` at or over its critical threshold?
+pub fn over_critical(node: &Node, columns: &[Column], thresholds: &ColumnThresholds) -> bool {
+    columns
+        .iter()
+        .any(|c| c.level_with(node, thresholds.get(*c)) == Level::High)
+}
+
+/// The cgroups from `top` down over a critical threshold of one of `columns`, parents before
+/// children (the order `!` visits them in).
+pub fn critical_paths<'m>(
+    model: &'m crate::model::Model,
+    top: &crate::cgroup::CgroupPath,
+    columns: &[Column],
+    thresholds: &ColumnThresholds,
+) -> Vec<&'m crate::cgroup::CgroupPath> {
+    let mut paths: Vec<&crate::cgroup::CgroupPath> = model
+        .nodes()
+        .filter(|n| n.path.starts_with(top) && over_critical(n, columns, thresholds))
+        .map(|n| &n.path)
+        .collect();
+    paths.sort();
+    paths
+}
+
 /// `value` bytes as a percentage of the effective memory limit; `None` without a finite one.
 fn share_of_memory_limit(node: &Node, value: f64) -> Option<f64> {
     match effective_memory_limit(node)?.0 {

@@ -87,9 +87,11 @@ impl Pending {
     }
 }
 
+mod columns;
 mod input;
 mod rows;
 
+pub use columns::ColumnChooser;
 pub use input::*;
 pub use rows::*;
 
@@ -131,6 +133,8 @@ pub enum Dialog {
         scroll: usize,
         fix: Option<Fixup>,
     },
+    /// `C`: the column chooser.
+    Columns(ColumnChooser),
 }
 
 /// What a dialog asks of the app after an action.
@@ -153,6 +157,8 @@ pub enum Step {
     },
     /// Close the dialog and move through recorded time (`cgtui replay`).
     Replay(ReplayMove),
+    /// Save these columns into the config file.
+    SaveColumns(Vec<crate::model::view::Column>),
 }
 
 fn move_in(selected: &mut usize, len: usize, action: Action, page: usize) {
@@ -408,6 +414,7 @@ impl Dialog {
                     Step::Stay
                 }
             },
+            Dialog::Columns(chooser) => chooser.on_action(action, page),
         }
     }
 }
