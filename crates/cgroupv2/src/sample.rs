@@ -25,8 +25,9 @@ pub enum Scope {
     /// What the recorder keeps: [`Scope::Full`] without `memory.stat` (the store does not
     /// hold it, and it is the largest file to parse).
     Record,
-    /// What an exporter reports: the columns plus memory.low/min, pids.events and
-    /// cgroup.stat (`detail` holds only `stat`); not the PID list nor the other details.
+    /// What an exporter reports: the columns plus memory.stat, memory.low/min/swap.max,
+    /// pids.events, cgroup.stat, cpu.max, cpu.weight and io.max (`detail` holds only those);
+    /// not the PID list nor the other details.
     Metrics,
 }
 
@@ -40,7 +41,7 @@ pub struct MemorySample {
     pub min: Option<Limit>,
     pub swap_max: Option<Limit>,
     pub events: Option<MemoryEvents>,
-    /// Only for [`Scope::Full`] and [`Scope::ColumnsWithMemoryStat`].
+    /// Only for [`Scope::Full`], [`Scope::ColumnsWithMemoryStat`] and [`Scope::Metrics`].
     pub stat: Option<MemoryStat>,
 }
 
@@ -396,13 +397,20 @@ pub fn read_sample_knowing(
     if scope == Scope::Metrics {
         sample.memory.low = r.get(MEMORY_LOW);
         sample.memory.min = r.get(MEMORY_MIN);
+        sample.memory.swap_max = r.get(MEMORY_SWAP_MAX);
         sample.pids.events = r.get(PIDS_EVENTS);
         sample.detail = Some(Box::new(DetailSample {
             stat: r.get(CGROUP_STAT),
+            cpu_max: r.get(CPU_MAX),
+            cpu_weight: r.get(CPU_WEIGHT),
+            io_max: r.get(IO_MAX),
             ..DetailSample::default()
         }));
     }
-    if matches!(scope, Scope::Full | Scope::ColumnsWithMemoryStat) {
+    if matches!(
+        scope,
+        Scope::Full | Scope::ColumnsWithMemoryStat | Scope::Metrics
+    ) {
         sample.memory.stat = r.get_timed(MEMORY_STAT, &mut sample.read_at.memory_stat);
     }
     if matches!(scope, Scope::Full | Scope::Record) {
