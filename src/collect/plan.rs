@@ -353,6 +353,7 @@ impl ViewPlan {
     /// first screen, rows scrolled onto it), so a row never waits an interval on screen with
     /// old values. `None` when there is nothing new. The focus is read fully elsewhere.
     pub fn catch_up(&mut self, collector: &mut Collector, base: &CgroupPath) -> Option<TreeSample> {
+        let scope = self.columns_scope();
         let reads = self.reads.as_ref()?;
         let new: Vec<CgroupPath> = reads
             .every_pass
@@ -370,7 +371,7 @@ impl ViewPlan {
         let started = Instant::now();
         let mut cgroups = Vec::with_capacity(new.len());
         for path in new {
-            if let Some(sample) = collector.read(&path, Scope::Columns, &KnownEvents::default()) {
+            if let Some(sample) = collector.read(&path, scope, &KnownEvents::default()) {
                 cgroups.push((path.clone(), Some(sample)));
             }
             self.read_latest.insert(path);
