@@ -466,11 +466,7 @@ fn memory_stat_fields(node: &Node) -> Vec<Field> {
                 b(stat.file),
                 b(stat.active_file),
                 b(stat.inactive_file),
-                listed(&[
-                    ("shmem", stat.shmem),
-                    ("swapcached", stat.swapcached),
-                    ("zswap", stat.zswap),
-                ])
+                listed(&[("shmem", stat.shmem), ("swapcached", stat.swapcached)])
             ),
         ),
         Field::new(
@@ -479,6 +475,7 @@ fn memory_stat_fields(node: &Node) -> Vec<Field> {
                 ("file_mapped", stat.file_mapped),
                 ("file_dirty", stat.file_dirty),
                 ("file_writeback", stat.file_writeback),
+                ("zswap", stat.zswap),
             ]),
         ),
         Field::new(
