@@ -166,6 +166,7 @@ fn stamp_reads(samples: &mut [CgroupSample], anchor: u64, rng: &mut Rng) {
             cpu_pressure: Some(cpu + 25_000),
             memory_pressure: Some(cpu + 35_000),
             io_pressure: Some(cpu + 45_000),
+            memory_stat: None,
         };
     }
 }

@@ -135,6 +135,7 @@ fn main() {
         plan.set_reads(Reads {
             every_pass: fs.walk(&base).into_iter().take(40).collect(),
             in_turns: Vec::new(),
+            memory_stat: false,
         });
         let tui = measure("tui", runs * 5, || {
             std::hint::black_box(plan.sample(&mut view_collector, &base));

@@ -11,12 +11,16 @@
 //! store_history = true                # sparklines reach back into a recorder's store
 //! cpu_scale = "capacity"              # CPU sparkline's top: capacity (CPUs or quota) | peak
 //! max_watches = 20000                 # inotify watches at most (as --max-watches), then poll
+//! [thresholds]                        # per column: elevated from warn, high from crit
+//! cpu = { warn = 50, crit = 90 }
+//! mem = { crit = 80 }                 # % of the memory limit
 //! [keys]
 //! quit = "q"
 //! edit = ["e", "F4"]
 //! ```
 
 use crate::app::keymap::{Key, Keymap};
+use crate::model::column::{ColumnThresholds, Thresholds};
 use crate::model::series::CpuScale;
 use crate::model::view::Column;
 use crate::theme::{ColorChoice, ThemeName};
@@ -44,6 +48,15 @@ pub struct Config {
     pub max_watches: Option<usize>,
     /// The keymap with the `[keys]` rebindings applied.
     pub keymap: Keymap,
+    /// Each column's thresholds, with the `[thresholds]` of the file applied.
+    pub thresholds: ColumnThresholds,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThresholds {
+    warn: Option<f64>,
+    crit: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +78,7 @@ struct Raw {
     cpu_scale: Option<Spanned<String>>,
     max_watches: Option<usize>,
     keys: Option<BTreeMap<Spanned<String>, Spanned<KeyList>>>,
+    thresholds: Option<BTreeMap<Spanned<String>, Spanned<RawThresholds>>>,
 }
 
 /// The default place: `$XDG_CONFIG_HOME/cgtui/config.toml`, else `$HOME/.config/cgtui/…`.
@@ -227,6 +241,37 @@ pub fn parse(text: &str) -> Result<Config> {
             )
         })?);
     }
+    for (name, levels) in raw.thresholds.into_iter().flatten() {
+        let key = format!("[thresholds] {}", name.get_ref());
+        let column = Column::parse(name.get_ref())
+            .filter(|c| *c != Column::Name)
+            .ok_or_else(|| {
+                fail(
+                    name.span(),
+                    &key,
+                    format!("unknown column (columns: {})", column_ids()),
+                )
+            })?;
+        let RawThresholds { warn, crit } = *levels.get_ref();
+        if let (Some(warn), Some(crit)) = (warn, crit)
+            && warn > crit
+        {
+            return Err(fail(
+                levels.span(),
+                &key,
+                format!("warn {warn} is above crit {crit}"),
+            ));
+        }
+        // What the file leaves out keeps the table's value.
+        let defaults = config.thresholds.get(column);
+        config.thresholds.set(
+            column,
+            Thresholds {
+                warn: warn.or(defaults.warn),
+                crit: crit.or(defaults.crit),
+            },
+        );
+    }
     for (name, keys) in raw.keys.into_iter().flatten() {
         let key_name = format!("[keys] {}", name.get_ref());
         let texts = match keys.get_ref() {
@@ -244,6 +289,36 @@ pub fn parse(text: &str) -> Result<Config> {
             .map_err(|why| fail(name.span(), &key_name, why.0))?;
     }
     Ok(config)
+}
+
+/// `text` (a config file's) with `columns` set to `columns`: comments, other keys and their
+/// order are kept, as is the comment after an existing `columns` line.
+pub fn with_columns(text: &str, columns: &[Column]) -> Result<String> {
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("the config is not valid TOML: {e}"))?;
+    let ids: toml_edit::Array = columns.iter().map(|c| c.id()).collect();
+    match doc.get_mut("columns").and_then(|item| item.as_value_mut()) {
+        Some(value) => {
+            let decor = value.decor().clone();
+            *value = toml_edit::Value::Array(ids);
+            *value.decor_mut() = decor;
+        }
+        None => {
+            doc.insert("columns", toml_edit::value(ids));
+        }
+    }
+    Ok(doc.to_string())
+}
+
+/// Save `columns` into the config file at `path` (created if missing), through the same
+/// trusted directories as reading it; the rest of the file is kept as it is.
+pub fn save_columns(path: &Path, columns: &[Column]) -> Result<()> {
+    let text = crate::trusted::read_trusted_config(path)?.unwrap_or_default();
+    let saved = with_columns(&text, columns)?;
+    // Never leave a file behind that the next start would refuse.
+    parse(&saved).map_err(|e| anyhow::anyhow!("the saved config would not load: {e}"))?;
+    crate::trusted::write_trusted_config(path, &saved)
 }
 
 /// Refuse a config that would leave no way to quit or get help.
@@ -355,6 +430,76 @@ edit = ["E", "F4"]
             let err = parse(text).unwrap_err().to_string();
             assert!(err.starts_with(expected), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn thresholds_replace_the_tables_and_name_their_errors() {
+        let config =
+            parse("[thresholds]\ncpu = { warn = 60, crit = 95 }\nmem = { crit = 80 }\n").unwrap();
+        assert_eq!(
+            config.thresholds.get(Column::Cpu),
+            Thresholds {
+                warn: Some(60.0),
+                crit: Some(95.0)
+            }
+        );
+        let mem = config.thresholds.get(Column::Memory);
+        assert_eq!((mem.warn, mem.crit), (Some(75.0), Some(80.0)), "warn kept");
+        assert_eq!(
+            config.thresholds.get(Column::Pids),
+            ColumnThresholds::default().get(Column::Pids)
+        );
+        for (text, expected) in [
+            (
+                "[thresholds]\nbogus = { warn = 1 }\n",
+                "line 2: [thresholds] bogus: unknown column",
+            ),
+            (
+                "[thresholds]\ncpu = { warn = 90, crit = 50 }\n",
+                "line 2: [thresholds] cpu: warn 90 is above crit 50",
+            ),
+            ("[thresholds]\ncpu = { hot = 1 }\n", "line 2"),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn saving_columns_keeps_comments_and_other_keys() {
+        let text = "# my cgtui\ninterval = 2.5 # slow host\ncolumns = [\"cpu\", \"mem\"] # the two I watch\n\n[keys]\n# mine\nquit = \"x\"\n";
+        let saved = with_columns(text, &[Column::WorkingSet, Column::Cpu]).unwrap();
+        assert_eq!(
+            saved,
+            "# my cgtui\ninterval = 2.5 # slow host\ncolumns = [\"wss\", \"cpu\"] # the two I watch\n\n[keys]\n# mine\nquit = \"x\"\n"
+        );
+        // A file without `columns` gains it before its tables, and still loads.
+        let added = with_columns("[keys]\nquit = \"x\"\n", &[Column::Anon]).unwrap();
+        let config = parse(&added).unwrap();
+        assert_eq!(config.columns, Some(vec![Column::Anon]));
+        assert!(added.contains("quit = \"x\""), "{added}");
+        // Through the trusted path: a file of ours is rewritten in place, a new one made.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, text).unwrap();
+        save_columns(&file, &[Column::Psi]).unwrap();
+        let written = std::fs::read_to_string(&file).unwrap();
+        assert!(written.starts_with("# my cgtui\n"), "{written}");
+        assert!(
+            written.contains("columns = [\"psi\"] # the two I watch"),
+            "{written}"
+        );
+        let fresh = dir.path().join("new/config.toml");
+        save_columns(&fresh, &[Column::Cpu]).unwrap();
+        assert_eq!(
+            load_from(Some(&fresh), None).unwrap().columns,
+            Some(vec![Column::Cpu])
+        );
+        // A symlink in place of the file is not written through.
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(save_columns(&link, &[Column::Cpu]).is_err());
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
     }
 
     #[test]

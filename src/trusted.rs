@@ -385,3 +385,62 @@ pub fn read_trusted_config(path: &Path) -> Result<Option<String>> {
         .with_context(|| format!("cannot read the config {}", visible_path(path)))?;
     Ok(Some(text))
 }
+
+/// Replace the config file at `path` with `text` (the column chooser saves it): through the
+/// directories [`read_trusted_config`] trusts (made 0700 where missing), never through a
+/// symlink, and only over a regular file of ours; written beside it and renamed over it, so
+/// a reader sees the old file or the new one, never half of one. A new file is 0644.
+pub fn write_trusted_config(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        anyhow::bail!(
+            "cannot write the config {}: no file name",
+            visible_path(path)
+        );
+    };
+    let dir = open_trusted_dir(parent, true, Kind::Config)?
+        .with_context(|| format!("cannot open {}", visible_path(parent)))?;
+    let me = rustix::process::geteuid().as_raw();
+    let mode = match rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(stat) => {
+            if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+                return Err(untrusted_as(Kind::Config, path, "it is not a regular file"));
+            }
+            if stat.st_uid != me {
+                return Err(untrusted_as(
+                    Kind::Config,
+                    path,
+                    &format!("it belongs to uid {}, not to you (uid {me})", stat.st_uid),
+                ));
+            }
+            stat.st_mode & 0o755
+        }
+        Err(Errno::NOENT) => 0o644,
+        Err(e) => return Err(errno_context(e, "cannot look at", path)),
+    };
+    let mut temp_name = OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".cgtui-{}", std::process::id()));
+    let temp_path = parent.join(&temp_name);
+    let fd = rustix::fs::openat(
+        &dir,
+        temp_name.as_os_str(),
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )
+    .map_err(|e| errno_context(e, "cannot create", &temp_path))?;
+    let written = (|| -> Result<()> {
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
+            .map_err(|e| errno_context(e, "cannot set the mode of", &temp_path))?;
+        let mut file = File::from(fd);
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write {}", visible_path(&temp_path)))?;
+        rustix::fs::renameat(&dir, temp_name.as_os_str(), &dir, name)
+            .map_err(|e| errno_context(e, "cannot replace", path))
+    })();
+    if written.is_err() {
+        let _ = rustix::fs::unlinkat(&dir, temp_name.as_os_str(), AtFlags::empty());
+    }
+    written
+}

@@ -56,6 +56,10 @@ pub struct Options {
     pub store_history: Option<(std::path::PathBuf, bool)>,
     /// The top of the CPU sparkline.
     pub cpu_scale: crate::model::series::CpuScale,
+    /// Each column's thresholds (config `[thresholds]`).
+    pub thresholds: crate::model::column::ColumnThresholds,
+    /// Where the column chooser saves `columns`.
+    pub config_path: Option<std::path::PathBuf>,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -320,6 +324,8 @@ pub fn run(options: Options) -> Result<()> {
             replay: options.replay.is_some(),
             recorded_history: options.store_history.is_some() || options.replay.is_some(),
             cpu_scale: options.cpu_scale,
+            thresholds: options.thresholds.clone(),
+            config_path: options.config_path.clone(),
             ..crate::app::Options::new(options.base.clone(), options.fs.devices(), source)
         },
         Instant::now(),
@@ -517,6 +523,12 @@ pub fn carry_out(
             Effect::ResolveNames(workloads) => outlets.names(workloads),
             Effect::Replay(step) => outlets.replay(step),
             Effect::ReadRecorded(request) => outlets.recorded(request),
+            Effect::SaveColumns(path, columns) => {
+                let saved = crate::config::save_columns(&path, &columns)
+                    .map(|()| path)
+                    .map_err(|e| format!("{e:#}"));
+                answers.push(Event::ColumnsSaved(saved));
+            }
             Effect::SetInterval(interval) => outlets.sampler(Command::Interval(interval)),
             Effect::Focus(path) => outlets.sampler(Command::Focus(path)),
             Effect::RefreshNow => outlets.sampler(Command::RefreshNow),

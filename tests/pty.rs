@@ -1262,3 +1262,44 @@ fn a_fixture_is_never_written_and_its_changes_never_reach_the_journal() {
         "the user's journal was written: {state:?}"
     );
 }
+
+/// The column chooser in the real binary: `C` opens it, Space hides CPU% at once, `s` saves
+/// the choice into the `--config` file with its comments and other keys kept.
+#[test]
+fn the_column_chooser_saves_into_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "# mine\ncolumns = [\"cpu\", \"mem\"]  # two\n[keys]\nhelp = \"F1\"\n",
+    )
+    .unwrap();
+    let mut pty = spawn(&["--config", &config.display().to_string()]);
+    pty.wait_text("fxplay.scope", WAIT);
+    let header = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("CGROUP"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    pty.wait_for("CPU% in the header", WAIT, |s| header(s).contains("CPU%"));
+    pty.send("C");
+    pty.wait_text("working set: memory.current less inactive page cache", WAIT);
+    pty.send(" ");
+    pty.wait_for("CPU% hidden at once", WAIT, |s| {
+        let header = header(s);
+        header.contains("MEM") && !header.contains("CPU%")
+    });
+    pty.send("s");
+    pty.wait_text("columns saved in", WAIT);
+    pty.send("\x1b");
+    pty.wait_for("the chooser to close", WAIT, |s| {
+        !s.contains("working set:")
+    });
+    pty.send("q");
+    assert!(pty.wait_exit(WAIT), "q exits");
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        "# mine\ncolumns = [\"mem\"]  # two\n[keys]\nhelp = \"F1\"\n"
+    );
+}

@@ -710,11 +710,12 @@ fn no_handler_answers_a_key_outside_the_table() {
 fn rebinding_from_the_table_changes_dispatch_help_and_footer() {
     let mut keymap = Keymap::default();
     keymap.rebind("quit", &[Key::parse("x").unwrap()]).unwrap();
-    keymap.rebind("help", &[Key::parse("F2").unwrap()]).unwrap();
+    // F3: F2 opens the column chooser.
+    keymap.rebind("help", &[Key::parse("F3").unwrap()]).unwrap();
     let mut h = Harness::with(|o| Options { keymap, ..o });
     assert!(h.key(KeyCode::Char('q')).is_empty(), "q is no longer quit");
     assert!(matches!(h.key(KeyCode::Char('x')), [Effect::Quit]));
-    h.key(KeyCode::F(2));
+    h.key(KeyCode::F(3));
     let screen = h.render();
     assert!(screen.contains("cgtui help"));
     assert!(
@@ -724,7 +725,7 @@ fn rebinding_from_the_table_changes_dispatch_help_and_footer() {
     h.key(KeyCode::Esc);
     let screen = h.render();
     assert!(
-        screen.lines().last().unwrap().contains("F2:help x:quit"),
+        screen.lines().last().unwrap().contains("F3:help x:quit"),
         "{screen}"
     );
 }
@@ -1285,7 +1286,7 @@ fn columns_chosen_by_the_config_with_values_and_totals() {
     });
     let screen = h.render();
     let header = screen.lines().nth(1).unwrap();
-    for title in ["THR%", "MEM▼", "MEM%L", "SWAP", "IO/s", "OOM", "KILLS"] {
+    for title in ["THROTTLE", "MEM▼", "MEM%L", "SWAP", "IO/s", "OOM", "KILLS"] {
         assert!(header.contains(title), "{title} missing: {header}");
     }
     assert!(!header.contains("PSI"));
@@ -2121,6 +2122,133 @@ fn a_confirmed_sigterm_reaches_the_real_process_and_is_journaled() {
     assert!(screen.contains("signal refused"), "{screen}");
     assert!(
         screen.contains("has exited (ESRCH: no such process)"),
+        "{screen}"
+    );
+}
+
+/// The details pane of a service: what its memory is made of (memory.stat: working set, anon,
+/// file, kernel and its parts), memory.events, and its IO per device by name with io.weight
+/// and io.pressure.
+#[test]
+fn details_break_memory_down_and_show_io_per_device() {
+    let mut h = Harness::on(
+        Cgroupfs::fixture(&common::fixture()).unwrap(),
+        |o| o,
+        (140, 60),
+    );
+    h.keys("g/fxload");
+    h.key(KeyCode::Enter);
+    h.tick();
+    assert_eq!(h.app.selected().to_string(), "/system.slice/fxload.service");
+    let screen = h.render();
+    for expected in [
+        // memory.current 604K less inactive_file 200K
+        "working set 404K",
+        "anon 220K",
+        "kernel 172K: stack 16.0K",
+        "slab 46.5K",
+        "file_dirty",
+        "events low 0",
+        "vda (254:0) R",
+        "io.weight 200",
+        "faults - (a rate needs a second read of memory.stat)",
+    ] {
+        assert!(screen.contains(expected), "{expected:?} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+}
+
+/// `C` opens every column with its meaning; Space hides or shows one at once (the tree's
+/// header changes under the open chooser), `+` moves it later, and `s` saves `columns` into
+/// the config file, keeping its comments and other keys.
+#[test]
+fn the_column_chooser_shows_hides_reorders_and_saves_keeping_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let original = "# my host\ninterval = 2 # slow\ncolumns = [\"cpu\", \"mem\"] # mine\n[keys]\nquit = \"q\"\n";
+    std::fs::write(&config, original).unwrap();
+    let mut h = Harness::with(|o| Options {
+        columns: vec![Column::Cpu, Column::Memory],
+        config_path: Some(config.clone()),
+        ..o
+    });
+    let header = |h: &Harness| h.render().lines().nth(1).unwrap().to_string();
+    assert!(header(&h).contains("CPU%"));
+    h.key(KeyCode::Char('C'));
+    let screen = h.render();
+    assert!(screen.contains(" columns "), "{screen}");
+    assert!(
+        screen.contains("working set: memory.current less inactive page cache"),
+        "every column with its meaning:\n{screen}"
+    );
+    // Space on the first row (CPU%) hides it at once, under the open chooser.
+    h.key(KeyCode::Char(' '));
+    assert!(!header(&h).contains("CPU%"), "{}", header(&h));
+    assert!(header(&h).contains("MEM"));
+    insta::assert_snapshot!(h.render());
+    // Show it again and move it after MEM.
+    h.key(KeyCode::Char(' '));
+    h.key(KeyCode::Char('+'));
+    let line = header(&h);
+    assert!(
+        line.find("MEM").unwrap() < line.find("CPU%").unwrap(),
+        "{line}"
+    );
+    // WSS: further down, shown.
+    let wss = Column::all()
+        .filter(|c| *c != Column::Name && *c != Column::Cpu && *c != Column::Memory)
+        .position(|c| c == Column::WorkingSet)
+        .unwrap();
+    for _ in 0..wss + 1 {
+        h.key(KeyCode::Down);
+    }
+    h.key(KeyCode::Enter);
+    assert!(header(&h).contains("WSS"), "{}", header(&h));
+    h.key(KeyCode::Char('s'));
+    let saved = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(
+        saved,
+        "# my host\ninterval = 2 # slow\ncolumns = [\"mem\", \"cpu\", \"wss\"] # mine\n[keys]\nquit = \"q\"\n"
+    );
+    assert!(h.render().contains("columns saved in"), "{}", h.render());
+    h.key(KeyCode::Esc);
+    assert!(h.app.contexts().contains(&Context::Main), "closed");
+    assert!(header(&h).contains("WSS"), "the choice stays after closing");
+}
+
+/// `[thresholds]` decide a row's level: the header counts the cgroups over a critical
+/// threshold of a shown column, and `!` selects them one after the other.
+#[test]
+fn thresholds_count_critical_cgroups_and_the_key_visits_them() {
+    // The fixture's root and system.slice have PSI avg10 of 24.7 and 14.2: over 10 by default.
+    let mut h = Harness::with(|o| Options {
+        columns: vec![Column::Psi],
+        ..o
+    });
+    assert!(h.render().lines().next().unwrap().contains("2 critical"));
+    h.key(KeyCode::Char('!'));
+    assert_eq!(h.app.selected().to_string(), "/");
+    h.key(KeyCode::Char('!'));
+    assert_eq!(h.app.selected().to_string(), "/system.slice");
+    h.key(KeyCode::Char('!'));
+    assert_eq!(h.app.selected().to_string(), "/", "round again");
+    // A critical threshold of 20: only the root.
+    let mut thresholds = cgtui::model::column::ColumnThresholds::default();
+    thresholds.set(
+        Column::Psi,
+        cgtui::model::column::Thresholds {
+            warn: Some(5.0),
+            crit: Some(20.0),
+        },
+    );
+    let h = Harness::with(|o| Options {
+        columns: vec![Column::Psi],
+        thresholds,
+        ..o
+    });
+    let screen = h.render();
+    assert!(
+        screen.lines().next().unwrap().contains("1 critical"),
         "{screen}"
     );
 }

@@ -28,10 +28,12 @@ pub enum Context {
     Text,
     /// `cgtui replay`: moving through recorded time (before the main view's keys).
     Replay,
+    /// The column chooser (`C`).
+    Columns,
 }
 
 impl Context {
-    pub const ALL: [Context; 13] = [
+    pub const ALL: [Context; 14] = [
         Context::Global,
         Context::Main,
         Context::Filtered,
@@ -45,6 +47,7 @@ impl Context {
         Context::Confirm,
         Context::Text,
         Context::Replay,
+        Context::Columns,
     ];
 
     pub fn title(self) -> &'static str {
@@ -62,6 +65,7 @@ impl Context {
             Context::Confirm => "confirmations",
             Context::Text => "text panes (w, messages, process, result)",
             Context::Replay => "replaying recorded history (cgtui replay)",
+            Context::Columns => "column chooser (C)",
         }
     }
 }
@@ -150,6 +154,15 @@ pub enum Action {
     Replay(ReplayMove),
     /// `cgtui replay`: ask for a time to go to (a prompt, as `--at` takes it).
     ReplayGoTo,
+    /// Open the column chooser.
+    ChooseColumns,
+    /// Select the next cgroup with a value over its column's critical threshold.
+    NextCritical,
+    /// In the column chooser: move the column earlier (left) or later (right).
+    ColumnEarlier,
+    ColumnLater,
+    /// In the column chooser: save the shown columns into the config file.
+    SaveColumns,
 }
 
 /// A move through a recorded store: the replay thread's commands.
@@ -240,6 +253,11 @@ impl Action {
                 ReplayMove::To(ms) => return format!("replay_to_{ms}"),
             },
             Action::ReplayGoTo => "replay_go_to",
+            Action::ChooseColumns => "columns",
+            Action::NextCritical => "next_critical",
+            Action::ColumnEarlier => "column_earlier",
+            Action::ColumnLater => "column_later",
+            Action::SaveColumns => "save_columns",
         };
         fixed.to_string()
     }

@@ -56,6 +56,10 @@ impl App {
             return Vec::new();
         };
         let step = dialog.on_action(action, page);
+        let chosen = match &*dialog {
+            Dialog::Columns(chooser) => Some(chooser.shown()),
+            _ => None,
+        };
         if let Dialog::Limits {
             rows: Some(rows),
             selected,
@@ -65,8 +69,23 @@ impl App {
             // The form reopens on this row.
             self.limits_row = rows.get(*selected).map(|row| row.label.clone());
         }
+        if let Some(columns) = chosen {
+            // Shown or hidden at once, not only once saved.
+            self.columns = columns;
+            self.relayout();
+        }
         match step {
             Step::Stay => Vec::new(),
+            Step::SaveColumns(columns) => match &self.config_path {
+                Some(path) => vec![Effect::SaveColumns(path.clone(), columns)],
+                None => {
+                    self.status.say(
+                        Tone::Warning,
+                        "no config file to save into: set HOME or XDG_CONFIG_HOME, or use --config",
+                    );
+                    Vec::new()
+                }
+            },
             Step::BackToLimits { cgroup, row } => {
                 self.dialog = None;
                 self.open_limits_of(cgroup, Some(row));
@@ -440,10 +459,41 @@ impl App {
             | Action::CursorEnd
             | Action::ClearText
             | Action::Replay(_)
-            | Action::ReplayGoTo => {}
+            | Action::ReplayGoTo
+            | Action::ColumnEarlier
+            | Action::ColumnLater
+            | Action::SaveColumns => {}
+            Action::ChooseColumns => {
+                self.dialog = Some(Dialog::Columns(crate::app::dialog::ColumnChooser::new(
+                    &self.columns,
+                )));
+            }
+            Action::NextCritical => self.select_next_critical(),
         }
         self.tree.scroll_to_selection(self.layout.tree_rows());
         self.focus_effect(&before)
+    }
+
+    /// `!`: select the next cgroup over a critical threshold after the selection (wrapping).
+    fn select_next_critical(&mut self) {
+        let critical = crate::model::column::critical_paths(
+            &self.model,
+            &self.tree.view.top,
+            &self.columns,
+            &self.thresholds,
+        );
+        let selected = self.tree.selected();
+        let next = critical
+            .iter()
+            .find(|p| **p > selected)
+            .or(critical.first())
+            .map(|p| (*p).clone());
+        match next {
+            Some(path) => self.tree.view.reveal(&path, &self.model),
+            None => self
+                .status
+                .hint("no cgroup is over a critical threshold of the shown columns"),
+        }
     }
 
     /// Esc in the main view: undo the latest mode, never quit.

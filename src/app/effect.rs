@@ -47,4 +47,6 @@ pub enum Effect {
     ProcessSubtree(bool),
     /// Read the selected cgroup's recorded history (answered by `Event::Recorded`).
     ReadRecorded(crate::history::backfill::Request),
+    /// Save the shown columns into the config file (answered by `Event::ColumnsSaved`).
+    SaveColumns(std::path::PathBuf, Vec<crate::model::view::Column>),
 }

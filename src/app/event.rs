@@ -66,6 +66,8 @@ pub enum Event {
     /// A playground scope was started: its cgroup and unit.
     PlaygroundReady(Result<(CgroupPath, String), String>),
     PlaygroundStopped(Result<String, String>),
+    /// The column chooser's save: the file written, or why not.
+    ColumnsSaved(Result<std::path::PathBuf, String>),
     /// `explain` of a cgroup, for the `w` pane.
     Explained(Box<crate::cgroup::explain::Explanation>),
     /// The kernel's predicted answer to the change a dialog is about to make.
@@ -164,6 +166,17 @@ impl App {
             Event::PassStats(stats) => {
                 self.pass_totals.add(&stats);
                 self.pass_stats = Some(stats);
+                Vec::new()
+            }
+            Event::ColumnsSaved(Ok(path)) => {
+                let path = crate::cgroup::escape::visible_path(&path);
+                self.status
+                    .say(Tone::Ok, format!("columns saved in {path}"));
+                Vec::new()
+            }
+            Event::ColumnsSaved(Err(why)) => {
+                self.status
+                    .say(Tone::Refused, format!("columns not saved: {why}"));
                 Vec::new()
             }
             Event::Focused(path, sample) => {

@@ -117,6 +117,10 @@ pub struct Options {
     pub recorded_history: bool,
     /// The top of the CPU sparkline (config `cpu_scale`).
     pub cpu_scale: crate::model::series::CpuScale,
+    /// Each column's thresholds (config `[thresholds]`).
+    pub thresholds: crate::model::column::ColumnThresholds,
+    /// The config file the column chooser saves into (`--config`, or the default place).
+    pub config_path: Option<std::path::PathBuf>,
 }
 
 /// Where `cgtui replay` is in recorded time.
@@ -152,6 +156,8 @@ impl Options {
             replay: false,
             recorded_history: false,
             cpu_scale: Default::default(),
+            thresholds: Default::default(),
+            config_path: None,
         }
     }
 }
@@ -181,6 +187,8 @@ pub struct App {
     pub(crate) keymap: Keymap,
     pub(crate) theme: Theme,
     pub(crate) columns: Vec<Column>,
+    pub(crate) thresholds: crate::model::column::ColumnThresholds,
+    pub(crate) config_path: Option<std::path::PathBuf>,
     pub(crate) interval: Duration,
     /// The time the current frame is drawn for; set by the runtime, never read from the clock
     /// while rendering.
@@ -258,6 +266,8 @@ impl App {
             keymap,
             theme: options.theme,
             columns,
+            thresholds: options.thresholds,
+            config_path: options.config_path,
             interval: options.interval,
             now,
             source: options.source,
@@ -388,6 +398,7 @@ impl App {
                 Dialog::Input(_) => Context::Input,
                 Dialog::Confirm { .. } => Context::Confirm,
                 Dialog::Text { .. } => Context::Text,
+                Dialog::Columns(_) => Context::Columns,
             });
         } else if self.tree.filter_editing {
             contexts.push(Context::FilterInput);
@@ -523,12 +534,13 @@ impl App {
     /// What the sampler must read for the tree's window (see [`reads`]), if it differs from
     /// what it was last told.
     fn visible_changed(&mut self) -> Option<Effect> {
-        let reads = reads::plan(
+        let mut reads = reads::plan(
             &self.model,
             &self.tree.view,
             self.tree.offset,
             self.layout.tree_rows(),
         );
+        reads.memory_stat = self.columns.iter().any(|c| c.needs_memory_stat());
         if reads == self.told_reads {
             return None;
         }

@@ -61,6 +61,7 @@ pub fn plan(model: &Model, view: &TreeView, offset: usize, height: usize) -> Rea
         return Reads {
             every_pass,
             in_turns,
+            ..Reads::default()
         };
     }
     if view.flat() {
@@ -77,6 +78,7 @@ pub fn plan(model: &Model, view: &TreeView, offset: usize, height: usize) -> Rea
         return Reads {
             every_pass,
             in_turns,
+            ..Reads::default()
         };
     }
     // Parents of rows on screen: their children are sorted by the value.
@@ -123,6 +125,7 @@ pub fn plan(model: &Model, view: &TreeView, offset: usize, height: usize) -> Rea
     Reads {
         every_pass,
         in_turns,
+        ..Reads::default()
     }
 }
 

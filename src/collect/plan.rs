@@ -22,6 +22,8 @@ pub struct Reads {
     /// Rows off screen whose order could bring them on screen and that no bound rules out:
     /// read in turns, every [`HIDDEN_EVERY`] passes (or less often, over the CPU budget).
     pub in_turns: Vec<CgroupPath>,
+    /// A shown column is made from memory.stat (working set, anon): rows read it too.
+    pub memory_stat: bool,
 }
 
 /// Which cgroups a pass reads: the focused one fully, and what the view needs
@@ -162,7 +164,16 @@ impl ViewPlan {
             Some(_) => self.every_pass.contains(path),
         };
         (needed || (!self.alone.is_empty() && self.alone.contains_key(path)))
-            .then_some(Scope::Columns)
+            .then_some(self.columns_scope())
+    }
+
+    /// How a row is read: its columns, and memory.stat when a shown column needs it.
+    fn columns_scope(&self) -> Scope {
+        if self.reads.as_ref().is_some_and(|r| r.memory_stat) {
+            Scope::ColumnsWithMemoryStat
+        } else {
+            Scope::Columns
+        }
     }
 
     fn turn(&self, path: &CgroupPath) -> bool {
@@ -241,7 +252,7 @@ impl ViewPlan {
                     let entry = match self.scope(path) {
                         Some(scope) => Entry::Read(scope),
                         None if turns.contains(path) && self.turn(path) => {
-                            Entry::Read(Scope::Columns)
+                            Entry::Read(self.columns_scope())
                         }
                         None => Entry::Listed,
                     };
@@ -255,14 +266,14 @@ impl ViewPlan {
         let wanted = self.focus.iter().chain(every_pass).chain(self.alone.keys());
         for path in wanted {
             if path.starts_with(base) && seen.insert(path) {
-                let scope = self.scope(path).unwrap_or(Scope::Columns);
+                let scope = self.scope(path).unwrap_or(self.columns_scope());
                 entries.push((path.clone(), Entry::Read(scope)));
             }
         }
         for path in in_turns {
             if path.starts_with(base) && seen.insert(path) {
                 let entry = if self.turn(path) {
-                    Entry::Read(Scope::Columns)
+                    Entry::Read(self.columns_scope())
                 } else {
                     Entry::Kept
                 };
@@ -349,6 +360,7 @@ impl ViewPlan {
     /// first screen, rows scrolled onto it), so a row never waits an interval on screen with
     /// old values. `None` when there is nothing new. The focus is read fully elsewhere.
     pub fn catch_up(&mut self, collector: &mut Collector, base: &CgroupPath) -> Option<TreeSample> {
+        let scope = self.columns_scope();
         let reads = self.reads.as_ref()?;
         let new: Vec<CgroupPath> = reads
             .every_pass
@@ -366,7 +378,7 @@ impl ViewPlan {
         let started = Instant::now();
         let mut cgroups = Vec::with_capacity(new.len());
         for path in new {
-            if let Some(sample) = collector.read(&path, Scope::Columns, &KnownEvents::default()) {
+            if let Some(sample) = collector.read(&path, scope, &KnownEvents::default()) {
                 cgroups.push((path.clone(), Some(sample)));
             }
             self.read_latest.insert(path);
@@ -418,6 +430,7 @@ mod tests {
         plan.set_reads(Reads {
             every_pass: vec![p("v")],
             in_turns: hidden.clone(),
+            ..Reads::default()
         });
         let passes = HIDDEN_EVERY * 4;
         let shown = reads_over(&mut plan, &[p("f"), p("v"), p("elsewhere")], passes);
@@ -436,12 +449,41 @@ mod tests {
     }
 
     #[test]
+    fn rows_read_memory_stat_only_while_a_column_needs_it() {
+        let mut plan = ViewPlan {
+            focus: Some(p("f")),
+            ..ViewPlan::default()
+        };
+        let reads = Reads {
+            every_pass: vec![p("v")],
+            ..Reads::default()
+        };
+        plan.set_reads(reads.clone());
+        let entries = plan.entries(&CgroupPath::root(), None);
+        assert!(
+            entries.contains(&(p("v"), Entry::Read(Scope::Columns))),
+            "{entries:?}"
+        );
+        plan.set_reads(Reads {
+            memory_stat: true,
+            ..reads
+        });
+        let entries = plan.entries(&CgroupPath::root(), None);
+        assert!(
+            entries.contains(&(p("v"), Entry::Read(Scope::ColumnsWithMemoryStat))),
+            "{entries:?}"
+        );
+        assert!(entries.contains(&(p("f"), Entry::Read(Scope::Full))));
+    }
+
+    #[test]
     fn the_plan_follows_a_thinner_schedule() {
         let hidden: Vec<CgroupPath> = (0..200).map(|i| p(&format!("h{i}"))).collect();
         let mut plan = ViewPlan::default();
         plan.set_reads(Reads {
             every_pass: Vec::new(),
             in_turns: hidden.clone(),
+            ..Reads::default()
         });
         plan.set_hidden_every(40);
         let reads: usize = reads_over(&mut plan, &hidden, 40).iter().sum();
@@ -483,6 +525,7 @@ mod tests {
         plan.set_reads(Reads {
             every_pass: vec![p("a")],
             in_turns: Vec::new(),
+            ..Reads::default()
         });
         for _ in 0..HIDDEN_EVERY * 3 {
             let tree = plan.sample(&mut collector, &root);
@@ -517,6 +560,7 @@ mod tests {
         plan.set_reads(Reads {
             every_pass: vec![p("a")],
             in_turns: Vec::new(),
+            ..Reads::default()
         });
         let first = plan
             .catch_up(&mut collector, &root)
@@ -528,6 +572,7 @@ mod tests {
         plan.set_reads(Reads {
             every_pass: vec![p("a"), p("b"), p("c")],
             in_turns: Vec::new(),
+            ..Reads::default()
         });
         let scrolled = plan.catch_up(&mut collector, &root).expect("the new row");
         assert_eq!(read(&scrolled), ["/b"]);
@@ -548,6 +593,7 @@ mod tests {
             plan.set_reads(Reads {
                 every_pass: names.iter().take(50).map(|n| p(n)).collect(),
                 in_turns: Vec::new(),
+                ..Reads::default()
             });
             (0..3)
                 .map(|_| {

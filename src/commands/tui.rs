@@ -71,6 +71,8 @@ pub fn run(
         replay,
         store_history,
         cpu_scale: config.cpu_scale.unwrap_or_default(),
+        thresholds: config.thresholds,
+        config_path: global.config.clone().or_else(crate::config::default_path),
     });
     tree.discard_private_copy();
     result.map(|()| 0)

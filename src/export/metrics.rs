@@ -164,6 +164,52 @@ pub(super) fn io_series<'a>(
     out
 }
 
+/// memory.stat's sizes by kind: a fixed set of labels, whatever the kernel adds.
+fn memory_stat_kinds(stat: &crate::cgroup::parse::MemoryStat) -> [(&'static str, Option<u64>); 21] {
+    [
+        ("anon", stat.anon),
+        ("file", stat.file),
+        ("kernel", stat.kernel),
+        ("kernel_stack", stat.kernel_stack),
+        ("pagetables", stat.pagetables),
+        ("percpu", stat.percpu),
+        ("sock", stat.sock),
+        ("vmalloc", stat.vmalloc),
+        ("shmem", stat.shmem),
+        ("zswap", stat.zswap),
+        ("file_mapped", stat.file_mapped),
+        ("file_dirty", stat.file_dirty),
+        ("file_writeback", stat.file_writeback),
+        ("swapcached", stat.swapcached),
+        ("active_anon", stat.active_anon),
+        ("inactive_anon", stat.inactive_anon),
+        ("active_file", stat.active_file),
+        ("inactive_file", stat.inactive_file),
+        ("unevictable", stat.unevictable),
+        ("slab_reclaimable", stat.slab_reclaimable),
+        ("slab_unreclaimable", stat.slab_unreclaimable),
+    ]
+}
+
+/// io.max's limits by device (named like io.stat's) and direction.
+fn io_max_series<'a>(
+    row: &'a Row,
+    limits: fn(&crate::cgroup::parse::IoMax) -> [(&'static str, Limit); 2],
+) -> Series<'a> {
+    let entries = row.sample.detail.as_ref().and_then(|d| d.io_max.as_ref());
+    let mut out = Vec::new();
+    for (entry, device) in entries.into_iter().flatten().zip(&row.io_max_devices) {
+        for (direction, value) in limits(entry) {
+            let mut labels = vec![("device", device.0.as_str()), ("direction", direction)];
+            if let Some(name) = &device.1 {
+                labels.push(("device_name", name.as_str()));
+            }
+            out.push((labels, limit(value)));
+        }
+    }
+    out
+}
+
 pub(super) fn families() -> Vec<Family> {
     use MetricType::{Counter, Gauge};
     vec![
@@ -252,6 +298,77 @@ pub(super) fn families() -> Vec<Family> {
             series: |r| one(r.sample.memory.min.map(limit)),
         },
         Family {
+            name: "cgroup_memory_working_set",
+            help: "Memory in use less inactive page cache, which the kernel drops first (memory.current - memory.stat inactive_file; cAdvisor's working set).",
+            unit: Some(Unit::Bytes),
+            kind: Gauge,
+            series: |r| {
+                let m = &r.sample.memory;
+                let working_set = m
+                    .current
+                    .zip(m.stat.and_then(|s| s.inactive_file))
+                    .map(|(current, inactive)| current.saturating_sub(inactive));
+                one(working_set.map(|v| Value::Gauge(v as f64)))
+            },
+        },
+        Family {
+            name: "cgroup_memory_stat",
+            help: "What the cgroup's memory is made of, by kind (memory.stat: anon, file, kernel, kernel_stack, pagetables, percpu, sock, vmalloc, shmem, zswap, file_mapped, file_dirty, file_writeback, swapcached, active_anon, inactive_anon, active_file, inactive_file, unevictable, slab_reclaimable, slab_unreclaimable).",
+            unit: Some(Unit::Bytes),
+            kind: Gauge,
+            series: |r| {
+                let Some(stat) = r.sample.memory.stat else {
+                    return Vec::new();
+                };
+                memory_stat_kinds(&stat)
+                    .into_iter()
+                    .filter_map(|(kind, value)| {
+                        value.map(|v| (vec![("kind", kind)], Value::Gauge(v as f64)))
+                    })
+                    .collect()
+            },
+        },
+        Family {
+            name: "cgroup_memory_swap_max",
+            help: "Swap limit (memory.swap.max; +Inf for max).",
+            unit: Some(Unit::Bytes),
+            kind: Gauge,
+            series: |r| one(r.sample.memory.swap_max.map(limit)),
+        },
+        Family {
+            name: "cgroup_cpu_quota_seconds",
+            help: "CPU time allowed per period (cpu.max quota; +Inf for max).",
+            unit: None,
+            kind: Gauge,
+            series: |r| {
+                let max = r.sample.detail.as_ref().and_then(|d| d.cpu_max);
+                one(max.map(|m| match m.quota.value() {
+                    Some(us) => usec(us),
+                    None => Value::Gauge(f64::INFINITY),
+                }))
+            },
+        },
+        Family {
+            name: "cgroup_cpu_period_seconds",
+            help: "The period of cpu.max's quota (cpu.max period).",
+            unit: None,
+            kind: Gauge,
+            series: |r| {
+                let max = r.sample.detail.as_ref().and_then(|d| d.cpu_max);
+                one(max.map(|m| usec(m.period_usec)))
+            },
+        },
+        Family {
+            name: "cgroup_cpu_weight",
+            help: "Share of CPU under contention, relative to siblings (cpu.weight, 1-10000).",
+            unit: None,
+            kind: Gauge,
+            series: |r| {
+                let weight = r.sample.detail.as_ref().and_then(|d| d.cpu_weight);
+                one(weight.map(|w| Value::Gauge(w as f64)))
+            },
+        },
+        Family {
             name: "cgroup_memory_events",
             help: "memory.events counters by event: oom, oom_kill, oom_group_kill, high, max, low.",
             unit: None,
@@ -300,6 +417,20 @@ pub(super) fn families() -> Vec<Family> {
             unit: None,
             kind: Counter,
             series: |r| io_series(r, |s| s.wios),
+        },
+        Family {
+            name: "cgroup_io_max_bytes_per_second",
+            help: "Bandwidth limit by device and direction (io.max rbps, wbps; +Inf for max).",
+            unit: None,
+            kind: Gauge,
+            series: |r| io_max_series(r, |m| [("read", m.rbps), ("write", m.wbps)]),
+        },
+        Family {
+            name: "cgroup_io_max_operations_per_second",
+            help: "IOPS limit by device and direction (io.max riops, wiops; +Inf for max).",
+            unit: None,
+            kind: Gauge,
+            series: |r| io_max_series(r, |m| [("read", m.riops), ("write", m.wiops)]),
         },
         Family {
             name: "cgroup_pids_current",

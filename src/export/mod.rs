@@ -181,6 +181,8 @@ struct Row {
     sample: CgroupSample,
     /// io.stat's devices as labels: `major:minor` and the name, where known.
     devices: Vec<(String, Option<String>)>,
+    /// io.max's devices, the same way.
+    io_max_devices: Vec<(String, Option<String>)>,
 }
 
 /// The length of a label value as the exposition escapes it (`\\`, `\"`, `\n`).
@@ -306,10 +308,17 @@ impl Exporter {
                 .filter_map(|stat| stat.device)
                 .map(|id| (id.to_string(), self.devices.name(id)))
                 .collect();
+            let io_max_devices = sample
+                .detail
+                .iter()
+                .flat_map(|d| d.io_max.iter().flatten())
+                .map(|entry| (entry.device.to_string(), self.devices.name(entry.device)))
+                .collect();
             let row = Row {
                 labels,
                 sample,
                 devices,
+                io_max_devices,
             };
             // Long names repeat in every series: a row that would pass the budget is left
             // out (later, smaller ones may still fit).

@@ -201,6 +201,7 @@ fn read_times_from(words: [u64; 5], anchor: u64) -> ReadTimes {
         cpu_pressure: at(base, words[2], 1_000_000),
         memory_pressure: at(base, words[3], 1_000_000),
         io_pressure: at(base, words[4], 1_000_000),
+        memory_stat: None,
     }
 }
 

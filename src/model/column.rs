@@ -14,7 +14,7 @@ use crate::theme::Level;
 pub enum Column {
     Name,
     Cpu,
-    /// Share of CFS periods throttled by cpu.max.
+    /// Share of CFS periods throttled by cpu.max, and time throttled per second.
     Throttled,
     Memory,
     MemoryLimit,
@@ -31,6 +31,10 @@ pub enum Column {
     Oom,
     /// memory.events `oom_kill`: processes killed.
     OomKill,
+    /// The working set: memory.current less inactive page cache (needs memory.stat).
+    WorkingSet,
+    /// memory.stat `anon`.
+    Anon,
 }
 
 /// Where a column's value comes from, for its age.
@@ -74,12 +78,79 @@ pub struct Spec {
     /// Its text in the tree: rates only over the same passes as the parent's
     /// ([`Node::shown_rates`]).
     pub text: fn(&Node) -> String,
-    /// How alarming a value is.
-    pub level: fn(&Node, f64) -> Level,
+    /// What the thresholds compare, given the value: the value itself, or a share of a
+    /// limit (memory, pids); `None` when there is nothing to compare (no limit).
+    pub measure: fn(&Node, f64) -> Option<f64>,
+    /// The unit of [`Spec::measure`], for the help and the manual.
+    pub unit: &'static str,
+    /// The thresholds when the config does not say.
+    pub thresholds: Thresholds,
+    /// A value of zero (or less) is idle, drawn dim.
+    pub idle_at_zero: bool,
+    /// Needs memory.stat, which rows read only while such a column is shown.
+    pub needs_memory_stat: bool,
 }
 
+/// Where a column's measure turns alarming: elevated from `warn`, high from `crit`; `None`
+/// never.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    pub warn: Option<f64>,
+    pub crit: Option<f64>,
+}
+
+impl Thresholds {
+    const fn new(warn: f64, crit: f64) -> Thresholds {
+        Thresholds {
+            warn: Some(warn),
+            crit: Some(crit),
+        }
+    }
+
+    /// The level `measure` reaches, if it reaches any.
+    fn reached(&self, measure: f64) -> Option<Level> {
+        if self.crit.is_some_and(|crit| measure >= crit) {
+            Some(Level::High)
+        } else if self.warn.is_some_and(|warn| measure >= warn) {
+            Some(Level::Elevated)
+        } else {
+            None
+        }
+    }
+}
+
+/// Each column's thresholds: the table's, or the config's (`[thresholds]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnThresholds([Thresholds; SPECS.len()]);
+
+impl Default for ColumnThresholds {
+    fn default() -> Self {
+        ColumnThresholds(std::array::from_fn(|i| SPECS[i].thresholds))
+    }
+}
+
+impl ColumnThresholds {
+    pub fn get(&self, column: Column) -> Thresholds {
+        self.0[column as usize]
+    }
+
+    pub fn set(&mut self, column: Column, thresholds: Thresholds) {
+        self.0[column as usize] = thresholds;
+    }
+}
+
+const NEVER: Thresholds = Thresholds {
+    warn: None,
+    crit: None,
+};
+
+/// Thresholds for shares of a limit (memory, pids): 75 % and 90 %.
+const OF_LIMIT: Thresholds = Thresholds::new(75.0, 90.0);
+
+const MIB: f64 = 1048576.0;
+
 /// Every column, in the order of [`Column`]'s variants.
-pub const SPECS: [Spec; 14] = [
+pub const SPECS: [Spec; 16] = [
     Spec {
         column: Column::Name,
         id: "name",
@@ -90,7 +161,11 @@ pub const SPECS: [Spec; 14] = [
         bound: Bound::None,
         value: |_| None,
         text: |_| String::new(),
-        level: |_, _| Level::Normal,
+        measure: |_, _| None,
+        unit: "",
+        thresholds: NEVER,
+        idle_at_zero: false,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::Cpu,
@@ -102,19 +177,27 @@ pub const SPECS: [Spec; 14] = [
         bound: Bound::Sum,
         value: |n| n.rates.cpu_pct,
         text: |n| format::percent(n.shown_rates().cpu_pct),
-        level: |_, v| scale(v, 50.0, 90.0),
+        measure: |_, v| Some(v),
+        unit: "% (100 = one CPU)",
+        thresholds: Thresholds::new(50.0, 90.0),
+        idle_at_zero: true,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::Throttled,
         id: "throttled",
-        title: "THR%",
-        meaning: "share of cpu.max periods throttled",
-        width: 5,
+        title: "THROTTLE",
+        meaning: "share of cpu.max periods throttled, and time throttled per second",
+        width: 11,
         kind: Kind::Rate,
         bound: Bound::None,
         value: |n| n.rates.cpu_throttled_pct,
-        text: |n| format::percent(n.shown_rates().cpu_throttled_pct),
-        level: |_, v| scale(v, 1.0, 25.0),
+        text: throttle_text,
+        measure: |_, v| Some(v),
+        unit: "% of periods",
+        thresholds: Thresholds::new(1.0, 25.0),
+        idle_at_zero: true,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::Memory,
@@ -126,10 +209,11 @@ pub const SPECS: [Spec; 14] = [
         bound: Bound::Sum,
         value: |n| memory_current(n).map(|v| v as f64),
         text: |n| format::opt_bytes(memory_current(n)),
-        level: |n, v| match of_limit(n) {
-            Level::Normal if v <= 0.0 => Level::Idle,
-            level => level,
-        },
+        measure: |n, _| memory_pct(n),
+        unit: "% of the memory limit",
+        thresholds: OF_LIMIT,
+        idle_at_zero: true,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::MemoryLimit,
@@ -146,7 +230,11 @@ pub const SPECS: [Spec; 14] = [
             })
         },
         text: |n| format::limit(effective_memory_limit(n).map(|(l, _)| l)),
-        level: |n, _| of_limit(n).max(Level::Normal),
+        measure: |n, _| memory_pct(n),
+        unit: "% of the memory limit",
+        thresholds: OF_LIMIT,
+        idle_at_zero: false,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::MemoryPct,
@@ -158,10 +246,11 @@ pub const SPECS: [Spec; 14] = [
         bound: Bound::None,
         value: memory_pct,
         text: |n| format::percent(memory_pct(n)),
-        level: |n, v| match of_limit(n) {
-            Level::Normal if v <= 0.0 => Level::Idle,
-            level => level,
-        },
+        measure: |n, _| memory_pct(n),
+        unit: "% of the memory limit",
+        thresholds: OF_LIMIT,
+        idle_at_zero: true,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::Swap,
@@ -173,7 +262,14 @@ pub const SPECS: [Spec; 14] = [
         bound: Bound::Sum,
         value: |n| swap_current(n).map(|v| v as f64),
         text: |n| format::opt_bytes(swap_current(n)),
-        level: |_, v| scale(v, f64::MIN_POSITIVE, f64::INFINITY),
+        measure: |_, v| Some(v),
+        unit: "bytes",
+        thresholds: Thresholds {
+            warn: Some(1.0),
+            crit: None,
+        },
+        idle_at_zero: true,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::IoRead,
@@ -185,7 +281,11 @@ pub const SPECS: [Spec; 14] = [
         bound: Bound::Sum,
         value: |n| n.rates.io.map(|io| io.read_bps),
         text: |n| format::opt_rate(n.shown_rates().io.map(|io| io.read_bps)),
-        level: io_level,
+        measure: |_, v| Some(v),
+        unit: "bytes/s",
+        thresholds: Thresholds::new(50.0 * MIB, 500.0 * MIB),
+        idle_at_zero: true,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::IoWrite,
@@ -197,7 +297,11 @@ pub const SPECS: [Spec; 14] = [
         bound: Bound::Sum,
         value: |n| n.rates.io.map(|io| io.write_bps),
         text: |n| format::opt_rate(n.shown_rates().io.map(|io| io.write_bps)),
-        level: io_level,
+        measure: |_, v| Some(v),
+        unit: "bytes/s",
+        thresholds: Thresholds::new(50.0 * MIB, 500.0 * MIB),
+        idle_at_zero: true,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::IoTotal,
@@ -209,7 +313,11 @@ pub const SPECS: [Spec; 14] = [
         bound: Bound::Sum,
         value: |n| n.rates.io.map(|io| io.read_bps + io.write_bps),
         text: |n| format::opt_rate(n.shown_rates().io.map(|io| io.read_bps + io.write_bps)),
-        level: io_level,
+        measure: |_, v| Some(v),
+        unit: "bytes/s",
+        thresholds: Thresholds::new(50.0 * MIB, 500.0 * MIB),
+        idle_at_zero: true,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::Pids,
@@ -221,16 +329,16 @@ pub const SPECS: [Spec; 14] = [
         bound: Bound::Sum,
         value: |n| pids_current(n).map(|v| v as f64),
         text: |n| format::count(pids_current(n)),
-        level: |n, v| {
-            let max = n.sample.as_ref().and_then(|s| match s.pids.max {
-                Some(Limit::Value(m)) if m > 0 => Some(m as f64),
+        measure: |n, v| {
+            n.sample.as_ref().and_then(|s| match s.pids.max {
+                Some(Limit::Value(max)) if max > 0 => Some(v * 100.0 / max as f64),
                 _ => None,
-            });
-            match max {
-                Some(max) => scale(v * 100.0 / max, 75.0, 90.0),
-                None => scale(v, f64::INFINITY, f64::INFINITY),
-            }
+            })
         },
+        unit: "% of pids.max",
+        thresholds: OF_LIMIT,
+        idle_at_zero: true,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::Psi,
@@ -249,7 +357,11 @@ pub const SPECS: [Spec; 14] = [
             })
         },
         text: psi_text,
-        level: |_, v| scale(v, 1.0, 10.0),
+        measure: |_, v| Some(v),
+        unit: "% (avg10)",
+        thresholds: Thresholds::new(1.0, 10.0),
+        idle_at_zero: true,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::Oom,
@@ -261,7 +373,14 @@ pub const SPECS: [Spec; 14] = [
         bound: Bound::Sum,
         value: |n| memory_events(n).map(|e| e.oom as f64),
         text: |n| format::count(memory_events(n).map(|e| e.oom)),
-        level: |_, v| scale(v, f64::INFINITY, f64::MIN_POSITIVE),
+        measure: |_, v| Some(v),
+        unit: "count",
+        thresholds: Thresholds {
+            warn: None,
+            crit: Some(1.0),
+        },
+        idle_at_zero: true,
+        needs_memory_stat: false,
     },
     Spec {
         column: Column::OomKill,
@@ -273,7 +392,46 @@ pub const SPECS: [Spec; 14] = [
         bound: Bound::Sum,
         value: |n| memory_events(n).map(|e| e.oom_kill as f64),
         text: |n| format::count(memory_events(n).map(|e| e.oom_kill)),
-        level: |_, v| scale(v, f64::INFINITY, f64::MIN_POSITIVE),
+        measure: |_, v| Some(v),
+        unit: "count",
+        thresholds: Thresholds {
+            warn: None,
+            crit: Some(1.0),
+        },
+        idle_at_zero: true,
+        needs_memory_stat: false,
+    },
+    Spec {
+        column: Column::WorkingSet,
+        id: "wss",
+        title: "WSS",
+        meaning: "working set: memory.current less inactive page cache (memory.stat)",
+        width: 7,
+        kind: Kind::Level,
+        bound: Bound::Sum,
+        value: |n| working_set(n).map(|v| v as f64),
+        text: |n| format::opt_bytes(working_set(n)),
+        measure: |n, v| share_of_memory_limit(n, v),
+        unit: "% of the memory limit",
+        thresholds: OF_LIMIT,
+        idle_at_zero: true,
+        needs_memory_stat: true,
+    },
+    Spec {
+        column: Column::Anon,
+        id: "anon",
+        title: "ANON",
+        meaning: "anonymous memory: heap, stacks, private mappings (memory.stat anon)",
+        width: 7,
+        kind: Kind::Level,
+        bound: Bound::Sum,
+        value: |n| anon(n).map(|v| v as f64),
+        text: |n| format::opt_bytes(anon(n)),
+        measure: |n, v| share_of_memory_limit(n, v),
+        unit: "% of the memory limit",
+        thresholds: OF_LIMIT,
+        idle_at_zero: true,
+        needs_memory_stat: true,
     },
 ];
 
@@ -302,7 +460,10 @@ impl Column {
         self.spec().id
     }
 
+    /// The column named `id` in a config file; `throttle` (the column's title) names
+    /// `throttled` too.
     pub fn parse(id: &str) -> Option<Column> {
+        let id = if id == "throttle" { "throttled" } else { id };
         SPECS.iter().find(|s| s.id == id).map(|s| s.column)
     }
 
@@ -336,34 +497,77 @@ impl Column {
         (self.spec().text)(node)
     }
 
-    /// How alarming the column's value for `node` is (idle without a value).
+    /// How alarming the column's value for `node` is with the table's thresholds.
     pub fn level(self, node: &Node) -> Level {
-        match self.value(node) {
-            Some(value) => (self.spec().level)(node, value),
-            None => Level::Idle,
+        self.level_with(node, self.spec().thresholds)
+    }
+
+    /// How alarming the column's value for `node` is with `thresholds` (idle without a
+    /// value).
+    pub fn level_with(self, node: &Node, thresholds: Thresholds) -> Level {
+        let spec = self.spec();
+        let Some(value) = self.value(node) else {
+            return Level::Idle;
+        };
+        match (spec.measure)(node, value).and_then(|m| thresholds.reached(m)) {
+            Some(level) => level,
+            None if spec.idle_at_zero && value <= 0.0 => Level::Idle,
+            None => Level::Normal,
         }
     }
-}
 
-fn scale(value: f64, elevated: f64, high: f64) -> Level {
-    if value >= high {
-        Level::High
-    } else if value >= elevated {
-        Level::Elevated
-    } else if value <= 0.0 {
-        Level::Idle
-    } else {
-        Level::Normal
+    /// Rows showing this column read memory.stat.
+    pub fn needs_memory_stat(self) -> bool {
+        self.spec().needs_memory_stat
     }
 }
 
-fn io_level(_: &Node, value: f64) -> Level {
-    scale(value, 50.0 * 1048576.0, 500.0 * 1048576.0)
+/// Is any of `columns` of `node` at or over its critical threshold?
+pub fn over_critical(node: &Node, columns: &[Column], thresholds: &ColumnThresholds) -> bool {
+    columns
+        .iter()
+        .any(|c| c.level_with(node, thresholds.get(*c)) == Level::High)
 }
 
-/// How close memory.current is to the effective limit.
-fn of_limit(node: &Node) -> Level {
-    memory_pct(node).map_or(Level::Normal, |pct| scale(pct, 75.0, 90.0))
+/// The cgroups from `top` down over a critical threshold of one of `columns`, parents before
+/// children (the order `!` visits them in).
+pub fn critical_paths<'m>(
+    model: &'m crate::model::Model,
+    top: &crate::cgroup::CgroupPath,
+    columns: &[Column],
+    thresholds: &ColumnThresholds,
+) -> Vec<&'m crate::cgroup::CgroupPath> {
+    let mut paths: Vec<&crate::cgroup::CgroupPath> = model
+        .nodes()
+        .filter(|n| n.path.starts_with(top) && over_critical(n, columns, thresholds))
+        .map(|n| &n.path)
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// `value` bytes as a percentage of the effective memory limit; `None` without a finite one.
+fn share_of_memory_limit(node: &Node, value: f64) -> Option<f64> {
+    match effective_memory_limit(node)?.0 {
+        Limit::Value(0) | Limit::Max => None,
+        Limit::Value(limit) => Some(value * 100.0 / limit as f64),
+    }
+}
+
+fn anon(node: &Node) -> Option<u64> {
+    node.sample.as_ref()?.memory.stat?.anon
+}
+
+/// `12% 40ms`: the share of periods throttled, and milliseconds throttled per second.
+fn throttle_text(node: &Node) -> String {
+    let rates = node.shown_rates();
+    let Some(pct) = rates.cpu_throttled_pct else {
+        return "-".into();
+    };
+    match rates.cpu_throttled_usec_per_sec {
+        Some(usec) => format!("{pct:.0}% {:.0}ms", usec / 1000.0),
+        None => format!("{pct:.0}%"),
+    }
 }
 
 fn memory_current(node: &Node) -> Option<u64> {
@@ -410,12 +614,7 @@ pub fn working_set(node: &Node) -> Option<u64> {
 
 /// memory.current as a percentage of the effective limit; `None` without a finite limit.
 pub fn memory_pct(node: &Node) -> Option<f64> {
-    let current = memory_current(node)?;
-    match effective_memory_limit(node)?.0 {
-        Limit::Value(0) => None,
-        Limit::Value(limit) => Some(current as f64 * 100.0 / limit as f64),
-        Limit::Max => None,
-    }
+    share_of_memory_limit(node, memory_current(node)? as f64)
 }
 
 /// The lower of memory.max and memory.high, with the file it came from.
@@ -443,5 +642,63 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), SPECS.len());
+    }
+
+    fn node_with_memory(current: u64, max: Option<u64>, stat: &str) -> Node {
+        use crate::cgroup::parse;
+        let mut node = Node::new(crate::cgroup::CgroupPath::root(), None);
+        let mut sample = crate::cgroup::CgroupSample::default();
+        sample.memory.current = Some(current);
+        sample.memory.max = Some(max.map_or(Limit::Max, Limit::Value));
+        sample.memory.stat = Some(parse::memory_stat(stat).unwrap());
+        node.sample = Some(Box::new(sample));
+        node
+    }
+
+    #[test]
+    fn working_set_is_current_less_inactive_file_and_anon_is_memory_stats() {
+        let node = node_with_memory(1000, Some(2000), "anon 300\ninactive_file 400\n");
+        assert_eq!(Column::WorkingSet.value(&node), Some(600.0));
+        assert_eq!(Column::Anon.value(&node), Some(300.0));
+        assert!(Column::WorkingSet.needs_memory_stat() && Column::Anon.needs_memory_stat());
+        assert!(!Column::Memory.needs_memory_stat());
+        // Without inactive_file the working set is not known: never memory.current itself.
+        let bare = node_with_memory(1000, None, "anon 300\n");
+        assert_eq!(Column::WorkingSet.value(&bare), None);
+        assert_eq!(Column::WorkingSet.level(&bare), Level::Idle);
+    }
+
+    #[test]
+    fn thresholds_decide_the_level_of_a_row() {
+        // 80 % of the limit: elevated with the table's 75/90, high once crit is 80.
+        let node = node_with_memory(1600, Some(2000), "anon 1500\ninactive_file 0\n");
+        assert_eq!(Column::Memory.level(&node), Level::Elevated);
+        let mut thresholds = ColumnThresholds::default();
+        thresholds.set(
+            Column::Memory,
+            Thresholds {
+                warn: Some(50.0),
+                crit: Some(80.0),
+            },
+        );
+        assert_eq!(
+            Column::Memory.level_with(&node, thresholds.get(Column::Memory)),
+            Level::High
+        );
+        // Never alarming: only idle or normal.
+        assert_eq!(Column::Memory.level_with(&node, NEVER), Level::Normal);
+        // ANON compares its share of the limit: 75 %.
+        assert_eq!(Column::Anon.level(&node), Level::Elevated);
+        // The limit column is never idle, even without a limit.
+        let unlimited = node_with_memory(0, None, "anon 0\n");
+        assert_eq!(Column::MemoryLimit.level(&unlimited), Level::Normal);
+        assert_eq!(Column::Memory.level(&unlimited), Level::Idle);
+    }
+
+    #[test]
+    fn throttle_keeps_its_old_config_name() {
+        assert_eq!(Column::parse("throttled"), Some(Column::Throttled));
+        assert_eq!(Column::parse("throttle"), Some(Column::Throttled));
+        assert_eq!(Column::Throttled.title(), "THROTTLE");
     }
 }

@@ -90,6 +90,9 @@ impl Node {
             cpu_user_pct: None,
             cpu_system_pct: None,
             cpu_throttled_pct: None,
+            cpu_throttled_usec_per_sec: None,
+            memory: None,
+            memory_events: None,
             io: None,
             io_devices: Vec::new(),
             psi: rates::PsiRates {
@@ -558,6 +561,9 @@ impl Model {
                 current.memory.min = full.memory.min;
                 current.memory.swap_max = full.memory.swap_max;
                 current.memory.stat = full.memory.stat;
+                // Its counters are the full read's, not of the pass's moment: no fault rate
+                // from them (the next pass's read gives one).
+                current.read_at.memory_stat = None;
                 current.pids.events = full.pids.events;
                 current.detail = full.detail;
                 for problem in full.unreadable {

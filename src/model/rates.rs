@@ -48,6 +48,26 @@ pub struct PsiRates {
     pub io: Option<PressureRates>,
 }
 
+/// Page faults and refaults per second, from memory.stat's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct MemoryRates {
+    pub pgfault: Option<f64>,
+    pub pgmajfault: Option<f64>,
+    pub workingset_refault_anon: Option<f64>,
+    pub workingset_refault_file: Option<f64>,
+}
+
+/// memory.events per second: how often the cgroup ran into its limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct MemoryEventRates {
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub max: Option<f64>,
+    pub oom: Option<f64>,
+    pub oom_kill: Option<f64>,
+    pub oom_group_kill: Option<f64>,
+}
+
 /// Growth of a cumulative counter per second; `None` if it went backwards (it was reset).
 fn per_second(prev: u64, cur: u64, secs: f64) -> Option<f64> {
     cur.checked_sub(prev).map(|d| d as f64 / secs)
@@ -129,6 +149,15 @@ pub struct Rates {
     pub cpu_system_pct: Option<f64>,
     /// Share of CFS periods in which the cgroup was throttled (needs the cpu controller).
     pub cpu_throttled_pct: Option<f64>,
+    /// Microseconds throttled per second of wall time (cpu.stat `throttled_usec`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_throttled_usec_per_sec: Option<f64>,
+    /// Faults and refaults per second, where memory.stat was read twice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryRates>,
+    /// memory.events per second, where memory.stat was read twice (it times them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_events: Option<MemoryEventRates>,
     pub io: Option<IoRates>,
     pub io_devices: Vec<DeviceRates>,
     pub psi: PsiRates,
@@ -193,6 +222,9 @@ impl Rates {
                     (ct.saturating_sub(pt) as f64 * 100.0 / periods as f64).min(100.0)
                 });
             }
+            if let (Some(p), Some(c)) = (p.throttled_usec, c.throttled_usec) {
+                rates.cpu_throttled_usec_per_sec = per_second(p, c, secs);
+            }
         }
         if let (Some(p), Some(c)) = (&prev.io, &cur.io)
             && let Some(secs) = secs(was.io_stat, now.io_stat)
@@ -215,6 +247,39 @@ impl Rates {
                 }
             }
             rates.io = Some(total);
+        }
+        let (pm, cm) = (&prev.memory, &cur.memory);
+        // Only where memory.stat was timed both times: never over the time between passes,
+        // which would mark every sample of the columns as pass-timed.
+        if was.memory_stat.is_some()
+            && now.memory_stat.is_some()
+            && let Some(secs) = secs(was.memory_stat, now.memory_stat)
+        {
+            let counter = |p: Option<u64>, c: Option<u64>| per_second(p?, c?, secs);
+            if let (Some(p), Some(c)) = (&pm.stat, &cm.stat) {
+                rates.memory = Some(MemoryRates {
+                    pgfault: counter(p.pgfault, c.pgfault),
+                    pgmajfault: counter(p.pgmajfault, c.pgmajfault),
+                    workingset_refault_anon: counter(
+                        p.workingset_refault_anon,
+                        c.workingset_refault_anon,
+                    ),
+                    workingset_refault_file: counter(
+                        p.workingset_refault_file,
+                        c.workingset_refault_file,
+                    ),
+                });
+            }
+            if let (Some(p), Some(c)) = (&pm.events, &cm.events) {
+                rates.memory_events = Some(MemoryEventRates {
+                    low: counter(Some(p.low), Some(c.low)),
+                    high: counter(Some(p.high), Some(c.high)),
+                    max: counter(Some(p.max), Some(c.max)),
+                    oom: counter(Some(p.oom), Some(c.oom)),
+                    oom_kill: counter(Some(p.oom_kill), Some(c.oom_kill)),
+                    oom_group_kill: counter(p.oom_group_kill, c.oom_group_kill),
+                });
+            }
         }
         let mut psi = |p: &Option<Pressure>, c: &Option<Pressure>, was, now| {
             if p.is_none() || c.is_none() {
@@ -264,6 +329,7 @@ mod tests {
             cpu_pressure: Some(ns),
             memory_pressure: Some(ns),
             io_pressure: Some(ns),
+            memory_stat: Some(ns),
         }
     }
 
@@ -336,6 +402,60 @@ mod tests {
         assert_eq!(psi.some_pct, Some(10.0)); // 200 ms stalled in 2 s
         assert_eq!(psi.full_pct, Some(5.0));
         assert!(r.psi.cpu.is_none());
+        assert!(!r.pass_timed);
+    }
+
+    #[test]
+    fn faults_refaults_memory_events_and_throttled_time_per_second() {
+        let memory = |at: Option<u64>, faults: u64, events: &str| {
+            let mut s = cpu_sample(7, at, 0);
+            s.cpu = Some(
+                parse::cpu_stat(&format!(
+                    "usage_usec 0\nuser_usec 0\nsystem_usec 0\nnr_periods 10\nnr_throttled 0\nthrottled_usec {}\n",
+                    faults * 10
+                ))
+                .unwrap(),
+            );
+            s.read_at.memory_stat = at;
+            s.memory.stat = Some(
+                parse::memory_stat(&format!(
+                    "anon 4096\npgfault {faults}\npgmajfault {}\nworkingset_refault_anon 0\nworkingset_refault_file {}\n",
+                    faults / 100,
+                    faults / 10
+                ))
+                .unwrap(),
+            );
+            s.memory.events = Some(parse::memory_events(events).unwrap());
+            s
+        };
+        let a = memory(Some(SEC), 1000, "low 0\nhigh 4\nmax 0\noom 0\noom_kill 0\n");
+        let mut b = memory(
+            Some(3 * SEC),
+            5000,
+            "low 0\nhigh 10\nmax 2\noom 1\noom_kill 1\n",
+        );
+        b.read_at.cpu_stat = Some(3 * SEC);
+        let r = Rates::between(&a, &b, Duration::from_secs(9), &rules());
+        let m = r.memory.expect("memory.stat read twice, timed");
+        assert_eq!(m.pgfault, Some(2000.0));
+        assert_eq!(m.pgmajfault, Some(20.0));
+        assert_eq!(m.workingset_refault_file, Some(200.0));
+        assert_eq!(m.workingset_refault_anon, Some(0.0));
+        let e = r.memory_events.expect("events timed by memory.stat");
+        assert_eq!(
+            (e.high, e.max, e.oom_kill),
+            (Some(3.0), Some(1.0), Some(0.5))
+        );
+        assert_eq!(e.oom_group_kill, None, "absent from this kernel's file");
+        assert_eq!(r.cpu_throttled_usec_per_sec, Some(20_000.0));
+        assert!(!r.pass_timed);
+        // Without memory.stat's read time (rows that do not show it) no memory rate, and
+        // the rest is not marked as timed by the passes.
+        let (mut a, mut b) = (a, b);
+        a.read_at.memory_stat = None;
+        b.read_at.memory_stat = None;
+        let r = Rates::between(&a, &b, Duration::from_secs(9), &rules());
+        assert_eq!((r.memory, r.memory_events), (None, None));
         assert!(!r.pass_timed);
     }
 

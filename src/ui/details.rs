@@ -3,10 +3,11 @@
 use crate::app::App;
 use crate::app::layout::Layout as Areas;
 use crate::app::recorded;
-use crate::cgroup::parse::Pressure;
+use crate::cgroup::parse::{CpuMax, DeviceId, MemoryEvents, Pressure};
 use crate::cgroup::workload::Kind;
 use crate::format;
 use crate::model::missing::{Metric, missing_reason};
+use crate::model::rates::MemoryEventRates;
 use crate::model::series::CpuScale;
 use crate::model::view::effective_memory_limit;
 use crate::model::{Model, Node};
@@ -217,12 +218,20 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
     };
     if let Some(t) = r.cpu_throttled_pct {
         cpu.push_str(&format!(" · throttled in {t:.1}% of periods"));
+        if let Some(usec) = r.cpu_throttled_usec_per_sec {
+            cpu.push_str(&format!(", {:.0} ms/s", usec / 1000.0));
+        }
     }
     fields.push(Field::new("CPU", cpu));
     if let Some(d) = detail {
         let mut limits = Vec::new();
         if let Some(m) = d.cpu_max {
-            limits.push(format!("cpu.max {} {}", m.quota, m.period_usec));
+            limits.push(format!(
+                "cpu.max {} {} ({})",
+                m.quota,
+                m.period_usec,
+                cpus_of_quota(m)
+            ));
         }
         if let Some(w) = d.cpu_weight {
             limits.push(format!("cpu.weight {w}"));
@@ -262,18 +271,19 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
         } else {
             Style::default()
         };
-        fields.push(
-            Field::new(
-                "",
-                format!(
-                    "events low {} high {} max {} oom {} oom_kill {}",
-                    e.low, e.high, e.max, e.oom, e.oom_kill
-                ),
-            )
-            .styled(style),
-        );
+        fields.push(Field::new("", memory_events_text(&e, r.memory_events.as_ref())).styled(style));
     }
 
+    // A device by its kernel name where /sys/dev/block knows it, with its number.
+    let device_name = |device: DeviceId| match r
+        .io_devices
+        .iter()
+        .find(|d| d.device == device)
+        .and_then(|d| d.name.clone())
+    {
+        Some(name) => format!("{name} ({device})"),
+        None => device.to_string(),
+    };
     let mut io = missing_or(theme, model, node, Metric::Io, || match r.io {
         None => "waiting for a second sample".into(),
         Some(io) => format!(
@@ -285,16 +295,26 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
         ),
     });
     io.label = "IO";
+    // io.pressure is on the PSI line; io.weight here, beside what it shares out.
+    if let Some(weight) = detail.and_then(|d| d.io_weight.as_ref()) {
+        io.text
+            .push_str(&format!(" · io.weight {}", weight.default));
+        for (device, value) in &weight.devices {
+            io.text
+                .push_str(&format!(", {} {value}", device_name(*device)));
+        }
+    }
     fields.push(io);
     for d in &r.io_devices {
-        let name = d.name.clone().unwrap_or_else(|| d.device.to_string());
         fields.push(Field::new(
             "",
             format!(
-                "{name} ({}) R {}/s W {}/s",
-                d.device,
+                "{} R {}/s {:.0} IOPS · W {}/s {:.0} IOPS",
+                device_name(d.device),
                 format::bytes(d.rates.read_bps),
-                format::bytes(d.rates.write_bps)
+                d.rates.read_iops,
+                format::bytes(d.rates.write_bps),
+                d.rates.write_iops
             ),
         ));
     }
@@ -303,11 +323,14 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
             "",
             format!(
                 "io.max {} rbps={} wbps={} riops={} wiops={}",
-                entry.device, entry.rbps, entry.wbps, entry.riops, entry.wiops
+                device_name(entry.device),
+                entry.rbps,
+                entry.wbps,
+                entry.riops,
+                entry.wiops
             ),
         ));
     }
-
     if let Some(d) = detail {
         let mut other = vec![format!(
             "cgroup.max.depth {} · cgroup.max.descendants {}",
@@ -345,12 +368,141 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
     psi.label = "PSI";
     fields.push(psi);
     fields.push(Field::new("", "(some/full avg10 %)").styled(theme.style(Role::Dim)));
+    fields.extend(memory_stat_fields(node));
     for problem in &sample.unreadable {
         fields.push(
             Field::new("unread", format!("{}: {}", problem.file, problem.reason))
                 .styled(theme.style(Role::Warning)),
         );
     }
+    fields
+}
+
+/// `1.5 CPUs`: what cpu.max's quota over its period allows.
+fn cpus_of_quota(max: CpuMax) -> String {
+    match max.quota.value() {
+        None => "no limit".into(),
+        Some(_) if max.period_usec == 0 => "no period".into(),
+        Some(quota) => {
+            let cpus = quota as f64 / max.period_usec as f64;
+            let text = format!("{cpus:.2}");
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            format!("{text} {}", if cpus == 1.0 { "CPU" } else { "CPUs" })
+        }
+    }
+}
+
+/// memory.events, each count with its rate over the last interval where it grew.
+fn memory_events_text(events: &MemoryEvents, rates: Option<&MemoryEventRates>) -> String {
+    let rate = |rate: Option<f64>| match rate {
+        Some(r) if r > 0.0 => format!(" ({}/s)", per_second(r)),
+        _ => String::new(),
+    };
+    let rates = rates.copied().unwrap_or_default();
+    let mut text = format!(
+        "events low {}{} high {}{} max {}{} oom {}{} oom_kill {}{}",
+        events.low,
+        rate(rates.low),
+        events.high,
+        rate(rates.high),
+        events.max,
+        rate(rates.max),
+        events.oom,
+        rate(rates.oom),
+        events.oom_kill,
+        rate(rates.oom_kill)
+    );
+    if let Some(group) = events.oom_group_kill {
+        text.push_str(&format!(
+            " oom_group_kill {group}{}",
+            rate(rates.oom_group_kill)
+        ));
+    }
+    text
+}
+
+/// A rate per second: whole from 10 up, with a tenth below.
+fn per_second(value: f64) -> String {
+    if value >= 10.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// What memory.current is made of (memory.stat), and faults and refaults per second. Only
+/// where memory.stat was read: the cgroup a person looks at, rows with a WSS or ANON column.
+fn memory_stat_fields(node: &Node) -> Vec<Field> {
+    let Some(sample) = node.sample.as_ref() else {
+        return Vec::new();
+    };
+    let Some(stat) = sample.memory.stat else {
+        return Vec::new();
+    };
+    let b = format::opt_bytes;
+    let listed = |parts: &[(&str, Option<u64>)]| {
+        parts
+            .iter()
+            .filter_map(|(name, value)| value.map(|v| format!("{name} {}", b(Some(v)))))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    let mut fields = vec![
+        Field::new(
+            "mem.stat",
+            format!(
+                "working set {} · anon {} (active {}, inactive {})",
+                b(crate::model::column::working_set(node)),
+                b(stat.anon),
+                b(stat.active_anon),
+                b(stat.inactive_anon),
+            ),
+        ),
+        Field::new(
+            "",
+            format!(
+                "file {} (active {}, inactive {}) · {}",
+                b(stat.file),
+                b(stat.active_file),
+                b(stat.inactive_file),
+                listed(&[("shmem", stat.shmem), ("swapcached", stat.swapcached)])
+            ),
+        ),
+        Field::new(
+            "",
+            listed(&[
+                ("file_mapped", stat.file_mapped),
+                ("file_dirty", stat.file_dirty),
+                ("file_writeback", stat.file_writeback),
+                ("zswap", stat.zswap),
+            ]),
+        ),
+        Field::new(
+            "",
+            format!(
+                "kernel {}: {}",
+                b(stat.kernel),
+                listed(&[
+                    ("stack", stat.kernel_stack),
+                    ("pagetables", stat.pagetables),
+                    ("slab", stat.slab),
+                    ("sock", stat.sock),
+                ])
+            ),
+        ),
+    ];
+    let rate = |value: Option<f64>| value.map_or("-".into(), per_second);
+    let faults = match node.rates.memory {
+        Some(m) => format!(
+            "faults {}/s (major {}/s) · refaults anon {}/s file {}/s",
+            rate(m.pgfault),
+            rate(m.pgmajfault),
+            rate(m.workingset_refault_anon),
+            rate(m.workingset_refault_file)
+        ),
+        None => "faults - (a rate needs a second read of memory.stat)".into(),
+    };
+    fields.push(Field::new("", faults));
     fields
 }
 

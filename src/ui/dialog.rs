@@ -226,6 +226,42 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 Role::BorderForm,
             )
         }
+        Dialog::Columns(chooser) => {
+            let mut lines: Vec<Line> = chooser
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, (column, shown))| {
+                    let mark = if *shown { "[x]" } else { "[ ]" };
+                    selectable(
+                        format!(
+                            " {mark} {:<9} {:<10} {}",
+                            column.id(),
+                            column.title(),
+                            column.meaning()
+                        ),
+                        i == chooser.selected,
+                    )
+                })
+                .collect();
+            lines.push(Line::from(""));
+            lines.push(dim(
+                " shown at once; the order is the tree's, left to right".into(),
+            ));
+            lines.push(keys_line(
+                app,
+                Context::Columns,
+                &[
+                    (&[Action::Up, Action::Down], "choose"),
+                    (&[Action::Activate], "show/hide"),
+                    (&[Action::ColumnEarlier], "earlier"),
+                    (&[Action::ColumnLater], "later"),
+                    (&[Action::SaveColumns], "save to the config"),
+                    (&[Action::Close], "close"),
+                ],
+            ));
+            (" columns ".to_string(), lines, Role::BorderForm)
+        }
         Dialog::Input(form) => {
             let input = &form.input;
             let text = input.text();

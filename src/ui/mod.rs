@@ -128,6 +128,22 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         facts.push(format!("every {}", crate::app::interval_text(app.interval)));
     }
     spans.push(Span::raw(format!(" {}", facts.join(" · "))));
+    let critical = crate::model::column::critical_paths(
+        &app.model,
+        &app.tree.view.top,
+        &app.columns,
+        &app.thresholds,
+    )
+    .len();
+    if critical > 0 {
+        let key = app
+            .keymap
+            .keys_for(crate::app::Context::Main, crate::app::Action::NextCritical);
+        spans.push(Span::styled(
+            format!(" · {critical} critical ({key}: next)"),
+            theme.style(Role::Level(crate::theme::Level::High)),
+        ));
+    }
     if !app.loaded {
         spans.push(Span::raw(" · reading…"));
     }

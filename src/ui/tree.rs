@@ -156,7 +156,9 @@ pub fn render(app: &App, frame: &mut Frame, layout: &Layout) {
                 }
                 column => number(
                     column.text(node),
-                    theme.style(Role::Level(column.level(node))),
+                    theme.style(Role::Level(
+                        column.level_with(node, app.thresholds.get(*column)),
+                    )),
                 ),
             });
             let mut style = Style::default();

@@ -17,12 +17,16 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Columns,
+    /// [`Scope::Columns`] and `memory.stat`: rows showing a column made from it (working
+    /// set, anonymous memory).
+    ColumnsWithMemoryStat,
     /// Everything, `memory.stat` included: the cgroup a person is looking at, `snapshot`.
     Full,
     /// What the recorder keeps: [`Scope::Full`] (its `memory.stat` for the working set).
     Record,
-    /// What an exporter reports: the columns plus memory.low/min, pids.events and
-    /// cgroup.stat (`detail` holds only `stat`); not the PID list nor the other details.
+    /// What an exporter reports: the columns plus memory.stat, memory.low/min/swap.max,
+    /// pids.events, cgroup.stat, cpu.max, cpu.weight and io.max (`detail` holds only those);
+    /// not the PID list nor the other details.
     Metrics,
 }
 
@@ -36,7 +40,7 @@ pub struct MemorySample {
     pub min: Option<Limit>,
     pub swap_max: Option<Limit>,
     pub events: Option<MemoryEvents>,
-    /// Only for [`Scope::Full`].
+    /// Only for [`Scope::Full`], [`Scope::ColumnsWithMemoryStat`] and [`Scope::Metrics`].
     pub stat: Option<MemoryStat>,
 }
 
@@ -82,6 +86,9 @@ pub struct ReadTimes {
     pub cpu_pressure: Option<u64>,
     pub memory_pressure: Option<u64>,
     pub io_pressure: Option<u64>,
+    /// memory.stat; memory.events, read moments before in the same read of the cgroup, shares
+    /// it. Only where memory.stat is read (its fault and event rates are shown there).
+    pub memory_stat: Option<u64>,
 }
 
 /// `CLOCK_MONOTONIC` now, in nanoseconds: the clock of [`ReadTimes`].
@@ -319,7 +326,7 @@ pub fn read_sample_knowing(
     let known_events = known.events.filter(|_| known.inode == stat.inode);
     let empty = known_events.is_some_and(|e| !e.populated);
     let procs = match scope {
-        Scope::Columns | Scope::Metrics => None,
+        Scope::Columns | Scope::ColumnsWithMemoryStat | Scope::Metrics => None,
         Scope::Full | Scope::Record if empty => Some(0),
         Scope::Full | Scope::Record => {
             match r.read(CGROUP_PROCS.spec.name, CGROUP_PROCS.parse, Changes::Often) {
@@ -405,14 +412,23 @@ pub fn read_sample_knowing(
     if scope == Scope::Metrics {
         sample.memory.low = r.get(MEMORY_LOW);
         sample.memory.min = r.get(MEMORY_MIN);
+        sample.memory.swap_max = r.get(MEMORY_SWAP_MAX);
         sample.pids.events = r.get(PIDS_EVENTS);
         sample.detail = Some(Box::new(DetailSample {
             stat: r.get(CGROUP_STAT),
+            cpu_max: r.get(CPU_MAX),
+            cpu_weight: r.get(CPU_WEIGHT),
+            io_max: r.get(IO_MAX),
             ..DetailSample::default()
         }));
     }
+    if matches!(
+        scope,
+        Scope::Full | Scope::ColumnsWithMemoryStat | Scope::Metrics | Scope::Record
+    ) {
+        sample.memory.stat = r.get_timed(MEMORY_STAT, &mut sample.read_at.memory_stat);
+    }
     if matches!(scope, Scope::Full | Scope::Record) {
-        sample.memory.stat = r.get(MEMORY_STAT);
         // Limits and types change only when written: re-read every few passes like the
         // columns' limits (a batch run reads every cgroup fully every pass).
         sample.memory.low = r.get(MEMORY_LOW);

@@ -89,9 +89,11 @@ impl Pending {
     }
 }
 
+mod columns;
 mod input;
 mod rows;
 
+pub use columns::ColumnChooser;
 pub use input::*;
 pub use rows::*;
 
@@ -135,6 +137,8 @@ pub enum Dialog {
         scroll: usize,
         fix: Option<Fixup>,
     },
+    /// `C`: the column chooser.
+    Columns(ColumnChooser),
 }
 
 /// What a dialog asks of the app after an action.
@@ -157,6 +161,8 @@ pub enum Step {
     },
     /// Close the dialog and move through recorded time (`cgtui replay`).
     Replay(ReplayMove),
+    /// Save these columns into the config file.
+    SaveColumns(Vec<crate::model::view::Column>),
 }
 
 pub(crate) fn move_in(selected: &mut usize, len: usize, action: Action, page: usize) {
@@ -413,6 +419,7 @@ impl Dialog {
                     Step::Stay
                 }
             },
+            Dialog::Columns(chooser) => chooser.on_action(action, page),
         }
     }
 }

@@ -130,6 +130,7 @@ pub(crate) fn full_sample() -> CgroupSample {
             cpu_pressure: Some(ANCHOR + 123_456_000),
             memory_pressure: None,
             io_pressure: Some(ANCHOR + 122_456_000),
+            memory_stat: None,
         },
         unreadable: vec![Unreadable {
             file: "memory.stat",

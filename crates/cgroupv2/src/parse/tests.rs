@@ -188,3 +188,42 @@ fn memory_stat_keeps_the_keys_this_kernel_has() {
     assert_eq!(stat.zswap, None, "absent on this kernel");
     assert!(memory_stat("anon x\n").is_err());
 }
+
+/// The files of a real kernel (Debian 12, 6.1): a service doing direct IO, and the root.
+#[test]
+fn memory_stat_and_io_stat_of_the_fixture() {
+    let stat = memory_stat(include_str!(
+        "../../tests/fixtures/debian12/system.slice/fxload.service/memory.stat"
+    ))
+    .unwrap();
+    assert_eq!(stat.anon, Some(225280));
+    assert_eq!(stat.file, Some(217088));
+    assert_eq!(stat.kernel, Some(176128));
+    assert_eq!(stat.slab, Some(47576));
+    assert_eq!(stat.inactive_file, Some(204800));
+    assert_eq!(stat.zswap, Some(0));
+    assert_eq!(stat.pgfault, Some(762));
+    assert_eq!(stat.workingset_refault_file, Some(0));
+
+    // The root lists devices without IO as a bare `MAJ:MIN`.
+    let io = io_stat(include_str!("../../tests/fixtures/debian12/io.stat")).unwrap();
+    let vda = io
+        .iter()
+        .find(|d| {
+            d.device
+                == Some(DeviceId {
+                    major: 254,
+                    minor: 0,
+                })
+        })
+        .expect("vda is listed");
+    assert_eq!(
+        (vda.rbytes, vda.wbytes, vda.rios, vda.wios),
+        (253309952, 2465792, 1324, 71)
+    );
+    let loop0 = io
+        .iter()
+        .find(|d| d.device == Some(DeviceId { major: 7, minor: 0 }))
+        .expect("a bare line is a device too");
+    assert_eq!((loop0.rbytes, loop0.rios), (0, 0));
+}
