@@ -56,15 +56,7 @@ impl App {
             return Vec::new();
         };
         let step = dialog.on_action(action, page);
-        if let Dialog::Limits {
-            rows: Some(rows),
-            selected,
-            ..
-        } = &*dialog
-        {
-            // The form reopens on this row.
-            self.limits_row = rows.get(*selected).map(|row| row.label.clone());
-        }
+        self.remember_limits_row();
         match step {
             Step::Stay => Vec::new(),
             Step::BackToLimits { cgroup, row } => {
@@ -123,6 +115,18 @@ impl App {
                 self.dialog = None;
                 vec![Effect::Replay(step)]
             }
+        }
+    }
+
+    /// The limits list's selected row, where the form reopens.
+    pub(super) fn remember_limits_row(&mut self) {
+        if let Some(Dialog::Limits {
+            rows: Some(rows),
+            selected,
+            ..
+        }) = &self.dialog
+        {
+            self.limits_row = rows.get(*selected).map(|row| row.label.clone());
         }
     }
 

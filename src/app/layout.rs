@@ -180,6 +180,50 @@ impl Layout {
     }
 }
 
+/// What a click on a drawn dialog does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogTarget {
+    /// A row of a list (limits, controllers, undo): the first click selects it, a click on the
+    /// selected row acts as Enter.
+    Row(usize),
+    /// A confirmation's yes.
+    Yes,
+    /// A confirmation's no.
+    No,
+}
+
+/// Where the open dialog's rows and buttons were drawn in the last frame. Rendering records
+/// it (the popup's size follows its wrapped text, known only there); the mouse handler reads
+/// it, and only while the dialog is still the one drawn, so a click never lands on a dialog
+/// the person has not seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DrawnDialog {
+    /// [`dialog_identity`] of the dialog as drawn.
+    pub identity: u64,
+    /// The whole popup, borders included.
+    pub popup: Rect,
+    pub targets: Vec<(Rect, DialogTarget)>,
+}
+
+impl DrawnDialog {
+    /// What lies at `position`, if anything clickable.
+    pub fn target_at(&self, position: ratatui::layout::Position) -> Option<DialogTarget> {
+        self.targets
+            .iter()
+            .find(|(area, _)| area.contains(position))
+            .map(|(_, target)| *target)
+    }
+}
+
+/// Tells dialogs apart by everything they hold (what they would write, the row selected,
+/// the text typed): a dialog that changed since it was drawn has another identity.
+pub fn dialog_identity(dialog: &crate::app::dialog::Dialog) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    format!("{dialog:?}").hash(&mut hasher);
+    hasher.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
