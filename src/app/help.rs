@@ -19,6 +19,7 @@ pub const LEGEND: &[&str] = &[
     "Lessons: ✓ a step done, ▶ the step to do now, · a step still ahead",
     "New cgroups, populated/frozen flips and OOM kills arrive by inotify at once; counters (cpu.stat, memory.current, io.stat...) are polled every interval.",
     "Every change shows the kernel's predicted answer and asks first.",
+    "Mouse: a click selects a row (tree, processes, a dialog's list) and a click on the selected row expands it or, in a dialog, acts as Enter; a click on a column's title sorts by it; a confirmation's yes and no buttons answer it; clicks beside a dialog do nothing; the wheel scrolls (--no-mouse leaves the mouse to the terminal).",
     "Config: $XDG_CONFIG_HOME/cgtui/config.toml (or --config FILE): interval, columns, sort, theme, color, cpu_scale and a [keys] table that rebinds any key above by its action's name.",
 ];
 
