@@ -2033,3 +2033,18 @@ fn a_click_aimed_at_a_dialog_that_changed_since_it_was_drawn_does_nothing() {
     assert_eq!(h.find(" yes "), yes);
     assert!(is_edit(h.click(yes), "cgroup.freeze"), "{:?}", h.effects);
 }
+
+#[test]
+fn a_name_cut_to_its_column_ends_in_an_ellipsis() {
+    let mut h = Harness::on(
+        Cgroupfs::fixture(&common::fixture()).unwrap(),
+        |o| o,
+        (40, 12),
+    );
+    h.tick();
+    let screen = h.render();
+    // The fixture's own cgroup is deep enough that its ancestors' names do not fit at 40.
+    assert!(screen.contains("user@1000.serv…"), "{screen}");
+    assert!(screen.contains("fxplay.sco…"), "{screen}");
+    assert!(!screen.contains("user@1000.servi "), "{screen}");
+}
