@@ -2048,3 +2048,22 @@ fn a_name_cut_to_its_column_ends_in_an_ellipsis() {
     assert!(screen.contains("fxplay.sco…"), "{screen}");
     assert!(!screen.contains("user@1000.servi "), "{screen}");
 }
+
+#[test]
+fn the_header_leaves_out_what_does_not_fit_instead_of_cutting_it() {
+    let h = Harness::new();
+    let header = |width: u16| h.render_at(width, 24).lines().next().unwrap().to_string();
+    let full = header(200);
+    let whole: Vec<&str> = full.trim_matches('"').trim().split(" · ").collect();
+    assert!(whole.len() > 3, "{full}");
+    for width in 24..120 {
+        let line = header(width);
+        for piece in line.trim_matches('"').trim().split(" · ").skip(1) {
+            // The source is cut at a word with `…`, on purpose.
+            assert!(
+                piece.is_empty() || piece.contains('…') || whole.contains(&piece),
+                "at {width} columns {piece:?} is cut: {line}"
+            );
+        }
+    }
+}
