@@ -43,7 +43,9 @@ fi
 echo "deb: packaging with $tool" >&2
 
 if [ "$tool" = cargo-deb ]; then
-    cargo deb --no-build --output "$deb"
+    # Stripped, as the dpkg-deb path strips (the release profile keeps line tables for
+    # backtraces, which cargo-deb would otherwise package).
+    cargo deb --no-build --strip --output "$deb"
 else
     stage=$(mktemp -d "${TMPDIR:-/tmp}/cgtui-deb.XXXXXX")
     trap 'rm -rf "$stage"' EXIT
@@ -111,7 +113,8 @@ if [ "${1:-}" = --check ]; then
         grep -q " $file\$" <<<"$listing" || { echo "$listing" >&2; echo "deb: $file is not in $deb" >&2; exit 1; }
     done
     # Everything belongs to root; nothing outside /usr.
-    if grep -v ' root/root ' <<<"$listing" | grep -q .; then echo "$listing" >&2; echo "deb: files not owned by root" >&2; exit 1; fi
+    # (dpkg-deb names root, cargo-deb's archive uid and gid 0.)
+    if grep -v -E ' (root/root|0/0) ' <<<"$listing" | grep -q .; then echo "$listing" >&2; echo "deb: files not owned by root" >&2; exit 1; fi
     if awk '{print $6}' <<<"$listing" | grep -v '^\./$' | grep -v '^\./usr/' | grep -q .; then echo "deb: files outside /usr" >&2; exit 1; fi
     dpkg-deb -f "$deb" Package Version Depends >&2
     echo "deb: $deb holds every file ($(stat -c %s "$deb") bytes)" >&2
