@@ -1,7 +1,8 @@
 //! Where everything is on screen, computed from the terminal's size and the person's choices
 //! (details pane shown and how tall, lessons panel open, columns). Rendering computes it from
 //! the frame it draws into, so a stale size can never draw outside the buffer; the app keeps
-//! the latest one to map mouse clicks and page sizes.
+//! the latest one to map mouse clicks and page sizes. A dialog's rows and buttons are placed by
+//! its drawing, which records them here ([`DrawnDialog`]).
 
 use crate::model::view::Column;
 use ratatui::layout::Rect;

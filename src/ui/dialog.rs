@@ -1,5 +1,7 @@
 //! Modal dialogs, drawn over the main view. A dialog that is about to change something shows
-//! the kernel's predicted answer (or says it is read-only) before anything is written.
+//! the kernel's predicted answer (or says it is read-only) before anything is written. Drawing a
+//! dialog records where its rows and buttons went (`App::drawn_dialog`), for the mouse: the
+//! one thing rendering leaves behind, since only the drawing knows how its text wrapped.
 
 use crate::app::dialog::Dialog;
 use crate::app::layout::{DialogTarget, DrawnDialog, dialog_identity};
