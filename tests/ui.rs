@@ -2067,3 +2067,25 @@ fn the_header_leaves_out_what_does_not_fit_instead_of_cutting_it() {
         }
     }
 }
+
+#[test]
+fn a_dialog_breaks_its_key_hints_between_items() {
+    let mut h = Harness::on(
+        Cgroupfs::fixture(&common::fixture()).unwrap(),
+        |o| o,
+        (80, 24),
+    );
+    h.tick();
+    h.select("/system.slice/fxload.service");
+    h.keys("e");
+    h.key(KeyCode::Enter);
+    let screen = h.render();
+    assert!(screen.contains("Esc cancel"), "{screen}");
+    for line in screen.lines() {
+        let inside = line.trim_matches(['"', ' ', '│', '─', '┐', '┘']);
+        assert!(
+            !inside.ends_with(" ·") && !inside.ends_with("Esc"),
+            "a hint cut from its key: {line}"
+        );
+    }
+}

@@ -73,11 +73,16 @@ fn read_only_line(theme: &Theme) -> Line<'static> {
     ))
 }
 
-/// The dialog's own keys for its last line, as the keymap binds them in `context`: each item
+/// The dialog's own keys for its last lines (`inner` columns wide), as the keymap binds them in `context`: each item
 /// is the first key of each of its actions, then what they do ("↑↓ choose · r direct write");
 /// an item without actions is its words alone. Generated, so a rebinding shows here too.
-fn keys_line(app: &App, context: Context, items: &[(&[Action], &str)]) -> Line<'static> {
-    let text = items
+fn keys_lines(
+    app: &App,
+    context: Context,
+    items: &[(&[Action], &str)],
+    inner: usize,
+) -> Vec<Line<'static>> {
+    let texts: Vec<String> = items
         .iter()
         .filter_map(|(actions, words)| {
             let keys: Vec<String> = actions
@@ -91,9 +96,21 @@ fn keys_line(app: &App, context: Context, items: &[(&[Action], &str)]) -> Line<'
                 (false, false) => Some(format!("{} {words}", join_keys(&keys))),
             }
         })
-        .collect::<Vec<_>>()
-        .join(" · ");
-    Line::from(Span::styled(format!(" {text}"), app.theme.style(Role::Dim)))
+        .collect();
+    // Broken between items, never inside one (`Esc` apart from `cancel`).
+    let mut rows: Vec<String> = Vec::new();
+    for text in texts {
+        match rows.last_mut() {
+            Some(row) if crate::format::width(row) + 3 + crate::format::width(&text) <= inner => {
+                row.push_str(" · ");
+                row.push_str(&text);
+            }
+            _ => rows.push(format!(" {text}")),
+        }
+    }
+    rows.into_iter()
+        .map(|row| Line::from(Span::styled(row, app.theme.style(Role::Dim))))
+        .collect()
 }
 
 /// Keys side by side: arrows as one pair (`↑↓`, `←→`), other keys apart (`PgUp PgDn`).
@@ -132,6 +149,15 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
         .as_ref()
         .filter(|(op, _)| pending.as_ref() == Some(op))
         .map(|(_, p)| p);
+    let width = if matches!(dialog, Dialog::Text { .. }) {
+        120
+    } else {
+        96
+    };
+    let inner = width
+        .min(area.width.saturating_sub(2))
+        .saturating_sub(2)
+        .max(1) as usize;
     let mut scroll = 0usize;
     // What a click on a line does, recorded once the lines are wrapped and placed.
     let mut targets: Vec<LineTarget> = Vec::new();
@@ -173,7 +199,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     (&[Action::Close], "close"),
                 ]
             };
-            lines.push(keys_line(app, Context::Form, items));
+            lines.extend(keys_lines(app, Context::Form, items, inner));
             (format!(" limits of {cgroup} "), lines, Role::BorderForm)
         }
         Dialog::Controllers {
@@ -228,7 +254,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     (&[Action::Close], "close"),
                 ]
             };
-            lines.push(keys_line(app, Context::Form, items));
+            lines.extend(keys_lines(app, Context::Form, items, inner));
             (
                 format!(" controllers of {cgroup} "),
                 lines,
@@ -298,7 +324,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     (&[Action::Close], "cancel"),
                 ]
             };
-            lines.push(keys_line(app, Context::Input, keys));
+            lines.extend(keys_lines(app, Context::Input, keys, inner));
             (format!(" {} ", form.title), lines, Role::BorderForm)
         }
         Dialog::UndoList {
@@ -334,7 +360,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 }
             }
             lines.push(Line::from(""));
-            lines.push(keys_line(
+            lines.extend(keys_lines(
                 app,
                 Context::Form,
                 &[
@@ -342,6 +368,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     (&[Action::Activate], "undo it (asks first)"),
                     (&[Action::Close], "close"),
                 ],
+                inner,
             ));
             (" undo ".to_string(), lines, Role::BorderForm)
         }
@@ -368,7 +395,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     Span::raw(format!(" fix it: {}", fix.describe())),
                 ]));
             }
-            out.push(keys_line(
+            out.extend(keys_lines(
                 app,
                 Context::Text,
                 &[
@@ -378,6 +405,7 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     ),
                     (&[], "any other key closes"),
                 ],
+                inner,
             ));
             let border = match tone {
                 Tone::Refused => Role::Refused,
@@ -432,15 +460,6 @@ pub fn render(app: &App, dialog: &Dialog, frame: &mut Frame, area: Rect) {
         });
         lines.push(answer);
     }
-    let width = if matches!(dialog, Dialog::Text { .. }) {
-        120
-    } else {
-        96
-    };
-    let inner = width
-        .min(area.width.saturating_sub(2))
-        .saturating_sub(2)
-        .max(1) as usize;
     let pieces: Vec<Vec<Line<'static>>> = lines
         .into_iter()
         .map(|line| indent_wrapped(line, inner))
