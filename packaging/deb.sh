@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the Debian package, target/debian/cgtui_VERSION-1_ARCH.deb, from Cargo.toml's
-# [package.metadata.deb] (cargo-deb's format): the binary, the man pages, the completions and
-# the README with the manual's pages (docs/src), the rest generated from the release binary.
+# [package.metadata.deb] (cargo-deb's format): the binary, the man pages and completions kept
+# generated in packaging/generated/ (tests/install.rs checks they are what the binary writes;
+# CGTUI_UPDATE_DOCS=1 cargo test --test install rewrites them), and the README with the
+# manual's pages (docs/src). `cargo deb` alone builds the same package from a fresh clone.
 #
 #   packaging/deb.sh [--check]     build it (--check: and verify its file list with dpkg -c)
 #
@@ -23,16 +25,6 @@ for tool in jq dpkg-deb fakeroot gzip; do
     command -v "$tool" >/dev/null || { echo "deb: $tool is missing (apt-get install jq dpkg fakeroot)" >&2; exit 1; }
 done
 
-# The generated assets, at the places the metadata names (target/deb-assets/...).
-assets=target/deb-assets
-rm -rf "$assets"
-mkdir -p "$assets/man" "$assets/completions"
-"$binary" manpage --dir "$assets/man"
-gzip -9n "$assets"/man/*.1
-"$binary" completions bash >"$assets/completions/cgtui"
-"$binary" completions zsh >"$assets/completions/_cgtui"
-"$binary" completions fish >"$assets/completions/cgtui.fish"
-
 meta=$(cargo metadata --format-version 1 --no-deps --locked | jq '.packages[] | select(.name == "cgtui")')
 field() { jq -r "$1 // empty" <<<"$meta"; }
 version=$(field .version)
@@ -51,7 +43,9 @@ fi
 echo "deb: packaging with $tool" >&2
 
 if [ "$tool" = cargo-deb ]; then
-    cargo deb --no-build --output "$deb"
+    # Stripped, as the dpkg-deb path strips (the release profile keeps line tables for
+    # backtraces, which cargo-deb would otherwise package).
+    cargo deb --no-build --strip --output "$deb"
 else
     stage=$(mktemp -d "${TMPDIR:-/tmp}/cgtui-deb.XXXXXX")
     trap 'rm -rf "$stage"' EXIT
@@ -66,6 +60,8 @@ else
             matched=1
             if [[ $dest == */ ]]; then target="$root/$dest$(basename "$file")"; else target="$root/$dest"; fi
             install -D -m "$mode" "$file" "$target"
+            # Man pages compressed, as cargo-deb does (Debian Policy 12.1).
+            if [[ $target == */usr/share/man/* ]]; then gzip -9n "$target"; fi
         done
         [ $matched = 1 ] || { echo "deb: no file matches asset $source" >&2; exit 1; }
     done < <(jq -r '.metadata.deb.assets[] | @tsv' <<<"$meta")
@@ -117,7 +113,8 @@ if [ "${1:-}" = --check ]; then
         grep -q " $file\$" <<<"$listing" || { echo "$listing" >&2; echo "deb: $file is not in $deb" >&2; exit 1; }
     done
     # Everything belongs to root; nothing outside /usr.
-    if grep -v ' root/root ' <<<"$listing" | grep -q .; then echo "$listing" >&2; echo "deb: files not owned by root" >&2; exit 1; fi
+    # (dpkg-deb names root, cargo-deb's archive uid and gid 0.)
+    if grep -v -E ' (root/root|0/0) ' <<<"$listing" | grep -q .; then echo "$listing" >&2; echo "deb: files not owned by root" >&2; exit 1; fi
     if awk '{print $6}' <<<"$listing" | grep -v '^\./$' | grep -v '^\./usr/' | grep -q .; then echo "deb: files outside /usr" >&2; exit 1; fi
     dpkg-deb -f "$deb" Package Version Depends >&2
     echo "deb: $deb holds every file ($(stat -c %s "$deb") bytes)" >&2

@@ -358,7 +358,7 @@ pub struct SnapshotArgs {
     /// CGTUI_PROMETHEUS_USER and CGTUI_PROMETHEUS_PASSWORD.
     #[arg(long, value_name = "URL", conflicts_with_all = ["store", "follow", "from", "to"])]
     pub prometheus: Option<String>,
-    /// With --prometheus: the instance (its `instance` label, e.g. web1:9256) to print.
+    /// With --prometheus: the instance (its `instance` label, e.g. web1:9659) to print.
     #[arg(long, value_name = "NAME", requires = "prometheus")]
     pub instance: Option<String>,
     /// With --prometheus: list the instances, with their cgroups, CPU, memory and OOM kills

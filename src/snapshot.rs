@@ -427,15 +427,22 @@ pub fn run(options: Options, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The text table's mark of a cgroup with processes in it or below it.
+const POPULATED_MARK: &str = "*";
+/// The text table's mark of a frozen cgroup.
+const FROZEN_MARK: &str = "F";
+
 fn write_table(
     out: &mut dyn Write,
     iteration: u64,
     unix: f64,
     reports: &[CgroupReport],
 ) -> std::io::Result<()> {
+    // The marks before a name, said where they are read.
     writeln!(
         out,
-        "cgtui snapshot {iteration} at {}: {}",
+        "cgtui snapshot {iteration} at {}: {} (marks before a name: {POPULATED_MARK} populated, \
+         {FROZEN_MARK} frozen)",
         utc_timestamp(unix),
         format::plural(reports.len(), "cgroup")
     )?;
@@ -452,8 +459,8 @@ fn write_table(
                 .map_or("-".to_string(), |p| format!("{:.1}", p.raw.some.avg10))
         };
         let marker = match (r.frozen, r.populated) {
-            (Some(true), _) => "F",
-            (_, Some(true)) => "*",
+            (Some(true), _) => FROZEN_MARK,
+            (_, Some(true)) => POPULATED_MARK,
             _ => " ",
         };
         writeln!(

@@ -200,3 +200,61 @@ fn install_commands_need_no_cgroup_hierarchy() {
     cgtui(&["--fixture", "/nonexistent", "completions", "zsh"]);
     cgtui(&["--fixture", "/nonexistent", "manpage"]);
 }
+
+/// The man pages and completions the Debian package ships, kept in the repository so that
+/// `cargo deb` works on a fresh clone, are what the binary writes now; CGTUI_UPDATE_DOCS=1
+/// rewrites them.
+#[test]
+fn the_packaged_man_pages_and_completions_are_current() {
+    let kept = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/generated");
+    let fresh = tempfile::tempdir().unwrap();
+    let man = fresh.path().join("man");
+    let completions = fresh.path().join("completions");
+    std::fs::create_dir_all(&completions).unwrap();
+    cgtui(&["manpage", "--dir", &man.display().to_string()]);
+    for (shell, file) in [("bash", "cgtui"), ("zsh", "_cgtui"), ("fish", "cgtui.fish")] {
+        std::fs::write(
+            completions.join(file),
+            cgtui(&["completions", shell]).stdout,
+        )
+        .unwrap();
+    }
+    let files = |root: &std::path::Path| -> std::collections::BTreeMap<String, Vec<u8>> {
+        ["man", "completions"]
+            .iter()
+            .flat_map(|dir| {
+                std::fs::read_dir(root.join(dir))
+                    .into_iter()
+                    .flatten()
+                    .map(|entry| entry.unwrap().path())
+                    .map(move |path| {
+                        let name = format!("{dir}/{}", path.file_name().unwrap().to_string_lossy());
+                        (name, std::fs::read(&path).unwrap())
+                    })
+            })
+            .collect()
+    };
+    let (want, have) = (files(fresh.path()), files(&kept));
+    assert!(want.contains_key("man/cgtui.1") && want.contains_key("completions/_cgtui"));
+    if want == have {
+        return;
+    }
+    if std::env::var_os("CGTUI_UPDATE_DOCS").is_some() {
+        let _ = std::fs::remove_dir_all(&kept);
+        for (name, bytes) in &want {
+            let path = kept.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+        return;
+    }
+    let differ: Vec<&String> = want
+        .keys()
+        .chain(have.keys())
+        .filter(|name| want.get(*name) != have.get(*name))
+        .collect();
+    panic!(
+        "packaging/generated/ is not what the binary writes ({differ:?}); run \
+         CGTUI_UPDATE_DOCS=1 cargo test --test install to rewrite it"
+    );
+}

@@ -859,7 +859,10 @@ fn snapshot_says_one_cgroup_runs_until_interrupted_and_the_tui_one_process() {
     );
     let first = text.lines().next().unwrap();
     assert!(first.starts_with("cgtui snapshot 1 at 20"), "{first}");
-    assert!(first.ends_with("Z: 1 cgroup"), "{first}");
+    assert!(
+        first.ends_with("Z: 1 cgroup (marks before a name: * populated, F frozen)"),
+        "{first}"
+    );
     // --count 0 and --follow run until interrupted.
     for args in [["--count", "0"], ["--follow", "--json"]] {
         let mut child = std::process::Command::new(common::binary())
@@ -1302,4 +1305,52 @@ fn the_column_chooser_saves_into_the_config_file() {
         std::fs::read_to_string(&config).unwrap(),
         "# mine\ncolumns = [\"mem\"]  # two\n[keys]\nhelp = \"F1\"\n"
     );
+}
+
+/// Where `text` is on `screen`, as the 1-based column and row an SGR mouse report names.
+fn sgr_position(screen: &str, text: &str) -> Option<(usize, usize)> {
+    screen.lines().enumerate().find_map(|(row, line)| {
+        line.find(text)
+            .map(|at| (line[..at].chars().count() + 1, row + 1))
+    })
+}
+
+#[test]
+fn a_click_on_a_confirmations_no_writes_nothing_and_one_on_yes_writes() {
+    let scratch = Scratch::new();
+    let mut pty = scratch.spawn((120, 40), &[]);
+    let before = scratch.read("system.slice/cgroup.subtree_control");
+    pty.send("gjj");
+    pty.wait_for("system.slice selected", WAIT, |s| {
+        selected_line(s, "/system.slice")
+    });
+    let click = |pty: &mut Pty, (col, row): (usize, usize)| {
+        pty.send(&format!("\x1b[<0;{col};{row}M\x1b[<0;{col};{row}m"))
+    };
+    pty.send("c");
+    pty.wait_text("controllers of /system.slice", WAIT);
+    pty.send(" ");
+    pty.wait_text("change controllers: confirm", WAIT);
+    pty.wait_text("kernel: will", WAIT);
+    let no = sgr_position(&pty.screen(), "no  any other key").expect("the no button");
+    click(&mut pty, no);
+    pty.wait_for("the confirmation to close", WAIT, |s| {
+        !s.contains("change controllers")
+    });
+    still_answers(&mut pty, "after a click on no");
+    assert_eq!(
+        scratch.read("system.slice/cgroup.subtree_control"),
+        before,
+        "a click on no wrote"
+    );
+    // Yes, clicked, writes: the button the test finds is the one the mouse reaches.
+    pty.send("f");
+    pty.wait_text("Freeze /system.slice?", WAIT);
+    pty.wait_text("kernel: will allow", WAIT);
+    let yes = sgr_position(&pty.screen(), " yes ").expect("the yes button");
+    click(&mut pty, yes);
+    pty.wait_for("the freeze to be written", WAIT, |_| {
+        scratch.read("system.slice/cgroup.freeze").trim() == "1"
+    });
+    quit(&mut pty);
 }

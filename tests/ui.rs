@@ -249,6 +249,43 @@ impl Harness {
         terminal.backend().to_string()
     }
 
+    /// Where `text` is on the screen as drawn now (column, row) of its first character.
+    fn find(&self, text: &str) -> (u16, u16) {
+        let buffer = self.buffer();
+        for y in 0..buffer.area.height {
+            let cells: Vec<&str> = (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect();
+            let row: String = cells.concat();
+            if let Some(at) = row.find(text) {
+                // Cells, not bytes: count the cells whose symbols come before it.
+                let mut bytes = 0;
+                let column = cells.iter().take_while(|c| {
+                    bytes += c.len();
+                    bytes <= at
+                });
+                return (column.count() as u16, y);
+            }
+        }
+        panic!("{text:?} is not on the screen:\n{}", self.render());
+    }
+
+    /// A left click, as a person gives it: on the frame drawn just before.
+    fn click(&mut self, (column, row): (u16, u16)) -> &[Effect] {
+        let _ = self.render();
+        self.click_unseen((column, row))
+    }
+
+    /// A left click with no frame drawn since the last change.
+    fn click_unseen(&mut self, (column, row): (u16, u16)) -> &[Effect] {
+        self.event(Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }))
+    }
+
     fn buffer(&self) -> ratatui::buffer::Buffer {
         let mut terminal = Terminal::new(TestBackend::new(self.size.0, self.size.1)).unwrap();
         terminal
@@ -554,29 +591,76 @@ const KEYS_START: &str =
     "<!-- keys: generated from the keymap by tests/ui.rs; CGTUI_UPDATE_DOCS=1 rewrites it -->\n";
 const KEYS_END: &str = "<!-- end of keys -->";
 
-#[test]
-fn manual_key_table_is_generated_from_the_keymap() {
-    let page = manual_page(KEYS_PAGE);
-    let table = Keymap::default().markdown();
+/// The part of a manual's `page` between `start` and `end` is `content`; CGTUI_UPDATE_DOCS=1
+/// rewrites it.
+fn generated_section(page_path: &str, start_marker: &str, end_marker: &str, content: &str) {
+    let page = manual_page(page_path);
     let start = page
-        .find(KEYS_START)
-        .unwrap_or_else(|| panic!("{KEYS_PAGE} has the generated key table marker"))
-        + KEYS_START.len();
-    let end = page[start..].find(KEYS_END).expect("end marker") + start;
-    if page[start..end] != table {
+        .find(start_marker)
+        .unwrap_or_else(|| panic!("{page_path} has the marker {start_marker:?}"))
+        + start_marker.len();
+    let end = page[start..].find(end_marker).expect("end marker") + start;
+    if page[start..end] != *content {
         if std::env::var_os("CGTUI_UPDATE_DOCS").is_some() {
-            let updated = format!("{}{table}{}", &page[..start], &page[end..]);
+            let updated = format!("{}{content}{}", &page[..start], &page[end..]);
             std::fs::write(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join(KEYS_PAGE),
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(page_path),
                 updated,
             )
             .unwrap();
         } else {
             panic!(
-                "{KEYS_PAGE}'s key table differs from the keymap; run with CGTUI_UPDATE_DOCS=1 \
-                 to rewrite it. Expected:\n{table}"
+                "{page_path} differs from the program between {start_marker:?} and \
+                 {end_marker:?}; run with CGTUI_UPDATE_DOCS=1 to rewrite it. Expected:\n{content}"
             );
         }
+    }
+}
+
+#[test]
+fn manual_key_table_is_generated_from_the_keymap() {
+    generated_section(
+        KEYS_PAGE,
+        KEYS_START,
+        KEYS_END,
+        &Keymap::default().markdown(),
+    );
+}
+
+#[test]
+fn manual_markers_are_the_help_legend() {
+    let legend: String = cgtui::app::help::LEGEND
+        .iter()
+        .map(|line| format!("- {line}\n"))
+        .collect();
+    generated_section(
+        KEYS_PAGE,
+        "<!-- markers: generated from the help by tests/ui.rs; CGTUI_UPDATE_DOCS=1 rewrites it -->\n",
+        "<!-- end of markers -->",
+        &legend,
+    );
+    // Every mark the tree, the header and the lessons draw is in it.
+    let help = cgtui::ui::help::plain_text(&Keymap::default()).join("\n");
+    for mark in [
+        "●",
+        "○",
+        "❄",
+        "▸",
+        "▾",
+        "◂",
+        "⇦",
+        "OOM-KILL",
+        "~",
+        "▲",
+        "▼",
+        "lone - in a column",
+        "…",
+        "▁",
+        "·",
+        "✓",
+        "▶",
+    ] {
+        assert!(help.contains(mark), "{mark} is not explained in the help");
     }
 }
 
@@ -2251,4 +2335,155 @@ fn thresholds_count_critical_cgroups_and_the_key_visits_them() {
         screen.lines().next().unwrap().contains("1 critical"),
         "{screen}"
     );
+}
+
+#[test]
+fn a_click_picks_a_row_of_the_limits_form_and_a_second_click_edits_it() {
+    let mut h = Harness::new();
+    h.select("/system.slice/fxload.service");
+    h.keys("e");
+    assert!(h.click(h.find(" pids.max")).is_empty());
+    let screen = h.render();
+    assert!(
+        screen.contains("limits of /system.slice/fxload.service"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("a number of tasks, or max"),
+        "pids.max's hint:\n{screen}"
+    );
+    // The second click on the selected row opens its field, as Enter does.
+    assert!(h.click(h.find(" pids.max")).is_empty());
+    let screen = h.render();
+    assert!(
+        screen.contains("pids.max of /system.slice/fxload.service"),
+        "{screen}"
+    );
+    // Esc goes back to the list, at the clicked row.
+    h.key(KeyCode::Esc);
+    assert!(
+        h.render().contains("a number of tasks, or max"),
+        "{}",
+        h.render()
+    );
+    // A click outside the dialog neither closes it nor reaches the tree.
+    let before = h.app.selected().clone();
+    assert!(h.click((1, 2)).is_empty());
+    assert_eq!(h.app.selected(), &before);
+    assert!(
+        h.render()
+            .contains("limits of /system.slice/fxload.service")
+    );
+}
+
+#[test]
+fn a_click_picks_a_controller_and_a_second_click_asks_to_toggle_it() {
+    let mut h = Harness::new();
+    h.select("/system.slice");
+    h.keys("c");
+    let screen = h.render();
+    assert!(screen.contains("controllers of /system.slice"), "{screen}");
+    let (column, row) = h.find("[x] enabled for children");
+    // The controller's name starts the row: click on it.
+    assert!(h.click((column.saturating_sub(8), row)).is_empty());
+    assert!(h.click((column, row)).is_empty(), "a click only asks");
+    let screen = h.render();
+    assert!(screen.contains("change controllers: confirm"), "{screen}");
+    assert!(screen.contains("Disable the "), "{screen}");
+    // Its no button: nothing written, the confirmation gone.
+    assert!(h.click(h.find("no  any other key")).is_empty());
+    assert!(!h.app.overlay_open(), "{}", h.render());
+}
+
+#[test]
+fn a_confirmation_answers_its_buttons_and_nothing_else() {
+    let mut h = Harness::new();
+    h.key(KeyCode::Char('K'));
+    // Outside the dialog, and on its text: nothing.
+    assert!(h.click((0, 0)).is_empty());
+    assert!(h.click(h.find("Kill every process")).is_empty());
+    assert!(h.render().contains("Kill every process"), "{}", h.render());
+    // No.
+    assert!(h.click(h.find("no  any other key")).is_empty());
+    assert!(!h.app.overlay_open());
+    // Yes.
+    h.key(KeyCode::Char('K'));
+    let yes = h.find(" yes ");
+    assert!(is_edit(h.click(yes), "cgroup.kill"), "{:?}", h.effects);
+}
+
+#[test]
+fn a_click_aimed_at_a_dialog_that_changed_since_it_was_drawn_does_nothing() {
+    let mut h = Harness::new();
+    h.select("/system.slice");
+    h.key(KeyCode::Char('f'));
+    let yes = h.find(" yes ");
+    // That freeze is answered no and the one of the row above asked, with no frame drawn
+    // between: the click meant the first freeze's yes, and must not answer the second.
+    h.key(KeyCode::Char('n'));
+    h.key(KeyCode::Up);
+    h.key(KeyCode::Char('f'));
+    assert!(h.app.overlay_open());
+    assert!(h.click_unseen(yes).is_empty(), "{:?}", h.effects);
+    assert!(h.app.overlay_open(), "the second freeze is still asked");
+    // Once drawn, its own yes answers it: at the very place of the first one's, so only the
+    // check of what was drawn kept the click above from answering.
+    assert_eq!(h.find(" yes "), yes);
+    assert!(is_edit(h.click(yes), "cgroup.freeze"), "{:?}", h.effects);
+}
+
+#[test]
+fn a_name_cut_to_its_column_ends_in_an_ellipsis() {
+    let mut h = Harness::on(
+        Cgroupfs::fixture(&common::fixture()).unwrap(),
+        |o| o,
+        (40, 12),
+    );
+    h.tick();
+    let screen = h.render();
+    // The fixture's own cgroup is deep enough that its ancestors' names do not fit at 40.
+    assert!(screen.contains("user@1000.serv…"), "{screen}");
+    assert!(screen.contains("fxplay.sco…"), "{screen}");
+    assert!(!screen.contains("user@1000.servi "), "{screen}");
+}
+
+#[test]
+fn the_header_leaves_out_what_does_not_fit_instead_of_cutting_it() {
+    let h = Harness::new();
+    let header = |width: u16| h.render_at(width, 24).lines().next().unwrap().to_string();
+    let full = header(200);
+    let whole: Vec<&str> = full.trim_matches('"').trim().split(" · ").collect();
+    assert!(whole.len() > 3, "{full}");
+    for width in 24..120 {
+        let line = header(width);
+        for piece in line.trim_matches('"').trim().split(" · ").skip(1) {
+            // The source is cut at a word with `…`, on purpose.
+            assert!(
+                piece.is_empty() || piece.contains('…') || whole.contains(&piece),
+                "at {width} columns {piece:?} is cut: {line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_dialog_breaks_its_key_hints_between_items() {
+    let mut h = Harness::on(
+        Cgroupfs::fixture(&common::fixture()).unwrap(),
+        |o| o,
+        (80, 24),
+    );
+    h.tick();
+    h.select("/system.slice/fxload.service");
+    h.keys("e");
+    h.key(KeyCode::Enter);
+    let screen = h.render();
+    assert!(screen.contains("Esc cancel"), "{screen}");
+    for line in screen.lines() {
+        let inside = line.trim_matches(['"', ' ', '│', '─', '┐', '┘']);
+        assert!(
+            !inside.ends_with(" ·") && !inside.ends_with("Esc"),
+            "a hint cut from its key: {line}"
+        );
+    }
 }

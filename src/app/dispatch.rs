@@ -60,15 +60,7 @@ impl App {
             Dialog::Columns(chooser) => Some(chooser.shown()),
             _ => None,
         };
-        if let Dialog::Limits {
-            rows: Some(rows),
-            selected,
-            ..
-        } = &*dialog
-        {
-            // The form reopens on this row.
-            self.limits_row = rows.get(*selected).map(|row| row.label.clone());
-        }
+        self.remember_limits_row();
         if let Some(columns) = chosen {
             // Shown or hidden at once, not only once saved.
             self.columns = columns;
@@ -142,6 +134,18 @@ impl App {
                 self.dialog = None;
                 vec![Effect::Replay(step)]
             }
+        }
+    }
+
+    /// The limits list's selected row, where the form reopens.
+    pub(super) fn remember_limits_row(&mut self) {
+        if let Some(Dialog::Limits {
+            rows: Some(rows),
+            selected,
+            ..
+        }) = &self.dialog
+        {
+            self.limits_row = rows.get(*selected).map(|row| row.label.clone());
         }
     }
 

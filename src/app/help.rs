@@ -5,14 +5,21 @@ use crate::app::action::{Action, Context};
 use crate::app::keymap::Keymap;
 use crate::model::view::Column;
 
-const LEGEND: &[&str] = &[
+/// What every mark on screen means: the `?` help's last section, and the manual's (docs/src/keys.md,
+/// kept equal by tests/ui.rs).
+pub const LEGEND: &[&str] = &[
     "● populated  ○ empty  ❄ frozen  ▸ collapsed  ▾ expanded  ◂ cgtui: cgtui's own cgroup",
     "⇦ yours: ownership changes to you here (the delegation boundary)",
+    "▲ ▼ after a column's title: the tree is sorted by it, ascending or descending",
+    "A lone - in a column: no value (not read yet, or this cgroup has no such file: its controller is off)",
+    "…: text cut to fit (the details pane and the w pane show it whole)",
     "OOM-KILL: an OOM kill in the last 5 s (the row is highlighted too)",
-    "~12.3 (dimmed): a value not read in the last few intervals (the row was off screen); replay shows every value as recorded, with no ~",
+    "~12.3 (dimmed): a value not read in the last few intervals (the row was off screen); replay shows every value as recorded, with no ~; ~ in the header's CPU or mem: a total that includes such a value",
     "Sparklines: ▁…█ up to the top in the title (CPU: the CPUs × 100 % or the cpu.max quota; config cpu_scale = \"peak\": the highest shown), · zero, blank: no sample; dimmed columns come from a recorder's store",
+    "Lessons: ✓ a step done, ▶ the step to do now, · a step still ahead",
     "New cgroups, populated/frozen flips and OOM kills arrive by inotify at once; counters (cpu.stat, memory.current, io.stat...) are polled every interval.",
     "Every change shows the kernel's predicted answer and asks first.",
+    "Mouse: a click selects a row (tree, processes, a dialog's list) and a click on the selected row expands it or, in a dialog, acts as Enter; a click on a column's title sorts by it; a confirmation's yes and no buttons answer it; clicks beside a dialog do nothing; the wheel scrolls (--no-mouse leaves the mouse to the terminal).",
     "Config: $XDG_CONFIG_HOME/cgtui/config.toml (or --config FILE): interval, columns, sort, theme, color, cpu_scale and a [keys] table that rebinds any key above by its action's name.",
 ];
 

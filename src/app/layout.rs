@@ -1,7 +1,8 @@
 //! Where everything is on screen, computed from the terminal's size and the person's choices
 //! (details pane shown and how tall, lessons panel open, columns). Rendering computes it from
 //! the frame it draws into, so a stale size can never draw outside the buffer; the app keeps
-//! the latest one to map mouse clicks and page sizes.
+//! the latest one to map mouse clicks and page sizes. A dialog's rows and buttons are placed by
+//! its drawing, which records them here ([`DrawnDialog`]).
 
 use crate::model::view::Column;
 use ratatui::layout::Rect;
@@ -178,6 +179,50 @@ impl Layout {
         }
         None
     }
+}
+
+/// What a click on a drawn dialog does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogTarget {
+    /// A row of a list (limits, controllers, undo): the first click selects it, a click on the
+    /// selected row acts as Enter.
+    Row(usize),
+    /// A confirmation's yes.
+    Yes,
+    /// A confirmation's no.
+    No,
+}
+
+/// Where the open dialog's rows and buttons were drawn in the last frame. Rendering records
+/// it (the popup's size follows its wrapped text, known only there); the mouse handler reads
+/// it, and only while the dialog is still the one drawn, so a click never lands on a dialog
+/// the person has not seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DrawnDialog {
+    /// [`dialog_identity`] of the dialog as drawn.
+    pub identity: u64,
+    /// The whole popup, borders included.
+    pub popup: Rect,
+    pub targets: Vec<(Rect, DialogTarget)>,
+}
+
+impl DrawnDialog {
+    /// What lies at `position`, if anything clickable.
+    pub fn target_at(&self, position: ratatui::layout::Position) -> Option<DialogTarget> {
+        self.targets
+            .iter()
+            .find(|(area, _)| area.contains(position))
+            .map(|(_, target)| *target)
+    }
+}
+
+/// Tells dialogs apart by everything they hold (what they would write, the row selected,
+/// the text typed): a dialog that changed since it was drawn has another identity.
+pub fn dialog_identity(dialog: &crate::app::dialog::Dialog) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    format!("{dialog:?}").hash(&mut hasher);
+    hasher.finish()
 }
 
 #[cfg(test)]

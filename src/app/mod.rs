@@ -184,6 +184,8 @@ pub struct App {
     pub(crate) prefs: LayoutPrefs,
     /// The layout for the latest terminal size (rendering recomputes it from its frame).
     pub(crate) layout: Layout,
+    /// Where rendering last drew the open dialog's rows and buttons, for the mouse.
+    pub(crate) drawn_dialog: std::cell::RefCell<Option<layout::DrawnDialog>>,
     pub(crate) keymap: Keymap,
     pub(crate) theme: Theme,
     pub(crate) columns: Vec<Column>,
@@ -262,6 +264,7 @@ impl App {
             lessons: LessonsState::default(),
             status: Status::default(),
             layout: Layout::new(Rect::new(0, 0, 80, 24), &prefs, &columns),
+            drawn_dialog: Default::default(),
             prefs,
             keymap,
             theme: options.theme,

@@ -1,7 +1,8 @@
 //! Moving around: the tree's rows and levels, the process list, sorting, the poll interval,
 //! and the mouse.
 
-use super::dialog::Dialog;
+use super::dialog::{Dialog, RowClick};
+use super::layout::{DialogTarget, dialog_identity};
 use super::status::Tone;
 use super::{
     Action, App, Effect, Focus, INTERVAL_STEPS, MAX_INTERVAL, MIN_INTERVAL, interval_text,
@@ -145,11 +146,13 @@ impl App {
             MouseEventKind::ScrollUp => Some(Action::Up),
             _ => None,
         };
-        // Over a dialog or help, the wheel scrolls it and clicks go nowhere.
+        // Over a dialog or help, the wheel scrolls it; a click reaches only the dialog's rows
+        // and buttons, never what lies under it.
         if self.overlay_open() {
-            return match wheel {
-                Some(action) => (0..3).flat_map(|_| self.perform(action)).collect(),
-                None => Vec::new(),
+            return match (wheel, mouse.kind) {
+                (Some(action), _) => (0..3).flat_map(|_| self.perform(action)).collect(),
+                (None, MouseEventKind::Down(MouseButton::Left)) => self.click_dialog(mouse),
+                _ => Vec::new(),
             };
         }
         let before = self.tree.selected().clone();
@@ -202,5 +205,44 @@ impl App {
         }
         self.tree.scroll_to_selection(self.layout.tree_rows());
         self.focus_effect(&before)
+    }
+
+    /// A left click over an open dialog, as drawn in the last frame: a list's row is selected
+    /// by the first click and acted on by a click on the selected row (as Enter); a
+    /// confirmation's buttons answer it. Anything else, outside the dialog too, does nothing.
+    fn click_dialog(&mut self, mouse: MouseEvent) -> Vec<Effect> {
+        if self.help.is_some() {
+            return Vec::new();
+        }
+        let Some(dialog) = self.dialog.as_mut() else {
+            return Vec::new();
+        };
+        let target = {
+            let drawn = self.drawn_dialog.borrow();
+            // A dialog changed since it was drawn: the click was aimed at something else.
+            match drawn.as_ref() {
+                Some(drawn) if drawn.identity == dialog_identity(dialog) => {
+                    drawn.target_at(Position::new(mouse.column, mouse.row))
+                }
+                _ => None,
+            }
+        };
+        match target {
+            Some(DialogTarget::Yes) if matches!(dialog, Dialog::Confirm { .. }) => {
+                self.perform(Action::Confirm)
+            }
+            Some(DialogTarget::No) if matches!(dialog, Dialog::Confirm { .. }) => {
+                self.perform(Action::Close)
+            }
+            Some(DialogTarget::Row(row)) => match dialog.select_row(row) {
+                RowClick::AlreadySelected => self.perform(Action::Activate),
+                RowClick::Selected => {
+                    self.remember_limits_row();
+                    Vec::new()
+                }
+                RowClick::Nothing => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
     }
 }

@@ -23,8 +23,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// The default `--listen`: loopback only, the port registered for cgtui's exporter.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9256";
+/// The default `--listen`: loopback only, on a port free in Prometheus' default port
+/// allocations (docs/src/export.md says when it was checked; 9256, the earlier default, is
+/// process-exporter's).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9659";
 /// Connections served at once; more are refused with 503.
 pub const MAX_CONNECTIONS: usize = 64;
 /// Connections one peer (a uid, else an address) holds at once; more are refused with 503.
@@ -61,7 +63,7 @@ impl std::fmt::Display for Listen {
     }
 }
 
-/// `--listen ADDR`: `IP:PORT` (`[::1]:9256`), `localhost:PORT`, or a path (with a `/`) for a
+/// `--listen ADDR`: `IP:PORT` (`[::1]:9659`), `localhost:PORT`, or a path (with a `/`) for a
 /// unix socket.
 pub fn parse_listen(text: &str) -> Result<Listen, String> {
     if text.contains('/') {
@@ -79,7 +81,7 @@ pub fn parse_listen(text: &str) -> Result<Listen, String> {
         )));
     }
     Err(format!(
-        "{text:?} is not IP:PORT (127.0.0.1:9256, [::1]:9256), localhost:PORT, or a socket path (with a /)"
+        "{text:?} is not IP:PORT (127.0.0.1:9659, [::1]:9659), localhost:PORT, or a socket path (with a /)"
     ))
 }
 

@@ -127,7 +127,19 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     if app.replay.is_none() {
         facts.push(format!("every {}", crate::app::interval_text(app.interval)));
     }
-    spans.push(Span::raw(format!(" {}", facts.join(" · "))));
+    // Whole facts only: one that does not fit is left out, never cut mid-word.
+    let mut room = usize::from(area.width)
+        .saturating_sub(spans.iter().map(|s| format::width(&s.content)).sum());
+    let mut shown = String::new();
+    for (i, fact) in facts.iter().enumerate() {
+        let next = format!("{}{fact}", if i == 0 { " " } else { " · " });
+        if format::width(&next) > room {
+            break;
+        }
+        room -= format::width(&next);
+        shown.push_str(&next);
+    }
+    spans.push(Span::raw(shown));
     let critical = crate::model::column::critical_paths(
         &app.model,
         &app.tree.view.top,
@@ -139,10 +151,13 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         let key = app
             .keymap
             .keys_for(crate::app::Context::Main, crate::app::Action::NextCritical);
-        spans.push(Span::styled(
-            format!(" · {critical} critical ({key}: next)"),
-            theme.style(Role::Level(crate::theme::Level::High)),
-        ));
+        let text = format!(" · {critical} critical ({key}: next)");
+        if format::width(&text) <= room {
+            spans.push(Span::styled(
+                text,
+                theme.style(Role::Level(crate::theme::Level::High)),
+            ));
+        }
     }
     if !app.loaded {
         spans.push(Span::raw(" · reading…"));

@@ -91,6 +91,31 @@ fn name_cell<'a>(
     Line::from(spans)
 }
 
+/// A line cut to `width` cells ending in `…`, so a cut name never passes for a whole one.
+fn fit_line(line: Line<'_>, width: u16) -> Line<'_> {
+    let mut room = usize::from(width);
+    if line.width() <= room {
+        return line;
+    }
+    let mut spans = Vec::new();
+    for span in line.spans {
+        let span_width = span.width();
+        if span_width < room {
+            room -= span_width;
+            spans.push(span);
+            continue;
+        }
+        // The cut falls here: with a `…` appended the text is always too long, so `fit` cuts
+        // it and ends it with its own `…`, also when the span alone would just fit.
+        spans.push(Span::styled(
+            format::fit(&format!("{}…", span.content), room),
+            span.style,
+        ));
+        break;
+    }
+    Line::from(spans)
+}
+
 fn number(text: String, style: Style) -> Cell<'static> {
     Cell::from(Line::from(text).right_aligned()).style(style)
 }
@@ -144,12 +169,9 @@ pub fn render(app: &App, frame: &mut Frame, layout: &Layout) {
             let node = app.model.node(row.id);
             let stale_after = app.stale_after();
             let cells = layout.columns.iter().map(|(column, width)| match column {
-                Column::Name => Cell::from(name_cell(
-                    app,
-                    node,
-                    row.depth,
-                    row.has_children,
-                    row.expanded,
+                Column::Name => Cell::from(fit_line(
+                    name_cell(app, node, row.depth, row.has_children, row.expanded),
+                    *width,
                 )),
                 column if fresh::stale(*column, node, app.now, stale_after) => {
                     old_number(column.text(node), *width, app)

@@ -178,6 +178,17 @@ pub(crate) fn move_in(selected: &mut usize, len: usize, action: Action, page: us
     };
 }
 
+/// What a click on a row of a list did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowClick {
+    /// The row is selected now.
+    Selected,
+    /// It was already: the click acts on it, as Enter.
+    AlreadySelected,
+    /// This dialog has no such row.
+    Nothing,
+}
+
 /// A confirmation of `pending`, whose prediction the app asks for.
 pub fn confirm(title: impl Into<String>, lines: Vec<String>, pending: Pending) -> Dialog {
     Dialog::Confirm {
@@ -196,6 +207,30 @@ impl Dialog {
             lines,
             scroll: 0,
             fix: None,
+        }
+    }
+
+    /// A click on row `index` of a list (limits, controllers, undo).
+    pub fn select_row(&mut self, index: usize) -> RowClick {
+        let (selected, len) = match self {
+            Dialog::Limits {
+                rows: Some(rows),
+                selected,
+                ..
+            } => (selected, rows.len()),
+            Dialog::Controllers { rows, selected, .. } => (selected, rows.len()),
+            Dialog::UndoList {
+                items, selected, ..
+            } => (selected, items.len()),
+            _ => return RowClick::Nothing,
+        };
+        if index >= len {
+            RowClick::Nothing
+        } else if *selected == index {
+            RowClick::AlreadySelected
+        } else {
+            *selected = index;
+            RowClick::Selected
         }
     }
 

@@ -38,8 +38,8 @@ fn a_loopback_peers_uid_is_found() {
 #[test]
 fn listen_addresses() {
     assert_eq!(
-        parse_listen("127.0.0.1:9256"),
-        Ok(Listen::Tcp("127.0.0.1:9256".parse().unwrap()))
+        parse_listen("127.0.0.1:9659"),
+        Ok(Listen::Tcp("127.0.0.1:9659".parse().unwrap()))
     );
     assert_eq!(
         parse_listen("localhost:1"),
@@ -50,7 +50,7 @@ fn listen_addresses() {
         Ok(Listen::Unix("/run/cgtui.sock".into()))
     );
     assert!(parse_listen("example.org:80").is_err());
-    assert!(parse_listen("9256").is_err());
+    assert!(parse_listen("9659").is_err());
 }
 
 #[test]

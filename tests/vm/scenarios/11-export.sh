@@ -26,11 +26,11 @@ query() {
 step "start a busy service and cgtui export"
 systemd-run --quiet --unit=cgtui-busy.service -p CPUAccounting=yes /bin/sh -c 'while :; do :; done' ||
     fail "cannot start the busy service"
-"$BIN/cgtui" export --listen 127.0.0.1:9256 >"$work/export.log" 2>&1 &
+"$BIN/cgtui" export --listen 127.0.0.1:9659 >"$work/export.log" 2>&1 &
 export_pid=$!
-wait_for 30 grep -q "serving http://127.0.0.1:9256/metrics" "$work/export.log" ||
+wait_for 30 grep -q "serving http://127.0.0.1:9659/metrics" "$work/export.log" ||
     fail "cgtui export did not start: $(cat "$work/export.log")"
-http_get 9256 /metrics >"$work/metrics.txt" || fail "cannot scrape cgtui export"
+http_get 9659 /metrics >"$work/metrics.txt" || fail "cannot scrape cgtui export"
 # Workload labels follow the systemd ones.
 grep -Eq '^cgroup_memory_usage_bytes\{cgroup="/system.slice/systemd-journald.service",unit="systemd-journald.service",slice="system.slice"(,workload_kind="service",workload_name="systemd-journald")?\} ' "$work/metrics.txt" ||
     fail "no memory series for systemd-journald.service: $(grep -m3 journald "$work/metrics.txt")"
@@ -44,7 +44,7 @@ global:
 scrape_configs:
   - job_name: cgtui
     static_configs:
-      - targets: ['127.0.0.1:9256']
+      - targets: ['127.0.0.1:9659']
 YML
 "$BIN/prometheus" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data" \
     --web.listen-address=127.0.0.1:9090 >"$work/prometheus.log" 2>&1 &
