@@ -106,7 +106,7 @@ impl LessonsState {
             wrap(&runs, width, indent)
         };
         let Some(progress) = &self.progress else {
-            lines.extend(para("Pick a lesson with its number:", Look::Strong));
+            lines.extend(para(&crate::t!("lessons-pick"), Look::Strong));
             lines.push(Vec::new());
             for (i, lesson) in self.lessons.iter().enumerate() {
                 // A long title wraps under itself, not under its number.
@@ -118,16 +118,13 @@ impl LessonsState {
             }
             lines.push(Vec::new());
             let open = match self.lessons.len() {
-                0..=9 => "1-9 open a lesson".to_string(),
-                n => format!("1-9 open a lesson (] [ reach all {n})"),
+                0..=9 => crate::t!("lessons-open-few"),
+                n => crate::t!("lessons-open-many", count = n),
             };
-            lines.extend(para(
-                &format!("Steps tick off as you do them. {open} · ] [ next/previous · 0 this list · {{ }} scroll · L close"),
-                Look::Hint,
-            ));
+            lines.extend(para(&crate::t!("lessons-hint", open = open), Look::Hint));
             return Panel {
                 lines,
-                title: " lessons ".into(),
+                title: format!(" {} ", crate::t!("lessons-title")),
                 follow: None,
             };
         };
@@ -168,12 +165,19 @@ impl LessonsState {
         }
         if current.is_none() {
             lines.push(Vec::new());
-            lines.push(vec![Run::new(Look::Done, "Done. ] for the next lesson.")]);
+            lines.push(vec![Run::new(Look::Done, crate::t!("lessons-done"))]);
             follow = Some(lines.len() - 1);
         }
         Panel {
             lines,
-            title: format!(" lesson {} of {} ", progress.index + 1, self.lessons.len()),
+            title: format!(
+                " {} ",
+                crate::t!(
+                    "lessons-lesson-title",
+                    number = progress.index + 1,
+                    count = self.lessons.len()
+                )
+            ),
             follow,
         }
     }
