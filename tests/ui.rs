@@ -1854,3 +1854,22 @@ fn the_quit_key_is_known_before_the_backlog_and_only_where_it_quits() {
     assert!(!h.app.quits(&q), "q is typed into the filter");
     assert!(h.app.quits(&ctrl_c));
 }
+
+#[test]
+fn help_overlay_in_chinese_fits_the_screen() {
+    use cgtui::i18n::{Lang, with};
+    with(Lang::Zh, || {
+        let mut h = Harness::new();
+        h.key(KeyCode::Char('?'));
+        let screen = h.render();
+        assert!(screen.contains("cgtui 帮助"), "{screen}");
+        assert!(screen.contains("退出，任何地方都可用"), "{screen}");
+        // Every line of the help fits inside the overlay, double-width characters counted as
+        // two columns.
+        let inner = cgtui::app::help::inner_width(h.size.0);
+        for (_, line) in cgtui::app::help::text(h.app.keymap(), inner) {
+            assert!(cgtui::format::width(&line) <= inner, "{line}");
+        }
+        insta::assert_snapshot!(screen);
+    });
+}
