@@ -14,6 +14,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod editor;
+pub mod exercises;
 pub mod export;
 pub mod fleet;
 pub mod format;

@@ -27,7 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     // The write path: the undo journal, the playground's cgroups, the editor that journals
     // each change. History records the journal's changes, so it sits above.
-    ("edits", &["journal", "playground", "editor"]),
+    ("edits", &["journal", "playground", "exercises", "editor"]),
     // Samples turned into rates, views and a tree.
     ("model", &["model"]),
     // The one collector that reads the hierarchy and produces samples.

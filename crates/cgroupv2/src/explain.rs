@@ -78,6 +78,10 @@ fn owner_of(fs: &Cgroupfs, cgroup: &CgroupPath, file: Option<&str>) -> Option<(u
     stat.ok().flatten().map(|s| (s.uid, s.mode & 0o7777))
 }
 
+/// What a delegation hands over besides the directory (cgroup-v2.rst "Delegation": chown the
+/// directory, cgroup.procs, cgroup.threads and cgroup.subtree_control).
+pub const DELEGATED_FILES: [&str; 3] = ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"];
+
 const LIMIT_FILES: [&str; 11] = [
     "memory.max",
     "memory.high",
@@ -262,13 +266,32 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
             by: delegated_by(d),
             controllers: fs.controller_list(&d.root, "cgroup.controllers"),
         }),
-        (None, Some(root)) => Some(DelegationRoot {
-            delegatee_uid: Some(actor.uid),
-            delegatee: Some(actor.user.clone()),
-            controllers: fs.controller_list(&root, "cgroup.controllers"),
-            cgroup: root,
-            by: "ownership: the directory is yours from here down".into(),
-        }),
+        (None, Some(root)) => {
+            // A delegation is the directory and these three files; the directory alone lets
+            // you create children but not move processes or pass controllers on.
+            let not_yours: Vec<&str> = DELEGATED_FILES
+                .into_iter()
+                .filter(|f| owner_of(fs, &root, Some(f)).is_none_or(|(uid, _)| uid != actor.uid))
+                .collect();
+            let by = if not_yours.is_empty() {
+                "ownership: the directory, its cgroup.procs, cgroup.threads and \
+                 cgroup.subtree_control are yours"
+                    .to_string()
+            } else {
+                format!(
+                    "ownership: the directory is yours but not {}: you may create children, \
+                     not move processes in or pass controllers on",
+                    not_yours.join(", ")
+                )
+            };
+            Some(DelegationRoot {
+                delegatee_uid: Some(actor.uid),
+                delegatee: Some(actor.user.clone()),
+                controllers: fs.controller_list(&root, "cgroup.controllers"),
+                cgroup: root,
+                by,
+            })
+        }
         (None, None) => None,
     };
 

@@ -206,8 +206,8 @@ pub(super) fn check_move(
                 f.me()
             ),
             Some(format!(
-                "move processes only between cgroups that share an ancestor you own; {dst} is writable \
-                 but {common} is not"
+                "move processes only between cgroups that share an ancestor whose cgroup.procs you can \
+                 write; {dst} is writable but {common}/cgroup.procs is not"
             )),
         );
     }
