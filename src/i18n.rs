@@ -350,37 +350,52 @@ pub fn opens(ch: char) -> bool {
     "（「『【《〈‘“".contains(ch)
 }
 
+/// Do two source lines, the first ending in `last` and the next starting with `next`, join
+/// without a space? Between two CJK characters, and next to full-width punctuation.
+pub fn joins_without_space(last: Option<char>, next: Option<char>) -> bool {
+    let full_width_mark = |c: char| matches!(c as u32, 0x3000..=0x303F | 0xFF00..=0xFFEF);
+    match (last, next) {
+        (Some(l), Some(n)) => {
+            (breaks_around(l) && breaks_around(n)) || full_width_mark(l) || full_width_mark(n)
+        }
+        _ => false,
+    }
+}
+
+/// May a line break between `prev` and `next`, with no space between them? Only next to a CJK
+/// character, and never before a closing mark or after an opening one.
+pub fn may_break_between(prev: char, next: char) -> bool {
+    !closes(next) && !opens(prev) && (breaks_around(prev) || breaks_around(next))
+}
+
 /// `text` cut where a line may break: at spaces (dropped, counted in the next piece's
 /// `spaces`) and around CJK characters (no space). A Latin word, a path or a command is never
 /// cut; a closing mark stays with what it closes, an opening one with what it opens.
 pub fn pieces(text: &str) -> Vec<Piece> {
     let mut out: Vec<Piece> = Vec::new();
     let mut spaces = 0;
-    // May the next character start a new piece without a space before it?
-    let mut break_after_last = false;
     for ch in text.chars() {
         if ch == ' ' {
             spaces += 1;
             continue;
         }
-        let open_piece = out.last_mut().filter(|_| spaces == 0);
-        let joins = match open_piece {
-            Some(ref last) => {
-                closes(ch)
-                    || last.text.chars().last().is_some_and(opens)
-                    || !(break_after_last || breaks_around(ch))
+        let last = out.last_mut().filter(|_| spaces == 0);
+        match last {
+            Some(last)
+                if !last
+                    .text
+                    .chars()
+                    .last()
+                    .is_some_and(|p| may_break_between(p, ch)) =>
+            {
+                last.text.push(ch)
             }
-            None => false,
-        };
-        match open_piece {
-            Some(last) if joins => last.text.push(ch),
             _ => out.push(Piece {
                 spaces,
                 text: ch.to_string(),
             }),
         }
         spaces = 0;
-        break_after_last = breaks_around(ch) || (closes(ch) && !ch.is_ascii());
     }
     out
 }

@@ -1873,3 +1873,20 @@ fn help_overlay_in_chinese_fits_the_screen() {
         insta::assert_snapshot!(screen);
     });
 }
+
+#[test]
+fn a_lesson_in_chinese_at_80x24() {
+    use cgtui::i18n::{Lang, with};
+    with(Lang::Zh, || {
+        let mut h = Harness::with(|o| o);
+        h.key(KeyCode::Char('L'));
+        let list = h.render_at(80, 24);
+        assert!(list.contains("按编号选择一节课"), "{list}");
+        // The seed experiment: moving a process from c0/c01 to c1/c11 under your delegation.
+        h.key(KeyCode::Char('6'));
+        let screen = h.render_at(80, 24);
+        assert!(screen.contains("第 6 课"), "{screen}");
+        assert!(screen.contains("c0/c01"), "{screen}");
+        insta::assert_snapshot!(screen);
+    });
+}
