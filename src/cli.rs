@@ -304,6 +304,9 @@ pub enum Command {
     /// Create a delegated playground: a transient scope with Delegate=yes from your own systemd
     /// manager (no root needed), holding CMD or a placeholder process. Prints its cgroup.
     Delegate(DelegateArgs),
+    /// List the lessons (id, title, languages, what they need, their exercises), or with
+    /// --try make an exercise's write and grade your guess against the kernel's answer.
+    Lessons(LessonsArgs),
     /// Print a shell completion script: `source <(cgtui completions bash)`, or install it
     /// where the shell looks (the Debian package does).
     Completions(CompletionsArgs),
@@ -499,12 +502,37 @@ pub struct DelegateArgs {
     /// With --stop: stop UNIT even if cgtui did not start it.
     #[arg(long, requires = "stop")]
     pub force: bool,
+    /// As root, delegate by hand to this user (name or uid) instead of asking systemd: make
+    /// cgtui-playground-PID and chown it, cgroup.procs, cgroup.threads and
+    /// cgroup.subtree_control to them (the default where no systemd runs, for SUDO_UID).
+    #[arg(long, value_name = "USER", conflicts_with_all = ["stop", "controllers"])]
+    pub student: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
     /// Run this in the playground and wait for it; without it a placeholder keeps the scope.
     #[arg(last = true)]
     pub command: Vec<String>,
+}
+
+// `cgtui lessons`
+#[derive(clap::Args)]
+pub struct LessonsArgs {
+    /// One JSON document: every lesson with its id, title, languages, needs and exercises.
+    #[arg(long)]
+    pub json: bool,
+    /// Predict, then verify: set exercise ID up in a fresh cgroup, make its write as the
+    /// student and grade GUESS (ok, or an errno such as EACCES) against the kernel's answer;
+    /// the answer is kept in $XDG_STATE_HOME/cgtui/lessons.json.
+    #[arg(long = "try", num_args = 2, value_names = ["ID", "GUESS"])]
+    pub try_exercise: Option<Vec<String>>,
+    /// With --try as root: the student the write is made as (user name or uid; default
+    /// SUDO_UID, else CGTUI_STUDENT).
+    #[arg(long, value_name = "USER", requires = "try_exercise")]
+    pub student: Option<String>,
+    /// With --try without root: a cgroup of yours (your playground) to set the exercise up in.
+    #[arg(long = "in", value_name = "CGROUP", requires = "try_exercise")]
+    pub inside: Option<PathBuf>,
 }
 
 // `cgtui completions`

@@ -61,6 +61,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Check(args) => commands::check::run(hierarchy()?.fs, &args),
         Command::Explain(args) => commands::explain::run(hierarchy()?.fs, &args),
         Command::Delegate(args) => commands::delegate::run(&args, &global, hierarchy()?),
+        Command::Lessons(args) => commands::lessons::run(&args, &global, hierarchy),
         // Before any hierarchy is looked for: they work without cgroup2 (when packaging).
         Command::Completions(args) => commands::install::completions(&args),
         Command::Manpage(args) => commands::install::manpage(&args),

@@ -6,6 +6,12 @@
 //! whose current invocation is one cgtui started for this user: a cgroup a user named
 //! `cgtui-playground-1.scope`, or `delegate --stop sshd.service`, stops nothing without
 //! `--force`.
+//!
+//! Where no systemd manager runs (a container, a hybrid host without a user manager), root
+//! delegates by hand instead ([`create_by_hand`]): it makes `cgtui-playground-PID` at the top
+//! of the hierarchy and chowns the directory, cgroup.procs, cgroup.threads and
+//! cgroup.subtree_control to a student, whose placeholder process it puts there. Stopping it
+//! ends its processes and removes its cgroups.
 
 use crate::cgroup::edit::Via;
 use crate::cgroup::escape::visible;
@@ -25,9 +31,13 @@ pub struct Playground {
     pub unit: String,
     pub cgroup: CgroupPath,
     pub pid: u32,
+    /// The manager that started the scope; root's (System) for a delegation by hand.
     pub manager: Manager,
     /// cgroup.controllers of the scope: what the caller may enable inside it.
     pub controllers: Vec<String>,
+    /// For a delegation by hand: the uid it was handed to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delegated_by_hand_to: Option<u32>,
 }
 
 /// The manager a playground is asked of: the system manager for root, else the user's own.
@@ -38,23 +48,34 @@ pub fn own_manager() -> Manager {
     }
 }
 
-/// Is this cgroup a playground scope made by cgtui?
+/// Is this cgroup a playground made by cgtui: a scope `cgtui-playground-PID.scope`, or a
+/// delegation by hand `cgtui-playground-PID`? Its unit name (the cgroup's name).
 pub fn is_playground(cgroup: &CgroupPath) -> Option<String> {
     let name = cgroup.name().to_str()?;
-    (name.starts_with(PREFIX) && name.ends_with(".scope")).then(|| name.to_string())
+    let pid = name.strip_prefix(PREFIX)?;
+    let pid = pid.strip_suffix(".scope").unwrap_or(pid);
+    (!pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())).then(|| name.to_string())
+}
+
+/// A playground delegated by hand is named without a unit suffix.
+pub fn is_by_hand(unit: &str) -> bool {
+    !unit.ends_with(".scope")
+}
+
+/// sleep, by absolute path: under `sudo -E` PATH may be the invoking user's.
+fn placeholder_program() -> &'static str {
+    ["/usr/bin/sleep", "/bin/sleep"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("/bin/sleep")
 }
 
 /// Start the placeholder: `command` if given, else a process that only waits.
 fn spawn_placeholder(command: &[String]) -> Result<Child> {
     let (program, args) = match command.split_first() {
         Some((program, args)) => (program.clone(), args.to_vec()),
-        // By absolute path: under `sudo -E` PATH may be the invoking user's.
         None => (
-            ["/usr/bin/sleep", "/bin/sleep"]
-                .into_iter()
-                .find(|p| std::path::Path::new(p).exists())
-                .unwrap_or("/bin/sleep")
-                .to_string(),
+            placeholder_program().to_string(),
             vec!["infinity".to_string()],
         ),
     };
@@ -161,14 +182,217 @@ pub fn create_with(
             pid,
             manager,
             controllers,
+            delegated_by_hand_to: None,
         },
         child,
     ))
 }
 
+/// What `D` starts: a scope from the caller's systemd manager, or, as root where no systemd
+/// runs, a delegation by hand to the student ([`crate::exercises::Student::resolve`]).
+pub fn create_any(fs: &Cgroupfs) -> Result<(Playground, Child)> {
+    if !systemd_runs() && rustix::process::geteuid().is_root() {
+        let student = crate::exercises::Student::resolve(None)?;
+        return create_by_hand(fs, &student, &[]);
+    }
+    create(fs, None, &[])
+}
+
+/// Is there a systemd manager to ask for a scope? PID 1 is systemd (a container's PID 1
+/// without it, or this being root without a bus, means no).
+pub fn systemd_runs() -> bool {
+    std::fs::read_to_string("/proc/1/comm").is_ok_and(|name| name.trim() == "systemd")
+}
+
+/// Delegate by hand, as root: make `cgtui-playground-PID` at the top of the hierarchy, hand
+/// the directory and its cgroup.procs, cgroup.threads and cgroup.subtree_control to `student`,
+/// and put the student's placeholder (or `command`, run as the student) in it.
+pub fn create_by_hand(
+    fs: &Cgroupfs,
+    student: &crate::exercises::Student,
+    command: &[String],
+) -> Result<(Playground, Child)> {
+    create_by_hand_with(&Journal::open_default(), fs, student, command)
+}
+
+/// [`create_by_hand`] journaled in `journal`.
+pub fn create_by_hand_with(
+    journal: &Journal,
+    fs: &Cgroupfs,
+    student: &crate::exercises::Student,
+    command: &[String],
+) -> Result<(Playground, Child)> {
+    if !rustix::process::geteuid().is_root() {
+        bail!(
+            "a delegation by hand needs root (it chowns a cgroup to the student); ask root for \
+             one: sudo cgtui delegate --student {}",
+            student.name
+        );
+    }
+    if fs.is_fixture() {
+        bail!("a fixture is not a kernel: there is nothing to delegate");
+    }
+    let journal = journal.lock()?;
+    let mut child = spawn_as(command, student)?;
+    let pid = child.id();
+    let unit = format!("{PREFIX}{pid}");
+    let dir = fs.mount_point().join(&unit);
+    let made = (|| -> Result<()> {
+        std::fs::create_dir(&dir).with_context(|| {
+            format!(
+                "cannot create {}",
+                crate::cgroup::escape::visible_path(&dir)
+            )
+        })?;
+        for path in std::iter::once(dir.clone()).chain(
+            crate::cgroup::explain::DELEGATED_FILES
+                .iter()
+                .map(|f| dir.join(f)),
+        ) {
+            std::os::unix::fs::chown(&path, Some(student.uid), Some(student.gid)).with_context(
+                || {
+                    format!(
+                        "cannot hand {} to {}",
+                        crate::cgroup::escape::visible_path(&path),
+                        student.name
+                    )
+                },
+            )?;
+        }
+        std::fs::write(dir.join("cgroup.procs"), format!("{pid}\n"))
+            .with_context(|| format!("cannot move the placeholder {pid} into {unit}"))?;
+        Ok(())
+    })();
+    let cgroup = CgroupPath::root().join(std::ffi::OsStr::new(&unit));
+    let recorded = made.and_then(|()| {
+        journal.record_playground(
+            &cgroup,
+            &unit,
+            None,
+            Via::Fs,
+            &format!("delegate-{}", std::process::id()),
+        )
+    });
+    if let Err(err) = recorded {
+        let _ = child.kill();
+        let _ = child.wait();
+        remove_by_hand(&dir);
+        return Err(err);
+    }
+    let controllers = fs
+        .read(
+            &cgroup,
+            "cgroup.controllers",
+            crate::cgroup::parse::controllers,
+        )
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    Ok((
+        Playground {
+            unit,
+            cgroup,
+            pid,
+            manager: Manager::System,
+            controllers,
+            delegated_by_hand_to: Some(student.uid),
+        },
+        child,
+    ))
+}
+
+/// `command`, or a placeholder that only waits, started as `student`.
+fn spawn_as(command: &[String], student: &crate::exercises::Student) -> Result<Child> {
+    let (program, args) = match command.split_first() {
+        Some((program, args)) => (program.clone(), args.to_vec()),
+        None => (
+            placeholder_program().to_string(),
+            vec!["infinity".to_string()],
+        ),
+    };
+    let mut cmd = Command::new(&program);
+    std::os::unix::process::CommandExt::uid(&mut cmd, student.uid);
+    std::os::unix::process::CommandExt::gid(&mut cmd, student.gid);
+    cmd.args(&args);
+    if command.is_empty() {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+    }
+    cmd.spawn()
+        .with_context(|| format!("cannot start {program} as {}", student.name))
+}
+
+/// Kill what is left in `dir` and below, then remove the cgroups, deepest first.
+fn remove_by_hand(dir: &std::path::Path) {
+    fn dirs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        out.push(dir.to_path_buf());
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                dirs(&entry.path(), out);
+            }
+        }
+    }
+    let mut all = Vec::new();
+    dirs(dir, &mut all);
+    all.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for cgroup in &all {
+        // cgroup.kill (5.14+) ends everything below; else each process by its PID.
+        if std::fs::write(cgroup.join("cgroup.kill"), "1").is_err() {
+            let procs = std::fs::read_to_string(cgroup.join("cgroup.procs")).unwrap_or_default();
+            for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                    let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                }
+            }
+        }
+    }
+    for cgroup in &all {
+        let start = Instant::now();
+        while std::fs::remove_dir(cgroup).is_err()
+            && cgroup.exists()
+            && start.elapsed() < Duration::from_secs(5)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Stop a playground delegated by hand: only one this user (root) journaled, unless `force`.
+pub fn stop_by_hand(journal: &Journal, unit: &str, force: bool) -> Result<()> {
+    let shown = visible(unit.as_bytes());
+    let me = rustix::process::geteuid().as_raw();
+    if !force {
+        let entries = journal.entries()?;
+        let ours = entries
+            .list
+            .iter()
+            .any(|e| e.op == "delegate" && e.uid == me && e.unit.as_deref() == Some(unit));
+        if !ours {
+            bail!(
+                "{shown} was not delegated by hand by cgtui for you (uid {me}); to remove it \
+                 anyway: cgtui delegate --stop {shown} --force"
+            );
+        }
+    }
+    let fs = Cgroupfs::system().context("cannot find the cgroup2 hierarchy")?;
+    let dir = fs.mount_point().join(unit);
+    if !dir.is_dir() {
+        bail!("there is no cgroup {shown} at the top of the hierarchy");
+    }
+    remove_by_hand(&dir);
+    if dir.exists() {
+        bail!("{shown} could not be removed: a process in it survived SIGKILL");
+    }
+    Ok(())
+}
+
 /// Stop a playground scope that cgtui started for this user (its processes are killed by its
 /// manager). Anything else is refused; see [`stop_with`] for `force`.
 pub fn stop(unit: &str) -> Result<()> {
+    if is_by_hand(unit) {
+        return stop_by_hand(&Journal::open_default(), unit, false);
+    }
     let manager = own_manager();
     let client = Client::connect(manager).map_err(|e| anyhow::anyhow!("{e}"))?;
     stop_with(&client, &Journal::open_default(), unit, false)

@@ -384,7 +384,7 @@ fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
     thread::spawn(move || {
         let event = match effect {
             Effect::Playground => Event::PlaygroundReady(
-                crate::playground::create(&editor.fs, None, &[])
+                crate::playground::create_any(&editor.fs)
                     .map(|(made, mut placeholder)| {
                         // Reap the placeholder when its scope is stopped.
                         thread::spawn(move || placeholder.wait());

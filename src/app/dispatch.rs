@@ -323,7 +323,14 @@ impl App {
                     .then(|| no_playground(std::fs::read_to_string("/proc/1/comm")))
                     .flatten()
                 {
-                    self.status.say(Tone::Refused, why);
+                    // Without systemd, root can still delegate by hand to a student.
+                    if rustix::process::geteuid().is_root() {
+                        return self.ask_playground_by_hand();
+                    }
+                    self.status.say(
+                        Tone::Refused,
+                        format!("{why}; root can delegate one by hand: sudo cgtui delegate --student $USER"),
+                    );
                     return Vec::new();
                 }
                 return self.ask(
@@ -346,6 +353,9 @@ impl App {
             Action::Lessons => {
                 self.prefs.side_panel = !self.prefs.side_panel;
                 self.lessons.panel = self.prefs.side_panel;
+                if self.lessons.panel {
+                    self.lessons.reload_answers();
+                }
                 self.relayout();
             }
             Action::Lesson(n) => self.lessons.open(usize::from(n.saturating_sub(1))),
@@ -458,6 +468,42 @@ impl App {
             scroll,
             fix: None,
         });
+    }
+}
+
+impl App {
+    /// `D` as root without systemd: name the student and ask before delegating by hand.
+    fn ask_playground_by_hand(&mut self) -> Vec<Effect> {
+        match crate::exercises::Student::resolve(None) {
+            Ok(student) if student.uid != 0 => self.ask(
+                "playground by hand",
+                vec![
+                    format!(
+                        "No systemd here: delegate a playground by hand to {} (uid {})? As root, \
+                         cgtui creates /{}PID, chowns it with its cgroup.procs, cgroup.threads and \
+                         cgroup.subtree_control to {0}, and starts a placeholder of theirs in it.",
+                        student.name,
+                        student.uid,
+                        crate::playground::PREFIX
+                    ),
+                    "(the student is SUDO_UID, or the user or uid in CGTUI_STUDENT)".into(),
+                ],
+                Pending::Playground,
+            ),
+            Ok(_) => {
+                self.status.say(
+                    Tone::Refused,
+                    "no playground: no systemd here, and a delegation by hand needs a student: \
+                     run cgtui with sudo from their account, or set CGTUI_STUDENT=NAME",
+                );
+                Vec::new()
+            }
+            Err(e) => {
+                self.status
+                    .say(Tone::Refused, format!("no playground: {e:#}"));
+                Vec::new()
+            }
+        }
     }
 }
 

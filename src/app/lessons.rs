@@ -3,8 +3,10 @@
 //! refused).
 
 use crate::cgroup::CgroupPath;
+use crate::exercises::Verdict;
 use crate::lessons::{Check, Lesson, Look, Observed, Progress, Run, paragraph, wrap};
 use crate::model::Model;
+use std::collections::BTreeMap;
 
 #[derive(Debug)]
 pub struct LessonsState {
@@ -14,6 +16,8 @@ pub struct LessonsState {
     pub(crate) observed: Observed,
     /// The first line shown, once scrolled by hand; `None` follows the step to do.
     pub(crate) scroll: Option<usize>,
+    /// The user's answers to the exercises (`cgtui lessons --try`), by exercise id.
+    pub(crate) answers: BTreeMap<String, Verdict>,
 }
 
 /// The lessons panel's text, wrapped to its width: what the ui draws and what scrolling
@@ -60,6 +64,7 @@ impl Default for LessonsState {
             progress: None,
             observed: Observed::default(),
             scroll: None,
+            answers: BTreeMap::new(),
         }
     }
 }
@@ -79,6 +84,15 @@ impl LessonsState {
             self.progress = Some(Progress::new(index, lesson));
             self.scroll = None;
         }
+    }
+
+    /// Read the user's answers to the exercises again (they are given with `cgtui lessons
+    /// --try`, from a shell beside the TUI); an unreadable file shows none.
+    pub fn reload_answers(&mut self) {
+        self.answers = crate::exercises::default_path()
+            .and_then(|path| crate::exercises::Answers::load(&path))
+            .map(|a| a.answers)
+            .unwrap_or_default();
     }
 
     /// Back to the list of lessons.
@@ -163,10 +177,39 @@ impl LessonsState {
                 }
             }
         }
+        if !lesson.exercises.is_empty() {
+            lines.push(Vec::new());
+            lines.extend(para(&crate::t!("lessons-predict"), Look::Strong));
+            for exercise in &lesson.exercises {
+                let mut runs = vec![Run::new(Look::Strong, format!("{} ", exercise.id))];
+                runs.extend(crate::lessons::inline(&exercise.question, Look::Plain));
+                lines.extend(wrap(&runs, width, 2));
+                let answer = match self.answers.get(&exercise.id) {
+                    Some(v) => vec![
+                        Run::new(Look::Plain, format!("  {} ", crate::t!("lessons-you"))),
+                        Run::new(Look::Code, v.guess.clone()),
+                        Run::new(Look::Plain, format!(" {} ", crate::t!("lessons-kernel"))),
+                        Run::new(Look::Code, v.kernel.clone()),
+                        if v.right {
+                            Run::new(Look::Done, format!(" {}", crate::t!("lessons-right")))
+                        } else {
+                            Run::new(Look::Current, format!(" {}", crate::t!("lessons-wrong")))
+                        },
+                    ],
+                    None => vec![
+                        Run::new(Look::Hint, "  cgtui lessons --try "),
+                        Run::new(Look::Code, exercise.id.clone()),
+                        Run::new(Look::Hint, " GUESS"),
+                    ],
+                };
+                lines.extend(wrap(&answer, width, 4));
+            }
+        }
         if current.is_none() {
             lines.push(Vec::new());
-            lines.push(vec![Run::new(Look::Done, crate::t!("lessons-done"))]);
-            follow = Some(lines.len() - 1);
+            let done = wrap(&[Run::new(Look::Done, crate::t!("lessons-done"))], width, 0);
+            follow = Some(lines.len());
+            lines.extend(done);
         }
         Panel {
             lines,
@@ -319,6 +362,74 @@ mod tests {
                 .any(|r| r.look == Look::Emphasis && r.text == "threaded")),
             "*threaded* is emphasis"
         );
+    }
+
+    /// The words a paragraph's runs show, markup removed.
+    fn words(text: &str) -> Vec<String> {
+        let (runs, _) = paragraph(text, Look::Plain);
+        let joined: String = runs.iter().map(|r| r.text.as_str()).collect();
+        joined.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn no_lesson_splits_a_word_or_path_at_80x24_or_40_columns() {
+        // The panel's text width in an 80x24 terminal (a third of it, less its border), in a
+        // 40-column one, and a 40-column panel.
+        let widths = [80 / 3 - 1, 40 / 2 - 1, 40];
+        let mut state = LessonsState::default();
+        for index in 0..state.lessons.len() {
+            state.open(index);
+            if let Some(progress) = state.progress.as_mut() {
+                // Every step done: every note is shown.
+                progress.done.fill(true);
+            }
+            let lesson = state.lessons[index].clone();
+            let mut source: std::collections::HashSet<String> = std::iter::once(&lesson.title)
+                .chain(&lesson.intro)
+                .chain(
+                    lesson
+                        .steps
+                        .iter()
+                        .flat_map(|s| std::iter::once(&s.text).chain(&s.notes)),
+                )
+                .flat_map(|t| words(t))
+                .collect();
+            for e in &lesson.exercises {
+                source.insert(e.id.clone());
+                source.extend(words(&e.question));
+                source.extend(words(&e.attempt.to_string()));
+            }
+            for width in widths {
+                let panel = state.panel(width);
+                for line in &panel.lines {
+                    let shown = text(line);
+                    assert!(crate::format::width(&shown) <= width, "{shown:?}");
+                    for word in shown.split_whitespace() {
+                        let whole = source.contains(word)
+                            || ["✓", "▶", "·", "•"].contains(&word)
+                            || panel_words().contains(&word);
+                        // A word longer than the line may be cut, and then ends in `…`.
+                        let cut = word.strip_suffix('…').is_some_and(|start| {
+                            !start.is_empty() && source.iter().any(|w| w.starts_with(start))
+                        });
+                        assert!(
+                            whole || cut,
+                            "lesson {} at {width} columns: {word:?} in {shown:?} is not a word \
+                             of the lesson",
+                            lesson.id
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Words the panel adds around a lesson's text.
+    fn panel_words() -> Vec<&'static str> {
+        "Done. ] for the next lesson. Predict, then verify: you: kernel: right wrong not yet \
+         answered cgtui lessons --try ID GUESS"
+            .split_whitespace()
+            .collect()
     }
 
     #[test]

@@ -10,6 +10,14 @@ pub fn run(args: &DelegateArgs, global: &Global, hierarchy: Hierarchy) -> Result
         bail!("read-only mode: cgtui makes no changes (started with --read-only)");
     }
     if let Some(unit) = &args.stop {
+        if playground::is_by_hand(unit) {
+            playground::stop_by_hand(&crate::journal::Journal::open_default(), unit, args.force)?;
+            out!(
+                "stopped {}",
+                crate::cgroup::escape::visible(unit.as_bytes())
+            );
+            return Ok(0);
+        }
         let manager = playground::own_manager();
         let client = crate::cgroup::systemd::Client::connect(manager)?;
         let journal = crate::journal::Journal::open_default();
@@ -20,14 +28,24 @@ pub fn run(args: &DelegateArgs, global: &Global, hierarchy: Hierarchy) -> Result
         );
         return Ok(0);
     }
-    let (made, mut child) =
-        playground::create(&hierarchy.fs, args.controllers.as_deref(), &args.command)?;
+    let by_hand = args.student.is_some()
+        || (!playground::systemd_runs() && rustix::process::geteuid().is_root());
+    let (made, mut child) = if by_hand {
+        let student = crate::exercises::Student::resolve(args.student.as_deref())?;
+        playground::create_by_hand(&hierarchy.fs, &student, &args.command)?
+    } else {
+        playground::create(&hierarchy.fs, args.controllers.as_deref(), &args.command)?
+    };
     if args.json {
         out!("{}", crate::output::json_line(&made)?);
     } else {
         out!("{}", made.cgroup);
+        let owner = match made.delegated_by_hand_to {
+            Some(uid) => format!("uid {uid} owns it (delegated by hand)"),
+            None => "you own this subtree".to_string(),
+        };
         errln!(
-            "cgtui: {} holds process {}; you own this subtree (controllers: {}). Stop it with: cgtui delegate --stop {}",
+            "cgtui: {} holds process {}; {owner} (controllers: {}). Stop it with: cgtui delegate --stop {}",
             made.unit,
             made.pid,
             made.controllers.join(" "),

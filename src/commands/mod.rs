@@ -12,6 +12,7 @@ pub mod events;
 pub mod explain;
 pub mod export;
 pub mod install;
+pub mod lessons;
 pub mod record;
 pub mod replay;
 pub mod snapshot;
