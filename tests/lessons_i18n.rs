@@ -128,6 +128,10 @@ fn every_lesson_in_both_languages_wraps_without_breaking_words_or_overflowing() 
                         lines += check_paragraph(&name, note, width);
                     }
                 }
+                for exercise in &lesson.exercises {
+                    lines += check_paragraph(&name, &exercise.question, width);
+                    lines += check_paragraph(&name, &exercise.rule, width);
+                }
                 assert!(lines > lesson.steps.len(), "{name}: nothing rendered");
             }
         }

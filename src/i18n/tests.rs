@@ -188,6 +188,16 @@ fn the_language_is_per_thread_under_with_and_restored_after() {
         "参见 x".to_string()
     );
     assert_eq!(with(Lang::En, || t!("check-see", doc = "x")), "see x");
+    // A text kept in code without a translation stays as it is.
+    assert_eq!(
+        with(Lang::Zh, || translate("key-none-such", "as written")),
+        "as written"
+    );
+    assert_eq!(with(Lang::Zh, || translate("rule-ok", "allowed")), "允许");
+    assert_eq!(
+        with(Lang::En, || translate("rule-ok", "allowed")),
+        "allowed"
+    );
     // An unknown id shows itself rather than nothing.
     assert_eq!(text("no-such-message", &[]), "no-such-message");
 }
