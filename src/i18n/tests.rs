@@ -244,6 +244,15 @@ fn explain_in_chinese_translates_the_frame_and_keeps_english_as_the_library_wrot
         for line in &zh {
             assert!(!line.contains("explain-"), "a message is missing: {line}");
         }
+        // Every line of the library's has its Chinese one (a refusal takes two: the translated
+        // meaning, then the library's English explanation), so a line the library adds fails
+        // here until it is translated.
+        let refusals = e
+            .abilities
+            .iter()
+            .filter(|a| a.prediction.errno.is_some())
+            .count();
+        assert_eq!(zh.len(), e.lines().len() + refusals, "{zh:#?}");
         for a in e.abilities.iter().filter(|a| a.prediction.errno.is_some()) {
             denied += 1;
             let meaning = with(Lang::Zh, || rule_meaning(a.prediction.rule).into_owned());
