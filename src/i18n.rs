@@ -273,6 +273,11 @@ pub fn explanation_lines(e: &crate::cgroup::explain::Explanation) -> Vec<String>
         ),
         None => t!("explain-no-delegation"),
     });
+    out.push(if e.mount_options.is_empty() {
+        t!("explain-mount-options-none")
+    } else {
+        t!("explain-mount-options", options = e.mount_options.join(","))
+    });
     out.push(t!(
         "explain-namespace",
         nsdelegate = t!(if e.nsdelegate {
@@ -286,6 +291,9 @@ pub fn explanation_lines(e: &crate::cgroup::explain::Explanation) -> Vec<String>
             (false, None) => t!("explain-namespace-unknown"),
         }
     ));
+    if let Some(picture) = &e.picture {
+        out.extend(picture_lines(picture));
+    }
     out.push(t!("explain-controllers"));
     for c in &e.controllers {
         let reach = match (&c.stops_at, c.available_here) {
@@ -348,6 +356,41 @@ pub fn closes(ch: char) -> bool {
 /// Punctuation that must not end a line (opening brackets): it stays with the character after.
 pub fn opens(ch: char) -> bool {
     "（「『【《〈‘“".contains(ch)
+}
+
+/// The picture of the move in the `w` pane, in the current language: the library draws the
+/// tree; the heading, each cgroup's role at the end of its line and the closing verdict are
+/// translated.
+fn picture_lines(picture: &crate::cgroup::explain::MovePicture) -> Vec<String> {
+    use crate::cgroup::explain::Role;
+    let english = picture.lines();
+    let mut out = vec![t!("explain-picture", ancestor = picture.common_ancestor)];
+    for (node, line) in picture.nodes.iter().zip(english.iter().skip(1)) {
+        // As the library names the role (explain.rs MovePicture::lines), and its translation.
+        let (role, id) = match node.role {
+            Role::CommonAncestor => ("common ancestor", "explain-role-ancestor"),
+            Role::Source => ("source", "explain-role-source"),
+            Role::Destination if node.depth == 0 => (
+                "destination and common ancestor",
+                "explain-role-destination-ancestor",
+            ),
+            Role::Destination => ("destination", "explain-role-destination"),
+            Role::OnTheWay => ("", ""),
+        };
+        let mark = match (&picture.failing, node.failing) {
+            (Some(why), true) => format!("  ✗ {why}"),
+            _ => String::new(),
+        };
+        let ending = format!("{role}{mark}");
+        match line.strip_suffix(ending.trim_end()) {
+            Some(start) if !role.is_empty() => out.push(format!("{start}{}{mark}", t!(id))),
+            _ => out.push(line.clone()),
+        }
+    }
+    if picture.failing.is_none() {
+        out.push(format!("  {}", t!("explain-picture-passes")));
+    }
+    out
 }
 
 /// Do two source lines, the first ending in `last` and the next starting with `next`, join

@@ -232,6 +232,12 @@ pub fn create_by_hand_with(
     if fs.is_fixture() {
         bail!("a fixture is not a kernel: there is nothing to delegate");
     }
+    if student.uid == 0 {
+        bail!(
+            "a delegation by hand to root is no delegation: name the student (--student NAME, \
+             SUDO_UID or CGTUI_STUDENT)"
+        );
+    }
     let journal = journal.lock()?;
     let mut child = spawn_as(command, student)?;
     let pid = child.id();

@@ -255,6 +255,21 @@ fn predictions_match_the_kernel() {
             None,
             "ok",
         ),
+        // PID 0 is the writer itself (cgroup_procs_write_start()): cgtui's own process.
+        row(
+            "move PID 0, the writer itself, as root",
+            None,
+            &["move", "0", &p("a")],
+            None,
+            "ok",
+        ),
+        row(
+            "move PID 0 as nobody into root's cgroup",
+            Some("nobody"),
+            &["move", "0", &p("b")],
+            Some("EACCES"),
+            "permission",
+        ),
         row(
             "freeze with 2",
             None,

@@ -437,6 +437,64 @@ fn lessons_tick_off_steps_as_they_are_done() {
 }
 
 #[test]
+fn w_draws_the_move_from_your_cgroup_with_owners_and_the_failing_check() {
+    let mut h = Harness::new();
+    // Your own cgroup (fxplay.scope, as the fixture's .proc/self says) into two places: its
+    // parent app.slice, which passes memory on (the move is EBUSY there), and fxload.service
+    // across the tree (common ancestor /).
+    let app_slice = "/user.slice/user-1000.slice/user@1000.service/app.slice";
+    let mut pictures = Vec::new();
+    for target in [app_slice, "/system.slice/fxload.service"] {
+        h.select(target);
+        let cgroup = h.app.selected().clone();
+        h.event(Event::Explained(Box::new(cgtui::cgroup::explain::explain(
+            &h.fs, &cgroup,
+        ))));
+        let screen = h.render_at(140, 90);
+        let picture: Vec<String> = screen
+            .lines()
+            .map(|l| l.trim_matches('"').trim_end().to_string())
+            .skip_while(|l| !l.contains("the move of your own process"))
+            .take_while(|l| {
+                l.contains("procs:") || l.contains("the move of") || l.contains("every check")
+            })
+            // Inside the dialog's borders: from after the first `│ ` to before the last `│`.
+            .map(|l| {
+                let inner = l.split_once("│ ").map_or(l.as_str(), |(_, rest)| rest);
+                inner
+                    .rsplit_once('│')
+                    .map_or(inner, |(text, _)| text)
+                    .trim_end()
+                    .to_string()
+            })
+            .collect();
+        assert!(picture.len() >= 2, "{screen}");
+        h.key(KeyCode::Esc);
+        pictures.push(picture.join("\n"));
+    }
+    let [into_parent, across] = [&pictures[0], &pictures[1]];
+    // The failing check is marked on the cgroup it belongs to, with its errno and rule.
+    let failing: Vec<&str> = into_parent.lines().filter(|l| l.contains('✗')).collect();
+    assert_eq!(failing.len(), 1, "{into_parent}");
+    assert!(failing[0].contains("app.slice") && failing[0].contains("EBUSY [no-internal-process]"));
+    // Every cgroup on the way shows who owns its cgroup.procs (the fixture's owners).
+    assert!(
+        across.contains("user@1000.service") && across.contains("procs: alice (1000)"),
+        "{across}"
+    );
+    assert!(
+        across.contains("├─ ") && across.contains("└─ fxload.service"),
+        "{across}"
+    );
+    assert!(
+        across
+            .lines()
+            .any(|l| l.contains("fxplay.scope") && l.contains("source"))
+    );
+    insta::assert_snapshot!(pictures.join("\n\n"));
+}
+
+#[test]
 fn freezing_asks_first_and_says_when_cgtui_is_inside() {
     let mut h = Harness::new();
     // The fixture says cgtui runs in fxplay.scope, which is selected at start.

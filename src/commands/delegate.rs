@@ -28,10 +28,18 @@ pub fn run(args: &DelegateArgs, global: &Global, hierarchy: Hierarchy) -> Result
         );
         return Ok(0);
     }
-    let by_hand = args.student.is_some()
-        || (!playground::systemd_runs() && rustix::process::geteuid().is_root());
-    let (made, mut child) = if by_hand {
-        let student = crate::exercises::Student::resolve(args.student.as_deref())?;
+    // By hand when asked, or as root without systemd for the user who ran sudo (root
+    // delegating to itself would be no delegation: then systemd is asked, and says why not).
+    let student = match &args.student {
+        Some(name) => Some(crate::exercises::Student::resolve(Some(name))?),
+        None if !playground::systemd_runs() && rustix::process::geteuid().is_root() => {
+            crate::exercises::Student::resolve(None)
+                .ok()
+                .filter(|s| s.uid != 0)
+        }
+        None => None,
+    };
+    let (made, mut child) = if let Some(student) = student {
         playground::create_by_hand(&hierarchy.fs, &student, &args.command)?
     } else {
         playground::create(&hierarchy.fs, args.controllers.as_deref(), &args.command)?

@@ -234,6 +234,7 @@ fn explain_in_chinese_translates_the_frame_and_keeps_english_as_the_library_wrot
     let fs = crate::cgroup::Cgroupfs::fixture(&fixture)
         .unwrap_or_else(|e| panic!("the fixture {} cannot be opened: {e}", fixture.display()));
     let mut denied = 0;
+    let mut pictures = 0;
     for cgroup in ["user.slice", "system.slice", "init.scope"] {
         let path = crate::cgroup::CgroupPath::from_relative(std::path::Path::new(cgroup))
             .expect("a relative path");
@@ -241,6 +242,21 @@ fn explain_in_chinese_translates_the_frame_and_keeps_english_as_the_library_wrot
         assert_eq!(with(Lang::En, || explanation_lines(&e)), e.lines());
         let zh = with(Lang::Zh, || explanation_lines(&e));
         assert!(zh[0].contains("身份"), "{}", zh[0]);
+        // The picture of the move keeps the library's tree and translates each role.
+        if let Some(picture) = &e.picture {
+            assert!(zh.iter().any(|l| l.contains("图示")), "{zh:#?}");
+            for line in picture.lines().iter().skip(1).take(picture.nodes.len()) {
+                // The tree and the cgroup's name, before its owner and role.
+                let tree = line.split("procs:").next().unwrap_or(line);
+                assert!(zh.iter().any(|z| z.contains(tree)), "{line} is missing");
+            }
+            assert!(
+                zh.iter()
+                    .all(|l| !l.ends_with("source") && !l.ends_with("destination")),
+                "{zh:#?}"
+            );
+            pictures += 1;
+        }
         for line in &zh {
             assert!(!line.contains("explain-"), "a message is missing: {line}");
         }
@@ -267,5 +283,9 @@ fn explain_in_chinese_translates_the_frame_and_keeps_english_as_the_library_wrot
     assert!(
         denied > 0,
         "the fixture refuses nothing: the test checks nothing"
+    );
+    assert!(
+        pictures > 0,
+        "no move was drawn: the test checks no picture"
     );
 }

@@ -56,6 +56,167 @@ pub struct InternalProcess {
     pub note: String,
 }
 
+/// Where a cgroup sits in the picture of a move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    CommonAncestor,
+    Source,
+    Destination,
+    /// Between the common ancestor and the source or the destination.
+    OnTheWay,
+}
+
+/// One cgroup of the picture: its depth below the common ancestor, the owner of its
+/// cgroup.procs, and whether the move's failing check is this cgroup's.
+#[derive(Debug, Clone, Serialize)]
+pub struct PictureNode {
+    pub cgroup: CgroupPath,
+    pub depth: usize,
+    pub role: Role,
+    /// The owner of its cgroup.procs (`None` when it cannot be read).
+    pub procs_owner: Option<String>,
+    pub procs_uid: Option<u32>,
+    pub failing: bool,
+}
+
+/// The move of your own process into the cgroup, drawn: the common ancestor of source and
+/// destination, the cgroups down to each, and which check fails (the kernel's order: the
+/// destination's cgroup.procs, then the common ancestor's; cgroup_procs_write_permission()).
+#[derive(Debug, Clone, Serialize)]
+pub struct MovePicture {
+    pub source: CgroupPath,
+    pub destination: CgroupPath,
+    pub common_ancestor: CgroupPath,
+    /// In drawing order: the ancestor, the way to the source, the way to the destination.
+    pub nodes: Vec<PictureNode>,
+    /// The failing check's errno and rule, or `None` when the move is allowed.
+    pub failing: Option<String>,
+}
+
+impl MovePicture {
+    fn new(fs: &Cgroupfs, source: &CgroupPath, destination: &CgroupPath, p: &Prediction) -> Self {
+        use crate::rules::Rule;
+        let common = crate::predict::common_ancestor(source, destination);
+        let failing_at = match p.errno.as_ref().map(|_| p.rule) {
+            None => None,
+            Some(Rule::MigrationContainment | Rule::NamespaceScope) => Some(common.clone()),
+            Some(Rule::NoSuchProcess) => Some(source.clone()),
+            Some(_) => Some(destination.clone()),
+        };
+        let depth_of =
+            |c: &CgroupPath| c.as_path().iter().count() - common.as_path().iter().count();
+        // The way from the common ancestor down to `to`, the ancestor itself left out.
+        let way = |to: &CgroupPath| -> Vec<CgroupPath> {
+            let mut down: Vec<CgroupPath> = std::iter::once(to.clone())
+                .chain(to.ancestors())
+                .take_while(|c| c != &common)
+                .collect();
+            down.reverse();
+            down
+        };
+        let mut nodes = Vec::new();
+        let mut push = |cgroup: &CgroupPath, role: Role| {
+            let owner = owner_of(fs, cgroup, Some("cgroup.procs")).map(|(uid, _)| uid);
+            nodes.push(PictureNode {
+                depth: depth_of(cgroup),
+                role,
+                procs_owner: owner.map(|uid| fs.user_name(uid)),
+                procs_uid: owner,
+                failing: failing_at.as_ref() == Some(cgroup),
+                cgroup: cgroup.clone(),
+            });
+        };
+        let common_role = if &common == destination {
+            Role::Destination
+        } else if &common == source {
+            Role::Source
+        } else {
+            Role::CommonAncestor
+        };
+        push(&common, common_role);
+        for (end, role) in [(source, Role::Source), (destination, Role::Destination)] {
+            for c in way(end) {
+                push(&c, if &c == end { role } else { Role::OnTheWay });
+            }
+        }
+        MovePicture {
+            source: source.clone(),
+            destination: destination.clone(),
+            common_ancestor: common,
+            nodes,
+            failing: p.errno.as_ref().map(|e| format!("{e} [{}]", p.rule)),
+        }
+    }
+
+    /// The picture as lines: a tree from the common ancestor (named in full on the first
+    /// line), each cgroup with the owner of its cgroup.procs, `✗` on the failing check.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "the move of your own process, drawn (common ancestor {}):",
+            self.common_ancestor
+        )];
+        let last_of_depth1 = self.nodes.iter().rposition(|n| n.depth == 1);
+        let names: Vec<String> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                let name = match node.cgroup.name().to_string_lossy() {
+                    n if n.is_empty() => "/".to_string(),
+                    n => n.into_owned(),
+                };
+                if node.depth == 0 {
+                    return name;
+                }
+                // The source's branch comes first; a `│` runs down its side while the
+                // destination's branch is still to come.
+                let branch_open = last_of_depth1.is_some_and(|last| i < last);
+                let lead = if node.depth > 1 {
+                    format!(
+                        "{}{}",
+                        if branch_open { "│  " } else { "   " },
+                        "   ".repeat(node.depth - 2)
+                    )
+                } else {
+                    String::new()
+                };
+                let elbow = if node.depth == 1 && branch_open {
+                    "├─ "
+                } else {
+                    "└─ "
+                };
+                format!("{lead}{elbow}{name}")
+            })
+            .collect();
+        let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+        for (node, name) in self.nodes.iter().zip(&names) {
+            let role = match node.role {
+                Role::CommonAncestor => "common ancestor",
+                Role::Source => "source",
+                Role::Destination if node.depth == 0 => "destination and common ancestor",
+                Role::Destination => "destination",
+                Role::OnTheWay => "",
+            };
+            let owner = match (&node.procs_owner, node.procs_uid) {
+                (Some(name), Some(uid)) => format!("procs: {name} ({uid})"),
+                _ => "procs: ?".to_string(),
+            };
+            let mark = match (&self.failing, node.failing) {
+                (Some(why), true) => format!("  ✗ {why}"),
+                _ => String::new(),
+            };
+            let pad = width - name.chars().count();
+            let line = format!("  {name}{}  {owner:<20} {role}{mark}", " ".repeat(pad));
+            out.push(line.trim_end().to_string());
+        }
+        if self.failing.is_none() {
+            out.push("  ✓ every check passes".into());
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
     pub cgroup: CgroupPath,
@@ -68,6 +229,10 @@ pub struct Explanation {
     pub nsdelegate: bool,
     pub systemd: Ownership,
     pub managed_by: String,
+    /// The mount's options that change the rules (nsdelegate, memory_recursiveprot, ...).
+    pub mount_options: Vec<String>,
+    /// The move of your own process in, drawn; `None` when your own cgroup is not known.
+    pub picture: Option<MovePicture>,
 }
 
 fn owner_of(fs: &Cgroupfs, cgroup: &CgroupPath, file: Option<&str>) -> Option<(u32, u32)> {
@@ -180,10 +345,17 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
             },
         );
     }
+    // In a fixture "your own process" is the one its .proc/self names: PID 0, which the
+    // kernel reads as the writer itself.
+    let own_pid = if fs.is_fixture() {
+        0
+    } else {
+        std::process::id()
+    };
     ask(
         format!("move your own process ({}) in", std::process::id()),
         Op::Move {
-            pid: std::process::id(),
+            pid: own_pid,
             cgroup: cgroup.clone(),
         },
     );
@@ -337,8 +509,33 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
         ),
     };
 
+    let own_cgroup = crate::process::cgroup_of(
+        fs,
+        crate::process::ProcRef::Own,
+        actor.namespace_root.as_ref(),
+    );
+    let own_move = abilities
+        .iter()
+        .find(|a| a.action.starts_with("move your own process"))
+        .map(|a| a.prediction.clone());
+    let picture = own_cgroup
+        .zip(own_move)
+        .map(|(source, p)| MovePicture::new(fs, &source, cgroup, &p));
+    let mount_options = fs
+        .mount_options()
+        .map(|o| {
+            o.all
+                .iter()
+                .filter(|o| *o != "rw" && *o != "ro")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+
     Explanation {
         cgroup: cgroup.clone(),
+        mount_options,
+        picture,
         owners,
         abilities,
         delegation,
@@ -348,7 +545,7 @@ pub fn explain(fs: &Cgroupfs, cgroup: &CgroupPath) -> Explanation {
             domain_controllers_enabled: domain,
             note,
         },
-        nsdelegate: fs.mount().is_some_and(|m| m.options.nsdelegate),
+        nsdelegate: fs.nsdelegate(),
         systemd: owner,
         managed_by,
         actor,
@@ -385,6 +582,14 @@ impl Explanation {
             None => "delegation root: none at or above this cgroup for you".into(),
         });
         out.push(format!(
+            "mount options: {}",
+            if self.mount_options.is_empty() {
+                "none (no nsdelegate, no memory_recursiveprot)".to_string()
+            } else {
+                self.mount_options.join(",")
+            }
+        ));
+        out.push(format!(
             "nsdelegate: {}; your cgroup namespace: {}",
             if self.nsdelegate { "on" } else { "off" },
             match (&self.actor.init_namespace, &self.actor.namespace_root) {
@@ -393,6 +598,10 @@ impl Explanation {
                 (false, None) => "not the initial one (root unknown)".to_string(),
             }
         ));
+        // The move drawn near the top, where the `w` pane shows it without scrolling.
+        if let Some(picture) = &self.picture {
+            out.extend(picture.lines());
+        }
         out.push("controllers:".into());
         for c in &self.controllers {
             out.push(match (&c.stops_at, c.available_here) {

@@ -42,6 +42,9 @@ pub struct Metadata {
     users: HashMap<String, (u32, u32)>,
     /// `.local-managers` is there.
     pub local_managers: bool,
+    /// The cgroup2 mount options of the captured host, from `.mountinfo` (its
+    /// /proc/self/mountinfo line), so `explain` shows nsdelegate as the host had it.
+    pub mount_options: Option<crate::mount::MountOptions>,
 }
 
 fn bad(path: &Path, line: usize, message: String) -> Error {
@@ -70,6 +73,14 @@ impl Metadata {
         meta.users.insert("root".into(), (0, 0));
         meta.names.insert(0, "root".into());
         meta.local_managers = root.join(".local-managers").exists();
+        let mountinfo = root.join(".mountinfo");
+        if let Some(text) = read_optional(&mountinfo)? {
+            let entries = crate::mount::parse_mountinfo(&text).map_err(|source| Error::Parse {
+                path: mountinfo.clone(),
+                source,
+            })?;
+            meta.mount_options = Some(crate::mount::find_cgroup2(&entries)?.options);
+        }
         let passwd = root.join(".passwd");
         if let Some(text) = read_optional(&passwd)? {
             meta.parse_passwd(&passwd, &text)?;

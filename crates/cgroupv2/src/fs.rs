@@ -269,9 +269,17 @@ impl Cgroupfs {
         matches!(self.stat(cgroup), Ok(Some(_)))
     }
 
-    /// Is the hierarchy mounted with nsdelegate (a fixture never is)?
+    /// The mount's options: the live mount's, or those a fixture's `.mountinfo` recorded.
+    pub fn mount_options(&self) -> Option<&crate::mount::MountOptions> {
+        match &self.mount {
+            Some(m) => Some(&m.options),
+            None => self.fixture.as_ref()?.mount_options.as_ref(),
+        }
+    }
+
+    /// Is the hierarchy mounted with nsdelegate (a fixture: was the captured host's)?
     pub fn nsdelegate(&self) -> bool {
-        self.mount.as_ref().is_some_and(|m| m.options.nsdelegate)
+        self.mount_options().is_some_and(|o| o.nsdelegate)
     }
 
     /// A controller list (cgroup.controllers, cgroup.subtree_control); empty when the file is

@@ -16,7 +16,6 @@ use crate::rules::{
     is_domain_controller,
 };
 use crate::systemd;
-use crate::users::user_name;
 use crate::value;
 use serde::Serialize;
 use std::ffi::OsStr;
@@ -47,7 +46,8 @@ impl Actor {
         Actor {
             uid,
             gid,
-            user: user_name(uid),
+            // A fixture names its users itself (its .passwd), as its owners show them.
+            user: fs.user_name(uid),
             init_namespace,
             namespace_root,
         }
@@ -407,7 +407,7 @@ pub fn shell_command(fs: &Cgroupfs, op: &Op, owner: &systemd::Ownership) -> Stri
             if let (Some(manager), Some(unit), true) = (owner.manager, &owner.unit, managed_limit)
                 && let Some(Ok(props)) = systemd::unit_properties(file, value)
             {
-                return busctl_set_unit_properties(manager, unit, &props);
+                return busctl_set_unit_properties(fs, manager, unit, &props);
             }
             if value.is_empty() {
                 // `echo ''` would write a newline; this opens the file and writes nothing.
@@ -424,6 +424,7 @@ pub fn shell_command(fs: &Cgroupfs, op: &Op, owner: &systemd::Ownership) -> Stri
 
 /// `busctl call` for SetUnitProperties(unit, runtime=true, props), as `cgtui set` makes it.
 fn busctl_set_unit_properties(
+    fs: &Cgroupfs,
     manager: systemd::Manager,
     unit: &crate::escape::SysText,
     props: &[(String, systemd::PropertyValue)],
@@ -431,7 +432,8 @@ fn busctl_set_unit_properties(
     let target = match manager {
         systemd::Manager::System => String::new(),
         systemd::Manager::User { uid } => {
-            format!(" --user --machine={}@.host", user_name(uid))
+            // The user as the hierarchy names them (a fixture's .passwd, not this machine's).
+            format!(" --user --machine={}@.host", fs.user_name(uid))
         }
     };
     let mut args = Vec::new();

@@ -177,8 +177,14 @@ pub(super) fn check_move(
             None,
         );
     }
+    // 0 is the writer itself (cgroup_procs_write_start()).
+    let process = if pid == 0 {
+        ProcRef::Own
+    } else {
+        ProcRef::Pid(pid)
+    };
     let pid = if pid == 0 { std::process::id() } else { pid };
-    let Some(src) = cgroup_of(f.fs, ProcRef::Pid(pid), f.actor.namespace_root.as_ref()) else {
+    let Some(src) = cgroup_of(f.fs, process, f.actor.namespace_root.as_ref()) else {
         return deny(
             "ESRCH",
             Rule::NoSuchProcess,
