@@ -122,8 +122,8 @@ const SUBCOMMAND_GLOBALS: [(&str, Shown); 16] = [
     ("rmdir", &[("fixture", None), ("read_only", None)]),
     ("move", &[("fixture", None), ("read_only", None)]),
     ("undo", &[("fixture", None), ("read_only", None)]),
-    ("check", &[("fixture", None)]),
-    ("explain", &[("fixture", None)]),
+    ("check", &[("fixture", None), ("lang", None)]),
+    ("explain", &[("fixture", None), ("lang", None)]),
     ("delegate", &[("read_only", None)]),
     ("completions", &[]),
     ("manpage", &[]),
@@ -226,6 +226,12 @@ pub struct Global {
     /// Do not capture the mouse (lets the terminal select text).
     #[arg(long)]
     pub no_mouse: bool,
+
+    /// The language of the lessons and the teaching texts (rule meanings, `check`, `explain`,
+    /// the `w` pane, help): en or zh (Simplified Chinese). Default: from LC_ALL, LC_MESSAGES or
+    /// LANG (any zh_* locale, zh_TW included, gets Simplified Chinese), else English.
+    #[arg(long, global = true, value_enum, value_name = "LANG")]
+    pub lang: Option<crate::i18n::Lang>,
 
     /// Make no changes: every write path is disabled, and the UI says so.
     #[arg(long, global = true)]

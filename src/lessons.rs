@@ -41,9 +41,35 @@ const SOURCES: [(&str, &str); 14] = [
     lesson!("14-nsdelegate-on-and-off"),
 ];
 
+/// A translated lesson file: (language, stem, text) of `assets/lessons/LANG/STEM.md`.
+macro_rules! translation {
+    ($lang:literal, $stem:literal) => {
+        (
+            $lang,
+            $stem,
+            include_str!(concat!("../assets/lessons/", $lang, "/", $stem, ".md")),
+        )
+    };
+}
+
 /// Translations: (language, file stem, text) for each `assets/lessons/LANG/STEM.md`; a test
 /// checks this table against the files there.
-pub const TRANSLATIONS: &[(&str, &str, &str)] = &[];
+pub const TRANSLATIONS: &[(&str, &str, &str)] = &[
+    translation!("zh", "01-why-mkdir-needs-root"),
+    translation!("zh", "02-who-creates-user-slice"),
+    translation!("zh", "03-controllers-vs-subtree-control"),
+    translation!("zh", "04-what-systemd-delegates"),
+    translation!("zh", "05-no-internal-processes"),
+    translation!("zh", "06-containment-and-nsdelegate"),
+    translation!("zh", "07-a-subtree-without-root"),
+    translation!("zh", "08-threaded-mode"),
+    translation!("zh", "09-pressure"),
+    translation!("zh", "10-memory-recursiveprot"),
+    translation!("zh", "11-inside-a-cgroup-namespace"),
+    translation!("zh", "12-delegate-by-hand"),
+    translation!("zh", "13-containment-c0-c1"),
+    translation!("zh", "14-nsdelegate-on-and-off"),
+];
 
 /// The languages lesson `id` (its file stem) can be read in: English, and each translation
 /// shipped for it.
@@ -247,8 +273,13 @@ fn paragraphs(lines: &[String]) -> Vec<String> {
             open = false;
         } else if open && !is_list_item(line) {
             if let Some(last) = out.last_mut() {
-                last.push(' ');
-                last.push_str(line.trim());
+                // Chinese wrapped in the source joins without a space (a Latin word next to it
+                // keeps one, as it is written, except next to full-width punctuation).
+                let next = line.trim();
+                if !crate::i18n::joins_without_space(last.chars().last(), next.chars().next()) {
+                    last.push(' ');
+                }
+                last.push_str(next);
             }
         } else {
             out.push(line.trim().to_string());
@@ -569,6 +600,9 @@ pub fn wrap(runs: &[Run], width: usize, indent: usize) -> Vec<Vec<Run>> {
     // Words with the look of their pieces; a space is a break.
     let mut words: Vec<Vec<(Look, String)>> = vec![Vec::new()];
     let mut spaces_before: Vec<usize> = vec![0];
+    // CJK text has no spaces: a line may also break between its characters (never inside a
+    // Latin word or a path: see i18n::may_break_between).
+    let mut previous: Option<char> = None;
     for run in runs {
         for ch in run.text.chars() {
             if ch == ' ' {
@@ -577,8 +611,14 @@ pub fn wrap(runs: &[Run], width: usize, indent: usize) -> Vec<Vec<Run>> {
                     spaces_before.push(0);
                 }
                 *spaces_before.last_mut().expect("a word") += 1;
+                previous = None;
                 continue;
             }
+            if previous.is_some_and(|p| crate::i18n::may_break_between(p, ch)) {
+                words.push(Vec::new());
+                spaces_before.push(0);
+            }
+            previous = Some(ch);
             let word = words.last_mut().expect("a word");
             match word.last_mut() {
                 Some((look, text)) if *look == run.look => text.push(ch),
@@ -645,13 +685,23 @@ pub fn wrap(runs: &[Run], width: usize, indent: usize) -> Vec<Vec<Run>> {
     lines
 }
 
-/// Every lesson shipped with cgtui.
+/// Every lesson shipped with cgtui, in the current language (each in English where it has no
+/// translation).
 pub fn all() -> Vec<Lesson> {
+    all_in(crate::i18n::current())
+}
+
+/// Every lesson in `lang`, falling back to English lesson by lesson.
+pub fn all_in(lang: crate::i18n::Lang) -> Vec<Lesson> {
     SOURCES
         .iter()
-        .map(|(id, text)| {
+        .map(|(id, english)| {
+            let text = TRANSLATIONS
+                .iter()
+                .find(|(l, stem, _)| *l == lang.code() && stem == id)
+                .map_or(*english, |(_, _, text)| *text);
             parse(id, text)
-                .unwrap_or_else(|e| panic!("lesson {id} in assets/lessons does not parse: {e}"))
+                .unwrap_or_else(|e| panic!("lesson {id} ({}) does not parse: {e}", lang.code()))
         })
         .collect()
 }

@@ -19,6 +19,7 @@ pub mod export;
 pub mod fleet;
 pub mod format;
 pub mod history;
+pub mod i18n;
 pub mod interval;
 pub mod journal;
 pub mod lessons;

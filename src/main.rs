@@ -39,6 +39,7 @@ fn main() {
 /// not compile.
 fn run(cli: Cli) -> Result<i32> {
     let Cli { global, command } = cli;
+    cgtui::i18n::set(global.lang.unwrap_or_else(cgtui::i18n::Lang::from_env));
     let Some(command) = command else {
         let hierarchy = commands::for_writes(open_hierarchy(&global)?, &global)?;
         return commands::tui::run(&global, hierarchy, None);

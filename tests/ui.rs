@@ -631,7 +631,10 @@ fn manual_key_table_is_generated_from_the_keymap() {
 fn manual_markers_are_the_help_legend() {
     let legend: String = cgtui::app::help::LEGEND
         .iter()
-        .map(|line| format!("- {line}\n"))
+        .map(|id| {
+            let line = cgtui::i18n::with(cgtui::i18n::Lang::En, || cgtui::i18n::text(id, &[]));
+            format!("- {line}\n")
+        })
         .collect();
     generated_section(
         KEYS_PAGE,
@@ -2486,4 +2489,40 @@ fn a_dialog_breaks_its_key_hints_between_items() {
             "a hint cut from its key: {line}"
         );
     }
+}
+
+#[test]
+fn help_overlay_in_chinese_fits_the_screen() {
+    use cgtui::i18n::{Lang, with};
+    with(Lang::Zh, || {
+        let mut h = Harness::new();
+        h.key(KeyCode::Char('?'));
+        let screen = h.render();
+        assert!(screen.contains("cgtui 帮助"), "{screen}");
+        assert!(screen.contains("退出，任何地方都可用"), "{screen}");
+        // Every line of the help fits inside the overlay, double-width characters counted as
+        // two columns.
+        let inner = cgtui::app::help::inner_width(h.size.0);
+        for (_, line) in cgtui::app::help::text(h.app.keymap(), inner) {
+            assert!(cgtui::format::width(&line) <= inner, "{line}");
+        }
+        insta::assert_snapshot!(screen);
+    });
+}
+
+#[test]
+fn a_lesson_in_chinese_at_80x24() {
+    use cgtui::i18n::{Lang, with};
+    with(Lang::Zh, || {
+        let mut h = Harness::with(|o| o);
+        h.key(KeyCode::Char('L'));
+        let list = h.render_at(80, 24);
+        assert!(list.contains("按编号选择一节课"), "{list}");
+        // The seed experiment: moving a process from c0/c01 to c1/c11 under your delegation.
+        h.key(KeyCode::Char('6'));
+        let screen = h.render_at(80, 24);
+        assert!(screen.contains("第 6 课"), "{screen}");
+        assert!(screen.contains("c0/c01"), "{screen}");
+        insta::assert_snapshot!(screen);
+    });
 }

@@ -242,9 +242,9 @@ impl App {
                     .explained
                     .push(explanation.cgroup.clone());
                 self.open_dialog(Dialog::text(
-                    format!("who can do what: {}", explanation.cgroup),
+                    crate::t!("pane-explain-title", cgroup = explanation.cgroup),
                     Tone::Info,
-                    explanation.lines(),
+                    crate::i18n::explanation_lines(&explanation),
                 ));
                 Vec::new()
             }

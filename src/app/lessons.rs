@@ -120,7 +120,7 @@ impl LessonsState {
             wrap(&runs, width, indent)
         };
         let Some(progress) = &self.progress else {
-            lines.extend(para("Pick a lesson with its number:", Look::Strong));
+            lines.extend(para(&crate::t!("lessons-pick"), Look::Strong));
             lines.push(Vec::new());
             for (i, lesson) in self.lessons.iter().enumerate() {
                 // A long title wraps under itself, not under its number.
@@ -132,16 +132,13 @@ impl LessonsState {
             }
             lines.push(Vec::new());
             let open = match self.lessons.len() {
-                0..=9 => "1-9 open a lesson".to_string(),
-                n => format!("1-9 open a lesson (] [ reach all {n})"),
+                0..=9 => crate::t!("lessons-open-few"),
+                n => crate::t!("lessons-open-many", count = n),
             };
-            lines.extend(para(
-                &format!("Steps tick off as you do them. {open} · ] [ next/previous · 0 this list · {{ }} scroll · L close"),
-                Look::Hint,
-            ));
+            lines.extend(para(&crate::t!("lessons-hint", open = open), Look::Hint));
             return Panel {
                 lines,
-                title: " lessons ".into(),
+                title: format!(" {} ", crate::t!("lessons-title")),
                 follow: None,
             };
         };
@@ -182,21 +179,21 @@ impl LessonsState {
         }
         if !lesson.exercises.is_empty() {
             lines.push(Vec::new());
-            lines.extend(para("Predict, then verify:", Look::Strong));
+            lines.extend(para(&crate::t!("lessons-predict"), Look::Strong));
             for exercise in &lesson.exercises {
                 let mut runs = vec![Run::new(Look::Strong, format!("{} ", exercise.id))];
                 runs.extend(crate::lessons::inline(&exercise.question, Look::Plain));
                 lines.extend(wrap(&runs, width, 2));
                 let answer = match self.answers.get(&exercise.id) {
                     Some(v) => vec![
-                        Run::new(Look::Plain, "  you: "),
+                        Run::new(Look::Plain, format!("  {} ", crate::t!("lessons-you"))),
                         Run::new(Look::Code, v.guess.clone()),
-                        Run::new(Look::Plain, " kernel: "),
+                        Run::new(Look::Plain, format!(" {} ", crate::t!("lessons-kernel"))),
                         Run::new(Look::Code, v.kernel.clone()),
                         if v.right {
-                            Run::new(Look::Done, " right")
+                            Run::new(Look::Done, format!(" {}", crate::t!("lessons-right")))
                         } else {
-                            Run::new(Look::Current, " wrong")
+                            Run::new(Look::Current, format!(" {}", crate::t!("lessons-wrong")))
                         },
                     ],
                     None => vec![
@@ -210,17 +207,20 @@ impl LessonsState {
         }
         if current.is_none() {
             lines.push(Vec::new());
-            let done = wrap(
-                &[Run::new(Look::Done, "Done. ] for the next lesson.")],
-                width,
-                0,
-            );
+            let done = wrap(&[Run::new(Look::Done, crate::t!("lessons-done"))], width, 0);
             follow = Some(lines.len());
             lines.extend(done);
         }
         Panel {
             lines,
-            title: format!(" lesson {} of {} ", progress.index + 1, self.lessons.len()),
+            title: format!(
+                " {} ",
+                crate::t!(
+                    "lessons-lesson-title",
+                    number = progress.index + 1,
+                    count = self.lessons.len()
+                )
+            ),
             follow,
         }
     }

@@ -60,23 +60,34 @@ fn predict_and_print(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Resu
         };
         match prediction.verdict {
             Verdict::Allowed => out!(
-                "allowed: {} {target}: {}",
-                prediction.op,
-                prediction.explanation
+                "{}",
+                crate::t!(
+                    "check-allowed",
+                    op = prediction.op,
+                    target = target,
+                    explanation = prediction.explanation
+                )
             ),
             Verdict::Denied => {
                 out!(
-                    "denied: {} {target}: the kernel will answer {} [{}]",
-                    prediction.op,
-                    prediction.errno.as_deref().unwrap_or("?"),
-                    prediction.rule
+                    "{}",
+                    crate::t!(
+                        "check-denied",
+                        op = prediction.op,
+                        target = target,
+                        errno = prediction.errno.as_deref().unwrap_or("?"),
+                        rule = prediction.rule
+                    )
                 );
+                if let Some(meaning) = crate::i18n::translated_meaning(prediction.rule) {
+                    out!("  {meaning}");
+                }
                 out!("  {}", prediction.explanation);
                 if let Some(fix) = &prediction.fix {
-                    out!("  what to do instead: {fix}");
+                    out!("  {}", crate::t!("check-instead", fix = fix));
                 }
                 if !prediction.doc.is_empty() {
-                    out!("  see {}", prediction.doc);
+                    out!("  {}", crate::t!("check-see", doc = prediction.doc));
                 }
             }
         }
@@ -84,10 +95,10 @@ fn predict_and_print(fs: Cgroupfs, request: Request, json: bool) -> anyhow::Resu
             out!("  {note}");
         }
         for warning in &prediction.warnings {
-            out!("  warning: {warning}");
+            out!("  {}", crate::t!("check-warning", warning = warning));
         }
         if let Some(command) = &prediction.command {
-            out!("  the write: {command}");
+            out!("  {}", crate::t!("check-the-write", command = command));
         }
     }
     Ok(if prediction.allowed() { 0 } else { 1 })
@@ -99,10 +110,10 @@ fn conversion_note(prediction: &crate::cgroup::predict::Prediction) -> Option<St
     let writes = prediction.writes.as_deref()?;
     let typed = prediction.value.as_deref()?;
     (writes != typed).then(|| {
-        format!(
-            "cgtui writes {} (converted from {})",
-            crate::cgroup::predict::shell_word(writes.as_bytes()),
-            crate::cgroup::predict::shell_word(typed.as_bytes())
+        crate::t!(
+            "check-converted",
+            writes = crate::cgroup::predict::shell_word(writes.as_bytes()),
+            typed = crate::cgroup::predict::shell_word(typed.as_bytes())
         )
     })
 }

@@ -12,7 +12,7 @@ pub fn run(fs: Cgroupfs, args: &ExplainArgs) -> anyhow::Result<i32> {
         out!("{}", crate::output::json_line(&e)?);
         return Ok(0);
     }
-    for line in e.lines() {
+    for line in crate::i18n::explanation_lines(&e) {
         out!("{line}");
     }
     Ok(0)

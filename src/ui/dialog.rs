@@ -47,6 +47,14 @@ fn prediction_lines(prediction: &Prediction, theme: &Theme) -> Vec<Line<'static>
             ),
         ]),
     }];
+    if let Some(meaning) =
+        crate::i18n::translated_meaning(prediction.rule).filter(|_| prediction.errno.is_some())
+    {
+        lines.push(Line::from(Span::styled(
+            format!(" {meaning}"),
+            theme.style(Role::Refused),
+        )));
+    }
     if let Some(fix) = prediction
         .fix
         .as_ref()

@@ -39,19 +39,19 @@ pub fn render(app: &App, scroll: usize, frame: &mut Frame, area: Rect) {
         })
         .collect();
     let position = if lines.len() > visible {
-        format!(
-            " {}-{} of {} · ↑↓ PgUp PgDn scroll · any other key closes ",
-            scroll + 1,
-            (scroll + visible).min(lines.len()),
-            lines.len()
+        crate::t!(
+            "help-scroll",
+            first = scroll + 1,
+            last = (scroll + visible).min(lines.len()),
+            total = lines.len()
         )
     } else {
-        " any key closes ".to_string()
+        crate::t!("help-any-key")
     };
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" cgtui help ")
-        .title_bottom(position)
+        .title(format!(" {} ", crate::t!("help-title")))
+        .title_bottom(format!(" {position} "))
         .title_style(theme.style(Role::Bold));
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(shown).block(block), popup);

@@ -52,10 +52,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     if rows < height {
         // Where the window is in a lesson longer than the panel.
         let end = (offset + rows).min(panel.lines.len());
-        let at = format!(
-            "── {}-{end} of {} · {{ }} scroll",
-            offset + 1,
-            panel.lines.len()
+        let at = crate::t!(
+            "lessons-window",
+            first = offset + 1,
+            last = end,
+            total = panel.lines.len()
         );
         lines.resize(rows, Line::from(""));
         lines.push(Line::from(Span::styled(at, theme.style(Role::Dim))));

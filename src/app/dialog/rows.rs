@@ -210,10 +210,12 @@ pub fn outcome_text(outcome: &Outcome, processes: usize) -> (Vec<String>, Option
         .errno
         .clone()
         .unwrap_or_else(|| "refused before writing".into());
-    let mut lines = vec![
-        format!("{} {target}: {errno} [{}]", outcome.op, outcome.rule),
-        outcome.explanation.clone(),
-    ];
+    let mut lines = vec![format!(
+        "{} {target}: {errno} [{}]",
+        outcome.op, outcome.rule
+    )];
+    lines.extend(crate::i18n::translated_meaning(outcome.rule));
+    lines.push(outcome.explanation.clone());
     if let Some(fix) = &outcome.fix {
         lines.push(format!("what to do: {fix}"));
     }
