@@ -303,12 +303,11 @@ pub(super) fn families() -> Vec<Family> {
             unit: Some(Unit::Bytes),
             kind: Gauge,
             series: |r| {
-                let m = &r.sample.memory;
-                let working_set = m
-                    .current
-                    .zip(m.stat.and_then(|s| s.inactive_file))
-                    .map(|(current, inactive)| current.saturating_sub(inactive));
-                one(working_set.map(|v| Value::Gauge(v as f64)))
+                one(r
+                    .sample
+                    .memory
+                    .working_set()
+                    .map(|v| Value::Gauge(v as f64)))
             },
         },
         Family {

@@ -608,8 +608,7 @@ fn psi_text(node: &Node) -> String {
 /// The working set: memory.current less the page cache not used lately (memory.stat's
 /// `inactive_file`), which the kernel drops first (cAdvisor's definition).
 pub fn working_set(node: &Node) -> Option<u64> {
-    let memory = &node.sample.as_ref()?.memory;
-    Some(memory.current?.saturating_sub(memory.stat?.inactive_file?))
+    node.sample.as_ref()?.memory.working_set()
 }
 
 /// memory.current as a percentage of the effective limit; `None` without a finite limit.
@@ -666,6 +665,9 @@ mod tests {
         let bare = node_with_memory(1000, None, "anon 300\n");
         assert_eq!(Column::WorkingSet.value(&bare), None);
         assert_eq!(Column::WorkingSet.level(&bare), Level::Idle);
+        // Nothing charged: a working set of 0, memory.stat or not.
+        let empty = node_with_memory(0, None, "");
+        assert_eq!(Column::WorkingSet.value(&empty), Some(0.0));
     }
 
     #[test]

@@ -40,8 +40,21 @@ pub struct MemorySample {
     pub min: Option<Limit>,
     pub swap_max: Option<Limit>,
     pub events: Option<MemoryEvents>,
-    /// Only for [`Scope::Full`], [`Scope::ColumnsWithMemoryStat`] and [`Scope::Metrics`].
+    /// Only for [`Scope::Full`], [`Scope::ColumnsWithMemoryStat`] and [`Scope::Metrics`], and
+    /// [`Scope::Record`] where memory.current is not 0.
     pub stat: Option<MemoryStat>,
+}
+
+impl MemorySample {
+    /// The working set (cAdvisor's): memory.current less the inactive page cache, which the
+    /// kernel drops first. 0 when nothing is charged; unknown without `inactive_file`, never
+    /// memory.current itself.
+    pub fn working_set(&self) -> Option<u64> {
+        match self.current? {
+            0 => Some(0),
+            current => Some(current.saturating_sub(self.stat?.inactive_file?)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -422,10 +435,15 @@ pub fn read_sample_knowing(
             ..DetailSample::default()
         }));
     }
+    // The recorder keeps only memory.stat's page counts (the working set): a cgroup charged no
+    // memory (memory.current 0, the most common cgroup of a big tree) has none, so its largest
+    // file is not parsed.
+    let charged = sample.memory.current != Some(0);
     if matches!(
         scope,
-        Scope::Full | Scope::ColumnsWithMemoryStat | Scope::Metrics | Scope::Record
-    ) {
+        Scope::Full | Scope::ColumnsWithMemoryStat | Scope::Metrics
+    ) || (scope == Scope::Record && charged)
+    {
         sample.memory.stat = r.get_timed(MEMORY_STAT, &mut sample.read_at.memory_stat);
     }
     if matches!(scope, Scope::Full | Scope::Record) {
