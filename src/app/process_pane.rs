@@ -295,19 +295,21 @@ impl ProcessPane {
         rows_on_screen: usize,
         width: u16,
     ) -> Vec<ProcessColumn> {
+        // A header is whole, with the sort's arrow when it has it.
+        let header = |sort: ProcessSort| sort.title().len() + usize::from(self.sort == sort);
         // Numbers are never cut: the PID column is as wide as the largest PID.
         let pid = shown
             .iter()
             .map(|p| p.sample.pid.to_string().len())
             .max()
             .unwrap_or(0)
-            .max(3) as u16;
+            .max(header(ProcessSort::Pid)) as u16;
         let user = shown
             .iter()
             .map(|p| crate::format::width(&p.user))
             .max()
             .unwrap_or(0)
-            .clamp(4, 8) as u16;
+            .clamp(header(ProcessSort::User), 8) as u16;
         let mut columns = vec![
             (Some(ProcessSort::Pid), pid),
             (Some(ProcessSort::User), user),
