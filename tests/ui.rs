@@ -9,12 +9,13 @@ use cgtui::app::keymap::{Key, Keymap};
 use cgtui::app::{Action, App, Context, Effect, Event, Options};
 use cgtui::cgroup::edit::{Op, Outcome};
 use cgtui::cgroup::process::{
-    ProcRef, ProcessSample, cgroup_of, read_process, read_processes, read_subtree_processes_up_to,
+    ProcRef, ProcessSample, cgroup_of, read_process, read_processes, read_processes_up_to,
+    read_subtree_processes_up_to,
 };
 use cgtui::cgroup::sample::{Scope, read_sample};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::collect::sample_tree;
-use cgtui::collect::sampler::Command;
+use cgtui::collect::sampler::{Command, TREE_PROCESS_LIMIT};
 use cgtui::editor::{Route, UndoItem, UndoPlan};
 use cgtui::model::view::Column;
 use cgtui::theme::Theme;
@@ -155,13 +156,15 @@ impl Harness {
             if !self.subtree_processes && cgroup == self.app.selected() {
                 continue;
             }
-            let Some(processes) = read_processes(&self.fs, cgroup).unwrap() else {
+            // As many as the sampler reads, and how many there are in all.
+            let Some(list) = read_processes_up_to(&self.fs, cgroup, TREE_PROCESS_LIMIT).unwrap()
+            else {
                 continue;
             };
             let effects = self.app.update(Event::Processes {
                 cgroup: cgroup.clone(),
-                total: processes.len(),
-                processes,
+                total: list.total,
+                processes: list.processes,
                 at: self.started + Duration::from_secs(self.passes),
             });
             self.apply(effects);
@@ -2542,6 +2545,8 @@ fn processes_in_the_tree_show_under_expanded_cgroups() {
     h.tick();
     let screen = h.render();
     insta::assert_snapshot!(screen);
+    // The root's own 64 processes: none has a /proc in the fixture, all are counted.
+    assert!(screen.contains("… 64 more (Enter"), "{screen}");
     let row = |pid: &str| {
         screen
             .lines()
@@ -2588,7 +2593,7 @@ fn processes_in_the_tree_show_under_expanded_cgroups() {
     h.key(KeyCode::Right);
     assert_eq!(h.app.selected().to_string(), "/system.slice/fxload.service");
     let after = h.render();
-    assert!(!after.contains("… 59 more"), "{after}");
+    assert!(!after.contains(" more (Enter"), "{after}");
     assert!(!after.contains("x:signal"), "{after}");
     let tree_lines = |s: &str| s.lines().take(12).map(str::to_string).collect::<Vec<_>>();
     assert_eq!(tree_lines(&after), tree_lines(&without));
@@ -2667,4 +2672,66 @@ fn clicking_the_process_list_header_sorts_by_that_column() {
     );
     h.click(h.find("RSS"));
     assert!(h.render().contains("RSS▼"), "{}", h.render());
+}
+
+/// `path` (from the repository's top) holds `content`; CGTUI_UPDATE_DOCS=1 rewrites it.
+fn generated_file(path: &str, content: &str) {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    if std::fs::read_to_string(&full).ok().as_deref() == Some(content) {
+        return;
+    }
+    if std::env::var_os("CGTUI_UPDATE_DOCS").is_some() {
+        std::fs::write(&full, content).unwrap();
+    } else {
+        panic!(
+            "{path} differs from the program; run with CGTUI_UPDATE_DOCS=1 to rewrite it. \
+             Expected:\n{content}"
+        );
+    }
+}
+
+const README_TREE_START: &str =
+    "<!-- capture: the fixture, processes in the tree (p); tests/ui.rs draws it -->\n```\n";
+const README_FLAT_START: &str =
+    "<!-- capture: the fixture, flat (t) by memory; tests/ui.rs draws it -->\n```\n";
+const CAPTURE_END: &str = "```\n<!-- end of capture -->";
+
+/// README's screen captures and assets/screen-debian12-*.txt are the fixture (a Debian 12
+/// host's tree, captured) as drawn now, so they show today's columns, rows and footer: the
+/// tree with a service's processes under it (`p`), and the flat list by memory (`t`).
+#[test]
+fn readme_and_asset_captures_are_the_fixture_as_drawn() {
+    let plain = |screen: String| {
+        let lines: Vec<String> = screen
+            .lines()
+            .map(|l| l.trim_matches('"').trim_end().to_string())
+            .collect();
+        lines.join("\n") + "\n"
+    };
+    let mut h = Harness::new();
+    h.select("/system.slice/fxload.service");
+    h.key(KeyCode::Char('p'));
+    h.key(KeyCode::Right);
+    h.tick();
+    h.tick();
+    let tree = plain(h.render());
+    assert!(tree.contains("336 dd if=/dev/vda"), "{tree}");
+    generated_file("assets/screen-debian12-fixture.txt", &tree);
+    generated_section("README.md", README_TREE_START, CAPTURE_END, &tree);
+
+    let mut h = Harness::with(|o| Options {
+        sort: Column::Memory,
+        ..o
+    });
+    h.key(KeyCode::Char('t'));
+    let flat = plain(h.render());
+    generated_file("assets/screen-debian12-flat.txt", &flat);
+    // README shows the list only: the rows up to the first empty line.
+    let rows: String = flat
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(rows.lines().count() > 8, "{flat}");
+    generated_section("README.md", README_FLAT_START, CAPTURE_END, &rows);
 }
