@@ -659,4 +659,68 @@ mod tests {
         assert_eq!(v.selected().to_string(), "/a/deep");
         assert_eq!(names(&v, &m), ["/", "/a", "/a/deep", "/b"]);
     }
+
+    #[test]
+    fn process_rows_follow_their_cgroup_and_keep_the_selection() {
+        let m = model(&["a", "a/child", "b"]);
+        let mut v = TreeView::new(CgroupPath::root());
+        v.reveal(&path("a"), &m);
+        v.set_expanded(&path("a"), true, &m);
+        let lists = |pids: &[u32], more| {
+            HashMap::from([(
+                path("a"),
+                ProcessRows {
+                    pids: pids.to_vec(),
+                    more,
+                },
+            )])
+        };
+        // Off: the lists are not shown.
+        v.set_process_rows(lists(&[7, 9], 3), &m);
+        assert_eq!(v.rows().len(), 4);
+        v.set_processes_shown(true, &m);
+        assert_eq!(v.process_cgroups(&m, 0, 10), [path(""), path("a")]);
+        v.set_process_rows(lists(&[7, 9], 3), &m);
+        let kinds: Vec<(String, RowKind)> = v
+            .rows()
+            .iter()
+            .map(|r| (m.node(r.id).path.to_string(), r.kind))
+            .collect();
+        // Right under the cgroup, before its children, one deeper.
+        assert_eq!(
+            kinds,
+            [
+                ("/".to_string(), RowKind::Cgroup),
+                ("/a".to_string(), RowKind::Cgroup),
+                ("/a".to_string(), RowKind::Process { pid: 7 }),
+                ("/a".to_string(), RowKind::Process { pid: 9 }),
+                ("/a".to_string(), RowKind::More { count: 3 }),
+                ("/a/child".to_string(), RowKind::Cgroup),
+                ("/b".to_string(), RowKind::Cgroup),
+            ]
+        );
+        assert_eq!(v.rows()[2].depth, 2);
+        // The selection stays on a process row when its order changes...
+        v.select_index(3, &m);
+        assert_eq!(v.selected_process(), Some(9));
+        v.set_process_rows(lists(&[9, 7], 3), &m);
+        assert_eq!(v.selected_index(), Some(2));
+        assert_eq!(v.selected().to_string(), "/a");
+        // ...and falls back to its cgroup's row when the process is gone.
+        v.set_process_rows(lists(&[7], 0), &m);
+        assert_eq!(v.selected_process(), None);
+        assert_eq!(v.selected_index(), Some(1));
+        // A filter matches cgroups, never their process rows.
+        v.set_filter("a".into(), &m);
+        assert!(v.row_matches(1, &m));
+        assert!(!v.row_matches(2, &m));
+        v.set_filter(String::new(), &m);
+        // Collapsed, the cgroup forgets its list; off, nothing is read.
+        v.set_expanded(&path("a"), false, &m);
+        assert!(v.rows().iter().all(|r| r.kind == RowKind::Cgroup));
+        v.set_expanded(&path("a"), true, &m);
+        assert!(v.rows().iter().all(|r| r.kind == RowKind::Cgroup));
+        v.set_processes_shown(false, &m);
+        assert!(v.process_cgroups(&m, 0, 10).is_empty());
+    }
 }
