@@ -2587,6 +2587,15 @@ fn processes_in_the_tree_show_under_expanded_cgroups() {
     // A process row survives a new read, selected.
     h.tick();
     assert!(h.render().lines().last().unwrap().contains("x:signal"));
+    // Left goes to its cgroup's row; two clicks on a process row select it and nothing more.
+    h.key(KeyCode::Left);
+    assert!(!h.render().lines().last().unwrap().contains("x:signal"));
+    assert_eq!(h.app.selected().to_string(), "/system.slice/fxload.service");
+    let sleep_row = h.find("343 sleep infinity");
+    h.click(sleep_row);
+    h.click(sleep_row);
+    assert!(h.render().lines().last().unwrap().contains("x:signal"));
+    assert!(h.render().contains("343 sleep infinity"), "still expanded");
     // Off again: the same rows as before, the selection back on the cgroup.
     h.key(KeyCode::Char('p'));
     h.key(KeyCode::Left);

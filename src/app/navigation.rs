@@ -105,7 +105,10 @@ impl App {
         };
         let row = view.rows()[index];
         let path = view.selected().clone();
-        if row.expanded && row.has_children {
+        if row.kind != crate::model::view::RowKind::Cgroup {
+            // A process row (`p`): to its cgroup's row.
+            view.reveal(&path, &self.model);
+        } else if row.expanded && row.has_children {
             view.set_expanded(&path, false, &self.model);
         } else if let Some(parent) = path.parent().filter(|p| p.starts_with(&view.top)) {
             view.reveal(&parent, &self.model);
@@ -175,11 +178,13 @@ impl App {
                     let index = self.tree.offset + line - 1;
                     let view = &mut self.tree.view;
                     if index < view.rows().len() {
-                        if view.selected_index() == Some(index) {
+                        let cgroup_row =
+                            view.rows()[index].kind == crate::model::view::RowKind::Cgroup;
+                        if view.selected_index() == Some(index) && cgroup_row {
                             let path = view.selected().clone();
                             let expanded = view.is_expanded(&path);
                             view.set_expanded(&path, !expanded, &self.model);
-                        } else {
+                        } else if view.selected_index() != Some(index) {
                             view.select_index(index, &self.model);
                         }
                     }

@@ -380,4 +380,44 @@ mod tests {
         runner.join().unwrap();
         assert!(partial, "the Visible command never reached the sampler");
     }
+
+    /// The tree's expanded cgroups (`p`) have their own processes read: at once when new to
+    /// the list, then every pass; a cgroup not in the list never.
+    #[test]
+    fn processes_are_read_for_the_cgroups_the_tree_shows_them_of() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, pids) in [("a", "11\n12\n"), ("b", "13\n")] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+            std::fs::write(dir.path().join(name).join("cgroup.procs"), pids).unwrap();
+        }
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let a = CgroupPath::from_relative(std::path::Path::new("a")).unwrap();
+        let (commands, receiver) = std::sync::mpsc::channel();
+        let (events, reports) = std::sync::mpsc::channel();
+        let sampler = Sampler::new(fs, CgroupPath::root(), Duration::from_millis(50));
+        commands
+            .send(Command::Visible(Reads {
+                processes_of: vec![a.clone()],
+                ..Reads::default()
+            }))
+            .unwrap();
+        let runner =
+            std::thread::spawn(move || sampler.run(receiver, move |r| events.send(r).is_ok()));
+        let mut lists = 0;
+        while lists < 3 {
+            match reports.recv_timeout(Duration::from_secs(10)) {
+                Ok(Report::Processes { cgroup, total, .. }) => {
+                    assert_eq!(cgroup, a, "only the cgroup the tree shows");
+                    // The fixture has no /proc for them: counted, not listed.
+                    assert_eq!(total, 2);
+                    lists += 1;
+                }
+                Ok(_) => {}
+                Err(e) => panic!("no process list: {e}"),
+            }
+        }
+        drop(reports);
+        drop(commands);
+        runner.join().unwrap();
+    }
 }
