@@ -136,6 +136,7 @@ fn main() {
             every_pass: fs.walk(&base).into_iter().take(40).collect(),
             in_turns: Vec::new(),
             memory_stat: false,
+            processes_of: Vec::new(),
         });
         let tui = measure("tui", runs * 5, || {
             std::hint::black_box(plan.sample(&mut view_collector, &base));

@@ -560,3 +560,82 @@ fn tui_sends_sigterm_to_a_process_of_the_process_list() {
     pty.send("q");
     assert!(pty.wait_exit(Duration::from_secs(5)));
 }
+
+/// `p` on the real kernel: a real `sleep` shows under its cgroup in the tree once that cgroup
+/// is expanded (the focused one and another), and `x` on its row signals it.
+#[test]
+fn tui_shows_processes_under_their_cgroup_and_signals_one_from_the_tree() {
+    let cg = live_or_skip!("treeprocs");
+    for name in ["alpha.scope", "beta.scope"] {
+        std::fs::create_dir(cg.child(name)).unwrap();
+    }
+    let alpha = LiveCgroup::spawn_in(&cg.child("alpha.scope"), &["sleep", "1000"]);
+    let beta = LiveCgroup::spawn_in(&cg.child("beta.scope"), &["sleep", "1001"]);
+    let (alpha_pid, beta_pid) = (alpha.id(), beta.id());
+    let mut beta = beta;
+    let state = tempfile::tempdir().unwrap();
+    let root = cg.dir().display().to_string();
+    let mut pty = Pty::spawn_env(
+        &["--root", &root, "--interval", "0.5"],
+        &[("XDG_STATE_HOME", state.path().to_str().unwrap())],
+        140,
+        40,
+    );
+    let step = Duration::from_secs(5);
+    pty.wait_text("beta.scope", Duration::from_secs(10));
+    // Processes in the tree; alpha.scope expanded (and focused): its sleep under it.
+    pty.send("p");
+    pty.send("j");
+    pty.send("l");
+    pty.wait_text(&format!("{alpha_pid} sleep 1000"), step);
+    // Down onto the process row, down to beta.scope, expanded while alpha.scope is not
+    // focused any more: both lists keep coming.
+    pty.send("j");
+    pty.send("j");
+    pty.send("l");
+    pty.wait_text(&format!("{beta_pid} sleep 1001"), step);
+    let screen = pty.screen();
+    let line_of = |text: &str| {
+        screen
+            .lines()
+            .position(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("{text} is not on the screen:\n{screen}"))
+    };
+    let (alpha_row, beta_row) = (line_of("alpha.scope"), line_of("beta.scope"));
+    let alpha_process = line_of(&format!("{alpha_pid} sleep 1000"));
+    let beta_process = line_of(&format!("{beta_pid} sleep 1001"));
+    assert!(
+        alpha_row < alpha_process && alpha_process < beta_row && beta_row < beta_process,
+        "each process right under its cgroup:\n{screen}"
+    );
+    // Up onto alpha's sleep, and `x`: the signal picker, then SIGTERM confirmed.
+    pty.send("k");
+    pty.send("x");
+    pty.wait_text("send a signal", step);
+    pty.send("\r");
+    pty.wait_text(&format!("Send SIGTERM to process {alpha_pid}?"), step);
+    pty.send("y");
+    let alpha = std::cell::RefCell::new(alpha);
+    let ended = std::cell::RefCell::new(None);
+    pty.wait_for("alpha's sleep to end", step, |_| {
+        let mut ended = ended.borrow_mut();
+        if ended.is_none() {
+            *ended = alpha.borrow_mut().try_wait().ok().flatten();
+        }
+        ended.is_some()
+    });
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(ended.into_inner().unwrap().signal(), Some(15));
+    // Its row goes with the next read (the status line still names it); beta's stays.
+    let tree_row = |s: &str, pid: u32| {
+        s.lines()
+            .any(|l| l.trim_start().starts_with(&format!("{pid} sleep")))
+    };
+    pty.wait_for("alpha's row to go", step, |s| !tree_row(s, alpha_pid));
+    assert!(tree_row(&pty.screen(), beta_pid), "{}", pty.screen());
+    assert!(beta.try_wait().unwrap().is_none(), "beta's sleep untouched");
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(5)));
+    let _ = beta.kill();
+    let _ = beta.wait();
+}

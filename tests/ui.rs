@@ -9,12 +9,13 @@ use cgtui::app::keymap::{Key, Keymap};
 use cgtui::app::{Action, App, Context, Effect, Event, Options};
 use cgtui::cgroup::edit::{Op, Outcome};
 use cgtui::cgroup::process::{
-    ProcRef, ProcessSample, cgroup_of, read_process, read_processes, read_subtree_processes_up_to,
+    ProcRef, ProcessSample, cgroup_of, read_process, read_processes, read_processes_up_to,
+    read_subtree_processes_up_to,
 };
 use cgtui::cgroup::sample::{Scope, read_sample};
 use cgtui::cgroup::{CgroupPath, Cgroupfs};
 use cgtui::collect::sample_tree;
-use cgtui::collect::sampler::Command;
+use cgtui::collect::sampler::{Command, TREE_PROCESS_LIMIT};
 use cgtui::editor::{Route, UndoItem, UndoPlan};
 use cgtui::model::view::Column;
 use cgtui::theme::Theme;
@@ -36,6 +37,8 @@ struct Harness {
     passes: u64,
     /// The sampler was told to read the focused cgroup's whole subtree's processes (`a`).
     subtree_processes: bool,
+    /// Cgroups whose own processes the tree shows (`p`), as the app last told the sampler.
+    tree_processes: Vec<CgroupPath>,
     /// When the harness started: process lists are dated a second a pass after it, like the
     /// tree's reads, so that their CPU % has a window of a pass.
     started: Instant,
@@ -50,6 +53,8 @@ struct Sent {
     kept: Vec<Effect>,
     /// The subtree's processes (`a`), or the cgroup's own, when the app said which.
     subtree_processes: Option<bool>,
+    /// The cgroups whose own processes the tree shows, when the app said which.
+    tree_processes: Option<Vec<CgroupPath>>,
 }
 
 impl Outlets for Sent {
@@ -60,8 +65,9 @@ impl Outlets for Sent {
             Command::RefreshNow => self.kept.push(Effect::RefreshNow),
             Command::WalkEveryPass => self.kept.push(Effect::WalkEveryPass),
             Command::ProcessSubtree(subtree) => self.subtree_processes = Some(subtree),
-            // What the sampler reads for the screen: the harness samples everything.
-            Command::Visible(_) => {}
+            // What the sampler reads for the screen: the harness samples everything, and
+            // reads the processes the tree shows.
+            Command::Visible(reads) => self.tree_processes = Some(reads.processes_of),
             other => panic!("the app sent the sampler {other:?}, which only the runtime sends"),
         }
     }
@@ -121,6 +127,7 @@ impl Harness {
             effects: Vec::new(),
             passes: 0,
             subtree_processes: false,
+            tree_processes: Vec::new(),
             started: Instant::now(),
         };
         h.app.update(Event::Resize(size.0, size.1));
@@ -138,6 +145,30 @@ impl Harness {
         let effects = self.app.update(Event::Tree(tree));
         self.apply(effects);
         self.focus();
+        let cgroups = self.tree_processes.clone();
+        self.read_tree_processes(&cgroups);
+    }
+
+    /// The own processes of cgroups the tree shows them of, as the sampler sends them (the
+    /// focused cgroup's come with the focus).
+    fn read_tree_processes(&mut self, cgroups: &[CgroupPath]) {
+        for cgroup in cgroups {
+            if !self.subtree_processes && cgroup == self.app.selected() {
+                continue;
+            }
+            // As many as the sampler reads, and how many there are in all.
+            let Some(list) = read_processes_up_to(&self.fs, cgroup, TREE_PROCESS_LIMIT).unwrap()
+            else {
+                continue;
+            };
+            let effects = self.app.update(Event::Processes {
+                cgroup: cgroup.clone(),
+                total: list.total,
+                processes: list.processes,
+                at: self.started + Duration::from_secs(self.passes),
+            });
+            self.apply(effects);
+        }
     }
 
     fn focus(&mut self) {
@@ -183,6 +214,16 @@ impl Harness {
         }
         if let Some(subtree) = sent.subtree_processes {
             self.subtree_processes = subtree;
+        }
+        if let Some(cgroups) = sent.tree_processes {
+            // Cgroups new to the list are read at once, as the sampler does.
+            let new: Vec<CgroupPath> = cgroups
+                .iter()
+                .filter(|c| !self.tree_processes.contains(c))
+                .cloned()
+                .collect();
+            self.tree_processes = cgroups;
+            self.read_tree_processes(&new);
         }
         for _ in sent.focus {
             self.focus();
@@ -2525,4 +2566,220 @@ fn a_lesson_in_chinese_at_80x24() {
         assert!(screen.contains("c0/c01"), "{screen}");
         insta::assert_snapshot!(screen);
     });
+}
+
+/// `p`: an expanded cgroup lists its own processes under it (PID and command, CPU % and RSS
+/// in their columns, `-` elsewhere), the busiest few and "… N more"; Enter on one shows it,
+/// `x` opens the signal picker on it; `p` again gives the tree back as it was.
+#[test]
+fn processes_in_the_tree_show_under_expanded_cgroups() {
+    let mut h = Harness::new();
+    h.select("/system.slice/fxload.service");
+    let without = h.render();
+    h.key(KeyCode::Char('p'));
+    // A leaf with processes opens now. Its first list comes with the next pass (the focused
+    // cgroup's own, given to the tree too), and CPU % needs a second.
+    h.key(KeyCode::Right);
+    h.tick();
+    h.tick();
+    let screen = h.render();
+    insta::assert_snapshot!(screen);
+    // The root's own 64 processes: none has a /proc in the fixture, all are counted.
+    assert!(screen.contains("… 64 more (Enter"), "{screen}");
+    let row = |pid: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(&format!("   {pid} ")) && !l.contains(" root "))
+            .unwrap_or_else(|| panic!("no tree row for {pid}: {screen}"))
+            .to_string()
+    };
+    let dd = row("336");
+    assert!(dd.contains("dd if=/dev/vda") && dd.contains("1.4M"), "{dd}");
+    assert!(dd.contains("0.0"), "CPU % after two reads: {dd}");
+    assert!(row("343").contains("sleep infinity"), "{screen}");
+    // Down onto the first process row: the details stay the cgroup's, Enter shows the process.
+    h.key(KeyCode::Down);
+    assert_eq!(h.app.selected().to_string(), "/system.slice/fxload.service");
+    let footer = h.render().lines().last().unwrap().to_string();
+    assert!(footer.contains("x:signal"), "{footer}");
+    h.key(KeyCode::Enter);
+    let shown = h.render();
+    assert!(h.app.overlay_open(), "{shown}");
+    assert!(
+        shown.contains("process 336") || shown.contains("process 343"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("cgroup   /system.slice/fxload.service"),
+        "{shown}"
+    );
+    h.key(KeyCode::Esc);
+    // `x` on it: the signal picker, naming the process.
+    h.key(KeyCode::Char('x'));
+    let picker = h.render();
+    assert!(picker.contains("SIGTERM"), "{picker}");
+    assert!(
+        picker.contains("process  336") || picker.contains("process  343"),
+        "{picker}"
+    );
+    h.key(KeyCode::Esc);
+    // A process row survives a new read, selected.
+    h.tick();
+    assert!(h.render().lines().last().unwrap().contains("x:signal"));
+    // Left goes to its cgroup's row; two clicks on a process row select it and nothing more.
+    h.key(KeyCode::Left);
+    assert!(!h.render().lines().last().unwrap().contains("x:signal"));
+    assert_eq!(h.app.selected().to_string(), "/system.slice/fxload.service");
+    let sleep_row = h.find("343 sleep infinity");
+    h.click(sleep_row);
+    h.click(sleep_row);
+    assert!(h.render().lines().last().unwrap().contains("x:signal"));
+    assert!(h.render().contains("343 sleep infinity"), "still expanded");
+    // Off again: the same rows as before, the selection back on the cgroup.
+    h.key(KeyCode::Char('p'));
+    h.key(KeyCode::Left);
+    h.key(KeyCode::Right);
+    assert_eq!(h.app.selected().to_string(), "/system.slice/fxload.service");
+    let after = h.render();
+    assert!(!after.contains(" more (Enter"), "{after}");
+    assert!(!after.contains("x:signal"), "{after}");
+    let tree_lines = |s: &str| s.lines().take(12).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(tree_lines(&after), tree_lines(&without));
+}
+
+/// A cgroup shows its busiest few processes in the tree and counts the rest ("… N more");
+/// Enter there opens its whole list in the process list.
+#[test]
+fn a_cgroup_shows_its_busiest_processes_and_counts_the_rest() {
+    let mut h = Harness::new();
+    h.key(KeyCode::Char('g'));
+    h.key(KeyCode::Char('p'));
+    // The root (expanded) has 64 processes; the sampler read the first 8. Two reads, a
+    // second apart: process 100 + n used n ticks more in between.
+    let ticks = cgtui::cgroup::process::ticks_per_second();
+    for (second, scale) in [(10, 0), (11, 1)] {
+        let processes = (0..8)
+            .map(|n| ProcessSample {
+                cpu_ticks: scale * n * ticks / 10,
+                ..fake_process(100 + n as u32, &format!("worker {n}"))
+            })
+            .collect();
+        h.event(Event::Processes {
+            cgroup: path("/"),
+            processes,
+            total: 64,
+            at: h.started + Duration::from_secs(second),
+        });
+    }
+    let screen = h.render();
+    let shown: Vec<&str> = screen
+        .lines()
+        .skip(2)
+        .take(7)
+        .map(|l| l.trim_matches('"').trim_start())
+        .collect();
+    // The busiest first, five of them, then how many more there are.
+    assert!(shown[1].starts_with("107 worker 7"), "{screen}");
+    assert!(shown[1].contains("70.0"), "{screen}");
+    assert!(shown[5].starts_with("103 worker 3"), "{screen}");
+    assert!(shown[6].starts_with("… 59 more"), "{screen}");
+    for _ in 0..6 {
+        h.key(KeyCode::Down);
+    }
+    assert_eq!(h.app.selected().to_string(), "/");
+    h.key(KeyCode::Enter);
+    let screen = h.render();
+    assert!(
+        screen.lines().last().unwrap().contains("a:all"),
+        "the process list has the focus: {screen}"
+    );
+}
+
+/// A click on the process list's column header sorts by that column; again, the other way.
+#[test]
+fn clicking_the_process_list_header_sorts_by_that_column() {
+    let mut h = Harness::new();
+    h.select("/system.slice/fxload.service");
+    h.key(KeyCode::Tab);
+    let pid_header = h.find("PID USER");
+    h.click(pid_header);
+    assert!(h.render().contains("PID▼"), "{}", h.render());
+    // The rows of the process list, by where their PIDs are drawn.
+    let pids = |h: &Harness| ["336 root", "343 root"].map(|row| h.find(row).1);
+    let [a, b] = pids(&h);
+    assert!(b < a, "343 first, largest first: {}", h.render());
+    h.click(h.find("PID▼"));
+    assert!(h.render().contains("PID▲"), "{}", h.render());
+    let [a, b] = pids(&h);
+    assert!(a < b, "336 first: {}", h.render());
+    h.click(h.find("COMMAND"));
+    assert!(
+        h.render().contains("COMMAND▲"),
+        "names A→Z first: {}",
+        h.render()
+    );
+    h.click(h.find("RSS"));
+    assert!(h.render().contains("RSS▼"), "{}", h.render());
+}
+
+/// `path` (from the repository's top) holds `content`; CGTUI_UPDATE_DOCS=1 rewrites it.
+fn generated_file(path: &str, content: &str) {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    if std::fs::read_to_string(&full).ok().as_deref() == Some(content) {
+        return;
+    }
+    if std::env::var_os("CGTUI_UPDATE_DOCS").is_some() {
+        std::fs::write(&full, content).unwrap();
+    } else {
+        panic!(
+            "{path} differs from the program; run with CGTUI_UPDATE_DOCS=1 to rewrite it. \
+             Expected:\n{content}"
+        );
+    }
+}
+
+const README_TREE_START: &str =
+    "<!-- capture: the fixture, processes in the tree (p); tests/ui.rs draws it -->\n```\n";
+const README_FLAT_START: &str =
+    "<!-- capture: the fixture, flat (t) by memory; tests/ui.rs draws it -->\n```\n";
+const CAPTURE_END: &str = "```\n<!-- end of capture -->";
+
+/// README's screen captures and assets/screen-debian12-*.txt are the fixture (a Debian 12
+/// host's tree, captured) as drawn now, so they show today's columns, rows and footer: the
+/// tree with a service's processes under it (`p`), and the flat list by memory (`t`).
+#[test]
+fn readme_and_asset_captures_are_the_fixture_as_drawn() {
+    let plain = |screen: String| {
+        let lines: Vec<String> = screen
+            .lines()
+            .map(|l| l.trim_matches('"').trim_end().to_string())
+            .collect();
+        lines.join("\n") + "\n"
+    };
+    let mut h = Harness::new();
+    h.select("/system.slice/fxload.service");
+    h.key(KeyCode::Char('p'));
+    h.key(KeyCode::Right);
+    h.tick();
+    h.tick();
+    let tree = plain(h.render());
+    assert!(tree.contains("336 dd if=/dev/vda"), "{tree}");
+    generated_file("assets/screen-debian12-fixture.txt", &tree);
+    generated_section("README.md", README_TREE_START, CAPTURE_END, &tree);
+
+    let mut h = Harness::with(|o| Options {
+        sort: Column::Memory,
+        ..o
+    });
+    h.key(KeyCode::Char('t'));
+    let flat = plain(h.render());
+    generated_file("assets/screen-debian12-flat.txt", &flat);
+    // README shows the list only: the rows up to the first empty line.
+    let rows: String = flat
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(rows.lines().count() > 8, "{flat}");
+    generated_section("README.md", README_FLAT_START, CAPTURE_END, &rows);
 }

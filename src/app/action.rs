@@ -12,6 +12,8 @@ pub enum Context {
     Filtered,
     /// The process list has the focus (before the main view's keys).
     Processes,
+    /// A process row of the tree is selected (`p`; before the main view's keys).
+    TreeProcess,
     /// Picking the destination of a process move (before the main view's keys).
     Moving,
     /// The lessons panel is open (before the main view's keys).
@@ -33,11 +35,12 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 14] = [
+    pub const ALL: [Context; 15] = [
         Context::Global,
         Context::Main,
         Context::Filtered,
         Context::Processes,
+        Context::TreeProcess,
         Context::Moving,
         Context::Lessons,
         Context::FilterInput,
@@ -56,6 +59,7 @@ impl Context {
             Context::Main => "main view",
             Context::Filtered => "while a filter is active",
             Context::Processes => "in the process list (Tab)",
+            Context::TreeProcess => "on a process row of the tree (p)",
             Context::Moving => "while moving a process",
             Context::Lessons => "with the lessons panel open (L)",
             Context::FilterInput => "typing a filter (/)",
@@ -102,6 +106,8 @@ pub enum Action {
     FlatView,
     /// The process list: the cgroup's own processes, or its whole subtree's.
     AllProcesses,
+    /// Expanded cgroups show their own processes as rows of the tree, or not.
+    ProcessesInTree,
     /// Send a signal to the process picked in the process list (picker, then confirmed).
     Signal,
     Subtree,
@@ -195,6 +201,7 @@ impl Action {
             Action::SortReverse => "sort_reverse",
             Action::FlatView => "flat",
             Action::AllProcesses => "all_processes",
+            Action::ProcessesInTree => "processes_in_tree",
             Action::Signal => "signal",
             Action::Subtree => "subtree",
             Action::Back => "back",

@@ -273,6 +273,13 @@ impl App {
             Action::Last => self.tree.view.select_index(usize::MAX, &self.model),
             Action::Expand => self.expand_or_descend(),
             Action::Collapse => self.collapse_or_ascend(),
+            Action::Activate if self.tree.view.selected_process().is_some() => {
+                if let Some(row) = self.tree.selected_process().cloned() {
+                    self.show_process(&row);
+                }
+            }
+            // "… N more": the whole list is the process list's.
+            Action::Activate if self.tree.more_selected() => self.focus = Focus::Processes,
             Action::Activate => {
                 let selected = self.tree.selected().clone();
                 let expanded = self.tree.view.is_expanded(&selected);
@@ -320,6 +327,7 @@ impl App {
                 });
             }
             Action::AllProcesses => return self.toggle_subtree_processes(),
+            Action::ProcessesInTree => self.toggle_processes_in_tree(),
             Action::Signal => self.open_signal_picker(),
             Action::SortReverse => {
                 let current = self.tree.view.sort;

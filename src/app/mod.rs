@@ -414,6 +414,8 @@ impl App {
             }
             if self.focus == Focus::Processes {
                 contexts.push(Context::Processes);
+            } else if self.tree.selected_process().is_some() {
+                contexts.push(Context::TreeProcess);
             }
             if !self.tree.view.filter().is_empty() {
                 contexts.push(Context::Filtered);
@@ -544,6 +546,10 @@ impl App {
             self.layout.tree_rows(),
         );
         reads.memory_stat = self.columns.iter().any(|c| c.needs_memory_stat());
+        reads.processes_of =
+            self.tree
+                .view
+                .process_cgroups(&self.model, self.tree.offset, self.layout.tree_rows());
         if reads == self.told_reads {
             return None;
         }

@@ -3,7 +3,6 @@
 
 use super::dialog::{Dialog, RowClick};
 use super::layout::{DialogTarget, dialog_identity};
-use super::status::Tone;
 use super::{
     Action, App, Effect, Focus, INTERVAL_STEPS, MAX_INTERVAL, MIN_INTERVAL, interval_text,
 };
@@ -23,35 +22,8 @@ impl App {
             Action::First => self.processes.move_by(isize::MIN / 2, page),
             Action::Last => self.processes.move_by(isize::MAX / 2, page),
             Action::Activate => {
-                if let Some(row) = self.processes.selected_row() {
-                    let s = &row.sample;
-                    let command = if s.cmdline.is_empty() {
-                        format!(
-                            "[{}] (a kernel thread, or it has exited)",
-                            crate::cgroup::escape::visible(&s.comm)
-                        )
-                    } else {
-                        crate::cgroup::escape::visible(&s.cmdline).into_owned()
-                    };
-                    let lines = vec![
-                        format!("PID      {}", s.pid),
-                        format!(
-                            "user     {} ({})",
-                            row.user,
-                            s.uid.map_or("?".into(), |u| format!("uid {u}"))
-                        ),
-                        format!("state    {}", s.state),
-                        format!("CPU%     {}", crate::format::percent(row.cpu_pct)),
-                        format!("RSS      {}", crate::format::bytes(s.rss_bytes as f64)),
-                        format!("name     {}", crate::cgroup::escape::visible(&s.comm)),
-                        format!("command  {command}"),
-                        format!("cgroup   {}", self.processes.cgroup),
-                    ];
-                    self.open_dialog(Dialog::text(
-                        format!("process {}", s.pid),
-                        Tone::Info,
-                        lines,
-                    ));
+                if let Some(row) = self.processes.selected_row().cloned() {
+                    self.show_process(&row);
                 }
             }
             _ => {}
@@ -133,7 +105,10 @@ impl App {
         };
         let row = view.rows()[index];
         let path = view.selected().clone();
-        if row.expanded && row.has_children {
+        if row.kind != crate::model::view::RowKind::Cgroup {
+            // A process row (`p`): to its cgroup's row.
+            view.reveal(&path, &self.model);
+        } else if row.expanded && row.has_children {
             view.set_expanded(&path, false, &self.model);
         } else if let Some(parent) = path.parent().filter(|p| p.starts_with(&view.top)) {
             view.reveal(&parent, &self.model);
@@ -171,7 +146,19 @@ impl App {
             (MouseEventKind::Down(MouseButton::Left), _) if in_processes => {
                 // Title and column header take two lines.
                 let line = (mouse.row - layout.processes.y) as usize;
-                if line >= 2 {
+                if line == 1 {
+                    // The column header: sort by the column clicked, as the tree's does.
+                    let columns = self.processes.columns(
+                        &self.processes.rows,
+                        layout.process_rows(),
+                        layout.processes.width,
+                    );
+                    let x = mouse.column - layout.processes.x;
+                    if let Some(sort) = super::process_pane::ProcessPane::sort_at(&columns, x) {
+                        self.processes.sort_by(sort);
+                        self.status.hint(self.processes.sort_text());
+                    }
+                } else if line >= 2 {
                     let index = self.processes.offset + line - 2;
                     if index < self.processes.rows.len() {
                         self.focus = Focus::Processes;
@@ -191,11 +178,13 @@ impl App {
                     let index = self.tree.offset + line - 1;
                     let view = &mut self.tree.view;
                     if index < view.rows().len() {
-                        if view.selected_index() == Some(index) {
+                        let cgroup_row =
+                            view.rows()[index].kind == crate::model::view::RowKind::Cgroup;
+                        if view.selected_index() == Some(index) && cgroup_row {
                             let path = view.selected().clone();
                             let expanded = view.is_expanded(&path);
                             view.set_expanded(&path, !expanded, &self.model);
-                        } else {
+                        } else if view.selected_index() != Some(index) {
                             view.select_index(index, &self.model);
                         }
                     }

@@ -59,6 +59,14 @@ impl ProcessSort {
     }
 }
 
+/// The process list's CGROUP column at its widest (a path is cut at its start, where it
+/// repeats the selection's).
+pub(crate) const CGROUP_MAX: usize = 28;
+
+/// A column of the process list as drawn: what it sorts by (the state column: nothing) and
+/// how wide it is.
+pub(crate) type ProcessColumn = (Option<ProcessSort>, u16);
+
 /// uid → user name, resolved on update: /etc/passwd does not change while we watch.
 #[derive(Debug, Default)]
 pub struct UserNames(HashMap<u32, String>);
@@ -278,6 +286,77 @@ impl ProcessPane {
         self.resort();
     }
 
+    /// The list's columns, drawn `width` cells wide showing `shown` from the offset on, one
+    /// cell apart; the command takes what is left. The drawing and a click on the header both
+    /// go by these.
+    pub(crate) fn columns(
+        &self,
+        shown: &[ProcessRow],
+        rows_on_screen: usize,
+        width: u16,
+    ) -> Vec<ProcessColumn> {
+        // A header is whole, with the sort's arrow when it has it.
+        let header = |sort: ProcessSort| sort.title().len() + usize::from(self.sort == sort);
+        // Numbers are never cut: the PID column is as wide as the largest PID.
+        let pid = shown
+            .iter()
+            .map(|p| p.sample.pid.to_string().len())
+            .max()
+            .unwrap_or(0)
+            .max(header(ProcessSort::Pid)) as u16;
+        let user = shown
+            .iter()
+            .map(|p| crate::format::width(&p.user))
+            .max()
+            .unwrap_or(0)
+            .clamp(header(ProcessSort::User), 8) as u16;
+        let mut columns = vec![
+            (Some(ProcessSort::Pid), pid),
+            (Some(ProcessSort::User), user),
+            (None, 1),
+            (Some(ProcessSort::Cpu), 5),
+            (Some(ProcessSort::Rss), 6),
+        ];
+        if self.subtree {
+            let cgroup = shown
+                .iter()
+                .skip(self.offset)
+                .take(rows_on_screen)
+                .map(|p| crate::format::width(&relative_path(&p.cgroup, &self.cgroup)))
+                .max()
+                .unwrap_or(0)
+                .clamp(6, CGROUP_MAX) as u16;
+            columns.push((Some(ProcessSort::Cgroup), cgroup));
+        }
+        let used: u16 = columns.iter().map(|(_, w)| w + 1).sum();
+        columns.push((Some(ProcessSort::Command), width.saturating_sub(used)));
+        columns
+    }
+
+    /// The column under `x` cells from the list's left edge, if it sorts by something.
+    pub(crate) fn sort_at(columns: &[ProcessColumn], x: u16) -> Option<ProcessSort> {
+        let mut left = 0u16;
+        for (sort, width) in columns {
+            // The command's column reaches the edge, whatever its width.
+            if x < left.saturating_add(*width) || *sort == Some(ProcessSort::Command) {
+                return (x >= left).then_some(*sort).flatten();
+            }
+            left = left.saturating_add(width + 1);
+        }
+        None
+    }
+
+    /// A click on a column's header: sort by it; on the sorted one, the other way round.
+    pub(crate) fn sort_by(&mut self, sort: ProcessSort) {
+        if self.sort == sort {
+            self.sort_descending = !self.sort_descending;
+        } else {
+            self.sort = sort;
+            self.sort_descending = sort.numeric();
+        }
+        self.resort();
+    }
+
     /// `S`: the other way round.
     pub(crate) fn sort_reverse(&mut self) {
         self.sort_descending = !self.sort_descending;
@@ -342,7 +421,9 @@ impl ProcessPane {
 }
 
 impl super::App {
-    /// A list of processes arrived: the pane takes it, and scrolls to keep its selection.
+    /// A list of processes arrived: the tree takes a cgroup's own list when it shows that
+    /// cgroup's processes (`p`), and the pane takes the focused cgroup's, and scrolls to keep its
+    /// selection.
     pub(super) fn take_processes(
         &mut self,
         cgroup: CgroupPath,
@@ -351,8 +432,24 @@ impl super::App {
         total: usize,
         at: Instant,
     ) {
-        let focused = self.focus == super::Focus::Processes;
         let rules = self.model.rate_rules();
+        if !subtree {
+            self.tree.take_processes(
+                &cgroup,
+                &processes,
+                total,
+                at,
+                &mut self.users,
+                rules,
+                &self.model,
+            );
+            self.tree.scroll_to_selection(self.layout.tree_rows());
+            // The tree's expanded cgroups' lists come too: the pane is the focused cgroup's.
+            if &cgroup != self.tree.selected() {
+                return;
+            }
+        }
+        let focused = self.focus == super::Focus::Processes;
         self.processes.update(
             cgroup,
             processes,
@@ -364,6 +461,59 @@ impl super::App {
             rules,
         );
         self.processes.scroll(self.layout.process_rows());
+    }
+
+    /// The process picked: in the process list when it has the focus, else the tree's
+    /// selected process row (`p`).
+    pub(super) fn picked_process(&self) -> Option<&ProcessRow> {
+        match self.focus {
+            super::Focus::Processes => self.processes.selected_row(),
+            super::Focus::Tree => self.tree.selected_process(),
+        }
+    }
+
+    /// Enter on a process: what the process list knows of it, in a text pane.
+    pub(super) fn show_process(&mut self, row: &ProcessRow) {
+        let s = &row.sample;
+        let command = if s.cmdline.is_empty() {
+            format!(
+                "[{}] (a kernel thread, or it has exited)",
+                crate::cgroup::escape::visible(&s.comm)
+            )
+        } else {
+            crate::cgroup::escape::visible(&s.cmdline).into_owned()
+        };
+        let lines = vec![
+            format!("PID      {}", s.pid),
+            format!(
+                "user     {} ({})",
+                row.user,
+                s.uid.map_or("?".into(), |u| format!("uid {u}"))
+            ),
+            format!("state    {}", s.state),
+            format!("CPU%     {}", crate::format::percent(row.cpu_pct)),
+            format!("RSS      {}", crate::format::bytes(s.rss_bytes as f64)),
+            format!("name     {}", crate::cgroup::escape::visible(&s.comm)),
+            format!("command  {command}"),
+            format!("cgroup   {}", row.cgroup),
+        ];
+        self.open_dialog(super::dialog::Dialog::text(
+            format!("process {}", s.pid),
+            super::status::Tone::Info,
+            lines,
+        ));
+    }
+
+    /// `p`: each expanded cgroup shows its own processes under it, or not.
+    pub(super) fn toggle_processes_in_tree(&mut self) {
+        let shown = !self.tree.view.processes_shown();
+        self.tree.set_processes_shown(shown, &self.model);
+        self.tree.scroll_to_selection(self.layout.tree_rows());
+        self.status.hint(if shown {
+            "processes in the tree: an expanded cgroup lists its busiest processes first"
+        } else {
+            "no processes in the tree"
+        });
     }
 
     /// `a`: the subtree's processes, or the cgroup's own again; the sampler reads them next.

@@ -4,7 +4,7 @@
 
 use super::dialog::{self, Dialog, Pending, Step};
 use super::status::Tone;
-use super::{Action, App, Effect, Focus};
+use super::{Action, App, Effect};
 use crate::cgroup::CgroupPath;
 use crate::cgroup::escape;
 use crate::cgroup::process::{ProcessHandle, ProcessSignal, SignalError};
@@ -97,15 +97,13 @@ impl SignalPicker {
 }
 
 impl App {
-    /// Open the picker on the process picked in the process list, holding it by a pidfd now.
+    /// Open the picker on the process picked in the process list (or the tree's process row),
+    /// holding it by a pidfd now.
     pub(super) fn open_signal_picker(&mut self) {
-        if self.focus != Focus::Processes {
-            return;
-        }
         if !self.can_write() {
             return;
         }
-        let Some(row) = self.processes.selected_row() else {
+        let Some(row) = self.picked_process() else {
             self.status.hint("no process selected");
             return;
         };

@@ -1,9 +1,17 @@
 //! The tree pane: what is shown and selected (the view), and the scroll that keeps the
 //! selection on screen; they change together.
 
+use super::process_pane::{ProcessPane, ProcessRow, UserNames};
 use crate::cgroup::CgroupPath;
+use crate::cgroup::process::SubtreeProcess;
 use crate::model::Model;
-use crate::model::view::TreeView;
+use crate::model::rates::RateRules;
+use crate::model::view::{ProcessRows, TreeView};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Processes an expanded cgroup shows in the tree (`p`): the busiest by CPU, then "… N more".
+pub const TREE_PROCESSES_SHOWN: usize = 5;
 
 #[derive(Debug)]
 pub struct TreePane {
@@ -19,6 +27,9 @@ pub struct TreePane {
     /// Rows matching the filter themselves, counted when the filter or the tree's shape
     /// changes (never while drawing).
     pub(crate) matches: usize,
+    /// Processes in the tree (`p`): each expanded cgroup's latest list, kept between reads for
+    /// its CPU % (the growth between two reads).
+    pub(crate) processes: HashMap<CgroupPath, ProcessPane>,
 }
 
 impl TreePane {
@@ -30,7 +41,83 @@ impl TreePane {
             filter_editing: false,
             filter_selected: false,
             matches: 0,
+            processes: HashMap::new(),
         }
+    }
+
+    /// The process shown by the selected row, when it is a process row.
+    pub fn selected_process(&self) -> Option<&ProcessRow> {
+        let pid = self.view.selected_process()?;
+        self.processes
+            .get(self.view.selected())?
+            .rows
+            .iter()
+            .find(|row| row.sample.pid == pid)
+    }
+
+    /// Is the selected row a cgroup's "… N more" row?
+    pub fn more_selected(&self) -> bool {
+        self.view.selected_index().is_some_and(|i| {
+            matches!(
+                self.view.rows()[i].kind,
+                crate::model::view::RowKind::More { .. }
+            )
+        })
+    }
+
+    /// Does the tree show `cgroup`'s processes (it is expanded, with `p` on)?
+    pub fn wants_processes(&self, cgroup: &CgroupPath) -> bool {
+        self.view.processes_shown() && !self.view.flat() && self.view.is_expanded(cgroup)
+    }
+
+    /// `p`: processes in the tree, or not; off, their lists are forgotten.
+    pub fn set_processes_shown(&mut self, shown: bool, model: &Model) {
+        if !shown {
+            self.processes.clear();
+        }
+        self.view.set_processes_shown(shown, model);
+    }
+
+    /// A list of `cgroup`'s own processes (the first read of cgroup.procs, `total` in all),
+    /// for its rows in the tree: the busiest [`TREE_PROCESSES_SHOWN`] by CPU are shown.
+    #[allow(clippy::too_many_arguments)]
+    pub fn take_processes(
+        &mut self,
+        cgroup: &CgroupPath,
+        processes: &[SubtreeProcess],
+        total: usize,
+        at: Instant,
+        users: &mut UserNames,
+        rules: RateRules,
+        model: &Model,
+    ) {
+        if !self.wants_processes(cgroup) {
+            return;
+        }
+        let pane = self.processes.entry(cgroup.clone()).or_default();
+        pane.update(
+            cgroup.clone(),
+            processes.to_vec(),
+            false,
+            total,
+            at,
+            users,
+            false,
+            rules,
+        );
+        let pids: Vec<u32> = pane
+            .rows
+            .iter()
+            .take(TREE_PROCESSES_SHOWN)
+            .map(|row| row.sample.pid)
+            .collect();
+        let more = pane.total.max(pane.rows.len()).saturating_sub(pids.len());
+        let view = &self.view;
+        self.processes.retain(|path, _| view.is_expanded(path));
+        self.view.set_process_rows(
+            HashMap::from([(cgroup.clone(), ProcessRows { pids, more })]),
+            model,
+        );
     }
 
     pub fn selected(&self) -> &CgroupPath {

@@ -24,6 +24,9 @@ pub struct Reads {
     pub in_turns: Vec<CgroupPath>,
     /// A shown column is made from memory.stat (working set, anon): rows read it too.
     pub memory_stat: bool,
+    /// Expanded cgroups on screen showing their processes in the tree (`p`): their own
+    /// processes are read every pass.
+    pub processes_of: Vec<CgroupPath>,
 }
 
 /// Which cgroups a pass reads: the focused one fully, and what the view needs
@@ -116,6 +119,13 @@ impl ViewPlan {
     pub fn set_reads(&mut self, reads: Reads) {
         self.every_pass = reads.every_pass.iter().cloned().collect();
         self.reads = Some(reads);
+    }
+
+    /// The cgroups whose own processes the tree shows ([`Reads::processes_of`]).
+    pub fn process_cgroups(&self) -> &[CgroupPath] {
+        self.reads
+            .as_ref()
+            .map_or(&[], |r| r.processes_of.as_slice())
     }
 
     /// Walk the tree at the next pass (after an inotify queue overflow, or a write).

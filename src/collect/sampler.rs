@@ -84,6 +84,10 @@ pub const PROCESS_MARGIN: usize = 16;
 /// counted; /proc/PID of the first this many (4 files each).
 pub const SUBTREE_PROCESS_LIMIT: usize = 1000;
 
+/// Processes read per pass of each cgroup that shows its processes in the tree (`p`): the
+/// busiest of these are shown, the rest counted.
+pub const TREE_PROCESS_LIMIT: usize = 64;
+
 /// Processes read per pass before the terminal's height is known.
 pub const DEFAULT_PROCESS_LIMIT: usize = 64;
 
@@ -171,6 +175,34 @@ impl Sampler {
         })
     }
 
+    /// The own processes of `cgroups` (the tree's expanded rows with `p`), each as a
+    /// [`Report::Processes`]. The focused cgroup's own list is sent anyway
+    /// ([`Sampler::send_processes`]): the app gives it to the tree too.
+    fn send_tree_processes(
+        &self,
+        cgroups: &[CgroupPath],
+        report: &mut dyn FnMut(Report) -> bool,
+    ) -> bool {
+        for cgroup in cgroups {
+            if !self.process_subtree && self.focus.as_ref() == Some(cgroup) {
+                continue;
+            }
+            // A cgroup removed meanwhile has no list; the next Visible drops it.
+            let Ok(Some(list)) = read_processes_up_to(&self.fs, cgroup, TREE_PROCESS_LIMIT) else {
+                continue;
+            };
+            if !report(Report::Processes {
+                cgroup: cgroup.clone(),
+                processes: list.processes,
+                total: list.total,
+                at: Instant::now(),
+            }) {
+                return false;
+            }
+        }
+        true
+    }
+
     /// Send the status if it changed since it was last `told`; false when nobody listens.
     fn tell_status(
         &self,
@@ -217,7 +249,10 @@ impl Sampler {
                         return;
                     }
                 }
-                if !report(Report::Tree(tree)) || !self.send_processes(report) {
+                if !report(Report::Tree(tree))
+                    || !self.send_processes(report)
+                    || !self.send_tree_processes(plan.process_cgroups(), report)
+                {
                     return;
                 }
                 if self.stats && !report(Report::PassStats(plan.latest)) {
@@ -257,6 +292,13 @@ impl Sampler {
                         }
                     }
                     Ok(Command::Visible(reads)) => {
+                        // Cgroups new to show their processes are read at once, as new rows.
+                        let new_processes: Vec<CgroupPath> = reads
+                            .processes_of
+                            .iter()
+                            .filter(|c| !plan.process_cgroups().contains(c))
+                            .cloned()
+                            .collect();
                         plan.set_reads(reads);
                         // Watched before rows new on screen are read: no OOM kill between
                         // their read and their watch goes unseen until the next pass.
@@ -264,6 +306,9 @@ impl Sampler {
                         if let Some(rows) = plan.catch_up(&mut collector, &self.base)
                             && !report(Report::CaughtUp(rows))
                         {
+                            return;
+                        }
+                        if !self.send_tree_processes(&new_processes, report) {
                             return;
                         }
                     }
@@ -334,5 +379,45 @@ mod tests {
         drop(commands);
         runner.join().unwrap();
         assert!(partial, "the Visible command never reached the sampler");
+    }
+
+    /// The tree's expanded cgroups (`p`) have their own processes read: at once when new to
+    /// the list, then every pass; a cgroup not in the list never.
+    #[test]
+    fn processes_are_read_for_the_cgroups_the_tree_shows_them_of() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, pids) in [("a", "11\n12\n"), ("b", "13\n")] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+            std::fs::write(dir.path().join(name).join("cgroup.procs"), pids).unwrap();
+        }
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let a = CgroupPath::from_relative(std::path::Path::new("a")).unwrap();
+        let (commands, receiver) = std::sync::mpsc::channel();
+        let (events, reports) = std::sync::mpsc::channel();
+        let sampler = Sampler::new(fs, CgroupPath::root(), Duration::from_millis(50));
+        commands
+            .send(Command::Visible(Reads {
+                processes_of: vec![a.clone()],
+                ..Reads::default()
+            }))
+            .unwrap();
+        let runner =
+            std::thread::spawn(move || sampler.run(receiver, move |r| events.send(r).is_ok()));
+        let mut lists = 0;
+        while lists < 3 {
+            match reports.recv_timeout(Duration::from_secs(10)) {
+                Ok(Report::Processes { cgroup, total, .. }) => {
+                    assert_eq!(cgroup, a, "only the cgroup the tree shows");
+                    // The fixture has no /proc for them: counted, not listed.
+                    assert_eq!(total, 2);
+                    lists += 1;
+                }
+                Ok(_) => {}
+                Err(e) => panic!("no process list: {e}"),
+            }
+        }
+        drop(reports);
+        drop(commands);
+        runner.join().unwrap();
     }
 }

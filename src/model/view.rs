@@ -6,7 +6,7 @@ use crate::cgroup::CgroupPath;
 use crate::cgroup::escape;
 use crate::model::{Model, Node, NodeId};
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub use super::column::{Column, effective_memory_limit, memory_pct};
 
@@ -46,12 +46,31 @@ pub fn natural_cmp(a: &[u8], b: &[u8]) -> Ordering {
     (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
 }
 
+/// What a row of the tree shows: a cgroup, or (with processes in the tree, `p`) one of an
+/// expanded cgroup's own processes, or how many more it has than are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Cgroup,
+    Process { pid: u32 },
+    More { count: usize },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Row {
+    /// The cgroup, or the cgroup the process is in.
     pub id: NodeId,
     pub depth: usize,
     pub has_children: bool,
     pub expanded: bool,
+    pub kind: RowKind,
+}
+
+/// The processes an expanded cgroup shows in the tree: their PIDs in order, and how many more
+/// it has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessRows {
+    pub pids: Vec<u32>,
+    pub more: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +80,8 @@ pub struct TreeView {
     top_history: Vec<CgroupPath>,
     expanded: HashSet<CgroupPath>,
     selected: CgroupPath,
+    /// Which of `selected`'s rows is selected: its own, or one of its process rows.
+    selected_kind: RowKind,
     /// Index of the selected row in `rows`, kept in step with `selected`.
     selected_row: Option<usize>,
     pub sort: Column,
@@ -71,6 +92,10 @@ pub struct TreeView {
     rows: Vec<Row>,
     /// Every cgroup under the top in one list, sorted as a whole (`t`), instead of the tree.
     flat: bool,
+    /// Expanded cgroups show their own processes under them (`p`).
+    processes_shown: bool,
+    /// The processes each expanded cgroup shows, as last read.
+    process_rows: HashMap<CgroupPath, ProcessRows>,
 }
 
 impl TreeView {
@@ -78,6 +103,7 @@ impl TreeView {
         TreeView {
             expanded: HashSet::from([top.clone()]),
             selected: top.clone(),
+            selected_kind: RowKind::Cgroup,
             selected_row: None,
             top,
             top_history: Vec::new(),
@@ -87,6 +113,8 @@ impl TreeView {
             filter_lower: String::new(),
             rows: Vec::new(),
             flat: false,
+            processes_shown: false,
+            process_rows: HashMap::new(),
         }
     }
 
@@ -107,6 +135,62 @@ impl TreeView {
         self.reveal(&selected, model);
     }
 
+    /// Do expanded cgroups show their own processes as rows under them?
+    pub fn processes_shown(&self) -> bool {
+        self.processes_shown
+    }
+
+    /// Show or hide the processes under expanded cgroups; hidden, their rows are forgotten.
+    pub fn set_processes_shown(&mut self, shown: bool, model: &Model) {
+        self.processes_shown = shown;
+        if !shown {
+            self.process_rows.clear();
+        }
+        self.rebuild(model);
+    }
+
+    /// The cgroups whose processes the rows `offset..offset + height` show or would show:
+    /// the expanded ones on screen (by their own row or one of their process rows).
+    pub fn process_cgroups(&self, model: &Model, offset: usize, height: usize) -> Vec<CgroupPath> {
+        if !self.processes_shown || self.flat {
+            return Vec::new();
+        }
+        let mut cgroups: Vec<CgroupPath> = Vec::new();
+        for row in self.rows.iter().skip(offset).take(height) {
+            let path = &model.node(row.id).path;
+            if self.expanded.contains(path) && !cgroups.contains(path) {
+                cgroups.push(path.clone());
+            }
+        }
+        cgroups
+    }
+
+    /// Take the processes expanded cgroups show (a cgroup missing keeps its rows until it
+    /// is collapsed: rows off screen are not read, and must not vanish under the screen).
+    pub fn set_process_rows(&mut self, rows: HashMap<CgroupPath, ProcessRows>, model: &Model) {
+        let mut changed = false;
+        for (path, list) in rows {
+            if self.process_rows.get(&path) != Some(&list) {
+                self.process_rows.insert(path, list);
+                changed = true;
+            }
+        }
+        let before = self.process_rows.len();
+        let expanded = &self.expanded;
+        self.process_rows.retain(|path, _| expanded.contains(path));
+        if changed || self.process_rows.len() != before {
+            self.rebuild(model);
+        }
+    }
+
+    /// The process of the selected row, if it is a process row.
+    pub fn selected_process(&self) -> Option<u32> {
+        match self.selected_kind {
+            RowKind::Process { pid } => Some(pid),
+            _ => None,
+        }
+    }
+
     pub fn filter(&self) -> &str {
         &self.filter
     }
@@ -125,6 +209,7 @@ impl TreeView {
             let index = index.min(last);
             self.selected_row = Some(index);
             self.selected = model.node(self.rows[index].id).path.clone();
+            self.selected_kind = self.rows[index].kind;
         }
     }
 
@@ -142,6 +227,7 @@ impl TreeView {
             }
         }
         self.selected = path.clone();
+        self.selected_kind = RowKind::Cgroup;
         self.rebuild(model);
     }
 
@@ -154,6 +240,7 @@ impl TreeView {
             self.expanded.insert(path.clone());
         } else {
             self.expanded.remove(path);
+            self.process_rows.remove(path);
         }
         self.rebuild(model);
     }
@@ -218,7 +305,7 @@ impl TreeView {
             && self
                 .rows
                 .get(index)
-                .is_some_and(|r| self.matches(model.node(r.id)))
+                .is_some_and(|r| r.kind == RowKind::Cgroup && self.matches(model.node(r.id)))
     }
 
     /// The next row matching the filter after `from` (before it, when `backwards`), wrapping.
@@ -287,16 +374,42 @@ impl TreeView {
                 continue;
             }
             let expanded = filtering || self.expanded.contains(&node.path);
+            // With processes in the tree, a leaf with processes opens too.
+            let has_processes = self.processes_shown && node.populated() == Some(true);
             self.rows.push(Row {
                 id,
                 depth,
-                has_children: !node.children.is_empty(),
+                has_children: !node.children.is_empty() || has_processes,
                 expanded,
+                kind: RowKind::Cgroup,
             });
             if expanded {
                 let mut children = node.children.clone();
                 children.sort_by(|a, b| self.compare(model, *b, *a));
                 stack.extend(children.into_iter().map(|c| (c, depth + 1)));
+            }
+            // A cgroup's own processes come right under it, before its children.
+            if let Some(list) = self
+                .process_rows
+                .get(&node.path)
+                .filter(|_| self.processes_shown && self.expanded.contains(&node.path))
+            {
+                let process_row = |kind| Row {
+                    id,
+                    depth: depth + 1,
+                    has_children: false,
+                    expanded: false,
+                    kind,
+                };
+                self.rows.extend(
+                    list.pids
+                        .iter()
+                        .map(|&pid| process_row(RowKind::Process { pid })),
+                );
+                if list.more > 0 {
+                    self.rows
+                        .push(process_row(RowKind::More { count: list.more }));
+                }
             }
         }
         self.keep_selection(model);
@@ -322,13 +435,24 @@ impl TreeView {
                 depth: 0,
                 has_children: false,
                 expanded: false,
+                kind: RowKind::Cgroup,
             })
             .collect();
         self.keep_selection(model);
     }
 
-    /// Keep the selection on a shown row: the nearest shown ancestor, or the first row.
+    /// Keep the selection on a shown row: the same process row, else its cgroup's row, the
+    /// nearest shown ancestor, or the first row.
     fn keep_selection(&mut self, model: &Model) {
+        let same_kind = |kind: RowKind, selected: RowKind| match (kind, selected) {
+            (RowKind::More { .. }, RowKind::More { .. }) => true,
+            (kind, selected) => kind == selected,
+        };
+        if !self.rows.iter().any(|r| {
+            same_kind(r.kind, self.selected_kind) && model.node(r.id).path == self.selected
+        }) {
+            self.selected_kind = RowKind::Cgroup;
+        }
         if !self
             .rows
             .iter()
@@ -343,10 +467,11 @@ impl TreeView {
                 self.selected = path;
             }
         }
+        let kind = self.selected_kind;
         self.selected_row = self
             .rows
             .iter()
-            .position(|r| model.node(r.id).path == self.selected);
+            .position(|r| same_kind(r.kind, kind) && model.node(r.id).path == self.selected);
     }
 
     fn matching_with_ancestors(&self, model: &Model, top: NodeId) -> HashSet<NodeId> {
@@ -533,5 +658,69 @@ mod tests {
         v.set_flat(false, &m);
         assert_eq!(v.selected().to_string(), "/a/deep");
         assert_eq!(names(&v, &m), ["/", "/a", "/a/deep", "/b"]);
+    }
+
+    #[test]
+    fn process_rows_follow_their_cgroup_and_keep_the_selection() {
+        let m = model(&["a", "a/child", "b"]);
+        let mut v = TreeView::new(CgroupPath::root());
+        v.reveal(&path("a"), &m);
+        v.set_expanded(&path("a"), true, &m);
+        let lists = |pids: &[u32], more| {
+            HashMap::from([(
+                path("a"),
+                ProcessRows {
+                    pids: pids.to_vec(),
+                    more,
+                },
+            )])
+        };
+        // Off: the lists are not shown.
+        v.set_process_rows(lists(&[7, 9], 3), &m);
+        assert_eq!(v.rows().len(), 4);
+        v.set_processes_shown(true, &m);
+        assert_eq!(v.process_cgroups(&m, 0, 10), [path(""), path("a")]);
+        v.set_process_rows(lists(&[7, 9], 3), &m);
+        let kinds: Vec<(String, RowKind)> = v
+            .rows()
+            .iter()
+            .map(|r| (m.node(r.id).path.to_string(), r.kind))
+            .collect();
+        // Right under the cgroup, before its children, one deeper.
+        assert_eq!(
+            kinds,
+            [
+                ("/".to_string(), RowKind::Cgroup),
+                ("/a".to_string(), RowKind::Cgroup),
+                ("/a".to_string(), RowKind::Process { pid: 7 }),
+                ("/a".to_string(), RowKind::Process { pid: 9 }),
+                ("/a".to_string(), RowKind::More { count: 3 }),
+                ("/a/child".to_string(), RowKind::Cgroup),
+                ("/b".to_string(), RowKind::Cgroup),
+            ]
+        );
+        assert_eq!(v.rows()[2].depth, 2);
+        // The selection stays on a process row when its order changes...
+        v.select_index(3, &m);
+        assert_eq!(v.selected_process(), Some(9));
+        v.set_process_rows(lists(&[9, 7], 3), &m);
+        assert_eq!(v.selected_index(), Some(2));
+        assert_eq!(v.selected().to_string(), "/a");
+        // ...and falls back to its cgroup's row when the process is gone.
+        v.set_process_rows(lists(&[7], 0), &m);
+        assert_eq!(v.selected_process(), None);
+        assert_eq!(v.selected_index(), Some(1));
+        // A filter matches cgroups, never their process rows.
+        v.set_filter("a".into(), &m);
+        assert!(v.row_matches(1, &m));
+        assert!(!v.row_matches(2, &m));
+        v.set_filter(String::new(), &m);
+        // Collapsed, the cgroup forgets its list; off, nothing is read.
+        v.set_expanded(&path("a"), false, &m);
+        assert!(v.rows().iter().all(|r| r.kind == RowKind::Cgroup));
+        v.set_expanded(&path("a"), true, &m);
+        assert!(v.rows().iter().all(|r| r.kind == RowKind::Cgroup));
+        v.set_processes_shown(false, &m);
+        assert!(v.process_cgroups(&m, 0, 10).is_empty());
     }
 }

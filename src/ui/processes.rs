@@ -2,7 +2,7 @@
 //! subtree's with the cgroup each is in (`a`), sorted by the column marked in the header.
 
 use crate::app::App;
-use crate::app::process_pane::{ProcessSort, relative_path};
+use crate::app::process_pane::{CGROUP_MAX, ProcessSort, relative_path};
 use crate::cgroup::escape;
 use crate::format;
 use crate::model::Node;
@@ -12,9 +12,6 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
-
-/// The CGROUP column's widest (a path is cut at its start, where it repeats the selection's).
-const CGROUP_MAX: usize = 28;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, rows_on_screen: usize, node: &Node) {
     if area.height == 0 {
@@ -38,32 +35,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, rows_on_screen: usize, n
     } else {
         Vec::new()
     };
-    // Numbers are never cut: the PID column is as wide as the largest PID.
-    let pid_width = shown
-        .iter()
-        .map(|p| p.sample.pid.to_string().len())
-        .max()
-        .unwrap_or(0)
-        .max(3) as u16;
-    let user_width = shown
-        .iter()
-        .map(|p| format::width(&p.user))
-        .max()
-        .unwrap_or(0)
-        .clamp(4, 8) as u16;
-    let cgroup_width = if pane.subtree {
-        cgroups
+    let columns = pane.columns(shown, rows_on_screen, area.width);
+    let width_of = |sort: ProcessSort| {
+        columns
             .iter()
-            .map(|c| format::width(c))
-            .max()
-            .unwrap_or(0)
-            .clamp(6, CGROUP_MAX) as u16
-            + 1
-    } else {
-        0
+            .find(|(s, _)| *s == Some(sort))
+            .map_or(0, |(_, w)| *w)
     };
-    let fixed = pid_width + user_width + 1 + 5 + 6 + 5 + cgroup_width;
-    let command_width = area.width.saturating_sub(fixed) as usize;
+    let user_width = width_of(ProcessSort::User);
+    let command_width = usize::from(width_of(ProcessSort::Command));
     let rows = shown
         .iter()
         .enumerate()
@@ -153,22 +133,21 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, rows_on_screen: usize, n
         header(ProcessSort::Cpu, "CPU%"),
         header(ProcessSort::Rss, "RSS"),
     ];
-    let mut constraints = vec![
-        Constraint::Length(pid_width),
-        Constraint::Length(user_width),
-        Constraint::Length(1),
-        Constraint::Length(5),
-        Constraint::Length(6),
-    ];
     if pane.subtree {
         titles.push(header(ProcessSort::Cgroup, "CGROUP"));
-        constraints.push(Constraint::Length(cgroup_width - 1));
     }
     titles.push(format::fit(
         &header(ProcessSort::Command, "COMMAND"),
         command_width,
     ));
-    constraints.push(Constraint::Fill(1));
+    // The command's column fills the rest, as [`ProcessPane::columns`] says.
+    let mut constraints: Vec<Constraint> = columns
+        .iter()
+        .map(|(_, width)| Constraint::Length(*width))
+        .collect();
+    if let Some(last) = constraints.last_mut() {
+        *last = Constraint::Fill(1);
+    }
     // CPU% and RSS are right-aligned under their headers (PID, as before, is not).
     let numeric = [false, false, false, true, true];
     let header_cells: Vec<Cell> = titles

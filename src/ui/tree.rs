@@ -4,9 +4,10 @@
 
 use crate::app::App;
 use crate::app::layout::Layout;
+use crate::app::process_pane::ProcessRow;
 use crate::cgroup::escape;
 use crate::format;
-use crate::model::view::Column;
+use crate::model::view::{Column, RowKind};
 use crate::model::{Node, fresh};
 use crate::theme::Role;
 use ratatui::Frame;
@@ -129,6 +130,49 @@ fn old_number(mut text: String, width: u16, app: &App) -> Cell<'static> {
     number(text, app.theme.style(Role::Dim))
 }
 
+/// A process row under its cgroup (`p`): PID and command in the name column, CPU % and RSS
+/// in the CPU and memory columns, `-` in the others (a cgroup's figure, not a process's).
+fn process_cells(
+    app: &App,
+    process: Option<&ProcessRow>,
+    pid: u32,
+    depth: usize,
+    layout: &Layout,
+) -> Vec<Cell<'static>> {
+    let dim = app.theme.style(Role::Dim);
+    layout
+        .columns
+        .iter()
+        .map(|(column, width)| match (column, process) {
+            (Column::Name, _) => {
+                let command = process.map_or_else(
+                    || "(exited)".to_string(),
+                    |p| {
+                        if p.sample.cmdline.is_empty() {
+                            format!("[{}]", escape::visible(&p.sample.comm))
+                        } else {
+                            escape::visible(&p.sample.cmdline).into_owned()
+                        }
+                    },
+                );
+                Cell::from(fit_line(
+                    Line::from(vec![
+                        Span::raw("  ".repeat(depth + 1)),
+                        Span::styled(pid.to_string(), dim),
+                        Span::raw(format!(" {command}")),
+                    ]),
+                    *width,
+                ))
+            }
+            (Column::Cpu, Some(p)) => number(format::percent(p.cpu_pct), Style::default()),
+            (Column::Memory, Some(p)) => {
+                number(format::bytes(p.sample.rss_bytes as f64), Style::default())
+            }
+            _ => number("-".to_string(), dim),
+        })
+        .collect()
+}
+
 pub fn render(app: &App, frame: &mut Frame, layout: &Layout) {
     let area = layout.tree;
     if area.height == 0 || area.width == 0 {
@@ -167,6 +211,44 @@ pub fn render(app: &App, frame: &mut Frame, layout: &Layout) {
         .take(height)
         .map(|(index, row)| {
             let node = app.model.node(row.id);
+            let selected_style = || {
+                if view.selected_index() == Some(index) {
+                    theme.style(Role::Selected)
+                } else {
+                    Style::default()
+                }
+            };
+            match row.kind {
+                RowKind::Process { pid } => {
+                    let process = app
+                        .tree
+                        .processes
+                        .get(&node.path)
+                        .and_then(|list| list.rows.iter().find(|p| p.sample.pid == pid));
+                    return Row::new(process_cells(app, process, pid, row.depth, layout))
+                        .style(selected_style());
+                }
+                RowKind::More { count } => {
+                    let cells = layout.columns.iter().map(|(column, width)| {
+                        if *column == Column::Name {
+                            Cell::from(fit_line(
+                                Line::from(vec![
+                                    Span::raw("  ".repeat(row.depth + 1)),
+                                    Span::styled(
+                                        format!("… {count} more (Enter: the process list)"),
+                                        theme.style(Role::Dim),
+                                    ),
+                                ]),
+                                *width,
+                            ))
+                        } else {
+                            Cell::from("")
+                        }
+                    });
+                    return Row::new(cells).style(selected_style());
+                }
+                RowKind::Cgroup => {}
+            }
             let stale_after = app.stale_after();
             let cells = layout.columns.iter().map(|(column, width)| match column {
                 Column::Name => Cell::from(fit_line(

@@ -162,3 +162,7 @@ key-columns-save_columns = 把列保存到配置文件（保留注释和其他�
 key-columns-close = 关闭
 column-wss = 工作集：memory.current 减去不活跃的页缓存（memory.stat）
 column-anon = 匿名内存：堆、栈、私有映射（memory.stat 的 anon）
+key-main-processes_in_tree = 树中的进程：展开的 cgroup 在其下方列出最忙的进程
+context-tree-process = 在树中的进程行上（p）
+key-tree-process-activate = 显示该行的进程：完整命令行、用户、状态、CPU、RSS
+key-tree-process-signal = 给该行的进程发送信号：先选信号，再确认

@@ -313,6 +313,13 @@ impl Default for Keymap {
             ),
             b(
                 X::Main,
+                &[K::char('p')],
+                A::ProcessesInTree,
+                "procs in tree",
+                "processes in the tree: an expanded cgroup lists its busiest processes under it",
+            ),
+            b(
+                X::Main,
                 &[ESC],
                 A::Cancel,
                 "cancel",
@@ -331,6 +338,20 @@ impl Default for Keymap {
                 A::PrevMatch,
                 "prev match",
                 "previous match",
+            ),
+            b(
+                X::TreeProcess,
+                &[ENTER],
+                A::Activate,
+                "show",
+                "show the process of the row: full command line, user, state, CPU, RSS",
+            ),
+            b(
+                X::TreeProcess,
+                &[K::char('x'), K::plain(C::F(9))],
+                A::Signal,
+                "signal",
+                "send the process of the row a signal: pick it, then confirm",
             ),
             b(
                 X::Processes,
