@@ -1,7 +1,7 @@
 //! `cgtui record`: sample the tree on an interval (what `snapshot --json` reads), and record
 //! events the moment inotify reports them, plus cgtui's own journal entries.
 
-use super::store::KEY_EVERY;
+use super::store::{KEY_EVERY, MAX_RECORDED_PATH};
 use super::{Change, HistoryEvent, Writer};
 use crate::cgroup::escape::visible_path;
 use crate::cgroup::parse::{CgroupEvents, MemoryEvents, PidsEvents};
@@ -299,15 +299,20 @@ pub fn run(options: Options) -> Result<()> {
     // kill is recorded the moment the kernel reports it; memory.events and pids.events are
     // also read by every sample and their counters compared there (a watch on them can be
     // missing unannounced, as the files come and go with their controllers).
+    // Cgroups past the longest path recorded are not watched, walked or read either: each
+    // costs its whole path to hold, and a chain of long names costs depth squared.
     let watcher = Watcher::new(options.fs.clone(), options.base.clone()).map(|w| {
         w.with_watch_budget(options.max_watches)
             .without_pids_events()
+            .with_max_path(MAX_RECORDED_PATH)
     });
+    let mut left_out = LeftOut::default();
     match watcher {
         Ok(mut watcher) => {
             if let Some(budget) = watcher.watch_budget() {
                 eprintln!("cgtui record: at most {budget} inotify watches, polling beyond");
             }
+            left_out.watched = Some(watcher.beyond_max_path());
             watcher.watch_existing(&mut |event| {
                 startup.push(event);
                 true
@@ -412,15 +417,19 @@ pub fn run(options: Options) -> Result<()> {
                 };
                 let paths: Vec<CgroupPath> = if walk {
                     samples_since_walk = 0;
-                    let listed = collector.walk(&options.base);
+                    let walk = collector.fs().walk_within(&options.base, MAX_RECORDED_PATH);
+                    left_out.walked = Some(walk.beyond_max_path);
                     // The listing is the truth now; later creations and removals come as
                     // events.
-                    tree = listed.iter().cloned().collect();
-                    listed
+                    tree = walk.cgroups.iter().cloned().collect();
+                    walk.cgroups
                 } else {
                     samples_since_walk += 1;
                     tree.iter().cloned().collect()
                 };
+                if let Some(note) = left_out.news() {
+                    eprintln!("cgtui record: {note}");
+                }
                 let sample = collector.read_listed(&paths, &known_events);
                 let (time_ms, anchor) = crate::time::now_ms_anchored();
                 let cgroups: Vec<(CgroupPath, &crate::cgroup::sample::CgroupSample)> = sample
@@ -525,6 +534,46 @@ pub fn run(options: Options) -> Result<()> {
     sink.writer.flush();
     eprintln!("cgtui record: stopped");
     Ok(())
+}
+
+/// The cgroups left out for a path over [`MAX_RECORDED_PATH`] (and all below them), as the
+/// log tells them: when the watcher first leaves one out, and when a walk finds a number
+/// other than the last one told.
+#[derive(Default)]
+struct LeftOut {
+    /// The watcher's count (cumulative), shared with its thread.
+    watched: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    /// How many the latest walk left out.
+    walked: Option<usize>,
+    /// What was last told: the watcher had left some out; the walk's number.
+    told_watched: bool,
+    told_walked: usize,
+}
+
+impl LeftOut {
+    /// A line for the log, when there is something new to tell.
+    fn news(&mut self) -> Option<String> {
+        let what = format!(
+            "past {MAX_RECORDED_PATH} bytes of path (and all below): not watched, read or recorded"
+        );
+        if let Some(walked) = self.walked.take()
+            && walked != self.told_walked
+        {
+            self.told_walked = walked;
+            self.told_watched |= walked > 0;
+            let cgroups = if walked == 1 { "cgroup" } else { "cgroups" };
+            return Some(format!("{walked} {cgroups} {what}"));
+        }
+        let watched = self
+            .watched
+            .as_ref()
+            .map_or(0, |count| count.load(std::sync::atomic::Ordering::Relaxed));
+        if watched > 0 && !self.told_watched {
+            self.told_watched = true;
+            return Some(format!("cgroups {what}"));
+        }
+        None
+    }
 }
 
 mod sink;

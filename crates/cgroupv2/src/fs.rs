@@ -647,17 +647,41 @@ impl Cgroupfs {
     /// Every cgroup from `base` down, parents before children. Unreadable or vanished
     /// directories are skipped: their absence is what the caller sees.
     pub fn walk(&self, base: &CgroupPath) -> Vec<CgroupPath> {
-        let mut out = Vec::new();
+        self.walk_within(base, usize::MAX).cgroups
+    }
+
+    /// [`Cgroupfs::walk`] without the cgroups whose path (relative to the mount) is longer than
+    /// `max_path` bytes, nor anything below them: a chain of long names costs the sum of its
+    /// paths, depth squared, to hold, and a caller with a limit never allocates those paths.
+    /// `base` itself is listed whatever its length.
+    pub fn walk_within(&self, base: &CgroupPath, max_path: usize) -> Walk {
+        let mut walk = Walk::default();
         let mut stack = vec![base.clone()];
         while let Some(cgroup) = stack.pop() {
             if let Ok(Some(mut names)) = self.children(&cgroup) {
                 names.sort();
-                stack.extend(names.iter().rev().map(|n| cgroup.join(n)));
+                for name in names.iter().rev() {
+                    if cgroup.joined_len(name) > max_path {
+                        walk.beyond_max_path += 1;
+                    } else {
+                        stack.push(cgroup.join(name));
+                    }
+                }
             }
-            out.push(cgroup);
+            walk.cgroups.push(cgroup);
         }
-        out
+        walk
     }
+}
+
+/// What [`Cgroupfs::walk_within`] found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Walk {
+    /// Every cgroup listed, parents before children.
+    pub cgroups: Vec<CgroupPath>,
+    /// Cgroups left out for a path over the limit (each the top of a subtree left out whole:
+    /// what is below them is not listed, so not counted).
+    pub beyond_max_path: usize,
 }
 
 /// The kernel's DAC check (generic_permission) for writing a file, or (`directory`) writing

@@ -52,6 +52,12 @@ impl CgroupPath {
         CgroupPath(Arc::from(self.0.join(name)))
     }
 
+    /// The length in bytes of `self.join(name)`, without building it.
+    pub fn joined_len(&self, name: &OsStr) -> usize {
+        let separator = usize::from(!self.is_root());
+        self.as_bytes().len() + separator + name.len()
+    }
+
     pub fn parent(&self) -> Option<CgroupPath> {
         if self.is_root() {
             None
@@ -121,6 +127,12 @@ mod tests {
         let p = CgroupPath::from_relative(Path::new("/user.slice/./x.scope")).unwrap();
         assert_eq!(p.to_string(), "/user.slice/x.scope");
         assert_eq!(p.depth(), 2);
+        for name in ["c", "long.scope"] {
+            let name = OsStr::new(name);
+            assert_eq!(p.joined_len(name), p.join(name).as_bytes().len());
+            let top = CgroupPath::root();
+            assert_eq!(top.joined_len(name), top.join(name).as_bytes().len());
+        }
         assert_eq!(p.name(), "x.scope");
         assert_eq!(p.parent().unwrap().to_string(), "/user.slice");
         assert_eq!(CgroupPath::root().to_string(), "/");

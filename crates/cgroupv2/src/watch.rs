@@ -178,6 +178,9 @@ pub struct Watcher {
     exhausted: bool,
     /// Cgroups with a watch that failed (not for lack of watches): polled alone.
     unwatched: usize,
+    /// Cgroups whose path (relative to the mount) is longer than this are neither watched nor
+    /// reported, nor anything below them ([`Watcher::with_max_path`]).
+    max_path: usize,
     /// What this watcher shares with its [`CounterWatches`].
     shared: Arc<Shared>,
 }
@@ -193,6 +196,9 @@ struct Shared {
     /// The budget once it is final (`usize::MAX` while it is not, or without one): counter
     /// watches are not taken beyond it.
     limit: AtomicUsize,
+    /// How many times a cgroup was left out for a path over `max_path` (found at the start,
+    /// created, or found again by a rescan).
+    beyond_max_path: Arc<AtomicUsize>,
 }
 
 impl Shared {
@@ -231,10 +237,12 @@ impl Watcher {
             pids_events: true,
             exhausted: false,
             unwatched: 0,
+            max_path: usize::MAX,
             shared: Arc::new(Shared {
                 counters: Mutex::new(HashMap::new()),
                 tree_held: AtomicUsize::new(0),
                 limit: AtomicUsize::new(usize::MAX),
+                beyond_max_path: Arc::new(AtomicUsize::new(0)),
             }),
         })
     }
@@ -320,6 +328,31 @@ impl Watcher {
     pub fn without_pids_events(mut self) -> Self {
         self.pids_events = false;
         self
+    }
+
+    /// Neither watch nor report cgroups whose path (relative to the mount) is longer than
+    /// `bytes`, nor anything below them: each cgroup watched holds its path, and a chain of
+    /// long names costs the sum of its paths (depth squared). How many were left out:
+    /// [`Watcher::beyond_max_path`].
+    pub fn with_max_path(mut self, bytes: usize) -> Self {
+        self.max_path = bytes;
+        self
+    }
+
+    /// How many times a cgroup was left out for its path ([`Watcher::with_max_path`]): found
+    /// when the watcher started, created later, or found again by a rescan. The counter is
+    /// shared, so it can be read while the watcher runs on another thread.
+    pub fn beyond_max_path(&self) -> Arc<AtomicUsize> {
+        self.shared.beyond_max_path.clone()
+    }
+
+    /// Is `parent`'s child `name` beyond [`Watcher::with_max_path`]? Counted if so.
+    fn leaves_out(&self, parent: &CgroupPath, name: &OsStr) -> bool {
+        let beyond = parent.joined_len(name) > self.max_path;
+        if beyond {
+            self.shared.beyond_max_path.fetch_add(1, Ordering::Relaxed);
+        }
+        beyond
     }
 
     /// The most watches it takes (counted now if it was not yet).
@@ -413,6 +446,13 @@ impl Watcher {
                 let (Some(name), true) = (name, mask.contains(EventMask::ISDIR)) else {
                     return true;
                 };
+                if mask.contains(EventMask::CREATE) && self.leaves_out(&cgroup, name) {
+                    return true;
+                }
+                if cgroup.joined_len(name) > self.max_path {
+                    // Left out when it was made: nothing to forget or report.
+                    return true;
+                }
                 let child = cgroup.join(name);
                 if mask.contains(EventMask::CREATE) {
                     self.add_subtree(child, true, emit)
@@ -483,7 +523,13 @@ impl Watcher {
             }
             if let Ok(Some(mut names)) = self.fs.children(&cgroup) {
                 names.sort();
-                stack.extend(names.iter().rev().map(|n| cgroup.join(n)));
+                let within: Vec<CgroupPath> = names
+                    .iter()
+                    .rev()
+                    .filter(|n| !self.leaves_out(&cgroup, n))
+                    .map(|n| cgroup.join(n))
+                    .collect();
+                stack.extend(within);
             }
         }
         true
@@ -599,7 +645,12 @@ impl Watcher {
                 continue;
             }
             if let Ok(Some(names)) = self.fs.children(&cgroup) {
-                stack.extend(names.iter().map(|n| cgroup.join(n)));
+                let within: Vec<CgroupPath> = names
+                    .iter()
+                    .filter(|n| !self.leaves_out(&cgroup, n))
+                    .map(|n| cgroup.join(n))
+                    .collect();
+                stack.extend(within);
             }
             found.insert(cgroup);
         }
@@ -813,6 +864,55 @@ mod tests {
         );
         let watched: Vec<String> = watcher.cgroups().map(ToString::to_string).collect();
         assert_eq!(watched, ["/", "/a", "/a/new", "/a/new/deeper"]);
+    }
+}
+
+#[cfg(test)]
+mod max_path_tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// Cgroups past the path limit are neither watched nor reported, at the start or made
+    /// later, and their removal reports nothing; each one left out is counted.
+    #[test]
+    fn cgroups_past_the_path_limit_are_neither_watched_nor_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = "n".repeat(100);
+        std::fs::create_dir_all(dir.path().join(&name).join(&name).join(&name)).unwrap();
+        std::fs::create_dir(dir.path().join("ok")).unwrap();
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let watcher = Watcher::new(fs, CgroupPath::root()).unwrap();
+        let mut watcher = watcher.with_max_path(201);
+        let left_out = watcher.beyond_max_path();
+        watcher.watch_existing(&mut |_| true);
+        let watched: Vec<usize> = watcher.cgroups().map(|c| c.as_bytes().len()).collect();
+        assert_eq!(
+            watched,
+            [0, 100, 201, 2],
+            "the root, two levels of the chain and ok"
+        );
+        assert_eq!(left_out.load(Ordering::Relaxed), 1);
+        let (sender, events) = mpsc::channel();
+        std::thread::spawn(move || watcher.watch_events(|e| sender.send(e).is_ok()));
+        let second = dir.path().join(&name).join(&name);
+        std::fs::create_dir(second.join("x")).unwrap();
+        std::fs::remove_dir(second.join(&name)).unwrap();
+        std::fs::create_dir(dir.path().join("ok/y")).unwrap();
+        let mut seen = Vec::new();
+        while let Ok(event) = events.recv_timeout(Duration::from_secs(2)) {
+            seen.push(match event {
+                WatchEvent::Created { path, .. } => format!("created {path}"),
+                WatchEvent::Removed { path } => format!("removed {path}"),
+                other => format!("{other:?}"),
+            });
+        }
+        assert_eq!(seen, ["created /ok/y"]);
+        assert_eq!(
+            left_out.load(Ordering::Relaxed),
+            2,
+            "x was left out when made"
+        );
     }
 }
 

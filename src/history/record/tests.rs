@@ -150,3 +150,36 @@ fn the_tree_is_trusted_only_while_every_directory_is_watched_and_nothing_was_los
     });
     assert!(!trust.knows_the_tree() && !trust.trusts(&p("c")));
 }
+
+/// Issue 23 item 2: cgroups past the longest path recorded are left out of the watcher and the
+/// walks; the log says so once, and again when a walk finds another number.
+#[test]
+fn cgroups_left_out_for_their_path_are_told_once_and_on_change() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let watched = Arc::new(AtomicUsize::new(0));
+    let mut left_out = LeftOut {
+        watched: Some(watched.clone()),
+        ..LeftOut::default()
+    };
+    assert_eq!(left_out.news(), None);
+    left_out.walked = Some(0);
+    assert_eq!(left_out.news(), None, "nothing left out yet");
+    watched.store(1, Ordering::Relaxed);
+    let told = left_out.news().expect("the watcher left one out");
+    assert!(
+        told.starts_with("cgroups past 16384 bytes of path"),
+        "{told}"
+    );
+    watched.store(5, Ordering::Relaxed);
+    assert_eq!(left_out.news(), None, "told already");
+    left_out.walked = Some(1);
+    assert_eq!(
+        left_out.news().as_deref(),
+        Some("1 cgroup past 16384 bytes of path (and all below): not watched, read or recorded")
+    );
+    left_out.walked = Some(1);
+    assert_eq!(left_out.news(), None, "the same number");
+    left_out.walked = Some(0);
+    assert!(left_out.news().unwrap().starts_with("0 cgroups past"));
+}

@@ -181,3 +181,32 @@ fn reads_stop_at_the_cap() {
     let err = read_capped(&b"123456"[..], 5).unwrap_err();
     assert!(err.to_string().contains("larger than"), "{err}");
 }
+
+/// A walk within a path length lists what fits, whatever the depth, and counts the tops of the
+/// subtrees it leaves out without building their paths (a chain of long names would cost
+/// depth squared to hold).
+#[test]
+fn a_walk_within_a_path_length_leaves_out_longer_paths_and_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "n".repeat(100);
+    let chain = [name.as_str(); 6].join("/");
+    std::fs::create_dir_all(dir.path().join("a").join(&chain)).unwrap();
+    std::fs::create_dir_all(dir.path().join("b/c")).unwrap();
+    std::fs::create_dir_all(dir.path().join(&name).join("d")).unwrap();
+    let fs = Cgroupfs::fixture(dir.path()).unwrap();
+    let root = CgroupPath::root();
+    assert_eq!(fs.walk_within(&root, usize::MAX).cgroups, fs.walk(&root));
+    assert_eq!(fs.walk(&root).len(), 1 + 1 + 6 + 2 + 2);
+    // "a/" and 2 names fit in 203 bytes; the third level of a's chain (304 bytes) does not,
+    // nor does anything below it.
+    let walk = fs.walk_within(&root, 203);
+    let listed: Vec<usize> = walk.cgroups.iter().map(|c| c.as_bytes().len()).collect();
+    assert_eq!(listed, [0, 1, 102, 203, 1, 3, 100, 102]);
+    assert_eq!(walk.beyond_max_path, 1);
+    let walk = fs.walk_within(&root, 101);
+    assert_eq!(walk.cgroups.len(), 5, "{:?}", walk.cgroups);
+    assert_eq!(walk.beyond_max_path, 2, "a's chain and NAME/d");
+    // The base is listed whatever its length.
+    let deep = CgroupPath::from_relative(&Path::new("a").join(&chain)).unwrap();
+    assert_eq!(fs.walk_within(&deep, 10).cgroups, [deep]);
+}
