@@ -150,20 +150,39 @@ fn try_exercise(
     if args.json {
         out!("{}", crate::output::json_line(&verdict)?);
     } else {
-        out!("{} (lesson {})", exercise.question, lesson.id);
+        use crate::t;
         out!(
-            "  {} as {} (uid {})",
-            exercise.attempt,
-            student.name,
-            student.uid
+            "{}",
+            t!(
+                "exercise-heading",
+                question = exercise.question,
+                lesson = lesson.id
+            )
         );
         out!(
-            "  your guess: {}   the kernel: {}   {}",
-            verdict.guess,
-            verdict.kernel,
-            if verdict.right { "right" } else { "wrong" }
+            "  {}",
+            t!(
+                "exercise-attempt",
+                attempt = exercise.attempt,
+                student = student.name,
+                uid = student.uid
+            )
         );
-        out!("  why: {}", exercise.rule);
+        let mark = t!(if verdict.right {
+            "exercise-right"
+        } else {
+            "exercise-wrong"
+        });
+        out!(
+            "  {}",
+            t!(
+                "exercise-verdict",
+                guess = verdict.guess,
+                kernel = verdict.kernel,
+                mark = mark
+            )
+        );
+        out!("  {}", t!("exercise-why", rule = exercise.rule));
     }
     if let Err(e) = kept {
         errln!("cgtui: the answer was not kept: {e:#}");

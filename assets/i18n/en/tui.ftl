@@ -35,3 +35,11 @@ lessons-kernel = kernel:
 lessons-right = right
 lessons-wrong = wrong
 lessons-window = ── { $first }-{ $last } of { $total } · {"{"} {"}"} scroll
+
+# cgtui lessons --try: a guess next to the kernel's answer.
+exercise-heading = { $question } (lesson { $lesson })
+exercise-attempt = { $attempt } as { $student } (uid { $uid })
+exercise-verdict = your guess: { $guess }   the kernel: { $kernel }   { $mark }
+exercise-right = right
+exercise-wrong = wrong
+exercise-why = why: { $rule }

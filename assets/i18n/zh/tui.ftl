@@ -35,3 +35,11 @@ lessons-kernel = 内核：
 lessons-right = 对
 lessons-wrong = 错
 lessons-window = ── 第 { $first }-{ $last } 行，共 { $total } 行 · {"{"} {"}"} 滚动
+
+# cgtui lessons --try：你的猜测与内核的实际答复。
+exercise-heading = { $question }（课程 { $lesson }）
+exercise-attempt = 以 { $student }（uid { $uid }）身份执行 { $attempt }
+exercise-verdict = 你的猜测：{ $guess }   内核：{ $kernel }   { $mark }
+exercise-right = 答对了
+exercise-wrong = 答错了
+exercise-why = 原因：{ $rule }
