@@ -40,5 +40,16 @@ check "nsdelegate seen" yes
 jq -e '.cgroups[0].missing.memory | test("root cgroup has no memory.current")' <<<"$last" >/dev/null \
     || fail "root's missing.memory: $(jq -c '.cgroups[0].missing' <<<"$last")"
 check "root explains missing memory" yes
+# What the memory is made of (memory.stat) and the working set, which the hybrid host lacks.
+jq -e "$svc | .memory.stat.anon != null and .memory.stat.inactive_file != null and .memory.working_set > 0 and .memory.working_set <= .memory.current" <<<"$last" >/dev/null \
+    || fail "memory.stat or working set: $(jq -c "$svc | {current: .memory.current, working_set: .memory.working_set, stat: .memory.stat}" <<<"$last")"
+check "memory broken down with a working set" yes
+
+step "the exposition carries the working set and memory.stat by kind"
+cgtui snapshot --format openmetrics --root system.slice/systemd-journald.service >/tmp/snap.om || fail "openmetrics snapshot exited with $?"
+grep -q '^cgroup_memory_working_set_bytes{cgroup="/system.slice/systemd-journald.service"' /tmp/snap.om \
+    || fail "no working set series: $(grep -c . /tmp/snap.om) lines"
+grep -q '^cgroup_memory_stat_bytes{.*kind="anon"' /tmp/snap.om || fail "no memory.stat series by kind"
+check "working set and memory.stat exported" yes
 jq -c "$svc | {path, memory: .memory.current, io: .io.read_bps, pids: .pids.current, psi: .cpu.pressure.some}" <<<"$last"
 exit 0
