@@ -166,15 +166,7 @@ pub fn create_with(
         give_up(&mut child, true);
         return Err(err);
     }
-    let controllers = fs
-        .read(
-            &cgroup,
-            "cgroup.controllers",
-            crate::cgroup::parse::controllers,
-        )
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let controllers = controllers_of(fs, &cgroup);
     Ok((
         Playground {
             unit,
@@ -285,15 +277,7 @@ pub fn create_by_hand_with(
         remove_by_hand(&dir);
         return Err(err);
     }
-    let controllers = fs
-        .read(
-            &cgroup,
-            "cgroup.controllers",
-            crate::cgroup::parse::controllers,
-        )
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let controllers = controllers_of(fs, &cgroup);
     Ok((
         Playground {
             unit,
@@ -330,6 +314,19 @@ fn spawn_as(command: &[String], student: &crate::exercises::Student) -> Result<C
 }
 
 /// Kill what is left in `dir` and below, then remove the cgroups, deepest first.
+/// What a new playground's cgroup.controllers offers (none if it cannot be read: the playground
+/// still works, its controllers are only not listed).
+fn controllers_of(fs: &Cgroupfs, cgroup: &CgroupPath) -> Vec<String> {
+    fs.read(
+        cgroup,
+        "cgroup.controllers",
+        crate::cgroup::parse::controllers,
+    )
+    .ok()
+    .flatten()
+    .unwrap_or_default()
+}
+
 fn remove_by_hand(dir: &std::path::Path) {
     fn dirs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         out.push(dir.to_path_buf());
