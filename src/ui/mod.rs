@@ -140,25 +140,6 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         shown.push_str(&next);
     }
     spans.push(Span::raw(shown));
-    let critical = crate::model::column::critical_paths(
-        &app.model,
-        &app.tree.view.top,
-        &app.columns,
-        &app.thresholds,
-    )
-    .len();
-    if critical > 0 {
-        let key = app
-            .keymap
-            .keys_for(crate::app::Context::Main, crate::app::Action::NextCritical);
-        let text = format!(" · {critical} critical ({key}: next)");
-        if format::width(&text) <= room {
-            spans.push(Span::styled(
-                text,
-                theme.style(Role::Level(crate::theme::Level::High)),
-            ));
-        }
-    }
     if !app.loaded {
         spans.push(Span::raw(" · reading…"));
     }
@@ -189,6 +170,27 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
             format!(" · {}", format::fit_words(&app.source, room)),
             theme.style(Role::Dim),
         ));
+    }
+    // After where the tree comes from (which says whether changes are real), when it fits.
+    let critical = crate::model::column::critical_paths(
+        &app.model,
+        &app.tree.view.top,
+        &app.columns,
+        &app.thresholds,
+    )
+    .len();
+    if critical > 0 {
+        let key = app
+            .keymap
+            .keys_for(crate::app::Context::Main, crate::app::Action::NextCritical);
+        let text = format!(" · {critical} critical ({key}: next)");
+        let used: usize = spans.iter().map(|s| format::width(&s.content)).sum();
+        if used + format::width(&text) <= usize::from(area.width) {
+            spans.push(Span::styled(
+                text,
+                theme.style(Role::Level(crate::theme::Level::High)),
+            ));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
