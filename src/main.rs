@@ -40,6 +40,13 @@ fn main() {
 fn run(cli: Cli) -> Result<i32> {
     let Cli { global, command } = cli;
     let Some(command) = command else {
+        if let Some(url) = &global.prometheus {
+            let hierarchy = Hierarchy {
+                fs: commands::prometheus::hierarchy_fs(&global)?,
+                base: CgroupPath::root(),
+            };
+            return commands::prometheus::live(&global, hierarchy, url, global.instance.as_deref());
+        }
         let hierarchy = commands::for_writes(open_hierarchy(&global)?, &global)?;
         return commands::tui::run(&global, hierarchy, None);
     };
@@ -49,6 +56,14 @@ fn run(cli: Cli) -> Result<i32> {
     match command {
         Command::Snapshot(args) => commands::snapshot::run(&args, &global, hierarchy()?),
         Command::Record(args) => commands::record::run(&args, &global, hierarchy()?),
+        // --root is a path on the remote host: the local tree is only the runtime's.
+        Command::Replay(args) if args.prometheus.is_some() => {
+            let local = Hierarchy {
+                fs: commands::prometheus::hierarchy_fs(&global)?,
+                base: CgroupPath::root(),
+            };
+            commands::replay::run(&args, &global, local)
+        }
         Command::Replay(args) => commands::replay::run(&args, &global, hierarchy()?),
         Command::Events(args) => commands::events::run(&args, hierarchy()?),
         Command::Export(args) => commands::export::run(&args, hierarchy()?),
