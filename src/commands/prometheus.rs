@@ -38,7 +38,7 @@ impl Server {
         };
         let server = Server {
             url: url.to_string(),
-            auth: Auth::from_env()?,
+            auth: auth(global)?,
             subtree: Subtree {
                 prefix,
                 max_depth: None,
@@ -152,6 +152,31 @@ pub fn replay(
     let remote = server.source(instance, Mode::Replay { at }, false)?;
     super::tui::run_fed(global, hierarchy, None, Some(remote))?;
     Ok(0)
+}
+
+/// The credentials: from the environment (`CGTUI_PROMETHEUS_*`), else from the config
+/// file's `[prometheus]` table (`--config`, else the default place).
+pub fn auth(global: &Global) -> Result<Option<Auth>> {
+    if let Some(auth) = Auth::from_env()? {
+        return Ok(Some(auth));
+    }
+    let Some(path) = global.config.clone().or_else(crate::config::default_path) else {
+        return Ok(None);
+    };
+    let shown = crate::cgroup::escape::visible_path(&path);
+    let Some(text) = crate::trusted::read_trusted_config(&path)? else {
+        return Ok(None);
+    };
+    #[derive(serde::Deserialize)]
+    struct File {
+        prometheus: Option<crate::fleet::client::CredentialFiles>,
+    }
+    let file: File = toml::from_str(&text).with_context(|| format!("config {shown}"))?;
+    let Some(files) = file.prometheus else {
+        return Ok(None);
+    };
+    let dir = path.parent().unwrap_or(std::path::Path::new("/"));
+    Auth::from_files(&files, dir).with_context(|| format!("config {shown}"))
 }
 
 /// The local hierarchy the runtime holds (its journal and predictions stay unused: a remote
