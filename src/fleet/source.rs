@@ -125,8 +125,8 @@ impl Source {
         });
     }
 
-    /// The live tree: the newest scrape, unless it is the one on screen.
-    fn refresh(&mut self) {
+    /// The newest scrape, unless it is the one on screen: then `same` says so (if given).
+    fn newest(&mut self, same: Option<&str>) {
         let prometheus = &self.remote.prometheus;
         match fetch(
             prometheus,
@@ -134,7 +134,11 @@ impl Source {
             &self.remote.subtree,
             None,
         ) {
-            Ok((pair, _)) if Some(pair.current.time_ms) == self.at => {}
+            Ok((pair, _)) if Some(pair.current.time_ms) == self.at => {
+                if let Some(same) = same {
+                    self.stay(same.to_string());
+                }
+            }
             Ok((pair, _)) => self.show_pair(&pair, String::new()),
             Err(e) => self.stay(format!("{e:#}")),
         }
@@ -168,14 +172,7 @@ impl Source {
             }
         };
         if target > time::now_ms() {
-            if matches!(step, ReplayMove::NextSample | ReplayMove::By(_)) {
-                let at_before = self.at;
-                self.show(None, String::new());
-                if self.at == at_before {
-                    self.stay("the newest scrape".into());
-                }
-            }
-            return;
+            return self.newest(Some("the newest scrape"));
         }
         self.show(Some(target), String::new());
     }
@@ -223,7 +220,7 @@ pub fn spawn(
                 Ok(step) if !live => source.step(step),
                 // Live shows now: the replay keys are not bound there.
                 Ok(_) => {}
-                Err(RecvTimeoutError::Timeout) if live => source.refresh(),
+                Err(RecvTimeoutError::Timeout) if live => source.newest(None),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -236,4 +233,73 @@ pub fn spawn(
             refresh,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroup::CgroupPath;
+    use crate::history::Moment;
+    use std::sync::{Arc, Mutex};
+
+    fn moment(time_ms: i64) -> Moment {
+        Moment {
+            time_ms,
+            cgroups: vec![(CgroupPath::root(), Default::default())],
+        }
+    }
+
+    fn pair(previous: i64, current: i64) -> Pair {
+        Pair {
+            previous: Some(moment(previous)),
+            current: moment(current),
+        }
+    }
+
+    #[test]
+    fn the_next_scrape_goes_on_from_the_one_shown_and_any_other_pair_starts_after_it() {
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let into = sent.clone();
+        let mut source = Source {
+            remote: Remote {
+                // Never asked: the pairs are given.
+                prometheus: Prometheus::new("http://127.0.0.1:1", None).unwrap(),
+                instance: "a:1".into(),
+                subtree: Subtree {
+                    prefix: CgroupPath::root(),
+                    max_depth: None,
+                },
+            },
+            report: Box::new(move |r: Replayed| into.lock().unwrap().push(r)),
+            at: None,
+            scrape_interval: DEFAULT_SCRAPE_INTERVAL,
+            started: Instant::now(),
+            shown: None,
+        };
+        source.show_pair(&pair(10_000, 12_000), String::new());
+        source.show_pair(&pair(12_000, 14_000), String::new());
+        // Back in time (replay): both again, after the last on the model's clock.
+        source.show_pair(&pair(4_000, 6_000), String::new());
+        let sent = sent.lock().unwrap();
+        let times = |r: &Replayed| {
+            (
+                r.previous.as_ref().map(|t| t.finished),
+                r.current.as_ref().unwrap().finished,
+            )
+        };
+        let (first_previous, first) = times(&sent[0]);
+        assert_eq!(first - first_previous.unwrap(), Duration::from_secs(2));
+        let (none, second) = times(&sent[1]);
+        assert!(none.is_none(), "the scrape before was shown already");
+        assert_eq!(second - first, Duration::from_secs(2), "at its spacing");
+        let (third_previous, third) = times(&sent[2]);
+        assert!(
+            third_previous.unwrap() > second,
+            "the model's clock moves on"
+        );
+        assert_eq!(third - third_previous.unwrap(), Duration::from_secs(2));
+        assert_eq!(sent[2].time_ms, Some(6_000));
+        assert_eq!(source.at, Some(6_000));
+        assert_eq!(source.scrape_interval, Duration::from_secs(2));
+    }
 }
