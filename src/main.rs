@@ -50,6 +50,11 @@ fn run(cli: Cli) -> Result<i32> {
         let hierarchy = commands::for_writes(open_hierarchy(&global)?, &global)?;
         return commands::tui::run(&global, hierarchy, None);
     };
+    if global.prometheus.is_some() {
+        bail!(
+            "--prometheus before a subcommand is the TUI's; snapshot and replay take their own              after their name (cgtui replay --prometheus URL --instance NAME)"
+        );
+    }
     let hierarchy = || subcommand_hierarchy(&global);
     let writable = || commands::for_writes(subcommand_hierarchy(&global)?, &global);
     let read_only = global.read_only;

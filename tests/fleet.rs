@@ -545,4 +545,42 @@ fn an_unreachable_or_wrong_url_is_a_clear_error() {
     let said = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success());
     assert!(said.contains("http:// or https://"), "{said}");
+
+    // The TUI and replay say so before the terminal is taken (no terminal here at all).
+    let fixture = common::fixture();
+    let fixture = fixture.to_str().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for args in [
+        vec!["--fixture", fixture, "--prometheus", &url],
+        vec![
+            "--fixture",
+            fixture,
+            "--prometheus",
+            &url,
+            "--instance",
+            "a:1",
+        ],
+        vec![
+            "--fixture",
+            fixture,
+            "replay",
+            "--prometheus",
+            &url,
+            "--instance",
+            "a:1",
+        ],
+    ] {
+        let refused = cgtui(&args);
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{args:?}");
+        assert!(said.contains("refused the connection"), "{args:?}: {said}");
+    }
+    let bad = cgtui(&["--prometheus", "localhost:9090"]);
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success());
+    assert!(said.contains("http:// or https://"), "{said}");
+    let misplaced = cgtui(&["--prometheus", &url, "snapshot"]);
+    let said = String::from_utf8_lossy(&misplaced.stderr);
+    assert!(!misplaced.status.success());
+    assert!(said.contains("take their own"), "{said}");
 }
