@@ -214,6 +214,18 @@ pub struct Global {
     #[arg(long, global = true, value_name = "SECS", value_parser = parse_interval)]
     pub interval: Option<Duration>,
 
+    /// Show any host's tree from this Prometheus server (its base URL) instead of the kernel,
+    /// read-only: what `cgtui export` on that host sent it, re-queried at the scrape interval
+    /// (or --interval). Without --instance, pick one of the instances exporting cgtui's
+    /// metrics first. --root is then a path on that host. Credentials: as for `snapshot
+    /// --prometheus` (docs/src/fleet.md).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["store", "no_store"])]
+    pub prometheus: Option<String>,
+
+    /// With --prometheus: this instance (its `instance` label, e.g. web1:9659), no picker.
+    #[arg(long, value_name = "NAME", requires = "prometheus")]
+    pub instance: Option<String>,
+
     /// The TUI's config file, instead of $XDG_CONFIG_HOME/cgtui/config.toml.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub config: Option<PathBuf>,
@@ -401,6 +413,18 @@ pub struct ReplayArgs {
     /// Start at this time (default: the newest sample).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub at: Option<String>,
+    /// Travel in the past of --instance's tree as this Prometheus server (its base URL) holds
+    /// it, instead of a store: the same keys, one step a scrape.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "store",
+        requires = "instance"
+    )]
+    pub prometheus: Option<String>,
+    /// With --prometheus: the instance (its `instance` label, e.g. web1:9659) to show.
+    #[arg(long, value_name = "NAME", requires = "prometheus")]
+    pub instance: Option<String>,
 }
 
 // `cgtui events`

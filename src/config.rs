@@ -79,6 +79,9 @@ struct Raw {
     max_watches: Option<usize>,
     keys: Option<BTreeMap<Spanned<String>, Spanned<KeyList>>>,
     thresholds: Option<BTreeMap<Spanned<String>, Spanned<RawThresholds>>>,
+    /// Credentials for `--prometheus`: read by its command (commands::prometheus).
+    #[allow(dead_code)]
+    prometheus: Option<toml::Table>,
 }
 
 /// The default place: `$XDG_CONFIG_HOME/cgtui/config.toml`, else `$HOME/.config/cgtui/…`.

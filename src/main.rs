@@ -41,15 +41,35 @@ fn run(cli: Cli) -> Result<i32> {
     let Cli { global, command } = cli;
     cgtui::i18n::set(global.lang.unwrap_or_else(cgtui::i18n::Lang::from_env));
     let Some(command) = command else {
+        if let Some(url) = &global.prometheus {
+            let hierarchy = Hierarchy {
+                fs: commands::prometheus::hierarchy_fs(&global)?,
+                base: CgroupPath::root(),
+            };
+            return commands::prometheus::live(&global, hierarchy, url, global.instance.as_deref());
+        }
         let hierarchy = commands::for_writes(open_hierarchy(&global)?, &global)?;
         return commands::tui::run(&global, hierarchy, None);
     };
+    if global.prometheus.is_some() {
+        bail!(
+            "--prometheus before a subcommand is the TUI's; snapshot and replay take their own              after their name (cgtui replay --prometheus URL --instance NAME)"
+        );
+    }
     let hierarchy = || subcommand_hierarchy(&global);
     let writable = || commands::for_writes(subcommand_hierarchy(&global)?, &global);
     let read_only = global.read_only;
     match command {
         Command::Snapshot(args) => commands::snapshot::run(&args, &global, hierarchy()?),
         Command::Record(args) => commands::record::run(&args, &global, hierarchy()?),
+        // --root is a path on the remote host: the local tree is only the runtime's.
+        Command::Replay(args) if args.prometheus.is_some() => {
+            let local = Hierarchy {
+                fs: commands::prometheus::hierarchy_fs(&global)?,
+                base: CgroupPath::root(),
+            };
+            commands::replay::run(&args, &global, local)
+        }
         Command::Replay(args) => commands::replay::run(&args, &global, hierarchy()?),
         Command::Events(args) => commands::events::run(&args, hierarchy()?),
         Command::Export(args) => commands::export::run(&args, hierarchy()?),

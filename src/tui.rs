@@ -60,6 +60,38 @@ pub struct Options {
     pub thresholds: crate::model::column::ColumnThresholds,
     /// Where the column chooser saves `columns`.
     pub config_path: Option<std::path::PathBuf>,
+    /// A source other than this host (`cgtui --prometheus`): it feeds the tree instead of the
+    /// sampler, as a store does in replay.
+    pub remote: Option<RemoteSource>,
+}
+
+/// Moves through time, as the replay keys send them.
+pub type Moves = Sender<crate::app::action::ReplayMove>;
+
+/// Trees from elsewhere, as a replay thread sends them.
+pub type Feed = Box<dyn Fn(crate::app::Replayed) + Send>;
+
+/// A source of trees other than the kernel and a store, known to the runtime only by what it
+/// sends: the app never learns where (or over which protocol) the trees come from.
+pub struct RemoteSource {
+    /// Where the tree comes from, for the header.
+    pub name: String,
+    /// The replay keys move it through time; else it is live and they are not bound.
+    pub replay: bool,
+    /// How often it refreshes, for the header (live).
+    pub interval: Option<Duration>,
+    /// Start it (before the terminal is taken: its error reads plainly): it sends each tree to
+    /// the feed, and takes the moves from the returned channel.
+    pub start: Box<dyn FnOnce(Feed) -> Result<Moves>>,
+}
+
+/// Why the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The quit key (or every producer went away).
+    Quit,
+    /// A signal (SIGTERM, SIGINT, SIGHUP), or the terminal went away.
+    Signal,
 }
 
 /// Put the terminal back: leave the alternate screen, stop mouse reporting, cooked mode,
@@ -75,7 +107,7 @@ pub fn restore_terminal() {
     );
 }
 
-fn setup_terminal(mouse: bool) -> Result<Terminal<CrosstermBackend<Stdout>>> {
+pub fn setup_terminal(mouse: bool) -> Result<Terminal<CrosstermBackend<Stdout>>> {
     enable_raw_mode().context("cannot switch the terminal to raw mode (is stdin a terminal?)")?;
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -96,9 +128,21 @@ fn setup_terminal(mouse: bool) -> Result<Terminal<CrosstermBackend<Stdout>>> {
     Ok(terminal)
 }
 
-fn spawn_input(events: Sender<Event>) {
+/// The terminal's input as events, until `stop` is set: then the thread ends without taking
+/// another key (joined, so that what comes after the TUI, the instance picker, reads them).
+fn spawn_input(
+    events: Sender<Event>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         loop {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
+            // An error is read (and said) by `read` below.
+            if let Ok(false) = crossterm::event::poll(Duration::from_millis(200)) {
+                continue;
+            }
             let event = match crossterm::event::read() {
                 Ok(crossterm::event::Event::Key(key)) => Event::Key(key),
                 Ok(crossterm::event::Event::Mouse(mouse)) => Event::Mouse(mouse),
@@ -108,12 +152,12 @@ fn spawn_input(events: Sender<Event>) {
                 // stdin closed or broken: behave as if the terminal went away.
                 Err(_) => Event::Signal(signal_hook::consts::SIGHUP),
             };
-            let stop = matches!(event, Event::Signal(_));
-            if events.send(event).is_err() || stop {
+            let gone = matches!(event, Event::Signal(_));
+            if events.send(event).is_err() || gone {
                 return;
             }
         }
-    });
+    })
 }
 
 fn spawn_signals(events: Sender<Event>) -> Result<()> {
@@ -271,9 +315,16 @@ fn sampled(report: Report) -> Event {
 }
 
 pub fn run(options: Options) -> Result<()> {
+    run_until(options).map(|_| ())
+}
+
+/// The TUI until it quits, and why it did.
+pub fn run_until(mut options: Options) -> Result<Ended> {
+    let remote = options.remote.take();
     let own =
         crate::cgroup::process::cgroup_of(&options.fs, crate::cgroup::process::ProcRef::Own, None);
     let source = match (&options.replay, options.fs.mount()) {
+        _ if remote.is_some() => remote.as_ref().map_or_else(String::new, |r| r.name.clone()),
         // Replay shows its store, not the hierarchy (nor the mount's `rw`).
         (Some((store, _)), _) => format!("store {}", crate::cgroup::escape::visible_path(store)),
         (None, Some(m)) => {
@@ -321,7 +372,7 @@ pub fn run(options: Options) -> Result<()> {
             stats: options.stats,
             known_users: options.fs.fixture_users(),
             hierarchy_controllers: options.fs.hierarchy_controllers(),
-            replay: options.replay.is_some(),
+            replay: options.replay.is_some() || remote.as_ref().is_some_and(|r| r.replay),
             recorded_history: options.store_history.is_some() || options.replay.is_some(),
             cpu_scale: options.cpu_scale,
             thresholds: options.thresholds.clone(),
@@ -345,10 +396,20 @@ pub fn run(options: Options) -> Result<()> {
                 },
             )?)
         }
-        None => None,
+        None => match remote {
+            Some(remote) => {
+                let events = events.clone();
+                Some((remote.start)(Box::new(move |replayed| {
+                    let _ = events.send(Event::Replayed(Box::new(replayed)));
+                }))?)
+            }
+            None => None,
+        },
     };
     spawn_signals(events.clone())?;
     let mut terminal = setup_terminal(options.mouse)?;
+    let input_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut input = None;
     let result = (|| {
         // A hidden switch for the test that the terminal survives a panic.
         if std::env::var_os("CGTUI_TEST_PANIC").is_some() {
@@ -356,7 +417,7 @@ pub fn run(options: Options) -> Result<()> {
         }
         let size = terminal.size().context("cannot read the terminal size")?;
         app.resize(size.width, size.height);
-        spawn_input(events.clone());
+        input = Some(spawn_input(events.clone(), input_stop.clone()));
         let commands = if replay.is_some() {
             // Replay: recorded samples only; the sampler's commands go nowhere.
             mpsc::channel().0
@@ -405,6 +466,10 @@ pub fn run(options: Options) -> Result<()> {
             recorded.as_ref(),
         )
     })();
+    input_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(input) = input {
+        let _ = input.join();
+    }
     restore_terminal();
     if options.stats {
         println!("cgtui --stats: {}", app.pass_totals().text());
@@ -591,7 +656,7 @@ fn event_loop(
     names: Option<&Sender<Vec<crate::cgroup::workload::Workload>>>,
     replay: Option<&Sender<crate::app::action::ReplayMove>>,
     recorded: Option<&Sender<crate::history::backfill::Request>>,
-) -> Result<()> {
+) -> Result<Ended> {
     let mut threads = Threads {
         commands,
         editor,
@@ -621,11 +686,11 @@ fn event_loop(
             Some(limit) => match receiver.recv_timeout(limit) {
                 Ok(event) => Some(event),
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
-                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(Ended::Quit),
             },
             None => match receiver.recv() {
                 Ok(event) => Some(event),
-                Err(_) => return Ok(()),
+                Err(_) => return Ok(Ended::Quit),
             },
         };
         // Handle everything already queued before drawing again, so bursts cost one frame.
@@ -639,8 +704,8 @@ fn event_loop(
                 Event::Key(_) | Event::Paste(_) | Event::Mouse(_) | Event::Signal(_)
             )
         });
-        if first_input.is_some_and(|event| app.quits(event)) {
-            return Ok(());
+        if let Some(event) = first_input.filter(|event| app.quits(event)) {
+            return Ok(ended_by(event));
         }
         while !pending.is_empty() {
             for event in std::mem::take(&mut pending) {
@@ -650,11 +715,20 @@ fn event_loop(
                     // The process list reads no more processes than the screen can show.
                     let _ = commands.send(Command::ScreenRows(rows));
                 }
+                let ended = ended_by(&event);
                 let effects = app.update(event);
                 if carry_out(effects, &editor.fs, actor, &mut pending, &mut threads) == Flow::Quit {
-                    return Ok(());
+                    return Ok(ended);
                 }
             }
         }
+    }
+}
+
+/// Why an event that quits does.
+fn ended_by(event: &Event) -> Ended {
+    match event {
+        Event::Signal(_) => Ended::Signal,
+        _ => Ended::Quit,
     }
 }

@@ -369,6 +369,159 @@ fn snapshot_over_prometheus_equals_a_local_snapshot_per_instance() {
         said.contains("nowhere:1") && said.contains(&instances[0]),
         "{said}"
     );
+
+    tui_over_prometheus(&url, &instances, &trees[1]);
+}
+
+/// Type a filter: only the matching cgroups (and their ancestors) are listed.
+fn filter(tui: &mut common::Pty, text: &str) {
+    tui.send("/");
+    tui.send(text);
+    tui.send("\r");
+}
+
+/// Issue 28 item 2: the TUI over the same Prometheus. The instance picker lists both
+/// instances; Enter opens the chosen one's tree (a cgroup only it has), `q` comes back.
+/// Then a cgroup is created on the second host: the live tree shows it once scraped, and
+/// `replay --prometheus` at a moment before shows the tree without it, then, stepped
+/// forward scrape by scrape, with it.
+fn tui_over_prometheus(url: &str, instances: &[String], second: &Path) {
+    let fixture = common::fixture();
+    let fixture = fixture.to_str().unwrap();
+    let wait = Duration::from_secs(60);
+    let mut tui = common::Pty::spawn(&["--fixture", fixture, "--prometheus", url], 160, 40);
+    tui.wait_text("2 instances exporting cgtui's metrics", wait);
+    for instance in instances {
+        tui.wait_text(instance, wait);
+    }
+    // The picker lists them by name: go down to the second host's.
+    let mut sorted = instances.to_vec();
+    sorted.sort();
+    let position = sorted.iter().position(|i| *i == instances[1]).unwrap();
+    for _ in 0..position {
+        tui.send("j");
+    }
+    tui.wait_text(&format!("> {}", instances[1]), wait);
+    tui.send("\r");
+    tui.wait_text(&format!("instance {}", instances[1]), wait);
+    tui.wait_text("READ-ONLY", wait);
+    filter(&mut tui, "only-on-b");
+    tui.wait_text("only-on-b.service", wait);
+    // Back to the picker, then the first host's tree: it has no such cgroup.
+    tui.send("q");
+    tui.wait_text("2 instances exporting cgtui's metrics", wait);
+    let position = sorted.iter().position(|i| *i == instances[0]).unwrap();
+    tui.send("g");
+    for _ in 0..position {
+        tui.send("j");
+    }
+    tui.wait_text(&format!("> {}", instances[0]), wait);
+    tui.send("\r");
+    tui.wait_text(&format!("instance {}", instances[0]), wait);
+    tui.wait_text("system.slice", wait);
+    filter(&mut tui, "only-on-b");
+    tui.wait_for("no only-on-b on the first host", wait, |screen| {
+        screen.contains("only-on-b") && !screen.contains("only-on-b.service")
+    });
+    tui.send("q");
+    tui.wait_text("2 instances exporting cgtui's metrics", wait);
+    tui.send("q");
+    assert!(tui.wait_exit(wait), "q in the picker quits");
+
+    // A cgroup appears on the second host after `before`.
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    std::thread::sleep(Duration::from_millis(2500));
+    let status = Command::new("cp")
+        .args(["-a"])
+        .arg(second.join("system.slice/fxload.service"))
+        .arg(second.join("system.slice/late.service"))
+        .status()
+        .expect("run cp");
+    assert!(status.success(), "make a cgroup");
+    let mut live = common::Pty::spawn(
+        &[
+            "--fixture",
+            fixture,
+            "--prometheus",
+            url,
+            "--instance",
+            &instances[1],
+        ],
+        160,
+        40,
+    );
+    live.wait_text(&format!("instance {}", instances[1]), wait);
+    filter(&mut live, "late");
+    live.wait_text("late.service", wait);
+    live.send("q");
+    assert!(live.wait_exit(wait), "q with --instance quits");
+
+    let at = format!("{before:.3}");
+    let mut past = common::Pty::spawn(
+        &[
+            "--fixture",
+            fixture,
+            "replay",
+            "--prometheus",
+            url,
+            "--instance",
+            &instances[1],
+            "--at",
+            &at,
+        ],
+        160,
+        40,
+    );
+    past.wait_text("REPLAY ", wait);
+    past.wait_text("system.slice", wait);
+    filter(&mut past, "late");
+    // The moment shown is at or before --at, and the cgroup is not in it.
+    let shown = past.wait_for("the replayed time", wait, |screen| {
+        screen.contains("REPLAY 2")
+    });
+    let _ = shown;
+    let screen = past.screen();
+    let time = screen
+        .split("REPLAY ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no time in the header:\n{screen}"))
+        .to_string();
+    let shown_ms = time_ms(&time);
+    assert!(
+        shown_ms <= (before * 1000.0).round() as i64,
+        "{time} is after --at {at}"
+    );
+    assert!(
+        !screen.contains("late.service"),
+        "the past has no late.service:\n{screen}"
+    );
+    // One scrape forward at a time, until the cgroup appears (the scrapes are 1 s apart).
+    let deadline = Instant::now() + wait;
+    loop {
+        past.send(".");
+        std::thread::sleep(Duration::from_millis(300));
+        if past.screen().contains("late.service") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "stepping forward never showed late.service:\n{}",
+            past.screen()
+        );
+    }
+    let screen = past.screen();
+    assert!(screen.contains("REPLAY 2"), "{screen}");
+    past.send("q");
+    assert!(past.wait_exit(wait), "q quits replay");
+}
+
+/// `2026-12-01T03:12:00.123Z` as Unix milliseconds.
+fn time_ms(text: &str) -> i64 {
+    cgtui::time::parse_rfc3339(text).unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
 #[test]
@@ -392,4 +545,42 @@ fn an_unreachable_or_wrong_url_is_a_clear_error() {
     let said = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success());
     assert!(said.contains("http:// or https://"), "{said}");
+
+    // The TUI and replay say so before the terminal is taken (no terminal here at all).
+    let fixture = common::fixture();
+    let fixture = fixture.to_str().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for args in [
+        vec!["--fixture", fixture, "--prometheus", &url],
+        vec![
+            "--fixture",
+            fixture,
+            "--prometheus",
+            &url,
+            "--instance",
+            "a:1",
+        ],
+        vec![
+            "--fixture",
+            fixture,
+            "replay",
+            "--prometheus",
+            &url,
+            "--instance",
+            "a:1",
+        ],
+    ] {
+        let refused = cgtui(&args);
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{args:?}");
+        assert!(said.contains("refused the connection"), "{args:?}: {said}");
+    }
+    let bad = cgtui(&["--prometheus", "localhost:9090"]);
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success());
+    assert!(said.contains("http:// or https://"), "{said}");
+    let misplaced = cgtui(&["--prometheus", &url, "snapshot"]);
+    let said = String::from_utf8_lossy(&misplaced.stderr);
+    assert!(!misplaced.status.success());
+    assert!(said.contains("take their own"), "{said}");
 }

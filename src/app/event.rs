@@ -121,6 +121,9 @@ impl App {
                     if current.is_some() {
                         state.time_ms = time_ms;
                     }
+                } else if !note.is_empty() {
+                    // A live remote source: why the tree was not refreshed.
+                    self.status.say(Tone::Warning, note);
                 }
                 let mut effects = Vec::new();
                 for tree in [previous, current].into_iter().flatten() {

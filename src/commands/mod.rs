@@ -13,6 +13,7 @@ pub mod explain;
 pub mod export;
 pub mod install;
 pub mod lessons;
+pub mod prometheus;
 pub mod record;
 pub mod replay;
 pub mod snapshot;

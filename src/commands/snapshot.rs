@@ -10,7 +10,7 @@ use std::time::Duration;
 
 pub fn run(args: &SnapshotArgs, global: &Global, hierarchy: Hierarchy) -> Result<i32> {
     if let Some(url) = &args.prometheus {
-        return remote(args, url, hierarchy);
+        return remote(args, url, global, hierarchy);
     }
     if args.store.is_some() {
         return recorded(args, hierarchy);
@@ -100,7 +100,7 @@ fn live(args: &SnapshotArgs, global: &Global, Hierarchy { fs, base }: Hierarchy)
 
 /// `--prometheus URL`: an instance's tree from the metrics its exporter sent (one iteration,
 /// at `--at` or now), or without `--instance` the instances there are.
-fn remote(args: &SnapshotArgs, url: &str, hierarchy: Hierarchy) -> Result<i32> {
+fn remote(args: &SnapshotArgs, url: &str, global: &Global, hierarchy: Hierarchy) -> Result<i32> {
     use crate::fleet::{self, client};
     if matches!(
         args.format,
@@ -108,7 +108,7 @@ fn remote(args: &SnapshotArgs, url: &str, hierarchy: Hierarchy) -> Result<i32> {
     ) {
         bail!("--prometheus prints a table or JSON: the exposition is Prometheus' own");
     }
-    let prometheus = client::Prometheus::new(url, client::Auth::from_env()?)?;
+    let prometheus = client::Prometheus::new(url, super::prometheus::auth(global)?)?;
     let at = time_arg(&args.at, "--at")?.map(|ms| ms as f64 / 1000.0);
     let json = args.json || args.format == SnapshotFormat::Json;
     let mut out = std::io::stdout().lock();

@@ -9,9 +9,19 @@ use std::time::Duration;
 /// `replay`: the store to show and the time to start at (Unix ms; default the newest sample).
 pub fn run(
     global: &Global,
-    Hierarchy { fs, base }: Hierarchy,
+    hierarchy: Hierarchy,
     replay: Option<(PathBuf, Option<i64>)>,
 ) -> Result<i32> {
+    run_fed(global, hierarchy, replay, None).map(|_| 0)
+}
+
+/// The TUI fed by the kernel, a store (`replay`) or a `remote` source, until it quits.
+pub fn run_fed(
+    global: &Global,
+    Hierarchy { fs, base }: Hierarchy,
+    replay: Option<(PathBuf, Option<i64>)>,
+    remote: Option<crate::tui::RemoteSource>,
+) -> Result<crate::tui::Ended> {
     // Only the TUI reads the config: batch output does not change with a person's taste.
     let config = crate::config::load(global.config.as_deref())?;
     crate::config::check(&config)?;
@@ -30,8 +40,9 @@ pub fn run(
     );
     // A fixture is not this machine's tree: the default store (this machine's) only
     // when it is named. --store DIR reads it whatever the config says.
-    let off = global.fixture.is_some() || config.store_history == Some(false);
-    let store_history = if global.no_store || (global.store.is_none() && off) {
+    // Nor another host's tree (a remote source).
+    let off = global.fixture.is_some() || remote.is_some() || config.store_history == Some(false);
+    let store_history = if global.no_store || (global.store.is_none() && off) || remote.is_some() {
         None
     } else {
         match store_dir(&global.store) {
@@ -44,11 +55,13 @@ pub fn run(
     // The threads that hold the tree outlive the loop until the process ends: a fixture's
     // private copy is removed when the loop does.
     let tree = fs.clone();
-    let result = crate::tui::run(crate::tui::Options {
+    // Another host's tree refreshes when that host is scraped.
+    let remote_interval = remote.as_ref().and_then(|r| r.interval);
+    let result = crate::tui::run_until(crate::tui::Options {
         fs,
         base,
-        interval: global
-            .interval
+        interval: remote_interval
+            .or(global.interval)
             .or(config.interval)
             .unwrap_or(Duration::from_secs(1)),
         mouse: !global.no_mouse,
@@ -67,13 +80,14 @@ pub fn run(
         sort: config.sort.unwrap_or(crate::model::view::Column::Name),
         stats: global.stats,
         // Replay never writes: what is on screen is the past.
-        read_only: global.read_only || replay.is_some(),
+        read_only: global.read_only || replay.is_some() || remote.is_some(),
         replay,
         store_history,
         cpu_scale: config.cpu_scale.unwrap_or_default(),
         thresholds: config.thresholds,
         config_path: global.config.clone().or_else(crate::config::default_path),
+        remote,
     });
     tree.discard_private_copy();
-    result.map(|()| 0)
+    result
 }

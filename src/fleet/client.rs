@@ -6,6 +6,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long a connection may take to open.
@@ -62,6 +63,31 @@ impl Auth {
         }
     }
 
+    /// The config file's `[prometheus]` table: a bearer token read from `token_file`, or
+    /// basic auth as `user` with the password read from `password_file`. Relative files are
+    /// relative to the config's directory (`config_dir`).
+    pub fn from_files(files: &CredentialFiles, config_dir: &Path) -> Result<Option<Auth>> {
+        let secret = |file: &Path| read_secret(&config_dir.join(file));
+        match (&files.token_file, &files.user, &files.password_file) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                bail!("[prometheus] in the config: token_file, or user and password_file, not both")
+            }
+            (Some(token), None, None) => Ok(Some(Auth::Bearer(secret(token)?))),
+            (None, Some(user), password) => Ok(Some(Auth::Basic {
+                user: user.clone(),
+                password: password
+                    .as_deref()
+                    .map(secret)
+                    .transpose()?
+                    .unwrap_or_default(),
+            })),
+            (None, None, Some(_)) => {
+                bail!("[prometheus] in the config: password_file without user")
+            }
+            (None, None, None) => Ok(None),
+        }
+    }
+
     fn header(&self) -> String {
         match self {
             Auth::Bearer(token) => format!("Bearer {token}"),
@@ -70,6 +96,42 @@ impl Auth {
             }
         }
     }
+}
+
+/// The config file's `[prometheus]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialFiles {
+    pub token_file: Option<PathBuf>,
+    pub user: Option<String>,
+    pub password_file: Option<PathBuf>,
+}
+
+/// A secret's file, read as the config is (through directories only root or we may change,
+/// ours or root's, not a symlink, writable by nobody else) and refused when others may read
+/// it. Its first line is the secret.
+pub fn read_secret(path: &Path) -> Result<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let shown = crate::cgroup::escape::visible_path(path);
+    let text = crate::trusted::read_trusted_config(path)
+        .with_context(|| format!("the secret file {shown}"))?
+        .ok_or_else(|| anyhow!("cannot read the secret file {shown}"))?;
+    // The directories on the way are trusted: the file checked here is the one read.
+    let mode = std::fs::symlink_metadata(path)
+        .with_context(|| format!("cannot stat the secret file {shown}"))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        bail!(
+            "refusing the secret file {shown}: others may read it (mode {:o}); chmod 600 it",
+            mode & 0o7777
+        );
+    }
+    let secret = text.lines().next().unwrap_or_default().trim_end();
+    if secret.is_empty() {
+        bail!("the secret file {shown} is empty");
+    }
+    Ok(secret.to_string())
 }
 
 /// Standard base64 with padding (RFC 4648), for basic auth's one header.
@@ -379,6 +441,47 @@ mod tests {
         assert!(Auth::from_vars(vars(&[(PASSWORD_VAR, "p")])).is_err());
         // An empty variable is no variable.
         assert_eq!(Auth::from_vars(vars(&[(TOKEN_VAR, "")])).unwrap(), None);
+    }
+
+    #[test]
+    fn auth_from_the_config_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str, mode: u32| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        write("token", "t0k\n", 0o600);
+        write("password", "pw\n", 0o600);
+        write("open", "seen\n", 0o644);
+        write("empty", "\n", 0o600);
+        let files =
+            |token: Option<&str>, user: Option<&str>, password: Option<&str>| CredentialFiles {
+                token_file: token.map(PathBuf::from),
+                user: user.map(str::to_string),
+                password_file: password.map(PathBuf::from),
+            };
+        let auth = |f: CredentialFiles| Auth::from_files(&f, dir.path());
+        assert_eq!(auth(files(None, None, None)).unwrap(), None);
+        assert_eq!(
+            auth(files(Some("token"), None, None)).unwrap(),
+            Some(Auth::Bearer("t0k".into()))
+        );
+        assert_eq!(
+            auth(files(None, Some("ops"), Some("password"))).unwrap(),
+            Some(Auth::Basic {
+                user: "ops".into(),
+                password: "pw".into()
+            })
+        );
+        let said = |f| format!("{:#}", auth(f).unwrap_err());
+        let open = said(files(Some("open"), None, None));
+        assert!(open.contains("others may read it (mode 644)"), "{open}");
+        assert!(said(files(Some("empty"), None, None)).contains("is empty"));
+        assert!(said(files(Some("missing"), None, None)).contains("cannot read"));
+        assert!(said(files(Some("token"), Some("ops"), None)).contains("not both"));
+        assert!(said(files(None, None, Some("password"))).contains("without user"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! one range selector just wide enough fetches every series at those two times.
 
 pub mod client;
+pub mod source;
 pub mod tree;
 
 use crate::cgroup::CgroupPath;

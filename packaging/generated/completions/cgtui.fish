@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cgtui_global_optspecs
-    string join \n root= fixture= fixture-writable interval= config= color= no-mouse lang= read-only cpu-budget= max-watches= resolve-names stats store= no-store h/help V/version
+    string join \n root= fixture= fixture-writable interval= prometheus= instance= config= color= no-mouse lang= read-only cpu-budget= max-watches= resolve-names stats store= no-store h/help V/version
 end
 
 function __fish_cgtui_needs_command
@@ -27,6 +27,8 @@ end
 complete -c cgtui -n "__fish_cgtui_needs_command" -l root -d 'Show only this cgroup and its descendants: a path relative to the cgroup2 mount (`user.slice`, `/user.slice`) or an absolute path under it' -r -F
 complete -c cgtui -n "__fish_cgtui_needs_command" -l fixture -d 'Read a fake cgroup tree in DIR instead of the kernel\'s (tests and demos); changes go to a private copy in memory, never into DIR or your journal. Without it, anything that is not a cgroup2 filesystem is refused' -r -F
 complete -c cgtui -n "__fish_cgtui_needs_command" -l interval -d 'Seconds between polls of the counters (cpu.stat, memory.current, io.stat, ...). Events (new cgroups, populated/frozen, OOM kills) never wait for it. Default: the config file\'s `interval`, else 1' -r
+complete -c cgtui -n "__fish_cgtui_needs_command" -l prometheus -d 'Show any host\'s tree from this Prometheus server (its base URL) instead of the kernel, read-only: what `cgtui export` on that host sent it, re-queried at the scrape interval (or --interval). Without --instance, pick one of the instances exporting cgtui\'s metrics first. --root is then a path on that host. Credentials: as for `snapshot --prometheus` (docs/src/fleet.md)' -r
+complete -c cgtui -n "__fish_cgtui_needs_command" -l instance -d 'With --prometheus: this instance (its `instance` label, e.g. web1:9659), no picker' -r
 complete -c cgtui -n "__fish_cgtui_needs_command" -l config -d 'The TUI\'s config file, instead of $XDG_CONFIG_HOME/cgtui/config.toml' -r -F
 complete -c cgtui -n "__fish_cgtui_needs_command" -l color -d 'Colour: never, auto (unless NO_COLOR is set or TERM is dumb), always. Default: the config file\'s `color`, else auto' -r -f -a "never\t''
 auto\t'Colour unless `NO_COLOR` is set (to anything but the empty string) or TERM is `dumb`'
@@ -118,6 +120,8 @@ complete -c cgtui -n "__fish_cgtui_using_subcommand record" -l resolve-names -d 
 complete -c cgtui -n "__fish_cgtui_using_subcommand record" -s h -l help -d 'Print help'
 complete -c cgtui -n "__fish_cgtui_using_subcommand replay" -l store -d 'The store to replay: default /var/lib/cgtui as root, $XDG_STATE_HOME/cgtui/store otherwise' -r -f -a "(__fish_complete_directories)"
 complete -c cgtui -n "__fish_cgtui_using_subcommand replay" -l at -d 'Start at this time (default: the newest sample)' -r
+complete -c cgtui -n "__fish_cgtui_using_subcommand replay" -l prometheus -d 'Travel in the past of --instance\'s tree as this Prometheus server (its base URL) holds it, instead of a store: the same keys, one step a scrape' -r
+complete -c cgtui -n "__fish_cgtui_using_subcommand replay" -l instance -d 'With --prometheus: the instance (its `instance` label, e.g. web1:9659) to show' -r
 complete -c cgtui -n "__fish_cgtui_using_subcommand replay" -l root -d 'Show only this cgroup and its descendants: a path relative to the cgroup2 mount (`user.slice`, `/user.slice`) or an absolute path under it' -r -F
 complete -c cgtui -n "__fish_cgtui_using_subcommand replay" -l fixture -d 'Read a fake cgroup tree in DIR instead of the kernel\'s (tests and demos); changes go to a private copy in memory, never into DIR or your journal. Without it, anything that is not a cgroup2 filesystem is refused' -r -F
 complete -c cgtui -n "__fish_cgtui_using_subcommand replay" -l interval -d 'Seconds between polls of the counters (cpu.stat, memory.current, io.stat, ...). Events (new cgroups, populated/frozen, OOM kills) never wait for it. Default: the config file\'s `interval`, else 1' -r
