@@ -51,5 +51,21 @@ grep -q '^cgroup_memory_working_set_bytes{cgroup="/system.slice/systemd-journald
     || fail "no working set series: $(grep -c . /tmp/snap.om) lines"
 grep -q '^cgroup_memory_stat_bytes{.*kind="anon"' /tmp/snap.om || fail "no memory.stat series by kind"
 check "working set and memory.stat exported" yes
+step "a busy loop under cpu.max 10000 100000 shows throttling"
+# CPU throttling needs the cpu controller and a quota, which the hybrid host lacks.
+grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control
+mkdir -p /sys/fs/cgroup/cgtui-throttle
+echo "10000 100000" >/sys/fs/cgroup/cgtui-throttle/cpu.max
+sh -c 'echo $$ >/sys/fs/cgroup/cgtui-throttle/cgroup.procs; while :; do :; done' &
+busy=$!
+sleep 1
+cgtui snapshot --json --count 2 --interval 1 --root cgtui-throttle >/tmp/throttle.json || fail "snapshot of the throttled cgroup exited with $?"
+kill "$busy"; wait "$busy" 2>/dev/null || true
+rmdir /sys/fs/cgroup/cgtui-throttle
+throttled=$(tail -1 /tmp/throttle.json | jq -c '.cgroups[0].cpu | {pct, throttled_pct, nr_throttled, max}')
+echo "throttled cgroup: $throttled"
+jq -e '.throttled_pct > 50 and .nr_throttled > 0 and .pct <= 15' <<<"$throttled" >/dev/null \
+    || fail "throttling not shown (or CPU above the 10 % quota): $throttled"
+check "throttling shown within the quota" yes
 jq -c "$svc | {path, memory: .memory.current, io: .io.read_bps, pids: .pids.current, psi: .cpu.pressure.some}" <<<"$last"
 exit 0
