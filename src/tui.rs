@@ -381,6 +381,10 @@ pub fn run_until(mut options: Options) -> Result<Ended> {
         },
         Instant::now(),
     );
+    if remote.is_some() {
+        // Another host's CPUs are not exported: unknown (0), never this machine's.
+        app.cpus = 0;
+    }
 
     let (events, receiver) = mpsc::channel();
     // Open the store before the terminal is taken, so that its errors read plainly.

@@ -94,7 +94,7 @@ pub struct Options {
     /// Value columns of the tree, in order.
     pub columns: Vec<Column>,
     pub sort: Column,
-    /// CPUs of the machine, for the header.
+    /// CPUs of the machine, for the header and the CPU sparkline's top; 0: not known (another host's tree).
     pub cpus: usize,
     /// The effective uid cgtui runs as: rows where ownership changes to it are marked.
     pub uid: u32,

@@ -627,7 +627,8 @@ fn top_pct(value: f64) -> String {
 /// The top of `node`'s CPU sparkline and what it is: its capacity (CPUs × 100 %, or its own
 /// cpu.max quota when lower), or the highest value shown.
 fn cpu_top(app: &App, node: &Node, columns: &Columns) -> (f64, String) {
-    if app.cpu_scale == CpuScale::Peak {
+    // Without the host's CPUs (another host's tree) the capacity is not known: the peak.
+    if app.cpu_scale == CpuScale::Peak || app.cpus == 0 {
         let peak = columns.peak().unwrap_or(0.0);
         return (peak, format!("top {} (peak)", top_pct(peak)));
     }

@@ -112,10 +112,11 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(" READ-ONLY", theme.style(Role::Warning)));
     }
     let (cpu, memory) = totals(app);
-    let mut facts = vec![
-        format::plural(app.model.len(), "cgroup"),
-        format::plural(app.cpus, "CPU"),
-    ];
+    let mut facts = vec![format::plural(app.model.len(), "cgroup")];
+    // 0: not known (another host's tree, from Prometheus).
+    if app.cpus > 0 {
+        facts.push(format::plural(app.cpus, "CPU"));
+    }
     let mark = |old: bool| if old { "~" } else { "" };
     if let Some((cpu, old)) = cpu {
         facts.push(format!("CPU {}{}%", mark(old), format::percent(Some(cpu))));
