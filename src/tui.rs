@@ -21,7 +21,7 @@ use crossterm::terminal::{
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use std::io::{Stdout, stdout};
+use std::io::{Read, Stdout, stdout};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
@@ -107,6 +107,16 @@ pub fn restore_terminal() {
     );
 }
 
+/// [`restore_terminal`], and let go of ratatui's Terminal: it shows the cursor when dropped
+/// and says so on stderr when it cannot; on a terminal that hung up, stderr is gone too, and
+/// saying so would panic.
+pub fn release_terminal(mut terminal: Terminal<CrosstermBackend<Stdout>>) {
+    restore_terminal();
+    if terminal.show_cursor().is_err() {
+        std::mem::forget(terminal);
+    }
+}
+
 pub fn setup_terminal(mouse: bool) -> Result<Terminal<CrosstermBackend<Stdout>>> {
     enable_raw_mode().context("cannot switch the terminal to raw mode (is stdin a terminal?)")?;
     let hook = std::panic::take_hook();
@@ -135,29 +145,162 @@ fn spawn_input(
     stop: Arc<std::sync::atomic::AtomicBool>,
 ) -> thread::JoinHandle<()> {
     thread::spawn(move || {
+        let terminal = TerminalInput::open();
         loop {
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return;
             }
-            // An error is read (and said) by `read` below.
-            if let Ok(false) = crossterm::event::poll(Duration::from_millis(200)) {
-                continue;
-            }
-            let event = match crossterm::event::read() {
-                Ok(crossterm::event::Event::Key(key)) => Event::Key(key),
-                Ok(crossterm::event::Event::Mouse(mouse)) => Event::Mouse(mouse),
-                Ok(crossterm::event::Event::Paste(text)) => Event::Paste(text),
-                Ok(crossterm::event::Event::Resize(w, h)) => Event::Resize(w, h),
-                Ok(_) => continue,
-                // stdin closed or broken: behave as if the terminal went away.
-                Err(_) => Event::Signal(signal_hook::consts::SIGHUP),
+            let gone = match terminal.wait(Duration::from_millis(200)) {
+                Readiness::Idle => continue,
+                Readiness::Gone => true,
+                // Everything crossterm can parse now, without waiting for more.
+                Readiness::Ready => loop {
+                    // An error is read (and said) by `read` below.
+                    if let Ok(false) = crossterm::event::poll(Duration::ZERO) {
+                        break false;
+                    }
+                    let event = match crossterm::event::read() {
+                        Ok(crossterm::event::Event::Key(key)) => Event::Key(key),
+                        Ok(crossterm::event::Event::Mouse(mouse)) => Event::Mouse(mouse),
+                        Ok(crossterm::event::Event::Paste(text)) => Event::Paste(text),
+                        Ok(crossterm::event::Event::Resize(w, h)) => Event::Resize(w, h),
+                        Ok(_) => continue,
+                        Err(_) => break true,
+                    };
+                    if events.send(event).is_err() {
+                        return;
+                    }
+                },
             };
-            let gone = matches!(event, Event::Signal(_));
-            if events.send(event).is_err() || gone {
+            if gone {
+                // stdin closed or hung up: behave as if the terminal went away.
+                let _ = events.send(Event::Signal(signal_hook::consts::SIGHUP));
                 return;
             }
         }
     })
+}
+
+/// Whether `error` comes from writing to a terminal that is no longer there.
+fn terminal_gone(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|e| {
+            let errno = e.raw_os_error().map(rustix::io::Errno::from_raw_os_error);
+            e.kind() == std::io::ErrorKind::BrokenPipe
+                || errno == Some(rustix::io::Errno::IO)
+                || errno == Some(rustix::io::Errno::NXIO)
+        })
+    })
+}
+
+/// Waits for the input thread to end, but not for long: a thread caught in crossterm's read
+/// of a terminal that hung up never ends, and must not keep the process (spinning) after the
+/// user is gone.
+fn join_input(input: thread::JoinHandle<()>) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while !input.is_finished() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    if input.is_finished() {
+        let _ = input.join();
+    }
+}
+
+/// Whether the terminal has input, asked of the kernel before crossterm is: crossterm's reader
+/// spins forever reading 0 bytes from a terminal that hung up (its window closed, the ssh
+/// connection dropped, its tmux server killed), so it is called only when there is input.
+pub(crate) struct TerminalInput {
+    /// The terminal crossterm reads: stdin, or `/dev/tty` when stdin is not one.
+    tty: Option<std::os::fd::OwnedFd>,
+    /// Readable when the window was resized: crossterm learns it from its own signal pipe,
+    /// which this wait does not see.
+    resized: Option<std::os::unix::net::UnixStream>,
+}
+
+pub(crate) enum Readiness {
+    Idle,
+    Ready,
+    Gone,
+}
+
+impl TerminalInput {
+    pub(crate) fn open() -> Self {
+        use std::io::IsTerminal;
+        use std::os::fd::AsFd;
+        let tty = if std::io::stdin().is_terminal() {
+            std::io::stdin().as_fd().try_clone_to_owned().ok()
+        } else {
+            std::fs::File::open("/dev/tty").ok().map(Into::into)
+        };
+        let resized = std::os::unix::net::UnixStream::pair()
+            .ok()
+            .and_then(|(reader, writer)| {
+                reader.set_nonblocking(true).ok()?;
+                signal_hook::low_level::pipe::register(signal_hook::consts::SIGWINCH, writer)
+                    .ok()?;
+                Some(reader)
+            });
+        Self { tty, resized }
+    }
+
+    pub(crate) fn wait(&self, timeout: Duration) -> Readiness {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let Some(tty) = &self.tty else {
+            // No descriptor to ask: crossterm's own wait, as before.
+            return match crossterm::event::poll(timeout) {
+                Ok(false) => Readiness::Idle,
+                Ok(true) => Readiness::Ready,
+                Err(_) => Readiness::Gone,
+            };
+        };
+        let timeout = Timespec {
+            tv_sec: timeout.as_secs() as _,
+            tv_nsec: timeout.subsec_nanos() as _,
+        };
+        let mut fds = vec![PollFd::new(tty, PollFlags::IN)];
+        if let Some(resized) = &self.resized {
+            fds.push(PollFd::new(resized, PollFlags::IN));
+        }
+        let ready = poll(&mut fds, Some(&timeout));
+        let resized = fds.get(1).is_some_and(|f| !f.revents().is_empty());
+        if resized {
+            let mut drain = [0u8; 64];
+            while let Some(Ok(1..)) = self.resized.as_ref().map(|mut r| r.read(&mut drain)) {}
+        }
+        let tty = fds[0].revents();
+        match ready {
+            Err(rustix::io::Errno::INTR) | Ok(_) if tty.is_empty() && !resized => Readiness::Idle,
+            Err(rustix::io::Errno::INTR) => Readiness::Ready,
+            Err(_) => Readiness::Gone,
+            Ok(_) if tty.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL) => {
+                Readiness::Gone
+            }
+            // Input, or a resize that crossterm has to give.
+            Ok(_) => Readiness::Ready,
+        }
+    }
+}
+
+/// Whether SIGTERM, SIGINT or SIGHUP came, for a screen without the TUI's own signal thread
+/// (the instance picker): handled from the first call on, so that the terminal is restored.
+pub(crate) fn termination_requested() -> bool {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        for signal in [
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGHUP,
+        ] {
+            // Without the handler the signal kills the process as before: the terminal is
+            // left raw, but nothing else changes.
+            let _ = signal_hook::flag::register(signal, flag.clone());
+        }
+        flag
+    })
+    .load(Ordering::Relaxed)
 }
 
 fn spawn_signals(events: Sender<Event>) -> Result<()> {
@@ -472,13 +615,22 @@ pub fn run_until(mut options: Options) -> Result<Ended> {
     })();
     input_stop.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Some(input) = input {
-        let _ = input.join();
+        join_input(input);
     }
-    restore_terminal();
+    // A terminal that went away mid-frame ends the TUI as a hangup does, quietly: there is
+    // no one to read an error.
+    let result = match result {
+        Err(e) if terminal_gone(&e) => Ok(Ended::Signal),
+        result => result,
+    };
+    release_terminal(terminal);
     if options.stats {
-        println!("cgtui --stats: {}", app.pass_totals().text());
+        use std::io::Write;
+        // Not println!: it panics when the terminal is gone.
+        let mut out = stdout();
+        let _ = writeln!(out, "cgtui --stats: {}", app.pass_totals().text());
         if let Some(watcher) = &app.status.notices.watcher {
-            println!("cgtui --stats: {watcher}");
+            let _ = writeln!(out, "cgtui --stats: {watcher}");
         }
     }
     result

@@ -1354,3 +1354,109 @@ fn a_click_on_a_confirmations_no_writes_nothing_and_one_on_yes_writes() {
     });
     quit(&mut pty);
 }
+
+/// A terminal that goes away (its window closed, the ssh connection dropped, its tmux server
+/// killed) ends the TUI, whether or not the kernel sends SIGHUP (only a session leader on its
+/// controlling terminal gets one): cgtui must never stay behind, spinning, as root.
+#[test]
+fn a_terminal_that_hangs_up_ends_the_tui() {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use std::os::fd::{AsFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    use std::time::Instant;
+    for controlling in [true, false] {
+        let what = if controlling {
+            "its controlling terminal (SIGHUP)"
+        } else {
+            "a terminal that is not its controlling one (no SIGHUP)"
+        };
+        let master =
+            rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
+                .expect("openpt");
+        // Not inherited: a copy in cgtui would keep its own terminal from ever hanging up.
+        rustix::io::fcntl_setfd(&master, rustix::io::FdFlags::CLOEXEC).expect("FD_CLOEXEC");
+        rustix::pty::grantpt(&master).expect("grantpt");
+        rustix::pty::unlockpt(&master).expect("unlockpt");
+        let name = rustix::pty::ptsname(&master, Vec::new()).expect("ptsname");
+        rustix::termios::tcsetwinsize(
+            &master,
+            rustix::termios::Winsize {
+                ws_row: 40,
+                ws_col: 120,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            },
+        )
+        .expect("window size");
+        let slave: OwnedFd = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(name.to_str().expect("pts path"))
+            .expect("open the pty's slave")
+            .into();
+        let mut command = std::process::Command::new(common::binary());
+        command
+            .args(fixture_args())
+            .env("TERM", "xterm-256color")
+            .stdin(slave.try_clone().expect("dup"))
+            .stdout(slave.try_clone().expect("dup"))
+            .stderr(slave);
+        // Its own session either way (not the test's terminal); the slave becomes its
+        // controlling terminal only when asked.
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                rustix::process::setsid()?;
+                if controlling {
+                    rustix::process::ioctl_tiocsctty(std::io::stdin().as_fd())?;
+                }
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().expect("spawn cgtui");
+        drop(command);
+        // This thread is the only reader, so that closing `master` hangs the terminal up.
+        let mut seen = Vec::new();
+        let start = Instant::now();
+        while !String::from_utf8_lossy(&seen).contains("fxplay.scope") {
+            assert!(
+                start.elapsed() < WAIT,
+                "cgtui on {what} did not draw its tree within {WAIT:?}"
+            );
+            let mut fds = [PollFd::new(&master, PollFlags::IN)];
+            let timeout = Timespec {
+                tv_sec: 0,
+                tv_nsec: 100_000_000,
+            };
+            if poll(&mut fds, Some(&timeout)).unwrap_or(0) > 0 {
+                let mut buf = [0u8; 8192];
+                match rustix::io::read(&master, &mut buf) {
+                    Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    Err(e) => panic!("reading the pty: {e}"),
+                }
+            }
+        }
+        drop(master);
+        let hung_up = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                eprintln!(
+                    "cgtui on {what} ended {} ms after it hung up ({status})",
+                    hung_up.elapsed().as_millis()
+                );
+                // Quietly, as after SIGHUP: not a panic (101), nor an error about drawing.
+                assert!(
+                    status.success(),
+                    "cgtui on {what} ended with {status} after its terminal hung up"
+                );
+                break;
+            }
+            if hung_up.elapsed() > WAIT {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("cgtui on {what} still ran {WAIT:?} after its terminal hung up");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

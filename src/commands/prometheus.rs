@@ -310,14 +310,34 @@ impl Picker {
 
     /// Show the picker until an instance is chosen (`None`: quit).
     fn pick(&mut self, prometheus: &Prometheus) -> Result<Option<String>> {
+        use crate::tui::{Readiness, TerminalInput, termination_requested};
+        termination_requested();
         let mut terminal = crate::tui::setup_terminal(false)?;
+        let input = TerminalInput::open();
         let chosen = (|| -> Result<Option<String>> {
             loop {
                 let lines = self.lines(prometheus.url());
                 terminal
                     .draw(|frame| draw(frame, &lines))
                     .context("cannot draw")?;
-                let event = crossterm::event::read().context("cannot read the terminal")?;
+                // A signal or a terminal that went away quits, as in the tree.
+                let event = loop {
+                    if termination_requested() {
+                        return Ok(None);
+                    }
+                    match input.wait(Duration::from_millis(200)) {
+                        Readiness::Idle => continue,
+                        Readiness::Gone => return Ok(None),
+                        Readiness::Ready => {
+                            if crossterm::event::poll(Duration::ZERO)
+                                .context("cannot read the terminal")?
+                            {
+                                break crossterm::event::read()
+                                    .context("cannot read the terminal")?;
+                            }
+                        }
+                    }
+                };
                 let crossterm::event::Event::Key(key) = event else {
                     continue;
                 };
@@ -344,7 +364,7 @@ impl Picker {
                 }
             }
         })();
-        crate::tui::restore_terminal();
+        crate::tui::release_terminal(terminal);
         chosen
     }
 }

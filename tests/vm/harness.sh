@@ -91,12 +91,17 @@ for script in /host/scenarios/*.sh; do
         where=$(cat "$step_file" 2>/dev/null)
         echo "after $((elapsed_ms / 1000)) s in step: ${where:-(none recorded)}" >"$out/$name.timeout"
         echo "TIMEOUT $(cat "$out/$name.timeout")" >>"$out/$name.log"
-        # What the scenario left running here (tmux servers, sleepers) would load the next ones.
-        read -r own <"/proc/self/cgroup"
-        while read -r pid; do
-            [ "$pid" = $$ ] || kill -9 "$pid" 2>/dev/null
-        done <"/sys/fs/cgroup${own#0::}/cgroup.procs"
     fi
+    # What the scenario left running here (tmux servers, sleepers, a cgtui that outlived its
+    # terminal) would load the next ones, or be mistaken for theirs: said, then killed.
+    read -r own <"/proc/self/cgroup"
+    leftovers=$(cat "/sys/fs/cgroup${own#0::}/cgroup.procs")
+    for pid in $leftovers; do
+        [ "$pid" = $$ ] && continue
+        kill -0 "$pid" 2>/dev/null || continue
+        echo "left running after the scenario: $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-120)" >>"$out/$name.log"
+        kill -9 "$pid" 2>/dev/null
+    done
     echo $rc >"$out/$name.rc"
     echo "$elapsed_ms $limit" >"$out/$name.time"
     echo "duration: $elapsed_ms ms" >>"$out/$name.log"

@@ -21,7 +21,9 @@ rss() { awk '/VmRSS/ {print $2}' /proc/$1/status; }
 step "start the TUI on /cgtui-churn"
 tmux -L $S new-session -d -s $S -x 150 -y 45 "cgtui --root /cgtui-churn --interval 1"
 pane_wait root $S " 1 cgroup " 60000 >/dev/null || fail "cgtui did not start"
-pid=$(pgrep -x cgtui | head -1)
+# The pane's own process: another cgtui (one an earlier scenario left) must not stand in for it.
+pid=$(tmux -L $S display-message -p -t $S '#{pane_pid}')
+[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = cgtui ] || fail "the pane runs $(cat /proc/"$pid"/comm 2>/dev/null), not cgtui"
 base=$(watches $pid)
 echo "baseline watches: $base"
 
