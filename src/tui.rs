@@ -150,31 +150,18 @@ fn spawn_input(
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return;
             }
-            let gone = match terminal.wait(Duration::from_millis(200)) {
-                Readiness::Idle => continue,
-                Readiness::Gone => true,
-                // Everything crossterm can parse now, without waiting for more.
-                Readiness::Ready => loop {
-                    // An error is read (and said) by `read` below.
-                    if let Ok(false) = crossterm::event::poll(Duration::ZERO) {
-                        break false;
-                    }
-                    let event = match crossterm::event::read() {
-                        Ok(crossterm::event::Event::Key(key)) => Event::Key(key),
-                        Ok(crossterm::event::Event::Mouse(mouse)) => Event::Mouse(mouse),
-                        Ok(crossterm::event::Event::Paste(text)) => Event::Paste(text),
-                        Ok(crossterm::event::Event::Resize(w, h)) => Event::Resize(w, h),
-                        Ok(_) => continue,
-                        Err(_) => break true,
-                    };
-                    if events.send(event).is_err() {
-                        return;
-                    }
-                },
-            };
-            if gone {
+            let event = match terminal.next(Duration::from_millis(200)) {
+                Next::Idle => continue,
+                Next::Event(crossterm::event::Event::Key(key)) => Event::Key(key),
+                Next::Event(crossterm::event::Event::Mouse(mouse)) => Event::Mouse(mouse),
+                Next::Event(crossterm::event::Event::Paste(text)) => Event::Paste(text),
+                Next::Event(crossterm::event::Event::Resize(w, h)) => Event::Resize(w, h),
+                Next::Event(_) => continue,
                 // stdin closed or hung up: behave as if the terminal went away.
-                let _ = events.send(Event::Signal(signal_hook::consts::SIGHUP));
+                Next::Gone => Event::Signal(signal_hook::consts::SIGHUP),
+            };
+            let gone = matches!(event, Event::Signal(_));
+            if events.send(event).is_err() || gone {
                 return;
             }
         }
@@ -217,9 +204,18 @@ pub(crate) struct TerminalInput {
     resized: Option<std::os::unix::net::UnixStream>,
 }
 
-pub(crate) enum Readiness {
+enum Readiness {
     Idle,
     Ready,
+    Gone,
+}
+
+/// What the terminal gave.
+pub(crate) enum Next {
+    /// Nothing within the time allowed.
+    Idle,
+    Event(crossterm::event::Event),
+    /// It hung up, or its input cannot be read.
     Gone,
 }
 
@@ -243,7 +239,30 @@ impl TerminalInput {
         Self { tty, resized }
     }
 
-    pub(crate) fn wait(&self, timeout: Duration) -> Readiness {
+    /// The next event, waiting at most `timeout` for one.
+    pub(crate) fn next(&self, timeout: Duration) -> Next {
+        // What crossterm holds already (it reads more than one event at a time), unless the
+        // terminal hung up: then crossterm must not be asked at all.
+        if let Readiness::Gone = self.wait(Duration::ZERO) {
+            return Next::Gone;
+        }
+        let read = || match crossterm::event::poll(Duration::ZERO) {
+            Ok(true) => crossterm::event::read().map_or(Next::Gone, Next::Event),
+            Ok(false) => Next::Idle,
+            Err(_) => Next::Gone,
+        };
+        match read() {
+            Next::Idle => {}
+            other => return other,
+        }
+        match self.wait(timeout) {
+            Readiness::Idle => Next::Idle,
+            Readiness::Gone => Next::Gone,
+            Readiness::Ready => read(),
+        }
+    }
+
+    fn wait(&self, timeout: Duration) -> Readiness {
         use rustix::event::{PollFd, PollFlags, Timespec, poll};
         let Some(tty) = &self.tty else {
             // No descriptor to ask: crossterm's own wait, as before.
@@ -525,8 +544,11 @@ pub fn run_until(mut options: Options) -> Result<Ended> {
         Instant::now(),
     );
     if remote.is_some() {
-        // Another host's CPUs are not exported: unknown (0), never this machine's.
+        // Another host's CPUs: unknown (0) until its exporter says, never this machine's.
         app.cpus = 0;
+    } else if let Some(cpus) = options.fs.host_cpus() {
+        // A fixture's are the captured host's.
+        app.cpus = cpus;
     }
 
     let (events, receiver) = mpsc::channel();

@@ -405,6 +405,14 @@ fn tui_over_prometheus(url: &str, instances: &[String], second: &Path) {
     tui.send("\r");
     tui.wait_text(&format!("instance {}", instances[1]), wait);
     tui.wait_text("READ-ONLY", wait);
+    // The header counts the exporting host's CPUs (cgtui_host_cpus), here this machine's.
+    let cpus = cgtui::cgroup::sample::online_cpus().expect("online CPUs");
+    let count = if cpus == 1 {
+        "1 CPU ".to_string()
+    } else {
+        format!("{cpus} CPUs")
+    };
+    tui.wait_text(&count, wait);
     filter(&mut tui, "only-on-b");
     tui.wait_text("only-on-b.service", wait);
     // Back to the picker, then the first host's tree: it has no such cgroup.

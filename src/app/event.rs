@@ -115,7 +115,11 @@ impl App {
                     previous,
                     current,
                     note,
+                    cpus,
                 } = *replayed;
+                if let Some(cpus) = cpus {
+                    self.cpus = cpus;
+                }
                 if let Some(state) = self.replay.as_mut() {
                     state.note = note;
                     if current.is_some() {

@@ -146,7 +146,10 @@ impl Options {
             theme: Theme::default(),
             columns: Column::DEFAULT.to_vec(),
             sort: Column::Name,
-            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            // Online CPUs, as the rates' capacity (not available_parallelism(): that is cut
+            // by cgtui's own cgroup quota and affinity).
+            cpus: crate::cgroup::sample::online_cpus()
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
             uid: rustix::process::geteuid().as_raw(),
             session: String::new(),
             resolve_names: false,

@@ -310,7 +310,7 @@ impl Picker {
 
     /// Show the picker until an instance is chosen (`None`: quit).
     fn pick(&mut self, prometheus: &Prometheus) -> Result<Option<String>> {
-        use crate::tui::{Readiness, TerminalInput, termination_requested};
+        use crate::tui::{Next, TerminalInput, termination_requested};
         termination_requested();
         let mut terminal = crate::tui::setup_terminal(false)?;
         let input = TerminalInput::open();
@@ -325,17 +325,10 @@ impl Picker {
                     if termination_requested() {
                         return Ok(None);
                     }
-                    match input.wait(Duration::from_millis(200)) {
-                        Readiness::Idle => continue,
-                        Readiness::Gone => return Ok(None),
-                        Readiness::Ready => {
-                            if crossterm::event::poll(Duration::ZERO)
-                                .context("cannot read the terminal")?
-                            {
-                                break crossterm::event::read()
-                                    .context("cannot read the terminal")?;
-                            }
-                        }
+                    match input.next(Duration::from_millis(200)) {
+                        Next::Idle => continue,
+                        Next::Gone => return Ok(None),
+                        Next::Event(event) => break event,
                     }
                 };
                 let crossterm::event::Event::Key(key) = event else {

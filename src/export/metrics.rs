@@ -620,6 +620,17 @@ impl Collector for Scrape {
             None,
             &[(None, self.unreadable_files as f64)],
         )?;
+        // The capacity that CPU use is a share of: another host's TUI (`--prometheus`) shows
+        // CPU % against it, as the local one does against its own CPUs.
+        if let Some(cpus) = self.host_cpus {
+            own_gauge(
+                &mut encoder,
+                "cgtui_host_cpus",
+                "CPUs online on this host: the most CPU time per second its cgroups can use.",
+                None,
+                &[(None, cpus as f64)],
+            )?;
+        }
         own_gauge(
             &mut encoder,
             "cgtui_export_read_duration",

@@ -232,6 +232,8 @@ pub struct Scrape {
     bytes: usize,
     unreadable_files: usize,
     read_seconds: f64,
+    /// CPUs online on this host when read (`None`: unknown).
+    host_cpus: Option<usize>,
 }
 
 /// Reads the tree for scrapes, keeping files open and names cached between them.
@@ -339,6 +341,7 @@ impl Exporter {
             bytes,
             unreadable_files,
             read_seconds: started.elapsed().as_secs_f64(),
+            host_cpus: self.fs.host_cpus(),
         }
     }
 

@@ -76,6 +76,7 @@ fn limits_working_set_and_memory_stat_are_exported() {
         bytes: 0,
         unreadable_files: 0,
         read_seconds: 0.0,
+        host_cpus: Some(8),
     });
     let text = rows.encode(Format::Prometheus);
     for line in [
@@ -83,6 +84,7 @@ fn limits_working_set_and_memory_stat_are_exported() {
         "cgroup_memory_stat_bytes{cgroup=\"/a\",kind=\"anon\"} 300",
         "cgroup_memory_stat_bytes{cgroup=\"/a\",kind=\"inactive_file\"} 400",
         "cgroup_memory_swap_max_bytes{cgroup=\"/a\"} +Inf",
+        "cgtui_host_cpus 8",
         "cgroup_cpu_quota_seconds{cgroup=\"/a\"} 0.15",
         "cgroup_cpu_period_seconds{cgroup=\"/a\"} 0.1",
         "cgroup_cpu_weight{cgroup=\"/a\"} 200",

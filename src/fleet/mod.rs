@@ -26,6 +26,9 @@ use tree::Scrapes;
 /// The gauge every exposition has once (not per cgroup): its samples are the scrapes.
 const SCRAPE_GAUGE: &str = "cgtui_export_cgroups";
 
+/// The exporting host's online CPUs (exporters since this gauge; older ones leave it out).
+const HOST_CPUS_GAUGE: &str = "cgtui_host_cpus";
+
 /// How far back the newest scrapes are looked for: an instance not scraped in this long is
 /// not there.
 pub const LOOKBACK: Duration = Duration::from_secs(600);
@@ -73,14 +76,33 @@ fn instance_matcher(instance: &str) -> String {
 /// The times (Unix ms) of an instance's last two scrapes at or before `at`, oldest first:
 /// one when it was scraped once, an error naming the instances there are when none.
 pub fn scrape_times(prometheus: &Prometheus, instance: &str, at: Option<f64>) -> Result<Vec<i64>> {
+    scrapes_of(prometheus, instance, at).map(|(times, _)| times)
+}
+
+/// [`scrape_times`], and the host's CPUs at the newest of them (one query for both).
+fn scrapes_of(
+    prometheus: &Prometheus,
+    instance: &str,
+    at: Option<f64>,
+) -> Result<(Vec<i64>, Option<usize>)> {
     let promql = format!(
-        "{SCRAPE_GAUGE}{{{}}}[{}s]",
+        "{{__name__=~\"{SCRAPE_GAUGE}|{HOST_CPUS_GAUGE}\",{}}}[{}s]",
         instance_matcher(instance),
         LOOKBACK.as_secs()
     );
     let answer = prometheus.query(&promql, at)?;
-    let mut times: Vec<i64> = answer
-        .iter()
+    let named = |name: &'static str| {
+        answer
+            .iter()
+            .filter(move |s| s.label("__name__") == Some(name))
+    };
+    let host_cpus = named(HOST_CPUS_GAUGE)
+        .filter_map(|s| s.points.last())
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, cpus)| *cpus)
+        .filter(|cpus| cpus.is_finite() && *cpus >= 1.0 && *cpus <= 1e6)
+        .map(|cpus| cpus.round() as usize);
+    let mut times: Vec<i64> = named(SCRAPE_GAUGE)
         .flat_map(|s| s.points.iter().map(|(t, _)| (t * 1000.0).round() as i64))
         .collect();
     times.sort_unstable();
@@ -111,7 +133,15 @@ pub fn scrape_times(prometheus: &Prometheus, instance: &str, at: Option<f64>) ->
         );
     }
     let newest = times.len().saturating_sub(2);
-    Ok(times.split_off(newest))
+    Ok((times.split_off(newest), host_cpus))
+}
+
+/// What [`fetch`] brings back.
+pub struct Fetched {
+    pub pair: Pair,
+    pub scrapes: Scrapes,
+    /// The host's online CPUs, when its exporter says.
+    pub host_cpus: Option<usize>,
 }
 
 /// One instance's subtree at its last two scrapes at or before `at`: the pair the model
@@ -121,8 +151,8 @@ pub fn fetch(
     instance: &str,
     subtree: &Subtree,
     at: Option<f64>,
-) -> Result<(Pair, Scrapes)> {
-    let times = scrape_times(prometheus, instance, at)?;
+) -> Result<Fetched> {
+    let (times, host_cpus) = scrapes_of(prometheus, instance, at)?;
     let (Some(&oldest), Some(&newest)) = (times.first(), times.last()) else {
         bail!("no scrape of instance {instance:?}");
     };
@@ -152,7 +182,11 @@ pub fn fetch(
         );
     }
     let previous = (oldest < newest).then(|| scrapes.moment(oldest)).flatten();
-    Ok((Pair { previous, current }, scrapes))
+    Ok(Fetched {
+        pair: Pair { previous, current },
+        scrapes,
+        host_cpus,
+    })
 }
 
 /// The model of a fetched pair: rates over the time between the two scrapes.
@@ -186,7 +220,8 @@ pub fn snapshot(
     request: &SnapshotRequest,
     fs: &crate::cgroup::Cgroupfs,
 ) -> Result<()> {
-    let (pair, scrapes) = fetch(prometheus, request.instance, &request.subtree, request.at)?;
+    let Fetched { pair, scrapes, .. } =
+        fetch(prometheus, request.instance, &request.subtree, request.at)?;
     let base = &request.subtree.prefix;
     let model = model_of(&pair, base);
     let shape = crate::snapshot::Shape {

@@ -89,7 +89,7 @@ impl Source {
         (previous, current)
     }
 
-    fn show_pair(&mut self, pair: &Pair, note: String) {
+    fn show_pair(&mut self, pair: &Pair, host_cpus: Option<usize>, note: String) {
         if let Some(interval) = spacing(pair) {
             self.scrape_interval = interval;
         }
@@ -100,6 +100,7 @@ impl Source {
             previous,
             current: Some(current),
             note,
+            cpus: host_cpus,
         });
     }
 
@@ -111,7 +112,7 @@ impl Source {
             &self.remote.subtree,
             at,
         ) {
-            Ok((pair, _)) => self.show_pair(&pair, note),
+            Ok(fetched) => self.show_pair(&fetched.pair, fetched.host_cpus, note),
             Err(e) => self.stay(format!("{e:#}")),
         }
     }
@@ -122,6 +123,7 @@ impl Source {
             previous: None,
             current: None,
             note: why,
+            cpus: None,
         });
     }
 
@@ -134,12 +136,12 @@ impl Source {
             &self.remote.subtree,
             None,
         ) {
-            Ok((pair, _)) if Some(pair.current.time_ms) == self.at => {
+            Ok(fetched) if Some(fetched.pair.current.time_ms) == self.at => {
                 if let Some(same) = same {
                     self.stay(same.to_string());
                 }
             }
-            Ok((pair, _)) => self.show_pair(&pair, String::new()),
+            Ok(fetched) => self.show_pair(&fetched.pair, fetched.host_cpus, String::new()),
             Err(e) => self.stay(format!("{e:#}")),
         }
     }
@@ -190,13 +192,13 @@ pub fn spawn(
         Mode::Live { .. } => None,
         Mode::Replay { at } => at.filter(|at| *at < time::now_ms()),
     };
-    let (pair, _) = fetch(
+    let fetched = fetch(
         &remote.prometheus,
         &remote.instance,
         &remote.subtree,
         start_at.map(|ms| ms as f64 / 1000.0),
     )?;
-    let scrape_interval = spacing(&pair).unwrap_or(DEFAULT_SCRAPE_INTERVAL);
+    let scrape_interval = spacing(&fetched.pair).unwrap_or(DEFAULT_SCRAPE_INTERVAL);
     let refresh = match mode {
         Mode::Live {
             interval: Some(interval),
@@ -214,7 +216,7 @@ pub fn spawn(
             started: Instant::now(),
             shown: None,
         };
-        source.show_pair(&pair, String::new());
+        source.show_pair(&fetched.pair, fetched.host_cpus, String::new());
         loop {
             match rx.recv_timeout(refresh) {
                 Ok(step) if !live => source.step(step),
@@ -276,10 +278,10 @@ mod tests {
             started: Instant::now(),
             shown: None,
         };
-        source.show_pair(&pair(10_000, 12_000), String::new());
-        source.show_pair(&pair(12_000, 14_000), String::new());
+        source.show_pair(&pair(10_000, 12_000), None, String::new());
+        source.show_pair(&pair(12_000, 14_000), None, String::new());
         // Back in time (replay): both again, after the last on the model's clock.
-        source.show_pair(&pair(4_000, 6_000), String::new());
+        source.show_pair(&pair(4_000, 6_000), None, String::new());
         let sent = sent.lock().unwrap();
         let times = |r: &Replayed| {
             (

@@ -55,6 +55,9 @@ pub struct Replayed {
     pub previous: Option<TreeSample>,
     pub current: Option<TreeSample>,
     pub note: String,
+    /// The CPUs of the host the samples come from, when the source knows them (another
+    /// host's exporter); `None`: unchanged.
+    pub cpus: Option<usize>,
 }
 
 struct Replayer {
@@ -123,6 +126,7 @@ impl Replayer {
             previous,
             current,
             note,
+            cpus: None,
         });
     }
 

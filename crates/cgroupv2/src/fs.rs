@@ -378,6 +378,18 @@ impl Cgroupfs {
         self.fixture.as_ref().is_none_or(|f| f.local_managers)
     }
 
+    /// The CPUs of this hierarchy's machine: online CPUs for a real hierarchy; for a fixture,
+    /// those its root's `cpuset.cpus.effective` lists (the captured host's), if it has one.
+    pub fn host_cpus(&self) -> Option<usize> {
+        if !self.is_fixture() {
+            return crate::sample::online_cpus();
+        }
+        let text = self
+            .read_text(&CgroupPath::root(), "cpuset.cpus.effective")
+            .ok()??;
+        crate::parse::cpu_list_count(&text).ok().filter(|n| *n > 0)
+    }
+
     /// The users a fixture's `.passwd` names (none for a real hierarchy, whose users are the
     /// system's).
     pub fn fixture_users(&self) -> Vec<(u32, String)> {
