@@ -404,7 +404,7 @@ fn main() {
     let mut walls = Vec::new();
     let refresh_cpu = common::measure_cpu(runs, || {
         let start = Instant::now();
-        let (pair, _) =
+        let fleet::Fetched { pair, .. } =
             fleet::fetch(&client, "host-00:9659", &subtree, None).expect("one instance's tree");
         let model = fleet::model_of(&pair, &subtree.prefix);
         shown = model.len();

@@ -1534,8 +1534,15 @@ fn replay_go_to_takes_a_time_and_explains_one_it_cannot_read() {
         previous: None,
         current: Some(sample_tree(&h.fs, &CgroupPath::root(), None, false)),
         note: String::new(),
+        // The host the samples come from says its CPUs (another host's exporter).
+        cpus: Some(64),
     })));
-    assert!(h.render().contains("REPLAY 2025-11-24T16:00:10.000Z"));
+    let screen = h.render();
+    assert!(screen.contains("REPLAY 2025-11-24T16:00:10.000Z"));
+    assert!(
+        screen.contains("64 CPUs"),
+        "the source's CPUs in the header:\n{screen}"
+    );
     // `t` opens the prompt, holding the time on screen (selected: typing replaces it).
     assert!(h.key(KeyCode::Char('t')).is_empty());
     let screen = h.render();
@@ -1881,6 +1888,7 @@ fn replay_draws_the_recorded_history_up_to_the_moment_without_stale_marks() {
         previous: Some(previous),
         current: Some(current),
         note: String::new(),
+        cpus: None,
     })));
     // The selected cgroup's columns are read from the store up to the moment, with no live
     // part: all of them are recorded.
