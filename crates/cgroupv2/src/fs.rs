@@ -382,7 +382,7 @@ impl Cgroupfs {
     /// those its root's `cpuset.cpus.effective` lists (the captured host's), if it has one.
     pub fn host_cpus(&self) -> Option<usize> {
         if !self.is_fixture() {
-            return crate::sample::online_cpus();
+            return online_cpus();
         }
         let text = self
             .read_text(&CgroupPath::root(), "cpuset.cpus.effective")
@@ -742,3 +742,10 @@ use overlay::Overlay;
 
 #[cfg(test)]
 mod tests;
+
+/// How many CPUs are online (/sys/devices/system/cpu/online): 100 % each is the most CPU any
+/// cgroup can use. `None` when the file cannot be read or understood.
+pub fn online_cpus() -> Option<usize> {
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/online").ok()?;
+    crate::parse::cpu_list_count(&text).ok().filter(|n| *n > 0)
+}

@@ -113,12 +113,7 @@ pub fn monotonic_ns() -> u64 {
         .saturating_add(u64::try_from(t.tv_nsec).unwrap_or(0))
 }
 
-/// How many CPUs are online (/sys/devices/system/cpu/online): 100 % each is the most CPU any
-/// cgroup can use. `None` when the file cannot be read or understood.
-pub fn online_cpus() -> Option<usize> {
-    let text = std::fs::read_to_string("/sys/devices/system/cpu/online").ok()?;
-    parse::cpu_list_count(&text).ok().filter(|n| *n > 0)
-}
+pub use crate::fs::online_cpus;
 
 /// A file that exists but could not be read or understood, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
