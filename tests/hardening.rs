@@ -1115,6 +1115,28 @@ print("made", flush=True)
             "{kind} recorded at {t}, happened at {at}"
         );
     }
+    // Under a directory past the budget (no watch on it): only that directory is listed
+    // again at each sample, not the tree, and what it finds is recorded as the watcher would.
+    let unwatched = delegated.join("c0299");
+    let deep = unwatched.join("deep");
+    let made_ms = cgtui::time::now_ms();
+    std::fs::create_dir(&deep).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let removed_ms = cgtui::time::now_ms();
+    std::fs::remove_dir(&deep).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let (_, events) = recorded(&store);
+    let deep_rel = format!("{}/delegated/c0299/deep", cg.relative.display());
+    for (kind, at) in [("created", made_ms), ("removed", removed_ms)] {
+        let (t, _) = events
+            .iter()
+            .find(|(_, e)| e.kind == kind && e.cgroup_raw == deep_rel.as_bytes())
+            .unwrap_or_else(|| panic!("no {kind} event for {deep_rel}: {events:?}"));
+        assert!(
+            (0..2500).contains(&(t - at)),
+            "{kind} under an unwatched directory recorded at {t}, happened at {at}"
+        );
+    }
 }
 
 /// Issue 23 item 1: resuming read the whole current segment into memory (a 168 MB day: 15.9 s

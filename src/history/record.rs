@@ -130,7 +130,7 @@ fn interpret(event: WatchEvent, known: &mut HashMap<CgroupPath, Known>) -> Vec<H
 /// What inotify reports completely, so that what it last said is current: which cgroups'
 /// `cgroup.events`, and whether the tree itself (every directory watched).
 struct Trust {
-    /// The watcher runs and has watches (not exhausted).
+    /// The watcher runs (out of watches it still reports each cgroup it cannot watch).
     watching: bool,
     /// Cgroups whose event files could not be watched: always read.
     unwatched: HashSet<CgroupPath>,
@@ -156,7 +156,9 @@ impl Trust {
     fn learn(&mut self, event: &WatchEvent) {
         match event {
             WatchEvent::Overflow => self.reread = true,
-            WatchEvent::Exhausted { .. } => self.watching = false,
+            // Each cgroup left without watches follows as `Unwatched`
+            // (`Watcher::reporting_each_unwatched`): only those are polled.
+            WatchEvent::Exhausted { .. } => {}
             WatchEvent::Unwatched {
                 path, directory, ..
             } => {
@@ -177,10 +179,57 @@ impl Trust {
         self.watching && !self.unwatched.contains(path)
     }
 
-    /// The watcher's tree is the whole tree: every directory is watched and nothing was lost.
+    /// The watcher's tree, with the unwatched directories listed again, is the whole tree:
+    /// it runs and lost nothing.
     fn knows_the_tree(&self) -> bool {
-        self.watching && self.unwatched_dirs.is_empty() && !self.reread
+        self.watching && !self.reread
     }
+}
+
+/// The children of the directories inotify does not watch, listed again: what changed since
+/// `tree` last said, as the watcher would have reported it. A new child is unwatched too (no
+/// watch was asked for it), so its own children are listed from the next sample on.
+fn relist_unwatched(
+    fs: &crate::cgroup::Cgroupfs,
+    trust: &Trust,
+    tree: &BTreeSet<CgroupPath>,
+) -> Vec<WatchEvent> {
+    let mut events = Vec::new();
+    for dir in trust.unwatched_dirs.iter().filter(|d| tree.contains(*d)) {
+        // Gone or unreadable: its parent's watch or listing says so.
+        let Ok(Some(names)) = fs.children(dir) else {
+            continue;
+        };
+        let listed: HashSet<&std::ffi::OsStr> = names.iter().map(|n| n.as_os_str()).collect();
+        let known: Vec<&CgroupPath> = tree
+            .range(dir.clone()..)
+            .take_while(|p| p.starts_with(dir))
+            .filter(|p| p.parent().as_ref() == Some(dir))
+            .collect();
+        let known_names: HashSet<&std::ffi::OsStr> = known.iter().map(|p| p.name()).collect();
+        for name in names
+            .iter()
+            .filter(|n| !known_names.contains(n.as_os_str()))
+        {
+            if dir.joined_len(name) > MAX_RECORDED_PATH {
+                continue;
+            }
+            let path = dir.join(name);
+            events.push(WatchEvent::Created {
+                path: path.clone(),
+                sample: None,
+            });
+            events.push(WatchEvent::Unwatched {
+                path,
+                directory: true,
+                reason: "made under a directory without a watch".into(),
+            });
+        }
+        for gone in known.into_iter().filter(|p| !listed.contains(p.name())) {
+            events.push(WatchEvent::Removed { path: gone.clone() });
+        }
+    }
+    events
 }
 
 /// The tree as the watcher reported it: what it found when it started, plus what it reported
@@ -303,6 +352,7 @@ pub fn run(options: Options) -> Result<()> {
     // costs its whole path to hold, and a chain of long names costs depth squared.
     let watcher = Watcher::new(options.fs.clone(), options.base.clone()).map(|w| {
         w.with_watch_budget(options.max_watches)
+            .reporting_each_unwatched()
             .without_pids_events()
             .with_max_path(MAX_RECORDED_PATH)
     });
@@ -407,6 +457,14 @@ pub fn run(options: Options) -> Result<()> {
                     next_sample = Instant::now() + options.interval;
                 }
                 let walk = !trust.knows_the_tree() || samples_since_walk >= KEY_EVERY;
+                if !walk && !trust.unwatched_dirs.is_empty() {
+                    // Past the watch budget only the unwatched directories are listed, not
+                    // the tree.
+                    let ms = now_ms();
+                    for event in relist_unwatched(collector.fs(), &trust, &tree) {
+                        take_watch(event, ms, &mut trust, &mut tree, &mut known, &mut sink);
+                    }
+                }
                 let reread = std::mem::take(&mut trust.reread);
                 let known_events = |path: &CgroupPath| match known.get(path) {
                     Some(k) if k.watched && !reread && trust.trusts(path) => KnownEvents {

@@ -176,7 +176,10 @@ pub struct Watcher {
     /// Watch pids.events too (with the counter files).
     pids_events: bool,
     exhausted: bool,
-    /// Cgroups with a watch that failed (not for lack of watches): polled alone.
+    /// Past the budget, report each cgroup left without its watches as
+    /// [`WatchEvent::Unwatched`] too ([`Watcher::reporting_each_unwatched`]).
+    report_each_unwatched: bool,
+    /// Cgroups with a watch that failed: polled alone.
     unwatched: usize,
     /// Cgroups whose path (relative to the mount) is longer than this are neither watched nor
     /// reported, nor anything below them ([`Watcher::with_max_path`]).
@@ -236,6 +239,7 @@ impl Watcher {
             counter_files: true,
             pids_events: true,
             exhausted: false,
+            report_each_unwatched: false,
             unwatched: 0,
             max_path: usize::MAX,
             shared: Arc::new(Shared {
@@ -319,6 +323,14 @@ impl Watcher {
     /// that reads memory.events and pids.events at every sample anyway.
     pub fn without_counter_files(mut self) -> Self {
         self.counter_files = false;
+        self
+    }
+
+    /// Once out of watches (the budget, or ENOSPC), report each cgroup left without one of its
+    /// watches as [`WatchEvent::Unwatched`], after the one [`WatchEvent::Exhausted`]: for a
+    /// reader that polls only those (the recorder), not the whole tree.
+    pub fn reporting_each_unwatched(mut self) -> Self {
+        self.report_each_unwatched = true;
         self
     }
 
@@ -572,6 +584,12 @@ impl Watcher {
                 // The file does not exist here (no memory controller, or the root's cgroup.events).
                 Err(e) if crate::error::is_gone(&e) => {}
                 Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) => {
+                    if self.report_each_unwatched {
+                        directory |= kind == Kind::Dir;
+                        let what =
+                            file.map_or_else(|| cgroup.to_string(), |f| cgroup.file_display(f));
+                        failed.get_or_insert_with(|| format!("no inotify watch left for {what}"));
+                    }
                     if !self.exhausted {
                         self.exhausted = true;
                         let reason = if over_budget {

@@ -123,7 +123,7 @@ fn the_tree_follows_the_watcher_and_removal_takes_the_subtree_only() {
 }
 
 #[test]
-fn the_tree_is_trusted_only_while_every_directory_is_watched_and_nothing_was_lost() {
+fn the_tree_is_trusted_while_nothing_was_lost_and_unwatched_cgroups_are_polled() {
     let mut trust = Trust::default();
     assert!(trust.knows_the_tree());
     trust.learn(&WatchEvent::Unwatched {
@@ -138,17 +138,81 @@ fn the_tree_is_trusted_only_while_every_directory_is_watched_and_nothing_was_los
         directory: true,
         reason: "EACCES".into(),
     });
-    assert!(!trust.knows_the_tree());
+    // Its children are listed again at each sample (relist_unwatched), not the tree.
+    assert!(trust.knows_the_tree());
+    assert!(trust.unwatched_dirs.contains(&p("a/c")));
     trust.learn(&WatchEvent::Removed { path: p("a") });
-    assert!(trust.knows_the_tree(), "the unwatched directory is gone");
+    assert!(
+        trust.unwatched_dirs.is_empty(),
+        "the unwatched directory is gone"
+    );
     assert!(trust.trusts(&p("a/b")));
     trust.learn(&WatchEvent::Overflow);
     assert!(!trust.knows_the_tree(), "events were lost: list once");
     trust.reread = false;
+    // Out of watches: each cgroup left without one follows as Unwatched; the others stay
+    // trusted.
     trust.learn(&WatchEvent::Exhausted {
         reason: "ENOSPC".into(),
     });
-    assert!(!trust.knows_the_tree() && !trust.trusts(&p("c")));
+    trust.learn(&WatchEvent::Unwatched {
+        path: p("d"),
+        directory: true,
+        reason: "no inotify watch left".into(),
+    });
+    assert!(trust.knows_the_tree() && trust.trusts(&p("c")) && !trust.trusts(&p("d")));
+}
+
+/// A directory without a watch is listed again at each sample: what appeared and what went
+/// since the tree last said, as the watcher would have reported it.
+#[test]
+fn an_unwatched_directory_is_listed_again_for_new_and_removed_children() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["a", "a/old", "a/old/below", "a/kept", "w", "w/x"] {
+        std::fs::create_dir(dir.path().join(d)).unwrap();
+    }
+    let fs = crate::cgroup::Cgroupfs::fixture(dir.path()).unwrap();
+    let mut trust = Trust::default();
+    trust.learn(&WatchEvent::Unwatched {
+        path: p("a"),
+        directory: true,
+        reason: "no inotify watch left".into(),
+    });
+    let mut tree: BTreeSet<CgroupPath> = ["", "a", "a/old", "a/old/below", "a/kept", "w", "w/x"]
+        .into_iter()
+        .map(p)
+        .collect();
+    std::fs::remove_dir(dir.path().join("a/old/below")).unwrap();
+    std::fs::remove_dir(dir.path().join("a/old")).unwrap();
+    std::fs::create_dir(dir.path().join("a/new")).unwrap();
+    // Under a watched directory: the watcher's to report, not listed.
+    std::fs::create_dir(dir.path().join("w/y")).unwrap();
+    let events = relist_unwatched(&fs, &trust, &tree);
+    assert_eq!(
+        events,
+        vec![
+            WatchEvent::Created {
+                path: p("a/new"),
+                sample: None
+            },
+            WatchEvent::Unwatched {
+                path: p("a/new"),
+                directory: true,
+                reason: "made under a directory without a watch".into(),
+            },
+            WatchEvent::Removed { path: p("a/old") },
+        ]
+    );
+    for event in &events {
+        trust.learn(event);
+        follow_tree(&mut tree, event);
+    }
+    assert!(tree.contains(&p("a/new")) && !tree.contains(&p("a/old/below")));
+    assert!(trust.unwatched_dirs.contains(&p("a/new")));
+    assert!(
+        relist_unwatched(&fs, &trust, &tree).is_empty(),
+        "nothing new the second time"
+    );
 }
 
 /// Issue 23 item 2: cgroups past the longest path recorded are left out of the watcher and the
