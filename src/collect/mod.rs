@@ -291,6 +291,16 @@ impl Collector {
         self
     }
 
+    /// Re-read limits and controller lists (and look again for absent files) at most every
+    /// `period` of passes `interval` apart, and at least every 10 passes: for a reader of the
+    /// whole tree at short intervals (the recorder), where re-reading them every 10 passes
+    /// would cost more than reading the counters.
+    pub fn rereading_rare_every(mut self, period: Duration, interval: Duration) -> Collector {
+        let passes = period.as_secs_f64() / interval.as_secs_f64().max(0.001);
+        self.files.set_rare_passes((passes.ceil() as u64).max(10));
+        self
+    }
+
     pub fn fs(&self) -> &Cgroupfs {
         &self.fs
     }

@@ -127,6 +127,9 @@ fn interpret(event: WatchEvent, known: &mut HashMap<CgroupPath, Known>) -> Vec<H
     out
 }
 
+/// How often the recorder reads a cgroup's limits and controller lists again.
+const RARE_PERIOD: Duration = Duration::from_secs(30);
+
 /// What inotify reports completely, so that what it last said is current: which cgroups'
 /// `cgroup.events`, and whether the tree itself (every directory watched).
 struct Trust {
@@ -418,7 +421,11 @@ pub fn run(options: Options) -> Result<()> {
     };
     // The journal only grows: it is parsed again only when its size or time changed.
     let mut journal_seen = None;
-    let mut collector = crate::collect::Collector::new(options.fs.clone()).carrying();
+    // Limits and controller lists change when someone writes them: re-read every 30 s, not
+    // every 10 samples, and at the next sample after a change cgtui journaled.
+    let mut collector = crate::collect::Collector::new(options.fs.clone())
+        .carrying()
+        .rereading_rare_every(RARE_PERIOD, options.interval);
     let mut next_sample = Instant::now();
     let mut last_prune: Option<Instant> = None;
     loop {
@@ -560,6 +567,8 @@ pub fn run(options: Options) -> Result<()> {
                     for (ms, e) in journal_changes(&journal, journal_mark) {
                         journal_mark = journal_mark.max(ms);
                         sink.event(ms, e);
+                        // A limit cgtui changed is read again by the next sample.
+                        collector.forget_rare();
                     }
                 }
                 sink.release_due(Some(time_ms));

@@ -92,6 +92,9 @@ struct Shared {
     open: usize,
     keep_open_max: usize,
     interned: HashSet<Arc<str>>,
+    /// [`RARE_PASSES`] and [`ABSENT_PASSES`], unless set ([`OpenFiles::set_rare_passes`]).
+    rare_passes: u64,
+    absent_passes: u64,
 }
 
 pub struct OpenFiles {
@@ -151,6 +154,8 @@ impl OpenFiles {
                 open: 0,
                 keep_open_max: max.min(half),
                 interned: HashSet::new(),
+                rare_passes: RARE_PASSES,
+                absent_passes: ABSENT_PASSES,
             },
         }
     }
@@ -185,9 +190,17 @@ impl OpenFiles {
             }
             c.seen == pass || c.listed == pass
         });
-        if pass.is_multiple_of(RARE_PASSES) {
+        if pass.is_multiple_of(self.shared.rare_passes) {
             self.shared.interned.retain(|t| Arc::strong_count(t) > 1);
         }
+    }
+
+    /// Re-read rarely changing files, and look again for absent ones, every `passes` passes
+    /// instead of every [`RARE_PASSES`]: for a reader of the whole tree at short intervals
+    /// (the recorder), where those reads would cost more than the counters'.
+    pub fn set_rare_passes(&mut self, passes: u64) {
+        self.shared.rare_passes = passes.max(1);
+        self.shared.absent_passes = passes.max(1);
     }
 
     /// Read every rarely changing file again on the next pass (after a write).
@@ -268,7 +281,7 @@ impl CgroupReads<'_> {
                         return if is_gone(&e) { Ok(None) } else { Err(e) };
                     }
                 },
-                State::Absent(at) if pass - at < ABSENT_PASSES => return Ok(None),
+                State::Absent(at) if pass - at < self.shared.absent_passes => return Ok(None),
                 State::Absent(_) => {
                     self.entry.slots.swap_remove(index);
                 }
@@ -329,7 +342,7 @@ impl CgroupReads<'_> {
         let known = self.entry.rare.iter().position(|r| r.file == file);
         if let Some(index) = known {
             let rare = &self.entry.rare[index];
-            if pass - rare.pass < RARE_PASSES {
+            if pass - rare.pass < self.shared.rare_passes {
                 return Ok(rare.text.clone());
             }
             self.entry.rare.swap_remove(index);
