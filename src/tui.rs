@@ -138,19 +138,18 @@ pub fn setup_terminal(mouse: bool) -> Result<Terminal<CrosstermBackend<Stdout>>>
     Ok(terminal)
 }
 
-/// The terminal's input as events, until `stop` is set: then the thread ends without taking
-/// another key (joined, so that what comes after the TUI, the instance picker, reads them).
-fn spawn_input(
-    events: Sender<Event>,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-) -> thread::JoinHandle<()> {
-    thread::spawn(move || {
-        let terminal = TerminalInput::open();
+/// The terminal's input as events, until it is told to stop: then the thread ends without
+/// taking another key (joined, so that what comes after the TUI, the instance picker, reads
+/// them). Idle, it sleeps in `poll` until a key, a resize or the stop: no periodic wakeups.
+fn spawn_input(events: Sender<Event>) -> (thread::JoinHandle<()>, InputStop) {
+    let (terminal, stop) = TerminalInput::open_stoppable();
+    let stopped = stop.flag.clone();
+    let thread = thread::spawn(move || {
         loop {
-            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if stopped.load(std::sync::atomic::Ordering::Relaxed) {
                 return;
             }
-            let event = match terminal.next(Duration::from_millis(200)) {
+            let event = match terminal.next(None) {
                 Next::Idle => continue,
                 Next::Event(crossterm::event::Event::Key(key)) => Event::Key(key),
                 Next::Event(crossterm::event::Event::Mouse(mouse)) => Event::Mouse(mouse),
@@ -165,7 +164,24 @@ fn spawn_input(
                 return;
             }
         }
-    })
+    });
+    (thread, stop)
+}
+
+/// Tells the input thread to end, waking it from its wait.
+struct InputStop {
+    flag: Arc<std::sync::atomic::AtomicBool>,
+    wake: Option<std::os::unix::net::UnixStream>,
+}
+
+impl InputStop {
+    fn stop(&self) {
+        use std::io::Write;
+        self.flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(mut wake) = self.wake.as_ref() {
+            let _ = wake.write(&[1]);
+        }
+    }
 }
 
 /// Whether `error` comes from writing to a terminal that is no longer there.
@@ -202,17 +218,25 @@ pub(crate) struct TerminalInput {
     /// Readable when the window was resized: crossterm learns it from its own signal pipe,
     /// which this wait does not see.
     resized: Option<std::os::unix::net::UnixStream>,
+    /// Readable when the waiter is told to stop ([`InputStop`]).
+    woken: Option<std::os::unix::net::UnixStream>,
+    /// crossterm may hold events it read with the last one: asked before waiting.
+    maybe_buffered: std::cell::Cell<bool>,
+    /// A resize seen by the wait, not yet given.
+    resize_pending: std::cell::Cell<bool>,
 }
 
 enum Readiness {
     Idle,
     Ready,
+    /// The window was resized (SIGWINCH).
+    Resized,
     Gone,
 }
 
 /// What the terminal gave.
 pub(crate) enum Next {
-    /// Nothing within the time allowed.
+    /// Nothing within the time allowed (or the wait was woken).
     Idle,
     Event(crossterm::event::Event),
     /// It hung up, or its input cannot be read.
@@ -236,65 +260,125 @@ impl TerminalInput {
                     .ok()?;
                 Some(reader)
             });
-        Self { tty, resized }
+        Self {
+            tty,
+            resized,
+            woken: None,
+            maybe_buffered: std::cell::Cell::new(true),
+            resize_pending: std::cell::Cell::new(false),
+        }
     }
 
-    /// The next event, waiting at most `timeout` for one.
-    pub(crate) fn next(&self, timeout: Duration) -> Next {
+    /// [`TerminalInput::open`], and what stops its waits.
+    fn open_stoppable() -> (Self, InputStop) {
+        let mut input = TerminalInput::open();
+        let (woken, wake) = match std::os::unix::net::UnixStream::pair() {
+            Ok((woken, wake)) => (Some(woken), Some(wake)),
+            Err(_) => (None, None),
+        };
+        input.woken = woken;
+        let stop = InputStop {
+            flag: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            wake,
+        };
+        (input, stop)
+    }
+
+    /// The next event, waiting at most `timeout` for one (`None`: until there is one, or the
+    /// wait is woken; 200 ms at a time without a way to be woken).
+    pub(crate) fn next(&self, timeout: Option<Duration>) -> Next {
+        let timeout = match (timeout, &self.woken) {
+            (None, None) => Some(Duration::from_millis(200)),
+            (timeout, _) => timeout,
+        };
+        // A millisecond, not zero: crossterm's reader does not look at the terminal at all
+        // when given no time.
+        let read = || {
+            let next = match crossterm::event::poll(Duration::from_millis(1)) {
+                Ok(true) => crossterm::event::read().map_or(Next::Gone, Next::Event),
+                Ok(false) => Next::Idle,
+                Err(_) => Next::Gone,
+            };
+            self.maybe_buffered.set(matches!(next, Next::Event(_)));
+            next
+        };
         // What crossterm holds already (it reads more than one event at a time), unless the
         // terminal hung up: then crossterm must not be asked at all.
-        if let Readiness::Gone = self.wait(Duration::ZERO) {
-            return Next::Gone;
+        if self.maybe_buffered.get() {
+            if let Readiness::Gone = self.wait(Some(Duration::ZERO)) {
+                return Next::Gone;
+            }
+            match read() {
+                Next::Idle => {}
+                other => return other,
+            }
         }
-        let read = || match crossterm::event::poll(Duration::ZERO) {
-            Ok(true) => crossterm::event::read().map_or(Next::Gone, Next::Event),
-            Ok(false) => Next::Idle,
-            Err(_) => Next::Gone,
+        // A resize is said from the terminal's size, not waited for from crossterm: it learns
+        // of it from its own signal pipe, maybe only after this wait ends (its Resize then
+        // comes too, and changes nothing).
+        let resized = || {
+            self.resize_pending.set(false);
+            self.maybe_buffered.set(true);
+            match crossterm::terminal::size() {
+                Ok((width, height)) => Next::Event(crossterm::event::Event::Resize(width, height)),
+                Err(_) => Next::Idle,
+            }
         };
-        match read() {
-            Next::Idle => {}
-            other => return other,
+        if self.resize_pending.get() {
+            return resized();
         }
         match self.wait(timeout) {
             Readiness::Idle => Next::Idle,
             Readiness::Gone => Next::Gone,
             Readiness::Ready => read(),
+            Readiness::Resized => resized(),
         }
     }
 
-    fn wait(&self, timeout: Duration) -> Readiness {
+    fn wait(&self, timeout: Option<Duration>) -> Readiness {
         use rustix::event::{PollFd, PollFlags, Timespec, poll};
         let Some(tty) = &self.tty else {
             // No descriptor to ask: crossterm's own wait, as before.
-            return match crossterm::event::poll(timeout) {
+            return match crossterm::event::poll(timeout.unwrap_or(Duration::from_millis(200))) {
                 Ok(false) => Readiness::Idle,
                 Ok(true) => Readiness::Ready,
                 Err(_) => Readiness::Gone,
             };
         };
-        let timeout = Timespec {
-            tv_sec: timeout.as_secs() as _,
-            tv_nsec: timeout.subsec_nanos() as _,
-        };
+        let timeout = timeout.map(|t| Timespec {
+            tv_sec: t.as_secs() as _,
+            tv_nsec: t.subsec_nanos() as _,
+        });
         let mut fds = vec![PollFd::new(tty, PollFlags::IN)];
-        if let Some(resized) = &self.resized {
+        let resized_at = self.resized.as_ref().map(|resized| {
             fds.push(PollFd::new(resized, PollFlags::IN));
-        }
-        let ready = poll(&mut fds, Some(&timeout));
-        let resized = fds.get(1).is_some_and(|f| !f.revents().is_empty());
+            fds.len() - 1
+        });
+        let woken_at = self.woken.as_ref().map(|woken| {
+            fds.push(PollFd::new(woken, PollFlags::IN));
+            fds.len() - 1
+        });
+        let ready = poll(&mut fds, timeout.as_ref());
+        let has = |at: Option<usize>| at.is_some_and(|i| !fds[i].revents().is_empty());
+        let resized = has(resized_at);
         if resized {
             let mut drain = [0u8; 64];
             while let Some(Ok(1..)) = self.resized.as_ref().map(|mut r| r.read(&mut drain)) {}
+            self.resize_pending.set(true);
+        }
+        if has(woken_at) {
+            return Readiness::Idle;
         }
         let tty = fds[0].revents();
         match ready {
             Err(rustix::io::Errno::INTR) | Ok(_) if tty.is_empty() && !resized => Readiness::Idle,
+            Err(rustix::io::Errno::INTR) | Ok(_) if tty.is_empty() => Readiness::Resized,
             Err(rustix::io::Errno::INTR) => Readiness::Ready,
             Err(_) => Readiness::Gone,
             Ok(_) if tty.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL) => {
                 Readiness::Gone
             }
-            // Input, or a resize that crossterm has to give.
+            // Input (with a resize: the input first, the resize at the next call).
             Ok(_) => Readiness::Ready,
         }
     }
@@ -577,7 +661,7 @@ pub fn run_until(mut options: Options) -> Result<Ended> {
     };
     spawn_signals(events.clone())?;
     let mut terminal = setup_terminal(options.mouse)?;
-    let input_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut input_stop = None;
     let mut input = None;
     let result = (|| {
         // A hidden switch for the test that the terminal survives a panic.
@@ -586,7 +670,9 @@ pub fn run_until(mut options: Options) -> Result<Ended> {
         }
         let size = terminal.size().context("cannot read the terminal size")?;
         app.resize(size.width, size.height);
-        input = Some(spawn_input(events.clone(), input_stop.clone()));
+        let (thread, stop) = spawn_input(events.clone());
+        input = Some(thread);
+        input_stop = Some(stop);
         let commands = if replay.is_some() {
             // Replay: recorded samples only; the sampler's commands go nowhere.
             mpsc::channel().0
@@ -635,7 +721,9 @@ pub fn run_until(mut options: Options) -> Result<Ended> {
             recorded.as_ref(),
         )
     })();
-    input_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(stop) = &input_stop {
+        stop.stop();
+    }
     if let Some(input) = input {
         join_input(input);
     }

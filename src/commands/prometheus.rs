@@ -325,7 +325,7 @@ impl Picker {
                     if termination_requested() {
                         return Ok(None);
                     }
-                    match input.next(Duration::from_millis(200)) {
+                    match input.next(Some(Duration::from_millis(200))) {
                         Next::Idle => continue,
                         Next::Gone => return Ok(None),
                         Next::Event(event) => break event,
