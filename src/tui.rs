@@ -216,8 +216,8 @@ pub(crate) struct TerminalInput {
     /// The terminal crossterm reads: stdin, or `/dev/tty` when stdin is not one.
     tty: Option<std::os::fd::OwnedFd>,
     /// Readable when the window was resized: crossterm learns it from its own signal pipe,
-    /// which this wait does not see.
-    resized: Option<std::os::unix::net::UnixStream>,
+    /// which this wait does not see. With the handler's id, removed when this goes.
+    resized: Option<(std::os::unix::net::UnixStream, signal_hook::SigId)>,
     /// Readable when the waiter is told to stop ([`InputStop`]).
     woken: Option<std::os::unix::net::UnixStream>,
     /// crossterm may hold events it read with the last one: asked before waiting.
@@ -256,9 +256,10 @@ impl TerminalInput {
             .ok()
             .and_then(|(reader, writer)| {
                 reader.set_nonblocking(true).ok()?;
-                signal_hook::low_level::pipe::register(signal_hook::consts::SIGWINCH, writer)
-                    .ok()?;
-                Some(reader)
+                let id =
+                    signal_hook::low_level::pipe::register(signal_hook::consts::SIGWINCH, writer)
+                        .ok()?;
+                Some((reader, id))
             });
         Self {
             tty,
@@ -350,7 +351,7 @@ impl TerminalInput {
             tv_nsec: t.subsec_nanos() as _,
         });
         let mut fds = vec![PollFd::new(tty, PollFlags::IN)];
-        let resized_at = self.resized.as_ref().map(|resized| {
+        let resized_at = self.resized.as_ref().map(|(resized, _)| {
             fds.push(PollFd::new(resized, PollFlags::IN));
             fds.len() - 1
         });
@@ -363,7 +364,7 @@ impl TerminalInput {
         let resized = has(resized_at);
         if resized {
             let mut drain = [0u8; 64];
-            while let Some(Ok(1..)) = self.resized.as_ref().map(|mut r| r.read(&mut drain)) {}
+            while let Some(Ok(1..)) = self.resized.as_ref().map(|(r, _)| (&*r).read(&mut drain)) {}
             self.resize_pending.set(true);
         }
         if has(woken_at) {
@@ -380,6 +381,14 @@ impl TerminalInput {
             }
             // Input (with a resize: the input first, the resize at the next call).
             Ok(_) => Readiness::Ready,
+        }
+    }
+}
+
+impl Drop for TerminalInput {
+    fn drop(&mut self) {
+        if let Some((_, id)) = self.resized.take() {
+            signal_hook::low_level::unregister(id);
         }
     }
 }
