@@ -59,6 +59,8 @@ struct Rare {
 #[derive(Default)]
 struct CgroupFiles {
     inode: u64,
+    /// The pass that first read it (this incarnation).
+    born: u64,
     /// The pass that last read this cgroup.
     seen: u64,
     /// The pass that last found it on disk, read or not (see [`OpenFiles::still_there`]).
@@ -95,7 +97,15 @@ struct Shared {
     /// [`RARE_PASSES`] and [`ABSENT_PASSES`], unless set ([`OpenFiles::set_rare_passes`]).
     rare_passes: u64,
     absent_passes: u64,
+    /// With a longer period ([`OpenFiles::set_rare_passes`]): a cgroup made after the first
+    /// pass has its rare files read at each of its first [`YOUNG_PASSES`] passes.
+    young_rereads: bool,
 }
+
+/// The passes after its birth during which a new cgroup's limits are read at every pass, with
+/// a longer period: whoever made it sets them now (systemd right after mkdir; a script with
+/// `echo 64M > memory.max`), and a limit read before that must not stand for a whole period.
+const YOUNG_PASSES: u64 = 3;
 
 pub struct OpenFiles {
     cgroups: HashMap<CgroupPath, CgroupFiles>,
@@ -156,6 +166,7 @@ impl OpenFiles {
                 interned: HashSet::new(),
                 rare_passes: RARE_PASSES,
                 absent_passes: ABSENT_PASSES,
+                young_rereads: false,
             },
         }
     }
@@ -201,6 +212,7 @@ impl OpenFiles {
     pub fn set_rare_passes(&mut self, passes: u64) {
         self.shared.rare_passes = passes.max(1);
         self.shared.absent_passes = passes.max(1);
+        self.shared.young_rereads = true;
     }
 
     /// Read every rarely changing file again on the next pass (after a write).
@@ -224,6 +236,7 @@ impl OpenFiles {
             self.shared.open -= entry.close_all();
             *entry = CgroupFiles {
                 inode,
+                born: pass,
                 ..CgroupFiles::default()
             };
         }
@@ -342,7 +355,12 @@ impl CgroupReads<'_> {
         let known = self.entry.rare.iter().position(|r| r.file == file);
         if let Some(index) = known {
             let rare = &self.entry.rare[index];
-            if pass - rare.pass < self.shared.rare_passes {
+            // Made after the first pass, and young: its maker may be setting it now.
+            let young = self.shared.young_rereads
+                && self.entry.born > 1
+                && pass - self.entry.born < YOUNG_PASSES;
+            let period = if young { 1 } else { self.shared.rare_passes };
+            if pass - rare.pass < period {
                 return Ok(rare.text.clone());
             }
             self.entry.rare.swap_remove(index);
@@ -522,6 +540,44 @@ mod tests {
             Some("4096\n")
         );
         files.end_pass();
+    }
+
+    /// With a longer period (the recorder), a cgroup made after the first pass has its limits
+    /// read at each of its first passes, then once a period; one there from the start, once a
+    /// period.
+    #[test]
+    fn a_new_cgroups_limits_are_read_at_its_first_passes_then_once_a_period() {
+        let (dir, fs, cgroups) = tree(2);
+        let mut files = OpenFiles::new();
+        files.set_rare_passes(30);
+        // A pass over the cgroups there: each one's memory.max as read in it.
+        let pass_over = |files: &mut OpenFiles, there: &[CgroupPath]| -> Vec<String> {
+            files.begin_pass();
+            let texts = there
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let mut reads = files.cgroup(&fs, c, i as u64 + 1);
+                    let text = reads.read_rare("memory.max").unwrap();
+                    text.as_deref().unwrap_or_default().to_string()
+                })
+                .collect();
+            files.end_pass();
+            texts
+        };
+        // c0 from the first pass; c1 made before the second.
+        assert_eq!(pass_over(&mut files, &cgroups[..1]), ["max\n"]);
+        assert_eq!(pass_over(&mut files, &cgroups), ["max\n", "max\n"]);
+        for name in ["c0", "c1"] {
+            std::fs::write(dir.path().join(name).join("memory.max"), "65536\n").unwrap();
+        }
+        // c1 is young: read again at its next pass; c0 was there from the start: once a
+        // period.
+        assert_eq!(pass_over(&mut files, &cgroups), ["max\n", "65536\n"]);
+        for _ in 0..30 {
+            pass_over(&mut files, &cgroups);
+        }
+        assert_eq!(pass_over(&mut files, &cgroups), ["65536\n", "65536\n"]);
     }
 
     #[test]
