@@ -21,6 +21,18 @@ use crate::model::TreeSample;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+/// How a directory's children changed between two listings, each sorted: the names only in
+/// `now` (made since), and those only in `before` (removed since). For readers that poll a
+/// directory inotify does not watch (the TUI's sampler, the recorder).
+pub(crate) fn changed_children<'a>(
+    before: &'a [std::ffi::OsString],
+    now: &'a [std::ffi::OsString],
+) -> (Vec<&'a std::ffi::OsString>, Vec<&'a std::ffi::OsString>) {
+    let made = now.iter().filter(|n| before.binary_search(n).is_err());
+    let removed = before.iter().filter(|n| now.binary_search(n).is_err());
+    (made.collect(), removed.collect())
+}
+
 /// CPU time this thread has used.
 pub(crate) fn thread_cpu() -> Duration {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);

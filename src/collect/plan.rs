@@ -221,7 +221,8 @@ impl ViewPlan {
                 // The first listing: the walk, or the watcher, found these.
                 continue;
             };
-            for name in names.iter().filter(|n| before.binary_search(n).is_err()) {
+            let (made, removed) = super::changed_children(&before, &names);
+            for name in made {
                 let child = dir.join(name);
                 let Some(sample) = collector.read_once(&child, Scope::Columns) else {
                     continue;
@@ -238,7 +239,7 @@ impl ViewPlan {
                     },
                 );
             }
-            for name in before.iter().filter(|n| names.binary_search(n).is_err()) {
+            for name in removed {
                 let child = dir.join(name);
                 self.alone.retain(|path, _| !path.starts_with(&child));
                 self.events.push(WatchEvent::Removed { path: child });

@@ -200,20 +200,19 @@ fn relist_unwatched(
     let mut events = Vec::new();
     for dir in trust.unwatched_dirs.iter().filter(|d| tree.contains(*d)) {
         // Gone or unreadable: its parent's watch or listing says so.
-        let Ok(Some(names)) = fs.children(dir) else {
+        let Ok(Some(mut names)) = fs.children(dir) else {
             continue;
         };
-        let listed: HashSet<&std::ffi::OsStr> = names.iter().map(|n| n.as_os_str()).collect();
-        let known: Vec<&CgroupPath> = tree
+        names.sort();
+        let mut known: Vec<std::ffi::OsString> = tree
             .range(dir.clone()..)
             .take_while(|p| p.starts_with(dir))
             .filter(|p| p.parent().as_ref() == Some(dir))
+            .map(|p| p.name().to_os_string())
             .collect();
-        let known_names: HashSet<&std::ffi::OsStr> = known.iter().map(|p| p.name()).collect();
-        for name in names
-            .iter()
-            .filter(|n| !known_names.contains(n.as_os_str()))
-        {
+        known.sort();
+        let (made, removed) = crate::collect::changed_children(&known, &names);
+        for name in made {
             if dir.joined_len(name) > MAX_RECORDED_PATH {
                 continue;
             }
@@ -228,8 +227,10 @@ fn relist_unwatched(
                 reason: "made under a directory without a watch".into(),
             });
         }
-        for gone in known.into_iter().filter(|p| !listed.contains(p.name())) {
-            events.push(WatchEvent::Removed { path: gone.clone() });
+        for name in removed {
+            events.push(WatchEvent::Removed {
+                path: dir.join(name),
+            });
         }
     }
     events
@@ -564,9 +565,13 @@ pub fn run(options: Options) -> Result<()> {
                     .map(|m| (m.len(), m.modified().ok()));
                 if stamp != journal_seen {
                     journal_seen = stamp;
+                    let mut changed = false;
                     for (ms, e) in journal_changes(&journal, journal_mark) {
                         journal_mark = journal_mark.max(ms);
                         sink.event(ms, e);
+                        changed = true;
+                    }
+                    if changed {
                         // A limit cgtui changed is read again by the next sample.
                         collector.forget_rare();
                     }

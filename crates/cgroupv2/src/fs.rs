@@ -387,7 +387,7 @@ impl Cgroupfs {
         let text = self
             .read_text(&CgroupPath::root(), "cpuset.cpus.effective")
             .ok()??;
-        crate::parse::cpu_list_count(&text).ok().filter(|n| *n > 0)
+        cpu_count(&text)
     }
 
     /// The users a fixture's `.passwd` names (none for a real hierarchy, whose users are the
@@ -747,5 +747,10 @@ mod tests;
 /// cgroup can use. `None` when the file cannot be read or understood.
 pub fn online_cpus() -> Option<usize> {
     let text = std::fs::read_to_string("/sys/devices/system/cpu/online").ok()?;
-    crate::parse::cpu_list_count(&text).ok().filter(|n| *n > 0)
+    cpu_count(&text)
+}
+
+/// How many CPUs a CPU list (`0-3,8`) names; `None` for none, or text that is not one.
+fn cpu_count(list: &str) -> Option<usize> {
+    crate::parse::cpu_list_count(list).ok().filter(|n| *n > 0)
 }
