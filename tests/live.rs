@@ -639,3 +639,54 @@ fn tui_shows_processes_under_their_cgroup_and_signals_one_from_the_tree() {
     let _ = beta.kill();
     let _ = beta.wait();
 }
+
+/// The recorder's and exporter's reads hold each cgroup's directory between passes instead of
+/// looking its path up again: a cgroup removed since, or removed and made again under its name,
+/// must never be read through the old one.
+#[test]
+fn held_directories_never_read_a_removed_or_remade_cgroup() {
+    let cg = live_or_skip!("held");
+    let fs = Cgroupfs::system().unwrap();
+    let top = cgtui::cgroup::CgroupPath::from_relative(&cg.relative).unwrap();
+    let mut collector = cgtui::collect::Collector::new(fs).carrying();
+    let child = cg.child("c");
+    std::fs::create_dir(&child).unwrap();
+    let pass = |collector: &mut cgtui::collect::Collector| {
+        let tree = collector.read_tree(&top, None, true);
+        tree.cgroups
+            .into_iter()
+            .find(|(path, _)| path.name() == "c")
+            .and_then(|(_, sample)| sample)
+    };
+    for _ in 0..3 {
+        pass(&mut collector).expect("c is read");
+    }
+    assert!(
+        collector.held_dirs() >= 2,
+        "the top and c are held after 3 passes"
+    );
+    let old = pass(&mut collector).expect("c is read through its held directory");
+
+    // Made again under the same name, with a child this time: the new one is read.
+    std::fs::remove_dir(&child).unwrap();
+    std::fs::create_dir(&child).unwrap();
+    std::fs::create_dir(child.join("grandchild")).unwrap();
+    let new = pass(&mut collector).expect("the new c is read");
+    assert_ne!(new.inode, old.inode, "the new c's directory");
+    let descendants = new
+        .detail
+        .as_ref()
+        .and_then(|d| d.stat)
+        .map(|s| s.nr_descendants);
+    assert_eq!(descendants, Some(1), "the new c's cgroup.stat");
+
+    // Removed: gone from the pass, not read through the held directory.
+    std::fs::remove_dir(child.join("grandchild")).unwrap();
+    pass(&mut collector).expect("c is read");
+    pass(&mut collector).expect("c is read");
+    std::fs::remove_dir(&child).unwrap();
+    assert!(
+        pass(&mut collector).is_none(),
+        "a removed cgroup has no sample"
+    );
+}

@@ -322,6 +322,11 @@ impl Collector {
         self.files.open_count()
     }
 
+    /// Directories held open now (read every pass, at a scope that reads `cgroup.stat`).
+    pub fn held_dirs(&self) -> usize {
+        self.files.held_count()
+    }
+
     /// Every cgroup under `base`, parents before children.
     pub fn walk(&self, base: &CgroupPath) -> Vec<CgroupPath> {
         self.fs.walk(base)

@@ -11,6 +11,13 @@
 //!
 //! For every cgroup it also remembers which files are absent and the text of files that
 //! change only when written (limits, controller lists), so those are not read every pass.
+//!
+//! A reader of every cgroup every pass (the recorder, the exporter) also holds the directories
+//! of those cgroups open (O_PATH: no kernel buffer, only a descriptor), so a pass does not look
+//! up each cgroup's path again: [`OpenFiles::held`]. A held directory may be one that was
+//! removed since (and maybe made again under its name); nothing read through it then succeeds,
+//! so each pass reads `cgroup.stat`, which every live cgroup has, through it first, and looks
+//! the path up afresh when that fails.
 
 use crate::error::is_gone;
 use crate::fs::Cgroupfs;
@@ -33,6 +40,13 @@ const ABSENT_PASSES: u64 = 10;
 /// At most this many files are kept open: at most ~18 MiB of kernel memory, and far below
 /// the usual descriptor limits.
 pub const KEEP_OPEN_MAX: usize = 4096;
+
+/// At most this many directories are held open ([`OpenFiles::held`]), and never more than a
+/// quarter of the descriptor limit.
+pub const HOLD_DIRS_MAX: usize = 65_536;
+
+/// The file read first through a held directory: every live cgroup has it.
+const PROBE: &str = "cgroup.stat";
 
 /// What is known of one interface file of one cgroup (files not listed are unknown).
 enum State {
@@ -69,6 +83,10 @@ struct CgroupFiles {
     hot: bool,
     slots: Vec<Slot>,
     rare: Vec<Rare>,
+    /// Its directory, held between passes ([`OpenFiles::held`]).
+    dir: Option<OwnedFd>,
+    /// [`PROBE`]'s text as [`OpenFiles::held`] read it in this pass (the pass, the text).
+    probed: Option<(u64, String)>,
 }
 
 impl CgroupFiles {
@@ -84,6 +102,11 @@ impl CgroupFiles {
         self.slots.retain(|s| !matches!(s.state, State::Open(_)));
         open
     }
+
+    /// Drop the held directory: how many were dropped (0 or 1).
+    fn release_dir(&mut self) -> usize {
+        usize::from(self.dir.take().is_some())
+    }
 }
 
 /// What every cgroup's reads share.
@@ -93,6 +116,9 @@ struct Shared {
     /// Files open now, and how many may be.
     open: usize,
     keep_open_max: usize,
+    /// Directories held now, and how many may be.
+    held: usize,
+    hold_max: usize,
     interned: HashSet<Arc<str>>,
     /// [`RARE_PASSES`] and [`ABSENT_PASSES`], unless set ([`OpenFiles::set_rare_passes`]).
     rare_passes: u64,
@@ -156,6 +182,7 @@ impl OpenFiles {
             .current
             .unwrap_or(u64::MAX);
         let half = usize::try_from(limit / 2).unwrap_or(usize::MAX);
+        let quarter = usize::try_from(limit / 4).unwrap_or(usize::MAX);
         OpenFiles {
             cgroups: HashMap::new(),
             shared: Shared {
@@ -163,6 +190,8 @@ impl OpenFiles {
                 buffer: Vec::new(),
                 open: 0,
                 keep_open_max: max.min(half),
+                held: 0,
+                hold_max: HOLD_DIRS_MAX.min(quarter),
                 interned: HashSet::new(),
                 rare_passes: RARE_PASSES,
                 absent_passes: ABSENT_PASSES,
@@ -174,6 +203,11 @@ impl OpenFiles {
     /// Files open now.
     pub fn open_count(&self) -> usize {
         self.shared.open
+    }
+
+    /// Directories held open now.
+    pub fn held_count(&self) -> usize {
+        self.shared.held
     }
 
     /// Start a pass over the tree.
@@ -198,6 +232,9 @@ impl OpenFiles {
         self.cgroups.retain(|_, c| {
             if c.seen != pass || shared.open > shared.keep_open_max {
                 shared.open -= c.close_all();
+            }
+            if c.seen != pass {
+                shared.held -= c.release_dir();
             }
             c.seen == pass || c.listed == pass
         });
@@ -234,6 +271,7 @@ impl OpenFiles {
         let entry = self.cgroups.entry(cgroup.clone()).or_default();
         if entry.inode != inode {
             self.shared.open -= entry.close_all();
+            self.shared.held -= entry.release_dir();
             *entry = CgroupFiles {
                 inode,
                 born: pass,
@@ -250,6 +288,40 @@ impl OpenFiles {
             entry,
             shared: &mut self.shared,
             dir: None,
+        }
+    }
+
+    /// The owner and inode of `cgroup`, from its directory held since the last pass, which
+    /// read it too: no path is looked up. `None` when none is held, or when the cgroup was
+    /// removed since (its [`PROBE`] file, read now through the held directory, is gone): then
+    /// everything held for it is dropped, and the caller looks the path up.
+    pub fn held(&mut self, fs: &Cgroupfs, cgroup: &CgroupPath) -> Option<crate::fs::DirStat> {
+        let pass = self.shared.pass;
+        let entry = self.cgroups.get_mut(cgroup)?;
+        if entry.seen + 1 != pass {
+            return None;
+        }
+        let stat = fs.stat_held(cgroup, entry.dir.as_ref()?.as_fd()).ok()?;
+        let mut reads = CgroupReads {
+            fs,
+            cgroup,
+            entry,
+            shared: &mut self.shared,
+            dir: None,
+        };
+        match reads.read_keeping(PROBE, str::to_string, true) {
+            Ok(Some(text)) => {
+                reads.entry.probed = Some((pass, text));
+                Some(stat)
+            }
+            // Gone: removed since. Another error is the fresh read's to report.
+            _ => {
+                if let Some(mut gone) = self.cgroups.remove(cgroup) {
+                    self.shared.open -= gone.close_all();
+                    self.shared.held -= gone.release_dir();
+                }
+                None
+            }
         }
     }
 }
@@ -283,6 +355,12 @@ impl CgroupReads<'_> {
         keep_open: bool,
     ) -> io::Result<Option<T>> {
         let pass = self.shared.pass;
+        if file == PROBE
+            && let Some((at, text)) = self.entry.probed.take()
+            && at == pass
+        {
+            return Ok(Some(parse(&text)));
+        }
         let known = self.entry.slots.iter().position(|s| s.file == file);
         if let Some(index) = known {
             match &self.entry.slots[index].state {
@@ -333,18 +411,27 @@ impl CgroupReads<'_> {
     }
 
     /// Open the files relative to `dir`, the cgroup's directory as the caller opened it
-    /// ([`Cgroupfs::stat_opened`]).
-    pub fn with_dir(mut self, dir: OwnedFd) -> Self {
-        self.dir = Some(dir);
+    /// ([`Cgroupfs::stat_opened`]). `hold`: keep it for the next passes ([`OpenFiles::held`])
+    /// if this cgroup is read every pass and the budget allows; only for a reader that reads
+    /// [`PROBE`] every pass.
+    pub fn with_dir(mut self, dir: OwnedFd, hold: bool) -> Self {
+        if hold && self.entry.hot && self.shared.held < self.shared.hold_max {
+            self.shared.held -= self.entry.release_dir();
+            self.entry.dir = Some(dir);
+            self.shared.held += 1;
+        } else {
+            self.dir = Some(dir);
+        }
         self
     }
 
-    /// Open `file` of this cgroup relative to its directory (opened once).
+    /// Open `file` of this cgroup relative to its directory (opened once, or held).
     fn open(&mut self, file: &str) -> io::Result<File> {
-        if self.dir.is_none() {
+        if self.dir.is_none() && self.entry.dir.is_none() {
             self.dir = Some(self.fs.open_path(self.cgroup, None)?);
         }
-        let dir = self.dir.as_ref().expect("opened above");
+        let dir = self.dir.as_ref().or(self.entry.dir.as_ref());
+        let dir = dir.expect("opened above");
         self.fs.open_file_in(dir.as_fd(), file)
     }
 

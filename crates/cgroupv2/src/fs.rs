@@ -436,6 +436,13 @@ impl Cgroupfs {
         }
     }
 
+    /// [`Cgroupfs::stat`] of a cgroup's directory held open ([`Cgroupfs::open_path`]): no
+    /// lookup. It says nothing of whether the cgroup still exists.
+    pub fn stat_held(&self, cgroup: &CgroupPath, dir: BorrowedFd<'_>) -> io::Result<DirStat> {
+        let stat = rustix::fs::fstat(dir)?;
+        Ok(self.dir_stat(cgroup.as_path(), &stat))
+    }
+
     /// What `stat` says of the cgroup file or directory at `relative`, with a fixture's owners.
     fn dir_stat(&self, relative: &Path, stat: &rustix::fs::Stat) -> DirStat {
         let mut found = DirStat {

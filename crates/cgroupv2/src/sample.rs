@@ -303,18 +303,27 @@ pub fn read_sample_knowing(
     known: &KnownEvents,
     unchanged: Option<&Unchanged>,
 ) -> Result<Option<CgroupSample>> {
+    let mut files = files;
+    // Scopes that read cgroup.stat, which a held directory is checked with (OpenFiles::held),
+    // on a real cgroupfs: only there does every read of a removed cgroup fail.
+    let hold =
+        matches!(scope, Scope::Full | Scope::Record | Scope::Metrics) && fs.mount().is_some();
+    let held = match files.as_deref_mut() {
+        Some(files) if hold => files.held(fs, cgroup),
+        _ => None,
+    };
     // With open files, the directory is opened (and its files opened relative to it) rather
     // than its path looked up twice.
-    let (stat, dir) = if files.is_some() {
-        match fs.stat_opened(cgroup)? {
+    let (stat, dir) = match held {
+        Some(stat) => (stat, None),
+        None if files.is_some() => match fs.stat_opened(cgroup)? {
             Some((dir, stat)) => (stat, Some(dir)),
             None => return Ok(None),
-        }
-    } else {
-        match fs.stat(cgroup)? {
+        },
+        None => match fs.stat(cgroup)? {
             Some(stat) => (stat, None),
             None => return Ok(None),
-        }
+        },
     };
     let mut r = Reader {
         fs,
@@ -323,7 +332,7 @@ pub fn read_sample_knowing(
         files: files.map(|files| {
             let reads = files.cgroup(fs, cgroup, stat.inode);
             match dir {
-                Some(dir) => reads.with_dir(dir),
+                Some(dir) => reads.with_dir(dir, hold),
                 None => reads,
             }
         }),
