@@ -628,39 +628,41 @@ impl Cgroupfs {
         self.list(fd, FileType::Directory, usize::MAX)
     }
 
+    /// A cgroup's directory opened for listing its children and for opening them relative to
+    /// it: relative to its parent's (`parent`: one name to look up) when given, else from the
+    /// mount.
+    pub fn open_dir(
+        &self,
+        cgroup: &CgroupPath,
+        parent: Option<&CgroupDir>,
+    ) -> io::Result<CgroupDir> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW;
+        let fd = match parent {
+            Some(parent) => rustix::fs::openat(
+                parent.fd()?,
+                cgroup.name(),
+                flags | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?,
+            None => self.open_at(cgroup.as_path(), flags)?,
+        };
+        let dir = rustix::fs::Dir::new(fd)?;
+        let stat = dir.stat()?;
+        Ok(CgroupDir {
+            dir,
+            links: stat.st_nlink,
+            fixture: self.is_fixture(),
+        })
+    }
+
     /// The entries of type `want` in the open directory `fd`, at most `limit`.
     fn list(&self, fd: OwnedFd, want: FileType, limit: usize) -> io::Result<Vec<OsString>> {
-        let mut dir = rustix::fs::Dir::new(fd)?;
-        let mut names = Vec::new();
-        while let Some(entry) = dir.read() {
-            let entry = entry?;
-            let name = entry.file_name().to_bytes();
-            // A fixture keeps its own metadata (.proc, .sys) in dot-directories.
-            if name == b"." || name == b".." || (self.is_fixture() && name.starts_with(b".")) {
-                continue;
-            }
-            // cgroupfs fills d_type, so this costs no extra stat; symlinks are never cgroups.
-            let kind = match entry.file_type() {
-                FileType::Unknown => {
-                    match rustix::fs::statat(
-                        dir.fd()?,
-                        entry.file_name(),
-                        AtFlags::SYMLINK_NOFOLLOW,
-                    ) {
-                        Ok(stat) => FileType::from_raw_mode(stat.st_mode),
-                        Err(_) => continue,
-                    }
-                }
-                kind => kind,
-            };
-            if kind == want {
-                names.push(OsStr::from_bytes(name).to_os_string());
-                if names.len() >= limit {
-                    break;
-                }
-            }
-        }
-        Ok(names)
+        list_in(
+            &mut rustix::fs::Dir::new(fd)?,
+            self.is_fixture(),
+            want,
+            limit,
+        )
     }
 
     /// Every cgroup from `base` down, parents before children. Unreadable or vanished
@@ -675,21 +677,102 @@ impl Cgroupfs {
     /// `base` itself is listed whatever its length.
     pub fn walk_within(&self, base: &CgroupPath, max_path: usize) -> Walk {
         let mut walk = Walk::default();
-        let mut stack = vec![base.clone()];
-        while let Some(cgroup) = stack.pop() {
-            if let Ok(Some(mut names)) = self.children(&cgroup) {
+        let mut stack = vec![(base.clone(), None)];
+        while let Some((cgroup, parent)) = stack.pop() {
+            let opened = self.open_dir(&cgroup, parent.as_deref());
+            if let Ok(mut dir) = opened
+                && let Ok(mut names) = dir.children()
+            {
                 names.sort();
+                let dir = CgroupDir::for_children(dir, &cgroup);
                 for name in names.iter().rev() {
                     if cgroup.joined_len(name) > max_path {
                         walk.beyond_max_path += 1;
                     } else {
-                        stack.push(cgroup.join(name));
+                        stack.push((cgroup.join(name), dir.clone()));
                     }
                 }
             }
             walk.cgroups.push(cgroup);
         }
         walk
+    }
+}
+
+/// The entries of type `want` in the open directory `dir`, at most `limit` (a fixture's
+/// dot-directories are not cgroups).
+fn list_in(
+    dir: &mut rustix::fs::Dir,
+    fixture: bool,
+    want: FileType,
+    limit: usize,
+) -> io::Result<Vec<OsString>> {
+    let mut names = Vec::new();
+    while let Some(entry) = dir.read() {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        // A fixture keeps its own metadata (.proc, .sys) in dot-directories.
+        if name == b"." || name == b".." || (fixture && name.starts_with(b".")) {
+            continue;
+        }
+        // cgroupfs fills d_type, so this costs no extra stat; symlinks are never cgroups.
+        let kind = match entry.file_type() {
+            FileType::Unknown => {
+                match rustix::fs::statat(dir.fd()?, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
+                    Ok(stat) => FileType::from_raw_mode(stat.st_mode),
+                    Err(_) => continue,
+                }
+            }
+            kind => kind,
+        };
+        if kind == want {
+            names.push(OsStr::from_bytes(name).to_os_string());
+            if names.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// The depth down to which a walk opens children relative to their parent's directory.
+const HELD_PARENTS_MAX: usize = 64;
+
+/// A cgroup's directory, open ([`Cgroupfs::open_dir`]).
+pub struct CgroupDir {
+    dir: rustix::fs::Dir,
+    /// Its link count when opened.
+    links: u64,
+    fixture: bool,
+}
+
+impl CgroupDir {
+    pub fn fd(&self) -> io::Result<BorrowedFd<'_>> {
+        Ok(self.dir.fd()?)
+    }
+
+    /// Names of its child cgroups. On cgroupfs a directory's link count is 2 plus its
+    /// subdirectories (kernfs), so one without any is not read: most cgroups are leaves, and a
+    /// listing returns the names of all their interface files (70 with every controller).
+    pub fn children(&mut self) -> io::Result<Vec<OsString>> {
+        if !self.fixture && self.links == 2 {
+            return Ok(Vec::new());
+        }
+        crate::stats::listed();
+        list_in(&mut self.dir, self.fixture, FileType::Directory, usize::MAX)
+    }
+
+    /// `dir` (of `cgroup`), shared by its children to be opened relative to it
+    /// ([`Cgroupfs::open_dir`]); `None` deep down, where they are opened from the mount: a walk
+    /// holds the directories of a cgroup's ancestors while it lists below it, and a chain of
+    /// thousands would hold as many descriptors.
+    pub fn for_children(dir: CgroupDir, cgroup: &CgroupPath) -> Option<Arc<CgroupDir>> {
+        (cgroup.depth() < HELD_PARENTS_MAX).then(|| Arc::new(dir))
+    }
+
+    /// Make it the working directory of the calling thread (see [`crate::watch`]).
+    pub(crate) fn enter(&self) -> io::Result<()> {
+        Ok(self.dir.chdir()?)
     }
 }
 
