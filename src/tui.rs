@@ -446,7 +446,8 @@ fn make_watcher(
             max_watches.map(|(n, _)| n),
             max_watches.map_or("", |(_, s)| s),
         )
-        .without_pids_events();
+        .without_pids_events()
+        .reporting_each_unwatched();
     if local_events {
         return Ok((watcher, None));
     }
@@ -566,6 +567,7 @@ fn sampled(report: Report) -> Event {
         },
         Report::Status(status) => Event::Sampler(status),
         Report::Watch(event) => Event::Watch(event),
+        Report::Pass(reports) => Event::Batch(reports.into_iter().map(sampled).collect()),
     }
 }
 

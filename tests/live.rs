@@ -368,6 +368,43 @@ fn without_watches_new_cgroups_still_appear_by_polling() {
     assert!(pty.wait_exit(Duration::from_secs(5)));
 }
 
+/// Past its watch budget the TUI polls only what it could not watch (the directory whose
+/// children it must list, and `cgroup.events`), not the whole tree at every pass.
+#[test]
+fn past_the_watch_budget_only_the_unwatched_part_is_polled() {
+    let cg = live_or_skip!("partly");
+    for parent in ["a", "b"] {
+        for leaf in 0..5 {
+            std::fs::create_dir_all(cg.child(&format!("{parent}/leaf{leaf}"))).unwrap();
+        }
+    }
+    let root = cg.dir().display().to_string();
+    // Two watches a cgroup (its directory and cgroup.events), parents first, by name: the
+    // top, a and a's leaves take 14; b and its leaves get none.
+    let mut pty = Pty::spawn(
+        &[
+            "--root",
+            &root,
+            "--interval",
+            "0.3",
+            "--max-watches",
+            "14",
+            "--stats",
+        ],
+        400,
+        30,
+    );
+    pty.wait_text("polling only", Duration::from_secs(10));
+    // A walk would list the top, a and b (leaves have no subdirectory to list); polling lists
+    // b alone.
+    pty.wait_text(", 1 dirs listed", Duration::from_secs(10));
+    std::fs::create_dir(cg.child("b/made.scope")).unwrap();
+    pty.send("*");
+    pty.wait_text("made.scope", Duration::from_secs(5));
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(5)));
+}
+
 #[test]
 fn hostile_names_and_command_lines_on_the_real_kernel() {
     use std::os::unix::ffi::OsStrExt;

@@ -450,7 +450,8 @@ fn new_cgroups_arrive_by_inotify_and_only_an_overflow_walks_the_tree() {
     );
     run.apply(effects);
     let walked = run.pass();
-    assert!(walked.walked && walked.io.listed >= 22, "{walked:?}");
+    // (Only directories with subdirectories are listed: a leaf's link count says it has none.)
+    assert!(walked.walked && walked.io.listed >= 1, "{walked:?}");
     assert!(run.app.knows(&missed), "the walk found it");
     let after = run.pass();
     assert_eq!(

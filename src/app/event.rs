@@ -56,6 +56,9 @@ pub enum Event {
     /// The sampler's pace changed (CPU budget) or cgroups are polled without a watch.
     Sampler(crate::collect::pace::SamplerStatus),
     Watch(WatchEvent),
+    /// Events produced together (a sampler's pass: its tree, processes and stats), handled in
+    /// order before the next frame.
+    Batch(Vec<Event>),
     /// The watcher thread stopped; changes are seen by polling from now on.
     WatcherFailed(String),
     /// A change requested by an [`Effect::Edit`], [`Effect::Undo`] or [`Effect::Fix`] finished;
@@ -108,6 +111,7 @@ impl App {
                 }
             }
             Event::Key(_) => Vec::new(),
+            Event::Batch(events) => events.into_iter().flat_map(|e| self.apply(e)).collect(),
             Event::Paste(text) => self.paste(&text),
             Event::Replayed(replayed) => {
                 let Replayed {
@@ -218,9 +222,11 @@ impl App {
                 Vec::new()
             }
             Event::Signalled(result) => self.on_signalled(result),
+            // The watcher reports each cgroup it leaves unwatched (polled alone by the
+            // sampler): the rest of the tree stays event-driven.
             Event::Watch(WatchEvent::Exhausted { reason }) => {
                 self.status.notices.watcher = Some(reason);
-                vec![Effect::WalkEveryPass]
+                Vec::new()
             }
             Event::Watch(WatchEvent::Overflow) => vec![Effect::RefreshNow],
             Event::Sampler(status) => {

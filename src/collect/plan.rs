@@ -4,6 +4,7 @@
 use super::pace::HIDDEN_EVERY;
 use super::{Collector, PassStats, thread_cpu};
 use crate::cgroup::CgroupPath;
+use crate::cgroup::parse::{self, CgroupEvents};
 use crate::cgroup::sample::{KnownEvents, Scope};
 use crate::cgroup::stats;
 use crate::cgroup::watch::WatchEvent;
@@ -36,7 +37,8 @@ pub struct Reads {
 /// listed) only to recover: after an inotify queue overflow or a write
 /// ([`ViewPlan::walk_next_pass`]), and every pass without inotify
 /// ([`ViewPlan::walk_every_pass`]). A cgroup inotify could not watch is polled alone
-/// ([`ViewPlan::poll_alone`]).
+/// ([`ViewPlan::poll_alone`]) for what its watches would have told: its `cgroup.events`, and
+/// its children where its directory is unwatched.
 pub struct ViewPlan {
     pub focus: Option<CgroupPath>,
     /// What the view needs; `None` until it says.
@@ -55,7 +57,7 @@ pub struct ViewPlan {
     pass: u64,
     /// Cgroups read by the latest pass, or caught up since.
     read_latest: HashSet<CgroupPath>,
-    /// Cgroups inotify does not watch, read every pass.
+    /// Cgroups inotify does not watch, polled every pass.
     alone: HashMap<CgroupPath, Alone>,
     /// What polling those found, as the watcher would have reported it.
     events: Vec<WatchEvent>,
@@ -73,6 +75,8 @@ struct Alone {
     /// latest listing (sorted; `None` before the first).
     children: Option<Vec<OsString>>,
     directory: bool,
+    /// Its `cgroup.events` as last polled.
+    events: Option<CgroupEvents>,
 }
 
 impl Default for ViewPlan {
@@ -161,6 +165,33 @@ impl ViewPlan {
         self.walk_due() || self.reads.is_some() || self.focus.is_some() || !self.alone.is_empty()
     }
 
+    /// Read the `cgroup.events` of the cgroups polled alone, and report a change as the
+    /// watcher would have. One gone is forgotten (its parent's watch or listing reports it).
+    fn poll_events(&mut self, collector: &Collector, base: &CgroupPath) {
+        let fs = collector.fs();
+        let mut gone = Vec::new();
+        for (path, alone) in self.alone.iter_mut().filter(|(p, _)| p.starts_with(base)) {
+            match fs.read(path, "cgroup.events", parse::cgroup_events) {
+                Ok(Some(events)) if alone.events != Some(events) => {
+                    alone.events = Some(events);
+                    self.events.push(WatchEvent::EventsChanged {
+                        path: path.clone(),
+                        events,
+                    });
+                }
+                Ok(Some(_)) => {}
+                // No such file: the root has none (a fixture may lack it), or it is gone.
+                Ok(None) if matches!(fs.stat(path), Ok(None)) => gone.push(path.clone()),
+                Ok(None) => {}
+                // Unreadable: nothing to compare.
+                Err(_) => {}
+            }
+        }
+        for path in gone {
+            self.alone.remove(&path);
+        }
+    }
+
     fn walk_due(&self) -> bool {
         self.walk_every_pass || self.walk_next || (self.reads.is_none() && self.own_shape)
     }
@@ -173,8 +204,7 @@ impl ViewPlan {
             None => self.own_shape,
             Some(_) => self.every_pass.contains(path),
         };
-        (needed || (!self.alone.is_empty() && self.alone.contains_key(path)))
-            .then_some(self.columns_scope())
+        needed.then_some(self.columns_scope())
     }
 
     /// How a row is read: its columns, and memory.stat when a shown column needs it.
@@ -236,6 +266,7 @@ impl ViewPlan {
                     Alone {
                         children: Some(Vec::new()),
                         directory: true,
+                        events: None,
                     },
                 );
             }
@@ -274,7 +305,7 @@ impl ViewPlan {
         let mut entries = Vec::new();
         let mut seen = HashSet::new();
         let every_pass = self.reads.iter().flat_map(|r| r.every_pass.iter());
-        let wanted = self.focus.iter().chain(every_pass).chain(self.alone.keys());
+        let wanted = self.focus.iter().chain(every_pass);
         for path in wanted {
             if path.starts_with(base) && seen.insert(path) {
                 let scope = self.scope(path).unwrap_or(self.columns_scope());
@@ -315,6 +346,7 @@ impl ViewPlan {
         });
         if !self.alone.is_empty() {
             self.list_unwatched(collector, base);
+            self.poll_events(collector, base);
         }
         let entries = self.entries(base, walked.as_deref());
         self.read_latest.clear();
@@ -623,10 +655,15 @@ mod tests {
     }
 
     #[test]
-    fn a_cgroup_polled_alone_is_read_every_pass_and_its_children_reported() {
+    fn a_cgroup_polled_alone_has_its_events_and_children_reported() {
         let dir = tempfile::tempdir().unwrap();
         for name in ["a", "b"] {
             std::fs::create_dir(dir.path().join(name)).unwrap();
+            std::fs::write(
+                dir.path().join(name).join("cgroup.events"),
+                "populated 0\nfrozen 0\n",
+            )
+            .unwrap();
         }
         let fs = Cgroupfs::fixture(dir.path()).unwrap();
         let mut collector = Collector::new(fs.clone());
@@ -639,23 +676,51 @@ mod tests {
                 .iter()
                 .any(|(c, s)| c.to_string() == name && s.is_some())
         };
+        let events_of = |events: &[WatchEvent]| -> Vec<(String, bool)> {
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    WatchEvent::EventsChanged { path, events } => {
+                        Some((path.to_string(), events.populated))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
         plan.sample(&mut collector, &CgroupPath::root());
-        assert!(
-            plan.take_events().is_empty(),
-            "the first listing reports nothing"
+        assert_eq!(
+            events_of(&plan.take_events()),
+            [("/b".to_string(), false)],
+            "the first listing reports no child; the first poll its events"
         );
+        std::fs::write(
+            dir.path().join("b/cgroup.events"),
+            "populated 1\nfrozen 0\n",
+        )
+        .unwrap();
         std::fs::create_dir(dir.path().join("b/new")).unwrap();
         std::fs::create_dir(dir.path().join("a/unseen")).unwrap();
         let mut created = Vec::new();
+        let mut changed = Vec::new();
         for _ in 1..HIDDEN_EVERY {
             let tree = plan.sample(&mut collector, &CgroupPath::root());
             assert!(!tree.complete);
-            assert!(read(&tree, "/b"), "polled alone: read every pass");
-            created.extend(plan.take_events().into_iter().filter_map(|e| match e {
+            assert!(
+                !read(&tree, "/b"),
+                "polled alone: only what its watches would tell"
+            );
+            let events = plan.take_events();
+            changed.extend(events_of(&events));
+            created.extend(events.into_iter().filter_map(|e| match e {
                 WatchEvent::Created { path, sample } => Some((path.to_string(), sample.is_some())),
                 _ => None,
             }));
         }
+        assert_eq!(
+            changed,
+            [("/b".to_string(), true)],
+            "a change of its cgroup.events is reported once"
+        );
         assert_eq!(
             created,
             [("/b/new".to_string(), true)],
@@ -673,8 +738,8 @@ mod tests {
             [WatchEvent::Removed { path }] if path.to_string() == "/b/new"
         ));
         assert_eq!(plan.polled_alone(), 1);
-        // A walk that does not find a polled cgroup forgets it.
-        std::fs::remove_dir(dir.path().join("b")).unwrap();
+        // A polled cgroup removed is forgotten (by its poll, or a walk that does not find it).
+        std::fs::remove_dir_all(dir.path().join("b")).unwrap();
         plan.walk_next_pass();
         plan.sample(&mut collector, &CgroupPath::root());
         assert_eq!(plan.polled_alone(), 0);

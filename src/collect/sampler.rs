@@ -52,6 +52,19 @@ pub enum Report {
     Status(SamplerStatus),
     /// A cgroup created or removed where inotify does not watch, found by polling.
     Watch(WatchEvent),
+    /// What one pass found (its [`Report::Tree`], the processes, its stats), together so that
+    /// a pass costs the screen one frame.
+    Pass(Vec<Report>),
+}
+
+impl Report {
+    /// This report, or the reports of a [`Report::Pass`], one by one.
+    pub fn flatten(self) -> Vec<Report> {
+        match self {
+            Report::Pass(reports) => reports.into_iter().flat_map(Report::flatten).collect(),
+            report => vec![report],
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -244,18 +257,19 @@ impl Sampler {
                 // Each pass, so a watch that could not be placed is tried again.
                 self.follow(&plan);
                 let tree = plan.sample(&mut collector, &self.base);
-                for event in plan.take_events() {
-                    if !report(Report::Watch(event)) {
-                        return;
-                    }
+                let mut pass: Vec<Report> =
+                    plan.take_events().into_iter().map(Report::Watch).collect();
+                pass.push(Report::Tree(tree));
+                let mut add = |report| {
+                    pass.push(report);
+                    true
+                };
+                self.send_processes(&mut add);
+                self.send_tree_processes(plan.process_cgroups(), &mut add);
+                if self.stats {
+                    pass.push(Report::PassStats(plan.latest));
                 }
-                if !report(Report::Tree(tree))
-                    || !self.send_processes(report)
-                    || !self.send_tree_processes(plan.process_cgroups(), report)
-                {
-                    return;
-                }
-                if self.stats && !report(Report::PassStats(plan.latest)) {
+                if !report(Report::Pass(pass)) {
                     return;
                 }
                 // The CPU since the last pass ended: this pass, and the commands (and rows
@@ -365,14 +379,16 @@ mod tests {
         // hidden cgroups less often, in steps of several passes, first).
         let mut passes = 0;
         while !partial && passes < 6 {
-            match tree_events.recv_timeout(Duration::from_secs(10)) {
+            let reports = match tree_events.recv_timeout(Duration::from_secs(10)) {
+                Ok(report) => report.flatten(),
+                Err(e) => panic!("the sampler stopped: {e}"),
+            };
+            for report in reports {
                 // Only once the rows on screen are known does a pass read less than all.
-                Ok(Report::Tree(tree)) => {
+                if let Report::Tree(tree) = report {
                     passes += 1;
                     partial = !tree.complete;
                 }
-                Ok(_) => {}
-                Err(e) => panic!("the sampler stopped: {e}"),
             }
         }
         drop(tree_events);
@@ -405,15 +421,17 @@ mod tests {
             std::thread::spawn(move || sampler.run(receiver, move |r| events.send(r).is_ok()));
         let mut lists = 0;
         while lists < 3 {
-            match reports.recv_timeout(Duration::from_secs(10)) {
-                Ok(Report::Processes { cgroup, total, .. }) => {
+            let received = match reports.recv_timeout(Duration::from_secs(10)) {
+                Ok(report) => report.flatten(),
+                Err(e) => panic!("no process list: {e}"),
+            };
+            for report in received {
+                if let Report::Processes { cgroup, total, .. } = report {
                     assert_eq!(cgroup, a, "only the cgroup the tree shows");
                     // The fixture has no /proc for them: counted, not listed.
                     assert_eq!(total, 2);
                     lists += 1;
                 }
-                Ok(_) => {}
-                Err(e) => panic!("no process list: {e}"),
             }
         }
         drop(reports);

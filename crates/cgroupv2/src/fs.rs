@@ -597,10 +597,9 @@ impl Cgroupfs {
 
     /// Names of the child cgroups; `None` if the cgroup is gone.
     pub fn children(&self, cgroup: &CgroupPath) -> Result<Option<Vec<OsString>>> {
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW;
         let listed = self
-            .open_at(cgroup.as_path(), flags)
-            .and_then(|fd| self.list_dirs(fd));
+            .open_dir(cgroup, None)
+            .and_then(|mut dir| dir.children());
         match listed {
             Ok(names) => Ok(Some(names)),
             Err(e) if is_gone(&e) => Ok(None),
@@ -620,12 +619,6 @@ impl Cgroupfs {
             Err(e) if is_gone(&e) => Ok(None),
             Err(e) => Err(Error::io(self.dir(cgroup), e)),
         }
-    }
-
-    /// The subdirectories in the open directory `fd`.
-    fn list_dirs(&self, fd: OwnedFd) -> io::Result<Vec<OsString>> {
-        crate::stats::listed();
-        self.list(fd, FileType::Directory, usize::MAX)
     }
 
     /// A cgroup's directory opened for listing its children and for opening them relative to
