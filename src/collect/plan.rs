@@ -75,9 +75,14 @@ struct Alone {
     /// latest listing (sorted; `None` before the first).
     children: Option<Vec<OsString>>,
     directory: bool,
-    /// Its `cgroup.events` as last polled.
+    /// Its `cgroup.events` as last polled, and the file kept open to poll it with one read.
     events: Option<CgroupEvents>,
+    events_file: Option<std::fs::File>,
 }
+
+/// At most this many polled cgroups have their `cgroup.events` kept open (each open file
+/// that was read holds a page of kernel memory); the others are opened at each poll.
+const POLLED_OPEN_MAX: usize = 1024;
 
 impl Default for ViewPlan {
     fn default() -> Self {
@@ -170,8 +175,33 @@ impl ViewPlan {
     fn poll_events(&mut self, collector: &Collector, base: &CgroupPath) {
         let fs = collector.fs();
         let mut gone = Vec::new();
+        let mut open = self
+            .alone
+            .values()
+            .filter(|a| a.events_file.is_some())
+            .count();
         for (path, alone) in self.alone.iter_mut().filter(|(p, _)| p.starts_with(base)) {
-            match fs.read(path, "cgroup.events", parse::cgroup_events) {
+            // Through the file kept open (a removed cgroup's fails: then afresh).
+            let read_kept = |file: &std::fs::File| {
+                let mut buffer = [0u8; 256];
+                let read = std::os::unix::fs::FileExt::read_at(file, &mut buffer, 0).ok()?;
+                stats::read(read);
+                parse::cgroup_events(&String::from_utf8_lossy(&buffer[..read])).ok()
+            };
+            let mut kept = alone.events_file.as_ref().and_then(read_kept);
+            if kept.is_none() && alone.events_file.take().is_some() {
+                open -= 1;
+            }
+            if kept.is_none() && open < POLLED_OPEN_MAX {
+                alone.events_file = fs.open_file(path, "cgroup.events").ok();
+                open += usize::from(alone.events_file.is_some());
+                kept = alone.events_file.as_ref().and_then(read_kept);
+            }
+            let polled = match kept {
+                Some(events) => Ok(Some(events)),
+                None => fs.read(path, "cgroup.events", parse::cgroup_events),
+            };
+            match polled {
                 Ok(Some(events)) if alone.events != Some(events) => {
                     alone.events = Some(events);
                     self.events.push(WatchEvent::EventsChanged {
@@ -267,6 +297,7 @@ impl ViewPlan {
                         children: Some(Vec::new()),
                         directory: true,
                         events: None,
+                        events_file: None,
                     },
                 );
             }

@@ -529,6 +529,20 @@ pub fn over_critical(node: &Node, columns: &[Column], thresholds: &ColumnThresho
         .any(|c| c.level_with(node, thresholds.get(*c)) == Level::High)
 }
 
+/// How many cgroups from `top` down are over a critical threshold of one of `columns` (the
+/// header's count, drawn every frame: nothing collected or sorted).
+pub fn critical_count(
+    model: &crate::model::Model,
+    top: &crate::cgroup::CgroupPath,
+    columns: &[Column],
+    thresholds: &ColumnThresholds,
+) -> usize {
+    model
+        .nodes()
+        .filter(|n| n.path.starts_with(top) && over_critical(n, columns, thresholds))
+        .count()
+}
+
 /// The cgroups from `top` down over a critical threshold of one of `columns`, parents before
 /// children (the order `!` visits them in).
 pub fn critical_paths<'m>(

@@ -173,13 +173,12 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         ));
     }
     // After where the tree comes from (which says whether changes are real), when it fits.
-    let critical = crate::model::column::critical_paths(
+    let critical = crate::model::column::critical_count(
         &app.model,
         &app.tree.view.top,
         &app.columns,
         &app.thresholds,
-    )
-    .len();
+    );
     if critical > 0 {
         let key = app
             .keymap

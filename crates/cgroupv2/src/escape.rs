@@ -101,7 +101,12 @@ pub fn needs_escape_on_screen(c: char) -> bool {
 
 /// Whether `c` is shown as an escape rather than as itself.
 pub fn needs_escape(c: char) -> bool {
-    c == '\\' || c.is_control() || is_invisible(c)
+    // Printable ASCII, nearly every character of a frame (each cell is checked as it is
+    // drawn), is itself but for the backslash: no table to look up.
+    if c == ' ' || c.is_ascii_graphic() {
+        return c == '\\';
+    }
+    c.is_control() || is_invisible(c)
 }
 
 /// Characters that are not controls but can still hide, overlay or reorder text on a

@@ -77,9 +77,13 @@ impl CgroupPath {
         self.0.components().count()
     }
 
-    /// True if `self` is `other` or lies below it.
+    /// True if `self` is `other` or lies below it. On the bytes (paths are built from plain
+    /// names, so that is the components' answer), not `Path::starts_with`'s component walk:
+    /// it runs for every cgroup of a tree at every pass.
     pub fn starts_with(&self, other: &CgroupPath) -> bool {
-        self.0.starts_with(&other.0)
+        let (this, prefix) = (self.as_bytes(), other.as_bytes());
+        this.starts_with(prefix)
+            && (prefix.is_empty() || this.len() == prefix.len() || this[prefix.len()] == b'/')
     }
 
     /// Every ancestor, nearest first, ending with the root. Excludes `self`.
@@ -139,6 +143,22 @@ mod tests {
         assert!(CgroupPath::root().parent().is_none());
         let ancestors: Vec<String> = p.ancestors().map(|a| a.to_string()).collect();
         assert_eq!(ancestors, ["/user.slice", "/"]);
+    }
+
+    #[test]
+    fn starts_with_is_a_whole_component_prefix() {
+        let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
+        assert!(p("a/b").starts_with(&p("a")));
+        assert!(p("a").starts_with(&p("a")));
+        assert!(p("a").starts_with(&CgroupPath::root()));
+        assert!(CgroupPath::root().starts_with(&CgroupPath::root()));
+        assert!(
+            !p("ab").starts_with(&p("a")),
+            "a name that only begins like it"
+        );
+        assert!(!p("a-b/c").starts_with(&p("a")));
+        assert!(!p("a").starts_with(&p("a/b")));
+        assert!(!CgroupPath::root().starts_with(&p("a")));
     }
 
     #[test]
