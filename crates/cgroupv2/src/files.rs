@@ -58,6 +58,8 @@ enum State {
 struct Slot {
     file: &'static str,
     state: State,
+    /// The pass that last read it (an open file not read in a pass is closed at its end).
+    used: u64,
 }
 
 /// The text of a rarely changing file, and the pass that read it. Texts are shared through
@@ -101,6 +103,16 @@ impl CgroupFiles {
         let open = self.open_count();
         self.slots.retain(|s| !matches!(s.state, State::Open(_)));
         open
+    }
+
+    /// Close the open files that `pass` did not read (a counter now carried from the parent,
+    /// a file the reader no longer asks for): they would hold their kernel buffer and a place
+    /// in the budget that a file read every pass could use. How many were closed.
+    fn close_unread(&mut self, pass: u64) -> usize {
+        let open = self.open_count();
+        self.slots
+            .retain(|s| !matches!(s.state, State::Open(_)) || s.used == pass);
+        open - self.open_count()
     }
 
     /// Drop the held directory: how many were dropped (0 or 1).
@@ -232,6 +244,8 @@ impl OpenFiles {
         self.cgroups.retain(|_, c| {
             if c.seen != pass || shared.open > shared.keep_open_max {
                 shared.open -= c.close_all();
+            } else {
+                shared.open -= c.close_unread(pass);
             }
             if c.seen != pass {
                 shared.held -= c.release_dir();
@@ -363,6 +377,7 @@ impl CgroupReads<'_> {
         }
         let known = self.entry.slots.iter().position(|s| s.file == file);
         if let Some(index) = known {
+            self.entry.slots[index].used = pass;
             match &self.entry.slots[index].state {
                 State::Open(handle) => match read_at_zero(handle, &mut self.shared.buffer) {
                     Ok(len) => return Ok(Some(parse(&text(&self.shared.buffer[..len])))),
@@ -387,6 +402,7 @@ impl CgroupReads<'_> {
                     self.entry.slots.push(Slot {
                         file,
                         state: State::Open(handle),
+                        used: pass,
                     });
                     self.shared.open += 1;
                 }
@@ -396,6 +412,7 @@ impl CgroupReads<'_> {
                 self.entry.slots.push(Slot {
                     file,
                     state: State::Absent(pass),
+                    used: pass,
                 });
                 Ok(None)
             }
