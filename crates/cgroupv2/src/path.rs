@@ -13,8 +13,27 @@ use std::sync::Arc;
 /// holds a `Path`, never a `str`; show it with `Display`, which escapes controls. Shared
 /// (`Arc`): the model, the sampler and the open-file cache each hold every cgroup's path, and
 /// a clone costs no copy.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CgroupPath(Arc<Path>);
+
+/// Parents before children, and a subtree one contiguous range (`Path`'s component order):
+/// the bytes compared with `/` below every other byte, which for paths of plain names is the
+/// same order without walking components (trees of thousands are kept sorted by it).
+impl Ord for CgroupPath {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let key = |b: &u8| if *b == b'/' { 0 } else { *b };
+        self.as_bytes()
+            .iter()
+            .map(key)
+            .cmp(other.as_bytes().iter().map(key))
+    }
+}
+
+impl PartialOrd for CgroupPath {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Default for CgroupPath {
     fn default() -> Self {
@@ -143,6 +162,24 @@ mod tests {
         assert!(CgroupPath::root().parent().is_none());
         let ancestors: Vec<String> = p.ancestors().map(|a| a.to_string()).collect();
         assert_eq!(ancestors, ["/user.slice", "/"]);
+    }
+
+    #[test]
+    fn order_is_the_components_order() {
+        let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
+        let names = [
+            "a", "a/b", "a-b", "a.b/c", "a/b/c", "ab", "b", "a0", "a/ab", "a/a-b",
+        ];
+        for x in names {
+            for y in names {
+                assert_eq!(
+                    p(x).cmp(&p(y)),
+                    Path::new(x).cmp(Path::new(y)),
+                    "{x} against {y}"
+                );
+            }
+            assert_eq!(CgroupPath::root().cmp(&p(x)), std::cmp::Ordering::Less);
+        }
     }
 
     #[test]
