@@ -212,7 +212,7 @@ impl Carry {
     /// What `path` may take without reading: the counters of its own last read whose files
     /// stayed the same in its parent during this pass.
     fn unchanged(&self, path: &CgroupPath) -> Option<Unchanged> {
-        let parent = self.still.get(&path.parent()?)?;
+        let parent = self.still.get(path.parent_bytes()?)?;
         let last = self.last.get(path)?;
         // A PSI file at rest, and long enough for its averages to show a stall.
         let pressure = |i: usize| {

@@ -13,12 +13,37 @@ use std::sync::Arc;
 /// holds a `Path`, never a `str`; show it with `Display`, which escapes controls. Shared
 /// (`Arc`): the model, the sampler and the open-file cache each hold every cgroup's path, and
 /// a clone costs no copy.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub struct CgroupPath(Arc<Path>);
 
+// Every constructor builds a path of plain names (no `.`, no repeated or trailing `/`), so
+// equal bytes are equal components: compared, hashed and ordered on the bytes, without
+// `Path`'s walk over components (maps keyed by the paths of thousands of cgroups are looked up
+// several times a cgroup at every pass).
+impl PartialEq for CgroupPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for CgroupPath {}
+
+impl std::hash::Hash for CgroupPath {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+/// Compared and hashed as its bytes, so a map keyed by paths can be searched with bytes.
+impl std::borrow::Borrow<[u8]> for CgroupPath {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
 /// Parents before children, and a subtree one contiguous range (`Path`'s component order):
-/// the bytes compared with `/` below every other byte, which for paths of plain names is the
-/// same order without walking components (trees of thousands are kept sorted by it).
+/// the bytes compared with `/` below every other byte (a name holds no NUL), which for paths of
+/// plain names is the same order.
 impl Ord for CgroupPath {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         let key = |b: &u8| if *b == b'/' { 0 } else { *b };
@@ -85,6 +110,19 @@ impl CgroupPath {
                 self.0.parent().unwrap_or_else(|| Path::new("")),
             )))
         }
+    }
+
+    /// The parent's path as bytes, without building it (a map keyed by [`CgroupPath`] is
+    /// searched with it: see the `Borrow` below); `None` for the root.
+    pub fn parent_bytes(&self) -> Option<&[u8]> {
+        let bytes = self.as_bytes();
+        if bytes.is_empty() {
+            return None;
+        }
+        Some(match bytes.iter().rposition(|b| *b == b'/') {
+            Some(slash) => &bytes[..slash],
+            None => &[],
+        })
     }
 
     /// The last component; empty for the root.
@@ -180,6 +218,19 @@ mod tests {
             }
             assert_eq!(CgroupPath::root().cmp(&p(x)), std::cmp::Ordering::Less);
         }
+    }
+
+    #[test]
+    fn parent_bytes_are_the_parents_path() {
+        let p = |s: &str| CgroupPath::from_relative(Path::new(s)).unwrap();
+        for path in ["a", "a/b", "a/b/c.scope"] {
+            let parent = p(path).parent().unwrap();
+            assert_eq!(p(path).parent_bytes(), Some(parent.as_bytes()), "{path}");
+        }
+        assert_eq!(CgroupPath::root().parent_bytes(), None);
+        let mut map = std::collections::HashMap::new();
+        map.insert(p("a/b"), 1);
+        assert_eq!(map.get(p("a/b/c").parent_bytes().unwrap()), Some(&1));
     }
 
     #[test]
