@@ -973,6 +973,24 @@ fn event_loop(
         // Handle everything already queued before drawing again, so bursts cost one frame.
         let mut pending: Vec<Event> = first.into_iter().collect();
         pending.extend(std::iter::from_fn(|| receiver.try_recv().ok()));
+        // What the threads report comes in bursts (the start: the tree, the first pass, the
+        // rows caught up; a subtree made at once): the rest of a burst is waited for a moment,
+        // so that it too costs one frame. A key, a paste or a resize is drawn at once.
+        if !pending.is_empty() && !pending.iter().any(is_input) {
+            let settled = Instant::now() + BURST_SETTLE;
+            while let Some(left) = settled.checked_duration_since(Instant::now()) {
+                match receiver.recv_timeout(left) {
+                    Ok(event) => {
+                        let input = is_input(&event);
+                        pending.push(event);
+                        if input {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
         // The first input of the batch, if it quits, quits now: not after the tree events
         // queued before it.
         let first_input = pending.iter().find(|e| {
@@ -1000,6 +1018,17 @@ fn event_loop(
             }
         }
     }
+}
+
+/// How long the rest of a burst of reports is waited for before a frame (see `event_loop`).
+const BURST_SETTLE: Duration = Duration::from_millis(25);
+
+/// A person's doing: drawn at once, never held for a burst to settle.
+fn is_input(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Key(_) | Event::Paste(_) | Event::Mouse(_) | Event::Resize(..) | Event::Signal(_)
+    )
 }
 
 /// Why an event that quits does.
