@@ -639,11 +639,8 @@ impl Cgroupfs {
             )?,
             None => self.open_at(cgroup.as_path(), flags)?,
         };
-        let dir = rustix::fs::Dir::new(fd)?;
-        let stat = dir.stat()?;
         Ok(CgroupDir {
-            dir,
-            links: stat.st_nlink,
+            dir: rustix::fs::Dir::new(fd)?,
             fixture: self.is_fixture(),
         })
     }
@@ -734,8 +731,6 @@ const HELD_PARENTS_MAX: usize = 64;
 /// A cgroup's directory, open ([`Cgroupfs::open_dir`]).
 pub struct CgroupDir {
     dir: rustix::fs::Dir,
-    /// Its link count when opened.
-    links: u64,
     fixture: bool,
 }
 
@@ -746,9 +741,11 @@ impl CgroupDir {
 
     /// Names of its child cgroups. On cgroupfs a directory's link count is 2 plus its
     /// subdirectories (kernfs), so one without any is not read: most cgroups are leaves, and a
-    /// listing returns the names of all their interface files (70 with every controller).
+    /// listing returns the names of all their interface files (70 with every controller). The
+    /// count is taken now, not when it was opened: a watcher lists after its watch is in place,
+    /// and a child made in between must be found by one or the other.
     pub fn children(&mut self) -> io::Result<Vec<OsString>> {
-        if !self.fixture && self.links == 2 {
+        if !self.fixture && self.dir.stat()?.st_nlink == 2 {
             return Ok(Vec::new());
         }
         crate::stats::listed();
