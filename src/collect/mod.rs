@@ -63,7 +63,18 @@ struct Carry {
     /// Those of this pass so far.
     next: HashMap<CgroupPath, Counters>,
     /// The cgroups of this pass whose counters equal their last ones: when each was read.
-    still: HashMap<CgroupPath, Still>,
+    still: HashMap<ByBytes, Still>,
+}
+
+/// A path as a map key searched by its bytes: a cgroup's parent is found without building
+/// the parent's path. (Only hashed and compared: `CgroupPath`'s order is not its bytes'.)
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ByBytes(CgroupPath);
+
+impl std::borrow::Borrow<[u8]> for ByBytes {
+    fn borrow(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 /// The hierarchical counters of one cgroup.
@@ -262,7 +273,7 @@ impl Carry {
             // Zeros say something without a last read.
             None => counters.zeros(),
         };
-        self.still.insert(path.clone(), still);
+        self.still.insert(ByBytes(path.clone()), still);
         self.next.insert(path.clone(), counters);
     }
 

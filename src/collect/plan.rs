@@ -11,6 +11,7 @@ use crate::cgroup::watch::WatchEvent;
 use crate::model::TreeSample;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 /// What the view needs read, as the app works it out (`app::reads`). Nothing else is read
@@ -81,8 +82,17 @@ struct Alone {
 }
 
 /// At most this many polled cgroups have their `cgroup.events` kept open (each open file
-/// that was read holds a page of kernel memory); the others are opened at each poll.
+/// that was read holds a page of kernel memory), and never more than an eighth of the
+/// descriptor limit (the open-file cache may take half, held directories a quarter); the
+/// others are opened at each poll.
 const POLLED_OPEN_MAX: usize = 1024;
+
+fn polled_open_max() -> usize {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    POLLED_OPEN_MAX.min(usize::try_from(limit / 8).unwrap_or(usize::MAX))
+}
 
 impl Default for ViewPlan {
     fn default() -> Self {
@@ -102,6 +112,17 @@ impl Default for ViewPlan {
             latest: PassStats::default(),
         }
     }
+}
+
+/// Is `path` one of `dir`'s children named in `names`, or below one?
+fn path_under_any(path: &CgroupPath, dir: &CgroupPath, names: &HashSet<&[u8]>) -> bool {
+    if !path.starts_with(dir) || path == dir {
+        return false;
+    }
+    let rest = &path.as_bytes()[dir.as_bytes().len()..];
+    let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+    let child = rest.split(|b| *b == b'/').next().unwrap_or(rest);
+    names.contains(child)
 }
 
 fn phase(path: &CgroupPath) -> u64 {
@@ -180,6 +201,7 @@ impl ViewPlan {
             .values()
             .filter(|a| a.events_file.is_some())
             .count();
+        let open_max = polled_open_max();
         for (path, alone) in self.alone.iter_mut().filter(|(p, _)| p.starts_with(base)) {
             // Through the file kept open (a removed cgroup's fails: then afresh).
             let read_kept = |file: &std::fs::File| {
@@ -192,7 +214,7 @@ impl ViewPlan {
             if kept.is_none() && alone.events_file.take().is_some() {
                 open -= 1;
             }
-            if kept.is_none() && open < POLLED_OPEN_MAX {
+            if kept.is_none() && open < open_max {
                 alone.events_file = fs.open_file(path, "cgroup.events").ok();
                 open += usize::from(alone.events_file.is_some());
                 kept = alone.events_file.as_ref().and_then(read_kept);
@@ -301,10 +323,17 @@ impl ViewPlan {
                     },
                 );
             }
-            for name in removed {
-                let child = dir.join(name);
-                self.alone.retain(|path, _| !path.starts_with(&child));
-                self.events.push(WatchEvent::Removed { path: child });
+            // One pass over the polled cgroups for all the removed children (a subtree of
+            // thousands removed at once must not cost a pass each).
+            let removed: HashSet<&[u8]> = removed.iter().map(|n| n.as_bytes()).collect();
+            if !removed.is_empty() {
+                self.alone
+                    .retain(|path, _| !path_under_any(path, &dir, &removed));
+                for name in removed {
+                    self.events.push(WatchEvent::Removed {
+                        path: dir.join(std::ffi::OsStr::from_bytes(name)),
+                    });
+                }
             }
         }
     }

@@ -34,13 +34,6 @@ impl std::hash::Hash for CgroupPath {
     }
 }
 
-/// Compared and hashed as its bytes, so a map keyed by paths can be searched with bytes.
-impl std::borrow::Borrow<[u8]> for CgroupPath {
-    fn borrow(&self) -> &[u8] {
-        self.as_bytes()
-    }
-}
-
 /// Parents before children, and a subtree one contiguous range (`Path`'s component order):
 /// the bytes compared with `/` below every other byte (a name holds no NUL), which for paths of
 /// plain names is the same order.
@@ -112,8 +105,8 @@ impl CgroupPath {
         }
     }
 
-    /// The parent's path as bytes, without building it (a map keyed by [`CgroupPath`] is
-    /// searched with it: see the `Borrow` below); `None` for the root.
+    /// The parent's path as bytes, without building it (to search a map keyed by paths'
+    /// bytes); `None` for the root.
     pub fn parent_bytes(&self) -> Option<&[u8]> {
         let bytes = self.as_bytes();
         if bytes.is_empty() {
@@ -228,9 +221,6 @@ mod tests {
             assert_eq!(p(path).parent_bytes(), Some(parent.as_bytes()), "{path}");
         }
         assert_eq!(CgroupPath::root().parent_bytes(), None);
-        let mut map = std::collections::HashMap::new();
-        map.insert(p("a/b"), 1);
-        assert_eq!(map.get(p("a/b/c").parent_bytes().unwrap()), Some(&1));
     }
 
     #[test]

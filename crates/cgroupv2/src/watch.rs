@@ -409,7 +409,9 @@ impl Watcher {
     /// `Unwatched`.
     pub fn watch_existing(&mut self, emit: &mut dyn FnMut(WatchEvent) -> bool) {
         let base = self.base.clone();
-        self.with_own_cwd(emit, |watcher, emit| watcher.add_subtree(base, false, emit));
+        self.with_own_cwd(emit, |watcher, emit| {
+            watcher.add_subtree(base.clone(), false, emit)
+        });
     }
 
     /// Run `work` (which watches many cgroups) on a helper thread with a working directory of
@@ -419,11 +421,12 @@ impl Watcher {
     fn with_own_cwd(
         &mut self,
         emit: &mut dyn FnMut(WatchEvent) -> bool,
-        work: impl FnOnce(&mut Watcher, &mut dyn FnMut(WatchEvent) -> bool) -> bool + Send,
+        work: impl Fn(&mut Watcher, &mut dyn FnMut(WatchEvent) -> bool) -> bool + Sync,
     ) -> bool {
         let mut events = Vec::new();
         let done = std::thread::scope(|scope| {
-            let helper = scope.spawn(|| {
+            let work = &work;
+            let helper = std::thread::Builder::new().spawn_scoped(scope, || {
                 // SAFETY: CLONE_FS only gives this thread its own working directory, root and
                 // umask; no descriptor table is unshared.
                 self.own_cwd =
@@ -436,10 +439,17 @@ impl Watcher {
                 self.own_cwd = false;
                 done
             });
-            helper
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            // No thread to be had: the work on this one, its watches added by path.
+            helper.map(|helper| {
+                helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
         });
+        let done = match done {
+            Ok(done) => done,
+            Err(_) => return work(self, emit),
+        };
         done && events.into_iter().all(emit)
     }
 

@@ -396,6 +396,15 @@ impl Dialog {
                     }
                 }
                 Action::Submit => {
+                    // A name with `/`, or `.`/`..`, would name another place than a child.
+                    if matches!(form.purpose, InputPurpose::NewChild { .. })
+                        && !form.input.text().is_empty()
+                        && let Err(why) =
+                            crate::cgroup::fs::check_name(std::ffi::OsStr::new(form.input.text()))
+                    {
+                        form.refusal = vec![why];
+                        return Step::Stay;
+                    }
                     let Some(op) = form.op() else {
                         return Step::Note("type a name first".into());
                     };

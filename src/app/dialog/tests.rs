@@ -23,3 +23,38 @@ fn a_paste_is_one_insertion_or_refused_whole() {
         "typing past the bound"
     );
 }
+
+#[test]
+fn a_new_childs_name_must_be_one_plain_name() {
+    let parent = crate::cgroup::CgroupPath::from_relative(std::path::Path::new("a")).unwrap();
+    for typed in ["/etc", "x/", "b/c", "..", "."] {
+        let mut dialog = Dialog::Input(InputForm {
+            title: String::new(),
+            hint: String::new(),
+            input: TextInput::prefilled(typed),
+            purpose: InputPurpose::NewChild {
+                parent: parent.clone(),
+            },
+            refusal: Vec::new(),
+        });
+        assert!(
+            matches!(dialog.on_action(Action::Submit, 10), Step::Stay),
+            "{typed:?} was accepted"
+        );
+        let Dialog::Input(form) = &dialog else {
+            panic!("the form closed for {typed:?}");
+        };
+        assert!(form.refusal[0].contains("cannot"), "{:?}", form.refusal);
+    }
+    let mut dialog = Dialog::Input(InputForm {
+        title: String::new(),
+        hint: String::new(),
+        input: TextInput::prefilled("new.scope"),
+        purpose: InputPurpose::NewChild { parent },
+        refusal: Vec::new(),
+    });
+    assert!(matches!(
+        dialog.on_action(Action::Submit, 10),
+        Step::Request(Pending::Edit(Op::Mkdir { .. }, _))
+    ));
+}
