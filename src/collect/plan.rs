@@ -88,10 +88,8 @@ struct Alone {
 const POLLED_OPEN_MAX: usize = 1024;
 
 fn polled_open_max() -> usize {
-    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
-        .current
-        .unwrap_or(u64::MAX);
-    POLLED_OPEN_MAX.min(usize::try_from(limit / 8).unwrap_or(usize::MAX))
+    let eighth = crate::cgroup::files::descriptor_limit() / 8;
+    POLLED_OPEN_MAX.min(usize::try_from(eighth).unwrap_or(usize::MAX))
 }
 
 impl Default for ViewPlan {

@@ -207,7 +207,7 @@ fn relist_unwatched(
         let mut known: Vec<std::ffi::OsString> = tree
             .range(dir.clone()..)
             .take_while(|p| p.starts_with(dir))
-            .filter(|p| p.parent().as_ref() == Some(dir))
+            .filter(|p| p.parent_bytes() == Some(dir.as_bytes()))
             .map(|p| p.name().to_os_string())
             .collect();
         known.sort();

@@ -529,6 +529,19 @@ pub fn over_critical(node: &Node, columns: &[Column], thresholds: &ColumnThresho
         .any(|c| c.level_with(node, thresholds.get(*c)) == Level::High)
 }
 
+/// The cgroups from `top` down over a critical threshold of one of `columns`, in the model's
+/// order.
+fn critical_nodes<'m: 'a, 'a>(
+    model: &'m crate::model::Model,
+    top: &'a crate::cgroup::CgroupPath,
+    columns: &'a [Column],
+    thresholds: &'a ColumnThresholds,
+) -> impl Iterator<Item = &'m Node> + 'a {
+    model
+        .nodes()
+        .filter(move |n| n.path.starts_with(top) && over_critical(n, columns, thresholds))
+}
+
 /// How many cgroups from `top` down are over a critical threshold of one of `columns` (the
 /// header's count, drawn every frame: nothing collected or sorted).
 pub fn critical_count(
@@ -537,10 +550,7 @@ pub fn critical_count(
     columns: &[Column],
     thresholds: &ColumnThresholds,
 ) -> usize {
-    model
-        .nodes()
-        .filter(|n| n.path.starts_with(top) && over_critical(n, columns, thresholds))
-        .count()
+    critical_nodes(model, top, columns, thresholds).count()
 }
 
 /// The cgroups from `top` down over a critical threshold of one of `columns`, parents before
@@ -551,11 +561,10 @@ pub fn critical_paths<'m>(
     columns: &[Column],
     thresholds: &ColumnThresholds,
 ) -> Vec<&'m crate::cgroup::CgroupPath> {
-    let mut paths: Vec<&crate::cgroup::CgroupPath> = model
-        .nodes()
-        .filter(|n| n.path.starts_with(top) && over_critical(n, columns, thresholds))
-        .map(|n| &n.path)
-        .collect();
+    let mut paths: Vec<&crate::cgroup::CgroupPath> =
+        critical_nodes(model, top, columns, thresholds)
+            .map(|n| &n.path)
+            .collect();
     paths.sort();
     paths
 }

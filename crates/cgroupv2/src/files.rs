@@ -119,6 +119,12 @@ impl CgroupFiles {
     fn release_dir(&mut self) -> usize {
         usize::from(self.dir.take().is_some())
     }
+
+    /// Close its files and drop its directory, as counted in `shared`.
+    fn release(&mut self, shared: &mut Shared) {
+        shared.open -= self.close_all();
+        shared.held -= self.release_dir();
+    }
 }
 
 /// What every cgroup's reads share.
@@ -190,9 +196,7 @@ impl OpenFiles {
 
     /// At most `max` files kept open, and never more than half the descriptor limit.
     pub fn with_keep_open_max(max: usize) -> OpenFiles {
-        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
-            .current
-            .unwrap_or(u64::MAX);
+        let limit = descriptor_limit();
         let half = usize::try_from(limit / 2).unwrap_or(usize::MAX);
         let quarter = usize::try_from(limit / 4).unwrap_or(usize::MAX);
         OpenFiles {
@@ -284,8 +288,7 @@ impl OpenFiles {
         let pass = self.shared.pass;
         let entry = self.cgroups.entry(cgroup.clone()).or_default();
         if entry.inode != inode {
-            self.shared.open -= entry.close_all();
-            self.shared.held -= entry.release_dir();
+            entry.release(&mut self.shared);
             *entry = CgroupFiles {
                 inode,
                 born: pass,
@@ -331,8 +334,7 @@ impl OpenFiles {
             // Gone: removed since. Another error is the fresh read's to report.
             _ => {
                 if let Some(mut gone) = self.cgroups.remove(cgroup) {
-                    self.shared.open -= gone.close_all();
-                    self.shared.held -= gone.release_dir();
+                    gone.release(&mut self.shared);
                 }
                 None
             }
@@ -492,6 +494,14 @@ impl CgroupReads<'_> {
 
 fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(bytes)
+}
+
+/// This process's soft limit on open files (unlimited: `u64::MAX`), which the caches of open
+/// files and directories take shares of.
+pub fn descriptor_limit() -> u64 {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX)
 }
 
 /// Raise this process's soft limit on open files to its hard limit, so thousands of cgroups'
