@@ -835,6 +835,80 @@ fn the_recorder_records_live_cgroups_and_their_events() {
     );
 }
 
+/// Wait for `check` (polling) at most `limit`; panics with `what` past it.
+fn wait_within(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {} s waiting for {what}",
+            limit.as_secs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn limits_written_by_anyone_are_recorded_at_the_next_sample() {
+    // The recorder keeps limits until inotify reports a write (a watch of the directory), and
+    // re-reads them only every 30 s where it cannot. Four changes in a row, each seen within
+    // 15 s, take 60 s at most: a 30 s re-read could show them only in 90 s or more.
+    let controller = match common::RootController::enable("hugetlb") {
+        Ok(guard) => guard,
+        Err(reason) => {
+            eprintln!("SKIPPED: {reason}");
+            return;
+        }
+    };
+    let cg = live_or_skip!("written");
+    std::fs::create_dir(cg.child("c")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let root = cg.relative.to_str().unwrap();
+    let child = format!("{root}/c");
+    let _recorder = Recorder(
+        Command::new(common::binary())
+            .args(["record", "--interval", "0.2", "--store"])
+            .arg(&store)
+            .args(["--root", root])
+            .env("XDG_STATE_HOME", tmp.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until("the first sample", || {
+        Store::open(&store).is_ok_and(|mut s| s.span().is_some())
+    });
+    let recorded = |key: &str| snapshot_now(&store, tmp.path(), &child)["cgroups"][0][key].clone();
+    // Written by someone else (not `cgtui set`, whose journal the recorder also follows).
+    for depth in [3, 4, 5, 6] {
+        std::fs::write(cg.child("c/cgroup.max.depth"), depth.to_string()).unwrap();
+        wait_within(
+            &format!("cgroup.max.depth {depth} in a recorded sample"),
+            Duration::from_secs(15),
+            || recorded("max_depth") == depth,
+        );
+    }
+    // The parent's cgroup.subtree_control changes the child's controllers.
+    let subtree_control = cg.dir().join("cgroup.subtree_control");
+    for enable in [true, false, true, false] {
+        let sign = if enable { "+" } else { "-" };
+        std::fs::write(&subtree_control, format!("{sign}hugetlb")).unwrap();
+        wait_within(
+            &format!("the child's controllers after {sign}hugetlb"),
+            Duration::from_secs(15),
+            || {
+                let has = recorded("controllers")
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|c| c == "hugetlb"));
+                has == enable
+            },
+        );
+    }
+    drop(cg);
+    drop(controller);
+}
+
 #[test]
 fn sigkill_at_random_moments_loses_nothing_but_the_sample_being_written() {
     let tmp = tempfile::tempdir().unwrap();

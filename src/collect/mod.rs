@@ -319,9 +319,47 @@ impl Collector {
     /// whole tree at short intervals (the recorder), where re-reading them every 10 passes
     /// would cost more than reading the counters.
     pub fn rereading_rare_every(mut self, period: Duration, interval: Duration) -> Collector {
-        let passes = period.as_secs_f64() / interval.as_secs_f64().max(0.001);
-        self.files.set_rare_passes((passes.ceil() as u64).max(10));
+        self.files.set_rare_passes(passes_in(period, interval));
         self
+    }
+
+    /// Re-read those of cgroups whose writes are reported
+    /// ([`crate::cgroup::sample::KnownEvents::writes_reported`]) only every `period`: a
+    /// safety net, as each reported write is followed by [`Collector::forget_written`].
+    pub fn rereading_written_every(mut self, period: Duration, interval: Duration) -> Collector {
+        self.files.set_written_passes(passes_in(period, interval));
+        self
+    }
+
+    /// A write to `file` of `cgroup` was reported: read what it may have changed again at the
+    /// next pass. `children_of` lists a cgroup's children.
+    pub fn forget_written(
+        &mut self,
+        cgroup: &CgroupPath,
+        file: crate::cgroup::watch::WrittenFile,
+        children_of: &mut dyn FnMut(&CgroupPath) -> Vec<CgroupPath>,
+    ) {
+        use crate::cgroup::watch::WrittenFile;
+        self.files.forget_rare_of(cgroup);
+        match file {
+            WrittenFile::Other => {}
+            WrittenFile::SubtreeControl => {
+                // The children's controller lists, and which interface files they have.
+                for child in children_of(cgroup) {
+                    self.files.forget_rare_of(&child);
+                    self.files.forget_absent_of(&child);
+                }
+            }
+            WrittenFile::Type => {
+                // The parent's type (domain threaded) and the siblings' (domain invalid).
+                if let Some(parent) = cgroup.parent() {
+                    self.files.forget_rare_of(&parent);
+                    for sibling in children_of(&parent) {
+                        self.files.forget_rare_of(&sibling);
+                    }
+                }
+            }
+        }
     }
 
     pub fn fs(&self) -> &Cgroupfs {
@@ -474,6 +512,12 @@ impl Collector {
         let started = Instant::now();
         self.read_paths(started, paths, true, &mut |_| Some(Scope::Record), known)
     }
+}
+
+/// How many passes `interval` apart make `period`: at least 10.
+fn passes_in(period: Duration, interval: Duration) -> u64 {
+    let passes = period.as_secs_f64() / interval.as_secs_f64().max(0.001);
+    (passes.ceil() as u64).max(10)
 }
 
 fn nothing_known(_: &CgroupPath) -> KnownEvents {

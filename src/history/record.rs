@@ -6,7 +6,7 @@ use super::{Change, HistoryEvent, Writer};
 use crate::cgroup::escape::visible_path;
 use crate::cgroup::parse::{CgroupEvents, MemoryEvents, PidsEvents};
 use crate::cgroup::sample::{CgroupSample, KnownEvents};
-use crate::cgroup::watch::{WatchEvent, Watcher};
+use crate::cgroup::watch::{WatchEvent, Watcher, WrittenFile};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use anyhow::{Context, Result};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -122,13 +122,20 @@ fn interpret(event: WatchEvent, known: &mut HashMap<CgroupPath, Known>) -> Vec<H
                 k.pids = Some(events);
             }
         }
-        WatchEvent::Overflow | WatchEvent::Exhausted { .. } | WatchEvent::Unwatched { .. } => {}
+        WatchEvent::Overflow
+        | WatchEvent::Exhausted { .. }
+        | WatchEvent::Unwatched { .. }
+        | WatchEvent::Written { .. } => {}
     }
     out
 }
 
 /// How often the recorder reads a cgroup's limits and controller lists again.
 const RARE_PERIOD: Duration = Duration::from_secs(30);
+
+/// How often the limits of a cgroup whose writes inotify reports are read anyway: a safety net
+/// for a change no write announced (a lost event is an overflow, which re-reads them all).
+const WRITTEN_PERIOD: Duration = Duration::from_secs(600);
 
 /// What inotify reports completely, so that what it last said is current: which cgroups'
 /// `cgroup.events`, and whether the tree itself (every directory watched).
@@ -184,6 +191,11 @@ impl Trust {
 
     /// The watcher's tree, with the unwatched directories listed again, is the whole tree:
     /// it runs and lost nothing.
+    /// A write to `path`'s files is reported: its directory is watched.
+    fn reports_writes_of(&self, path: &CgroupPath) -> bool {
+        self.watching && !self.unwatched_dirs.contains(path)
+    }
+
     fn knows_the_tree(&self) -> bool {
         self.watching && !self.reread
     }
@@ -238,6 +250,16 @@ fn relist_unwatched(
 
 /// The tree as the watcher reported it: what it found when it started, plus what it reported
 /// created, minus what it reported removed (with everything below).
+/// The children of `parent` in `tree`.
+fn children_in(tree: &BTreeSet<CgroupPath>, parent: &CgroupPath) -> Vec<CgroupPath> {
+    tree.range(parent.clone()..)
+        .skip(1)
+        .take_while(|p| p.starts_with(parent))
+        .filter(|p| p.parent_bytes() == Some(parent.as_bytes()))
+        .cloned()
+        .collect()
+}
+
 fn follow_tree(tree: &mut BTreeSet<CgroupPath>, event: &WatchEvent) {
     match event {
         WatchEvent::Created { path, .. } => {
@@ -358,6 +380,7 @@ pub fn run(options: Options) -> Result<()> {
         w.with_watch_budget(options.max_watches)
             .reporting_each_unwatched()
             .without_pids_events()
+            .reporting_writes()
             .with_max_path(MAX_RECORDED_PATH)
     });
     let mut left_out = LeftOut::default();
@@ -422,11 +445,16 @@ pub fn run(options: Options) -> Result<()> {
     };
     // The journal only grows: it is parsed again only when its size or time changed.
     let mut journal_seen = None;
-    // Limits and controller lists change when someone writes them: re-read every 30 s, not
-    // every 10 samples, and at the next sample after a change cgtui journaled.
+    // Limits and controller lists change when someone writes them: re-read at the next sample
+    // after inotify reported a write (or a change cgtui journaled), and otherwise every 30 s
+    // where writes are not reported (no watch), every 10 minutes where they are.
     let mut collector = crate::collect::Collector::new(options.fs.clone())
         .carrying()
-        .rereading_rare_every(RARE_PERIOD, options.interval);
+        .rereading_rare_every(RARE_PERIOD, options.interval)
+        .rereading_written_every(WRITTEN_PERIOD, options.interval);
+    // Writes reported since the last sample, applied once at the next (a flood of writes costs
+    // one forgetting a cgroup a sample).
+    let mut written: HashSet<(CgroupPath, WrittenFile)> = HashSet::new();
     let mut next_sample = Instant::now();
     let mut last_prune: Option<Instant> = None;
     loop {
@@ -455,6 +483,9 @@ pub fn run(options: Options) -> Result<()> {
                 trust.watching = false;
                 eprintln!("cgtui record: inotify stopped ({why}); events are not recorded");
             }
+            Ok(Message::Watch(WatchEvent::Written { path, file }, _)) => {
+                written.insert((path, file));
+            }
             Ok(Message::Watch(event, ms)) => {
                 take_watch(event, ms, &mut trust, &mut tree, &mut known, &mut sink);
             }
@@ -474,12 +505,27 @@ pub fn run(options: Options) -> Result<()> {
                     }
                 }
                 let reread = std::mem::take(&mut trust.reread);
-                let known_events = |path: &CgroupPath| match known.get(path) {
-                    Some(k) if k.watched && !reread && trust.trusts(path) => KnownEvents {
-                        inode: k.inode.unwrap_or(0),
-                        events: k.events,
-                    },
-                    _ => KnownEvents::default(),
+                if reread {
+                    // Lost events may have been writes too.
+                    collector.forget_rare();
+                }
+                for (path, file) in written.drain() {
+                    collector.forget_written(&path, file, &mut |parent| children_in(&tree, parent));
+                }
+                let known_events = |path: &CgroupPath| {
+                    let watched = known.get(path).filter(|k| k.watched && !reread);
+                    let writes_reported = watched.is_some() && trust.reports_writes_of(path);
+                    match watched {
+                        Some(k) if trust.trusts(path) => KnownEvents {
+                            inode: k.inode.unwrap_or(0),
+                            events: k.events,
+                            writes_reported,
+                        },
+                        _ => KnownEvents {
+                            writes_reported,
+                            ..KnownEvents::default()
+                        },
+                    }
                 };
                 let paths: Vec<CgroupPath> = if walk {
                     samples_since_walk = 0;

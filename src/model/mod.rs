@@ -536,7 +536,10 @@ impl Model {
                     change.values = true;
                 }
             }
-            WatchEvent::Overflow | WatchEvent::Exhausted { .. } | WatchEvent::Unwatched { .. } => {}
+            WatchEvent::Overflow
+            | WatchEvent::Exhausted { .. }
+            | WatchEvent::Unwatched { .. }
+            | WatchEvent::Written { .. } => {}
         }
         change
     }

@@ -89,6 +89,8 @@ struct CgroupFiles {
     dir: Option<OwnedFd>,
     /// [`PROBE`]'s text as [`OpenFiles::held`] read it in this pass (the pass, the text).
     probed: Option<(u64, String)>,
+    /// Its reader is told of every write to its files ([`CgroupReads::writes_reported`]).
+    writes_reported: bool,
 }
 
 impl CgroupFiles {
@@ -142,8 +144,11 @@ struct Shared {
     rare_passes: u64,
     absent_passes: u64,
     /// With a longer period ([`OpenFiles::set_rare_passes`]): a cgroup made after the first
-    /// pass has its rare files read at each of its first [`YOUNG_PASSES`] passes.
+    /// pass has its rare files read at each of its first [`YOUNG_PASSES`] passes, and each
+    /// cgroup re-reads at its own phase of the period.
     young_rereads: bool,
+    /// The period of a cgroup whose writes are reported ([`OpenFiles::set_written_passes`]).
+    written_passes: u64,
 }
 
 /// The passes after its birth during which a new cgroup's limits are read at every pass, with
@@ -212,6 +217,7 @@ impl OpenFiles {
                 rare_passes: RARE_PASSES,
                 absent_passes: ABSENT_PASSES,
                 young_rereads: false,
+                written_passes: RARE_PASSES,
             },
         }
     }
@@ -267,13 +273,37 @@ impl OpenFiles {
     pub fn set_rare_passes(&mut self, passes: u64) {
         self.shared.rare_passes = passes.max(1);
         self.shared.absent_passes = passes.max(1);
+        self.shared.written_passes = self.shared.written_passes.max(passes.max(1));
         self.shared.young_rereads = true;
+    }
+
+    /// Re-read the rarely changing files of a cgroup whose writes are reported (a watch of its
+    /// directory, [`CgroupReads::writes_reported`]) every `passes` passes (at least the
+    /// period of others): a safety net only, as each write makes its reader
+    /// [`OpenFiles::forget_rare_of`] the cgroup.
+    pub fn set_written_passes(&mut self, passes: u64) {
+        self.shared.written_passes = passes.max(self.shared.rare_passes);
     }
 
     /// Read every rarely changing file again on the next pass (after a write).
     pub fn forget_rare(&mut self) {
         for c in self.cgroups.values_mut() {
             c.rare.clear();
+        }
+    }
+
+    /// Read `cgroup`'s rarely changing files again at its next read (one was written).
+    pub fn forget_rare_of(&mut self, cgroup: &CgroupPath) {
+        if let Some(c) = self.cgroups.get_mut(cgroup) {
+            c.rare.clear();
+        }
+    }
+
+    /// Look again at its next read for the files `cgroup` lacked (its parent's
+    /// cgroup.subtree_control was written: its controllers and their files may have come).
+    pub fn forget_absent_of(&mut self, cgroup: &CgroupPath) {
+        if let Some(c) = self.cgroups.get_mut(cgroup) {
+            c.slots.retain(|s| !matches!(s.state, State::Absent(_)));
         }
     }
 
@@ -444,6 +474,14 @@ impl CgroupReads<'_> {
         self
     }
 
+    /// Its reader is told of each write to its files (a watch of its directory,
+    /// [`crate::watch::Watcher::reporting_writes`]), and forgets its rare files then: they
+    /// are re-read at the longer period of [`OpenFiles::set_written_passes`].
+    pub fn writes_reported(self, reported: bool) -> Self {
+        self.entry.writes_reported = reported;
+        self
+    }
+
     /// Open `file` of this cgroup relative to its directory (opened once, or held).
     fn open(&mut self, file: &str) -> io::Result<File> {
         if self.dir.is_none() && self.entry.dir.is_none() {
@@ -465,8 +503,26 @@ impl CgroupReads<'_> {
             let young = self.shared.young_rereads
                 && self.entry.born > 1
                 && pass - self.entry.born < YOUNG_PASSES;
-            let period = if young { 1 } else { self.shared.rare_passes };
-            if pass - rare.pass < period {
+            let period = if young {
+                1
+            } else if self.entry.writes_reported {
+                self.shared.written_passes
+            } else {
+                self.shared.rare_passes
+            };
+            // Each cgroup re-read at its own phase of the period (by its inode), so that a
+            // tree read at once is not read again all at once.
+            let phase = if self.shared.young_rereads {
+                self.entry.inode % period
+            } else {
+                0
+            };
+            let still = if phase == 0 {
+                pass - rare.pass < period
+            } else {
+                (pass + phase) / period == (rare.pass + phase) / period
+            };
+            if still {
                 return Ok(rare.text.clone());
             }
             self.entry.rare.swap_remove(index);
@@ -692,6 +748,58 @@ mod tests {
             pass_over(&mut files, &cgroups);
         }
         assert_eq!(pass_over(&mut files, &cgroups), ["65536\n", "65536\n"]);
+    }
+
+    /// A cgroup whose writes are reported keeps its limits until one is reported (or the long
+    /// period passes); one without re-reads them once a period, at its own phase.
+    #[test]
+    fn a_cgroup_whose_writes_are_reported_keeps_its_limits_until_written() {
+        let (dir, fs, cgroups) = tree(2);
+        let mut files = OpenFiles::new();
+        files.set_rare_passes(30);
+        files.set_written_passes(600);
+        // c0's writes are reported, c1's are not: each one's memory.max as read in a pass.
+        let pass_over = |files: &mut OpenFiles| -> Vec<String> {
+            files.begin_pass();
+            let texts = cgroups
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let mut reads = files.cgroup(&fs, c, i as u64 + 7).writes_reported(i == 0);
+                    let text = reads.read_rare("memory.max").unwrap();
+                    text.as_deref().unwrap_or_default().to_string()
+                })
+                .collect();
+            files.end_pass();
+            texts
+        };
+        assert_eq!(pass_over(&mut files), ["max\n", "max\n"]);
+        for name in ["c0", "c1"] {
+            std::fs::write(dir.path().join(name).join("memory.max"), "65536\n").unwrap();
+        }
+        // c1 at its phase within a period, then not again for a period; c0 not at all.
+        let mut c1_changed_at = None;
+        for pass in 2..=31 {
+            let texts = pass_over(&mut files);
+            assert_eq!(texts[0], "max\n", "c0 at pass {pass}");
+            if texts[1] == "65536\n" {
+                c1_changed_at.get_or_insert(pass);
+            }
+        }
+        assert!(c1_changed_at.is_some(), "c1 re-read within a period");
+        std::fs::write(dir.path().join("c1/memory.max"), "4096\n").unwrap();
+        for pass in 32..=31 + 29 {
+            let texts = pass_over(&mut files);
+            let reread = texts[1] == "4096\n";
+            assert!(
+                !reread || pass - c1_changed_at.unwrap() >= 30,
+                "c1 re-read at pass {pass}, {} passes after the last",
+                pass - c1_changed_at.unwrap()
+            );
+        }
+        // A reported write: c0 is read again at its next pass.
+        files.forget_rare_of(&cgroups[0]);
+        assert_eq!(pass_over(&mut files)[0], "65536\n");
     }
 
     #[test]

@@ -156,6 +156,9 @@ pub struct CgroupSample {
 pub struct KnownEvents {
     pub inode: u64,
     pub events: Option<CgroupEvents>,
+    /// The caller is told of every write to this cgroup's files, and forgets its rare files
+    /// then ([`crate::files::CgroupReads::writes_reported`]).
+    pub writes_reported: bool,
 }
 
 /// Counter files of a cgroup that did not change since the caller last read them, because its
@@ -330,7 +333,9 @@ pub fn read_sample_knowing(
         cgroup,
         unreadable: Vec::new(),
         files: files.map(|files| {
-            let reads = files.cgroup(fs, cgroup, stat.inode);
+            let reads = files
+                .cgroup(fs, cgroup, stat.inode)
+                .writes_reported(known.writes_reported);
             match dir {
                 Some(dir) => reads.with_dir(dir, hold),
                 None => reads,

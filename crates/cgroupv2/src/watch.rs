@@ -64,6 +64,12 @@ pub enum WatchEvent {
     Exhausted {
         reason: String,
     },
+    /// A file of this cgroup that changes only when written (a limit, a controller list) was
+    /// written, by anyone ([`Watcher::reporting_writes`]).
+    Written {
+        path: CgroupPath,
+        file: WrittenFile,
+    },
     /// One cgroup's directory or event files could not be watched for another reason (such as
     /// permission): it must be polled alone; the rest of the tree stays event-driven.
     Unwatched {
@@ -72,6 +78,33 @@ pub enum WatchEvent {
         directory: bool,
         reason: String,
     },
+}
+
+/// Which file a [`WatchEvent::Written`] names: what else its write may have changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WrittenFile {
+    /// cgroup.subtree_control: the children's cgroup.controllers, and which interface files
+    /// they have.
+    SubtreeControl,
+    /// cgroup.type: the parent's and the siblings' cgroup.type too.
+    Type,
+    /// Another file that changes only when written: itself only.
+    Other,
+}
+
+impl WrittenFile {
+    /// The file named in an IN_MODIFY of a directory watch, if it changes only when written.
+    /// The files whose changes the kernel announces (cgroup.events, memory.events…) come too,
+    /// when their inode is cached: they are not writes, nor are counters.
+    fn of(name: &OsStr) -> Option<WrittenFile> {
+        let name = name.to_str()?;
+        match name {
+            "cgroup.subtree_control" => Some(WrittenFile::SubtreeControl),
+            "cgroup.type" => Some(WrittenFile::Type),
+            _ => (crate::interface::lookup(name)?.changes == crate::interface::Changes::OnWrite)
+                .then_some(WrittenFile::Other),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +230,8 @@ pub struct Watcher {
     shared: Arc<Shared>,
     /// This thread has a working directory of its own to move ([`Watcher::with_own_cwd`]).
     own_cwd: bool,
+    /// Directory watches ask for IN_MODIFY too ([`Watcher::reporting_writes`]).
+    writes: bool,
 }
 
 /// What a [`Watcher`] shares with its [`CounterWatches`] (another thread).
@@ -260,6 +295,7 @@ impl Watcher {
                 beyond_max_path: Arc::new(AtomicUsize::new(0)),
             }),
             own_cwd: false,
+            writes: false,
         })
     }
 
@@ -342,6 +378,16 @@ impl Watcher {
     /// reader that polls only those (the recorder), not the whole tree.
     pub fn reporting_each_unwatched(mut self) -> Self {
         self.report_each_unwatched = true;
+        self
+    }
+
+    /// Report each write to a file of a watched cgroup that changes only when written, as
+    /// [`WatchEvent::Written`]: the kernel reports every write(2) to a file (of any writer, in
+    /// any namespace: a cgroup has one inode) to a watch of its directory, so a reader can keep
+    /// limits it read until they are written instead of reading them again every few passes.
+    /// It costs no watch: the directory watches ask for IN_MODIFY too.
+    pub fn reporting_writes(mut self) -> Self {
+        self.writes = true;
         self
     }
 
@@ -508,6 +554,12 @@ impl Watcher {
         };
         match kind {
             Kind::Dir => {
+                if mask.contains(EventMask::MODIFY) && !mask.contains(EventMask::ISDIR) {
+                    return match name.and_then(WrittenFile::of) {
+                        Some(file) => emit(WatchEvent::Written { path: cgroup, file }),
+                        None => true,
+                    };
+                }
                 let (Some(name), true) = (name, mask.contains(EventMask::ISDIR)) else {
                     return true;
                 };
@@ -636,7 +688,8 @@ impl Watcher {
                     rustix::io::Errno::NOSPC.raw_os_error(),
                 ))
             } else if inside {
-                add_watch_here(&mut self.inotify.watches(), file, kind)
+                let mask = self.mask(kind);
+                add_watch_here(&mut self.inotify.watches(), file, mask)
             } else {
                 self.add_watch(cgroup, file, kind)
             };
@@ -704,7 +757,16 @@ impl Watcher {
         file: Option<&str>,
         kind: Kind,
     ) -> io::Result<WatchDescriptor> {
-        add_watch(&mut self.inotify.watches(), &self.fs, cgroup, file, kind)
+        let mask = self.mask(kind);
+        add_watch(&mut self.inotify.watches(), &self.fs, cgroup, file, mask)
+    }
+
+    /// What a watch of `kind` asks for, writes included where they are reported.
+    fn mask(&self, kind: Kind) -> WatchMask {
+        match kind {
+            Kind::Dir if self.writes => mask_of(kind) | WatchMask::MODIFY,
+            _ => mask_of(kind),
+        }
     }
 
     /// Recover from lost events (a queue overflow): list every directory once, watch and
@@ -790,9 +852,9 @@ fn mask_of(kind: Kind) -> WatchMask {
 fn add_watch_here(
     watches: &mut inotify::Watches,
     file: Option<&str>,
-    kind: Kind,
+    mask: WatchMask,
 ) -> io::Result<WatchDescriptor> {
-    watches.add(file.unwrap_or("."), mask_of(kind) | WatchMask::DONT_FOLLOW)
+    watches.add(file.unwrap_or("."), mask | WatchMask::DONT_FOLLOW)
 }
 
 /// Watch a cgroup's directory (`file` `None`) or one of its files: by path when it is short
@@ -802,9 +864,8 @@ fn add_watch(
     fs: &Cgroupfs,
     cgroup: &CgroupPath,
     file: Option<&str>,
-    kind: Kind,
+    mask: WatchMask,
 ) -> io::Result<WatchDescriptor> {
-    let mask = mask_of(kind);
     let mut path = fs.dir(cgroup);
     if let Some(file) = file {
         path.push(file);
@@ -886,7 +947,13 @@ impl CounterWatches {
                     complete = false;
                     continue;
                 }
-                match add_watch(&mut self.watches, &self.fs, cgroup, Some(file), *kind) {
+                match add_watch(
+                    &mut self.watches,
+                    &self.fs,
+                    cgroup,
+                    Some(file),
+                    mask_of(*kind),
+                ) {
                     Ok(wd) => {
                         counters.insert(wd.clone(), (cgroup.clone(), *kind));
                         followed.wds.push((wd, *kind));
