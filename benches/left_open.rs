@@ -61,6 +61,60 @@ fn process_cpu_fine(pid: u32) -> Duration {
     Duration::from_nanos(total)
 }
 
+/// CPU of each thread of a process by its name (threads of one name summed), from schedstat,
+/// in the order first seen.
+fn threads_cpu(pid: u32) -> Vec<(String, Duration)> {
+    let mut threads: Vec<(String, Duration)> = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let text = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        let ns = text
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        let name = name.trim().to_string();
+        match threads.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, cpu)) => *cpu += Duration::from_nanos(ns),
+            None => threads.push((name, Duration::from_nanos(ns))),
+        }
+    }
+    threads
+}
+
+/// One line: each thread's CPU until the steady state began, and over it (ms), busiest first
+/// (threads that ended are not listed: the caller counts them from the process's total).
+fn threads_line(before: &[(String, Duration)], after: &[(String, Duration)]) -> String {
+    let mut rows: Vec<(String, f64, f64)> = after
+        .iter()
+        .map(|(name, total)| {
+            let start = before
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(Duration::ZERO, |(_, c)| *c);
+            let start = start.min(*total);
+            (
+                name.clone(),
+                start.as_secs_f64() * 1e3,
+                (*total - start).as_secs_f64() * 1e3,
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| (b.1 + b.2).total_cmp(&(a.1 + a.2)));
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|(name, start, steady)| format!("{name} {start:.0}+{steady:.0}"))
+        .collect();
+    format!(
+        "threads, ms of CPU to the steady state + over it: {}",
+        rows.join(", ")
+    )
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum View {
     Collapsed,
@@ -146,6 +200,8 @@ struct Instance {
     /// The inotify watches held when the steady state began (the start's, with the rows on
     /// screen followed).
     watches: Option<usize>,
+    /// Each thread's CPU when the steady state began.
+    threads_at_steady: Vec<(String, Duration)>,
     /// The first screen with the tree on it, or the expansion shown.
     ready: bool,
     expand_sent: bool,
@@ -170,6 +226,7 @@ impl Instance {
             pty: Pty::spawn(command),
             steady: None,
             watches: None,
+            threads_at_steady: Vec::new(),
             ready: false,
             expand_sent: false,
         }
@@ -384,6 +441,7 @@ fn main() {
                 {
                     *cpu = process_cpu_fine(instance.pty.pid).max(Duration::from_nanos(1));
                     instance.watches = Some(inotify_watches(instance.pty.pid));
+                    instance.threads_at_steady = threads_cpu(instance.pty.pid);
                 }
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -400,6 +458,8 @@ fn main() {
                 )
             })
             .collect();
+        let threads_at_end: Vec<Vec<(String, Duration)>> =
+            instances.iter().map(|i| threads_cpu(i.pty.pid)).collect();
         let cgtop_cpu: Vec<Duration> = cgtops.iter().map(|(_, p)| process_cpu(p.pid)).collect();
         let floors: Vec<(u64, Duration)> = floors
             .into_iter()
@@ -407,7 +467,9 @@ fn main() {
             .collect();
         // Per instance: interval, view, CPU over the window, steady CPU per pass.
         let mut cgtui_cpu: Vec<(u64, &str, Duration, Option<f64>)> = Vec::new();
-        for (instance, (cpu, fine, ended)) in instances.iter_mut().zip(at_end) {
+        for ((instance, (cpu, fine, ended)), threads) in
+            instances.iter_mut().zip(at_end).zip(threads_at_end)
+        {
             // The minute from launch: the instances started a moment apart. The floor made
             // `seconds / interval + 1` refreshes.
             let passes = seconds / instance.interval + 1;
@@ -451,6 +513,13 @@ fn main() {
                 instance
                     .stats_line()
                     .map_or(String::new(), |s| format!(", {s}")),
+            );
+            let live: Duration = threads.iter().map(|(_, c)| *c).sum();
+            println!(
+                "{:>8} {}, ended threads {:.0}",
+                "",
+                threads_line(&instance.threads_at_steady, &threads),
+                cpu.saturating_sub(live).as_secs_f64() * 1e3
             );
             instance.pty.stop();
         }

@@ -27,6 +27,7 @@ pub mod model;
 pub mod playground;
 pub mod snapshot;
 pub mod theme;
+pub mod thread;
 pub mod time;
 pub mod trusted;
 pub mod tui;

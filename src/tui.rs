@@ -144,7 +144,7 @@ pub fn setup_terminal(mouse: bool) -> Result<Terminal<CrosstermBackend<Stdout>>>
 fn spawn_input(events: Sender<Event>) -> (thread::JoinHandle<()>, InputStop) {
     let (terminal, stop) = TerminalInput::open_stoppable();
     let stopped = stop.flag.clone();
-    let thread = thread::spawn(move || {
+    let thread = crate::thread::spawn_named("cgtui-input", move || {
         loop {
             if stopped.load(std::sync::atomic::Ordering::Relaxed) {
                 return;
@@ -419,7 +419,7 @@ fn spawn_signals(events: Sender<Event>) -> Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
         .context("cannot install signal handlers")?;
-    thread::spawn(move || {
+    crate::thread::spawn_named("cgtui-signals", move || {
         if let Some(signal) = signals.forever().next() {
             let _ = events.send(Event::Signal(signal));
         }
@@ -427,13 +427,13 @@ fn spawn_signals(events: Sender<Event>) -> Result<()> {
     Ok(())
 }
 
-/// The watcher of the tree: every cgroup's directory and `cgroup.events`, and the
+/// The watcher of the tree: every cgroup's directory, and the `cgroup.events` and
 /// `memory.events` of the cgroups the sampler follows (the rows on screen, through the
-/// returned [`CounterWatches`]): a parent's `memory.events` counts its descendants' OOM kills,
-/// so a collapsed or scrolled-off child's kill shows on its ancestor on screen, and rows
-/// without a watch have `memory.events` read every pass. Under the `memory_localevents` mount
-/// option a parent counts only its own, and every cgroup's `memory.events` is watched as
-/// before. `pids.events` is shown nowhere in the TUI but the focus's details, read fully every
+/// returned [`CounterWatches`]): a parent's `populated` and its `memory.events` count its
+/// descendants' processes and OOM kills, so a collapsed or scrolled-off child's change shows on
+/// its ancestor on screen, and rows without a watch have both files read every pass. Under the
+/// `memory_localevents` mount option a parent counts only its own OOM kills, and every
+/// cgroup's `cgroup.events` and `memory.events` are watched. `pids.events` is shown nowhere in the TUI but the focus's details, read fully every
 /// pass: it is not watched.
 fn make_watcher(
     fs: &Cgroupfs,
@@ -451,19 +451,31 @@ fn make_watcher(
     if local_events {
         return Ok((watcher, None));
     }
-    let watcher = watcher.without_counter_files();
+    let watcher = watcher
+        .without_counter_files()
+        .with_cgroup_events_of_followed_only();
     let counters = watcher.counter_watches();
     Ok((watcher, counters))
 }
 
 fn spawn_watcher(mut watcher: Watcher, events: Sender<Event>, sampler: Sender<Command>) {
-    thread::spawn(move || {
+    crate::thread::spawn_named("cgtui-watcher", move || {
         let sender = events.clone();
         let mut forward = move |event| match event {
             // A cgroup inotify cannot watch is the sampler's to poll.
             WatchEvent::Unwatched {
-                path, directory, ..
-            } => sampler.send(Command::PollAlone { path, directory }).is_ok(),
+                path,
+                directory,
+                children,
+                ..
+            } => {
+                let poll = Command::PollAlone {
+                    path,
+                    directory,
+                    children,
+                };
+                sampler.send(poll).is_ok()
+            }
             event => sender.send(Event::Watch(event)).is_ok(),
         };
         // Watching lists every directory once (each after its watch is in place, so nothing
@@ -491,7 +503,7 @@ fn spawn_watcher(mut watcher: Watcher, events: Sender<Event>, sampler: Sender<Co
 /// engine that never answers costs a few seconds of names, never a frozen screen.
 fn spawn_names(events: Sender<Event>) -> Sender<Vec<crate::cgroup::workload::Workload>> {
     let (questions, receiver) = mpsc::channel::<Vec<crate::cgroup::workload::Workload>>();
-    thread::spawn(move || {
+    crate::thread::spawn_named("cgtui-names", move || {
         let mut resolver = crate::cgroup::workload::engine::Resolver::default();
         while let Ok(mut workloads) = receiver.recv() {
             // Questions that queued up while an engine was slow are answered together.
@@ -530,7 +542,7 @@ fn spawn_sampler(
     sampler.own_shape = false;
     sampler.stats = options.stats;
     sampler.process_limit = usize::from(screen_rows) + crate::collect::sampler::PROCESS_MARGIN;
-    thread::spawn(move || {
+    crate::thread::spawn_named("cgtui-sampler", move || {
         sampler.run(receiver, move |report| events.send(sampled(report)).is_ok())
     });
     commands
@@ -768,7 +780,7 @@ fn wait_limit(app: &App) -> Option<Duration> {
 /// Carry out a change off the UI thread; its outcome comes back as an event.
 fn spawn_edit(editor: &Arc<Editor>, effect: Effect, events: &Sender<Event>) {
     let (editor, events) = (editor.clone(), events.clone());
-    thread::spawn(move || {
+    crate::thread::spawn_named("cgtui-edit", move || {
         let event = match effect {
             Effect::Playground => Event::PlaygroundReady(
                 crate::playground::create_any(&editor.fs)

@@ -17,12 +17,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     // The cgroup v2 library (crates/cgroupv2, `crate::cgroup` in the app).
     ("library", &["cgroup"]),
     // Leaf helpers anyone may use: printing, formatting, the clock and times, files that must
-    // be trusted, colours; the message catalogue (English, Chinese) and the lessons' texts,
+    // be trusted, colours, named threads; the message catalogue (English, Chinese) and the lessons' texts,
     // pure data over the library.
     (
         "utilities",
         &[
-            "output", "format", "time", "interval", "trusted", "theme", "i18n", "lessons",
+            "output", "format", "time", "interval", "trusted", "theme", "i18n", "lessons", "thread",
         ],
     ),
     // The write path: the undo journal, the playground's cgroups, the editor that journals

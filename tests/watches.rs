@@ -1,7 +1,7 @@
-//! The TUI's inotify watches: every cgroup's directory and `cgroup.events`, and `memory.events`
-//! only of the rows the sampler reads every pass (those on screen), yet an OOM kill in a
-//! collapsed child still shows at once on its ancestor on screen (a parent's `memory.events`
-//! counts its descendants' kills).
+//! The TUI's inotify watches: every cgroup's directory, and `cgroup.events` and
+//! `memory.events` only of the rows the sampler reads every pass (those on screen), yet a
+//! process or an OOM kill in a collapsed child still shows at once on its ancestor on screen (a
+//! parent's `populated` and `memory.events` count its descendants').
 
 mod common;
 
@@ -69,10 +69,10 @@ fn memory_events_are_watched_on_screen_only_and_a_hidden_childs_oom_kill_shows_o
     let screen = pty.screen();
     assert!(!screen.contains("leaf.scope"), "collapsed:\n{screen}");
     assert!(!screen.contains("s79.scope"), "scrolled off:\n{screen}");
-    // Directories and cgroup.events of every cgroup (the top has no cgroup.events), and the
-    // memory.events of the rows on screen once the sampler follows them.
+    // The directory of every cgroup, and cgroup.events and memory.events of the rows on screen
+    // once the sampler follows them.
     let cgroups = SIBLINGS + 3;
-    let tree = 2 * cgroups - 1;
+    let tree = cgroups;
     let pid = pty.pid().expect("cgtui's pid");
     let start = Instant::now();
     let mut watches = watches_of(pid);
@@ -82,9 +82,22 @@ fn memory_events_are_watched_on_screen_only_and_a_hidden_childs_oom_kill_shows_o
     }
     let rows = screen.lines().count();
     assert!(
-        watches > tree && watches <= tree + rows,
-        "{watches} watches: the tree's {tree} and at most one a row on screen ({rows} lines)"
+        watches > tree && watches <= tree + 2 * rows,
+        "{watches} watches: the tree's {tree} and at most two a row on screen ({rows} lines)"
     );
+    // A process in the collapsed child: busy.slice is populated too, and says so at once.
+    let busy_row = |screen: &str, marker: &str| {
+        screen
+            .lines()
+            .any(|l| l.contains("busy.slice") && l.contains(marker))
+    };
+    assert!(!busy_row(&pty.screen(), "● busy.slice"), "{}", pty.screen());
+    let populated = "populated 1\nfrozen 0\n";
+    std::fs::write(root.join("busy.slice/leaf.scope/cgroup.events"), populated).unwrap();
+    std::fs::write(root.join("busy.slice/cgroup.events"), populated).unwrap();
+    pty.wait_for("busy.slice populated", WAIT, |screen| {
+        busy_row(screen, "● busy.slice")
+    });
     // The kernel counts a child's kill in its ancestors' memory.events too.
     let killed = "low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\n";
     std::fs::write(root.join("busy.slice/leaf.scope/memory.events"), killed).unwrap();

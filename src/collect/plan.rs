@@ -168,10 +168,19 @@ impl ViewPlan {
 
     /// Read `path` every pass: inotify does not watch it. `directory`: its directory is not
     /// watched, so its children are listed every pass too, and new and removed ones reported
-    /// by [`ViewPlan::take_events`].
-    pub fn poll_alone(&mut self, path: CgroupPath, directory: bool) {
+    /// by [`ViewPlan::take_events`]: those not in `children` (the watcher's listing) at the
+    /// first listing, those since at the next.
+    pub fn poll_alone(
+        &mut self,
+        path: CgroupPath,
+        directory: bool,
+        children: Option<Vec<OsString>>,
+    ) {
         let entry = self.alone.entry(path).or_default();
         entry.directory |= directory;
+        if entry.children.is_none() {
+            entry.children = children;
+        }
     }
 
     /// Cgroups polled alone.
@@ -298,7 +307,8 @@ impl ViewPlan {
                 continue;
             };
             let Some(before) = entry.children.replace(names.clone()) else {
-                // The first listing: the walk, or the watcher, found these.
+                // The first listing, with no listing of the watcher's to compare: the walk
+                // found these.
                 continue;
             };
             let (made, removed) = super::changed_children(&before, &names);
@@ -712,6 +722,30 @@ mod tests {
         assert_eq!(small[2].1.opened, 0, "read again in place: files kept open");
     }
 
+    /// A child made between the watcher's listing of an unwatched directory and the poller's
+    /// first listing is new: the first listing is compared with the watcher's.
+    #[test]
+    fn a_child_made_before_the_first_poll_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("b/old")).unwrap();
+        let fs = Cgroupfs::fixture(dir.path()).unwrap();
+        let mut collector = Collector::new(fs);
+        let mut plan = ViewPlan::default();
+        plan.set_reads(Reads::default());
+        plan.poll_alone(p("b"), true, Some(vec!["old".into()]));
+        std::fs::create_dir(dir.path().join("b/early")).unwrap();
+        plan.sample(&mut collector, &CgroupPath::root());
+        let created: Vec<String> = plan
+            .take_events()
+            .into_iter()
+            .filter_map(|e| match e {
+                WatchEvent::Created { path, .. } => Some(path.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(created, ["/b/early"]);
+    }
+
     #[test]
     fn a_cgroup_polled_alone_has_its_events_and_children_reported() {
         let dir = tempfile::tempdir().unwrap();
@@ -727,7 +761,7 @@ mod tests {
         let mut collector = Collector::new(fs.clone());
         let mut plan = ViewPlan::default();
         plan.set_reads(Reads::default());
-        plan.poll_alone(p("b"), true);
+        plan.poll_alone(p("b"), true, None);
         assert_eq!(plan.polled_alone(), 1);
         let read = |tree: &TreeSample, name: &str| {
             tree.cgroups

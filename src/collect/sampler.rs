@@ -82,6 +82,8 @@ pub enum Command {
     PollAlone {
         path: CgroupPath,
         directory: bool,
+        /// Its children as the watcher listed them: what the first listing is compared with.
+        children: Option<Vec<std::ffi::OsString>>,
     },
     /// The terminal's height: no more processes are read than a pane of it can show.
     ScreenRows(u16),
@@ -334,8 +336,12 @@ impl Sampler {
                         break;
                     }
                     Ok(Command::WalkEveryPass) => plan.walk_every_pass = true,
-                    Ok(Command::PollAlone { path, directory }) => {
-                        plan.poll_alone(path, directory);
+                    Ok(Command::PollAlone {
+                        path,
+                        directory,
+                        children,
+                    }) => {
+                        plan.poll_alone(path, directory, children);
                         if !self.tell_status(&pacer, &plan, &mut told, report) {
                             return;
                         }

@@ -282,7 +282,7 @@ pub fn spawn(
     answer: impl Fn(Answer) -> bool + Send + 'static,
 ) -> Sender<Request> {
     let (requests, receiver) = mpsc::channel::<Request>();
-    std::thread::spawn(move || {
+    crate::thread::spawn_named("cgtui-history", move || {
         while let Ok(request) = receiver.recv() {
             let request = receiver.try_iter().last().unwrap_or(request);
             let result =

@@ -237,6 +237,7 @@ fn relist_unwatched(
                 path,
                 directory: true,
                 reason: "made under a directory without a watch".into(),
+                children: None,
             });
         }
         for name in removed {

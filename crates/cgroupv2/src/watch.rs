@@ -77,8 +77,14 @@ pub enum WatchEvent {
         /// Its directory itself is unwatched: new and removed children are not reported.
         directory: bool,
         reason: String,
+        /// With `directory`: its children as listed once the watch had failed (sorted), which a
+        /// poller's first listing is compared with (a child made before that listing is new).
+        children: Option<Vec<std::ffi::OsString>>,
     },
 }
+
+/// The caller's `emit` said to stop.
+struct Stopped;
 
 /// Which file a [`WatchEvent::Written`] names: what else its write may have changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -217,6 +223,8 @@ pub struct Watcher {
     counter_files: bool,
     /// Watch pids.events too (with the counter files).
     pids_events: bool,
+    /// Watch every cgroup's cgroup.events (else only those its [`CounterWatches`] follow).
+    events_everywhere: bool,
     exhausted: bool,
     /// Past the budget, report each cgroup left without its watches as
     /// [`WatchEvent::Unwatched`] too ([`Watcher::reporting_each_unwatched`]).
@@ -284,6 +292,7 @@ impl Watcher {
             budget_resolved: max.is_none(),
             counter_files: true,
             pids_events: true,
+            events_everywhere: true,
             exhausted: false,
             report_each_unwatched: false,
             unwatched: 0,
@@ -337,11 +346,17 @@ impl Watcher {
         if self.counter_files {
             return None;
         }
+        let kinds = FILES
+            .iter()
+            .filter(|(_, k)| *k != Kind::Events || !self.events_everywhere)
+            .filter(|(_, k)| *k != Kind::PidsEvents || self.pids_events)
+            .copied()
+            .collect();
         Some(CounterWatches {
             shared: self.shared.clone(),
             watches: self.inotify.watches(),
             fs: self.fs.clone(),
-            pids_events: self.pids_events,
+            kinds,
             followed: HashMap::new(),
             syncs: 0,
         })
@@ -378,6 +393,16 @@ impl Watcher {
     /// reader that polls only those (the recorder), not the whole tree.
     pub fn reporting_each_unwatched(mut self) -> Self {
         self.report_each_unwatched = true;
+        self
+    }
+
+    /// Watch cgroup.events only in the cgroups its [`CounterWatches`] follow (with
+    /// [`Watcher::without_counter_files`]; 1 watch a cgroup, not 2): for a reader that reads it
+    /// every pass in the cgroups it shows and needs its changes at once only there (the TUI:
+    /// a parent's `populated` counts its descendants, and a cgroup never shown has no state
+    /// to update). The directories are still watched everywhere: new and removed cgroups.
+    pub fn with_cgroup_events_of_followed_only(mut self) -> Self {
+        self.events_everywhere = false;
         self
     }
 
@@ -472,19 +497,21 @@ impl Watcher {
         let mut events = Vec::new();
         let done = std::thread::scope(|scope| {
             let work = &work;
-            let helper = std::thread::Builder::new().spawn_scoped(scope, || {
-                // SAFETY: CLONE_FS only gives this thread its own working directory, root and
-                // umask; no descriptor table is unshared.
-                self.own_cwd =
-                    unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::FS) }
-                        .is_ok();
-                let done = work(self, &mut |event| {
-                    events.push(event);
-                    true
+            let helper = std::thread::Builder::new()
+                .name("cgroup-watch".into())
+                .spawn_scoped(scope, || {
+                    // SAFETY: CLONE_FS only gives this thread its own working directory, root and
+                    // umask; no descriptor table is unshared.
+                    self.own_cwd =
+                        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::FS) }
+                            .is_ok();
+                    let done = work(self, &mut |event| {
+                        events.push(event);
+                        true
+                    });
+                    self.own_cwd = false;
+                    done
                 });
-                self.own_cwd = false;
-                done
-            });
             // No thread to be had: the work on this one, its watches added by path.
             helper.map(|helper| {
                 helper
@@ -621,9 +648,9 @@ impl Watcher {
             }
             // Gone already: its IN_DELETE follows, or has passed (the watches fail alike).
             let dir = self.fs.open_dir(&cgroup, parent.as_deref()).ok();
-            if !self.add_cgroup(&cgroup, dir.as_ref(), emit) {
+            let Ok(mut unwatched) = self.add_cgroup(&cgroup, dir.as_ref(), emit) else {
                 return false;
-            }
+            };
             if announce {
                 let sample = read_sample(&self.fs, &cgroup, Scope::Columns)
                     .ok()
@@ -640,10 +667,27 @@ impl Watcher {
                     return false;
                 }
             }
-            if let Some(mut dir) = dir
-                && let Ok(mut names) = dir.children()
+            let listed = dir.map(|mut dir| {
+                let names = dir.children().map(|mut names| {
+                    names.sort();
+                    names
+                });
+                (dir, names)
+            });
+            if let Some(WatchEvent::Unwatched {
+                directory: true,
+                children,
+                ..
+            }) = &mut unwatched
             {
-                names.sort();
+                *children = listed.as_ref().and_then(|(_, n)| n.as_ref().ok()).cloned();
+            }
+            if let Some(event) = unwatched
+                && !emit(event)
+            {
+                return false;
+            }
+            if let Some((dir, Ok(names))) = listed {
                 let dir = CgroupDir::for_children(dir, &cgroup);
                 let within: Vec<(CgroupPath, Option<Arc<CgroupDir>>)> = names
                     .iter()
@@ -657,23 +701,25 @@ impl Watcher {
         true
     }
 
-    /// Watch one cgroup (`dir`: its directory, open).
+    /// Watch one cgroup (`dir`: its directory, open). `Ok` with the [`WatchEvent::Unwatched`]
+    /// to report if a watch failed; `Err` when `emit` said stop.
     fn add_cgroup(
         &mut self,
         cgroup: &CgroupPath,
         dir: Option<&CgroupDir>,
         emit: &mut dyn FnMut(WatchEvent) -> bool,
-    ) -> bool {
+    ) -> Result<Option<WatchEvent>, Stopped> {
         // With a working directory of its own, this thread enters the cgroup's directory.
         let inside = self.own_cwd && dir.is_some_and(|d| d.enter().is_ok());
         let mut wds = Vec::new();
         let mut failed = None;
         let mut directory = false;
-        let (counter_files, pids_events) = (self.counter_files, self.pids_events);
+        let (counter_files, pids_events, events_everywhere) =
+            (self.counter_files, self.pids_events, self.events_everywhere);
         let targets = std::iter::once((None, Kind::Dir)).chain(
             FILES
                 .iter()
-                .filter(|(_, k)| counter_files || *k == Kind::Events)
+                .filter(|(_, k)| counter_files || (*k == Kind::Events && events_everywhere))
                 .filter(|(_, k)| pids_events || *k != Kind::PidsEvents)
                 .map(|(f, k)| (Some(*f), *k)),
         );
@@ -724,7 +770,7 @@ impl Watcher {
                             )
                         };
                         if !emit(WatchEvent::Exhausted { reason }) {
-                            return false;
+                            return Err(Stopped);
                         }
                     }
                 }
@@ -737,18 +783,15 @@ impl Watcher {
         }
         self.by_cgroup.insert(cgroup.clone(), wds);
         self.share_held();
-        if let Some(reason) = failed {
+        Ok(failed.map(|reason| {
             self.unwatched += 1;
-            let event = WatchEvent::Unwatched {
+            WatchEvent::Unwatched {
                 path: cgroup.clone(),
                 directory,
                 reason,
-            };
-            if !emit(event) {
-                return false;
+                children: None,
             }
-        }
-        true
+        }))
     }
 
     fn add_watch(
@@ -887,7 +930,8 @@ pub struct CounterWatches {
     shared: Arc<Shared>,
     watches: inotify::Watches,
     fs: Cgroupfs,
-    pids_events: bool,
+    /// The files it watches in each cgroup it follows.
+    kinds: Vec<(&'static str, Kind)>,
     /// Each followed cgroup's watches, and whether every file it follows is watched.
     followed: HashMap<CgroupPath, Followed>,
     syncs: u64,
@@ -922,11 +966,6 @@ impl CounterWatches {
                 counters.remove(&wd);
             }
         }
-        let kinds: &[(&str, Kind)] = if self.pids_events {
-            &FILES[1..]
-        } else {
-            &FILES[1..2]
-        };
         for cgroup in wanted {
             let new = !self.followed.contains_key(cgroup);
             let followed = self.followed.entry(cgroup.clone()).or_default();
@@ -938,7 +977,7 @@ impl CounterWatches {
                 continue;
             }
             let mut complete = true;
-            for (file, kind) in kinds {
+            for (file, kind) in &self.kinds {
                 if followed.wds.iter().any(|(_, k)| k == kind) {
                     continue;
                 }

@@ -130,6 +130,7 @@ fn the_tree_is_trusted_while_nothing_was_lost_and_unwatched_cgroups_are_polled()
         path: p("a/b"),
         directory: false,
         reason: "EACCES".into(),
+        children: None,
     });
     assert!(trust.knows_the_tree(), "its directory is watched");
     assert!(!trust.trusts(&p("a/b")));
@@ -137,6 +138,7 @@ fn the_tree_is_trusted_while_nothing_was_lost_and_unwatched_cgroups_are_polled()
         path: p("a/c"),
         directory: true,
         reason: "EACCES".into(),
+        children: None,
     });
     // Its children are listed again at each sample (relist_unwatched), not the tree.
     assert!(trust.knows_the_tree());
@@ -159,6 +161,7 @@ fn the_tree_is_trusted_while_nothing_was_lost_and_unwatched_cgroups_are_polled()
         path: p("d"),
         directory: true,
         reason: "no inotify watch left".into(),
+        children: None,
     });
     assert!(trust.knows_the_tree() && trust.trusts(&p("c")) && !trust.trusts(&p("d")));
 }
@@ -177,6 +180,7 @@ fn an_unwatched_directory_is_listed_again_for_new_and_removed_children() {
         path: p("a"),
         directory: true,
         reason: "no inotify watch left".into(),
+        children: None,
     });
     let mut tree: BTreeSet<CgroupPath> = ["", "a", "a/old", "a/old/below", "a/kept", "w", "w/x"]
         .into_iter()
@@ -199,6 +203,7 @@ fn an_unwatched_directory_is_listed_again_for_new_and_removed_children() {
                 path: p("a/new"),
                 directory: true,
                 reason: "made under a directory without a watch".into(),
+                children: None,
             },
             WatchEvent::Removed { path: p("a/old") },
         ]
