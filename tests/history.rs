@@ -696,15 +696,39 @@ fn snapshot_now(store: &Path, state: &Path, root: &str) -> serde_json::Value {
 }
 
 /// Wait for `check` (polling); panics with `what` after a generous limit.
-fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+fn wait_until(what: &str, check: impl FnMut() -> bool) {
+    wait_within(what, Duration::from_secs(60), check);
+}
+
+/// Wait for `check` (polling) at most `limit`; panics with `what` past it.
+fn wait_within(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
     while !check() {
         assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out after 60 s waiting for {what}"
+            start.elapsed() < limit,
+            "timed out after {} s waiting for {what}",
+            limit.as_secs()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// `cgtui record` of `root` into `store` every 0.2 s, once it has made its first sample.
+fn start_recorder(store: &Path, root: &str, state: &Path) -> Recorder {
+    let recorder = Recorder(
+        Command::new(common::binary())
+            .args(["record", "--interval", "0.2", "--store"])
+            .arg(store)
+            .args(["--root", root])
+            .env("XDG_STATE_HOME", state)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until("the first sample", || {
+        Store::open(store).is_ok_and(|mut s| s.span().is_some())
+    });
+    recorder
 }
 
 /// A recorder that is killed if the test fails before it stops it.
@@ -729,24 +753,7 @@ fn the_recorder_records_live_cgroups_and_their_events() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
     let root = cg.relative.to_str().unwrap();
-    let mut recorder = Recorder(
-        Command::new(common::binary())
-            .args([
-                "record",
-                "--store",
-                store.to_str().unwrap(),
-                "--interval",
-                "0.2",
-            ])
-            .args(["--root", root])
-            .env("XDG_STATE_HOME", tmp.path())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until("the first sample", || {
-        Store::open(&store).is_ok_and(|mut s| s.span().is_some())
-    });
+    let mut recorder = start_recorder(&store, root, tmp.path());
     // Inotify watches are set up by now (the first sample follows the watcher's start closely;
     // give it a moment on a busy machine).
     std::thread::sleep(Duration::from_millis(500));
@@ -835,19 +842,6 @@ fn the_recorder_records_live_cgroups_and_their_events() {
     );
 }
 
-/// Wait for `check` (polling) at most `limit`; panics with `what` past it.
-fn wait_within(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {} s waiting for {what}",
-            limit.as_secs()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn limits_written_by_anyone_are_recorded_at_the_next_sample() {
     // The recorder keeps limits until inotify reports a write (a watch of the directory), and
@@ -866,19 +860,7 @@ fn limits_written_by_anyone_are_recorded_at_the_next_sample() {
     let store = tmp.path().join("store");
     let root = cg.relative.to_str().unwrap();
     let child = format!("{root}/c");
-    let _recorder = Recorder(
-        Command::new(common::binary())
-            .args(["record", "--interval", "0.2", "--store"])
-            .arg(&store)
-            .args(["--root", root])
-            .env("XDG_STATE_HOME", tmp.path())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until("the first sample", || {
-        Store::open(&store).is_ok_and(|mut s| s.span().is_some())
-    });
+    let _recorder = start_recorder(&store, root, tmp.path());
     let recorded = |key: &str| snapshot_now(&store, tmp.path(), &child)["cgroups"][0][key].clone();
     // Written by someone else (not `cgtui set`, whose journal the recorder also follows).
     for depth in [3, 4, 5, 6] {

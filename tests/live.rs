@@ -728,3 +728,25 @@ fn held_directories_never_read_a_removed_or_remade_cgroup() {
         "a removed cgroup has no sample"
     );
 }
+
+/// A leaf's children are known from one `stat` (its link count is 2); a child made in it is
+/// found at the next call, a parent's are listed, and a removed cgroup has none.
+#[test]
+fn children_of_a_leaf_and_of_a_parent_on_the_real_kernel() {
+    let cg = live_or_skip!("children");
+    let fs = Cgroupfs::system().unwrap();
+    let relative = cg.relative.to_str().unwrap().to_string();
+    let path = |p: &str| cgtui::cgroup::CgroupPath::from_relative(std::path::Path::new(p)).unwrap();
+    let top = path(&relative);
+    let leaf = path(&format!("{relative}/leaf"));
+    std::fs::create_dir(cg.child("leaf")).unwrap();
+    assert_eq!(fs.children(&leaf).unwrap(), Some(Vec::new()));
+    std::fs::create_dir(cg.child("leaf/inner")).unwrap();
+    assert_eq!(fs.children(&leaf).unwrap(), Some(vec!["inner".into()]));
+    let mut names = fs.children(&top).unwrap().unwrap();
+    names.sort();
+    assert_eq!(names, vec![std::ffi::OsString::from("leaf")]);
+    std::fs::remove_dir(cg.child("leaf/inner")).unwrap();
+    std::fs::remove_dir(cg.child("leaf")).unwrap();
+    assert_eq!(fs.children(&leaf).unwrap(), None, "gone");
+}
