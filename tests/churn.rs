@@ -9,25 +9,6 @@ use common::Pty;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Inotify watches held by a process, from /proc/PID/fdinfo.
-fn inotify_watches(pid: u32) -> usize {
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap();
-    fds.flatten()
-        .filter(|fd| {
-            std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy().contains("inotify"))
-        })
-        .map(|fd| {
-            let info = std::fs::read_to_string(format!(
-                "/proc/{pid}/fdinfo/{}",
-                fd.file_name().to_string_lossy()
-            ));
-            info.map_or(0, |t| {
-                t.lines().filter(|l| l.starts_with("inotify wd:")).count()
-            })
-        })
-        .sum()
-}
-
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -61,7 +42,7 @@ fn churn_leaves_cgtui_running_consistent_and_flat() {
         s.contains(" 1 cgroup ·") && !s.contains("reading…")
     });
     let pid = pty.pid().unwrap();
-    let baseline_watches = inotify_watches(pid);
+    let baseline_watches = common::inotify_watches(pid);
     assert!(
         baseline_watches >= 2,
         "watching the root dir and its cgroup.events"
@@ -120,11 +101,13 @@ fn churn_leaves_cgtui_running_consistent_and_flat() {
     let count = cgtui::format::plural(on_disk, "cgroup");
     pty.wait_text(&format!(" {count} ·"), Duration::from_secs(5));
     let start = Instant::now();
-    while inotify_watches(pid) != baseline_watches && start.elapsed() < Duration::from_secs(5) {
+    while common::inotify_watches(pid) != baseline_watches
+        && start.elapsed() < Duration::from_secs(5)
+    {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(
-        inotify_watches(pid),
+        common::inotify_watches(pid),
         baseline_watches,
         "watches back to the baseline"
     );

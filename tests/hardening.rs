@@ -1005,27 +1005,6 @@ fn a_full_disk_is_a_counted_gap_not_an_exit() {
     drop(processes);
 }
 
-/// The inotify watches process `pid` holds (the `inotify wd:` lines of its descriptors).
-fn inotify_watches(pid: u32) -> usize {
-    let dir = PathBuf::from(format!("/proc/{pid}"));
-    std::fs::read_dir(dir.join("fd"))
-        .map(|fds| {
-            fds.flatten()
-                .filter(|fd| {
-                    std::fs::read_link(fd.path())
-                        .is_ok_and(|t| t.as_os_str() == "anon_inode:inotify")
-                })
-                .map(|fd| {
-                    std::fs::read_to_string(dir.join("fdinfo").join(fd.file_name()))
-                        .map_or(0, |t| {
-                            t.lines().filter(|l| l.starts_with("inotify wd:")).count()
-                        })
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 /// Issue 23 item 6: a user making cgroups made root's recorder take all of root's inotify
 /// watches (another root process then got ENOSPC), and a cgroup made afterwards had its
 /// `created` event but no `populated`/`unpopulated`. Now the recorder takes at most its
@@ -1075,7 +1054,7 @@ print("made", flush=True)
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let watches = inotify_watches(pid);
+    let watches = common::inotify_watches(pid);
     let said = std::fs::read_to_string(&log).unwrap();
     eprintln!("recorder over 302 cgroups: {watches} inotify watches; it said: {said}");
     assert!(watches <= 100, "{watches} watches");

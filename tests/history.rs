@@ -892,6 +892,46 @@ fn limits_written_by_anyone_are_recorded_at_the_next_sample() {
 }
 
 #[test]
+fn the_recorder_hears_event_files_through_one_watch_a_cgroup() {
+    // cgroup.events is held open, not watched: its changes come to the directory's watch. An
+    // interval of an hour: only inotify can tell the recorder in time.
+    let cg = live_or_skip!("held");
+    for name in ["a", "b", "c"] {
+        std::fs::create_dir(cg.child(name)).unwrap();
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store");
+    let root = cg.relative.to_str().unwrap();
+    let recorder = Recorder(
+        Command::new(common::binary())
+            .args(["record", "--interval", "3600", "--store"])
+            .arg(&store)
+            .args(["--root", root])
+            .env("XDG_STATE_HOME", tmp.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until("the first sample", || {
+        Store::open(&store).is_ok_and(|mut s| s.span().is_some())
+    });
+    // The top and its three children: a watch each (their directories), nothing else.
+    assert_eq!(common::inotify_watches(recorder.0.id()), 4);
+    let populated = |name: &str| {
+        events_json(&store, tmp.path()).iter().any(|e| {
+            e["kind"] == "populated" && e["cgroup"].as_str().unwrap().ends_with(&format!("/{name}"))
+        })
+    };
+    let mut sleeper = common::LiveCgroup::spawn_in(&cg.child("b"), &["sleep", "60"]);
+    wait_within("b populated, by inotify", Duration::from_secs(15), || {
+        populated("b")
+    });
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    assert!(!populated("a") && !populated("c"));
+}
+
+#[test]
 fn sigkill_at_random_moments_loses_nothing_but_the_sample_being_written() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");

@@ -26,25 +26,6 @@ fn cgroup(dir: &Path) {
     .unwrap();
 }
 
-/// The inotify watches process `pid` holds (one `inotify wd:` line each in its fdinfo).
-fn watches_of(pid: u32) -> usize {
-    let mut count = 0;
-    for fd in std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .flatten()
-    {
-        if std::fs::read_link(fd.path()).is_ok_and(|l| l.as_os_str() == "anon_inode:inotify") {
-            let info = format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_string_lossy());
-            count += std::fs::read_to_string(info)
-                .unwrap_or_default()
-                .lines()
-                .filter(|l| l.starts_with("inotify wd:"))
-                .count();
-        }
-    }
-    count
-}
-
 #[test]
 fn memory_events_are_watched_on_screen_only_and_a_hidden_childs_oom_kill_shows_on_its_parent() {
     let dir = tempfile::tempdir().unwrap();
@@ -75,10 +56,10 @@ fn memory_events_are_watched_on_screen_only_and_a_hidden_childs_oom_kill_shows_o
     let tree = cgroups;
     let pid = pty.pid().expect("cgtui's pid");
     let start = Instant::now();
-    let mut watches = watches_of(pid);
+    let mut watches = common::inotify_watches(pid);
     while watches <= tree && start.elapsed() < WAIT {
         std::thread::sleep(Duration::from_millis(50));
-        watches = watches_of(pid);
+        watches = common::inotify_watches(pid);
     }
     let rows = screen.lines().count();
     assert!(

@@ -371,8 +371,9 @@ pub fn run(options: Options) -> Result<()> {
     // instead of reading the files again.
     let mut startup = Vec::new();
     let mut watched_at_start = Vec::new();
-    // Directories, cgroup.events and memory.events are watched (3 a cgroup), so that an OOM
-    // kill is recorded the moment the kernel reports it; memory.events and pids.events are
+    // Directories are watched, and cgroup.events and memory.events held open so that their
+    // changes come to the directory's watch (1 watch a cgroup; 3 where descriptors run short),
+    // so that an OOM kill is recorded the moment the kernel reports it; memory.events and pids.events are
     // also read by every sample and their counters compared there (a watch on them can be
     // missing unannounced, as the files come and go with their controllers).
     // Cgroups past the longest path recorded are not watched, walked or read either: each
@@ -382,6 +383,7 @@ pub fn run(options: Options) -> Result<()> {
             .reporting_each_unwatched()
             .without_pids_events()
             .reporting_writes()
+            .holding_event_files()
             .with_max_path(MAX_RECORDED_PATH)
     });
     let mut left_out = LeftOut::default();

@@ -9,6 +9,28 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The inotify watches process `pid` holds (the `inotify wd:` lines of its descriptors'
+/// fdinfo); 0 if it is gone.
+pub fn inotify_watches(pid: u32) -> usize {
+    let dir = PathBuf::from(format!("/proc/{pid}"));
+    std::fs::read_dir(dir.join("fd"))
+        .map(|fds| {
+            fds.flatten()
+                .filter(|fd| {
+                    std::fs::read_link(fd.path())
+                        .is_ok_and(|t| t.as_os_str() == "anon_inode:inotify")
+                })
+                .map(|fd| {
+                    std::fs::read_to_string(dir.join("fdinfo").join(fd.file_name()))
+                        .map_or(0, |t| {
+                            t.lines().filter(|l| l.starts_with("inotify wd:")).count()
+                        })
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/cgroupv2/tests/fixtures/debian12")
 }

@@ -240,6 +240,11 @@ pub struct Watcher {
     own_cwd: bool,
     /// Directory watches ask for IN_MODIFY too ([`Watcher::reporting_writes`]).
     writes: bool,
+    /// Event files held open instead of watched ([`Watcher::holding_event_files`]), by
+    /// cgroup, and how many may be.
+    held_files: HashMap<CgroupPath, Vec<(Kind, std::os::fd::OwnedFd)>>,
+    held_count: usize,
+    hold_max: usize,
 }
 
 /// What a [`Watcher`] shares with its [`CounterWatches`] (another thread).
@@ -305,6 +310,9 @@ impl Watcher {
             }),
             own_cwd: false,
             writes: false,
+            held_files: HashMap::new(),
+            held_count: 0,
+            hold_max: 0,
         })
     }
 
@@ -414,6 +422,24 @@ impl Watcher {
     pub fn reporting_writes(mut self) -> Self {
         self.writes = true;
         self
+    }
+
+    /// Hold each event file open (O_PATH) instead of watching it, with
+    /// [`Watcher::reporting_writes`]: 1 watch a cgroup, not 3. The kernel announces a change of
+    /// an event file to a watch of its directory too (IN_MODIFY with the file's name), but only
+    /// while the file's inode is in memory (`kernfs_notify` looks it up and skips it if not);
+    /// an open descriptor keeps it there. Descriptors are a process's own, watches are shared
+    /// by every process of the uid: at most an eighth of the descriptor limit is held (65,536
+    /// at most); beyond, and where the directory has no watch, the files are watched as before.
+    pub fn holding_event_files(mut self) -> Self {
+        let eighth = usize::try_from(crate::files::descriptor_limit() / 8).unwrap_or(usize::MAX);
+        self.hold_max = eighth.min(65_536);
+        self
+    }
+
+    /// Event files held open instead of watched ([`Watcher::holding_event_files`]).
+    pub fn held_event_files(&self) -> usize {
+        self.held_count
     }
 
     /// Leave pids.events unwatched (3 watches a cgroup, not 4): for a reader that compares it
@@ -565,7 +591,11 @@ impl Watcher {
         }
         if mask.contains(EventMask::IGNORED) {
             // The kernel dropped the watch (its file or directory is gone).
-            if self.by_wd.remove(&wd).is_some() {
+            if let Some((cgroup, kind)) = self.by_wd.remove(&wd) {
+                if kind == Kind::Dir {
+                    // Without it, changes of the files held there would go unreported.
+                    self.release_files(&cgroup);
+                }
                 self.share_held();
             } else {
                 self.shared.counters().remove(&wd);
@@ -582,6 +612,9 @@ impl Watcher {
         match kind {
             Kind::Dir => {
                 if mask.contains(EventMask::MODIFY) && !mask.contains(EventMask::ISDIR) {
+                    if let Some(kind) = name.and_then(|n| self.held_kind(&cgroup, n)) {
+                        return self.report(cgroup, kind, emit);
+                    }
                     return match name.and_then(WrittenFile::of) {
                         Some(file) => emit(WatchEvent::Written { path: cgroup, file }),
                         None => true,
@@ -607,6 +640,30 @@ impl Watcher {
                     true
                 }
             }
+            kind => self.report(cgroup, kind, emit),
+        }
+    }
+
+    /// The kind of `name` if it is an event file of `cgroup` held open
+    /// ([`Watcher::holding_event_files`]): its changes come to the directory's watch.
+    fn held_kind(&self, cgroup: &CgroupPath, name: &OsStr) -> Option<Kind> {
+        let (_, kind) = FILES.iter().find(|(file, _)| OsStr::new(file) == name)?;
+        self.held_files
+            .get(cgroup)?
+            .iter()
+            .any(|(k, _)| k == kind)
+            .then_some(*kind)
+    }
+
+    /// Read the event file of `kind` of `cgroup`, which changed, and report it.
+    fn report(
+        &self,
+        cgroup: CgroupPath,
+        kind: Kind,
+        emit: &mut dyn FnMut(WatchEvent) -> bool,
+    ) -> bool {
+        match kind {
+            Kind::Dir => true,
             Kind::Events => match self.fs.read(&cgroup, "cgroup.events", parse::cgroup_events) {
                 Ok(Some(events)) => emit(WatchEvent::EventsChanged {
                     path: cgroup,
@@ -727,6 +784,35 @@ impl Watcher {
         for (file, kind) in targets {
             if !self.budget_resolved && self.budget.is_some_and(|b| self.held() >= b) {
                 self.resolve_budget();
+            }
+            if kind != Kind::Dir && self.writes && wds.len() == 1 && self.held_count < self.hold_max
+            {
+                // The directory is watched (it comes first): hold the file instead.
+                let held = if inside {
+                    rustix::fs::openat(
+                        rustix::fs::CWD,
+                        file.unwrap_or("."),
+                        rustix::fs::OFlags::PATH | rustix::fs::OFlags::NOFOLLOW,
+                        rustix::fs::Mode::empty(),
+                    )
+                    .map_err(io::Error::from)
+                } else {
+                    self.fs.open_path(cgroup, file)
+                };
+                match held {
+                    Ok(fd) => {
+                        self.held_files
+                            .entry(cgroup.clone())
+                            .or_default()
+                            .push((kind, fd));
+                        self.held_count += 1;
+                        continue;
+                    }
+                    // Absent here (no memory controller, the root's cgroup.events).
+                    Err(e) if crate::error::is_gone(&e) => continue,
+                    // Out of descriptors, say: watched instead.
+                    Err(_) => {}
+                }
             }
             let result = if self.budget.is_some_and(|b| self.held() >= b) {
                 over_budget = true;
@@ -871,6 +957,7 @@ impl Watcher {
             .map(|(p, _)| p.clone())
             .collect();
         for cgroup in doomed {
+            self.release_files(&cgroup);
             for wd in self.by_cgroup.remove(&cgroup).unwrap_or_default() {
                 // The kernel drops watches of removed inodes itself; removing here only matters
                 // for a subtree that is still there (polling fallback). Errors mean "already gone".
@@ -879,6 +966,15 @@ impl Watcher {
             }
         }
         self.share_held();
+    }
+}
+
+impl Watcher {
+    /// Close the event files held for `cgroup`.
+    fn release_files(&mut self, cgroup: &CgroupPath) {
+        if let Some(files) = self.held_files.remove(cgroup) {
+            self.held_count -= files.len();
+        }
     }
 }
 
