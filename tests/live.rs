@@ -730,7 +730,7 @@ fn held_directories_never_read_a_removed_or_remade_cgroup() {
 }
 
 /// A leaf's children are known from one `stat` (its link count is 2); a child made in it is
-/// found at the next call, a parent's are listed, and a removed cgroup has none.
+/// found at the next call (and walk), a parent's are listed, and a removed cgroup has none.
 #[test]
 fn children_of_a_leaf_and_of_a_parent_on_the_real_kernel() {
     let cg = live_or_skip!("children");
@@ -741,8 +741,12 @@ fn children_of_a_leaf_and_of_a_parent_on_the_real_kernel() {
     let leaf = path(&format!("{relative}/leaf"));
     std::fs::create_dir(cg.child("leaf")).unwrap();
     assert_eq!(fs.children(&leaf).unwrap(), Some(Vec::new()));
+    assert_eq!(fs.walk(&top), [top.clone(), leaf.clone()]);
     std::fs::create_dir(cg.child("leaf/inner")).unwrap();
     assert_eq!(fs.children(&leaf).unwrap(), Some(vec!["inner".into()]));
+    // A walk learns a leaf from one stat beside its parent's listing: inner is no longer one.
+    let inner = path(&format!("{relative}/leaf/inner"));
+    assert_eq!(fs.walk(&top), [top.clone(), leaf.clone(), inner]);
     let mut names = fs.children(&top).unwrap().unwrap();
     names.sort();
     assert_eq!(names, vec![std::ffi::OsString::from("leaf")]);

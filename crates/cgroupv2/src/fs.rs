@@ -658,6 +658,21 @@ impl Cgroupfs {
         })
     }
 
+    /// `cgroup` has no child, as one `stat` relative to its parent's open directory tells on
+    /// cgroupfs (a link count of 2, see [`CgroupDir::children`]): most cgroups are leaves, and
+    /// opening one to learn it costs an open, a `stat` and a close.
+    fn is_leaf_in(&self, cgroup: &CgroupPath, parent: Option<&CgroupDir>) -> bool {
+        let Some(parent) = parent.filter(|_| !self.is_fixture()) else {
+            return false;
+        };
+        let Ok(parent) = parent.fd() else {
+            return false;
+        };
+        rustix::fs::statat(parent, cgroup.name(), AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|stat| {
+            FileType::from_raw_mode(stat.st_mode) == FileType::Directory && stat.st_nlink == 2
+        })
+    }
+
     /// The entries of type `want` in the open directory `fd`, at most `limit`.
     fn list(&self, fd: OwnedFd, want: FileType, limit: usize) -> io::Result<Vec<OsString>> {
         list_in(
@@ -682,6 +697,10 @@ impl Cgroupfs {
         let mut walk = Walk::default();
         let mut stack = vec![(base.clone(), None)];
         while let Some((cgroup, parent)) = stack.pop() {
+            if self.is_leaf_in(&cgroup, parent.as_deref()) {
+                walk.cgroups.push(cgroup);
+                continue;
+            }
             let opened = self.open_dir(&cgroup, parent.as_deref());
             if let Ok(mut dir) = opened
                 && let Ok(mut names) = dir.children()
