@@ -891,14 +891,43 @@ fn limits_written_by_anyone_are_recorded_at_the_next_sample() {
     drop(controller);
 }
 
+/// Each inotify watch of process `pid`: the watched inode and its mask (from fdinfo).
+fn watch_masks(pid: u32) -> Vec<(u64, u32)> {
+    let mut watches = Vec::new();
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+    {
+        let info = format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_string_lossy());
+        for line in std::fs::read_to_string(info).unwrap_or_default().lines() {
+            let field = |name: &str| {
+                line.split_whitespace()
+                    .find_map(|f| f.strip_prefix(name))
+                    .and_then(|v| u64::from_str_radix(v, 16).ok())
+            };
+            if let (true, Some(ino), Some(mask)) = (
+                line.starts_with("inotify wd:"),
+                field("ino:"),
+                field("mask:"),
+            ) {
+                watches.push((ino, mask as u32));
+            }
+        }
+    }
+    watches
+}
+
 #[test]
 fn the_recorder_hears_event_files_through_one_watch_a_cgroup() {
     // cgroup.events is held open, not watched: its changes come to the directory's watch. An
-    // interval of an hour: only inotify can tell the recorder in time.
+    // interval of an hour: only inotify can tell the recorder in time. Only where root owns
+    // the directory: another owner could flood a watch that reports writes.
+    use std::os::unix::fs::MetadataExt;
     let cg = live_or_skip!("held");
-    for name in ["a", "b", "c"] {
+    for name in ["a", "b", "c", "d"] {
         std::fs::create_dir(cg.child(name)).unwrap();
     }
+    std::os::unix::fs::chown(cg.child("d"), Some(65534), Some(65534)).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
     let root = cg.relative.to_str().unwrap();
@@ -915,8 +944,20 @@ fn the_recorder_hears_event_files_through_one_watch_a_cgroup() {
     wait_until("the first sample", || {
         Store::open(&store).is_ok_and(|mut s| s.span().is_some())
     });
-    // The top and its three children: a watch each (their directories), nothing else.
-    assert_eq!(common::inotify_watches(recorder.0.id()), 4);
+    let pid = recorder.0.id();
+    // The top and a, b, c: a watch each (their directories); d, not root's: its directory
+    // and its cgroup.events, and no IN_MODIFY on the directory.
+    assert_eq!(common::inotify_watches(pid), 6);
+    const IN_MODIFY: u32 = 0x2;
+    let mask_of = |name: &str| {
+        let ino = std::fs::metadata(cg.child(name)).unwrap().ino();
+        watch_masks(pid)
+            .into_iter()
+            .find(|(i, _)| *i == ino)
+            .map(|(_, mask)| mask)
+    };
+    assert!(mask_of("a").is_some_and(|m| m & IN_MODIFY != 0));
+    assert!(mask_of("d").is_some_and(|m| m & IN_MODIFY == 0));
     let populated = |name: &str| {
         events_json(&store, tmp.path()).iter().any(|e| {
             e["kind"] == "populated" && e["cgroup"].as_str().unwrap().ends_with(&format!("/{name}"))
@@ -929,6 +970,20 @@ fn the_recorder_hears_event_files_through_one_watch_a_cgroup() {
     sleeper.kill().unwrap();
     sleeper.wait().unwrap();
     assert!(!populated("a") && !populated("c"));
+    // c given away (as systemd does for Delegate=): its writes no longer reported, its
+    // cgroup.events watched, and still heard.
+    std::os::unix::fs::chown(cg.child("c"), Some(65534), Some(65534)).unwrap();
+    wait_within(
+        "c's watch without IN_MODIFY",
+        Duration::from_secs(15),
+        || mask_of("c").is_some_and(|m| m & IN_MODIFY == 0) && common::inotify_watches(pid) == 7,
+    );
+    let mut sleeper = common::LiveCgroup::spawn_in(&cg.child("c"), &["sleep", "60"]);
+    wait_within("c populated, by inotify", Duration::from_secs(15), || {
+        populated("c")
+    });
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
 }
 
 #[test]

@@ -125,7 +125,8 @@ fn interpret(event: WatchEvent, known: &mut HashMap<CgroupPath, Known>) -> Vec<H
         WatchEvent::Overflow
         | WatchEvent::Exhausted { .. }
         | WatchEvent::Unwatched { .. }
-        | WatchEvent::Written { .. } => {}
+        | WatchEvent::Written { .. }
+        | WatchEvent::WritesUnreported { .. } => {}
     }
     out
 }
@@ -146,6 +147,8 @@ struct Trust {
     unwatched: HashSet<CgroupPath>,
     /// Cgroups whose directory could not be watched: their new children go unreported.
     unwatched_dirs: HashSet<CgroupPath>,
+    /// Cgroups whose writes the watcher does not report (their directory is not root's).
+    writes_unreported: HashSet<CgroupPath>,
     /// Events were lost (queue overflow): the next sample lists the tree and reads every
     /// event file.
     reread: bool,
@@ -157,6 +160,7 @@ impl Default for Trust {
             watching: true,
             unwatched: HashSet::new(),
             unwatched_dirs: HashSet::new(),
+            writes_unreported: HashSet::new(),
             reread: false,
         }
     }
@@ -177,9 +181,13 @@ impl Trust {
                     self.unwatched_dirs.insert(path.clone());
                 }
             }
+            WatchEvent::WritesUnreported { path } => {
+                self.writes_unreported.insert(path.clone());
+            }
             WatchEvent::Removed { path } => {
                 self.unwatched.retain(|p| !p.starts_with(path));
                 self.unwatched_dirs.retain(|p| !p.starts_with(path));
+                self.writes_unreported.retain(|p| !p.starts_with(path));
             }
             _ => {}
         }
@@ -189,13 +197,15 @@ impl Trust {
         self.watching && !self.unwatched.contains(path)
     }
 
-    /// The watcher's tree, with the unwatched directories listed again, is the whole tree:
-    /// it runs and lost nothing.
-    /// A write to `path`'s files is reported: its directory is watched.
+    /// A write to `path`'s files is reported: its directory is watched, and root's.
     fn reports_writes_of(&self, path: &CgroupPath) -> bool {
-        self.watching && !self.unwatched_dirs.contains(path)
+        self.watching
+            && !self.unwatched_dirs.contains(path)
+            && !self.writes_unreported.contains(path)
     }
 
+    /// The watcher's tree, with the unwatched directories listed again, is the whole tree:
+    /// it runs and lost nothing.
     fn knows_the_tree(&self) -> bool {
         self.watching && !self.reread
     }
@@ -249,8 +259,6 @@ fn relist_unwatched(
     events
 }
 
-/// The tree as the watcher reported it: what it found when it started, plus what it reported
-/// created, minus what it reported removed (with everything below).
 /// The children of `parent` in `tree`.
 fn children_in(tree: &BTreeSet<CgroupPath>, parent: &CgroupPath) -> Vec<CgroupPath> {
     tree.range(parent.clone()..)
@@ -261,6 +269,8 @@ fn children_in(tree: &BTreeSet<CgroupPath>, parent: &CgroupPath) -> Vec<CgroupPa
         .collect()
 }
 
+/// The tree as the watcher reported it: what it found when it started, plus what it reported
+/// created, minus what it reported removed (with everything below).
 fn follow_tree(tree: &mut BTreeSet<CgroupPath>, event: &WatchEvent) {
     match event {
         WatchEvent::Created { path, .. } => {

@@ -539,7 +539,8 @@ impl Model {
             WatchEvent::Overflow
             | WatchEvent::Exhausted { .. }
             | WatchEvent::Unwatched { .. }
-            | WatchEvent::Written { .. } => {}
+            | WatchEvent::Written { .. }
+            | WatchEvent::WritesUnreported { .. } => {}
         }
         change
     }

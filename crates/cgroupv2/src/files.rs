@@ -478,6 +478,10 @@ impl CgroupReads<'_> {
     /// [`crate::watch::Watcher::reporting_writes`]), and forgets its rare files then: they
     /// are re-read at the longer period of [`OpenFiles::set_written_passes`].
     pub fn writes_reported(self, reported: bool) -> Self {
+        if reported && !self.entry.writes_reported {
+            // Read while no write was reported: a write since may never be.
+            self.entry.rare.clear();
+        }
         self.entry.writes_reported = reported;
         self
     }

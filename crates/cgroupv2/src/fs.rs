@@ -792,6 +792,11 @@ impl CgroupDir {
         (cgroup.depth() < HELD_PARENTS_MAX).then(|| Arc::new(dir))
     }
 
+    /// Its owner's uid.
+    pub fn owner(&self) -> io::Result<u32> {
+        Ok(self.dir.stat()?.st_uid)
+    }
+
     /// Make it the working directory of the calling thread (see [`crate::watch`]).
     pub(crate) fn enter(&self) -> io::Result<()> {
         Ok(self.dir.chdir()?)

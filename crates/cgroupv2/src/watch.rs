@@ -70,6 +70,11 @@ pub enum WatchEvent {
         path: CgroupPath,
         file: WrittenFile,
     },
+    /// Writes to this cgroup's files are not reported ([`Watcher::reporting_writes`]): its
+    /// directory is not root's (its owner could flood the watch), or stopped being root's.
+    WritesUnreported {
+        path: CgroupPath,
+    },
     /// One cgroup's directory or event files could not be watched for another reason (such as
     /// permission): it must be polled alone; the rest of the tree stays event-driven.
     Unwatched {
@@ -611,6 +616,19 @@ impl Watcher {
         };
         match kind {
             Kind::Dir => {
+                if mask.contains(EventMask::DELETE_SELF) {
+                    // Removed: the files held there go (its IN_IGNORED waits for them).
+                    self.release_files(&cgroup);
+                    return true;
+                }
+                if mask.contains(EventMask::ATTRIB) {
+                    // Its own owner or mode changed (a file's has a name): a directory given
+                    // away (systemd's Delegate= chowns it after mkdir) no longer reports writes.
+                    if name.is_none() && !self.owned_by_root(&cgroup, None) {
+                        return self.stop_reporting_writes(&cgroup, emit);
+                    }
+                    return true;
+                }
                 if mask.contains(EventMask::MODIFY) && !mask.contains(EventMask::ISDIR) {
                     if let Some(kind) = name.and_then(|n| self.held_kind(&cgroup, n)) {
                         return self.report(cgroup, kind, emit);
@@ -768,6 +786,9 @@ impl Watcher {
     ) -> Result<Option<WatchEvent>, Stopped> {
         // With a working directory of its own, this thread enters the cgroup's directory.
         let inside = self.own_cwd && dir.is_some_and(|d| d.enter().is_ok());
+        // Writes are reported only where only root can write: anyone else could flood the
+        // watch with cheap writes (a change of owner later is an IN_ATTRIB, see `handle`).
+        let writes_here = self.writes && self.owned_by_root(cgroup, dir);
         let mut wds = Vec::new();
         let mut failed = None;
         let mut directory = false;
@@ -785,14 +806,16 @@ impl Watcher {
             if !self.budget_resolved && self.budget.is_some_and(|b| self.held() >= b) {
                 self.resolve_budget();
             }
-            if kind != Kind::Dir && self.writes && wds.len() == 1 && self.held_count < self.hold_max
+            if kind != Kind::Dir && writes_here && wds.len() == 1 && self.held_count < self.hold_max
             {
                 // The directory is watched (it comes first): hold the file instead.
                 let held = if inside {
                     rustix::fs::openat(
                         rustix::fs::CWD,
                         file.unwrap_or("."),
-                        rustix::fs::OFlags::PATH | rustix::fs::OFlags::NOFOLLOW,
+                        rustix::fs::OFlags::PATH
+                            | rustix::fs::OFlags::NOFOLLOW
+                            | rustix::fs::OFlags::CLOEXEC,
                         rustix::fs::Mode::empty(),
                     )
                     .map_err(io::Error::from)
@@ -820,10 +843,14 @@ impl Watcher {
                     rustix::io::Errno::NOSPC.raw_os_error(),
                 ))
             } else if inside {
-                let mask = self.mask(kind);
-                add_watch_here(&mut self.inotify.watches(), file, mask)
+                add_watch_here(
+                    &mut self.inotify.watches(),
+                    file,
+                    mask_for(kind, writes_here),
+                )
             } else {
-                self.add_watch(cgroup, file, kind)
+                let mask = mask_for(kind, writes_here);
+                add_watch(&mut self.inotify.watches(), &self.fs, cgroup, file, mask)
             };
             match result {
                 Ok(wd) => {
@@ -867,8 +894,16 @@ impl Watcher {
                 }
             }
         }
+        let unreported = self.writes && !writes_here && !wds.is_empty();
         self.by_cgroup.insert(cgroup.clone(), wds);
         self.share_held();
+        if unreported
+            && !emit(WatchEvent::WritesUnreported {
+                path: cgroup.clone(),
+            })
+        {
+            return Err(Stopped);
+        }
         Ok(failed.map(|reason| {
             self.unwatched += 1;
             WatchEvent::Unwatched {
@@ -880,22 +915,68 @@ impl Watcher {
         }))
     }
 
-    fn add_watch(
-        &mut self,
-        cgroup: &CgroupPath,
-        file: Option<&str>,
-        kind: Kind,
-    ) -> io::Result<WatchDescriptor> {
-        let mask = self.mask(kind);
-        add_watch(&mut self.inotify.watches(), &self.fs, cgroup, file, mask)
+    /// Is `cgroup`'s directory root's (`dir`: it, open)? Unknown is no.
+    fn owned_by_root(&self, cgroup: &CgroupPath, dir: Option<&CgroupDir>) -> bool {
+        let uid = match dir {
+            Some(dir) => dir.owner().ok(),
+            None => self.fs.stat(cgroup).ok().flatten().map(|s| s.uid),
+        };
+        uid == Some(0)
     }
 
-    /// What a watch of `kind` asks for, writes included where they are reported.
-    fn mask(&self, kind: Kind) -> WatchMask {
-        match kind {
-            Kind::Dir if self.writes => mask_of(kind) | WatchMask::MODIFY,
-            _ => mask_of(kind),
+    /// `cgroup`'s directory is no longer root's: stop asking for its writes (the watch of the
+    /// same inode is replaced), and watch the event files held there instead.
+    fn stop_reporting_writes(
+        &mut self,
+        cgroup: &CgroupPath,
+        emit: &mut dyn FnMut(WatchEvent) -> bool,
+    ) -> bool {
+        let mut watches = self.inotify.watches();
+        let dir_mask = mask_for(Kind::Dir, false);
+        if add_watch(&mut watches, &self.fs, cgroup, None, dir_mask).is_err() {
+            // Gone: its IN_DELETE follows.
+            return true;
         }
+        let mut failed = None;
+        for (kind, _held) in self.held_files.remove(cgroup).unwrap_or_default() {
+            self.held_count -= 1;
+            let file = FILES.iter().find(|(_, k)| *k == kind).map(|(f, _)| *f);
+            let over = self.budget.is_some_and(|b| self.held() >= b);
+            let added = if over {
+                Err(io::Error::from_raw_os_error(
+                    rustix::io::Errno::NOSPC.raw_os_error(),
+                ))
+            } else {
+                add_watch(&mut watches, &self.fs, cgroup, file, mask_of(kind))
+            };
+            match added {
+                Ok(wd) => {
+                    self.by_wd.insert(wd.clone(), (cgroup.clone(), kind));
+                    self.by_cgroup.entry(cgroup.clone()).or_default().push(wd);
+                }
+                Err(e) if crate::error::is_gone(&e) => {}
+                Err(e) => {
+                    let what = cgroup.file_display(file.unwrap_or("."));
+                    failed.get_or_insert_with(|| format!("cannot watch {what}: {e}"));
+                }
+            }
+        }
+        self.share_held();
+        if let Some(reason) = failed {
+            self.unwatched += 1;
+            let event = WatchEvent::Unwatched {
+                path: cgroup.clone(),
+                directory: false,
+                reason,
+                children: None,
+            };
+            if !emit(event) {
+                return false;
+            }
+        }
+        emit(WatchEvent::WritesUnreported {
+            path: cgroup.clone(),
+        })
     }
 
     /// Recover from lost events (a queue overflow): list every directory once, watch and
@@ -975,6 +1056,18 @@ impl Watcher {
         if let Some(files) = self.held_files.remove(cgroup) {
             self.held_count -= files.len();
         }
+    }
+}
+
+/// What a watch of `kind` asks for; a directory's, with `writes` (a cgroup whose writes are
+/// reported): every write to a file in it, a change of its owner, and its removal (held files
+/// keep it in memory, so the removal of its last watch would wait for them).
+fn mask_for(kind: Kind, writes: bool) -> WatchMask {
+    match kind {
+        Kind::Dir if writes => {
+            mask_of(kind) | WatchMask::MODIFY | WatchMask::ATTRIB | WatchMask::DELETE_SELF
+        }
+        _ => mask_of(kind),
     }
 }
 
