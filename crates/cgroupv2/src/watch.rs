@@ -423,7 +423,9 @@ impl Watcher {
     /// [`WatchEvent::Written`]: the kernel reports every write(2) to a file (of any writer, in
     /// any namespace: a cgroup has one inode) to a watch of its directory, so a reader can keep
     /// limits it read until they are written instead of reading them again every few passes.
-    /// It costs no watch: the directory watches ask for IN_MODIFY too.
+    /// It costs no watch: the directory watches ask for IN_MODIFY too. Only those of
+    /// directories root owns: another owner could flood the watch with cheap writes; those
+    /// cgroups are named by [`WatchEvent::WritesUnreported`].
     pub fn reporting_writes(mut self) -> Self {
         self.writes = true;
         self
@@ -435,7 +437,8 @@ impl Watcher {
     /// while the file's inode is in memory (`kernfs_notify` looks it up and skips it if not);
     /// an open descriptor keeps it there. Descriptors are a process's own, watches are shared
     /// by every process of the uid: at most an eighth of the descriptor limit is held (65,536
-    /// at most); beyond, and where the directory has no watch, the files are watched as before.
+    /// at most); beyond, and where the directory has no watch or reports no writes (not root's),
+    /// the files are watched as before.
     pub fn holding_event_files(mut self) -> Self {
         let eighth = usize::try_from(crate::files::descriptor_limit() / 8).unwrap_or(usize::MAX);
         self.hold_max = eighth.min(65_536);
