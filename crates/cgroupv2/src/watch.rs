@@ -862,14 +862,10 @@ impl Watcher {
                 }
                 // The file does not exist here (no memory controller, or the root's cgroup.events).
                 Err(e) if crate::error::is_gone(&e) => {}
-                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) => {
-                    if self.report_each_unwatched {
-                        directory |= kind == Kind::Dir;
-                        let what =
-                            file.map_or_else(|| cgroup.to_string(), |f| cgroup.file_display(f));
-                        failed.get_or_insert_with(|| format!("no inotify watch left for {what}"));
-                    }
-                    if !self.exhausted {
+                Err(e) => {
+                    let out_of_watches =
+                        e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error());
+                    if out_of_watches && !self.exhausted {
                         self.exhausted = true;
                         let reason = if over_budget {
                             format!(
@@ -889,11 +885,19 @@ impl Watcher {
                             return Err(Stopped);
                         }
                     }
-                }
-                Err(e) => {
-                    directory |= kind == Kind::Dir;
-                    let what = file.map_or_else(|| cgroup.to_string(), |f| cgroup.file_display(f));
-                    failed.get_or_insert_with(|| format!("cannot watch {what}: {e}"));
+                    // Out of watches, each cgroup left without one is told only on request.
+                    if !out_of_watches || self.report_each_unwatched {
+                        directory |= kind == Kind::Dir;
+                        let what =
+                            file.map_or_else(|| cgroup.to_string(), |f| cgroup.file_display(f));
+                        failed.get_or_insert_with(|| {
+                            if out_of_watches {
+                                format!("no inotify watch left for {what}")
+                            } else {
+                                format!("cannot watch {what}: {e}")
+                            }
+                        });
+                    }
                 }
             }
         }
