@@ -766,17 +766,64 @@ impl Watcher {
                 return false;
             }
             if let Some((dir, Ok(names))) = listed {
+                // Leaves are watched from here, by name, without opening each (most cgroups
+                // are leaves); only where a cgroup takes its directory's watch alone.
+                let from_here = !announce
+                    && self.own_cwd
+                    && self.directories_only()
+                    && !self.fs.is_fixture()
+                    && dir.enter().is_ok();
                 let dir = CgroupDir::for_children(dir, &cgroup);
-                let within: Vec<(CgroupPath, Option<Arc<CgroupDir>>)> = names
-                    .iter()
-                    .rev()
-                    .filter(|n| !self.leaves_out(&cgroup, n))
-                    .map(|n| (cgroup.join(n), dir.clone()))
-                    .collect();
+                let mut within: Vec<(CgroupPath, Option<Arc<CgroupDir>>)> = Vec::new();
+                for name in names.iter().rev() {
+                    if self.leaves_out(&cgroup, name) {
+                        continue;
+                    }
+                    let child = cgroup.join(name);
+                    if from_here && self.watch_leaf_here(&child, name) {
+                        continue;
+                    }
+                    within.push((child, dir.clone()));
+                }
                 stack.extend(within);
             }
         }
         true
+    }
+
+    /// A cgroup takes one watch, its directory's: no event file is watched or held by this
+    /// watcher, and writes are not reported.
+    fn directories_only(&self) -> bool {
+        !self.counter_files && !self.events_everywhere && !self.writes
+    }
+
+    /// Watch `cgroup`, a child of this thread's working directory named `name`, if it is a
+    /// leaf: its directory by name, then its link count (2: no subdirectory), read after the
+    /// watch so that a child made in between is reported by it. False when it is not a leaf,
+    /// or its watch failed: the caller watches it the usual way (which reports a failure).
+    fn watch_leaf_here(&mut self, cgroup: &CgroupPath, name: &OsStr) -> bool {
+        if !self.budget_resolved && self.budget.is_some_and(|b| self.held() >= b) {
+            self.resolve_budget();
+        }
+        if self.budget.is_some_and(|b| self.held() >= b) {
+            return false;
+        }
+        let mask = mask_of(Kind::Dir) | WatchMask::DONT_FOLLOW;
+        let Ok(wd) = self.inotify.watches().add(name, mask) else {
+            return false;
+        };
+        self.by_wd.insert(wd.clone(), (cgroup.clone(), Kind::Dir));
+        let leaf = rustix::fs::statat(rustix::fs::CWD, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|stat| {
+                rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory
+                    && stat.st_nlink == 2
+            });
+        if leaf {
+            self.by_cgroup.insert(cgroup.clone(), vec![wd]);
+            self.share_held();
+        }
+        // Not a leaf: watched again the usual way (the same inode gives the same descriptor).
+        leaf
     }
 
     /// Watch one cgroup (`dir`: its directory, open). `Ok` with the [`WatchEvent::Unwatched`]
