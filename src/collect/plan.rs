@@ -88,8 +88,7 @@ struct Alone {
 const POLLED_OPEN_MAX: usize = 1024;
 
 fn polled_open_max() -> usize {
-    let eighth = crate::cgroup::files::descriptor_limit() / 8;
-    POLLED_OPEN_MAX.min(usize::try_from(eighth).unwrap_or(usize::MAX))
+    POLLED_OPEN_MAX.min(crate::cgroup::files::descriptor_share(8))
 }
 
 impl Default for ViewPlan {

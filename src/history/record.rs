@@ -226,10 +226,7 @@ fn relist_unwatched(
             continue;
         };
         names.sort();
-        let mut known: Vec<std::ffi::OsString> = tree
-            .range(dir.clone()..)
-            .take_while(|p| p.starts_with(dir))
-            .filter(|p| p.parent_bytes() == Some(dir.as_bytes()))
+        let mut known: Vec<std::ffi::OsString> = children_in(tree, dir)
             .map(|p| p.name().to_os_string())
             .collect();
         known.sort();
@@ -260,13 +257,13 @@ fn relist_unwatched(
 }
 
 /// The children of `parent` in `tree`.
-fn children_in(tree: &BTreeSet<CgroupPath>, parent: &CgroupPath) -> Vec<CgroupPath> {
+fn children_in<'a>(
+    tree: &'a BTreeSet<CgroupPath>,
+    parent: &'a CgroupPath,
+) -> impl Iterator<Item = &'a CgroupPath> {
     tree.range(parent.clone()..)
-        .skip(1)
-        .take_while(|p| p.starts_with(parent))
-        .filter(|p| p.parent_bytes() == Some(parent.as_bytes()))
-        .cloned()
-        .collect()
+        .take_while(move |p| p.starts_with(parent))
+        .filter(move |p| p.parent_bytes() == Some(parent.as_bytes()))
 }
 
 /// The tree as the watcher reported it: what it found when it started, plus what it reported
@@ -523,7 +520,9 @@ pub fn run(options: Options) -> Result<()> {
                     collector.forget_rare();
                 }
                 for (path, file) in written.drain() {
-                    collector.forget_written(&path, file, &mut |parent| children_in(&tree, parent));
+                    collector.forget_written(&path, file, &mut |parent| {
+                        children_in(&tree, parent).cloned().collect()
+                    });
                 }
                 let known_events = |path: &CgroupPath| {
                     let watched = known.get(path).filter(|k| k.watched && !reread);

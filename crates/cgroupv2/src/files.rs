@@ -201,9 +201,7 @@ impl OpenFiles {
 
     /// At most `max` files kept open, and never more than half the descriptor limit.
     pub fn with_keep_open_max(max: usize) -> OpenFiles {
-        let limit = descriptor_limit();
-        let half = usize::try_from(limit / 2).unwrap_or(usize::MAX);
-        let quarter = usize::try_from(limit / 4).unwrap_or(usize::MAX);
+        let (half, quarter) = (descriptor_share(2), descriptor_share(4));
         OpenFiles {
             cgroups: HashMap::new(),
             shared: Shared {
@@ -562,6 +560,12 @@ pub fn descriptor_limit() -> u64 {
     rustix::process::getrlimit(rustix::process::Resource::Nofile)
         .current
         .unwrap_or(u64::MAX)
+}
+
+/// One `parts`-th of [`descriptor_limit`]: the caches of open files and directories each take
+/// a share of their own.
+pub fn descriptor_share(parts: u64) -> usize {
+    usize::try_from(descriptor_limit() / parts.max(1)).unwrap_or(usize::MAX)
 }
 
 /// Raise this process's soft limit on open files to its hard limit, so thousands of cgroups'

@@ -604,7 +604,7 @@ impl Cgroupfs {
                 Ok(rustix::fs::statat(dir, rest, AtFlags::SYMLINK_NOFOLLOW)?)
             });
             match stat {
-                Ok(stat) if stat.st_nlink == 2 => return Ok(Some(Vec::new())),
+                Ok(stat) if is_leaf(&stat) => return Ok(Some(Vec::new())),
                 Ok(_) => {}
                 Err(e) if is_gone(&e) => return Ok(None),
                 Err(e) => return Err(Error::io(self.dir(cgroup), e)),
@@ -668,9 +668,8 @@ impl Cgroupfs {
         let Ok(parent) = parent.fd() else {
             return false;
         };
-        rustix::fs::statat(parent, cgroup.name(), AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|stat| {
-            FileType::from_raw_mode(stat.st_mode) == FileType::Directory && stat.st_nlink == 2
-        })
+        rustix::fs::statat(parent, cgroup.name(), AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|stat| is_leaf(&stat))
     }
 
     /// The entries of type `want` in the open directory `fd`, at most `limit`.
@@ -757,6 +756,12 @@ fn list_in(
     Ok(names)
 }
 
+/// A cgroup without children, by its directory's `stat` on cgroupfs: kernfs counts a
+/// directory's links as 2 plus its subdirectories.
+pub(crate) fn is_leaf(stat: &rustix::fs::Stat) -> bool {
+    FileType::from_raw_mode(stat.st_mode) == FileType::Directory && stat.st_nlink == 2
+}
+
 /// The depth down to which a walk opens children relative to their parent's directory.
 const HELD_PARENTS_MAX: usize = 64;
 
@@ -777,7 +782,7 @@ impl CgroupDir {
     /// count is taken now, not when it was opened: a watcher lists after its watch is in place,
     /// and a child made in between must be found by one or the other.
     pub fn children(&mut self) -> io::Result<Vec<OsString>> {
-        if !self.fixture && self.dir.stat()?.st_nlink == 2 {
+        if !self.fixture && is_leaf(&self.dir.stat()?) {
             return Ok(Vec::new());
         }
         crate::stats::listed();

@@ -440,14 +440,8 @@ impl Watcher {
     /// at most); beyond, and where the directory has no watch or reports no writes (not root's),
     /// the files are watched as before.
     pub fn holding_event_files(mut self) -> Self {
-        let eighth = usize::try_from(crate::files::descriptor_limit() / 8).unwrap_or(usize::MAX);
-        self.hold_max = eighth.min(65_536);
+        self.hold_max = crate::files::descriptor_share(8).min(65_536);
         self
-    }
-
-    /// Event files held open instead of watched ([`Watcher::holding_event_files`]).
-    pub fn held_event_files(&self) -> usize {
-        self.held_count
     }
 
     /// Leave pids.events unwatched (3 watches a cgroup, not 4): for a reader that compares it
@@ -802,10 +796,7 @@ impl Watcher {
     /// watch so that a child made in between is reported by it. False when it is not a leaf,
     /// or its watch failed: the caller watches it the usual way (which reports a failure).
     fn watch_leaf_here(&mut self, cgroup: &CgroupPath, name: &OsStr) -> bool {
-        if !self.budget_resolved && self.budget.is_some_and(|b| self.held() >= b) {
-            self.resolve_budget();
-        }
-        if self.budget.is_some_and(|b| self.held() >= b) {
+        if self.over_budget() {
             return false;
         }
         let mask = mask_of(Kind::Dir) | WatchMask::DONT_FOLLOW;
@@ -814,10 +805,7 @@ impl Watcher {
         };
         self.by_wd.insert(wd.clone(), (cgroup.clone(), Kind::Dir));
         let leaf = rustix::fs::statat(rustix::fs::CWD, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
-            .is_ok_and(|stat| {
-                rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory
-                    && stat.st_nlink == 2
-            });
+            .is_ok_and(|stat| crate::fs::is_leaf(&stat));
         if leaf {
             self.by_cgroup.insert(cgroup.clone(), vec![wd]);
             self.share_held();
@@ -853,9 +841,6 @@ impl Watcher {
         );
         let mut over_budget = false;
         for (file, kind) in targets {
-            if !self.budget_resolved && self.budget.is_some_and(|b| self.held() >= b) {
-                self.resolve_budget();
-            }
             if kind != Kind::Dir && writes_here && wds.len() == 1 && self.held_count < self.hold_max
             {
                 // The directory is watched (it comes first): hold the file instead.
@@ -887,11 +872,9 @@ impl Watcher {
                     Err(_) => {}
                 }
             }
-            let result = if self.budget.is_some_and(|b| self.held() >= b) {
+            let result = if self.over_budget() {
                 over_budget = true;
-                Err(io::Error::from_raw_os_error(
-                    rustix::io::Errno::NOSPC.raw_os_error(),
-                ))
+                Err(no_watch_left())
             } else if inside {
                 add_watch_here(
                     &mut self.inotify.watches(),
@@ -969,6 +952,21 @@ impl Watcher {
         }))
     }
 
+    /// Close the event files held for `cgroup`.
+    fn release_files(&mut self, cgroup: &CgroupPath) {
+        if let Some(files) = self.held_files.remove(cgroup) {
+            self.held_count -= files.len();
+        }
+    }
+
+    /// The watches held reach the budget (the provisional one is counted first, once reached).
+    fn over_budget(&mut self) -> bool {
+        if !self.budget_resolved && self.budget.is_some_and(|b| self.held() >= b) {
+            self.resolve_budget();
+        }
+        self.budget.is_some_and(|b| self.held() >= b)
+    }
+
     /// Is `cgroup`'s directory root's (`dir`: it, open)? Unknown is no.
     fn owned_by_root(&self, cgroup: &CgroupPath, dir: Option<&CgroupDir>) -> bool {
         let uid = match dir {
@@ -995,11 +993,8 @@ impl Watcher {
         for (kind, _held) in self.held_files.remove(cgroup).unwrap_or_default() {
             self.held_count -= 1;
             let file = FILES.iter().find(|(_, k)| *k == kind).map(|(f, _)| *f);
-            let over = self.budget.is_some_and(|b| self.held() >= b);
-            let added = if over {
-                Err(io::Error::from_raw_os_error(
-                    rustix::io::Errno::NOSPC.raw_os_error(),
-                ))
+            let added = if self.over_budget() {
+                Err(no_watch_left())
             } else {
                 add_watch(&mut watches, &self.fs, cgroup, file, mask_of(kind))
             };
@@ -1104,13 +1099,9 @@ impl Watcher {
     }
 }
 
-impl Watcher {
-    /// Close the event files held for `cgroup`.
-    fn release_files(&mut self, cgroup: &CgroupPath) {
-        if let Some(files) = self.held_files.remove(cgroup) {
-            self.held_count -= files.len();
-        }
-    }
+/// The error of a watch past the budget: as inotify's own when out of watches.
+fn no_watch_left() -> io::Error {
+    io::Error::from_raw_os_error(rustix::io::Errno::NOSPC.raw_os_error())
 }
 
 /// What a watch of `kind` asks for; a directory's, with `writes` (a cgroup whose writes are
