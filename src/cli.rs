@@ -90,6 +90,55 @@ pub fn command() -> clap::Command {
     command
 }
 
+/// The command line parsed: `args` with the program's name first, as `std::env::args_os`
+/// gives it. Without a subcommand's name among them (the TUI, the common case) only the
+/// top-level flags are built: building all the subcommands was a fifth of the TUI's start
+/// under emulation. Help, the version and every error come from the whole command.
+pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    use clap::{Args, FromArgMatches};
+    let names_a_subcommand = args.iter().skip(1).any(|arg| {
+        arg.to_str()
+            .is_some_and(|arg| SUBCOMMAND_NAMES.contains(&arg))
+    });
+    if !names_a_subcommand {
+        let top_level = Global::augment_args(clap::Command::new("cgtui"));
+        let global = top_level
+            .try_get_matches_from(&args)
+            .and_then(|matches| Global::from_arg_matches(&matches));
+        if let Ok(global) = global {
+            return Ok(Cli {
+                global,
+                command: None,
+            });
+        }
+    }
+    command()
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+}
+
+/// Every subcommand's name, clap's `help` included (a test holds it to the derive's).
+const SUBCOMMAND_NAMES: [&str; 18] = [
+    "snapshot",
+    "record",
+    "replay",
+    "events",
+    "export",
+    "set",
+    "mkdir",
+    "rmdir",
+    "move",
+    "undo",
+    "check",
+    "explain",
+    "delegate",
+    "lessons",
+    "completions",
+    "manpage",
+    "__complete",
+    "help",
+];
+
 /// Which of the global flags each subcommand's help shows, with its own description where the
 /// TUI's would not be true of it.
 type Shown = &'static [(&'static str, Option<&'static str>)];
@@ -189,7 +238,7 @@ pub struct Cli {
 }
 
 /// The flags before a subcommand's name (some of them also after it: `global = true`).
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug)]
 pub struct Global {
     /// Show only this cgroup and its descendants: a path relative to the cgroup2 mount
     /// (`user.slice`, `/user.slice`) or an absolute path under it.
@@ -685,4 +734,76 @@ fn parse_cpu_budget(text: &str) -> Result<f64, String> {
         return Err(format!("{text} % is out of range: 0.01 to 100"));
     }
     Ok(percent / 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::FromArgMatches;
+    use std::ffi::OsString;
+
+    fn args(line: &str) -> Vec<OsString> {
+        line.split(' ').map(OsString::from).collect()
+    }
+
+    fn whole(line: &str) -> Result<Cli, clap::Error> {
+        command()
+            .try_get_matches_from(args(line))
+            .and_then(|matches| Cli::from_arg_matches(&matches))
+    }
+
+    #[test]
+    fn every_subcommand_name_is_known_to_the_parse_without_them() {
+        let mut command = command();
+        command.build();
+        let mut names: Vec<&str> = command.get_subcommands().map(|s| s.get_name()).collect();
+        names.sort_unstable();
+        let mut known = SUBCOMMAND_NAMES.to_vec();
+        known.sort_unstable();
+        assert_eq!(names, known);
+    }
+
+    /// The TUI's flags parse to the same values with the subcommands built or not; a
+    /// subcommand's name, help, the version and errors go to the whole command.
+    #[test]
+    fn the_top_level_flags_parse_alike_without_the_subcommands() {
+        for line in [
+            "cgtui",
+            "cgtui --root user.slice --interval 2.5",
+            "cgtui --lang zh --read-only --no-mouse --color never",
+            "cgtui --root=snapshot",
+            "cgtui --prometheus http://prom:9090 --instance web1:9659",
+            "cgtui --fixture /tmp/f --fixture-writable --max-watches 7",
+        ] {
+            let fast = parse(args(line)).unwrap_or_else(|e| panic!("{line}: {e}"));
+            let whole = whole(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert!(fast.command.is_none() && whole.command.is_none(), "{line}");
+            assert_eq!(
+                format!("{:?}", fast.global),
+                format!("{:?}", whole.global),
+                "{line}"
+            );
+        }
+        let snapshot = parse(args("cgtui --root user.slice snapshot --json")).unwrap();
+        assert!(matches!(snapshot.command, Some(Command::Snapshot(_))));
+        for (line, kind) in [
+            ("cgtui --bogus", clap::error::ErrorKind::UnknownArgument),
+            ("cgtui stray", clap::error::ErrorKind::InvalidSubcommand),
+            ("cgtui --version", clap::error::ErrorKind::DisplayVersion),
+            ("cgtui --help", clap::error::ErrorKind::DisplayHelp),
+            (
+                "cgtui --instance a",
+                clap::error::ErrorKind::MissingRequiredArgument,
+            ),
+        ] {
+            let fast = parse(args(line))
+                .err()
+                .map(|e| (e.kind(), e.render().to_string()));
+            let whole = whole(line)
+                .err()
+                .map(|e| (e.kind(), e.render().to_string()));
+            assert_eq!(fast.as_ref().map(|e| e.0), Some(kind), "{line}");
+            assert_eq!(fast, whole, "{line}");
+        }
+    }
 }

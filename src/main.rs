@@ -7,10 +7,7 @@ use cgtui::cli::{Cli, Command, Global};
 use cgtui::commands::{self, Hierarchy};
 
 fn main() {
-    use clap::FromArgMatches;
-    let parsed = cgtui::cli::command()
-        .try_get_matches()
-        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let parsed = cgtui::cli::parse(std::env::args_os().collect());
     let cli = match parsed {
         Ok(cli) => cli,
         // Help and version as clap prints them (they hold no argument).
