@@ -159,7 +159,7 @@ fn report<'a>(
     names: &mut Names,
 ) -> Option<CgroupReport<'a>> {
     let s = node.sample.as_ref()?;
-    let r = &node.rates;
+    let r = node.rates();
     let detail = s.detail.as_ref();
     let limit = effective_memory_limit(node);
     let mut missing = BTreeMap::new();

@@ -252,11 +252,11 @@ fn a_format_1_store_still_reads_its_rates_are_pass_timed_and_the_recorder_upgrad
     let model = cgtui::history::model_of(&pair, &fs, &CgroupPath::root());
     let root = model.get(&CgroupPath::root()).unwrap();
     assert_eq!(
-        root.rates.cpu_pct,
+        root.rates().cpu_pct,
         Some(50.0),
         "1 CPU-second over the 2 s between samples"
     );
-    assert!(root.rates.pass_timed);
+    assert!(root.rates().pass_timed);
 
     // The recorder appends in format 3: the header says so (an older cgtui refuses the file
     // clearly), and both kinds of samples read.

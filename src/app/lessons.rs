@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 #[derive(Debug)]
 pub struct LessonsState {
-    pub(crate) lessons: Vec<Lesson>,
+    /// Parsed when first shown: most sessions never open the panel.
+    lessons: std::sync::OnceLock<Vec<Lesson>>,
     pub(crate) panel: bool,
     pub(crate) progress: Option<Progress>,
     pub(crate) observed: Observed,
@@ -59,7 +60,7 @@ impl Panel {
 impl Default for LessonsState {
     fn default() -> Self {
         LessonsState {
-            lessons: crate::lessons::all(),
+            lessons: std::sync::OnceLock::new(),
             panel: false,
             progress: None,
             observed: Observed::default(),
@@ -78,9 +79,14 @@ pub(crate) struct World<'a> {
 }
 
 impl LessonsState {
+    /// Every lesson, in the language of the session.
+    fn lessons(&self) -> &[Lesson] {
+        self.lessons.get_or_init(crate::lessons::all)
+    }
+
     /// Open lesson `index` (0-based), if there is one.
     pub fn open(&mut self, index: usize) {
-        if let Some(lesson) = self.lessons.get(index).cloned() {
+        if let Some(lesson) = self.lessons().get(index).cloned() {
             self.progress = Some(Progress::new(index, lesson));
             self.scroll = None;
         }
@@ -122,7 +128,7 @@ impl LessonsState {
         let Some(progress) = &self.progress else {
             lines.extend(para(&crate::t!("lessons-pick"), Look::Strong));
             lines.push(Vec::new());
-            for (i, lesson) in self.lessons.iter().enumerate() {
+            for (i, lesson) in self.lessons().iter().enumerate() {
                 // A long title wraps under itself, not under its number.
                 let runs = vec![Run::new(
                     Look::Plain,
@@ -131,7 +137,7 @@ impl LessonsState {
                 lines.extend(wrap(&runs, width, 3));
             }
             lines.push(Vec::new());
-            let open = match self.lessons.len() {
+            let open = match self.lessons().len() {
                 0..=9 => crate::t!("lessons-open-few"),
                 n => crate::t!("lessons-open-many", count = n),
             };
@@ -218,7 +224,7 @@ impl LessonsState {
                 crate::t!(
                     "lessons-lesson-title",
                     number = progress.index + 1,
-                    count = self.lessons.len()
+                    count = self.lessons().len()
                 )
             ),
             follow,
@@ -226,7 +232,7 @@ impl LessonsState {
     }
 
     pub fn next(&mut self, backwards: bool) {
-        let count = self.lessons.len().max(1);
+        let count = self.lessons().len().max(1);
         let index = match (&self.progress, backwards) {
             (None, _) => 0,
             (Some(p), false) => (p.index + 1) % count,
@@ -317,7 +323,7 @@ mod tests {
     #[test]
     fn every_lesson_is_rendered_without_markup_and_commands_are_code() {
         let mut state = LessonsState::default();
-        for index in 0..state.lessons.len() {
+        for index in 0..state.lessons().len() {
             state.open(index);
             let panel = state.panel(44);
             for line in &panel.lines {
@@ -331,7 +337,7 @@ mod tests {
             }
         }
         let threaded = state
-            .lessons
+            .lessons()
             .iter()
             .position(|l| l.title.starts_with("Threaded mode"))
             .unwrap();
@@ -377,13 +383,13 @@ mod tests {
         // 40-column one, and a 40-column panel.
         let widths = [80 / 3 - 1, 40 / 2 - 1, 40];
         let mut state = LessonsState::default();
-        for index in 0..state.lessons.len() {
+        for index in 0..state.lessons().len() {
             state.open(index);
             if let Some(progress) = state.progress.as_mut() {
                 // Every step done: every note is shown.
                 progress.done.fill(true);
             }
-            let lesson = state.lessons[index].clone();
+            let lesson = state.lessons()[index].clone();
             let mut source: std::collections::HashSet<String> = std::iter::once(&lesson.title)
                 .chain(&lesson.intro)
                 .chain(

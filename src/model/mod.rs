@@ -37,7 +37,9 @@ pub struct Node {
     /// When the sample the rates were computed from was taken: they are the mean over
     /// `sampled_at - rates_since`. `None` without rates.
     pub rates_since: Option<Instant>,
-    pub rates: Rates,
+    /// Boxed, and none until the first: most of a large tree is never rated (off screen), and
+    /// a node without them is less than half the size.
+    rates: Option<Box<Rates>>,
     /// The passes ([`Model::passes`]) of the two reads `rates` come from: a parent's and a
     /// child's rates compare only over the same pair.
     pub rate_window: Option<(u64, u64)>,
@@ -65,7 +67,7 @@ impl Node {
             sample: None,
             sampled_at: None,
             rates_since: None,
-            rates: Rates::default(),
+            rates: None,
             rate_window: None,
             read_pass: None,
             rates_unlike_parent: false,
@@ -83,29 +85,17 @@ impl Node {
         self.sample.as_ref()?.events.map(|e| e.frozen)
     }
 
+    /// The rates from the latest two reads (none yet: all unknown).
+    pub fn rates(&self) -> &Rates {
+        self.rates.as_deref().unwrap_or(&NOT_KNOWN_YET)
+    }
+
     /// The rates the tree shows: none while they cover other passes than the parent's.
     pub fn shown_rates(&self) -> &Rates {
-        static NOT_KNOWN_YET: Rates = Rates {
-            cpu_pct: None,
-            cpu_user_pct: None,
-            cpu_system_pct: None,
-            cpu_throttled_pct: None,
-            cpu_throttled_usec_per_sec: None,
-            memory: None,
-            memory_events: None,
-            io: None,
-            io_devices: Vec::new(),
-            psi: rates::PsiRates {
-                cpu: None,
-                memory: None,
-                io: None,
-            },
-            pass_timed: false,
-        };
         if self.rates_unlike_parent {
             &NOT_KNOWN_YET
         } else {
-            &self.rates
+            self.rates()
         }
     }
 
@@ -114,6 +104,25 @@ impl Node {
             .is_some_and(|t| now.saturating_duration_since(t) < OOM_FLASH)
     }
 }
+
+/// Rates not known yet: no two reads to compute them from.
+static NOT_KNOWN_YET: Rates = Rates {
+    cpu_pct: None,
+    cpu_user_pct: None,
+    cpu_system_pct: None,
+    cpu_throttled_pct: None,
+    cpu_throttled_usec_per_sec: None,
+    memory: None,
+    memory_events: None,
+    io: None,
+    io_devices: Vec::new(),
+    psi: rates::PsiRates {
+        cpu: None,
+        memory: None,
+        io: None,
+    },
+    pass_timed: false,
+};
 
 /// Every cgroup from the base down, read in one pass.
 #[derive(Debug, Clone)]
@@ -363,7 +372,10 @@ impl Model {
         if oom_grew {
             node.oom_kill_at = Some(at);
         }
-        node.rates = rates;
+        match node.rates.as_mut() {
+            Some(kept) => **kept = rates,
+            None => node.rates = Some(Box::new(rates)),
+        }
         node.rates_since = rates_since;
         node.rate_window = rate_window;
         node.read_pass = Some(pass);
@@ -580,7 +592,7 @@ impl Model {
                 node.sample = Some(full);
                 node.sampled_at = Some(at);
                 node.rates_since = None;
-                node.rates = Rates::default();
+                node.rates = None;
                 node.rate_window = None;
                 node.read_pass = None;
             }

@@ -34,26 +34,26 @@ fn rates_across_samples_and_not_across_recreate() {
     let mut m = Model::new(CgroupPath::root(), Devices::default());
     m.apply_tree(tree(t0, 0, &[("", 1, 0), ("a", 2, 0), ("a/b", 3, 0)]));
     assert_eq!(m.len(), 3);
-    assert_eq!(m.get(&path("a")).unwrap().rates.cpu_pct, None);
+    assert_eq!(m.get(&path("a")).unwrap().rates().cpu_pct, None);
 
     m.apply_tree(tree(
         t0,
         1,
         &[("", 1, 0), ("a", 2, 500_000), ("a/b", 3, 100_000)],
     ));
-    assert_eq!(m.get(&path("a")).unwrap().rates.cpu_pct, Some(50.0));
-    assert_eq!(m.get(&path("a/b")).unwrap().rates.cpu_pct, Some(10.0));
+    assert_eq!(m.get(&path("a")).unwrap().rates().cpu_pct, Some(50.0));
+    assert_eq!(m.get(&path("a/b")).unwrap().rates().cpu_pct, Some(10.0));
     assert_eq!(m.get(&path("a")).unwrap().series.cpu_pct.len(), 1);
 
     // a/b removed and re-created with a new inode and a smaller counter: no rate at all.
     m.apply_tree(tree(t0, 2, &[("", 1, 0), ("a", 2, 600_000), ("a/b", 9, 5)]));
-    assert_eq!(m.get(&path("a/b")).unwrap().rates.cpu_pct, None);
+    assert_eq!(m.get(&path("a/b")).unwrap().rates().cpu_pct, None);
     m.apply_tree(tree(
         t0,
         3,
         &[("", 1, 0), ("a", 2, 600_000), ("a/b", 9, 200_005)],
     ));
-    assert_eq!(m.get(&path("a/b")).unwrap().rates.cpu_pct, Some(20.0));
+    assert_eq!(m.get(&path("a/b")).unwrap().rates().cpu_pct, Some(20.0));
 }
 
 #[test]
@@ -153,10 +153,10 @@ fn a_cgroup_not_read_this_pass_keeps_its_sample() {
     };
     m.apply_tree(skipped);
     let a = m.get(&path("a")).expect("still in the tree");
-    assert_eq!(a.rates.cpu_pct, Some(50.0));
+    assert_eq!(a.rates().cpu_pct, Some(50.0));
     // The next read computes its rate over the whole time since the last one.
     m.apply_tree(tree(t0, 3, &[("", 1, 0), ("a", 2, 1_500_000)]));
-    assert_eq!(m.get(&path("a")).unwrap().rates.cpu_pct, Some(50.0));
+    assert_eq!(m.get(&path("a")).unwrap().rates().cpu_pct, Some(50.0));
 }
 
 #[test]
@@ -178,7 +178,7 @@ fn series_grow_only_while_a_cgroup_is_read_every_pass() {
         0,
         "points five seconds apart would draw a false curve"
     );
-    assert!(m.get(&path("a")).unwrap().rates.cpu_pct.is_some());
+    assert!(m.get(&path("a")).unwrap().rates().cpu_pct.is_some());
     m.apply_tree(tree(t0, 10, &[("", 1, 0), ("a", 2, 10000)]));
     assert_eq!(len(&m), 1, "read every pass again: the series restart");
 }
@@ -193,7 +193,7 @@ fn a_partial_pass_updates_what_it_read_and_removes_nothing() {
     let change = m.apply_tree(partial);
     assert!(!change.structure);
     assert!(m.get(&path("b")).is_some(), "not read is not removed");
-    assert_eq!(m.get(&path("a")).unwrap().rates.cpu_pct, Some(0.1));
+    assert_eq!(m.get(&path("a")).unwrap().rates().cpu_pct, Some(0.1));
     m.apply_tree(tree(t0, 2, &[("", 1, 0), ("a", 2, 2000)]));
     assert!(
         m.get(&path("b")).is_none(),
@@ -223,7 +223,11 @@ fn a_row_caught_up_between_passes_shows_no_rate_until_its_window_is_its_parents(
         &[("", 1, 0), ("a", 2, 1_000_000), ("a/new", 9, 900_000)],
     ));
     let new = m.get(&path("a/new")).unwrap();
-    assert_eq!(new.rates.cpu_pct, Some(100.0), "it has a rate, for sorting");
+    assert_eq!(
+        new.rates().cpu_pct,
+        Some(100.0),
+        "it has a rate, for sorting"
+    );
     assert!(new.rates_unlike_parent);
     assert_eq!(
         new.shown_rates().cpu_pct,

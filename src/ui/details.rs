@@ -207,7 +207,7 @@ fn info_fields(app: &App, model: &Model, node: &Node) -> Vec<Field> {
     }
     fields.push(Field::new("ctrl", controllers_text(sample)));
 
-    let r = &node.rates;
+    let r = node.rates();
     let mut cpu = match r.cpu_pct {
         Some(pct) => format!(
             "{pct:.1}% (user {}, sys {})",
@@ -492,7 +492,7 @@ fn memory_stat_fields(node: &Node) -> Vec<Field> {
         ),
     ];
     let rate = |value: Option<f64>| value.map_or("-".into(), per_second);
-    let faults = match node.rates.memory {
+    let faults = match node.rates().memory {
         Some(m) => format!(
             "faults {}/s (major {}/s) · refaults anon {}/s file {}/s",
             rate(m.pgfault),
@@ -666,7 +666,7 @@ fn sparklines(app: &App, frame: &mut Frame, area: Rect, node: &Node) {
     let series = &node.series;
     let theme = &app.theme;
     let memory_now = node.sample.as_ref().and_then(|s| s.memory.current);
-    let io_now = node.rates.io.map(|io| io.read_bps + io.write_bps);
+    let io_now = node.rates().io.map(|io| io.read_bps + io.write_bps);
     let stored = node
         .sample
         .as_ref()
@@ -702,7 +702,7 @@ fn sparklines(app: &App, frame: &mut Frame, area: Rect, node: &Node) {
         cpu,
         format!(
             "CPU% {}{} · {cpu_scale}",
-            format::percent(node.rates.cpu_pct),
+            format::percent(node.rates().cpu_pct),
             reach(&cpu_columns, bucket_ms)
         ),
         &cpu_columns,

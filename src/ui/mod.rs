@@ -79,7 +79,7 @@ fn totals(app: &App) -> (Total<f64>, Total<u64>) {
         .map(|v| (v, old(Column::Cpu, top)))
         .or_else(|| {
             children()
-                .filter_map(|c| c.rates.cpu_pct.map(|v| (v, old(Column::Cpu, c))))
+                .filter_map(|c| c.rates().cpu_pct.map(|v| (v, old(Column::Cpu, c))))
                 .reduce(|a, b| (a.0 + b.0, a.1 || b.1))
         });
     let memory_of = |n: &crate::model::Node| {
