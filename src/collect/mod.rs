@@ -59,9 +59,9 @@ struct Carry {
     /// events, and says nothing of its children's.
     local_events: bool,
     /// Each cgroup's counters as last read (or carried), by the pass before this one.
-    last: HashMap<CgroupPath, Counters>,
+    last: HashMap<ByBytes, Counters>,
     /// Those of this pass so far.
-    next: HashMap<CgroupPath, Counters>,
+    next: HashMap<ByBytes, Counters>,
     /// The cgroups of this pass whose counters equal their last ones: when each was read.
     still: HashMap<ByBytes, Still>,
 }
@@ -81,6 +81,9 @@ impl std::borrow::Borrow<[u8]> for ByBytes {
 #[derive(Debug, Clone, PartialEq)]
 struct Counters {
     inode: u64,
+    /// When its read began (`CLOCK_MONOTONIC`, ns): a child's counters carry only from a
+    /// parent read before them, whatever order a reader takes them in.
+    read_began: u64,
     cpu_stat: Option<CpuStat>,
     io_stat: Option<Vec<IoDeviceStat>>,
     pressure: [Option<Pressure>; 3],
@@ -115,8 +118,9 @@ struct Still {
 const PSI_SETTLED_NS: u64 = 3_000_000_000;
 
 impl Counters {
-    /// `sample`'s counters, `last` being the same cgroup's at the previous pass.
-    fn of(sample: &CgroupSample, last: Option<&Counters>) -> Counters {
+    /// `sample`'s counters, read from `read_began` on; `last` being the same cgroup's at the
+    /// previous pass.
+    fn of(sample: &CgroupSample, read_began: u64, last: Option<&Counters>) -> Counters {
         let pressure = [sample.psi.cpu, sample.psi.memory, sample.psi.io];
         let times = [
             sample.read_at.cpu_pressure,
@@ -135,6 +139,7 @@ impl Counters {
         }
         Counters {
             inode: sample.inode,
+            read_began,
             cpu_stat: sample.cpu,
             io_stat: sample.io.clone(),
             pressure,
@@ -223,8 +228,19 @@ impl Carry {
     /// What `path` may take without reading: the counters of its own last read whose files
     /// stayed the same in its parent during this pass.
     fn unchanged(&self, path: &CgroupPath) -> Option<Unchanged> {
-        let parent = self.still.get(path.parent_bytes()?)?;
-        let last = self.last.get(path)?;
+        let parent_path = path.parent_bytes()?;
+        let parent = self.still.get(parent_path)?;
+        let last = self.last.get(path.as_bytes())?;
+        // The parent's counters stayed the same since its last read: so did the child's since
+        // a read made after that one, not since one made before (the rows of a view change
+        // order, and rows are read between passes as they come on screen).
+        if self
+            .last
+            .get(parent_path)
+            .is_none_or(|parent_last| last.read_began < parent_last.read_began)
+        {
+            return None;
+        }
         // A PSI file at rest, and long enough for its averages to show a stall.
         let pressure = |i: usize| {
             let at = parent.pressure[i]?;
@@ -265,16 +281,21 @@ impl Carry {
         carries.then_some(unchanged)
     }
 
-    fn read(&mut self, path: &CgroupPath, sample: &CgroupSample) {
-        let last = self.last.get(path);
-        let counters = Counters::of(sample, last);
+    fn read(&mut self, path: &CgroupPath, sample: &CgroupSample, read_began: u64) {
+        let last = self.last.get(path.as_bytes());
+        let counters = Counters::of(sample, read_began, last);
         let still = match last {
             Some(last) => counters.still_since(last, &sample.read_at, sample.owner_uid),
             // Zeros say something without a last read.
             None => counters.zeros(),
         };
         self.still.insert(ByBytes(path.clone()), still);
-        self.next.insert(path.clone(), counters);
+        self.next.insert(ByBytes(path.clone()), counters);
+    }
+
+    /// A pass starts afresh: its children carry only from parents it read itself.
+    fn begin_pass(&mut self) {
+        self.still.clear();
     }
 
     fn end_pass(&mut self) {
@@ -301,8 +322,9 @@ impl Collector {
     }
 
     /// Do not read again the hierarchical counters of a subtree whose top did not change
-    /// since the last pass ([`Unchanged`]): for consumers that read every cgroup every pass,
-    /// parents first (the recorder, the exporter, `snapshot`).
+    /// since the last pass ([`Unchanged`]): a child is carried where its parent was read
+    /// before it in the same pass, and after its own last read (the recorder, the exporter,
+    /// `snapshot`: every cgroup, parents first; the TUI: the rows on screen, in their order).
     pub fn carrying(mut self) -> Collector {
         self.carry = Some(Carry {
             local_events: self
@@ -385,6 +407,9 @@ impl Collector {
     /// [`Collector::end_pass`] is forgotten.
     pub fn begin_pass(&mut self) {
         self.files.begin_pass();
+        if let Some(carry) = self.carry.as_mut() {
+            carry.begin_pass();
+        }
     }
 
     /// Read one cgroup in this pass; `None` when it does not exist (any more) or its
@@ -395,6 +420,7 @@ impl Collector {
         scope: Scope,
         known: &KnownEvents,
     ) -> Option<Box<CgroupSample>> {
+        let read_began = crate::cgroup::sample::monotonic_ns();
         let unchanged = self.carry.as_ref().and_then(|c| c.unchanged(path));
         let sample = read_sample_knowing(
             &self.fs,
@@ -407,7 +433,7 @@ impl Collector {
         .ok()
         .flatten()?;
         if let Some(carry) = self.carry.as_mut() {
-            carry.read(path, &sample);
+            carry.read(path, &sample, read_began);
         }
         Some(Box::new(sample))
     }
@@ -812,6 +838,36 @@ mod tests {
                 .any(|u| u.file == "memory.events"),
             "/a/b's memory.events, with a kill counted, is read"
         );
+    }
+
+    /// Rows on screen change order (and come between passes): a child read before its parent
+    /// in the last pass may have changed before the parent's read, and is read again.
+    #[test]
+    fn a_child_read_before_its_parent_last_time_is_read_not_carried() {
+        let (dir, fs) = tree();
+        let mut collector = carrying(fs);
+        let in_order = |collector: &mut Collector, order: &[&str]| {
+            collector.begin_pass();
+            let read: Vec<CgroupSample> = order
+                .iter()
+                .map(|path| {
+                    *collector
+                        .read(&p(path), Scope::Record, &KnownEvents::default())
+                        .expect("read")
+                })
+                .collect();
+            collector.end_pass();
+            read
+        };
+        in_order(&mut collector, &["/a/b", "/a"]);
+        // A value no kernel would show (the parent's did not move), to tell a read.
+        write(dir.path(), "a/b", "cpu.stat", &CPU.replace("100", "150"));
+        let second = in_order(&mut collector, &["/a", "/a/b"]);
+        assert_eq!(second[1].cpu.map(|c| c.usage_usec), Some(150), "read");
+        // Now read after its parent: carried.
+        write(dir.path(), "a/b", "cpu.stat", &CPU.replace("100", "170"));
+        let third = in_order(&mut collector, &["/a", "/a/b"]);
+        assert_eq!(third[1].cpu.map(|c| c.usage_usec), Some(150), "carried");
     }
 
     #[test]

@@ -244,7 +244,8 @@ impl Sampler {
     /// gone.
     pub fn run(mut self, commands: Receiver<Command>, mut report: impl FnMut(Report) -> bool) {
         let report: &mut dyn FnMut(Report) -> bool = &mut report;
-        let mut collector = Collector::new(self.fs.clone());
+        // Rows on screen under an idle parent (most of a host) are carried, not read.
+        let mut collector = Collector::new(self.fs.clone()).carrying();
         let mut plan = ViewPlan::default();
         plan.own_shape = self.own_shape;
         let mut pacer = Pacer::new(self.interval, self.cpu_budget);
