@@ -955,9 +955,20 @@ fn event_loop(
         recorded,
     };
     let mut resized = false;
+    // Live, the start's reports (the tree's shape, the rows' first reads, the focus) come
+    // one by one: frames wait for the first whole screen, for a moment at most, or for a key.
+    let mut hold_until = replay.is_none().then(|| Instant::now() + START_HOLD);
+    // Whether the events since the last frame changed anything on screen.
+    let mut changed = true;
     loop {
         app.set_now(Instant::now());
-        if std::mem::take(&mut resized) {
+        let holding =
+            hold_until.is_some_and(|until| Instant::now() < until) && !app.first_screen_whole();
+        if !holding {
+            hold_until = None;
+        }
+        let draw = !holding && std::mem::take(&mut changed);
+        if draw && std::mem::take(&mut resized) {
             // The terminal dropped or moved what it showed when it shrank; the previous frame
             // no longer says what is on screen, so draw everything (ratatui alone would skip
             // cells it believes unchanged after a shrink and grow back to the same size).
@@ -968,10 +979,17 @@ fn event_loop(
                 .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
                 .context("cannot redraw the terminal")?;
         }
-        terminal
-            .draw(|frame| crate::ui::render(app, frame))
-            .context("cannot draw")?;
-        let first = match wait_limit(app) {
+        if draw {
+            terminal
+                .draw(|frame| crate::ui::render(app, frame))
+                .context("cannot draw")?;
+        }
+        let hold_left = hold_until.map(|until| until.saturating_duration_since(Instant::now()));
+        let limit = match (wait_limit(app), hold_left) {
+            (Some(flash), Some(hold)) => Some(flash.min(hold)),
+            (flash, hold) => flash.or(hold),
+        };
+        let first = match limit {
             Some(limit) => match receiver.recv_timeout(limit) {
                 Ok(event) => Some(event),
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
@@ -982,6 +1000,8 @@ fn event_loop(
                 Err(_) => return Ok(Ended::Quit),
             },
         };
+        // Woken without an event: an OOM flash ends, or the start's hold.
+        changed |= first.is_none();
         // Handle everything already queued before drawing again, so bursts cost one frame.
         let mut pending: Vec<Event> = first.into_iter().collect();
         pending.extend(std::iter::from_fn(|| receiver.try_recv().ok()));
@@ -1014,6 +1034,9 @@ fn event_loop(
         if let Some(event) = first_input.filter(|event| app.quits(event)) {
             return Ok(ended_by(event));
         }
+        if pending.iter().any(is_input) {
+            hold_until = None;
+        }
         while !pending.is_empty() {
             for event in std::mem::take(&mut pending) {
                 app.set_now(Instant::now());
@@ -1024,6 +1047,7 @@ fn event_loop(
                 }
                 let ended = ended_by(&event);
                 let effects = app.update(event);
+                changed |= app.screen_changed();
                 if carry_out(effects, &editor.fs, actor, &mut pending, &mut threads) == Flow::Quit {
                     return Ok(ended);
                 }
@@ -1031,6 +1055,9 @@ fn event_loop(
         }
     }
 }
+
+/// The longest the first frame waits for the first whole screen (see `event_loop`).
+const START_HOLD: Duration = Duration::from_millis(500);
 
 /// How long the rest of a burst of reports is waited for before a frame (see `event_loop`).
 const BURST_SETTLE: Duration = Duration::from_millis(25);

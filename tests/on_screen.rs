@@ -46,7 +46,8 @@ impl Loop {
         let mut plan = ViewPlan::default();
         plan.own_shape = false;
         let mut this = Loop {
-            collector: Collector::new(fs.clone()),
+            // As the sampler's: rows under a parent that did not change are carried.
+            collector: Collector::new(fs.clone()).carrying(),
             fs,
             base,
             app,
@@ -224,6 +225,91 @@ fn a_pass_over_a_collapsed_tree_reads_what_is_on_screen_not_the_tree() {
         steady_large.io.opened, 0,
         "in the steady state files are read again in place, not reopened"
     );
+}
+
+/// The runtime holds its first frame until the first screen is whole (each report of the
+/// start would cost a frame of its own): the tree's shape known, and every row the sampler
+/// is told to read read once.
+#[test]
+fn the_first_screen_is_whole_once_the_shape_is_known_and_its_rows_read() {
+    let dir = fixture(20, 3, |_, _| 4096);
+    let fs = Cgroupfs::fixture(dir.path()).unwrap();
+    let base = CgroupPath::root();
+    let options = Options {
+        cpus: 2,
+        uid: 0,
+        ..Options::new(base.clone(), fs.devices(), "test")
+    };
+    let clock = Instant::now();
+    let mut app = App::new(options, clock);
+    app.update(Event::Resize(SIZE.0, SIZE.1));
+    assert!(!app.first_screen_whole(), "no shape yet");
+    let shape = TreeSample {
+        started: clock,
+        finished: clock,
+        complete: true,
+        cgroups: fs.walk(&base).into_iter().map(|p| (p, None)).collect(),
+    };
+    let effects = app.update(Event::Tree(shape));
+    assert!(!app.first_screen_whole(), "the rows are not read yet");
+    let reads = effects
+        .into_iter()
+        .find_map(|effect| match effect {
+            Effect::Visible(reads) => Some(reads),
+            _ => None,
+        })
+        .expect("the rows on screen are asked for");
+    let mut plan = ViewPlan::default();
+    plan.own_shape = false;
+    plan.set_reads(reads);
+    let rows = plan
+        .catch_up(&mut Collector::new(fs.clone()), &base)
+        .expect("rows to read");
+    let mut all_but_one = rows.clone();
+    all_but_one.cgroups.pop();
+    app.update(Event::CaughtUp(all_but_one));
+    assert!(!app.first_screen_whole(), "a row is not read yet");
+    app.update(Event::CaughtUp(rows));
+    assert!(app.first_screen_whole());
+}
+
+/// Rows on screen under a parent whose hierarchical counters did not move are carried, not
+/// read again: an idle screenful costs a few reads a pass. A child that moves moves its parent
+/// too, and is read at the next pass.
+#[test]
+fn rows_under_an_idle_parent_are_carried_and_read_again_once_it_moves() {
+    let dir = fixture(30, 2, |_, _| 4096);
+    let fs = Cgroupfs::fixture(dir.path()).unwrap();
+    let mut run = Loop::new(fs.clone(), CgroupPath::root(), Column::Name);
+    let mut reading = Loop::new(fs.clone(), CgroupPath::root(), Column::Name);
+    reading.collector = Collector::new(fs);
+    let (carrying, not) = (
+        (run.pass(), run.pass()).1,
+        (reading.pass(), reading.pass()).1,
+    );
+    // Every row but the top (read, the header's totals) spares its cpu.stat.
+    assert_eq!(carrying.cgroups, not.cgroups);
+    assert!(
+        carrying.io.read + (carrying.cgroups as u64 - 1) <= not.io.read,
+        "{} files read, {} without carrying, {} rows",
+        carrying.io.read,
+        not.io.read,
+        carrying.cgroups
+    );
+    let busy = "usage_usec 9000\nuser_usec 5000\nsystem_usec 4000\n";
+    for cgroup in ["", "p3.slice"] {
+        std::fs::write(dir.path().join(cgroup).join("cpu.stat"), busy).unwrap();
+    }
+    run.pass();
+    let p3 = CgroupPath::from_relative(Path::new("p3.slice")).unwrap();
+    let usage = run
+        .app
+        .model()
+        .get(&p3)
+        .and_then(|node| node.sample.as_ref())
+        .and_then(|sample| sample.cpu)
+        .map(|cpu| cpu.usage_usec);
+    assert_eq!(usage, Some(9000), "read once its parent moved");
 }
 
 #[test]
@@ -603,7 +689,7 @@ fn children_of_a_parent_scrolled_off_screen_keep_showing_their_rates() {
                 let rates = if shown {
                     node.shown_rates()
                 } else {
-                    &node.rates
+                    node.rates()
                 };
                 rates.cpu_pct.is_some()
             })

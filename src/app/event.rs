@@ -111,7 +111,12 @@ impl App {
                 }
             }
             Event::Key(_) => Vec::new(),
-            Event::Batch(events) => events.into_iter().flat_map(|e| self.apply(e)).collect(),
+            Event::Batch(events) => {
+                let effects = events.into_iter().flat_map(|e| self.apply(e)).collect();
+                // Only a report alone can leave the screen as it was.
+                self.screen_unchanged = false;
+                effects
+            }
             Event::Paste(text) => self.paste(&text),
             Event::Replayed(replayed) => {
                 let Replayed {
@@ -140,9 +145,11 @@ impl App {
                 effects
             }
             Event::Recorded(answer) => {
-                if let Some(problem) = self.recorded.answered(*answer, self.now) {
+                let answered = self.recorded.answered(*answer, self.now);
+                if let Some(problem) = answered.problem {
                     self.status.say(Tone::Warning, problem);
                 }
+                self.screen_unchanged = answered.nothing_new;
                 Vec::new()
             }
             Event::Mouse(mouse) => self.on_mouse(mouse),

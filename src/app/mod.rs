@@ -222,6 +222,8 @@ pub struct App {
     names_pending: Vec<Effect>,
     /// What the sampler was last told to read.
     told_reads: crate::collect::plan::Reads,
+    /// The latest update changed nothing on screen: the runtime need not draw for it.
+    screen_unchanged: bool,
     /// The interval the sampler keeps (longer than `interval` when its CPU budget stretched it).
     sampler_interval: Duration,
     /// Show the latest pass's figures in the header (`--stats`).
@@ -292,6 +294,7 @@ impl App {
             session: options.session,
             names_pending: Vec::new(),
             told_reads: crate::collect::plan::Reads::default(),
+            screen_unchanged: false,
             sampler_interval: options.interval,
             show_stats: options.stats,
             pass_stats: None,
@@ -505,6 +508,7 @@ impl App {
     }
 
     pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        self.screen_unchanged = false;
         let effects = self.apply(event);
         self.after(effects)
     }
@@ -537,6 +541,23 @@ impl App {
         effects.extend(self.recorded_wanted());
         effects.append(&mut self.names_pending);
         effects
+    }
+
+    /// Whether the latest update changed what is drawn (if not, no frame is needed for it).
+    pub fn screen_changed(&self) -> bool {
+        !self.screen_unchanged
+    }
+
+    /// Whether the first screen is whole: the tree's shape is known and every row the
+    /// sampler was told to read has its first read. Until then the runtime holds its frames
+    /// (for a moment at most): each report of the start would otherwise cost a frame.
+    pub fn first_screen_whole(&self) -> bool {
+        self.loaded
+            && self.told_reads.every_pass.iter().all(|path| {
+                self.model
+                    .get(path)
+                    .is_none_or(|node| node.sample.is_some())
+            })
     }
 
     /// What the sampler must read for the tree's window (see [`reads`]), if it differs from

@@ -10,6 +10,14 @@ use crate::model::series::SERIES_LEN;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+/// What a reader's answer changed ([`RecordedHistory::answered`]).
+pub struct Answered {
+    /// A problem to tell the person about (each once).
+    pub problem: Option<String>,
+    /// Nothing to draw, as before (nobody records): the screen stays as it is.
+    pub nothing_new: bool,
+}
+
 /// Cgroups whose points are kept.
 const CACHE_LEN: usize = 64;
 
@@ -119,9 +127,13 @@ impl RecordedHistory {
         Some(request)
     }
 
-    /// Take the reader's answer; returns a problem to tell the person about (each once).
-    pub fn answered(&mut self, answer: Answer, now: Instant) -> Option<String> {
+    /// Take the reader's answer: a problem to tell the person about (each once), and whether
+    /// it shows anything new.
+    pub fn answered(&mut self, answer: Answer, now: Instant) -> Answered {
         self.in_flight = false;
+        let shown_before = self
+            .get(&answer.request.path, answer.request.inode)
+            .is_some();
         let (recorded, problem) = match answer.result {
             Ok(recorded) => {
                 let note = recorded.note.clone();
@@ -140,6 +152,7 @@ impl RecordedHistory {
             }
         }
         let key = (answer.request.path.clone(), answer.request.inode);
+        let nothing_new = !shown_before && recorded.points.is_empty();
         self.cache.insert(
             key,
             Cached {
@@ -151,8 +164,63 @@ impl RecordedHistory {
         let problem = problem.map(|p| format!("recorded history: {p}"));
         if problem.is_some() && problem != self.said {
             self.said = problem.clone();
-            return problem;
+            return Answered {
+                problem,
+                nothing_new: false,
+            };
         }
-        None
+        Answered {
+            problem: None,
+            nothing_new,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::backfill::Point;
+
+    fn answer(points: usize, result_error: Option<&str>) -> Answer {
+        let request = Request {
+            path: CgroupPath::from_relative(std::path::Path::new("job")).unwrap(),
+            inode: 7,
+            columns: 10,
+            live_span_ms: 0,
+            end_ms: None,
+        };
+        let recorded = Recorded {
+            bucket_ms: 1000,
+            points: vec![
+                Point {
+                    cpu_pct: Some(1.0),
+                    memory: None,
+                    io_bps: None,
+                };
+                points
+            ],
+            ..Recorded::default()
+        };
+        Answer {
+            request,
+            result: result_error.map_or(Ok(recorded), |why| Err(why.to_string())),
+        }
+    }
+
+    /// An empty answer where nothing was shown (nobody records) leaves the screen as it is:
+    /// the runtime draws no frame for it. Points, points gone, or a problem to say change it.
+    #[test]
+    fn only_an_answer_that_shows_something_new_changes_the_screen() {
+        let now = Instant::now();
+        let mut history = RecordedHistory::new(true);
+        assert!(history.answered(answer(0, None), now).nothing_new);
+        assert!(!history.answered(answer(3, None), now).nothing_new);
+        assert!(
+            !history.answered(answer(0, None), now).nothing_new,
+            "points gone"
+        );
+        assert!(history.answered(answer(0, None), now).nothing_new);
+        let failed = history.answered(answer(0, Some("damaged")), now);
+        assert!(failed.problem.is_some() && !failed.nothing_new);
     }
 }
