@@ -581,6 +581,16 @@ mod tests {
         }
         let mut child = command.spawn().unwrap();
         let pid = child.id();
+        // spawn returns once the child exists, maybe before its exec: until then its command
+        // line is the test's (or empty). Wait for sleep's, as long as a busy machine needs.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !std::fs::read(format!("/proc/{pid}/cmdline"))
+            .unwrap_or_default()
+            .starts_with(b"sleep\0")
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         let sample = read_process(Path::new("/proc"), pid);
         let _ = child.kill();
         let _ = child.wait();
