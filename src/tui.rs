@@ -960,8 +960,14 @@ fn event_loop(
     let mut hold_until = replay.is_none().then(|| Instant::now() + START_HOLD);
     // Whether the events since the last frame changed anything on screen.
     let mut changed = true;
+    let mut drawn_at = Instant::now();
     loop {
-        app.set_now(Instant::now());
+        let now = Instant::now();
+        app.set_now(now);
+        // An OOM flash that ended since the last frame is taken off, whatever woke the loop.
+        changed |= app
+            .flash_ends()
+            .is_some_and(|end| drawn_at < end && end <= now);
         let holding =
             hold_until.is_some_and(|until| Instant::now() < until) && !app.first_screen_whole();
         if !holding {
@@ -980,6 +986,7 @@ fn event_loop(
                 .context("cannot redraw the terminal")?;
         }
         if draw {
+            drawn_at = Instant::now();
             terminal
                 .draw(|frame| crate::ui::render(app, frame))
                 .context("cannot draw")?;

@@ -278,10 +278,12 @@ fn the_first_screen_is_whole_once_the_shape_is_known_and_its_rows_read() {
 /// too, and is read at the next pass.
 #[test]
 fn rows_under_an_idle_parent_are_carried_and_read_again_once_it_moves() {
-    let dir = fixture(30, 2, |_, _| 4096);
+    // Under a cgroup, not the hierarchy's root: its counters are not its children's sums.
+    let dir = fixture(1, 30, |_, _| 4096);
     let fs = Cgroupfs::fixture(dir.path()).unwrap();
-    let mut run = Loop::new(fs.clone(), CgroupPath::root(), Column::Name);
-    let mut reading = Loop::new(fs.clone(), CgroupPath::root(), Column::Name);
+    let base = CgroupPath::from_relative(Path::new("p0.slice")).unwrap();
+    let mut run = Loop::new(fs.clone(), base.clone(), Column::Name);
+    let mut reading = Loop::new(fs.clone(), base, Column::Name);
     reading.collector = Collector::new(fs);
     let (carrying, not) = (
         (run.pass(), run.pass()).1,
@@ -297,15 +299,15 @@ fn rows_under_an_idle_parent_are_carried_and_read_again_once_it_moves() {
         carrying.cgroups
     );
     let busy = "usage_usec 9000\nuser_usec 5000\nsystem_usec 4000\n";
-    for cgroup in ["", "p3.slice"] {
+    for cgroup in ["", "p0.slice", "p0.slice/c3.scope"] {
         std::fs::write(dir.path().join(cgroup).join("cpu.stat"), busy).unwrap();
     }
     run.pass();
-    let p3 = CgroupPath::from_relative(Path::new("p3.slice")).unwrap();
+    let c3 = CgroupPath::from_relative(Path::new("p0.slice/c3.scope")).unwrap();
     let usage = run
         .app
         .model()
-        .get(&p3)
+        .get(&c3)
         .and_then(|node| node.sample.as_ref())
         .and_then(|sample| sample.cpu)
         .map(|cpu| cpu.usage_usec);

@@ -141,6 +141,7 @@ impl RecordedHistory {
             }
             Err(why) => (Recorded::default(), Some(why)),
         };
+        let mut evicted = false;
         if self.cache.len() >= CACHE_LEN {
             let oldest = self
                 .cache
@@ -148,11 +149,12 @@ impl RecordedHistory {
                 .min_by_key(|(_, c)| c.at)
                 .map(|(k, _)| k.clone());
             if let Some(oldest) = oldest {
-                self.cache.remove(&oldest);
+                // Maybe points on screen (another cgroup's, selected before).
+                evicted = self.cache.remove(&oldest).is_some();
             }
         }
         let key = (answer.request.path.clone(), answer.request.inode);
-        let nothing_new = !shown_before && recorded.points.is_empty();
+        let nothing_new = !shown_before && !evicted && recorded.points.is_empty();
         self.cache.insert(
             key,
             Cached {

@@ -64,6 +64,8 @@ struct Carry {
     next: HashMap<ByBytes, Counters>,
     /// The cgroups of this pass whose counters equal their last ones: when each was read.
     still: HashMap<ByBytes, Still>,
+    /// Reads so far, to number them ([`Counters::read_seq`]).
+    reads: u64,
 }
 
 /// A path as a map key searched by its bytes: a cgroup's parent is found without building
@@ -81,9 +83,10 @@ impl std::borrow::Borrow<[u8]> for ByBytes {
 #[derive(Debug, Clone, PartialEq)]
 struct Counters {
     inode: u64,
-    /// When its read began (`CLOCK_MONOTONIC`, ns): a child's counters carry only from a
-    /// parent read before them, whatever order a reader takes them in.
-    read_began: u64,
+    /// Its read's place among this collector's reads: a child's counters carry only from a
+    /// parent read before them, whatever order a reader takes them in (a count, not a clock:
+    /// two reads never tie).
+    read_seq: u64,
     cpu_stat: Option<CpuStat>,
     io_stat: Option<Vec<IoDeviceStat>>,
     pressure: [Option<Pressure>; 3],
@@ -95,14 +98,15 @@ struct Counters {
     memory_events: Option<MemoryEvents>,
 }
 
-/// Which counter files of a cgroup did not change in this pass, and when each was read.
+/// Which counter files of a cgroup did not change in this pass, and when each was read. Only
+/// for a cgroup whose directory is root's ([`Carry::read`]): PSI accounting can be switched
+/// off and on in a cgroup (`cgroup.pressure`), which freezes its totals while its children's
+/// grow, and controllers off in its children, and a delegated user may do both in the
+/// cgroups they own.
 #[derive(Debug, Clone, Copy, Default)]
 struct Still {
     cpu_stat: Option<u64>,
     io_stat: Option<u64>,
-    /// Only for a cgroup whose directory is root's: PSI accounting can be switched off and on
-    /// in a cgroup (`cgroup.pressure`), which freezes its totals while its children's grow,
-    /// and a delegated user may do that in the cgroups they own.
     pressure: [Option<u64>; 3],
     /// memory.current, memory.swap.current and pids.current read 0 in this pass: so do its
     /// children's (each counter is charged to every ancestor too).
@@ -118,9 +122,9 @@ struct Still {
 const PSI_SETTLED_NS: u64 = 3_000_000_000;
 
 impl Counters {
-    /// `sample`'s counters, read from `read_began` on; `last` being the same cgroup's at the
-    /// previous pass.
-    fn of(sample: &CgroupSample, read_began: u64, last: Option<&Counters>) -> Counters {
+    /// `sample`'s counters, the collector's read number `read_seq`; `last` being the same
+    /// cgroup's at the previous pass.
+    fn of(sample: &CgroupSample, read_seq: u64, last: Option<&Counters>) -> Counters {
         let pressure = [sample.psi.cpu, sample.psi.memory, sample.psi.io];
         let times = [
             sample.read_at.cpu_pressure,
@@ -139,7 +143,7 @@ impl Counters {
         }
         Counters {
             inode: sample.inode,
-            read_began,
+            read_seq,
             cpu_stat: sample.cpu,
             io_stat: sample.io.clone(),
             pressure,
@@ -163,7 +167,7 @@ impl Counters {
 
     /// Which files hold the same values as `last` (the same cgroup's), with their read times.
     /// For PSI only the `some` total counts: it is what a descendant's stall would move.
-    fn still_since(&self, last: &Counters, read_at: &ReadTimes, owner_uid: u32) -> Still {
+    fn still_since(&self, last: &Counters, read_at: &ReadTimes) -> Still {
         if self.inode != last.inode {
             return Still::default();
         }
@@ -184,7 +188,7 @@ impl Counters {
         Still {
             cpu_stat: same(&self.cpu_stat, &last.cpu_stat, read_at.cpu_stat),
             io_stat: same(&self.io_stat, &last.io_stat, read_at.io_stat),
-            pressure: if owner_uid == 0 { pressure } else { [None; 3] },
+            pressure,
             memory_events: self.memory_events.is_some() && self.memory_events == last.memory_events,
             ..self.zeros()
         }
@@ -220,6 +224,7 @@ impl Default for Carry {
             last: HashMap::new(),
             next: HashMap::new(),
             still: HashMap::new(),
+            reads: 0,
         }
     }
 }
@@ -237,7 +242,7 @@ impl Carry {
         if self
             .last
             .get(parent_path)
-            .is_none_or(|parent_last| last.read_began < parent_last.read_began)
+            .is_none_or(|parent_last| last.read_seq < parent_last.read_seq)
         {
             return None;
         }
@@ -281,11 +286,23 @@ impl Carry {
         carries.then_some(unchanged)
     }
 
-    fn read(&mut self, path: &CgroupPath, sample: &CgroupSample, read_began: u64) {
+    fn read(&mut self, path: &CgroupPath, sample: &CgroupSample) {
+        self.reads += 1;
         let last = self.last.get(path.as_bytes());
-        let counters = Counters::of(sample, read_began, last);
+        let counters = Counters::of(sample, self.reads, last);
         let still = match last {
-            Some(last) => counters.still_since(last, &sample.read_at, sample.owner_uid),
+            // A delegated user can switch its children's controllers off (their files gone,
+            // the carried values would stay) and its PSI accounting: only root's cgroups
+            // vouch for their children.
+            _ if sample.owner_uid != 0 => Still::default(),
+            // The hierarchy's root counts CPU time by ticks and IO as the disks complete it,
+            // not as the sum of its children's: a child's short bursts may leave it unchanged.
+            Some(last) if path.as_bytes() == CgroupPath::root().as_bytes() => Still {
+                cpu_stat: None,
+                io_stat: None,
+                ..counters.still_since(last, &sample.read_at)
+            },
+            Some(last) => counters.still_since(last, &sample.read_at),
             // Zeros say something without a last read.
             None => counters.zeros(),
         };
@@ -420,7 +437,6 @@ impl Collector {
         scope: Scope,
         known: &KnownEvents,
     ) -> Option<Box<CgroupSample>> {
-        let read_began = crate::cgroup::sample::monotonic_ns();
         let unchanged = self.carry.as_ref().and_then(|c| c.unchanged(path));
         let sample = read_sample_knowing(
             &self.fs,
@@ -433,7 +449,7 @@ impl Collector {
         .ok()
         .flatten()?;
         if let Some(carry) = self.carry.as_mut() {
-            carry.read(path, &sample, read_began);
+            carry.read(path, &sample);
         }
         Some(Box::new(sample))
     }
@@ -704,11 +720,12 @@ mod tests {
         let mut collector = carrying(fs);
         let (first, read_first) = pass(&mut collector);
         let (second, read_second) = pass(&mut collector);
-        // The root's children's counters were known unchanged from the root's: /a, /a/b and
-        // /a/c skip their five counter files each.
+        // /a/b and /a/c skip their five counter files each, known unchanged from /a's; /a
+        // its three PSI files from the root's (whose cpu.stat and io.stat are not the sums
+        // of its children's: CPU time counted by ticks, IO as the disks complete it).
         assert_eq!(
             read_first - read_second,
-            15,
+            3 + 5 + 5,
             "{read_first} then {read_second}"
         );
         for cgroup in ["/a", "/a/b", "/a/c"] {
@@ -716,8 +733,12 @@ mod tests {
             assert_eq!((was.cpu, &was.io, &was.psi), (now.cpu, &now.io, &now.psi));
         }
         // Timed when the parent's files were read: the moment they are known to hold.
-        let root = sample(&second, "/");
-        assert_eq!(sample(&second, "/a/b").read_at, root.read_at);
+        let a = sample(&second, "/a");
+        assert_eq!(sample(&second, "/a/b").read_at, a.read_at);
+        assert_eq!(
+            a.read_at.io_pressure,
+            sample(&second, "/").read_at.io_pressure
+        );
 
         // Time passes in /a/b: it and its parent grow (cpu.stat counts the subtree).
         let grown = "usage_usec 500\nuser_usec 300\nsystem_usec 200\n";
@@ -728,7 +749,7 @@ mod tests {
         assert_eq!(sample(&third, "/a/b").cpu.map(|c| c.usage_usec), Some(500));
         assert_ne!(
             sample(&third, "/a/c").read_at.cpu_stat,
-            root.read_at.cpu_stat,
+            a.read_at.cpu_stat,
             "/a changed: its children are read"
         );
     }
@@ -736,26 +757,27 @@ mod tests {
     #[test]
     fn pressure_is_carried_only_under_roots_cgroups_and_once_its_averages_settled() {
         // A delegated user can switch PSI accounting off and on in a cgroup they own
-        // (cgroup.pressure), freezing its totals while its children's grow: under /a, owned
-        // by alice, PSI files are always read.
+        // (cgroup.pressure), freezing its totals while its children's grow, and controllers
+        // off in its children: under /a, owned by alice, everything is read.
         let (dir, _) = tree();
         std::fs::write(dir.path().join(".passwd"), "alice:1000:1000\n").unwrap();
         std::fs::write(dir.path().join(".owners"), "alice alice 755 /a\n").unwrap();
         let fs = Cgroupfs::fixture(dir.path()).unwrap();
-        let mut collector = carrying(fs.clone());
+        let mut collector = carrying(fs);
         let (_, read_first) = pass(&mut collector);
         let (_, read_second) = pass(&mut collector);
-        // /a skips its five (its parent is root's); /a/b and /a/c only cpu.stat and io.stat.
-        assert_eq!(read_first - read_second, 5 + 2 * 2);
+        // /a skips its three PSI files (its parent is root's); /a/b and /a/c nothing.
+        assert_eq!(read_first - read_second, 3);
         // A PSI total seen changing just now is read until its averages had time to show it
-        // (they are recomputed every 2 s), with the real settling time.
+        // (they are recomputed every 2 s), with the real settling time (a tree all root's).
+        let (_dir, fs) = tree();
         let mut collector = Collector::new(fs).carrying();
         let (_, read_first) = pass(&mut collector);
         let (_, read_second) = pass(&mut collector);
         assert_eq!(
             read_first - read_second,
-            2 + 2 + 2,
-            "cpu.stat and io.stat only"
+            2 + 2,
+            "cpu.stat and io.stat of /a/b and /a/c only"
         );
     }
 
@@ -797,8 +819,9 @@ mod tests {
         let mut collector = carrying(fs);
         let (_, read_first) = pass(&mut collector);
         let (_, read_second) = pass(&mut collector);
-        // /a, /a/b and /a/c skip their five hierarchical counters and these four.
-        assert_eq!(read_first - read_second, 3 * (5 + 4));
+        // /a/b and /a/c skip their five hierarchical counters and these four; /a all but the
+        // root's cpu.stat and io.stat.
+        assert_eq!(read_first - read_second, 3 * (5 + 4) - 2);
         // /a/b gets a process and an OOM kill: the kernel counts them in /a (and the top) too.
         let killed = "low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\n";
         for cgroup in ["", "a", "a/b"] {

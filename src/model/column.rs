@@ -537,9 +537,12 @@ fn critical_nodes<'m: 'a, 'a>(
     columns: &'a [Column],
     thresholds: &'a ColumnThresholds,
 ) -> impl Iterator<Item = &'m Node> + 'a {
-    model
-        .nodes()
-        .filter(move |n| n.path.starts_with(top) && over_critical(n, columns, thresholds))
+    // The usual top is the model's base, above every node: no path to compare (a frame
+    // counts these over the whole tree).
+    let everyone = model.node(model.base()).path == *top;
+    model.nodes().filter(move |n| {
+        (everyone || n.path.starts_with(top)) && over_critical(n, columns, thresholds)
+    })
 }
 
 /// How many cgroups from `top` down are over a critical threshold of one of `columns` (the
