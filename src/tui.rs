@@ -968,8 +968,7 @@ fn event_loop(
         changed |= app
             .flash_ends()
             .is_some_and(|end| drawn_at < end && end <= now);
-        let holding =
-            hold_until.is_some_and(|until| Instant::now() < until) && !app.first_screen_whole();
+        let holding = hold_until.is_some_and(|until| now < until) && !app.first_screen_whole();
         if !holding {
             hold_until = None;
         }

@@ -297,7 +297,7 @@ impl Carry {
             _ if sample.owner_uid != 0 => Still::default(),
             // The hierarchy's root counts CPU time by ticks and IO as the disks complete it,
             // not as the sum of its children's: a child's short bursts may leave it unchanged.
-            Some(last) if path.as_bytes() == CgroupPath::root().as_bytes() => Still {
+            Some(last) if path.is_root() => Still {
                 cpu_stat: None,
                 io_stat: None,
                 ..counters.still_since(last, &sample.read_at)
