@@ -720,7 +720,11 @@ impl Watcher {
             }
             // Gone already: its IN_DELETE follows, or has passed (the watches fail alike).
             let dir = self.fs.open_dir(&cgroup, parent.as_deref()).ok();
-            let Ok(mut unwatched) = self.add_cgroup(&cgroup, dir.as_ref(), emit) else {
+            // With a working directory of its own, this thread enters the cgroup's directory
+            // (nothing until its leaves are watched below moves it: reads go through
+            // descriptors and paths, not the working directory).
+            let inside = self.own_cwd && dir.as_ref().is_some_and(|d| d.enter().is_ok());
+            let Ok(mut unwatched) = self.add_cgroup(&cgroup, dir.as_ref(), inside, emit) else {
                 return false;
             };
             if announce {
@@ -762,11 +766,8 @@ impl Watcher {
             if let Some((dir, Ok(names))) = listed {
                 // Leaves are watched from here, by name, without opening each (most cgroups
                 // are leaves); only where a cgroup takes its directory's watch alone.
-                let from_here = !announce
-                    && self.own_cwd
-                    && self.directories_only()
-                    && !self.fs.is_fixture()
-                    && dir.enter().is_ok();
+                let from_here =
+                    !announce && inside && self.directories_only() && !self.fs.is_fixture();
                 let dir = CgroupDir::for_children(dir, &cgroup);
                 let mut within: Vec<(CgroupPath, Option<Arc<CgroupDir>>)> = Vec::new();
                 for name in names.iter().rev() {
@@ -814,16 +815,16 @@ impl Watcher {
         leaf
     }
 
-    /// Watch one cgroup (`dir`: its directory, open). `Ok` with the [`WatchEvent::Unwatched`]
-    /// to report if a watch failed; `Err` when `emit` said stop.
+    /// Watch one cgroup (`dir`: its directory, open; `inside`: this thread's working
+    /// directory). `Ok` with the [`WatchEvent::Unwatched`] to report if a watch failed; `Err`
+    /// when `emit` said stop.
     fn add_cgroup(
         &mut self,
         cgroup: &CgroupPath,
         dir: Option<&CgroupDir>,
+        inside: bool,
         emit: &mut dyn FnMut(WatchEvent) -> bool,
     ) -> Result<Option<WatchEvent>, Stopped> {
-        // With a working directory of its own, this thread enters the cgroup's directory.
-        let inside = self.own_cwd && dir.is_some_and(|d| d.enter().is_ok());
         // Writes are reported only where only root can write: anyone else could flood the
         // watch with cheap writes (a change of owner later is an IN_ATTRIB, see `handle`).
         let writes_here = self.writes && self.owned_by_root(cgroup, dir);
