@@ -12,9 +12,7 @@
 use super::pace::{DEFAULT_CPU_BUDGET, Pacer, SamplerStatus};
 use super::plan::{Reads, ViewPlan};
 use super::{Collector, PassStats, thread_cpu};
-use crate::cgroup::process::{
-    ProcessSample, SubtreeProcess, read_processes_up_to, read_subtree_processes_up_to,
-};
+use crate::cgroup::process::{ProcessReader, ProcessSample, SubtreeProcess};
 use crate::cgroup::sample::{CgroupSample, Scope, read_sample};
 use crate::cgroup::watch::{CounterWatches, WatchEvent};
 use crate::cgroup::{CgroupPath, Cgroupfs};
@@ -125,6 +123,8 @@ pub struct Sampler {
     /// watcher reports an OOM kill there the moment it happens, and in a descendant off
     /// screen through its ancestor's `memory.events` (hierarchical).
     pub counter_watches: Option<CounterWatches>,
+    /// Keeps the /proc files of the processes shown open between passes.
+    processes: ProcessReader,
 }
 
 impl Sampler {
@@ -140,6 +140,7 @@ impl Sampler {
             stats: false,
             process_subtree: false,
             counter_watches: None,
+            processes: ProcessReader::default(),
         }
     }
 
@@ -150,7 +151,7 @@ impl Sampler {
         }
     }
 
-    fn send_focus(&self, report: &mut dyn FnMut(Report) -> bool) -> bool {
+    fn send_focus(&mut self, report: &mut dyn FnMut(Report) -> bool) -> bool {
         let Some(focus) = &self.focus else {
             return true;
         };
@@ -162,12 +163,14 @@ impl Sampler {
         self.send_processes(report)
     }
 
-    fn send_processes(&self, report: &mut dyn FnMut(Report) -> bool) -> bool {
+    fn send_processes(&mut self, report: &mut dyn FnMut(Report) -> bool) -> bool {
         let Some(focus) = &self.focus else {
             return true;
         };
         if self.process_subtree {
-            let list = read_subtree_processes_up_to(&self.fs, focus, SUBTREE_PROCESS_LIMIT)
+            let list = self
+                .processes
+                .read_subtree_processes_up_to(&self.fs, focus, SUBTREE_PROCESS_LIMIT)
                 .ok()
                 .flatten()
                 .unwrap_or_default();
@@ -178,7 +181,9 @@ impl Sampler {
                 at: Instant::now(),
             });
         }
-        let list = read_processes_up_to(&self.fs, focus, self.process_limit)
+        let list = self
+            .processes
+            .read_processes_up_to(&self.fs, focus, self.process_limit)
             .ok()
             .flatten()
             .unwrap_or_default();
@@ -194,7 +199,7 @@ impl Sampler {
     /// [`Report::Processes`]. The focused cgroup's own list is sent anyway
     /// ([`Sampler::send_processes`]): the app gives it to the tree too.
     fn send_tree_processes(
-        &self,
+        &mut self,
         cgroups: &[CgroupPath],
         report: &mut dyn FnMut(Report) -> bool,
     ) -> bool {
@@ -203,7 +208,10 @@ impl Sampler {
                 continue;
             }
             // A cgroup removed meanwhile has no list; the next Visible drops it.
-            let Ok(Some(list)) = read_processes_up_to(&self.fs, cgroup, TREE_PROCESS_LIMIT) else {
+            let Ok(Some(list)) =
+                self.processes
+                    .read_processes_up_to(&self.fs, cgroup, TREE_PROCESS_LIMIT)
+            else {
                 continue;
             };
             if !report(Report::Processes {
@@ -269,6 +277,8 @@ impl Sampler {
                 };
                 self.send_processes(&mut add);
                 self.send_tree_processes(plan.process_cgroups(), &mut add);
+                // What this pass did not read again (exited, scrolled away) is closed.
+                self.processes.end_pass();
                 if self.stats {
                     pass.push(Report::PassStats(plan.latest));
                 }

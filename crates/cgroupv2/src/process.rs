@@ -7,7 +7,9 @@ use crate::path::CgroupPath;
 /// Re-exported where callers have always found it; defined in [`crate::users`].
 pub use crate::users::user_name;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::io::Read;
+use std::os::fd::OwnedFd;
 use std::path::Path;
 
 /// Raw facts about one process. Names and command lines are bytes: they are whatever the
@@ -64,6 +66,16 @@ pub fn read_processes_up_to(
     cgroup: &CgroupPath,
     limit: usize,
 ) -> Result<Option<ProcessList>> {
+    ProcessReader::holding_at_most(0).read_processes_up_to(fs, cgroup, limit)
+}
+
+/// The first `limit` PIDs of `cgroup`'s cgroup.procs and how many it lists; `Ok(None)` if the
+/// cgroup is gone.
+fn read_pids_up_to(
+    fs: &Cgroupfs,
+    cgroup: &CgroupPath,
+    limit: usize,
+) -> Result<Option<(Vec<u32>, usize)>> {
     let path = || fs.dir(cgroup).join("cgroup.procs");
     let file = match fs.open_file(cgroup, "cgroup.procs") {
         Ok(file) => file,
@@ -81,25 +93,15 @@ pub fn read_processes_up_to(
         }
     });
     crate::stats::read(counted.bytes);
-    let total = match scanned {
-        Ok(total) => total,
-        Err(ScanError::Io(e)) if is_gone(&e) => return Ok(None),
-        Err(ScanError::Io(e)) => return Err(Error::io(path(), e)),
-        Err(ScanError::Parse(source)) => {
-            return Err(Error::Parse {
-                path: path(),
-                source,
-            });
-        }
-    };
-    let processes = match fs.proc_root() {
-        Some(proc_root) => pids
-            .into_iter()
-            .filter_map(|pid| read_process(proc_root, pid))
-            .collect(),
-        None => Vec::new(),
-    };
-    Ok(Some(ProcessList { processes, total }))
+    match scanned {
+        Ok(total) => Ok(Some((pids, total))),
+        Err(ScanError::Io(e)) if is_gone(&e) => Ok(None),
+        Err(ScanError::Io(e)) => Err(Error::io(path(), e)),
+        Err(ScanError::Parse(source)) => Err(Error::Parse {
+            path: path(),
+            source,
+        }),
+    }
 }
 
 /// A process of a subtree, with the cgroup it is in.
@@ -126,30 +128,7 @@ pub fn read_subtree_processes_up_to(
     cgroup: &CgroupPath,
     limit: usize,
 ) -> Result<Option<SubtreeProcessList>> {
-    let mut list = SubtreeProcessList::default();
-    let mut stack = vec![cgroup.clone()];
-    while let Some(current) = stack.pop() {
-        let room = limit.saturating_sub(list.processes.len());
-        let found = match read_processes_up_to(fs, &current, room) {
-            Ok(Some(found)) => found,
-            // Gone, or (below the top) unreadable: the rest of the subtree still counts.
-            Ok(None) if &current == cgroup => return Ok(None),
-            Err(e) if &current == cgroup => return Err(e),
-            Ok(None) | Err(_) => continue,
-        };
-        list.total += found.total;
-        list.processes
-            .extend(found.processes.into_iter().map(|sample| SubtreeProcess {
-                cgroup: current.clone(),
-                sample,
-            }));
-        if let Ok(Some(mut names)) = fs.children(&current) {
-            // Popped in name order.
-            names.sort_by(|a, b| b.cmp(a));
-            stack.extend(names.iter().map(|name| current.join(name)));
-        }
-    }
-    Ok(Some(list))
+    ProcessReader::holding_at_most(0).read_subtree_processes_up_to(fs, cgroup, limit)
 }
 
 /// A reader that counts the bytes read through it (for [`crate::stats`]).
@@ -238,39 +217,269 @@ fn read_bounded(path: &Path, max: usize) -> std::io::Result<(Vec<u8>, bool)> {
 
 /// One process from `PROC_ROOT/PID`; `None` if it has exited.
 pub fn read_process(proc_root: &Path, pid: u32) -> Option<ProcessSample> {
-    let dir = proc_root.join(pid.to_string());
-    let process = procfs::process::Process::new_with_root(dir.clone()).ok()?;
-    let stat = process.stat().ok()?;
-    // The kernel keeps at most 16 bytes of comm.
-    let comm = read_bounded(&dir.join("comm"), 64)
-        .map(|(mut c, _)| {
-            if c.last() == Some(&b'\n') {
-                c.pop();
+    ProcessFiles::open(proc_root, pid)?.sample(pid)
+}
+
+/// `PF_KTHREAD` in /proc/PID/stat's flags: a kernel thread has no command line to read.
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// A process's /proc files, open: read again, they describe the same process (a descriptor
+/// follows the process, not its PID), and fail once it has exited.
+#[derive(Debug)]
+struct ProcessFiles {
+    /// `/proc/PID` itself (`O_PATH`): its owner is asked afresh at each `fstat`.
+    dir: OwnedFd,
+    stat: std::fs::File,
+    /// Opened at the first read of a process that is not a kernel thread.
+    cmdline: Option<std::fs::File>,
+}
+
+impl ProcessFiles {
+    fn open(proc_root: &Path, pid: u32) -> Option<ProcessFiles> {
+        use rustix::fs::{Mode, OFlags};
+        let dir = rustix::fs::open(
+            proc_root.join(pid.to_string()),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok()?;
+        let stat = rustix::fs::openat(
+            &dir,
+            "stat",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok()?;
+        Some(ProcessFiles {
+            dir,
+            stat: stat.into(),
+            cmdline: None,
+        })
+    }
+
+    /// Read the process again: /proc/PID/stat (its name, state, times and size), its owner and,
+    /// unless it is a kernel thread, the first [`CMDLINE_MAX`] bytes of its command line.
+    /// `None` once it has exited.
+    fn sample(&mut self, pid: u32) -> Option<ProcessSample> {
+        use std::os::unix::fs::FileExt;
+        // /proc/PID/stat is about 300 bytes; its name at most 64.
+        let mut buffer = [0u8; 2048];
+        let n = self.stat.read_at(&mut buffer, 0).ok()?;
+        let stat = parse_stat(&buffer[..n])?;
+        let uid = rustix::fs::fstat(&self.dir).ok().map(|st| st.st_uid);
+        let (cmdline, cmdline_truncated) = if stat.flags & PF_KTHREAD != 0 {
+            (Vec::new(), false)
+        } else {
+            self.read_cmdline().unwrap_or_default()
+        };
+        Some(ProcessSample {
+            pid,
+            uid,
+            state: stat.state,
+            cpu_ticks: stat.utime.saturating_add(stat.stime),
+            start_ticks: stat.starttime,
+            rss_bytes: stat.rss_pages.saturating_mul(procfs::page_size()),
+            comm: stat.comm.to_vec(),
+            cmdline,
+            cmdline_truncated,
+        })
+    }
+
+    /// The command line's arguments joined by spaces, at most [`CMDLINE_MAX`] bytes, and
+    /// whether it goes on: a bounded buffer, never a read to the end of a length the
+    /// process's owner chooses.
+    fn read_cmdline(&mut self) -> Option<(Vec<u8>, bool)> {
+        use std::os::unix::fs::FileExt;
+        if self.cmdline.is_none() {
+            let file = rustix::fs::openat(
+                &self.dir,
+                "cmdline",
+                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .ok()?;
+            self.cmdline = Some(file.into());
+        }
+        let file = self.cmdline.as_ref()?;
+        // One byte more than kept tells whether the text goes on.
+        let mut raw = vec![0u8; CMDLINE_MAX + 1];
+        let mut filled = 0;
+        while filled < raw.len() {
+            match file.read_at(&mut raw[filled..], filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return None,
             }
-            c
-        })
-        .unwrap_or_else(|_| stat.comm.clone().into_bytes());
-    let (cmdline, cmdline_truncated) = read_bounded(&dir.join("cmdline"), CMDLINE_MAX)
-        .map(|(raw, truncated)| {
-            let trimmed = raw.strip_suffix(b"\0").unwrap_or(&raw);
-            let joined = trimmed
-                .iter()
-                .map(|&b| if b == 0 { b' ' } else { b })
-                .collect();
-            (joined, truncated)
-        })
-        .unwrap_or_default();
-    Some(ProcessSample {
-        pid,
-        uid: process.uid().ok(),
-        state: stat.state,
-        cpu_ticks: stat.utime + stat.stime,
-        start_ticks: stat.starttime,
-        rss_bytes: stat.rss.saturating_mul(procfs::page_size()),
+        }
+        raw.truncate(filled);
+        let truncated = raw.len() > CMDLINE_MAX;
+        raw.truncate(CMDLINE_MAX);
+        let trimmed = raw.strip_suffix(b"\0").unwrap_or(&raw);
+        let joined = trimmed
+            .iter()
+            .map(|&b| if b == 0 { b' ' } else { b })
+            .collect();
+        Some((joined, truncated))
+    }
+}
+
+/// What cgtui takes from /proc/PID/stat.
+#[derive(Debug, PartialEq, Eq)]
+struct ProcStat<'a> {
+    /// Raw bytes: whatever the process named itself (spaces, parentheses, newlines).
+    comm: &'a [u8],
+    state: char,
+    flags: u64,
+    utime: u64,
+    stime: u64,
+    starttime: u64,
+    rss_pages: u64,
+}
+
+/// Parse /proc/PID/stat: `PID (COMM) STATE PPID ...`, COMM between the first `(` and the
+/// last `)` (a name may hold either), then space-separated fields (proc(5)).
+fn parse_stat(text: &[u8]) -> Option<ProcStat<'_>> {
+    let open = text.iter().position(|&b| b == b'(')?;
+    let close = text.iter().rposition(|&b| b == b')')?;
+    let comm = text.get(open + 1..close)?;
+    let rest = std::str::from_utf8(text.get(close + 1..)?).ok()?;
+    let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
+    // Field N of proc(5) is fields[N - 3].
+    let number = |field: usize| -> Option<u64> { fields.get(field - 3)?.parse().ok() };
+    Some(ProcStat {
         comm,
-        cmdline,
-        cmdline_truncated,
+        state: fields.first()?.chars().next()?,
+        flags: number(9)?,
+        utime: number(14)?,
+        stime: number(15)?,
+        starttime: number(22)?,
+        // A signed long in the kernel; never below zero for a live process.
+        rss_pages: fields.get(24 - 3)?.parse::<i64>().ok()?.max(0) as u64,
     })
+}
+
+/// Reads processes again and again (a monitor's refreshes), keeping each one's /proc files
+/// open between reads: a process read again costs two or three reads of open files, not
+/// seventeen calls to open, read and close them. Files of processes not read for a whole
+/// pass ([`ProcessReader::end_pass`]) are closed.
+#[derive(Debug)]
+pub struct ProcessReader {
+    held: HashMap<u32, HeldProcess>,
+    max_held: usize,
+    pass: u64,
+}
+
+#[derive(Debug)]
+struct HeldProcess {
+    files: ProcessFiles,
+    /// The pass it was last read in.
+    pass: u64,
+}
+
+/// Processes whose files a [`ProcessReader`] keeps open at most (three descriptors each):
+/// a process pane and a few lists in the tree; beyond, files are opened and closed each time.
+pub const MAX_HELD_PROCESSES: usize = 256;
+
+impl Default for ProcessReader {
+    fn default() -> Self {
+        ProcessReader::holding_at_most(MAX_HELD_PROCESSES)
+    }
+}
+
+impl ProcessReader {
+    /// A reader keeping the files of at most `max` processes open (0: none, each read opens).
+    pub fn holding_at_most(max: usize) -> ProcessReader {
+        ProcessReader {
+            held: HashMap::new(),
+            max_held: max,
+            pass: 0,
+        }
+    }
+
+    /// Processes whose files are open now.
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    /// One process from `PROC_ROOT/PID`; `None` if it has exited.
+    pub fn read(&mut self, proc_root: &Path, pid: u32) -> Option<ProcessSample> {
+        if let Some(held) = self.held.get_mut(&pid) {
+            if let Some(sample) = held.files.sample(pid) {
+                held.pass = self.pass;
+                return Some(sample);
+            }
+            // Exited: its PID may name another process now, opened afresh below.
+            self.held.remove(&pid);
+        }
+        let mut files = ProcessFiles::open(proc_root, pid)?;
+        let sample = files.sample(pid)?;
+        if self.held.len() < self.max_held {
+            let pass = self.pass;
+            self.held.insert(pid, HeldProcess { files, pass });
+        }
+        Some(sample)
+    }
+
+    /// A pass (a refresh) ended: the files of processes it did not read are closed.
+    pub fn end_pass(&mut self) {
+        let pass = self.pass;
+        self.held.retain(|_, held| held.pass == pass);
+        self.pass += 1;
+    }
+
+    /// [`read_subtree_processes_up_to`], through this reader's open files.
+    pub fn read_subtree_processes_up_to(
+        &mut self,
+        fs: &Cgroupfs,
+        cgroup: &CgroupPath,
+        limit: usize,
+    ) -> Result<Option<SubtreeProcessList>> {
+        let mut list = SubtreeProcessList::default();
+        let mut stack = vec![cgroup.clone()];
+        while let Some(current) = stack.pop() {
+            let room = limit.saturating_sub(list.processes.len());
+            let found = match self.read_processes_up_to(fs, &current, room) {
+                Ok(Some(found)) => found,
+                // Gone, or (below the top) unreadable: the rest of the subtree still counts.
+                Ok(None) if &current == cgroup => return Ok(None),
+                Err(e) if &current == cgroup => return Err(e),
+                Ok(None) | Err(_) => continue,
+            };
+            list.total += found.total;
+            list.processes
+                .extend(found.processes.into_iter().map(|sample| SubtreeProcess {
+                    cgroup: current.clone(),
+                    sample,
+                }));
+            if let Ok(Some(mut names)) = fs.children(&current) {
+                // Popped in name order.
+                names.sort_by(|a, b| b.cmp(a));
+                stack.extend(names.iter().map(|name| current.join(name)));
+            }
+        }
+        Ok(Some(list))
+    }
+
+    /// [`read_processes_up_to`], through this reader's open files.
+    pub fn read_processes_up_to(
+        &mut self,
+        fs: &Cgroupfs,
+        cgroup: &CgroupPath,
+        limit: usize,
+    ) -> Result<Option<ProcessList>> {
+        let Some((pids, total)) = read_pids_up_to(fs, cgroup, limit)? else {
+            return Ok(None);
+        };
+        let processes = match fs.proc_root() {
+            Some(proc_root) => pids
+                .into_iter()
+                .filter_map(|pid| self.read(proc_root, pid))
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(Some(ProcessList { processes, total }))
+    }
 }
 
 /// A process's start time after boot, in clock ticks (/proc/PID/stat); `None` once it exited.
@@ -516,7 +725,93 @@ mod tests {
         assert_eq!(me.pid, std::process::id());
         assert!(me.rss_bytes > 0);
         assert!(!me.comm.is_empty());
+        assert_eq!(me.uid, Some(rustix::process::getuid().as_raw()));
         assert!(read_process(Path::new("/proc"), u32::MAX).is_none());
+    }
+
+    #[test]
+    fn stat_names_keep_whatever_bytes_a_process_chose() {
+        let text = b"4242 (a) b) (c\n\xff) S 1 1 1 0 -1 4194560 120 0 0 0 12 90 0 0 20 0 1 0 1200 12345678 350 18446744073709551615 1 1\n";
+        let stat = parse_stat(text).unwrap();
+        assert_eq!(stat.comm, b"a) b) (c\n\xff");
+        assert_eq!(stat.state, 'S');
+        assert_eq!((stat.utime, stat.stime), (12, 90));
+        assert_eq!(stat.starttime, 1200);
+        assert_eq!(stat.rss_pages, 350);
+        assert_eq!(stat.flags & PF_KTHREAD, 0);
+        assert!(parse_stat(b"4242 (cut").is_none());
+        assert!(parse_stat(b"4242 (short) S 1 2").is_none());
+    }
+
+    /// A kernel thread's name is the same as in /proc/PID/comm, and it has no command line
+    /// (none is read).
+    #[test]
+    fn a_kernel_thread_is_read_without_its_command_line() {
+        // kthreadd: PID 2 wherever /proc is the host's.
+        let Ok(comm) = std::fs::read("/proc/2/comm") else {
+            println!("skipped: no PID 2 in this PID namespace");
+            return;
+        };
+        let mut reader = ProcessReader::default();
+        let kthreadd = reader.read(Path::new("/proc"), 2).unwrap();
+        assert_eq!(kthreadd.comm, comm.strip_suffix(b"\n").unwrap());
+        assert!(kthreadd.cmdline.is_empty());
+        assert!(reader.held[&2].files.cmdline.is_none());
+    }
+
+    /// Files held open follow the process, not its PID: an exec shows its new command line,
+    /// an exit reads as gone, and a process not read for a whole pass has its files closed.
+    #[test]
+    fn held_files_follow_the_process_through_exec_and_exit() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "read line; exec sleep 60"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let proc_root = Path::new("/proc");
+        let mut reader = ProcessReader::default();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut before = reader.read(proc_root, pid).unwrap();
+        // Until spawn's own exec, the command line is the test's.
+        while !before.cmdline.starts_with(b"sh -c") && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            before = reader.read(proc_root, pid).unwrap();
+        }
+        assert_eq!(before.cmdline, b"sh -c read line; exec sleep 60");
+        assert_eq!(reader.held(), 1);
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        let mut after = reader.read(proc_root, pid).unwrap();
+        while after.cmdline != b"sleep 60" && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            after = reader.read(proc_root, pid).unwrap();
+        }
+        assert_eq!(
+            after.cmdline, b"sleep 60",
+            "the exec is seen through the held files"
+        );
+        assert_eq!(after.comm, b"sleep");
+        assert_eq!(after.start_ticks, before.start_ticks);
+        assert_eq!(reader.held(), 1, "still the same files");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(reader.read(proc_root, pid).is_none(), "gone once reaped");
+        assert_eq!(reader.held(), 0);
+        let me = std::process::id();
+        reader.read(proc_root, me).unwrap();
+        reader.end_pass();
+        assert_eq!(reader.held(), 1, "read in the pass that ended");
+        reader.end_pass();
+        assert_eq!(reader.held(), 0, "not read in the next");
+    }
+
+    #[test]
+    fn a_reader_holds_the_files_of_at_most_its_maximum() {
+        let mut reader = ProcessReader::holding_at_most(0);
+        let me = reader.read(Path::new("/proc"), std::process::id()).unwrap();
+        assert_eq!(me.pid, std::process::id());
+        assert_eq!(reader.held(), 0);
     }
 
     #[test]
