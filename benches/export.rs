@@ -1,7 +1,8 @@
-//! Scrape cost of `cgtui export` on a real cgroupfs tree: CPU time of one scrape (walk, read
-//! every exported file once, label, encode as OpenMetrics) against the same-data floor (walk
-//! the same tree and open, read and close every file a scrape reads, nothing else), and the
-//! response size.
+//! Scrape cost of `cgtui export` on a real cgroupfs tree: CPU time of one scrape (take the
+//! tree from inotify, read every exported file once, label, encode as OpenMetrics) against the
+//! same-data floor (walk the same tree and open, read and close every file a scrape reads,
+//! nothing else), and the response size. `listing`: a scrape that lists the tree instead (an
+//! exporter without inotify; `snapshot --format openmetrics`).
 //!
 //!     cargo bench --bench export             (as root, on a host with cgroup2)
 //!     CGTUI_BENCH_CGROUPS=2000 CGTUI_BENCH_RUNS=3 cargo bench --bench export
@@ -70,10 +71,14 @@ fn main() {
     };
     let sizes: Vec<usize> = common::env_list("CGTUI_BENCH_CGROUPS", &[2000, 10000]);
     let runs: usize = common::env_number("CGTUI_BENCH_RUNS", 5);
+    // Time between scrapes (sleeping costs no CPU): Prometheus scrapes every 15 s or more,
+    // and a PSI file is carried only once it rested 3 s (0: back to back).
+    let gap = Duration::from_millis(common::env_number("CGTUI_BENCH_SCRAPE_GAP_MS", 0u64));
     cgtui::cgroup::files::raise_fd_limit();
     println!(
-        "scrape cost on {} (median of {runs} runs, thread CPU time; controllers: {})",
+        "scrape cost on {} (median of {runs} runs {} ms apart, thread CPU time; controllers: {})",
         fs.mount_point().display(),
+        gap.as_millis(),
         fs.hierarchy_controllers()
             .map_or("?".into(), |c| if c.is_empty() {
                 "none".into()
@@ -82,8 +87,8 @@ fn main() {
             })
     );
     println!(
-        "{:>8} | {:>10} {:>10} {:>10} | {:>10} | {:>6} | {:>10}",
-        "cgroups", "scrape", "read", "encode", "floor", "ratio", "response"
+        "{:>8} | {:>10} {:>10} {:>10} | {:>10} | {:>10} | {:>6} | {:>10}",
+        "cgroups", "scrape", "read", "encode", "listing", "floor", "ratio", "response"
     );
     for count in sizes {
         let tree = match BenchTree::create(fs.mount_point(), "export-bench", count) {
@@ -103,15 +108,27 @@ fn main() {
             ..SelectionArgs::default()
         })
         .expect("selection");
-        let mut exporter = Exporter::new(fs.clone(), base.clone(), selection);
+        let mut listing = Exporter::new(fs.clone(), base.clone(), selection.clone());
+        // Each alone: another exporter's open files slow every reader of the tree.
+        let listing_scrape = measure(runs, || {
+            std::thread::sleep(gap);
+            let scrape = Arc::new(listing.scrape(None));
+            std::hint::black_box(scrape.encode(Format::OpenMetrics));
+        });
+        drop(listing);
+        let mut exporter = Exporter::new(fs.clone(), base.clone(), selection).watching();
         let mut size = 0;
         let mut exported = 0;
+        let mut listed = 0;
         let scrape = measure(runs, || {
+            std::thread::sleep(gap);
             let scrape = Arc::new(exporter.scrape(None));
             exported = scrape.cgroups();
+            listed += usize::from(scrape.listed_tree());
             size = std::hint::black_box(scrape.encode(Format::OpenMetrics)).len();
         });
         let read = measure(runs, || {
+            std::thread::sleep(gap);
             std::hint::black_box(exporter.scrape(None));
         });
         let last = Arc::new(exporter.scrape(None));
@@ -121,11 +138,12 @@ fn main() {
         let floor = measure(runs, || floor(&fs, &base));
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
-            "{:>8} | {:>7.2} ms {:>7.2} ms {:>7.2} ms | {:>7.2} ms | {:>5.2}x | {:>7.1} KiB ({exported} cgroups exported)",
+            "{:>8} | {:>7.2} ms {:>7.2} ms {:>7.2} ms | {:>7.2} ms | {:>7.2} ms | {:>5.2}x | {:>7.1} KiB ({exported} cgroups exported; {listed} of the scrapes listed the tree)",
             cgroups,
             ms(scrape),
             ms(read),
             ms(encode),
+            ms(listing_scrape),
             ms(floor),
             scrape.as_secs_f64() / floor.as_secs_f64(),
             size as f64 / 1024.0,

@@ -748,3 +748,47 @@ time.sleep(60)
     assert!(peak_kb < 512 << 10, "peak RSS {peak_kb} kB");
     drop(stalled);
 }
+
+/// `cgtui export` follows the tree through inotify: after its first scrape, a scrape takes the
+/// watcher's tree instead of listing it, and still has a cgroup made just before it (nested
+/// ones too) and not one removed just before it, as a listing would.
+#[test]
+fn a_watching_exporter_lists_the_tree_once_and_still_sees_every_change() {
+    use cgtui::export::{Exporter, Format, Selection, SelectionArgs};
+    use std::sync::Arc;
+    let live = match common::LiveCgroup::create("export-watch") {
+        Ok(live) => live,
+        Err(why) => {
+            println!("skipped: {why}");
+            return;
+        }
+    };
+    let fs = cgtui::cgroup::Cgroupfs::system().expect("cgroup2");
+    let base = fs.resolve(&live.dir()).expect("the test cgroup resolves");
+    let selection = Selection::new(&SelectionArgs::default()).unwrap();
+    let mut exporter = Exporter::new(fs, base, selection).watching();
+    assert!(exporter.is_watching(), "inotify works on this cgroupfs");
+    let label = |relative: &str| format!("cgroup=\"/{}/{relative}\"", live.relative.display());
+    let scrape = |exporter: &mut Exporter| {
+        let scrape = Arc::new(exporter.scrape(None));
+        (scrape.listed_tree(), scrape.encode(Format::OpenMetrics))
+    };
+    let (listed, _) = scrape(&mut exporter);
+    assert!(listed, "the first scrape lists the tree");
+    std::fs::create_dir_all(live.child("a/b/c")).expect("mkdir -p a/b/c");
+    let (listed, text) = scrape(&mut exporter);
+    assert!(!listed, "the watcher's tree is taken");
+    for made in ["a", "a/b", "a/b/c"] {
+        assert!(text.contains(&label(made)), "{made} is exported:\n{text}");
+    }
+    std::fs::remove_dir(live.child("a/b/c")).expect("rmdir a/b/c");
+    std::fs::remove_dir(live.child("a/b")).expect("rmdir a/b");
+    std::fs::create_dir(live.child("d")).expect("mkdir d");
+    let (listed, text) = scrape(&mut exporter);
+    assert!(!listed);
+    assert!(text.contains(&label("a")) && text.contains(&label("d")));
+    assert!(
+        !text.contains(&label("a/b")),
+        "removed cgroups leave no series:\n{text}"
+    );
+}

@@ -9,6 +9,7 @@
 pub mod pace;
 pub mod plan;
 pub mod sampler;
+pub mod watched;
 
 use crate::cgroup::files::OpenFiles;
 use crate::cgroup::parse::{CpuStat, IoDeviceStat, MemoryEvents, Pressure, PressureLine};

@@ -12,7 +12,7 @@ pub fn run(args: &ExportArgs, Hierarchy { fs, base }: Hierarchy) -> Result<i32> 
         None => server::bind(&args.listen, args.allow_remote)?,
     };
     eprintln!("cgtui export: serving {}", listener.describe());
-    let exporter = crate::export::Exporter::new(fs, base, selection);
+    let exporter = crate::export::Exporter::new(fs, base, selection).watching();
     server::serve(listener, exporter)?;
     Ok(0)
 }

@@ -70,6 +70,11 @@ impl Scrape {
     pub fn read_time(&self) -> Duration {
         Duration::from_secs_f64(self.read_seconds)
     }
+
+    /// Did this scrape list the tree, rather than take the watcher's?
+    pub fn listed_tree(&self) -> bool {
+        self.listed_tree
+    }
 }
 
 /// A value of one series.

@@ -2,7 +2,8 @@
 //! and limits as an OpenMetrics (or Prometheus text) exposition, encoded by the official
 //! client (`prometheus-client`) from one read of each file per scrape.
 //!
-//! A scrape walks the tree, keeps the cgroups the selection allows ([`Selection`]), reads each
+//! A scrape takes the tree from inotify ([`Exporter::watching`], `cgtui export`) or lists it
+//! (`snapshot`), keeps the cgroups the selection allows ([`Selection`]), reads each
 //! once ([`Scope::Metrics`], files kept open between scrapes like the TUI's sampler), labels it
 //! ([`labels_of`]) and encodes everything from that one read. Nothing is registered between
 //! scrapes, so a cgroup that is gone is simply not in the next exposition. Metric names and
@@ -234,6 +235,8 @@ pub struct Scrape {
     read_seconds: f64,
     /// CPUs online on this host when read (`None`: unknown).
     host_cpus: Option<usize>,
+    /// The scrape listed the tree (else it took the watcher's, [`Exporter::watching`]).
+    listed_tree: bool,
 }
 
 /// Reads the tree for scrapes, keeping files open and names cached between them.
@@ -244,6 +247,8 @@ pub struct Exporter {
     collector: crate::collect::Collector,
     devices: Devices,
     users: HashMap<u32, String>,
+    /// The tree as inotify reports it ([`Exporter::watching`]); `None`: each scrape lists it.
+    followed: Option<follow::Followed>,
 }
 
 /// The files a scrape keeps open between scrapes at most: a cgroup has about 18, so the
@@ -261,6 +266,7 @@ impl Exporter {
             selection,
             devices,
             users: HashMap::new(),
+            followed: None,
         }
     }
 
@@ -280,7 +286,11 @@ impl Exporter {
         let (mut omitted_by_cap, mut omitted_by_deadline, mut unreadable_files) = (0, 0, 0);
         let (mut omitted_by_bytes, mut bytes) = (0, 0usize);
         self.collector.begin_pass();
-        for path in self.collector.walk(&self.base) {
+        let (paths, listed_tree) = match self.followed.as_mut() {
+            Some(followed) => followed.paths(&self.fs, &self.base),
+            None => (self.collector.walk(&self.base), true),
+        };
+        for path in paths {
             if !self.selection.admits(&path, path.depth() - base_depth) {
                 self.collector.keep(&path);
                 continue;
@@ -342,6 +352,7 @@ impl Exporter {
             unreadable_files,
             read_seconds: started.elapsed().as_secs_f64(),
             host_cpus: self.fs.host_cpus(),
+            listed_tree,
         }
     }
 
@@ -370,8 +381,10 @@ impl Exporter {
     }
 }
 
+mod follow;
 mod metrics;
 
+pub use follow::WALK_EVERY;
 use metrics::*;
 
 #[cfg(test)]

@@ -77,6 +77,7 @@ fn limits_working_set_and_memory_stat_are_exported() {
         unreadable_files: 0,
         read_seconds: 0.0,
         host_cpus: Some(8),
+        listed_tree: true,
     });
     let text = rows.encode(Format::Prometheus);
     for line in [

@@ -8,6 +8,7 @@ use crate::cgroup::parse::{CgroupEvents, MemoryEvents, PidsEvents};
 use crate::cgroup::sample::{CgroupSample, KnownEvents};
 use crate::cgroup::watch::{WatchEvent, Watcher, WrittenFile};
 use crate::cgroup::{CgroupPath, Cgroupfs};
+use crate::collect::watched::{Trust, children_in, follow_tree, relist_unwatched};
 use anyhow::{Context, Result};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -137,155 +138,6 @@ const RARE_PERIOD: Duration = Duration::from_secs(30);
 /// How often the limits of a cgroup whose writes inotify reports are read anyway: a safety net
 /// for a change no write announced (a lost event is an overflow, which re-reads them all).
 const WRITTEN_PERIOD: Duration = Duration::from_secs(600);
-
-/// What inotify reports completely, so that what it last said is current: which cgroups'
-/// `cgroup.events`, and whether the tree itself (every directory watched).
-struct Trust {
-    /// The watcher runs (out of watches it still reports each cgroup it cannot watch).
-    watching: bool,
-    /// Cgroups whose event files could not be watched: always read.
-    unwatched: HashSet<CgroupPath>,
-    /// Cgroups whose directory could not be watched: their new children go unreported.
-    unwatched_dirs: HashSet<CgroupPath>,
-    /// Cgroups whose writes the watcher does not report (their directory is not root's).
-    writes_unreported: HashSet<CgroupPath>,
-    /// Events were lost (queue overflow): the next sample lists the tree and reads every
-    /// event file.
-    reread: bool,
-}
-
-impl Default for Trust {
-    fn default() -> Self {
-        Trust {
-            watching: true,
-            unwatched: HashSet::new(),
-            unwatched_dirs: HashSet::new(),
-            writes_unreported: HashSet::new(),
-            reread: false,
-        }
-    }
-}
-
-impl Trust {
-    fn learn(&mut self, event: &WatchEvent) {
-        match event {
-            WatchEvent::Overflow => self.reread = true,
-            // Each cgroup left without watches follows as `Unwatched`
-            // (`Watcher::reporting_each_unwatched`): only those are polled.
-            WatchEvent::Exhausted { .. } => {}
-            WatchEvent::Unwatched {
-                path, directory, ..
-            } => {
-                self.unwatched.insert(path.clone());
-                if *directory {
-                    self.unwatched_dirs.insert(path.clone());
-                }
-            }
-            WatchEvent::WritesUnreported { path } => {
-                self.writes_unreported.insert(path.clone());
-            }
-            WatchEvent::Removed { path } => {
-                self.unwatched.retain(|p| !p.starts_with(path));
-                self.unwatched_dirs.retain(|p| !p.starts_with(path));
-                self.writes_unreported.retain(|p| !p.starts_with(path));
-            }
-            _ => {}
-        }
-    }
-
-    fn trusts(&self, path: &CgroupPath) -> bool {
-        self.watching && !self.unwatched.contains(path)
-    }
-
-    /// A write to `path`'s files is reported: its directory is watched, and root's.
-    fn reports_writes_of(&self, path: &CgroupPath) -> bool {
-        self.watching
-            && !self.unwatched_dirs.contains(path)
-            && !self.writes_unreported.contains(path)
-    }
-
-    /// The watcher's tree, with the unwatched directories listed again, is the whole tree:
-    /// it runs and lost nothing.
-    fn knows_the_tree(&self) -> bool {
-        self.watching && !self.reread
-    }
-}
-
-/// The children of the directories inotify does not watch, listed again: what changed since
-/// `tree` last said, as the watcher would have reported it. A new child is unwatched too (no
-/// watch was asked for it), so its own children are listed from the next sample on.
-fn relist_unwatched(
-    fs: &crate::cgroup::Cgroupfs,
-    trust: &Trust,
-    tree: &BTreeSet<CgroupPath>,
-) -> Vec<WatchEvent> {
-    let mut events = Vec::new();
-    for dir in trust.unwatched_dirs.iter().filter(|d| tree.contains(*d)) {
-        // Gone or unreadable: its parent's watch or listing says so.
-        let Ok(Some(mut names)) = fs.children(dir) else {
-            continue;
-        };
-        names.sort();
-        let mut known: Vec<std::ffi::OsString> = children_in(tree, dir)
-            .map(|p| p.name().to_os_string())
-            .collect();
-        known.sort();
-        let (made, removed) = crate::collect::changed_children(&known, &names);
-        for name in made {
-            if dir.joined_len(name) > MAX_RECORDED_PATH {
-                continue;
-            }
-            let path = dir.join(name);
-            events.push(WatchEvent::Created {
-                path: path.clone(),
-                sample: None,
-            });
-            events.push(WatchEvent::Unwatched {
-                path,
-                directory: true,
-                reason: "made under a directory without a watch".into(),
-                children: None,
-            });
-        }
-        for name in removed {
-            events.push(WatchEvent::Removed {
-                path: dir.join(name),
-            });
-        }
-    }
-    events
-}
-
-/// The children of `parent` in `tree`.
-fn children_in<'a>(
-    tree: &'a BTreeSet<CgroupPath>,
-    parent: &'a CgroupPath,
-) -> impl Iterator<Item = &'a CgroupPath> {
-    tree.range(parent.clone()..)
-        .take_while(move |p| p.starts_with(parent))
-        .filter(move |p| p.parent_bytes() == Some(parent.as_bytes()))
-}
-
-/// The tree as the watcher reported it: what it found when it started, plus what it reported
-/// created, minus what it reported removed (with everything below).
-fn follow_tree(tree: &mut BTreeSet<CgroupPath>, event: &WatchEvent) {
-    match event {
-        WatchEvent::Created { path, .. } => {
-            tree.insert(path.clone());
-        }
-        WatchEvent::Removed { path } => {
-            let doomed: Vec<CgroupPath> = tree
-                .range(path.clone()..)
-                .take_while(|p| p.starts_with(path))
-                .cloned()
-                .collect();
-            for p in doomed {
-                tree.remove(&p);
-            }
-        }
-        _ => {}
-    }
-}
 
 /// A sample's event files as the watch events that would report them.
 fn reported(path: &CgroupPath, sample: &crate::cgroup::sample::CgroupSample) -> Vec<WatchEvent> {
@@ -510,7 +362,8 @@ pub fn run(options: Options) -> Result<()> {
                     // Past the watch budget only the unwatched directories are listed, not
                     // the tree.
                     let ms = now_ms();
-                    for event in relist_unwatched(collector.fs(), &trust, &tree) {
+                    for event in relist_unwatched(collector.fs(), &trust, &tree, MAX_RECORDED_PATH)
+                    {
                         take_watch(event, ms, &mut trust, &mut tree, &mut known, &mut sink);
                     }
                 }

@@ -579,6 +579,41 @@ impl Watcher {
         }
     }
 
+    /// Pass the events queued now to `emit`, without waiting for more: for a reader that takes
+    /// them at its own times (the exporter, at each scrape), with no thread of its own. The
+    /// kernel holds what comes between (an overflow is reported as ever). At most `max_events`
+    /// are taken: `Ok(false)` when more were left queued (a flood), `Ok(true)` when none is.
+    pub fn take_queued(
+        &mut self,
+        max_events: usize,
+        emit: &mut dyn FnMut(WatchEvent),
+    ) -> io::Result<bool> {
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut taken = 0;
+        while taken < max_events {
+            let raw: Vec<(WatchDescriptor, EventMask, Option<std::ffi::OsString>)> =
+                match self.inotify.read_events(&mut buffer) {
+                    Ok(events) => events
+                        .map(|e| (e.wd, e.mask, e.name.map(OsStr::to_os_string)))
+                        .collect(),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+            if raw.is_empty() {
+                return Ok(true);
+            }
+            taken += raw.len();
+            for (wd, mask, name) in raw {
+                self.handle(wd, mask, name.as_deref(), &mut |event| {
+                    emit(event);
+                    true
+                });
+            }
+        }
+        Ok(false)
+    }
+
     fn handle(
         &mut self,
         wd: WatchDescriptor,
