@@ -122,3 +122,74 @@ fn the_config_key_sets_the_watch_budget_and_the_flag_wins() {
         "{said}"
     );
 }
+
+/// Watching a whole tree, the TUI's watcher (directories only) learns that a parent's children
+/// are all leaves from its `cgroup.stat` (as many descendants as children), and otherwise from
+/// each child's link count: either way every cgroup is watched, and a cgroup made later at any
+/// depth is reported. On the real cgroupfs, where that shortcut is taken.
+#[test]
+fn a_tree_watched_at_once_reports_cgroups_made_later_at_every_depth() {
+    use cgtui::cgroup::watch::{WatchEvent, Watcher};
+    let live = match common::LiveCgroup::create("watch-leaves") {
+        Ok(live) => live,
+        Err(why) => {
+            println!("skipped: {why}");
+            return;
+        }
+    };
+    // all-leaves: three leaves (the shortcut); mixed: a leaf and a parent of a leaf (each
+    // child's link count).
+    for dir in [
+        "all/l1",
+        "all/l2",
+        "all/l3",
+        "mixed/leaf",
+        "mixed/inner/deep",
+    ] {
+        std::fs::create_dir_all(live.child(dir)).expect("mkdir");
+    }
+    let fs = cgtui::cgroup::Cgroupfs::system().expect("cgroup2");
+    let base = fs.resolve(&live.dir()).expect("the test cgroup resolves");
+    let mut watcher = Watcher::new(fs.clone(), base.clone())
+        .expect("inotify")
+        .without_counter_files()
+        .with_cgroup_events_of_followed_only();
+    watcher.watch_existing(&mut |_| true);
+    let watched: Vec<String> = watcher.cgroups().map(|p| p.to_string()).collect();
+    let relative = |dir: &str| format!("/{}/{dir}", live.relative.display());
+    for dir in [
+        "all",
+        "all/l1",
+        "all/l2",
+        "all/l3",
+        "mixed",
+        "mixed/leaf",
+        "mixed/inner",
+    ] {
+        assert!(
+            watched.contains(&relative(dir)),
+            "{dir} is watched: {watched:?}"
+        );
+    }
+    assert!(watched.contains(&relative("mixed/inner/deep")));
+    let (sender, events) = std::sync::mpsc::channel();
+    std::thread::spawn(move || watcher.watch_events(|e| sender.send(e).is_ok()));
+    let made = ["all/l2/new", "mixed/leaf/new", "mixed/inner/deep/new"];
+    for dir in made {
+        std::fs::create_dir(live.child(dir)).expect("mkdir a new cgroup");
+    }
+    let mut reported = Vec::new();
+    let deadline = Instant::now() + WAIT;
+    while reported.len() < made.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match events.recv_timeout(left) {
+            Ok(WatchEvent::Created { path, .. }) => reported.push(path.to_string()),
+            Ok(_) => {}
+            Err(e) => panic!("waiting for {made:?}, reported only {reported:?}: {e}"),
+        }
+    }
+    reported.sort();
+    let mut expected: Vec<String> = made.iter().map(|d| relative(d)).collect();
+    expected.sort();
+    assert_eq!(reported, expected);
+}

@@ -805,15 +805,35 @@ impl Watcher {
                     !announce && inside && self.directories_only() && !self.fs.is_fixture();
                 let dir = CgroupDir::for_children(dir, &cgroup);
                 let mut within: Vec<(CgroupPath, Option<Arc<CgroupDir>>)> = Vec::new();
+                let mut placed = Vec::new();
                 for name in names.iter().rev() {
                     if self.leaves_out(&cgroup, name) {
                         continue;
                     }
                     let child = cgroup.join(name);
-                    if from_here && self.watch_leaf_here(&child, name) {
-                        continue;
+                    match from_here
+                        .then(|| self.watch_dir_here(&child, name))
+                        .flatten()
+                    {
+                        Some(wd) => placed.push((child, name, wd)),
+                        None => within.push((child, dir.clone())),
                     }
-                    within.push((child, dir.clone()));
+                }
+                if !placed.is_empty() {
+                    // Counted after the watches: as many descendants as children means no
+                    // child had a child of its own then, and one made since is reported by
+                    // its parent's watch. Otherwise each child's link count says.
+                    let all_leaves = descendants_here() == Some(names.len() as u64);
+                    for (child, name, wd) in placed {
+                        if all_leaves || leaf_here(name) {
+                            self.by_cgroup.insert(child, vec![wd]);
+                        } else {
+                            // Watched again the usual way (the same inode gives the same
+                            // descriptor).
+                            within.push((child, dir.clone()));
+                        }
+                    }
+                    self.share_held();
                 }
                 stack.extend(within);
             }
@@ -827,27 +847,17 @@ impl Watcher {
         !self.counter_files && !self.events_everywhere && !self.writes
     }
 
-    /// Watch `cgroup`, a child of this thread's working directory named `name`, if it is a
-    /// leaf: its directory by name, then its link count (2: no subdirectory), read after the
-    /// watch so that a child made in between is reported by it. False when it is not a leaf,
-    /// or its watch failed: the caller watches it the usual way (which reports a failure).
-    fn watch_leaf_here(&mut self, cgroup: &CgroupPath, name: &OsStr) -> bool {
+    /// Watch the directory of `cgroup`, a child of this thread's working directory named
+    /// `name`, by name. `None` when out of watches or the watch failed: the caller watches it
+    /// the usual way (which reports a failure).
+    fn watch_dir_here(&mut self, cgroup: &CgroupPath, name: &OsStr) -> Option<WatchDescriptor> {
         if self.over_budget() {
-            return false;
+            return None;
         }
         let mask = mask_of(Kind::Dir) | WatchMask::DONT_FOLLOW;
-        let Ok(wd) = self.inotify.watches().add(name, mask) else {
-            return false;
-        };
+        let wd = self.inotify.watches().add(name, mask).ok()?;
         self.by_wd.insert(wd.clone(), (cgroup.clone(), Kind::Dir));
-        let leaf = rustix::fs::statat(rustix::fs::CWD, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
-            .is_ok_and(|stat| crate::fs::is_leaf(&stat));
-        if leaf {
-            self.by_cgroup.insert(cgroup.clone(), vec![wd]);
-            self.share_held();
-        }
-        // Not a leaf: watched again the usual way (the same inode gives the same descriptor).
-        leaf
+        Some(wd)
     }
 
     /// Watch one cgroup (`dir`: its directory, open; `inside`: this thread's working
@@ -1158,6 +1168,30 @@ fn mask_of(kind: Kind) -> WatchMask {
         Kind::Dir => WatchMask::CREATE | WatchMask::DELETE | WatchMask::ONLYDIR,
         _ => WatchMask::MODIFY,
     }
+}
+
+/// Is `name`, in this thread's working directory, a cgroup without children (link count 2)?
+fn leaf_here(name: &OsStr) -> bool {
+    rustix::fs::statat(rustix::fs::CWD, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+        .is_ok_and(|stat| crate::fs::is_leaf(&stat))
+}
+
+/// `nr_descendants` of the cgroup that is this thread's working directory (its cgroup.stat).
+fn descendants_here() -> Option<u64> {
+    let file = rustix::fs::openat(
+        rustix::fs::CWD,
+        "cgroup.stat",
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .ok()?;
+    // A few hundred bytes: a line per controller, twice on newer kernels.
+    let mut buffer = [0u8; 4096];
+    let n = rustix::io::read(&file, &mut buffer).ok()?;
+    let text = std::str::from_utf8(buffer.get(..n)?).ok()?;
+    parse::cgroup_stat(text)
+        .ok()
+        .map(|stat| stat.nr_descendants)
 }
 
 /// Watch the cgroup whose directory is this thread's working directory (`file` `None`) or
