@@ -126,11 +126,6 @@ fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-struct Catalogue {
-    en: FluentBundle<FluentResource>,
-    zh: FluentBundle<FluentResource>,
-}
-
 fn bundle(lang: Lang) -> FluentBundle<FluentResource> {
     let id: unic_langid::LanguageIdentifier = lang
         .code()
@@ -155,21 +150,21 @@ fn bundle(lang: Lang) -> FluentBundle<FluentResource> {
     bundle
 }
 
-fn catalogue() -> &'static Catalogue {
-    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
-    CATALOGUE.get_or_init(|| Catalogue {
-        en: bundle(Lang::En),
-        zh: bundle(Lang::Zh),
-    })
+/// `lang`'s catalogue, parsed when first asked for (an English session never parses the
+/// Chinese one).
+fn catalogue(lang: Lang) -> &'static FluentBundle<FluentResource> {
+    static EN_BUNDLE: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
+    static ZH_BUNDLE: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
+    let cell = match lang {
+        Lang::En => &EN_BUNDLE,
+        Lang::Zh => &ZH_BUNDLE,
+    };
+    cell.get_or_init(|| bundle(lang))
 }
 
 /// Message `id` in `lang` with its variables, or `None` if that catalogue has no such message.
 fn format(lang: Lang, id: &str, args: &[(&str, String)]) -> Option<String> {
-    let catalogue = catalogue();
-    let bundle = match lang {
-        Lang::En => &catalogue.en,
-        Lang::Zh => &catalogue.zh,
-    };
+    let bundle = catalogue(lang);
     let pattern = bundle.get_message(id)?.value()?;
     let mut fluent_args = FluentArgs::new();
     for (name, value) in args {
@@ -199,11 +194,7 @@ pub fn translate<'a>(id: &str, english: &'a str) -> Cow<'a, str> {
 
 /// Is there a translation `id` in `lang`'s catalogue? (Tests of the texts kept in code.)
 pub fn has(lang: Lang, id: &str) -> bool {
-    let catalogue = catalogue();
-    match lang {
-        Lang::En => catalogue.en.has_message(id),
-        Lang::Zh => catalogue.zh.has_message(id),
-    }
+    catalogue(lang).has_message(id)
 }
 
 /// Every message id of `lang`'s catalogue, in file order (a message starts a line with its id).

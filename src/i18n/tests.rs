@@ -94,11 +94,7 @@ fn every_message_has_both_languages_with_the_same_variables() {
 #[test]
 fn every_message_formats_without_errors_given_its_variables() {
     for lang in Lang::ALL {
-        let catalogue = catalogue();
-        let bundle = match lang {
-            Lang::En => &catalogue.en,
-            Lang::Zh => &catalogue.zh,
-        };
+        let bundle = catalogue(lang);
         for (id, variables) in messages(lang) {
             let message = bundle.get_message(&id).unwrap_or_else(|| panic!("{id}"));
             let pattern = message
