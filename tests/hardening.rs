@@ -1483,3 +1483,122 @@ print("made", flush=True)
         );
     }
 }
+
+/// One GET /metrics from `cgtui export` at `addr`: the status line and the body.
+fn scrape_export(addr: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to cgtui export");
+    // Wide: a busy 2-CPU machine; a hang still fails instead of blocking the test.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n")
+        .expect("send the request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read the response");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+/// `cgtui export` follows the tree through inotify: a user making and removing cgroups as fast
+/// as they can in their delegated subtree (as uid 65534) neither hangs a scrape nor blinds it.
+/// Every scrape answers; a cgroup root makes meanwhile is in the next scrape, and once the
+/// flood ends none of the user's cgroups is left in the exposition.
+#[test]
+fn a_users_mkdir_flood_neither_hangs_nor_blinds_the_exporter() {
+    let _turn = heavy();
+    let cg = live_or_skip!("export-flood");
+    let delegated = cg.child("delegated");
+    std::fs::create_dir(&delegated).unwrap();
+    std::os::unix::fs::chown(&delegated, Some(65534), Some(65534)).unwrap();
+    let system = cg.child("system");
+    std::fs::create_dir(&system).unwrap();
+    let (exporter, serving) = common::start_export(&[
+        "--root",
+        cg.relative.to_str().unwrap(),
+        "export",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let mut processes = Children(vec![exporter]);
+    let addr = serving
+        .strip_prefix("http://")
+        .and_then(|s| s.strip_suffix("/metrics"))
+        .expect("a TCP address")
+        .to_string();
+    let (status, _) = scrape_export(&addr);
+    assert_eq!(status, "HTTP/1.1 200 OK", "step: the first scrape");
+    let flood = r#"
+import os, sys, time
+top, seconds = sys.argv[1], float(sys.argv[2])
+print("flooding", flush=True)
+end = time.time() + seconds
+i = 0
+while time.time() < end:
+    a = os.path.join(top, f"f{i % 50}")
+    b = os.path.join(a, "inner")
+    try:
+        os.mkdir(a)
+        os.mkdir(b)
+        os.rmdir(b)
+        os.rmdir(a)
+    except OSError:
+        pass
+    i += 1
+print("done", i, flush=True)
+"#;
+    let Some(mut flooder) = python_as_nobody(flood, &[delegated.to_str().unwrap(), "20"]) else {
+        eprintln!("SKIPPED: not root, or no setpriv and python3 to act as uid 65534");
+        return;
+    };
+    let mut out = std::io::BufReader::new(flooder.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    assert_eq!(line.trim(), "flooding", "step: the flood starts");
+    processes.0.push(flooder);
+    let label = |name: &str| format!("cgroup=\"/{}/system/{name}\"", cg.relative.display());
+    let started = Instant::now();
+    let mut scrapes = 0;
+    while started.elapsed() < Duration::from_secs(18) {
+        let name = format!("during-{scrapes}");
+        std::fs::create_dir(system.join(&name)).unwrap();
+        let asked = Instant::now();
+        let (status, body) = scrape_export(&addr);
+        assert_eq!(
+            status, "HTTP/1.1 200 OK",
+            "step: scrape {scrapes} in the flood"
+        );
+        assert!(
+            body.contains(&label(&name)),
+            "step: scrape {scrapes} in the flood has the cgroup made just before it ({:?} after asking)",
+            asked.elapsed()
+        );
+        scrapes += 1;
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(scrapes >= 3, "step: scrapes in the flood ({scrapes})");
+    line.clear();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    assert!(line.starts_with("done"), "step: the flood ends: {line:?}");
+    println!(
+        "{scrapes} scrapes in the flood; the flooder: {}",
+        line.trim()
+    );
+    std::fs::create_dir(system.join("after")).unwrap();
+    let (status, body) = scrape_export(&addr);
+    assert_eq!(
+        status, "HTTP/1.1 200 OK",
+        "step: the scrape after the flood"
+    );
+    assert!(body.contains(&label("after")));
+    let flooded = format!("/{}/delegated/", cg.relative.display());
+    assert!(
+        !body.contains(&flooded),
+        "no cgroup of the flood is left in the exposition"
+    );
+}

@@ -11,6 +11,7 @@ use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::collect::watched::{Trust, follow_tree, relist_unwatched};
 use std::collections::BTreeSet;
+use std::io::Write;
 
 /// A scrape lists the tree itself at least this often, whatever the watcher says.
 pub const WALK_EVERY: usize = 60;
@@ -29,7 +30,8 @@ pub(super) struct Followed {
 impl Followed {
     fn learn(trust: &mut Trust, tree: &mut BTreeSet<CgroupPath>, event: &WatchEvent) {
         if let WatchEvent::Exhausted { reason } = event {
-            eprintln!("cgtui export: {reason}");
+            // Not eprintln: a closed stderr must not fail a scrape.
+            let _ = writeln!(std::io::stderr(), "cgtui export: {reason}");
         }
         trust.learn(event);
         follow_tree(tree, event);
@@ -46,7 +48,10 @@ impl Followed {
             Ok(all_taken) => all_taken,
             Err(e) => {
                 if self.trust.watching {
-                    eprintln!("cgtui export: inotify failed ({e}): every scrape lists the tree");
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "cgtui export: inotify failed ({e}): every scrape lists the tree"
+                    );
                 }
                 self.trust.watching = false;
                 false
