@@ -792,3 +792,41 @@ fn a_watching_exporter_lists_the_tree_once_and_still_sees_every_change() {
         "removed cgroups leave no series:\n{text}"
     );
 }
+
+/// Past its watch budget the exporter lists the directories it could not watch at each
+/// scrape; a cgroup made under one and then found by a listing scrape (every 60th, or after a
+/// flood) is still named unwatched, so that what is made under it later is exported too.
+#[test]
+fn past_the_watch_budget_cgroups_a_listing_finds_are_listed_again() {
+    use cgtui::export::{Exporter, Format, Selection, SelectionArgs, WALK_EVERY};
+    use std::sync::Arc;
+    let live = match common::LiveCgroup::create("export-budget") {
+        Ok(live) => live,
+        Err(why) => {
+            println!("skipped: {why}");
+            return;
+        }
+    };
+    std::fs::create_dir(live.child("watched")).unwrap();
+    std::fs::create_dir(live.child("watched/u")).unwrap();
+    let fs = cgtui::cgroup::Cgroupfs::system().expect("cgroup2");
+    let base = fs.resolve(&live.dir()).expect("the test cgroup resolves");
+    let selection = Selection::new(&SelectionArgs::default()).unwrap();
+    // The base and `watched`: `watched/u` is past the budget.
+    let mut exporter = Exporter::new(fs, base, selection).watching_at_most(Some(2));
+    let label = |relative: &str| format!("cgroup=\"/{}/{relative}\"", live.relative.display());
+    let mut scrape = || Arc::new(exporter.scrape(None)).encode(Format::OpenMetrics);
+    // The first scrape lists the tree, the next WALK_EVERY take the watcher's.
+    for _ in 0..=WALK_EVERY {
+        scrape();
+    }
+    // Made just before the next listing scrape: found by the listing, not by a relisting.
+    std::fs::create_dir(live.child("watched/u/y")).unwrap();
+    assert!(scrape().contains(&label("watched/u/y")));
+    std::fs::create_dir(live.child("watched/u/y/z")).unwrap();
+    let text = scrape();
+    assert!(
+        text.contains(&label("watched/u/y/z")),
+        "a cgroup made under an unwatched one found by a listing is exported:\n{text}"
+    );
+}

@@ -123,10 +123,9 @@ fn the_config_key_sets_the_watch_budget_and_the_flag_wins() {
     );
 }
 
-/// Watching a whole tree, the TUI's watcher (directories only) learns that a parent's children
-/// are all leaves from its `cgroup.stat` (as many descendants as children), and otherwise from
-/// each child's link count: either way every cgroup is watched, and a cgroup made later at any
-/// depth is reported. On the real cgroupfs, where that shortcut is taken.
+/// Watching a whole tree from its own working directory, the TUI's watcher (directories only)
+/// watches leaves by name and tells them by their link count: every cgroup is watched, and a
+/// cgroup made later at any depth is reported. On the real cgroupfs, where that path is taken.
 #[test]
 fn a_tree_watched_at_once_reports_cgroups_made_later_at_every_depth() {
     use cgtui::cgroup::watch::{WatchEvent, Watcher};
@@ -137,8 +136,7 @@ fn a_tree_watched_at_once_reports_cgroups_made_later_at_every_depth() {
             return;
         }
     };
-    // all-leaves: three leaves (the shortcut); mixed: a leaf and a parent of a leaf (each
-    // child's link count).
+    // all: three leaves; mixed: a leaf and a parent of a leaf.
     for dir in [
         "all/l1",
         "all/l2",

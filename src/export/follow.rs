@@ -60,6 +60,17 @@ impl Followed {
         if !all_taken || !self.trust.knows_the_tree() || self.scrapes_since_walk >= WALK_EVERY {
             self.scrapes_since_walk = 0;
             self.trust.reread = false;
+            if !self.trust.unwatched.is_empty() || !self.trust.unwatched_dirs.is_empty() {
+                // Past the watch budget: the listing below would make cgroups made under an
+                // unwatched directory known without a watch or a relisting of their own. The
+                // watcher tries each cgroup it does not hold again, and names those it still
+                // cannot watch (their directories are then listed at each scrape).
+                let (trust, tree) = (&mut self.trust, &mut self.tree);
+                self.watcher.rescan(&mut |event| {
+                    Followed::learn(trust, tree, &event);
+                    true
+                });
+            }
             let walk = fs.walk(base);
             // The listing is the truth now; later creations and removals come as events.
             self.tree = walk.iter().cloned().collect();
@@ -80,9 +91,16 @@ impl Exporter {
     /// Follow the tree through inotify from now on: one watch on each cgroup's directory, so
     /// that scrapes list nothing (see [`follow`](self)). Without inotify, or past the watch
     /// budget, scrapes list what is not watched as before.
-    pub fn watching(mut self) -> Exporter {
+    pub fn watching(self) -> Exporter {
+        self.watching_at_most(None)
+    }
+
+    /// [`Exporter::watching`] with at most `watches` inotify watches (`None`: the default
+    /// share of those free); past them, scrapes list the directories left unwatched.
+    pub fn watching_at_most(mut self, watches: Option<usize>) -> Exporter {
         let mut watcher = match Watcher::new(self.fs.clone(), self.base.clone()) {
             Ok(watcher) => watcher
+                .with_watch_budget_from(watches, "the exporter's budget")
                 .without_counter_files()
                 .with_cgroup_events_of_followed_only()
                 .reporting_each_unwatched(),

@@ -262,11 +262,13 @@ impl ProcessFiles {
     /// `None` once it has exited.
     fn sample(&mut self, pid: u32) -> Option<ProcessSample> {
         use std::os::unix::fs::FileExt;
+        // The owner first: a process reaped after this reads as gone below, never as root's
+        // (a directory whose process is gone is root's).
+        let uid = rustix::fs::fstat(&self.dir).ok().map(|st| st.st_uid);
         // /proc/PID/stat is about 300 bytes; its name at most 64.
         let mut buffer = [0u8; 2048];
         let n = self.stat.read_at(&mut buffer, 0).ok()?;
         let stat = parse_stat(&buffer[..n])?;
-        let uid = rustix::fs::fstat(&self.dir).ok().map(|st| st.st_uid);
         let (cmdline, cmdline_truncated) = if stat.flags & PF_KTHREAD != 0 {
             (Vec::new(), false)
         } else {
@@ -382,8 +384,13 @@ struct HeldProcess {
 pub const MAX_HELD_PROCESSES: usize = 256;
 
 impl Default for ProcessReader {
+    /// At most [`MAX_HELD_PROCESSES`], and at most a 48th of the descriptor limit (three
+    /// each): the cgroup files' caches take their shares too, and a user who fills a shown
+    /// cgroup with processes must not take the descriptors the tree's reads need.
     fn default() -> Self {
-        ProcessReader::holding_at_most(MAX_HELD_PROCESSES)
+        ProcessReader::holding_at_most(
+            MAX_HELD_PROCESSES.min(crate::files::descriptor_share(16) / 3),
+        )
     }
 }
 

@@ -820,12 +820,11 @@ impl Watcher {
                     }
                 }
                 if !placed.is_empty() {
-                    // Counted after the watches: as many descendants as children means no
-                    // child had a child of its own then, and one made since is reported by
-                    // its parent's watch. Otherwise each child's link count says.
-                    let all_leaves = descendants_here() == Some(names.len() as u64);
+                    // Each child's link count, read after its watch: a child made under it
+                    // since is reported by that watch. (The parent's count of descendants
+                    // would not do: a child removed after the listing hides a grandchild.)
                     for (child, name, wd) in placed {
-                        if all_leaves || leaf_here(name) {
+                        if leaf_here(name) {
                             self.by_cgroup.insert(child, vec![wd]);
                         } else {
                             // Watched again the usual way (the same inode gives the same
@@ -1174,24 +1173,6 @@ fn mask_of(kind: Kind) -> WatchMask {
 fn leaf_here(name: &OsStr) -> bool {
     rustix::fs::statat(rustix::fs::CWD, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
         .is_ok_and(|stat| crate::fs::is_leaf(&stat))
-}
-
-/// `nr_descendants` of the cgroup that is this thread's working directory (its cgroup.stat).
-fn descendants_here() -> Option<u64> {
-    let file = rustix::fs::openat(
-        rustix::fs::CWD,
-        "cgroup.stat",
-        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
-    )
-    .ok()?;
-    // A few hundred bytes: a line per controller, twice on newer kernels.
-    let mut buffer = [0u8; 4096];
-    let n = rustix::io::read(&file, &mut buffer).ok()?;
-    let text = std::str::from_utf8(buffer.get(..n)?).ok()?;
-    parse::cgroup_stat(text)
-        .ok()
-        .map(|stat| stat.nr_descendants)
 }
 
 /// Watch the cgroup whose directory is this thread's working directory (`file` `None`) or
