@@ -125,6 +125,37 @@ pub(crate) fn relist_unwatched(
     events
 }
 
+/// What a listing found that no watch covers: each cgroup it found that `tree` (the tree
+/// before it) did not have, under a directory without a watch, named unwatched (the watcher
+/// never saw it made, so nothing watches it either), so that its children are listed again
+/// like its parent's. `listed` comes parents first.
+pub(crate) fn unwatched_in_listing(
+    trust: &Trust,
+    tree: &BTreeSet<CgroupPath>,
+    listed: &[CgroupPath],
+) -> Vec<WatchEvent> {
+    let mut unwatched_dirs = trust.unwatched_dirs.clone();
+    let mut events = Vec::new();
+    for path in listed {
+        if tree.contains(path) || unwatched_dirs.contains(path) {
+            continue;
+        }
+        let under_unwatched = path
+            .parent()
+            .is_some_and(|parent| unwatched_dirs.contains(&parent));
+        if under_unwatched {
+            unwatched_dirs.insert(path.clone());
+            events.push(WatchEvent::Unwatched {
+                path: path.clone(),
+                directory: true,
+                reason: "found by a listing under a directory without a watch".into(),
+                children: None,
+            });
+        }
+    }
+    events
+}
+
 /// The children of `parent` in `tree`.
 pub(crate) fn children_in<'a>(
     tree: &'a BTreeSet<CgroupPath>,
@@ -275,6 +306,45 @@ mod tests {
         assert!(trust.unwatched_dirs.contains(&p("a/new")));
         assert!(
             relist_unwatched(&fs, &trust, &tree, usize::MAX).is_empty(),
+            "nothing new the second time"
+        );
+    }
+
+    /// A listing (the recorder's key frames, the exporter's check) finds cgroups the watcher
+    /// never reported: those under a directory without a watch are unwatched too, at any
+    /// depth, so that their children are listed again; the others have watches.
+    #[test]
+    fn what_a_listing_finds_under_an_unwatched_directory_is_unwatched_too() {
+        let mut trust = Trust::default();
+        trust.learn(&WatchEvent::Unwatched {
+            path: p("a"),
+            directory: true,
+            reason: "no inotify watch left".into(),
+            children: None,
+        });
+        let tree: BTreeSet<CgroupPath> = ["", "a", "b"].into_iter().map(p).collect();
+        let listed: Vec<CgroupPath> = ["", "a", "a/x", "a/x/y", "b", "b/z"]
+            .into_iter()
+            .map(p)
+            .collect();
+        let named: Vec<CgroupPath> = unwatched_in_listing(&trust, &tree, &listed)
+            .into_iter()
+            .map(|event| match event {
+                WatchEvent::Unwatched {
+                    path,
+                    directory: true,
+                    ..
+                } => path,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(named, [p("a/x"), p("a/x/y")]);
+        for event in unwatched_in_listing(&trust, &tree, &listed) {
+            trust.learn(&event);
+        }
+        assert!(trust.unwatched_dirs.contains(&p("a/x/y")));
+        assert!(
+            unwatched_in_listing(&trust, &listed.iter().cloned().collect(), &listed).is_empty(),
             "nothing new the second time"
         );
     }

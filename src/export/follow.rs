@@ -9,7 +9,7 @@
 use super::Exporter;
 use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
-use crate::collect::watched::{Trust, follow_tree, relist_unwatched};
+use crate::collect::watched::{Trust, follow_tree, relist_unwatched, unwatched_in_listing};
 use std::collections::BTreeSet;
 use std::io::Write;
 
@@ -60,18 +60,12 @@ impl Followed {
         if !all_taken || !self.trust.knows_the_tree() || self.scrapes_since_walk >= WALK_EVERY {
             self.scrapes_since_walk = 0;
             self.trust.reread = false;
-            if !self.trust.unwatched.is_empty() || !self.trust.unwatched_dirs.is_empty() {
-                // Past the watch budget: the listing below would make cgroups made under an
-                // unwatched directory known without a watch or a relisting of their own. The
-                // watcher tries each cgroup it does not hold again, and names those it still
-                // cannot watch (their directories are then listed at each scrape).
-                let (trust, tree) = (&mut self.trust, &mut self.tree);
-                self.watcher.rescan(&mut |event| {
-                    Followed::learn(trust, tree, &event);
-                    true
-                });
-            }
             let walk = fs.walk(base);
+            // Past the watch budget, what the listing finds under an unwatched directory is
+            // listed again at each scrape, like its parent.
+            for event in unwatched_in_listing(&self.trust, &self.tree, &walk) {
+                self.trust.learn(&event);
+            }
             // The listing is the truth now; later creations and removals come as events.
             self.tree = walk.iter().cloned().collect();
             return (walk, true);
@@ -103,6 +97,7 @@ impl Exporter {
                 .with_watch_budget_from(watches, "the exporter's budget")
                 .without_counter_files()
                 .with_cgroup_events_of_followed_only()
+                .without_created_samples()
                 .reporting_each_unwatched(),
             Err(e) => {
                 eprintln!(

@@ -8,7 +8,9 @@ use crate::cgroup::parse::{CgroupEvents, MemoryEvents, PidsEvents};
 use crate::cgroup::sample::{CgroupSample, KnownEvents};
 use crate::cgroup::watch::{WatchEvent, Watcher, WrittenFile};
 use crate::cgroup::{CgroupPath, Cgroupfs};
-use crate::collect::watched::{Trust, children_in, follow_tree, relist_unwatched};
+use crate::collect::watched::{
+    Trust, children_in, follow_tree, relist_unwatched, unwatched_in_listing,
+};
 use anyhow::{Context, Result};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -392,10 +394,14 @@ pub fn run(options: Options) -> Result<()> {
                         },
                     }
                 };
+                let mut newly_unwatched = Vec::new();
                 let paths: Vec<CgroupPath> = if walk {
                     samples_since_walk = 0;
                     let walk = collector.fs().walk_within(&options.base, MAX_RECORDED_PATH);
                     left_out.walked = Some(walk.beyond_max_path);
+                    // Past the watch budget, what the listing finds under an unwatched
+                    // directory is listed again at each sample, like its parent.
+                    newly_unwatched = unwatched_in_listing(&trust, &tree, &walk.cgroups);
                     // The listing is the truth now; later creations and removals come as
                     // events.
                     tree = walk.cgroups.iter().cloned().collect();
@@ -408,6 +414,9 @@ pub fn run(options: Options) -> Result<()> {
                     eprintln!("cgtui record: {note}");
                 }
                 let sample = collector.read_listed(&paths, &known_events);
+                for event in std::mem::take(&mut newly_unwatched) {
+                    trust.learn(&event);
+                }
                 let (time_ms, anchor) = crate::time::now_ms_anchored();
                 let cgroups: Vec<(CgroupPath, &crate::cgroup::sample::CgroupSample)> = sample
                     .cgroups

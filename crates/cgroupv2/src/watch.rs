@@ -250,6 +250,9 @@ pub struct Watcher {
     held_files: HashMap<CgroupPath, Vec<(Kind, std::os::fd::OwnedFd)>>,
     held_count: usize,
     hold_max: usize,
+    /// A cgroup reported created comes with a sample read after its watches
+    /// ([`Watcher::without_created_samples`]).
+    created_samples: bool,
 }
 
 /// What a [`Watcher`] shares with its [`CounterWatches`] (another thread).
@@ -318,6 +321,7 @@ impl Watcher {
             held_files: HashMap::new(),
             held_count: 0,
             hold_max: 0,
+            created_samples: true,
         })
     }
 
@@ -441,6 +445,14 @@ impl Watcher {
     /// the files are watched as before.
     pub fn holding_event_files(mut self) -> Self {
         self.hold_max = crate::files::descriptor_share(8).min(65_536);
+        self
+    }
+
+    /// Report a cgroup created without reading a sample of it ([`WatchEvent::Created`] with
+    /// `sample: None`): for a reader that reads it anyway when it next reads the tree (the
+    /// exporter), so that a user's flood of creations costs it no reads.
+    pub fn without_created_samples(mut self) -> Self {
+        self.created_samples = false;
         self
     }
 
@@ -763,16 +775,26 @@ impl Watcher {
                 return false;
             };
             if announce {
-                let sample = read_sample(&self.fs, &cgroup, Scope::Columns)
-                    .ok()
-                    .flatten();
-                if sample.is_none() {
+                let sample = if self.created_samples {
+                    read_sample(&self.fs, &cgroup, Scope::Columns)
+                        .ok()
+                        .flatten()
+                        .map(Box::new)
+                } else {
+                    None
+                };
+                let gone = if self.created_samples {
+                    sample.is_none()
+                } else {
+                    dir.is_none()
+                };
+                if gone {
                     // Gone already: its IN_DELETE follows, or has passed.
                     continue;
                 }
                 let event = WatchEvent::Created {
                     path: cgroup.clone(),
-                    sample: sample.map(Box::new),
+                    sample,
                 };
                 if !emit(event) {
                     return false;
