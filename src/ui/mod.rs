@@ -45,7 +45,12 @@ pub fn render(app: &App, frame: &mut Frame) {
 /// the terminal or hide a letter.
 pub fn scrub(buffer: &mut ratatui::buffer::Buffer) {
     for cell in buffer.content.iter_mut() {
-        if cell.symbol().chars().any(escape::needs_escape_on_screen) {
+        let symbol = cell.symbol();
+        // Printable ASCII (nearly every cell) is itself: no character to decode.
+        if symbol.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            continue;
+        }
+        if symbol.chars().any(escape::needs_escape_on_screen) {
             cell.set_symbol("\u{fffd}");
         }
     }
@@ -259,4 +264,29 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
         .map(|(text, role)| Span::styled(text, theme.style(role)))
         .collect();
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The last guard: a control or invisible character in any cell becomes U+FFFD; printable
+    /// ASCII (the backslash too) and visible letters stay.
+    #[test]
+    fn scrub_replaces_what_could_steer_or_hide_and_keeps_the_rest() {
+        let area = Rect::new(0, 0, 7, 1);
+        let mut buffer = ratatui::buffer::Buffer::empty(area);
+        for (x, symbol) in ["a", "\\", "~", "\u{1b}", "\u{202e}", "\u{200b}", "é"]
+            .into_iter()
+            .enumerate()
+        {
+            buffer[(x as u16, 0)].set_symbol(symbol);
+        }
+        scrub(&mut buffer);
+        let symbols: Vec<&str> = buffer.content.iter().map(|c| c.symbol()).collect();
+        assert_eq!(
+            symbols,
+            ["a", "\\", "~", "\u{fffd}", "\u{fffd}", "\u{fffd}", "é"]
+        );
+    }
 }
