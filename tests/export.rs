@@ -756,13 +756,7 @@ time.sleep(60)
 fn a_watching_exporter_lists_the_tree_once_and_still_sees_every_change() {
     use cgtui::export::{Exporter, Format, Selection, SelectionArgs};
     use std::sync::Arc;
-    let live = match common::LiveCgroup::create("export-watch") {
-        Ok(live) => live,
-        Err(why) => {
-            println!("skipped: {why}");
-            return;
-        }
-    };
+    let live = live_or_skip!("export-watch");
     let fs = cgtui::cgroup::Cgroupfs::system().expect("cgroup2");
     let base = fs.resolve(&live.dir()).expect("the test cgroup resolves");
     let selection = Selection::new(&SelectionArgs::default()).unwrap();
@@ -800,13 +794,7 @@ fn a_watching_exporter_lists_the_tree_once_and_still_sees_every_change() {
 fn past_the_watch_budget_cgroups_a_listing_finds_are_listed_again() {
     use cgtui::export::{Exporter, Format, Selection, SelectionArgs, WALK_EVERY};
     use std::sync::Arc;
-    let live = match common::LiveCgroup::create("export-budget") {
-        Ok(live) => live,
-        Err(why) => {
-            println!("skipped: {why}");
-            return;
-        }
-    };
+    let live = live_or_skip!("export-budget");
     std::fs::create_dir(live.child("watched")).unwrap();
     std::fs::create_dir(live.child("watched/u")).unwrap();
     let fs = cgtui::cgroup::Cgroupfs::system().expect("cgroup2");

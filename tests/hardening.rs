@@ -676,6 +676,26 @@ fn python_as_nobody(script: &str, args: &[&str]) -> Option<std::process::Child> 
         .ok()
 }
 
+/// `cg/delegated`, made and given to uid 65534 (they may make cgroups in it).
+fn delegated_to_nobody(cg: &common::LiveCgroup) -> PathBuf {
+    let delegated = cg.child("delegated");
+    std::fs::create_dir(&delegated).unwrap();
+    std::os::unix::fs::chown(&delegated, Some(65534), Some(65534)).unwrap();
+    delegated
+}
+
+/// A script's output (`stdout` piped), a line at a time.
+fn lines_of(child: &mut std::process::Child) -> std::io::BufReader<std::process::ChildStdout> {
+    std::io::BufReader::new(child.stdout.take().expect("the script's stdout"))
+}
+
+/// The next line a script printed (its progress), trimmed.
+fn next_line(out: &mut impl std::io::BufRead) -> String {
+    let mut line = String::new();
+    out.read_line(&mut line).expect("read the script's output");
+    line.trim().to_string()
+}
+
 /// The recorded samples' times and every event, read by the library.
 fn recorded(store: &Path) -> (Vec<i64>, Vec<(i64, cgtui::history::HistoryEvent)>) {
     let Ok(mut s) = cgtui::history::Store::open(store) else {
@@ -789,10 +809,8 @@ print("done", flush=True)
         return;
     };
     std::fs::write(delegated.join("cgroup.procs"), flooder.id().to_string()).unwrap();
-    let mut out = std::io::BufReader::new(flooder.stdout.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
-    assert_eq!(line.trim(), "flooding", "step: the flood starts");
+    let mut out = lines_of(&mut flooder);
+    assert_eq!(next_line(&mut out), "flooding", "step: the flood starts");
     processes.0.push(flooder);
     let size_before = dir_size(&store);
     let cpu_before = process_cpu(recorder_pid);
@@ -813,9 +831,7 @@ print("done", flush=True)
     std::thread::sleep(Duration::from_secs(2));
     let removed_ms = cgtui::time::now_ms();
     std::fs::remove_dir(&app).unwrap();
-    line.clear();
-    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
-    assert_eq!(line.trim(), "done", "step: the flood ends");
+    assert_eq!(next_line(&mut out), "done", "step: the flood ends");
     let flood_took = flood_started.elapsed();
     let cpu = process_cpu(recorder_pid) - cpu_before;
     let grew = dir_size(&store).saturating_sub(size_before);
@@ -1013,9 +1029,7 @@ fn a_full_disk_is_a_counted_gap_not_an_exit() {
 #[test]
 fn a_user_making_cgroups_cannot_take_roots_inotify_watches() {
     let cg = live_or_skip!("inotify");
-    let delegated = cg.child("delegated");
-    std::fs::create_dir(&delegated).unwrap();
-    std::os::unix::fs::chown(&delegated, Some(65534), Some(65534)).unwrap();
+    let delegated = delegated_to_nobody(&cg);
     let maker = r#"
 import os, sys
 for i in range(int(sys.argv[2])):
@@ -1350,9 +1364,7 @@ fn a_span_between_key_frames_filled_with_events_is_read_a_piece_at_a_time() {
 fn a_users_chain_of_1460_long_names_leaves_everyone_elses_history_readable_for_real() {
     let _turn = heavy();
     let cg = live_or_skip!("chain");
-    let delegated = cg.child("delegated");
-    std::fs::create_dir(&delegated).unwrap();
-    std::os::unix::fs::chown(&delegated, Some(65534), Some(65534)).unwrap();
+    let delegated = delegated_to_nobody(&cg);
     std::fs::create_dir(cg.child("beside")).unwrap();
     let name = "n".repeat(255);
     // Removed by descriptors, deepest first, before the test cgroup.
@@ -1428,10 +1440,8 @@ print("made", flush=True)
         eprintln!("SKIPPED: not root, or no setpriv and python3 to act as uid 65534");
         return;
     };
-    let mut out = std::io::BufReader::new(maker.stdout.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
-    assert_eq!(line.trim(), "made", "step: the chain is made");
+    let mut out = lines_of(&mut maker);
+    assert_eq!(next_line(&mut out), "made", "step: the chain is made");
     assert!(maker.wait().unwrap().success());
     // The watcher found the levels as they were made.
     settled(
@@ -1513,9 +1523,7 @@ fn scrape_export(addr: &str) -> (String, String) {
 fn a_users_mkdir_flood_neither_hangs_nor_blinds_the_exporter() {
     let _turn = heavy();
     let cg = live_or_skip!("export-flood");
-    let delegated = cg.child("delegated");
-    std::fs::create_dir(&delegated).unwrap();
-    std::os::unix::fs::chown(&delegated, Some(65534), Some(65534)).unwrap();
+    let delegated = delegated_to_nobody(&cg);
     let system = cg.child("system");
     std::fs::create_dir(&system).unwrap();
     let (exporter, serving) = common::start_export(&[
@@ -1556,10 +1564,8 @@ print("done", i, flush=True)
         eprintln!("SKIPPED: not root, or no setpriv and python3 to act as uid 65534");
         return;
     };
-    let mut out = std::io::BufReader::new(flooder.stdout.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
-    assert_eq!(line.trim(), "flooding", "step: the flood starts");
+    let mut out = lines_of(&mut flooder);
+    assert_eq!(next_line(&mut out), "flooding", "step: the flood starts");
     processes.0.push(flooder);
     let label = |name: &str| format!("cgroup=\"/{}/system/{name}\"", cg.relative.display());
     let started = Instant::now();
@@ -1582,13 +1588,9 @@ print("done", i, flush=True)
         std::thread::sleep(Duration::from_millis(500));
     }
     assert!(scrapes >= 3, "step: scrapes in the flood ({scrapes})");
-    line.clear();
-    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    let line = next_line(&mut out);
     assert!(line.starts_with("done"), "step: the flood ends: {line:?}");
-    println!(
-        "{scrapes} scrapes in the flood; the flooder: {}",
-        line.trim()
-    );
+    println!("{scrapes} scrapes in the flood; the flooder: {line}");
     std::fs::create_dir(system.join("after")).unwrap();
     let (status, body) = scrape_export(&addr);
     assert_eq!(

@@ -129,13 +129,7 @@ fn the_config_key_sets_the_watch_budget_and_the_flag_wins() {
 #[test]
 fn a_tree_watched_at_once_reports_cgroups_made_later_at_every_depth() {
     use cgtui::cgroup::watch::{WatchEvent, Watcher};
-    let live = match common::LiveCgroup::create("watch-leaves") {
-        Ok(live) => live,
-        Err(why) => {
-            println!("skipped: {why}");
-            return;
-        }
-    };
+    let live = live_or_skip!("watch-leaves");
     // all: three leaves; mixed: a leaf and a parent of a leaf.
     for dir in [
         "all/l1",

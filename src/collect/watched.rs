@@ -195,6 +195,16 @@ mod tests {
         CgroupPath::from_relative(std::path::Path::new(s)).unwrap()
     }
 
+    /// `path`'s directory could not be watched (out of watches).
+    fn unwatched_dir(path: &str) -> WatchEvent {
+        WatchEvent::Unwatched {
+            path: p(path),
+            directory: true,
+            reason: "no inotify watch left".into(),
+            children: None,
+        }
+    }
+
     #[test]
     fn the_tree_follows_the_watcher_and_removal_takes_the_subtree_only() {
         let mut tree: BTreeSet<CgroupPath> = ["", "a", "a/b", "a-x", "c"].map(p).into();
@@ -265,12 +275,7 @@ mod tests {
         }
         let fs = crate::cgroup::Cgroupfs::fixture(dir.path()).unwrap();
         let mut trust = Trust::default();
-        trust.learn(&WatchEvent::Unwatched {
-            path: p("a"),
-            directory: true,
-            reason: "no inotify watch left".into(),
-            children: None,
-        });
+        trust.learn(&unwatched_dir("a"));
         let mut tree: BTreeSet<CgroupPath> =
             ["", "a", "a/old", "a/old/below", "a/kept", "w", "w/x"]
                 .into_iter()
@@ -316,12 +321,7 @@ mod tests {
     #[test]
     fn what_a_listing_finds_under_an_unwatched_directory_is_unwatched_too() {
         let mut trust = Trust::default();
-        trust.learn(&WatchEvent::Unwatched {
-            path: p("a"),
-            directory: true,
-            reason: "no inotify watch left".into(),
-            children: None,
-        });
+        trust.learn(&unwatched_dir("a"));
         let tree: BTreeSet<CgroupPath> = ["", "a", "b"].into_iter().map(p).collect();
         let listed: Vec<CgroupPath> = ["", "a", "a/x", "a/x/y", "b", "b/z"]
             .into_iter()
