@@ -818,3 +818,30 @@ fn past_the_watch_budget_cgroups_a_listing_finds_are_listed_again() {
         "a cgroup made under an unwatched one found by a listing is exported:\n{text}"
     );
 }
+
+/// A scrape whose deadline has passed takes no queued events (a user's flood of them cannot
+/// eat a scraper's timeout): it lists the tree and reads nothing; the events wait for the next
+/// scrape, which takes them.
+#[test]
+fn a_scrape_past_its_deadline_leaves_the_queued_events_to_the_next() {
+    use cgtui::export::{Exporter, Format, Selection, SelectionArgs};
+    use std::sync::Arc;
+    let live = live_or_skip!("export-deadline");
+    let fs = cgtui::cgroup::Cgroupfs::system().expect("cgroup2");
+    let base = fs.resolve(&live.dir()).expect("the test cgroup resolves");
+    let selection = Selection::new(&SelectionArgs::default()).unwrap();
+    let mut exporter = Exporter::new(fs, base, selection).watching();
+    exporter.scrape(None);
+    std::fs::create_dir(live.child("a")).unwrap();
+    let past = Instant::now();
+    let late = exporter.scrape_until(&|| Some(past));
+    assert!(
+        late.listed_tree(),
+        "past its deadline a scrape lists the tree"
+    );
+    assert_eq!(late.cgroups(), 0, "and reads nothing");
+    let next = Arc::new(exporter.scrape(None));
+    assert!(!next.listed_tree());
+    let label = format!("cgroup=\"/{}/a\"", live.relative.display());
+    assert!(next.encode(Format::OpenMetrics).contains(&label));
+}

@@ -12,6 +12,7 @@ use crate::cgroup::{CgroupPath, Cgroupfs};
 use crate::collect::watched::{Trust, follow_tree, relist_unwatched, unwatched_in_listing};
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::time::Instant;
 
 /// A scrape lists the tree itself at least this often, whatever the watcher says.
 pub const WALK_EVERY: usize = 60;
@@ -39,12 +40,21 @@ impl Followed {
 
     /// The cgroups a scrape reads: the watcher's tree after the events queued since the last
     /// scrape, or a listing of `base` when that tree cannot be trusted or is due its check.
-    /// Whether it listed the tree comes with them.
-    pub(super) fn paths(&mut self, fs: &Cgroupfs, base: &CgroupPath) -> (Vec<CgroupPath>, bool) {
+    /// Whether it listed the tree comes with them. Events are taken until `deadline` (the
+    /// scrape's): past it, the tree is listed and the rest wait for the next scrape.
+    pub(super) fn paths(
+        &mut self,
+        fs: &Cgroupfs,
+        base: &CgroupPath,
+        deadline: Option<Instant>,
+    ) -> (Vec<CgroupPath>, bool) {
         let (trust, tree) = (&mut self.trust, &mut self.tree);
-        let all_taken = match self.watcher.take_queued(MAX_EVENTS_A_SCRAPE, &mut |event| {
-            Followed::learn(trust, tree, &event)
-        }) {
+        let taken = self
+            .watcher
+            .take_queued(MAX_EVENTS_A_SCRAPE, deadline, &mut |event| {
+                Followed::learn(trust, tree, &event)
+            });
+        let all_taken = match taken {
             Ok(all_taken) => all_taken,
             Err(e) => {
                 if self.trust.watching {

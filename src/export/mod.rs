@@ -287,7 +287,7 @@ impl Exporter {
         let (mut omitted_by_bytes, mut bytes) = (0, 0usize);
         self.collector.begin_pass();
         let (paths, listed_tree) = match self.followed.as_mut() {
-            Some(followed) => followed.paths(&self.fs, &self.base),
+            Some(followed) => followed.paths(&self.fs, &self.base, deadline()),
             None => (self.collector.walk(&self.base), true),
         };
         for path in paths {

@@ -594,15 +594,17 @@ impl Watcher {
     /// Pass the events queued now to `emit`, without waiting for more: for a reader that takes
     /// them at its own times (the exporter, at each scrape), with no thread of its own. The
     /// kernel holds what comes between (an overflow is reported as ever). At most `max_events`
-    /// are taken: `Ok(false)` when more were left queued (a flood), `Ok(true)` when none is.
+    /// are taken, and none once `until` has passed: `Ok(false)` when some were left queued (a
+    /// flood), `Ok(true)` when none is.
     pub fn take_queued(
         &mut self,
         max_events: usize,
+        until: Option<std::time::Instant>,
         emit: &mut dyn FnMut(WatchEvent),
     ) -> io::Result<bool> {
         let mut buffer = vec![0u8; 64 * 1024];
         let mut taken = 0;
-        while taken < max_events {
+        while taken < max_events && until.is_none_or(|until| std::time::Instant::now() < until) {
             let raw: Vec<(WatchDescriptor, EventMask, Option<std::ffi::OsString>)> =
                 match self.inotify.read_events(&mut buffer) {
                     Ok(events) => events
