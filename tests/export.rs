@@ -749,18 +749,25 @@ time.sleep(60)
     drop(stalled);
 }
 
+/// The library's exporter on `live`, following it through inotify with at most `watches`
+/// watches (`None`: the default), as `cgtui export` runs it.
+fn watching_exporter(live: &common::LiveCgroup, watches: Option<usize>) -> cgtui::export::Exporter {
+    use cgtui::export::{Exporter, Selection, SelectionArgs};
+    let fs = cgtui::cgroup::Cgroupfs::system().expect("cgroup2");
+    let base = fs.resolve(&live.dir()).expect("the test cgroup resolves");
+    let selection = Selection::new(&SelectionArgs::default()).unwrap();
+    Exporter::new(fs, base, selection).watching_at_most(watches)
+}
+
 /// `cgtui export` follows the tree through inotify: after its first scrape, a scrape takes the
 /// watcher's tree instead of listing it, and still has a cgroup made just before it (nested
 /// ones too) and not one removed just before it, as a listing would.
 #[test]
 fn a_watching_exporter_lists_the_tree_once_and_still_sees_every_change() {
-    use cgtui::export::{Exporter, Format, Selection, SelectionArgs};
+    use cgtui::export::{Exporter, Format};
     use std::sync::Arc;
     let live = live_or_skip!("export-watch");
-    let fs = cgtui::cgroup::Cgroupfs::system().expect("cgroup2");
-    let base = fs.resolve(&live.dir()).expect("the test cgroup resolves");
-    let selection = Selection::new(&SelectionArgs::default()).unwrap();
-    let mut exporter = Exporter::new(fs, base, selection).watching();
+    let mut exporter = watching_exporter(&live, None);
     assert!(exporter.is_watching(), "inotify works on this cgroupfs");
     let label = |relative: &str| format!("cgroup=\"/{}/{relative}\"", live.relative.display());
     let scrape = |exporter: &mut Exporter| {
@@ -792,16 +799,13 @@ fn a_watching_exporter_lists_the_tree_once_and_still_sees_every_change() {
 /// flood) is still named unwatched, so that what is made under it later is exported too.
 #[test]
 fn past_the_watch_budget_cgroups_a_listing_finds_are_listed_again() {
-    use cgtui::export::{Exporter, Format, Selection, SelectionArgs, WALK_EVERY};
+    use cgtui::export::{Format, WALK_EVERY};
     use std::sync::Arc;
     let live = live_or_skip!("export-budget");
     std::fs::create_dir(live.child("watched")).unwrap();
     std::fs::create_dir(live.child("watched/u")).unwrap();
-    let fs = cgtui::cgroup::Cgroupfs::system().expect("cgroup2");
-    let base = fs.resolve(&live.dir()).expect("the test cgroup resolves");
-    let selection = Selection::new(&SelectionArgs::default()).unwrap();
     // The base and `watched`: `watched/u` is past the budget.
-    let mut exporter = Exporter::new(fs, base, selection).watching_at_most(Some(2));
+    let mut exporter = watching_exporter(&live, Some(2));
     let label = |relative: &str| format!("cgroup=\"/{}/{relative}\"", live.relative.display());
     let mut scrape = || Arc::new(exporter.scrape(None)).encode(Format::OpenMetrics);
     // The first scrape lists the tree, the next WALK_EVERY take the watcher's.
@@ -824,13 +828,10 @@ fn past_the_watch_budget_cgroups_a_listing_finds_are_listed_again() {
 /// scrape, which takes them.
 #[test]
 fn a_scrape_past_its_deadline_leaves_the_queued_events_to_the_next() {
-    use cgtui::export::{Exporter, Format, Selection, SelectionArgs};
+    use cgtui::export::Format;
     use std::sync::Arc;
     let live = live_or_skip!("export-deadline");
-    let fs = cgtui::cgroup::Cgroupfs::system().expect("cgroup2");
-    let base = fs.resolve(&live.dir()).expect("the test cgroup resolves");
-    let selection = Selection::new(&SelectionArgs::default()).unwrap();
-    let mut exporter = Exporter::new(fs, base, selection).watching();
+    let mut exporter = watching_exporter(&live, None);
     exporter.scrape(None);
     std::fs::create_dir(live.child("a")).unwrap();
     let past = Instant::now();
