@@ -125,11 +125,25 @@ pub(crate) fn relist_unwatched(
     events
 }
 
+/// A listing of the tree (`listed`, parents first) is the truth now: `tree` becomes it (later
+/// creations and removals come as events), and `trust` learns what it found that no watch
+/// covers ([`unwatched_in_listing`]).
+pub(crate) fn take_listing(
+    trust: &mut Trust,
+    tree: &mut BTreeSet<CgroupPath>,
+    listed: &[CgroupPath],
+) {
+    for event in unwatched_in_listing(trust, tree, listed) {
+        trust.learn(&event);
+    }
+    *tree = listed.iter().cloned().collect();
+}
+
 /// What a listing found that no watch covers: each cgroup it found that `tree` (the tree
 /// before it) did not have, under a directory without a watch, named unwatched (the watcher
 /// never saw it made, so nothing watches it either), so that its children are listed again
 /// like its parent's. `listed` comes parents first.
-pub(crate) fn unwatched_in_listing(
+fn unwatched_in_listing(
     trust: &Trust,
     tree: &BTreeSet<CgroupPath>,
     listed: &[CgroupPath],
@@ -339,12 +353,17 @@ mod tests {
             })
             .collect();
         assert_eq!(named, [p("a/x"), p("a/x/y")]);
-        for event in unwatched_in_listing(&trust, &tree, &listed) {
-            trust.learn(&event);
-        }
+        let mut tree = tree;
+        take_listing(&mut trust, &mut tree, &listed);
         assert!(trust.unwatched_dirs.contains(&p("a/x/y")));
+        assert!(!trust.unwatched_dirs.contains(&p("b/z")));
+        assert_eq!(
+            tree,
+            listed.iter().cloned().collect(),
+            "the listing is the tree"
+        );
         assert!(
-            unwatched_in_listing(&trust, &listed.iter().cloned().collect(), &listed).is_empty(),
+            unwatched_in_listing(&trust, &tree, &listed).is_empty(),
             "nothing new the second time"
         );
     }

@@ -9,7 +9,7 @@
 use super::Exporter;
 use crate::cgroup::watch::{WatchEvent, Watcher};
 use crate::cgroup::{CgroupPath, Cgroupfs};
-use crate::collect::watched::{Trust, follow_tree, relist_unwatched, unwatched_in_listing};
+use crate::collect::watched::{Trust, follow_tree, relist_unwatched, take_listing};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::Instant;
@@ -71,13 +71,7 @@ impl Followed {
             self.scrapes_since_walk = 0;
             self.trust.reread = false;
             let walk = fs.walk(base);
-            // Past the watch budget, what the listing finds under an unwatched directory is
-            // listed again at each scrape, like its parent.
-            for event in unwatched_in_listing(&self.trust, &self.tree, &walk) {
-                self.trust.learn(&event);
-            }
-            // The listing is the truth now; later creations and removals come as events.
-            self.tree = walk.iter().cloned().collect();
+            take_listing(&mut self.trust, &mut self.tree, &walk);
             return (walk, true);
         }
         self.scrapes_since_walk += 1;

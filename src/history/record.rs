@@ -8,9 +8,7 @@ use crate::cgroup::parse::{CgroupEvents, MemoryEvents, PidsEvents};
 use crate::cgroup::sample::{CgroupSample, KnownEvents};
 use crate::cgroup::watch::{WatchEvent, Watcher, WrittenFile};
 use crate::cgroup::{CgroupPath, Cgroupfs};
-use crate::collect::watched::{
-    Trust, children_in, follow_tree, relist_unwatched, unwatched_in_listing,
-};
+use crate::collect::watched::{Trust, children_in, follow_tree, relist_unwatched, take_listing};
 use anyhow::{Context, Result};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -379,6 +377,16 @@ pub fn run(options: Options) -> Result<()> {
                         children_in(&tree, parent).cloned().collect()
                     });
                 }
+                let paths: Vec<CgroupPath> = if walk {
+                    samples_since_walk = 0;
+                    let walk = collector.fs().walk_within(&options.base, MAX_RECORDED_PATH);
+                    left_out.walked = Some(walk.beyond_max_path);
+                    take_listing(&mut trust, &mut tree, &walk.cgroups);
+                    walk.cgroups
+                } else {
+                    samples_since_walk += 1;
+                    tree.iter().cloned().collect()
+                };
                 let known_events = |path: &CgroupPath| {
                     let watched = known.get(path).filter(|k| k.watched && !reread);
                     let writes_reported = watched.is_some() && trust.reports_writes_of(path);
@@ -394,29 +402,10 @@ pub fn run(options: Options) -> Result<()> {
                         },
                     }
                 };
-                let mut newly_unwatched = Vec::new();
-                let paths: Vec<CgroupPath> = if walk {
-                    samples_since_walk = 0;
-                    let walk = collector.fs().walk_within(&options.base, MAX_RECORDED_PATH);
-                    left_out.walked = Some(walk.beyond_max_path);
-                    // Past the watch budget, what the listing finds under an unwatched
-                    // directory is listed again at each sample, like its parent.
-                    newly_unwatched = unwatched_in_listing(&trust, &tree, &walk.cgroups);
-                    // The listing is the truth now; later creations and removals come as
-                    // events.
-                    tree = walk.cgroups.iter().cloned().collect();
-                    walk.cgroups
-                } else {
-                    samples_since_walk += 1;
-                    tree.iter().cloned().collect()
-                };
                 if let Some(note) = left_out.news() {
                     eprintln!("cgtui record: {note}");
                 }
                 let sample = collector.read_listed(&paths, &known_events);
-                for event in std::mem::take(&mut newly_unwatched) {
-                    trust.learn(&event);
-                }
                 let (time_ms, anchor) = crate::time::now_ms_anchored();
                 let cgroups: Vec<(CgroupPath, &crate::cgroup::sample::CgroupSample)> = sample
                     .cgroups

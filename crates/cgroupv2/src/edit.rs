@@ -102,9 +102,7 @@ fn read_trimmed(fs: &Cgroupfs, cgroup: &CgroupPath, file: &str) -> Option<String
 /// When a process started (clock ticks after boot, /proc/PID/stat): with the PID, it names one
 /// process, where a PID alone may be reused.
 pub fn start_ticks(fs: &Cgroupfs, pid: u32) -> Option<u64> {
-    let dir = fs.proc_root()?.join(pid.to_string());
-    let process = procfs::process::Process::new_with_root(dir).ok()?;
-    process.stat().ok().map(|stat| stat.starttime)
+    crate::process::start_ticks(fs.proc_root()?, pid)
 }
 
 /// An operation whose value has been checked and normalised, with the state before it.

@@ -220,8 +220,8 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<ProcessSample> {
     ProcessFiles::open(proc_root, pid)?.sample(pid)
 }
 
-/// `PF_KTHREAD` in /proc/PID/stat's flags: a kernel thread has no command line to read.
-const PF_KTHREAD: u64 = 0x0020_0000;
+/// `PF_KTHREAD` in /proc/PID/stat's flags: a kernel thread (it has no command line to read).
+pub(crate) const PF_KTHREAD: u64 = 0x0020_0000;
 
 /// A process's /proc files, open: read again, they describe the same process (a descriptor
 /// follows the process, not its PID), and fail once it has exited.
@@ -328,20 +328,21 @@ impl ProcessFiles {
 
 /// What cgtui takes from /proc/PID/stat.
 #[derive(Debug, PartialEq, Eq)]
-struct ProcStat<'a> {
+pub(crate) struct ProcStat<'a> {
     /// Raw bytes: whatever the process named itself (spaces, parentheses, newlines).
-    comm: &'a [u8],
-    state: char,
-    flags: u64,
-    utime: u64,
-    stime: u64,
-    starttime: u64,
-    rss_pages: u64,
+    pub(crate) comm: &'a [u8],
+    pub(crate) state: char,
+    pub(crate) ppid: u32,
+    pub(crate) flags: u64,
+    pub(crate) utime: u64,
+    pub(crate) stime: u64,
+    pub(crate) starttime: u64,
+    pub(crate) rss_pages: u64,
 }
 
 /// Parse /proc/PID/stat: `PID (COMM) STATE PPID ...`, COMM between the first `(` and the
 /// last `)` (a name may hold either), then space-separated fields (proc(5)).
-fn parse_stat(text: &[u8]) -> Option<ProcStat<'_>> {
+pub(crate) fn parse_stat(text: &[u8]) -> Option<ProcStat<'_>> {
     let open = text.iter().position(|&b| b == b'(')?;
     let close = text.iter().rposition(|&b| b == b')')?;
     let comm = text.get(open + 1..close)?;
@@ -352,6 +353,7 @@ fn parse_stat(text: &[u8]) -> Option<ProcStat<'_>> {
     Some(ProcStat {
         comm,
         state: fields.first()?.chars().next()?,
+        ppid: fields.get(4 - 3)?.parse().ok()?,
         flags: number(9)?,
         utime: number(14)?,
         stime: number(15)?,
@@ -491,9 +493,8 @@ impl ProcessReader {
 
 /// A process's start time after boot, in clock ticks (/proc/PID/stat); `None` once it exited.
 pub fn start_ticks(proc_root: &Path, pid: u32) -> Option<u64> {
-    let dir = proc_root.join(pid.to_string());
-    let process = procfs::process::Process::new_with_root(dir).ok()?;
-    Some(process.stat().ok()?.starttime)
+    let text = std::fs::read(proc_root.join(pid.to_string()).join("stat")).ok()?;
+    Some(parse_stat(&text)?.starttime)
 }
 
 /// The signals cgtui offers to send a process.
@@ -742,6 +743,7 @@ mod tests {
         let stat = parse_stat(text).unwrap();
         assert_eq!(stat.comm, b"a) b) (c\n\xff");
         assert_eq!(stat.state, 'S');
+        assert_eq!(stat.ppid, 1);
         assert_eq!((stat.utime, stat.stime), (12, 90));
         assert_eq!(stat.starttime, 1200);
         assert_eq!(stat.rss_pages, 350);

@@ -578,11 +578,7 @@ impl Watcher {
     pub fn watch_events(mut self, mut emit: impl FnMut(WatchEvent) -> bool) -> io::Result<()> {
         let mut buffer = vec![0u8; 64 * 1024];
         loop {
-            let raw: Vec<(WatchDescriptor, EventMask, Option<std::ffi::OsString>)> = self
-                .inotify
-                .read_events_blocking(&mut buffer)?
-                .map(|e| (e.wd, e.mask, e.name.map(OsStr::to_os_string)))
-                .collect();
+            let raw = owned(self.inotify.read_events_blocking(&mut buffer)?);
             for (wd, mask, name) in raw {
                 if !self.handle(wd, mask, name.as_deref(), &mut emit) {
                     return Ok(());
@@ -605,15 +601,12 @@ impl Watcher {
         let mut buffer = vec![0u8; 64 * 1024];
         let mut taken = 0;
         while taken < max_events && until.is_none_or(|until| std::time::Instant::now() < until) {
-            let raw: Vec<(WatchDescriptor, EventMask, Option<std::ffi::OsString>)> =
-                match self.inotify.read_events(&mut buffer) {
-                    Ok(events) => events
-                        .map(|e| (e.wd, e.mask, e.name.map(OsStr::to_os_string)))
-                        .collect(),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                };
+            let raw = match self.inotify.read_events(&mut buffer) {
+                Ok(events) => owned(events),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
             if raw.is_empty() {
                 return Ok(true);
             }
@@ -829,34 +822,15 @@ impl Watcher {
                     !announce && inside && self.directories_only() && !self.fs.is_fixture();
                 let dir = CgroupDir::for_children(dir, &cgroup);
                 let mut within: Vec<(CgroupPath, Option<Arc<CgroupDir>>)> = Vec::new();
-                let mut placed = Vec::new();
                 for name in names.iter().rev() {
                     if self.leaves_out(&cgroup, name) {
                         continue;
                     }
                     let child = cgroup.join(name);
-                    match from_here
-                        .then(|| self.watch_dir_here(&child, name))
-                        .flatten()
-                    {
-                        Some(wd) => placed.push((child, name, wd)),
-                        None => within.push((child, dir.clone())),
+                    if from_here && self.watch_leaf_here(&child, name) {
+                        continue;
                     }
-                }
-                if !placed.is_empty() {
-                    // Each child's link count, read after its watch: a child made under it
-                    // since is reported by that watch. (The parent's count of descendants
-                    // would not do: a child removed after the listing hides a grandchild.)
-                    for (child, name, wd) in placed {
-                        if leaf_here(name) {
-                            self.by_cgroup.insert(child, vec![wd]);
-                        } else {
-                            // Watched again the usual way (the same inode gives the same
-                            // descriptor).
-                            within.push((child, dir.clone()));
-                        }
-                    }
-                    self.share_held();
+                    within.push((child, dir.clone()));
                 }
                 stack.extend(within);
             }
@@ -870,17 +844,29 @@ impl Watcher {
         !self.counter_files && !self.events_everywhere && !self.writes
     }
 
-    /// Watch the directory of `cgroup`, a child of this thread's working directory named
-    /// `name`, by name. `None` when out of watches or the watch failed: the caller watches it
-    /// the usual way (which reports a failure).
-    fn watch_dir_here(&mut self, cgroup: &CgroupPath, name: &OsStr) -> Option<WatchDescriptor> {
+    /// Watch `cgroup`, a child of this thread's working directory named `name`, if it is a
+    /// leaf: its directory by name, then its link count (2: no subdirectory), read after the
+    /// watch so that a child made in between is reported by it. (The parent's count of
+    /// descendants would not do: a child removed after the listing hides a grandchild.) False
+    /// when it is not a leaf, or its watch failed: the caller watches it the usual way (which
+    /// reports a failure).
+    fn watch_leaf_here(&mut self, cgroup: &CgroupPath, name: &OsStr) -> bool {
         if self.over_budget() {
-            return None;
+            return false;
         }
         let mask = mask_of(Kind::Dir) | WatchMask::DONT_FOLLOW;
-        let wd = self.inotify.watches().add(name, mask).ok()?;
+        let Ok(wd) = self.inotify.watches().add(name, mask) else {
+            return false;
+        };
         self.by_wd.insert(wd.clone(), (cgroup.clone(), Kind::Dir));
-        Some(wd)
+        let leaf = rustix::fs::statat(rustix::fs::CWD, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|stat| crate::fs::is_leaf(&stat));
+        if leaf {
+            self.by_cgroup.insert(cgroup.clone(), vec![wd]);
+            self.share_held();
+        }
+        // Not a leaf: watched again the usual way (the same inode gives the same descriptor).
+        leaf
     }
 
     /// Watch one cgroup (`dir`: its directory, open; `inside`: this thread's working
@@ -1193,10 +1179,13 @@ fn mask_of(kind: Kind) -> WatchMask {
     }
 }
 
-/// Is `name`, in this thread's working directory, a cgroup without children (link count 2)?
-fn leaf_here(name: &OsStr) -> bool {
-    rustix::fs::statat(rustix::fs::CWD, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
-        .is_ok_and(|stat| crate::fs::is_leaf(&stat))
+/// Events read into a buffer, owned, so that handling them may touch the watcher again.
+fn owned(
+    events: inotify::Events<'_>,
+) -> Vec<(WatchDescriptor, EventMask, Option<std::ffi::OsString>)> {
+    events
+        .map(|e| (e.wd, e.mask, e.name.map(OsStr::to_os_string)))
+        .collect()
 }
 
 /// Watch the cgroup whose directory is this thread's working directory (`file` `None`) or

@@ -301,30 +301,20 @@ pub(super) fn vet_destination(f: &Facts, dst: &CgroupPath) -> Result<(), Denial>
 /// threads still starting are marked `no_cgroup_migration`, per-CPU kernel threads carry
 /// PF_NO_SETAFFINITY. Read from /proc/PID/stat (flags, the 9th field).
 pub(super) fn unmovable_task(f: &Facts, pid: u32) -> Option<&'static str> {
-    const PF_KTHREAD: u64 = 0x0020_0000;
     const PF_NO_SETAFFINITY: u64 = 0x0400_0000;
     let path = f.fs.proc_root()?.join(pid.to_string()).join("stat");
-    let mut text = String::new();
-    std::io::Read::read_to_string(
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(
         &mut std::io::Read::take(std::fs::File::open(path).ok()?, 4096),
         &mut text,
     )
     .ok()?;
-    let (ppid, flags) = stat_ppid_flags(&text)?;
-    if flags & PF_NO_SETAFFINITY != 0 {
+    let stat = crate::process::parse_stat(&text)?;
+    if stat.flags & PF_NO_SETAFFINITY != 0 {
         Some("a kernel thread bound to CPUs (PF_NO_SETAFFINITY)")
-    } else if flags & PF_KTHREAD != 0 && ppid == 0 {
+    } else if stat.flags & crate::process::PF_KTHREAD != 0 && stat.ppid == 0 {
         Some("kthreadd, the kernel thread that starts the others (no_cgroup_migration)")
     } else {
         None
     }
-}
-
-/// `(ppid, flags)` from the text of /proc/PID/stat; the name in parentheses may hold anything,
-/// so fields are counted after its last `)`.
-pub(super) fn stat_ppid_flags(text: &str) -> Option<(u32, u64)> {
-    let rest = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After the name: state(3) ppid(4) pgrp session tty_nr tpgid flags(9).
-    Some((fields.get(1)?.parse().ok()?, fields.get(6)?.parse().ok()?))
 }
